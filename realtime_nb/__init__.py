@@ -1,0 +1,51 @@
+"""realtime_nb: watch video-analysis jobs live from Jupyter.
+
+Example:
+    >>> import realtime_nb as rt  # doctest: +SKIP
+    >>> client = rt.connect()  # starts the embedded server on 127.0.0.1  # doctest: +SKIP
+    >>> job = client.submit("synthetic://match", plugins=["ball_detection"])  # doctest: +SKIP
+    >>> job.overlay()  # doctest: +SKIP
+
+The heavy parts (Tornado, OpenCV, ipywidgets) load on first use, so ``import realtime_nb`` and
+the pure modules (protocol, state, delivery) stay cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from realtime_nb.client import ApiError, Job, RealtimeClient
+    from realtime_nb.connect import connect, embedded_server
+    from realtime_nb.plugins import Plugin, PluginContext, register_plugin
+    from realtime_nb.protocol import PluginMetadata
+    from realtime_nb.video import synthetic_match
+    from realtime_nb.widgets import RealtimeOverlay
+
+_LAZY = {
+    "ApiError": "realtime_nb.client",
+    "Job": "realtime_nb.client",
+    "RealtimeClient": "realtime_nb.client",
+    "connect": "realtime_nb.connect",
+    "embedded_server": "realtime_nb.connect",
+    "Plugin": "realtime_nb.plugins",
+    "PluginContext": "realtime_nb.plugins",
+    "register_plugin": "realtime_nb.plugins",
+    "PluginMetadata": "realtime_nb.protocol",
+    "synthetic_match": "realtime_nb.video",
+    "RealtimeOverlay": "realtime_nb.widgets",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'realtime_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,230 @@
+"""The ``realtime-nb`` command: ``serve``, ``run``, ``demo``.
+
+realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
+                  [--allow-root DIR]...
+realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
+realtime-nb demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from realtime_nb.client import ApiError, Job, RealtimeClient
+from realtime_nb.server import EmbeddedServer, ServerConfig, default_data_dir, start_server
+
+__all__ = ["main"]
+
+DEMO_SOURCE = "synthetic://match?seconds=4&fps=25&width=640&height=360&seed=1"
+DEMO_PLUGINS = "pitch_detection,player_detection,ball_detection"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="realtime-nb", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--token", default=os.environ.get("REALTIME_NB_TOKEN"))
+    serve.add_argument("--data-dir", type=Path, default=None)
+    serve.add_argument("--allow-root", type=Path, action="append", default=[])
+    serve.add_argument("--ping-interval", type=float, default=30.0)
+
+    run = sub.add_parser("run", help="run one job and watch it in the terminal")
+    run.add_argument("source", help="video path or synthetic://match?seconds=..")
+    run.add_argument("--plugins", required=True, help="comma-separated plugin names")
+    run.add_argument("--server", default=None, help="http://host:port (default: embedded)")
+    run.add_argument("--token", default=os.environ.get("REALTIME_NB_TOKEN"))
+    run.add_argument("--output", type=Path, default=None, help="write the annotated video here")
+    run.add_argument("--data-dir", type=Path, default=None, help="embedded server's data dir")
+
+    demo = sub.add_parser("demo", help="generate a football clip and run the pipeline on it")
+    demo.add_argument("--dir", type=Path, default=Path("demo-output"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``realtime-nb`` command; returns the exit status."""
+    args = _build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "run":
+        return _run(args.source, args.plugins, args.server, args.token, args.output, args.data_dir)
+    return _demo(args.dir)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        data_dir=args.data_dir or default_data_dir(),
+        allowed_roots=list(args.allow_root),
+        ping_interval=args.ping_interval,
+    )
+
+    async def serve() -> None:
+        server = await start_server(config)
+        print(f"realtime_nb serving at {server.url}/?token={server.token}", flush=True)
+        print(f"  token: {server.token}", flush=True)
+        print(f"  data dir: {Path(config.data_dir).resolve()}", flush=True)
+        print(f"  allowed roots: {', '.join(map(str, config.resolved_roots()))}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("shutting down", flush=True)
+        await server.stop()
+
+    asyncio.run(serve())
+    return 0
+
+
+def _run(
+    source: str,
+    plugins: str,
+    server_url: str | None,
+    token: str | None,
+    output: Path | None,
+    data_dir: Path | None,
+) -> int:
+    embedded: EmbeddedServer | None = None
+    if server_url is None:
+        config = ServerConfig(port=0, data_dir=data_dir or default_data_dir())
+        embedded = EmbeddedServer(config).start()
+        server_url, token = embedded.url, embedded.token
+    if not token:
+        print("error: --token (or REALTIME_NB_TOKEN) is needed with --server", file=sys.stderr)
+        return 2
+    try:
+        with RealtimeClient(server_url, token).start() as client:
+            names = [p.strip() for p in plugins.split(",") if p.strip()]
+            options: dict[str, Any] = {"annotate_video": output is not None}
+            try:
+                job = client.submit(source, names, options)
+            except ApiError as exc:
+                print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+                return 2
+            record = _watch(job)
+            saved = _save_output(client, record, output) if output is not None else None
+            print(_summary(job, record, saved))
+            return 0 if record["status"] == "completed" else 1
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _watch(job: Job) -> dict[str, Any]:
+    """Print progress until the job ends; return its final record."""
+    tty = sys.stdout.isatty()
+    last_line = ""
+    while not job.state.finished:
+        s = job.state
+        line = f"{job.job_id}  {s.progress:5.1f}%  {s.stage or 'waiting'}  [{s.connection.lower()}]"
+        if tty:
+            print("\r" + line.ljust(len(last_line)), end="", flush=True)
+        elif int(s.progress) // 10 != int(_progress_of(last_line)) // 10:
+            print(line, flush=True)
+        last_line = line
+        with contextlib.suppress(TimeoutError):
+            job.client.wait_for(job.job_id, timeout=0.2)
+    if tty:
+        print()
+    return job.record()
+
+
+def _progress_of(line: str) -> float:
+    try:
+        return float(line.split()[1].rstrip("%"))
+    except (IndexError, ValueError):
+        return -1.0
+
+
+def _save_output(client: RealtimeClient, record: dict[str, Any], output: Path) -> Path | None:
+    """Copy (local server) or download the annotated video to ``output``."""
+    path = record.get("output_path")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if path and Path(path).is_file():
+        shutil.copyfile(path, output)
+        return output
+    import urllib.request
+
+    req = urllib.request.Request(f"{client.url}/v1/jobs/{record['job_id']}/video")
+    req.add_header("Authorization", f"token {client.token}")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            output.write_bytes(resp.read())
+    except OSError as exc:
+        print(f"warning: could not fetch the annotated video: {exc}", file=sys.stderr)
+        return None
+    return output
+
+
+def _summary(job: Job, record: dict[str, Any], output: Path | None) -> str:
+    """One screen: frames, plugins and their timings, warnings, errors, output."""
+    s = job.state
+    frames = record.get("frames_done", 0)
+    lines = [
+        "",
+        f"job {record['job_id']}: {record['status']}",
+        f"  source   {record['source']}",
+        f"  frames   {frames}/{record.get('frames_total')}",
+        f"  messages {s.messages_received} received (last seq {s.last_seq}), dropped {s.dropped}",
+        "  plugins",
+    ]
+    for name in record["plugins"]:
+        stats = s.frame_timings.get(name)
+        total = s.plugin_timings.get(name, 0.0)
+        mean = stats.mean_ms if stats else 0.0
+        fps = 1000.0 / mean if mean else 0.0
+        lines.append(
+            f"    {name:<20} {s.plugin_status.get(name, '?'):<10} total {total:8.1f} ms  "
+            f"mean {mean:6.2f} ms/frame  ({fps:6.1f} fps)"
+        )
+    lines.append(f"  warnings {s.warnings_count}")
+    by_kind: dict[tuple[str, str, str], int] = {}
+    for w in s.warnings:
+        key = (w.plugin, w.severity, w.message)
+        by_kind[key] = by_kind.get(key, 0) + 1
+    for (plugin, severity, message), n in sorted(by_kind.items()):
+        lines.append(f"    {plugin} [{severity}] {message} x{n}")
+    lines.append(f"  errors   {s.errors_count}")
+    for e in s.errors[-5:]:
+        lines.append(f"    {e.plugin or 'job'}: {e.error}")
+    if record.get("error"):
+        lines.append(f"  failure  {record['error']}")
+    lines.append(f"  video    {output.resolve() if output else '(not written)'}")
+    return "\n".join(lines)
+
+
+def _demo(directory: Path) -> int:
+    from realtime_nb.video import synthetic_match
+
+    directory.mkdir(parents=True, exist_ok=True)
+    clip = directory / "match.mp4"
+    t0 = time.perf_counter()
+    synthetic_match(seconds=4, fps=25, width=640, height=360, seed=1).write(clip)
+    print(f"wrote a 4 s synthetic football clip to {clip} ({time.perf_counter() - t0:.1f} s)")
+    return _run(
+        str(clip.resolve()),
+        DEMO_PLUGINS,
+        None,
+        None,
+        directory / "annotated.mp4",
+        directory,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,568 @@
+"""RealtimeClient: the notebook side. A WebSocket on its own thread and loop, REST, job handles.
+
+The client runs a Tornado WebSocket client on a background thread with its own event loop. It
+answers pings, reduces every message into a per-job :class:`~realtime_nb.state.RealtimeState`,
+and drives the overlays' render clock from that thread; DESIGN.md records why: widget updates
+made from a background thread reach the browser while another cell blocks the kernel's main
+thread, and updates driven by the kernel's own loop do not.
+
+Connection states: IDLE → CONNECTING → CONNECTED → DISCONNECTED → RECONNECTING → CLOSED, with
+backoff 1, 2, 4, 8, 16 s (±10 % jitter) and CLOSED after 5 failed attempts in a row. On reconnect
+it resubscribes to every job it follows with the last ``seq`` it applied, so nothing is missed.
+
+Example:
+    >>> import realtime_nb as rt  # doctest: +SKIP
+    >>> client = rt.connect()  # doctest: +SKIP
+    >>> job = client.submit("synthetic://match", plugins=["ball_detection"])  # doctest: +SKIP
+    >>> job.wait()["status"]  # doctest: +SKIP
+    'completed'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from realtime_nb.protocol import (
+    ConnectionMessage,
+    JobMessage,
+    PingMessage,
+    PongPayload,
+    ProtocolError,
+    SubscribedMessage,
+    SubscribePayload,
+    decode_preview,
+    decode_server_message,
+    encode,
+    is_terminal,
+    make_message,
+    now_iso,
+    peek_type,
+)
+from realtime_nb.state import (
+    ConnectionChanged,
+    MessageReceived,
+    PreviewReceived,
+    RealtimeState,
+    reduce,
+)
+
+if TYPE_CHECKING:
+    from realtime_nb.widgets import RealtimeOverlay
+
+__all__ = ["ApiError", "Job", "RealtimeClient"]
+
+log = logging.getLogger(__name__)
+
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+class ApiError(RuntimeError):
+    """A REST call failed. ``code`` is the server's error code, ``status`` the HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class RealtimeClient:
+    """A connection to a realtime_nb server.
+
+    Args:
+        url: ``http://host:port`` of the server.
+        token: The server's token.
+        connect_timeout: Seconds to wait for each WebSocket handshake.
+        render_hz: How often overlays re-render (at most; only when something changed).
+        backoff: Delays between reconnect attempts; CLOSED after the last one fails.
+        jitter: Relative random spread of each delay.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        connect_timeout: float = 10.0,
+        render_hz: float = 15.0,
+        backoff: Sequence[float] = BACKOFF_S,
+        jitter: float = 0.1,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.connect_timeout = connect_timeout
+        self.render_interval = 1.0 / min(30.0, max(1.0, render_hz))
+        self.backoff = tuple(backoff)
+        self.jitter = jitter
+        self.connection = "IDLE"
+        self.latency_ms: float | None = None
+        self.connection_id: str | None = None
+        self._states: dict[str, RealtimeState] = {}
+        self._previews: dict[str, bytes] = {}
+        self._versions: dict[str, int] = {}
+        self._followed: set[str] = set()
+        self._overlays: list[tuple[str, RealtimeOverlay, list[int]]] = []
+        self._listeners: dict[str, list[Callable[..., None]]] = {}
+        self._changed = threading.Condition()
+        self._render_lock = threading.Lock()
+        self._ws: WebSocketClientConnection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._connected_once = threading.Event()
+        self._wake_reconnect: asyncio.Event | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self, timeout: float | None = None) -> RealtimeClient:
+        """Start the client thread and wait for the first connection.
+
+        Raises:
+            ConnectionError: The server could not be reached.
+        """
+        self._thread = threading.Thread(target=self._main, name="realtime-nb-client", daemon=True)
+        self._thread.start()
+        deadline = timeout if timeout is not None else self.connect_timeout + 1
+        if not self._connected_once.wait(deadline) or self.connection != "CONNECTED":
+            self.close()
+            raise ConnectionError(f"could not connect to {self.url} ({self.connection})")
+        return self
+
+    def close(self) -> None:
+        """Close the connection for good and stop the thread."""
+        self._closing = True
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(self._shutdown)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
+
+    def retry(self) -> None:
+        """Start reconnecting again after the client gave up (CLOSED)."""
+        loop = self._loop
+        if loop is not None and self._wake_reconnect is not None:
+            loop.call_soon_threadsafe(self._wake_reconnect.set)
+
+    def on(self, event: str, callback: Callable[..., None]) -> None:
+        """Call ``callback`` on ``connectionChange`` (state), ``reconnecting`` (attempt, delay),
+        ``error`` (exception) or ``message`` (message). Runs on the client thread."""
+        self._listeners.setdefault(event, []).append(callback)
+
+    def __enter__(self) -> RealtimeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _emit(self, event: str, *args: Any) -> None:
+        for cb in self._listeners.get(event, []):
+            try:
+                cb(*args)
+            except Exception:
+                log.exception("%s listener failed", event)
+
+    def _set_connection(self, state: str) -> None:
+        if state == self.connection:
+            return
+        log.info("realtime connection %s -> %s (%s)", self.connection, state, self.url)
+        self.connection = state
+        action = ConnectionChanged(state, self.latency_ms)
+        with self._changed:
+            for job_id, s in self._states.items():
+                self._states[job_id] = reduce(s, action)
+                self._versions[job_id] = self._versions.get(job_id, 0) + 1
+            self._changed.notify_all()
+        self._emit("connectionChange", state)
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._run())
+        finally:
+            loop.close()
+
+    def _shutdown(self) -> None:
+        if self._ws is not None:
+            self._ws.close(1000, "client closed")
+        if self._wake_reconnect is not None:
+            self._wake_reconnect.set()
+
+    async def _run(self) -> None:
+        self._wake_reconnect = asyncio.Event()
+        render = asyncio.get_running_loop().create_task(self._render_loop())
+        failures = 0
+        while not self._closing:
+            self._set_connection("CONNECTING" if self.connection == "IDLE" else "RECONNECTING")
+            if await self._connect_once():
+                failures = 0
+                await self._read_loop()
+                if self._closing:
+                    break
+                self._set_connection("DISCONNECTED")
+                self._emit("error", ConnectionError("connection lost"))
+            else:
+                failures += 1
+            if failures >= len(self.backoff):
+                self._set_connection("CLOSED")
+                self._connected_once.set()
+                self._wake_reconnect.clear()
+                await self._wake_reconnect.wait()
+                failures = 0
+                continue
+            delay = self.backoff[min(failures, len(self.backoff) - 1)]
+            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+            self._set_connection("RECONNECTING")
+            self._emit("reconnecting", {"attempt": failures + 1, "delay": delay})
+            self._wake_reconnect.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_reconnect.wait(), delay)
+        self._set_connection("CLOSED")
+        self._connected_once.set()
+        render.cancel()
+
+    async def _connect_once(self) -> bool:
+        ws_url = (
+            self.url.replace("http", "ws", 1)
+            + "/v1/realtime?"
+            + urlencode({"token": self.token, "subscribe": "none"})
+        )
+        try:
+            self._ws = await asyncio.wait_for(
+                websocket_connect(ws_url, max_message_size=64 << 20), self.connect_timeout
+            )
+        except Exception as exc:
+            log.info("connect to %s failed: %s", self.url, exc)
+            self._emit("error", exc)
+            return False
+        for job_id in sorted(self._followed):
+            state = self._states.get(job_id)
+            self._send_subscribe(job_id, state.last_seq if state else 0)
+        return True
+
+    def _send_subscribe(self, job_id: str, since_seq: int | None) -> None:
+        if self._ws is not None:
+            msg = make_message(SubscribePayload(job_id=job_id, since_seq=since_seq))
+            self._ws.write_message(encode(msg))
+
+    async def _read_loop(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        while True:
+            raw = await ws.read_message()
+            if raw is None:
+                self._ws = None
+                return
+            if isinstance(raw, bytes):
+                self._on_preview(raw)
+            else:
+                self._on_text(raw, ws)
+
+    def _on_preview(self, raw: bytes) -> None:
+        try:
+            header, jpeg = decode_preview(raw)
+        except ProtocolError as exc:
+            log.warning("skipping bad preview: %s", exc)
+            return
+        with self._changed:
+            self._previews[header.job_id] = jpeg
+            state = self._states.get(header.job_id, RealtimeState(job_id=header.job_id))
+            self._states[header.job_id] = reduce(state, PreviewReceived(header.frame_id))
+            self._versions[header.job_id] = self._versions.get(header.job_id, 0) + 1
+
+    def _on_text(self, raw: str, ws: WebSocketClientConnection) -> None:
+        try:
+            msg = decode_server_message(raw)
+        except ProtocolError as exc:
+            kind = peek_type(raw)
+            if kind is None or kind not in _KNOWN_TYPES:
+                log.debug("ignoring message of unknown type %r", kind)
+            else:
+                log.warning("skipping invalid %s message: %s", kind, exc)
+            return
+        if isinstance(msg, PingMessage):
+            ws.write_message(encode(make_message(PongPayload(timestamp=now_iso()))))
+            if msg.payload.latency_ms is not None:
+                self.latency_ms = msg.payload.latency_ms
+        elif isinstance(msg, ConnectionMessage):
+            self.connection_id = msg.payload.connection_id
+            self._set_connection("CONNECTED")
+            self._connected_once.set()
+        elif isinstance(msg, SubscribedMessage) and not msg.payload.recovered:
+            self._resync(msg.payload.job_id)
+        self._emit("message", msg)
+        job_id = msg.job_id
+        with self._changed:
+            if job_id is None:
+                if isinstance(msg, PingMessage):
+                    for jid, s in self._states.items():
+                        self._states[jid] = reduce(s, MessageReceived(msg))
+                return
+            state = self._states.get(job_id)
+            if state is None:
+                state = RealtimeState(
+                    job_id=job_id,
+                    connection=self.connection,
+                    is_connected=self.connection == "CONNECTED",
+                )
+            new = reduce(state, MessageReceived(msg))
+            if new is not state:
+                self._states[job_id] = new
+                self._versions[job_id] = self._versions.get(job_id, 0) + 1
+                if isinstance(msg, JobMessage) and is_terminal(msg.payload.status):
+                    self._changed.notify_all()
+
+    def _resync(self, job_id: str) -> None:
+        """The replay could not cover a gap: take the job's status and progress from REST."""
+        log.warning("job %s: replay incomplete, reloading its state over REST", job_id)
+
+        def reload() -> None:
+            try:
+                record = self.get_job(job_id)
+            except Exception as exc:
+                log.warning("could not reload job %s: %s", job_id, exc)
+                return
+            with self._changed:
+                state = self._states.get(job_id, RealtimeState(job_id=job_id))
+                self._states[job_id] = _state_from_record(state, record)
+                self._versions[job_id] = self._versions.get(job_id, 0) + 1
+                self._changed.notify_all()
+
+        threading.Thread(target=reload, daemon=True).start()
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    async def _render_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.render_interval)
+            self.render_now()
+
+    def render_now(self) -> None:
+        """Render every overlay whose job changed since its last render (any thread)."""
+        with self._render_lock:
+            self._render_changed()
+
+    def _render_changed(self) -> None:
+        for job_id, overlay, seen in list(self._overlays):
+            version = self._versions.get(job_id, 0)
+            if version == seen[0]:
+                continue
+            seen[0] = version
+            state = self._states.get(job_id)
+            if state is None:
+                continue
+            try:
+                overlay.render(state, self._previews.get(job_id))
+            except Exception:
+                log.exception("overlay render failed")
+
+    def attach_overlay(self, job_id: str, overlay: RealtimeOverlay) -> None:
+        """Have the render clock keep ``overlay`` in step with ``job_id``."""
+        self._overlays.append((job_id, overlay, [-1]))
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    def state(self, job_id: str) -> RealtimeState:
+        """The latest reduced state of a job (an empty state before its first message)."""
+        return self._states.get(job_id) or RealtimeState(job_id=job_id)
+
+    def preview(self, job_id: str) -> bytes | None:
+        """The latest JPEG preview of a job, if any arrived."""
+        return self._previews.get(job_id)
+
+    def follow(self, job_id: str) -> None:
+        """Subscribe to a job and replay its history (also after every reconnect)."""
+        self._followed.add(job_id)
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            since = self.state(job_id).last_seq
+            loop.call_soon_threadsafe(self._send_subscribe, job_id, since)
+
+    def submit(
+        self, source: str, plugins: Sequence[str], options: dict[str, Any] | None = None
+    ) -> Job:
+        """Start a job: ``source`` is a video path or ``synthetic://match?...``.
+
+        Raises:
+            ApiError: The server refused the job (unknown plugin, bad source, ...).
+        """
+        body = {"source": source, "plugins": list(plugins), "options": options or {}}
+        record = self.request("POST", "/v1/jobs", body)
+        job = Job(self, record["job_id"])
+        self.follow(job.job_id)
+        return job
+
+    def job(self, job_id: str) -> Job:
+        """A handle on an existing job; its history is replayed into the local state.
+
+        Raises:
+            ApiError: No such job (404).
+        """
+        self.get_job(job_id)
+        self.follow(job_id)
+        return Job(self, job_id)
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        """The job record from REST."""
+        return dict(self.request("GET", f"/v1/jobs/{quote(job_id)}"))
+
+    def jobs(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest jobs, newest first."""
+        return list(self.request("GET", f"/v1/jobs?limit={limit}")["jobs"])
+
+    def plugins(self) -> list[dict[str, Any]]:
+        """Plugins the server offers, with metadata."""
+        return list(self.request("GET", "/v1/plugins")["plugins"])
+
+    def health(self) -> dict[str, Any]:
+        """The server's health and delivery stats."""
+        return dict(self.request("GET", "/v1/health"))
+
+    def request(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+        """Call the REST API and return the decoded JSON.
+
+        Raises:
+            ApiError: Any 4xx/5xx answer, or the server could not be reached (status 0).
+        """
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Authorization", f"token {self.token}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            try:
+                err = json.loads(exc.read())["error"]
+                raise ApiError(exc.code, err["code"], err["message"]) from None
+            except (ValueError, KeyError, TypeError):
+                raise ApiError(exc.code, "HTTP_ERROR", str(exc)) from None
+        except urllib.error.URLError as exc:
+            raise ApiError(0, "CONNECTION_LOST", f"{self.url}: {exc.reason}") from None
+
+    def wait_for(
+        self, job_id: str, timeout: float | None = None, poll_s: float = 2.0
+    ) -> RealtimeState:
+        """Block until a job ends; fall back to REST polling while the socket is down.
+
+        Raises:
+            TimeoutError: ``timeout`` passed first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.state(job_id)
+            if state.finished:
+                return state
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(f"job {job_id} did not end within {timeout} s")
+            with self._changed:
+                self._changed.wait(min(poll_s, remaining) if remaining is not None else poll_s)
+            if self.connection != "CONNECTED" and not self.state(job_id).finished:
+                try:
+                    record = self.get_job(job_id)
+                except ApiError:
+                    continue
+                if is_terminal(record["status"]):
+                    with self._changed:
+                        self._states[job_id] = _state_from_record(self.state(job_id), record)
+                        self._versions[job_id] = self._versions.get(job_id, 0) + 1
+
+
+_KNOWN_TYPES = frozenset(
+    {
+        "progress",
+        "frame",
+        "plugin_status",
+        "warning",
+        "error",
+        "metadata",
+        "job",
+        "ping",
+        "connection",
+        "subscribed",
+    }
+)
+
+
+def _state_from_record(state: RealtimeState, record: dict[str, Any]) -> RealtimeState:
+    from dataclasses import replace
+
+    return replace(
+        state,
+        job_status=record["status"],
+        progress=max(state.progress, float(record.get("progress") or 0)),
+        stage=record["status"].capitalize() if is_terminal(record["status"]) else state.stage,
+    )
+
+
+class Job:
+    """A handle on one job: watch it, wait for it, fetch its results."""
+
+    def __init__(self, client: RealtimeClient, job_id: str) -> None:
+        self.client = client
+        self.job_id = job_id
+
+    def __repr__(self) -> str:
+        s = self.state
+        return f"<Job {self.job_id} {s.job_status or 'pending'} {s.progress:.0f}%>"
+
+    @property
+    def state(self) -> RealtimeState:
+        """The latest reduced state (progress, statuses, timings, warnings, errors)."""
+        return self.client.state(self.job_id)
+
+    def record(self) -> dict[str, Any]:
+        """The job record from the server."""
+        return self.client.get_job(self.job_id)
+
+    def overlay(self, title: str | None = None) -> RealtimeOverlay:
+        """A live widget: progress bar, frame viewer, plugin inspector, error banner.
+
+        Display it (last expression of a cell); it keeps updating while other cells run.
+        """
+        from realtime_nb.widgets import RealtimeOverlay
+
+        plugins = list(self.state.plugin_status) or list(self.record().get("plugins", []))
+        overlay = RealtimeOverlay(
+            job_id=self.job_id, plugins=plugins, title=title, on_retry=self.client.retry
+        )
+        overlay.render(self.state, self.client.preview(self.job_id))
+        self.client.attach_overlay(self.job_id, overlay)
+        return overlay
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the job ends and return its final record.
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed first.
+        """
+        self.client.wait_for(self.job_id, timeout)
+        self.client.render_now()
+        return self.record()
+
+    def results(self, plugin: str | None = None) -> list[dict[str, Any]]:
+        """Per-frame, per-plugin results as plain data (complete even if nothing was watched)."""
+        path = f"/v1/jobs/{quote(self.job_id)}/results"
+        if plugin:
+            path += "?" + urlencode({"plugin": plugin})
+        return list(self.client.request("GET", path)["results"])
+
+    def cancel(self) -> dict[str, Any]:
+        """Ask the server to stop the job."""
+        return dict(self.client.request("DELETE", f"/v1/jobs/{quote(self.job_id)}"))

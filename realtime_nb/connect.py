@@ -1,0 +1,57 @@
+"""``realtime_nb.connect()``: a client for a running server, or for the embedded one."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from pathlib import Path
+
+from realtime_nb.client import RealtimeClient
+from realtime_nb.server import EmbeddedServer, ServerConfig
+
+__all__ = ["connect", "embedded_server"]
+
+_embedded: EmbeddedServer | None = None
+_lock = threading.Lock()
+
+
+def embedded_server(data_dir: str | Path | None = None) -> EmbeddedServer:
+    """The process-wide embedded server (127.0.0.1, random port, random token), started once.
+
+    Args:
+        data_dir: Where its store lives; default ``$REALTIME_NB_DATA_DIR`` or
+            ``~/.local/share/realtime_nb``. Only the first call's value counts.
+    """
+    global _embedded
+    with _lock:
+        if _embedded is None:
+            config = ServerConfig(host="127.0.0.1", port=0)
+            if data_dir is not None:
+                config.data_dir = Path(data_dir)
+            _embedded = EmbeddedServer(config).start()
+            atexit.register(_embedded.stop)
+        return _embedded
+
+
+def connect(
+    url: str | None = None, token: str | None = None, *, render_hz: float = 15.0
+) -> RealtimeClient:
+    """Connect to a realtime_nb server and return a started :class:`RealtimeClient`.
+
+    Args:
+        url: ``http://host:port`` of a running server; None starts the embedded one.
+        token: The server's token (default: ``$REALTIME_NB_TOKEN``).
+        render_hz: Overlay refresh rate (at most 30).
+
+    Raises:
+        ConnectionError: The server could not be reached.
+        ValueError: A URL without a token.
+    """
+    if url is None:
+        server = embedded_server()
+        url, token = server.url, server.token
+    token = token or os.environ.get("REALTIME_NB_TOKEN")
+    if not token:
+        raise ValueError("a token is needed: pass token=... or set REALTIME_NB_TOKEN")
+    return RealtimeClient(url, token, render_hz=render_hz).start()

@@ -1,0 +1,380 @@
+"""JobManager: validates, runs, cancels and remembers jobs; turns runner output into messages.
+
+Jobs run on a pool of worker threads (OpenCV releases the GIL while it works). Each job has a
+:class:`JobChannel` that numbers its messages (``seq`` from 1), encodes each once, in the worker
+thread, and hands whole batches to the event loop, so the loop does no per-message encoding.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from realtime_nb.delivery import Outgoing
+from realtime_nb.plugins.base import Frame
+from realtime_nb.plugins.registry import PluginRegistry
+from realtime_nb.protocol import (
+    ErrorCode,
+    ErrorDetails,
+    ErrorPayload,
+    FramePayload,
+    JobPayload,
+    JobRecord,
+    JobRequest,
+    PreviewHeader,
+    Priority,
+    ProgressPayload,
+    encode,
+    encode_preview,
+    make_message,
+    message_type_of,
+    now_iso,
+    priority_of,
+)
+from realtime_nb.runner import RunSummary, ToolRunner
+from realtime_nb.store import JobStore, ResultRow
+from realtime_nb.video import VideoWriter, encode_jpeg, open_source, validate_source
+
+__all__ = ["JobChannel", "JobError", "JobManager"]
+
+log = logging.getLogger(__name__)
+
+Post = Callable[..., None]
+"""Schedules ``fn(*args)`` on the event loop from any thread (``IOLoop.add_callback``)."""
+
+
+class JobError(Exception):
+    """A job request that cannot be honoured; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, code: ErrorCode, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class JobChannel:
+    """Numbers, encodes and forwards one job's messages. Thread-safe.
+
+    Args:
+        job_id: The job.
+        deliver: Called with each batch of :class:`Outgoing` (from the producing thread).
+        persist: Called with each batch of result rows (from the producing thread).
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        deliver: Callable[[str, list[Outgoing]], None],
+        persist: Callable[[list[ResultRow]], None],
+        on_payload: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.job_id = job_id
+        self.seq = 0
+        self._deliver = deliver
+        self._persist = persist
+        self._on_payload = on_payload
+        self._lock = threading.Lock()
+
+    def emit(self, payloads: list[Any]) -> None:
+        """Number, encode and send a batch of payload structs, in order."""
+        if not payloads:
+            return
+        items: list[Outgoing] = []
+        rows: list[ResultRow] = []
+        with self._lock:
+            timestamp = now_iso()
+            for payload in payloads:
+                self.seq += 1
+                msg = make_message(payload, job_id=self.job_id, seq=self.seq, timestamp=timestamp)
+                kind = message_type_of(msg)
+                items.append(Outgoing(encode(msg), priority_of(kind), self.job_id, self.seq, kind))
+                if isinstance(payload, FramePayload):
+                    rows.append(
+                        (
+                            self.job_id,
+                            payload.frame_index or 0,
+                            payload.plugin,
+                            payload.frame_id,
+                            payload.timing_ms,
+                            msgspec.json.encode(payload.data),
+                        )
+                    )
+                if self._on_payload is not None:
+                    self._on_payload(payload)
+            # Results before messages: a client told about a frame can already fetch it.
+            self._persist(rows)
+            self._deliver(self.job_id, items)
+
+
+@dataclass
+class _Job:
+    record: JobRecord
+    plugin_names: list[str]
+    channel: JobChannel
+    cancel: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class JobManager:
+    """Creates, runs and tracks jobs.
+
+    Args:
+        store: Where jobs and results persist.
+        registry: Which plugins exist.
+        allowed_roots: Folders that file sources must lie in.
+        data_dir: Where annotated videos are written (``outputs/``).
+        deliver: Receives each job's encoded messages; called from worker threads.
+        deliver_preview: Receives each encoded binary preview; called from worker threads.
+        max_workers: Jobs that run at once; more wait as ``queued``.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        registry: PluginRegistry,
+        allowed_roots: Sequence[Path],
+        data_dir: Path,
+        deliver: Callable[[str, list[Outgoing]], None],
+        deliver_preview: Callable[[str, Outgoing], None],
+        max_workers: int = 2,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.allowed_roots = [Path(r).resolve() for r in allowed_roots]
+        self.data_dir = Path(data_dir)
+        self._deliver = deliver
+        self._deliver_preview = deliver_preview
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="realtime-nb-job"
+        )
+        self.interrupted = store.mark_interrupted()
+
+    # --- API used by the REST handlers ---------------------------------------------------------
+
+    def submit(self, request: JobRequest) -> JobRecord:
+        """Validate a request and queue the job.
+
+        Raises:
+            JobError: Unknown plugin, impossible pipeline, or a bad source (4xx).
+        """
+        from realtime_nb.plugins.registry import PipelineError
+        from realtime_nb.video import SourceError
+
+        try:
+            plugin_classes = self.registry.resolve(request.plugins)
+            validate_source(request.source, self.allowed_roots)
+        except PipelineError as exc:
+            raise JobError(exc.code, str(exc)) from None
+        except SourceError as exc:
+            status = 403 if exc.code == ErrorCode.SOURCE_NOT_ALLOWED else 400
+            raise JobError(exc.code, str(exc), status) from None
+        job_id = "j-" + secrets.token_hex(6)
+        names = [cls.name for cls in plugin_classes]
+        record = JobRecord(
+            job_id=job_id,
+            status="queued",
+            created_at=now_iso(),
+            source=request.source,
+            plugins=names,
+            options=request.options,
+        )
+        channel = JobChannel(
+            job_id, self._deliver, self.store.save_results, lambda p: self._observe(job_id, p)
+        )
+        job = _Job(record, names, channel)
+        with self._lock:
+            self._jobs[job_id] = job
+        self.store.save_job(record)
+        channel.emit([JobPayload(job_id=job_id, status="queued")])
+        self._pool.submit(self._run, job)
+        return record
+
+    def get(self, job_id: str) -> JobRecord | None:
+        """A job's current record (live jobs from memory, others from the store)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            with job.lock:
+                return msgspec.structs.replace(job.record, last_seq=job.channel.seq)
+        return self.store.get_job(job_id)
+
+    def list_jobs(self, limit: int = 100) -> list[JobRecord]:
+        """The newest jobs, newest first."""
+        stored = {r.job_id: r for r in self.store.list_jobs(limit)}
+        with self._lock:
+            live = list(self._jobs)
+        for job_id in live:
+            record = self.get(job_id)
+            if record is not None:
+                stored[job_id] = record
+        return sorted(stored.values(), key=lambda r: r.created_at, reverse=True)[:limit]
+
+    def cancel(self, job_id: str) -> JobRecord:
+        """Ask a queued or running job to stop.
+
+        Raises:
+            JobError: No such job (404), or it already ended (409).
+        """
+        record = self.get(job_id)
+        if record is None:
+            raise JobError(ErrorCode.NOT_FOUND, f"no job {job_id!r}", 404)
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None or record.status not in ("queued", "running"):
+            raise JobError(
+                ErrorCode.JOB_NOT_CANCELLABLE, f"job {job_id} is already {record.status}", 409
+            )
+        job.cancel.set()
+        return record
+
+    def results(self, job_id: str, plugin: str | None = None) -> list[dict[str, Any]]:
+        """Per-frame results of a job.
+
+        Raises:
+            JobError: No such job (404).
+        """
+        if self.get(job_id) is None:
+            raise JobError(ErrorCode.NOT_FOUND, f"no job {job_id!r}", 404)
+        return self.store.results(job_id, plugin)
+
+    def counts(self) -> dict[str, int]:
+        """Live jobs by status, for the health endpoint."""
+        out: dict[str, int] = {}
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            out[job.record.status] = out.get(job.record.status, 0) + 1
+        return out
+
+    def shutdown(self) -> None:
+        """Cancel running jobs and wait for the workers."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _observe(self, job_id: str, payload: Any) -> None:
+        if isinstance(payload, ProgressPayload):
+            with self._lock:
+                job = self._jobs.get(job_id)
+            if job is not None:
+                with job.lock:
+                    job.record = msgspec.structs.replace(job.record, progress=payload.progress)
+
+    def _update(self, job: _Job, **changes: Any) -> JobRecord:
+        with job.lock:
+            job.record = msgspec.structs.replace(job.record, **changes)
+            record = msgspec.structs.replace(job.record, last_seq=job.channel.seq)
+        self.store.save_job(record)
+        return record
+
+    def _run(self, job: _Job) -> None:
+        if job.cancel.is_set():
+            self._finish(job, "cancelled", None, None)
+            return
+        self._update(job, status="running", started_at=now_iso())
+        job.channel.emit([JobPayload(job_id=job.record.job_id, status="running")])
+        summary: RunSummary | None = None
+        error: str | None = None
+        try:
+            summary = self._execute(job)
+        except Exception as exc:
+            log.exception("job %s failed", job.record.job_id)
+            error = f"{type(exc).__name__}: {exc}"
+            job.channel.emit(
+                [
+                    ErrorPayload(
+                        error=f"job failed: {error}",
+                        details=ErrorDetails(error_code=ErrorCode.INTERNAL, message=error),
+                    )
+                ]
+            )
+        if summary is None:
+            status = "failed"
+        elif summary.cancelled:
+            status = "cancelled"
+        elif summary.failed_plugins:
+            status = "failed"
+            error = f"plugins failed: {', '.join(summary.failed_plugins)}"
+        else:
+            status = "completed"
+        self._finish(job, status, summary, error)
+
+    def _execute(self, job: _Job) -> RunSummary:
+        record = job.record
+        job_id = record.job_id
+        plugin_classes = [self.registry.get(name) for name in job.plugin_names]
+        with open_source(record.source, self.allowed_roots) as source:
+            self._update(job, frames_total=source.info.frame_count)
+            writer = None
+            if record.options.get("annotate_video"):
+                out = self.data_dir / "outputs" / f"{job_id}.mp4"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                writer = VideoWriter(out, source.info.fps, (source.info.width, source.info.height))
+                self._update(job, output_path=str(out))
+
+            def preview(header: PreviewHeader, frame: Frame) -> None:
+                data = encode_preview(header, encode_jpeg(frame, quality=75, max_width=640))
+                self._deliver_preview(
+                    job_id, Outgoing(data, Priority.PREVIEW, job_id, None, "preview")
+                )
+
+            def count_frame(batch: list[Any]) -> None:
+                job.channel.emit(batch)
+                done = sum(1 for p in batch if isinstance(p, FramePayload))
+                if done:
+                    with job.lock:
+                        frames_done = job.record.frames_done + 1
+                        job.record = msgspec.structs.replace(job.record, frames_done=frames_done)
+
+            runner = ToolRunner(
+                plugins=[cls() for cls in plugin_classes],
+                info=source.info,
+                emit=count_frame,
+                job_id=job_id,
+                preview=preview,
+                annotated=writer.write if writer is not None else None,
+                cancel=job.cancel,
+                preview_interval_s=float(record.options.get("preview_interval_s", 0.1)),
+            )
+            try:
+                return runner.execute(source)
+            finally:
+                if writer is not None:
+                    writer.close()
+
+    def _finish(
+        self, job: _Job, status: str, summary: RunSummary | None, error: str | None
+    ) -> None:
+        frames = summary.frames if summary is not None else job.record.frames_done
+        record = self._update(
+            job, status=status, finished_at=now_iso(), error=error, frames_done=frames
+        )
+        # Every result must be committed before anyone hears that the job ended.
+        if not self.store.flush():
+            log.error("store did not flush results of %s in time", record.job_id)
+        job.channel.emit(
+            [
+                JobPayload(
+                    job_id=record.job_id,
+                    status=record.status,
+                    frames_total=record.frames_total,
+                    frames_done=record.frames_done,
+                    error=error,
+                )
+            ]
+        )
+        self._update(job)

@@ -1,0 +1,99 @@
+"""The plugin API: what a video-analysis plugin is and what it gets from the runner.
+
+A plugin computes (``process``) and draws (``draw``) separately, like supervision's detectors and
+annotators::
+
+    class Brightness(Plugin):
+        name = "brightness"
+        metadata = PluginMetadata(version="1.0", model="mean", input_shape=[None, None, 3],
+                                  output_format="json", confidence_default=1.0,
+                                  capabilities=["stats"])
+
+        def process(self, frame, ctx):
+            value = float(frame.mean())
+            if value < 20:
+                ctx.warn("frame is very dark", "low")
+            return {"brightness": value}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.protocol import PluginMetadata, Severity
+
+__all__ = ["Frame", "Plugin", "PluginContext", "PluginWarning", "VideoInfo"]
+
+Frame = npt.NDArray[np.uint8]
+"""A BGR image, shape (height, width, 3), dtype uint8 (OpenCV's layout)."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a plugin knows about the video before the first frame."""
+
+    width: int
+    height: int
+    fps: float
+    frame_count: int | None
+
+
+@dataclass(frozen=True)
+class PluginWarning:
+    """A warning raised by a plugin through :meth:`PluginContext.warn`."""
+
+    message: str
+    severity: Severity
+    frame_id: str | None
+
+
+@dataclass
+class PluginContext:
+    """Per-frame context handed to :meth:`Plugin.process`.
+
+    Attributes:
+        frame_index: 0-based index of the frame in the video.
+        frame_id: Stable id of the frame (``f-000000``), used in messages and results.
+        results: Results of the plugins that ran before this one on the same frame.
+        state: A dict that survives from frame to frame for this plugin within one job.
+        info: The video's size and rate.
+    """
+
+    frame_index: int
+    frame_id: str
+    results: Mapping[str, dict[str, Any]]
+    state: dict[str, Any]
+    info: VideoInfo
+    warnings: list[PluginWarning] = field(default_factory=list)
+
+    def warn(self, message: str, severity: Severity = "medium") -> None:
+        """Record a soft failure for this frame; the job goes on."""
+        self.warnings.append(PluginWarning(message, severity, self.frame_id))
+
+
+class Plugin:
+    """Base class of every plugin. Subclasses set ``name`` and ``metadata`` and implement
+    :meth:`process`; :meth:`setup` and :meth:`draw` are optional.
+
+    A new instance is made for every job, so instance attributes are per-job state too.
+    """
+
+    name: ClassVar[str] = ""
+    metadata: ClassVar[PluginMetadata]
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Plugins whose result for the same frame this one reads from ``ctx.results``."""
+
+    def setup(self, info: VideoInfo) -> None:
+        """Prepare for a video (load cascades, size buffers). Called once per job."""
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        """Analyse one frame and return a JSON-able dict."""
+        raise NotImplementedError
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        """Draw ``result`` onto ``frame`` in place (boxes, labels). Default: draw nothing."""

@@ -1,0 +1,304 @@
+"""ToolRunner and Inspector: plugins over frames, emitting the seed's messages (section 4).
+
+The runner is synchronous and runs off the event loop (a worker thread). For each job it emits,
+per plugin: ``metadata``, ``plugin_status`` started; then per frame, for each plugin in pipeline
+order, one ``frame`` message followed by that frame's ``warning`` messages as they happen; then
+per plugin ``plugin_status`` completed (or failed) with ``timing_ms`` and ``warnings_count``.
+``progress`` goes from 0 to 100 and never backwards.
+
+Warnings are emitted live, right after the frame that raised them (with its ``frame_id``),
+rather than collected until the plugin finishes: the seed's timeline (2.1) and its warning flow
+(6.2) show a warning reaching the user while the job goes on, which is what someone watching a
+long job needs. A plugin's warnings still come after its ``started`` and before its final status.
+
+A plugin exception becomes an ``error`` message (PLUGIN_CRASH) for that frame; the plugin keeps
+running on later frames unless it fails ``max_consecutive_failures`` frames in a row, when it is
+marked ``failed`` and skipped for the rest of the job.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext, VideoInfo
+from realtime_nb.protocol import (
+    ErrorCode,
+    ErrorDetails,
+    ErrorPayload,
+    FramePayload,
+    MetadataPayload,
+    PluginMetadata,
+    PluginStatusPayload,
+    PreviewHeader,
+    ProgressPayload,
+    WarningPayload,
+)
+
+__all__ = ["Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
+
+Emit = Callable[[list[Any]], None]
+"""Receives a batch of payload structs, in order (one batch per frame at most)."""
+Preview = Callable[[PreviewHeader, Frame], None]
+"""Receives the annotated frame to preview (the callee encodes and sends it)."""
+Annotated = Callable[[Frame], None]
+"""Receives every annotated frame (for the output video)."""
+
+
+def frame_id_for(index: int) -> str:
+    """The stable id of frame ``index`` (``f-000042``)."""
+    return f"f-{index:06d}"
+
+
+class Inspector:
+    """The seed's InspectorService for one plugin: metadata, timing, warnings, failures."""
+
+    def __init__(self, plugin: Plugin) -> None:
+        self.plugin = plugin
+        self.name = plugin.name
+        self.total_ms = 0.0
+        self.frames_processed = 0
+        self.warnings_count = 0
+        self.errors_count = 0
+        self.consecutive_failures = 0
+        self.failed = False
+        self.state: dict[str, Any] = {}
+        self._started_at = 0.0
+
+    def inspect(self) -> PluginMetadata:
+        """The plugin's metadata."""
+        return type(self.plugin).metadata
+
+    def start_timing(self) -> None:
+        """Start timing one call."""
+        self._started_at = time.perf_counter()
+
+    def stop_timing(self) -> float:
+        """Stop timing; return this call's milliseconds and add them to the total."""
+        ms = (time.perf_counter() - self._started_at) * 1000.0
+        self.total_ms += ms
+        return ms
+
+
+@dataclass
+class RunSummary:
+    """What a run did."""
+
+    frames: int = 0
+    cancelled: bool = False
+    failed_plugins: list[str] = field(default_factory=list)
+    errors: int = 0
+    warnings: int = 0
+    plugin_ms: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+
+@dataclass
+class ToolRunner:
+    """Runs a pipeline of plugin instances over frames.
+
+    Args:
+        plugins: Plugin instances in pipeline order (dependencies first).
+        info: Size, rate and frame count of the video.
+        emit: Called with each batch of payload structs.
+        job_id: Put in progress payloads.
+        preview: Called with an annotated frame at most every ``preview_interval_s``.
+        annotated: Called with every annotated frame (slows the run: draws every frame).
+        cancel: Set it to stop after the current frame.
+        preview_interval_s: Minimum time between previews; the last frame always gets one.
+        max_consecutive_failures: Failures in a row after which a plugin is given up.
+    """
+
+    plugins: Sequence[Plugin]
+    info: VideoInfo
+    emit: Emit
+    job_id: str = ""
+    preview: Preview | None = None
+    annotated: Annotated | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    preview_interval_s: float = 0.1
+    max_consecutive_failures: int = 5
+    inspectors: list[Inspector] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inspectors = [Inspector(p) for p in self.plugins]
+
+    def execute(self, frames: Iterable[Frame]) -> RunSummary:
+        """Run every plugin over ``frames``; return a summary. Never raises for plugin errors."""
+        t0 = time.perf_counter()
+        summary = RunSummary()
+        self._emit_start()
+        last_percent = 0
+        last_preview = 0.0
+        total = self.info.frame_count
+        index = -1
+        pending_preview: tuple[int, Frame, dict[str, dict[str, Any]]] | None = None
+        for index, frame in enumerate(frames):
+            if self.cancel.is_set():
+                summary.cancelled = True
+                break
+            results, batch = self._process_frame(index, frame)
+            percent = _percent(index + 1, total)
+            if percent > last_percent:
+                last_percent = percent
+                batch.append(
+                    ProgressPayload(
+                        job_id=self.job_id, progress=percent, stage=_stage(index + 1, total)
+                    )
+                )
+            self.emit(batch)
+            now = time.perf_counter()
+            if self.annotated is not None:
+                self.annotated(self._draw(frame, results))
+            if self.preview is not None:
+                if now - last_preview >= self.preview_interval_s:
+                    last_preview = now
+                    pending_preview = None
+                    self._send_preview(index, frame, results)
+                else:
+                    pending_preview = (index, frame, results)
+        if pending_preview is not None and not summary.cancelled:
+            self._send_preview(*pending_preview)
+        summary.frames = index + 1 if not summary.cancelled else index
+        if not summary.cancelled:
+            self._emit_end()
+        summary.wall_s = time.perf_counter() - t0
+        summary.failed_plugins = [i.name for i in self.inspectors if i.failed]
+        summary.errors = sum(i.errors_count for i in self.inspectors)
+        summary.warnings = sum(i.warnings_count for i in self.inspectors)
+        summary.plugin_ms = {i.name: i.total_ms for i in self.inspectors}
+        return summary
+
+    def _emit_start(self) -> None:
+        batch: list[Any] = [ProgressPayload(job_id=self.job_id, progress=0, stage="Starting")]
+        for insp in self.inspectors:
+            batch.append(MetadataPayload(plugin=insp.name, metadata=insp.inspect()))
+            batch.append(PluginStatusPayload(plugin=insp.name, status="started"))
+        self.emit(batch)
+        for insp in self.inspectors:
+            try:
+                insp.plugin.setup(self.info)
+            except Exception as exc:
+                insp.failed = True
+                insp.errors_count += 1
+                self.emit(
+                    [
+                        _error(insp.name, f"{insp.name} setup failed: {exc}", exc, None),
+                        PluginStatusPayload(plugin=insp.name, status="failed"),
+                    ]
+                )
+
+    def _process_frame(
+        self, index: int, frame: Frame
+    ) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+        frame_id = frame_id_for(index)
+        results: dict[str, dict[str, Any]] = {}
+        batch: list[Any] = []
+        for insp in self.inspectors:
+            if insp.failed:
+                continue
+            ctx = PluginContext(index, frame_id, results, insp.state, self.info)
+            insp.start_timing()
+            try:
+                data = insp.plugin.process(frame, ctx)
+            except Exception as exc:
+                insp.stop_timing()
+                self._record_failure(insp, frame_id, exc, batch)
+                continue
+            ms = insp.stop_timing()
+            insp.frames_processed += 1
+            insp.consecutive_failures = 0
+            results[insp.name] = data
+            batch.append(
+                FramePayload(
+                    frame_id=frame_id, plugin=insp.name, data=data, timing_ms=ms, frame_index=index
+                )
+            )
+            for w in ctx.warnings:
+                insp.warnings_count += 1
+                batch.append(
+                    WarningPayload(
+                        plugin=insp.name, message=w.message, severity=w.severity, frame_id=frame_id
+                    )
+                )
+        return results, batch
+
+    def _record_failure(
+        self, insp: Inspector, frame_id: str, exc: Exception, batch: list[Any]
+    ) -> None:
+        insp.errors_count += 1
+        insp.consecutive_failures += 1
+        batch.append(_error(insp.name, f"{insp.name} failed on {frame_id}: {exc}", exc, frame_id))
+        if insp.consecutive_failures >= self.max_consecutive_failures:
+            insp.failed = True
+            batch.append(
+                PluginStatusPayload(
+                    plugin=insp.name,
+                    status="failed",
+                    timing_ms=insp.total_ms,
+                    frames_processed=insp.frames_processed,
+                    warnings_count=insp.warnings_count,
+                )
+            )
+
+    def _emit_end(self) -> None:
+        batch: list[Any] = []
+        for insp in self.inspectors:
+            if insp.failed:
+                continue
+            batch.append(
+                PluginStatusPayload(
+                    plugin=insp.name,
+                    status="completed",
+                    timing_ms=round(insp.total_ms, 3),
+                    frames_processed=insp.frames_processed,
+                    warnings_count=insp.warnings_count,
+                )
+            )
+        batch.append(ProgressPayload(job_id=self.job_id, progress=100, stage="Completed"))
+        self.emit(batch)
+
+    def _draw(self, frame: Frame, results: dict[str, dict[str, Any]]) -> Frame:
+        canvas = frame.copy()
+        for insp in self.inspectors:
+            result = results.get(insp.name)
+            if result is None:
+                continue
+            try:
+                insp.plugin.draw(canvas, result)
+            except Exception:  # a broken draw must not stop the job; process() results stand
+                continue
+        return canvas
+
+    def _send_preview(self, index: int, frame: Frame, results: dict[str, dict[str, Any]]) -> None:
+        assert self.preview is not None
+        h, w = frame.shape[:2]
+        header = PreviewHeader(
+            job_id=self.job_id, frame_id=frame_id_for(index), frame_index=index, width=w, height=h
+        )
+        self.preview(header, self._draw(frame, results))
+
+
+def _percent(done: int, total: int | None) -> int:
+    """Whole percent done, held at 99 until the run really ends."""
+    if not total:
+        return 0
+    return min(99, done * 100 // total)
+
+
+def _stage(done: int, total: int | None) -> str:
+    return f"Frame {done}/{total}" if total else f"Frame {done}"
+
+
+def _error(plugin: str, text: str, exc: BaseException, frame_id: str | None) -> ErrorPayload:
+    tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return ErrorPayload(
+        error=text,
+        plugin=plugin,
+        details=ErrorDetails(error_code=ErrorCode.PLUGIN_CRASH, message=tb),
+        frame_id=frame_id,
+    )

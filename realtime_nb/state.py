@@ -1,0 +1,262 @@
+"""RealtimeState and :func:`reduce`: the seed's ``realtimeReducer``, pure.
+
+One :class:`RealtimeState` describes one job as seen by one client. ``reduce(state, action)``
+returns a new state and never mutates the old one, so a renderer can keep the previous state and
+compare. Lists are bounded: the state keeps the total count and the last ``max_items`` entries.
+
+Example:
+    >>> from realtime_nb.protocol import ProgressPayload, make_message
+    >>> s = reduce(RealtimeState(), MessageReceived(make_message(
+    ...     ProgressPayload(job_id="j1", progress=40, stage="Running"), job_id="j1", seq=1)))
+    >>> s.progress, s.stage
+    (40.0, 'Running')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from realtime_nb.protocol import (
+    ErrorMessage,
+    ErrorPayload,
+    FrameMessage,
+    JobMessage,
+    MetadataMessage,
+    PingMessage,
+    PluginMetadata,
+    PluginStatusMessage,
+    ProgressMessage,
+    ServerMessage,
+    WarningMessage,
+    WarningPayload,
+    is_terminal,
+)
+
+__all__ = [
+    "ConnectionChanged",
+    "FrameData",
+    "MessageReceived",
+    "PreviewReceived",
+    "RealtimeState",
+    "TimingStats",
+    "reduce",
+    "reduce_all",
+]
+
+MAX_ITEMS = 50
+"""How many warnings and errors a state keeps (the counts are always complete)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameData:
+    """The latest frame result: which frame, which plugin, what it found."""
+
+    frame_id: str
+    plugin: str
+    data: dict[str, Any]
+    timing_ms: float
+    frame_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimingStats:
+    """Running per-frame timing of one plugin."""
+
+    count: int = 0
+    total_ms: float = 0.0
+    max_ms: float = 0.0
+    last_ms: float = 0.0
+
+    @property
+    def mean_ms(self) -> float:
+        """Mean time per frame, 0 before the first frame."""
+        return self.total_ms / self.count if self.count else 0.0
+
+    def add(self, ms: float) -> TimingStats:
+        """Return the stats with one more sample."""
+        return TimingStats(self.count + 1, self.total_ms + ms, max(self.max_ms, ms), ms)
+
+
+_EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+
+
+def _empty() -> MappingProxyType[str, Any]:
+    return _EMPTY
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeState:
+    """Everything the overlay shows for one job.
+
+    The first fields mirror the seed (isConnected, progress, currentFrame, pluginTimings,
+    pluginStatus, warnings, errors); the rest are DESIGN.md's additions.
+    """
+
+    is_connected: bool = False
+    progress: float = 0.0
+    current_frame: FrameData | None = None
+    plugin_timings: MappingProxyType[str, float] = field(default_factory=_empty)
+    plugin_status: MappingProxyType[str, str] = field(default_factory=_empty)
+    warnings: tuple[WarningPayload, ...] = ()
+    errors: tuple[ErrorPayload, ...] = ()
+    job_id: str | None = None
+    job_status: str | None = None
+    stage: str | None = None
+    connection: str = "IDLE"
+    latency_ms: float | None = None
+    dropped: int = 0
+    last_seq: int = 0
+    messages_received: int = 0
+    frames_received: int = 0
+    warnings_count: int = 0
+    errors_count: int = 0
+    frame_timings: MappingProxyType[str, TimingStats] = field(default_factory=_empty)
+    plugin_metadata: MappingProxyType[str, PluginMetadata] = field(default_factory=_empty)
+    preview_frame_id: str | None = None
+    max_items: int = field(default=MAX_ITEMS, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """True once the job reached a terminal status."""
+        return self.job_status is not None and is_terminal(self.job_status)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """A server message arrived (the seed's ``MESSAGE_RECEIVED``)."""
+
+    message: ServerMessage
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    """The client's connection state changed (IDLE, CONNECTING, CONNECTED, ...)."""
+
+    connection: str
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewReceived:
+    """A binary JPEG preview arrived for ``frame_id``."""
+
+    frame_id: str
+
+
+Action = MessageReceived | ConnectionChanged | PreviewReceived
+
+
+def _with(mapping: MappingProxyType[str, Any], key: str, value: Any) -> MappingProxyType[str, Any]:
+    new = dict(mapping)
+    new[key] = value
+    return MappingProxyType(new)
+
+
+def _append(items: tuple[Any, ...], item: Any, bound: int) -> tuple[Any, ...]:
+    items = (*items, item)
+    return items[-bound:] if len(items) > bound else items
+
+
+def reduce(state: RealtimeState, action: Action) -> RealtimeState:
+    """Return the state after ``action``; ``state`` is left as it was.
+
+    Messages with a ``seq`` at or below the last one applied are duplicates (a replay after a
+    reconnect) and change nothing. Unknown message types change nothing.
+    """
+    if isinstance(action, ConnectionChanged):
+        latency = action.latency_ms if action.latency_ms is not None else state.latency_ms
+        return replace(
+            state,
+            connection=action.connection,
+            is_connected=action.connection == "CONNECTED",
+            latency_ms=latency,
+        )
+    if isinstance(action, PreviewReceived):
+        return replace(state, preview_frame_id=action.frame_id)
+    return _reduce_message(state, action.message)
+
+
+def _reduce_message(state: RealtimeState, msg: ServerMessage) -> RealtimeState:
+    if isinstance(msg, PingMessage):
+        ping = msg.payload
+        return replace(
+            state,
+            latency_ms=ping.latency_ms if ping.latency_ms is not None else state.latency_ms,
+            dropped=ping.dropped,
+        )
+    seq = msg.seq
+    if seq is not None and seq <= state.last_seq:
+        return state
+    common: dict[str, Any] = {
+        "messages_received": state.messages_received + 1,
+        "last_seq": seq if seq is not None else state.last_seq,
+    }
+    if msg.job_id is not None and state.job_id is None:
+        common["job_id"] = msg.job_id
+    if isinstance(msg, ProgressMessage):
+        p = msg.payload
+        return replace(
+            state,
+            progress=max(state.progress, p.progress),
+            stage=p.stage if p.stage is not None else state.stage,
+            **common,
+        )
+    if isinstance(msg, FrameMessage):
+        f = msg.payload
+        stats = state.frame_timings.get(f.plugin, TimingStats()).add(f.timing_ms)
+        return replace(
+            state,
+            current_frame=FrameData(f.frame_id, f.plugin, f.data, f.timing_ms, f.frame_index),
+            frames_received=state.frames_received + 1,
+            frame_timings=_with(state.frame_timings, f.plugin, stats),
+            **common,
+        )
+    if isinstance(msg, PluginStatusMessage):
+        s = msg.payload
+        timings = state.plugin_timings
+        if s.timing_ms is not None:
+            timings = _with(timings, s.plugin, s.timing_ms)
+        return replace(
+            state,
+            plugin_status=_with(state.plugin_status, s.plugin, s.status),
+            plugin_timings=timings,
+            **common,
+        )
+    if isinstance(msg, WarningMessage):
+        return replace(
+            state,
+            warnings=_append(state.warnings, msg.payload, state.max_items),
+            warnings_count=state.warnings_count + 1,
+            **common,
+        )
+    if isinstance(msg, ErrorMessage):
+        return replace(
+            state,
+            errors=_append(state.errors, msg.payload, state.max_items),
+            errors_count=state.errors_count + 1,
+            **common,
+        )
+    if isinstance(msg, MetadataMessage):
+        m = msg.payload
+        return replace(
+            state, plugin_metadata=_with(state.plugin_metadata, m.plugin, m.metadata), **common
+        )
+    if isinstance(msg, JobMessage):
+        j = msg.payload
+        extra: dict[str, Any] = {}
+        if j.status == "completed":
+            extra["progress"] = 100.0
+            extra["stage"] = "Completed"
+        elif is_terminal(j.status):
+            extra["stage"] = j.status.capitalize()
+        return replace(state, job_status=j.status, **common, **extra)
+    return replace(state, **common)
+
+
+def reduce_all(state: RealtimeState, messages: list[ServerMessage]) -> RealtimeState:
+    """Apply :class:`MessageReceived` for each message in order."""
+    for msg in messages:
+        state = _reduce_message(state, msg)
+    return state

@@ -1,0 +1,549 @@
+"""ipywidgets overlay for one job: progress, current frame, plugin inspector, errors, connection.
+
+The client calls :meth:`RealtimeOverlay.render` from its own thread, on a clock, with the latest
+:class:`~realtime_nb.state.RealtimeState`. Rendering is a diff: each part compares what it would
+show with what its widgets already hold and assigns only the traits that changed, inside
+``hold_sync()`` so one tick sends at most one comm message per widget. Every ``render`` returns
+how many trait assignments it made, so an unchanged state costs nothing on the wire.
+
+Example:
+    >>> from realtime_nb.state import RealtimeState
+    >>> overlay = RealtimeOverlay(job_id="j1", plugins=["ball_detection"])
+    >>> overlay.render(RealtimeState(progress=42.0, stage="Running"))  # bar value and label
+    2
+    >>> overlay.render(RealtimeState(progress=42.0, stage="Running"))  # nothing changed
+    0
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import ipywidgets
+
+from realtime_nb.state import RealtimeState
+
+__all__ = [
+    "MAX_WARNINGS_SHOWN",
+    "ConnectionBadge",
+    "ErrorBanner",
+    "FrameViewer",
+    "PluginInspector",
+    "ProgressBar",
+    "RealtimeOverlay",
+    "format_duration_ms",
+]
+
+MAX_WARNINGS_SHOWN = 10
+"""How many of the newest warnings the inspector lists (the total is always shown)."""
+
+_HIDDEN = "none"
+# Layout.display None means "whatever the widget's CSS says", i.e. visible.
+_VISIBLE = None
+
+_BAR_STYLES = {"completed": "success", "failed": "danger"} | dict.fromkeys(
+    ("cancelled", "interrupted"), "warning"
+)
+_STATUS_COLOURS = {
+    "pending": "#9e9e9e",
+    "started": "#5c6bc0",
+    "running": "#1e88e5",
+    "completed": "#43a047",
+    "failed": "#e53935",
+}
+_SEVERITY_COLOURS = {"low": "#757575", "medium": "#fb8c00", "high": "#e53935"}
+_CONNECTION_LOOK: dict[str, tuple[str, str]] = {
+    "IDLE": ("Not connected", "#9e9e9e"),
+    "CONNECTING": ("Connecting…", "#fb8c00"),
+    "CONNECTED": ("Connected", "#43a047"),
+    "DISCONNECTED": ("Disconnected", "#9e9e9e"),
+    "RECONNECTING": ("Reconnecting…", "#fb8c00"),
+    "CLOSED": ("Connection lost", "#e53935"),
+}
+
+
+def format_duration_ms(ms: float) -> str:
+    """Format a duration given in milliseconds for people.
+
+    Args:
+        ms: The duration in milliseconds; negative values are shown as 0.
+
+    Returns:
+        ``"0.42 ms"`` below 1 ms, ``"12.3 ms"`` below 1 s, ``"2.50 s"`` below a minute,
+        ``"3 min 05 s"`` above.
+
+    Example:
+        >>> format_duration_ms(12.34), format_duration_ms(2500), format_duration_ms(185_000)
+        ('12.3 ms', '2.50 s', '3 min 05 s')
+    """
+    ms = max(ms, 0.0)
+    # Thresholds sit where the rounded text would roll over, so 999.97 is "1.00 s", not
+    # "1000.0 ms".
+    if ms < 0.995:
+        return f"{ms:.2f} ms"
+    if ms < 999.95:
+        return f"{ms:.1f} ms"
+    if ms < 59_995:
+        return f"{ms / 1000:.2f} s"
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+def _set(obj: Any, name: str, value: object) -> int:
+    """Assign ``obj.name = value`` only if it differs; return 1 if assigned, else 0."""
+    current = getattr(obj, name)
+    if current is value or current == value:
+        return 0
+    setattr(obj, name, value)
+    return 1
+
+
+@contextmanager
+def _held(widgets: Iterable[Any]) -> Iterator[None]:
+    """Hold sync on every widget, so each sends its changed traits in one message at the end."""
+    with ExitStack() as stack:
+        for widget in widgets:
+            stack.enter_context(widget.hold_sync())
+        yield
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _badge(text: str, colour: str) -> str:
+    return (
+        f'<span style="background:{colour};color:#fff;border-radius:8px;padding:0 6px;'
+        f'font-size:85%;white-space:nowrap">{_esc(text)}</span>'
+    )
+
+
+class ProgressBar:
+    """A 0-100 progress bar with a ``"Running · 42 %"`` label.
+
+    Attributes:
+        widget: The top-level ipywidget (an ``HBox`` of the bar and its label).
+        bar: The ``FloatProgress``.
+        label: The ``HTML`` label beside the bar.
+    """
+
+    def __init__(self) -> None:
+        self.bar: ipywidgets.FloatProgress = ipywidgets.FloatProgress(
+            value=0.0, min=0.0, max=100.0, layout=ipywidgets.Layout(flex="1 1 auto")
+        )
+        self.label: ipywidgets.HTML = ipywidgets.HTML(value=self._label(RealtimeState()))
+        self.widget: ipywidgets.HBox = ipywidgets.HBox([self.bar, self.label])
+        self._synced = (self.bar, self.label)
+
+    @staticmethod
+    def _label(state: RealtimeState) -> str:
+        if state.finished and state.job_status is not None:
+            name = state.job_status.capitalize()
+        elif state.stage:
+            name = state.stage
+        elif state.job_status:
+            name = state.job_status.capitalize()
+        else:
+            name = "Waiting"
+        # Floor, not round: "100 %" must mean done, not 99.6.
+        return f"{_esc(name)} · {int(state.progress)} %"
+
+    def render(self, state: RealtimeState) -> int:
+        """Show ``state.progress``, its stage, and a colour once the job ended.
+
+        Returns:
+            How many trait assignments were made.
+        """
+        style = _BAR_STYLES.get(state.job_status or "", "")
+        with _held(self._synced):
+            return (
+                _set(self.bar, "value", float(state.progress))
+                + _set(self.bar, "bar_style", style)
+                + _set(self.label, "value", self._label(state))
+            )
+
+
+class FrameViewer:
+    """The latest JPEG preview and a caption naming the current frame result.
+
+    Attributes:
+        widget: The top-level ipywidget (a ``VBox`` of the image and its caption).
+        image: The ``Image`` (JPEG), hidden until the first preview.
+        caption: The ``HTML`` caption, a placeholder until the first frame.
+    """
+
+    PLACEHOLDER = "<i>Waiting for the first frame…</i>"
+
+    def __init__(self) -> None:
+        self.image: ipywidgets.Image = ipywidgets.Image(
+            format="jpeg", layout=ipywidgets.Layout(display=_HIDDEN, max_width="100%")
+        )
+        self.caption: ipywidgets.HTML = ipywidgets.HTML(value=self.PLACEHOLDER)
+        self.widget: ipywidgets.VBox = ipywidgets.VBox([self.image, self.caption])
+        self._synced = (self.image, self.image.layout, self.caption)
+
+    @classmethod
+    def _caption(cls, state: RealtimeState) -> str:
+        frame = state.current_frame
+        if frame is None:
+            return cls.PLACEHOLDER
+        return (
+            f"frame <code>{_esc(frame.frame_id)}</code> · {_esc(frame.plugin)} "
+            f"{format_duration_ms(frame.timing_ms)}"
+        )
+
+    def render(self, state: RealtimeState, preview_jpeg: bytes | None = None) -> int:
+        """Show ``preview_jpeg`` (if it is new) and caption ``state.current_frame``.
+
+        Args:
+            state: The state to show.
+            preview_jpeg: The latest preview; None keeps the image already shown.
+
+        Returns:
+            How many trait assignments were made.
+        """
+        n = 0
+        with _held(self._synced):
+            if preview_jpeg:
+                # _set compares identity first, so the usual case (same bytes object as last
+                # tick) never reaches a byte-by-byte comparison.
+                n += _set(self.image, "value", preview_jpeg)
+                n += _set(self.image.layout, "display", _VISIBLE)
+            n += _set(self.caption, "value", self._caption(state))
+        return n
+
+
+class PluginInspector:
+    """Per-plugin status, timings and timing bars; the newest warnings; the drop count.
+
+    One ``HTML`` widget per section, each reassigned only when its generated HTML changed.
+
+    Attributes:
+        widget: The top-level ipywidget (a ``VBox`` of the three sections).
+        table: ``HTML``: one row per plugin.
+        warnings: ``HTML``: the newest :data:`MAX_WARNINGS_SHOWN` warnings, newest first.
+        footer: ``HTML``: how many messages the server dropped, empty when none.
+    """
+
+    def __init__(self, plugins: Sequence[str] = ()) -> None:
+        self._plugins: list[str] = list(dict.fromkeys(plugins))
+        self.table: ipywidgets.HTML = ipywidgets.HTML()
+        self.warnings: ipywidgets.HTML = ipywidgets.HTML()
+        self.footer: ipywidgets.HTML = ipywidgets.HTML()
+        self.widget: ipywidgets.VBox = ipywidgets.VBox([self.table, self.warnings, self.footer])
+        self._synced = (self.table, self.warnings, self.footer)
+        self.table.value = self._table_html(RealtimeState())
+
+    @property
+    def plugins(self) -> list[str]:
+        """The plugins listed so far, in order: the constructor's, then any seen in a state."""
+        return list(self._plugins)
+
+    def _known_plugins(self, state: RealtimeState) -> list[str]:
+        for name in (*state.plugin_status, *state.frame_timings):
+            if name not in self._plugins:
+                self._plugins.append(name)
+        return self._plugins
+
+    def _table_html(self, state: RealtimeState) -> str:
+        plugins = self._known_plugins(state)
+        if not plugins:
+            return "<i>No plugins yet.</i>"
+        slowest = max((s.mean_ms for s in state.frame_timings.values()), default=0.0)
+        head = "".join(
+            f'<th style="text-align:left;padding:0 8px 0 0">{h}</th>'
+            for h in ("Plugin", "Status", "Frames", "Mean", "Last", "Total", "")
+        )
+        rows = [f"<tr>{head}</tr>"]
+        for name in plugins:
+            rows.append(self._row_html(state, name, slowest))
+        return f'<table style="border-collapse:collapse;font-size:90%">{"".join(rows)}</table>'
+
+    @staticmethod
+    def _row_html(state: RealtimeState, name: str, slowest: float) -> str:
+        status = state.plugin_status.get(name, "pending")
+        stats = state.frame_timings.get(name)
+        total = state.plugin_timings.get(name)
+        meta = state.plugin_metadata.get(name)
+        title = (
+            f' title="{_esc(f"{meta.model} v{meta.version} → {meta.output_format}")}"'
+            if meta
+            else ""
+        )
+        if stats is not None and stats.count:
+            frames, mean, last = (
+                str(stats.count),
+                format_duration_ms(stats.mean_ms),
+                format_duration_ms(stats.last_ms),
+            )
+            width = 100.0 * stats.mean_ms / slowest if slowest > 0 else 0.0
+        else:
+            frames, mean, last, width = "0", "—", "—", 0.0
+        colour = _STATUS_COLOURS.get(status, "#9e9e9e")
+        bar = (
+            '<div style="width:120px;height:8px;background:#eee;border-radius:4px">'
+            f'<div style="width:{width:.0f}%;height:8px;background:{colour};border-radius:4px">'
+            "</div></div>"
+        )
+        cells = (
+            f"<span{title}><b>{_esc(name)}</b></span>",
+            _badge(status, colour),
+            frames,
+            mean,
+            last,
+            format_duration_ms(total) if total is not None else "—",
+            bar,
+        )
+        return "<tr>" + "".join(f'<td style="padding:0 8px 0 0">{c}</td>' for c in cells) + "</tr>"
+
+    @staticmethod
+    def _warnings_html(state: RealtimeState) -> str:
+        if not state.warnings:
+            return ""
+        shown = state.warnings[-MAX_WARNINGS_SHOWN:][::-1]
+        total = max(state.warnings_count, len(state.warnings))
+        if total > len(shown):
+            head = f"Warnings · showing {len(shown)} of {total}"
+        else:
+            head = f"Warnings ({total})"
+        items = []
+        for w in shown:
+            colour = _SEVERITY_COLOURS.get(w.severity, "#757575")
+            where = f" · frame <code>{_esc(w.frame_id)}</code>" if w.frame_id else ""
+            items.append(
+                f'<li><span style="color:{colour};font-weight:bold">{_esc(w.severity)}</span> '
+                f"<b>{_esc(w.plugin)}</b>{where}: {_esc(w.message)}</li>"
+            )
+        return (
+            f"<div><b>{head}</b>"
+            f'<ul style="margin:2px 0;padding-left:18px;font-size:90%">{"".join(items)}</ul></div>'
+        )
+
+    @staticmethod
+    def _footer_html(state: RealtimeState) -> str:
+        if state.dropped <= 0:
+            return ""
+        noun = "update" if state.dropped == 1 else "updates"
+        return (
+            f'<span style="color:#fb8c00">{state.dropped} {noun} dropped by the server to keep '
+            "up (frame results, previews, stale progress; results stay complete)</span>"
+        )
+
+    def render(self, state: RealtimeState) -> int:
+        """Show the plugins, warnings and drop count of ``state``.
+
+        Returns:
+            How many trait assignments were made.
+        """
+        with _held(self._synced):
+            return (
+                _set(self.table, "value", self._table_html(state))
+                + _set(self.warnings, "value", self._warnings_html(state))
+                + _set(self.footer, "value", self._footer_html(state))
+            )
+
+
+class ErrorBanner:
+    """A red box with the latest error and the error count; hidden while there are none.
+
+    Attributes:
+        widget: The top-level ipywidget (an ``HTML``).
+    """
+
+    def __init__(self) -> None:
+        self.widget: ipywidgets.HTML = ipywidgets.HTML(layout=ipywidgets.Layout(display=_HIDDEN))
+        self._synced = (self.widget, self.widget.layout)
+
+    @staticmethod
+    def _html(state: RealtimeState) -> str:
+        e = state.errors[-1]
+        parts = [f"<b>Error:</b> {_esc(e.error)}"]
+        if e.details is not None:
+            parts.append(f"<code>{_esc(e.details.error_code)}</code>")
+            if e.details.message and e.details.message != e.error:
+                parts.append(_esc(e.details.message))
+            if e.details.fallback:
+                parts.append(f"fallback: {_esc(e.details.fallback)}")
+        if e.plugin:
+            parts.append(f"plugin <b>{_esc(e.plugin)}</b>")
+        if e.frame_id:
+            parts.append(f"frame <code>{_esc(e.frame_id)}</code>")
+        count = max(state.errors_count, len(state.errors))
+        noun = "error" if count == 1 else "errors"
+        return (
+            '<div style="background:#fdecea;color:#b71c1c;border:1px solid #e53935;'
+            'border-radius:4px;padding:4px 8px">'
+            f"{' · '.join(parts)}"
+            f'<span style="float:right">{count} {noun}</span></div>'
+        )
+
+    def render(self, state: RealtimeState) -> int:
+        """Show the latest of ``state.errors``, or hide when there is none.
+
+        Returns:
+            How many trait assignments were made.
+        """
+        with _held(self._synced):
+            if not state.errors:
+                return _set(self.widget.layout, "display", _HIDDEN)
+            return _set(self.widget, "value", self._html(state)) + _set(
+                self.widget.layout, "display", _VISIBLE
+            )
+
+
+class ConnectionBadge:
+    """The connection state (``"Connected · 3 ms"``, ``"Reconnecting…"``, ...) and a Retry button.
+
+    The button shows only once the client gave up (``CLOSED``, "Connection lost") and an
+    ``on_retry`` callback was given.
+
+    Attributes:
+        widget: The top-level ipywidget (an ``HBox`` of the badge and the button).
+        badge: The ``HTML`` badge.
+        retry: The Retry ``Button``.
+    """
+
+    def __init__(self, on_retry: Callable[[], None] | None = None) -> None:
+        self._on_retry = on_retry
+        self.badge: ipywidgets.HTML = ipywidgets.HTML(value=self._html(RealtimeState()))
+        self.retry: ipywidgets.Button = ipywidgets.Button(
+            description="Retry",
+            icon="refresh",
+            tooltip="Connect again",
+            layout=ipywidgets.Layout(display=_HIDDEN, width="auto"),
+        )
+        self.retry.on_click(self._clicked)
+        self.widget: ipywidgets.HBox = ipywidgets.HBox([self.badge, self.retry])
+        self._synced = (self.badge, self.retry.layout)
+
+    def _clicked(self, _button: Any) -> None:
+        if self._on_retry is not None:
+            self._on_retry()
+
+    @staticmethod
+    def text(connection: str, latency_ms: float | None = None) -> str:
+        """Return the badge's text for a connection state, e.g. ``"Connected · 3 ms"``."""
+        label = _CONNECTION_LOOK.get(connection, (connection.capitalize(), ""))[0]
+        if connection == "CONNECTED" and latency_ms is not None:
+            return f"{label} · {latency_ms:.0f} ms"
+        return label
+
+    @classmethod
+    def _html(cls, state: RealtimeState) -> str:
+        colour = _CONNECTION_LOOK.get(state.connection, ("", "#9e9e9e"))[1]
+        return _badge(cls.text(state.connection, state.latency_ms), colour)
+
+    def render(self, state: RealtimeState) -> int:
+        """Show ``state.connection`` and ``state.latency_ms``.
+
+        Returns:
+            How many trait assignments were made.
+        """
+        closed = state.connection == "CLOSED" and self._on_retry is not None
+        with _held(self._synced):
+            return _set(self.badge, "value", self._html(state)) + _set(
+                self.retry.layout, "display", _VISIBLE if closed else _HIDDEN
+            )
+
+
+class RealtimeOverlay:
+    """Everything about one job in one widget: the notebook's live view.
+
+    Shows itself when it is the last expression of a cell. The client calls :meth:`render` on
+    its own thread whenever the state changed.
+
+    Args:
+        job_id: The job shown, for the title.
+        plugins: Plugins to list in the inspector before any message about them arrives.
+        title: The title; default ``"Job <job_id>"``.
+        on_retry: Called when the user clicks Retry after the connection was lost.
+
+    Attributes:
+        widget: The top-level ``VBox``.
+        title: The ``HTML`` title, beside the connection badge.
+        progress: The :class:`ProgressBar`.
+        frame: The :class:`FrameViewer`.
+        inspector: The :class:`PluginInspector`.
+        errors: The :class:`ErrorBanner`.
+        connection: The :class:`ConnectionBadge`.
+
+    Example:
+        >>> overlay = RealtimeOverlay(job_id="j1", plugins=["ball_detection"])
+        >>> overlay  # as the last expression of a cell, shows the widget  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        job_id: str | None = None,
+        plugins: Sequence[str] = (),
+        title: str | None = None,
+        on_retry: Callable[[], None] | None = None,
+    ) -> None:
+        self.job_id = job_id
+        self._title = title
+        self.title: ipywidgets.HTML = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
+        self.progress = ProgressBar()
+        self.frame = FrameViewer()
+        self.inspector = PluginInspector(plugins)
+        self.errors = ErrorBanner()
+        self.connection = ConnectionBadge(on_retry)
+        header = ipywidgets.HBox([self.title, self.connection.widget])
+        parts = (self.errors, self.progress, self.frame, self.inspector)
+        self.widget: ipywidgets.VBox = ipywidgets.VBox([header, *(p.widget for p in parts)])
+        self._synced: tuple[Any, ...] = (self.title, *self.connection._synced)
+        self._synced += tuple(w for p in parts for w in p._synced)
+        # render() runs on the client's thread; a cell may call it too (e.g. a final render).
+        self._lock = threading.Lock()
+        self.title.value = self._title_html(job_id)
+
+    def _title_html(self, job_id: str | None) -> str:
+        text = self._title or (f"Job {job_id}" if job_id else "realtime_nb")
+        return f"<b>{_esc(text)}</b>"
+
+    def render(self, state: RealtimeState, preview_jpeg: bytes | None = None) -> int:
+        """Bring every part up to date with ``state``, touching only what changed.
+
+        Args:
+            state: The latest state of the job.
+            preview_jpeg: The latest JPEG preview, or None to keep the one shown.
+
+        Returns:
+            How many trait assignments were made; 0 when nothing changed.
+        """
+        with self._lock, _held(self._synced):
+            return (
+                _set(self.title, "value", self._title_html(self.job_id or state.job_id))
+                + self.connection.render(state)
+                + self.errors.render(state)
+                + self.progress.render(state)
+                + self.frame.render(state, preview_jpeg)
+                + self.inspector.render(state)
+            )
+
+    def close(self) -> None:
+        """Close every widget of the overlay (it can no longer be displayed)."""
+        _close_tree(self.widget)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle_of = getattr(self.widget, "_repr_mimebundle_", None)
+        if bundle_of is None:  # closed
+            return {"text/plain": repr(self)}
+        bundle: dict[str, Any] = bundle_of(**kwargs)
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"RealtimeOverlay(job_id={self.job_id!r})"
+
+
+def _close_tree(widget: Any) -> None:
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    layout = getattr(widget, "layout", None)
+    widget.close()
+    if layout is not None:
+        layout.close()

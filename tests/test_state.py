@@ -1,0 +1,125 @@
+"""Tests of realtime_nb.state: the reducer mirrors the seed and stays pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from realtime_nb import protocol as p
+from realtime_nb.state import (
+    ConnectionChanged,
+    MessageReceived,
+    PreviewReceived,
+    RealtimeState,
+    reduce,
+    reduce_all,
+)
+
+
+def msg(payload: Any, seq: int | None) -> Any:
+    return p.make_message(payload, job_id="j1", seq=seq)
+
+
+def test_seed_reducer_rules() -> None:
+    s = RealtimeState()
+    s = reduce(
+        s, MessageReceived(msg(p.ProgressPayload(job_id="j1", progress=25, stage="Running"), 1))
+    )
+    assert (s.progress, s.stage, s.job_id) == (25.0, "Running", "j1")
+    s = reduce(
+        s,
+        MessageReceived(
+            msg(p.FramePayload(frame_id="f-1", plugin="a", data={"n": 1}, timing_ms=7), 2)
+        ),
+    )
+    assert s.current_frame is not None and s.current_frame.data == {"n": 1}
+    assert s.frame_timings["a"].count == 1 and s.frame_timings["a"].mean_ms == 7
+    s = reduce(
+        s,
+        MessageReceived(
+            msg(p.PluginStatusPayload(plugin="a", status="completed", timing_ms=70), 3)
+        ),
+    )
+    assert s.plugin_timings["a"] == 70 and s.plugin_status["a"] == "completed"
+    s = reduce(
+        s, MessageReceived(msg(p.WarningPayload(plugin="a", message="corners", severity="low"), 4))
+    )
+    assert [w.message for w in s.warnings] == ["corners"] and s.warnings_count == 1
+    s = reduce(s, MessageReceived(msg(p.ErrorPayload(error="boom"), 5)))
+    assert [e.error for e in s.errors] == ["boom"] and s.errors_count == 1
+    assert s.last_seq == 5 and s.messages_received == 5
+
+
+def test_reducer_does_not_mutate_its_input() -> None:
+    s0 = RealtimeState()
+    s1 = reduce(s0, MessageReceived(msg(p.PluginStatusPayload(plugin="a", status="started"), 1)))
+    assert dict(s0.plugin_status) == {} and dict(s1.plugin_status) == {"a": "started"}
+
+
+def test_duplicates_and_old_seqs_change_nothing() -> None:
+    m = msg(p.WarningPayload(plugin="a", message="w", severity="low"), 3)
+    s = reduce(RealtimeState(), MessageReceived(m))
+    assert reduce(s, MessageReceived(m)) is s
+    older = msg(p.ProgressPayload(job_id="j1", progress=90), 2)
+    assert reduce(s, MessageReceived(older)) is s
+
+
+def test_progress_never_goes_backwards() -> None:
+    s = reduce_all(
+        RealtimeState(),
+        [
+            msg(p.ProgressPayload(job_id="j1", progress=60), 1),
+            msg(p.ProgressPayload(job_id="j1", progress=40), 2),
+        ],
+    )
+    assert s.progress == 60
+
+
+def test_lists_are_bounded_but_counts_complete() -> None:
+    msgs = [
+        msg(p.WarningPayload(plugin="a", message=f"w{i}", severity="low"), i + 1)
+        for i in range(120)
+    ]
+    s = reduce_all(RealtimeState(max_items=50), msgs)
+    assert len(s.warnings) == 50 and s.warnings_count == 120
+    assert s.warnings[-1].message == "w119" and s.warnings[0].message == "w70"
+
+
+def test_job_lifecycle_and_connection() -> None:
+    s = reduce(
+        RealtimeState(), MessageReceived(msg(p.JobPayload(job_id="j1", status="completed"), 9))
+    )
+    assert s.finished and s.progress == 100 and s.stage == "Completed"
+    s = reduce(s, ConnectionChanged("CONNECTED", 3.0))
+    assert s.is_connected and s.latency_ms == 3.0
+    s = reduce(s, ConnectionChanged("RECONNECTING"))
+    assert not s.is_connected and s.connection == "RECONNECTING" and s.latency_ms == 3.0
+    failed = reduce(
+        RealtimeState(), MessageReceived(msg(p.JobPayload(job_id="j1", status="failed"), 1))
+    )
+    assert failed.finished and failed.progress == 0 and failed.stage == "Failed"
+
+
+def test_ping_updates_latency_and_drops_without_seq() -> None:
+    s = reduce(
+        RealtimeState(),
+        MessageReceived(
+            p.make_message(p.PingPayload(interval_seconds=1, latency_ms=2.5, dropped=4))
+        ),
+    )
+    assert (s.latency_ms, s.dropped, s.last_seq) == (2.5, 4, 0)
+
+
+def test_metadata_and_preview() -> None:
+    meta = p.PluginMetadata(
+        version="1",
+        model="m",
+        input_shape=[None, None, 3],
+        output_format="json",
+        confidence_default=0.5,
+        capabilities=[],
+    )
+    s = reduce(
+        RealtimeState(), MessageReceived(msg(p.MetadataPayload(plugin="a", metadata=meta), 1))
+    )
+    assert s.plugin_metadata["a"] == meta
+    assert reduce(s, PreviewReceived("f-000002")).preview_frame_id == "f-000002"

@@ -1,0 +1,445 @@
+"""Tests for realtime_nb.widgets: states come from real protocol messages through reduce()."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ipywidgets
+import pytest
+
+from realtime_nb.protocol import (
+    ErrorDetails,
+    ErrorPayload,
+    FramePayload,
+    JobPayload,
+    PingPayload,
+    PluginStatusPayload,
+    ProgressPayload,
+    WarningPayload,
+    make_message,
+)
+from realtime_nb.state import (
+    ConnectionChanged,
+    MessageReceived,
+    PreviewReceived,
+    RealtimeState,
+    reduce,
+)
+from realtime_nb.widgets import (
+    MAX_WARNINGS_SHOWN,
+    ConnectionBadge,
+    ErrorBanner,
+    FrameViewer,
+    PluginInspector,
+    ProgressBar,
+    RealtimeOverlay,
+    format_duration_ms,
+)
+
+JOB = "j-1"
+PLUGINS = ["pitch_detection", "player_detection", "ball_detection"]
+
+
+class Feed:
+    """Reduces payloads into a state the way the client does, numbering seq per job."""
+
+    def __init__(self) -> None:
+        self.state = RealtimeState()
+        self._seq = itertools.count(1)
+
+    def send(self, *payloads: Any) -> RealtimeState:
+        for payload in payloads:
+            if isinstance(payload, PingPayload):
+                msg = make_message(payload)
+            else:
+                msg = make_message(payload, job_id=JOB, seq=next(self._seq))
+            self.state = reduce(self.state, MessageReceived(msg))
+        return self.state
+
+    def act(self, action: ConnectionChanged | PreviewReceived) -> RealtimeState:
+        self.state = reduce(self.state, action)
+        return self.state
+
+
+def text_of(markup: str) -> str:
+    """The visible text of an HTML fragment."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def frame(frame_id: str, plugin: str, ms: float) -> FramePayload:
+    return FramePayload(frame_id=frame_id, plugin=plugin, data={"n": 1}, timing_ms=ms)
+
+
+def leaf_widgets(widget: Any) -> Iterator[Any]:
+    """Every widget in the tree, layouts included."""
+    yield widget
+    if getattr(widget, "layout", None) is not None:
+        yield widget.layout
+    for child in getattr(widget, "children", ()):
+        yield from leaf_widgets(child)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ms", "text"),
+    [
+        (0, "0.00 ms"),
+        (0.421, "0.42 ms"),
+        (12.34, "12.3 ms"),
+        (0.996, "1.0 ms"),
+        (999.94, "999.9 ms"),
+        (999.97, "1.00 s"),
+        (2500, "2.50 s"),
+        (59_994, "59.99 s"),
+        (59_997, "1 min 00 s"),
+        (185_000, "3 min 05 s"),
+        (-5, "0.00 ms"),
+    ],
+)
+def test_format_duration_ms(ms: float, text: str) -> None:
+    assert format_duration_ms(ms) == text
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payloads", "value", "label", "style"),
+    [
+        ([], 0.0, "Waiting · 0 %", ""),
+        ([ProgressPayload(job_id=JOB, progress=0, stage="Starting")], 0.0, "Starting · 0 %", ""),
+        ([ProgressPayload(job_id=JOB, progress=42, stage="Running")], 42.0, "Running · 42 %", ""),
+        (
+            [
+                ProgressPayload(job_id=JOB, progress=99.7, stage="Running"),
+                JobPayload(job_id=JOB, status="completed"),
+            ],
+            100.0,
+            "Completed · 100 %",
+            "success",
+        ),
+        (
+            [
+                ProgressPayload(job_id=JOB, progress=42, stage="Running"),
+                JobPayload(job_id=JOB, status="failed"),
+            ],
+            42.0,
+            "Failed · 42 %",
+            "danger",
+        ),
+        ([JobPayload(job_id=JOB, status="cancelled")], 0.0, "Cancelled · 0 %", "warning"),
+        ([JobPayload(job_id=JOB, status="interrupted")], 0.0, "Interrupted · 0 %", "warning"),
+        ([JobPayload(job_id=JOB, status="queued")], 0.0, "Queued · 0 %", ""),
+    ],
+)
+def test_progress_bar(payloads: list[Any], value: float, label: str, style: str) -> None:
+    bar = ProgressBar()
+    bar.render(Feed().send(*payloads))
+    assert bar.bar.value == value
+    assert (bar.bar.min, bar.bar.max) == (0, 100)
+    assert text_of(bar.label.value) == label
+    assert bar.bar.bar_style == style
+
+
+def test_progress_stage_is_escaped() -> None:
+    bar = ProgressBar()
+    bar.render(Feed().send(ProgressPayload(job_id=JOB, progress=5, stage="<b>x</b>")))
+    assert "<b>x</b>" not in bar.label.value
+    assert text_of(bar.label.value) == "<b>x</b> · 5 %"
+
+
+# --- frame viewer --------------------------------------------------------------------------------
+
+
+def test_frame_viewer_placeholder_then_frame_and_preview() -> None:
+    viewer = FrameViewer()
+    feed = Feed()
+    viewer.render(feed.state)
+    assert "Waiting for the first frame" in viewer.caption.value
+    assert viewer.image.layout.display == "none"
+    assert viewer.image.format == "jpeg"
+
+    feed.send(frame("f-000042", "player_detection", 12.34))
+    jpeg = b"\xff\xd8jpeg-1\xff\xd9"
+    state = feed.act(PreviewReceived("f-000042"))
+    assert viewer.render(state, jpeg) == 3  # image, its visibility, caption
+    assert viewer.image.value == jpeg
+    assert viewer.image.layout.display is None
+    assert text_of(viewer.caption.value) == "frame f-000042 · player_detection 12.3 ms"
+
+
+def test_frame_viewer_reassigns_image_only_for_new_bytes() -> None:
+    viewer = FrameViewer()
+    state = Feed().send(frame("f-1", "motion", 3.0))
+    jpeg = b"\xff\xd8one\xff\xd9"
+    viewer.render(state, jpeg)
+    changes: list[Any] = []
+    viewer.image.observe(changes.append, names="value")
+
+    assert viewer.render(state, jpeg) == 0  # same object
+    assert viewer.render(state, bytes(bytearray(jpeg))) == 0  # equal copy
+    assert viewer.render(state, None) == 0  # None keeps the last image
+    assert viewer.image.value == jpeg
+    assert changes == []
+    assert viewer.render(state, b"\xff\xd8two\xff\xd9") == 1
+    assert len(changes) == 1
+
+
+# --- plugin inspector ----------------------------------------------------------------------------
+
+
+def test_inspector_lists_plugins_with_status_and_timings() -> None:
+    inspector = PluginInspector(PLUGINS)
+    feed = Feed()
+    inspector.render(feed.state)
+    assert all(name in inspector.table.value for name in PLUGINS)
+    assert text_of(inspector.table.value).count("pending") == 3
+
+    state = feed.send(
+        PluginStatusPayload(plugin="pitch_detection", status="started"),
+        PluginStatusPayload(plugin="player_detection", status="running"),
+        frame("f-1", "player_detection", 10.0),
+        frame("f-2", "player_detection", 20.0),
+        frame("f-1", "motion", 5.0),  # not in the constructor's list
+        PluginStatusPayload(plugin="pitch_detection", status="completed", timing_ms=1234.0),
+        PluginStatusPayload(plugin="ball_detection", status="failed"),
+    )
+    inspector.render(state)
+    assert inspector.plugins == [*PLUGINS, "motion"]
+    rows = inspector.table.value.split("<tr>")[2:]
+    cells = [[text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows]
+    by_name = {c[0]: c[1:6] for c in cells}
+    assert [c[0] for c in cells] == [*PLUGINS, "motion"]
+    # status, frames, mean, last, total
+    assert by_name["pitch_detection"] == ["completed", "0", "—", "—", "1.23 s"]
+    assert by_name["player_detection"] == ["running", "2", "15.0 ms", "20.0 ms", "—"]
+    assert by_name["ball_detection"] == ["failed", "0", "—", "—", "—"]
+    assert by_name["motion"] == ["pending", "1", "5.0 ms", "5.0 ms", "—"]
+    # Timing bars: proportional to the mean, against the slowest plugin (player, 15 ms).
+    widths = [re.findall(r"width:(\d+)%", row) for row in rows]
+    assert widths[1] == ["100"]
+    assert widths[3] == ["33"]
+    assert widths[0] == ["0"]
+
+
+def test_inspector_warnings_are_escaped_bounded_and_newest_first() -> None:
+    inspector = PluginInspector(PLUGINS)
+    feed = Feed()
+    payloads = [
+        WarningPayload(plugin="ball_detection", message=f"w{i}", severity="low") for i in range(11)
+    ]
+    payloads.append(
+        WarningPayload(
+            plugin="pitch_detection",
+            message="<script>alert(1)</script>",
+            severity="high",
+            frame_id="f-7",
+        )
+    )
+    inspector.render(feed.send(*payloads))
+    value = inspector.warnings.value
+    assert "<script>" not in value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in value
+    assert f"showing {MAX_WARNINGS_SHOWN} of 12" in text_of(value)
+    assert value.count("<li>") == MAX_WARNINGS_SHOWN
+    visible = text_of(value)
+    assert visible.index("alert(1)") < visible.index("w10") < visible.index("w2")
+    assert "w1:" not in visible and "w0:" not in visible
+
+
+def test_inspector_counts_warnings_beyond_what_the_state_keeps() -> None:
+    inspector = PluginInspector()
+    feed = Feed()
+    total = RealtimeState().max_items + 10
+    state = feed.send(
+        *(WarningPayload(plugin="p", message=f"w{i}", severity="medium") for i in range(total))
+    )
+    inspector.render(state)
+    assert f"showing {MAX_WARNINGS_SHOWN} of {total}" in text_of(inspector.warnings.value)
+
+
+def test_inspector_shows_drop_count_only_when_positive() -> None:
+    inspector = PluginInspector()
+    feed = Feed()
+    inspector.render(feed.send(PingPayload(interval_seconds=5)))
+    assert inspector.footer.value == ""
+    inspector.render(feed.send(PingPayload(interval_seconds=5, dropped=7)))
+    assert "7 updates dropped" in text_of(inspector.footer.value)
+
+
+# --- error banner --------------------------------------------------------------------------------
+
+
+def test_error_banner_hidden_then_shows_latest_and_count() -> None:
+    banner = ErrorBanner()
+    feed = Feed()
+    assert banner.render(feed.state) == 0
+    assert banner.widget.layout.display == "none"
+
+    feed.send(ErrorPayload(error="first failure"))
+    state = feed.send(
+        ErrorPayload(
+            error="ball_detection crashed <oops>",
+            plugin="ball_detection",
+            details=ErrorDetails(error_code="PLUGIN_CRASH", message="exit code -11"),
+            frame_id="f-000012",
+        )
+    )
+    assert banner.render(state) == 2
+    assert banner.widget.layout.display is None
+    visible = text_of(banner.widget.value)
+    for part in ("ball_detection crashed <oops>", "PLUGIN_CRASH", "exit code -11", "f-000012"):
+        assert part in visible
+    assert "first failure" not in visible
+    assert "2 errors" in visible
+    assert "<oops>" not in banner.widget.value
+    assert banner.render(state) == 0
+
+
+# --- connection badge ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("connection", "latency", "text", "retry_shown"),
+    [
+        ("IDLE", None, "Not connected", False),
+        ("CONNECTING", None, "Connecting…", False),
+        ("CONNECTED", 3.2, "Connected · 3 ms", False),
+        ("CONNECTED", None, "Connected", False),
+        ("DISCONNECTED", None, "Disconnected", False),
+        ("RECONNECTING", None, "Reconnecting…", False),
+        ("CLOSED", None, "Connection lost", True),
+    ],
+)
+def test_connection_badge(
+    connection: str, latency: float | None, text: str, retry_shown: bool
+) -> None:
+    badge = ConnectionBadge(on_retry=lambda: None)
+    badge.render(Feed().act(ConnectionChanged(connection, latency)))
+    assert text_of(badge.badge.value) == text
+    assert (badge.retry.layout.display != "none") is retry_shown
+
+
+def test_retry_button_calls_on_retry() -> None:
+    calls: list[int] = []
+    badge = ConnectionBadge(on_retry=lambda: calls.append(1))
+    feed = Feed()
+    badge.render(feed.act(ConnectionChanged("CLOSED")))
+    badge.retry.click()
+    assert calls == [1]
+    badge.render(feed.act(ConnectionChanged("CONNECTING")))
+    assert badge.retry.layout.display == "none"
+
+
+def test_retry_hidden_without_a_callback() -> None:
+    badge = ConnectionBadge()
+    badge.render(Feed().act(ConnectionChanged("CLOSED")))
+    assert badge.retry.layout.display == "none"
+    badge.retry.click()  # nothing to call, nothing raised
+
+
+# --- overlay -------------------------------------------------------------------------------------
+
+
+def busy_feed() -> Feed:
+    feed = Feed()
+    feed.act(ConnectionChanged("CONNECTED", 4.0))
+    feed.send(
+        PluginStatusPayload(plugin="player_detection", status="running"),
+        ProgressPayload(job_id=JOB, progress=42, stage="Running"),
+        frame("f-000042", "player_detection", 12.3),
+        WarningPayload(plugin="ball_detection", message="low confidence", severity="medium"),
+        ErrorPayload(error="boom", plugin="ball_detection"),
+    )
+    feed.act(PreviewReceived("f-000042"))
+    return feed
+
+
+def test_fresh_overlay_already_shows_the_initial_state() -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=PLUGINS, on_retry=lambda: None)
+    assert overlay.render(RealtimeState()) == 0
+
+
+def test_overlay_unchanged_state_renders_nothing() -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=PLUGINS)
+    feed = busy_feed()
+    jpeg = b"\xff\xd8x\xff\xd9"
+    assert overlay.render(feed.state, jpeg) > 0
+    changes: list[Any] = []
+    for w in leaf_widgets(overlay.widget):
+        w.observe(changes.append)
+    assert overlay.render(feed.state, jpeg) == 0
+    assert overlay.render(feed.state) == 0
+    assert changes == []
+
+
+def test_overlay_one_change_makes_few_assignments() -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=PLUGINS)
+    feed = busy_feed()
+    overlay.render(feed.state)
+    changes: list[str] = []
+    for w in leaf_widgets(overlay.widget):
+        w.observe(lambda change: changes.append(change["name"]))
+    state = feed.send(ProgressPayload(job_id=JOB, progress=43, stage="Running"))
+    assert overlay.render(state) == 2  # bar value and label
+    assert sorted(changes) == ["value", "value"]
+    assert overlay.progress.bar.value == 43
+
+
+def test_overlay_batches_each_widget_into_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=PLUGINS)
+    sent: list[tuple[Any, dict[str, Any]]] = []
+
+    def record(self: Any, msg: dict[str, Any], buffers: Any = None) -> None:
+        sent.append((self, msg))
+
+    monkeypatch.setattr(ipywidgets.Widget, "_send", record)
+    feed = busy_feed()
+    overlay.render(feed.send(JobPayload(job_id=JOB, status="completed")), b"\xff\xd8x\xff\xd9")
+    senders = [id(w) for w, _ in sent]
+    assert len(senders) == len(set(senders))  # at most one message per widget per tick
+    (bar_update,) = [m for w, m in sent if w is overlay.progress.bar]
+    assert set(bar_update["state"]) == {"value", "bar_style"}
+    sent.clear()
+    overlay.render(feed.state, b"\xff\xd8x\xff\xd9")
+    assert sent == []
+
+
+def test_overlay_title_and_notebook_display() -> None:
+    overlay = RealtimeOverlay(plugins=PLUGINS)
+    assert text_of(overlay.title.value) == "realtime_nb"
+    overlay.render(busy_feed().state)
+    assert text_of(overlay.title.value) == f"Job {JOB}"
+    assert isinstance(overlay.widget, ipywidgets.VBox)
+    bundle = overlay._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == overlay.widget.model_id
+    assert "RealtimeOverlay" in bundle["text/plain"]
+    assert text_of(RealtimeOverlay(title="<Mine>").title.value) == "<Mine>"
+
+
+def test_overlay_close() -> None:
+    overlay = RealtimeOverlay(job_id=JOB)
+    overlay.close()
+    assert overlay.widget.comm is None
+    assert overlay.progress.bar.comm is None
+    assert set(overlay._repr_mimebundle_()) == {"text/plain"}
+
+
+def test_overlay_contains_every_part() -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=PLUGINS)
+    tree = {id(w) for w in leaf_widgets(overlay.widget)}
+    parts: list[Any] = [
+        overlay.progress,
+        overlay.frame,
+        overlay.inspector,
+        overlay.errors,
+        overlay.connection,
+    ]
+    assert all(id(part.widget) in tree for part in parts)
