@@ -133,7 +133,7 @@ class ToolRunner:
         summary = RunSummary()
         self._emit_start()
         last_percent = 0
-        last_preview = 0.0
+        last_preview = float("-inf")  # the first frame is always previewed
         total = self.info.frame_count
         index = -1
         pending_preview: tuple[int, Frame, dict[str, dict[str, Any]]] | None = None

@@ -1,0 +1,98 @@
+"""Integration tests of realtime_nb.client against a real server."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+import realtime_nb as rt
+from realtime_nb.client import ApiError, RealtimeClient
+from realtime_nb.server import EmbeddedServer
+
+SHORT = "synthetic://match?seconds=1&fps=10&width=320&height=180&seed=5"
+PLUGINS = ["pitch_detection", "player_detection", "ball_detection"]
+
+
+@pytest.fixture
+def client(server: EmbeddedServer) -> Any:
+    with rt.connect(server.url, server.token) as c:
+        yield c
+
+
+def test_submit_watch_wait_results(client: RealtimeClient) -> None:
+    job = client.submit(SHORT, PLUGINS)
+    overlay = job.overlay()
+    record = job.wait(timeout=60)
+    assert record["status"] == "completed"
+    state = job.state
+    assert state.progress == 100 and state.finished and state.is_connected
+    assert state.frames_received == 10 * len(PLUGINS)
+    assert all(state.plugin_status[name] == "completed" for name in PLUGINS)
+    results = job.results()
+    assert len(results) == 10 * len(PLUGINS)
+    assert len(job.results("ball_detection")) == 10
+    deadline = time.monotonic() + 5  # the render clock catches up within a tick or two
+    while overlay.progress.bar.value != 100 or overlay.frame.image.value == b"":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert client.preview(job.job_id) is not None
+
+
+def test_bad_requests_raise_api_error(client: RealtimeClient) -> None:
+    with pytest.raises(ApiError) as info:
+        client.submit(SHORT, ["nope"])
+    assert info.value.status == 400 and info.value.code == "PLUGIN_UNKNOWN"
+    with pytest.raises(ApiError) as info:
+        client.job("j-missing")
+    assert info.value.status == 404
+
+
+def test_attaching_to_a_finished_job_replays_its_history(
+    server: EmbeddedServer, client: RealtimeClient
+) -> None:
+    first = client.submit(SHORT, ["ball_detection"])
+    first.wait(timeout=60)
+    with rt.connect(server.url, server.token) as other:
+        again = other.job(first.job_id)
+        state = other.wait_for(first.job_id, timeout=30)
+        assert state.finished and state.progress == 100
+        deadline = time.monotonic() + 10
+        while again.state.last_seq < first.state.last_seq:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        a, b = first.state, again.state
+        assert (a.last_seq, a.warnings_count, a.frames_received, dict(a.plugin_status)) == (
+            b.last_seq,
+            b.warnings_count,
+            b.frames_received,
+            dict(b.plugin_status),
+        )
+
+
+def test_client_reconnects_and_resumes_after_a_server_restart(
+    server_factory: Any, tmp_path: Any
+) -> None:
+    server = server_factory(data_dir=tmp_path / "d1")
+    port = server.running.port
+    token = server.token
+    c = RealtimeClient(server.url, token, backoff=(0.2, 0.4, 0.8, 1.6, 3.2)).start()
+    seen: list[str] = []
+    c.on("connectionChange", seen.append)
+    try:
+        server.stop()
+        deadline = time.monotonic() + 10
+        while c.connection not in ("RECONNECTING", "CLOSED"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        restarted = server_factory(data_dir=tmp_path / "d1", port=port, token=token)
+        assert restarted.url == server.url
+        while c.connection != "CONNECTED":
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.05)
+        job = c.submit(SHORT, ["ball_detection"])
+        assert job.wait(timeout=60)["status"] == "completed"
+    finally:
+        c.close()
+    assert "DISCONNECTED" in seen and "RECONNECTING" in seen and seen[-1] in ("CONNECTED", "CLOSED")

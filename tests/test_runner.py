@@ -1,0 +1,163 @@
+"""Tests of realtime_nb.runner: the seed's message order, warnings, failures, cancel."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from realtime_nb import protocol as p
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext, VideoInfo
+from realtime_nb.runner import ToolRunner, frame_id_for
+
+META = p.PluginMetadata(
+    version="1",
+    model="test",
+    input_shape=[None, None, 3],
+    output_format="json",
+    confidence_default=0.5,
+    capabilities=["test"],
+)
+
+
+class Mean(Plugin):
+    name = "mean"
+    metadata = META
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        value = float(frame.mean())
+        if ctx.frame_index % 3 == 0:
+            ctx.warn("multiple of three", "low")
+        return {"mean": value}
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        frame[:2, :2] = 255
+
+
+class UsesMean(Plugin):
+    name = "uses_mean"
+    metadata = META
+    requires = ("mean",)
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        ctx.state["n"] = ctx.state.get("n", 0) + 1
+        return {"double": ctx.results["mean"]["mean"] * 2, "seen": ctx.state["n"]}
+
+
+class Flaky(Plugin):
+    name = "flaky"
+    metadata = META
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        if ctx.frame_index == 2:
+            raise RuntimeError("bad frame")
+        return {}
+
+
+class AlwaysFails(Plugin):
+    name = "always_fails"
+    metadata = META
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        raise ValueError("nope")
+
+
+def frames(n: int) -> list[Frame]:
+    return [np.full((8, 12, 3), i, dtype=np.uint8) for i in range(n)]
+
+
+def run(plugins: list[Plugin], n: int = 6, **kw: Any) -> tuple[list[Any], Any]:
+    out: list[Any] = []
+    runner = ToolRunner(plugins, VideoInfo(12, 8, 25.0, n), out.extend, job_id="j", **kw)
+    summary = runner.execute(frames(n))
+    return out, summary
+
+
+def kinds_for(out: list[Any], plugin: str) -> list[str]:
+    seq = []
+    for payload in out:
+        if getattr(payload, "plugin", None) != plugin:
+            continue
+        if isinstance(payload, p.PluginStatusPayload):
+            seq.append(payload.status)
+        else:
+            seq.append(type(payload).__name__)
+    return seq
+
+
+def test_seed_order_per_plugin() -> None:
+    out, summary = run([Mean(), UsesMean()])
+    for name in ("mean", "uses_mean"):
+        k = kinds_for(out, name)
+        assert k[0] == "MetadataPayload" and k[1] == "started" and k[-1] == "completed"
+        assert k.count("FramePayload") == 6
+    frames_of = [x for x in out if isinstance(x, p.FramePayload) and x.plugin == "uses_mean"]
+    assert [f.data["double"] for f in frames_of] == [i * 2.0 for i in range(6)]
+    assert [f.data["seen"] for f in frames_of] == list(range(1, 7))  # state carried over
+    assert summary.frames == 6 and not summary.failed_plugins
+
+
+def test_warnings_follow_their_frame_and_are_counted() -> None:
+    out, summary = run([Mean()])
+    warnings = [x for x in out if isinstance(x, p.WarningPayload)]
+    assert [w.frame_id for w in warnings] == [frame_id_for(0), frame_id_for(3)]
+    for w in warnings:
+        idx = out.index(w)
+        prev = out[idx - 1]
+        assert isinstance(prev, p.FramePayload) and prev.frame_id == w.frame_id
+    completed = [x for x in out if isinstance(x, p.PluginStatusPayload) and x.status == "completed"]
+    assert completed[0].warnings_count == 2 and completed[0].frames_processed == 6
+    assert completed[0].timing_ms is not None and completed[0].timing_ms >= 0
+    assert summary.warnings == 2
+
+
+def test_progress_runs_from_0_to_100_never_backwards() -> None:
+    out, _ = run([Mean()], n=7)
+    values = [x.progress for x in out if isinstance(x, p.ProgressPayload)]
+    assert values[0] == 0 and values[-1] == 100
+    assert values == sorted(values) and len(set(values)) == len(values)
+    assert all(v < 100 for v in values[:-1])
+
+
+def test_plugin_exception_becomes_error_and_job_goes_on() -> None:
+    out, summary = run([Flaky(), Mean()])
+    errors = [x for x in out if isinstance(x, p.ErrorPayload)]
+    assert len(errors) == 1 and errors[0].frame_id == frame_id_for(2)
+    assert errors[0].details is not None and errors[0].details.error_code == "PLUGIN_CRASH"
+    assert "bad frame" in errors[0].error
+    assert kinds_for(out, "flaky")[-1] == "completed"
+    assert summary.errors == 1 and not summary.failed_plugins
+
+
+def test_plugin_failing_repeatedly_is_given_up() -> None:
+    out, summary = run([AlwaysFails(), Mean()], n=10, max_consecutive_failures=3)
+    errors = [x for x in out if isinstance(x, p.ErrorPayload)]
+    assert len(errors) == 3
+    assert kinds_for(out, "always_fails")[-1] == "failed"
+    assert summary.failed_plugins == ["always_fails"]
+    assert kinds_for(out, "mean").count("FramePayload") == 10
+
+
+def test_cancel_stops_early_without_completing() -> None:
+    cancel = threading.Event()
+
+    class Canceller(Mean):
+        def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+            if ctx.frame_index == 2:
+                cancel.set()
+            return super().process(frame, ctx)
+
+    out, summary = run([Canceller()], n=10, cancel=cancel)
+    assert summary.cancelled and summary.frames == 3
+    assert "completed" not in kinds_for(out, "mean")
+
+
+@pytest.mark.parametrize("interval", [0.0, 3600.0])
+def test_previews_are_drawn_and_last_frame_always_previewed(interval: float) -> None:
+    previews: list[tuple[p.PreviewHeader, Frame]] = []
+    run([Mean()], n=5, preview=lambda h, f: previews.append((h, f)), preview_interval_s=interval)
+    assert previews[-1][0].frame_index == 4
+    assert len(previews) == (5 if interval == 0 else 2)
+    assert (previews[-1][1][:2, :2] == 255).all()  # draw() was applied to a copy
