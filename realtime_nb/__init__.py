@@ -39,7 +39,20 @@ _LAZY = {
     "RealtimeOverlay": "realtime_nb.widgets",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "ApiError",
+    "Job",
+    "Plugin",
+    "PluginContext",
+    "PluginMetadata",
+    "RealtimeClient",
+    "RealtimeOverlay",
+    "__version__",
+    "connect",
+    "embedded_server",
+    "register_plugin",
+    "synthetic_match",
+]
 
 
 def __getattr__(name: str) -> Any:

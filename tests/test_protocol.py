@@ -176,7 +176,7 @@ def test_priorities_protect_everything_but_frames_and_progress() -> None:
 def test_schema_covers_every_message_type() -> None:
     s = p.schema()
     text = str(s)
-    for kind in sorted(p.SERVER_MESSAGE_TYPES) + ["pong", "subscribe", "unsubscribe"]:
+    for kind in [*sorted(p.SERVER_MESSAGE_TYPES), "pong", "subscribe", "unsubscribe"]:
         assert f"'{kind}'" in text, kind
     assert "$defs" in s
 

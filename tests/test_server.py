@@ -190,7 +190,9 @@ def test_a_job_streams_the_seed_order_and_persists_results(
 def test_resume_with_since_seq_replays_exactly_what_was_missed(
     server: EmbeddedServer, http: Http
 ) -> None:
-    status, record = http.call("POST", "/v1/jobs", {"source": SHORT, "plugins": ["ball_detection"]})
+    _status, record = http.call(
+        "POST", "/v1/jobs", {"source": SHORT, "plugins": ["ball_detection"]}
+    )
     job_id = record["job_id"]
     full, _ = asyncio.run(collect(server, job_id, job_id=job_id, since_seq="0"))
     seqs = [m["seq"] for m in full if m["type"] not in ("subscribed", "connection", "ping")]
@@ -245,6 +247,7 @@ def test_a_crashing_plugin_fails_its_job_not_the_server(server_factory: Any) -> 
     status, record = http.call(
         "POST", "/v1/jobs", {"source": SHORT, "plugins": ["crashes", "ball_detection"]}
     )
+    assert status == 201, record
     messages, _ = asyncio.run(
         collect(server, record["job_id"], job_id=record["job_id"], since_seq="0")
     )
@@ -253,6 +256,8 @@ def test_a_crashing_plugin_fails_its_job_not_the_server(server_factory: Any) -> 
     assert "kaboom" in errors[0]["payload"]["error"]
     final = messages[-1]["payload"]
     assert final["status"] == "failed" and "crashes" in final["error"]
-    status, results = http.call("GET", f"/v1/jobs/{record['job_id']}/results?plugin=ball_detection")
+    _status, results = http.call(
+        "GET", f"/v1/jobs/{record['job_id']}/results?plugin=ball_detection"
+    )
     assert results["count"] == 10  # the healthy plugin still ran every frame
     assert http.call("GET", "/v1/health")[0] == 200
