@@ -266,6 +266,7 @@ class RealtimeClient:
             raw = await ws.read_message()
             if raw is None:
                 self._ws = None
+                ws.close()  # already closed by the peer; this releases the protocol object
                 return
             if isinstance(raw, bytes):
                 self._on_preview(raw)

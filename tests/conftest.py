@@ -51,7 +51,8 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
     def start(registry: PluginRegistry | None = None, **config: Any) -> EmbeddedServer:
         config.setdefault("data_dir", tmp_path / "data")
         config.setdefault("allowed_roots", [tmp_path])
-        server = EmbeddedServer(ServerConfig(port=0, **config), registry).start()
+        config.setdefault("port", 0)
+        server = EmbeddedServer(ServerConfig(**config), registry).start()
         started.append(server)
         return server
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Http
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
@@ -16,8 +17,6 @@ from realtime_nb import protocol as p
 from realtime_nb.plugins.base import Frame, Plugin, PluginContext
 from realtime_nb.plugins.registry import PluginRegistry
 from realtime_nb.server import EmbeddedServer
-
-from .conftest import Http
 
 PLUGINS = ["pitch_detection", "player_detection", "ball_detection"]
 SHORT = "synthetic://match?seconds=1&fps=10&width=320&height=180&seed=3"
@@ -30,7 +29,7 @@ def ws_url(server: EmbeddedServer, **params: str) -> str:
 
 async def collect(
     server: EmbeddedServer,
-    job_id: str | None = None,
+    wait_for: str | None = None,
     until_job_ends: bool = True,
     timeout: float = 60,
     send: list[bytes] | None = None,
@@ -60,7 +59,7 @@ async def collect(
             until_job_ends
             and msg["type"] == "job"
             and msg["payload"]["status"] in p.TERMINAL_STATUSES
-            and (job_id is None or msg["job_id"] == job_id)
+            and (wait_for is None or msg["job_id"] == wait_for)
         ):
             break
     ws.close()

@@ -1,0 +1,64 @@
+"""Tests of realtime_nb.store: batched SQLite writes, flush, reads, interrupted jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from realtime_nb.protocol import JobRecord
+from realtime_nb.store import JobStore
+
+
+def record(
+    job_id: str, status: str = "running", created: str = "2026-01-01T00:00:00.000Z"
+) -> JobRecord:
+    return JobRecord(job_id=job_id, status=status, created_at=created, source="s", plugins=["a"])  # type: ignore[arg-type]
+
+
+def test_jobs_and_results_round_trip(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "db.sqlite3")
+    try:
+        store.save_job(record("j1"))
+        rows = [
+            ("j1", i, "a", f"f-{i:06d}", 1.5, msgspec.json.encode({"i": i})) for i in range(1000)
+        ]
+        store.save_results(rows)
+        assert store.flush()
+        assert store.get_job("j1") == record("j1")
+        results = store.results("j1")
+        assert [r["data"]["i"] for r in results] == list(range(1000))
+        assert store.results("j1", plugin="other") == []
+        assert store.get_job("nope") is None
+    finally:
+        store.close()
+
+
+def test_newest_first_and_limit(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "db.sqlite3")
+    try:
+        for i in range(5):
+            store.save_job(record(f"j{i}", "completed", f"2026-01-01T00:00:0{i}.000Z"))
+        store.flush()
+        assert [r.job_id for r in store.list_jobs(3)] == ["j4", "j3", "j2"]
+    finally:
+        store.close()
+
+
+def test_restart_marks_unfinished_jobs_interrupted_and_keeps_results(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = JobStore(path)
+    store.save_job(record("running"))
+    store.save_job(record("done", "completed"))
+    store.save_results([("running", 0, "a", "f-000000", 1.0, b"{}")])
+    store.close()
+    reopened = JobStore(path)
+    try:
+        assert reopened.mark_interrupted() == ["running"]
+        job = reopened.get_job("running")
+        assert job is not None and job.status == "interrupted"
+        done = reopened.get_job("done")
+        assert done is not None and done.status == "completed"
+        assert len(reopened.results("running")) == 1
+    finally:
+        reopened.close()
