@@ -313,13 +313,7 @@ class RealtimeClient:
                     for jid, s in self._states.items():
                         self._states[jid] = reduce(s, MessageReceived(msg))
                 return
-            state = self._states.get(job_id)
-            if state is None:
-                state = RealtimeState(
-                    job_id=job_id,
-                    connection=self.connection,
-                    is_connected=self.connection == "CONNECTED",
-                )
+            state = self.state(job_id)
             new = reduce(state, MessageReceived(msg))
             if new is not state:
                 self._states[job_id] = new
@@ -379,7 +373,15 @@ class RealtimeClient:
 
     def state(self, job_id: str) -> RealtimeState:
         """The latest reduced state of a job (an empty state before its first message)."""
-        return self._states.get(job_id) or RealtimeState(job_id=job_id)
+        state = self._states.get(job_id)
+        if state is None:
+            state = RealtimeState(
+                job_id=job_id,
+                connection=self.connection,
+                is_connected=self.connection == "CONNECTED",
+                latency_ms=self.latency_ms,
+            )
+        return state
 
     def preview(self, job_id: str) -> bytes | None:
         """The latest JPEG preview of a job, if any arrived."""

@@ -40,7 +40,8 @@ def connect(
     """Connect to a realtime_nb server and return a started :class:`RealtimeClient`.
 
     Args:
-        url: ``http://host:port`` of a running server; None starts the embedded one.
+        url: ``http://host:port`` of a running server; default ``$REALTIME_NB_URL``; when
+            neither is set, the embedded server is started.
         token: The server's token (default: ``$REALTIME_NB_TOKEN``).
         render_hz: Overlay refresh rate (at most 30).
 
@@ -48,6 +49,7 @@ def connect(
         ConnectionError: The server could not be reached.
         ValueError: A URL without a token.
     """
+    url = url or os.environ.get("REALTIME_NB_URL") or None
     if url is None:
         server = embedded_server()
         url, token = server.url, server.token

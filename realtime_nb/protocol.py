@@ -545,8 +545,7 @@ def peek_type(data: bytes | str) -> str | None:
 
 
 SERVER_MESSAGE_TYPES: frozenset[str] = frozenset(
-    t.__struct_config__.tag
-    for t in ServerMessage.__args__
+    t.__struct_config__.tag for t in ServerMessage.__args__
 )
 
 

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from realtime_nb.protocol import (
+    ConnectionMessage,
     ErrorMessage,
     ErrorPayload,
     FrameMessage,
@@ -29,6 +30,7 @@ from realtime_nb.protocol import (
     PluginStatusMessage,
     ProgressMessage,
     ServerMessage,
+    SubscribedMessage,
     WarningMessage,
     WarningPayload,
     is_terminal,
@@ -186,6 +188,8 @@ def _reduce_message(state: RealtimeState, msg: ServerMessage) -> RealtimeState:
             latency_ms=ping.latency_ms if ping.latency_ms is not None else state.latency_ms,
             dropped=ping.dropped,
         )
+    if isinstance(msg, ConnectionMessage | SubscribedMessage):
+        return state  # connection-level: the client acts on them, the job's state does not
     seq = msg.seq
     if seq is not None and seq <= state.last_seq:
         return state

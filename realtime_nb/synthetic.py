@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -389,13 +390,16 @@ class SyntheticMatch:
         scene = self._scene(index)
         texture, to_pitch = self._pitch_texture()
         warp = scene.projection[:, [0, 1, 3]] @ to_pitch
-        img: Frame = cv2.warpPerspective(
-            texture,
-            warp,
-            (self._w, self._h),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=self._light(_STANDS),
+        img = np.asarray(
+            cv2.warpPerspective(
+                texture,
+                warp,
+                (self._w, self._h),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=self._light(_STANDS),
+            ),
+            np.uint8,
         )
         ball_drawn = scene.ball is None
         for body in scene.bodies:
@@ -407,7 +411,7 @@ class SyntheticMatch:
             self._draw_ball(img, scene.ball)
         blur = int(self.params["blur"])
         if blur > 0:
-            img = cv2.GaussianBlur(img, (blur | 1, blur | 1), 0)
+            img = np.asarray(cv2.GaussianBlur(img, (blur | 1, blur | 1), 0), np.uint8)
         return self._add_noise(img, index)
 
     def write(self, path: str | Path, codec: str = "mp4v") -> Path:
@@ -442,7 +446,7 @@ class SyntheticMatch:
             texture = _draw_pitch(scale, x0, y0, bool(self.params["stripes"]), self._focal)
             lighting = float(self.params["lighting"])
             if lighting != 1.0:
-                texture = cv2.convertScaleAbs(texture, alpha=lighting)
+                texture = np.asarray(cv2.convertScaleAbs(texture, alpha=lighting), np.uint8)
             self._texture = texture
         return self._texture, to_pitch
 
@@ -474,8 +478,7 @@ class SyntheticMatch:
                 neg = np.clip(-field, 0, 255).astype(np.uint8)
                 self._noise.append((pos, neg))
         pos, neg = self._noise[(index * 5 + 1) % len(self._noise)]
-        out: Frame = cv2.subtract(cv2.add(img, pos), neg)
-        return out
+        return np.asarray(cv2.subtract(cv2.add(img, pos), neg), np.uint8)
 
 
 def synthetic_match(
@@ -593,8 +596,9 @@ class _Cast:
 
     def __init__(self, rng: np.random.Generator, per_team: int) -> None:
         n = 2 * per_team + 3
-        self.roles: list[Role] = ["player"] * (2 * per_team) + ["goalkeeper"] * 2 + ["referee"]
-        self.teams: list[int | None] = [0] * per_team + [1] * per_team + [0, 1, None]
+        players: list[Role] = ["player"] * (2 * per_team)
+        self.roles: list[Role] = [*players, "goalkeeper", "goalkeeper", "referee"]
+        self.teams: list[int | None] = [*([0] * per_team), *([1] * per_team), 0, 1, None]
         self.outfield = list(range(2 * per_team))
         dx = np.concatenate([rng.uniform(-24, 18, per_team), rng.uniform(-18, 24, per_team)])
         self.offset_x = np.concatenate([dx, [4.0, PITCH_LENGTH - 4.0, 0.0]])
@@ -709,35 +713,43 @@ def _draw_pitch(scale: float, x0: float, y0: float, stripes: bool, focal: float)
         lighter = tuple(min(255, round(c * 1.1)) for c in _GRASS)
         for k in range(-1, 19, 2):
             rect(max(-6.0, k * band), -5.0, min(PITCH_LENGTH + 6.0, (k + 1) * band), 78.0, lighter)
-    _draw_lines(tex, px, lambda y: max(0.12, (y + 28.0) ** 2 / (16.0 * focal)))
+    _draw_lines(tex, px, lambda y: (y + 28.0) ** 2 / (16.0 * focal))
     return tex
 
 
 def _draw_lines(
-    tex: Frame, px: Callable[[float, float], tuple[int, int]], depth_of: Callable[[float], float]
+    tex: Frame, px: Callable[[float, float], tuple[int, int]], pixel_m: Callable[[float], float]
 ) -> None:
-    """Pitch markings. Lines are 0.12 m across, but deeper (along the pitch's y) where they are
-    far away: seen at a grazing angle they would shrink below a pixel and break into dashes."""
+    """Pitch markings, 0.12 m wide, but wider where far away (``pixel_m(y)`` is the depth one
+    image pixel spans at pitch row y): seen at a grazing angle a 0.12 m line shrinks below a
+    pixel and breaks into dashes, where a broadcast camera still shows a faint continuous line."""
     white = (255, 255, 255)
 
+    def deep(y: float) -> float:  # half-width of a line running along the pitch's length
+        return max(0.06, pixel_m(y) / 2)
+
+    def wide(y: float) -> float:  # half-width of a line running across the pitch
+        return max(0.06, 0.17 * pixel_m(y))
+
     def hline(x1: float, x2: float, y: float) -> None:
-        half = depth_of(y) / 2
-        cv2.rectangle(tex, px(x1 - 0.06, y - half), px(x2 + 0.06, y + half), white, -1,
+        half = deep(y)
+        cv2.rectangle(tex, px(x1 - wide(y), y - half), px(x2 + wide(y), y + half), white, -1,
                       cv2.LINE_AA, shift=4)  # fmt: skip
 
     def vline(x: float, y1: float, y2: float) -> None:
-        cv2.rectangle(tex, px(x - 0.06, y1), px(x + 0.06, y2), white, -1, cv2.LINE_AA, shift=4)
+        ys = np.linspace(y1, y2, 9)
+        for a, b in itertools.pairwise(ys):
+            quad = [px(x - wide(a), a), px(x + wide(a), a), px(x + wide(b), b), px(x - wide(b), b)]
+            cv2.fillConvexPoly(tex, np.array(quad, np.int32), white, cv2.LINE_AA, shift=4)
 
     def arc(cx: float, cy: float, r: float, a0: float, a1: float) -> None:
-        angles = np.radians(np.linspace(a0, a1, 48))
         outer, inner = [], []
-        for a in angles:
+        for a in np.radians(np.linspace(a0, a1, 48)):
             c, s = math.cos(a), math.sin(a)
-            dy = depth_of(cy + r * s) / 2
-            outer.append(px(cx + (r + 0.06) * c, cy + (r + dy) * s))
-            inner.append(px(cx + (r - 0.06) * c, cy + (r - dy) * s))
-        ring = np.array(outer + inner[::-1], np.int32)
-        cv2.fillPoly(tex, [ring], white, cv2.LINE_AA, shift=4)
+            y = cy + r * s
+            outer.append(px(cx + (r + wide(y)) * c, cy + (r + deep(y)) * s))
+            inner.append(px(cx + (r - wide(y)) * c, cy + (r - deep(y)) * s))
+        cv2.fillPoly(tex, [np.array(outer + inner[::-1], np.int32)], white, cv2.LINE_AA, shift=4)
 
     mid = PITCH_LENGTH / 2
     for y in (0.0, PITCH_WIDTH):
