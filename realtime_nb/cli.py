@@ -39,6 +39,18 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=None)
     serve.add_argument("--allow-root", type=Path, action="append", default=[])
     serve.add_argument("--ping-interval", type=float, default=30.0)
+    serve.add_argument(
+        "--plugins-from",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (it registers plugins with @register_plugin); repeatable",
+    )
+    serve.add_argument(
+        "--resume-interrupted",
+        action="store_true",
+        help="resume jobs that were running when the server last stopped",
+    )
 
     run = sub.add_parser("run", help="run one job and watch it in the terminal")
     run.add_argument("source", help="video path or synthetic://match?seconds=..")
@@ -64,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import importlib
+
+    for module in args.plugins_from:
+        importlib.import_module(module)
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -71,6 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
         data_dir=args.data_dir or default_data_dir(),
         allowed_roots=list(args.allow_root),
         ping_interval=args.ping_interval,
+        resume_interrupted=args.resume_interrupted,
     )
 
     async def serve() -> None:

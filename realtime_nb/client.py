@@ -41,6 +41,7 @@ from realtime_nb.protocol import (
     PingMessage,
     PongPayload,
     ProtocolError,
+    ServerMessage,
     SubscribedMessage,
     SubscribePayload,
     decode_preview,
@@ -114,6 +115,7 @@ class RealtimeClient:
         self._previews: dict[str, bytes] = {}
         self._versions: dict[str, int] = {}
         self._followed: set[str] = set()
+        self._resyncing: dict[str, list[ServerMessage]] = {}
         self._overlays: list[tuple[str, RealtimeOverlay, list[int]]] = []
         self._listeners: dict[str, list[Callable[..., None]]] = {}
         self._changed = threading.Condition()
@@ -307,37 +309,57 @@ class RealtimeClient:
             self._resync(msg.payload.job_id)
         self._emit("message", msg)
         job_id = msg.job_id
-        with self._changed:
-            if job_id is None:
-                if isinstance(msg, PingMessage):
+        if job_id is None:
+            if isinstance(msg, PingMessage):
+                with self._changed:
                     for jid, s in self._states.items():
                         self._states[jid] = reduce(s, MessageReceived(msg))
-                return
-            state = self.state(job_id)
-            new = reduce(state, MessageReceived(msg))
-            if new is not state:
-                self._states[job_id] = new
+            return
+        buffer = self._resyncing.get(job_id)
+        if buffer is not None:
+            buffer.append(msg)  # applied after the stored events the resync fetches
+            return
+        self._apply(job_id, [msg])
+
+    def _apply(self, job_id: str, messages: list[ServerMessage]) -> None:
+        with self._changed:
+            state = before = self.state(job_id)
+            ended = False
+            for msg in messages:
+                state = reduce(state, MessageReceived(msg))
+                ended = ended or (isinstance(msg, JobMessage) and is_terminal(msg.payload.status))
+            if state is not before:
+                self._states[job_id] = state
                 self._versions[job_id] = self._versions.get(job_id, 0) + 1
-                if isinstance(msg, JobMessage) and is_terminal(msg.payload.status):
+                if ended:
                     self._changed.notify_all()
 
     def _resync(self, job_id: str) -> None:
-        """The replay could not cover a gap: take the job's status and progress from REST."""
-        log.warning("job %s: replay incomplete, reloading its state over REST", job_id)
+        """The live replay could not cover a gap: fetch the stored events after the last seq
+        applied, apply them in order, then the live messages that arrived meanwhile."""
+        log.warning("job %s: live replay incomplete, fetching stored events", job_id)
+        if job_id in self._resyncing:
+            return
+        self._resyncing[job_id] = []
+        since = self.state(job_id).last_seq
+        loop = self._loop
 
-        def reload() -> None:
+        def fetch() -> None:
+            events: list[ServerMessage] = []
             try:
-                record = self.get_job(job_id)
-            except Exception as exc:
-                log.warning("could not reload job %s: %s", job_id, exc)
-                return
-            with self._changed:
-                state = self._states.get(job_id, RealtimeState(job_id=job_id))
-                self._states[job_id] = _state_from_record(state, record)
-                self._versions[job_id] = self._versions.get(job_id, 0) + 1
-                self._changed.notify_all()
+                body = self.request("GET", f"/v1/jobs/{quote(job_id)}/events?since_seq={since}")
+                for raw in body["events"]:
+                    events.append(decode_server_message(json.dumps(raw)))
+            except (ApiError, ProtocolError, KeyError) as exc:
+                log.warning("could not fetch events of job %s: %s", job_id, exc)
+            if loop is not None and loop.is_running():
+                loop.call_soon_threadsafe(self._finish_resync, job_id, events)
 
-        threading.Thread(target=reload, daemon=True).start()
+        threading.Thread(target=fetch, name="realtime-nb-resync", daemon=True).start()
+
+    def _finish_resync(self, job_id: str, events: list[ServerMessage]) -> None:
+        buffered = self._resyncing.pop(job_id, [])
+        self._apply(job_id, events + buffered)
 
     # --- rendering -------------------------------------------------------------------------------
 

@@ -180,10 +180,15 @@ class ReplayLog:
     """
 
     frame_tail: int = 2000
+    base_seq: int = 0
+    """Seqs up to this one were never in this log (a job resumed by a restarted server)."""
     last_seq: int = 0
     _protected: list[Outgoing] = field(default_factory=list)
     _frames: deque[Outgoing] = field(default_factory=deque)
     _evicted_upto: int = 0
+
+    def __post_init__(self) -> None:
+        self._evicted_upto = self.last_seq = self.base_seq
 
     def append(self, item: Outgoing) -> None:
         """Record a message with a seq (messages without one are not replayable)."""

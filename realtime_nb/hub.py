@@ -230,7 +230,8 @@ class Hub:
         """Log a job's messages and queue them for every subscriber. Never waits."""
         replay = self._logs.get(job_id)
         if replay is None:
-            replay = self._logs[job_id] = ReplayLog(frame_tail=self.frame_tail)
+            base = (items[0].seq or 1) - 1 if items else 0
+            replay = self._logs[job_id] = ReplayLog(frame_tail=self.frame_tail, base_seq=base)
             while len(self._logs) > self.max_logs:
                 self._logs.popitem(last=False)
         for item in items:

@@ -40,7 +40,7 @@ from realtime_nb.protocol import (
     priority_of,
 )
 from realtime_nb.runner import RunSummary, ToolRunner
-from realtime_nb.store import JobStore, ResultRow
+from realtime_nb.store import EventRow, JobStore, ResultRow
 from realtime_nb.video import VideoWriter, encode_jpeg, open_source, validate_source
 
 __all__ = ["JobChannel", "JobError", "JobManager"]
@@ -61,43 +61,48 @@ class JobError(Exception):
 
 
 class JobChannel:
-    """Numbers, encodes and forwards one job's messages. Thread-safe.
+    """Numbers, encodes, persists and forwards one job's messages. Thread-safe.
 
     Args:
         job_id: The job.
+        store: Where results (frame messages) and events (all other messages) persist.
         deliver: Called with each batch of :class:`Outgoing` (from the producing thread).
-        persist: Called with each batch of result rows (from the producing thread).
+        on_payload: Called with every payload, before it is sent.
+        start_seq: The last seq already used (a resumed job continues after it).
     """
 
     def __init__(
         self,
         job_id: str,
+        store: JobStore,
         deliver: Callable[[str, list[Outgoing]], None],
-        persist: Callable[[list[ResultRow]], None],
         on_payload: Callable[[Any], None] | None = None,
+        start_seq: int = 0,
     ) -> None:
         self.job_id = job_id
-        self.seq = 0
+        self.seq = start_seq
+        self._store = store
         self._deliver = deliver
-        self._persist = persist
         self._on_payload = on_payload
         self._lock = threading.Lock()
 
     def emit(self, payloads: list[Any]) -> None:
-        """Number, encode and send a batch of payload structs, in order."""
+        """Number, encode, persist and send a batch of payload structs, in order."""
         if not payloads:
             return
         items: list[Outgoing] = []
-        rows: list[ResultRow] = []
+        results: list[ResultRow] = []
+        events: list[EventRow] = []
         with self._lock:
             timestamp = now_iso()
             for payload in payloads:
                 self.seq += 1
                 msg = make_message(payload, job_id=self.job_id, seq=self.seq, timestamp=timestamp)
                 kind = message_type_of(msg)
-                items.append(Outgoing(encode(msg), priority_of(kind), self.job_id, self.seq, kind))
+                data = encode(msg)
+                items.append(Outgoing(data, priority_of(kind), self.job_id, self.seq, kind))
                 if isinstance(payload, FramePayload):
-                    rows.append(
+                    results.append(
                         (
                             self.job_id,
                             payload.frame_index or 0,
@@ -105,12 +110,16 @@ class JobChannel:
                             payload.frame_id,
                             payload.timing_ms,
                             msgspec.json.encode(payload.data),
+                            self.seq,
                         )
                     )
+                else:
+                    events.append((self.job_id, self.seq, kind, data))
                 if self._on_payload is not None:
                     self._on_payload(payload)
-            # Results before messages: a client told about a frame can already fetch it.
-            self._persist(rows)
+            # Persist before delivering: a client told about a frame can already fetch it.
+            self._store.save_results(results)
+            self._store.save_events(events)
             self._deliver(self.job_id, items)
 
 
@@ -134,6 +143,8 @@ class JobManager:
         deliver: Receives each job's encoded messages; called from worker threads.
         deliver_preview: Receives each encoded binary preview; called from worker threads.
         max_workers: Jobs that run at once; more wait as ``queued``.
+        resume_interrupted: Resume jobs a previous server left running, from their first
+            frame without a result, continuing their seq; otherwise they stay ``interrupted``.
     """
 
     def __init__(
@@ -145,6 +156,7 @@ class JobManager:
         deliver: Callable[[str, list[Outgoing]], None],
         deliver_preview: Callable[[str, Outgoing], None],
         max_workers: int = 2,
+        resume_interrupted: bool = False,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -157,7 +169,15 @@ class JobManager:
         self._pool = ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="realtime-nb-job"
         )
+        self._shutting_down = False
         self.interrupted = store.mark_interrupted()
+        for record in self.interrupted:
+            self._adopt(record, announce=True)
+        if resume_interrupted:
+            for record in store.interrupted_jobs():
+                job = self._adopt(record, announce=False)
+                log.info("resuming job %s from frame %d", record.job_id, record.frames_done)
+                self._pool.submit(self._run, job, record.frames_done)
 
     # --- API used by the REST handlers ---------------------------------------------------------
 
@@ -188,9 +208,7 @@ class JobManager:
             plugins=names,
             options=request.options,
         )
-        channel = JobChannel(
-            job_id, self._deliver, self.store.save_results, lambda p: self._observe(job_id, p)
-        )
+        channel = JobChannel(job_id, self.store, self._deliver, lambda p: self._observe(job_id, p))
         job = _Job(record, names, channel)
         with self._lock:
             self._jobs[job_id] = job
@@ -257,7 +275,8 @@ class JobManager:
         return out
 
     def shutdown(self) -> None:
-        """Cancel running jobs and wait for the workers."""
+        """Stop running jobs (they end ``interrupted``) and wait for the workers."""
+        self._shutting_down = True
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:
@@ -265,6 +284,35 @@ class JobManager:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # --- running ---------------------------------------------------------------------------
+
+    def _adopt(self, record: JobRecord, announce: bool) -> _Job:
+        """Take over a job a previous server left ``interrupted``; with ``announce``, tell
+        subscribers (and the event log) that it was interrupted."""
+        job_id = record.job_id
+        with self._lock:
+            known = self._jobs.get(job_id)
+        if known is not None:
+            return known
+        channel = JobChannel(
+            job_id, self.store, self._deliver, lambda p: self._observe(job_id, p), record.last_seq
+        )
+        job = _Job(record, list(record.plugins), channel)
+        with self._lock:
+            self._jobs[job_id] = job
+        if announce:
+            channel.emit(
+                [
+                    JobPayload(
+                        job_id=job_id,
+                        status="interrupted",
+                        frames_total=record.frames_total,
+                        frames_done=record.frames_done,
+                        error="the server stopped while the job ran",
+                    )
+                ]
+            )
+            self._update(job)
+        return job
 
     def _observe(self, job_id: str, payload: Any) -> None:
         if isinstance(payload, ProgressPayload):
@@ -281,16 +329,18 @@ class JobManager:
         self.store.save_job(record)
         return record
 
-    def _run(self, job: _Job) -> None:
+    def _run(self, job: _Job, start_frame: int = 0) -> None:
         if job.cancel.is_set():
-            self._finish(job, "cancelled", None, None)
+            self._finish(job, "interrupted" if self._shutting_down else "cancelled", None, None)
             return
-        self._update(job, status="running", started_at=now_iso())
+        self._update(
+            job, status="running", started_at=job.record.started_at or now_iso(), error=None
+        )
         job.channel.emit([JobPayload(job_id=job.record.job_id, status="running")])
         summary: RunSummary | None = None
         error: str | None = None
         try:
-            summary = self._execute(job)
+            summary = self._execute(job, start_frame)
         except Exception as exc:
             log.exception("job %s failed", job.record.job_id)
             error = f"{type(exc).__name__}: {exc}"
@@ -305,7 +355,8 @@ class JobManager:
         if summary is None:
             status = "failed"
         elif summary.cancelled:
-            status = "cancelled"
+            # A server that shuts down interrupts its jobs; only a user cancels them.
+            status = "interrupted" if self._shutting_down else "cancelled"
         elif summary.failed_plugins:
             status = "failed"
             error = f"plugins failed: {', '.join(summary.failed_plugins)}"
@@ -313,7 +364,7 @@ class JobManager:
             status = "completed"
         self._finish(job, status, summary, error)
 
-    def _execute(self, job: _Job) -> RunSummary:
+    def _execute(self, job: _Job, start_frame: int) -> RunSummary:
         record = job.record
         job_id = record.job_id
         plugin_classes = [self.registry.get(name) for name in job.plugin_names]
@@ -349,6 +400,8 @@ class JobManager:
                 annotated=writer.write if writer is not None else None,
                 cancel=job.cancel,
                 preview_interval_s=float(record.options.get("preview_interval_s", 0.1)),
+                start_frame=start_frame,
+                resumed_totals=self.store.plugin_totals(job_id) if start_frame else {},
             )
             try:
                 return runner.execute(source)

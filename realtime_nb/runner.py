@@ -111,6 +111,9 @@ class ToolRunner:
         cancel: Set it to stop after the current frame.
         preview_interval_s: Minimum time between previews; the last frame always gets one.
         max_consecutive_failures: Failures in a row after which a plugin is given up.
+        start_frame: Skip frames before this one (resuming an interrupted job); metadata and
+            ``started`` were sent by the first run and are not repeated.
+        resumed_totals: Per plugin (frames, total ms, warnings) from the first run.
     """
 
     plugins: Sequence[Plugin]
@@ -122,25 +125,31 @@ class ToolRunner:
     cancel: threading.Event = field(default_factory=threading.Event)
     preview_interval_s: float = 0.1
     max_consecutive_failures: int = 5
+    start_frame: int = 0
+    resumed_totals: dict[str, tuple[int, float, int]] = field(default_factory=dict)
     inspectors: list[Inspector] = field(init=False)
 
     def __post_init__(self) -> None:
         self.inspectors = [Inspector(p) for p in self.plugins]
+        for insp in self.inspectors:
+            frames, ms, warnings = self.resumed_totals.get(insp.name, (0, 0.0, 0))
+            insp.frames_processed, insp.total_ms, insp.warnings_count = frames, ms, warnings
 
     def execute(self, frames: Iterable[Frame]) -> RunSummary:
         """Run every plugin over ``frames``; return a summary. Never raises for plugin errors."""
         t0 = time.perf_counter()
         summary = RunSummary()
         self._emit_start()
-        last_percent = 0
+        last_percent = _percent(self.start_frame, total := self.info.frame_count)
         last_preview = float("-inf")  # the first frame is always previewed
-        total = self.info.frame_count
         index = -1
         pending_preview: tuple[int, Frame, dict[str, dict[str, Any]]] | None = None
         for index, frame in enumerate(frames):
             if self.cancel.is_set():
                 summary.cancelled = True
                 break
+            if index < self.start_frame:
+                continue
             results, batch = self._process_frame(index, frame)
             percent = _percent(index + 1, total)
             if percent > last_percent:
@@ -174,11 +183,12 @@ class ToolRunner:
         return summary
 
     def _emit_start(self) -> None:
-        batch: list[Any] = [ProgressPayload(job_id=self.job_id, progress=0, stage="Starting")]
-        for insp in self.inspectors:
-            batch.append(MetadataPayload(plugin=insp.name, metadata=insp.inspect()))
-            batch.append(PluginStatusPayload(plugin=insp.name, status="started"))
-        self.emit(batch)
+        if self.start_frame == 0:
+            batch: list[Any] = [ProgressPayload(job_id=self.job_id, progress=0, stage="Starting")]
+            for insp in self.inspectors:
+                batch.append(MetadataPayload(plugin=insp.name, metadata=insp.inspect()))
+                batch.append(PluginStatusPayload(plugin=insp.name, status="started"))
+            self.emit(batch)
         for insp in self.inspectors:
             try:
                 insp.plugin.setup(self.info)

@@ -5,6 +5,7 @@ Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs n
     GET    /v1/health                 GET /v1/plugins            GET /v1/schema
     POST   /v1/jobs                   GET /v1/jobs               GET /v1/jobs/{id}
     DELETE /v1/jobs/{id}              GET /v1/jobs/{id}/results  GET /v1/jobs/{id}/video
+    GET    /v1/jobs/{id}/events?since_seq=N
     WS     /v1/realtime?token=T[&job_id=J]
 
 Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
@@ -72,6 +73,7 @@ class ServerConfig:
         allowed_origins: Browser origins allowed on the WebSocket besides the server's own host.
         ping_interval: Seconds between pings; client_timeout: silence before a client is dropped.
         max_workers: Jobs that run at once.
+        resume_interrupted: Resume the jobs a previous server left running.
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +86,7 @@ class ServerConfig:
     client_timeout: float = 60.0
     queue_capacity: int = 1000
     max_workers: int = 2
+    resume_interrupted: bool = False
 
     def resolved_token(self) -> str:
         """The token, generating and keeping one if none was given."""
@@ -240,6 +243,32 @@ class ResultsHandler(_Base):
         self.write_json({"job_id": job_id, "count": len(results), "results": results})
 
 
+class EventsHandler(_Base):
+    """``GET /v1/jobs/{id}/events?since_seq=N[&limit=]``: the job's stored non-frame messages
+    after ``since_seq``, in order (what a client replays when the live log cannot)."""
+
+    async def get(self, job_id: str) -> None:
+        if self.ctx.jobs.get(job_id) is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        since = self.get_query_argument("since_seq", "0")
+        if not since.isdigit():
+            self.fail(400, ErrorCode.MSG_INVALID, "since_seq must be a whole number")
+        limit = _int_arg(self, "limit", 10_000)
+        loop = asyncio.get_running_loop()
+        events = await loop.run_in_executor(None, self.ctx.store.events, job_id, int(since), limit)
+        self.set_header("Content-Type", "application/json")
+        # The stored messages are already JSON: splice them rather than decode and re-encode.
+        self.write(
+            b'{"job_id":'
+            + encode(job_id)
+            + b',"count":'
+            + str(len(events)).encode()
+            + b',"events":['
+            + b",".join(events)
+            + b"]}"
+        )
+
+
 class VideoHandler(_Base):
     """``GET /v1/jobs/{id}/video``: the annotated video, when the job wrote one."""
 
@@ -386,6 +415,7 @@ def make_app(
         deliver,
         deliver_preview,
         max_workers=config.max_workers,
+        resume_interrupted=config.resume_interrupted,
     )
     ctx = _AppContext(config.resolved_token(), hub, jobs, store, registry, config.allowed_origins)
     kw = {"ctx": ctx}
@@ -397,6 +427,7 @@ def make_app(
             (r"/v1/jobs", JobsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)", JobHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/results", ResultsHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/events", EventsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/video", VideoHandler, kw),
             (r"/v1/realtime", RealtimeHandler, kw),
         ],

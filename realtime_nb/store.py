@@ -26,8 +26,10 @@ __all__ = ["JobStore", "ResultRow"]
 
 log = logging.getLogger(__name__)
 
-ResultRow = tuple[str, int, str, str, float, bytes]
-"""(job_id, frame_index, plugin, frame_id, timing_ms, data as JSON bytes)."""
+ResultRow = tuple[str, int, str, str, float, bytes, int]
+"""(job_id, frame_index, plugin, frame_id, timing_ms, data as JSON bytes, seq)."""
+EventRow = tuple[str, int, str, bytes]
+"""(job_id, seq, type, the whole message as JSON bytes): every message but frame messages."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -44,7 +46,15 @@ CREATE TABLE IF NOT EXISTS results (
     frame_id TEXT NOT NULL,
     timing_ms REAL NOT NULL,
     data BLOB NOT NULL,
+    seq INTEGER NOT NULL,
     PRIMARY KEY (job_id, frame_index, plugin)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    message BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
 """
 
@@ -99,6 +109,11 @@ class JobStore:
         if rows:
             self._queue.put(("results", rows))
 
+    def save_events(self, rows: Sequence[EventRow]) -> None:
+        """Queue messages for the replay log."""
+        if rows:
+            self._queue.put(("events", rows))
+
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every write queued before this call is committed. False on timeout."""
         done = threading.Event()
@@ -143,8 +158,10 @@ class JobStore:
                         )
                     elif op[0] == "results":
                         conn.executemany(
-                            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)", op[1]
+                            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)", op[1]
                         )
+                    elif op[0] == "events":
+                        conn.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", op[1])
                     elif op[0] == "flush":
                         flushed.append(op[1])
         except sqlite3.Error:
@@ -189,20 +206,81 @@ class JobStore:
             for index, name, frame_id, timing, data in rows
         ]
 
-    def mark_interrupted(self) -> list[str]:
-        """Mark jobs left queued or running by a previous server as ``interrupted``.
+    def events(self, job_id: str, since_seq: int = 0, limit: int = 10_000) -> list[bytes]:
+        """The job's non-frame messages after ``since_seq``, in order, as JSON bytes."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT message FROM events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (job_id, since_seq, limit),
+            ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def last_seq(self, job_id: str) -> int:
+        """The highest seq the job ever used (events and results), 0 if none."""
+        with self._reader() as conn:
+            a = conn.execute("SELECT MAX(seq) FROM events WHERE job_id = ?", (job_id,)).fetchone()
+            b = conn.execute("SELECT MAX(seq) FROM results WHERE job_id = ?", (job_id,)).fetchone()
+        return max(a[0] or 0, b[0] or 0)
+
+    def frames_done(self, job_id: str) -> int:
+        """How many leading frames have a result (where a resumed job starts again)."""
+        with self._reader() as conn:
+            row = conn.execute(
+                "SELECT MAX(frame_index) FROM results WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def plugin_totals(self, job_id: str) -> dict[str, tuple[int, float, int]]:
+        """Per plugin: frames processed, total ms and warnings so far (to resume a job)."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT plugin, COUNT(*), SUM(timing_ms) FROM results WHERE job_id = ? "
+                "GROUP BY plugin",
+                (job_id,),
+            ).fetchall()
+            warnings = conn.execute(
+                "SELECT message FROM events WHERE job_id = ? AND type = 'warning'", (job_id,)
+            ).fetchall()
+        totals = {name: (int(n), float(ms or 0.0), 0) for name, n, ms in rows}
+        for (blob,) in warnings:
+            plugin = msgspec.json.decode(blob).get("payload", {}).get("plugin", "")
+            n, ms, w = totals.get(plugin, (0, 0.0, 0))
+            totals[plugin] = (n, ms, w + 1)
+        return totals
+
+    def _with_progress_so_far(self, record: JobRecord) -> JobRecord:
+        return msgspec.structs.replace(
+            record,
+            last_seq=max(record.last_seq, self.last_seq(record.job_id)),
+            frames_done=self.frames_done(record.job_id),
+        )
+
+    def mark_interrupted(self) -> list[JobRecord]:
+        """Mark jobs left queued or running by a previous server (one that crashed) as
+        ``interrupted``, with ``last_seq`` and ``frames_done`` taken from what was stored.
 
         Returns:
-            The ids of the jobs so marked.
+            The records so marked.
         """
         with self._reader() as conn:
             rows = conn.execute(
                 "SELECT record FROM jobs WHERE status IN ('queued', 'running')"
             ).fetchall()
-        ids = []
+        marked = []
         for (blob,) in rows:
-            record = msgspec.structs.replace(_record_decoder.decode(blob), status="interrupted")
+            record = _record_decoder.decode(blob)
+            record = self._with_progress_so_far(
+                msgspec.structs.replace(record, status="interrupted")
+            )
             self.save_job(record)
-            ids.append(record.job_id)
+            marked.append(record)
         self.flush()
-        return ids
+        return marked
+
+    def interrupted_jobs(self) -> list[JobRecord]:
+        """Every ``interrupted`` job, oldest first, with its stored progress."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT record FROM jobs WHERE status = 'interrupted' ORDER BY created_at"
+            ).fetchall()
+        return [self._with_progress_so_far(_record_decoder.decode(r[0])) for r in rows]

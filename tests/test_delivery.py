@@ -164,3 +164,11 @@ def test_replay_ignores_messages_without_seq() -> None:
     log = ReplayLog()
     log.append(item(Priority.PREVIEW, None))
     assert log.since(0) == ([], True)
+
+
+def test_replay_log_started_mid_job_cannot_recover_earlier_seqs() -> None:
+    log = ReplayLog(base_seq=40)
+    log.append(item(Priority.PROTECTED, 41))
+    assert log.since(40) == ([item(Priority.PROTECTED, 41)], True)
+    items, recovered = log.since(10)
+    assert not recovered and [i.seq for i in items] == [41]

@@ -21,7 +21,7 @@ def test_jobs_and_results_round_trip(tmp_path: Path) -> None:
     try:
         store.save_job(record("j1"))
         rows = [
-            ("j1", i, "a", f"f-{i:06d}", 1.5, msgspec.json.encode({"i": i})) for i in range(1000)
+            ("j1", i, "a", f"f-{i:06d}", 1.5, msgspec.json.encode({"i": i}), i + 1) for i in range(1000)
         ]
         store.save_results(rows)
         assert store.flush()
@@ -50,13 +50,17 @@ def test_restart_marks_unfinished_jobs_interrupted_and_keeps_results(tmp_path: P
     store = JobStore(path)
     store.save_job(record("running"))
     store.save_job(record("done", "completed"))
-    store.save_results([("running", 0, "a", "f-000000", 1.0, b"{}")])
+    store.save_results([("running", 0, "a", "f-000000", 1.0, b"{}", 7)])
+    store.save_events([("running", 8, "warning", b'{"type":"warning"}')])
     store.close()
     reopened = JobStore(path)
     try:
-        assert reopened.mark_interrupted() == ["running"]
+        assert [r.job_id for r in reopened.mark_interrupted()] == ["running"]
         job = reopened.get_job("running")
         assert job is not None and job.status == "interrupted"
+        assert job.last_seq == 8 and job.frames_done == 1
+        assert reopened.events("running", 0) == [b'{"type":"warning"}']
+        assert reopened.events("running", 8) == []
         done = reopened.get_job("done")
         assert done is not None and done.status == "completed"
         assert len(reopened.results("running")) == 1
