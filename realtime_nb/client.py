@@ -473,7 +473,8 @@ class RealtimeClient:
                 return json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as exc:
             try:
-                err = json.loads(exc.read())["error"]
+                with exc:
+                    err = json.loads(exc.read())["error"]
                 raise ApiError(exc.code, err["code"], err["message"]) from None
             except (ValueError, KeyError, TypeError):
                 raise ApiError(exc.code, "HTTP_ERROR", str(exc)) from None

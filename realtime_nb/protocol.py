@@ -415,8 +415,8 @@ class JobRequest(msgspec.Struct, forbid_unknown_fields=True):
     options: dict[str, Any] = {}
 
 
-class JobRecord(_Struct):
-    """A job as REST returns it and the store keeps it."""
+class JobRecord(msgspec.Struct, kw_only=True):
+    """A job as REST returns it and the store keeps it (every field always present)."""
 
     job_id: str
     status: JobStatus

@@ -41,7 +41,8 @@ class Http:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return resp.status, json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+            with exc:
+                return exc.code, json.loads(exc.read() or b"null")
 
 
 @pytest.fixture

@@ -1,0 +1,34 @@
+"""Ten trivial plugins for load tests: each returns ~200 bytes per frame, as fast as possible.
+
+Loaded into a standalone server with ``realtime-nb serve --plugins-from noop_plugins``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from realtime_nb.plugins import Frame, Plugin, PluginContext, register_plugin
+from realtime_nb.protocol import PluginMetadata
+
+META = PluginMetadata(
+    version="1",
+    model="noop",
+    input_shape=[None, None, 3],
+    output_format="json",
+    confidence_default=1.0,
+    capabilities=["load-test"],
+)
+PAYLOAD = "x" * 160
+
+NAMES = [f"noop_{i}" for i in range(10)]
+
+
+def _make(name: str) -> type[Plugin]:
+    def process(self: Plugin, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        return {"i": ctx.frame_index, "pad": PAYLOAD}
+
+    cls = type(name, (Plugin,), {"name": name, "metadata": META, "process": process})
+    return register_plugin(cls)
+
+
+PLUGINS = [_make(name) for name in NAMES]

@@ -1,0 +1,382 @@
+"""Delivery across real sockets: resume after disconnects, restarts, a stalled client, heartbeat.
+
+Each test is bounded in count and time; servers bind 127.0.0.1 on ephemeral ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Http
+from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from realtime_nb import protocol as p
+from realtime_nb.server import EmbeddedServer
+
+TESTS = Path(__file__).parent
+
+
+def ws_url(url: str, token: str, **params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"token": token, **params}.items())
+    return url.replace("http", "ws") + "/v1/realtime?" + query
+
+
+def subscribe(job_id: str, since: int) -> bytes:
+    return p.encode(p.make_message(p.SubscribePayload(job_id=job_id, since_seq=since)))
+
+
+async def read_json(ws: WebSocketClientConnection, timeout: float) -> dict[str, Any] | None:
+    """Next text message (previews skipped), or None when the socket closed."""
+    while True:
+        raw = await asyncio.wait_for(ws.read_message(), timeout)
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            msg: dict[str, Any] = json.loads(raw)
+            return msg
+
+
+def wait_until(check: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_ten_random_disconnects_lose_and_duplicate_nothing(
+    server: EmbeddedServer, http: Http
+) -> None:
+    status, record = http.call(
+        "POST",
+        "/v1/jobs",
+        {
+            "source": "synthetic://match?seconds=6&fps=25&width=160&height=96",
+            "plugins": ["ball_detection", "pitch_detection"],
+        },
+    )
+    assert status == 201
+    job_id = record["job_id"]
+    rng = random.Random(7)
+
+    async def scenario() -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        last = 0
+        for attempt in range(11):
+            ws = await websocket_connect(ws_url(server.url, server.token, subscribe="none"))
+            await ws.write_message(subscribe(job_id, last))
+            budget = rng.randint(5, 60) if attempt < 10 else 10**9
+            while budget > 0:
+                msg = await read_json(ws, 30)
+                assert msg is not None
+                if msg.get("seq"):
+                    received.append(msg)
+                    last = msg["seq"]
+                    budget -= 1
+                if msg["type"] == "job" and msg["payload"]["status"] in p.TERMINAL_STATUSES:
+                    ws.close()
+                    return received
+            ws.close()  # drop the connection at a random point
+            await asyncio.sleep(rng.uniform(0, 0.2))
+        raise AssertionError("job did not end")
+
+    received = asyncio.run(scenario())
+    seqs = [m["seq"] for m in received]
+    assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)), "duplicate or out of order"
+    stored = http.call("GET", f"/v1/jobs/{job_id}/events?since_seq=0")[1]["events"]
+    got_events = [m for m in received if m["type"] != "frame"]
+    assert [e["seq"] for e in got_events] == [e["seq"] for e in stored]  # every one, once
+    assert got_events == stored
+    final = http.call("GET", f"/v1/jobs/{job_id}")[1]
+    assert seqs[-1] == final["last_seq"]
+
+
+def test_graceful_restart_interrupts_keeps_results_and_serves_new_jobs(
+    server_factory: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "shared"
+    first = server_factory(data_dir=data)
+    http = Http(first.url, first.token)
+    _, record = http.call(
+        "POST",
+        "/v1/jobs",
+        {
+            "source": "synthetic://match?seconds=600&fps=25&width=320&height=180",
+            "plugins": ["ball_detection"],
+        },
+    )
+    job_id = record["job_id"]
+    wait_until(
+        lambda: http.call("GET", f"/v1/jobs/{job_id}")[1]["frames_done"] >= 20, 30, "20 frames"
+    )
+    first.stop()
+    second = server_factory(data_dir=data)
+    http = Http(second.url, second.token)
+    job = http.call("GET", f"/v1/jobs/{job_id}")[1]
+    assert job["status"] == "interrupted"
+    results = http.call("GET", f"/v1/jobs/{job_id}/results")[1]
+    assert results["count"] >= 20 and results["count"] == job["frames_done"]
+    _, fresh = http.call(
+        "POST",
+        "/v1/jobs",
+        {
+            "source": "synthetic://match?seconds=1&fps=10&width=160&height=96",
+            "plugins": ["ball_detection"],
+        },
+    )
+    wait_until(
+        lambda: http.call("GET", f"/v1/jobs/{fresh['job_id']}")[1]["status"] == "completed",
+        60,
+        "new job",
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServeProcess:
+    """``realtime-nb serve`` in a subprocess (so it can be killed like a crash)."""
+
+    def __init__(self, data: Path, port: int, token: str, *extra: str) -> None:
+        env = {**os.environ, "PYTHONPATH": str(TESTS)}
+        self.log_path = data.parent / f"serve-{port}-{time.monotonic_ns()}.log"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        self.log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "realtime_nb.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--token",
+                token,
+                "--data-dir",
+                str(data),
+                "--plugins-from",
+                "noop_plugins",
+                *extra,
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.http = Http(f"http://127.0.0.1:{port}", token)
+        wait_until(self._up, 30, "server start")
+
+    def _up(self) -> bool:
+        assert self.proc.poll() is None, self.log_path.read_text()
+        try:
+            return self.http.call("GET", "/v1/health")[0] == 200
+        except OSError:
+            return False
+
+    def rss_kb(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(30)
+        self.log.close()
+
+
+@pytest.fixture
+def serve_processes() -> Iterator[list[ServeProcess]]:
+    procs: list[ServeProcess] = []
+    yield procs
+    for proc in procs:
+        proc.kill()
+
+
+def test_crash_then_resume_continues_seq_without_reuse(
+    serve_processes: list[ServeProcess], tmp_path: Path
+) -> None:
+    port, token, data = free_port(), "t0ken", tmp_path / "data"
+    first = ServeProcess(data, port, token)
+    serve_processes.append(first)
+    _, record = first.http.call(
+        "POST",
+        "/v1/jobs",
+        {
+            "source": "synthetic://match?seconds=12&fps=25&width=320&height=180",
+            "plugins": ["ball_detection"],
+        },
+    )
+    job_id = record["job_id"]
+    wait_until(
+        lambda: first.http.call("GET", f"/v1/jobs/{job_id}")[1]["frames_done"] >= 30,
+        30,
+        "30 frames",
+    )
+    first.kill()  # a crash: no chance to mark anything
+    second = ServeProcess(data, port, token, "--resume-interrupted")
+    serve_processes.append(second)
+    http = second.http
+    final = wait_until(
+        lambda: (r := http.call("GET", f"/v1/jobs/{job_id}")[1])["status"] == "completed" and r,
+        60,
+        "resumed job",
+    )
+    results = http.call("GET", f"/v1/jobs/{job_id}/results?plugin=ball_detection")[1]["results"]
+    assert sorted(r["frame_index"] for r in results) == list(range(300))
+    events = http.call("GET", f"/v1/jobs/{job_id}/events?since_seq=0")[1]["events"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(set(seqs))
+    statuses = [e["payload"]["status"] for e in events if e["type"] == "job"]
+    assert (
+        statuses[:2] == ["queued", "running"]
+        and "interrupted" in statuses
+        and statuses[-1] == "completed"
+    )
+    assert final["last_seq"] == max(seqs)
+    completed = [
+        e["payload"]
+        for e in events
+        if e["type"] == "plugin_status" and e["payload"]["status"] == "completed"
+    ]
+    assert completed[0]["frames_processed"] == 300  # totals carried across the restart
+
+
+def test_stalled_client_stays_bounded_while_others_get_everything(
+    serve_processes: list[ServeProcess], tmp_path: Path
+) -> None:
+    """A client that never reads while a job emits 100,000 frame messages (10 plugins x 10,000
+    frames): server RSS stays bounded, a reading client gets every message, and the stalled
+    client's drop count is exactly what it missed."""
+    port, token = free_port(), "t0ken"
+    server = ServeProcess(tmp_path / "data", port, token)
+    serve_processes.append(server)
+    url = f"http://127.0.0.1:{port}"
+    plugins = [f"noop_{i}" for i in range(10)]
+    source = "synthetic://match?seconds=400&fps=25&width=64&height=64"
+
+    async def scenario() -> dict[str, Any]:
+        stalled = socket.create_connection(("127.0.0.1", port))
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        key = "dGhlIHNhbXBsZSBub25jZQ=="
+        stalled.sendall(
+            f"GET /v1/realtime?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        reader = await websocket_connect(ws_url(url, token))  # subscribed to every job
+        rss_before = server.rss_kb()
+        loop = asyncio.get_running_loop()
+        status, record = await loop.run_in_executor(
+            None,
+            lambda: server.http.call("POST", "/v1/jobs", {"source": source, "plugins": plugins}),
+        )
+        assert status == 201, record
+        job_id = record["job_id"]
+        frames = 0
+        seqs: list[int] = []
+        rss_peak = rss_before
+        t0 = time.monotonic()
+        while True:
+            msg = await read_json(reader, 120)
+            assert msg is not None
+            if msg.get("job_id") == job_id and msg.get("seq"):
+                seqs.append(msg["seq"])
+                frames += msg["type"] == "frame"
+                if len(seqs) % 5000 == 0:
+                    rss_peak = max(rss_peak, server.rss_kb())
+            if msg["type"] == "job" and msg["payload"]["status"] in p.TERMINAL_STATUSES:
+                break
+        elapsed = time.monotonic() - t0
+        rss_peak = max(rss_peak, server.rss_kb())
+        _, health = await loop.run_in_executor(None, lambda: server.http.call("GET", "/v1/health"))
+        reader.close()
+        stalled.close()
+        return {
+            "frames": frames,
+            "seqs": seqs,
+            "rss_before": rss_before,
+            "rss_peak": rss_peak,
+            "elapsed": elapsed,
+            "health": health,
+            "job_id": job_id,
+        }
+
+    out = asyncio.run(scenario())
+    assert out["frames"] == 100_000
+    assert out["seqs"] == list(range(1, len(out["seqs"]) + 1))  # the reader missed nothing
+    clients = out["health"]["stats"]["clients"]
+    stalled = [c for c in clients if c["sent"] < 50_000]
+    assert len(stalled) == 1, clients
+    s = stalled[0]
+    total = len(out["seqs"]) + 2  # + connection metadata + subscribed
+    accounted = (
+        s["sent"]
+        + s["queued"]
+        + s["dropped_by_type"].get("frame", 0)
+        + s["dropped_by_type"].get("progress", 0)
+    )
+    pings = sum(1 for _ in range(0))  # pings are protected and queued; counted in "queued"
+    assert s["dropped_by_type"].get("frame", 0) > 90_000
+    assert accounted - pings >= total and accounted - total <= 200  # only pings/previews beyond
+    growth_mb = (out["rss_peak"] - out["rss_before"]) / 1024
+    print(
+        f"\nstalled client: job of 100,000 frame messages took {out['elapsed']:.1f} s; "
+        f"server RSS grew {growth_mb:.1f} MB (peak {out['rss_peak'] / 1024:.0f} MB); "
+        f"stalled drops {s['dropped_by_type']}, queued {s['queued']}"
+    )
+    assert growth_mb < 150, f"server RSS grew {growth_mb:.0f} MB"
+
+
+def test_heartbeat_measures_latency_and_drops_silent_clients(server_factory: Any) -> None:
+    server = server_factory(ping_interval=0.2, client_timeout=1.0)
+    http = Http(server.url, server.token)
+
+    async def scenario() -> tuple[float | None, int | None]:
+        polite = await websocket_connect(ws_url(server.url, server.token))
+        silent = await websocket_connect(ws_url(server.url, server.token))
+        latency = None
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            msg = await read_json(polite, 5)
+            assert msg is not None
+            if msg["type"] == "ping":
+                assert msg["payload"]["interval_seconds"] == 0.2
+                await polite.write_message(
+                    p.encode(p.make_message(p.PongPayload(timestamp=p.now_iso())))
+                )
+                if msg["payload"].get("latency_ms") is not None:
+                    latency = msg["payload"]["latency_ms"]
+                    break
+        # the silent one never pongs: closed with a clear code after the timeout
+        while True:
+            raw = await asyncio.wait_for(silent.read_message(), 5)
+            if raw is None:
+                break
+        polite.close()
+        return latency, silent.close_code
+
+    latency, code = asyncio.run(scenario())
+    assert latency is not None and latency >= 0
+    assert code == 4009
+    stats = http.call("GET", "/v1/health")[1]["stats"]
+    assert stats["connections"] <= 1
