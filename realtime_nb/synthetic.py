@@ -302,7 +302,7 @@ class SyntheticMatch:
         )
         self._noise_rng_seed = [seed, 5]
         self._texture: Frame | None = None
-        self._noise: list[tuple[Frame, Frame]] = []
+        self._noise: tuple[Frame, Frame] | None = None
 
     def __len__(self) -> int:
         return self._count
@@ -468,16 +468,17 @@ class SyntheticMatch:
         sigma = float(self.params["noise"])
         if sigma <= 0:
             return img
-        if not self._noise:
-            # A small bank of noise fields reused across frames: drawing fresh gaussian noise for
-            # every frame would cost more than rendering the frame itself.
+        if self._noise is None:
+            # One noise field a little larger than the frame, seen through a window that moves
+            # from frame to frame: fresh gaussian noise per frame would cost more than the frame.
             rng = np.random.default_rng(self._noise_rng_seed)
-            for _ in range(6):
-                field = rng.normal(0.0, sigma, (self._h, self._w, 3)).round()
-                pos = np.clip(field, 0, 255).astype(np.uint8)
-                neg = np.clip(-field, 0, 255).astype(np.uint8)
-                self._noise.append((pos, neg))
-        pos, neg = self._noise[(index * 5 + 1) % len(self._noise)]
+            field = rng.normal(0.0, sigma, (self._h + 16, self._w + 16, 3)).round()
+            self._noise = (
+                np.clip(field, 0, 255).astype(np.uint8),
+                np.clip(-field, 0, 255).astype(np.uint8),
+            )
+        dy, dx = divmod((index * 97 + 13) % 256, 16)
+        pos, neg = (n[dy : dy + self._h, dx : dx + self._w] for n in self._noise)
         return np.asarray(cv2.subtract(cv2.add(img, pos), neg), np.uint8)
 
 

@@ -52,7 +52,7 @@ __all__ = [
     "validate_source",
 ]
 
-SYNTHETIC_SCHEME = "synthetic"
+_SYNTHETIC_SCHEME = "synthetic"
 _DEFAULT_FPS = 25.0
 
 
@@ -242,7 +242,7 @@ def open_source(source: str, allowed_roots: Sequence[Path]) -> FrameSource:
 
 
 def _is_synthetic(source: str) -> bool:
-    return source.strip().lower().startswith(SYNTHETIC_SCHEME + ":")
+    return source.strip().lower().startswith(_SYNTHETIC_SCHEME + ":")
 
 
 def _synthetic_params(source: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from realtime_nb.plugins.base import Frame, Plugin, PluginContext
-from realtime_nb.protocol import PluginMetadata
+from realtime_nb.protocol import PluginMetadata, Severity
 
 __all__ = [
     "FALLBACK_WARNING",
@@ -38,14 +38,16 @@ __all__ = [
 ]
 
 FALLBACK_WARNING = "corners not detected, using fallback"
+"""Warning (severity low) of pitch_detection when it cannot see four pitch corners."""
 LOW_CONFIDENCE_WARNING = "confidence too low"
+"""Warning (severity medium) of ball_detection when it loses the ball."""
 
 Mask = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.int32]
 
 _GREEN_LO = np.array([35, 40, 30], np.uint8)
 _GREEN_HI = np.array([85, 255, 255], np.uint8)
-_PITCH_CORNERS_M = np.float32([[0, 0], [105, 0], [105, 68], [0, 68]])
+_PITCH_CORNERS_M = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float32)
 _TEAM_DRAW = ((60, 60, 230), (230, 120, 40))
 _ROLE_DRAW = {"goalkeeper": (0, 220, 255), "referee": (30, 30, 30), "player": (200, 200, 200)}
 
@@ -93,7 +95,7 @@ def _pitch_region(ctx: PluginContext, green: Mask) -> Mask:
     return _polygon_mask(green.shape[:2], hull)
 
 
-def _warn_once(ctx: PluginContext, key: str, message: str, severity: Any) -> None:
+def _warn_once(ctx: PluginContext, key: str, message: str, severity: Severity) -> None:
     """Warn at the start of an episode only; the caller clears ``key`` when it ends."""
     if not ctx.state.get(key):
         ctx.warn(message, severity)
@@ -150,7 +152,9 @@ class PitchDetection(Plugin):
                 "homography": None,
             }
         polygon = cv2.approxPolyDP(hull, 0.004 * cv2.arcLength(hull, True), True).reshape(-1, 2)
-        inside = cv2.erode(_polygon_mask((h, w), hull), _kernel(max(3, w // 100)))
+        inside = np.asarray(
+            cv2.erode(_polygon_mask((h, w), hull), _kernel(max(3, w // 100))), np.uint8
+        )
         detected = _outer_corners(_line_mask(hsv, green, inside), w, h)
         homography = None
         if len(detected) == 4:
@@ -193,7 +197,7 @@ def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
     grass_or_white = cv2.bitwise_or(green, cv2.inRange(hsv, (0, 0, grass_v + 30), (180, 60, 255)))
     white = cv2.bitwise_and(cv2.inRange(brighter, 18, 255), paler)
     white = cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8)
     min_len = max(10, hsv.shape[1] // 60)
     keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= min_len
     keep[0] = False
@@ -210,7 +214,7 @@ def _outer_corners(lines: Mask, w: int, h: int) -> list[tuple[float, float]]:
     hull = cv2.convexHull(pts)
     approx = cv2.approxPolyDP(hull, max(2.0, 0.008 * w), True).reshape(-1, 2).astype(float)
     margin = max(3.0, 0.01 * w)
-    near_lines = cv2.dilate(lines, _kernel(5))
+    near_lines = np.asarray(cv2.dilate(lines, _kernel(5)), np.uint8)
     corners = []
     for i, (x, y) in enumerate(approx):
         if not (margin < x < w - 1 - margin and margin < y < h - 1 - margin):
@@ -240,7 +244,7 @@ def _homography(corners: list[tuple[float, float]]) -> list[list[float]]:
     by_y = sorted(corners, key=lambda p: p[1])
     far_left, far_right = sorted(by_y[:2])
     near_left, near_right = sorted(by_y[2:])
-    image = np.float32([near_left, near_right, far_right, far_left])
+    image = np.array([near_left, near_right, far_right, far_left], np.float32)
     matrix = cv2.getPerspectiveTransform(_PITCH_CORNERS_M, image)
     return [[round(float(v), 6) for v in row] for row in matrix]
 
@@ -470,14 +474,10 @@ class BallDetection(Plugin):
         h, w = frame.shape[:2]
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         green = green_mask(hsv)
-        candidates, white = _ball_candidates(hsv, green, _pitch_region(ctx, green))
+        candidates = _ball_candidates(hsv, green, _pitch_region(ctx, green))
         track: _Track | None = ctx.state.get("track")
         predicted = track.predict() if track is not None else None
         found = _choose(candidates, predicted, track, w)
-        if found is None and predicted is not None:
-            found = _choose(
-                _on_line_candidates(white, predicted, _gate(track, w)), predicted, track, w
-            )
         if found is not None:
             (cx, cy), radius, confidence = found
             jumped = predicted is not None and math.dist((cx, cy), predicted) > 3 * _gate(track, w)
@@ -493,9 +493,9 @@ class BallDetection(Plugin):
             track.confidence *= self.decay
             px, py = predicted
             in_view = 0 <= px < w and 0 <= py < h
-            if in_view and track.missed <= self.max_coast:
-                if track.confidence >= self.min_confidence:
-                    return {"ball": _ball(px, py, track.radius, track.confidence, True)}
+            alive = track.missed <= self.max_coast and track.confidence >= self.min_confidence
+            if in_view and alive:
+                return {"ball": _ball(px, py, track.radius, track.confidence, True)}
         ctx.state["track"] = None
         _warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
         return {"ball": None}
@@ -525,40 +525,23 @@ def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool)
 Candidate = tuple[tuple[float, float], float, float]  # centre, radius, confidence
 
 
-def _ball_candidates(hsv: Frame, green: Mask, region: Mask) -> tuple[list[Candidate], Mask]:
-    """Compact bright white blobs (lines are white too, but long and thin), and the white mask."""
+def _ball_candidates(hsv: Frame, green: Mask, region: Mask) -> list[Candidate]:
+    """Compact bright white blobs: lines are white too, but long and thin."""
     grass_v = cv2.mean(hsv[:, :, 2], mask=green)[0]
     white = cv2.inRange(hsv, (0, 0, min(230.0, grass_v * 1.3)), (180, 70, 255))
-    white = np.asarray(cv2.bitwise_and(white, region), np.uint8)
-    return _compact_blobs(white), white
+    return _compact_blobs(np.asarray(cv2.bitwise_and(white, region), np.uint8))
 
 
-def _on_line_candidates(white: Mask, near: tuple[float, float], gate: float) -> list[Candidate]:
-    """Blobs near a prediction once lines thinner than the ball are erased: a ball rolling over
-    a line merges with it. Only used to keep a track, since opening also leaves line stubs."""
-    h, w = white.shape
-    r = math.ceil(gate)
-    x0, y0 = max(0, round(near[0]) - r), max(0, round(near[1]) - r)
-    x1, y1 = min(w, round(near[0]) + r + 1), min(h, round(near[1]) + r + 1)
-    if x1 - x0 < 3 or y1 - y0 < 3:
-        return []
-    opened = cv2.morphologyEx(white[y0:y1, x0:x1], cv2.MORPH_OPEN, _kernel(3))
-    return [
-        ((cx + x0, cy + y0), radius, confidence * 0.9)
-        for (cx, cy), radius, confidence in _compact_blobs(np.asarray(opened, np.uint8), (w, h))
-    ]
-
-
-def _compact_blobs(white: Mask, frame_size: tuple[int, int] | None = None) -> list[Candidate]:
+def _compact_blobs(white: Mask) -> list[Candidate]:
     h, w = white.shape
     n, _, stats, centroids = cv2.connectedComponentsWithStats(white, connectivity=8)
-    max_size = max(6, round(0.025 * (frame_size or (w, h))[0]))
+    max_size = max(6, round(0.025 * w))
     found = []
     for k in range(1, n):
         x, y, bw, bh, area = (int(v) for v in stats[k])
         if area < 5 or bw > max_size or bh > max_size:
             continue
-        if frame_size is None and (x <= 0 or y <= 0 or x + bw >= w or y + bh >= h):
+        if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
             continue  # cut by the frame: most often the end of a line leaving the view
         aspect = max(bw, bh) / min(bw, bh)
         fill = area / (bw * bh)

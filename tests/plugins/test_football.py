@@ -1,0 +1,245 @@
+"""Tests of the football plugins against synthetic clips with ground truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import msgspec
+import numpy as np
+import pytest
+
+from realtime_nb.plugins import Plugin, PluginContext, PluginWarning, VideoInfo, default_registry
+from realtime_nb.plugins.football import (
+    FALLBACK_WARNING,
+    LOW_CONFIDENCE_WARNING,
+    BallDetection,
+    PitchDetection,
+    PlayerDetection,
+)
+from realtime_nb.synthetic import FrameTruth, SyntheticMatch, synthetic_match
+
+Box = tuple[int, int, int, int] | list[int]
+
+
+@dataclass
+class Run:
+    """Every frame's truth, the plugins' results and their warnings."""
+
+    clip: SyntheticMatch
+    truths: list[FrameTruth]
+    results: list[dict[str, dict[str, Any]]]
+    warnings: dict[str, list[PluginWarning]]
+
+
+def run_pipeline(clip: SyntheticMatch, plugins: list[Plugin], frames: Any = None) -> Run:
+    """Run plugins in order over frames (default: the whole clip), as the runner does."""
+    states: list[dict[str, Any]] = [{} for _ in plugins]
+    warnings: dict[str, list[PluginWarning]] = {p.name: [] for p in plugins}
+    for plugin in plugins:
+        plugin.setup(clip.info)
+    results = []
+    frames = list(clip) if frames is None else frames
+    for index, frame in enumerate(frames):
+        per_frame: dict[str, dict[str, Any]] = {}
+        for plugin, state in zip(plugins, states, strict=True):
+            ctx = PluginContext(index, f"f-{index:06d}", per_frame, state, clip.info)
+            per_frame[plugin.name] = plugin.process(frame, ctx)
+            warnings[plugin.name].extend(ctx.warnings)
+        results.append(per_frame)
+    return Run(clip, list(clip.truth)[: len(results)], results, warnings)
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]) + 1)
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]) + 1)
+    area = (a[2] - a[0] + 1) * (a[3] - a[1] + 1) + (b[2] - b[0] + 1) * (b[3] - b[1] + 1)
+    return ix * iy / (area - ix * iy)
+
+
+def full_pipeline() -> list[Plugin]:
+    return [PitchDetection(), PlayerDetection(), BallDetection()]
+
+
+@pytest.fixture(scope="module", params=[(640, 360, 0), (320, 180, 3)], ids=["640x360", "320x180"])
+def run(request: pytest.FixtureRequest) -> Run:
+    width, height, seed = request.param
+    clip = synthetic_match(seconds=2, width=width, height=height, seed=seed, ball_hidden_fraction=0)
+    return run_pipeline(clip, full_pipeline())
+
+
+def player_matches(run: Run) -> list[tuple[Any, dict[str, Any] | None]]:
+    """Each truth person with the detection that overlaps it best at IoU >= 0.3, or None."""
+    pairs = []
+    for truth, result in zip(run.truths, run.results, strict=True):
+        detections = result["player_detection"]["detections"]
+        for person in truth.players:
+            scored = [(iou(person.box, d["box"]), d) for d in detections]
+            best = max(scored, key=lambda s: s[0], default=(0.0, None))
+            pairs.append((person, best[1] if best[0] >= 0.3 else None))
+    return pairs
+
+
+def test_results_are_plain_json(run: Run) -> None:
+    for result in run.results:
+        assert msgspec.json.decode(msgspec.json.encode(result)) == result
+
+
+def test_players_found(run: Run) -> None:
+    pairs = player_matches(run)
+    recall = sum(d is not None for _, d in pairs) / len(pairs)
+    assert recall >= 0.8  # measured 0.97 on both clips
+    count = sum(r["player_detection"]["count"] for r in run.results)
+    assert count <= 1.2 * len(pairs)
+
+
+def test_teams_and_roles(run: Run) -> None:
+    pairs = [(p, d) for p, d in player_matches(run) if d is not None]
+    teams = [(p.team, d["team"]) for p, d in pairs if p.role == "player" and d["team"] is not None]
+    agree = sum(a == b for a, b in teams)
+    assert max(agree, len(teams) - agree) / len(teams) >= 0.9  # ids may be swapped
+    roles = sum(p.role == d["class"] for p, d in pairs) / len(pairs)
+    assert roles >= 0.9
+    referees = [d["class"] for p, d in pairs if p.role == "referee"]
+    assert referees and referees.count("referee") / len(referees) >= 0.8
+
+
+def test_ball_found_in_most_frames_where_visible(run: Run) -> None:
+    visible = [
+        (t.ball, r["ball_detection"]["ball"])
+        for t, r in zip(run.truths, run.results, strict=True)
+        if t.ball is not None
+    ]
+    found = [
+        b is not None and np.hypot(*np.subtract(b["center"], t.center)) < 6 for t, b in visible
+    ]
+    assert len(visible) > len(run.truths) / 2
+    assert sum(found) / len(found) >= 0.6  # measured 1.0 (640x360) and 0.81 (320x180)
+
+
+def test_pitch_corners_found_when_visible(run: Run) -> None:
+    width, height = run.clip.info.width, run.clip.info.height
+    seen = found = 0
+    for truth, result in zip(run.truths, run.results, strict=True):
+        detected = result["pitch_detection"]["detected_corners"]
+        for u, v in truth.pitch_corners:
+            if 8 < u < width - 8 and 8 < v < height - 8:
+                seen += 1
+                found += any(np.hypot(u - x, v - y) < 8 for x, y in detected)
+        assert result["pitch_detection"]["coverage"] > 0.4
+    assert seen > 0
+    assert found / seen >= 0.8  # measured 1.0
+
+
+def test_pitch_fallback_warns_low_once_per_episode(run: Run) -> None:
+    assert all(r["pitch_detection"]["fallback"] for r in run.results)  # broadcast view
+    assert all(len(r["pitch_detection"]["corners"]) == 4 for r in run.results)
+    assert all(r["pitch_detection"]["homography"] is None for r in run.results)
+    warnings = run.warnings["pitch_detection"]
+    assert [(w.message, w.severity, w.frame_id) for w in warnings] == [
+        ("corners not detected, using fallback", "low", "f-000000")
+    ]
+    assert FALLBACK_WARNING == "corners not detected, using fallback"
+
+
+def test_pitch_homography_from_four_corners() -> None:
+    pitch = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float32)
+    image = np.array([[60, 330], [580, 330], [500, 60], [140, 60]], np.float32)
+    truth = cv2.getPerspectiveTransform(pitch, image)
+
+    def project(points: list[list[float]]) -> Any:
+        pts = np.array(points, np.float32).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(pts, truth).reshape(-1, 2).round().astype(np.int32)
+
+    frame = np.full((360, 640, 3), 60, np.uint8)
+    cv2.fillConvexPoly(frame, project([[-4, -4], [109, -4], [109, 72], [-4, 72]]), (50, 140, 60))
+    cv2.polylines(frame, [project(pitch.tolist())], True, (255, 255, 255), 2)
+    ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(640, 360, 25, 1))
+    result = PitchDetection().process(frame, ctx)
+    assert not ctx.warnings
+    assert not result["fallback"]
+    found = np.array(result["homography"])
+    for x, y in pitch:
+        u, v, w = found @ (x, y, 1)
+        expected = cv2.perspectiveTransform(np.array([[[x, y]]], np.float32), truth)[0, 0]
+        assert np.hypot(u / w - expected[0], v / w - expected[1]) < 3
+
+
+def test_no_pitch_at_all() -> None:
+    ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(64, 48, 25, 1))
+    result = PitchDetection().process(np.zeros((48, 64, 3), np.uint8), ctx)
+    assert result["pitch_polygon"] == [] and result["coverage"] == 0.0
+    assert [w.message for w in ctx.warnings] == [FALLBACK_WARNING]
+
+
+def test_low_confidence_warning_once_per_lost_episode() -> None:
+    seen = synthetic_match(seconds=3, seed=0, ball_hidden_fraction=0)
+    hidden = synthetic_match(seconds=3, seed=0, ball_hidden_fraction=1)
+    assert all(t.ball is not None for t in seen.truth[:60])
+    # The same scene with and without the ball: seen 0-9, hidden 10-29, seen 30-39, hidden 40-59.
+    frames = [seen.frame(i) if i < 10 or 30 <= i < 40 else hidden.frame(i) for i in range(60)]
+    result = run_pipeline(seen, [BallDetection()], frames)
+    balls = [r["ball_detection"]["ball"] for r in result.results]
+    assert balls[9] is not None and balls[39] is not None
+    assert not balls[9]["predicted"] and not balls[39]["predicted"]
+    warnings = result.warnings["ball_detection"]
+    assert [(w.message, w.severity) for w in warnings] == [(LOW_CONFIDENCE_WARNING, "medium")] * 2
+    first, second = (int(w.frame_id[2:]) for w in warnings if w.frame_id)
+    assert 10 <= first < 30 and 40 <= second < 60
+    assert all(balls[i] is None for i in range(first, 30))
+    assert any(b is not None and b["predicted"] for b in balls[10:first])
+
+
+def test_ball_warns_once_when_never_seen() -> None:
+    clip = synthetic_match(seconds=1, width=320, height=180, ball_hidden_fraction=1)
+    result = run_pipeline(clip, [BallDetection()])
+    assert all(r["ball_detection"]["ball"] is None for r in result.results)
+    assert [w.message for w in result.warnings["ball_detection"]] == [LOW_CONFIDENCE_WARNING]
+
+
+def test_plugins_work_alone() -> None:
+    clip = synthetic_match(seconds=0.4, width=320, height=180, seed=2, ball_hidden_fraction=0)
+    players = run_pipeline(clip, [PlayerDetection()])
+    together = run_pipeline(clip, full_pipeline())
+    alone = sum(r["player_detection"]["count"] for r in players.results)
+    assert alone > 0
+    assert alone == pytest.approx(
+        sum(r["player_detection"]["count"] for r in together.results), rel=0.1
+    )
+    balls = run_pipeline(clip, [BallDetection()])
+    assert any(r["ball_detection"]["ball"] is not None for r in balls.results)
+
+
+@pytest.mark.parametrize("plugin_cls", [PitchDetection, PlayerDetection, BallDetection])
+def test_draw_marks_the_frame(run: Run, plugin_cls: type[Plugin]) -> None:
+    plugin = plugin_cls()
+    index = next(
+        i
+        for i, r in enumerate(run.results)
+        if r["ball_detection"]["ball"] and r["player_detection"]["count"]
+    )
+    frame = run.clip.frame(index)
+    before = frame.copy()
+    plugin.draw(frame, run.results[index][plugin.name])
+    assert not np.array_equal(frame, before)
+    plugin.draw(frame, {})  # an empty result draws nothing and does not fail
+
+
+@pytest.mark.parametrize(
+    ("plugin_cls", "name"),
+    [
+        (PitchDetection, "pitch_detection"),
+        (PlayerDetection, "player_detection"),
+        (BallDetection, "ball_detection"),
+    ],
+)
+def test_registered_with_metadata(plugin_cls: type[Plugin], name: str) -> None:
+    assert plugin_cls.name == name
+    assert default_registry.get(name) is plugin_cls
+    meta = plugin_cls.metadata
+    assert meta.version == "0.1.0"
+    assert meta.input_shape == [None, None, 3]
+    assert meta.output_format == "json"
+    assert meta.capabilities
+    assert not plugin_cls.requires
