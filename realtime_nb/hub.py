@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from realtime_nb.delivery import Outbox, Outgoing, ReplayLog
@@ -33,13 +33,15 @@ log = logging.getLogger(__name__)
 ALL_JOBS = "*"
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_TIMEOUT = 4009
+WRITE_BATCH = 64
+"""Most messages handed to a connection's transport before waiting for it to drain."""
 
 
 class Sink(Protocol):
     """Where a connection's bytes go (the WebSocket handler)."""
 
-    async def send(self, data: bytes, binary: bool) -> None:
-        """Write one message and wait until the transport took it."""
+    def send(self, data: bytes, binary: bool) -> Awaitable[None]:
+        """Queue one message on the transport; the result resolves once it was written."""
 
     def close(self, code: int, reason: str) -> None:
         """Close the transport."""
@@ -88,20 +90,28 @@ class Connection:
             self.sink.close(code, reason)
 
     async def _write_loop(self) -> None:
+        # Messages leave in batches: each one is handed to the transport at once and only the
+        # last write is awaited. The futures resolve in order, so awaiting the last is the same
+        # back-pressure as awaiting each, for one loop round trip per batch instead of per
+        # message.
         while not self.closed:
-            item = self.outbox.pop()
-            if item is None:
+            batch = self.outbox.drain(WRITE_BATCH)
+            if not batch:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            if item.message_type == "ping":
-                self.ping_sent_at = time.monotonic()
             try:
-                await self.sink.send(item.data, item.binary)
+                last: Awaitable[None] | None = None
+                for item in batch:
+                    if item.message_type == "ping":
+                        self.ping_sent_at = time.monotonic()
+                    last = self.sink.send(item.data, item.binary)
+                if last is not None:
+                    await last
             except Exception:  # closed under us: the handler's on_close cleans up
                 self.closed = True
                 return
-            self.sent += 1
+            self.sent += len(batch)
 
 
 class Hub:

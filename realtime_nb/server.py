@@ -21,6 +21,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -350,9 +351,9 @@ class RealtimeHandler(tornado.websocket.WebSocketHandler):
         if self.conn is not None:
             self.ctx.hub.disconnect(self.conn)
 
-    async def send(self, data: bytes, binary: bool) -> None:
-        """The hub's :class:`~realtime_nb.hub.Sink`: write and wait for the transport."""
-        await self.write_message(data, binary=binary)
+    def send(self, data: bytes, binary: bool) -> Awaitable[None]:
+        """The hub's :class:`~realtime_nb.hub.Sink`: queue a write, return its future."""
+        return self.write_message(data, binary=binary)
 
 
 def _int_arg(handler: tornado.web.RequestHandler, name: str, default: int) -> int:

@@ -58,6 +58,26 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 """
 
+SCHEMA_VERSION = 2
+"""1: jobs + results; 2: results.seq and the events table (replay after restart)."""
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an older version up to :data:`SCHEMA_VERSION`, in place."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"{conn} was written by a newer realtime_nb (store schema {version}); upgrade"
+        )
+    if "results" in tables:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(results)")}
+        if "seq" not in columns:
+            conn.execute("ALTER TABLE results ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
+    conn.executescript(_SCHEMA)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 _record_decoder = msgspec.json.Decoder(JobRecord)
 _STOP = object()
 
@@ -76,7 +96,7 @@ class JobStore:
         self.batch_size = batch_size
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+            _migrate(conn)
         self._queue: queue.Queue[Any] = queue.Queue()
         self._writer = threading.Thread(
             target=self._write_loop, name="realtime-nb-store", daemon=True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tornado.websocket import WebSocketClientConnection
 
 from realtime_nb.plugins.registry import PluginRegistry
 from realtime_nb.server import EmbeddedServer, ServerConfig
@@ -43,6 +45,19 @@ class Http:
         except urllib.error.HTTPError as exc:
             with exc:
                 return exc.code, json.loads(exc.read() or b"null")
+
+
+async def close_ws(ws: WebSocketClientConnection) -> None:
+    """Close a client WebSocket and wait for the closing handshake, so no socket outlives the
+    event loop (an unclosed one is a ResourceWarning, an error under our pytest settings)."""
+    stream = getattr(ws, "stream", None)
+    peer_closed = stream is None or stream.closed()
+    ws.close()
+    if peer_closed:
+        return  # its None was already delivered; another read would wait forever
+    deadline = asyncio.get_running_loop().time() + 30
+    while await asyncio.wait_for(ws.read_message(), 10) is not None:  # drain what is queued
+        assert asyncio.get_running_loop().time() < deadline, "socket did not close"
 
 
 @pytest.fixture

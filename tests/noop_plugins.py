@@ -1,10 +1,11 @@
-"""Ten trivial plugins for load tests: each returns ~200 bytes per frame, as fast as possible.
+"""Fifty trivial plugins for load tests: each returns ~200 bytes per frame, as fast as possible.
 
 Loaded into a standalone server with ``realtime-nb serve --plugins-from noop_plugins``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from realtime_nb.plugins import Frame, Plugin, PluginContext, register_plugin
@@ -20,7 +21,7 @@ META = PluginMetadata(
 )
 PAYLOAD = "x" * 160
 
-NAMES = [f"noop_{i}" for i in range(10)]
+NAMES = [f"noop_{i}" for i in range(50)]
 
 
 def _make(name: str) -> type[Plugin]:
@@ -32,3 +33,16 @@ def _make(name: str) -> type[Plugin]:
 
 
 PLUGINS = [_make(name) for name in NAMES]
+
+
+@register_plugin
+class Pace(Plugin):
+    """Sleeps 2 ms a frame: paces a load test below what a Python reader can decode on a
+    shared 2-core machine, so "the reader got everything" tests delivery, not the CPU."""
+
+    name = "pace"
+    metadata = META
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        time.sleep(0.002)
+        return {}

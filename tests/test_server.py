@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Http
+from conftest import Http, close_ws
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
@@ -62,7 +62,7 @@ async def collect(
             and (wait_for is None or msg["job_id"] == wait_for)
         ):
             break
-    ws.close()
+    await close_ws(ws)
     return messages, previews
 
 

@@ -21,7 +21,8 @@ def test_jobs_and_results_round_trip(tmp_path: Path) -> None:
     try:
         store.save_job(record("j1"))
         rows = [
-            ("j1", i, "a", f"f-{i:06d}", 1.5, msgspec.json.encode({"i": i}), i + 1) for i in range(1000)
+            ("j1", i, "a", f"f-{i:06d}", 1.5, msgspec.json.encode({"i": i}), i + 1)
+            for i in range(1000)
         ]
         store.save_results(rows)
         assert store.flush()
@@ -66,3 +67,28 @@ def test_restart_marks_unfinished_jobs_interrupted_and_keeps_results(tmp_path: P
         assert len(reopened.results("running")) == 1
     finally:
         reopened.close()
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " record BLOB NOT NULL);"
+        "CREATE TABLE results (job_id TEXT NOT NULL, frame_index INTEGER NOT NULL, plugin TEXT NOT NULL,"
+        " frame_id TEXT NOT NULL, timing_ms REAL NOT NULL, data BLOB NOT NULL,"
+        " PRIMARY KEY (job_id, frame_index, plugin)) WITHOUT ROWID;"
+    )
+    conn.execute("INSERT INTO results VALUES ('old', 0, 'a', 'f-000000', 1.0, '{}')")
+    conn.commit()
+    conn.close()
+    store = JobStore(path)
+    try:
+        store.save_results([("new", 0, "a", "f-000000", 1.0, b"{}", 3)])
+        store.flush()
+        assert len(store.results("old")) == 1 and len(store.results("new")) == 1
+        assert store.last_seq("new") == 3
+    finally:
+        store.close()
