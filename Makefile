@@ -21,8 +21,8 @@ demo: $(STAMP)
 test: lint typecheck unit notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check realtime_nb tests benchmarks
-	$(BIN)/ruff format --check realtime_nb tests benchmarks
+	$(BIN)/ruff check realtime_nb tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check realtime_nb tests $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
