@@ -35,6 +35,14 @@ from urllib.parse import quote, urlencode
 
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from realtime_nb.connection import (
+    Action,
+    Connect,
+    ConnectionMachine,
+    ConnectionState,
+    ReconnectPolicy,
+    Wait,
+)
 from realtime_nb.protocol import (
     ConnectionMessage,
     JobMessage,
@@ -106,8 +114,9 @@ class RealtimeClient:
         self.token = token
         self.connect_timeout = connect_timeout
         self.render_interval = 1.0 / min(30.0, max(1.0, render_hz))
-        self.backoff = tuple(backoff)
-        self.jitter = jitter
+        self._machine = ConnectionMachine(
+            ReconnectPolicy(tuple(backoff), jitter, connect_timeout), random.Random()
+        )
         self.connection = "IDLE"
         self.latency_ms: float | None = None
         self.connection_id: str | None = None
@@ -204,40 +213,51 @@ class RealtimeClient:
         if self._wake_reconnect is not None:
             self._wake_reconnect.set()
 
+    def _flush_machine(self) -> None:
+        """Act on the state machine's events: state changes, reconnect notices, errors."""
+        events, self._machine.events = self._machine.events, []
+        for name, data in events:
+            if name == "connectionChange":
+                self._set_connection(str(data))
+            else:
+                self._emit(name, data)
+
     async def _run(self) -> None:
         self._wake_reconnect = asyncio.Event()
         render = asyncio.get_running_loop().create_task(self._render_loop())
-        failures = 0
-        while not self._closing:
-            self._set_connection("CONNECTING" if self.connection == "IDLE" else "RECONNECTING")
-            if await self._connect_once():
-                failures = 0
-                await self._read_loop()
+        machine = self._machine
+        action: Action = machine.start()
+        while True:
+            self._flush_machine()
+            if isinstance(action, Connect):
+                error = await self._connect_once(action.timeout)
+                if error is None:
+                    await self._read_loop()
+                    error = ConnectionError("connection lost")
                 if self._closing:
-                    break
-                self._set_connection("DISCONNECTED")
-                self._emit("error", ConnectionError("connection lost"))
-            else:
-                failures += 1
-            if failures >= len(self.backoff):
-                self._set_connection("CLOSED")
+                    action = machine.close()
+                elif machine.state is ConnectionState.CONNECTED:
+                    action = machine.lost(error)
+                else:  # the socket opened but closed before the server's metadata arrived
+                    action = machine.connect_failed(error)
+            elif isinstance(action, Wait):
+                self._wake_reconnect.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake_reconnect.wait(), action.delay)
+                action = machine.close() if self._closing else machine.attempt()
+            else:  # Stop: CLOSED; wait for retry() unless the user closed the client
                 self._connected_once.set()
+                if self._closing or machine.closed_for_good:
+                    break
                 self._wake_reconnect.clear()
                 await self._wake_reconnect.wait()
-                failures = 0
-                continue
-            delay = self.backoff[min(failures, len(self.backoff) - 1)]
-            delay *= 1 + random.uniform(-self.jitter, self.jitter)
-            self._set_connection("RECONNECTING")
-            self._emit("reconnecting", {"attempt": failures + 1, "delay": delay})
-            self._wake_reconnect.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_reconnect.wait(), delay)
-        self._set_connection("CLOSED")
+                action = machine.close() if self._closing else machine.retry()
+        self._flush_machine()
         self._connected_once.set()
         render.cancel()
 
-    async def _connect_once(self) -> bool:
+    async def _connect_once(self, timeout: float) -> Exception | None:
+        """Open the WebSocket and resubscribe; the error if it failed, else None."""
         ws_url = (
             self.url.replace("http", "ws", 1)
             + "/v1/realtime?"
@@ -245,16 +265,15 @@ class RealtimeClient:
         )
         try:
             self._ws = await asyncio.wait_for(
-                websocket_connect(ws_url, max_message_size=64 << 20), self.connect_timeout
+                websocket_connect(ws_url, max_message_size=64 << 20), timeout
             )
         except Exception as exc:
             log.info("connect to %s failed: %s", self.url, exc)
-            self._emit("error", exc)
-            return False
+            return exc
         for job_id in sorted(self._followed):
             state = self._states.get(job_id)
             self._send_subscribe(job_id, state.last_seq if state else 0)
-        return True
+        return None
 
     def _send_subscribe(self, job_id: str, since_seq: int | None) -> None:
         if self._ws is not None:
@@ -303,7 +322,8 @@ class RealtimeClient:
                 self.latency_ms = msg.payload.latency_ms
         elif isinstance(msg, ConnectionMessage):
             self.connection_id = msg.payload.connection_id
-            self._set_connection("CONNECTED")
+            self._machine.connected()
+            self._flush_machine()
             self._connected_once.set()
         elif isinstance(msg, SubscribedMessage) and not msg.payload.recovered:
             self._resync(msg.payload.job_id)
