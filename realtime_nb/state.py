@@ -116,6 +116,9 @@ class RealtimeState:
     errors_count: int = 0
     frame_timings: MappingProxyType[str, TimingStats] = field(default_factory=_empty)
     plugin_metadata: MappingProxyType[str, PluginMetadata] = field(default_factory=_empty)
+    plugin_frames: MappingProxyType[str, int] = field(default_factory=_empty)
+    """Frames each plugin processed, as its last status said (complete even when frame
+    messages were dropped or missed while disconnected)."""
     preview_frame_id: str | None = None
     max_items: int = field(default=MAX_ITEMS, compare=False)
 
@@ -222,10 +225,14 @@ def _reduce_message(state: RealtimeState, msg: ServerMessage) -> RealtimeState:
         timings = state.plugin_timings
         if s.timing_ms is not None:
             timings = _with(timings, s.plugin, s.timing_ms)
+        frames = state.plugin_frames
+        if s.frames_processed is not None:
+            frames = _with(frames, s.plugin, s.frames_processed)
         return replace(
             state,
             plugin_status=_with(state.plugin_status, s.plugin, s.status),
             plugin_timings=timings,
+            plugin_frames=frames,
             **common,
         )
     if isinstance(msg, WarningMessage):

@@ -40,6 +40,9 @@ def test_seed_reducer_rules() -> None:
         ),
     )
     assert s.plugin_timings["a"] == 70 and s.plugin_status["a"] == "completed"
+    assert dict(s.plugin_frames) == {}  # this status did not say
+    done = p.PluginStatusPayload(plugin="a", status="completed", frames_processed=400)
+    assert reduce(s, MessageReceived(msg(done, 6))).plugin_frames["a"] == 400
     s = reduce(
         s, MessageReceived(msg(p.WarningPayload(plugin="a", message="corners", severity="low"), 4))
     )
