@@ -403,3 +403,33 @@ def test_heartbeat_measures_latency_and_drops_silent_clients(server_factory: Any
     assert code == 4009
     stats = http.call("GET", "/v1/health")[1]["stats"]
     assert stats["connections"] <= 1
+
+
+def test_a_connection_that_cannot_take_even_protected_messages_is_closed() -> None:
+    """Unit-level: a sink whose writes never complete, fed only never-droppable messages."""
+    from realtime_nb.delivery import Outgoing
+    from realtime_nb.hub import CLOSE_SLOW_CONSUMER, Hub
+
+    class StuckSink:
+        closed: tuple[int, str] | None = None
+
+        def send(self, data: bytes, binary: bool) -> asyncio.Future[None]:
+            return asyncio.get_running_loop().create_future()  # never resolves
+
+        def close(self, code: int, reason: str) -> None:
+            self.closed = (code, reason)
+
+    async def scenario() -> StuckSink:
+        hub = Hub(ping_interval=0, queue_capacity=10, hard_limit=50)
+        sink = StuckSink()
+        conn = hub.connect("c-1", sink)
+        hub.subscribe(conn, "*")
+        for seq in range(1, 200):
+            hub.publish("j", [Outgoing(b"{}", p.Priority.PROTECTED, "j", seq, "warning")])
+            await asyncio.sleep(0)
+        hub.stop()
+        return sink
+
+    sink = asyncio.run(scenario())
+    assert sink.closed is not None and sink.closed[0] == CLOSE_SLOW_CONSUMER
+    assert "too slow" in sink.closed[1]
