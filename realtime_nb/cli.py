@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import importlib
+    import logging
 
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for module in args.plugins_from:
         importlib.import_module(module)
     config = ServerConfig(

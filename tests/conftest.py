@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +23,8 @@ from tornado.websocket import WebSocketClientConnection
 
 from realtime_nb.plugins.registry import PluginRegistry
 from realtime_nb.server import EmbeddedServer, ServerConfig
+
+TESTS = Path(__file__).parent
 
 
 @dataclass
@@ -85,3 +94,89 @@ def server(server_factory: Any) -> EmbeddedServer:
 @pytest.fixture
 def http(server: EmbeddedServer) -> Http:
     return Http(server.url, server.token)
+
+
+def wait_until(check: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServeProcess:
+    """``realtime-nb serve`` in a subprocess (so it can be killed like a crash)."""
+
+    def __init__(self, data: Path, port: int, token: str, *extra: str) -> None:
+        """Start it on ``port`` (0: any free port, see :attr:`port`) and wait for health."""
+        env = {**os.environ, "PYTHONPATH": str(TESTS)}
+        self.log_path = data.parent / f"serve-{port}-{time.monotonic_ns()}.log"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        self.log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "realtime_nb.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--token",
+                token,
+                "--data-dir",
+                str(data),
+                "--plugins-from",
+                "noop_plugins",
+                *extra,
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        # port 0: the server picks a free port and prints it, so no other test can take it
+        # between our choosing and its binding.
+        self.port = wait_until(self._printed_port, 30, "server start")
+        self.http = Http(f"http://127.0.0.1:{self.port}", token)
+        wait_until(self._up, 30, "server health")
+
+    def _printed_port(self) -> int | None:
+        assert self.proc.poll() is None, self.log_path.read_text()
+        match = re.search(r"serving at http://127\.0\.0\.1:(\d+)/", self.log_path.read_text())
+        return int(match.group(1)) if match else None
+
+    def _up(self) -> bool:
+        assert self.proc.poll() is None, self.log_path.read_text()
+        try:
+            return self.http.call("GET", "/v1/health")[0] == 200
+        except OSError:
+            return False
+
+    def rss_kb(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(30)
+        self.log.close()
+
+
+@pytest.fixture
+def serve_processes() -> Iterator[list[ServeProcess]]:
+    procs: list[ServeProcess] = []
+    yield procs
+    for proc in procs:
+        proc.kill()

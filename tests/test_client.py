@@ -96,3 +96,43 @@ def test_client_reconnects_and_resumes_after_a_server_restart(
     finally:
         c.close()
     assert "DISCONNECTED" in seen and "RECONNECTING" in seen and seen[-1] in ("CONNECTED", "CLOSED")
+
+
+def test_server_killed_mid_job_and_restarted_within_backoff(
+    serve_processes: Any, tmp_path: Any
+) -> None:
+    """The client goes RECONNECTING, then CONNECTED, and the job's state ends complete and
+    correct: every plugin completed with all its frames, progress 100."""
+    import signal
+
+    from conftest import ServeProcess, wait_until
+
+    token, data = "t0ken", tmp_path / "data"
+    first = ServeProcess(data, 0, token)
+    port = first.port
+    serve_processes.append(first)
+    client = RealtimeClient(first.http.url, token).start()
+    seen: list[str] = []
+    client.on("connectionChange", seen.append)
+    try:
+        job = client.submit(
+            "synthetic://match?seconds=16&fps=25&width=320&height=180",
+            ["pitch_detection", "ball_detection"],
+        )
+        wait_until(lambda: job.state.progress >= 20, 60, "progress 20")
+        first.kill(signal.SIGTERM)  # graceful stop: the job is interrupted
+        wait_until(lambda: client.connection == "RECONNECTING", 10, "RECONNECTING")
+        second = ServeProcess(data, port, token, "--resume-interrupted")
+        serve_processes.append(second)
+        wait_until(lambda: client.connection == "CONNECTED", 20, "CONNECTED again")
+        state = client.wait_for(job.job_id, timeout=120)
+    finally:
+        client.close()
+    assert state.job_status == "completed" and state.progress == 100
+    assert dict(state.plugin_status) == {
+        "pitch_detection": "completed",
+        "ball_detection": "completed",
+    }
+    assert dict(state.plugin_frames) == {"pitch_detection": 400, "ball_detection": 400}
+    assert "RECONNECTING" in seen and seen[-1] in ("CONNECTED", "CLOSED")
+    assert len(job.results()) == 800

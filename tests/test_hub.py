@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import pytest
-from conftest import Http, close_ws
+from conftest import Http, ServeProcess, close_ws, wait_until
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from realtime_nb import protocol as p
 from realtime_nb.server import EmbeddedServer
-
-TESTS = Path(__file__).parent
 
 
 def ws_url(url: str, token: str, **params: str) -> str:
@@ -51,16 +42,6 @@ async def read_json(ws: WebSocketClientConnection, timeout: float) -> dict[str, 
         if isinstance(raw, str):
             msg: dict[str, Any] = json.loads(raw)
             return msg
-
-
-def wait_until(check: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_ten_random_disconnects_lose_and_duplicate_nothing(
@@ -150,13 +131,6 @@ def test_graceful_restart_interrupts_keeps_results_and_serves_new_jobs(
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 class _Light(msgspec.Struct):
     type: str
     seq: int | None = None
@@ -166,71 +140,12 @@ class _Light(msgspec.Struct):
 light = msgspec.json.Decoder(_Light)
 
 
-class ServeProcess:
-    """``realtime-nb serve`` in a subprocess (so it can be killed like a crash)."""
-
-    def __init__(self, data: Path, port: int, token: str, *extra: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(TESTS)}
-        self.log_path = data.parent / f"serve-{port}-{time.monotonic_ns()}.log"
-        data.parent.mkdir(parents=True, exist_ok=True)
-        self.log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "realtime_nb.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--token",
-                token,
-                "--data-dir",
-                str(data),
-                "--plugins-from",
-                "noop_plugins",
-                *extra,
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.http = Http(f"http://127.0.0.1:{port}", token)
-        wait_until(self._up, 30, "server start")
-
-    def _up(self) -> bool:
-        assert self.proc.poll() is None, self.log_path.read_text()
-        try:
-            return self.http.call("GET", "/v1/health")[0] == 200
-        except OSError:
-            return False
-
-    def rss_kb(self) -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(30)
-        self.log.close()
-
-
-@pytest.fixture
-def serve_processes() -> Iterator[list[ServeProcess]]:
-    procs: list[ServeProcess] = []
-    yield procs
-    for proc in procs:
-        proc.kill()
-
-
 def test_crash_then_resume_continues_seq_without_reuse(
     serve_processes: list[ServeProcess], tmp_path: Path
 ) -> None:
-    port, token, data = free_port(), "t0ken", tmp_path / "data"
-    first = ServeProcess(data, port, token)
+    token, data = "t0ken", tmp_path / "data"
+    first = ServeProcess(data, 0, token)
+    port = first.port
     serve_processes.append(first)
     _, record = first.http.call(
         "POST",
@@ -281,8 +196,9 @@ def test_stalled_client_stays_bounded_while_others_get_everything(
     """A client that never reads while a job emits 100,000 frame messages (20 plugins x 5,000
     frames): server RSS stays bounded, a reading client gets every message, and the stalled
     client's drop count is exactly what it missed."""
-    port, token = free_port(), "t0ken"
-    server = ServeProcess(tmp_path / "data", port, token)
+    token = "t0ken"
+    server = ServeProcess(tmp_path / "data", 0, token)
+    port = server.port
     serve_processes.append(server)
     url = f"http://127.0.0.1:{port}"
     plugins = [f"noop_{i}" for i in range(19)] + ["pace"]
