@@ -311,8 +311,10 @@ class RealtimeClient:
             msg = decode_server_message(raw)
         except ProtocolError as exc:
             kind = peek_type(raw)
-            if kind is None or kind not in _KNOWN_TYPES:
-                log.debug("ignoring message of unknown type %r", kind)
+            if kind is None:
+                log.warning("skipping malformed message (%s): %.200s", exc, raw)
+            elif kind not in _KNOWN_TYPES:
+                log.debug("ignoring message of unknown type %r", kind)  # newer server: fine
             else:
                 log.warning("skipping invalid %s message: %s", kind, exc)
             return

@@ -136,3 +136,22 @@ def test_server_killed_mid_job_and_restarted_within_backoff(
     assert dict(state.plugin_frames) == {"pitch_detection": 400, "ball_detection": 400}
     assert "RECONNECTING" in seen and seen[-1] in ("CONNECTED", "CLOSED")
     assert len(job.results()) == 800
+
+
+def test_invalid_and_unknown_messages_are_skipped_never_fatal(caplog: Any) -> None:
+    import logging
+
+    from realtime_nb import protocol as p
+
+    c = RealtimeClient("http://127.0.0.1:9", "t")  # never started: messages fed directly
+    good = p.encode(p.make_message(p.ProgressPayload(job_id="j", progress=30), job_id="j", seq=1))
+    with caplog.at_level(logging.DEBUG, logger="realtime_nb.client"):
+        c._on_text("{not json", None)  # type: ignore[arg-type]
+        c._on_text('{"type": "progress", "timestamp": "x", "payload": {}}', None)  # type: ignore[arg-type]
+        c._on_text('{"type": "from_the_future", "payload": {}}', None)  # type: ignore[arg-type]
+        c._on_text(good.decode(), None)  # type: ignore[arg-type]
+    assert c.state("j").progress == 30 and c.state("j").last_seq == 1
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 2
+    assert "malformed" in warned[0].getMessage() and "invalid progress" in warned[1].getMessage()
+    assert any("unknown type" in r.getMessage() for r in caplog.records)
