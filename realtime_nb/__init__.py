@@ -13,9 +13,13 @@ the pure modules (protocol, state, delivery) stay cheap.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# A library does not print its logs unless the application configures logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from realtime_nb.client import ApiError, Job, RealtimeClient

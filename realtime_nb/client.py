@@ -69,6 +69,8 @@ from realtime_nb.state import (
 )
 
 if TYPE_CHECKING:
+    from IPython.display import HTML
+
     from realtime_nb.widgets import RealtimeOverlay
 
 __all__ = ["ApiError", "Job", "RealtimeClient"]
@@ -610,6 +612,22 @@ class Job:
         if plugin:
             path += "?" + urlencode({"plugin": plugin})
         return list(self.client.request("GET", path)["results"])
+
+    def report(self, previews: Sequence[bytes] = ()) -> HTML:
+        """A static summary to keep in the notebook: timings chart (mean and p95 per frame),
+        preview thumbnails, warnings, errors and totals, as self-contained HTML that saved
+        notebooks and nbviewer show without widgets, kernel or server. Call it once the job
+        ended.
+
+        Args:
+            previews: JPEG previews to show as thumbnails; the latest preview is added.
+        """
+        from realtime_nb.report import job_report
+
+        self.client.render_now()
+        latest = self.client.preview(self.job_id)
+        shown = [*previews, latest] if latest and latest not in previews else list(previews)
+        return job_report(self.state, self.results(), shown)
 
     def cancel(self) -> dict[str, Any]:
         """Ask the server to stop the job."""

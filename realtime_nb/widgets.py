@@ -28,6 +28,7 @@ import ipywidgets
 from realtime_nb.state import RealtimeState
 
 __all__ = [
+    "CSS_CLASSES",
     "MAX_WARNINGS_SHOWN",
     "ConnectionBadge",
     "ErrorBanner",
@@ -40,6 +41,19 @@ __all__ = [
 
 MAX_WARNINGS_SHOWN = 10
 """How many of the newest warnings the inspector lists (the total is always shown)."""
+
+CSS_CLASSES = {
+    "overlay": "rnb-overlay",
+    "progress": "rnb-progress",
+    "frame": "rnb-frame",
+    "inspector": "rnb-inspector",
+    "errors": "rnb-errors",
+    "badge": "rnb-badge",
+}
+"""Stable CSS classes on each part's top-level widget, for styling and for tests to find them.
+
+Classes are added with ``widget.add_class``; they never change the order of the DOM children.
+"""
 
 _HIDDEN = "none"
 # Layout.display None means "whatever the widget's CSS says", i.e. visible.
@@ -122,6 +136,18 @@ def _badge(text: str, colour: str) -> str:
     )
 
 
+def _frames_done(state: RealtimeState, plugin: str) -> int:
+    """Frames ``plugin`` processed: the frame messages received, or more if the plugin said so.
+
+    Frame messages may be dropped by the server under load (or missed while disconnected), so
+    the count a plugin reports in its final ``plugin_status`` (``frames_processed``, kept by the
+    reducer in ``state.plugin_frames``) wins when it is larger.
+    """
+    stats = state.frame_timings.get(plugin)
+    seen = stats.count if stats is not None else 0
+    return max(seen, state.plugin_frames.get(plugin, 0))
+
+
 class ProgressBar:
     """A 0-100 progress bar with a ``"Running · 42 %"`` label.
 
@@ -137,6 +163,7 @@ class ProgressBar:
         )
         self.label: ipywidgets.HTML = ipywidgets.HTML(value=self._label(RealtimeState()))
         self.widget: ipywidgets.HBox = ipywidgets.HBox([self.bar, self.label])
+        self.widget.add_class(CSS_CLASSES["progress"])
         self._synced = (self.bar, self.label)
 
     @staticmethod
@@ -184,6 +211,7 @@ class FrameViewer:
         )
         self.caption: ipywidgets.HTML = ipywidgets.HTML(value=self.PLACEHOLDER)
         self.widget: ipywidgets.VBox = ipywidgets.VBox([self.image, self.caption])
+        self.widget.add_class(CSS_CLASSES["frame"])
         self._synced = (self.image, self.image.layout, self.caption)
 
     @classmethod
@@ -220,6 +248,9 @@ class FrameViewer:
 class PluginInspector:
     """Per-plugin status, timings and timing bars; the newest warnings; the drop count.
 
+    A plugin's status reads ``running`` (not ``started``) once its frames arrive, and its frame
+    count is the larger of the frame messages received and the count the plugin reported.
+
     One ``HTML`` widget per section, each reassigned only when its generated HTML changed.
 
     Attributes:
@@ -235,6 +266,7 @@ class PluginInspector:
         self.warnings: ipywidgets.HTML = ipywidgets.HTML()
         self.footer: ipywidgets.HTML = ipywidgets.HTML()
         self.widget: ipywidgets.VBox = ipywidgets.VBox([self.table, self.warnings, self.footer])
+        self.widget.add_class(CSS_CLASSES["inspector"])
         self._synced = (self.table, self.warnings, self.footer)
         self.table.value = self._table_html(RealtimeState())
 
@@ -267,6 +299,9 @@ class PluginInspector:
     def _row_html(state: RealtimeState, name: str, slowest: float) -> str:
         status = state.plugin_status.get(name, "pending")
         stats = state.frame_timings.get(name)
+        frames_seen = _frames_done(state, name)
+        if status == "started" and frames_seen > 0:
+            status = "running"  # the plugin only reports "started"; frames show it is running
         total = state.plugin_timings.get(name)
         meta = state.plugin_metadata.get(name)
         title = (
@@ -274,15 +309,12 @@ class PluginInspector:
             if meta
             else ""
         )
+        frames = str(frames_seen)
         if stats is not None and stats.count:
-            frames, mean, last = (
-                str(stats.count),
-                format_duration_ms(stats.mean_ms),
-                format_duration_ms(stats.last_ms),
-            )
+            mean, last = format_duration_ms(stats.mean_ms), format_duration_ms(stats.last_ms)
             width = 100.0 * stats.mean_ms / slowest if slowest > 0 else 0.0
         else:
-            frames, mean, last, width = "0", "—", "—", 0.0
+            mean, last, width = "—", "—", 0.0
         colour = _STATUS_COLOURS.get(status, "#9e9e9e")
         bar = (
             '<div style="width:120px;height:8px;background:#eee;border-radius:4px">'
@@ -356,6 +388,7 @@ class ErrorBanner:
 
     def __init__(self) -> None:
         self.widget: ipywidgets.HTML = ipywidgets.HTML(layout=ipywidgets.Layout(display=_HIDDEN))
+        self.widget.add_class(CSS_CLASSES["errors"])
         self._synced = (self.widget, self.widget.layout)
 
     @staticmethod
@@ -418,6 +451,7 @@ class ConnectionBadge:
         )
         self.retry.on_click(self._clicked)
         self.widget: ipywidgets.HBox = ipywidgets.HBox([self.badge, self.retry])
+        self.widget.add_class(CSS_CLASSES["badge"])
         self._synced = (self.badge, self.retry.layout)
 
     def _clicked(self, _button: Any) -> None:
@@ -494,6 +528,7 @@ class RealtimeOverlay:
         header = ipywidgets.HBox([self.title, self.connection.widget])
         parts = (self.errors, self.progress, self.frame, self.inspector)
         self.widget: ipywidgets.VBox = ipywidgets.VBox([header, *(p.widget for p in parts)])
+        self.widget.add_class(CSS_CLASSES["overlay"])
         self._synced: tuple[Any, ...] = (self.title, *self.connection._synced)
         self._synced += tuple(w for p in parts for w in p._synced)
         # render() runs on the client's thread; a cell may call it too (e.g. a final render).

@@ -30,6 +30,7 @@ from realtime_nb.state import (
     reduce,
 )
 from realtime_nb.widgets import (
+    CSS_CLASSES,
     MAX_WARNINGS_SHOWN,
     ConnectionBadge,
     ErrorBanner,
@@ -443,3 +444,69 @@ def test_overlay_contains_every_part() -> None:
         overlay.connection,
     ]
     assert all(id(part.widget) in tree for part in parts)
+
+
+def test_overlay_parts_carry_stable_css_classes_in_the_dom_order_tests_rely_on() -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=PLUGINS)
+    parts = {
+        "overlay": overlay.widget,
+        "progress": overlay.progress.widget,
+        "frame": overlay.frame.widget,
+        "inspector": overlay.inspector.widget,
+        "errors": overlay.errors.widget,
+        "badge": overlay.connection.widget,
+    }
+    for key, widget in parts.items():
+        assert CSS_CLASSES[key] in widget._dom_classes, key
+        assert CSS_CLASSES[key].startswith("rnb-")
+    # The browser tests find parts by position: header (title, badge), errors, progress, ...
+    header, *rest = overlay.widget.children
+    assert header.children == (overlay.title, overlay.connection.widget)
+    assert rest == [parts["errors"], parts["progress"], parts["frame"], parts["inspector"]]
+    assert overlay.progress.widget.children == (overlay.progress.bar, overlay.progress.label)
+    assert overlay.frame.widget.children == (overlay.frame.image, overlay.frame.caption)
+
+
+def _rows(inspector: PluginInspector) -> dict[str, list[str]]:
+    rows = inspector.table.value.split("<tr>")[2:]
+    cells = [[text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows]
+    return {c[0]: c[1:3] for c in cells}
+
+
+def test_inspector_started_plugin_shows_running_once_frames_arrive() -> None:
+    inspector = PluginInspector(["a", "b"])
+    feed = Feed()
+    inspector.render(
+        feed.send(
+            PluginStatusPayload(plugin="a", status="started"),
+            PluginStatusPayload(plugin="b", status="started"),
+        )
+    )
+    assert _rows(inspector) == {"a": ["started", "0"], "b": ["started", "0"]}
+    inspector.render(feed.send(frame("f-0", "a", 1.0)))
+    assert _rows(inspector) == {"a": ["running", "1"], "b": ["started", "0"]}
+    inspector.render(feed.send(PluginStatusPayload(plugin="a", status="completed")))
+    assert _rows(inspector)["a"] == ["completed", "1"]
+
+
+def test_inspector_frames_is_the_larger_of_frames_seen_and_frames_reported() -> None:
+    """Dropped frame messages must not under-count: the plugin's own count wins when larger."""
+    feed = Feed()
+    inspector = PluginInspector(["a", "b", "c"])
+    inspector.render(feed.send(frame("f-0", "a", 1.0), frame("f-1", "a", 1.0)))
+    assert _rows(inspector)["a"] == [
+        "pending",
+        "2",
+    ]  # no status yet: only "started" becomes running
+    state = feed.send(
+        frame("f-0", "b", 1.0),
+        PluginStatusPayload(plugin="a", status="completed", frames_processed=7),
+        PluginStatusPayload(plugin="b", status="completed", frames_processed=0),
+    )
+    assert dict(state.plugin_frames) == {"a": 7, "b": 0}
+    inspector.render(state)
+    assert _rows(inspector) == {
+        "a": ["completed", "7"],
+        "b": ["completed", "1"],
+        "c": ["pending", "0"],
+    }
