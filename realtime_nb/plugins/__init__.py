@@ -27,5 +27,15 @@ __all__ = [
 def builtin_plugins() -> list[type[Plugin]]:
     """The plugin classes that ship with realtime_nb."""
     from realtime_nb.plugins.football import BallDetection, PitchDetection, PlayerDetection
+    from realtime_nb.plugins.general import FaceDetection, MotionDetection, PeopleDetection
+    from realtime_nb.plugins.radar import Radar
 
-    return [PitchDetection, PlayerDetection, BallDetection]
+    return [
+        PitchDetection,
+        PlayerDetection,
+        BallDetection,
+        Radar,
+        MotionDetection,
+        PeopleDetection,
+        FaceDetection,
+    ]

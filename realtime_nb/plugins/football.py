@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -268,6 +269,8 @@ class PlayerDetection(Plugin):
 
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
+    People who overlap make one blob: a blob as wide as two or three people, or as tall as
+    people one behind the other (by a height-for-row line fitted to lone players), is split.
     """
 
     name = "player_detection"
@@ -283,6 +286,9 @@ class PlayerDetection(Plugin):
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         green = green_mask(hsv)
         boxes, labels, ids = _person_blobs(hsv, green, _pitch_region(ctx, green))
+        model = _height_model(boxes, ctx.state)
+        boxes, ids = _split_side_by_side(boxes, ids, labels, model)
+        boxes, ids = _split_stacked(boxes, ids, labels, model)
         grass = np.asarray(cv2.mean(frame, mask=green)[:3])
         colours = [
             _jersey_colour(frame, labels, b, k, grass) for b, k in zip(boxes, ids, strict=True)
@@ -345,6 +351,119 @@ def _person_blobs(
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
     return boxes, np.asarray(labels, np.int32), ids
+
+
+def _height_model(
+    boxes: list[list[int]], state: dict[str, Any]
+) -> tuple[float, float, float] | None:
+    """How tall (px) a person standing at image row y is, as ``(a, b, r)``: ``h = a * y + b``,
+    and the person is ``r * h`` wide.
+
+    On a flat pitch a person's height in the image grows linearly with the row of their feet,
+    so a line fitted to blobs shaped like one person (over recent frames, in ``state``) tells
+    how tall a lone person is anywhere, and a blob much taller is people one behind another.
+    """
+    samples: list[list[float]] = state.setdefault("height_samples", [])
+    for x1, y1, x2, y2 in boxes:
+        bw, bh = x2 - x1 + 1, y2 - y1 + 1
+        if 2.6 <= bh / bw <= 4.4:
+            samples.append([float(y2), float(bh), float(bw)])
+    del samples[:-300]
+    if len(samples) < 8:
+        return None
+    data = np.asarray(samples)
+    a, b = np.polyfit(data[:, 0], data[:, 1], 1)
+    fitted = a * data[:, 0] + b
+    inliers = np.abs(data[:, 1] - fitted) <= 0.2 * np.maximum(fitted, 1.0)
+    if inliers.sum() >= 8:
+        a, b = np.polyfit(data[inliers, 0], data[inliers, 1], 1)
+    if a <= 0 or a >= 1:
+        return None
+    return float(a), float(b), float(np.median(data[:, 2] / data[:, 1]))
+
+
+def _split_stacked(
+    boxes: list[list[int]],
+    ids: list[int],
+    labels: npt.NDArray[np.int32],
+    model: tuple[float, float, float] | None,
+) -> tuple[list[list[int]], list[int]]:
+    """Split blobs that are two or three people one behind the other into one box each.
+
+    The nearest person's feet are the blob's bottom and their height comes from ``model``; the
+    person above stands where a lone person's height reaches the blob's top.
+    """
+    if model is None:
+        return boxes, ids
+    a, b, _ = model
+    out_boxes, out_ids = [], []
+    for box, label in zip(boxes, ids, strict=True):
+        x1, y1, x2, y2 = box
+        pieces: list[tuple[int, int]] = []
+        bottom = y2
+        while len(pieces) < 3:
+            expected = a * bottom + b
+            if bottom - y1 + 1 <= 1.45 * expected or expected < 6:
+                break
+            top = round(bottom - expected + 1)
+            pieces.append((top, bottom))
+            # The next person's feet: the row where a lone person standing there reaches y1,
+            # but never below the nearer person's waist (it covers their feet otherwise).
+            feet = (y1 + b) / (1 - a)
+            bottom = round(min(max(feet, top + 2), top + 0.6 * expected))
+        if not pieces:
+            out_boxes.append(box)
+            out_ids.append(label)
+            continue
+        pieces.append((y1, bottom))
+        blob = labels[:, x1 : x2 + 1] == label
+        for top, bot in pieces:
+            cols = np.flatnonzero(blob[top : bot + 1].any(axis=0))
+            if len(cols) == 0 or bot - top < 5:
+                continue
+            out_boxes.append([x1 + int(cols[0]), top, x1 + int(cols[-1]), bot])
+            out_ids.append(label)
+    return out_boxes, out_ids
+
+
+def _split_side_by_side(
+    boxes: list[list[int]],
+    ids: list[int],
+    labels: npt.NDArray[np.int32],
+    model: tuple[float, float, float] | None,
+) -> tuple[list[list[int]], list[int]]:
+    """Split blobs as wide as two or three people at the emptiest columns near the even cuts."""
+    if model is None:
+        return boxes, ids
+    a, b, ratio = model
+    out_boxes, out_ids = [], []
+    for box, label in zip(boxes, ids, strict=True):
+        x1, y1, x2, y2 = box
+        bw = x2 - x1 + 1
+        expected = ratio * (a * y2 + b)
+        if expected < 3 or bw <= 1.7 * expected:
+            out_boxes.append(box)
+            out_ids.append(label)
+            continue
+        n = min(3, max(2, round(bw / expected)))
+        blob = labels[y1 : y2 + 1, x1 : x2 + 1] == label
+        counts = blob.sum(axis=0)
+        reach = max(1, round(expected / 3))
+        cuts = [0]
+        for k in range(1, n):
+            even = round(k * bw / n)
+            lo, hi = max(cuts[-1] + 2, even - reach), min(bw - 2, even + reach)
+            if lo >= hi:
+                continue
+            cuts.append(lo + int(np.argmin(counts[lo:hi])))
+        cuts.append(bw)
+        for left, right in itertools.pairwise(cuts):
+            rows = np.flatnonzero(blob[:, left:right].any(axis=1))
+            if right - left < 2 or len(rows) < 6:
+                continue
+            out_boxes.append([x1 + left, y1 + int(rows[0]), x1 + right - 1, y1 + int(rows[-1])])
+            out_ids.append(label)
+    return out_boxes, out_ids
 
 
 def _line_like(hsv: Frame, green: Mask) -> Mask:
@@ -474,10 +593,12 @@ class BallDetection(Plugin):
         h, w = frame.shape[:2]
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         green = green_mask(hsv)
-        candidates = _ball_candidates(hsv, green, _pitch_region(ctx, green))
+        white = _white_mask(hsv, green, _pitch_region(ctx, green))
         track: _Track | None = ctx.state.get("track")
         predicted = track.predict() if track is not None else None
-        found = _choose(candidates, predicted, track, w)
+        found = _choose(_compact_blobs(white), predicted, track, w)
+        if found is None and predicted is not None and track is not None:
+            found = _on_a_line(white, predicted, _gate(track, w))
         if found is not None:
             (cx, cy), radius, confidence = found
             jumped = predicted is not None and math.dist((cx, cy), predicted) > 3 * _gate(track, w)
@@ -525,21 +646,44 @@ def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool)
 Candidate = tuple[tuple[float, float], float, float]  # centre, radius, confidence
 
 
-def _ball_candidates(hsv: Frame, green: Mask, region: Mask) -> list[Candidate]:
-    """Compact bright white blobs: lines are white too, but long and thin."""
+def _white_mask(hsv: Frame, green: Mask, region: Mask) -> Mask:
+    """Bright white pixels on the pitch: the ball, and the lines (long and thin)."""
     grass_v = cv2.mean(hsv[:, :, 2], mask=green)[0]
     white = cv2.inRange(hsv, (0, 0, min(230.0, grass_v * 1.3)), (180, 70, 255))
-    return _compact_blobs(np.asarray(cv2.bitwise_and(white, region), np.uint8))
+    return np.asarray(cv2.bitwise_and(white, region), np.uint8)
 
 
-def _compact_blobs(white: Mask) -> list[Candidate]:
+def _on_a_line(white: Mask, predicted: tuple[float, float], gate: float) -> Candidate | None:
+    """The tracked ball where it lies on a line, so the two are one blob: near the prediction,
+    an opening by a 3x3 square removes the thinner line and leaves the ball. Only used near a
+    prediction, because the same opening leaves pieces of the thick near lines elsewhere."""
+    h, w = white.shape
+    px, py = predicted
+    r = round(gate) + 3
+    x0, y0 = max(0, round(px) - r), max(0, round(py) - r)
+    x1, y1 = min(w, round(px) + r + 1), min(h, round(py) + r + 1)
+    if x1 - x0 < 5 or y1 - y0 < 5:
+        return None
+    window = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)  # a border keeps blobs uncut
+    window[1:-1, 1:-1] = cv2.morphologyEx(white[y0:y1, x0:x1], cv2.MORPH_OPEN, _kernel(3))
+    near = []
+    for (cx, cy), radius, confidence in _compact_blobs(window, 4, 0.025 * w):
+        x, y = cx + x0 - 1, cy + y0 - 1
+        if math.dist((x, y), predicted) <= gate:
+            near.append(((x, y), max(radius, 2.0), 0.9 * confidence))
+    return min(near, key=lambda c: math.dist(c[0], predicted), default=None)
+
+
+def _compact_blobs(
+    white: Mask, min_area: int = 5, max_size: float | None = None
+) -> list[Candidate]:
     h, w = white.shape
     n, _, stats, centroids = cv2.connectedComponentsWithStats(white, connectivity=8)
-    max_size = max(6, round(0.025 * w))
+    max_size = max(6, round(0.025 * w if max_size is None else max_size))
     found = []
     for k in range(1, n):
         x, y, bw, bh, area = (int(v) for v in stats[k])
-        if area < 5 or bw > max_size or bh > max_size:
+        if area < min_area or bw > max_size or bh > max_size:
             continue
         if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
             continue  # cut by the frame: most often the end of a line leaving the view

@@ -1,0 +1,125 @@
+"""Tests of the radar plugin: pitch coordinates from the homography, and the mini-map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import numpy as np
+import pytest
+
+from realtime_nb.plugins import PipelineError, PluginContext, VideoInfo, default_registry
+from realtime_nb.plugins.football import BallDetection, PitchDetection, PlayerDetection
+from realtime_nb.plugins.radar import Radar, to_pitch
+from realtime_nb.synthetic import synthetic_match
+
+INFO = VideoInfo(640, 360, 25, None)
+
+
+def _iou(a: Any, b: Any) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]) + 1)
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]) + 1)
+    area = (a[2] - a[0] + 1) * (a[3] - a[1] + 1) + (b[2] - b[0] + 1) * (b[3] - b[1] + 1)
+    return ix * iy / (area - ix * iy)
+
+
+def test_players_within_a_few_metres_of_truth_with_the_homography() -> None:
+    """The broadcast camera never sees four corners, so pitch_detection's homography is None
+    here; the true homography stands in for it and the radar is measured on its own."""
+    clip = synthetic_match(seconds=1.2, seed=13, ball_hidden_fraction=0)
+    plugins = [PitchDetection(), PlayerDetection(), BallDetection(), Radar()]
+    states: list[dict[str, Any]] = [{} for _ in plugins]
+    errors, ball_errors = [], []
+    for index, frame in enumerate(clip):
+        truth = clip.truth[index]
+        per_frame: dict[str, Any] = {}
+        for plugin, state in zip(plugins, states, strict=True):
+            ctx = PluginContext(index, f"f-{index:06d}", per_frame, state, clip.info)
+            per_frame[plugin.name] = plugin.process(frame, ctx)
+            if plugin.name == "pitch_detection":
+                per_frame[plugin.name]["homography"] = truth.homography
+        radar = per_frame["radar"]
+        assert radar["available"]
+        assert msgspec.json.decode(msgspec.json.encode(radar)) == radar
+        detections = per_frame["player_detection"]["detections"]
+        assert len(radar["players"]) == len(detections)
+        for person in truth.players:
+            x1, _, x2, y2 = person.box
+            ((true_x, true_y),) = to_pitch(truth.homography, [((x1 + x2) / 2, y2)])
+            best = max(range(len(detections)), key=lambda k: _iou(person.box, detections[k]["box"]))
+            if _iou(person.box, detections[best]["box"]) >= 0.5:
+                x, y = radar["players"][best]["position"]
+                errors.append(np.hypot(x - true_x, y - true_y))
+        if truth.ball is not None and radar["ball"] is not None:
+            cx, cy = truth.ball.center
+            ((true_x, true_y),) = to_pitch(truth.homography, [(cx, cy + truth.ball.radius)])
+            ball_errors.append(np.hypot(radar["ball"][0] - true_x, radar["ball"][1] - true_y))
+    assert len(errors) > 200
+    assert np.median(errors) < 1.0  # measured 0.3 m
+    assert np.percentile(errors, 95) < 3.0  # measured 0.6 m; a far pixel spans metres
+    assert len(ball_errors) > 20 and np.median(ball_errors) < 1.0  # measured 0.1 m
+
+
+def test_no_homography_no_positions_and_a_marked_minimap() -> None:
+    results = {
+        "pitch_detection": {"homography": None},
+        "player_detection": {"detections": [{"box": [1, 1, 5, 20], "class": "player"}]},
+        "ball_detection": {"ball": None},
+    }
+    ctx = PluginContext(0, "f-000000", results, {}, INFO)
+    result = Radar().process(np.zeros((360, 640, 3), np.uint8), ctx)
+    assert result["available"] is False
+    assert result["players"] is None and result["ball"] is None
+    frame = np.zeros((360, 640, 3), np.uint8)
+    Radar().draw(frame, result)
+    assert frame[300:, 460:].any() and not frame[:200, :400].any()  # bottom-right corner only
+
+
+def test_minimap_dots_in_team_colours() -> None:
+    h = [[4.0, 0, 110], [0, 4.0, 44], [0, 0, 1]]  # 4 px per metre, seen from straight above
+    results = {
+        "pitch_detection": {"homography": h},
+        "player_detection": {
+            "detections": [
+                {"box": [108, 40, 112, 44], "class": "player", "team": 0},  # at (0, 0) m
+                {"box": [318, 170, 322, 180], "class": "player", "team": 1},  # (52.5, 34)
+            ],
+            "team_colors": [[0, 0, 250], [250, 0, 0]],
+        },
+        "ball_detection": {"ball": {"center": [530.0, 314.0], "box": [528, 312, 532, 316]}},
+    }
+    ctx = PluginContext(0, "f-000000", results, {}, INFO)
+    result = Radar().process(np.zeros((360, 640, 3), np.uint8), ctx)
+    assert [p["position"] for p in result["players"]] == [[0.0, 0.0], [52.5, 34.0]]
+    assert [p["team"] for p in result["players"]] == [0, 1]
+    assert result["ball"] == [105.0, 68.0]
+    frame = np.zeros((360, 640, 3), np.uint8)
+    Radar().draw(frame, result)
+    map_w = round(640 * Radar.map_fraction)
+    x0, y0 = 640 - map_w - 4, 360 - round(map_w * 68 / 105) - 4
+    centre = frame[y0 + round(34 * map_w / 105), x0 + round(52.5 * map_w / 105)]
+    assert tuple(centre) == (250, 0, 0)  # team 1's colour at the centre spot
+    Radar().draw(frame, {})  # an empty result draws nothing and does not fail
+
+
+def test_pipeline_order_and_requirements() -> None:
+    ordered = default_registry.resolve(
+        ["radar", "ball_detection", "pitch_detection", "player_detection"]
+    )
+    assert [c.name for c in ordered][-1] == "radar"
+    with pytest.raises(PipelineError, match="requires"):
+        default_registry.resolve(["radar", "pitch_detection"])
+    assert default_registry.get("radar") is Radar
+    assert Radar.metadata.output_format == "json"
+
+
+def test_to_pitch_round_trip() -> None:
+    h = [[3.0, 0.5, 40], [0.1, 2.0, 30], [0.0, 0.001, 1]]
+    pitch = [(0.0, 0.0), (105.0, 68.0), (30.0, 10.0)]
+    m = np.asarray(h)
+    image = []
+    for x, y in pitch:
+        u, v, w = m @ (x, y, 1)
+        image.append((u / w, v / w))
+    assert np.allclose(to_pitch(h, image), pitch, atol=1e-6)
+    assert to_pitch(h, []) == []
