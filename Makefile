@@ -33,6 +33,9 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider --nbval-lax notebooks -o filterwarnings= --timeout=600
 
+bench: $(STAMP)
+	$(BIN)/realtime-nb bench --size full --json artifacts/bench.json --png docs/img/bench-full.png
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 

@@ -1,4 +1,4 @@
-"""The ``realtime-nb`` command: ``serve``, ``run``, ``demo``, ``eval``.
+"""The ``realtime-nb`` command: ``serve``, ``run``, ``demo``, ``eval``, ``bench``.
 
 realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
                   [--allow-root DIR]...
@@ -63,9 +63,11 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate a football clip and run the pipeline on it")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"))
 
+    from realtime_nb.bench import add_bench_parser
     from realtime_nb.evaluation import add_eval_parser
 
     add_eval_parser(sub)
+    add_bench_parser(sub)
     return parser
 
 
@@ -74,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "bench":
+        from realtime_nb.bench import run_bench_command
+
+        return run_bench_command(args)
     if args.command == "eval":
         from realtime_nb.evaluation import run_eval_command
 

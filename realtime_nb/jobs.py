@@ -413,12 +413,13 @@ class JobManager:
         self, job: _Job, status: str, summary: RunSummary | None, error: str | None
     ) -> None:
         frames = summary.frames if summary is not None else job.record.frames_done
+        # Every result must be committed before anyone hears that the job ended, over the
+        # WebSocket or by polling GET /v1/jobs/{id}.
+        if not self.store.flush():
+            log.error("store did not flush results of %s in time", job.record.job_id)
         record = self._update(
             job, status=status, finished_at=now_iso(), error=error, frames_done=frames
         )
-        # Every result must be committed before anyone hears that the job ended.
-        if not self.store.flush():
-            log.error("store did not flush results of %s in time", record.job_id)
         job.channel.emit(
             [
                 JobPayload(

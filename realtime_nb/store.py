@@ -88,16 +88,19 @@ class JobStore:
     Args:
         path: The database file; its folder is created if needed.
         batch_size: Most operations committed in one transaction.
+        max_pending: Queued operations (each a batch of rows) before writers wait.
     """
 
-    def __init__(self, path: Path, batch_size: int = 500) -> None:
+    def __init__(self, path: Path, batch_size: int = 500, max_pending: int = 2000) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             _migrate(conn)
-        self._queue: queue.Queue[Any] = queue.Queue()
+        # Bounded: a job that outruns SQLite waits for its own storage (never for a client),
+        # so memory stays flat however fast plugins emit.
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
         self._writer = threading.Thread(
             target=self._write_loop, name="realtime-nb-store", daemon=True
         )
