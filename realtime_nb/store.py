@@ -91,7 +91,7 @@ class JobStore:
         max_pending: Queued operations (each a batch of rows) before writers wait.
     """
 
-    def __init__(self, path: Path, batch_size: int = 500, max_pending: int = 2000) -> None:
+    def __init__(self, path: Path, batch_size: int = 500, max_pending: int = 256) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
