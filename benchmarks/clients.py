@@ -52,13 +52,16 @@ async def read_frames(
     if latency:
         out["latency_ms"] = lat
     count = 0
+    pending: list[str] = []
     while count < expect:
-        raw = await ws.read_message()
-        if raw is None:
-            break
-        if isinstance(raw, bytes):
-            continue  # a binary preview
-        msg = decode_server_message(raw)
+        if not pending:
+            raw = await ws.read_message()
+            if raw is None:
+                break
+            if isinstance(raw, bytes):
+                continue  # a binary preview
+            pending = raw.split("\n")[::-1]  # batch=1 frames hold several messages
+        msg = decode_server_message(pending.pop())
         if isinstance(msg, PingMessage):
             ws.write_message(encode(make_message(PongPayload(timestamp=now_iso()))))
             continue

@@ -195,7 +195,8 @@ class OurServer:
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v1/realtime?token={self.token}"
+        # batch=1, as realtime_nb's own client asks: several messages per WebSocket frame
+        return f"ws://127.0.0.1:{self.port}/v1/realtime?token={self.token}&batch=1"
 
     def submit(self, source: str, plugins: list[str]) -> str:
         record = http(

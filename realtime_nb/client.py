@@ -263,7 +263,7 @@ class RealtimeClient:
         ws_url = (
             self.url.replace("http", "ws", 1)
             + "/v1/realtime?"
-            + urlencode({"token": self.token, "subscribe": "none"})
+            + urlencode({"token": self.token, "subscribe": "none", "batch": "1"})
         )
         try:
             self._ws = await asyncio.wait_for(
@@ -294,7 +294,8 @@ class RealtimeClient:
             if isinstance(raw, bytes):
                 self._on_preview(raw)
             else:
-                self._on_text(raw, ws)
+                for line in raw.split("\n"):  # batch=1: several messages per frame
+                    self._on_text(line, ws)
 
     def _on_preview(self, raw: bytes) -> None:
         try:

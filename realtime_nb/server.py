@@ -6,7 +6,7 @@ Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs n
     POST   /v1/jobs                   GET /v1/jobs               GET /v1/jobs/{id}
     DELETE /v1/jobs/{id}              GET /v1/jobs/{id}/results  GET /v1/jobs/{id}/video
     GET    /v1/jobs/{id}/events?since_seq=N
-    WS     /v1/realtime?token=T[&job_id=J]
+    WS     /v1/realtime?token=T[&job_id=J][&since_seq=N][&subscribe=none][&batch=1]
 
 Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
 """
@@ -309,7 +309,8 @@ class RealtimeHandler(tornado.websocket.WebSocketHandler):
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.set_nodelay(True)
         hub = self.ctx.hub
-        self.conn = hub.connect("c-" + secrets.token_hex(4), self)
+        batch = self.get_query_argument("batch", "") in ("1", "true")
+        self.conn = hub.connect("c-" + secrets.token_hex(4), self, batch)
         job_id = self.get_query_argument("job_id", None)
         since = self.get_query_argument("since_seq", None)
         # ``subscribe=none``: the client subscribes itself, job by job, with since_seq; an

@@ -260,3 +260,37 @@ def test_a_crashing_plugin_fails_its_job_not_the_server(server_factory: Any) -> 
     )
     assert results["count"] == 10  # the healthy plugin still ran every frame
     assert http.call("GET", "/v1/health")[0] == 200
+
+
+def test_batch_1_joins_messages_into_fewer_frames_losing_none(
+    server: EmbeddedServer, http: Http
+) -> None:
+    _status, record = http.call("POST", "/v1/jobs", {"source": SHORT, "plugins": PLUGINS})
+    job_id = record["job_id"]
+    http_record = lambda: http.call("GET", f"/v1/jobs/{job_id}")[1]  # noqa: E731
+    deadline = time.monotonic() + 60
+    while http_record()["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    async def read_all() -> tuple[int, list[dict[str, Any]]]:
+        ws = await websocket_connect(ws_url(server, job_id=job_id, since_seq="0", batch="1"))
+        frames, messages = 0, []
+        while True:
+            raw = await asyncio.wait_for(ws.read_message(), 30)
+            assert raw is not None
+            if isinstance(raw, bytes):
+                continue
+            frames += 1
+            for line in raw.split("\n"):
+                p.decode_server_message(line)
+                messages.append(json.loads(line))
+            if messages[-1]["type"] == "job" and messages[-1]["payload"]["status"] == "completed":
+                break
+        await close_ws(ws)
+        return frames, messages
+
+    frames, messages = asyncio.run(read_all())
+    seqs = [m["seq"] for m in messages if m.get("seq")]
+    assert seqs == list(range(1, http_record()["last_seq"] + 1))
+    assert frames < len(messages) / 4  # the replay went out many messages to a frame
