@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from realtime_nb.protocol import PluginMetadata, Severity
 
-__all__ = ["Frame", "Plugin", "PluginContext", "PluginWarning", "VideoInfo"]
+__all__ = ["Frame", "Plugin", "PluginContext", "PluginWarning", "VideoInfo", "bgr_metadata"]
 
 Frame = npt.NDArray[np.uint8]
 """A BGR image, shape (height, width, 3), dtype uint8 (OpenCV's layout)."""
@@ -97,3 +97,17 @@ class Plugin:
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
         """Draw ``result`` onto ``frame`` in place (boxes, labels). Default: draw nothing."""
+
+
+def bgr_metadata(
+    model: str, confidence: float, capabilities: list[str], version: str = "0.1.0"
+) -> PluginMetadata:
+    """Metadata of a plugin that reads any-size BGR frames and returns JSON (the built-ins)."""
+    return PluginMetadata(
+        version=version,
+        model=model,
+        input_shape=[None, None, 3],
+        output_format="json",
+        confidence_default=confidence,
+        capabilities=capabilities,
+    )

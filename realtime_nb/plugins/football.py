@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.plugins.base import Frame, Plugin, PluginContext
-from realtime_nb.protocol import PluginMetadata, Severity
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
+from realtime_nb.protocol import Severity
 
 __all__ = [
     "FALLBACK_WARNING",
@@ -103,17 +103,6 @@ def _warn_once(ctx: PluginContext, key: str, message: str, severity: Severity) -
         ctx.state[key] = True
 
 
-def _metadata(model: str, confidence: float, capabilities: list[str]) -> PluginMetadata:
-    return PluginMetadata(
-        version="0.1.0",
-        model=model,
-        input_shape=[None, None, 3],
-        output_format="json",
-        confidence_default=confidence,
-        capabilities=capabilities,
-    )
-
-
 # --- pitch --------------------------------------------------------------------------------------
 
 
@@ -132,7 +121,7 @@ class PitchDetection(Plugin):
     """
 
     name = "pitch_detection"
-    metadata = _metadata(
+    metadata = bgr_metadata(
         "opencv-hsv-green-mask", 0.5, ["pitch_polygon", "pitch_lines", "pitch_corners"]
     )
 
@@ -274,7 +263,7 @@ class PlayerDetection(Plugin):
     """
 
     name = "player_detection"
-    metadata = _metadata(
+    metadata = bgr_metadata(
         "opencv-hsv-blobs+lab-jersey-clustering",
         0.6,
         ["detection", "team_classification", "role_classification"],
@@ -583,7 +572,7 @@ class BallDetection(Plugin):
     """
 
     name = "ball_detection"
-    metadata = _metadata("opencv-white-blob+kalman", 0.5, ["detection", "tracking"])
+    metadata = bgr_metadata("opencv-white-blob+kalman", 0.5, ["detection", "tracking"])
     min_confidence = 0.3
     max_coast = 8
     decay = 0.8

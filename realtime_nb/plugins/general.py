@@ -31,23 +31,11 @@ import numpy as np
 import numpy.typing as npt
 from cv2 import data as cv2_data
 
-from realtime_nb.plugins.base import Frame, Plugin, PluginContext, VideoInfo
-from realtime_nb.protocol import PluginMetadata
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext, VideoInfo, bgr_metadata
 
 __all__ = ["FaceDetection", "IoUTracker", "MotionDetection", "PeopleDetection"]
 
 Box = list[int]
-
-
-def _metadata(model: str, confidence: float, capabilities: list[str]) -> PluginMetadata:
-    return PluginMetadata(
-        version="0.1.0",
-        model=model,
-        input_shape=[None, None, 3],
-        output_format="json",
-        confidence_default=confidence,
-        capabilities=capabilities,
-    )
 
 
 def _iou(a: Box, b: Box) -> float:
@@ -180,7 +168,7 @@ class MotionDetection(Plugin):
     """
 
     name = "motion_detection"
-    metadata = _metadata("opencv-mog2", 0.5, ["detection", "tracking", "motion"])
+    metadata = bgr_metadata("opencv-mog2", 0.5, ["detection", "tracking", "motion"])
     work_width = 320
     """Frames are shrunk to this width first: motion needs no detail, and it is 4x faster."""
     min_area_fraction = 0.001
@@ -238,7 +226,7 @@ class PeopleDetection(Plugin):
     """
 
     name = "people_detection"
-    metadata = _metadata("opencv-hog-default-people", 0.5, ["detection", "tracking"])
+    metadata = bgr_metadata("opencv-hog-default-people", 0.5, ["detection", "tracking"])
     min_score = 0.3
     """SVM scores below this are mostly background."""
 
@@ -290,7 +278,7 @@ class FaceDetection(Plugin):
     """
 
     name = "face_detection"
-    metadata = _metadata("opencv-haar-frontalface-default", 0.5, ["detection", "tracking"])
+    metadata = bgr_metadata("opencv-haar-frontalface-default", 0.5, ["detection", "tracking"])
     cascade_file = "haarcascade_frontalface_default.xml"
     min_size = 24
 

@@ -25,8 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from realtime_nb.plugins.base import Frame, Plugin, PluginContext
-from realtime_nb.protocol import PluginMetadata
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 
 __all__ = ["PITCH_LENGTH_M", "PITCH_WIDTH_M", "Radar", "to_pitch"]
 
@@ -72,14 +71,7 @@ class Radar(Plugin):
     """
 
     name = "radar"
-    metadata = PluginMetadata(
-        version="0.1.0",
-        model="homography-projection",
-        input_shape=[None, None, 3],
-        output_format="json",
-        confidence_default=0.5,
-        capabilities=["pitch_coordinates", "minimap"],
-    )
+    metadata = bgr_metadata("homography-projection", 0.5, ["pitch_coordinates", "minimap"])
     requires = ("pitch_detection", "player_detection", "ball_detection")
     map_fraction = 0.28
     """Width of the drawn mini-map as a share of the frame's width."""
