@@ -369,28 +369,47 @@ def bench_latency(children: Children, ours: OurServer, bare: BareServer, size: S
     return rows
 
 
-def bench_memory(children: Children, data_dir: Path, size: Size) -> Row:
+def bench_memory(children: Children, data_dir: Path, size: Size) -> list[Row]:
+    """Server RSS while a job emits ``memory_frames`` x 50 messages to one stalled client, and
+    the job's duration beside the same job with no client at all (a job never waits for one)."""
     server = OurServer(children, data_dir, size.timeout)
+    source = TINY.format(seconds=size.memory_frames / 100)
+    warm = server.submit(TINY.format(seconds=0.2), _noop_plugins())  # load what a job loads
+    server.wait_job(warm, size.timeout)
+    t0 = time.monotonic()
+    server.wait_job(server.submit(source, _noop_plugins()), 3 * size.timeout)
+    alone_s = time.monotonic() - t0
     with clients(children, server.ws_url, 1, 3 * size.timeout, "--mode", "stall"):
-        warm = server.submit(TINY.format(seconds=0.2), _noop_plugins())  # load what a job loads
-        server.wait_job(warm, size.timeout)
         before = rss_mb(server.proc.pid)
         peaks = [before]
-        job_id = server.submit(TINY.format(seconds=size.memory_frames / 100), _noop_plugins())
+        t0 = time.monotonic()
+        job_id = server.submit(source, _noop_plugins())
         server.wait_job(job_id, 3 * size.timeout, lambda: peaks.append(rss_mb(server.proc.pid)))
+        stalled_s = time.monotonic() - t0
         peak = max(peaks)
     children.kill(server.proc)
     n = size.memory_frames * NOOPS
     growth = peak - before
-    return Row(
-        "server RSS growth, 1 stalled client",
-        "MB",
-        growth,
-        None,
-        "< 50 MB",
-        growth < 50,
-        f"{n:,} msgs; {before:.0f} -> {peak:.0f} MB",
-    )
+    return [
+        Row(
+            "server RSS growth, 1 stalled client",
+            "MB",
+            growth,
+            None,
+            "< 50 MB",
+            growth < 50,
+            f"{n:,} msgs; {before:.0f} -> {peak:.0f} MB",
+        ),
+        Row(
+            "job time with a stalled client",
+            "s",
+            stalled_s,
+            alone_s,
+            "<= 1.25x no client",
+            stalled_s <= 1.25 * alone_s,
+            f"{n:,} msgs; baseline: the same job with no client",
+        ),
+    ]
 
 
 def bench_pipeline(children: Children, ours: OurServer, size: Size) -> Row:

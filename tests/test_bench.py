@@ -22,6 +22,7 @@ FIGURES = [
     "latency p95, 1,000 msgs/s",
     "latency p99, 1,000 msgs/s",
     "server RSS growth, 1 stalled client",
+    "job time with a stalled client",
     "football pipeline, 1280x720",
     "widget budget, 20,000 msgs/s in",
 ]
