@@ -417,6 +417,18 @@ class JobManager:
         # WebSocket or by polling GET /v1/jobs/{id}.
         if not self.store.flush():
             log.error("store did not flush results of %s in time", job.record.job_id)
+        lost = self.store.write_failure(job.record.job_id)
+        if lost is not None and status == "completed":
+            # Results a client cannot fetch again are lost work: say so, never silently.
+            status, error = "failed", f"some results could not be stored: {lost}"
+            job.channel.emit(
+                [
+                    ErrorPayload(
+                        error=error,
+                        details=ErrorDetails(error_code=ErrorCode.INTERNAL, message=lost),
+                    )
+                ]
+            )
         record = self._update(
             job, status=status, finished_at=now_iso(), error=error, frames_done=frames
         )

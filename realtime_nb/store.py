@@ -95,6 +95,8 @@ class JobStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
+        self._failures: dict[str, str] = {}
+        self._failure_lock = threading.Lock()
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             _migrate(conn)
@@ -137,6 +139,11 @@ class JobStore:
         if rows:
             self._queue.put(("events", rows))
 
+    def write_failure(self, job_id: str) -> str | None:
+        """Why some of a job's results or events could not be stored, or None if all were."""
+        with self._failure_lock:
+            return self._failures.get(job_id)
+
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every write queued before this call is committed. False on timeout."""
         done = threading.Event()
@@ -166,32 +173,45 @@ class JobStore:
             conn.close()
 
     def _apply(self, conn: sqlite3.Connection, ops: list[Any]) -> bool:
-        stop = False
-        flushed: list[threading.Event] = []
+        """Commit ``ops`` in one transaction; if SQLite refuses it, retry each operation in
+        its own, so one bad operation loses only itself (and its job is told). Returns True
+        when the writer should stop."""
+        stop = any(op is _STOP for op in ops)
+        writes = [op for op in ops if op is not _STOP and op[0] != "flush"]
         try:
             with conn:
-                for op in ops:
-                    if op is _STOP:
-                        stop = True
-                    elif op[0] == "job":
-                        conn.execute(
-                            "INSERT OR REPLACE INTO jobs(job_id, status, created_at, record) "
-                            "VALUES (?, ?, ?, ?)",
-                            op[1:],
-                        )
-                    elif op[0] == "results":
-                        conn.executemany(
-                            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)", op[1]
-                        )
-                    elif op[0] == "events":
-                        conn.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", op[1])
-                    elif op[0] == "flush":
-                        flushed.append(op[1])
+                for op in writes:
+                    self._write(conn, op)
         except sqlite3.Error:
-            log.exception("store write failed; %d operations lost", len(ops))
-        for event in flushed:
-            event.set()
+            for op in writes:
+                try:
+                    with conn:
+                        self._write(conn, op)
+                except sqlite3.Error as exc:
+                    self._record_failure(op, exc)
+        for op in ops:
+            if op is not _STOP and op[0] == "flush":
+                op[1].set()
         return stop
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, op: tuple[Any, ...]) -> None:
+        if op[0] == "job":
+            conn.execute(
+                "INSERT OR REPLACE INTO jobs(job_id, status, created_at, record) "
+                "VALUES (?, ?, ?, ?)",
+                op[1:],
+            )
+        elif op[0] == "results":
+            conn.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)", op[1])
+        elif op[0] == "events":
+            conn.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", op[1])
+
+    def _record_failure(self, op: tuple[Any, ...], exc: sqlite3.Error) -> None:
+        job_id = op[1] if op[0] == "job" else (op[1][0][0] if op[1] else "?")
+        log.error("store could not write %s of job %s: %s", op[0], job_id, exc)
+        with self._failure_lock:
+            self._failures.setdefault(job_id, str(exc))
 
     # --- reads -----------------------------------------------------------------------------
 

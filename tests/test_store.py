@@ -92,3 +92,18 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         assert store.last_seq("new") == 3
     finally:
         store.close()
+
+
+def test_a_failed_write_is_remembered_for_its_job(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "db.sqlite3")
+    try:
+        # NOT NULL violation on data: the batch is rejected by SQLite
+        store.save_results([("bad", 0, "a", "f-000000", 1.0, None, 1)])  # type: ignore[list-item]
+        store.save_results([("good", 0, "a", "f-000000", 1.0, b"{}", 1)])
+        store.flush()
+        assert store.write_failure("bad") is not None and "NOT NULL" in str(
+            store.write_failure("bad")
+        )
+        assert store.write_failure("good") is None
+    finally:
+        store.close()
