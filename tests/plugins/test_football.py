@@ -10,7 +10,7 @@ import msgspec
 import numpy as np
 import pytest
 
-from realtime_nb.plugins import Plugin, PluginContext, PluginWarning, VideoInfo, default_registry
+from realtime_nb.plugins import Plugin, PluginContext, PluginWarning, VideoInfo
 from realtime_nb.plugins.football import (
     FALLBACK_WARNING,
     LOW_CONFIDENCE_WARNING,
@@ -224,22 +224,3 @@ def test_draw_marks_the_frame(run: Run, plugin_cls: type[Plugin]) -> None:
     plugin.draw(frame, run.results[index][plugin.name])
     assert not np.array_equal(frame, before)
     plugin.draw(frame, {})  # an empty result draws nothing and does not fail
-
-
-@pytest.mark.parametrize(
-    ("plugin_cls", "name"),
-    [
-        (PitchDetection, "pitch_detection"),
-        (PlayerDetection, "player_detection"),
-        (BallDetection, "ball_detection"),
-    ],
-)
-def test_registered_with_metadata(plugin_cls: type[Plugin], name: str) -> None:
-    assert plugin_cls.name == name
-    assert default_registry.get(name) is plugin_cls
-    meta = plugin_cls.metadata
-    assert meta.version == "0.1.0"
-    assert meta.input_shape == [None, None, 3]
-    assert meta.output_format == "json"
-    assert meta.capabilities
-    assert not plugin_cls.requires

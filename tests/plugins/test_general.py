@@ -216,22 +216,3 @@ def test_draw_marks_tracks(plugin_cls: type[Plugin]) -> None:
     before = frame.copy()
     plugin_cls().draw(frame, {})
     assert np.array_equal(frame, before)
-
-
-@pytest.mark.parametrize(
-    ("plugin_cls", "name"),
-    [
-        (MotionDetection, "motion_detection"),
-        (PeopleDetection, "people_detection"),
-        (FaceDetection, "face_detection"),
-    ],
-)
-def test_registered_with_metadata(plugin_cls: type[Plugin], name: str) -> None:
-    assert plugin_cls.name == name
-    assert default_registry.get(name) is plugin_cls
-    meta = plugin_cls.metadata
-    assert meta.version == "0.1.0"
-    assert meta.input_shape == [None, None, 3]
-    assert meta.output_format == "json"
-    assert "tracking" in meta.capabilities
-    assert not plugin_cls.requires

@@ -77,3 +77,23 @@ def test_reregistering_replaces_and_nameless_is_refused(registry: PluginRegistry
     assert registry.get("a") is newer
     with pytest.raises(ValueError, match="no name"):
         registry.register(make(""))
+
+
+FOOTBALL = ["pitch_detection", "player_detection", "ball_detection"]
+GENERAL = ["motion_detection", "people_detection", "face_detection"]
+
+
+@pytest.mark.parametrize("name", [*FOOTBALL, *GENERAL])
+def test_builtins_are_registered_with_metadata(name: str) -> None:
+    from realtime_nb.plugins import builtin_plugins
+
+    cls = next(c for c in builtin_plugins() if c.name == name)
+    assert default_registry.get(name) is cls
+    meta = cls.metadata
+    assert meta.version == "0.1.0"
+    assert meta.input_shape == [None, None, 3]
+    assert meta.output_format == "json"
+    assert meta.capabilities
+    assert not cls.requires  # each runs alone
+    if name in GENERAL:
+        assert "tracking" in meta.capabilities
