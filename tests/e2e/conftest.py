@@ -51,6 +51,22 @@ CHROMIUM_ARGS = [
 ]
 TOKEN = "e2e-token-0123456789"
 
+
+PLUGINS = ("pitch_detection", "player_detection", "ball_detection")
+"""The quickstart's pipeline, which both browser tests run."""
+TIMING = re.compile(r"^(\d+(\.\d+)? (ms|s)|\d+ min \d\d s)$")
+"""A duration as the inspector prints it (format_duration_ms)."""
+
+
+def collapse(values: list[Any]) -> list[Any]:
+    """The values in order, each run of equal neighbours collapsed to one."""
+    out: list[Any] = []
+    for v in values:
+        if not out or out[-1] != v:
+            out.append(v)
+    return out
+
+
 # Console messages of type "error" that are allowed. Empty on purpose: with the settings the
 # `jupyter_lab` fixture writes (no news, no update check) JupyterLab 4 logs no error on these
 # pages. Add an exact message here only with the reason it cannot be avoided.

@@ -13,18 +13,9 @@ from typing import Any
 
 import pytest
 
-PLUGINS = ("pitch_detection", "player_detection", "ball_detection")
+from .conftest import PLUGINS, TIMING, collapse
+
 FRAMES = 100  # the quickstart's clip: 4 s at 25 fps
-TIMING = re.compile(r"^(\d+(\.\d+)? (ms|s)|\d+ min \d\d s)$")
-
-
-def collapse(values: list[Any]) -> list[Any]:
-    """The values in order, each run of equal neighbours collapsed to one."""
-    out: list[Any] = []
-    for v in values:
-        if not out or out[-1] != v:
-            out.append(v)
-    return out
 
 
 @pytest.mark.timeout(240)
