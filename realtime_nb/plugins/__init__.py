@@ -26,8 +26,10 @@ __all__ = [
 
 def builtin_plugins() -> list[type[Plugin]]:
     """The plugin classes that ship with realtime_nb."""
-    from realtime_nb.plugins.football import BallDetection, PitchDetection, PlayerDetection
+    from realtime_nb.plugins.ball import BallDetection
     from realtime_nb.plugins.general import FaceDetection, MotionDetection, PeopleDetection
+    from realtime_nb.plugins.pitch import PitchDetection
+    from realtime_nb.plugins.players import PlayerDetection
     from realtime_nb.plugins.radar import Radar
 
     return [

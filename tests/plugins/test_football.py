@@ -11,13 +11,9 @@ import numpy as np
 import pytest
 
 from realtime_nb.plugins import Plugin, PluginContext, PluginWarning, VideoInfo
-from realtime_nb.plugins.football import (
-    FALLBACK_WARNING,
-    LOW_CONFIDENCE_WARNING,
-    BallDetection,
-    PitchDetection,
-    PlayerDetection,
-)
+from realtime_nb.plugins.ball import LOW_CONFIDENCE_WARNING, BallDetection
+from realtime_nb.plugins.pitch import FALLBACK_WARNING, PitchDetection
+from realtime_nb.plugins.players import PlayerDetection
 from realtime_nb.synthetic import FrameTruth, SyntheticMatch, synthetic_match
 
 Box = tuple[int, int, int, int] | list[int]

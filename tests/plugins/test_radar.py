@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from realtime_nb.plugins import PipelineError, PluginContext, VideoInfo, default_registry
-from realtime_nb.plugins.football import BallDetection, PitchDetection, PlayerDetection
+from realtime_nb.plugins.ball import BallDetection
+from realtime_nb.plugins.pitch import PitchDetection
+from realtime_nb.plugins.players import PlayerDetection
 from realtime_nb.plugins.radar import Radar, to_pitch
 from realtime_nb.synthetic import synthetic_match
 

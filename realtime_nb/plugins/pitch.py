@@ -1,0 +1,176 @@
+"""The pitch with classic OpenCV: the largest green region, its white lines, and its corners.
+
+Example:
+    >>> from realtime_nb.plugins import PluginContext
+    >>> from realtime_nb.synthetic import synthetic_match
+    >>> clip = synthetic_match(seconds=1, seed=1)
+    >>> ctx = PluginContext(0, "f-000000", {}, {}, clip.info)
+    >>> result = PitchDetection().process(clip.frame(0), ctx)
+    >>> result["coverage"] > 0.5
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
+from realtime_nb.plugins.grass import (
+    Mask,
+    Points,
+    green_mask,
+    kernel,
+    pitch_hull,
+    polygon_mask,
+    warn_once,
+)
+
+__all__ = ["FALLBACK_WARNING", "PitchDetection"]
+
+FALLBACK_WARNING = "corners not detected, using fallback"
+"""Warning (severity low) of pitch_detection when it cannot see four pitch corners."""
+
+_PITCH_CORNERS_M = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float32)
+
+
+class PitchDetection(Plugin):
+    """The pitch: the largest green region's polygon, its white lines, and its corners.
+
+    Result::
+
+        {"pitch_polygon": [[x, y], ...], "corners": [[x, y], ...], "detected_corners": [...],
+         "fallback": bool, "coverage": 0.87, "homography": [[...], [...], [...]] | None}
+
+    ``detected_corners`` are corners of the outermost white lines found in the image. With all
+    four, ``homography`` maps pitch metres (0..105, 0..68) to pixels. With fewer (a broadcast
+    camera rarely sees four), ``corners`` falls back to the pitch polygon's bounding quad and the
+    warning "corners not detected, using fallback" (low) is raised once per such episode.
+    """
+
+    name = "pitch_detection"
+    metadata = bgr_metadata(
+        "opencv-hsv-green-mask", 0.5, ["pitch_polygon", "pitch_lines", "pitch_corners"]
+    )
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        """Find the pitch polygon, its corners and, with four corners, the homography."""
+        h, w = frame.shape[:2]
+        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+        green = green_mask(hsv)
+        hull = pitch_hull(green)
+        if hull is None:
+            warn_once(ctx, "fallback_warned", FALLBACK_WARNING, "low")
+            return {
+                "pitch_polygon": [],
+                "corners": [],
+                "detected_corners": [],
+                "fallback": True,
+                "coverage": 0.0,
+                "homography": None,
+            }
+        polygon = cv2.approxPolyDP(hull, 0.004 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+        inside = np.asarray(
+            cv2.erode(polygon_mask((h, w), hull), kernel(max(3, w // 100))), np.uint8
+        )
+        detected = _outer_corners(_line_mask(hsv, green, inside), w, h)
+        homography = None
+        if len(detected) == 4:
+            ctx.state["fallback_warned"] = False
+            corners = detected
+            homography = _homography(detected)
+        else:
+            warn_once(ctx, "fallback_warned", FALLBACK_WARNING, "low")
+            corners = _bounding_quad(hull, w, h)
+        return {
+            "pitch_polygon": [[int(x), int(y)] for x, y in polygon],
+            "corners": [[round(x, 1), round(y, 1)] for x, y in corners],
+            "detected_corners": [[round(x, 1), round(y, 1)] for x, y in detected],
+            "fallback": homography is None,
+            "coverage": round(float(cv2.contourArea(hull)) / (w * h), 4),
+            "homography": homography,
+        }
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        """Outline the pitch polygon; mark detected corners red and fallback corners orange."""
+        polygon = result.get("pitch_polygon") or []
+        if len(polygon) >= 3:
+            pts = np.asarray(polygon, np.int32).reshape(-1, 1, 2)
+            cv2.polylines(frame, [pts], True, (0, 255, 255), 2, cv2.LINE_AA)
+        colour = (0, 140, 255) if result.get("fallback") else (0, 0, 255)
+        for x, y in result.get("corners") or []:
+            cv2.circle(frame, (round(x), round(y)), 6, colour, 2, cv2.LINE_AA)
+
+
+def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
+    """White line pixels on the pitch, without specks and the ball (line pieces are long).
+
+    A far line is thinner than a pixel and only lightens the grass, so a pixel counts when it is
+    brighter than its surroundings and paler than the grass, not when it is pure white.
+    """
+    value, saturation = hsv[:, :, 2], hsv[:, :, 1]
+    _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
+    brighter = cv2.subtract(value, cv2.morphologyEx(value, cv2.MORPH_OPEN, kernel(9)))
+    paler = cv2.inRange(saturation, 0, 0.85 * grass_s)
+    grass_or_white = cv2.bitwise_or(green, cv2.inRange(hsv, (0, 0, grass_v + 30), (180, 60, 255)))
+    white = cv2.bitwise_and(cv2.inRange(brighter, 18, 255), paler)
+    white = cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8)
+    min_len = max(10, hsv.shape[1] // 60)
+    keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= min_len
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _outer_corners(lines: Mask, w: int, h: int) -> list[tuple[float, float]]:
+    """Corners of the outermost lines: vertices of the lines' convex hull that are not on the
+    frame's border (where a line merely leaves the view), make a real turn, and have white line
+    along both hull edges (a curve's extreme point, say the centre circle's, has grass there)."""
+    pts = cv2.findNonZero(lines)
+    if pts is None or len(pts) < 30:
+        return []
+    hull = cv2.convexHull(pts)
+    approx = cv2.approxPolyDP(hull, max(2.0, 0.008 * w), True).reshape(-1, 2).astype(float)
+    margin = max(3.0, 0.01 * w)
+    near_lines = np.asarray(cv2.dilate(lines, kernel(5)), np.uint8)
+    corners = []
+    for i, (x, y) in enumerate(approx):
+        if not (margin < x < w - 1 - margin and margin < y < h - 1 - margin):
+            continue
+        a, b = approx[i - 1] - (x, y), approx[(i + 1) % len(approx)] - (x, y)
+        cos = float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
+        if math.degrees(math.acos(max(-1.0, min(1.0, cos)))) > 165:
+            continue
+        if min(_support(near_lines, (x, y), a), _support(near_lines, (x, y), b)) >= 0.5:
+            corners.append((float(x), float(y)))
+    return corners
+
+
+def _support(lines: Mask, start: tuple[float, float], direction: npt.NDArray[np.float64]) -> float:
+    """Share of the first stretch from ``start`` along ``direction`` that lies on a line."""
+    length = float(np.linalg.norm(direction))
+    steps = np.arange(2.0, min(length, 40.0))
+    if len(steps) < 3:
+        return 1.0
+    xs = np.clip(np.round(start[0] + steps * direction[0] / length), 0, lines.shape[1] - 1)
+    ys = np.clip(np.round(start[1] + steps * direction[1] / length), 0, lines.shape[0] - 1)
+    return float(np.mean(lines[ys.astype(int), xs.astype(int)] > 0))
+
+
+def _homography(corners: list[tuple[float, float]]) -> list[list[float]]:
+    """Pitch (metres) to image homography from four corners, the nearer two being lower."""
+    by_y = sorted(corners, key=lambda p: p[1])
+    far_left, far_right = sorted(by_y[:2])
+    near_left, near_right = sorted(by_y[2:])
+    image = np.array([near_left, near_right, far_right, far_left], np.float32)
+    matrix = cv2.getPerspectiveTransform(_PITCH_CORNERS_M, image)
+    return [[round(float(v), 6) for v in row] for row in matrix]
+
+
+def _bounding_quad(hull: Points, w: int, h: int) -> list[tuple[float, float]]:
+    box = cv2.boxPoints(cv2.minAreaRect(hull))
+    return [(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1))) for x, y in box]
