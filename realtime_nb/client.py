@@ -43,6 +43,7 @@ from realtime_nb.connection import (
     ReconnectPolicy,
     Wait,
 )
+from realtime_nb.frames import DEFAULT_MAX_FRAMES, FrameDrawer, FrameStore, KeptFrame
 from realtime_nb.protocol import (
     ConnectionMessage,
     JobMessage,
@@ -97,7 +98,12 @@ class RealtimeClient:
         url: ``http://host:port`` of the server.
         token: The server's token.
         connect_timeout: Seconds to wait for each WebSocket handshake.
-        render_hz: How often overlays re-render (at most; only when something changed).
+        render_hz: How often overlays re-render (at most 30; only when something changed). The
+            default 10 matches the server's default preview rate and keeps a busy overlay, which
+            changes up to seven widgets a tick, near 70 widget messages a second: far below
+            Jupyter's iopub limit of 1,000 a second.
+        max_frames: How many previewed frames to keep per job for the frame viewer's scrubber
+            (their JPEG bytes are bounded too, see :class:`~realtime_nb.frames.FrameStore`).
         backoff: Delays between reconnect attempts; CLOSED after the last one fails.
         jitter: Relative random spread of each delay.
     """
@@ -108,7 +114,8 @@ class RealtimeClient:
         token: str,
         *,
         connect_timeout: float = 10.0,
-        render_hz: float = 15.0,
+        render_hz: float = 10.0,
+        max_frames: int = DEFAULT_MAX_FRAMES,
         backoff: Sequence[float] = BACKOFF_S,
         jitter: float = 0.1,
     ) -> None:
@@ -123,7 +130,9 @@ class RealtimeClient:
         self.latency_ms: float | None = None
         self.connection_id: str | None = None
         self._states: dict[str, RealtimeState] = {}
-        self._previews: dict[str, bytes] = {}
+        self.max_frames = max_frames
+        self._frames: dict[str, FrameStore] = {}
+        self._drawer = FrameDrawer()
         self._versions: dict[str, int] = {}
         self._followed: set[str] = set()
         self._resyncing: dict[str, list[ServerMessage]] = {}
@@ -304,7 +313,7 @@ class RealtimeClient:
             log.warning("skipping bad preview: %s", exc)
             return
         with self._changed:
-            self._previews[header.job_id] = jpeg
+            self._frame_store(header.job_id).add(KeptFrame.from_preview(header, jpeg))
             state = self._states.get(header.job_id, RealtimeState(job_id=header.job_id))
             self._states[header.job_id] = reduce(state, PreviewReceived(header.frame_id))
             self._versions[header.job_id] = self._versions.get(header.job_id, 0) + 1
@@ -408,7 +417,7 @@ class RealtimeClient:
             if state is None:
                 continue
             try:
-                overlay.render(state, self._previews.get(job_id))
+                overlay.render(state, self.frames(job_id))
             except Exception:
                 log.exception("overlay render failed")
 
@@ -430,9 +439,25 @@ class RealtimeClient:
             )
         return state
 
+    def _frame_store(self, job_id: str) -> FrameStore:
+        store = self._frames.get(job_id)
+        if store is None:
+            store = self._frames[job_id] = FrameStore(self.max_frames)
+        return store
+
+    def frames(self, job_id: str) -> tuple[KeptFrame, ...]:
+        """The previewed frames kept for a job, oldest first, each with every plugin's result,
+        timing and warnings for it (bounded by ``max_frames``)."""
+        store = self._frames.get(job_id)
+        return store.frames() if store is not None else ()
+
     def preview(self, job_id: str) -> bytes | None:
-        """The latest JPEG preview of a job, if any arrived."""
-        return self._previews.get(job_id)
+        """The latest preview of a job as JPEG, every plugin's drawing on it; None before one."""
+        store = self._frames.get(job_id)
+        latest = store.latest if store is not None else None
+        if latest is None:
+            return None
+        return self._drawer.draw(latest, latest.results)
 
     def follow(self, job_id: str) -> None:
         """Subscribe to a job and replay its history (also after every reconnect)."""
@@ -578,6 +603,12 @@ class Job:
         """The latest reduced state (progress, statuses, timings, warnings, errors)."""
         return self.client.state(self.job_id)
 
+    @property
+    def frames(self) -> tuple[KeptFrame, ...]:
+        """The previewed frames kept so far, oldest first, with each plugin's result, timing and
+        warnings for that frame (what the frame viewer's scrubber runs over)."""
+        return self.client.frames(self.job_id)
+
     def record(self) -> dict[str, Any]:
         """The job record from the server."""
         return self.client.get_job(self.job_id)
@@ -593,7 +624,7 @@ class Job:
         overlay = RealtimeOverlay(
             job_id=self.job_id, plugins=plugins, title=title, on_retry=self.client.retry
         )
-        overlay.render(self.state, self.client.preview(self.job_id))
+        overlay.render(self.state, self.client.frames(self.job_id))
         self.client.attach_overlay(self.job_id, overlay)
         return overlay
 

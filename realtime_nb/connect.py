@@ -35,7 +35,7 @@ def embedded_server(data_dir: str | Path | None = None) -> EmbeddedServer:
 
 
 def connect(
-    url: str | None = None, token: str | None = None, *, render_hz: float = 15.0
+    url: str | None = None, token: str | None = None, *, render_hz: float = 10.0
 ) -> RealtimeClient:
     """Connect to a realtime_nb server and return a started :class:`RealtimeClient`.
 

@@ -24,6 +24,7 @@ import time
 from typing import Annotated, Any, Literal
 
 import msgspec
+import numpy as np
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -483,7 +484,16 @@ def is_terminal(status: str) -> bool:
     return status in TERMINAL_STATUSES
 
 
-_encoder = msgspec.json.Encoder()
+def _encode_numpy(obj: Any) -> Any:
+    """Let plugin results hold numpy scalars and arrays (an easy slip in OpenCV code)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"Encoding objects of type {type(obj).__name__} is unsupported")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_encode_numpy)
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _client_decoder = msgspec.json.Decoder(ClientMessage)
 _job_request_decoder = msgspec.json.Decoder(JobRequest)
@@ -566,13 +576,24 @@ _PREVIEW_PREFIX = struct.Struct(">4sI")
 
 
 class PreviewHeader(_Struct):
-    """Header of a binary preview frame: which job and frame the JPEG shows."""
+    """Header of a binary preview frame: which job and frame the JPEG shows, and what each
+    plugin found on that frame.
+
+    The JPEG is the frame as the source gave it (scaled down to at most 640 pixels wide), with
+    no drawings: ``width`` and ``height`` are the frame's own size, the coordinates the
+    ``results`` use. A client draws each plugin's result over the image itself, so a viewer can
+    switch each plugin's drawing on and off and scrub back through the frames it kept, each with
+    its own per-plugin ``timings_ms`` and ``warnings``.
+    """
 
     job_id: str
     frame_id: str
     frame_index: int
     width: int
     height: int
+    results: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    timings_ms: dict[str, float] = msgspec.field(default_factory=dict)
+    warnings: list[WarningPayload] = msgspec.field(default_factory=list)
 
 
 _preview_header_decoder = msgspec.json.Decoder(PreviewHeader)

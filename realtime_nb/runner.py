@@ -44,7 +44,7 @@ __all__ = ["Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
 Emit = Callable[[list[Any]], None]
 """Receives a batch of payload structs, in order (one batch per frame at most)."""
 Preview = Callable[[PreviewHeader, Frame], None]
-"""Receives the annotated frame to preview (the callee encodes and sends it)."""
+"""Receives a frame to preview, undrawn, and its header (the callee encodes and sends it)."""
 Annotated = Callable[[Frame], None]
 """Receives every annotated frame (for the output video)."""
 
@@ -106,7 +106,8 @@ class ToolRunner:
         info: Size, rate and frame count of the video.
         emit: Called with each batch of payload structs.
         job_id: Put in progress payloads.
-        preview: Called with an annotated frame at most every ``preview_interval_s``.
+        preview: Called with a frame (undrawn; the header carries each plugin's result, timing
+            and warnings for it) at most every ``preview_interval_s``.
         annotated: Called with every annotated frame (slows the run: draws every frame).
         cancel: Set it to stop after the current frame.
         preview_interval_s: Minimum time between previews; the last frame always gets one.
@@ -143,7 +144,7 @@ class ToolRunner:
         last_percent = _percent(self.start_frame, total := self.info.frame_count)
         last_preview = float("-inf")  # the first frame is always previewed
         index = -1
-        pending_preview: tuple[int, Frame, dict[str, dict[str, Any]]] | None = None
+        pending_preview: tuple[int, Frame, dict[str, dict[str, Any]], list[Any]] | None = None
         for index, frame in enumerate(frames):
             if self.cancel.is_set():
                 summary.cancelled = True
@@ -167,9 +168,9 @@ class ToolRunner:
                 if now - last_preview >= self.preview_interval_s:
                     last_preview = now
                     pending_preview = None
-                    self._send_preview(index, frame, results)
+                    self._send_preview(index, frame, results, batch)
                 else:
-                    pending_preview = (index, frame, results)
+                    pending_preview = (index, frame, results, batch)
         if pending_preview is not None and not summary.cancelled:
             self._send_preview(*pending_preview)
         summary.frames = index + 1 if not summary.cancelled else index
@@ -284,13 +285,23 @@ class ToolRunner:
                 continue
         return canvas
 
-    def _send_preview(self, index: int, frame: Frame, results: dict[str, dict[str, Any]]) -> None:
+    def _send_preview(
+        self, index: int, frame: Frame, results: dict[str, dict[str, Any]], batch: list[Any]
+    ) -> None:
+        """Send the frame undrawn, with each plugin's result, timing and warnings for it."""
         assert self.preview is not None
         h, w = frame.shape[:2]
         header = PreviewHeader(
-            job_id=self.job_id, frame_id=frame_id_for(index), frame_index=index, width=w, height=h
+            job_id=self.job_id,
+            frame_id=frame_id_for(index),
+            frame_index=index,
+            width=w,
+            height=h,
+            results=results,
+            timings_ms={p.plugin: p.timing_ms for p in batch if isinstance(p, FramePayload)},
+            warnings=[p for p in batch if isinstance(p, WarningPayload)],
         )
-        self.preview(header, self._draw(frame, results))
+        self.preview(header, frame)
 
 
 def _percent(done: int, total: int | None) -> int:

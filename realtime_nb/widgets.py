@@ -7,7 +7,8 @@ show with what its widgets already hold and assigns only the traits that changed
 how many trait assignments it made, so an unchanged state costs nothing on the wire.
 
 Example:
-    >>> from realtime_nb.state import RealtimeState
+    >>> from realtime_nb.frames import FrameDrawer, KeptFrame, nearest
+from realtime_nb.state import RealtimeState
     >>> overlay = RealtimeOverlay(job_id="j1", plugins=["ball_detection"])
     >>> overlay.render(RealtimeState(progress=42.0, stage="Running"))  # bar value and label
     2
@@ -25,6 +26,7 @@ from typing import Any
 
 import ipywidgets
 
+from realtime_nb.frames import FrameDrawer, KeptFrame, nearest
 from realtime_nb.state import RealtimeState
 
 __all__ = [
@@ -195,67 +197,280 @@ class ProgressBar:
 
 
 class FrameViewer:
-    """The latest JPEG preview and a caption naming the current frame result.
+    """The frame: the newest preview (live) or one picked with the scrubber, with each plugin's
+    drawing switched on or off by its toggle.
+
+    Previews arrive undrawn with every plugin's result for their frame; the viewer draws the
+    plugins whose toggle is on (with the plugins' own ``draw``, see
+    :class:`~realtime_nb.frames.FrameDrawer`). The scrubber runs over the frames the client kept
+    (bounded, see :class:`~realtime_nb.frames.FrameStore`) by frame number; moving it picks the
+    nearest kept frame and stops following the newest, and the inspector then shows that
+    frame's per-plugin timings and warnings. Moving it to the end, or pressing Live, follows
+    the newest frame again.
+
+    Args:
+        drawer: Draws plugin results over a frame; a default one uses the default registry.
+        on_change: Called after the user toggled a plugin, scrubbed or pressed Live (the
+            overlay re-renders everything with it); by default the viewer re-renders itself.
+        lock: Held while rendering and while handling the user's input (an overlay passes its
+            own, so a render on the client's thread and a click on the kernel's never interleave).
 
     Attributes:
-        widget: The top-level ipywidget (a ``VBox`` of the image and its caption).
+        widget: The top-level ipywidget (a ``VBox``).
         image: The ``Image`` (JPEG), hidden until the first preview.
-        caption: The ``HTML`` caption, a placeholder until the first frame.
+        caption: ``HTML``: which frame is shown, or a placeholder.
+        live: ``ToggleButton``: on while the newest frame is followed.
+        scrubber: ``IntSlider`` over the kept frames' numbers; disabled below two frames.
+        toggles: ``HBox`` of one ``ToggleButton`` per plugin, on while its drawing shows.
     """
 
     PLACEHOLDER = "<i>Waiting for the first frame…</i>"
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        drawer: FrameDrawer | None = None,
+        on_change: Callable[[], None] | None = None,
+        lock: threading.RLock | None = None,
+    ) -> None:
+        self._drawer = drawer if drawer is not None else FrameDrawer()
+        self.on_change = on_change
+        self._lock = lock if lock is not None else threading.RLock()
+        self._frames: tuple[KeptFrame, ...] = ()
+        self._pinned: str | None = None
+        self._hidden: set[str] = set()
+        self._drawn: tuple[str, tuple[str, ...], bytes] | None = None
+        self._syncing = False
+        self._last_state = RealtimeState()
         self.image: ipywidgets.Image = ipywidgets.Image(
             format="jpeg", layout=ipywidgets.Layout(display=_HIDDEN, max_width="100%")
         )
         self.caption: ipywidgets.HTML = ipywidgets.HTML(value=self.PLACEHOLDER)
-        self.widget: ipywidgets.VBox = ipywidgets.VBox([self.image, self.caption])
+        self.live: ipywidgets.ToggleButton = ipywidgets.ToggleButton(
+            value=True,
+            description="Live",
+            icon="play",
+            tooltip="Follow the newest frame",
+            layout=ipywidgets.Layout(width="auto"),
+        )
+        self.scrubber: ipywidgets.IntSlider = ipywidgets.IntSlider(
+            value=0,
+            min=0,
+            max=0,
+            description="Frame",
+            disabled=True,
+            continuous_update=False,
+            layout=ipywidgets.Layout(flex="1 1 auto"),
+        )
+        self.toggles: ipywidgets.HBox = ipywidgets.HBox(
+            layout=ipywidgets.Layout(flex_flow="row wrap")
+        )
+        self._toggle_for: dict[str, ipywidgets.ToggleButton] = {}
+        controls = ipywidgets.HBox([self.live, self.scrubber])
+        self.widget: ipywidgets.VBox = ipywidgets.VBox(
+            [self.image, self.caption, controls, self.toggles]
+        )
         self.widget.add_class(CSS_CLASSES["frame"])
-        self._synced = (self.image, self.image.layout, self.caption)
+        self._synced: tuple[Any, ...] = (
+            self.image,
+            self.image.layout,
+            self.caption,
+            self.live,
+            self.scrubber,
+            self.toggles,
+        )
+        self.scrubber.observe(self._scrubbed, "value")
+        self.live.observe(self._live_pressed, "value")
 
-    @classmethod
-    def _caption(cls, state: RealtimeState) -> str:
-        frame = state.current_frame
-        if frame is None:
-            return cls.PLACEHOLDER
+    # --- what is shown ----------------------------------------------------------------------
+
+    @property
+    def picked(self) -> KeptFrame | None:
+        """The frame picked with the scrubber, or None while following the newest."""
+        with self._lock:
+            if self._pinned is None:
+                return None
+            return next((f for f in self._frames if f.frame_id == self._pinned), None)
+
+    @property
+    def shown(self) -> KeptFrame | None:
+        """The frame on screen: the picked one, else the newest kept, else None."""
+        with self._lock:
+            return self.picked or (self._frames[-1] if self._frames else None)
+
+    @property
+    def plugins_drawn(self) -> list[str]:
+        """The plugins whose drawing is on (toggle on and drawable in this kernel)."""
+        return [n for n, t in self._toggle_for.items() if t.value and not t.disabled]
+
+    def pick(self, frame_index: int | None) -> None:
+        """Show the kept frame nearest ``frame_index``; None follows the newest frame again."""
+        with self._lock:
+            self._pin(frame_index)
+        self._changed()
+
+    def show_plugin(self, plugin: str, visible: bool = True) -> None:
+        """Switch ``plugin``'s drawing on or off (as its toggle does)."""
+        with self._lock:
+            if visible:
+                self._hidden.discard(plugin)
+            else:
+                self._hidden.add(plugin)
+            toggle = self._toggle_for.get(plugin)
+            if toggle is not None:
+                self._syncing = True
+                try:
+                    toggle.value = visible
+                finally:
+                    self._syncing = False
+        self._changed()
+
+    # --- user input -------------------------------------------------------------------------
+
+    def _pin(self, frame_index: int | None) -> None:
+        target = nearest(self._frames, frame_index) if frame_index is not None else None
+        newest = self._frames[-1] if self._frames else None
+        self._pinned = None if target is None or target is newest else target.frame_id
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+        else:
+            self.render(self._last_state)
+
+    def _scrubbed(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            if self._syncing:
+                return
+            self._pin(int(change["new"]))
+        self._changed()
+
+    def _live_pressed(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            if self._syncing:
+                return
+            if change["new"]:
+                self._pinned = None
+            else:
+                shown = self.shown
+                self._pinned = shown.frame_id if shown is not None else None
+        self._changed()
+
+    def _toggled(self, plugin: str, change: dict[str, Any]) -> None:
+        with self._lock:
+            if self._syncing:
+                return
+            if change["new"]:
+                self._hidden.discard(plugin)
+            else:
+                self._hidden.add(plugin)
+        self._changed()
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def _ensure_toggles(self, names: Iterable[str]) -> int:
+        new = [n for n in dict.fromkeys(names) if n not in self._toggle_for]
+        for name in new:
+            drawable = self._drawer.can_draw(name)
+            toggle = ipywidgets.ToggleButton(
+                value=name not in self._hidden,
+                description=name,
+                disabled=not drawable,
+                tooltip=f"Show {name}'s drawing"
+                if drawable
+                else f"{name} is not installed in this kernel, so it cannot be drawn here",
+                layout=ipywidgets.Layout(width="auto"),
+            )
+            toggle.observe(lambda change, n=name: self._toggled(n, change), "value")
+            self._toggle_for[name] = toggle
+        if not new:
+            return 0
+        self.toggles.children = tuple(self._toggle_for.values())
+        return 1
+
+    def _jpeg(self, frame: KeptFrame) -> bytes:
+        drawn = tuple(n for n in frame.results if n not in self._hidden)
+        if self._drawn is not None and self._drawn[:2] == (frame.frame_id, drawn):
+            return self._drawn[2]  # the same bytes object: _set sees no change
+        jpeg = self._drawer.draw(frame, drawn)
+        self._drawn = (frame.frame_id, drawn, jpeg)
+        return jpeg
+
+    def _caption(self, state: RealtimeState, shown: KeptFrame | None) -> str:
+        if shown is None:
+            frame = state.current_frame
+            if frame is None:
+                return self.PLACEHOLDER
+            return (
+                f"frame <code>{_esc(frame.frame_id)}</code> · {_esc(frame.plugin)} "
+                f"{format_duration_ms(frame.timing_ms)}"
+            )
+        where = "picked" if self._pinned is not None else "live"
+        spent = format_duration_ms(sum(shown.timings_ms.values()))
         return (
-            f"frame <code>{_esc(frame.frame_id)}</code> · {_esc(frame.plugin)} "
-            f"{format_duration_ms(frame.timing_ms)}"
+            f"frame <code>{_esc(shown.frame_id)}</code> · {where} · "
+            f"{len(shown.timings_ms)} plugins {spent} · {len(self._frames)} kept"
         )
 
-    def render(self, state: RealtimeState, preview_jpeg: bytes | None = None) -> int:
-        """Show ``preview_jpeg`` (if it is new) and caption ``state.current_frame``.
+    def _scrub_to(self, lo: int, hi: int, value: int) -> int:
+        slider = self.scrubber
+        n = 0
+        # Move the bound that keeps min <= max valid first.
+        if lo > slider.max:
+            n += _set(slider, "max", hi) + _set(slider, "min", lo)
+        else:
+            n += _set(slider, "min", lo) + _set(slider, "max", hi)
+        return n + _set(slider, "value", value) + _set(slider, "disabled", hi <= lo)
+
+    def render(self, state: RealtimeState, frames: Sequence[KeptFrame] = ()) -> int:
+        """Show the picked or newest of ``frames`` with the chosen drawings; caption it.
 
         Args:
-            state: The state to show.
-            preview_jpeg: The latest preview; None keeps the image already shown.
+            state: The job's state (its plugins get toggles; its current frame captions the
+                viewer until the first preview).
+            frames: The kept frames, oldest first; empty keeps the ones already given.
 
         Returns:
             How many trait assignments were made.
         """
-        n = 0
-        with _held(self._synced):
-            if preview_jpeg:
-                # _set compares identity first, so the usual case (same bytes object as last
-                # tick) never reaches a byte-by-byte comparison.
-                n += _set(self.image, "value", preview_jpeg)
-                n += _set(self.image.layout, "display", _VISIBLE)
-            n += _set(self.caption, "value", self._caption(state))
+        with self._lock, _held(self._synced):
+            self._syncing = True
+            self._last_state = state
+            try:
+                if frames:
+                    self._frames = tuple(frames)
+                if self._pinned is not None and self.picked is None and self._frames:
+                    self._pinned = self._frames[0].frame_id  # evicted: hold on to the oldest
+                shown = self.shown
+                names = [*state.plugin_status, *(shown.results if shown else ())]
+                n = self._ensure_toggles(names)
+                if shown is not None:
+                    n += _set(self.image, "value", self._jpeg(shown))
+                    n += _set(self.image.layout, "display", _VISIBLE)
+                    first, last = self._frames[0].frame_index, self._frames[-1].frame_index
+                    n += self._scrub_to(first, last, shown.frame_index)
+                n += _set(self.live, "value", self._pinned is None)
+                n += _set(self.caption, "value", self._caption(state, shown))
+            finally:
+                self._syncing = False
         return n
 
 
 class PluginInspector:
-    """Per-plugin status, timings and timing bars; the newest warnings; the drop count.
+    """Per-plugin status, timings and timing bars; the newest warnings; the drop count; and,
+    when a frame is picked in the frame viewer, that frame's per-plugin timings and warnings.
 
     A plugin's status reads ``running`` (not ``started``) once its frames arrive, and its frame
     count is the larger of the frame messages received and the count the plugin reported.
+    Timings per frame are the mean and the 95th percentile (from the reducer's histogram, within
+    4.4 %), the last, and the plugin's total; the bar's length is the mean against the slowest
+    plugin's, its lighter tail reaches the p95. Hovering a plugin's name shows its metadata.
 
     One ``HTML`` widget per section, each reassigned only when its generated HTML changed.
 
     Attributes:
-        widget: The top-level ipywidget (a ``VBox`` of the three sections).
+        widget: The top-level ipywidget (a ``VBox`` of the four sections).
         table: ``HTML``: one row per plugin.
+        picked: ``HTML``: the picked frame's timings and warnings, empty while live.
         warnings: ``HTML``: the newest :data:`MAX_WARNINGS_SHOWN` warnings, newest first.
         footer: ``HTML``: how many messages the server dropped, empty when none.
     """
@@ -263,11 +478,14 @@ class PluginInspector:
     def __init__(self, plugins: Sequence[str] = ()) -> None:
         self._plugins: list[str] = list(dict.fromkeys(plugins))
         self.table: ipywidgets.HTML = ipywidgets.HTML()
+        self.picked: ipywidgets.HTML = ipywidgets.HTML()
         self.warnings: ipywidgets.HTML = ipywidgets.HTML()
         self.footer: ipywidgets.HTML = ipywidgets.HTML()
-        self.widget: ipywidgets.VBox = ipywidgets.VBox([self.table, self.warnings, self.footer])
+        self.widget: ipywidgets.VBox = ipywidgets.VBox(
+            [self.table, self.picked, self.warnings, self.footer]
+        )
         self.widget.add_class(CSS_CLASSES["inspector"])
-        self._synced = (self.table, self.warnings, self.footer)
+        self._synced = (self.table, self.picked, self.warnings, self.footer)
         self.table.value = self._table_html(RealtimeState())
 
     @property
@@ -285,10 +503,10 @@ class PluginInspector:
         plugins = self._known_plugins(state)
         if not plugins:
             return "<i>No plugins yet.</i>"
-        slowest = max((s.mean_ms for s in state.frame_timings.values()), default=0.0)
+        slowest = max((s.p95_ms for s in state.frame_timings.values()), default=0.0)
         head = "".join(
             f'<th style="text-align:left;padding:0 8px 0 0">{h}</th>'
-            for h in ("Plugin", "Status", "Frames", "Mean", "Last", "Total", "")
+            for h in ("Plugin", "Status", "Frames", "Mean", "p95", "Last", "Total", "")
         )
         rows = [f"<tr>{head}</tr>"]
         for name in plugins:
@@ -311,26 +529,61 @@ class PluginInspector:
         )
         frames = str(frames_seen)
         if stats is not None and stats.count:
-            mean, last = format_duration_ms(stats.mean_ms), format_duration_ms(stats.last_ms)
+            mean, p95 = format_duration_ms(stats.mean_ms), format_duration_ms(stats.p95_ms)
+            last = format_duration_ms(stats.last_ms)
             width = 100.0 * stats.mean_ms / slowest if slowest > 0 else 0.0
+            tail = 100.0 * stats.p95_ms / slowest if slowest > 0 else 0.0
         else:
-            mean, last, width = "—", "—", 0.0
+            mean, p95, last, width, tail = "—", "—", "—", 0.0, 0.0
         colour = _STATUS_COLOURS.get(status, "#9e9e9e")
         bar = (
-            '<div style="width:120px;height:8px;background:#eee;border-radius:4px">'
-            f'<div style="width:{width:.0f}%;height:8px;background:{colour};border-radius:4px">'
-            "</div></div>"
+            '<div style="position:relative;width:120px;height:8px;background:#eee;'
+            'border-radius:4px">'
+            f'<div style="position:absolute;width:{tail:.0f}%;height:8px;background:{colour};'
+            'opacity:0.35;border-radius:4px"></div>'
+            f'<div style="position:absolute;width:{width:.0f}%;height:8px;background:{colour};'
+            'border-radius:4px"></div></div>'
         )
         cells = (
             f"<span{title}><b>{_esc(name)}</b></span>",
             _badge(status, colour),
             frames,
             mean,
+            p95,
             last,
             format_duration_ms(total) if total is not None else "—",
             bar,
         )
         return "<tr>" + "".join(f'<td style="padding:0 8px 0 0">{c}</td>' for c in cells) + "</tr>"
+
+    @staticmethod
+    def _picked_html(frame: KeptFrame | None) -> str:
+        if frame is None:
+            return ""
+        rows = []
+        for name in dict.fromkeys([*frame.timings_ms, *frame.results]):
+            ms = frame.timings_ms.get(name)
+            took = format_duration_ms(ms) if ms is not None else "—"
+            rows.append(
+                f'<tr><td style="padding:0 8px 0 0"><b>{_esc(name)}</b></td><td>{took}</td></tr>'
+            )
+        items = [
+            f'<li><span style="color:{_SEVERITY_COLOURS.get(w.severity, "#757575")};'
+            f'font-weight:bold">{_esc(w.severity)}</span> <b>{_esc(w.plugin)}</b>: '
+            f"{_esc(w.message)}</li>"
+            for w in frame.warnings
+        ]
+        warned = (
+            f'<ul style="margin:2px 0;padding-left:18px">{"".join(items)}</ul>'
+            if items
+            else "<div><i>No warnings on this frame.</i></div>"
+        )
+        return (
+            '<div style="border-left:3px solid #1e88e5;padding-left:6px;margin:4px 0;'
+            f'font-size:90%"><b>Frame <code>{_esc(frame.frame_id)}</code></b> '
+            f"(#{frame.frame_index}, picked)"
+            f'<table style="border-collapse:collapse">{"".join(rows)}</table>{warned}</div>'
+        )
 
     @staticmethod
     def _warnings_html(state: RealtimeState) -> str:
@@ -365,8 +618,12 @@ class PluginInspector:
             "up (frame results, previews, stale progress; results stay complete)</span>"
         )
 
-    def render(self, state: RealtimeState) -> int:
-        """Show the plugins, warnings and drop count of ``state``.
+    def render(self, state: RealtimeState, picked: KeptFrame | None = None) -> int:
+        """Show the plugins, warnings and drop count of ``state``, and ``picked``'s details.
+
+        Args:
+            state: The job's state.
+            picked: The frame picked in the frame viewer; None while it follows the newest.
 
         Returns:
             How many trait assignments were made.
@@ -374,6 +631,7 @@ class PluginInspector:
         with _held(self._synced):
             return (
                 _set(self.table, "value", self._table_html(state))
+                + _set(self.picked, "value", self._picked_html(picked))
                 + _set(self.warnings, "value", self._warnings_html(state))
                 + _set(self.footer, "value", self._footer_html(state))
             )
@@ -495,6 +753,7 @@ class RealtimeOverlay:
         plugins: Plugins to list in the inspector before any message about them arrives.
         title: The title; default ``"Job <job_id>"``.
         on_retry: Called when the user clicks Retry after the connection was lost.
+        drawer: Draws plugins' results over previews; by default from the default registry.
 
     Attributes:
         widget: The top-level ``VBox``.
@@ -516,12 +775,17 @@ class RealtimeOverlay:
         plugins: Sequence[str] = (),
         title: str | None = None,
         on_retry: Callable[[], None] | None = None,
+        drawer: FrameDrawer | None = None,
     ) -> None:
         self.job_id = job_id
         self._title = title
+        # render() runs on the client's thread; clicks and cells run on the kernel's. Re-entrant:
+        # a render's own trait assignments call the viewer's observers on the same thread.
+        self._lock = threading.RLock()
+        self._last_state = RealtimeState()
         self.title: ipywidgets.HTML = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
         self.progress = ProgressBar()
-        self.frame = FrameViewer()
+        self.frame = FrameViewer(drawer, on_change=self._rerender, lock=self._lock)
         self.inspector = PluginInspector(plugins)
         self.errors = ErrorBanner()
         self.connection = ConnectionBadge(on_retry)
@@ -531,33 +795,38 @@ class RealtimeOverlay:
         self.widget.add_class(CSS_CLASSES["overlay"])
         self._synced: tuple[Any, ...] = (self.title, *self.connection._synced)
         self._synced += tuple(w for p in parts for w in p._synced)
-        # render() runs on the client's thread; a cell may call it too (e.g. a final render).
-        self._lock = threading.Lock()
         self.title.value = self._title_html(job_id)
 
     def _title_html(self, job_id: str | None) -> str:
         text = self._title or (f"Job {job_id}" if job_id else "realtime_nb")
         return f"<b>{_esc(text)}</b>"
 
-    def render(self, state: RealtimeState, preview_jpeg: bytes | None = None) -> int:
+    def render(self, state: RealtimeState, frames: Sequence[KeptFrame] = ()) -> int:
         """Bring every part up to date with ``state``, touching only what changed.
 
         Args:
             state: The latest state of the job.
-            preview_jpeg: The latest JPEG preview, or None to keep the one shown.
+            frames: The frames kept so far, oldest first (the client's
+                :class:`~realtime_nb.frames.FrameStore`); empty keeps the ones already given.
 
         Returns:
             How many trait assignments were made; 0 when nothing changed.
         """
         with self._lock, _held(self._synced):
+            self._last_state = state
             return (
                 _set(self.title, "value", self._title_html(self.job_id or state.job_id))
                 + self.connection.render(state)
                 + self.errors.render(state)
                 + self.progress.render(state)
-                + self.frame.render(state, preview_jpeg)
-                + self.inspector.render(state)
+                + self.frame.render(state, frames)
+                + self.inspector.render(state, self.frame.picked)
             )
+
+    def _rerender(self) -> None:
+        """After the user scrubbed or toggled: show the last state again with the new choice."""
+        with self._lock:
+            self.render(self._last_state)
 
     def close(self) -> None:
         """Close every widget of the overlay (it can no longer be displayed)."""

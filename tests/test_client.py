@@ -37,7 +37,14 @@ def test_submit_watch_wait_results(client: RealtimeClient) -> None:
     while overlay.progress.bar.value != 100 or overlay.frame.image.value == b"":
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert client.preview(job.job_id) is not None
+    frames = job.frames
+    assert frames and frames[-1].frame_index == 9  # the last frame is always previewed
+    for kept in frames:
+        assert set(kept.results) == set(PLUGINS) == set(kept.timings_ms)
+    drawn = client.preview(job.job_id)
+    assert drawn is not None and drawn != frames[-1].jpeg  # every plugin drawn over the frame
+    # The overlay's viewer draws the same, and follows the newest frame.
+    assert overlay.frame.shown == frames[-1] and overlay.frame.image.value == drawn
 
 
 def test_bad_requests_raise_api_error(client: RealtimeClient) -> None:

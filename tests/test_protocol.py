@@ -189,3 +189,18 @@ def test_make_message_rejects_non_payloads() -> None:
 def test_now_iso_format() -> None:
     assert p.now_iso(0) == "1970-01-01T00:00:00.000Z"
     assert p.now_iso(1.5) == "1970-01-01T00:00:01.500Z"
+
+
+def test_numpy_values_in_plugin_results_encode_as_plain_json() -> None:
+    import numpy as np
+
+    data = {"x": np.float64(1.5), "n": np.int32(3), "box": np.array([1, 2]), "ok": np.bool_(True)}
+    payload = p.FramePayload(frame_id="f-000001", plugin="a", data=data, timing_ms=1.0)
+    msg = p.decode_server_message(p.encode(p.make_message(payload, job_id="j", seq=1)))
+    assert msg.payload.data == {"x": 1.5, "n": 3, "box": [1, 2], "ok": True}  # type: ignore[union-attr]
+    with pytest.raises(TypeError, match="object"):
+        p.encode(
+            p.make_message(
+                p.FramePayload(frame_id="f", plugin="a", data={"o": object()}, timing_ms=1.0)
+            )
+        )

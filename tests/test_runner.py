@@ -155,9 +155,21 @@ def test_cancel_stops_early_without_completing() -> None:
 
 
 @pytest.mark.parametrize("interval", [0.0, 3600.0])
-def test_previews_are_drawn_and_last_frame_always_previewed(interval: float) -> None:
+def test_previews_are_undrawn_and_carry_the_frames_results_and_the_last_is_always_sent(
+    interval: float,
+) -> None:
     previews: list[tuple[p.PreviewHeader, Frame]] = []
     run([Mean()], n=5, preview=lambda h, f: previews.append((h, f)), preview_interval_s=interval)
-    assert previews[-1][0].frame_index == 4
+    header, frame = previews[-1]
+    assert header.frame_index == 4 and header.frame_id == frame_id_for(4)
     assert len(previews) == (5 if interval == 0 else 2)
-    assert (previews[-1][1][:2, :2] == 255).all()  # draw() was applied to a copy
+    assert not (frame[:2, :2] == 255).all()  # draw() is the client's to apply
+    assert set(header.results) == {"mean"} and set(header.timings_ms) == {"mean"}
+    assert header.results["mean"] == {"mean": float(frame.mean())}
+    assert header.timings_ms["mean"] >= 0
+    first = previews[0][0]
+    assert first.frame_index == 0
+    assert [(w.plugin, w.message, w.frame_id) for w in first.warnings] == [
+        ("mean", "multiple of three", frame_id_for(0))
+    ]
+    assert header.warnings == []  # frame 4 raised none

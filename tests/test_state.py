@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from realtime_nb import protocol as p
+from realtime_nb.protocol import FramePayload, make_message
 from realtime_nb.state import (
     ConnectionChanged,
     MessageReceived,
     PreviewReceived,
     RealtimeState,
+    TimingStats,
     reduce,
     reduce_all,
 )
@@ -126,3 +130,32 @@ def test_metadata_and_preview() -> None:
     )
     assert s.plugin_metadata["a"] == meta
     assert reduce(s, PreviewReceived("f-000002")).preview_frame_id == "f-000002"
+
+
+def test_timing_p95_is_within_the_histograms_bound_of_the_exact_figure() -> None:
+    rng = np.random.default_rng(7)
+    for samples in (
+        rng.lognormal(1.0, 0.6, 4000),
+        rng.exponential(3.0, 4000),
+        rng.uniform(5.0, 6.0, 300),
+        np.array([0.0005, 0.0005, 250_000.0]),  # below the first bucket, above the last
+    ):
+        stats = TimingStats()
+        for ms in samples:
+            stats = stats.add(float(ms))
+        exact = float(np.percentile(samples, 95, method="inverted_cdf"))
+        assert stats.count == len(samples) and stats.max_ms == float(samples.max())
+        assert abs(stats.p95_ms - exact) <= 0.045 * exact + 1e-3, (stats.p95_ms, exact)
+        assert stats.percentile(100) <= stats.max_ms
+        assert len(stats.buckets) < 120  # sparse: a few dozen buckets, whatever the count
+    assert TimingStats().p95_ms == 0.0
+
+
+def test_frame_messages_feed_the_p95() -> None:
+    state = RealtimeState()
+    for i, ms in enumerate([1.0] * 19 + [100.0]):
+        payload = FramePayload(frame_id=f"f-{i}", plugin="a", data={}, timing_ms=ms)
+        state = reduce(state, MessageReceived(make_message(payload, job_id="j", seq=i + 1)))
+    stats = state.frame_timings["a"]
+    assert stats.count == 20 and abs(stats.p95_ms - 1.0) < 0.05  # the 19th of 20 is 1 ms
+    assert stats.percentile(100) == 100.0

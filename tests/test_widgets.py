@@ -8,20 +8,26 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import cv2
 import ipywidgets
+import numpy as np
 import pytest
 
+from realtime_nb.frames import FrameDrawer, KeptFrame
+from realtime_nb.plugins import Plugin, PluginRegistry
 from realtime_nb.protocol import (
     ErrorDetails,
     ErrorPayload,
     FramePayload,
     JobPayload,
     PingPayload,
+    PluginMetadata,
     PluginStatusPayload,
     ProgressPayload,
     WarningPayload,
     make_message,
 )
+from realtime_nb.runner import frame_id_for
 from realtime_nb.state import (
     ConnectionChanged,
     MessageReceived,
@@ -29,6 +35,7 @@ from realtime_nb.state import (
     RealtimeState,
     reduce,
 )
+from realtime_nb.video import encode_jpeg
 from realtime_nb.widgets import (
     CSS_CLASSES,
     MAX_WARNINGS_SHOWN,
@@ -42,6 +49,14 @@ from realtime_nb.widgets import (
 )
 
 JOB = "j-1"
+META = PluginMetadata(
+    version="1",
+    model="test",
+    input_shape=[None, None, 3],
+    output_format="json",
+    confidence_default=1.0,
+    capabilities=["test"],
+)
 PLUGINS = ["pitch_detection", "player_detection", "ball_detection"]
 
 
@@ -158,38 +173,154 @@ def test_progress_stage_is_escaped() -> None:
 # --- frame viewer --------------------------------------------------------------------------------
 
 
-def test_frame_viewer_placeholder_then_frame_and_preview() -> None:
-    viewer = FrameViewer()
+class Box(Plugin):
+    """Draws a filled white square where its result says (for the drawing toggles)."""
+
+    name = "box"
+    metadata = META
+
+    def process(self, frame: Any, ctx: Any) -> dict[str, Any]:
+        return {}
+
+    def draw(self, frame: Any, result: dict[str, Any]) -> None:
+        x, y = result["at"]
+        frame[y : y + 8, x : x + 8] = 255
+
+
+class Server(Plugin):
+    """Known only to the server: this kernel's registry does not have it."""
+
+    name = "server_only"
+    metadata = META
+
+
+def drawer() -> FrameDrawer:
+    registry = PluginRegistry()
+    registry.register(Box)
+    return FrameDrawer(registry)
+
+
+def kept(index: int, *, at: tuple[int, int] = (4, 4), warn: str | None = None) -> KeptFrame:
+    """A 64x48 grey frame whose ``box`` result sits at ``at``."""
+    jpeg = encode_jpeg(np.full((48, 64, 3), 60, np.uint8), quality=90)
+    warnings = (WarningPayload(plugin="box", message=warn, severity="high"),) if warn else ()
+    return KeptFrame(
+        frame_id_for(index),
+        index,
+        jpeg,
+        64,
+        48,
+        {"box": {"at": list(at)}, "server_only": {}},
+        {"box": 1.5, "server_only": 0.25},
+        warnings,
+    )
+
+
+def pixels(jpeg: bytes) -> Any:
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
+def test_frame_viewer_placeholder_then_current_frame_caption_before_any_preview() -> None:
+    viewer = FrameViewer(drawer())
     feed = Feed()
     viewer.render(feed.state)
     assert "Waiting for the first frame" in viewer.caption.value
     assert viewer.image.layout.display == "none"
     assert viewer.image.format == "jpeg"
+    assert viewer.scrubber.disabled and viewer.live.value
 
-    feed.send(frame("f-000042", "player_detection", 12.34))
-    jpeg = b"\xff\xd8jpeg-1\xff\xd9"
-    state = feed.act(PreviewReceived("f-000042"))
-    assert viewer.render(state, jpeg) == 3  # image, its visibility, caption
-    assert viewer.image.value == jpeg
-    assert viewer.image.layout.display is None
+    viewer.render(feed.send(frame("f-000042", "player_detection", 12.34)))
     assert text_of(viewer.caption.value) == "frame f-000042 · player_detection 12.3 ms"
+    assert viewer.image.layout.display == "none"
 
 
-def test_frame_viewer_reassigns_image_only_for_new_bytes() -> None:
-    viewer = FrameViewer()
-    state = Feed().send(frame("f-1", "motion", 3.0))
-    jpeg = b"\xff\xd8one\xff\xd9"
-    viewer.render(state, jpeg)
+def test_frame_viewer_draws_each_plugin_whose_toggle_is_on() -> None:
+    viewer = FrameViewer(drawer())
+    frames = (kept(0, at=(4, 4)),)
+    viewer.render(Feed().state, frames)
+    assert viewer.image.layout.display is None
+    assert [t.description for t in viewer.toggles.children] == ["box", "server_only"]
+    box, server = viewer.toggles.children
+    assert box.value and not box.disabled
+    assert server.disabled and "not installed in this kernel" in server.tooltip
+    assert viewer.plugins_drawn == ["box"]
+    assert pixels(viewer.image.value)[8, 8] > 200  # the square is drawn
+    assert text_of(viewer.caption.value) == "frame f-000000 · live · 2 plugins 1.8 ms · 1 kept"
+
+    box.value = False  # the user switches the drawing off
+    assert abs(int(pixels(viewer.image.value)[8, 8]) - 60) < 10
+    assert viewer.image.value == frames[0].jpeg  # nothing drawn: the preview as it came
+    viewer.show_plugin("box")
+    assert box.value and pixels(viewer.image.value)[8, 8] > 200
+
+
+def test_frame_viewer_reassigns_image_only_for_a_new_frame_or_choice() -> None:
+    viewer = FrameViewer(drawer())
+    state = Feed().send(frame("f-1", "box", 3.0))
+    frames = (kept(0),)
+    viewer.render(state, frames)
     changes: list[Any] = []
     viewer.image.observe(changes.append, names="value")
 
-    assert viewer.render(state, jpeg) == 0  # same object
-    assert viewer.render(state, bytes(bytearray(jpeg))) == 0  # equal copy
-    assert viewer.render(state, None) == 0  # None keeps the last image
-    assert viewer.image.value == jpeg
+    assert viewer.render(state, frames) == 0
+    assert viewer.render(state) == 0  # no frames given keeps the ones shown
     assert changes == []
-    assert viewer.render(state, b"\xff\xd8two\xff\xd9") == 1
+    assert viewer.render(state, (*frames, kept(3, at=(20, 20)))) > 0
     assert len(changes) == 1
+    assert pixels(viewer.image.value)[24, 24] > 200
+
+
+def test_frame_viewer_scrubber_picks_the_nearest_kept_frame_and_live_follows_again() -> None:
+    picked: list[int] = []
+    viewer = FrameViewer(drawer())
+    viewer.on_change = lambda: picked.append(1)
+    frames = tuple(kept(i, at=(i, i)) for i in (0, 3, 6, 9))
+    viewer.render(Feed().state, frames)
+    s = viewer.scrubber
+    assert (s.min, s.max, s.value, s.disabled) == (0, 9, 9, False)
+    assert viewer.picked is None and viewer.live.value
+
+    s.value = 4  # the user drags to a frame that was not kept: the nearest one is shown
+    assert picked == [1]
+    assert viewer.picked is not None and viewer.picked.frame_index == 3
+    viewer.render(Feed().state)
+    assert s.value == 3 and not viewer.live.value
+    assert "picked" in text_of(viewer.caption.value)
+
+    # New frames arrive: the picked one stays on screen, the range grows.
+    viewer.render(Feed().state, (*frames, kept(12)))
+    assert (s.max, s.value) == (12, 3) and viewer.shown is not None
+    assert viewer.shown.frame_index == 3
+
+    # The picked frame is evicted from the bounded store: the oldest kept is held instead.
+    viewer.render(Feed().state, (kept(6), kept(9), kept(12)))
+    assert viewer.shown is not None and viewer.shown.frame_index == 6
+    assert (s.min, s.value) == (6, 6)
+
+    viewer.live.value = True  # Live: follow the newest again
+    viewer.render(Feed().state)
+    assert viewer.picked is None and s.value == 12
+
+    s.value = 12  # already there: still live
+    s.value = 7
+    viewer.render(Feed().state)
+    assert viewer.shown is not None and viewer.shown.frame_index == 6
+    s.value = 12  # dragged to the end: live again
+    assert viewer.picked is None
+    viewer.pick(9)
+    assert viewer.picked is not None and viewer.picked.frame_index == 9
+    viewer.pick(None)
+    assert viewer.picked is None
+
+
+def test_a_render_never_reads_its_own_slider_moves_as_the_users() -> None:
+    viewer = FrameViewer(drawer())
+    moves: list[int] = []
+    viewer.on_change = lambda: moves.append(1)
+    viewer.render(Feed().state, (kept(0), kept(5)))
+    viewer.render(Feed().state, (kept(0), kept(5), kept(10)))
+    assert moves == []
+    assert viewer.picked is None and viewer.scrubber.value == 10
 
 
 # --- plugin inspector ----------------------------------------------------------------------------
@@ -215,18 +346,19 @@ def test_inspector_lists_plugins_with_status_and_timings() -> None:
     assert inspector.plugins == [*PLUGINS, "motion"]
     rows = inspector.table.value.split("<tr>")[2:]
     cells = [[text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows]
-    by_name = {c[0]: c[1:6] for c in cells}
+    by_name = {c[0]: c[1:7] for c in cells}
     assert [c[0] for c in cells] == [*PLUGINS, "motion"]
-    # status, frames, mean, last, total
-    assert by_name["pitch_detection"] == ["completed", "0", "—", "—", "1.23 s"]
-    assert by_name["player_detection"] == ["running", "2", "15.0 ms", "20.0 ms", "—"]
-    assert by_name["ball_detection"] == ["failed", "0", "—", "—", "—"]
-    assert by_name["motion"] == ["pending", "1", "5.0 ms", "5.0 ms", "—"]
-    # Timing bars: proportional to the mean, against the slowest plugin (player, 15 ms).
+    # status, frames, mean, p95, last, total (p95 of 10 and 20 ms is the 20 ms sample, ±4.4 %)
+    assert by_name["pitch_detection"] == ["completed", "0", "—", "—", "—", "1.23 s"]
+    assert by_name["player_detection"] == ["running", "2", "15.0 ms", "20.0 ms", "20.0 ms", "—"]
+    assert by_name["ball_detection"] == ["failed", "0", "—", "—", "—", "—"]
+    assert by_name["motion"] == ["pending", "1", "5.0 ms", "5.0 ms", "5.0 ms", "—"]
+    # Timing bars against the slowest plugin's p95 (player, 20 ms): a light tail to the p95,
+    # a solid bar to the mean.
     widths = [re.findall(r"width:(\d+)%", row) for row in rows]
-    assert widths[1] == ["100"]
-    assert widths[3] == ["33"]
-    assert widths[0] == ["0"]
+    assert widths[1] == ["100", "75"]
+    assert widths[3] == ["25", "25"]
+    assert widths[0] == ["0", "0"]
 
 
 def test_inspector_warnings_are_escaped_bounded_and_newest_first() -> None:
@@ -370,12 +502,12 @@ def test_fresh_overlay_already_shows_the_initial_state() -> None:
 def test_overlay_unchanged_state_renders_nothing() -> None:
     overlay = RealtimeOverlay(job_id=JOB, plugins=PLUGINS)
     feed = busy_feed()
-    jpeg = b"\xff\xd8x\xff\xd9"
-    assert overlay.render(feed.state, jpeg) > 0
+    frames = (kept(0),)
+    assert overlay.render(feed.state, frames) > 0
     changes: list[Any] = []
     for w in leaf_widgets(overlay.widget):
         w.observe(changes.append)
-    assert overlay.render(feed.state, jpeg) == 0
+    assert overlay.render(feed.state, frames) == 0
     assert overlay.render(feed.state) == 0
     assert changes == []
 
@@ -402,13 +534,13 @@ def test_overlay_batches_each_widget_into_one_message(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(ipywidgets.Widget, "_send", record)
     feed = busy_feed()
-    overlay.render(feed.send(JobPayload(job_id=JOB, status="completed")), b"\xff\xd8x\xff\xd9")
+    overlay.render(feed.send(JobPayload(job_id=JOB, status="completed")), (kept(0),))
     senders = [id(w) for w, _ in sent]
     assert len(senders) == len(set(senders))  # at most one message per widget per tick
     (bar_update,) = [m for w, m in sent if w is overlay.progress.bar]
     assert set(bar_update["state"]) == {"value", "bar_style"}
     sent.clear()
-    overlay.render(feed.state, b"\xff\xd8x\xff\xd9")
+    overlay.render(feed.state, (kept(0),))
     assert sent == []
 
 
@@ -464,7 +596,10 @@ def test_overlay_parts_carry_stable_css_classes_in_the_dom_order_tests_rely_on()
     assert header.children == (overlay.title, overlay.connection.widget)
     assert rest == [parts["errors"], parts["progress"], parts["frame"], parts["inspector"]]
     assert overlay.progress.widget.children == (overlay.progress.bar, overlay.progress.label)
-    assert overlay.frame.widget.children == (overlay.frame.image, overlay.frame.caption)
+    frame = overlay.frame
+    assert frame.widget.children[:2] == (frame.image, frame.caption)
+    assert frame.widget.children[2].children == (frame.live, frame.scrubber)
+    assert frame.widget.children[3] is frame.toggles
 
 
 def _rows(inspector: PluginInspector) -> dict[str, list[str]]:
@@ -510,3 +645,23 @@ def test_inspector_frames_is_the_larger_of_frames_seen_and_frames_reported() -> 
         "b": ["completed", "1"],
         "c": ["pending", "0"],
     }
+
+
+def test_picking_a_frame_shows_its_timings_and_warnings_in_the_inspector() -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=["box"], drawer=drawer())
+    frames = (kept(0), kept(5, warn="<lost> the ball"), kept(10))
+    overlay.render(busy_feed().state, frames)
+    assert overlay.inspector.picked.value == ""  # live: no frame picked
+
+    overlay.frame.scrubber.value = 5  # the user picks frame 5: the overlay re-renders at once
+    detail = text_of(overlay.inspector.picked.value)
+    assert "Frame f-000005 (#5, picked)" in detail
+    assert "box1.5 ms" in detail and "server_only0.25 ms" in detail
+    assert "high box: <lost> the ball" in detail
+    assert "&lt;lost&gt;" in overlay.inspector.picked.value  # escaped
+
+    overlay.frame.scrubber.value = 0
+    assert "No warnings on this frame." in text_of(overlay.inspector.picked.value)
+    overlay.frame.live.value = True
+    assert overlay.inspector.picked.value == ""
+    assert overlay.frame.scrubber.value == 10
