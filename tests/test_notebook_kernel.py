@@ -61,8 +61,13 @@ NOOPS = [f"noop_{i}" for i in range(50)]
 FLOOD_SOURCE = (
     "synthetic://match?seconds={seconds}&fps=100&width=64&height=64&noise=0&players_per_team=0"
 )
+FLOOD_SECONDS = 40
+"""Of clip at 100 fps: 4,000 frames, 200,000 frame messages (~10 s through the kernel)."""
 FLOOD_RATE = 20_000
 """Messages per second the kernel's client must take in, in its busiest second."""
+FLOOD_ATTEMPTS = 3
+"""Flood jobs to run at most until one reaches FLOOD_RATE: a test run by others beside this one
+on the 2-core machine can halve one job's rate (every job is checked all the same)."""
 
 
 @dataclass
@@ -281,6 +286,9 @@ def frontend_states(entries: list[tuple[float, float, dict[str, Any]]]) -> dict[
     return {model: _plain(state) for model, state in states.items()}
 
 
+MISSING = "<missing>"
+
+
 def flatten(states: dict[str, Any], model: str, path: str = "") -> dict[str, Any]:
     """``{"children[1].children[0].value": ..., ...}``: a widget tree with its model ids
     resolved, so two trees of different widgets (ids) compare by position and value."""
@@ -298,66 +306,88 @@ def flatten(states: dict[str, Any], model: str, path: str = "") -> dict[str, Any
     return out
 
 
+def flood_once(notebook: Notebook) -> tuple[str, dict[str, Any]]:
+    """Run one flood job with its overlay displayed; its overlay's root model id and figures."""
+    shown = notebook.run(
+        f"""
+        arrivals.clear()
+        flood = flood_client.submit({FLOOD_SOURCE.format(seconds=FLOOD_SECONDS)!r}, plugins=NOOPS)
+        overlay = flood.overlay()
+        floods.append((flood, overlay))
+        display(overlay)
+        print(json.dumps(overlay.widget.model_id))
+        """
+    )
+    done = notebook.run(
+        """
+        record = flood.wait(timeout=50)
+        print(json.dumps({
+            "status": record["status"], "messages": len(arrivals),
+            "span_s": arrivals[-1] - arrivals[0], "peak_1s": peak_1s(arrivals),
+            "frames": flood.state.frames_received,
+        }))
+        """
+    )
+    facts = done.json()
+    rate = facts["messages"] / max(facts["span_s"], 1e-9)
+    shed = FLOOD_SECONDS * 100 * len(NOOPS) - facts["frames"]
+    print(
+        f"flood: {facts['messages']:,} messages in {facts['span_s']:.2f} s = {rate:,.0f} msg/s "
+        f"mean, peak {facts['peak_1s']:,} in 1 s; {shed:,} frame messages shed by the server"
+    )
+    assert facts["status"] == "completed", facts
+    return shown.json(), facts
+
+
 def test_flood_stays_under_100_comm_msgs_per_second_and_ends_in_the_reducers_state(
     notebook: Notebook,
 ) -> None:
-    shown = notebook.run(
-        f"""
+    first = notebook.run(
+        """
         flood_client = rt.connect()
-        arrivals = []
+        arrivals, floods = [], []
         flood_client.on("message", lambda msg: arrivals.append(time.perf_counter()))
-        flood = flood_client.submit({FLOOD_SOURCE.format(seconds=60)!r}, plugins=NOOPS)
-        overlay = flood.overlay()
-        display(overlay)
-        print(json.dumps({{"root": overlay.widget.model_id}}))
         """
     )
+    print()
+    roots, peaks = [], []
+    while len(roots) < FLOOD_ATTEMPTS and max(peaks, default=0) < FLOOD_RATE:
+        root, facts = flood_once(notebook)
+        roots.append(root)
+        peaks.append(facts["peak_1s"])
     final = notebook.run(
         """
-        record = flood.wait(timeout=50)
         # Closed, the client's state can no longer change (no ping, no message), and
         # render_now() shows the last of it; so the comparison below has no race.
         flood_client.close()
         flood_client.render_now()
-        state = flood.state
-        expected = flood.overlay()  # a new overlay, rendered once from the reducer's state
-        print(json.dumps({
-            "status": record["status"], "messages": len(arrivals),
-            "span_s": arrivals[-1] - arrivals[0], "peak_1s": peak_1s(arrivals),
-            "frames": state.frames_received, "dropped": state.dropped,
-            "progress": state.progress, "plugin_status": dict(state.plugin_status),
-            "root": expected.widget.model_id, "states": widget_states(expected.widget),
-        }))
-        expected.close()
+        expected = []
+        for job, _ in floods:
+            assert job.state.progress == 100.0, job.state
+            assert set(job.state.plugin_status.values()) == {"completed"}, job.state
+            fresh = job.overlay()  # a new overlay, rendered once from the reducer's state
+            expected.append([fresh.widget.model_id, widget_states(fresh.widget)])
+            fresh.close()
+        print(json.dumps(expected))
         """
     )
     notebook.client.drain_iopub()
-    facts = final.json()
-    assert facts["status"] == "completed", facts
-    assert facts["progress"] == 100.0
-    assert facts["plugin_status"] == dict.fromkeys(NOOPS, "completed")
-    rate = facts["messages"] / max(facts["span_s"], 1e-9)
     entries = notebook.iopub.snapshot()
-    during = comm_msgs(entries, shown.start, final.end)
+    during = comm_msgs(entries, first.end, final.end)
     peak = peak_per_second([sent for sent, _, _ in during])
-    print(
-        f"\nflood: {facts['messages']:,} messages in {facts['span_s']:.2f} s = {rate:,.0f} msg/s "
-        f"mean, peak {facts['peak_1s']:,} in 1 s; frames {facts['frames']}, "
-        f"server drops {facts['dropped']}\n"
-        f"iopub: {len(during)} comm_msg in {final.end - shown.start:.1f} s, "
-        f"peak {peak} in any 1 s"
-    )
-    assert facts["peak_1s"] >= FLOOD_RATE, f"not a flood: peak {facts['peak_1s']:,} msg/s"
-    assert len(during) > 10, "the overlay never updated"
+    print(f"iopub: {len(during)} comm_msg in {final.end - first.end:.1f} s, peak {peak} in any 1 s")
+    assert max(peaks) >= FLOOD_RATE, f"never a flood: peaks {peaks} msg/s in 1 s"
+    assert len(during) > 10 * len(roots), "the overlay never updated"
     assert peak <= 100, peak
 
-    got = flatten(frontend_states(entries), shown.json()["root"])
-    want = flatten(facts["states"], facts["root"])
-    assert len(want) > 50, want  # the whole tree, not a stub
-    diff = {
-        k: (got.get(k), want.get(k)) for k in got.keys() | want.keys() if got.get(k) != want.get(k)
-    }
-    assert not diff, diff
+    shown_states = frontend_states(entries)
+    for root, (expected_root, expected_states) in zip(roots, final.json(), strict=True):
+        got = flatten(shown_states, root)
+        want = flatten(expected_states, expected_root)
+        assert len(want) > 50, want  # the whole tree, not a stub
+        diff = {k: (got.get(k, MISSING), want.get(k, MISSING)) for k in got.keys() | want.keys()}
+        diff = {k: pair for k, pair in diff.items() if pair[0] != pair[1]}
+        assert not diff, diff
 
 
 def test_updates_keep_arriving_while_a_cell_blocks(notebook: Notebook) -> None:
