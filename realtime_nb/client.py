@@ -451,13 +451,17 @@ class RealtimeClient:
         store = self._frames.get(job_id)
         return store.frames() if store is not None else ()
 
+    def draw(self, frame: KeptFrame, plugins: Sequence[str] | None = None) -> bytes:
+        """A kept frame as JPEG with ``plugins``' drawings on it (default: every plugin's)."""
+        return self._drawer.draw(frame, frame.results if plugins is None else plugins)
+
     def preview(self, job_id: str) -> bytes | None:
         """The latest preview of a job as JPEG, every plugin's drawing on it; None before one."""
         store = self._frames.get(job_id)
         latest = store.latest if store is not None else None
         if latest is None:
             return None
-        return self._drawer.draw(latest, latest.results)
+        return self.draw(latest)
 
     def follow(self, job_id: str) -> None:
         """Subscribe to a job and replay its history (also after every reconnect)."""
@@ -645,20 +649,26 @@ class Job:
             path += "?" + urlencode({"plugin": plugin})
         return list(self.client.request("GET", path)["results"])
 
-    def report(self, previews: Sequence[bytes] = ()) -> HTML:
+    def report(self, previews: Sequence[bytes] = (), thumbnails: int = 6) -> HTML:
         """A static summary to keep in the notebook: timings chart (mean and p95 per frame),
         preview thumbnails, warnings, errors and totals, as self-contained HTML that saved
         notebooks and nbviewer show without widgets, kernel or server. Call it once the job
         ended.
 
         Args:
-            previews: JPEG previews to show as thumbnails; the latest preview is added.
+            previews: JPEG previews to show as thumbnails. By default, ``thumbnails`` frames
+                spread evenly over the kept frames, every plugin's drawing on them.
+            thumbnails: How many kept frames to show when ``previews`` is not given.
         """
         from realtime_nb.report import job_report
 
         self.client.render_now()
-        latest = self.client.preview(self.job_id)
-        shown = [*previews, latest] if latest and latest not in previews else list(previews)
+        shown = list(previews)
+        if not shown:
+            frames = self.frames
+            step = max(1, -(-len(frames) // max(1, thumbnails)))
+            picked = list(frames[::-1][::step][::-1])[-thumbnails:] if thumbnails > 0 else []
+            shown = [self.client.draw(frame) for frame in picked]
         return job_report(self.state, self.results(), shown)
 
     def cancel(self) -> dict[str, Any]:

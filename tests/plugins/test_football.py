@@ -1,18 +1,18 @@
-"""Tests of the football plugins against synthetic clips with ground truth."""
+"""Tests of the football plugins together (players, ball; the pitch has tests/plugins/test_pitch.py)
+against synthetic clips with ground truth."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import msgspec
 import numpy as np
 import pytest
 
-from realtime_nb.plugins import Plugin, PluginContext, PluginWarning, VideoInfo
+from realtime_nb.plugins import Plugin, PluginContext, PluginWarning
 from realtime_nb.plugins.ball import LOW_CONFIDENCE_WARNING, BallDetection
-from realtime_nb.plugins.pitch import FALLBACK_WARNING, PitchDetection
+from realtime_nb.plugins.pitch import PitchDetection
 from realtime_nb.plugins.players import PlayerDetection
 from realtime_nb.synthetic import FrameTruth, SyntheticMatch, synthetic_match
 
@@ -112,61 +112,6 @@ def test_ball_found_in_most_frames_where_visible(run: Run) -> None:
     ]
     assert len(visible) > len(run.truths) / 2
     assert sum(found) / len(found) >= 0.6  # measured 1.0 (640x360) and 0.81 (320x180)
-
-
-def test_pitch_corners_found_when_visible(run: Run) -> None:
-    width, height = run.clip.info.width, run.clip.info.height
-    seen = found = 0
-    for truth, result in zip(run.truths, run.results, strict=True):
-        detected = result["pitch_detection"]["detected_corners"]
-        for u, v in truth.pitch_corners:
-            if 8 < u < width - 8 and 8 < v < height - 8:
-                seen += 1
-                found += any(np.hypot(u - x, v - y) < 8 for x, y in detected)
-        assert result["pitch_detection"]["coverage"] > 0.4
-    assert seen > 0
-    assert found / seen >= 0.8  # measured 1.0
-
-
-def test_pitch_fallback_warns_low_once_per_episode(run: Run) -> None:
-    assert all(r["pitch_detection"]["fallback"] for r in run.results)  # broadcast view
-    assert all(len(r["pitch_detection"]["corners"]) == 4 for r in run.results)
-    assert all(r["pitch_detection"]["homography"] is None for r in run.results)
-    warnings = run.warnings["pitch_detection"]
-    assert [(w.message, w.severity, w.frame_id) for w in warnings] == [
-        ("corners not detected, using fallback", "low", "f-000000")
-    ]
-    assert FALLBACK_WARNING == "corners not detected, using fallback"
-
-
-def test_pitch_homography_from_four_corners() -> None:
-    pitch = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float32)
-    image = np.array([[60, 330], [580, 330], [500, 60], [140, 60]], np.float32)
-    truth = cv2.getPerspectiveTransform(pitch, image)
-
-    def project(points: list[list[float]]) -> Any:
-        pts = np.array(points, np.float32).reshape(-1, 1, 2)
-        return cv2.perspectiveTransform(pts, truth).reshape(-1, 2).round().astype(np.int32)
-
-    frame = np.full((360, 640, 3), 60, np.uint8)
-    cv2.fillConvexPoly(frame, project([[-4, -4], [109, -4], [109, 72], [-4, 72]]), (50, 140, 60))
-    cv2.polylines(frame, [project(pitch.tolist())], True, (255, 255, 255), 2)
-    ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(640, 360, 25, 1))
-    result = PitchDetection().process(frame, ctx)
-    assert not ctx.warnings
-    assert not result["fallback"]
-    found = np.array(result["homography"])
-    for x, y in pitch:
-        u, v, w = found @ (x, y, 1)
-        expected = cv2.perspectiveTransform(np.array([[[x, y]]], np.float32), truth)[0, 0]
-        assert np.hypot(u / w - expected[0], v / w - expected[1]) < 3
-
-
-def test_no_pitch_at_all() -> None:
-    ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(64, 48, 25, 1))
-    result = PitchDetection().process(np.zeros((48, 64, 3), np.uint8), ctx)
-    assert result["pitch_polygon"] == [] and result["coverage"] == 0.0
-    assert [w.message for w in ctx.warnings] == [FALLBACK_WARNING]
 
 
 def test_low_confidence_warning_once_per_lost_episode() -> None:
