@@ -12,16 +12,18 @@ cell; the overlay's updates come from the client's background thread at any time
 *every* message nbclient reads (whatever its parent), with the kernel's send time (the header's
 ``date``) and the time this process read it; after the last cell it drains iopub itself.
 
-What ipykernel 7.4 does with a background thread's messages (measured here, asserted by
+What ipykernel does with a background thread's messages (measured on 7.4.0, asserted by
 ``test_updates_keep_arriving_while_a_cell_blocks``): ``Comm.publish_msg`` takes its parent from
-``Kernel.get_parent()``, a ContextVar; a thread of our own (the client's, and the asyncio loop in
-it) never set it, so ipykernel falls back on the context of the *latest* shell request
-(``_shell_context``, ipykernel#1450/#1451). Each ``comm_msg`` of the overlay is therefore
-published at once, from the client thread, under the parent of the cell that runs *now*, or of
-the last cell that ran once it finished -- never held until the main thread is idle. A thread's
-``print`` gets the same parent. The overlay relies on the first part (published at once, while
-another cell blocks), so pyproject.toml pins ``ipykernel>=7.0,<8``; nbclient's own widget state
-(``NotebookClient.widget_state``) sees only the updates made while some later cell runs.
+``Kernel.get_parent()``, a ContextVar that a thread of our own (the client's, and the asyncio
+loop in it) never set, so ipykernel falls back on the context of the *latest* shell request
+(``Kernel._shell_context``); a thread's ``print`` does the same. That is 7.1's behaviour
+(ipykernel#1450/#1451 restored "route to the latest cell"; 7.0 sent a thread's output to the
+cell that started the thread). So each ``comm_msg`` of the overlay is published at once from the
+client thread -- never held until the main thread is idle -- under the parent of the cell that
+runs *now*, or of the last cell that ran once it finished. The overlay relies on the first part
+(updates reach the frontend while another cell blocks; frontends route ``comm_msg`` by comm id,
+not by parent), and pyproject.toml pins ``ipykernel>=7.1,<8``. nbclient's own widget state
+(``NotebookClient.widget_state``) therefore sees only the updates made while a later cell runs.
 
 Proven here:
 - A job that floods the kernel's client (measured and printed: at least 20,000 messages/s in its
@@ -397,6 +399,8 @@ def test_updates_keep_arriving_while_a_cell_blocks(notebook: Notebook) -> None:
         slow = slow_client.submit({FLOOD_SOURCE.format(seconds=60)!r}, plugins=["pace"])
         slow_overlay = slow.overlay()
         display(slow_overlay)
+        import threading
+        threading.Timer(2.5, print, ["printed by a thread"]).start()  # during the next cell
         """
     )
     block = notebook.run("time.sleep(4)")
@@ -416,5 +420,11 @@ def test_updates_keep_arriving_while_a_cell_blocks(notebook: Notebook) -> None:
     assert block.end - block.start >= 4
     assert len(inside) >= 8, inside
     assert seconds >= {0, 1, 2, 3}, seconds  # every second of the block, not one burst at the end
-    # ipykernel 7.4: a background thread's comm_msg carries the parent of the running cell.
+    # ipykernel >= 7.1: a thread's comm_msg and print carry the parent of the running cell.
     assert {m["parent_header"].get("msg_id") for _, _, m in inside} == {block.msg_id}
+    printed = [
+        m
+        for _, _, m in notebook.iopub.snapshot()
+        if m["msg_type"] == "stream" and "printed by a thread" in m["content"]["text"]
+    ]
+    assert [m["parent_header"].get("msg_id") for m in printed] == [block.msg_id], printed
