@@ -665,10 +665,12 @@ class Job:
         self.client.render_now()
         shown = list(previews)
         if not shown:
-            frames = self.frames
-            step = max(1, -(-len(frames) // max(1, thumbnails)))
-            picked = list(frames[::-1][::step][::-1])[-thumbnails:] if thumbnails > 0 else []
-            shown = [self.client.draw(frame) for frame in picked]
+            frames, n = self.frames, min(thumbnails, len(self.frames))
+            # Evenly spread, always ending with the newest frame.
+            picks = sorted({round(i * (len(frames) - 1) / max(1, n - 1)) for i in range(n)})
+            if n == 1:
+                picks = [len(frames) - 1]
+            shown = [self.client.draw(frames[i]) for i in picks]
         return job_report(self.state, self.results(), shown)
 
     def cancel(self) -> dict[str, Any]:
