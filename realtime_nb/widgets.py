@@ -457,7 +457,8 @@ class FrameViewer:
 
 class PluginInspector:
     """Per-plugin status, timings and timing bars; the newest warnings; the drop count; and,
-    when a frame is picked in the frame viewer, that frame's per-plugin timings and warnings.
+    when a frame is picked in the frame viewer, that frame's per-plugin timings and warnings;
+    and each plugin's metadata while the Metadata button is down.
 
     A plugin's status reads ``running`` (not ``started``) once its frames arrive, and its frame
     count is the larger of the frame messages received and the count the plugin reported.
@@ -468,25 +469,46 @@ class PluginInspector:
     One ``HTML`` widget per section, each reassigned only when its generated HTML changed.
 
     Attributes:
-        widget: The top-level ipywidget (a ``VBox`` of the four sections).
+        widget: The top-level ipywidget (a ``VBox`` of the sections below).
         table: ``HTML``: one row per plugin.
         picked: ``HTML``: the picked frame's timings and warnings, empty while live.
         warnings: ``HTML``: the newest :data:`MAX_WARNINGS_SHOWN` warnings, newest first.
         footer: ``HTML``: how many messages the server dropped, empty when none.
+        show_metadata: ``ToggleButton``: shows the metadata table while down.
+        metadata: ``HTML``: each plugin's metadata, empty while the button is up.
     """
 
-    def __init__(self, plugins: Sequence[str] = ()) -> None:
+    def __init__(
+        self, plugins: Sequence[str] = (), on_change: Callable[[], None] | None = None
+    ) -> None:
         self._plugins: list[str] = list(dict.fromkeys(plugins))
+        self.on_change = on_change
+        self._last_state = RealtimeState()
         self.table: ipywidgets.HTML = ipywidgets.HTML()
         self.picked: ipywidgets.HTML = ipywidgets.HTML()
         self.warnings: ipywidgets.HTML = ipywidgets.HTML()
         self.footer: ipywidgets.HTML = ipywidgets.HTML()
+        self.show_metadata: ipywidgets.ToggleButton = ipywidgets.ToggleButton(
+            value=False,
+            description="Metadata",
+            icon="info",
+            tooltip="Show what each plugin says about itself",
+            layout=ipywidgets.Layout(width="auto"),
+        )
+        self.metadata: ipywidgets.HTML = ipywidgets.HTML()
         self.widget: ipywidgets.VBox = ipywidgets.VBox(
-            [self.table, self.picked, self.warnings, self.footer]
+            [self.table, self.picked, self.warnings, self.footer, self.show_metadata, self.metadata]
         )
         self.widget.add_class(CSS_CLASSES["inspector"])
-        self._synced = (self.table, self.picked, self.warnings, self.footer)
+        self._synced = (self.table, self.picked, self.warnings, self.footer, self.metadata)
         self.table.value = self._table_html(RealtimeState())
+        self.show_metadata.observe(self._metadata_pressed, "value")
+
+    def _metadata_pressed(self, _change: dict[str, Any]) -> None:
+        if self.on_change is not None:
+            self.on_change()
+        else:
+            self.render(self._last_state)
 
     @property
     def plugins(self) -> list[str]:
@@ -555,6 +577,37 @@ class PluginInspector:
             bar,
         )
         return "<tr>" + "".join(f'<td style="padding:0 8px 0 0">{c}</td>' for c in cells) + "</tr>"
+
+    def _metadata_html(self, state: RealtimeState) -> str:
+        if not self.show_metadata.value:
+            return ""
+        head = "".join(
+            f'<th style="text-align:left;padding:0 8px 0 0">{h}</th>'
+            for h in ("Plugin", "Model", "Version", "Input", "Output", "Confidence", "Can")
+        )
+        rows = [f"<tr>{head}</tr>"]
+        for name in self._known_plugins(state):
+            meta = state.plugin_metadata.get(name)
+            if meta is None:
+                cells = [f"<b>{_esc(name)}</b>", "<i>no metadata yet</i>", "", "", "", "", ""]
+            else:
+                shape = " x ".join("?" if d is None else str(d) for d in meta.input_shape)
+                cells = [
+                    f"<b>{_esc(name)}</b>",
+                    _esc(meta.model),
+                    _esc(meta.version),
+                    _esc(shape),
+                    _esc(meta.output_format),
+                    f"{meta.confidence_default:g}",
+                    _esc(", ".join(meta.capabilities)),
+                ]
+            rows.append(
+                "<tr>" + "".join(f'<td style="padding:0 8px 0 0">{c}</td>' for c in cells) + "</tr>"
+            )
+        return (
+            '<table class="rnb-metadata" style="border-collapse:collapse;font-size:85%">'
+            f"{''.join(rows)}</table>"
+        )
 
     @staticmethod
     def _picked_html(frame: KeptFrame | None) -> str:
@@ -628,9 +681,11 @@ class PluginInspector:
         Returns:
             How many trait assignments were made.
         """
+        self._last_state = state
         with _held(self._synced):
             return (
                 _set(self.table, "value", self._table_html(state))
+                + _set(self.metadata, "value", self._metadata_html(state))
                 + _set(self.picked, "value", self._picked_html(picked))
                 + _set(self.warnings, "value", self._warnings_html(state))
                 + _set(self.footer, "value", self._footer_html(state))
@@ -786,7 +841,7 @@ class RealtimeOverlay:
         self.title: ipywidgets.HTML = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
         self.progress = ProgressBar()
         self.frame = FrameViewer(drawer, on_change=self._rerender, lock=self._lock)
-        self.inspector = PluginInspector(plugins)
+        self.inspector = PluginInspector(plugins, on_change=self._rerender)
         self.errors = ErrorBanner()
         self.connection = ConnectionBadge(on_retry)
         header = ipywidgets.HBox([self.title, self.connection.widget])
@@ -824,7 +879,7 @@ class RealtimeOverlay:
             )
 
     def _rerender(self) -> None:
-        """After the user scrubbed or toggled: show the last state again with the new choice."""
+        """After the user scrubbed, toggled or asked for metadata: show the last state again."""
         with self._lock:
             self.render(self._last_state)
 

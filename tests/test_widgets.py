@@ -20,6 +20,7 @@ from realtime_nb.protocol import (
     ErrorPayload,
     FramePayload,
     JobPayload,
+    MetadataPayload,
     PingPayload,
     PluginMetadata,
     PluginStatusPayload,
@@ -665,3 +666,19 @@ def test_picking_a_frame_shows_its_timings_and_warnings_in_the_inspector() -> No
     overlay.frame.live.value = True
     assert overlay.inspector.picked.value == ""
     assert overlay.frame.scrubber.value == 10
+
+
+def test_inspector_shows_metadata_on_request() -> None:
+    overlay = RealtimeOverlay(job_id=JOB, plugins=["box", "later"])
+    meta = MetadataPayload(plugin="box", metadata=META)
+    overlay.render(Feed().send(meta))
+    inspector = overlay.inspector
+    assert inspector.metadata.value == ""  # hidden until asked
+
+    inspector.show_metadata.value = True  # the user presses Metadata
+    rows = re.findall(r"<tr>(.*?)</tr>", inspector.metadata.value)
+    cells = [[text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows[1:]]
+    assert cells[0] == ["box", "test", "1", "? x ? x 3", "json", "1", "test"]
+    assert cells[1][:2] == ["later", "no metadata yet"]
+    inspector.show_metadata.value = False
+    assert inspector.metadata.value == ""
