@@ -1,9 +1,10 @@
 """Accuracy and speed of the football plugins, measured against synthetic ground truth.
 
 :func:`evaluate` renders synthetic matches (:func:`realtime_nb.synthetic.synthetic_match`) for
-several seeds and knob settings, runs ``pitch_detection``, ``player_detection`` and
-``ball_detection`` over them as the runner does, and scores the results against each frame's
-truth; it then times every plugin on one core. :func:`format_table` prints the report as
+several seeds and knob settings, runs ``pitch_detection``, ``player_detection``,
+``ball_detection`` and ``radar`` over them as the runner does, and scores the results against
+each frame's truth (the truth is read here only, never by the plugins); it then times every
+plugin on one core. :func:`format_table` prints the report as
 markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
 :func:`run_eval_command`.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +29,7 @@ import cv2
 import numpy as np
 
 from realtime_nb.plugins.base import Frame, Plugin, PluginContext
+from realtime_nb.plugins.radar import to_pitch
 from realtime_nb.plugins.registry import default_registry
 from realtime_nb.synthetic import FrameTruth, synthetic_match
 
@@ -45,10 +48,10 @@ __all__ = [
     "time_plugins",
 ]
 
-FOOTBALL_PLUGINS = ("pitch_detection", "player_detection", "ball_detection")
+FOOTBALL_PLUGINS = ("pitch_detection", "player_detection", "ball_detection", "radar")
 """The plugins whose accuracy is scored, in pipeline order."""
 DEFAULT_SEEDS = (101, 202, 303)
-"""Seeds the plugins were not tuned on (tuning used seeds 0 to 7)."""
+"""Seeds the plugins were not tuned on (tuning used seeds 0 to 12)."""
 DEFAULT_KNOB_SETTINGS: tuple[dict[str, Any], ...] = (
     {},
     {"noise": 6.0, "blur": 3},
@@ -82,6 +85,12 @@ class Scores:
         corners_visible: Truth pitch corners in the frame (away from its edge).
         corners_found: Of those, corners with a detected corner within 20 px.
         corner_errors: Distance (px) to the nearest detected corner, for the found ones.
+        pitch_frames: Frames pitch_detection ran on.
+        homography_frames: Of those, frames with a homography.
+        homography_errors: Metres between the true pitch position of each visible person's
+            feet and the one through the found homography (the homography's own error).
+        radar_errors: Metres between radar's position of each detected person matched to a
+            truth person and that person's true position (detection error included).
         frames: Frames scored.
     """
 
@@ -95,6 +104,10 @@ class Scores:
     corners_visible: int = 0
     corners_found: int = 0
     corner_errors: list[float] = field(default_factory=list)
+    pitch_frames: int = 0
+    homography_frames: int = 0
+    homography_errors: list[float] = field(default_factory=list)
+    radar_errors: list[float] = field(default_factory=list)
     frames: int = 0
 
     def __iadd__(self, other: Scores) -> Scores:
@@ -108,6 +121,10 @@ class Scores:
         self.corners_visible += other.corners_visible
         self.corners_found += other.corners_found
         self.corner_errors.extend(other.corner_errors)
+        self.pitch_frames += other.pitch_frames
+        self.homography_frames += other.homography_frames
+        self.homography_errors.extend(other.homography_errors)
+        self.radar_errors.extend(other.radar_errors)
         self.frames += other.frames
         return self
 
@@ -153,6 +170,28 @@ class Scores:
     def corner_median_error(self) -> float | None:
         """Median error (px) of the found pitch corners, or None when none was."""
         return statistics.median(self.corner_errors) if self.corner_errors else None
+
+    @property
+    def homography_rate(self) -> float:
+        """Share of frames where pitch_detection found a homography."""
+        return _ratio(self.homography_frames, self.pitch_frames)
+
+    @property
+    def homography_median_error(self) -> float | None:
+        """Median position error (m) through the found homographies, or None."""
+        return statistics.median(self.homography_errors) if self.homography_errors else None
+
+    @property
+    def homography_p95_error(self) -> float | None:
+        """95th percentile of the position error (m) through the found homographies."""
+        if not self.homography_errors:
+            return None
+        return float(np.percentile(self.homography_errors, 95))
+
+    @property
+    def radar_median_error(self) -> float | None:
+        """Median error (m) of radar's player positions, or None when it placed nobody."""
+        return statistics.median(self.radar_errors) if self.radar_errors else None
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -264,6 +303,7 @@ def score_frame(
     """
     scores = Scores(frames=1)
     pairs: list[tuple[int, int | None]] = []
+    matched: list[tuple[int, int]] = []
     players = results.get("player_detection")
     if players is not None:
         detections = players.get("detections") or []
@@ -284,6 +324,16 @@ def score_frame(
             error = float(np.hypot(*np.subtract(ball["center"], truth.ball.center)))
             scores.ball_errors.append(error)
             scores.ball_found = int(error <= BALL_MATCH_PX)
+    feet = [((p.box[0] + p.box[2]) / 2, float(p.box[3])) for p in truth.players]
+    true_feet = to_pitch(truth.homography, feet)
+    _score_homography(scores, results, feet, true_feet)
+    radar = results.get("radar") or {}
+    placed = radar.get("players")
+    if placed is not None:
+        for i, j in matched:
+            if j < len(placed):
+                x, y = placed[j]["position"]
+                scores.radar_errors.append(math.dist((x, y), true_feet[i]))
     pitch = results.get("pitch_detection")
     if pitch is not None:
         detected = pitch.get("detected_corners") or []
@@ -297,6 +347,29 @@ def score_frame(
                 scores.corners_found += 1
                 scores.corner_errors.append(nearest)
     return scores
+
+
+def _score_homography(
+    scores: Scores,
+    results: Mapping[str, Mapping[str, Any]],
+    feet: list[tuple[float, float]],
+    true_feet: list[tuple[float, float]],
+) -> None:
+    """Add pitch_detection's homography figures: found or not, and the error it makes at the
+    visible people's feet."""
+    pitch = results.get("pitch_detection")
+    if pitch is None:
+        return
+    scores.pitch_frames = 1
+    homography = pitch.get("homography")
+    if homography is None:
+        return
+    scores.homography_frames = 1
+    try:
+        found = to_pitch(homography, feet)
+    except np.linalg.LinAlgError:
+        return
+    scores.homography_errors.extend(math.dist(a, b) for a, b in zip(found, true_feet, strict=True))
 
 
 def _run_clip(plugins: list[Plugin], clip: Any) -> Scores:
@@ -444,6 +517,10 @@ def _px(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _m(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def format_table(report: EvalReport) -> str:
     """The report as markdown: an accuracy table per knob setting and a speed table.
 
@@ -459,14 +536,17 @@ def format_table(report: EvalReport) -> str:
         f"per clip, seeds {', '.join(map(str, seeds))} (IoU >= {IOU_THRESHOLD}):",
         "",
         "| knobs | player P | player R | team acc | ball found | ball err px "
-        "| corners found | corner err px |",
-        "|---|---|---|---|---|---|---|---|",
+        "| corners found | corner err px | homography | H err m (median / p95) "
+        "| radar err m |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for knobs, s in report.by_knobs():
         lines.append(
             f"| {_knob_label(knobs)} | {s.precision:.3f} | {s.recall:.3f} "
             f"| {s.team_accuracy:.3f} | {s.ball_rate:.1%} | {_px(s.ball_median_error)} "
-            f"| {s.corners_found}/{s.corners_visible} | {_px(s.corner_median_error)} |"
+            f"| {s.corners_found}/{s.corners_visible} | {_px(s.corner_median_error)} "
+            f"| {s.homography_rate:.1%} | {_m(s.homography_median_error)} / "
+            f"{_m(s.homography_p95_error)} | {_m(s.radar_median_error)} |"
         )
     if report.fps:
         sizes = sorted({size for v in report.fps.values() for size in v}, key=_area)
@@ -530,7 +610,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     print(format_table(report), end="")
     if args.json:
         names = ["precision", "recall", "team_accuracy", "ball_rate", "ball_median_error"]
-        names += ["corner_rate", "corner_median_error"]
+        names += ["corner_rate", "corner_median_error", "homography_rate"]
+        names += ["homography_median_error", "homography_p95_error", "radar_median_error"]
         figures = [{"knobs": k, **{n: getattr(s, n) for n in names}} for k, s in report.by_knobs()]
         print(json.dumps({"accuracy": figures, "fps": report.fps}, indent=1))
     return 0

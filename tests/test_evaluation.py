@@ -41,6 +41,14 @@ def test_default_knobs_meet_the_floors(report: EvalReport) -> None:
     assert s.corners_visible > 50
     assert s.corner_rate >= 0.9
     assert s.corner_median_error is not None and s.corner_median_error <= 8.0
+    # Targets: homography in >= 90 % of frames, position error median <= 1 m and p95 <= 3 m.
+    # Measured on these clips: 100 %, 0.02 m / 0.04 m; radar 0.37 m (boxes included).
+    assert s.pitch_frames == 150
+    assert s.homography_rate >= 0.85
+    assert s.homography_median_error is not None and s.homography_median_error <= 1.2
+    assert s.homography_p95_error is not None and s.homography_p95_error <= 3.5
+    assert len(s.radar_errors) > 1000
+    assert s.radar_median_error is not None and s.radar_median_error <= 1.5
 
 
 def test_harder_knobs_still_work() -> None:
@@ -136,6 +144,43 @@ def test_corner_scoring(detected: list[list[float]], found: int, errors: list[fl
     assert (s.corners_visible, s.corners_found, s.corner_errors) == (1, found, errors)
 
 
+SHIFTED = [[1.0, 0.0, 3.0], [0.0, 1.0, 4.0], [0.0, 0.0, 1.0]]  # 3 px right, 4 px down
+
+
+@pytest.mark.parametrize(
+    ("homography", "found", "errors"),
+    [
+        ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], 1, [0.0, 0.0]),
+        (SHIFTED, 1, [5.0, 5.0]),  # the truth is the identity: 1 px is 1 m
+        (None, 0, []),
+    ],
+)
+def test_homography_scoring(
+    homography: list[list[float]] | None, found: int, errors: list[float]
+) -> None:
+    results = {"pitch_detection": {"homography": homography}}
+    s = score_frame(truth([A, B]), results, 320, 240)
+    assert (s.pitch_frames, s.homography_frames) == (1, found)
+    assert s.homography_errors == pytest.approx(errors)
+    assert s.homography_rate == found
+
+
+def test_radar_scoring_follows_player_matching() -> None:
+    detections = [det(B.box, 1), det((200, 200, 210, 240)), det(A.box, 0)]
+    results = {
+        "player_detection": {"detections": detections},
+        "radar": {"players": [{"position": [54.5, 49.0]}, {"position": [0, 0]},
+                              {"position": [14.5, 52.0]}]},
+    }  # fmt: skip
+    s = score_frame(truth([A, B]), results, 320, 240)
+    # A's feet are at (14.5, 49) and B's at (54.5, 49) through the identity truth.
+    assert s.radar_errors == pytest.approx([3.0, 0.0]) or s.radar_errors == pytest.approx(
+        [0.0, 3.0]
+    )
+    assert s.radar_median_error == pytest.approx(1.5)
+    assert Scores().radar_median_error is None and Scores().homography_rate == 1.0
+
+
 def test_missing_plugins_score_nothing() -> None:
     s = score_frame(truth([A], BallTruth((1.0, 1.0), 2.0)), {}, 320, 240)
     assert (s.true_pos, s.false_neg, s.ball_visible, s.corners_visible) == (0, 0, 0, 0)
@@ -152,6 +197,7 @@ def test_format_table(report: EvalReport) -> None:
     text = format_table(with_fps)
     assert "seeds 101, 505" in text
     assert "| defaults | 0.9" in text
+    assert "| homography | H err m (median / p95) | radar err m |" in text
     assert "| plugin | 640x360 | 1280x720 |" in text
     assert "| ball_detection | 300 | 80 |" in text
     assert "| radar | 90000 | - |" in text
