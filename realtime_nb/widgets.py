@@ -497,7 +497,14 @@ class PluginInspector:
         )
         self.metadata: ipywidgets.HTML = ipywidgets.HTML()
         self.widget: ipywidgets.VBox = ipywidgets.VBox(
-            [self.table, self.picked, self.warnings, self.footer, self.show_metadata, self.metadata]
+            [
+                self.table,
+                self.picked,
+                self.warnings,
+                self.footer,
+                ipywidgets.HBox([self.show_metadata]),  # an HBox keeps the button its own width
+                self.metadata,
+            ]
         )
         self.widget.add_class(CSS_CLASSES["inspector"])
         self._synced = (self.table, self.picked, self.warnings, self.footer, self.metadata)
