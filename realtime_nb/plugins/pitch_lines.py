@@ -174,6 +174,8 @@ def group_families(
     best_support = 0.0
     for i, j in itertools.combinations(range(n), 2):
         vp = np.cross(lines[i].line, lines[j].line)
+        if np.abs(vp).max() < 1e-9:
+            continue  # the same line twice
         members = [k for k in range(n) if _passes_near(lines[k], vp, tol_deg)]
         support = sum(lines[k].support for k in members)
         if len(members) >= 3 and support > best_support:
