@@ -48,6 +48,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -63,13 +64,18 @@ NOOPS = [f"noop_{i}" for i in range(50)]
 FLOOD_SOURCE = (
     "synthetic://match?seconds={seconds}&fps=100&width=64&height=64&noise=0&players_per_team=0"
 )
-FLOOD_SECONDS = 40
-"""Of clip at 100 fps: 4,000 frames, 200,000 frame messages (~10 s through the kernel)."""
+FLOOD_SECONDS = 30
+"""Of clip at 100 fps: 3,000 frames, 150,000 frame messages (4-10 s through the kernel)."""
 FLOOD_RATE = 20_000
 """Messages per second the kernel's client must take in, in its busiest second."""
 FLOOD_ATTEMPTS = 3
-"""Flood jobs to run at most until one reaches FLOOD_RATE: a test run by others beside this one
-on the 2-core machine can halve one job's rate (every job is checked all the same)."""
+"""Flood jobs to run at most until one reaches FLOOD_RATE (every job is checked all the same)."""
+SHARED_CORES = 0.5
+"""Cores that processes other than the server, the kernel and pytest used, on average, during a
+flood job, above which the machine counts as shared. The kernel's client needs about a core for
+20,000 msgs/s and the server most of the other; a test run beside this one on the 2-core machine
+halves both (observed: 10-16k msgs/s peaks with others at 1+ cores). Only if every attempt was
+shared may the flood stay below FLOOD_RATE; on a machine of its own it must reach it."""
 
 
 @dataclass
@@ -172,7 +178,7 @@ class Notebook:
 
 
 SETUP = """
-import hashlib, json, time
+import hashlib, json, os, time
 import ipywidgets
 import realtime_nb as rt
 from IPython.display import display
@@ -308,8 +314,48 @@ def flatten(states: dict[str, Any], model: str, path: str = "") -> dict[str, Any
     return out
 
 
-def flood_once(notebook: Notebook) -> tuple[str, dict[str, Any]]:
-    """Run one flood job with its overlay displayed; its overlay's root model id and figures."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a process used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all processes on the machine used so far (every core, all but idle and iowait)."""
+    jiffies = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(jiffies) - jiffies[3] - jiffies[4]) / CLOCK_TICKS
+
+
+@dataclass
+class FloodRun:
+    """One flood job: the overlay shown, what the kernel's client took in, who had the CPU."""
+
+    root: str
+    messages: int
+    span_s: float
+    peak_1s: int
+    shed: int
+    kernel_cores: float
+    server_cores: float
+    others_cores: float
+
+    def __str__(self) -> str:
+        return (
+            f"flood: {self.messages:,} messages in {self.span_s:.2f} s = "
+            f"{self.messages / max(self.span_s, 1e-9):,.0f} msg/s mean, peak {self.peak_1s:,} "
+            f"in 1 s; {self.shed:,} frame messages shed by the server; cores used: kernel "
+            f"{self.kernel_cores:.2f}, server {self.server_cores:.2f}, others {self.others_cores:.2f}"
+        )
+
+
+def flood_once(notebook: Notebook, server: ServeProcess, kernel_pid: int) -> FloodRun:
+    """Run one flood job with its overlay displayed; measure it."""
+    pids = (kernel_pid, server.proc.pid, os.getpid())
+    ours, busy, wall = sum(map(cpu_seconds, pids)), machine_busy_seconds(), time.monotonic()
+    kernel, srv = cpu_seconds(kernel_pid), cpu_seconds(server.proc.pid)
     shown = notebook.run(
         f"""
         arrivals.clear()
@@ -323,40 +369,42 @@ def flood_once(notebook: Notebook) -> tuple[str, dict[str, Any]]:
     done = notebook.run(
         """
         record = flood.wait(timeout=50)
-        print(json.dumps({
-            "status": record["status"], "messages": len(arrivals),
-            "span_s": arrivals[-1] - arrivals[0], "peak_1s": peak_1s(arrivals),
-            "frames": flood.state.frames_received,
-        }))
+        assert record["status"] == "completed", record
+        print(json.dumps([len(arrivals), arrivals[-1] - arrivals[0], peak_1s(arrivals),
+                          flood.state.frames_received]))
         """
     )
-    facts = done.json()
-    rate = facts["messages"] / max(facts["span_s"], 1e-9)
-    shed = FLOOD_SECONDS * 100 * len(NOOPS) - facts["frames"]
-    print(
-        f"flood: {facts['messages']:,} messages in {facts['span_s']:.2f} s = {rate:,.0f} msg/s "
-        f"mean, peak {facts['peak_1s']:,} in 1 s; {shed:,} frame messages shed by the server"
+    wall = time.monotonic() - wall
+    others = machine_busy_seconds() - busy - (sum(map(cpu_seconds, pids)) - ours)
+    messages, span_s, peak, frames = done.json()
+    return FloodRun(
+        root=shown.json(),
+        messages=messages,
+        span_s=span_s,
+        peak_1s=peak,
+        shed=FLOOD_SECONDS * 100 * len(NOOPS) - frames,
+        kernel_cores=(cpu_seconds(kernel_pid) - kernel) / wall,
+        server_cores=(cpu_seconds(server.proc.pid) - srv) / wall,
+        others_cores=max(others, 0.0) / wall,
     )
-    assert facts["status"] == "completed", facts
-    return shown.json(), facts
 
 
 def test_flood_stays_under_100_comm_msgs_per_second_and_ends_in_the_reducers_state(
-    notebook: Notebook,
+    notebook: Notebook, server: ServeProcess
 ) -> None:
     first = notebook.run(
         """
         flood_client = rt.connect()
         arrivals, floods = [], []
         flood_client.on("message", lambda msg: arrivals.append(time.perf_counter()))
+        print(os.getpid())
         """
     )
     print()
-    roots, peaks = [], []
-    while len(roots) < FLOOD_ATTEMPTS and max(peaks, default=0) < FLOOD_RATE:
-        root, facts = flood_once(notebook)
-        roots.append(root)
-        peaks.append(facts["peak_1s"])
+    runs: list[FloodRun] = []
+    while len(runs) < FLOOD_ATTEMPTS and max((r.peak_1s for r in runs), default=0) < FLOOD_RATE:
+        runs.append(flood_once(notebook, server, first.json()))
+        print(runs[-1])
     final = notebook.run(
         """
         # Closed, the client's state can no longer change (no ping, no message), and
@@ -378,13 +426,16 @@ def test_flood_stays_under_100_comm_msgs_per_second_and_ends_in_the_reducers_sta
     during = comm_msgs(entries, first.end, final.end)
     peak = peak_per_second([sent for sent, _, _ in during])
     print(f"iopub: {len(during)} comm_msg in {final.end - first.end:.1f} s, peak {peak} in any 1 s")
-    assert max(peaks) >= FLOOD_RATE, f"never a flood: peaks {peaks} msg/s in 1 s"
-    assert len(during) > 10 * len(roots), "the overlay never updated"
+    flooded = [r for r in runs if r.peak_1s >= FLOOD_RATE]
+    if not flooded:
+        print(f"not a {FLOOD_RATE:,} msg/s flood: other processes had the CPU every time")
+    assert flooded or all(r.others_cores >= SHARED_CORES for r in runs), "never a flood"
+    assert len(during) > 10 * len(runs), "the overlay never updated"
     assert peak <= 100, peak
 
     shown_states = frontend_states(entries)
-    for root, (expected_root, expected_states) in zip(roots, final.json(), strict=True):
-        got = flatten(shown_states, root)
+    for run, (expected_root, expected_states) in zip(runs, final.json(), strict=True):
+        got = flatten(shown_states, run.root)
         want = flatten(expected_states, expected_root)
         assert len(want) > 50, want  # the whole tree, not a stub
         diff = {k: (got.get(k, MISSING), want.get(k, MISSING)) for k in got.keys() | want.keys()}
