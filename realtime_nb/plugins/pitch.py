@@ -29,7 +29,7 @@ from realtime_nb.plugins.grass import (
     polygon_mask,
     warn_once,
 )
-from realtime_nb.plugins.pitch_model import project
+from realtime_nb.plugins.pitch_model import project, project_pieces
 from realtime_nb.plugins.pitch_registration import (
     FEATURES,
     PITCH_CORNERS,
@@ -111,7 +111,11 @@ class PitchDetection(Plugin):
         homography, quality, tracked = register(image, ctx.state, detected)
         if homography is not None:
             ctx.state["fallback_warned"] = False
-            corners = [(float(x), float(y)) for x, y in project(homography, PITCH_CORNERS)]
+            corners = [
+                (float(x), float(y))
+                for x, y in project(homography, PITCH_CORNERS)
+                if math.isfinite(x)  # a corner behind the camera has no image
+            ]
             used = junctions(homography, image)
         else:
             warn_once(ctx, "fallback_warned", FALLBACK_WARNING, "low")
@@ -138,8 +142,8 @@ class PitchDetection(Plugin):
             cv2.polylines(frame, [pts], True, (0, 255, 255), 2, cv2.LINE_AA)
         homography = result.get("homography")
         if homography is not None:
-            ends = project(np.asarray(homography, np.float64), FEATURES.ends.reshape(-1, 2))
-            for a, b in ends.reshape(-1, 2, 2):
+            ends = project_pieces(np.asarray(homography, np.float64), FEATURES.ends)
+            for a, b in ends:
                 if np.isfinite(a).all() and np.isfinite(b).all() and np.abs([a, b]).max() < 1e5:
                     cv2.line(frame, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])),
                              (255, 0, 255), 1, cv2.LINE_AA)  # fmt: skip

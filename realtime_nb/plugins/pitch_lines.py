@@ -104,8 +104,19 @@ def sagitta(line: ImageLine, pixels: FloatArray, band: float) -> float:
     if near.sum() < 8 or t1 - t0 < 1:
         return 0.0
     centre, half = (t0 + t1) / 2, (t1 - t0) / 2
-    u = (t[near] - centre) / half
-    a, _, _ = np.polyfit(u, offset[near], 2)
+    u, off = (t[near] - centre) / half, offset[near]
+    # The middle of the stroke per stretch (a thick line's pixels spread across it), by the
+    # median, so a marking that crosses this one does not bend it.
+    bins = np.minimum(((u + 1) * 6).astype(int), 11)
+    xs, ys = [], []
+    for b in range(12):
+        mine = bins == b
+        if mine.sum() >= 2:
+            xs.append(-1 + (b + 0.5) / 6)
+            ys.append(float(np.median(off[mine])))
+    if len(xs) < 4:
+        return 0.0
+    a, _, _ = np.polyfit(xs, ys, 2)
     return float(abs(a))
 
 

@@ -40,7 +40,9 @@ __all__ = [
     "model_features",
     "model_intersections",
     "model_samples",
+    "orient",
     "project",
+    "project_pieces",
     "refit",
     "segment_distance",
 ]
@@ -227,9 +229,33 @@ def homography_from_points(src: FloatArray, dst: FloatArray) -> FloatArray | Non
     if sv[-2] < 1e-9 * sv[0]:
         return None
     h = np.linalg.inv(td) @ vt[-1].reshape(3, 3) @ ts
-    if abs(h[2, 2]) < 1e-12:
-        return None
-    out: FloatArray = h / h[2, 2]
+    return orient(h, src)
+
+
+def orient(h: FloatArray, seen: FloatArray) -> FloatArray:
+    """``h`` scaled to unit norm with the sign that puts the pitch points ``seen`` (which the
+    camera sees) in front of it, w > 0: a homography is only defined up to scale, but
+    :func:`project` tells points behind the camera by the sign of w."""
+    w = np.asarray(seen, np.float64).reshape(-1, 2) @ h[2, :2] + h[2, 2]
+    sign = 1.0 if np.median(w) >= 0 else -1.0
+    out: FloatArray = h * (sign / np.linalg.norm(h))
+    return out
+
+
+def project_pieces(h: FloatArray, ends: FloatArray) -> FloatArray:
+    """Project pieces ``(f, 2, 2)`` of pitch lines, each cut where it passes behind the camera
+    (so a touchline whose far end is behind the camera still shows its near part). Pieces
+    wholly behind come out as NaN."""
+    ends = np.asarray(ends, np.float64).copy()
+    w = ends @ h[2, :2] + h[2, 2]  # (f, 2)
+    w_min = 1e-3 * max(float(np.abs(w).max()), 1e-12)
+    a, b = ends[:, 0], ends[:, 1]
+    wa, wb = w[:, 0], w[:, 1]
+    for first, other, w_first, w_other in ((a, b, wa, wb), (b, a, wb, wa)):
+        cut = (w_first < w_min) & (w_other > w_min)
+        t = (w_min - w_first[cut]) / (w_other[cut] - w_first[cut])
+        first[cut] = first[cut] + t[:, None] * (other[cut] - first[cut])
+    out = project(h, ends.reshape(-1, 2)).reshape(-1, 2, 2)
     return out
 
 
@@ -254,7 +280,8 @@ def batch_homographies(src: FloatArray, dst: FloatArray) -> tuple[FloatArray, Fl
     n = len(src)
     if n == 0:
         return np.zeros((0, 3, 3)), np.zeros(0)
-    ts = _normaliser(np.asarray(src, np.float64).reshape(-1, 2))
+    src0 = np.asarray(src, np.float64)
+    ts = _normaliser(src0.reshape(-1, 2))
     td = _normaliser(np.asarray(dst, np.float64).reshape(-1, 2))
     src = src @ ts[:2, :2].T + ts[:2, 2]
     dst = dst @ td[:2, :2].T + td[:2, 2]
@@ -272,7 +299,8 @@ def batch_homographies(src: FloatArray, dst: FloatArray) -> tuple[FloatArray, Fl
     sol = np.linalg.solve(a[ok], b[ok][:, :, None])[:, :, 0]
     hn = np.concatenate([sol, np.ones((len(sol), 1))], axis=1).reshape(-1, 3, 3)
     hs = np.linalg.inv(td) @ hn @ ts
-    hs /= hs[:, 2:3, 2:3]
+    w = np.einsum("nj,nj->n", hs[:, 2], np.column_stack([src0[kept, 0], np.ones(len(kept))]))
+    hs /= (np.sign(w) * np.linalg.norm(hs, axis=(1, 2)))[:, None, None]
     return hs, kept.astype(np.float64)
 
 
@@ -304,7 +332,7 @@ def refit(
     Returns:
         ``(new h, pixels paired)``; ``h`` unchanged when fewer than 8 pixels pair.
     """
-    ends = project(h, features.ends.reshape(-1, 2)).reshape(-1, 2, 2)
+    ends = project_pieces(h, features.ends)
     idx = np.flatnonzero(in_view(ends, pixels, radius))
     if len(idx) == 0 or len(pixels) < 8:
         return h, 0
@@ -351,9 +379,7 @@ def refit(
         h_new = np.linalg.inv(g_pitch)
     except np.linalg.LinAlgError:
         return h, 0
-    if abs(h_new[2, 2]) < 1e-12:
-        return h, 0
-    return h_new / h_new[2, 2], int(keep.sum())
+    return orient(h_new, pitch_pts), int(keep.sum())
 
 
 def in_view(ends: FloatArray, pixels: FloatArray, margin: float) -> npt.NDArray[np.bool_]:

@@ -29,7 +29,9 @@ from realtime_nb.plugins.pitch_model import (
     model_features,
     model_intersections,
     model_samples,
+    orient,
     project,
+    project_pieces,
     refit,
 )
 
@@ -65,8 +67,9 @@ class LineEvidence:
         self.h, self.w = lines.shape
         self.s = self.w / 640
         ys, xs = np.nonzero(lines)
+        self.all_pixels = np.column_stack([xs, ys]).astype(np.float64)
         step = max(1, len(xs) // max_pixels)
-        self.pixels = np.column_stack([xs[::step], ys[::step]]).astype(np.float64)
+        self.pixels = self.all_pixels[::step]
         self.dt = np.asarray(cv2.distanceTransform(255 - lines, cv2.DIST_L2, 3), np.float32)
 
     def visible(self, pts: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -93,7 +96,7 @@ def _quality(h: npt.NDArray[np.float64], img: LineEvidence) -> float:
     xs, ys = pts[vis, 0].astype(np.int64), pts[vis, 1].astype(np.int64)
     on_line = img.dt[ys, xs] <= 2.5 * img.s
     precision = float(length[vis][on_line].sum() / length[vis].sum())
-    ends = project(h, FEATURES.ends.reshape(-1, 2)).reshape(-1, 2, 2)
+    ends = project_pieces(h, FEATURES.ends)
     ends = ends[in_view(ends, img.pixels, 3.0 * img.s)]
     if len(ends) == 0:
         return 0.0
@@ -123,7 +126,7 @@ def register(
     exists). Returns ``(homography or None, quality, tracked)``."""
     if len(corners) == 4:
         # Four outer corners pin the pitch down on their own, even with no inner markings.
-        fitted = _polish(np.asarray(corner_homography(corners), np.float64), img, (4.0, 3.0))
+        fitted = _polish(corner_homography(corners), img, (4.0, 3.0))
         state["homography"], state["since_search"] = fitted.tolist(), 0
         return fitted, _quality(fitted, img), False
     previous = state.get("homography")
@@ -163,7 +166,7 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
         lines = [
             ln
             for ln in merge_segments(np.asarray(segs[:, 0, :], np.float64), 2.0, 5.0 * s)[:12]
-            if ln.support >= 40 * s and sagitta(ln, img.pixels, 4.0 * s) <= 0.9 * s
+            if ln.support >= 40 * s and sagitta(ln, img.all_pixels, 4.0 * s) <= 0.9 * s
         ]
         along, across = group_families(lines)
         hyps += _line_hypotheses(lines, along[:4], across[:3], img)
@@ -219,8 +222,7 @@ def _line_hypotheses(
 
 def _coarse_scores(hs: npt.NDArray[np.float64], img: LineEvidence) -> npt.NDArray[np.float64]:
     """Batch score: pixels of projected marking lying on line pixels minus half those that
-    do not. Homographies that put part of the pitch behind the camera score -inf."""
-    corners_w = np.einsum("nj,kj->nk", hs[:, 2], np.column_stack([PITCH_CORNERS, np.ones(4)]))
+    do not (points behind the camera count for nothing)."""
     pts_h = np.einsum("nij,mj->nmi", hs, np.column_stack([_COARSE, np.ones(len(_COARSE))]))
     w = pts_h[:, :, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -232,7 +234,6 @@ def _coarse_scores(hs: npt.NDArray[np.float64], img: LineEvidence) -> npt.NDArra
     ys = np.where(vis, pts[:, :, 1], 0).astype(np.int64)
     on = img.dt[ys, xs] <= 3.0 * img.s
     score = np.where(vis, np.where(on, length, -0.5 * length), 0.0).sum(axis=1)
-    score[(corners_w <= 0).any(axis=1)] = -np.inf
     out: npt.NDArray[np.float64] = score
     return out
 
@@ -356,11 +357,11 @@ def junctions(h: npt.NDArray[np.float64], img: LineEvidence) -> list[dict[str, l
     return out
 
 
-def corner_homography(corners: list[tuple[float, float]]) -> list[list[float]]:
+def corner_homography(corners: list[tuple[float, float]]) -> npt.NDArray[np.float64]:
     """Pitch (metres) to image homography from four corners, the nearer two being lower."""
     by_y = sorted(corners, key=lambda p: p[1])
     far_left, far_right = sorted(by_y[:2])
     near_left, near_right = sorted(by_y[2:])
     image = np.array([near_left, near_right, far_right, far_left], np.float32)
     matrix = cv2.getPerspectiveTransform(PITCH_CORNERS.astype(np.float32), image)
-    return [[round(float(v), 6) for v in row] for row in matrix]
+    return orient(np.asarray(matrix, np.float64), PITCH_CORNERS)

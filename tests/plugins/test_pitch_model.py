@@ -20,7 +20,9 @@ from realtime_nb.plugins.pitch_model import (
     model_features,
     model_intersections,
     model_samples,
+    orient,
     project,
+    project_pieces,
     refit,
 )
 
@@ -113,12 +115,46 @@ def test_homography_from_known_correspondences() -> None:
     image = project(BROADCAST, pitch)
     found = homography_from_points(pitch, image)
     assert found is not None
-    assert found == pytest.approx(BROADCAST, rel=1e-6, abs=1e-9)
+    assert unit(found) == pytest.approx(unit(BROADCAST), rel=1e-6, abs=1e-9)
     rng = np.random.default_rng(1)
     noisy = homography_from_points(pitch, image + rng.normal(0, 0.3, image.shape))
     assert noisy is not None
     grid = np.array([[x, y] for x in range(0, 106, 15) for y in range(0, 69, 17)], float)
     assert np.abs(project(noisy, grid) - project(BROADCAST, grid)).max() < 3
+
+
+def unit(h: np.ndarray) -> np.ndarray:
+    """A homography scaled to unit norm with h[2, 2] > 0, to compare two up to scale."""
+    out: np.ndarray = h / np.linalg.norm(h) * np.sign(h[2, 2])
+    return out
+
+
+def test_fitted_homographies_put_what_they_fit_in_front_of_the_camera() -> None:
+    """A camera that sees the far corner but has the near one (0, 0) behind it: the fit must
+    give w > 0 at the points it was fitted on, whatever the sign of h[2, 2]."""
+    h = pinhole((52.5, -28.0, 16.0), (100.0, 30.0))
+    seen = np.array([[105, 68], [88.5, 54.16], [88.5, 13.84], [105, 0], [94, 34]], float)
+    assert (seen @ h[2, :2] + h[2, 2] > 0).all() != (h[2, 2] > 0)  # (0, 0) is behind
+    mapped = np.column_stack([seen, np.ones(len(seen))]) @ h.T
+    image = mapped[:, :2] / mapped[:, 2:]  # by hand: project() would call these behind
+    for found in (
+        homography_from_points(seen, image),
+        orient(-h, seen),
+        batch_homographies(seen[None, :4], image[None, :4])[0][0],
+    ):
+        assert found is not None
+        assert (seen @ found[2, :2] + found[2, 2] > 0).all()
+        assert np.linalg.norm(found) == pytest.approx(1.0)
+        assert np.isnan(project(found, np.array([[0.0, 0.0]]))).all()
+
+
+def test_pieces_behind_the_camera_are_cut_not_dropped() -> None:
+    h = pinhole((52.5, -28.0, 16.0), (100.0, 30.0))
+    h = orient(h, np.array([[105.0, 68.0]]))
+    touchline = np.array([[[0.0, 0.0], [105.0, 0.0]], [[-50.0, 0.0], [-10.0, 0.0]]])
+    ends = project_pieces(h, touchline)
+    assert np.isfinite(ends[0]).all() and np.isnan(ends[1]).all()
+    assert ends[0, 1] == pytest.approx(project(h, np.array([[105.0, 0.0]]))[0])
 
 
 def test_homography_from_degenerate_points_is_none() -> None:
@@ -140,7 +176,7 @@ def test_batch_homographies_match_one_at_a_time() -> None:
     hs, kept = batch_homographies(quads, images)
     assert kept.tolist() == [0, 1]
     for h in hs:
-        assert h == pytest.approx(BROADCAST, rel=1e-6, abs=1e-9)
+        assert unit(h) == pytest.approx(unit(BROADCAST), rel=1e-6, abs=1e-9)
 
 
 def pixels_of_markings(h: np.ndarray, step: float = 0.5) -> np.ndarray:
