@@ -3,8 +3,10 @@
 It reads the same frame's results of ``pitch_detection`` (the pitch-to-image homography),
 ``player_detection`` and ``ball_detection``, and maps each person's feet (the bottom centre of
 the box) and the ball's ground point to pitch coordinates: x along the 105 m length, y across
-the 68 m width, origin at a corner. Without a homography (a broadcast camera that does not see
-four corners) nothing can be placed and the positions are None.
+the 68 m width, origin at a corner. ``pitch_detection`` fits its homography to whatever
+markings are in view (touchlines, halfway line, penalty and goal areas, centre circle), so a
+broadcast camera that never sees four corners still gets one; on a frame where it finds none
+nothing can be placed and the positions are None.
 
 Example:
     >>> from realtime_nb.plugins import PluginContext, VideoInfo
