@@ -347,7 +347,10 @@ class RealtimeClient:
             if isinstance(msg, PingMessage):
                 with self._changed:
                     for jid, s in self._states.items():
-                        self._states[jid] = reduce(s, MessageReceived(msg))
+                        new = reduce(s, MessageReceived(msg))
+                        if new != s:  # latency or drops changed: the overlay shows both
+                            self._states[jid] = new
+                            self._versions[jid] = self._versions.get(jid, 0) + 1
             return
         buffer = self._resyncing.get(job_id)
         if buffer is not None:

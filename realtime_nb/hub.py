@@ -35,6 +35,8 @@ CLOSE_SLOW_CONSUMER = 4008
 CLOSE_TIMEOUT = 4009
 WRITE_BATCH = 64
 """Most messages handed to a connection's transport before waiting for it to drain."""
+DROP_REPORT_INTERVAL_S = 1.0
+"""Least time between two drop reports to one connection (besides the heartbeat's pings)."""
 
 
 class Sink(Protocol):
@@ -63,6 +65,8 @@ class Connection:
         self.last_seen = time.monotonic()
         self.sent = 0
         self.closed = False
+        self.dropped_reported = 0
+        self.dropped_reported_at = float("-inf")
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -268,11 +272,34 @@ class Hub:
         for item in items:
             replay.append(item)
         self.published += len(items)
+        ends = any(item.message_type == "job" for item in items)
         for conn in self._targets(job_id):
             conn.push_many(items)
             if conn.outbox.overflowing:
                 log.warning("closing %s: cannot keep up", conn.connection_id)
                 conn.close(CLOSE_SLOW_CONSUMER, "client too slow: outbox over its hard limit")
+            elif conn.outbox.dropped != conn.dropped_reported:
+                self._report_drops(conn, force=ends)
+
+    def _report_drops(self, conn: Connection, force: bool = False) -> None:
+        """Tell a client how many messages its outbox shed, soon rather than at the next
+        heartbeat: at most once a second, and at once with a job's lifecycle message (so a short
+        job's overlay shows its drops before it ends). It travels as a ``ping``, which already
+        carries ``dropped``; the client's pong is one more latency sample."""
+        now = time.monotonic()
+        if not force and now - conn.dropped_reported_at < DROP_REPORT_INTERVAL_S:
+            return
+        self._ping(conn)
+
+    def _ping(self, conn: Connection) -> None:
+        conn.dropped_reported = conn.outbox.dropped
+        conn.dropped_reported_at = time.monotonic()
+        payload = PingPayload(
+            interval_seconds=self.ping_interval,
+            latency_ms=round(conn.latency_ms, 3) if conn.latency_ms is not None else None,
+            dropped=conn.outbox.dropped,
+        )
+        conn.push(Outgoing(encode(make_message(payload)), Priority.PROTECTED, None, None, "ping"))
 
     def publish_preview(self, job_id: str, item: Outgoing) -> None:
         """Send a binary preview (latest wins) and keep it for late subscribers."""
@@ -298,14 +325,7 @@ class Hub:
                 conn.close(CLOSE_TIMEOUT, "no pong within the client timeout")
                 self.disconnect(conn)
                 continue
-            payload = PingPayload(
-                interval_seconds=self.ping_interval,
-                latency_ms=round(conn.latency_ms, 3) if conn.latency_ms is not None else None,
-                dropped=conn.outbox.dropped,
-            )
-            conn.push(
-                Outgoing(encode(make_message(payload)), Priority.PROTECTED, None, None, "ping")
-            )
+            self._ping(conn)
 
     def stop(self) -> None:
         """Stop the heartbeat and close every connection."""

@@ -165,3 +165,31 @@ def test_invalid_and_unknown_messages_are_skipped_never_fatal(caplog: Any) -> No
     assert len(warned) == 2
     assert "malformed" in warned[0].getMessage() and "invalid progress" in warned[1].getMessage()
     assert any("unknown type" in r.getMessage() for r in caplog.records)
+
+
+def test_a_ping_with_new_latency_or_drops_rerenders_the_overlays() -> None:
+    from realtime_nb import protocol as p
+
+    class Ws:
+        sent: list[bytes] = []
+
+        def write_message(self, data: bytes) -> None:
+            self.sent.append(data)
+
+    c = RealtimeClient("http://127.0.0.1:9", "t")  # never started: messages fed directly
+    ws = Ws()
+    progress = p.make_message(p.ProgressPayload(job_id="j", progress=30), job_id="j", seq=1)
+    c._on_text(p.encode(progress).decode(), ws)  # type: ignore[arg-type]
+    version = c._versions["j"]
+
+    def ping(latency: float, dropped: int) -> None:
+        payload = p.PingPayload(interval_seconds=30, latency_ms=latency, dropped=dropped)
+        c._on_text(p.encode(p.make_message(payload)).decode(), ws)  # type: ignore[arg-type]
+
+    ping(3.0, 0)
+    assert c._versions["j"] == version + 1 and c.state("j").latency_ms == 3.0
+    ping(3.0, 0)  # nothing new: no re-render
+    assert c._versions["j"] == version + 1
+    ping(3.0, 12)
+    assert c._versions["j"] == version + 2 and c.state("j").dropped == 12
+    assert len(ws.sent) == 3  # every ping answered with a pong

@@ -349,3 +349,43 @@ def test_a_connection_that_cannot_take_even_protected_messages_is_closed() -> No
     sink = asyncio.run(scenario())
     assert sink.closed is not None and sink.closed[0] == CLOSE_SLOW_CONSUMER
     assert "too slow" in sink.closed[1]
+
+
+def test_drops_are_reported_within_a_second_and_with_the_jobs_end() -> None:
+    """A client whose outbox sheds hears how many within a second, and at once when the job
+    ends, not only at the next heartbeat (30 s by default): a short job's overlay shows it."""
+    from realtime_nb.delivery import Outgoing
+    from realtime_nb.hub import Hub
+
+    class StuckSink:
+        def send(self, data: bytes, binary: bool) -> asyncio.Future[None]:
+            return asyncio.get_running_loop().create_future()  # never resolves
+
+        def close(self, code: int, reason: str) -> None:
+            pass
+
+    def pings(conn: Any) -> list[int]:
+        items = conn.outbox.drain(100_000)  # as if written: the outbox starts empty again
+        return [json.loads(i.data)["payload"]["dropped"] for i in items if i.message_type == "ping"]
+
+    async def scenario() -> tuple[list[int], list[int], list[int], int]:
+        hub = Hub(ping_interval=0, queue_capacity=10, hard_limit=10_000)
+        conn = hub.connect("c-1", StuckSink())
+        hub.subscribe(conn, "*")
+        frame = [Outgoing(b"{}", p.Priority.FRAME, "j", None, "frame")]
+        for _ in range(30):
+            hub.publish("j", frame)
+        first = pings(conn)  # one report for the first shedding, then quiet for a second
+        for _ in range(30):
+            hub.publish("j", frame)
+        quiet = pings(conn)
+        hub.publish("j", [Outgoing(b"{}", p.Priority.PROTECTED, "j", 1, "job")])
+        at_end = pings(conn)
+        dropped = conn.outbox.dropped
+        hub.stop()
+        return first, quiet, at_end, dropped
+
+    first, quiet, at_end, dropped = asyncio.run(scenario())
+    assert len(first) == 1 and first[0] >= 1
+    assert quiet == []
+    assert at_end == [dropped] and dropped > first[0]
