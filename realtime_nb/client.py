@@ -127,6 +127,8 @@ class RealtimeClient:
             ReconnectPolicy(tuple(backoff), jitter, connect_timeout), random.Random()
         )
         self.connection = "IDLE"
+        self.reconnect_attempt = 0
+        """The reconnect attempt under way or next while RECONNECTING, else 0."""
         self.latency_ms: float | None = None
         self.connection_id: str | None = None
         self._states: dict[str, RealtimeState] = {}
@@ -201,13 +203,20 @@ class RealtimeClient:
             return
         log.info("realtime connection %s -> %s (%s)", self.connection, state, self.url)
         self.connection = state
-        action = ConnectionChanged(state, self.latency_ms)
+        if state != "RECONNECTING":
+            self.reconnect_attempt = 0
+        self._update_connection_states()
+        self._emit("connectionChange", state)
+
+    def _update_connection_states(self) -> None:
+        action = ConnectionChanged(self.connection, self.latency_ms, self.reconnect_attempt)
         with self._changed:
             for job_id, s in self._states.items():
-                self._states[job_id] = reduce(s, action)
-                self._versions[job_id] = self._versions.get(job_id, 0) + 1
+                new = reduce(s, action)
+                if new != s:
+                    self._states[job_id] = new
+                    self._versions[job_id] = self._versions.get(job_id, 0) + 1
             self._changed.notify_all()
-        self._emit("connectionChange", state)
 
     def _main(self) -> None:
         loop = asyncio.new_event_loop()
@@ -231,6 +240,9 @@ class RealtimeClient:
             if name == "connectionChange":
                 self._set_connection(str(data))
             else:
+                if name == "reconnecting" and isinstance(data, dict):
+                    self.reconnect_attempt = int(data.get("attempt", 0))
+                    self._update_connection_states()
                 self._emit(name, data)
 
     async def _run(self) -> None:

@@ -159,6 +159,8 @@ class RealtimeState:
     stage: str | None = None
     connection: str = "IDLE"
     latency_ms: float | None = None
+    reconnect_attempt: int = 0
+    """The reconnect attempt under way or next, while ``connection`` is RECONNECTING."""
     dropped: int = 0
     last_seq: int = 0
     messages_received: int = 0
@@ -192,6 +194,8 @@ class ConnectionChanged:
 
     connection: str
     latency_ms: float | None = None
+    reconnect_attempt: int = 0
+    """Which reconnect attempt is next (1 to 5) while RECONNECTING; 0 otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +232,9 @@ def reduce(state: RealtimeState, action: Action) -> RealtimeState:
             connection=action.connection,
             is_connected=action.connection == "CONNECTED",
             latency_ms=latency,
+            reconnect_attempt=action.reconnect_attempt
+            if action.connection == "RECONNECTING"
+            else 0,
         )
     if isinstance(action, PreviewReceived):
         return replace(state, preview_frame_id=action.frame_id)

@@ -779,17 +779,21 @@ class ConnectionBadge:
             self._on_retry()
 
     @staticmethod
-    def text(connection: str, latency_ms: float | None = None) -> str:
-        """Return the badge's text for a connection state, e.g. ``"Connected · 3 ms"``."""
+    def text(connection: str, latency_ms: float | None = None, attempt: int = 0) -> str:
+        """Return the badge's text for a connection state: ``"Connected · 3 ms"``,
+        ``"Reconnecting… attempt 2"``, ``"Connection lost"``."""
         label = _CONNECTION_LOOK.get(connection, (connection.capitalize(), ""))[0]
         if connection == "CONNECTED" and latency_ms is not None:
             return f"{label} · {latency_ms:.0f} ms"
+        if connection == "RECONNECTING" and attempt > 0:
+            return f"{label} attempt {attempt}"
         return label
 
     @classmethod
     def _html(cls, state: RealtimeState) -> str:
         colour = _CONNECTION_LOOK.get(state.connection, ("", "#9e9e9e"))[1]
-        return _badge(cls.text(state.connection, state.latency_ms), colour)
+        text = cls.text(state.connection, state.latency_ms, state.reconnect_attempt)
+        return _badge(text, colour)
 
     def render(self, state: RealtimeState) -> int:
         """Show ``state.connection`` and ``state.latency_ms``.

@@ -132,6 +132,8 @@ def test_server_killed_mid_job_and_restarted_within_backoff(
         wait_until(lambda: job.state.progress >= 20, 60, "progress 20")
         first.kill(signal.SIGTERM)  # graceful stop: the job is interrupted
         wait_until(lambda: client.connection == "RECONNECTING", 10, "RECONNECTING")
+        # The overlay's badge reads "Reconnecting… attempt N" from the job's state.
+        wait_until(lambda: job.state.reconnect_attempt >= 1, 10, "a reconnect attempt")
         second = ServeProcess(data, port, token, "--resume-interrupted")
         serve_processes.append(second)
         wait_until(lambda: client.connection == "CONNECTED", 20, "CONNECTED again")

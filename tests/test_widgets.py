@@ -460,6 +460,16 @@ def test_connection_badge(
     assert (badge.retry.layout.display != "none") is retry_shown
 
 
+def test_connection_badge_counts_reconnect_attempts() -> None:
+    badge = ConnectionBadge()
+    feed = Feed()
+    badge.render(feed.act(ConnectionChanged("RECONNECTING", None, 2)))
+    assert text_of(badge.badge.value) == "Reconnecting… attempt 2"
+    badge.render(feed.act(ConnectionChanged("CONNECTED", 4.0, 2)))  # the attempt ends with it
+    assert text_of(badge.badge.value) == "Connected · 4 ms"
+    assert feed.state.reconnect_attempt == 0
+
+
 def test_retry_button_calls_on_retry() -> None:
     calls: list[int] = []
     badge = ConnectionBadge(on_retry=lambda: calls.append(1))
