@@ -223,17 +223,24 @@ def _line_hypotheses(
 def _coarse_scores(hs: npt.NDArray[np.float64], img: LineEvidence) -> npt.NDArray[np.float64]:
     """Batch score: pixels of projected marking lying on line pixels minus half those that
     do not (points behind the camera count for nothing)."""
-    pts_h = np.einsum("nij,mj->nmi", hs, np.column_stack([_COARSE, np.ones(len(_COARSE))]))
-    w = pts_h[:, :, 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pts = np.where((w > 1e-9)[:, :, None], pts_h[:, :, :2] / w[:, :, None], np.nan)
-    seg = np.linalg.norm(np.diff(pts, axis=1, append=pts[:, -1:]), axis=2)
-    length = np.where(_COARSE_CHAINED[None], np.nan_to_num(np.minimum(seg, 40.0)), 0.0)
-    vis = img.visible(pts)
-    xs = np.where(vis, pts[:, :, 0], 0).astype(np.int64)
-    ys = np.where(vis, pts[:, :, 1], 0).astype(np.int64)
+    # float32 and one batched matmul: thousands of hypotheses times hundreds of points.
+    samples = np.column_stack([_COARSE, np.ones(len(_COARSE))]).T.astype(np.float32)
+    pts_h = np.matmul(hs.astype(np.float32), samples)  # (n, 3, m)
+    w = pts_h[:, 2]
+    ahead = w > 1e-9
+    safe_w = np.where(ahead, w, 1.0)
+    xs_f, ys_f = pts_h[:, 0] / safe_w, pts_h[:, 1] / safe_w
+    seg = np.hypot(
+        np.diff(xs_f, axis=1, append=xs_f[:, -1:]), np.diff(ys_f, axis=1, append=ys_f[:, -1:])
+    )
+    chained = _COARSE_CHAINED[None] & ahead & np.roll(ahead, -1, axis=1)
+    length = np.where(chained, np.minimum(seg, 40.0), 0.0)
+    vis = ahead & (xs_f >= 0) & (xs_f < img.w) & (ys_f >= 0) & (ys_f < img.h)
+    xs = np.where(vis, xs_f, 0).astype(np.int32)
+    ys = np.where(vis, ys_f, 0).astype(np.int32)
+    vis &= img.inside[ys, xs] > 0
     on = img.dt[ys, xs] <= 3.0 * img.s
-    score = np.where(vis, np.where(on, length, -0.5 * length), 0.0).sum(axis=1)
+    score = np.where(vis, np.where(on, length, -0.5 * length), 0.0).sum(axis=1).astype(np.float64)
     out: npt.NDArray[np.float64] = score
     return out
 
