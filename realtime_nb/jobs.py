@@ -97,7 +97,14 @@ class JobChannel:
             timestamp = now_iso()
             for payload in payloads:
                 self.seq += 1
-                msg = make_message(payload, job_id=self.job_id, seq=self.seq, timestamp=timestamp)
+                wire, result_data = payload, b""
+                if isinstance(payload, FramePayload):
+                    # The plugin's data is encoded once: the results row stores these bytes
+                    # and the message embeds them verbatim (msgspec.Raw), so both stay exactly
+                    # what encoding the data twice gave.
+                    result_data = encode(payload.data)
+                    wire = msgspec.structs.replace(payload, data=msgspec.Raw(result_data))
+                msg = make_message(wire, job_id=self.job_id, seq=self.seq, timestamp=timestamp)
                 kind = message_type_of(msg)
                 data = encode(msg)
                 items.append(Outgoing(data, priority_of(kind), self.job_id, self.seq, kind))
@@ -109,7 +116,7 @@ class JobChannel:
                             payload.plugin,
                             payload.frame_id,
                             payload.timing_ms,
-                            msgspec.json.encode(payload.data),
+                            result_data,
                             self.seq,
                         )
                     )
