@@ -296,6 +296,20 @@ def test_writer_context_manager(tmp_path: Path) -> None:
     assert (tmp_path / "out.avi").stat().st_size > 0
 
 
+def test_with_block_that_raises_closes_source_and_writer(
+    roots: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root, _ = roots
+    with pytest.raises(KeyError), open_source(str(root / "clip.mp4"), [root]) as source:
+        raise KeyError("boom")
+    with pytest.raises(ValueError, match="closed"):
+        next(iter(source))
+    with pytest.raises(KeyError), VideoWriter(tmp_path / "out.mp4", 10, (32, 24)) as writer:
+        raise KeyError("boom")
+    with pytest.raises(ValueError, match="closed"):
+        writer.write(np.zeros((24, 32, 3), np.uint8))
+
+
 def test_writer_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         VideoWriter(tmp_path / "missing" / "out.mp4", 25, (32, 24))
