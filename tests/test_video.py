@@ -144,6 +144,27 @@ def test_signature_defaults_match_the_parameter_table() -> None:
     assert {name: p.default for name, p in params.items()} == SYNTHETIC_DEFAULTS
 
 
+def test_synthetic_package_exports() -> None:
+    import realtime_nb.synthetic as synthetic
+    import realtime_nb.video as video
+
+    assert sorted(synthetic.__all__) == sorted(
+        [
+            "SYNTHETIC_DEFAULTS",
+            "BallTruth",
+            "FrameTruth",
+            "PlayerTruth",
+            "SyntheticMatch",
+            "SyntheticParamError",
+            "TruthTrack",
+            "check_synthetic_params",
+            "synthetic_match",
+        ]
+    )
+    for name in set(synthetic.__all__) & set(video.__all__):
+        assert getattr(video, name) is getattr(synthetic, name)
+
+
 def test_bad_parameters_raise_naming_the_parameter() -> None:
     with pytest.raises(SyntheticParamError, match="fps") as info:
         synthetic_match(fps=0)
