@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import cv2
 import msgspec
+from conftest import wait_until
 from hypothesis import given
 from hypothesis import strategies as st
 
 from realtime_nb.delivery import Outgoing
-from realtime_nb.jobs import JobChannel
+from realtime_nb.jobs import JobChannel, JobManager
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext
+from realtime_nb.plugins.registry import PluginRegistry
 from realtime_nb.protocol import (
     FramePayload,
+    JobRequest,
+    PluginMetadata,
     Priority,
     ProgressPayload,
     encode,
@@ -139,5 +146,82 @@ def test_stored_results_row_holds_the_data_bytes(tmp_path: Path) -> None:
         assert rows == [(3, "p", msgspec.json.encode(BALL), 1)]
         assert store.results("j-1")[0]["data"] == BALL
         assert msgspec.json.decode(sent[0].data)["payload"]["data"] == BALL
+    finally:
+        store.close()
+
+
+class Marker(Plugin):
+    """Draws a white square at the top left. Holds frame 12 (``held``) until ``gate`` is set,
+    so a test can interrupt a job at a known frame."""
+
+    name = "marker"
+    metadata = PluginMetadata(
+        version="1",
+        model="test",
+        input_shape=[None, None, 3],
+        output_format="json",
+        confidence_default=1.0,
+        capabilities=["test"],
+    )
+
+    held = threading.Event()
+    gate = threading.Event()
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        if ctx.frame_index == 12:
+            self.held.set()
+            assert self.gate.wait(30)
+        return {"size": 16}
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        size = result["size"]
+        frame[:size, :size] = 255
+
+
+def test_resumed_job_writes_every_frame_of_its_annotated_video(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "db.sqlite3")
+    registry = PluginRegistry()
+    registry.register(Marker)
+
+    def manager(resume: bool) -> JobManager:
+        return JobManager(
+            store,
+            registry,
+            [tmp_path],
+            tmp_path / "data",
+            lambda job_id, items: None,
+            lambda job_id, item: None,
+            resume_interrupted=resume,
+        )
+
+    Marker.held.clear()
+    Marker.gate.clear()
+    try:
+        first = manager(False)
+        source = "synthetic://match?seconds=4&fps=10&width=96&height=64&noise=0"
+        job_id = first.submit(
+            JobRequest(source=source, plugins=["marker"], options={"annotate_video": True})
+        ).job_id
+        assert Marker.held.wait(30)
+        threading.Timer(0.2, Marker.gate.set).start()  # after shutdown() has cancelled the job
+        first.shutdown()  # the job ends interrupted after frame 12
+        assert store.flush()
+        interrupted = store.get_job(job_id)
+        assert interrupted is not None and interrupted.status == "interrupted"
+        assert interrupted.frames_done == 13
+
+        second = manager(True)
+        done = wait_until(
+            lambda: (r := second.get(job_id)) and r.status == "completed" and r, 60, "resumed job"
+        )
+        second.shutdown()
+        assert done.output_path is not None
+        capture = cv2.VideoCapture(done.output_path)
+        frames = []
+        while (frame := capture.read()[1]) is not None:
+            frames.append(frame)
+        capture.release()
+        assert len(frames) == 40
+        assert all(f[2:14, 2:14].mean() > 200 for f in frames)  # every frame was annotated
     finally:
         store.close()
