@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ from realtime_nb.protocol import (
     now_iso,
     priority_of,
 )
-from realtime_nb.runner import RunSummary, ToolRunner
+from realtime_nb.runner import FrameResults, RunSummary, ToolRunner
 from realtime_nb.store import EventRow, JobStore, ResultRow
 from realtime_nb.video import VideoWriter, encode_jpeg, open_source, validate_source
 
@@ -97,7 +97,14 @@ class JobChannel:
             timestamp = now_iso()
             for payload in payloads:
                 self.seq += 1
-                msg = make_message(payload, job_id=self.job_id, seq=self.seq, timestamp=timestamp)
+                wire, result_data = payload, b""
+                if isinstance(payload, FramePayload):
+                    # The plugin's data is encoded once: the results row stores these bytes
+                    # and the message embeds them verbatim (msgspec.Raw), so both stay exactly
+                    # what encoding the data twice gave.
+                    result_data = encode(payload.data)
+                    wire = msgspec.structs.replace(payload, data=msgspec.Raw(result_data))
+                msg = make_message(wire, job_id=self.job_id, seq=self.seq, timestamp=timestamp)
                 kind = message_type_of(msg)
                 data = encode(msg)
                 items.append(Outgoing(data, priority_of(kind), self.job_id, self.seq, kind))
@@ -109,7 +116,7 @@ class JobChannel:
                             payload.plugin,
                             payload.frame_id,
                             payload.timing_ms,
-                            msgspec.json.encode(payload.data),
+                            result_data,
                             self.seq,
                         )
                     )
@@ -371,11 +378,16 @@ class JobManager:
         with open_source(record.source, self.allowed_roots) as source:
             self._update(job, frames_total=source.info.frame_count)
             writer = None
+            earlier: Generator[FrameResults] | None = None
             if record.options.get("annotate_video"):
                 out = self.data_dir / "outputs" / f"{job_id}.mp4"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 writer = VideoWriter(out, source.info.fps, (source.info.width, source.info.height))
                 self._update(job, output_path=str(out))
+                if start_frame:
+                    # The video is written afresh: the frames done before the job was
+                    # interrupted are drawn again from their stored results.
+                    earlier = self.store.frame_results(job_id, start_frame)
 
             def preview(header: PreviewHeader, frame: Frame) -> None:
                 data = encode_preview(header, encode_jpeg(frame, quality=75, max_width=640))
@@ -402,10 +414,13 @@ class JobManager:
                 preview_interval_s=float(record.options.get("preview_interval_s", 0.1)),
                 start_frame=start_frame,
                 resumed_totals=self.store.plugin_totals(job_id) if start_frame else {},
+                earlier_results=earlier or (),
             )
             try:
                 return runner.execute(source)
             finally:
+                if earlier is not None:
+                    earlier.close()  # releases its database connection
                 if writer is not None:
                     writer.close()
 

@@ -47,6 +47,8 @@ Preview = Callable[[PreviewHeader, Frame], None]
 """Receives a frame to preview, undrawn, and its header (the callee encodes and sends it)."""
 Annotated = Callable[[Frame], None]
 """Receives every annotated frame (for the output video)."""
+FrameResults = tuple[int, dict[str, dict[str, Any]]]
+"""One frame's stored results: its index and each plugin's data by plugin name."""
 
 
 def frame_id_for(index: int) -> str:
@@ -115,6 +117,10 @@ class ToolRunner:
         start_frame: Skip frames before this one (resuming an interrupted job); metadata and
             ``started`` were sent by the first run and are not repeated.
         resumed_totals: Per plugin (frames, total ms, warnings) from the first run.
+        earlier_results: The stored results of the frames before ``start_frame``, in frame
+            order. With ``annotated``, those frames are drawn from them (each plugin's
+            ``draw``; a frame without results goes out as it is), so a resumed job's video
+            holds every frame, not only the resumed ones. Read only with ``annotated``.
     """
 
     plugins: Sequence[Plugin]
@@ -128,6 +134,7 @@ class ToolRunner:
     max_consecutive_failures: int = 5
     start_frame: int = 0
     resumed_totals: dict[str, tuple[int, float, int]] = field(default_factory=dict)
+    earlier_results: Iterable[FrameResults] = ()
     inspectors: list[Inspector] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -145,11 +152,14 @@ class ToolRunner:
         last_preview = float("-inf")  # the first frame is always previewed
         index = -1
         pending_preview: tuple[int, Frame, dict[str, dict[str, Any]], list[Any]] | None = None
+        earlier = _StoredResults(self.earlier_results if self.annotated is not None else ())
         for index, frame in enumerate(frames):
             if self.cancel.is_set():
                 summary.cancelled = True
                 break
             if index < self.start_frame:
+                if self.annotated is not None:
+                    self.annotated(self._draw(frame, earlier.at(index)))
                 continue
             results, batch = self._process_frame(index, frame)
             percent = _percent(index + 1, total)
@@ -302,6 +312,24 @@ class ToolRunner:
             warnings=[p for p in batch if isinstance(p, WarningPayload)],
         )
         self.preview(header, frame)
+
+
+class _StoredResults:
+    """Stored results looked up frame by frame in increasing order, reading them as it goes
+    (a long job's results need not fit in memory)."""
+
+    def __init__(self, rows: Iterable[FrameResults]) -> None:
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def at(self, index: int) -> dict[str, dict[str, Any]]:
+        """The results of frame ``index`` (empty if none were stored); ``index`` must not go
+        below that of the previous call."""
+        while self._next is not None and self._next[0] < index:
+            self._next = next(self._rows, None)
+        if self._next is not None and self._next[0] == index:
+            return self._next[1]
+        return {}
 
 
 def _percent(done: int, total: int | None) -> int:

@@ -9,11 +9,12 @@ committed; the job manager calls it before announcing that a job ended, so a cli
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,22 @@ class JobStore:
             }
             for index, name, frame_id, timing, data in rows
         ]
+
+    def frame_results(
+        self, job_id: str, before_frame: int
+    ) -> Generator[tuple[int, dict[str, dict[str, Any]]]]:
+        """The results of each frame before ``before_frame``, frame by frame in frame order:
+        ``(frame_index, {plugin: data})``, read as they are consumed (to redraw a resumed job's
+        earlier frames). Frames without a result are left out. Close the iterator (or exhaust
+        it) to release its database connection."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT frame_index, plugin, data FROM results "
+                "WHERE job_id = ? AND frame_index < ? ORDER BY frame_index",
+                (job_id, before_frame),
+            )
+            for index, group in itertools.groupby(rows, key=lambda row: int(row[0])):
+                yield index, {plugin: msgspec.json.decode(data) for _, plugin, data in group}
 
     def events(self, job_id: str, since_seq: int = 0, limit: int = 10_000) -> list[bytes]:
         """The job's non-frame messages after ``since_seq``, in order, as JSON bytes."""

@@ -69,24 +69,12 @@ class SourceError(ValueError):
         self.code = code
 
 
-# --- sources ------------------------------------------------------------------------------------
+class _Closing:
+    """``with`` support for a thing that holds a resource: ``__enter__`` returns the thing and
+    ``__exit__`` calls :meth:`close`, whether or not the block raised."""
 
-
-class FrameSource(abc.ABC):
-    """Frames of one video: iterate for BGR uint8 frames; close when done (or use ``with``).
-
-    Attributes:
-        info: Size, rate and frame count (``frame_count`` may be None or approximate for files).
-    """
-
-    info: VideoInfo
-
-    @abc.abstractmethod
-    def __iter__(self) -> Iterator[Frame]:
-        """Yield every frame from the start, each a fresh (height, width, 3) uint8 array."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook; most sources hold nothing
-        """Release the source. Default: nothing to release."""
+    def close(self) -> None:
+        """Release what is held. Default: nothing to release."""
 
     def __enter__(self) -> Self:
         return self
@@ -98,6 +86,23 @@ class FrameSource(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+class FrameSource(_Closing, abc.ABC):
+    """Frames of one video: iterate for BGR uint8 frames; close when done (or use ``with``).
+
+    Attributes:
+        info: Size, rate and frame count (``frame_count`` may be None or approximate for files).
+    """
+
+    info: VideoInfo
+
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[Frame]:
+        """Yield every frame from the start, each a fresh (height, width, 3) uint8 array."""
 
 
 class FileSource(FrameSource):
@@ -319,7 +324,7 @@ def _probe(path: Path) -> None:
 # --- output -------------------------------------------------------------------------------------
 
 
-class VideoWriter:
+class VideoWriter(_Closing):
     """Write BGR frames to a video file; a context manager.
 
     Args:
@@ -388,17 +393,6 @@ class VideoWriter:
         if not self._closed:
             self._closed = True
             self._writer.release()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def encode_jpeg(frame: Frame, quality: int = 80, max_width: int | None = 640) -> bytes:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import numpy as np
 import pytest
 
@@ -173,3 +175,58 @@ def test_previews_are_undrawn_and_carry_the_frames_results_and_the_last_is_alway
         ("mean", "multiple of three", frame_id_for(0))
     ]
     assert header.warnings == []  # frame 4 raised none
+
+
+def test_resumed_run_draws_earlier_frames_from_their_stored_results() -> None:
+    """A resumed job's video holds every frame: the frames before ``start_frame`` are drawn
+    from the first run's results (after a JSON round trip, as the store keeps them), exactly
+    as the first run drew them, with the built-in football plugins and the radar."""
+    from realtime_nb.plugins import default_registry
+    from realtime_nb.synthetic import synthetic_match
+
+    names = ["pitch_detection", "player_detection", "ball_detection", "radar"]
+    clip = synthetic_match(seconds=1, fps=10, width=320, height=180, seed=4)
+
+    def execute(start_frame: int, earlier: list[Any]) -> tuple[list[Frame], list[Any]]:
+        drawn: list[Frame] = []
+        out: list[Any] = []
+        ToolRunner(
+            [default_registry.get(name)() for name in names],
+            clip.info,
+            out.extend,
+            annotated=drawn.append,
+            start_frame=start_frame,
+            earlier_results=earlier,
+        ).execute(clip)
+        return drawn, out
+
+    first, out = execute(0, [])
+    stored: dict[int, dict[str, dict[str, Any]]] = {}
+    for payload in out:
+        if isinstance(payload, p.FramePayload) and payload.frame_index is not None:
+            data = msgspec.json.decode(msgspec.json.encode(payload.data))
+            stored.setdefault(payload.frame_index, {})[payload.plugin] = data
+    assert any(not np.array_equal(f, clip.frame(i)) for i, f in enumerate(first))  # drew
+    earlier = [(i, stored[i]) for i in range(6)]
+    resumed, _ = execute(6, earlier)
+    assert len(resumed) == len(clip)
+    for i in range(6):
+        assert np.array_equal(resumed[i], first[i]), f"frame {i}"
+
+
+def test_resumed_run_draws_what_was_stored_and_nothing_for_missing_frames() -> None:
+    drawn: list[Frame] = []
+    earlier = [(0, {"mean": {"mean": 0.0}}), (2, {"other": {}, "mean": {"mean": 2.0}})]
+    run([Mean()], n=5, annotated=drawn.append, start_frame=3, earlier_results=earlier)
+    assert len(drawn) == 5
+    marked = [bool((f[:2, :2] == 255).all()) for f in drawn]
+    assert marked == [True, False, True, True, True]  # frame 1 had no stored result
+
+
+def test_earlier_results_are_not_read_without_an_annotated_video() -> None:
+    def never() -> Iterator[tuple[int, dict[str, dict[str, Any]]]]:
+        raise AssertionError("read")
+        yield  # pragma: no cover
+
+    _, summary = run([Mean()], n=4, start_frame=2, earlier_results=never())
+    assert summary.frames == 4

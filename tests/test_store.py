@@ -107,3 +107,24 @@ def test_a_failed_write_is_remembered_for_its_job(tmp_path: Path) -> None:
         assert store.write_failure("good") is None
     finally:
         store.close()
+
+
+def test_frame_results_groups_each_frame_in_order_before_a_frame(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "db.sqlite3")
+    try:
+        rows = [
+            ("j", i, name, f"f-{i:06d}", 1.0, msgspec.json.encode({name: i}), 2 * i + k)
+            for i in (4, 0, 1, 3, 5)  # frame 2 has no result, and rows arrive out of order
+            for k, name in enumerate(("b", "a"))
+        ]
+        store.save_results([*rows, ("other", 0, "a", "f-000000", 1.0, b"{}", 1)])
+        assert store.flush()
+        assert list(store.frame_results("j", 5)) == [
+            (i, {"a": {"a": i}, "b": {"b": i}}) for i in (0, 1, 3, 4)
+        ]
+        assert list(store.frame_results("j", 0)) == []
+        partly = store.frame_results("j", 5)
+        assert next(partly)[0] == 0
+        partly.close()  # releases its connection (an unclosed one would warn, an error here)
+    finally:
+        store.close()

@@ -144,6 +144,27 @@ def test_signature_defaults_match_the_parameter_table() -> None:
     assert {name: p.default for name, p in params.items()} == SYNTHETIC_DEFAULTS
 
 
+def test_synthetic_package_exports() -> None:
+    import realtime_nb.synthetic as synthetic
+    import realtime_nb.video as video
+
+    assert sorted(synthetic.__all__) == sorted(
+        [
+            "SYNTHETIC_DEFAULTS",
+            "BallTruth",
+            "FrameTruth",
+            "PlayerTruth",
+            "SyntheticMatch",
+            "SyntheticParamError",
+            "TruthTrack",
+            "check_synthetic_params",
+            "synthetic_match",
+        ]
+    )
+    for name in set(synthetic.__all__) & set(video.__all__):
+        assert getattr(video, name) is getattr(synthetic, name)
+
+
 def test_bad_parameters_raise_naming_the_parameter() -> None:
     with pytest.raises(SyntheticParamError, match="fps") as info:
         synthetic_match(fps=0)
@@ -294,6 +315,20 @@ def test_writer_context_manager(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="closed"):
         writer.write(np.zeros((24, 32, 3), np.uint8))
     assert (tmp_path / "out.avi").stat().st_size > 0
+
+
+def test_with_block_that_raises_closes_source_and_writer(
+    roots: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root, _ = roots
+    with pytest.raises(KeyError), open_source(str(root / "clip.mp4"), [root]) as source:
+        raise KeyError("boom")
+    with pytest.raises(ValueError, match="closed"):
+        next(iter(source))
+    with pytest.raises(KeyError), VideoWriter(tmp_path / "out.mp4", 10, (32, 24)) as writer:
+        raise KeyError("boom")
+    with pytest.raises(ValueError, match="closed"):
+        writer.write(np.zeros((24, 32, 3), np.uint8))
 
 
 def test_writer_fails_clearly(tmp_path: Path) -> None:
