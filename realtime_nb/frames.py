@@ -150,7 +150,7 @@ def nearest(frames: Sequence[KeptFrame], frame_index: int) -> KeptFrame | None:
 
     Example:
         >>> frames = [KeptFrame(f"f-{i}", i, b"", 1, 1, {}, {}, ()) for i in (0, 4, 8)]
-        >>> nearest(frames, 5).frame_index, nearest(frames, 6).frame_index
+        >>> nearest(frames, 5).frame_index, nearest(frames, 7).frame_index
         (4, 8)
     """
     if not frames:

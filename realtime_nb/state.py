@@ -264,7 +264,7 @@ def _reduce_message(state: RealtimeState, msg: ServerMessage) -> RealtimeState:
         p = msg.payload
         return replace(
             state,
-            progress=max(state.progress, p.progress),
+            progress=float(max(state.progress, p.progress)),
             stage=p.stage if p.stage is not None else state.stage,
             **common,
         )

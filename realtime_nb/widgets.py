@@ -7,8 +7,7 @@ show with what its widgets already hold and assigns only the traits that changed
 how many trait assignments it made, so an unchanged state costs nothing on the wire.
 
 Example:
-    >>> from realtime_nb.frames import FrameDrawer, KeptFrame, nearest
-from realtime_nb.state import RealtimeState
+    >>> from realtime_nb.state import RealtimeState
     >>> overlay = RealtimeOverlay(job_id="j1", plugins=["ball_detection"])
     >>> overlay.render(RealtimeState(progress=42.0, stage="Running"))  # bar value and label
     2
