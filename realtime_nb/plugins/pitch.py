@@ -41,7 +41,8 @@ from realtime_nb.plugins.pitch_registration import (
 __all__ = ["FALLBACK_WARNING", "PitchDetection"]
 
 FALLBACK_WARNING = "corners not detected, using fallback"
-"""Warning (severity low) of pitch_detection when it cannot see four pitch corners."""
+"""Warning (severity low) of pitch_detection when it finds no homography (the issue's wording:
+neither four corners nor enough other markings)."""
 
 
 class PitchDetection(Plugin):
@@ -64,14 +65,17 @@ class PitchDetection(Plugin):
     frames start from the previous frame's homography and only refit it, with a full search
     when that no longer fits or every 50 frames. ``quality`` (0..1) is the final fit's
     F-measure of markings on line pixels and line pixels on markings; ``tracked`` says whether
-    the homography was carried over from the previous frame.
+    the homography was carried over from the previous frame. When all four outer corners are
+    detected, their homography (refitted to the lines) is used directly. Nothing reads how the
+    footage was made: only the frame and this plugin's own state from earlier frames.
 
     ``intersections`` are the markings' junctions (corners, T- and L-junctions) the homography
     puts on line pixels in view, image point with pitch point. ``detected_corners`` are corners
-    of the outermost white lines found in the image; ``corners`` are the four pitch corners in
-    the image through the homography (possibly outside the frame), or without one the pitch
-    polygon's bounding quad. Without a homography ``fallback`` is True and the warning
-    "corners not detected, using fallback" (low) is raised once per such episode.
+    of the outermost white lines found in the image; ``corners`` are the pitch corners in the
+    image through the homography (possibly outside the frame; one behind the camera is left
+    out), or without one the pitch polygon's bounding quad. Without a homography ``fallback``
+    is True and the warning "corners not detected, using fallback" (low) is raised once per
+    such episode.
     """
 
     name = "pitch_detection"
