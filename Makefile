@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests
-	$(BIN)/pytest -q -p no:cacheprovider --doctest-modules realtime_nb
+	REALTIME_NB_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -q -p no:cacheprovider --doctest-modules realtime_nb
 
 notebooks: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider --nbval-lax notebooks -o filterwarnings= --timeout=600

@@ -1,10 +1,14 @@
 """realtime_nb: watch video-analysis jobs live from Jupyter.
 
 Example:
-    >>> import realtime_nb as rt  # doctest: +SKIP
-    >>> client = rt.connect()  # starts the embedded server on 127.0.0.1  # doctest: +SKIP
-    >>> job = client.submit("synthetic://match", plugins=["ball_detection"])  # doctest: +SKIP
-    >>> job.overlay()  # doctest: +SKIP
+    >>> import realtime_nb as rt
+    >>> client = rt.connect()  # starts the embedded server on 127.0.0.1
+    >>> job = client.submit("synthetic://match?seconds=1", plugins=["ball_detection"])
+    >>> job.overlay()  # in a notebook cell, the live widget
+    RealtimeOverlay(job_id='j-...')
+    >>> job.wait(timeout=60)["status"]
+    'completed'
+    >>> client.close()
 
 The heavy parts (Tornado, OpenCV, ipywidgets) load on first use, so ``import realtime_nb`` and
 the pure modules (protocol, state, delivery) stay cheap.
@@ -23,9 +27,9 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from realtime_nb.client import ApiError, Job, RealtimeClient
-    from realtime_nb.connect import connect, embedded_server
     from realtime_nb.plugins import Plugin, PluginContext, register_plugin
     from realtime_nb.protocol import PluginMetadata
+    from realtime_nb.session import connect, embedded_server
     from realtime_nb.video import synthetic_match
     from realtime_nb.widgets import RealtimeOverlay
 
@@ -33,8 +37,8 @@ _LAZY = {
     "ApiError": "realtime_nb.client",
     "Job": "realtime_nb.client",
     "RealtimeClient": "realtime_nb.client",
-    "connect": "realtime_nb.connect",
-    "embedded_server": "realtime_nb.connect",
+    "connect": "realtime_nb.session",
+    "embedded_server": "realtime_nb.session",
     "Plugin": "realtime_nb.plugins",
     "PluginContext": "realtime_nb.plugins",
     "register_plugin": "realtime_nb.plugins",

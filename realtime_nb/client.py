@@ -11,10 +11,10 @@ backoff 1, 2, 4, 8, 16 s (±10 % jitter) and CLOSED after 5 failed attempts in a
 it resubscribes to every job it follows with the last ``seq`` it applied, so nothing is missed.
 
 Example:
-    >>> import realtime_nb as rt  # doctest: +SKIP
-    >>> client = rt.connect()  # doctest: +SKIP
-    >>> job = client.submit("synthetic://match", plugins=["ball_detection"])  # doctest: +SKIP
-    >>> job.wait()["status"]  # doctest: +SKIP
+    >>> import realtime_nb as rt
+    >>> with rt.connect() as client:
+    ...     job = client.submit("synthetic://match?seconds=1", plugins=["ball_detection"])
+    ...     job.wait(timeout=60)["status"]
     'completed'
 """
 

@@ -461,7 +461,10 @@ class RunningServer:
         self.http.stop()
         ctx = self.context
         ctx.hub.stop()
-        await asyncio.get_running_loop().run_in_executor(None, ctx.jobs.shutdown)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, ctx.jobs.shutdown)
+        except RuntimeError:  # at interpreter exit (atexit) executors take no new work
+            ctx.jobs.shutdown()
         ctx.store.close()
         await self.http.close_all_connections()
 
@@ -483,8 +486,12 @@ class EmbeddedServer:
     """A server on a background thread with its own event loop (the notebook default).
 
     Example:
-        >>> server = EmbeddedServer(ServerConfig(port=0)).start()  # doctest: +SKIP
-        >>> server.url, server.token  # doctest: +SKIP
+        >>> import tempfile
+        >>> config = ServerConfig(port=0, data_dir=Path(tempfile.mkdtemp()))
+        >>> server = EmbeddedServer(config).start()
+        >>> server.url.startswith("http://127.0.0.1:"), len(server.token) > 16
+        (True, True)
+        >>> server.stop()
     """
 
     def __init__(self, config: ServerConfig, registry: PluginRegistry | None = None) -> None:

@@ -831,7 +831,8 @@ class RealtimeOverlay:
 
     Example:
         >>> overlay = RealtimeOverlay(job_id="j1", plugins=["ball_detection"])
-        >>> overlay  # as the last expression of a cell, shows the widget  # doctest: +SKIP
+        >>> overlay  # as the last expression of a notebook cell, this shows the widget
+        RealtimeOverlay(job_id='j1')
     """
 
     def __init__(

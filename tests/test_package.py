@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import realtime_nb
 
@@ -33,3 +35,29 @@ def test_import_is_light() -> None:
     code = "import sys, realtime_nb, realtime_nb.state, realtime_nb.delivery; print(sorted(m for m in ('cv2', 'tornado', 'ipywidgets', 'asyncio') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_rt_connect_stays_the_function_whatever_was_imported_first() -> None:
+    import importlib
+
+    import realtime_nb as rt
+
+    for name in ("realtime_nb.session", "realtime_nb.connection", "realtime_nb.client"):
+        importlib.import_module(name)
+    assert callable(rt.connect) and rt.connect.__module__ == "realtime_nb.session"
+
+
+def test_the_embedded_server_stops_cleanly_at_interpreter_exit(tmp_path: Path) -> None:
+    code = (
+        "import realtime_nb as rt\n"
+        "c = rt.connect()\n"
+        "job = c.submit('synthetic://match?seconds=1&width=160&height=90', ['ball_detection'])\n"
+        "print(job.wait(timeout=60)['status'])\n"
+    )  # no close(): the atexit hook stops the server
+    env = {**os.environ, "REALTIME_NB_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "completed"
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr

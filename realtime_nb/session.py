@@ -1,4 +1,8 @@
-"""``realtime_nb.connect()``: a client for a running server, or for the embedded one."""
+"""``realtime_nb.connect()`` lives here: a client for a running server, or for the embedded one.
+
+The module is not called ``connect`` on purpose: a submodule of that name would shadow the
+``realtime_nb.connect`` function once anything imported it.
+"""
 
 from __future__ import annotations
 
