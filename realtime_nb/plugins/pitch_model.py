@@ -355,6 +355,25 @@ def refit(
         normal = pitch_pts[arc] - c[:, :2]
         normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
         lines[arc] = np.column_stack([normal, -(normal * c[:, :2]).sum(axis=1) - c[:, 2]])
+    g_new = _solve_inverse(h, g, pts, pitch_pts, lines, stiffness)
+    try:
+        h_new = np.asarray(np.linalg.inv(g_new), np.float64)
+    except np.linalg.LinAlgError:
+        return h, 0
+    return orient(h_new, pitch_pts), int(keep.sum())
+
+
+def _solve_inverse(
+    h: FloatArray,
+    g: FloatArray,
+    pts: FloatArray,
+    pitch_pts: FloatArray,
+    lines: FloatArray,
+    stiffness: float,
+) -> FloatArray:
+    """The image-to-pitch matrix that puts each pixel ``pts[i]`` on its pitch line
+    ``lines[i]``: weighted homogeneous least squares in normalised coordinates, each residual
+    in pixels, plus ``stiffness`` times the distance from ``g`` across its own direction."""
     # Pixels per metre across each marking, so residuals are in pixels, not metres.
     step = project(h, pitch_pts + 0.1 * lines[:, :2])
     px_per_m = np.nan_to_num(np.linalg.norm(step - pts, axis=1) / 0.1, nan=0.0)
@@ -365,21 +384,14 @@ def refit(
     ln = lines @ np.linalg.inv(tp)  # a line m in pitch coords is m @ inv(tp) in normalised ones
     gn = tp @ g @ np.linalg.inv(ti)
     gn /= np.linalg.norm(gn)
-    w0 = ph @ gn[2]
-    weight = px_per_m / np.maximum(np.abs(w0), 1e-12)
+    weight = px_per_m / np.maximum(np.abs(ph @ gn[2]), 1e-12)
     rows = (ln[:, :, None] * ph[:, None, :]).reshape(-1, 9) * weight[:, None]
     normal_eq = rows.T @ rows
     g0 = gn.reshape(9)
-    mu = stiffness * np.trace(normal_eq)
-    normal_eq += mu * (np.eye(9) - np.outer(g0, g0))
+    normal_eq += stiffness * np.trace(normal_eq) * (np.eye(9) - np.outer(g0, g0))
     _, vecs = np.linalg.eigh(normal_eq)
-    g_new = vecs[:, 0].reshape(3, 3)
-    g_pitch = np.linalg.inv(tp) @ g_new @ ti
-    try:
-        h_new = np.linalg.inv(g_pitch)
-    except np.linalg.LinAlgError:
-        return h, 0
-    return orient(h_new, pitch_pts), int(keep.sum())
+    out: FloatArray = np.linalg.inv(tp) @ vecs[:, 0].reshape(3, 3) @ ti
+    return out
 
 
 def in_view(ends: FloatArray, pixels: FloatArray, margin: float) -> npt.NDArray[np.bool_]:
