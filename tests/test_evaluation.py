@@ -56,6 +56,9 @@ def test_harder_knobs_still_work() -> None:
     overall = s.overall()
     assert overall.precision >= 0.85 and overall.recall >= 0.85  # measured 0.99 / 0.98
     assert overall.ball_rate >= 0.8  # measured 0.95
+    assert overall.homography_rate >= 0.85  # measured 1.0
+    assert overall.homography_median_error is not None
+    assert overall.homography_median_error <= 1.2  # measured 0.02 m
 
 
 def truth(players: list[PlayerTruth], ball: BallTruth | None = None) -> FrameTruth:
