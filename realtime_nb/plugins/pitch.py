@@ -167,14 +167,22 @@ def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
     """White line pixels on the pitch, without specks and the ball (line pieces are long).
 
     A far line is thinner than a pixel and only lightens the grass, so a pixel counts when it is
-    brighter than its surroundings and paler than the grass, not when it is pure white.
+    brighter than its surroundings and paler than the grass, not when it is pure white. In
+    light so bright that the grass is near full value, a line cannot be brighter: there it
+    counts when it is much paler than its surroundings and not darker than the grass.
     """
     value, saturation = hsv[:, :, 2], hsv[:, :, 1]
     _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
     brighter = cv2.subtract(value, cv2.morphologyEx(value, cv2.MORPH_OPEN, kernel(9)))
     paler = cv2.inRange(saturation, 0, 0.85 * grass_s)
-    grass_or_white = cv2.bitwise_or(green, cv2.inRange(hsv, (0, 0, grass_v + 30), (180, 60, 255)))
+    bright_white = cv2.inRange(hsv, (0, 0, min(grass_v + 30, 250)), (180, 60, 255))
+    grass_or_white = cv2.bitwise_or(green, bright_white)
     white = cv2.bitwise_and(cv2.inRange(brighter, 18, 255), paler)
+    if grass_v >= 200:
+        closed = cv2.morphologyEx(saturation, cv2.MORPH_CLOSE, kernel(9))
+        washed = cv2.inRange(cv2.subtract(closed, saturation), 0.35 * grass_s, 255)
+        not_darker = cv2.inRange(value, grass_v - 25, 255)
+        white = cv2.bitwise_or(white, cv2.bitwise_and(cv2.bitwise_and(washed, not_darker), paler))
     white = cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8)
     min_len = max(10, hsv.shape[1] // 60)
