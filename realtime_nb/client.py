@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -74,7 +75,14 @@ if TYPE_CHECKING:
 
     from realtime_nb.widgets import RealtimeOverlay
 
-__all__ = ["ApiError", "Job", "RealtimeClient"]
+__all__ = [
+    "MAX_JOBS_WITH_FRAMES",
+    "MAX_UPDATES_PER_RENDER",
+    "WIDGET_UPDATES_PER_S",
+    "ApiError",
+    "Job",
+    "RealtimeClient",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +99,19 @@ class ApiError(RuntimeError):
         self.message = message
 
 
+WIDGET_UPDATES_PER_S = 80
+"""Trait assignments the render clock makes per second at most, across every overlay of a
+client. Each widget sends at most one message per render, so this bounds the iopub comm
+messages too (Jupyter drops iopub messages past 1,000 a second; we stay far below it)."""
+
+MAX_UPDATES_PER_RENDER = 16
+"""Trait assignments one overlay's render can make when much changed; a tick renders an overlay
+only while the second's budget still has this many left."""
+
+MAX_JOBS_WITH_FRAMES = 8
+"""Jobs whose previewed frames a client keeps at once (each bounded by ``max_frames``)."""
+
+
 class RealtimeClient:
     """A connection to a realtime_nb server.
 
@@ -99,11 +120,13 @@ class RealtimeClient:
         token: The server's token.
         connect_timeout: Seconds to wait for each WebSocket handshake.
         render_hz: How often overlays re-render (at most 30; only when something changed). The
-            default 10 matches the server's default preview rate and keeps a busy overlay, which
-            changes up to seven widgets a tick, near 70 widget messages a second: far below
-            Jupyter's iopub limit of 1,000 a second.
+            default 10 matches the server's default preview rate. Whatever the rate and however
+            many overlays are shown, the clock makes at most :data:`WIDGET_UPDATES_PER_S` trait
+            assignments a second in all (a busy overlay makes about 8 to 10 a tick), so iopub
+            stays far below Jupyter's limit of 1,000 messages a second.
         max_frames: How many previewed frames to keep per job for the frame viewer's scrubber
-            (their JPEG bytes are bounded too, see :class:`~realtime_nb.frames.FrameStore`).
+            (their memory is bounded too, see :class:`~realtime_nb.frames.FrameStore`); frames
+            are kept for the :data:`MAX_JOBS_WITH_FRAMES` jobs previewed most recently.
         backoff: Delays between reconnect attempts; CLOSED after the last one fails.
         jitter: Relative random spread of each delay.
     """
@@ -133,7 +156,7 @@ class RealtimeClient:
         self.connection_id: str | None = None
         self._states: dict[str, RealtimeState] = {}
         self.max_frames = max_frames
-        self._frames: dict[str, FrameStore] = {}
+        self._frames: dict[str, FrameStore] = {}  # least recently previewed job first
         self._drawer = FrameDrawer()
         self._versions: dict[str, int] = {}
         self._followed: set[str] = set()
@@ -142,6 +165,8 @@ class RealtimeClient:
         self._listeners: dict[str, list[Callable[..., None]]] = {}
         self._changed = threading.Condition()
         self._render_lock = threading.Lock()
+        self._spent: collections.deque[tuple[float, int]] = collections.deque()
+        self._next_overlay = 0
         self._ws: WebSocketClientConnection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -325,7 +350,8 @@ class RealtimeClient:
             log.warning("skipping bad preview: %s", exc)
             return
         with self._changed:
-            self._frame_store(header.job_id).add(KeptFrame.from_preview(header, jpeg))
+            kept = KeptFrame.from_preview(header, jpeg, len(raw) - len(jpeg) - 8)
+            self._frame_store(header.job_id).add(kept)
             state = self._states.get(header.job_id, RealtimeState(job_id=header.job_id))
             self._states[header.job_id] = reduce(state, PreviewReceived(header.frame_id))
             self._versions[header.job_id] = self._versions.get(header.job_id, 0) + 1
@@ -415,26 +441,46 @@ class RealtimeClient:
     async def _render_loop(self) -> None:
         while True:
             await asyncio.sleep(self.render_interval)
-            self.render_now()
+            self._render_tick()
 
     def render_now(self) -> None:
-        """Render every overlay whose job changed since its last render (any thread)."""
+        """Render every overlay whose job changed since its last render (any thread), now,
+        whatever the render clock's budget (a user's explicit call, e.g. after ``wait()``)."""
         with self._render_lock:
-            self._render_changed()
+            self._render_changed(budget=None)
 
-    def _render_changed(self) -> None:
-        for job_id, overlay, seen in list(self._overlays):
+    def _render_tick(self) -> None:
+        """The clock's render: within :data:`WIDGET_UPDATES_PER_S` across all overlays."""
+        with self._render_lock:
+            now = time.monotonic()
+            while self._spent and now - self._spent[0][0] >= 1.0:
+                self._spent.popleft()
+            self._render_changed(budget=WIDGET_UPDATES_PER_S - sum(n for _, n in self._spent))
+
+    def _render_changed(self, budget: int | None) -> None:
+        overlays = list(self._overlays)
+        if overlays:  # start each tick at the next overlay, so none waits behind the others
+            self._next_overlay %= len(overlays)
+            overlays = overlays[self._next_overlay :] + overlays[: self._next_overlay]
+            self._next_overlay += 1
+        for job_id, overlay, seen in overlays:
             version = self._versions.get(job_id, 0)
             if version == seen[0]:
                 continue
-            seen[0] = version
+            if budget is not None and budget < MAX_UPDATES_PER_RENDER:
+                return  # the next tick renders the then latest state: nothing is lost
             state = self._states.get(job_id)
             if state is None:
                 continue
+            seen[0] = version
             try:
-                overlay.render(state, self.frames(job_id))
+                n = overlay.render(state, self.frames(job_id))
             except Exception:
                 log.exception("overlay render failed")
+                continue
+            self._spent.append((time.monotonic(), n))
+            if budget is not None:
+                budget -= n
 
     def attach_overlay(self, job_id: str, overlay: RealtimeOverlay) -> None:
         """Have the render clock keep ``overlay`` in step with ``job_id``."""
@@ -455,9 +501,12 @@ class RealtimeClient:
         return state
 
     def _frame_store(self, job_id: str) -> FrameStore:
-        store = self._frames.get(job_id)
-        if store is None:
-            store = self._frames[job_id] = FrameStore(self.max_frames)
+        """The job's store, now the most recently previewed; the frames of the job previewed
+        longest ago go past :data:`MAX_JOBS_WITH_FRAMES` (an overlay keeps what it was given)."""
+        store = self._frames.pop(job_id, None) or FrameStore(self.max_frames)
+        self._frames[job_id] = store
+        while len(self._frames) > MAX_JOBS_WITH_FRAMES:
+            del self._frames[next(iter(self._frames))]
         return store
 
     def frames(self, job_id: str) -> tuple[KeptFrame, ...]:
@@ -680,7 +729,8 @@ class Job:
         self.client.render_now()
         shown = list(previews)
         if not shown:
-            frames, n = self.frames, min(thumbnails, len(self.frames))
+            frames = self.frames  # one snapshot: the job may still be running
+            n = min(thumbnails, len(frames))
             # Evenly spread, always ending with the newest frame.
             picks = sorted({round(i * (len(frames) - 1) / max(1, n - 1)) for i in range(n)})
             if n == 1:

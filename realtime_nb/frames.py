@@ -46,7 +46,7 @@ DEFAULT_MAX_FRAMES = 150
 """Frames a store keeps by default: 15 s of previews at the default 10 per second."""
 
 DEFAULT_MAX_BYTES = 48 * 2**20
-"""JPEG bytes a store keeps at most by default, whatever the frames' size."""
+"""Memory a store uses at most by default (JPEGs and results), whatever the frames' size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,8 @@ class KeptFrame:
         results: Each plugin's result for this frame, in pipeline order.
         timings_ms: Each plugin's processing time for this frame.
         warnings: The warnings plugins raised on this frame.
+        header_bytes: The size of the preview's JSON header (results, timings, warnings); the
+            store counts the results' memory from it.
     """
 
     frame_id: str
@@ -72,10 +74,18 @@ class KeptFrame:
     results: Mapping[str, dict[str, Any]]
     timings_ms: Mapping[str, float]
     warnings: tuple[WarningPayload, ...]
+    header_bytes: int = 0
+
+    @property
+    def cost_bytes(self) -> int:
+        """Memory the store charges for this frame: the JPEG, plus the results as Python
+        objects, which take about six times their JSON size."""
+        return len(self.jpeg) + 6 * self.header_bytes
 
     @classmethod
-    def from_preview(cls, header: PreviewHeader, jpeg: bytes) -> KeptFrame:
-        """The kept frame of a decoded binary preview."""
+    def from_preview(cls, header: PreviewHeader, jpeg: bytes, header_bytes: int = 0) -> KeptFrame:
+        """The kept frame of a decoded binary preview (``header_bytes``: its JSON header's size,
+        the preview's length minus the JPEG's and the 8-byte prefix)."""
         return cls(
             header.frame_id,
             header.frame_index,
@@ -85,18 +95,20 @@ class KeptFrame:
             header.results,
             header.timings_ms,
             tuple(header.warnings),
+            header_bytes,
         )
 
 
 class FrameStore:
-    """The newest kept frames of one job, oldest first, bounded by count and by JPEG bytes.
+    """The newest kept frames of one job, oldest first, bounded by count and by memory (each
+    frame's :attr:`KeptFrame.cost_bytes`: its JPEG and its results).
 
     Safe to use from several threads: the client's thread adds, the kernel's thread reads when
     the user moves the scrubber.
 
     Args:
         max_frames: How many frames to keep at most.
-        max_bytes: How many JPEG bytes to keep at most (the newest frame is always kept).
+        max_bytes: How much memory to use at most (the newest frame is always kept).
     """
 
     def __init__(
@@ -122,12 +134,12 @@ class FrameStore:
             if self._frames and frame.frame_index <= self._frames[-1].frame_index:
                 return
             self._frames.append(frame)
-            self._bytes += len(frame.jpeg)
+            self._bytes += frame.cost_bytes
             self.added += 1
             while len(self._frames) > self.max_frames or (
                 self._bytes > self.max_bytes and len(self._frames) > 1
             ):
-                self._bytes -= len(self._frames.popleft().jpeg)
+                self._bytes -= self._frames.popleft().cost_bytes
 
     def frames(self) -> tuple[KeptFrame, ...]:
         """A snapshot of the kept frames, oldest first."""
@@ -171,17 +183,18 @@ class FrameDrawer:
 
     def __init__(self, registry: PluginRegistry = default_registry) -> None:
         self._registry = registry
-        self._plugins: dict[str, Plugin | None] = {}
+        self._plugins: dict[str, Plugin] = {}
         self._lock = threading.Lock()
 
     def _plugin(self, name: str) -> Plugin | None:
         with self._lock:
-            if name not in self._plugins:
+            plugin = self._plugins.get(name)
+            if plugin is None:  # not cached: a plugin registered later becomes drawable
                 try:
-                    self._plugins[name] = self._registry.get(name)()
+                    plugin = self._plugins[name] = self._registry.get(name)()
                 except Exception:  # unknown here, or a constructor that needs what we lack
-                    self._plugins[name] = None
-            return self._plugins[name]
+                    return None
+            return plugin
 
     def can_draw(self, name: str) -> bool:
         """True when the plugin ``name`` is known here and so can be drawn."""

@@ -124,7 +124,8 @@ class Connection:
         never holds a raw newline), which saves most of the per-frame cost on both ends."""
         text: list[bytes] = []
         for item in batch:
-            if item.message_type == "ping":
+            if item.message_type == "ping" and self.ping_sent_at is None:
+                # Latency is timed from the oldest ping not yet answered; its pong is the next.
                 self.ping_sent_at = time.monotonic()
             if item.binary:
                 if text:
@@ -249,6 +250,7 @@ class Hub:
         conn.last_seen = now
         if conn.ping_sent_at is not None:
             conn.latency_ms = (now - conn.ping_sent_at) * 1000.0
+            conn.ping_sent_at = None  # a pong to a later ping (a drop report) times nothing
 
     def seen(self, conn: Connection) -> None:
         """Record that the client said something."""
@@ -283,21 +285,23 @@ class Hub:
 
     def _report_drops(self, conn: Connection, force: bool = False) -> None:
         """Tell a client how many messages its outbox shed, soon rather than at the next
-        heartbeat: at most once a second, and at once with a job's lifecycle message (so a short
-        job's overlay shows its drops before it ends). It travels as a ``ping``, which already
-        carries ``dropped``; the client's pong is one more latency sample."""
+        heartbeat: at most once a second, and at once with a job's lifecycle message (right
+        after it, so a short job's overlay shows its final drop count). It travels as a
+        ``ping``, which already carries ``dropped``."""
         now = time.monotonic()
         if not force and now - conn.dropped_reported_at < DROP_REPORT_INTERVAL_S:
             return
         self._ping(conn)
 
     def _ping(self, conn: Connection) -> None:
-        conn.dropped_reported = conn.outbox.dropped
+        # Queueing the ping may itself shed a message from a full outbox: count that one too.
+        dropped = conn.outbox.dropped + conn.outbox.drops_on_push(Priority.PROTECTED)
+        conn.dropped_reported = dropped
         conn.dropped_reported_at = time.monotonic()
         payload = PingPayload(
             interval_seconds=self.ping_interval,
             latency_ms=round(conn.latency_ms, 3) if conn.latency_ms is not None else None,
-            dropped=conn.outbox.dropped,
+            dropped=dropped,
         )
         conn.push(Outgoing(encode(make_message(payload)), Priority.PROTECTED, None, None, "ping"))
 

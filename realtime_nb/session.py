@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from realtime_nb.client import RealtimeClient
+from realtime_nb.frames import DEFAULT_MAX_FRAMES
 from realtime_nb.server import EmbeddedServer, ServerConfig
 
 __all__ = ["connect", "embedded_server"]
@@ -39,7 +40,11 @@ def embedded_server(data_dir: str | Path | None = None) -> EmbeddedServer:
 
 
 def connect(
-    url: str | None = None, token: str | None = None, *, render_hz: float = 10.0
+    url: str | None = None,
+    token: str | None = None,
+    *,
+    render_hz: float = 10.0,
+    max_frames: int = DEFAULT_MAX_FRAMES,
 ) -> RealtimeClient:
     """Connect to a realtime_nb server and return a started :class:`RealtimeClient`.
 
@@ -48,6 +53,7 @@ def connect(
             neither is set, the embedded server is started.
         token: The server's token (default: ``$REALTIME_NB_TOKEN``).
         render_hz: Overlay refresh rate (at most 30).
+        max_frames: Previewed frames kept per job for the frame viewer's scrubber.
 
     Raises:
         ConnectionError: The server could not be reached.
@@ -60,4 +66,4 @@ def connect(
     token = token or os.environ.get("REALTIME_NB_TOKEN")
     if not token:
         raise ValueError("a token is needed: pass token=... or set REALTIME_NB_TOKEN")
-    return RealtimeClient(url, token, render_hz=render_hz).start()
+    return RealtimeClient(url, token, render_hz=render_hz, max_frames=max_frames).start()

@@ -204,8 +204,9 @@ class FrameViewer:
     :class:`~realtime_nb.frames.FrameDrawer`). The scrubber runs over the frames the client kept
     (bounded, see :class:`~realtime_nb.frames.FrameStore`) by frame number; moving it picks the
     nearest kept frame and stops following the newest, and the inspector then shows that
-    frame's per-plugin timings and warnings. Moving it to the end, or pressing Live, follows
-    the newest frame again.
+    frame's per-plugin timings and warnings. A picked frame stays on screen (and in the
+    slider's range) even once the bounded store has let it go. Moving the slider to the end, or
+    pressing Live, follows the newest frame again.
 
     Args:
         drawer: Draws plugin results over a frame; a default one uses the default registry.
@@ -235,7 +236,7 @@ class FrameViewer:
         self.on_change = on_change
         self._lock = lock if lock is not None else threading.RLock()
         self._frames: tuple[KeptFrame, ...] = ()
-        self._pinned: str | None = None
+        self._picked: KeptFrame | None = None
         self._hidden: set[str] = set()
         self._drawn: tuple[str, tuple[str, ...], bytes] | None = None
         self._syncing = False
@@ -286,9 +287,7 @@ class FrameViewer:
     def picked(self) -> KeptFrame | None:
         """The frame picked with the scrubber, or None while following the newest."""
         with self._lock:
-            if self._pinned is None:
-                return None
-            return next((f for f in self._frames if f.frame_id == self._pinned), None)
+            return self._picked
 
     @property
     def shown(self) -> KeptFrame | None:
@@ -326,9 +325,11 @@ class FrameViewer:
     # --- user input -------------------------------------------------------------------------
 
     def _pin(self, frame_index: int | None) -> None:
-        target = nearest(self._frames, frame_index) if frame_index is not None else None
+        # The picked frame stays a candidate even once the bounded store has let it go.
+        frames = [*self._frames, *([self._picked] if self._picked is not None else [])]
+        target = nearest(frames, frame_index) if frame_index is not None else None
         newest = self._frames[-1] if self._frames else None
-        self._pinned = None if target is None or target is newest else target.frame_id
+        self._picked = None if target is None or target is newest else target
 
     def _changed(self) -> None:
         if self.on_change is not None:
@@ -347,11 +348,7 @@ class FrameViewer:
         with self._lock:
             if self._syncing:
                 return
-            if change["new"]:
-                self._pinned = None
-            else:
-                shown = self.shown
-                self._pinned = shown.frame_id if shown is not None else None
+            self._picked = None if change["new"] else self.shown
         self._changed()
 
     def _toggled(self, plugin: str, change: dict[str, Any]) -> None:
@@ -403,7 +400,12 @@ class FrameViewer:
                 f"frame <code>{_esc(frame.frame_id)}</code> · {_esc(frame.plugin)} "
                 f"{format_duration_ms(frame.timing_ms)}"
             )
-        where = "picked" if self._pinned is not None else "live"
+        if self._picked is None:
+            where = "live"
+        elif any(f.frame_id == shown.frame_id for f in self._frames):
+            where = "picked"
+        else:
+            where = "picked (no longer kept)"
         spent = format_duration_ms(sum(shown.timings_ms.values()))
         return (
             f"frame <code>{_esc(shown.frame_id)}</code> · {where} · "
@@ -437,8 +439,6 @@ class FrameViewer:
             try:
                 if frames:
                     self._frames = tuple(frames)
-                if self._pinned is not None and self.picked is None and self._frames:
-                    self._pinned = self._frames[0].frame_id  # evicted: hold on to the oldest
                 shown = self.shown
                 names = [*state.plugin_status, *(shown.results if shown else ())]
                 n = self._ensure_toggles(names)
@@ -446,8 +446,8 @@ class FrameViewer:
                     n += _set(self.image, "value", self._jpeg(shown))
                     n += _set(self.image.layout, "display", _VISIBLE)
                     first, last = self._frames[0].frame_index, self._frames[-1].frame_index
-                    n += self._scrub_to(first, last, shown.frame_index)
-                n += _set(self.live, "value", self._pinned is None)
+                    n += self._scrub_to(min(first, shown.frame_index), last, shown.frame_index)
+                n += _set(self.live, "value", self._picked is None)
                 n += _set(self.caption, "value", self._caption(state, shown))
             finally:
                 self._syncing = False
@@ -462,8 +462,8 @@ class PluginInspector:
     A plugin's status reads ``running`` (not ``started``) once its frames arrive, and its frame
     count is the larger of the frame messages received and the count the plugin reported.
     Timings per frame are the mean and the 95th percentile (from the reducer's histogram, within
-    4.4 %), the last, and the plugin's total; the bar's length is the mean against the slowest
-    plugin's, its lighter tail reaches the p95. Hovering a plugin's name shows its metadata.
+    4.4 %), the last, and the plugin's total; the bar's length is the mean against the largest
+    mean or p95 of any plugin, its lighter tail reaches the p95. Hovering a name shows metadata.
 
     One ``HTML`` widget per section, each reassigned only when its generated HTML changed.
 
@@ -531,7 +531,9 @@ class PluginInspector:
         plugins = self._known_plugins(state)
         if not plugins:
             return "<i>No plugins yet.</i>"
-        slowest = max((s.p95_ms for s in state.frame_timings.values()), default=0.0)
+        # The scale is the largest figure drawn, so neither part of any bar overflows its track
+        # (one slow warm-up frame can put a plugin's mean above its p95).
+        slowest = max((max(s.p95_ms, s.mean_ms) for s in state.frame_timings.values()), default=0.0)
         head = "".join(
             f'<th style="text-align:left;padding:0 8px 0 0">{h}</th>'
             for h in ("Plugin", "Status", "Frames", "Mean", "p95", "Last", "Total", "")
@@ -559,14 +561,14 @@ class PluginInspector:
         if stats is not None and stats.count:
             mean, p95 = format_duration_ms(stats.mean_ms), format_duration_ms(stats.p95_ms)
             last = format_duration_ms(stats.last_ms)
-            width = 100.0 * stats.mean_ms / slowest if slowest > 0 else 0.0
-            tail = 100.0 * stats.p95_ms / slowest if slowest > 0 else 0.0
+            width = min(100.0, 100.0 * stats.mean_ms / slowest) if slowest > 0 else 0.0
+            tail = min(100.0, 100.0 * stats.p95_ms / slowest) if slowest > 0 else 0.0
         else:
             mean, p95, last, width, tail = "—", "—", "—", 0.0, 0.0
         colour = _STATUS_COLOURS.get(status, "#9e9e9e")
         bar = (
             '<div style="position:relative;width:120px;height:8px;background:#eee;'
-            'border-radius:4px">'
+            'border-radius:4px;overflow:hidden">'
             f'<div style="position:absolute;width:{tail:.0f}%;height:8px;background:{colour};'
             'opacity:0.35;border-radius:4px"></div>'
             f'<div style="position:absolute;width:{width:.0f}%;height:8px;background:{colour};'

@@ -195,3 +195,56 @@ def test_a_ping_with_new_latency_or_drops_rerenders_the_overlays() -> None:
     ping(3.0, 12)
     assert c._versions["j"] == version + 2 and c.state("j").dropped == 12
     assert len(ws.sent) == 3  # every ping answered with a pong
+
+
+def test_frames_are_kept_for_the_most_recently_previewed_jobs_only() -> None:
+    from realtime_nb import protocol as p
+    from realtime_nb.client import MAX_JOBS_WITH_FRAMES
+
+    c = RealtimeClient("http://127.0.0.1:9", "t", max_frames=3)  # never started: fed directly
+
+    def preview(job: str, index: int) -> None:
+        header = p.PreviewHeader(
+            job_id=job, frame_id=f"f-{index:06d}", frame_index=index, width=8, height=8
+        )
+        c._on_preview(p.encode_preview(header, b"\xff\xd8jpeg"))
+
+    for i in range(MAX_JOBS_WITH_FRAMES + 2):
+        preview(f"j-{i}", 0)
+    preview("j-1", 1)  # j-1 previewed again: now the most recent
+    preview("j-new", 0)
+    kept = [f"j-{i}" for i in range(MAX_JOBS_WITH_FRAMES + 2) if c.frames(f"j-{i}")]
+    assert "j-0" not in kept and "j-2" not in kept and "j-3" not in kept
+    assert "j-1" in kept and len(kept) + 1 == MAX_JOBS_WITH_FRAMES
+    for i in range(5):
+        preview("j-new", i + 1)
+    assert [f.frame_index for f in c.frames("j-new")] == [3, 4, 5]  # max_frames
+    assert c.frames("j-new")[0].header_bytes > 50  # the JSON header's own size
+
+
+def test_the_render_clock_keeps_every_overlay_together_within_its_budget() -> None:
+    from realtime_nb import protocol as p
+    from realtime_nb.client import MAX_UPDATES_PER_RENDER, WIDGET_UPDATES_PER_S
+    from realtime_nb.widgets import RealtimeOverlay
+
+    c = RealtimeClient("http://127.0.0.1:9", "t")  # never started: fed and ticked directly
+    jobs = [f"j-{i}" for i in range(5)]
+    overlays = {job: RealtimeOverlay(job_id=job) for job in jobs}
+    for job, overlay in overlays.items():
+        c.attach_overlay(job, overlay)
+    for tick in range(1, 41):  # 40 ticks within well under a second, every job changing
+        for job in jobs:
+            msg = p.make_message(
+                p.ProgressPayload(job_id=job, progress=tick * 2), job_id=job, seq=tick
+            )
+            c._on_text(p.encode(msg).decode(), None)  # type: ignore[arg-type]
+        c._render_tick()
+    spent = sum(n for _, n in c._spent)
+    assert spent >= WIDGET_UPDATES_PER_S - MAX_UPDATES_PER_RENDER
+    assert spent <= WIDGET_UPDATES_PER_S + MAX_UPDATES_PER_RENDER
+    # Round robin: every overlay was rendered, none starved by the budget.
+    assert all(o.progress.bar.value > 0 for o in overlays.values())
+    c.render_now()  # an explicit render ignores the budget: every overlay shows the last state
+    assert all(o.progress.bar.value == 80 for o in overlays.values())
+    for o in overlays.values():
+        o.close()

@@ -118,14 +118,14 @@ def test_kept_frame_from_a_decoded_preview() -> None:
 
 def test_drawer_draws_chosen_plugins_at_the_frames_own_size() -> None:
     drawer = FrameDrawer(registry())
-    # A 1280x720 frame previewed at 640x360: results are in 1280x720 pixels.
-    jpeg = encode_jpeg(np.zeros((720, 1280, 3), np.uint8), quality=90, max_width=640)
+    # A 1280x720 frame previewed at 400x225: results are in 1280x720 pixels.
+    jpeg = encode_jpeg(np.zeros((720, 1280, 3), np.uint8), quality=90, max_width=400)
     frame = kept(0, jpeg, width=1280, height=720, results={"dot": {"at": [1000, 600]}})
     drawn = drawer.draw(frame, ["dot"])
     image = grey(drawn)
-    assert image.shape == (360, 640)  # shrunk back to the preview's size
-    assert image[300, 500] > 200  # (1000, 600) at half size
-    assert image[50, 50] < 30
+    assert image.shape == (225, 400)  # shrunk back to the preview's own size
+    assert image[187, 312] > 200  # (1000, 600) at 400/1280
+    assert image[20, 20] < 30
     assert drawer.draw(frame, []) is jpeg  # nothing chosen: the preview itself
 
 
@@ -160,3 +160,20 @@ def test_default_drawer_draws_the_builtin_football_plugins() -> None:
     assert drawer.can_draw("ball_detection")
     drawn = grey(drawer.draw(kept_frame, ["ball_detection"]))
     assert np.abs(drawn.astype(int) - grey(kept_frame.jpeg).astype(int)).max() > 60
+
+
+def test_store_charges_results_memory_from_the_header_size() -> None:
+    store = FrameStore(max_frames=100, max_bytes=1000)
+    for i in range(5):
+        store.add(KeptFrame(f"f-{i}", i, b"x" * 10, 8, 8, {}, {}, (), header_bytes=40))
+    # Each frame costs 10 + 6 x 40 = 250 bytes: four fit in 1,000.
+    assert [f.frame_index for f in store.frames()] == [1, 2, 3, 4]
+    assert kept(0, b"x" * 10).cost_bytes == 10
+
+
+def test_a_plugin_registered_after_a_first_draw_becomes_drawable() -> None:
+    reg = PluginRegistry()
+    drawer = FrameDrawer(reg)
+    assert not drawer.can_draw("dot")
+    reg.register(Dot)
+    assert drawer.can_draw("dot")

@@ -159,3 +159,15 @@ def test_frame_messages_feed_the_p95() -> None:
     stats = state.frame_timings["a"]
     assert stats.count == 20 and abs(stats.p95_ms - 1.0) < 0.05  # the 19th of 20 is 1 ms
     assert stats.percentile(100) == 100.0
+
+
+def test_timing_percentile_never_exceeds_the_largest_sample() -> None:
+    # 1.05 ms sits low in its bucket (middle ~1.07 ms): the p95 is clamped to the true 1.05.
+    same = TimingStats()
+    for _ in range(100):
+        same = same.add(1.05)
+    assert same.p95_ms == 1.05
+    zeros = TimingStats()
+    for _ in range(100):
+        zeros = zeros.add(0.0)  # the first bucket
+    assert zeros.p95_ms == 0.0 and zeros.percentile(50) == 0.0

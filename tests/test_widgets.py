@@ -293,9 +293,14 @@ def test_frame_viewer_scrubber_picks_the_nearest_kept_frame_and_live_follows_aga
     assert (s.max, s.value) == (12, 3) and viewer.shown is not None
     assert viewer.shown.frame_index == 3
 
-    # The picked frame is evicted from the bounded store: the oldest kept is held instead.
+    # The picked frame is evicted from the bounded store: it stays on screen and in range.
     viewer.render(Feed().state, (kept(6), kept(9), kept(12)))
-    assert viewer.shown is not None and viewer.shown.frame_index == 6
+    assert viewer.shown is not None and viewer.shown.frame_index == 3
+    assert (s.min, s.max, s.value) == (3, 12, 3)
+    assert "picked (no longer kept)" in text_of(viewer.caption.value)
+    s.value = 7  # moving away picks among the kept frames (and the picked one)
+    assert viewer.picked is not None and viewer.picked.frame_index == 6
+    viewer.render(Feed().state)
     assert (s.min, s.value) == (6, 6)
 
     viewer.live.value = True  # Live: follow the newest again
@@ -692,3 +697,30 @@ def test_inspector_shows_metadata_on_request() -> None:
     assert cells[1][:2] == ["later", "no metadata yet"]
     inspector.show_metadata.value = False
     assert inspector.metadata.value == ""
+
+
+def test_timing_bars_never_overflow_their_track() -> None:
+    inspector = PluginInspector(["a", "b"])
+    # One slow warm-up frame puts a's mean (29.9 ms) above its p95 (about 10 ms).
+    state = Feed().send(
+        frame("f-0", "a", 2000.0), *(frame(f"f-{i}", "a", 10.0) for i in range(1, 100))
+    )
+    inspector.render(Feed().send(frame("f-0", "b", 5.0)))
+    inspector.render(state)
+    widths = [int(w) for w in re.findall(r"width:(\d+)%", inspector.table.value)]
+    assert widths and max(widths) == 100 and all(0 <= w <= 100 for w in widths)
+    assert "overflow:hidden" in inspector.table.value
+
+
+def test_scrubber_range_can_start_above_zero_and_live_off_pins_the_shown_frame() -> None:
+    viewer = FrameViewer(drawer())
+    viewer.render(Feed().state, (kept(50), kept(60)))  # attached to a job already running
+    s = viewer.scrubber
+    assert (s.min, s.max, s.value) == (50, 60, 60)
+    viewer.live.value = False  # the user pauses on what is shown
+    viewer.render(Feed().state, (kept(50), kept(60), kept(70)))
+    assert viewer.picked is not None and viewer.picked.frame_index == 60
+    assert s.value == 60 and not viewer.live.value
+    viewer.live.value = True
+    viewer.render(Feed().state, (kept(80), kept(90)))  # a range wholly above the old one
+    assert (s.min, s.max, s.value) == (80, 90, 90)
