@@ -22,7 +22,18 @@ import pytest
 from tornado.websocket import WebSocketClientConnection
 
 from realtime_nb.plugins.registry import PluginRegistry
+from realtime_nb.protocol import PluginMetadata
 from realtime_nb.server import EmbeddedServer, ServerConfig
+
+TEST_METADATA = PluginMetadata(
+    version="1",
+    model="test",
+    input_shape=[None, None, 3],
+    output_format="json",
+    confidence_default=1.0,
+    capabilities=["test"],
+)
+"""Metadata for the small plugins tests define."""
 
 TESTS = Path(__file__).parent
 

@@ -7,21 +7,13 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from conftest import TEST_METADATA as META
 
 from realtime_nb import protocol as p
 from realtime_nb.frames import FrameDrawer, FrameStore, KeptFrame, nearest
 from realtime_nb.plugins import Plugin, PluginRegistry, default_registry
 from realtime_nb.plugins.base import Frame
 from realtime_nb.video import encode_jpeg
-
-META = p.PluginMetadata(
-    version="1",
-    model="test",
-    input_shape=[None, None, 3],
-    output_format="json",
-    confidence_default=1.0,
-    capabilities=["test"],
-)
 
 
 class Dot(Plugin):

@@ -10,7 +10,7 @@ from typing import Any
 
 import cv2
 import msgspec
-from conftest import wait_until
+from conftest import TEST_METADATA, wait_until
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +21,6 @@ from realtime_nb.plugins.registry import PluginRegistry
 from realtime_nb.protocol import (
     FramePayload,
     JobRequest,
-    PluginMetadata,
     Priority,
     ProgressPayload,
     encode,
@@ -155,14 +154,7 @@ class Marker(Plugin):
     so a test can interrupt a job at a known frame."""
 
     name = "marker"
-    metadata = PluginMetadata(
-        version="1",
-        model="test",
-        input_shape=[None, None, 3],
-        output_format="json",
-        confidence_default=1.0,
-        capabilities=["test"],
-    )
+    metadata = TEST_METADATA
 
     held = threading.Event()
     gate = threading.Event()

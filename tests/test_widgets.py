@@ -12,6 +12,7 @@ import cv2
 import ipywidgets
 import numpy as np
 import pytest
+from conftest import TEST_METADATA as META
 
 from realtime_nb.frames import FrameDrawer, KeptFrame
 from realtime_nb.plugins import Plugin, PluginRegistry
@@ -22,7 +23,6 @@ from realtime_nb.protocol import (
     JobPayload,
     MetadataPayload,
     PingPayload,
-    PluginMetadata,
     PluginStatusPayload,
     ProgressPayload,
     WarningPayload,
@@ -50,14 +50,6 @@ from realtime_nb.widgets import (
 )
 
 JOB = "j-1"
-META = PluginMetadata(
-    version="1",
-    model="test",
-    input_shape=[None, None, 3],
-    output_format="json",
-    confidence_default=1.0,
-    capabilities=["test"],
-)
 PLUGINS = ["pitch_detection", "player_detection", "ball_detection"]
 
 
