@@ -244,13 +244,22 @@ class Hub:
         if subs is not None:
             subs.discard(conn)
 
+    def greet(self, conn: Connection) -> None:
+        """Ping a new connection at once: with the pong, the server knows the latency and sends
+        it in another ping, so a client shows it within two round trips of connecting instead
+        of after the first heartbeats (30 s apart by default)."""
+        self._ping(conn)
+
     def pong(self, conn: Connection) -> None:
-        """Record a pong: the round trip since the last ping written."""
+        """Record a pong: the round trip since the oldest unanswered ping was written."""
         now = time.monotonic()
         conn.last_seen = now
         if conn.ping_sent_at is not None:
+            first = conn.latency_ms is None
             conn.latency_ms = (now - conn.ping_sent_at) * 1000.0
             conn.ping_sent_at = None  # a pong to a later ping (a drop report) times nothing
+            if first and not conn.closed:
+                self._ping(conn)  # tell the client its first latency now
 
     def seen(self, conn: Connection) -> None:
         """Record that the client said something."""

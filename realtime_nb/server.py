@@ -327,6 +327,7 @@ class RealtimeHandler(tornado.websocket.WebSocketHandler):
                 max_queue=hub.queue_capacity,
             ),
         )
+        hub.greet(self.conn)
         for target in initial:
             hub.subscribe(self.conn, target, int(since) if since and since.isdigit() else None)
 

@@ -389,3 +389,29 @@ def test_drops_are_reported_within_a_second_and_with_the_jobs_end() -> None:
     assert len(first) == 1 and first[0] >= 1
     assert quiet == []
     assert at_end == [dropped] and dropped > first[0]
+
+
+def test_a_new_connection_learns_its_latency_within_two_round_trips(server_factory: Any) -> None:
+    server = server_factory(ping_interval=30.0)  # the heartbeat alone would take 30 s
+
+    async def scenario() -> tuple[list[str], float | None]:
+        ws = await websocket_connect(ws_url(server.url, server.token))
+        kinds: list[str] = []
+        latency = None
+        deadline = time.monotonic() + 5
+        while latency is None and time.monotonic() < deadline:
+            msg = await read_json(ws, 5)
+            assert msg is not None
+            kinds.append(msg["type"])
+            if msg["type"] == "ping":
+                latency = msg["payload"].get("latency_ms")
+                await ws.write_message(
+                    p.encode(p.make_message(p.PongPayload(timestamp=p.now_iso())))
+                )
+        await close_ws(ws)
+        return kinds, latency
+
+    kinds, latency = asyncio.run(scenario())
+    assert kinds[0] == "connection", kinds  # metadata first, as the protocol says
+    assert kinds.count("ping") == 2, kinds
+    assert latency is not None and 0 <= latency < 5000
