@@ -101,23 +101,6 @@ class Outbox:
         elif item.priority is Priority.PROGRESS:
             self._latest_progress[item.job_id] = entry
 
-    def drops_on_push(self, priority: Priority) -> int:
-        """How many queued messages pushing a frame or protected message of ``priority`` would
-        shed now: 0 or 1. (A preview or progress message first replaces its own job's older one,
-        which this does not look at.)
-
-        A message that reports :attr:`dropped` (a ping) is built before it is pushed; this is
-        what its own push adds to the count.
-        """
-        if self._size < self.capacity:
-            return 0
-        for victim_priority in (Priority.PREVIEW, Priority.FRAME):
-            if victim_priority > priority:
-                break
-            if self._oldest(victim_priority) is not None:
-                return 1
-        return 0
-
     def _make_room(self, incoming: Outgoing) -> bool:
         """Drop one queued message to make room for ``incoming``; False to drop ``incoming``."""
         if incoming.priority is Priority.PROGRESS:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -53,15 +53,24 @@ class Connection:
     """One client connection: its outbox, subscriptions, heartbeat figures and writer task."""
 
     def __init__(
-        self, connection_id: str, sink: Sink, capacity: int, hard_limit: int, batch: bool = False
+        self,
+        connection_id: str,
+        sink: Sink,
+        capacity: int,
+        hard_limit: int,
+        batch: bool = False,
+        ping_interval: float = 30.0,
     ) -> None:
         self.connection_id = connection_id
         self.batch = batch
         self.sink = sink
+        self.ping_interval = ping_interval
         self.outbox = Outbox(capacity=capacity, hard_limit=hard_limit)
         self.subscriptions: set[str] = set()
         self.latency_ms: float | None = None
-        self.ping_sent_at: float | None = None
+        self.pings_in_flight: deque[float] = deque(maxlen=64)
+        """When each ping not yet answered was written, oldest first (pongs come in order)."""
+        self.ping_queued = False
         self.last_seen = time.monotonic()
         self.sent = 0
         self.closed = False
@@ -69,6 +78,19 @@ class Connection:
         self.dropped_reported_at = float("-inf")
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    def _ping_bytes(self) -> bytes:
+        """A ping as it leaves: its ``dropped`` and ``latency_ms`` are the figures at this
+        moment (a ping is queued without them, so its own push, or any shed after it, counts)."""
+        self.ping_queued = False
+        self.pings_in_flight.append(time.monotonic())
+        self.dropped_reported = self.outbox.dropped
+        payload = PingPayload(
+            interval_seconds=self.ping_interval,
+            latency_ms=round(self.latency_ms, 3) if self.latency_ms is not None else None,
+            dropped=self.outbox.dropped,
+        )
+        return encode(make_message(payload))
 
     def start(self) -> None:
         """Start the writer task (on the running loop)."""
@@ -124,18 +146,16 @@ class Connection:
         never holds a raw newline), which saves most of the per-frame cost on both ends."""
         text: list[bytes] = []
         for item in batch:
-            if item.message_type == "ping" and self.ping_sent_at is None:
-                # Latency is timed from the oldest ping not yet answered; its pong is the next.
-                self.ping_sent_at = time.monotonic()
+            data = self._ping_bytes() if item.message_type == "ping" else item.data
             if item.binary:
                 if text:
                     yield b"\n".join(text), False
                     text = []
-                yield item.data, True
+                yield data, True
             elif self.batch:
-                text.append(item.data)
+                text.append(data)
             else:
-                yield item.data, False
+                yield data, False
         if text:
             yield b"\n".join(text), False
 
@@ -181,7 +201,9 @@ class Hub:
 
     def connect(self, connection_id: str, sink: Sink, batch: bool = False) -> Connection:
         """Register a connection and start its writer (``batch``: newline-joined frames)."""
-        conn = Connection(connection_id, sink, self.queue_capacity, self.hard_limit, batch)
+        conn = Connection(
+            connection_id, sink, self.queue_capacity, self.hard_limit, batch, self.ping_interval
+        )
         self.connections[connection_id] = conn
         conn.start()
         if self._heartbeat is None and self.ping_interval > 0:
@@ -254,10 +276,9 @@ class Hub:
         """Record a pong: the round trip since the oldest unanswered ping was written."""
         now = time.monotonic()
         conn.last_seen = now
-        if conn.ping_sent_at is not None:
+        if conn.pings_in_flight:
             first = conn.latency_ms is None
-            conn.latency_ms = (now - conn.ping_sent_at) * 1000.0
-            conn.ping_sent_at = None  # a pong to a later ping (a drop report) times nothing
+            conn.latency_ms = (now - conn.pings_in_flight.popleft()) * 1000.0
             if first and not conn.closed:
                 self._ping(conn)  # tell the client its first latency now
 
@@ -283,14 +304,13 @@ class Hub:
         for item in items:
             replay.append(item)
         self.published += len(items)
-        ends = any(item.message_type == "job" for item in items)
         for conn in self._targets(job_id):
             conn.push_many(items)
             if conn.outbox.overflowing:
                 log.warning("closing %s: cannot keep up", conn.connection_id)
                 conn.close(CLOSE_SLOW_CONSUMER, "client too slow: outbox over its hard limit")
             elif conn.outbox.dropped != conn.dropped_reported:
-                self._report_drops(conn, force=ends)
+                self._report_drops(conn, force=any(i.message_type == "job" for i in items))
 
     def _report_drops(self, conn: Connection, force: bool = False) -> None:
         """Tell a client how many messages its outbox shed, soon rather than at the next
@@ -303,16 +323,12 @@ class Hub:
         self._ping(conn)
 
     def _ping(self, conn: Connection) -> None:
-        # Queueing the ping may itself shed a message from a full outbox: count that one too.
-        dropped = conn.outbox.dropped + conn.outbox.drops_on_push(Priority.PROTECTED)
-        conn.dropped_reported = dropped
+        """Queue a ping, unless one is already waiting: it is encoded as it leaves, with the
+        figures of that moment (see :meth:`Connection._ping_bytes`)."""
         conn.dropped_reported_at = time.monotonic()
-        payload = PingPayload(
-            interval_seconds=self.ping_interval,
-            latency_ms=round(conn.latency_ms, 3) if conn.latency_ms is not None else None,
-            dropped=dropped,
-        )
-        conn.push(Outgoing(encode(make_message(payload)), Priority.PROTECTED, None, None, "ping"))
+        if not conn.ping_queued:
+            conn.ping_queued = True
+            conn.push(Outgoing(b"", Priority.PROTECTED, None, None, "ping"))
 
     def publish_preview(self, job_id: str, item: Outgoing) -> None:
         """Send a binary preview (latest wins) and keep it for late subscribers."""
@@ -322,6 +338,8 @@ class Hub:
             self._previews.popitem(last=False)
         for conn in self._targets(job_id):
             conn.push(item)
+            if conn.outbox.dropped != conn.dropped_reported:
+                self._report_drops(conn)
 
     # --- heartbeat -----------------------------------------------------------------------------
 

@@ -172,25 +172,3 @@ def test_replay_log_started_mid_job_cannot_recover_earlier_seqs() -> None:
     assert log.since(40) == ([item(Priority.PROTECTED, 41)], True)
     items, recovered = log.since(10)
     assert not recovered and [i.seq for i in items] == [41]
-
-
-def test_drops_on_push_predicts_what_a_push_sheds() -> None:
-    box = Outbox(capacity=3, hard_limit=100)
-    assert box.drops_on_push(Priority.PROTECTED) == 0
-    for _ in range(3):
-        box.push(Outgoing(b"p", Priority.PROTECTED, "j", None, "warning"))
-    # Full of protected messages: nothing droppable to shed.
-    assert box.drops_on_push(Priority.PROTECTED) == 0
-    box.push(Outgoing(b"f", Priority.FRAME, "j", None, "frame"))  # shed on arrival
-    assert box.dropped == 1
-    box = Outbox(capacity=2, hard_limit=100)
-    box.push(Outgoing(b"f", Priority.FRAME, "j", None, "frame"))
-    box.push(Outgoing(b"v", Priority.PREVIEW, "j", None, "preview"))
-    for priority in (Priority.FRAME, Priority.PROTECTED, Priority.FRAME):
-        predicted = box.drops_on_push(priority)
-        before = box.dropped
-        box.push(Outgoing(b"x", priority, "j", None, priority.name.lower()))
-        assert box.dropped - before == predicted
-    assert box.dropped == 3
-    assert box.drops_on_push(Priority.PREVIEW) == 0  # a preview never sheds a frame
-    assert box.drops_on_push(Priority.FRAME) == 1
