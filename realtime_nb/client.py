@@ -78,10 +78,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_JOBS_WITH_FRAMES",
     "MAX_UPDATES_PER_RENDER",
+    "RENDER_BUDGET",
     "WIDGET_UPDATES_PER_S",
     "ApiError",
     "Job",
     "RealtimeClient",
+    "RenderBudget",
 ]
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,45 @@ MAX_UPDATES_PER_RENDER = 16
 """Trait assignments one overlay's render can make when much changed; a tick renders an overlay
 only while the second's budget still has this many left."""
 
+
+class RenderBudget:
+    """Trait assignments made by overlays in the last second, across every client of this
+    process: Jupyter's iopub limit is per kernel, however many clients a notebook opens.
+
+    A sliding one-second window, not a token bucket: a bucket lets a full bucket and a second's
+    refill through within one second (twice the rate); the window never does. It holds one
+    entry per render, a few dozen at most.
+
+    Args:
+        per_second: Assignments allowed in any one-second window.
+        clock: Seconds, monotonic (tests pass a fake one).
+    """
+
+    def __init__(
+        self, per_second: int = WIDGET_UPDATES_PER_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_second = per_second
+        self._clock = clock
+        self._spent: collections.deque[tuple[float, int]] = collections.deque()
+        self._lock = threading.Lock()
+
+    def left(self) -> int:
+        """Assignments still allowed in the current one-second window."""
+        with self._lock:
+            now = self._clock()
+            while self._spent and now - self._spent[0][0] >= 1.0:
+                self._spent.popleft()
+            return self.per_second - sum(n for _, n in self._spent)
+
+    def spend(self, assignments: int) -> None:
+        """Record a render's assignments (an explicit render may overdraw: ticks then wait)."""
+        with self._lock:
+            self._spent.append((self._clock(), assignments))
+
+
+RENDER_BUDGET = RenderBudget()
+"""The budget every client of this process renders within."""
+
 MAX_JOBS_WITH_FRAMES = 8
 """Jobs whose previewed frames a client keeps at once (each bounded by ``max_frames``)."""
 
@@ -121,12 +162,15 @@ class RealtimeClient:
         connect_timeout: Seconds to wait for each WebSocket handshake.
         render_hz: How often overlays re-render (at most 30; only when something changed). The
             default 10 matches the server's default preview rate. Whatever the rate and however
-            many overlays are shown, the clock makes at most :data:`WIDGET_UPDATES_PER_S` trait
-            assignments a second in all (a busy overlay makes about 8 to 10 a tick), so iopub
-            stays far below Jupyter's limit of 1,000 messages a second.
+            many overlays and clients are shown, the clocks make at most
+            :data:`WIDGET_UPDATES_PER_S` trait assignments a second in all (a busy overlay makes
+            about 8 to 10 a tick), so iopub stays far below Jupyter's limit of 1,000 messages a
+            second.
         max_frames: How many previewed frames to keep per job for the frame viewer's scrubber
             (their memory is bounded too, see :class:`~realtime_nb.frames.FrameStore`); frames
             are kept for the :data:`MAX_JOBS_WITH_FRAMES` jobs previewed most recently.
+        render_budget: The budget the render clock keeps to; by default
+            :data:`RENDER_BUDGET`, shared by every client of the process.
         backoff: Delays between reconnect attempts; CLOSED after the last one fails.
         jitter: Relative random spread of each delay.
     """
@@ -139,6 +183,7 @@ class RealtimeClient:
         connect_timeout: float = 10.0,
         render_hz: float = 10.0,
         max_frames: int = DEFAULT_MAX_FRAMES,
+        render_budget: RenderBudget | None = None,
         backoff: Sequence[float] = BACKOFF_S,
         jitter: float = 0.1,
     ) -> None:
@@ -165,7 +210,7 @@ class RealtimeClient:
         self._listeners: dict[str, list[Callable[..., None]]] = {}
         self._changed = threading.Condition()
         self._render_lock = threading.Lock()
-        self._spent: collections.deque[tuple[float, int]] = collections.deque()
+        self._budget = render_budget if render_budget is not None else RENDER_BUDGET
         self._next_overlay = 0
         self._ws: WebSocketClientConnection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -447,17 +492,14 @@ class RealtimeClient:
         """Render every overlay whose job changed since its last render (any thread), now,
         whatever the render clock's budget (a user's explicit call, e.g. after ``wait()``)."""
         with self._render_lock:
-            self._render_changed(budget=None)
+            self._render_changed(budgeted=False)
 
     def _render_tick(self) -> None:
-        """The clock's render: within :data:`WIDGET_UPDATES_PER_S` across all overlays."""
+        """The clock's render, within the process-wide :class:`RenderBudget`."""
         with self._render_lock:
-            now = time.monotonic()
-            while self._spent and now - self._spent[0][0] >= 1.0:
-                self._spent.popleft()
-            self._render_changed(budget=WIDGET_UPDATES_PER_S - sum(n for _, n in self._spent))
+            self._render_changed(budgeted=True)
 
-    def _render_changed(self, budget: int | None) -> None:
+    def _render_changed(self, budgeted: bool) -> None:
         overlays = list(self._overlays)
         if overlays:  # start each tick at the next overlay, so none waits behind the others
             self._next_overlay %= len(overlays)
@@ -467,7 +509,7 @@ class RealtimeClient:
             version = self._versions.get(job_id, 0)
             if version == seen[0]:
                 continue
-            if budget is not None and budget < MAX_UPDATES_PER_RENDER:
+            if budgeted and self._budget.left() < MAX_UPDATES_PER_RENDER:
                 return  # the next tick renders the then latest state: nothing is lost
             state = self._states.get(job_id)
             if state is None:
@@ -478,9 +520,7 @@ class RealtimeClient:
             except Exception:
                 log.exception("overlay render failed")
                 continue
-            self._spent.append((time.monotonic(), n))
-            if budget is not None:
-                budget -= n
+            self._budget.spend(n)
 
     def attach_overlay(self, job_id: str, overlay: RealtimeOverlay) -> None:
         """Have the render clock keep ``overlay`` in step with ``job_id``."""

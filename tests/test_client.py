@@ -222,29 +222,39 @@ def test_frames_are_kept_for_the_most_recently_previewed_jobs_only() -> None:
     assert c.frames("j-new")[0].header_bytes > 50  # the JSON header's own size
 
 
-def test_the_render_clock_keeps_every_overlay_together_within_its_budget() -> None:
+def test_the_render_clocks_keep_every_overlay_of_every_client_within_one_budget() -> None:
     from realtime_nb import protocol as p
-    from realtime_nb.client import MAX_UPDATES_PER_RENDER, WIDGET_UPDATES_PER_S
+    from realtime_nb.client import MAX_UPDATES_PER_RENDER, RENDER_BUDGET, RenderBudget
     from realtime_nb.widgets import RealtimeOverlay
 
-    c = RealtimeClient("http://127.0.0.1:9", "t")  # never started: fed and ticked directly
-    jobs = [f"j-{i}" for i in range(5)]
+    now = [0.0]
+    budget = RenderBudget(per_second=80, clock=lambda: now[0])
+    # Two clients, never started: fed and ticked directly, sharing one budget as all the
+    # clients of a process share RENDER_BUDGET by default.
+    clients = [RealtimeClient("http://127.0.0.1:9", "t", render_budget=budget) for _ in range(2)]
+    assert RealtimeClient("http://127.0.0.1:9", "t")._budget is RENDER_BUDGET
+    jobs = {f"j-{i}": clients[i % 2] for i in range(6)}
     overlays = {job: RealtimeOverlay(job_id=job) for job in jobs}
     for job, overlay in overlays.items():
-        c.attach_overlay(job, overlay)
-    for tick in range(1, 41):  # 40 ticks within well under a second, every job changing
-        for job in jobs:
+        jobs[job].attach_overlay(job, overlay)
+    for tick in range(1, 41):  # 40 ticks within one second, every job changing at every tick
+        for job, c in jobs.items():
             msg = p.make_message(
                 p.ProgressPayload(job_id=job, progress=tick * 2), job_id=job, seq=tick
             )
             c._on_text(p.encode(msg).decode(), None)  # type: ignore[arg-type]
-        c._render_tick()
-    spent = sum(n for _, n in c._spent)
-    assert spent >= WIDGET_UPDATES_PER_S - MAX_UPDATES_PER_RENDER
-    assert spent <= WIDGET_UPDATES_PER_S + MAX_UPDATES_PER_RENDER
-    # Round robin: every overlay was rendered, none starved by the budget.
+        for c in clients:
+            c._render_tick()
+        now[0] += 0.02
+    spent = 80 - budget.left()
+    assert 80 - MAX_UPDATES_PER_RENDER <= spent <= 80 + MAX_UPDATES_PER_RENDER
+    # Taken in turn: every overlay was rendered, none starved by the budget.
     assert all(o.progress.bar.value > 0 for o in overlays.values())
-    c.render_now()  # an explicit render ignores the budget: every overlay shows the last state
+    now[0] += 1.0  # a second later the window is empty again
+    assert budget.left() == 80
+    for c in clients:
+        c.render_now()  # an explicit render ignores the budget: the last state everywhere
     assert all(o.progress.bar.value == 80 for o in overlays.values())
+    assert budget.left() == 80 - 2 * len(overlays)  # counted too (bar value and label each)
     for o in overlays.values():
         o.close()
