@@ -46,6 +46,7 @@ from realtime_nb.connection import (
 )
 from realtime_nb.frames import DEFAULT_MAX_FRAMES, FrameDrawer, FrameStore, KeptFrame
 from realtime_nb.protocol import (
+    PREVIEW_PREFIX_BYTES,
     ConnectionMessage,
     JobMessage,
     PingMessage,
@@ -283,7 +284,7 @@ class RealtimeClient:
         with self._changed:
             for job_id, s in self._states.items():
                 new = reduce(s, action)
-                if new != s:
+                if new is not s:
                     self._states[job_id] = new
                     self._versions[job_id] = self._versions.get(job_id, 0) + 1
             self._changed.notify_all()
@@ -395,7 +396,7 @@ class RealtimeClient:
             log.warning("skipping bad preview: %s", exc)
             return
         with self._changed:
-            kept = KeptFrame.from_preview(header, jpeg, len(raw) - len(jpeg) - 8)
+            kept = KeptFrame.from_preview(header, jpeg, len(raw) - len(jpeg) - PREVIEW_PREFIX_BYTES)
             self._frame_store(header.job_id).add(kept)
             state = self._states.get(header.job_id, RealtimeState(job_id=header.job_id))
             self._states[header.job_id] = reduce(state, PreviewReceived(header.frame_id))
@@ -431,7 +432,7 @@ class RealtimeClient:
                 with self._changed:
                     for jid, s in self._states.items():
                         new = reduce(s, MessageReceived(msg))
-                        if new != s:  # latency or drops changed: the overlay shows both
+                        if new is not s:  # latency or drops changed: the overlay shows both
                             self._states[jid] = new
                             self._versions[jid] = self._versions.get(jid, 0) + 1
             return
@@ -554,6 +555,11 @@ class RealtimeClient:
         timing and warnings for it (bounded by ``max_frames``)."""
         store = self._frames.get(job_id)
         return store.frames() if store is not None else ()
+
+    @property
+    def drawer(self) -> FrameDrawer:
+        """Draws plugins' results over kept frames; every overlay of this client shares it."""
+        return self._drawer
 
     def draw(self, frame: KeptFrame, plugins: Sequence[str] | None = None) -> bytes:
         """A kept frame as JPEG with ``plugins``' drawings on it (default: every plugin's)."""
@@ -730,7 +736,11 @@ class Job:
 
         plugins = list(self.state.plugin_status) or list(self.record().get("plugins", []))
         overlay = RealtimeOverlay(
-            job_id=self.job_id, plugins=plugins, title=title, on_retry=self.client.retry
+            job_id=self.job_id,
+            plugins=plugins,
+            title=title,
+            on_retry=self.client.retry,
+            drawer=self.client.drawer,
         )
         overlay.render(self.state, self.client.frames(self.job_id))
         self.client.attach_overlay(self.job_id, overlay)

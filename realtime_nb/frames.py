@@ -21,15 +21,13 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
-
-from realtime_nb.plugins.base import Plugin
-from realtime_nb.plugins.registry import PluginRegistry, default_registry
 from realtime_nb.protocol import PreviewHeader, WarningPayload
-from realtime_nb.video import encode_jpeg
+
+if TYPE_CHECKING:  # OpenCV and the plugins load on the first drawing, not on import
+    from realtime_nb.plugins.base import Plugin
+    from realtime_nb.plugins.registry import PluginRegistry
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -178,10 +176,10 @@ class FrameDrawer:
     of each plugin class is made and used only for drawing.
 
     Args:
-        registry: Where to find plugin classes by name.
+        registry: Where to find plugin classes by name; by default the default registry.
     """
 
-    def __init__(self, registry: PluginRegistry = default_registry) -> None:
+    def __init__(self, registry: PluginRegistry | None = None) -> None:
         self._registry = registry
         self._plugins: dict[str, Plugin] = {}
         self._lock = threading.Lock()
@@ -190,6 +188,10 @@ class FrameDrawer:
         with self._lock:
             plugin = self._plugins.get(name)
             if plugin is None:  # not cached: a plugin registered later becomes drawable
+                if self._registry is None:
+                    from realtime_nb.plugins.registry import default_registry
+
+                    self._registry = default_registry
                 try:
                     plugin = self._plugins[name] = self._registry.get(name)()
                 except Exception:  # unknown here, or a constructor that needs what we lack
@@ -208,12 +210,18 @@ class FrameDrawer:
         """
         chosen = set(plugins)
         drawers = [
-            (name, plugin, result)
-            for name, result in frame.results.items()
+            (name, plugin)
+            for name in frame.results
             if name in chosen and (plugin := self._plugin(name)) is not None
         ]
         if not drawers:
             return frame.jpeg
+        import cv2
+        import numpy as np
+
+        from realtime_nb.plugins.base import draw_results
+        from realtime_nb.video import encode_jpeg
+
         image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             log.warning("frame %s: preview JPEG does not decode", frame.frame_id)
@@ -225,9 +233,6 @@ class FrameDrawer:
                 canvas, (frame.width, frame.height), interpolation=cv2.INTER_LINEAR
             )
             canvas = np.asarray(resized, np.uint8)
-        for name, plugin, result in drawers:
-            try:
-                plugin.draw(canvas, result)
-            except Exception:
-                log.warning("frame %s: %s.draw failed", frame.frame_id, name, exc_info=True)
+        for name, exc in draw_results(canvas, drawers, frame.results):
+            log.warning("frame %s: %s.draw failed", frame.frame_id, name, exc_info=exc)
         return encode_jpeg(canvas, quality=75, max_width=image.shape[1])

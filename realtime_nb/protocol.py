@@ -24,9 +24,9 @@ import time
 from typing import Annotated, Any, Literal
 
 import msgspec
-import numpy as np
 
 __all__ = [
+    "PREVIEW_PREFIX_BYTES",
     "PROTOCOL_VERSION",
     "SERVER_MESSAGE_TYPES",
     "TERMINAL_STATUSES",
@@ -485,11 +485,11 @@ def is_terminal(status: str) -> bool:
 
 
 def _encode_numpy(obj: Any) -> Any:
-    """Let plugin results hold numpy scalars and arrays (an easy slip in OpenCV code)."""
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
+    """Let plugin results hold numpy scalars and arrays (an easy slip in OpenCV code): both
+    have ``tolist()``, so this module need not import numpy."""
+    tolist = getattr(obj, "tolist", None)
+    if callable(tolist):
+        return tolist()
     raise TypeError(f"Encoding objects of type {type(obj).__name__} is unsupported")
 
 
@@ -573,6 +573,8 @@ def decode_job_request(data: bytes | str) -> JobRequest:
 
 PREVIEW_MAGIC = b"RNBP"
 _PREVIEW_PREFIX = struct.Struct(">4sI")
+PREVIEW_PREFIX_BYTES = _PREVIEW_PREFIX.size
+"""Bytes before a preview's JSON header: the magic and the header's length."""
 
 
 class PreviewHeader(_Struct):

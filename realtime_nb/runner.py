@@ -18,6 +18,7 @@ marked ``failed`` and skipped for the rest of the job.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from realtime_nb.plugins.base import Frame, Plugin, PluginContext, VideoInfo
+from realtime_nb.plugins.base import Frame, Plugin, PluginContext, VideoInfo, draw_results
 from realtime_nb.protocol import (
     ErrorCode,
     ErrorDetails,
@@ -40,6 +41,8 @@ from realtime_nb.protocol import (
 )
 
 __all__ = ["Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
+
+log = logging.getLogger(__name__)
 
 Emit = Callable[[list[Any]], None]
 """Receives a batch of payload structs, in order (one batch per frame at most)."""
@@ -138,6 +141,7 @@ class ToolRunner:
     inspectors: list[Inspector] = field(init=False)
 
     def __post_init__(self) -> None:
+        self._draw_failed: set[str] = set()
         self.inspectors = [Inspector(p) for p in self.plugins]
         for insp in self.inspectors:
             frames, ms, warnings = self.resumed_totals.get(insp.name, (0, 0.0, 0))
@@ -285,14 +289,12 @@ class ToolRunner:
 
     def _draw(self, frame: Frame, results: dict[str, dict[str, Any]]) -> Frame:
         canvas = frame.copy()
-        for insp in self.inspectors:
-            result = results.get(insp.name)
-            if result is None:
-                continue
-            try:
-                insp.plugin.draw(canvas, result)
-            except Exception:  # a broken draw must not stop the job; process() results stand
-                continue
+        for name, exc in draw_results(
+            canvas, ((i.name, i.plugin) for i in self.inspectors), results
+        ):
+            if name not in self._draw_failed:  # once per plugin, not once per frame
+                self._draw_failed.add(name)
+                log.warning("%s.draw failed (its results stand): %s", name, exc)
         return canvas
 
     def _send_preview(

@@ -2,7 +2,9 @@
 
 One :class:`RealtimeState` describes one job as seen by one client. ``reduce(state, action)``
 returns a new state and never mutates the old one, so a renderer can keep the previous state and
-compare. Lists are bounded: the state keeps the total count and the last ``max_items`` entries.
+compare; an action that changes nothing (a duplicate, a ping with the same figures) returns the
+very same object. Lists are bounded: the state keeps the total count and the last
+``max_items`` entries.
 
 Example:
     >>> from realtime_nb.protocol import ProgressPayload, make_message
@@ -227,14 +229,19 @@ def reduce(state: RealtimeState, action: Action) -> RealtimeState:
     """
     if isinstance(action, ConnectionChanged):
         latency = action.latency_ms if action.latency_ms is not None else state.latency_ms
+        attempt = action.reconnect_attempt if action.connection == "RECONNECTING" else 0
+        if (action.connection, latency, attempt) == (
+            state.connection,
+            state.latency_ms,
+            state.reconnect_attempt,
+        ):
+            return state  # the very same object: callers tell "nothing changed" by identity
         return replace(
             state,
             connection=action.connection,
             is_connected=action.connection == "CONNECTED",
             latency_ms=latency,
-            reconnect_attempt=action.reconnect_attempt
-            if action.connection == "RECONNECTING"
-            else 0,
+            reconnect_attempt=attempt,
         )
     if isinstance(action, PreviewReceived):
         return replace(state, preview_frame_id=action.frame_id)
@@ -244,11 +251,10 @@ def reduce(state: RealtimeState, action: Action) -> RealtimeState:
 def _reduce_message(state: RealtimeState, msg: ServerMessage) -> RealtimeState:
     if isinstance(msg, PingMessage):
         ping = msg.payload
-        return replace(
-            state,
-            latency_ms=ping.latency_ms if ping.latency_ms is not None else state.latency_ms,
-            dropped=ping.dropped,
-        )
+        latency = ping.latency_ms if ping.latency_ms is not None else state.latency_ms
+        if (latency, ping.dropped) == (state.latency_ms, state.dropped):
+            return state
+        return replace(state, latency_ms=latency, dropped=ping.dropped)
     if isinstance(msg, ConnectionMessage | SubscribedMessage):
         return state  # connection-level: the client acts on them, the job's state does not
     seq = msg.seq

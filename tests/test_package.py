@@ -32,7 +32,7 @@ def test_top_level_exports() -> None:
 
 
 def test_import_is_light() -> None:
-    code = "import sys, realtime_nb, realtime_nb.state, realtime_nb.delivery; print(sorted(m for m in ('cv2', 'tornado', 'ipywidgets', 'asyncio') if m in sys.modules))"
+    code = "import sys, realtime_nb, realtime_nb.state, realtime_nb.delivery, realtime_nb.protocol; print(sorted(m for m in ('cv2', 'numpy', 'tornado', 'ipywidgets', 'asyncio') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

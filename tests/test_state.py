@@ -171,3 +171,13 @@ def test_timing_percentile_never_exceeds_the_largest_sample() -> None:
     for _ in range(100):
         zeros = zeros.add(0.0)  # the first bucket
     assert zeros.p95_ms == 0.0 and zeros.percentile(50) == 0.0
+
+
+def test_actions_that_change_nothing_return_the_same_object() -> None:
+    s = reduce(RealtimeState(), ConnectionChanged("CONNECTED", 3.0))
+    assert reduce(s, ConnectionChanged("CONNECTED", 3.0)) is s
+    assert reduce(s, ConnectionChanged("CONNECTED")) is s  # no new latency: keeps 3.0
+    ping = p.make_message(p.PingPayload(interval_seconds=30, latency_ms=3.0, dropped=0))
+    assert reduce(s, MessageReceived(ping)) is s
+    busier = p.make_message(p.PingPayload(interval_seconds=30, latency_ms=3.0, dropped=4))
+    assert reduce(s, MessageReceived(busier)).dropped == 4

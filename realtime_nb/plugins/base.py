@@ -18,7 +18,7 @@ annotators::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -27,7 +27,15 @@ import numpy.typing as npt
 
 from realtime_nb.protocol import PluginMetadata, Severity
 
-__all__ = ["Frame", "Plugin", "PluginContext", "PluginWarning", "VideoInfo", "bgr_metadata"]
+__all__ = [
+    "Frame",
+    "Plugin",
+    "PluginContext",
+    "PluginWarning",
+    "VideoInfo",
+    "bgr_metadata",
+    "draw_results",
+]
 
 Frame = npt.NDArray[np.uint8]
 """A BGR image, shape (height, width, 3), dtype uint8 (OpenCV's layout)."""
@@ -111,3 +119,27 @@ def bgr_metadata(
         confidence_default=confidence,
         capabilities=capabilities,
     )
+
+
+def draw_results(
+    canvas: Frame, plugins: Iterable[tuple[str, Plugin]], results: Mapping[str, dict[str, Any]]
+) -> list[tuple[str, Exception]]:
+    """Draw each plugin's result for a frame over ``canvas``, in the order given.
+
+    A plugin without a result is skipped; one whose ``draw`` raises is skipped too (a broken
+    drawing must stop neither a job nor a viewer: the results stand) and returned with its
+    exception, for the caller to log.
+
+    Returns:
+        ``(plugin name, exception)`` for each ``draw`` that raised.
+    """
+    failed: list[tuple[str, Exception]] = []
+    for name, plugin in plugins:
+        result = results.get(name)
+        if result is None:
+            continue
+        try:
+            plugin.draw(canvas, result)
+        except Exception as exc:
+            failed.append((name, exc))
+    return failed
