@@ -29,7 +29,7 @@ from realtime_nb.plugins.grass import (
     polygon_mask,
     warn_once,
 )
-from realtime_nb.plugins.pitch_model import project, project_pieces
+from realtime_nb.plugins.pitch_model import clip_pieces, project, project_pieces
 from realtime_nb.plugins.pitch_registration import (
     FEATURES,
     PITCH_CORNERS,
@@ -146,11 +146,12 @@ class PitchDetection(Plugin):
             cv2.polylines(frame, [pts], True, (0, 255, 255), 2, cv2.LINE_AA)
         homography = result.get("homography")
         if homography is not None:
+            h, w = frame.shape[:2]
             ends = project_pieces(np.asarray(homography, np.float64), FEATURES.ends)
-            for a, b in ends:
-                if np.isfinite(a).all() and np.isfinite(b).all() and np.abs([a, b]).max() < 1e5:
-                    cv2.line(frame, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])),
-                             (255, 0, 255), 1, cv2.LINE_AA)  # fmt: skip
+            ends = clip_pieces(ends, w, h, 2.0)
+            for a, b in ends[np.isfinite(ends).all(axis=(1, 2))]:
+                cv2.line(frame, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])),
+                         (255, 0, 255), 1, cv2.LINE_AA)  # fmt: skip
         else:
             for x, y in result.get("corners") or []:
                 cv2.circle(frame, (round(x), round(y)), 6, (0, 140, 255), 2, cv2.LINE_AA)

@@ -33,6 +33,7 @@ __all__ = [
     "PITCH_WIDTH",
     "ModelFeatures",
     "batch_homographies",
+    "clip_pieces",
     "homography_from_points",
     "in_view",
     "intersect",
@@ -256,6 +257,37 @@ def project_pieces(h: FloatArray, ends: FloatArray) -> FloatArray:
         t = (w_min - w_first[cut]) / (w_other[cut] - w_first[cut])
         first[cut] = first[cut] + t[:, None] * (other[cut] - first[cut])
     out = project(h, ends.reshape(-1, 2)).reshape(-1, 2, 2)
+    return out
+
+
+def clip_pieces(ends: FloatArray, width: float, height: float, margin: float = 0.0) -> FloatArray:
+    """Clip segments ``(f, 2, 2)`` to the box ``[-margin, width + margin] x [-margin, height +
+    margin]`` (Liang-Barsky, all at once), keeping each one's direction: clipping x and y
+    separately would bend a piece that leaves the box. Pieces wholly outside, or not finite,
+    come out as NaN.
+
+    Example:
+        >>> clip_pieces(np.array([[[-10.0, 5.0], [30.0, 25.0]]]), 20, 20).tolist()
+        [[[0.0, 10.0], [20.0, 20.0]]]
+    """
+    ends = np.asarray(ends, np.float64).reshape(-1, 2, 2)
+    a, d = ends[:, 0], ends[:, 1] - ends[:, 0]  # (f, 2)
+    lo, hi = np.full(2, -margin), np.array([width + margin, height + margin])
+    t0, t1 = np.zeros(len(ends)), np.ones(len(ends))
+    ok = np.isfinite(ends).all(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for axis in (0, 1):
+            da, pa = d[:, axis], a[:, axis]
+            flat = np.abs(da) < 1e-12
+            # A piece parallel to this side is kept only if it lies between the two sides.
+            ok &= ~flat | ((pa >= lo[axis]) & (pa <= hi[axis]))
+            ta, tb = (lo[axis] - pa) / da, (hi[axis] - pa) / da
+            enter, leave = np.minimum(ta, tb), np.maximum(ta, tb)
+            t0 = np.where(flat, t0, np.maximum(t0, enter))
+            t1 = np.where(flat, t1, np.minimum(t1, leave))
+    ok &= t0 <= t1
+    out: FloatArray = np.stack([a + t0[:, None] * d, a + t1[:, None] * d], axis=1)
+    out[~ok] = np.nan
     return out
 
 

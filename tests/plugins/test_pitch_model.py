@@ -14,6 +14,7 @@ from realtime_nb.plugins.pitch_model import (
     ACROSS_X,
     ALONG_Y,
     batch_homographies,
+    clip_pieces,
     homography_from_points,
     intersect,
     line_through,
@@ -213,3 +214,24 @@ def test_refit_recovers_a_perturbed_homography(dx: float, dy: float, zoom: float
 def test_refit_keeps_the_homography_without_pixels() -> None:
     h, paired = refit(BROADCAST, np.zeros((0, 2)), model_features(), 5.0)
     assert paired == 0 and h is BROADCAST
+
+
+@pytest.mark.parametrize(
+    ("piece", "expected"),
+    [
+        ([[5, 5], [15, 15]], [[5, 5], [15, 15]]),  # inside: unchanged
+        ([[-10, 5], [30, 25]], [[0, 10], [20, 20]]),  # through: cut, direction kept
+        ([[5, -50], [5, 50]], [[5, 0], [5, 20]]),  # vertical through
+        ([[-10, 5], [-3, 25]], None),  # wholly outside
+        ([[25, -5], [25, 40]], None),  # parallel to a side, outside it
+        ([[math.nan, 1], [2, 3]], None),  # behind the camera
+    ],
+)
+def test_clip_pieces(piece: list[list[float]], expected: list[list[float]] | None) -> None:
+    out = clip_pieces(np.array([piece], np.float64), 20, 20)[0]
+    if expected is None:
+        assert np.isnan(out).all()
+    else:
+        np.testing.assert_allclose(out, expected, atol=1e-9)
+        d_in, d_out = np.subtract(*piece[::-1]), out[1] - out[0]
+        assert abs(d_in[0] * d_out[1] - d_in[1] * d_out[0]) < 1e-6  # not bent
