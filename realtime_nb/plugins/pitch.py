@@ -63,7 +63,7 @@ class PitchDetection(Plugin):
     areas, centre circle); each hypothesis is scored by how well the projected markings cover
     the line mask, and the best is refined by fitting the markings to the line pixels. Later
     frames start from the previous frame's homography and only refit it, with a full search
-    when that no longer fits or every 50 frames. ``quality`` (0..1) is the final fit's
+    only when that no longer fits. ``quality`` (0..1) is the final fit's
     F-measure of markings on line pixels and line pixels on markings; ``tracked`` says whether
     the homography was carried over from the previous frame. When all four outer corners are
     detected, their homography (refitted to the lines) is used directly. Nothing reads how the

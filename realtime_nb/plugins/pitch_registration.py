@@ -60,8 +60,9 @@ homography scores 0.99 or more (5th percentile, frames with enough markings in v
 polished candidates within 1.5 m of it 0.89, wrong ones a median of 0.58; but in dim light
 (seed 4, lighting 0.3, 320x180) right fits score only 0.56 to 0.62, so neither threshold
 can rise."""
-_SEARCH_EVERY = 50
-"""Frames between full searches while tracking, in case a better fit exists."""
+_QUALITY_DROP = 0.1
+"""A tracked homography this far below the quality found by the last full search is searched
+again even above ``_TRACK_QUALITY``: the view may have changed under it."""
 
 
 class LineEvidence:
@@ -131,31 +132,31 @@ def _polish(
 def register(
     img: LineEvidence, state: dict[str, Any], corners: list[tuple[float, float]]
 ) -> tuple[npt.NDArray[np.float64] | None, float, bool]:
-    """The pitch-to-image homography: tracked from the last frame when that still fits, found
-    by the full search otherwise (and every ``_SEARCH_EVERY`` frames in case a better fit
-    exists). Returns ``(homography or None, quality, tracked)``."""
+    """The pitch-to-image homography: tracked from the last frame while that still fits (at
+    least ``_TRACK_QUALITY``, and no more than ``_QUALITY_DROP`` below the quality at the last
+    full search), found by the full search otherwise. Returns ``(homography or None, quality,
+    tracked)``."""
     if len(corners) == 4:
         # Four outer corners pin the pitch down on their own, even with no inner markings.
         fitted = _polish(corner_homography(corners), img, (4.0, 3.0))
-        state["homography"], state["since_search"] = fitted.tolist(), 0
-        return fitted, _quality(fitted, img), False
+        quality = _quality(fitted, img)
+        state["homography"], state["searched_quality"] = fitted.tolist(), quality
+        return fitted, quality, False
     previous = state.get("homography")
-    since = int(state.get("since_search", 0)) + 1
     best: tuple[float, npt.NDArray[np.float64] | None, bool] = (0.0, None, False)
     if previous is not None:
         tracked = _polish(np.asarray(previous, np.float64), img, (8.0, 5.0, 3.0))
         best = (_quality(tracked, img), tracked, True)
-        if best[0] >= _TRACK_QUALITY and since < _SEARCH_EVERY:
-            state["since_search"] = since
+        floor = float(state.get("searched_quality", 0.0)) - _QUALITY_DROP
+        if best[0] >= max(_TRACK_QUALITY, floor):
             state["homography"] = tracked.tolist()
             return tracked, best[0], True
-    since = 0
     for candidate in _search(img):
         q = _quality(candidate, img)
         if q > best[0] + 0.02:
             best = (q, candidate, False)
     quality, found, tracked_flag = best
-    state["since_search"] = since
+    state["searched_quality"] = quality
     if found is None or quality < _ACCEPT_QUALITY:
         state["homography"] = None
         return None, quality, False
