@@ -132,31 +132,34 @@ def _polish(
 def register(
     img: LineEvidence, state: dict[str, Any], corners: list[tuple[float, float]]
 ) -> tuple[npt.NDArray[np.float64] | None, float, bool]:
-    """The pitch-to-image homography: tracked from the last frame while that still fits (at
-    least ``_TRACK_QUALITY``, and no more than ``_QUALITY_DROP`` below the quality at the last
-    full search), found by the full search otherwise. Returns ``(homography or None, quality,
+    """The pitch-to-image homography, the best by quality of up to three candidates: the last
+    frame's homography refitted (tracking), the four outer corners' homography refitted, and
+    the full search's. The search is skipped when tracking still fits (at least
+    ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at the last
+    search) or the corners give an acceptable fit. Returns ``(homography or None, quality,
     tracked)``."""
-    if len(corners) == 4:
-        # Four outer corners pin the pitch down on their own, even with no inner markings.
-        fitted = _polish(corner_homography(corners), img, (4.0, 3.0))
-        quality = _quality(fitted, img)
-        state["homography"], state["searched_quality"] = fitted.tolist(), quality
-        return fitted, quality, False
     previous = state.get("homography")
     best: tuple[float, npt.NDArray[np.float64] | None, bool] = (0.0, None, False)
     if previous is not None:
         tracked = _polish(np.asarray(previous, np.float64), img, (8.0, 5.0, 3.0))
         best = (_quality(tracked, img), tracked, True)
-        floor = float(state.get("searched_quality", 0.0)) - _QUALITY_DROP
-        if best[0] >= max(_TRACK_QUALITY, floor):
-            state["homography"] = tracked.tolist()
-            return tracked, best[0], True
-    for candidate in _search(img):
-        q = _quality(candidate, img)
+    floor = max(_TRACK_QUALITY, float(state.get("searched_quality", 0.0)) - _QUALITY_DROP)
+    settled = best[2] and best[0] >= floor
+    if len(corners) == 4:
+        # Four outer corners pin the pitch down on their own, even with no inner markings.
+        fitted = _polish(corner_homography(corners), img, (4.0, 3.0))
+        q = _quality(fitted, img)
+        settled |= q >= _ACCEPT_QUALITY
         if q > best[0] + 0.02:
-            best = (q, candidate, False)
+            best = (q, fitted, False)
+    if not settled:
+        for candidate in _search(img):
+            q = _quality(candidate, img)
+            if q > best[0] + 0.02:
+                best = (q, candidate, False)
     quality, found, tracked_flag = best
-    state["searched_quality"] = quality
+    if not settled or not tracked_flag:
+        state["searched_quality"] = quality
     if found is None or quality < _ACCEPT_QUALITY:
         state["homography"] = None
         return None, quality, False

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from realtime_nb.plugins import PluginContext, PluginWarning, VideoInfo
+from realtime_nb.plugins import pitch as pitch_plugin
 from realtime_nb.plugins.pitch import FALLBACK_WARNING, PitchDetection
 from realtime_nb.plugins.pitch_model import ACROSS, ALONG, ARCS
 from realtime_nb.plugins.radar import to_pitch
@@ -127,10 +128,13 @@ def test_fallback_warns_low_once_per_episode() -> None:
     assert FALLBACK_WARNING == "corners not detected, using fallback"
 
 
-def test_homography_from_four_corners() -> None:
-    pitch = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float32)
+FOUR_CORNERS = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float32)
+
+
+def four_corner_frame() -> tuple[Any, Any]:
+    """A frame of grass with only the outer lines, all four corners in view; and its truth."""
     image = np.array([[60, 330], [580, 330], [500, 60], [140, 60]], np.float32)
-    truth = cv2.getPerspectiveTransform(pitch, image)
+    truth = cv2.getPerspectiveTransform(FOUR_CORNERS, image)
 
     def project(points: list[list[float]]) -> Any:
         pts = np.array(points, np.float32).reshape(-1, 1, 2)
@@ -138,13 +142,37 @@ def test_homography_from_four_corners() -> None:
 
     frame = np.full((360, 640, 3), 60, np.uint8)
     cv2.fillConvexPoly(frame, project([[-4, -4], [109, -4], [109, 72], [-4, 72]]), (50, 140, 60))
-    cv2.polylines(frame, [project(pitch.tolist())], True, (255, 255, 255), 2)
+    cv2.polylines(frame, [project(FOUR_CORNERS.tolist())], True, (255, 255, 255), 2)
+    return frame, truth
+
+
+def test_homography_from_four_corners() -> None:
+    frame, truth = four_corner_frame()
+    pitch = FOUR_CORNERS
     ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(640, 360, 25, 1))
     result = PitchDetection().process(frame, ctx)
     assert not ctx.warnings
     assert not result["fallback"]
     found = np.array(result["homography"])
     for x, y in pitch:
+        u, v, w = found @ (x, y, 1)
+        expected = cv2.perspectiveTransform(np.array([[[x, y]]], np.float32), truth)[0, 0]
+        assert np.hypot(u / w - expected[0], v / w - expected[1]) < 3
+
+
+def test_four_corners_compete_with_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four corners found in the wrong places make a candidate like any other: the tracked
+    homography that fits the lines better wins, and the frame stays tracked."""
+    frame, truth = four_corner_frame()
+    state: dict[str, Any] = {}
+    info = VideoInfo(640, 360, 25, 1)
+    first = PitchDetection().process(frame, PluginContext(0, "f-000000", {}, state, info))
+    wrong = [(100.0, 300.0), (540.0, 320.0), (470.0, 90.0), (180.0, 70.0)]
+    monkeypatch.setattr(pitch_plugin, "_outer_corners", lambda *_: wrong)
+    second = PitchDetection().process(frame, PluginContext(1, "f-000001", {}, state, info))
+    assert second["tracked"] and second["quality"] >= first["quality"] - 0.01
+    found = np.array(second["homography"])
+    for x, y in FOUR_CORNERS:
         u, v, w = found @ (x, y, 1)
         expected = cv2.perspectiveTransform(np.array([[[x, y]]], np.float32), truth)[0, 0]
         assert np.hypot(u / w - expected[0], v / w - expected[1]) < 3
