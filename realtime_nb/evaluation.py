@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from realtime_nb.plugins.base import Frame, Plugin, PluginContext
-from realtime_nb.plugins.radar import to_pitch
+from realtime_nb.plugins.radar import ground_point, to_pitch
 from realtime_nb.plugins.registry import default_registry
 from realtime_nb.synthetic import FrameTruth, synthetic_match
 
@@ -324,14 +324,14 @@ def score_frame(
             error = float(np.hypot(*np.subtract(ball["center"], truth.ball.center)))
             scores.ball_errors.append(error)
             scores.ball_found = int(error <= BALL_MATCH_PX)
-    feet = [((p.box[0] + p.box[2]) / 2, float(p.box[3])) for p in truth.players]
-    true_feet = to_pitch(truth.homography, feet)
+    feet = [ground_point(p.box) for p in truth.players]
+    true_feet = to_pitch(_facing(truth.homography, feet), feet)
     _score_homography(scores, results, feet, true_feet)
     radar = results.get("radar") or {}
     placed = radar.get("players")
     if placed is not None:
         for i, j in matched:
-            if j < len(placed):
+            if j < len(placed) and placed[j].get("position") is not None:
                 x, y = placed[j]["position"]
                 scores.radar_errors.append(math.dist((x, y), true_feet[i]))
     pitch = results.get("pitch_detection")
@@ -369,7 +369,20 @@ def _score_homography(
         found = to_pitch(homography, feet)
     except np.linalg.LinAlgError:
         return
-    scores.homography_errors.extend(math.dist(a, b) for a, b in zip(found, true_feet, strict=True))
+    errors = (math.dist(a, b) for a, b in zip(found, true_feet, strict=True))
+    # A person the homography puts behind the camera (NaN) is not placed, as radar does.
+    scores.homography_errors.extend(e for e in errors if math.isfinite(e))
+
+
+def _facing(homography: Sequence[Sequence[float]], feet: list[tuple[float, float]]) -> Any:
+    """The truth homography with the sign that puts the people's feet in front of the camera
+    (the renderer's matrix is only defined up to scale, sign included), which :func:`to_pitch`
+    needs to tell points behind the camera."""
+    h = np.asarray(homography, np.float64)
+    if not feet:
+        return h
+    w = np.column_stack([feet, np.ones(len(feet))]) @ np.linalg.inv(h)[2]
+    return h if np.median(w) >= 0 else -h
 
 
 def _run_clip(plugins: list[Plugin], clip: Any) -> Scores:

@@ -22,19 +22,33 @@ Example:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
 import numpy as np
 
 from realtime_nb.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
+from realtime_nb.plugins.pitch_model import PITCH_LENGTH, PITCH_WIDTH, model_features, project
 
-__all__ = ["PITCH_LENGTH_M", "PITCH_WIDTH_M", "Radar", "to_pitch"]
+__all__ = ["Radar", "ground_point", "to_pitch"]
 
-PITCH_LENGTH_M = 105.0
-PITCH_WIDTH_M = 68.0
 _ROLE_COLOURS = {"goalkeeper": (0, 220, 255), "referee": (20, 20, 20)}
 _DEFAULT_TEAMS = ((60, 60, 230), (230, 120, 40))
+_MARKINGS = model_features(arc_step_deg=10.0).ends
+"""The pitch's markings as pieces (the same model pitch_detection fits), for the mini-map."""
+
+
+def ground_point(box: Sequence[float]) -> tuple[float, float]:
+    """Where a box ``(x1, y1, x2, y2)`` touches the ground: the middle of its bottom edge (a
+    person's feet, the ball's ground point below its centre).
+
+    Example:
+        >>> ground_point([318, 150, 322, 180])
+        (320.0, 180.0)
+    """
+    return (box[0] + box[2]) / 2, float(box[3])
 
 
 def to_pitch(
@@ -43,11 +57,13 @@ def to_pitch(
     """Map image points to pitch metres with the inverse of a pitch-to-image homography.
 
     Args:
-        homography: 3x3 matrix mapping pitch metres to image pixels.
+        homography: 3x3 matrix mapping pitch metres to image pixels, with the sign that puts
+            the pitch in front of the camera (as pitch_detection reports it).
         points: Image points ``(x, y)``.
 
     Returns:
-        Pitch points ``(x, y)`` in metres, one per input point.
+        Pitch points ``(x, y)`` in metres, one per input point; NaN for an image point that
+        is not on the ground plane in front of the camera (above the horizon).
 
     Raises:
         numpy.linalg.LinAlgError: The homography is singular.
@@ -55,8 +71,7 @@ def to_pitch(
     if not points:
         return []
     inverse = np.linalg.inv(np.asarray(homography, np.float64))
-    pts = np.asarray(points, np.float64).reshape(-1, 1, 2)
-    mapped = np.asarray(cv2.perspectiveTransform(pts, inverse), np.float64).reshape(-1, 2)
+    mapped = project(inverse, np.asarray(points, np.float64))
     return [(float(x), float(y)) for x, y in mapped]
 
 
@@ -66,10 +81,12 @@ class Radar(Plugin):
     Result::
 
         {"available": True, "pitch_size": [105.0, 68.0],
-         "players": [{"position": [x, y], "class": "player", "team": 0}, ...] | None,
+         "players": [{"position": [x, y] | None, "class": "player", "team": 0}, ...] | None,
          "ball": [x, y] | None, "team_colors": [[b, g, r], [b, g, r]]}
 
     ``available`` is False and ``players`` None when ``pitch_detection`` found no homography.
+    A person (or the ball) whose ground point the homography puts behind the camera is not
+    placed: its ``position`` (or ``ball``) is None.
     """
 
     name = "radar"
@@ -86,29 +103,27 @@ class Radar(Plugin):
         colours = (ctx.results.get("player_detection") or {}).get("team_colors") or []
         result: dict[str, Any] = {
             "available": False,
-            "pitch_size": [PITCH_LENGTH_M, PITCH_WIDTH_M],
+            "pitch_size": [PITCH_LENGTH, PITCH_WIDTH],
             "players": None,
             "ball": None,
             "team_colors": colours,
         }
         if homography is None:
             return result
-        feet = [((d["box"][0] + d["box"][2]) / 2, float(d["box"][3])) for d in people]
+        feet = [ground_point(d["box"]) for d in people]
         if ball:
-            # The ball's ground point is below its centre by its radius.
-            feet.append((ball["center"][0], float(ball["box"][3])))
+            feet.append(ground_point(ball["box"]))
         try:
-            mapped = to_pitch(homography, feet)
+            mapped = [_placed(p) for p in to_pitch(homography, feet)]
         except np.linalg.LinAlgError:
             return result
         result["available"] = True
         result["players"] = [
-            {"position": [round(x, 2), round(y, 2)], "class": d.get("class"), "team": d.get("team")}
-            for d, (x, y) in zip(people, mapped, strict=False)
+            {"position": position, "class": d.get("class"), "team": d.get("team")}
+            for d, position in zip(people, mapped, strict=False)
         ]
         if ball:
-            bx, by = mapped[-1]
-            result["ball"] = [round(bx, 2), round(by, 2)]
+            result["ball"] = mapped[-1]
         return result
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
@@ -118,20 +133,20 @@ class Radar(Plugin):
             return
         h, w = frame.shape[:2]
         map_w = max(40, round(w * self.map_fraction))
-        map_h = round(map_w * PITCH_WIDTH_M / PITCH_LENGTH_M)
+        map_h = round(map_w * PITCH_WIDTH / PITCH_LENGTH)
         if map_w + 4 > w or map_h + 4 > h:
             return
         x0, y0 = w - map_w - 4, h - map_h - 4
-        scale = map_w / PITCH_LENGTH_M
+        scale = map_w / PITCH_LENGTH
 
         def at(x: float, y: float) -> tuple[int, int]:
-            x = min(max(x, 0.0), PITCH_LENGTH_M)
-            y = min(max(y, 0.0), PITCH_WIDTH_M)
+            x = min(max(x, 0.0), PITCH_LENGTH)
+            y = min(max(y, 0.0), PITCH_WIDTH)
             return round(x0 + x * scale), round(y0 + y * scale)
 
         roi = frame[y0 : y0 + map_h, x0 : x0 + map_w]
         roi[:] = (roi * 0.3 + np.array((40, 110, 40)) * 0.7).astype(np.uint8)
-        _draw_markings(frame, at, scale)
+        _draw_markings(frame, at)
         if not result.get("available"):
             cv2.putText(
                 frame, "no homography", (x0 + 4, y0 + map_h // 2),
@@ -147,16 +162,20 @@ class Radar(Plugin):
                 colour = palette[team]
             else:
                 colour = _ROLE_COLOURS.get(role or "", (200, 200, 200))
-            cv2.circle(frame, at(*person["position"]), dot, colour, -1, cv2.LINE_AA)
+            if person.get("position") is not None:
+                cv2.circle(frame, at(*person["position"]), dot, colour, -1, cv2.LINE_AA)
         if result.get("ball"):
             cv2.circle(frame, at(*result["ball"]), dot, (255, 255, 255), -1, cv2.LINE_AA)
 
 
-def _draw_markings(frame: Frame, at: Any, scale: float) -> None:
-    """Touchlines, halfway line, centre circle and penalty areas, in pitch metres via ``at``."""
+def _placed(point: tuple[float, float]) -> list[float] | None:
+    """A pitch point rounded to centimetres, or None when it has none (behind the camera)."""
+    x, y = point
+    return [round(x, 2), round(y, 2)] if math.isfinite(x) and math.isfinite(y) else None
+
+
+def _draw_markings(frame: Frame, at: Any) -> None:
+    """The pitch's markings, from pitch_model's pieces, in pitch metres via ``at``."""
     white = (235, 235, 235)
-    cv2.rectangle(frame, at(0, 0), at(PITCH_LENGTH_M, PITCH_WIDTH_M), white, 1)
-    cv2.line(frame, at(PITCH_LENGTH_M / 2, 0), at(PITCH_LENGTH_M / 2, PITCH_WIDTH_M), white, 1)
-    cv2.circle(frame, at(PITCH_LENGTH_M / 2, 34), max(1, round(9.15 * scale)), white, 1)
-    for x1, x2 in ((0.0, 16.5), (PITCH_LENGTH_M - 16.5, PITCH_LENGTH_M)):
-        cv2.rectangle(frame, at(x1, 34 - 20.16), at(x2, 34 + 20.16), white, 1)
+    for a, b in _MARKINGS:
+        cv2.line(frame, at(*a), at(*b), white, 1)

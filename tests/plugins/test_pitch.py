@@ -51,10 +51,19 @@ def position_errors(truth: FrameTruth, homography: list[list[float]], w: int, h:
     """Metres between the true and the estimated pitch point of a grid of image points that
     lie on the pitch (up to 3 m outside it)."""
     grid = [(x, y) for x in np.linspace(0, w - 1, 12) for y in np.linspace(0, h - 1, 8)]
-    true = np.array(to_pitch(truth.homography, grid))
+    true = np.array(to_pitch(facing(truth.homography, (w / 2, h - 1)), grid))
     on_pitch = (true[:, 0] > -3) & (true[:, 0] < 108) & (true[:, 1] > -3) & (true[:, 1] < 71)
     found = np.array(to_pitch(homography, grid))
-    return np.linalg.norm(true - found, axis=1)[on_pitch]
+    # A point on the pitch that the found homography puts behind the camera is a gross error.
+    errors = np.where(np.isnan(found).any(axis=1), np.inf, np.linalg.norm(true - found, axis=1))
+    return errors[on_pitch]
+
+
+def facing(h: Any, ground: tuple[float, float]) -> Any:
+    """The renderer's homography (defined up to scale, sign included) with the sign that puts
+    the image point ``ground`` (on the pitch) in front of the camera."""
+    h = np.asarray(h, np.float64)
+    return h if np.linalg.inv(h)[2] @ (*ground, 1.0) > 0 else -h
 
 
 def test_results_are_plain_json(run: Run) -> None:

@@ -12,7 +12,7 @@ from realtime_nb.plugins import PipelineError, PluginContext, VideoInfo, default
 from realtime_nb.plugins.ball import BallDetection
 from realtime_nb.plugins.pitch import PitchDetection
 from realtime_nb.plugins.players import PlayerDetection
-from realtime_nb.plugins.radar import Radar, to_pitch
+from realtime_nb.plugins.radar import Radar, ground_point, to_pitch
 from realtime_nb.synthetic import synthetic_match
 
 INFO = VideoInfo(640, 360, 25, None)
@@ -155,3 +155,29 @@ def test_to_pitch_round_trip() -> None:
         image.append((u / w, v / w))
     assert np.allclose(to_pitch(h, image), pitch, atol=1e-6)
     assert to_pitch(h, []) == []
+
+
+def test_a_point_above_the_horizon_is_not_placed() -> None:
+    """A camera looking along the pitch: its horizon is at y = 100, and a person whose feet
+    are above it (a false detection in the stands) is not placed, while the others are."""
+    h = [[300.0, 3.2, 320.0], [0.0, 1.0, 300.0], [0.0, 0.01, 1.0]]  # pitch y is depth
+    assert np.isnan(to_pitch(h, [(320.0, 50.0)])).all()
+    assert np.allclose(to_pitch(h, [(320.0, 150.0)]), [(0.0, 300.0)])
+    people = [{"box": [310, 20, 330, 50], "class": "player", "team": 0},
+              {"box": [310, 100, 330, 150], "class": "player", "team": 1}]  # fmt: skip
+    results = {"pitch_detection": {"homography": h}, "player_detection": {"detections": people},
+               "ball_detection": {"ball": {"center": [320, 45], "box": [318, 43, 322, 47]}}}  # fmt: skip
+    result = Radar().process(None, PluginContext(0, "f-000000", results, {}, INFO))
+    assert [p["position"] is None for p in result["players"]] == [True, False]
+    assert result["available"] and result["ball"] is None
+    frame = np.zeros((360, 640, 3), np.uint8)
+    Radar().draw(frame, result)  # an unplaced person is simply not drawn
+    assert frame.any()
+
+
+@pytest.mark.parametrize(
+    ("box", "expected"),
+    [([318, 150, 322, 180], (320.0, 180.0)), ([0, 0, 5, 9], (2.5, 9.0))],
+)
+def test_ground_point_is_the_bottom_middle(box: list[float], expected: tuple[float, float]) -> None:
+    assert ground_point(box) == expected
