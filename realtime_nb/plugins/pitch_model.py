@@ -298,20 +298,20 @@ def _normaliser(points: FloatArray) -> FloatArray:
     return np.array([[scale, 0, -scale * centre[0]], [0, scale, -scale * centre[1]], [0, 0, 1]])
 
 
-def batch_homographies(src: FloatArray, dst: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Exact homographies for many sets of four correspondences at once.
+def batch_homographies(src: FloatArray, dst: FloatArray) -> FloatArray:
+    """Exact homographies for many sets of four correspondences at once, each oriented as
+    :func:`orient` would (unit norm, its four source points in front of the camera).
 
     Args:
         src: ``(n, 4, 2)`` source points.
         dst: ``(n, 4, 2)`` destination points.
 
     Returns:
-        ``(homographies (m, 3, 3), kept (m,))``: the indices of the sets that were not
-        degenerate, and their homographies.
+        ``(m, 3, 3)`` homographies of the sets that were not degenerate, in order.
     """
     n = len(src)
     if n == 0:
-        return np.zeros((0, 3, 3)), np.zeros(0)
+        return np.zeros((0, 3, 3))
     src0 = np.asarray(src, np.float64)
     ts = _normaliser(src0.reshape(-1, 2))
     td = _normaliser(np.asarray(dst, np.float64).reshape(-1, 2))
@@ -327,13 +327,14 @@ def batch_homographies(src: FloatArray, dst: FloatArray) -> tuple[FloatArray, Fl
     a[:, 1::2, 6], a[:, 1::2, 7] = -v * x, -v * y
     b[:, 0::2], b[:, 1::2] = u, v
     ok = np.abs(np.linalg.det(a)) > 1e-9
-    kept = np.flatnonzero(ok)
     sol = np.linalg.solve(a[ok], b[ok][:, :, None])[:, :, 0]
     hn = np.concatenate([sol, np.ones((len(sol), 1))], axis=1).reshape(-1, 3, 3)
-    hs = np.linalg.inv(td) @ hn @ ts
-    w = np.einsum("nj,nj->n", hs[:, 2], np.column_stack([src0[kept, 0], np.ones(len(kept))]))
-    hs /= (np.sign(w) * np.linalg.norm(hs, axis=(1, 2)))[:, None, None]
-    return hs, kept.astype(np.float64)
+    hs: FloatArray = np.linalg.inv(td) @ hn @ ts
+    # orient() for each: the sign that puts the median of the four source points in front.
+    w = np.einsum("nkj,nj->nk", src0[ok], hs[:, 2, :2]) + hs[:, 2, 2:3]  # (m, 4)
+    sign = np.where(np.median(w, axis=1) >= 0, 1.0, -1.0)
+    hs /= (sign * np.linalg.norm(hs, axis=(1, 2)))[:, None, None]
+    return hs
 
 
 # --- refinement ---------------------------------------------------------------------------------

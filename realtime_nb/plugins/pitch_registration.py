@@ -230,8 +230,7 @@ def _line_hypotheses(
                     dst.append(image)
     if not src:
         return []
-    hs, _ = batch_homographies(np.asarray(src, np.float64), np.asarray(dst, np.float64))
-    return list(hs)
+    return list(batch_homographies(np.asarray(src, np.float64), np.asarray(dst, np.float64)))
 
 
 def _coarse_scores(hs: npt.NDArray[np.float64], img: LineEvidence) -> npt.NDArray[np.float64]:

@@ -141,7 +141,7 @@ def test_fitted_homographies_put_what_they_fit_in_front_of_the_camera() -> None:
     for found in (
         homography_from_points(seen, image),
         orient(-h, seen),
-        batch_homographies(seen[None, :4], image[None, :4])[0][0],
+        batch_homographies(seen[None, :4], image[None, :4])[0],
     ):
         assert found is not None
         assert (seen @ found[2, :2] + found[2, 2] > 0).all()
@@ -174,8 +174,8 @@ def test_batch_homographies_match_one_at_a_time() -> None:
         float,
     )
     images = np.array([project(BROADCAST, q) for q in quads])
-    hs, kept = batch_homographies(quads, images)
-    assert kept.tolist() == [0, 1]
+    hs = batch_homographies(quads, images)
+    assert len(hs) == 2
     for h in hs:
         assert unit(h) == pytest.approx(unit(BROADCAST), rel=1e-6, abs=1e-9)
 
