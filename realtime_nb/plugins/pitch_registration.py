@@ -30,7 +30,6 @@ from realtime_nb.plugins.pitch_model import (
     model_features,
     model_intersections,
     model_samples,
-    orient,
     project,
     project_pieces,
     refit,
@@ -145,9 +144,10 @@ def register(
         best = (_quality(tracked, img), tracked, True)
     floor = max(_TRACK_QUALITY, float(state.get("searched_quality", 0.0)) - _QUALITY_DROP)
     settled = best[2] and best[0] >= floor
-    if len(corners) == 4:
+    from_corners = corner_homography(corners) if len(corners) == 4 else None
+    if from_corners is not None:
         # Four outer corners pin the pitch down on their own, even with no inner markings.
-        fitted = _polish(corner_homography(corners), img, (4.0, 3.0))
+        fitted = _polish(from_corners, img, (4.0, 3.0))
         q = _quality(fitted, img)
         settled |= q >= _ACCEPT_QUALITY
         if q > best[0] + 0.02:
@@ -377,11 +377,11 @@ def junctions(h: npt.NDArray[np.float64], img: LineEvidence) -> list[dict[str, l
     return out
 
 
-def corner_homography(corners: list[tuple[float, float]]) -> npt.NDArray[np.float64]:
-    """Pitch (metres) to image homography from four corners, the nearer two being lower."""
+def corner_homography(corners: list[tuple[float, float]]) -> npt.NDArray[np.float64] | None:
+    """Pitch (metres) to image homography from four corners, the nearer two being lower; None
+    when three of them are on a line."""
     by_y = sorted(corners, key=lambda p: p[1])
     far_left, far_right = sorted(by_y[:2])
     near_left, near_right = sorted(by_y[2:])
-    image = np.array([near_left, near_right, far_right, far_left], np.float32)
-    matrix = cv2.getPerspectiveTransform(PITCH_CORNERS.astype(np.float32), image)
-    return orient(np.asarray(matrix, np.float64), PITCH_CORNERS)
+    image = np.array([near_left, near_right, far_right, far_left], np.float64)
+    return homography_from_points(PITCH_CORNERS, image)

@@ -15,7 +15,8 @@ import pytest
 from realtime_nb.plugins import PluginContext, PluginWarning, VideoInfo
 from realtime_nb.plugins import pitch as pitch_plugin
 from realtime_nb.plugins.pitch import FALLBACK_WARNING, PitchDetection
-from realtime_nb.plugins.pitch_model import ACROSS, ALONG, ARCS
+from realtime_nb.plugins.pitch_model import ACROSS, ALONG, ARCS, project
+from realtime_nb.plugins.pitch_registration import PITCH_CORNERS, corner_homography
 from realtime_nb.plugins.radar import to_pitch
 from realtime_nb.synthetic import FrameTruth, SyntheticMatch, synthetic_match
 
@@ -145,13 +146,13 @@ def four_corner_frame() -> tuple[Any, Any]:
     image = np.array([[60, 330], [580, 330], [500, 60], [140, 60]], np.float32)
     truth = cv2.getPerspectiveTransform(FOUR_CORNERS, image)
 
-    def project(points: list[list[float]]) -> Any:
+    def to_image(points: list[list[float]]) -> Any:
         pts = np.array(points, np.float32).reshape(-1, 1, 2)
         return cv2.perspectiveTransform(pts, truth).reshape(-1, 2).round().astype(np.int32)
 
     frame = np.full((360, 640, 3), 60, np.uint8)
-    cv2.fillConvexPoly(frame, project([[-4, -4], [109, -4], [109, 72], [-4, 72]]), (50, 140, 60))
-    cv2.polylines(frame, [project(FOUR_CORNERS.tolist())], True, (255, 255, 255), 2)
+    cv2.fillConvexPoly(frame, to_image([[-4, -4], [109, -4], [109, 72], [-4, 72]]), (50, 140, 60))
+    cv2.polylines(frame, [to_image(FOUR_CORNERS.tolist())], True, (255, 255, 255), 2)
     return frame, truth
 
 
@@ -283,3 +284,12 @@ def test_dim_and_glaring_light(lighting: float) -> None:
     assert len(found) >= 0.9 * len(clip)  # measured 25/25 in both
     errors = np.concatenate([position_errors(t, h, 320, 180) for t, h in found])
     assert np.median(errors) < 0.5  # measured 0.03 m and 0.02 m
+
+
+def test_corner_homography_from_corners_in_any_order() -> None:
+    image = [(500.0, 60.0), (60.0, 330.0), (140.0, 60.0), (580.0, 330.0)]
+    h = corner_homography(image)
+    assert h is not None
+    mapped = project(h, PITCH_CORNERS)
+    np.testing.assert_allclose(mapped, [[60, 330], [580, 330], [500, 60], [140, 60]], atol=1e-6)
+    assert corner_homography([(0.0, 0.0), (10.0, 10.0), (20.0, 20.0), (30.0, 30.0)]) is None
