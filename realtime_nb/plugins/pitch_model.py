@@ -211,7 +211,8 @@ def intersect(l1: FloatArray, l2: FloatArray) -> FloatArray | None:
 
 def homography_from_points(src: FloatArray, dst: FloatArray) -> FloatArray | None:
     """Least-squares homography mapping ``src`` to ``dst`` (``(n, 2)`` each, n >= 4) by the
-    normalised DLT, or None when the points are degenerate (three of four on a line, say)."""
+    normalised DLT, or None when the points are degenerate (three of four on a line, say, on
+    either side)."""
     src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
     if len(src) < 4 or len(src) != len(dst):
         return None
@@ -229,8 +230,11 @@ def homography_from_points(src: FloatArray, dst: FloatArray) -> FloatArray | Non
     _, sv, vt = np.linalg.svd(rows)
     if sv[-2] < 1e-9 * sv[0]:
         return None
-    h = np.linalg.inv(td) @ vt[-1].reshape(3, 3) @ ts
-    return orient(h, src)
+    h = orient(np.linalg.inv(td) @ vt[-1].reshape(3, 3) @ ts, src)
+    sv = np.linalg.svd(h, compute_uv=False)
+    if sv[-1] < 1e-10 * sv[0]:
+        return None  # the destination points are degenerate: h flattens the plane to a line
+    return h
 
 
 def orient(h: FloatArray, seen: FloatArray) -> FloatArray:
