@@ -109,9 +109,8 @@ class PitchDetection(Plugin):
         inside = np.asarray(
             cv2.erode(polygon_mask((h, w), hull), kernel(max(3, w // 100))), np.uint8
         )
-        lines = _line_mask(hsv, green, inside)
-        detected = _outer_corners(lines, w, h)
-        image = LineEvidence(lines, inside)
+        image = LineEvidence(_line_mask(hsv, green, inside), inside)
+        detected = _outer_corners(image.mask, image.near, w, h)
         homography, quality, tracked = register(image, ctx.state, detected)
         if homography is not None:
             ctx.state["fallback_warned"] = False
@@ -192,17 +191,19 @@ def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
     return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
-def _outer_corners(lines: Mask, w: int, h: int) -> list[tuple[float, float]]:
+def _outer_corners(
+    lines: Mask, near_lines: npt.NDArray[np.bool_], w: int, h: int
+) -> list[tuple[float, float]]:
     """Corners of the outermost lines: vertices of the lines' convex hull that are not on the
     frame's border (where a line merely leaves the view), make a real turn, and have white line
-    along both hull edges (a curve's extreme point, say the centre circle's, has grass there)."""
+    (``near_lines``: the line mask grown by a few pixels) along both hull edges (a curve's
+    extreme point, say the centre circle's, has grass there)."""
     pts = cv2.findNonZero(lines)
     if pts is None or len(pts) < 30:
         return []
     hull = cv2.convexHull(pts)
     approx = cv2.approxPolyDP(hull, max(2.0, 0.008 * w), True).reshape(-1, 2).astype(float)
     margin = max(3.0, 0.01 * w)
-    near_lines = np.asarray(cv2.dilate(lines, kernel(5)), np.uint8)
     corners = []
     for i, (x, y) in enumerate(approx):
         if not (margin < x < w - 1 - margin and margin < y < h - 1 - margin):
@@ -216,7 +217,9 @@ def _outer_corners(lines: Mask, w: int, h: int) -> list[tuple[float, float]]:
     return corners
 
 
-def _support(lines: Mask, start: tuple[float, float], direction: npt.NDArray[np.float64]) -> float:
+def _support(
+    lines: npt.NDArray[np.bool_], start: tuple[float, float], direction: npt.NDArray[np.float64]
+) -> float:
     """Share of the first stretch from ``start`` along ``direction`` that lies on a line."""
     length = float(np.linalg.norm(direction))
     steps = np.arange(2.0, min(length, 40.0))
