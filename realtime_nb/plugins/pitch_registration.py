@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import cached_property
 from typing import Any
 
 import cv2
@@ -72,14 +73,20 @@ class LineEvidence:
         self.h, self.w = lines.shape
         self.s = self.w / 640
         ys, xs = np.nonzero(lines)
-        self.all_pixels = np.column_stack([xs, ys]).astype(np.float64)
+        # At most about max_pixels line pixels: enough for fitting and scoring.
         step = max(1, len(xs) // max_pixels)
-        self.pixels = self.all_pixels[::step]
+        self.pixels = np.column_stack([xs[::step], ys[::step]]).astype(np.float64)
         # Pixels within ~3 px (at 640 wide) of a line: a dilation by a disc, cheaper than a
         # distance transform and all the scoring asks of one.
         r = max(1, round(3 * self.s))
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         self.near = np.asarray(cv2.dilate(lines, disc), np.uint8) > 0
+
+    @cached_property
+    def all_pixels(self) -> npt.NDArray[np.float64]:
+        """Every line pixel ``(n, 2)``; only the full search's straightness test needs them."""
+        ys, xs = np.nonzero(self.mask)
+        return np.column_stack([xs, ys]).astype(np.float64)
 
     def visible(self, pts: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Image points inside the frame and on the pitch."""
