@@ -34,6 +34,7 @@ from realtime_nb.plugins.pitch_registration import (
     FEATURES,
     PITCH_CORNERS,
     LineEvidence,
+    forget,
     junctions,
     register,
 )
@@ -92,7 +93,7 @@ class PitchDetection(Plugin):
         green = green_mask(hsv)
         hull = pitch_hull(green)
         if hull is None:
-            ctx.state["homography"] = None
+            forget(ctx.state)
             warn_once(ctx, "fallback_warned", FALLBACK_WARNING, "low")
             return {
                 "pitch_polygon": [],

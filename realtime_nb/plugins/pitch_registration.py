@@ -41,6 +41,7 @@ __all__ = [
     "PITCH_CORNERS",
     "LineEvidence",
     "corner_homography",
+    "forget",
     "junctions",
     "register",
 ]
@@ -172,6 +173,13 @@ def register(
         return None, quality, False
     state["homography"] = found.tolist()
     return found, quality, tracked_flag
+
+
+def forget(state: dict[str, Any]) -> None:
+    """Drop the homography :func:`register` tracks in ``state``, so the next frame searches
+    afresh (say, after a frame with no pitch in it)."""
+    state["homography"] = None
+    state.pop("searched_quality", None)
 
 
 def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
