@@ -5,19 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import TEST_METADATA
 
 from realtime_nb.plugins.base import Frame, Plugin, PluginContext
 from realtime_nb.plugins.registry import PipelineError, PluginRegistry, default_registry
-from realtime_nb.protocol import ErrorCode, PluginMetadata
-
-META = PluginMetadata(
-    version="1",
-    model="t",
-    input_shape=[None, None, 3],
-    output_format="json",
-    confidence_default=1.0,
-    capabilities=[],
-)
+from realtime_nb.protocol import ErrorCode
 
 
 def make(name: str, requires: tuple[str, ...] = ()) -> type[Plugin]:
@@ -25,7 +17,9 @@ def make(name: str, requires: tuple[str, ...] = ()) -> type[Plugin]:
         return {}
 
     return type(
-        name, (Plugin,), {"name": name, "metadata": META, "requires": requires, "process": process}
+        name,
+        (Plugin,),
+        {"name": name, "metadata": TEST_METADATA, "requires": requires, "process": process},
     )
 
 
