@@ -26,6 +26,7 @@ from typing import Any
 import ipywidgets
 
 from realtime_nb.frames import FrameDrawer, KeptFrame, nearest
+from realtime_nb.protocol import WarningPayload
 from realtime_nb.state import RealtimeState
 
 __all__ = [
@@ -134,6 +135,15 @@ def _badge(text: str, colour: str) -> str:
     return (
         f'<span style="background:{colour};color:#fff;border-radius:8px;padding:0 6px;'
         f'font-size:85%;white-space:nowrap">{_esc(text)}</span>'
+    )
+
+
+def _warning_item(w: WarningPayload, where: str = "") -> str:
+    """One warning as a list item: its severity in its colour, the plugin, ``where``, the text."""
+    colour = _SEVERITY_COLOURS.get(w.severity, "#757575")
+    return (
+        f'<li><span style="color:{colour};font-weight:bold">{_esc(w.severity)}</span> '
+        f"<b>{_esc(w.plugin)}</b>{where}: {_esc(w.message)}</li>"
     )
 
 
@@ -628,12 +638,7 @@ class PluginInspector:
             rows.append(
                 f'<tr><td style="padding:0 8px 0 0"><b>{_esc(name)}</b></td><td>{took}</td></tr>'
             )
-        items = [
-            f'<li><span style="color:{_SEVERITY_COLOURS.get(w.severity, "#757575")};'
-            f'font-weight:bold">{_esc(w.severity)}</span> <b>{_esc(w.plugin)}</b>: '
-            f"{_esc(w.message)}</li>"
-            for w in frame.warnings
-        ]
+        items = [_warning_item(w) for w in frame.warnings]
         warned = (
             f'<ul style="margin:2px 0;padding-left:18px">{"".join(items)}</ul>'
             if items
@@ -656,14 +661,10 @@ class PluginInspector:
             head = f"Warnings · showing {len(shown)} of {total}"
         else:
             head = f"Warnings ({total})"
-        items = []
-        for w in shown:
-            colour = _SEVERITY_COLOURS.get(w.severity, "#757575")
-            where = f" · frame <code>{_esc(w.frame_id)}</code>" if w.frame_id else ""
-            items.append(
-                f'<li><span style="color:{colour};font-weight:bold">{_esc(w.severity)}</span> '
-                f"<b>{_esc(w.plugin)}</b>{where}: {_esc(w.message)}</li>"
-            )
+        items = [
+            _warning_item(w, f" · frame <code>{_esc(w.frame_id)}</code>" if w.frame_id else "")
+            for w in shown
+        ]
         return (
             f"<div><b>{head}</b>"
             f'<ul style="margin:2px 0;padding-left:18px;font-size:90%">{"".join(items)}</ul></div>'
