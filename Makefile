@@ -21,6 +21,7 @@ demo: $(STAMP)
 test: lint typecheck unit notebooks
 
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check realtime_nb tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check realtime_nb tests $(wildcard benchmarks)
 

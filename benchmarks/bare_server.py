@@ -18,7 +18,7 @@ from typing import Any
 import tornado.web
 import tornado.websocket
 
-from realtime_nb.protocol import FramePayload, encode, make_message, now_iso
+from realtime_nb.core.protocol import FramePayload, encode, make_message, now_iso
 
 BATCH = 64
 CLIENTS: set[BareSocket] = set()

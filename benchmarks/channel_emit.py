@@ -17,11 +17,11 @@ import sys
 import timeit
 from typing import Any
 
-from realtime_nb.jobs import JobChannel
-from realtime_nb.plugins import PluginContext, default_registry
-from realtime_nb.protocol import FramePayload
-from realtime_nb.runner import frame_id_for
-from realtime_nb.video import open_source
+from realtime_nb.core.protocol import FramePayload
+from realtime_nb.server.jobs import JobChannel
+from realtime_nb.vision.plugins import PluginContext, default_registry
+from realtime_nb.vision.video import open_source
+from realtime_nb.worker.runner import frame_id_for
 
 FOOTBALL = ["pitch_detection", "player_detection", "ball_detection"]
 FRAME = 30

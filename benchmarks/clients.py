@@ -1,12 +1,12 @@
 """A measurement client process: holds K WebSocket connections and reads frame messages.
 
-Every message is decoded and validated with :func:`realtime_nb.protocol.decode_server_message`
+Every message is decoded and validated with :func:`realtime_nb.core.protocol.decode_server_message`
 (the client's own decoder), whichever server sent it. Modes:
 
 - ``count``: read until each connection has ``--expect`` frame messages or the job ended;
   report counts and the first/last receive times (``time.time()``, comparable across processes
   on one machine).
-- ``latency``: one connection; also apply each message with :func:`realtime_nb.state.reduce`
+- ``latency``: one connection; also apply each message with :func:`realtime_nb.core.state.reduce`
   and take ``time.time() - data["t"]`` once the reducer has it.
 - ``stall``: connect, then never read (the kernel buffers fill and the server's writes stall).
 
@@ -26,7 +26,7 @@ from typing import Any
 
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from realtime_nb.protocol import (
+from realtime_nb.core.protocol import (
     FrameMessage,
     JobMessage,
     PingMessage,
@@ -37,7 +37,7 @@ from realtime_nb.protocol import (
     make_message,
     now_iso,
 )
-from realtime_nb.state import MessageReceived, RealtimeState, reduce
+from realtime_nb.core.state import MessageReceived, RealtimeState, reduce
 
 
 async def read_frames(

@@ -17,9 +17,9 @@ import sys
 import time
 from typing import Any
 
-from realtime_nb.plugins import PluginContext, default_registry
-from realtime_nb.runner import frame_id_for
-from realtime_nb.video import open_source
+from realtime_nb.vision.plugins import PluginContext, default_registry
+from realtime_nb.vision.video import open_source
+from realtime_nb.worker.runner import frame_id_for
 
 FOOTBALL = ["pitch_detection", "player_detection", "ball_detection"]
 """The pipeline, in the order the job runs it (dependencies first)."""

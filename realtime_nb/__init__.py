@@ -26,25 +26,25 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from realtime_nb.client import ApiError, Job, RealtimeClient
-    from realtime_nb.plugins import Plugin, PluginContext, register_plugin
-    from realtime_nb.protocol import PluginMetadata
+    from realtime_nb.core.protocol import PluginMetadata
+    from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
+    from realtime_nb.notebook.widgets import RealtimeOverlay
     from realtime_nb.session import connect, embedded_server
-    from realtime_nb.video import synthetic_match
-    from realtime_nb.widgets import RealtimeOverlay
+    from realtime_nb.vision.plugins import Plugin, PluginContext, register_plugin
+    from realtime_nb.vision.synthetic import synthetic_match
 
 _LAZY = {
-    "ApiError": "realtime_nb.client",
-    "Job": "realtime_nb.client",
-    "RealtimeClient": "realtime_nb.client",
+    "ApiError": "realtime_nb.notebook.client",
+    "Job": "realtime_nb.notebook.client",
+    "RealtimeClient": "realtime_nb.notebook.client",
     "connect": "realtime_nb.session",
     "embedded_server": "realtime_nb.session",
     "Plugin": "realtime_nb.plugins",
     "PluginContext": "realtime_nb.plugins",
     "register_plugin": "realtime_nb.plugins",
-    "PluginMetadata": "realtime_nb.protocol",
-    "synthetic_match": "realtime_nb.video",
-    "RealtimeOverlay": "realtime_nb.widgets",
+    "PluginMetadata": "realtime_nb.core.protocol",
+    "synthetic_match": "realtime_nb.vision.synthetic",
+    "RealtimeOverlay": "realtime_nb.notebook.widgets",
 }
 
 __all__ = [

@@ -11,16 +11,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
+import logging
 import os
 import shutil
 import signal
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
-from realtime_nb.client import ApiError, Job, RealtimeClient
-from realtime_nb.server import EmbeddedServer, ServerConfig, default_data_dir, start_server
+from realtime_nb.bench import add_bench_parser, run_bench_command
+from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
+from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_dir, start_server
+from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
+from realtime_nb.vision.synthetic import synthetic_match
+from realtime_nb.vision.video import write_video
 
 __all__ = ["main"]
 
@@ -63,9 +70,6 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate a football clip and run the pipeline on it")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"))
 
-    from realtime_nb.bench import add_bench_parser
-    from realtime_nb.evaluation import add_eval_parser
-
     add_eval_parser(sub)
     add_bench_parser(sub)
     return parser
@@ -77,12 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "bench":
-        from realtime_nb.bench import run_bench_command
-
         return run_bench_command(args)
     if args.command == "eval":
-        from realtime_nb.evaluation import run_eval_command
-
         return run_eval_command(args)
     if args.command == "run":
         return _run(args.source, args.plugins, args.server, args.token, args.output, args.data_dir)
@@ -90,9 +90,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import importlib
-    import logging
-
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -193,8 +190,6 @@ def _save_output(client: RealtimeClient, record: dict[str, Any], output: Path) -
     if path and Path(path).is_file():
         shutil.copyfile(path, output)
         return output
-    import urllib.request
-
     req = urllib.request.Request(f"{client.url}/v1/jobs/{record['job_id']}/video")
     req.add_header("Authorization", f"token {client.token}")
     try:
@@ -244,12 +239,10 @@ def _summary(job: Job, record: dict[str, Any], output: Path | None) -> str:
 
 
 def _demo(directory: Path) -> int:
-    from realtime_nb.video import synthetic_match
-
     directory.mkdir(parents=True, exist_ok=True)
     clip = directory / "match.mp4"
     t0 = time.perf_counter()
-    synthetic_match(seconds=4, fps=25, width=640, height=360, seed=1).write(clip)
+    write_video(synthetic_match(seconds=4, fps=25, width=640, height=360, seed=1), clip, 25)
     print(f"wrote a 4 s synthetic football clip to {clip} ({time.perf_counter() - t0:.1f} s)")
     return _run(
         str(clip.resolve()),

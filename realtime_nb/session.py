@@ -11,9 +11,9 @@ import os
 import threading
 from pathlib import Path
 
-from realtime_nb.client import RealtimeClient
-from realtime_nb.frames import DEFAULT_MAX_FRAMES
-from realtime_nb.server import EmbeddedServer, ServerConfig
+from realtime_nb.notebook.client import RealtimeClient
+from realtime_nb.notebook.frames import DEFAULT_MAX_FRAMES
+from realtime_nb.server.app import EmbeddedServer, ServerConfig
 
 __all__ = ["connect", "embedded_server"]
 

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from tornado.websocket import WebSocketClientConnection
 
-from realtime_nb.plugins.registry import PluginRegistry
-from realtime_nb.protocol import PluginMetadata
-from realtime_nb.server import EmbeddedServer, ServerConfig
+from realtime_nb.core.protocol import PluginMetadata
+from realtime_nb.server.app import EmbeddedServer, ServerConfig
+from realtime_nb.vision.plugins.registry import PluginRegistry
 
 TEST_METADATA = PluginMetadata(
     version="1",

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from realtime_nb.core.protocol import PluginMetadata
 from realtime_nb.plugins import Frame, Plugin, PluginContext, register_plugin
-from realtime_nb.protocol import PluginMetadata
 
 META = PluginMetadata(
     version="1",

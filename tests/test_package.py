@@ -32,7 +32,7 @@ def test_top_level_exports() -> None:
 
 
 def test_import_is_light() -> None:
-    code = "import sys, realtime_nb, realtime_nb.state, realtime_nb.delivery, realtime_nb.protocol; print(sorted(m for m in ('cv2', 'numpy', 'tornado', 'ipywidgets', 'asyncio') if m in sys.modules))"
+    code = "import sys, realtime_nb, realtime_nb.core.state, realtime_nb.core.delivery, realtime_nb.core.protocol; print(sorted(m for m in ('cv2', 'numpy', 'tornado', 'ipywidgets', 'asyncio') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -42,7 +42,11 @@ def test_rt_connect_stays_the_function_whatever_was_imported_first() -> None:
 
     import realtime_nb as rt
 
-    for name in ("realtime_nb.session", "realtime_nb.connection", "realtime_nb.client"):
+    for name in (
+        "realtime_nb.session",
+        "realtime_nb.core.connection",
+        "realtime_nb.notebook.client",
+    ):
         importlib.import_module(name)
     assert callable(rt.connect) and rt.connect.__module__ == "realtime_nb.session"
 

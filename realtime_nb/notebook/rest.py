@@ -1,0 +1,108 @@
+"""The REST half of the client: blocking calls to the server's ``/v1`` API.
+
+Example:
+    >>> import realtime_nb as rt
+    >>> with rt.connect() as client:
+    ...     RestClient(client.url, client.token).health()["status"]
+    'ok'
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlencode
+
+__all__ = ["ApiError", "RestClient"]
+
+
+class ApiError(RuntimeError):
+    """A REST call failed. ``code`` is the server's error code, ``status`` the HTTP status
+    (0 when the server could not be reached)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class RestClient:
+    """Calls the server's REST API with its token.
+
+    Args:
+        url: ``http://host:port`` of the server.
+        token: The server's token.
+    """
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+
+    def request(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+        """Call the REST API and return the decoded JSON.
+
+        Raises:
+            ApiError: Any 4xx/5xx answer, or the server could not be reached (status 0).
+        """
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Authorization", f"token {self.token}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            try:
+                with exc:
+                    err = json.loads(exc.read())["error"]
+                raise ApiError(exc.code, err["code"], err["message"]) from None
+            except (ValueError, KeyError, TypeError):
+                raise ApiError(exc.code, "HTTP_ERROR", str(exc)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            # URLError for refused connections; a bare OSError (TimeoutError, a reset) when the
+            # server stops answering mid-response.
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            raise ApiError(0, "CONNECTION_LOST", f"{self.url}: {reason}") from None
+
+    def create_job(
+        self, source: str, plugins: list[str], options: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``POST /v1/jobs``: the new job's record."""
+        body = {"source": source, "plugins": plugins, "options": options}
+        return dict(self.request("POST", "/v1/jobs", body))
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        """``GET /v1/jobs/{id}``: the job record."""
+        return dict(self.request("GET", f"/v1/jobs/{quote(job_id)}"))
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        """``DELETE /v1/jobs/{id}``: ask the server to stop the job."""
+        return dict(self.request("DELETE", f"/v1/jobs/{quote(job_id)}"))
+
+    def jobs(self, limit: int = 100) -> list[dict[str, Any]]:
+        """``GET /v1/jobs``: the newest jobs, newest first."""
+        return list(self.request("GET", f"/v1/jobs?limit={limit}")["jobs"])
+
+    def results(self, job_id: str, plugin: str | None = None) -> list[dict[str, Any]]:
+        """``GET /v1/jobs/{id}/results``: per-frame, per-plugin results."""
+        path = f"/v1/jobs/{quote(job_id)}/results"
+        if plugin:
+            path += "?" + urlencode({"plugin": plugin})
+        return list(self.request("GET", path)["results"])
+
+    def events(self, job_id: str, since_seq: int, timeout: float = 30) -> list[Any]:
+        """``GET /v1/jobs/{id}/events``: the stored events after ``since_seq``, as JSON."""
+        path = f"/v1/jobs/{quote(job_id)}/events?since_seq={since_seq}"
+        return list(self.request("GET", path, timeout=timeout)["events"])
+
+    def plugins(self) -> list[dict[str, Any]]:
+        """``GET /v1/plugins``: plugins the server offers, with metadata."""
+        return list(self.request("GET", "/v1/plugins")["plugins"])
+
+    def health(self) -> dict[str, Any]:
+        """``GET /v1/health``: the server's health and delivery stats."""
+        return dict(self.request("GET", "/v1/health"))

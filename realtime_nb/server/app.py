@@ -1,0 +1,559 @@
+"""The Tornado server: REST + WebSocket handlers, auth, and the embedded background server.
+
+Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs none)::
+
+    GET    /v1/health                 GET /v1/plugins            GET /v1/schema
+    POST   /v1/jobs                   GET /v1/jobs               GET /v1/jobs/{id}
+    DELETE /v1/jobs/{id}              GET /v1/jobs/{id}/results  GET /v1/jobs/{id}/video
+    GET    /v1/jobs/{id}/events?since_seq=N
+    WS     /v1/realtime?token=T[&job_id=J][&since_seq=N][&subscribe=none][&batch=1]
+
+Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlparse
+
+import msgspec
+import tornado.web
+import tornado.websocket
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from realtime_nb import __version__
+from realtime_nb.core.delivery import Outgoing
+from realtime_nb.core.protocol import (
+    PROTOCOL_VERSION,
+    ConnectionPayload,
+    ErrorCode,
+    PongMessage,
+    ProtocolError,
+    SubscribeMessage,
+    UnsubscribeMessage,
+    decode_client_message,
+    decode_job_request,
+    encode,
+    schema,
+)
+from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
+from realtime_nb.server.jobs import JobError, JobManager
+from realtime_nb.server.store import JobStore
+from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry
+
+__all__ = ["EmbeddedServer", "ServerConfig", "make_app", "start_server"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1 << 20
+MAX_CLIENT_MESSAGE_BYTES = 64 << 10
+
+
+@dataclass
+class ServerConfig:
+    """Everything a server needs to start.
+
+    Attributes:
+        host: Interface to bind; 127.0.0.1 unless you mean to expose it.
+        port: TCP port; 0 picks a free one.
+        token: Required on every call but health; generated when None.
+        data_dir: SQLite store and annotated videos.
+        allowed_roots: Folders that file sources may come from (default: data dir and cwd).
+        allowed_origins: Browser origins allowed on the WebSocket besides the server's own host.
+        ping_interval: Seconds between pings; client_timeout: silence before a client is dropped.
+        max_workers: Jobs that run at once.
+        resume_interrupted: Resume the jobs a previous server left running.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token: str | None = None
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    allowed_roots: list[Path] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
+    ping_interval: float = 30.0
+    client_timeout: float = 60.0
+    queue_capacity: int = 1000
+    max_workers: int = 2
+    resume_interrupted: bool = False
+
+    def resolved_token(self) -> str:
+        """The token, generating and keeping one if none was given."""
+        if not self.token:
+            self.token = secrets.token_urlsafe(24)
+        return self.token
+
+    def resolved_roots(self) -> list[Path]:
+        """Allowed roots, defaulting to the data dir and the current directory."""
+        roots = self.allowed_roots or [self.data_dir, Path.cwd()]
+        return [Path(r).expanduser().resolve() for r in roots]
+
+
+def default_data_dir() -> Path:
+    """``$REALTIME_NB_DATA_DIR``, else ``~/.local/share/realtime_nb``."""
+    env = os.environ.get("REALTIME_NB_DATA_DIR")
+    return Path(env) if env else Path.home() / ".local" / "share" / "realtime_nb"
+
+
+# --- handlers -------------------------------------------------------------------------------------
+
+
+class _Base(tornado.web.RequestHandler):
+    """JSON errors, token auth."""
+
+    auth_required = True
+
+    def initialize(self, ctx: _AppContext) -> None:
+        self.ctx = ctx
+
+    def prepare(self) -> None:
+        if self.auth_required and not _token_ok(self, self.ctx.token):
+            self.fail(401, ErrorCode.UNAUTHORIZED, "missing or wrong token")
+
+    def fail(self, status: int, code: str, message: str) -> NoReturn:
+        self.set_status(status)
+        self.write_json({"error": {"code": str(code), "message": message}})
+        raise tornado.web.Finish()
+
+    def write_json(self, obj: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.write(msgspec.json.encode(obj))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+            status_code, ErrorCode.INTERNAL if status_code >= 500 else ErrorCode.MSG_INVALID
+        )
+        self.write_json({"error": {"code": str(code), "message": self._reason}})
+
+
+def _token_ok(handler: tornado.web.RequestHandler, token: str) -> bool:
+    given = handler.get_query_argument("token", None)
+    header = handler.request.headers.get("Authorization", "")
+    if header.lower().startswith("token "):
+        given = header[6:].strip()
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+class _NotFound(_Base):
+    auth_required = False
+
+    def prepare(self) -> None:
+        self.fail(404, ErrorCode.NOT_FOUND, f"no such endpoint: {self.request.path}")
+
+
+class HealthHandler(_Base):
+    """``GET /v1/health``: liveness and delivery stats; no token needed."""
+
+    auth_required = False
+
+    def get(self) -> None:
+        ctx = self.ctx
+        body: dict[str, Any] = {
+            "status": "ok",
+            "version": __version__,
+            "protocol_version": PROTOCOL_VERSION,
+            "uptime_s": round(time.monotonic() - ctx.started, 3),
+            "jobs": ctx.jobs.counts(),
+        }
+        if _token_ok(self, ctx.token):
+            body["stats"] = ctx.hub.stats()
+        else:
+            body["connections"] = len(ctx.hub.connections)
+        self.write_json(body)
+
+
+class PluginsHandler(_Base):
+    """``GET /v1/plugins``: every registered plugin with its metadata."""
+
+    def get(self) -> None:
+        out = []
+        for name in self.ctx.registry.names():
+            cls = self.ctx.registry.get(name)
+            out.append({"name": name, "requires": list(cls.requires), "metadata": cls.metadata})
+        self.write_json({"plugins": out})
+
+
+class SchemaHandler(_Base):
+    """``GET /v1/schema``: the JSON Schema of the wire protocol."""
+
+    def get(self) -> None:
+        self.write_json(schema())
+
+
+class JobsHandler(_Base):
+    """``POST /v1/jobs`` creates a job; ``GET /v1/jobs`` lists them."""
+
+    def post(self) -> None:
+        try:
+            request = decode_job_request(self.request.body or b"")
+        except ProtocolError as exc:
+            self.fail(400, exc.code, f"invalid job request: {exc}")
+        try:
+            record = self.ctx.jobs.submit(request)
+        except JobError as exc:
+            self.fail(exc.status, exc.code, str(exc))
+        self.set_status(201)
+        self.set_header("Location", f"/v1/jobs/{record.job_id}")
+        self.write_json(record)
+
+    def get(self) -> None:
+        limit = _int_arg(self, "limit", 100)
+        self.write_json({"jobs": self.ctx.jobs.list_jobs(limit)})
+
+
+class JobHandler(_Base):
+    """``GET /v1/jobs/{id}`` reads a job; ``DELETE`` cancels it."""
+
+    def get(self, job_id: str) -> None:
+        record = self.ctx.jobs.get(job_id)
+        if record is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        self.write_json(record)
+
+    def delete(self, job_id: str) -> None:
+        try:
+            record = self.ctx.jobs.cancel(job_id)
+        except JobError as exc:
+            self.fail(exc.status, exc.code, str(exc))
+        self.set_status(202)
+        self.write_json(record)
+
+
+class ResultsHandler(_Base):
+    """``GET /v1/jobs/{id}/results[?plugin=name]``: per-frame, per-plugin results."""
+
+    async def get(self, job_id: str) -> None:
+        plugin = self.get_query_argument("plugin", None)
+        loop = asyncio.get_running_loop()
+        try:
+            results = await loop.run_in_executor(None, self.ctx.jobs.results, job_id, plugin)
+        except JobError as exc:
+            self.fail(exc.status, exc.code, str(exc))
+        self.write_json({"job_id": job_id, "count": len(results), "results": results})
+
+
+class EventsHandler(_Base):
+    """``GET /v1/jobs/{id}/events?since_seq=N[&limit=]``: the job's stored non-frame messages
+    after ``since_seq``, in order (what a client replays when the live log cannot)."""
+
+    async def get(self, job_id: str) -> None:
+        if self.ctx.jobs.get(job_id) is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        since = self.get_query_argument("since_seq", "0")
+        if not since.isdigit():
+            self.fail(400, ErrorCode.MSG_INVALID, "since_seq must be a whole number")
+        limit = _int_arg(self, "limit", 10_000)
+        loop = asyncio.get_running_loop()
+        events = await loop.run_in_executor(None, self.ctx.store.events, job_id, int(since), limit)
+        self.set_header("Content-Type", "application/json")
+        # The stored messages are already JSON: splice them rather than decode and re-encode.
+        self.write(
+            b'{"job_id":'
+            + encode(job_id)
+            + b',"count":'
+            + str(len(events)).encode()
+            + b',"events":['
+            + b",".join(events)
+            + b"]}"
+        )
+
+
+class VideoHandler(_Base):
+    """``GET /v1/jobs/{id}/video``: the annotated video, when the job wrote one."""
+
+    def get(self, job_id: str) -> None:
+        record = self.ctx.jobs.get(job_id)
+        if record is None or not record.output_path or not Path(record.output_path).is_file():
+            self.fail(404, ErrorCode.NOT_FOUND, f"job {job_id!r} has no annotated video")
+        assert record is not None and record.output_path is not None
+        self.set_header("Content-Type", "video/mp4")
+        self.write(Path(record.output_path).read_bytes())
+
+
+class RealtimeHandler(tornado.websocket.WebSocketHandler):
+    """``WS /v1/realtime``: connection metadata first, then the subscribed jobs' messages."""
+
+    def initialize(self, ctx: _AppContext) -> None:
+        self.ctx = ctx
+        self.conn: Connection | None = None
+
+    def check_origin(self, origin: str) -> bool:
+        # Exact host comparison only: no prefix or regex matching that "evil-localhost" passes.
+        parsed = urlparse(origin)
+        if origin in self.ctx.allowed_origins:
+            return True
+        return bool(parsed.netloc) and parsed.netloc.lower() == self.request.host.lower()
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        if not _token_ok(self, self.ctx.token):
+            self.set_status(401)
+            self.set_header("Content-Type", "application/json")
+            self.finish(
+                encode({"error": {"code": "UNAUTHORIZED", "message": "missing or wrong token"}})
+            )
+            return
+        await super().get(*args, **kwargs)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        self.set_nodelay(True)
+        hub = self.ctx.hub
+        batch = self.get_query_argument("batch", "") in ("1", "true")
+        self.conn = hub.connect("c-" + secrets.token_hex(4), self, batch)
+        job_id = self.get_query_argument("job_id", None)
+        since = self.get_query_argument("since_seq", None)
+        # ``subscribe=none``: the client subscribes itself, job by job, with since_seq; an
+        # implicit "*" would let live messages overtake the replay it asks for.
+        initial = [] if self.get_query_argument("subscribe", "") == "none" else [job_id or ALL_JOBS]
+        hub.send(
+            self.conn,
+            ConnectionPayload(
+                connection_id=self.conn.connection_id,
+                server_version=__version__,
+                protocol_version=PROTOCOL_VERSION,
+                subscriptions=initial,
+                ping_interval_seconds=hub.ping_interval,
+                max_queue=hub.queue_capacity,
+            ),
+        )
+        hub.greet(self.conn)
+        for target in initial:
+            hub.subscribe(self.conn, target, int(since) if since and since.isdigit() else None)
+
+    def on_message(self, message: str | bytes) -> None:
+        conn = self.conn
+        if conn is None:
+            return
+        hub = self.ctx.hub
+        hub.seen(conn)
+        try:
+            msg = decode_client_message(message)
+        except ProtocolError as exc:
+            log.info("bad client message on %s: %s", conn.connection_id, exc)
+            return
+        if isinstance(msg, PongMessage):
+            hub.pong(conn)
+        elif isinstance(msg, SubscribeMessage):
+            hub.subscribe(conn, msg.payload.job_id, msg.payload.since_seq)
+        elif isinstance(msg, UnsubscribeMessage):
+            hub.unsubscribe(conn, msg.payload.job_id)
+
+    def on_close(self) -> None:
+        if self.conn is not None:
+            self.ctx.hub.disconnect(self.conn)
+
+    def send(self, data: bytes, binary: bool) -> Awaitable[None]:
+        """The hub's :class:`~realtime_nb.server.hub.Sink`: queue a write, return its future."""
+        return self.write_message(data, binary=binary)
+
+
+def _int_arg(handler: tornado.web.RequestHandler, name: str, default: int) -> int:
+    raw = handler.get_query_argument(name, None)
+    try:
+        return max(1, min(10_000, int(raw))) if raw is not None else default
+    except ValueError:
+        return default
+
+
+# --- app assembly ----------------------------------------------------------------------------
+
+
+@dataclass
+class _AppContext:
+    token: str
+    hub: Hub
+    jobs: JobManager
+    store: JobStore
+    registry: PluginRegistry
+    allowed_origins: list[str]
+    started: float = field(default_factory=time.monotonic)
+
+
+def make_app(
+    config: ServerConfig, registry: PluginRegistry | None = None
+) -> tornado.web.Application:
+    """Build the Tornado application (call on the loop that will run it).
+
+    The app's ``settings["realtime_nb"]`` holds the context (hub, job manager, store).
+    """
+    loop = asyncio.get_running_loop()
+    registry = registry or default_registry
+    data_dir = Path(config.data_dir).expanduser()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = JobStore(data_dir / "realtime_nb.sqlite3")
+
+    def last_seq_of(job_id: str) -> int | None:
+        record = store.get_job(job_id)
+        return record.last_seq if record is not None else None
+
+    hub = Hub(
+        ping_interval=config.ping_interval,
+        client_timeout=config.client_timeout,
+        queue_capacity=config.queue_capacity,
+        last_seq_of=last_seq_of,
+    )
+
+    def deliver(job_id: str, items: list[Outgoing]) -> None:
+        loop.call_soon_threadsafe(hub.publish, job_id, items)
+
+    def deliver_preview(job_id: str, item: Outgoing) -> None:
+        loop.call_soon_threadsafe(hub.publish_preview, job_id, item)
+
+    jobs = JobManager(
+        store,
+        registry,
+        config.resolved_roots(),
+        data_dir,
+        deliver,
+        deliver_preview,
+        max_workers=config.max_workers,
+        resume_interrupted=config.resume_interrupted,
+    )
+    ctx = _AppContext(config.resolved_token(), hub, jobs, store, registry, config.allowed_origins)
+    kw = {"ctx": ctx}
+    return tornado.web.Application(
+        [
+            (r"/v1/health", HealthHandler, kw),
+            (r"/v1/plugins", PluginsHandler, kw),
+            (r"/v1/schema", SchemaHandler, kw),
+            (r"/v1/jobs", JobsHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)", JobHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/results", ResultsHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/events", EventsHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/video", VideoHandler, kw),
+            (r"/v1/realtime", RealtimeHandler, kw),
+        ],
+        default_handler_class=_NotFound,
+        default_handler_args=kw,
+        websocket_max_message_size=MAX_CLIENT_MESSAGE_BYTES,
+        realtime_nb=ctx,
+    )
+
+
+@dataclass
+class RunningServer:
+    """A server started on the current loop; :meth:`stop` shuts it down."""
+
+    url: str
+    token: str
+    port: int
+    http: HTTPServer
+    app: tornado.web.Application
+
+    @property
+    def context(self) -> _AppContext:
+        """Hub, jobs and store of this server."""
+        ctx: _AppContext = self.app.settings["realtime_nb"]
+        return ctx
+
+    async def stop(self) -> None:
+        """Stop accepting, cancel jobs, close connections, flush the store."""
+        self.http.stop()
+        ctx = self.context
+        ctx.hub.stop()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, ctx.jobs.shutdown)
+        except RuntimeError:  # at interpreter exit (atexit) executors take no new work
+            ctx.jobs.shutdown()
+        ctx.store.close()
+        await self.http.close_all_connections()
+
+
+async def start_server(
+    config: ServerConfig, registry: PluginRegistry | None = None
+) -> RunningServer:
+    """Start a server on the running loop and return its URL and token."""
+    app = make_app(config, registry)
+    sockets = bind_sockets(config.port, config.host, family=socket.AF_INET)
+    http = HTTPServer(app, max_body_size=MAX_BODY_BYTES, xheaders=False)
+    http.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    url = f"http://{config.host}:{port}"
+    return RunningServer(url, config.resolved_token(), port, http, app)
+
+
+class EmbeddedServer:
+    """A server on a background thread with its own event loop (the notebook default).
+
+    Example:
+        >>> import tempfile
+        >>> config = ServerConfig(port=0, data_dir=Path(tempfile.mkdtemp()))
+        >>> server = EmbeddedServer(config).start()
+        >>> server.url.startswith("http://127.0.0.1:"), len(server.token) > 16
+        (True, True)
+        >>> server.stop()
+    """
+
+    def __init__(self, config: ServerConfig, registry: PluginRegistry | None = None) -> None:
+        self.config = config
+        self.registry = registry
+        self.url = ""
+        self.token = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: RunningServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self, timeout: float = 30.0) -> EmbeddedServer:
+        """Start the thread and wait until the server listens.
+
+        Raises:
+            RuntimeError: The server did not start (the cause is chained).
+        """
+        self._thread = threading.Thread(target=self._main, name="realtime-nb-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("embedded server did not start in time")
+        if self._error is not None:
+            raise RuntimeError(f"embedded server failed to start: {self._error}") from self._error
+        return self
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self._running = loop.run_until_complete(start_server(self.config, self.registry))
+            self.url, self.token = self._running.url, self._running.token
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    @property
+    def running(self) -> RunningServer:
+        """The running server (hub, jobs, store through ``.context``)."""
+        if self._running is None:
+            raise RuntimeError("server not started")
+        return self._running
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Shut the server down and join its thread."""
+        loop, running = self._loop, self._running
+        if loop is None or running is None or not loop.is_running():
+            return
+        future = asyncio.run_coroutine_threadsafe(running.stop(), loop)
+        try:
+            future.result(timeout)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            if self._thread is not None:
+                self._thread.join(timeout)

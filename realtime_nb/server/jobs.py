@@ -1,0 +1,467 @@
+"""JobManager: validates, runs, cancels and remembers jobs; turns runner output into messages.
+
+Jobs run on a pool of worker threads (OpenCV releases the GIL while it works). Each job has a
+:class:`JobChannel` that numbers its messages (``seq`` from 1), encodes each once, in the worker
+thread, and hands whole batches to the event loop, so the loop does no per-message encoding.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from realtime_nb.core.delivery import Outgoing
+from realtime_nb.core.protocol import (
+    ErrorCode,
+    ErrorDetails,
+    ErrorPayload,
+    FramePayload,
+    JobPayload,
+    JobRecord,
+    JobRequest,
+    PreviewHeader,
+    Priority,
+    ProgressPayload,
+    encode,
+    encode_preview,
+    make_message,
+    message_type_of,
+    now_iso,
+    priority_of,
+)
+from realtime_nb.server.store import EventRow, JobStore, ResultRow
+from realtime_nb.vision.plugins.base import Frame
+from realtime_nb.vision.plugins.registry import PipelineError, PluginRegistry
+from realtime_nb.vision.video import (
+    SourceError,
+    VideoWriter,
+    encode_jpeg,
+    open_source,
+    validate_source,
+)
+from realtime_nb.worker.runner import FrameResults, RunSummary, ToolRunner
+
+__all__ = ["JobChannel", "JobError", "JobManager"]
+
+log = logging.getLogger(__name__)
+
+Post = Callable[..., None]
+"""Schedules ``fn(*args)`` on the event loop from any thread (``IOLoop.add_callback``)."""
+
+
+class JobError(Exception):
+    """A job request that cannot be honoured; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, code: ErrorCode, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class JobChannel:
+    """Numbers, encodes, queues for the store and forwards one job's messages. Thread-safe.
+
+    Args:
+        job_id: The job.
+        store: Where results (frame messages) and events (all other messages) are queued to
+            be written (by the store's writer thread, in order).
+        deliver: Called with each batch of :class:`Outgoing` (from the producing thread).
+        on_payload: Called with every payload, before it is sent.
+        start_seq: The last seq already used (a resumed job continues after it).
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        store: JobStore,
+        deliver: Callable[[str, list[Outgoing]], None],
+        on_payload: Callable[[Any], None] | None = None,
+        start_seq: int = 0,
+    ) -> None:
+        self.job_id = job_id
+        self.seq = start_seq
+        self._store = store
+        self._deliver = deliver
+        self._on_payload = on_payload
+        self._lock = threading.Lock()
+
+    def emit(self, payloads: list[Any]) -> None:
+        """Number, encode, queue for the store and send a batch of payload structs, in order."""
+        if not payloads:
+            return
+        items: list[Outgoing] = []
+        results: list[ResultRow] = []
+        events: list[EventRow] = []
+        with self._lock:
+            timestamp = now_iso()
+            for payload in payloads:
+                self.seq += 1
+                wire, result_data = payload, b""
+                if isinstance(payload, FramePayload):
+                    # The plugin's data is encoded once: the results row stores these bytes
+                    # and the message embeds them verbatim (msgspec.Raw), so both stay exactly
+                    # what encoding the data twice gave.
+                    result_data = encode(payload.data)
+                    wire = msgspec.structs.replace(payload, data=msgspec.Raw(result_data))
+                msg = make_message(wire, job_id=self.job_id, seq=self.seq, timestamp=timestamp)
+                kind = message_type_of(msg)
+                data = encode(msg)
+                items.append(Outgoing(data, priority_of(kind), self.job_id, self.seq, kind))
+                if isinstance(payload, FramePayload):
+                    results.append(
+                        (
+                            self.job_id,
+                            payload.frame_index or 0,
+                            payload.plugin,
+                            payload.frame_id,
+                            payload.timing_ms,
+                            result_data,
+                            self.seq,
+                        )
+                    )
+                else:
+                    events.append((self.job_id, self.seq, kind, data))
+                if self._on_payload is not None:
+                    self._on_payload(payload)
+            # Queued for the store, not yet committed: the store's one writer thread commits
+            # in this order, a batch behind at most, and the job's end waits for the flush, so
+            # once a client hears a job ended every result of it can be fetched.
+            self._store.save_results(results)
+            self._store.save_events(events)
+            self._deliver(self.job_id, items)
+
+
+@dataclass
+class _Job:
+    record: JobRecord
+    plugin_names: list[str]
+    channel: JobChannel
+    cancel: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class JobManager:
+    """Creates, runs and tracks jobs.
+
+    Args:
+        store: Where jobs and results persist.
+        registry: Which plugins exist.
+        allowed_roots: Folders that file sources must lie in.
+        data_dir: Where annotated videos are written (``outputs/``).
+        deliver: Receives each job's encoded messages; called from worker threads.
+        deliver_preview: Receives each encoded binary preview; called from worker threads.
+        max_workers: Jobs that run at once; more wait as ``queued``.
+        resume_interrupted: Resume jobs a previous server left running, from their first
+            frame without a result, continuing their seq; otherwise they stay ``interrupted``.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        registry: PluginRegistry,
+        allowed_roots: Sequence[Path],
+        data_dir: Path,
+        deliver: Callable[[str, list[Outgoing]], None],
+        deliver_preview: Callable[[str, Outgoing], None],
+        max_workers: int = 2,
+        resume_interrupted: bool = False,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.allowed_roots = [Path(r).resolve() for r in allowed_roots]
+        self.data_dir = Path(data_dir)
+        self._deliver = deliver
+        self._deliver_preview = deliver_preview
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="realtime-nb-job"
+        )
+        self._shutting_down = False
+        self.interrupted = store.mark_interrupted()
+        for record in self.interrupted:
+            self._adopt(record, announce=True)
+        if resume_interrupted:
+            for record in store.interrupted_jobs():
+                job = self._adopt(record, announce=False)
+                log.info("resuming job %s from frame %d", record.job_id, record.frames_done)
+                self._pool.submit(self._run, job, record.frames_done)
+
+    # --- API used by the REST handlers ---------------------------------------------------------
+
+    def submit(self, request: JobRequest) -> JobRecord:
+        """Validate a request and queue the job.
+
+        Raises:
+            JobError: Unknown plugin, impossible pipeline, or a bad source (4xx).
+        """
+        try:
+            plugin_classes = self.registry.resolve(request.plugins)
+            validate_source(request.source, self.allowed_roots)
+        except PipelineError as exc:
+            raise JobError(exc.code, str(exc)) from None
+        except SourceError as exc:
+            status = 403 if exc.code == ErrorCode.SOURCE_NOT_ALLOWED else 400
+            raise JobError(exc.code, str(exc), status) from None
+        job_id = "j-" + secrets.token_hex(6)
+        names = [cls.name for cls in plugin_classes]
+        record = JobRecord(
+            job_id=job_id,
+            status="queued",
+            created_at=now_iso(),
+            source=request.source,
+            plugins=names,
+            options=request.options,
+        )
+        channel = JobChannel(job_id, self.store, self._deliver, lambda p: self._observe(job_id, p))
+        job = _Job(record, names, channel)
+        with self._lock:
+            self._jobs[job_id] = job
+        self.store.save_job(record)
+        channel.emit([JobPayload(job_id=job_id, status="queued")])
+        self._pool.submit(self._run, job)
+        return record
+
+    def get(self, job_id: str) -> JobRecord | None:
+        """A job's current record (live jobs from memory, others from the store)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            with job.lock:
+                return msgspec.structs.replace(job.record, last_seq=job.channel.seq)
+        return self.store.get_job(job_id)
+
+    def list_jobs(self, limit: int = 100) -> list[JobRecord]:
+        """The newest jobs, newest first."""
+        stored = {r.job_id: r for r in self.store.list_jobs(limit)}
+        with self._lock:
+            live = list(self._jobs)
+        for job_id in live:
+            record = self.get(job_id)
+            if record is not None:
+                stored[job_id] = record
+        return sorted(stored.values(), key=lambda r: r.created_at, reverse=True)[:limit]
+
+    def cancel(self, job_id: str) -> JobRecord:
+        """Ask a queued or running job to stop.
+
+        Raises:
+            JobError: No such job (404), or it already ended (409).
+        """
+        record = self.get(job_id)
+        if record is None:
+            raise JobError(ErrorCode.NOT_FOUND, f"no job {job_id!r}", 404)
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None or record.status not in ("queued", "running"):
+            raise JobError(
+                ErrorCode.JOB_NOT_CANCELLABLE, f"job {job_id} is already {record.status}", 409
+            )
+        job.cancel.set()
+        return record
+
+    def results(self, job_id: str, plugin: str | None = None) -> list[dict[str, Any]]:
+        """Per-frame results of a job.
+
+        Raises:
+            JobError: No such job (404).
+        """
+        if self.get(job_id) is None:
+            raise JobError(ErrorCode.NOT_FOUND, f"no job {job_id!r}", 404)
+        return self.store.results(job_id, plugin)
+
+    def counts(self) -> dict[str, int]:
+        """Live jobs by status, for the health endpoint."""
+        out: dict[str, int] = {}
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            out[job.record.status] = out.get(job.record.status, 0) + 1
+        return out
+
+    def shutdown(self) -> None:
+        """Stop running jobs (they end ``interrupted``) and wait for the workers."""
+        self._shutting_down = True
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _adopt(self, record: JobRecord, announce: bool) -> _Job:
+        """Take over a job a previous server left ``interrupted``; with ``announce``, tell
+        subscribers (and the event log) that it was interrupted."""
+        job_id = record.job_id
+        with self._lock:
+            known = self._jobs.get(job_id)
+        if known is not None:
+            return known
+        channel = JobChannel(
+            job_id, self.store, self._deliver, lambda p: self._observe(job_id, p), record.last_seq
+        )
+        job = _Job(record, list(record.plugins), channel)
+        with self._lock:
+            self._jobs[job_id] = job
+        if announce:
+            channel.emit(
+                [
+                    JobPayload(
+                        job_id=job_id,
+                        status="interrupted",
+                        frames_total=record.frames_total,
+                        frames_done=record.frames_done,
+                        error="the server stopped while the job ran",
+                    )
+                ]
+            )
+            self._update(job)
+        return job
+
+    def _observe(self, job_id: str, payload: Any) -> None:
+        if isinstance(payload, ProgressPayload):
+            with self._lock:
+                job = self._jobs.get(job_id)
+            if job is not None:
+                with job.lock:
+                    job.record = msgspec.structs.replace(job.record, progress=payload.progress)
+
+    def _update(self, job: _Job, **changes: Any) -> JobRecord:
+        with job.lock:
+            job.record = msgspec.structs.replace(job.record, **changes)
+            record = msgspec.structs.replace(job.record, last_seq=job.channel.seq)
+        self.store.save_job(record)
+        return record
+
+    def _run(self, job: _Job, start_frame: int = 0) -> None:
+        if job.cancel.is_set():
+            self._finish(job, "interrupted" if self._shutting_down else "cancelled", None, None)
+            return
+        self._update(
+            job, status="running", started_at=job.record.started_at or now_iso(), error=None
+        )
+        job.channel.emit([JobPayload(job_id=job.record.job_id, status="running")])
+        summary: RunSummary | None = None
+        error: str | None = None
+        try:
+            summary = self._execute(job, start_frame)
+        except Exception as exc:
+            log.exception("job %s failed", job.record.job_id)
+            error = f"{type(exc).__name__}: {exc}"
+            job.channel.emit(
+                [
+                    ErrorPayload(
+                        error=f"job failed: {error}",
+                        details=ErrorDetails(error_code=ErrorCode.INTERNAL, message=error),
+                    )
+                ]
+            )
+        if summary is None:
+            status = "failed"
+        elif summary.cancelled:
+            # A server that shuts down interrupts its jobs; only a user cancels them.
+            status = "interrupted" if self._shutting_down else "cancelled"
+        elif summary.failed_plugins:
+            status = "failed"
+            error = f"plugins failed: {', '.join(summary.failed_plugins)}"
+        else:
+            status = "completed"
+        self._finish(job, status, summary, error)
+
+    def _execute(self, job: _Job, start_frame: int) -> RunSummary:
+        record = job.record
+        job_id = record.job_id
+        plugin_classes = [self.registry.get(name) for name in job.plugin_names]
+        with open_source(record.source, self.allowed_roots) as source:
+            self._update(job, frames_total=source.info.frame_count)
+            writer = None
+            earlier: Generator[FrameResults] | None = None
+            if record.options.get("annotate_video"):
+                out = self.data_dir / "outputs" / f"{job_id}.mp4"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                writer = VideoWriter(out, source.info.fps, (source.info.width, source.info.height))
+                self._update(job, output_path=str(out))
+                if start_frame:
+                    # The video is written afresh: the frames done before the job was
+                    # interrupted are drawn again from their stored results.
+                    earlier = self.store.frame_results(job_id, start_frame)
+
+            def preview(header: PreviewHeader, frame: Frame) -> None:
+                data = encode_preview(header, encode_jpeg(frame, quality=75, max_width=640))
+                self._deliver_preview(
+                    job_id, Outgoing(data, Priority.PREVIEW, job_id, None, "preview")
+                )
+
+            def count_frame(batch: list[Any]) -> None:
+                job.channel.emit(batch)
+                done = sum(1 for p in batch if isinstance(p, FramePayload))
+                if done:
+                    with job.lock:
+                        frames_done = job.record.frames_done + 1
+                        job.record = msgspec.structs.replace(job.record, frames_done=frames_done)
+
+            runner = ToolRunner(
+                plugins=[cls() for cls in plugin_classes],
+                info=source.info,
+                emit=count_frame,
+                job_id=job_id,
+                preview=preview,
+                annotated=writer.write if writer is not None else None,
+                cancel=job.cancel,
+                preview_interval_s=float(record.options.get("preview_interval_s", 0.1)),
+                start_frame=start_frame,
+                resumed_totals=self.store.plugin_totals(job_id) if start_frame else {},
+                earlier_results=earlier or (),
+            )
+            try:
+                return runner.execute(source)
+            finally:
+                if earlier is not None:
+                    earlier.close()  # releases its database connection
+                if writer is not None:
+                    writer.close()
+
+    def _finish(
+        self, job: _Job, status: str, summary: RunSummary | None, error: str | None
+    ) -> None:
+        frames = summary.frames if summary is not None else job.record.frames_done
+        # Every result must be committed before anyone hears that the job ended, over the
+        # WebSocket or by polling GET /v1/jobs/{id}.
+        if not self.store.flush():
+            log.error("store did not flush results of %s in time", job.record.job_id)
+        lost = self.store.write_failure(job.record.job_id)
+        if lost is not None and status == "completed":
+            # Results a client cannot fetch again are lost work: say so, never silently.
+            status, error = "failed", f"some results could not be stored: {lost}"
+            job.channel.emit(
+                [
+                    ErrorPayload(
+                        error=error,
+                        details=ErrorDetails(error_code=ErrorCode.INTERNAL, message=lost),
+                    )
+                ]
+            )
+        record = self._update(
+            job, status=status, finished_at=now_iso(), error=error, frames_done=frames
+        )
+        job.channel.emit(
+            [
+                JobPayload(
+                    job_id=record.job_id,
+                    status=record.status,
+                    frames_total=record.frames_total,
+                    frames_done=record.frames_done,
+                    error=error,
+                )
+            ]
+        )
+        self._update(job)

@@ -1,0 +1,346 @@
+"""JobStore: jobs and per-frame results in SQLite (stdlib, WAL), one batched writer thread.
+
+Writes are queued and committed by a single writer thread in batches, so neither the event loop
+nor a job's worker thread waits on disk. Reads open their own short-lived connection (WAL lets
+them run beside the writer). :meth:`JobStore.flush` waits until everything queued so far is
+committed; the job manager calls it before announcing that a job ended, so a client that sees
+``completed`` and asks for results gets all of them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from realtime_nb.core.protocol import JobRecord
+
+__all__ = ["JobStore", "ResultRow"]
+
+log = logging.getLogger(__name__)
+
+ResultRow = tuple[str, int, str, str, float, bytes, int]
+"""(job_id, frame_index, plugin, frame_id, timing_ms, data as JSON bytes, seq)."""
+EventRow = tuple[str, int, str, bytes]
+"""(job_id, seq, type, the whole message as JSON bytes): every message but frame messages."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    record BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);
+CREATE TABLE IF NOT EXISTS results (
+    job_id TEXT NOT NULL,
+    frame_index INTEGER NOT NULL,
+    plugin TEXT NOT NULL,
+    frame_id TEXT NOT NULL,
+    timing_ms REAL NOT NULL,
+    data BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (job_id, frame_index, plugin)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    message BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+"""
+
+SCHEMA_VERSION = 2
+"""1: jobs + results; 2: results.seq and the events table (replay after restart)."""
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an older version up to :data:`SCHEMA_VERSION`, in place."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"{conn} was written by a newer realtime_nb (store schema {version}); upgrade"
+        )
+    if "results" in tables:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(results)")}
+        if "seq" not in columns:
+            conn.execute("ALTER TABLE results ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
+    conn.executescript(_SCHEMA)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+_record_decoder = msgspec.json.Decoder(JobRecord)
+_STOP = object()
+
+
+class JobStore:
+    """SQLite persistence of jobs and results.
+
+    Args:
+        path: The database file; its folder is created if needed.
+        batch_size: Most operations committed in one transaction.
+        max_pending: Queued operations (each a batch of rows) before writers wait.
+    """
+
+    def __init__(self, path: Path, batch_size: int = 500, max_pending: int = 256) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.batch_size = batch_size
+        self._failures: dict[str, str] = {}
+        self._failure_lock = threading.Lock()
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            _migrate(conn)
+        # Bounded: a job that outruns SQLite waits for its own storage (never for a client),
+        # so memory stays flat however fast plugins emit.
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+        self._writer = threading.Thread(
+            target=self._write_loop, name="realtime-nb-store", daemon=True
+        )
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # --- writes (queued) ------------------------------------------------------------------
+
+    def save_job(self, record: JobRecord) -> None:
+        """Queue an insert-or-replace of a job record."""
+        self._queue.put(
+            ("job", record.job_id, record.status, record.created_at, msgspec.json.encode(record))
+        )
+
+    def save_results(self, rows: Sequence[ResultRow]) -> None:
+        """Queue per-frame results."""
+        if rows:
+            self._queue.put(("results", rows))
+
+    def save_events(self, rows: Sequence[EventRow]) -> None:
+        """Queue messages for the replay log."""
+        if rows:
+            self._queue.put(("events", rows))
+
+    def write_failure(self, job_id: str) -> str | None:
+        """Why some of a job's results or events could not be stored, or None if all were."""
+        with self._failure_lock:
+            return self._failures.get(job_id)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every write queued before this call is committed. False on timeout."""
+        done = threading.Event()
+        self._queue.put(("flush", done))
+        return done.wait(timeout)
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer thread."""
+        if self._writer.is_alive():
+            self._queue.put(_STOP)
+            self._writer.join(timeout=30)
+
+    def _write_loop(self) -> None:
+        conn = self._connect()
+        try:
+            while True:
+                ops = [self._queue.get()]
+                while len(ops) < self.batch_size:
+                    try:
+                        ops.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                stop = self._apply(conn, ops)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _apply(self, conn: sqlite3.Connection, ops: list[Any]) -> bool:
+        """Commit ``ops`` in one transaction; if SQLite refuses it, retry each operation in
+        its own, so one bad operation loses only itself (and its job is told). Returns True
+        when the writer should stop."""
+        stop = any(op is _STOP for op in ops)
+        writes = [op for op in ops if op is not _STOP and op[0] != "flush"]
+        try:
+            with conn:
+                for op in writes:
+                    self._write(conn, op)
+        except sqlite3.Error:
+            for op in writes:
+                try:
+                    with conn:
+                        self._write(conn, op)
+                except sqlite3.Error as exc:
+                    self._record_failure(op, exc)
+        for op in ops:
+            if op is not _STOP and op[0] == "flush":
+                op[1].set()
+        return stop
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, op: tuple[Any, ...]) -> None:
+        if op[0] == "job":
+            conn.execute(
+                "INSERT OR REPLACE INTO jobs(job_id, status, created_at, record) "
+                "VALUES (?, ?, ?, ?)",
+                op[1:],
+            )
+        elif op[0] == "results":
+            conn.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)", op[1])
+        elif op[0] == "events":
+            conn.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", op[1])
+
+    def _record_failure(self, op: tuple[Any, ...], exc: sqlite3.Error) -> None:
+        job_id = op[1] if op[0] == "job" else (op[1][0][0] if op[1] else "?")
+        log.error("store could not write %s of job %s: %s", op[0], job_id, exc)
+        with self._failure_lock:
+            self._failures.setdefault(job_id, str(exc))
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        """The stored record of a job, or None."""
+        with self._reader() as conn:
+            row = conn.execute("SELECT record FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return _record_decoder.decode(row[0]) if row else None
+
+    def list_jobs(self, limit: int = 100) -> list[JobRecord]:
+        """The newest ``limit`` jobs, newest first."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT record FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_record_decoder.decode(r[0]) for r in rows]
+
+    def results(self, job_id: str, plugin: str | None = None) -> list[dict[str, Any]]:
+        """Per-frame, per-plugin results of a job, in frame then pipeline order."""
+        sql = "SELECT frame_index, plugin, frame_id, timing_ms, data FROM results WHERE job_id = ?"
+        args: tuple[Any, ...] = (job_id,)
+        if plugin is not None:
+            sql += " AND plugin = ?"
+            args += (plugin,)
+        with self._reader() as conn:
+            rows = conn.execute(sql + " ORDER BY frame_index", args).fetchall()
+        return [
+            {
+                "frame_id": frame_id,
+                "frame_index": index,
+                "plugin": name,
+                "timing_ms": timing,
+                "data": msgspec.json.decode(data),
+            }
+            for index, name, frame_id, timing, data in rows
+        ]
+
+    def frame_results(
+        self, job_id: str, before_frame: int
+    ) -> Generator[tuple[int, dict[str, dict[str, Any]]]]:
+        """The results of each frame before ``before_frame``, frame by frame in frame order:
+        ``(frame_index, {plugin: data})``, read as they are consumed (to redraw a resumed job's
+        earlier frames). Frames without a result are left out. Close the iterator (or exhaust
+        it) to release its database connection."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT frame_index, plugin, data FROM results "
+                "WHERE job_id = ? AND frame_index < ? ORDER BY frame_index",
+                (job_id, before_frame),
+            )
+            for index, group in itertools.groupby(rows, key=lambda row: int(row[0])):
+                yield index, {plugin: msgspec.json.decode(data) for _, plugin, data in group}
+
+    def events(self, job_id: str, since_seq: int = 0, limit: int = 10_000) -> list[bytes]:
+        """The job's non-frame messages after ``since_seq``, in order, as JSON bytes."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT message FROM events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (job_id, since_seq, limit),
+            ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def last_seq(self, job_id: str) -> int:
+        """The highest seq the job ever used (events and results), 0 if none."""
+        with self._reader() as conn:
+            a = conn.execute("SELECT MAX(seq) FROM events WHERE job_id = ?", (job_id,)).fetchone()
+            b = conn.execute("SELECT MAX(seq) FROM results WHERE job_id = ?", (job_id,)).fetchone()
+        return max(a[0] or 0, b[0] or 0)
+
+    def frames_done(self, job_id: str) -> int:
+        """How many leading frames have a result (where a resumed job starts again)."""
+        with self._reader() as conn:
+            row = conn.execute(
+                "SELECT MAX(frame_index) FROM results WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def plugin_totals(self, job_id: str) -> dict[str, tuple[int, float, int]]:
+        """Per plugin: frames processed, total ms and warnings so far (to resume a job)."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT plugin, COUNT(*), SUM(timing_ms) FROM results WHERE job_id = ? "
+                "GROUP BY plugin",
+                (job_id,),
+            ).fetchall()
+            warnings = conn.execute(
+                "SELECT message FROM events WHERE job_id = ? AND type = 'warning'", (job_id,)
+            ).fetchall()
+        totals = {name: (int(n), float(ms or 0.0), 0) for name, n, ms in rows}
+        for (blob,) in warnings:
+            plugin = msgspec.json.decode(blob).get("payload", {}).get("plugin", "")
+            n, ms, w = totals.get(plugin, (0, 0.0, 0))
+            totals[plugin] = (n, ms, w + 1)
+        return totals
+
+    def _with_progress_so_far(self, record: JobRecord) -> JobRecord:
+        return msgspec.structs.replace(
+            record,
+            last_seq=max(record.last_seq, self.last_seq(record.job_id)),
+            frames_done=self.frames_done(record.job_id),
+        )
+
+    def mark_interrupted(self) -> list[JobRecord]:
+        """Mark jobs left queued or running by a previous server (one that crashed) as
+        ``interrupted``, with ``last_seq`` and ``frames_done`` taken from what was stored.
+
+        Returns:
+            The records so marked.
+        """
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT record FROM jobs WHERE status IN ('queued', 'running')"
+            ).fetchall()
+        marked = []
+        for (blob,) in rows:
+            record = _record_decoder.decode(blob)
+            record = self._with_progress_so_far(
+                msgspec.structs.replace(record, status="interrupted")
+            )
+            self.save_job(record)
+            marked.append(record)
+        self.flush()
+        return marked
+
+    def interrupted_jobs(self) -> list[JobRecord]:
+        """Every ``interrupted`` job, oldest first, with its stored progress."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT record FROM jobs WHERE status = 'interrupted' ORDER BY created_at"
+            ).fetchall()
+        return [self._with_progress_so_far(_record_decoder.decode(r[0])) for r in rows]

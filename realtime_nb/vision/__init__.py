@@ -1,0 +1,10 @@
+"""Video and what looks at it: video I/O, plugins, the synthetic match and its evaluation.
+
+- :mod:`~realtime_nb.vision.video`: every OpenCV video read and write, sources and confinement.
+- :mod:`~realtime_nb.vision.plugins`: the plugin API, the registry and the built-in plugins.
+- :mod:`~realtime_nb.vision.synthetic`: a synthetic football match with ground truth.
+- :mod:`~realtime_nb.vision.evaluation`: scores the football plugins against that truth.
+
+Used by the worker (to run jobs) and the notebook (to draw results). See
+``docs/architecture.md``.
+"""

@@ -1,0 +1,340 @@
+"""Accuracy and speed of the football plugins, measured against synthetic ground truth.
+
+:func:`evaluate` renders synthetic matches
+(:func:`realtime_nb.vision.synthetic.synthetic_match`) for
+several seeds and knob settings, runs ``pitch_detection``, ``player_detection``,
+``ball_detection`` and ``radar`` over them as the runner does, and scores the results against
+each frame's truth (the truth is read here only, never by the plugins); it then times every
+plugin on one core. :func:`format_table` prints the report as
+markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
+:func:`run_eval_command`.
+
+Example:
+    >>> report = evaluate(seeds=[21], knob_settings=[{}], seconds=0.4, fps_sizes=())
+    >>> 0.0 <= report.overall().recall <= 1.0
+    True
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+
+from realtime_nb.vision.evaluation_scoring import IOU_THRESHOLD, Scores, score_frame
+from realtime_nb.vision.plugins.base import Frame, Plugin
+from realtime_nb.vision.plugins.pipeline import run_plugins
+from realtime_nb.vision.plugins.registry import default_registry
+from realtime_nb.vision.synthetic import synthetic_match
+
+__all__ = [
+    "DEFAULT_KNOB_SETTINGS",
+    "DEFAULT_SEEDS",
+    "FOOTBALL_PLUGINS",
+    "ClipScore",
+    "EvalReport",
+    "Scores",
+    "add_eval_parser",
+    "evaluate",
+    "format_table",
+    "run_eval_command",
+    "score_frame",
+    "time_plugins",
+]
+
+FOOTBALL_PLUGINS = ("pitch_detection", "player_detection", "ball_detection", "radar")
+"""The plugins whose accuracy is scored, in pipeline order."""
+DEFAULT_SEEDS = (101, 202, 303)
+"""Seeds the plugins were not tuned on (tuning used seeds 0 to 12)."""
+DEFAULT_KNOB_SETTINGS: tuple[dict[str, Any], ...] = (
+    {},
+    {"noise": 6.0, "blur": 3},
+    {"lighting": 0.6, "stripes": False},
+    {"lighting": 1.4, "pan": 40.0},
+    {"blur": 5},
+)
+"""The default knobs first (the targets apply to it), then harder settings."""
+
+
+@dataclass(frozen=True)
+class ClipScore:
+    """The scores of one clip.
+
+    Attributes:
+        seed: The clip's seed.
+        knobs: The knobs it was rendered with (besides size and length).
+        scores: What the plugins got right and wrong on it.
+    """
+
+    seed: int
+    knobs: dict[str, Any]
+    scores: Scores
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """What :func:`evaluate` measured.
+
+    Attributes:
+        clips: One entry per (knob setting, seed).
+        fps: Frames per second on one core, by plugin, then by size (``"640x360"``).
+        width: Width of the scored clips.
+        height: Height of the scored clips.
+        seconds: Length of each scored clip.
+    """
+
+    clips: list[ClipScore]
+    fps: dict[str, dict[str, float]]
+    width: int
+    height: int
+    seconds: float
+
+    def by_knobs(self) -> list[tuple[dict[str, Any], Scores]]:
+        """Scores summed over seeds, one entry per knob setting, in evaluation order."""
+        groups: dict[str, tuple[dict[str, Any], Scores]] = {}
+        for clip in self.clips:
+            key = json.dumps(clip.knobs, sort_keys=True)
+            _, total = groups.setdefault(key, (clip.knobs, Scores()))
+            total += clip.scores
+        return list(groups.values())
+
+    def overall(self, knobs: Mapping[str, Any] | None = None) -> Scores:
+        """Scores summed over every clip, or over the clips rendered with ``knobs`` only."""
+        total = Scores()
+        for clip in self.clips:
+            if knobs is None or clip.knobs == dict(knobs):
+                total += clip.scores
+        return total
+
+
+def _run_clip(plugins: list[Plugin], clip: Any) -> Scores:
+    """Run the plugins in order over every frame of a synthetic clip and score it."""
+    total = Scores()
+    clip_pairs: list[tuple[int, int | None]] = []
+    for run in run_plugins(plugins, clip, clip.info):
+        frame_scores = score_frame(
+            clip.truth[run.index], run.results, clip.info.width, clip.info.height
+        )
+        clip_pairs.extend(frame_scores.team_pairs[0])
+        frame_scores.team_pairs = []
+        total += frame_scores
+    total.team_pairs = [clip_pairs]
+    return total
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+
+def _with_requirements(name: str) -> list[str]:
+    """``name`` after every plugin it requires, transitively, in a runnable order."""
+    order: list[str] = []
+
+    def visit(n: str) -> None:
+        for req in default_registry.get(n).requires:
+            visit(req)
+        if n not in order:
+            order.append(n)
+
+    visit(name)
+    return order
+
+
+def time_plugins(
+    names: Iterable[str], sizes: Iterable[tuple[int, int]], frames: int = 25, seed: int = 7
+) -> dict[str, dict[str, float]]:
+    """Frames per second of each plugin on one core (``cv2.setNumThreads(1)``).
+
+    Each plugin runs after the plugins it requires, on frames of a synthetic match rendered
+    beforehand; only its own ``process`` calls are timed.
+
+    Args:
+        names: Registered plugin names.
+        sizes: ``(width, height)`` pairs to time at.
+        frames: Frames timed per plugin and size.
+        seed: Seed of the clip timed on.
+
+    Returns:
+        Plugin name to ``{"WxH": fps}``.
+    """
+    names = list(names)
+    out: dict[str, dict[str, float]] = {name: {} for name in names}
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        for width, height in sizes:
+            clip = synthetic_match(
+                seconds=frames / 25, fps=25, width=width, height=height, seed=seed
+            )
+            rendered = list(clip)
+            for name in names:
+                pipeline = [default_registry.get(n)() for n in _with_requirements(name)]
+                out[name][f"{width}x{height}"] = _time_one(pipeline, rendered, clip.info)
+    finally:
+        cv2.setNumThreads(threads)
+    return out
+
+
+def _time_one(pipeline: list[Plugin], frames: list[Frame], info: Any) -> float:
+    """FPS of the last plugin of ``pipeline`` over ``frames``."""
+    spent_ms = sum(run.outcomes[-1].timing_ms for run in run_plugins(pipeline, frames, info))
+    return len(frames) / (spent_ms / 1000.0) if spent_ms > 0 else float("inf")
+
+
+# --- the evaluation -----------------------------------------------------------------------------
+
+
+def evaluate(
+    seeds: Iterable[int] = DEFAULT_SEEDS,
+    knob_settings: Iterable[Mapping[str, Any]] = DEFAULT_KNOB_SETTINGS,
+    width: int = 640,
+    height: int = 360,
+    seconds: float = 4.0,
+    *,
+    fps_sizes: Iterable[tuple[int, int]] = ((640, 360), (1280, 720)),
+    fps_plugins: Iterable[str] | None = None,
+    fps_frames: int = 25,
+) -> EvalReport:
+    """Score the football plugins on synthetic clips and time the plugins on one core.
+
+    Args:
+        seeds: Seeds of the clips; each knob setting is rendered with every seed.
+        knob_settings: Knobs of :func:`synthetic_match` besides size and length (``{}`` for the
+            defaults).
+        width: Width of the scored clips.
+        height: Height of the scored clips.
+        seconds: Length of each scored clip.
+        fps_sizes: Sizes to time the plugins at; empty to skip timing.
+        fps_plugins: Plugins to time (default: every registered plugin).
+        fps_frames: Frames timed per plugin and size.
+
+    Returns:
+        An :class:`EvalReport`.
+
+    Raises:
+        realtime_nb.vision.synthetic.SyntheticParamError: A knob is unknown or out of bounds.
+    """
+    seeds = list(seeds)
+    clips = []
+    for knobs in knob_settings:
+        for seed in seeds:
+            clip = synthetic_match(seconds, 25, width, height, seed, **dict(knobs))
+            plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
+            clips.append(ClipScore(seed, dict(knobs), _run_clip(plugins, clip)))
+    sizes = list(fps_sizes)
+    fps: dict[str, dict[str, float]] = {}
+    if sizes:
+        names = list(fps_plugins) if fps_plugins is not None else default_registry.names()
+        fps = time_plugins(names, sizes, fps_frames)
+    return EvalReport(clips, fps, width, height, seconds)
+
+
+def _knob_label(knobs: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in knobs.items()) or "defaults"
+
+
+def _px(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _m(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def format_table(report: EvalReport) -> str:
+    """The report as markdown: an accuracy table per knob setting and a speed table.
+
+    Args:
+        report: What :func:`evaluate` returned.
+
+    Returns:
+        Markdown text (two tables with a line of context each).
+    """
+    seeds = sorted({c.seed for c in report.clips})
+    lines = [
+        f"Accuracy on synthetic matches, {report.width}x{report.height}, {report.seconds:g} s "
+        f"per clip, seeds {', '.join(map(str, seeds))} (IoU >= {IOU_THRESHOLD}):",
+        "",
+        "| knobs | player P | player R | team acc | ball found | ball err px "
+        "| corners found | corner err px | homography | H err m (median / p95) "
+        "| radar err m |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for knobs, s in report.by_knobs():
+        lines.append(
+            f"| {_knob_label(knobs)} | {s.precision:.3f} | {s.recall:.3f} "
+            f"| {s.team_accuracy:.3f} | {s.ball_rate:.1%} | {_px(s.ball_median_error)} "
+            f"| {s.corners_found}/{s.corners_visible} | {_px(s.corner_median_error)} "
+            f"| {s.homography_rate:.1%} | {_m(s.homography_median_error)} / "
+            f"{_m(s.homography_p95_error)} | {_m(s.radar_median_error)} |"
+        )
+    if report.fps:
+        sizes = sorted({size for v in report.fps.values() for size in v}, key=_area)
+        lines += [
+            "",
+            "Frames per second on one core (cv2.setNumThreads(1)), each plugin's own time:",
+            "",
+            "| plugin | " + " | ".join(sizes) + " |",
+            "|---|" + "---|" * len(sizes),
+        ]
+        for name, by_size in report.fps.items():
+            cells = " | ".join(f"{by_size[s]:.0f}" if s in by_size else "-" for s in sizes)
+            lines.append(f"| {name} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
+def _area(size: str) -> int:
+    w, h = size.split("x")
+    return int(w) * int(h)
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def add_eval_parser(subparsers: Any) -> None:
+    """Add the ``eval`` sub-command to an ``argparse`` sub-parsers object.
+
+    Args:
+        subparsers: What ``ArgumentParser.add_subparsers()`` returned.
+    """
+    ev = subparsers.add_parser(
+        "eval", help="measure the football plugins on synthetic clips and print a table"
+    )
+    ev.add_argument("--seeds", default=",".join(map(str, DEFAULT_SEEDS)), help="e.g. 101,202")
+    ev.add_argument("--seconds", type=float, default=4.0, help="length of each clip")
+    ev.add_argument("--width", type=int, default=640)
+    ev.add_argument("--height", type=int, default=360)
+    ev.add_argument(
+        "--knobs",
+        action="append",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help="a knob setting as JSON, e.g. '{\"noise\": 6}'; repeatable (default: four settings)",
+    )
+    ev.add_argument("--no-fps", action="store_true", help="skip the timing table")
+    ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0."""
+    seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
+    report = evaluate(
+        seeds,
+        args.knobs if args.knobs else DEFAULT_KNOB_SETTINGS,
+        args.width,
+        args.height,
+        args.seconds,
+        fps_sizes=() if args.no_fps else ((640, 360), (1280, 720)),
+    )
+    print(format_table(report), end="")
+    if args.json:
+        names = ["precision", "recall", "team_accuracy", "ball_rate", "ball_median_error"]
+        names += ["corner_rate", "corner_median_error", "homography_rate"]
+        names += ["homography_median_error", "homography_p95_error", "radar_median_error"]
+        figures = [{"knobs": k, **{n: getattr(s, n) for n in names}} for k, s in report.by_knobs()]
+        print(json.dumps({"accuracy": figures, "fps": report.fps}, indent=1))
+    return 0

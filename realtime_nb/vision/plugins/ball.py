@@ -1,0 +1,212 @@
+"""The ball with classic OpenCV: a small, compact white blob followed by a Kalman filter.
+
+Example:
+    >>> from realtime_nb.vision.plugins import PluginContext
+    >>> from realtime_nb.vision.synthetic import synthetic_match
+    >>> clip = synthetic_match(seconds=1, seed=1, ball_hidden_fraction=0)
+    >>> ctx = PluginContext(0, "f-000000", {}, {}, clip.info)
+    >>> "ball" in BallDetection().process(clip.frame(0), ctx)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+
+from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
+from realtime_nb.vision.plugins.grass import Mask, green_mask, kernel, pitch_region, warn_once
+
+__all__ = ["LOW_CONFIDENCE_WARNING", "BallDetection"]
+
+LOW_CONFIDENCE_WARNING = "confidence too low"
+"""Warning (severity medium) of ball_detection when it loses the ball."""
+
+
+class BallDetection(Plugin):
+    """The ball: a small, compact, bright white blob on the pitch, tracked by a Kalman filter.
+
+    Result: ``{"ball": {"box": [x1, y1, x2, y2], "center": [x, y], "confidence": c,
+    "predicted": bool} | None}``. A missed ball is predicted for a few frames; once the track is
+    lost the warning "confidence too low" (medium) is raised once for that episode.
+    """
+
+    name = "ball_detection"
+    metadata = bgr_metadata("opencv-white-blob+kalman", 0.5, ["detection", "tracking"])
+    min_confidence = 0.3
+    max_coast = 8
+    decay = 0.8
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        """Find or predict the ball; warn once when it is lost."""
+        h, w = frame.shape[:2]
+        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+        green = green_mask(hsv)
+        white = _white_mask(hsv, green, pitch_region(ctx, green))
+        track: _Track | None = ctx.state.get("track")
+        predicted = track.predict() if track is not None else None
+        found = _choose(_compact_blobs(white), predicted, track, w)
+        if found is None and predicted is not None and track is not None:
+            found = _on_a_line(white, predicted, _gate(track, w))
+        if found is not None:
+            (cx, cy), radius, confidence = found
+            jumped = predicted is not None and math.dist((cx, cy), predicted) > 3 * _gate(track, w)
+            if track is None or jumped:
+                track = ctx.state["track"] = _Track(cx, cy)
+            else:
+                track.update(cx, cy)
+            track.missed, track.confidence, track.radius = 0, confidence, radius
+            ctx.state["lost_warned"] = False
+            return {"ball": _ball(cx, cy, radius, confidence, False)}
+        if track is not None and predicted is not None:
+            track.missed += 1
+            track.confidence *= self.decay
+            px, py = predicted
+            in_view = 0 <= px < w and 0 <= py < h
+            alive = track.missed <= self.max_coast and track.confidence >= self.min_confidence
+            if in_view and alive:
+                return {"ball": _ball(px, py, track.radius, track.confidence, True)}
+        ctx.state["track"] = None
+        warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
+        return {"ball": None}
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        """Circle the ball: white when seen, grey when predicted."""
+        ball = result.get("ball")
+        if not ball:
+            return
+        x, y = ball["center"]
+        x1, y1, x2, y2 = ball["box"]
+        radius = max(4, round(max(x2 - x1, y2 - y1)))
+        colour = (160, 160, 160) if ball.get("predicted") else (0, 0, 255)
+        cv2.circle(frame, (round(x), round(y)), radius, colour, 1, cv2.LINE_AA)
+
+
+def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool) -> dict[str, Any]:
+    r = max(1.0, radius)
+    return {
+        "box": [round(x - r), round(y - r), round(x + r), round(y + r)],
+        "center": [round(x, 1), round(y, 1)],
+        "confidence": round(confidence, 3),
+        "predicted": predicted,
+    }
+
+
+Candidate = tuple[tuple[float, float], float, float]  # centre, radius, confidence
+
+
+def _white_mask(hsv: Frame, green: Mask, region: Mask) -> Mask:
+    """Bright white pixels on the pitch: the ball, and the lines (long and thin)."""
+    grass_v = cv2.mean(hsv[:, :, 2], mask=green)[0]
+    white = cv2.inRange(hsv, (0, 0, min(230.0, grass_v * 1.3)), (180, 70, 255))
+    return np.asarray(cv2.bitwise_and(white, region), np.uint8)
+
+
+def _on_a_line(white: Mask, predicted: tuple[float, float], gate: float) -> Candidate | None:
+    """The tracked ball where it lies on a line, so the two are one blob: near the prediction,
+    an opening by a 3x3 square removes the thinner line and leaves the ball. Only used near a
+    prediction, because the same opening leaves pieces of the thick near lines elsewhere."""
+    h, w = white.shape
+    px, py = predicted
+    r = round(gate) + 3
+    x0, y0 = max(0, round(px) - r), max(0, round(py) - r)
+    x1, y1 = min(w, round(px) + r + 1), min(h, round(py) + r + 1)
+    if x1 - x0 < 5 or y1 - y0 < 5:
+        return None
+    window = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)  # a border keeps blobs uncut
+    window[1:-1, 1:-1] = cv2.morphologyEx(white[y0:y1, x0:x1], cv2.MORPH_OPEN, kernel(3))
+    near = []
+    for (cx, cy), radius, confidence in _compact_blobs(window, 4, 0.025 * w):
+        x, y = cx + x0 - 1, cy + y0 - 1
+        if math.dist((x, y), predicted) <= gate:
+            near.append(((x, y), max(radius, 2.0), 0.9 * confidence))
+    return min(near, key=lambda c: math.dist(c[0], predicted), default=None)
+
+
+def _compact_blobs(
+    white: Mask, min_area: int = 5, max_size: float | None = None
+) -> list[Candidate]:
+    h, w = white.shape
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(white, connectivity=8)
+    max_size = max(6, round(0.025 * w if max_size is None else max_size))
+    found = []
+    for k in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[k])
+        if area < min_area or bw > max_size or bh > max_size:
+            continue
+        if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
+            continue  # cut by the frame: most often the end of a line leaving the view
+        aspect = max(bw, bh) / min(bw, bh)
+        fill = area / (bw * bh)
+        if aspect > 2.0 or fill < 0.45:
+            continue
+        score = (1.0 / aspect) * min(1.0, fill / 0.75)
+        radius = max(bw, bh) / 2
+        found.append(((float(centroids[k][0]), float(centroids[k][1])), radius, 0.5 + 0.45 * score))
+    return found
+
+
+def _choose(
+    candidates: list[Candidate],
+    predicted: tuple[float, float] | None,
+    track: _Track | None,
+    width: int,
+) -> Candidate | None:
+    """Near the prediction when tracking; the most ball-like blob otherwise."""
+    if not candidates:
+        return None
+    if predicted is None or track is None:
+        return max(candidates, key=lambda c: c[2])
+    gate = _gate(track, width)
+    px, py = predicted
+    near = [c for c in candidates if math.hypot(c[0][0] - px, c[0][1] - py) <= gate]
+    if near:
+        return min(near, key=lambda c: math.hypot(c[0][0] - px, c[0][1] - py))
+    # Far from the prediction: re-acquire only after a couple of misses, so a spot on the
+    # pitch does not steal a track that is briefly occluded.
+    return max(candidates, key=lambda c: c[2]) if track.missed >= 2 else None
+
+
+def _gate(track: _Track | None, width: int) -> float:
+    """How far (pixels) from the prediction a blob may be and still be the tracked ball."""
+    missed = track.missed if track is not None else 0
+    return (12 + 6 * missed) * max(1.0, width / 640)
+
+
+class _Track:
+    """Constant-velocity Kalman filter on the ball centre, in pixels per frame.
+
+    The same model as ``cv2.KalmanFilter(4, 2)`` but in numpy, because a cv2 filter cannot be
+    pickled and the plugin's state may have to cross a process boundary.
+    """
+
+    transition = np.array([[1.0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]])
+    measure = np.array([[1.0, 0, 0, 0], [0, 1, 0, 0]])
+    process_noise = np.diag([0.5, 0.5, 1.0, 1.0])
+    measurement_noise = np.eye(2) * 2.0
+
+    def __init__(self, x: float, y: float) -> None:
+        self.state = np.array([x, y, 0.0, 0.0])
+        self.cov = np.diag([4.0, 4.0, 100.0, 100.0])
+        self.missed = 0
+        self.confidence = 0.0
+        self.radius = 2.0
+
+    def predict(self) -> tuple[float, float]:
+        """Advance one frame; return the predicted centre."""
+        f = self.transition
+        self.state = f @ self.state
+        self.cov = f @ self.cov @ f.T + self.process_noise
+        return float(self.state[0]), float(self.state[1])
+
+    def update(self, x: float, y: float) -> None:
+        """Correct the prediction with a measured centre."""
+        m = self.measure
+        innovation = np.array([x, y]) - m @ self.state
+        s = m @ self.cov @ m.T + self.measurement_noise
+        gain = self.cov @ m.T @ np.linalg.inv(s)
+        self.state = self.state + gain @ innovation
+        self.cov = (np.eye(4) - gain @ m) @ self.cov

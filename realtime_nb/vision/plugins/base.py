@@ -1,0 +1,130 @@
+"""The plugin API: what a video-analysis plugin is and what it gets from the runner.
+
+A plugin computes (``process``) and draws (``draw``) separately, like supervision's detectors and
+annotators::
+
+    class Brightness(Plugin):
+        name = "brightness"
+        metadata = PluginMetadata(version="1.0", model="mean", input_shape=[None, None, 3],
+                                  output_format="json", confidence_default=1.0,
+                                  capabilities=["stats"])
+
+        def process(self, frame, ctx):
+            value = float(frame.mean())
+            if value < 20:
+                ctx.warn("frame is very dark", "low")
+            return {"brightness": value}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from realtime_nb.core.frame import Frame, VideoInfo
+from realtime_nb.core.protocol import PluginMetadata, Severity
+
+__all__ = [
+    "Frame",
+    "Plugin",
+    "PluginContext",
+    "PluginWarning",
+    "VideoInfo",
+    "bgr_metadata",
+    "draw_results",
+]
+
+
+@dataclass(frozen=True)
+class PluginWarning:
+    """A warning raised by a plugin through :meth:`PluginContext.warn`."""
+
+    message: str
+    severity: Severity
+    frame_id: str | None
+
+
+@dataclass
+class PluginContext:
+    """Per-frame context handed to :meth:`Plugin.process`.
+
+    Attributes:
+        frame_index: 0-based index of the frame in the video.
+        frame_id: Stable id of the frame (``f-000000``), used in messages and results.
+        results: Results of the plugins that ran before this one on the same frame.
+        state: A dict that survives from frame to frame for this plugin within one job.
+        info: The video's size and rate.
+    """
+
+    frame_index: int
+    frame_id: str
+    results: Mapping[str, dict[str, Any]]
+    state: dict[str, Any]
+    info: VideoInfo
+    warnings: list[PluginWarning] = field(default_factory=list)
+
+    def warn(self, message: str, severity: Severity = "medium") -> None:
+        """Record a soft failure for this frame; the job goes on."""
+        self.warnings.append(PluginWarning(message, severity, self.frame_id))
+
+
+class Plugin:
+    """Base class of every plugin. Subclasses set ``name`` and ``metadata`` and implement
+    :meth:`process`; :meth:`setup` and :meth:`draw` are optional.
+
+    A new instance is made for every job, so instance attributes are per-job state too.
+    """
+
+    name: ClassVar[str] = ""
+    metadata: ClassVar[PluginMetadata]
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Plugins whose result for the same frame this one reads from ``ctx.results``."""
+
+    def setup(self, info: VideoInfo) -> None:
+        """Prepare for a video (load cascades, size buffers). Called once per job."""
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        """Analyse one frame and return a JSON-able dict."""
+        raise NotImplementedError
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        """Draw ``result`` onto ``frame`` in place (boxes, labels). Default: draw nothing."""
+
+
+def bgr_metadata(
+    model: str, confidence: float, capabilities: list[str], version: str = "0.1.0"
+) -> PluginMetadata:
+    """Metadata of a plugin that reads any-size BGR frames and returns JSON (the built-ins)."""
+    return PluginMetadata(
+        version=version,
+        model=model,
+        input_shape=[None, None, 3],
+        output_format="json",
+        confidence_default=confidence,
+        capabilities=capabilities,
+    )
+
+
+def draw_results(
+    canvas: Frame, plugins: Iterable[tuple[str, Plugin]], results: Mapping[str, dict[str, Any]]
+) -> list[tuple[str, Exception]]:
+    """Draw each plugin's result for a frame over ``canvas``, in the order given.
+
+    A plugin without a result is skipped; one whose ``draw`` raises is skipped too (a broken
+    drawing must stop neither a job nor a viewer: the results stand) and returned with its
+    exception, for the caller to log.
+
+    Returns:
+        ``(plugin name, exception)`` for each ``draw`` that raised.
+    """
+    failed: list[tuple[str, Exception]] = []
+    for name, plugin in plugins:
+        result = results.get(name)
+        if result is None:
+            continue
+        try:
+            plugin.draw(canvas, result)
+        except Exception as exc:
+            failed.append((name, exc))
+    return failed

@@ -1,0 +1,88 @@
+"""The grass, shared by the football plugins: the green mask, the pitch region and small helpers.
+
+Each football plugin reads the pitch polygon from ``pitch_detection`` when it ran first on the
+same frame, and finds the grass itself otherwise (:func:`pitch_region`), so any of them can run
+alone.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.core.protocol import Severity
+from realtime_nb.vision.plugins.base import Frame, PluginContext
+
+__all__ = [
+    "GREEN_HI",
+    "GREEN_LO",
+    "Mask",
+    "Points",
+    "green_mask",
+    "kernel",
+    "pitch_hull",
+    "pitch_region",
+    "polygon_mask",
+    "warn_once",
+]
+
+Mask = npt.NDArray[np.uint8]
+Points = npt.NDArray[np.int32]
+
+GREEN_LO = np.array([35, 40, 30], np.uint8)
+"""Lower HSV bound (OpenCV ranges) of grass."""
+GREEN_HI = np.array([85, 255, 255], np.uint8)
+"""Upper HSV bound (OpenCV ranges) of grass."""
+
+
+def green_mask(hsv: Frame) -> Mask:
+    """Grass pixels of an HSV image (OpenCV ranges), as a 0/255 mask."""
+    return np.asarray(cv2.inRange(hsv, GREEN_LO, GREEN_HI), np.uint8)
+
+
+def kernel(width: int, height: int | None = None) -> Mask:
+    """A ``height`` x ``width`` (square when ``height`` is None) structuring element of ones."""
+    return np.ones((height or width, width), np.uint8)
+
+
+def pitch_hull(green: Mask) -> Points | None:
+    """Convex hull of the largest grass region, or None when there is no sizeable one."""
+    h, w = green.shape
+    size = max(3, round(min(h, w) * 0.03)) | 1
+    # Closing swallows lines and players, so the grass is one region with them inside.
+    solid = cv2.morphologyEx(green, cv2.MORPH_CLOSE, kernel(size))
+    solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, kernel(max(3, size // 2)))
+    contours, _ = cv2.findContours(solid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    largest = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(largest) < 0.05 * h * w:
+        return None
+    return np.asarray(cv2.convexHull(largest), np.int32)
+
+
+def polygon_mask(shape: tuple[int, int], polygon: Points) -> Mask:
+    """A 0/255 mask of ``shape`` with ``polygon`` filled."""
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [polygon.reshape(-1, 1, 2)], 255)
+    return mask
+
+
+def pitch_region(ctx: PluginContext, green: Mask) -> Mask:
+    """The pitch as a mask: pitch_detection's polygon when it ran first, else found here."""
+    earlier = ctx.results.get("pitch_detection") or {}
+    polygon = earlier.get("pitch_polygon") or []
+    if len(polygon) >= 3:
+        return polygon_mask(green.shape[:2], np.asarray(polygon, np.int32))
+    hull = pitch_hull(green)
+    if hull is None:
+        return np.full(green.shape, 255, np.uint8)
+    return polygon_mask(green.shape[:2], hull)
+
+
+def warn_once(ctx: PluginContext, key: str, message: str, severity: Severity) -> None:
+    """Warn at the start of an episode only; the caller clears ``key`` when it ends."""
+    if not ctx.state.get(key):
+        ctx.warn(message, severity)
+        ctx.state[key] = True

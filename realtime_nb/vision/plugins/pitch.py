@@ -1,0 +1,237 @@
+"""The pitch with classic OpenCV: the largest green region, its white lines, and its corners.
+
+Example:
+    >>> from realtime_nb.vision.plugins import PluginContext
+    >>> from realtime_nb.vision.synthetic import synthetic_match
+    >>> clip = synthetic_match(seconds=1, seed=1)
+    >>> ctx = PluginContext(0, "f-000000", {}, {}, clip.info)
+    >>> result = PitchDetection().process(clip.frame(0), ctx)
+    >>> result["coverage"] > 0.5
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
+from realtime_nb.vision.plugins.grass import (
+    Mask,
+    Points,
+    green_mask,
+    kernel,
+    pitch_hull,
+    polygon_mask,
+    warn_once,
+)
+from realtime_nb.vision.plugins.pitch_model import clip_pieces, project, project_pieces
+from realtime_nb.vision.plugins.pitch_registration import (
+    FEATURES,
+    PITCH_CORNERS,
+    LineEvidence,
+    forget,
+    junctions,
+    register,
+)
+
+__all__ = ["FALLBACK_WARNING", "PitchDetection"]
+
+FALLBACK_WARNING = "corners not detected, using fallback"
+"""Warning (severity low) of pitch_detection when it finds no homography (the issue's wording:
+neither four corners nor enough other markings)."""
+
+
+class PitchDetection(Plugin):
+    """The pitch: the largest green region's polygon, its white lines, and a homography.
+
+    Result::
+
+        {"pitch_polygon": [[x, y], ...], "coverage": 0.87,
+         "homography": [[...], [...], [...]] | None, "quality": 0.93, "tracked": bool,
+         "intersections": [{"image": [x, y], "pitch": [X, Y]}, ...],
+         "corners": [[x, y], ...], "detected_corners": [[x, y], ...], "fallback": bool}
+
+    ``homography`` maps pitch metres (x 0..105 along the length, y 0..68 across, origin at a
+    corner; the camera is on the y = 0 side, so the far touchline is y = 68 and x grows to the
+    right) to pixels. It comes from the pitch's markings, not only its corners: straight lines
+    are found in the white-line mask, grouped by vanishing point into lines along and across the
+    pitch, and matched to the markings (touchlines, goal lines, halfway line, penalty and goal
+    areas, centre circle); each hypothesis is scored by how well the projected markings cover
+    the line mask, and the best is refined by fitting the markings to the line pixels. Later
+    frames start from the previous frame's homography and only refit it, with a full search
+    only when that no longer fits. ``quality`` (0..1) is the final fit's
+    F-measure of markings on line pixels and line pixels on markings; ``tracked`` says whether
+    the homography was carried over from the previous frame. When all four outer corners are
+    detected, their homography (refitted to the lines) is one more candidate, kept only if its
+    ``quality`` beats the tracked or searched fit. Nothing reads how the
+    footage was made: only the frame and this plugin's own state from earlier frames.
+
+    ``intersections`` are the markings' junctions (corners, T- and L-junctions) the homography
+    puts on line pixels in view, image point with pitch point. ``detected_corners`` are corners
+    of the outermost white lines found in the image; ``corners`` are the pitch corners in the
+    image through the homography (possibly outside the frame; one behind the camera is left
+    out), or without one the pitch polygon's bounding quad. Without a homography ``fallback``
+    is True and the warning "corners not detected, using fallback" (low) is raised once per
+    such episode.
+    """
+
+    name = "pitch_detection"
+    metadata = bgr_metadata(
+        "opencv-line-model-registration",
+        0.5,
+        ["pitch_polygon", "pitch_lines", "pitch_corners", "homography"],
+    )
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        """Find the pitch polygon, its lines and the pitch-to-image homography."""
+        h, w = frame.shape[:2]
+        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+        green = green_mask(hsv)
+        hull = pitch_hull(green)
+        if hull is None:
+            forget(ctx.state)
+            warn_once(ctx, "fallback_warned", FALLBACK_WARNING, "low")
+            return {
+                "pitch_polygon": [],
+                "coverage": 0.0,
+                "homography": None,
+                "quality": 0.0,
+                "tracked": False,
+                "intersections": [],
+                "corners": [],
+                "detected_corners": [],
+                "fallback": True,
+            }
+        polygon = cv2.approxPolyDP(hull, 0.004 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+        inside = np.asarray(
+            cv2.erode(polygon_mask((h, w), hull), kernel(max(3, w // 100))), np.uint8
+        )
+        image = LineEvidence(_line_mask(hsv, green, inside), inside)
+        detected = _outer_corners(image.mask, image.near, w, h)
+        homography, quality, tracked = register(image, ctx.state, detected)
+        if homography is not None:
+            ctx.state["fallback_warned"] = False
+            corners = [
+                (float(x), float(y))
+                for x, y in project(homography, PITCH_CORNERS)
+                if math.isfinite(x)  # a corner behind the camera has no image
+            ]
+            used = junctions(homography, image)
+        else:
+            warn_once(ctx, "fallback_warned", FALLBACK_WARNING, "low")
+            corners = _bounding_quad(hull, w, h)
+            used = []
+        return {
+            "pitch_polygon": [[int(x), int(y)] for x, y in polygon],
+            "coverage": round(float(cv2.contourArea(hull)) / (w * h), 4),
+            "homography": None if homography is None else _rounded(homography),
+            "quality": round(quality, 3),
+            "tracked": tracked,
+            "intersections": used,
+            "corners": [[round(x, 1), round(y, 1)] for x, y in corners],
+            "detected_corners": [[round(x, 1), round(y, 1)] for x, y in detected],
+            "fallback": homography is None,
+        }
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        """Outline the pitch polygon; draw the markings through the homography in magenta, or
+        without one mark the fallback corners orange; dot the junctions used."""
+        polygon = result.get("pitch_polygon") or []
+        if len(polygon) >= 3:
+            pts = np.asarray(polygon, np.int32).reshape(-1, 1, 2)
+            cv2.polylines(frame, [pts], True, (0, 255, 255), 2, cv2.LINE_AA)
+        homography = result.get("homography")
+        if homography is not None:
+            h, w = frame.shape[:2]
+            ends = project_pieces(np.asarray(homography, np.float64), FEATURES.ends)
+            ends = clip_pieces(ends, w, h, 2.0)
+            for a, b in ends[np.isfinite(ends).all(axis=(1, 2))]:
+                cv2.line(frame, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])),
+                         (255, 0, 255), 1, cv2.LINE_AA)  # fmt: skip
+        else:
+            for x, y in result.get("corners") or []:
+                cv2.circle(frame, (round(x), round(y)), 6, (0, 140, 255), 2, cv2.LINE_AA)
+        for junction in result.get("intersections") or []:
+            x, y = junction["image"]
+            cv2.circle(frame, (round(x), round(y)), 4, (0, 0, 255), -1, cv2.LINE_AA)
+
+
+def _rounded(h: npt.NDArray[np.float64]) -> list[list[float]]:
+    return [[float(f"{v:.7g}") for v in row] for row in h]
+
+
+def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
+    """White line pixels on the pitch, without specks and the ball (line pieces are long).
+
+    A far line is thinner than a pixel and only lightens the grass, so a pixel counts when it is
+    brighter than its surroundings and paler than the grass, not when it is pure white. In
+    light so bright that the grass is near full value, a line cannot be brighter: there it
+    counts when it is much paler than its surroundings and not darker than the grass.
+    """
+    value, saturation = hsv[:, :, 2], hsv[:, :, 1]
+    _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
+    brighter = cv2.subtract(value, cv2.morphologyEx(value, cv2.MORPH_OPEN, kernel(9)))
+    paler = cv2.inRange(saturation, 0, 0.85 * grass_s)
+    bright_white = cv2.inRange(hsv, (0, 0, min(grass_v + 30, 250)), (180, 60, 255))
+    grass_or_white = cv2.bitwise_or(green, bright_white)
+    white = cv2.bitwise_and(cv2.inRange(brighter, 18, 255), paler)
+    if grass_v >= 200:
+        closed = cv2.morphologyEx(saturation, cv2.MORPH_CLOSE, kernel(9))
+        washed = cv2.inRange(cv2.subtract(closed, saturation), 0.35 * grass_s, 255)
+        not_darker = cv2.inRange(value, grass_v - 25, 255)
+        white = cv2.bitwise_or(white, cv2.bitwise_and(cv2.bitwise_and(washed, not_darker), paler))
+    white = cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8)
+    min_len = max(10, hsv.shape[1] // 60)
+    keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= min_len
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _outer_corners(
+    lines: Mask, near_lines: npt.NDArray[np.bool_], w: int, h: int
+) -> list[tuple[float, float]]:
+    """Corners of the outermost lines: vertices of the lines' convex hull that are not on the
+    frame's border (where a line merely leaves the view), make a real turn, and have white line
+    (``near_lines``: the line mask grown by a few pixels) along both hull edges (a curve's
+    extreme point, say the centre circle's, has grass there)."""
+    pts = cv2.findNonZero(lines)
+    if pts is None or len(pts) < 30:
+        return []
+    hull = cv2.convexHull(pts)
+    approx = cv2.approxPolyDP(hull, max(2.0, 0.008 * w), True).reshape(-1, 2).astype(float)
+    margin = max(3.0, 0.01 * w)
+    corners = []
+    for i, (x, y) in enumerate(approx):
+        if not (margin < x < w - 1 - margin and margin < y < h - 1 - margin):
+            continue
+        a, b = approx[i - 1] - (x, y), approx[(i + 1) % len(approx)] - (x, y)
+        cos = float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
+        if math.degrees(math.acos(max(-1.0, min(1.0, cos)))) > 165:
+            continue
+        if min(_support(near_lines, (x, y), a), _support(near_lines, (x, y), b)) >= 0.5:
+            corners.append((float(x), float(y)))
+    return corners
+
+
+def _support(
+    lines: npt.NDArray[np.bool_], start: tuple[float, float], direction: npt.NDArray[np.float64]
+) -> float:
+    """Share of the first stretch from ``start`` along ``direction`` that lies on a line."""
+    length = float(np.linalg.norm(direction))
+    steps = np.arange(2.0, min(length, 40.0))
+    if len(steps) < 3:
+        return 1.0
+    xs = np.clip(np.round(start[0] + steps * direction[0] / length), 0, lines.shape[1] - 1)
+    ys = np.clip(np.round(start[1] + steps * direction[1] / length), 0, lines.shape[0] - 1)
+    return float(np.mean(lines[ys.astype(int), xs.astype(int)] > 0))
+
+
+def _bounding_quad(hull: Points, w: int, h: int) -> list[tuple[float, float]]:
+    box = cv2.boxPoints(cv2.minAreaRect(hull))
+    return [(float(np.clip(x, 0, w - 1)), float(np.clip(y, 0, h - 1))) for x, y in box]

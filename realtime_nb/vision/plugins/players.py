@@ -1,0 +1,351 @@
+"""People on the pitch with classic OpenCV: non-green blobs, their team from the jersey.
+
+No model downloads: players are non-green, non-white blobs on the pitch, their team found by
+clustering jersey colours over the first frames.
+
+Example:
+    >>> from realtime_nb.vision.plugins import PluginContext
+    >>> from realtime_nb.vision.synthetic import synthetic_match
+    >>> clip = synthetic_match(seconds=1, seed=1)
+    >>> ctx = PluginContext(0, "f-000000", {}, {}, clip.info)
+    >>> PlayerDetection().process(clip.frame(0), ctx)["count"] > 5
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
+from realtime_nb.vision.plugins.grass import (
+    GREEN_HI,
+    GREEN_LO,
+    Mask,
+    green_mask,
+    kernel,
+    pitch_region,
+)
+
+__all__ = ["PlayerDetection"]
+
+_TEAM_DRAW = ((60, 60, 230), (230, 120, 40))
+_ROLE_DRAW = {"goalkeeper": (0, 220, 255), "referee": (30, 30, 30), "player": (200, 200, 200)}
+
+
+class PlayerDetection(Plugin):
+    """People on the pitch: non-green, non-white blobs, with role and team from the jersey.
+
+    Result::
+
+        {"detections": [{"box": [x1, y1, x2, y2], "class": "player", "team": 0,
+                         "confidence": 0.9}, ...],
+         "count": n, "team_colors": [[b, g, r], [b, g, r]]}
+
+    Team colours are learnt over the first frames (the two densest jersey colours); a jersey
+    far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
+    People who overlap make one blob: a blob as wide as two or three people, or as tall as
+    people one behind the other (by a height-for-row line fitted to lone players), is split.
+    """
+
+    name = "player_detection"
+    metadata = bgr_metadata(
+        "opencv-hsv-blobs+lab-jersey-clustering",
+        0.6,
+        ["detection", "team_classification", "role_classification"],
+    )
+    warmup_frames = 15
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        """Detect people on the pitch and classify role and team."""
+        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+        green = green_mask(hsv)
+        boxes, labels, ids = _person_blobs(hsv, green, pitch_region(ctx, green))
+        model = _height_model(boxes, ctx.state)
+        boxes, ids = _split_side_by_side(boxes, ids, labels, model)
+        boxes, ids = _split_stacked(boxes, ids, labels, model)
+        grass = np.asarray(cv2.mean(frame, mask=green)[:3])
+        colours = [
+            _jersey_colour(frame, labels, b, k, grass) for b, k in zip(boxes, ids, strict=True)
+        ]
+        features = _lab_features(colours)
+        teams = _TeamModel(ctx.state)
+        if ctx.state.get("team_frames", 0) < self.warmup_frames:
+            teams.learn(features, colours)
+        detections = []
+        for box, feature in zip(boxes, features, strict=True):
+            role, team, confidence = teams.classify(feature)
+            detections.append(
+                {"box": box, "class": role, "team": team, "confidence": round(confidence, 3)}
+            )
+        return {
+            "detections": detections,
+            "count": len(detections),
+            "team_colors": ctx.state.get("team_bgr") or [],
+        }
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        """Box every person in its team's colour, with a short label."""
+        palette = [tuple(c) for c in result.get("team_colors") or []] or list(_TEAM_DRAW)
+        for det in result.get("detections") or []:
+            x1, y1, x2, y2 = det["box"]
+            team, role = det.get("team"), det.get("class", "player")
+            colour = palette[team] if team is not None and team < len(palette) else None
+            colour = colour or _ROLE_DRAW.get(role, (255, 255, 255))
+            label = (
+                f"T{team}"
+                if team is not None
+                else {"goalkeeper": "GK", "referee": "REF"}.get(role, "?")
+            )
+            cv2.rectangle(frame, (x1, y1), (x2, y2), colour, 1)
+            cv2.putText(
+                frame, label, (x1, max(8, y1 - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.3, colour, 1
+            )
+
+
+def _person_blobs(
+    hsv: Frame, green: Mask, region: Mask
+) -> tuple[list[list[int]], npt.NDArray[np.int32], list[int]]:
+    """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels."""
+    h, w = green.shape
+    candidates = cv2.bitwise_not(cv2.bitwise_or(green, _line_like(hsv, green)))
+    candidates = cv2.bitwise_and(candidates, region)
+    # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
+    # torso and legs split by a row of grass-coloured pixels.
+    candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, kernel(2))
+    candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
+    min_area = max(8.0, 4e-5 * h * w)
+    boxes, ids = [], []
+    for k in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[k])
+        if area < min_area or bh < 6 or bw > 0.2 * w or bh > 0.5 * h:
+            continue
+        if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
+            continue
+        boxes.append([x, y, x + bw - 1, y + bh - 1])
+        ids.append(k)
+    return boxes, np.asarray(labels, np.int32), ids
+
+
+def _height_model(
+    boxes: list[list[int]], state: dict[str, Any]
+) -> tuple[float, float, float] | None:
+    """How tall (px) a person standing at image row y is, as ``(a, b, r)``: ``h = a * y + b``,
+    and the person is ``r * h`` wide.
+
+    On a flat pitch a person's height in the image grows linearly with the row of their feet,
+    so a line fitted to blobs shaped like one person (over recent frames, in ``state``) tells
+    how tall a lone person is anywhere, and a blob much taller is people one behind another.
+    """
+    samples: list[list[float]] = state.setdefault("height_samples", [])
+    for x1, y1, x2, y2 in boxes:
+        bw, bh = x2 - x1 + 1, y2 - y1 + 1
+        if 2.6 <= bh / bw <= 4.4:
+            samples.append([float(y2), float(bh), float(bw)])
+    del samples[:-300]
+    if len(samples) < 8:
+        return None
+    data = np.asarray(samples)
+    a, b = np.polyfit(data[:, 0], data[:, 1], 1)
+    fitted = a * data[:, 0] + b
+    inliers = np.abs(data[:, 1] - fitted) <= 0.2 * np.maximum(fitted, 1.0)
+    if inliers.sum() >= 8:
+        a, b = np.polyfit(data[inliers, 0], data[inliers, 1], 1)
+    if a <= 0 or a >= 1:
+        return None
+    return float(a), float(b), float(np.median(data[:, 2] / data[:, 1]))
+
+
+def _split_stacked(
+    boxes: list[list[int]],
+    ids: list[int],
+    labels: npt.NDArray[np.int32],
+    model: tuple[float, float, float] | None,
+) -> tuple[list[list[int]], list[int]]:
+    """Split blobs that are two or three people one behind the other into one box each.
+
+    The nearest person's feet are the blob's bottom and their height comes from ``model``; the
+    person above stands where a lone person's height reaches the blob's top.
+    """
+    if model is None:
+        return boxes, ids
+    a, b, _ = model
+    out_boxes, out_ids = [], []
+    for box, label in zip(boxes, ids, strict=True):
+        x1, y1, x2, y2 = box
+        pieces: list[tuple[int, int]] = []
+        bottom = y2
+        while len(pieces) < 3:
+            expected = a * bottom + b
+            if bottom - y1 + 1 <= 1.45 * expected or expected < 6:
+                break
+            top = round(bottom - expected + 1)
+            pieces.append((top, bottom))
+            # The next person's feet: the row where a lone person standing there reaches y1,
+            # but never below the nearer person's waist (it covers their feet otherwise).
+            feet = (y1 + b) / (1 - a)
+            bottom = round(min(max(feet, top + 2), top + 0.6 * expected))
+        if not pieces:
+            out_boxes.append(box)
+            out_ids.append(label)
+            continue
+        pieces.append((y1, bottom))
+        blob = labels[:, x1 : x2 + 1] == label
+        for top, bot in pieces:
+            cols = np.flatnonzero(blob[top : bot + 1].any(axis=0))
+            if len(cols) == 0 or bot - top < 5:
+                continue
+            out_boxes.append([x1 + int(cols[0]), top, x1 + int(cols[-1]), bot])
+            out_ids.append(label)
+    return out_boxes, out_ids
+
+
+def _split_side_by_side(
+    boxes: list[list[int]],
+    ids: list[int],
+    labels: npt.NDArray[np.int32],
+    model: tuple[float, float, float] | None,
+) -> tuple[list[list[int]], list[int]]:
+    """Split blobs as wide as two or three people at the emptiest columns near the even cuts."""
+    if model is None:
+        return boxes, ids
+    a, b, ratio = model
+    out_boxes, out_ids = [], []
+    for box, label in zip(boxes, ids, strict=True):
+        x1, y1, x2, y2 = box
+        bw = x2 - x1 + 1
+        expected = ratio * (a * y2 + b)
+        if expected < 3 or bw <= 1.7 * expected:
+            out_boxes.append(box)
+            out_ids.append(label)
+            continue
+        n = min(3, max(2, round(bw / expected)))
+        blob = labels[y1 : y2 + 1, x1 : x2 + 1] == label
+        counts = blob.sum(axis=0)
+        reach = max(1, round(expected / 3))
+        cuts = [0]
+        for k in range(1, n):
+            even = round(k * bw / n)
+            lo, hi = max(cuts[-1] + 2, even - reach), min(bw - 2, even + reach)
+            if lo >= hi:
+                continue
+            cuts.append(lo + int(np.argmin(counts[lo:hi])))
+        cuts.append(bw)
+        for left, right in itertools.pairwise(cuts):
+            rows = np.flatnonzero(blob[:, left:right].any(axis=1))
+            if right - left < 2 or len(rows) < 6:
+                continue
+            out_boxes.append([x1 + left, y1 + int(rows[0]), x1 + right - 1, y1 + int(rows[-1])])
+            out_ids.append(label)
+    return out_boxes, out_ids
+
+
+def _line_like(hsv: Frame, green: Mask) -> Mask:
+    """Pixels that are white or a white-grass blend: paler and brighter than the grass, and
+    green-hued or grey. Absolute thresholds would miss lines in dim light."""
+    _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
+    pale = cv2.inRange(hsv, (0, 0, grass_v + 12), (180, 0.8 * grass_s, 255))
+    greenish = cv2.inRange(hsv, (int(GREEN_LO[0]), 0, 0), (int(GREEN_HI[0]), 255, 255))
+    grey = cv2.inRange(hsv, (0, 0, 0), (180, 60, 255))
+    return np.asarray(cv2.bitwise_and(pale, cv2.bitwise_or(greenish, grey)), np.uint8)
+
+
+def _jersey_colour(
+    frame: Frame,
+    labels: npt.NDArray[np.int32],
+    box: list[int],
+    label: int,
+    grass: npt.NDArray[np.float64],
+) -> list[int]:
+    """Median BGR of the blob's upper body (below the head, above the shorts), over the half of
+    its pixels least like grass: a small player's edge pixels are half grass."""
+    x1, y1, x2, y2 = box
+    bh = y2 - y1 + 1
+    top, bottom = y1 + round(0.18 * bh), y1 + max(round(0.48 * bh), round(0.18 * bh) + 1)
+    pixels = frame[top:bottom, x1 : x2 + 1][labels[top:bottom, x1 : x2 + 1] == label]
+    if len(pixels) == 0:
+        pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
+    away = np.linalg.norm(pixels.astype(np.float64) - grass, axis=1)
+    keep = pixels[away >= np.median(away)]
+    return [int(v) for v in np.median(keep, axis=0)]
+
+
+def _lab_features(colours: list[list[int]]) -> npt.NDArray[np.float64]:
+    """(L/2, a, b) per colour: lightness counts half so shade matters less than hue."""
+    if not colours:
+        return np.zeros((0, 3))
+    lab = cv2.cvtColor(np.asarray(colours, np.uint8).reshape(-1, 1, 3), cv2.COLOR_BGR2LAB)
+    features = lab.reshape(-1, 3).astype(np.float64) - (0.0, 128.0, 128.0)
+    features[:, 0] *= 0.5
+    return features
+
+
+class _TeamModel:
+    """Team jersey colours kept in the plugin's state as plain lists."""
+
+    radius = 18.0  # Lab units: one team's jerseys fall within this of its centre
+    assign = 30.0
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+
+    def learn(self, features: npt.NDArray[np.float64], colours: list[list[int]]) -> None:
+        """Add one frame's jerseys and refit the two team centres."""
+        samples = self.state.setdefault("team_samples", [])
+        samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
+        del samples[:-400]
+        self.state["team_frames"] = self.state.get("team_frames", 0) + 1
+        fitted = _fit_two_clusters(np.asarray(samples, np.float64), self.radius)
+        if fitted is not None:
+            self.state["team_centres"] = fitted[0].tolist()
+            self.state["team_bgr"] = [[int(v) for v in c] for c in fitted[1]]
+
+    def classify(self, feature: npt.NDArray[np.float64]) -> tuple[str, int | None, float]:
+        """Role, team and confidence of one jersey feature."""
+        centres = self.state.get("team_centres")
+        if not centres:
+            return "player", None, 0.5
+        distances = np.linalg.norm(np.asarray(centres) - feature, axis=1)
+        team = int(np.argmin(distances))
+        if distances[team] <= self.assign:
+            return "player", team, 0.6 + 0.39 * (1 - float(distances[team]) / self.assign)
+        lightness, chroma = feature[0] * 2 / 2.55, math.hypot(feature[1], feature[2])
+        if lightness < 25 and chroma < 20:
+            return "referee", None, 0.7
+        return "goalkeeper", None, 0.6
+
+
+def _fit_two_clusters(
+    samples: npt.NDArray[np.float64], radius: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """The two densest colour clusters (density peaks, so a few goalkeepers and referees do not
+    drag them), ordered by hue angle so team ids are stable. Returns (Lab centres, BGR)."""
+    if len(samples) < 4:
+        return None
+    feats = samples[:, :3]
+    dist = np.linalg.norm(feats[:, None, :] - feats[None, :, :], axis=2)
+    density = (dist < radius).sum(axis=1)
+    first = int(np.argmax(density))
+    far = dist[first] > 2 * radius
+    if not far.any():
+        return None
+    second = int(np.argmax(np.where(far, density, -1)))
+    if density[second] < 2:
+        return None
+    centres = feats[[first, second]]
+    for _ in range(2):
+        near = np.linalg.norm(feats[:, None, :] - centres[None], axis=2)
+        owner = np.argmin(near, axis=1)
+        close = near[np.arange(len(feats)), owner] < 1.5 * radius
+        centres = np.array([np.median(feats[(owner == k) & close], axis=0) for k in (0, 1)])
+    near = np.linalg.norm(feats[:, None, :] - centres[None], axis=2)
+    owner = np.argmin(near, axis=1)
+    bgr = np.array([np.median(samples[owner == k, 3:], axis=0) for k in (0, 1)])
+    order = np.argsort(np.mod(np.degrees(np.arctan2(centres[:, 2], centres[:, 1])), 360))
+    return centres[order], bgr[order]

@@ -1,0 +1,280 @@
+"""SyntheticMatch: a clip's frames and truth, from the camera, the cast and the renderer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from realtime_nb.vision.plugins.base import Frame, VideoInfo
+from realtime_nb.vision.synthetic.camera import (
+    PAN_PERIOD_S,
+    PITCH_LENGTH,
+    PITCH_WIDTH,
+    FloatArray,
+    camera_projection,
+    clip_box,
+    focal_length,
+    project,
+)
+from realtime_nb.vision.synthetic.cast import BallSchedule, Cast, hidden_episodes, in_episode
+from realtime_nb.vision.synthetic.params import check_synthetic_params
+from realtime_nb.vision.synthetic.render import (
+    STANDS,
+    Body,
+    draw_ball,
+    draw_body,
+    draw_pitch,
+    jersey,
+    lit,
+)
+from realtime_nb.vision.synthetic.truth import BallTruth, FrameTruth, PlayerTruth, TruthTrack
+
+__all__ = ["SyntheticMatch", "synthetic_match"]
+
+_PLAYER_HEIGHT_M = 1.8
+_BALL_RADIUS_M = 0.13  # a touch above FIFA's 0.11 m so a far ball still covers a few pixels
+
+
+@dataclass(frozen=True)
+class _Scene:
+    projection: FloatArray
+    bodies: list[Body]
+    ball: tuple[float, float, float, float] | None  # x, y, radius, depth as drawn
+    ball_visible: bool
+
+
+class SyntheticMatch:
+    """A synthetic football clip: frames rendered on demand plus per-frame ground truth.
+
+    Build one with :func:`synthetic_match`. Indexing a frame never renders the others.
+
+    Attributes:
+        info: Size, rate and frame count.
+        params: Every generation parameter (see :data:`SYNTHETIC_DEFAULTS`).
+        truth: Per-frame :class:`FrameTruth`, a read-only list computed on demand.
+    """
+
+    def __init__(self, params: Mapping[str, object]) -> None:
+        self.params = check_synthetic_params(params)
+        p = self.params
+        self._w, self._h, self._fps = int(p["width"]), int(p["height"]), float(p["fps"])
+        self._count = max(1, round(float(p["seconds"]) * self._fps))
+        self.info = VideoInfo(self._w, self._h, self._fps, self._count)
+        self.truth = TruthTrack(self)
+        seed = int(p["seed"])
+        self._cast = Cast(np.random.default_rng([seed, 1]), int(p["players_per_team"]))
+        self._pan_phase = float(np.random.default_rng([seed, 2]).uniform(0, 2 * math.pi))
+        self._pan = float(p["pan"])
+        self._focal = focal_length(self._w, self._h)
+        duration = self._count / self._fps
+        self._ball = BallSchedule(
+            np.random.default_rng([seed, 3]), self._cast, duration, self._pan_phase, self._pan
+        )
+        self._hidden = hidden_episodes(
+            np.random.default_rng([seed, 4]), float(p["ball_hidden_fraction"]), duration
+        )
+        self._noise_rng_seed = [seed, 5]
+        self._texture: Frame | None = None
+        self._noise: tuple[Frame, Frame] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Frame]:
+        for index in range(self._count):
+            yield self.frame(index)
+
+    def _index(self, index: int) -> int:
+        if not -self._count <= index < self._count:
+            raise IndexError(f"frame {index} out of range for a {self._count}-frame clip")
+        return index % self._count
+
+    def _projection(self, t: float) -> FloatArray:
+        target_x = PITCH_LENGTH / 2 + self._pan * math.sin(
+            2 * math.pi * t / PAN_PERIOD_S + self._pan_phase
+        )
+        return camera_projection(target_x, self._focal, self._w, self._h)
+
+    def _scene(self, index: int) -> _Scene:
+        t = index / self._fps
+        proj = self._projection(t)
+        feet = self._cast.positions(t, self._pan_phase, self._pan)
+        bodies = []
+        for i, (x, y) in enumerate(feet):
+            foot, depth = project(proj, x, y, 0.0)
+            head, _ = project(proj, x, y, _PLAYER_HEIGHT_M)
+            h = foot[1] - head[1]
+            if depth <= 0 or h <= 1:
+                continue
+            u = (foot[0] + head[0]) / 2
+            box = (u - 0.14 * h, foot[1] - h, u + 0.14 * h, foot[1])
+            role, team = self._cast.roles[i], self._cast.teams[i]
+            bodies.append(Body(depth, box, role, team, jersey(role, team)))
+        bodies.sort(key=lambda b: -b.depth)
+        ball = None
+        visible = False
+        if not in_episode(self._hidden, t):
+            bx, by = self._ball.position(t, self._cast)
+            (cx, cy), depth = project(proj, bx, by, _BALL_RADIUS_M)
+            if depth > 0:
+                radius = max(2.0, self._focal * _BALL_RADIUS_M / depth)
+                ball = (cx, cy, radius, depth)
+                in_view = 0 <= cx < self._w and 0 <= cy < self._h
+                hidden = any(b.depth < depth and b.covers(cx, cy) for b in bodies)
+                visible = in_view and not hidden
+        return _Scene(proj, bodies, ball, visible)
+
+    def frame_truth(self, index: int) -> FrameTruth:
+        """Return the ground truth of one frame (cheap: no rendering).
+
+        Raises:
+            IndexError: ``index`` is outside the clip.
+        """
+        index = self._index(index)
+        scene = self._scene(index)
+        players = []
+        for body in scene.bodies:
+            box = clip_box(body.box, self._w, self._h)
+            if box is not None:
+                players.append(PlayerTruth(box, body.role, body.team))
+        ball = None
+        if scene.ball is not None and scene.ball_visible:
+            ball = BallTruth((scene.ball[0], scene.ball[1]), scene.ball[2])
+        corners = []
+        for x, y in ((0, 0), (PITCH_LENGTH, 0), (PITCH_LENGTH, PITCH_WIDTH), (0, PITCH_WIDTH)):
+            (u, v), depth = project(scene.projection, x, y, 0.0)
+            if depth > 0 and 0 <= u < self._w and 0 <= v < self._h:
+                corners.append((u, v))
+        homography = scene.projection[:, [0, 1, 3]] / scene.projection[2, 3]
+        return FrameTruth(index, players, ball, corners, homography.tolist())
+
+    def frame(self, index: int) -> Frame:
+        """Render one frame: BGR uint8, shape (height, width, 3).
+
+        Raises:
+            IndexError: ``index`` is outside the clip.
+        """
+        index = self._index(index)
+        scene = self._scene(index)
+        texture, to_pitch = self._pitch_texture()
+        lighting = float(self.params["lighting"])
+        warp = scene.projection[:, [0, 1, 3]] @ to_pitch
+        img = np.asarray(
+            cv2.warpPerspective(
+                texture,
+                warp,
+                (self._w, self._h),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=lit(STANDS, lighting),
+            ),
+            np.uint8,
+        )
+        ball_drawn = scene.ball is None
+        for body in scene.bodies:
+            if not ball_drawn and scene.ball is not None and scene.ball[3] > body.depth:
+                draw_ball(img, scene.ball, lighting)
+                ball_drawn = True
+            draw_body(img, body, lighting)
+        if not ball_drawn and scene.ball is not None:
+            draw_ball(img, scene.ball, lighting)
+        blur = int(self.params["blur"])
+        if blur > 0:
+            img = np.asarray(cv2.GaussianBlur(img, (blur | 1, blur | 1), 0), np.uint8)
+        return self._add_noise(img, index)
+
+    # --- rendering helpers ----------------------------------------------------------------------
+
+    def _pitch_texture(self) -> tuple[Frame, FloatArray]:
+        scale = float(min(24, max(8, round(self._w / 64))))
+        x0, y0 = -15.0, -12.0
+        to_pitch = np.array([[1 / scale, 0, x0], [0, 1 / scale, y0], [0, 0, 1]])
+        if self._texture is None:
+            texture = draw_pitch(scale, x0, y0, bool(self.params["stripes"]), self._focal)
+            lighting = float(self.params["lighting"])
+            if lighting != 1.0:
+                texture = np.asarray(cv2.convertScaleAbs(texture, alpha=lighting), np.uint8)
+            self._texture = texture
+        return self._texture, to_pitch
+
+    def _add_noise(self, img: Frame, index: int) -> Frame:
+        sigma = float(self.params["noise"])
+        if sigma <= 0:
+            return img
+        if self._noise is None:
+            # One noise field a little larger than the frame, seen through a window that moves
+            # from frame to frame: fresh gaussian noise per frame would cost more than the frame.
+            rng = np.random.default_rng(self._noise_rng_seed)
+            field = rng.normal(0.0, sigma, (self._h + 16, self._w + 16, 3)).round()
+            self._noise = (
+                np.clip(field, 0, 255).astype(np.uint8),
+                np.clip(-field, 0, 255).astype(np.uint8),
+            )
+        dy, dx = divmod((index * 97 + 13) % 256, 16)
+        pos, neg = (n[dy : dy + self._h, dx : dx + self._w] for n in self._noise)
+        return np.asarray(cv2.subtract(cv2.add(img, pos), neg), np.uint8)
+
+
+def synthetic_match(
+    seconds: float = 4,
+    fps: float = 25,
+    width: int = 640,
+    height: int = 360,
+    seed: int = 0,
+    *,
+    noise: float = 2.0,
+    blur: int = 0,
+    lighting: float = 1.0,
+    stripes: bool = True,
+    pan: float = 25.0,
+    players_per_team: int = 7,
+    ball_hidden_fraction: float = 0.1,
+) -> SyntheticMatch:
+    """Make a synthetic football clip with ground truth. Deterministic for a seed.
+
+    Args:
+        seconds: Duration, 0 < seconds <= 3600.
+        fps: Frame rate, 1 to 120.
+        width: Frame width in pixels, 64 to 3840.
+        height: Frame height in pixels, 64 to 3840.
+        seed: Seed of every random choice (formation, passes, noise).
+        noise: Standard deviation of the gaussian pixel noise (0 for none).
+        blur: Gaussian blur kernel size in pixels (0 for none; even sizes round up to odd).
+        lighting: Brightness multiplier, 0.2 to 3.
+        stripes: Draw mowing stripes on the grass.
+        pan: Amplitude of the camera's slow pan, in metres along the pitch.
+        players_per_team: Outfield players per team (goalkeepers and referee come on top).
+        ball_hidden_fraction: Share of the time the ball is hidden on purpose (0 to 1); it is
+            also hidden when a player occludes it or it leaves the view.
+
+    Returns:
+        A :class:`SyntheticMatch`; frames render lazily.
+
+    Raises:
+        SyntheticParamError: A parameter is out of bounds.
+
+    Example:
+        >>> clip = synthetic_match(seconds=1, width=320, height=180, seed=7)
+        >>> clip.frame(0).shape
+        (180, 320, 3)
+    """
+    return SyntheticMatch(
+        {
+            "seconds": seconds,
+            "fps": fps,
+            "width": width,
+            "height": height,
+            "seed": seed,
+            "noise": noise,
+            "blur": blur,
+            "lighting": lighting,
+            "stripes": stripes,
+            "pan": pan,
+            "players_per_team": players_per_team,
+            "ball_hidden_fraction": ball_hidden_fraction,
+        }
+    )

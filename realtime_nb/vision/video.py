@@ -1,0 +1,446 @@
+"""Frame sources, the video writer and preview encoding: all of realtime_nb's cv2 video I/O.
+
+A source string is either a file path (confined to allowed roots) or
+``synthetic://match?seconds=4&fps=25&width=640&height=360&seed=0`` plus any knob of
+:func:`synthetic_match` as a query parameter.
+
+Example:
+    >>> with open_source("synthetic://match?seconds=1&width=320&height=180", []) as source:
+    ...     frames = sum(1 for _ in source)
+    >>> frames, source.info.width
+    (25, 320)
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import cv2
+import numpy as np
+
+from realtime_nb.core.frame import Frame, VideoInfo
+from realtime_nb.core.protocol import ErrorCode
+from realtime_nb.vision.synthetic import (
+    FrameTruth,
+    SyntheticMatch,
+    SyntheticParamError,
+    check_synthetic_params,
+)
+
+__all__ = [
+    "ArraySource",
+    "FileSource",
+    "FrameSource",
+    "SourceError",
+    "SyntheticSource",
+    "VideoWriter",
+    "encode_jpeg",
+    "open_source",
+    "validate_source",
+    "write_video",
+]
+
+_SYNTHETIC_SCHEME = "synthetic"
+_DEFAULT_FPS = 25.0
+
+
+class SourceError(ValueError):
+    """A source string that cannot be used.
+
+    Attributes:
+        code: SOURCE_INVALID (malformed string or bad synthetic parameter), SOURCE_NOT_ALLOWED
+            (a path outside the allowed roots) or SOURCE_NOT_FOUND (missing or unreadable file).
+    """
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Closing:
+    """``with`` support for a thing that holds a resource: ``__enter__`` returns the thing and
+    ``__exit__`` calls :meth:`close`, whether or not the block raised."""
+
+    def close(self) -> None:
+        """Release what is held. Default: nothing to release."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+class FrameSource(_Closing, abc.ABC):
+    """Frames of one video: iterate for BGR uint8 frames; close when done (or use ``with``).
+
+    Attributes:
+        info: Size, rate and frame count (``frame_count`` may be None or approximate for files).
+    """
+
+    info: VideoInfo
+
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[Frame]:
+        """Yield every frame from the start, each a fresh (height, width, 3) uint8 array."""
+
+
+class FileSource(FrameSource):
+    """A video file read with ``cv2.VideoCapture`` (FFmpeg backend).
+
+    Args:
+        path: The file; use :func:`open_source` to have it checked against allowed roots.
+
+    Raises:
+        SourceError: The file cannot be opened (SOURCE_NOT_FOUND).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._cap = _capture(self.path)
+        self._fresh = True
+        self._closed = False
+        width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS))
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = fps if np.isfinite(fps) and 0 < fps <= 1000 else _DEFAULT_FPS
+        self.info = VideoInfo(width, height, fps, count if count > 0 else None)
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._closed:
+            raise ValueError(f"source {self.path} is closed")
+        if not self._fresh:
+            # Seeking is frame-inexact for many codecs; reopening always starts at frame 0.
+            self._cap.release()
+            self._cap = _capture(self.path)
+        self._fresh = False
+        cap = self._cap
+        while True:
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                return
+            if frame.ndim == 2:
+                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            elif frame.shape[2] == 4:
+                frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+            yield frame
+
+    def close(self) -> None:
+        """Release the capture; iterating afterwards raises ValueError."""
+        self._closed = True
+        self._cap.release()
+
+
+class SyntheticSource(FrameSource):
+    """A :class:`SyntheticMatch` as a frame source, with its ground truth.
+
+    Args:
+        match: The clip; frames are rendered while iterating.
+    """
+
+    def __init__(self, match: SyntheticMatch) -> None:
+        self.match = match
+        self.info = match.info
+
+    @property
+    def ground_truth(self) -> Sequence[FrameTruth]:
+        """Per-frame truth (players, ball, pitch corners, homography)."""
+        return self.match.truth
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter(self.match)
+
+
+class ArraySource(FrameSource):
+    """Frames already in memory (a list of arrays or one (n, h, w, 3) array).
+
+    Args:
+        frames: BGR uint8 frames, all the same size.
+        fps: Frame rate to report.
+
+    Raises:
+        ValueError: No frames, a frame that is not (h, w, 3) uint8, or frames of different sizes.
+    """
+
+    def __init__(self, frames: Sequence[Frame] | Frame, fps: float = _DEFAULT_FPS) -> None:
+        self._frames = list(frames)
+        if not self._frames:
+            raise ValueError("ArraySource needs at least one frame")
+        shape = self._frames[0].shape
+        for i, frame in enumerate(self._frames):
+            if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+                raise ValueError(f"frame {i} is not a BGR uint8 image: {frame.dtype} {frame.shape}")
+            if frame.shape != shape:
+                raise ValueError(f"frame {i} has shape {frame.shape}, frame 0 has {shape}")
+        if fps <= 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        self.info = VideoInfo(shape[1], shape[0], float(fps), len(self._frames))
+
+    def __iter__(self) -> Iterator[Frame]:
+        for frame in self._frames:
+            yield frame.copy()
+
+
+# --- source strings -----------------------------------------------------------------------------
+
+
+def validate_source(source: str, allowed_roots: Sequence[Path]) -> None:
+    """Check a source string cheaply (at submit time) without reading more than one frame.
+
+    A file path must resolve (symlinks followed) inside one of ``allowed_roots``, exist, be a
+    file, and hold at least one frame cv2 can decode. A relative path is taken relative to the
+    first allowed root. ``synthetic://match?...`` takes the parameters of
+    :func:`synthetic_match` (seconds, fps, width, height, seed and the knobs).
+
+    Args:
+        source: A file path, ``file://`` URL, or ``synthetic://match?...``.
+        allowed_roots: Directories files may be read from.
+
+    Raises:
+        SourceError: With code SOURCE_INVALID, SOURCE_NOT_ALLOWED or SOURCE_NOT_FOUND.
+    """
+    if _is_synthetic(source):
+        _synthetic_params(source)
+    else:
+        _probe(_resolve_file(source, allowed_roots))
+
+
+def open_source(source: str, allowed_roots: Sequence[Path]) -> FrameSource:
+    """Validate a source string and open it.
+
+    Args:
+        source: A file path, ``file://`` URL, or ``synthetic://match?...``.
+        allowed_roots: Directories files may be read from.
+
+    Returns:
+        A :class:`FileSource` or a :class:`SyntheticSource` (which has ``ground_truth``).
+
+    Raises:
+        SourceError: See :func:`validate_source`.
+    """
+    if _is_synthetic(source):
+        return SyntheticSource(SyntheticMatch(_synthetic_params(source)))
+    path = _resolve_file(source, allowed_roots)
+    _probe(path)
+    return FileSource(path)
+
+
+def _is_synthetic(source: str) -> bool:
+    return source.strip().lower().startswith(_SYNTHETIC_SCHEME + ":")
+
+
+def _synthetic_params(source: str) -> dict[str, Any]:
+    usage = "synthetic sources look like synthetic://match?seconds=4&fps=25&seed=0"
+    parts = urlsplit(source.strip())
+    if parts.netloc != "match" or parts.path not in ("", "/") or parts.fragment:
+        raise SourceError(ErrorCode.SOURCE_INVALID, f"{usage}; got {source!r}")
+    try:
+        pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        raise SourceError(ErrorCode.SOURCE_INVALID, f"malformed query in {source!r}") from None
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise SourceError(ErrorCode.SOURCE_INVALID, f"synthetic parameter {name!r} given twice")
+        params[name] = value
+    try:
+        return check_synthetic_params(params)
+    except SyntheticParamError as exc:
+        raise SourceError(ErrorCode.SOURCE_INVALID, str(exc)) from None
+
+
+def _resolve_file(source: str, allowed_roots: Sequence[Path]) -> Path:
+    text = source
+    if "://" in source:
+        parts = urlsplit(source)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise SourceError(
+                ErrorCode.SOURCE_INVALID,
+                f"unsupported source {source!r}: use a file path or synthetic://match?...",
+            )
+        text = unquote(parts.path)
+    if not text.strip() or "\x00" in text:
+        raise SourceError(ErrorCode.SOURCE_INVALID, f"not a usable file path: {source!r}")
+    roots = [Path(root).resolve() for root in allowed_roots]
+    if not roots:
+        raise SourceError(ErrorCode.SOURCE_NOT_ALLOWED, "no directories are allowed for files")
+    path = Path(text)
+    try:
+        resolved = (path if path.is_absolute() else roots[0] / path).resolve()
+    except (OSError, RuntimeError) as exc:
+        raise SourceError(ErrorCode.SOURCE_INVALID, f"cannot resolve {source!r}: {exc}") from None
+    if not any(resolved.is_relative_to(root) for root in roots):
+        allowed = ", ".join(str(r) for r in roots)
+        raise SourceError(
+            ErrorCode.SOURCE_NOT_ALLOWED, f"{source!r} is outside the allowed roots ({allowed})"
+        )
+    if not resolved.is_file():
+        what = "is not a file" if resolved.exists() else "does not exist"
+        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{source!r} {what}")
+    return resolved
+
+
+def _capture(path: Path) -> Any:
+    # The FFmpeg backend only: the default chain would also try CAP_IMAGES, which reads a name
+    # like "clip%03d.png" as a numbered image sequence.
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not cap.isOpened():
+        cap.release()
+        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{path} is not a video cv2 can read")
+    return cap
+
+
+def _probe(path: Path) -> None:
+    cap = _capture(path)
+    try:
+        ok, frame = cap.read()
+    finally:
+        cap.release()
+    if not ok or frame is None:
+        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{path} has no frame cv2 can decode")
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+class VideoWriter(_Closing):
+    """Write BGR frames to a video file; a context manager.
+
+    Args:
+        path: Output file; its directory must exist.
+        fps: Frame rate, > 0.
+        size: ``(width, height)`` of every frame.
+        codec: FourCC, e.g. ``"mp4v"`` for ``.mp4`` or ``"MJPG"`` for ``.avi``.
+
+    Raises:
+        ValueError: A bad fps, size or codec.
+        OSError: The directory is missing or cv2 cannot open a writer for this path and codec.
+
+    Example:
+        >>> import tempfile, numpy as np
+        >>> out = Path(tempfile.mkdtemp()) / "black.mp4"
+        >>> with VideoWriter(out, 25, (64, 48)) as writer:
+        ...     writer.write(np.zeros((48, 64, 3), np.uint8))
+        >>> writer.frames_written
+        1
+    """
+
+    def __init__(
+        self, path: str | Path, fps: float, size: tuple[int, int], codec: str = "mp4v"
+    ) -> None:
+        self.path = Path(path)
+        self.size = (int(size[0]), int(size[1]))
+        if len(codec) != 4:
+            raise ValueError(f"codec must be a four-character code like 'mp4v', got {codec!r}")
+        if not fps > 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        if min(self.size) <= 0:
+            raise ValueError(f"size must be a positive (width, height), got {size}")
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"cannot write {self.path}: {self.path.parent} does not exist")
+        fourcc = cv2.VideoWriter.fourcc(*codec)
+        self._writer = cv2.VideoWriter(str(self.path), fourcc, float(fps), self.size)
+        if not self._writer.isOpened():
+            self._writer.release()
+            raise OSError(
+                f"cv2 could not open a video writer for {self.path} with codec {codec!r}; "
+                "try codec='mp4v' with .mp4 or 'MJPG' with .avi"
+            )
+        self.frames_written = 0
+        self._closed = False
+
+    def write(self, frame: Frame) -> None:
+        """Append one frame.
+
+        Raises:
+            ValueError: The frame is not BGR uint8 of the writer's size (cv2 would drop it
+                silently), or the writer is closed.
+        """
+        if self._closed:
+            raise ValueError(f"writer for {self.path} is closed")
+        width, height = self.size
+        if frame.dtype != np.uint8 or frame.shape != (height, width, 3):
+            raise ValueError(
+                f"frame must be uint8 of shape {(height, width, 3)}, got {frame.dtype} "
+                f"{frame.shape}"
+            )
+        self._writer.write(frame)
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Finish the file. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self._writer.release()
+
+
+def encode_jpeg(frame: Frame, quality: int = 80, max_width: int | None = 640) -> bytes:
+    """Encode a frame as JPEG for a preview, shrinking it first when it is wider than max_width.
+
+    Args:
+        frame: BGR uint8 image.
+        quality: JPEG quality, 1 to 100.
+        max_width: Downscale (keeping the aspect ratio) to at most this width; None keeps the size.
+
+    Returns:
+        The JPEG bytes.
+
+    Raises:
+        ValueError: A bad quality or max_width, or an image cv2 cannot encode.
+    """
+    if not 1 <= quality <= 100:
+        raise ValueError(f"quality must be 1 to 100, got {quality}")
+    if max_width is not None and max_width < 1:
+        raise ValueError(f"max_width must be >= 1, got {max_width}")
+    height, width = frame.shape[:2]
+    if max_width is not None and width > max_width:
+        new_height = max(1, round(height * max_width / width))
+        frame = np.asarray(
+            cv2.resize(frame, (max_width, new_height), interpolation=cv2.INTER_AREA), np.uint8
+        )
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError(f"cv2 could not encode a {frame.dtype} {frame.shape} image as JPEG")
+    return bytes(buf.tobytes())
+
+
+def write_video(frames: Iterable[Frame], path: str | Path, fps: float, codec: str = "mp4v") -> Path:
+    """Write frames into a video file, sized by the first frame.
+
+    Args:
+        frames: BGR frames, all of one size (a synthetic match, a source, a list).
+        path: Where to write (``.mp4`` with ``mp4v``, ``.avi`` with ``MJPG``).
+        fps: Frame rate, > 0.
+        codec: FourCC of the codec.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: No frames, or a bad fps or codec.
+        OSError: OpenCV cannot open a writer for this path and codec.
+    """
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        raise ValueError(f"no frames to write to {path}")
+    out = Path(path)
+    with VideoWriter(out, fps, (first.shape[1], first.shape[0]), codec=codec) as writer:
+        writer.write(first)
+        for frame in it:
+            writer.write(frame)
+    return out

@@ -1,0 +1,171 @@
+"""Tests of realtime_nb.notebook.frames: the bounded store of kept frames and drawing over them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from conftest import TEST_METADATA as META
+
+from realtime_nb.core import protocol as p
+from realtime_nb.notebook.frames import FrameDrawer, FrameStore, KeptFrame, nearest
+from realtime_nb.vision.plugins import Plugin, PluginRegistry, default_registry
+from realtime_nb.vision.plugins.base import Frame
+from realtime_nb.vision.video import encode_jpeg
+
+
+class Dot(Plugin):
+    name = "dot"
+    metadata = META
+
+    def process(self, frame: Frame, ctx: Any) -> dict[str, Any]:
+        return {}
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        x, y = result["at"]
+        cv2.circle(frame, (x, y), 10, (255, 255, 255), -1)
+
+
+class Broken(Dot):
+    name = "broken"
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        raise RuntimeError("draw bug")
+
+
+def registry() -> PluginRegistry:
+    reg = PluginRegistry()
+    reg.register(Dot)
+    reg.register(Broken)
+    return reg
+
+
+def kept(index: int, jpeg: bytes = b"j", **kw: Any) -> KeptFrame:
+    fields: dict[str, Any] = {"width": 8, "height": 8, "results": {}, "timings_ms": {}}
+    fields.update(kw)
+    return KeptFrame(
+        f"f-{index:06d}",
+        index,
+        jpeg,
+        fields["width"],
+        fields["height"],
+        fields["results"],
+        fields["timings_ms"],
+        (),
+    )
+
+
+def grey(jpeg: bytes) -> Any:
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
+def test_store_keeps_the_newest_frames_within_count_and_bytes() -> None:
+    store = FrameStore(max_frames=3, max_bytes=25)
+    assert store.latest is None and store.frames() == ()
+    for i in range(5):
+        store.add(kept(i, b"x" * 10))
+    assert [f.frame_index for f in store.frames()] == [3, 4]  # 30 bytes > 25: one more goes
+    assert store.added == 5 and len(store) == 2
+    store.add(kept(9, b"x" * 100))  # a frame bigger than the bound is still kept, alone
+    assert [f.frame_index for f in store.frames()] == [9]
+    assert store.latest is not None and store.latest.frame_index == 9
+
+
+def test_store_ignores_replayed_or_older_frames() -> None:
+    store = FrameStore(max_frames=5)
+    store.add(kept(4))
+    store.add(kept(4))
+    store.add(kept(2))
+    assert [f.frame_index for f in store.frames()] == [4]
+    with pytest.raises(ValueError):
+        FrameStore(max_frames=0)
+
+
+def test_nearest_prefers_the_earlier_frame_on_a_tie() -> None:
+    frames = [kept(i) for i in (2, 6, 10)]
+    assert nearest([], 3) is None
+    assert [nearest(frames, i).frame_index for i in (0, 4, 5, 8, 99)] == [2, 2, 6, 6, 10]  # type: ignore[union-attr]
+
+
+def test_kept_frame_from_a_decoded_preview() -> None:
+    warning = p.WarningPayload(plugin="dot", message="m", severity="low", frame_id="f-000007")
+    header = p.PreviewHeader(
+        job_id="j",
+        frame_id="f-000007",
+        frame_index=7,
+        width=64,
+        height=48,
+        results={"dot": {"at": [3, 4]}},
+        timings_ms={"dot": 1.5},
+        warnings=[warning],
+    )
+    got_header, jpeg = p.decode_preview(p.encode_preview(header, b"\xff\xd8x"))
+    frame = KeptFrame.from_preview(got_header, jpeg)
+    assert (frame.frame_id, frame.frame_index, frame.width, frame.height) == ("f-000007", 7, 64, 48)
+    assert frame.results == {"dot": {"at": [3, 4]}} and frame.timings_ms == {"dot": 1.5}
+    assert frame.warnings == (warning,) and frame.jpeg == b"\xff\xd8x"
+
+
+def test_drawer_draws_chosen_plugins_at_the_frames_own_size() -> None:
+    drawer = FrameDrawer(registry())
+    # A 1280x720 frame previewed at 400x225: results are in 1280x720 pixels.
+    jpeg = encode_jpeg(np.zeros((720, 1280, 3), np.uint8), quality=90, max_width=400)
+    frame = kept(0, jpeg, width=1280, height=720, results={"dot": {"at": [1000, 600]}})
+    drawn = drawer.draw(frame, ["dot"])
+    image = grey(drawn)
+    assert image.shape == (225, 400)  # shrunk back to the preview's own size
+    assert image[187, 312] > 200  # (1000, 600) at 400/1280
+    assert image[20, 20] < 30
+    assert drawer.draw(frame, []) is jpeg  # nothing chosen: the preview itself
+
+
+def test_drawer_skips_unknown_and_failing_plugins(caplog: pytest.LogCaptureFixture) -> None:
+    drawer = FrameDrawer(registry())
+    jpeg = encode_jpeg(np.zeros((48, 64, 3), np.uint8), quality=90)
+    results = {"broken": {"at": [5, 5]}, "elsewhere": {}, "dot": {"at": [40, 20]}}
+    frame = kept(0, jpeg, width=64, height=48, results=results)
+    assert drawer.can_draw("dot") and not drawer.can_draw("elsewhere")
+    image = grey(drawer.draw(frame, results))
+    assert image[20, 40] > 200 and image[5, 5] < 30
+    assert "broken.draw failed" in caplog.text
+    assert drawer.draw(kept(1, b"not a jpeg", results=results), ["dot"]) == b"not a jpeg"
+
+
+def test_default_drawer_draws_the_builtin_football_plugins() -> None:
+    from realtime_nb.vision.synthetic import synthetic_match
+
+    clip = synthetic_match(seconds=1, fps=5, width=320, height=180, seed=4)
+    frame = clip.frame(2)
+    ball = clip.truth[2].ball
+    assert ball is not None
+    x, y = ball.center
+    result = {
+        "ball": {"box": [x - 6, y - 6, x + 6, y + 6], "center": [x, y], "radius": 6.0,
+                 "confidence": 0.9, "predicted": False},
+    }  # fmt: skip
+    kept_frame = kept(
+        2, encode_jpeg(frame, quality=90), width=320, height=180, results={"ball_detection": result}
+    )
+    drawer = FrameDrawer(default_registry)
+    assert drawer.can_draw("ball_detection")
+    drawn = grey(drawer.draw(kept_frame, ["ball_detection"]))
+    assert np.abs(drawn.astype(int) - grey(kept_frame.jpeg).astype(int)).max() > 60
+
+
+def test_store_charges_results_memory_from_the_header_size() -> None:
+    store = FrameStore(max_frames=100, max_bytes=1000)
+    for i in range(5):
+        store.add(KeptFrame(f"f-{i}", i, b"x" * 10, 8, 8, {}, {}, (), header_bytes=40))
+    # Each frame costs 10 + 6 x 40 = 250 bytes: four fit in 1,000.
+    assert [f.frame_index for f in store.frames()] == [1, 2, 3, 4]
+    assert kept(0, b"x" * 10).cost_bytes == 10
+
+
+def test_a_plugin_registered_after_a_first_draw_becomes_drawable() -> None:
+    reg = PluginRegistry()
+    drawer = FrameDrawer(reg)
+    assert not drawer.can_draw("dot")
+    reg.register(Dot)
+    assert drawer.can_draw("dot")

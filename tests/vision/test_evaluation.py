@@ -1,0 +1,227 @@
+"""Tests of realtime_nb.vision.evaluation: the scoring rules, and the football plugins' accuracy on
+synthetic clips they were not tuned on (floors a little below the issue's targets)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import pytest
+
+from realtime_nb.vision.evaluation import (
+    EvalReport,
+    Scores,
+    add_eval_parser,
+    evaluate,
+    format_table,
+    run_eval_command,
+    score_frame,
+    time_plugins,
+)
+from realtime_nb.vision.synthetic import BallTruth, FrameTruth, PlayerTruth
+
+
+@pytest.fixture(scope="module")
+def report() -> EvalReport:
+    # Seeds 101 and 505 are outside the tuning seeds (0-7); 3 s each keeps this under ~10 s.
+    return evaluate(seeds=[101, 505], knob_settings=[{}], seconds=3, fps_sizes=())
+
+
+def test_default_knobs_meet_the_floors(report: EvalReport) -> None:
+    s = report.overall({})
+    assert s.frames == 150
+    # Targets: P/R >= 0.90, team >= 0.95, ball >= 85 % with median <= 3 px, corners <= 8 px.
+    # Measured on these clips: P 0.98, R 0.97, team 1.00, ball 0.98 at 0.2 px, corners 2.3 px.
+    assert s.precision >= 0.88
+    assert s.recall >= 0.88
+    assert s.team_accuracy >= 0.93
+    assert s.ball_visible > 40
+    assert s.ball_rate >= 0.82
+    assert s.ball_median_error is not None and s.ball_median_error <= 3.0
+    assert s.corners_visible > 50
+    assert s.corner_rate >= 0.9
+    assert s.corner_median_error is not None and s.corner_median_error <= 8.0
+    # Targets: homography in >= 90 % of frames, position error median <= 1 m and p95 <= 3 m.
+    # Measured on these clips: 100 %, 0.02 m / 0.04 m; radar 0.37 m (boxes included).
+    assert s.pitch_frames == 150
+    assert s.homography_rate >= 0.85
+    assert s.homography_median_error is not None and s.homography_median_error <= 1.2
+    assert s.homography_p95_error is not None and s.homography_p95_error <= 3.5
+    assert len(s.radar_errors) > 1000
+    assert s.radar_median_error is not None and s.radar_median_error <= 1.5
+
+
+def test_harder_knobs_still_work() -> None:
+    s = evaluate([202], [{"noise": 6.0, "blur": 3}], seconds=2, fps_sizes=())
+    overall = s.overall()
+    assert overall.precision >= 0.85 and overall.recall >= 0.85  # measured 0.99 / 0.98
+    assert overall.ball_rate >= 0.8  # measured 0.95
+    assert overall.homography_rate >= 0.85  # measured 1.0
+    assert overall.homography_median_error is not None
+    assert overall.homography_median_error <= 1.2  # measured 0.02 m
+
+
+def truth(players: list[PlayerTruth], ball: BallTruth | None = None) -> FrameTruth:
+    corners = [(100.0, 100.0), (3.0, 50.0)]  # the second is at the frame's edge: not scored
+    return FrameTruth(0, players, ball, corners, [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+
+
+A = PlayerTruth((10, 10, 19, 49), "player", 0)
+B = PlayerTruth((50, 10, 59, 49), "player", 1)
+REF = PlayerTruth((90, 10, 99, 49), "referee", None)
+
+
+def det(box: tuple[int, ...], team: int | None = None, role: str = "player") -> dict[str, Any]:
+    return {"box": list(box), "team": team, "class": role, "confidence": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("detections", "tp", "fp", "fn"),
+    [
+        ([det(A.box, 0), det(B.box, 1), det(REF.box, None, "referee")], 3, 0, 0),
+        ([], 0, 0, 3),
+        ([det((11, 12, 20, 50), 0)], 1, 0, 2),  # shifted a pixel or two: IoU ~0.8
+        ([det((10, 30, 19, 49), 0)], 1, 0, 2),  # the lower half: IoU 0.5 is enough
+        ([det((10, 31, 19, 49), 0)], 0, 1, 3),  # a row less: IoU 0.475 is not
+        ([det(A.box, 0), det(A.box, 0)], 1, 1, 2),  # a duplicate is a false positive
+        ([det((200, 200, 210, 240))], 0, 1, 3),
+    ],
+)
+def test_player_matching(detections: list[dict[str, Any]], tp: int, fp: int, fn: int) -> None:
+    s = score_frame(truth([A, B, REF]), {"player_detection": {"detections": detections}}, 320, 240)
+    assert (s.true_pos, s.false_pos, s.false_neg) == (tp, fp, fn)
+
+
+@pytest.mark.parametrize(
+    ("teams", "accuracy"),
+    [((0, 1), 1.0), ((1, 0), 1.0), ((0, 0), 0.5), ((None, 1), 0.5), ((None, None), 0.0)],
+)
+def test_team_accuracy_allows_swapped_ids(teams: tuple[int | None, ...], accuracy: float) -> None:
+    detections = [det(A.box, teams[0]), det(B.box, teams[1]), det(REF.box)]
+    s = score_frame(truth([A, B, REF]), {"player_detection": {"detections": detections}}, 320, 240)
+    assert s.team_accuracy == accuracy  # the referee is not counted
+
+
+def test_team_swap_is_decided_per_clip_not_per_frame() -> None:
+    total = Scores()
+    total += Scores(team_pairs=[[(0, 0), (1, 1)]])
+    total += Scores(team_pairs=[[(0, 1), (1, 0)]])
+    assert total.team_accuracy == 1.0
+    mixed = Scores(team_pairs=[[(0, 0), (1, 1), (0, 1), (1, 0)]])
+    assert mixed.team_accuracy == 0.5
+
+
+@pytest.mark.parametrize(
+    ("ball", "found", "error"),
+    [
+        ({"center": [40.0, 40.0]}, 1, 0.0),
+        ({"center": [43.0, 44.0]}, 1, 5.0),
+        ({"center": [40.0, 47.0]}, 0, 7.0),
+        (None, 0, None),
+    ],
+)
+def test_ball_scoring(ball: dict[str, Any] | None, found: int, error: float | None) -> None:
+    s = score_frame(
+        truth([], BallTruth((40.0, 40.0), 2.0)), {"ball_detection": {"ball": ball}}, 320, 240
+    )
+    assert (s.ball_visible, s.ball_found) == (1, found)
+    assert s.ball_median_error == error
+
+
+def test_hidden_ball_is_not_scored() -> None:
+    s = score_frame(truth([]), {"ball_detection": {"ball": {"center": [1, 1]}}}, 320, 240)
+    assert s.ball_visible == 0 and s.ball_rate == 1.0
+
+
+@pytest.mark.parametrize(
+    ("detected", "found", "errors"),
+    [
+        ([[100.0, 103.0]], 1, [3.0]),
+        ([[130.0, 100.0]], 0, []),
+        ([], 0, []),
+        ([[3.0, 50.0], [104.0, 97.0]], 1, [5.0]),
+    ],
+)
+def test_corner_scoring(detected: list[list[float]], found: int, errors: list[float]) -> None:
+    s = score_frame(truth([]), {"pitch_detection": {"detected_corners": detected}}, 320, 240)
+    assert (s.corners_visible, s.corners_found, s.corner_errors) == (1, found, errors)
+
+
+SHIFTED = [[1.0, 0.0, 3.0], [0.0, 1.0, 4.0], [0.0, 0.0, 1.0]]  # 3 px right, 4 px down
+
+
+@pytest.mark.parametrize(
+    ("homography", "found", "errors"),
+    [
+        ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], 1, [0.0, 0.0]),
+        (SHIFTED, 1, [5.0, 5.0]),  # the truth is the identity: 1 px is 1 m
+        (None, 0, []),
+    ],
+)
+def test_homography_scoring(
+    homography: list[list[float]] | None, found: int, errors: list[float]
+) -> None:
+    results = {"pitch_detection": {"homography": homography}}
+    s = score_frame(truth([A, B]), results, 320, 240)
+    assert (s.pitch_frames, s.homography_frames) == (1, found)
+    assert s.homography_errors == pytest.approx(errors)
+    assert s.homography_rate == found
+
+
+def test_radar_scoring_follows_player_matching() -> None:
+    detections = [det(B.box, 1), det((200, 200, 210, 240)), det(A.box, 0)]
+    results = {
+        "player_detection": {"detections": detections},
+        "radar": {"players": [{"position": [54.5, 49.0]}, {"position": [0, 0]},
+                              {"position": [14.5, 52.0]}]},
+    }  # fmt: skip
+    s = score_frame(truth([A, B]), results, 320, 240)
+    # A's feet are at (14.5, 49) and B's at (54.5, 49) through the identity truth.
+    assert s.radar_errors == pytest.approx([3.0, 0.0]) or s.radar_errors == pytest.approx(
+        [0.0, 3.0]
+    )
+    assert s.radar_median_error == pytest.approx(1.5)
+    assert Scores().radar_median_error is None and Scores().homography_rate == 1.0
+
+
+def test_missing_plugins_score_nothing() -> None:
+    s = score_frame(truth([A], BallTruth((1.0, 1.0), 2.0)), {}, 320, 240)
+    assert (s.true_pos, s.false_neg, s.ball_visible, s.corners_visible) == (0, 0, 0, 0)
+
+
+def test_format_table(report: EvalReport) -> None:
+    with_fps = EvalReport(
+        report.clips,
+        {"ball_detection": {"640x360": 300.0, "1280x720": 80.0}, "radar": {"640x360": 9e4}},
+        report.width,
+        report.height,
+        report.seconds,
+    )
+    text = format_table(with_fps)
+    assert "seeds 101, 505" in text
+    assert "| defaults | 0.9" in text
+    assert "| homography | H err m (median / p95) | radar err m |" in text
+    assert "| plugin | 640x360 | 1280x720 |" in text
+    assert "| ball_detection | 300 | 80 |" in text
+    assert "| radar | 90000 | - |" in text
+    assert "Frames per second" not in format_table(report)
+
+
+def test_time_plugins_runs_requirements_first() -> None:
+    fps = time_plugins(["radar", "ball_detection"], [(160, 96)], frames=2)
+    assert set(fps) == {"radar", "ball_detection"}
+    assert fps["radar"]["160x96"] > 0 and fps["ball_detection"]["160x96"] > 0
+
+
+def test_eval_command(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_eval_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["eval", "--seeds", "9", "--seconds", "0.4", "--width", "320", "--height", "180",
+         "--knobs", '{"noise": 1}', "--no-fps", "--json"]
+    )  # fmt: skip
+    assert run_eval_command(args) == 0
+    out = capsys.readouterr().out
+    assert "| noise=1 |" in out
+    assert '"precision"' in out
+    assert "Frames per second" not in out
