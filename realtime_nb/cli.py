@@ -1,7 +1,8 @@
 """The ``realtime-nb`` command: ``serve``, ``run``, ``demo``, ``eval``, ``bench``.
 
 realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
-                  [--allow-root DIR]...
+                  [--allow-root DIR]... [--executor process|thread] [--workers N]
+                  [--worker-memory 2GB] [--frame-timeout 30]
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
 realtime-nb demo
 """
@@ -28,11 +29,41 @@ from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_di
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 from realtime_nb.vision.synthetic import synthetic_match
 from realtime_nb.vision.video import write_video
+from realtime_nb.worker.executors import DEFAULT_FRAME_TIMEOUT_S
 
 __all__ = ["main"]
 
 DEMO_SOURCE = "synthetic://match?seconds=4&fps=25&width=640&height=360&seed=1"
 DEMO_PLUGINS = "pitch_detection,player_detection,ball_detection"
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_SIZE_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "K": 2**10, "M": 2**20}
+_SIZE_UNITS |= {"G": 2**30, "T": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """A size like ``2GB``, ``512MiB`` or ``1073741824``, in bytes.
+
+    Raises:
+        argparse.ArgumentTypeError: Not a size.
+
+    Example:
+        >>> parse_size("2GB"), parse_size("512MiB"), parse_size("1.5G")
+        (2000000000, 536870912, 1610612736)
+    """
+    number = text.strip().upper().rstrip()
+    unit = number.lstrip("0123456789.").strip()
+    digits = number[: len(number) - len(unit)].strip() if unit else number
+    try:
+        value = float(digits) * _SIZE_UNITS[unit]
+    except (KeyError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; write it like 2GB, 512MB or 1.5GiB"
+        ) from None
+    if value < 64 * 2**20:
+        raise argparse.ArgumentTypeError(f"{text!r} is too small for a worker (64 MiB at least)")
+    return int(value)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -57,6 +88,36 @@ def _build_parser() -> argparse.ArgumentParser:
         "--resume-interrupted",
         action="store_true",
         help="resume jobs that were running when the server last stopped",
+    )
+
+    serve.add_argument(
+        "--executor",
+        choices=["process", "thread"],
+        default="process",
+        help="where jobs run: a worker process each (default) or threads in the server "
+        "(debugging; a crashing or hanging plugin then takes the server down)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        metavar="N",
+        help="jobs that run at once (default: the number of cores); more wait as queued",
+    )
+    serve.add_argument(
+        "--worker-memory",
+        type=parse_size,
+        default=None,
+        metavar="SIZE",
+        help="memory limit of each worker process, e.g. 2GB or 512MB; a job over it fails",
+    )
+    serve.add_argument(
+        "--frame-timeout",
+        type=float,
+        default=DEFAULT_FRAME_TIMEOUT_S,
+        metavar="SECONDS",
+        help="longest one plugin call on one frame may take before its worker is killed "
+        "(default %(default)g; a job's frame_timeout_s option overrides it)",
     )
 
     run = sub.add_parser("run", help="run one job and watch it in the terminal")
@@ -103,6 +164,10 @@ def _serve(args: argparse.Namespace) -> int:
         allowed_roots=list(args.allow_root),
         ping_interval=args.ping_interval,
         resume_interrupted=args.resume_interrupted,
+        executor=args.executor,
+        max_workers=max(1, args.workers),
+        worker_memory_bytes=args.worker_memory,
+        frame_timeout_s=args.frame_timeout,
     )
 
     async def serve() -> None:

@@ -59,7 +59,7 @@ class Outbox:
     """A bounded priority queue of outgoing messages for one connection.
 
     Args:
-        capacity: Size above which droppable messages are shed.
+        capacity: Size at which droppable messages start to be shed.
         hard_limit: Size of protected backlog at which the connection should be closed.
     """
 

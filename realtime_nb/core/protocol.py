@@ -453,7 +453,7 @@ def make_message(
     Args:
         payload: One of the ``*Payload`` structs.
         job_id: The job the message belongs to; None on connection-level messages.
-        seq: The per-job sequence number; None until the hub assigns one.
+        seq: The per-job sequence number; None until the job's channel assigns one.
         timestamp: ISO 8601 timestamp; default now.
 
     Returns:

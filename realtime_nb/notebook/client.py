@@ -14,7 +14,9 @@ no sockets or threads; this module is the glue: the thread, the WebSocket, the R
 
 Connection states: IDLE → CONNECTING → CONNECTED → DISCONNECTED → RECONNECTING → CLOSED, with
 backoff 1, 2, 4, 8, 16 s (±10 % jitter) and CLOSED after 5 failed attempts in a row. On reconnect
-it resubscribes to every job it follows with the last ``seq`` it applied, so nothing is missed.
+it resubscribes to every job it follows with the last ``seq`` it applied; what the server can
+no longer replay is fetched from the stored events (frames beyond the replay log's tail are
+not sent again live; ``job.results()`` has them all).
 
 Example:
     >>> import realtime_nb as rt

@@ -222,7 +222,11 @@ class ClientCore:
         buffering. Call it whatever happened to the fetch (with ``[]`` when it failed), or the
         job's live messages stay buffered. Returns True if the job ended."""
         buffered = self._resyncing.pop(job_id, [])
-        return self._apply(job_id, stored + buffered)
+        # In seq order: the stored events (non-frame only) reach past the replayed frames, and
+        # the reducer ignores any seq at or below the last applied, so frames applied after a
+        # later stored event would be lost.
+        merged = sorted(stored + buffered, key=lambda m: m.seq or 0)
+        return self._apply(job_id, merged)
 
     def apply_record(self, job_id: str, record: Mapping[str, Any]) -> bool:
         """Take a job's terminal status from its REST record (used while the socket is down).

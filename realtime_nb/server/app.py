@@ -52,6 +52,12 @@ from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
 from realtime_nb.server.jobs import JobError, JobManager
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry
+from realtime_nb.worker.executors import (
+    DEFAULT_FRAME_TIMEOUT_S,
+    Executor,
+    ProcessExecutor,
+    ThreadExecutor,
+)
 
 __all__ = ["EmbeddedServer", "ServerConfig", "make_app", "start_server"]
 
@@ -73,8 +79,13 @@ class ServerConfig:
         allowed_roots: Folders that file sources may come from (default: data dir and cwd).
         allowed_origins: Browser origins allowed on the WebSocket besides the server's own host.
         ping_interval: Seconds between pings; client_timeout: silence before a client is dropped.
-        max_workers: Jobs that run at once.
+        max_workers: Jobs that run at once (default: the number of cores).
         resume_interrupted: Resume the jobs a previous server left running.
+        executor: ``process`` (each job in a worker process of its own) or ``thread`` (inside
+            the server process: tests and debugging only).
+        worker_memory_bytes: Address-space limit of each worker process, or None.
+        frame_timeout_s: Longest one plugin call may take before its worker is killed (a job's
+            ``frame_timeout_s`` option overrides it).
     """
 
     host: str = "127.0.0.1"
@@ -86,8 +97,11 @@ class ServerConfig:
     ping_interval: float = 30.0
     client_timeout: float = 60.0
     queue_capacity: int = 1000
-    max_workers: int = 2
+    max_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     resume_interrupted: bool = False
+    executor: str = "process"
+    worker_memory_bytes: int | None = None
+    frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S
 
     def resolved_token(self) -> str:
         """The token, generating and keeping one if none was given."""
@@ -419,6 +433,8 @@ def make_app(
         deliver_preview,
         max_workers=config.max_workers,
         resume_interrupted=config.resume_interrupted,
+        executor=make_executor(config.executor, registry, config.worker_memory_bytes),
+        frame_timeout_s=config.frame_timeout_s,
     )
     ctx = _AppContext(config.resolved_token(), hub, jobs, store, registry, config.allowed_origins)
     kw = {"ctx": ctx}
@@ -468,6 +484,21 @@ class RunningServer:
             ctx.jobs.shutdown()
         ctx.store.close()
         await self.http.close_all_connections()
+
+
+def make_executor(name: str, registry: PluginRegistry, memory_bytes: int | None) -> Executor:
+    """The executor called ``name``: ``process`` or ``thread``.
+
+    Raises:
+        ValueError: Another name.
+    """
+    if name == "process":
+        return ProcessExecutor(registry, memory_bytes)
+    if name == "thread":
+        if memory_bytes is not None:
+            log.warning("--worker-memory is ignored by the thread executor")
+        return ThreadExecutor(registry)
+    raise ValueError(f"unknown executor {name!r}: use 'process' or 'thread'")
 
 
 async def start_server(

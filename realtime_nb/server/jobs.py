@@ -1,8 +1,11 @@
 """JobManager: validates, runs, cancels and remembers jobs; turns runner output into messages.
 
-Jobs run on a pool of worker threads (OpenCV releases the GIL while it works). Each job has a
-:class:`JobChannel` that numbers its messages (``seq`` from 1), encodes each once, in the worker
-thread, and hands whole batches to the event loop, so the loop does no per-message encoding.
+Each running job has one supervising thread (at most ``max_workers`` at once) that hands it to
+an executor: by default a worker process of its own (:mod:`realtime_nb.worker.executors`), so a
+plugin that crashes, hangs or eats memory costs only its job. The worker encodes each plugin
+result once; each job's :class:`JobChannel` numbers its messages (``seq`` from 1), wraps them in
+their envelopes on the supervising thread and hands whole batches to the event loop, so the loop
+does no per-message encoding.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import msgspec
 
 from realtime_nb.core.delivery import Outgoing
+from realtime_nb.core.frame import VideoInfo
 from realtime_nb.core.protocol import (
     ErrorCode,
     ErrorDetails,
@@ -27,34 +31,32 @@ from realtime_nb.core.protocol import (
     JobPayload,
     JobRecord,
     JobRequest,
-    PreviewHeader,
     Priority,
     ProgressPayload,
     encode,
-    encode_preview,
     make_message,
     message_type_of,
     now_iso,
     priority_of,
 )
 from realtime_nb.server.store import EventRow, JobStore, ResultRow
-from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.registry import PipelineError, PluginRegistry
 from realtime_nb.vision.video import (
     SourceError,
-    VideoWriter,
-    encode_jpeg,
-    open_source,
     validate_source,
 )
-from realtime_nb.worker.runner import FrameResults, RunSummary, ToolRunner
+from realtime_nb.worker.executors import (
+    DEFAULT_FRAME_TIMEOUT_S,
+    Executor,
+    JobOutcome,
+    JobSpec,
+    ProcessExecutor,
+)
+from realtime_nb.worker.runner import FrameResults, RunSummary
 
 __all__ = ["JobChannel", "JobError", "JobManager"]
 
 log = logging.getLogger(__name__)
-
-Post = Callable[..., None]
-"""Schedules ``fn(*args)`` on the event loop from any thread (``IOLoop.add_callback``)."""
 
 
 class JobError(Exception):
@@ -148,6 +150,31 @@ class _Job:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class _ManagerEvents:
+    """Turns what an executor reports into messages and record updates of one job."""
+
+    def __init__(self, manager: JobManager, job: _Job) -> None:
+        self.manager = manager
+        self.job = job
+
+    def started(self, info: VideoInfo) -> None:
+        self.manager._update(self.job, frames_total=info.frame_count)
+
+    def emit(self, batch: list[Any]) -> None:
+        job = self.job
+        job.channel.emit(batch)
+        if any(isinstance(p, FramePayload) for p in batch):
+            with job.lock:
+                frames_done = job.record.frames_done + 1
+                job.record = msgspec.structs.replace(job.record, frames_done=frames_done)
+
+    def preview(self, data: bytes) -> None:
+        job_id = self.job.record.job_id
+        self.manager._deliver_preview(
+            job_id, Outgoing(data, Priority.PREVIEW, job_id, None, "preview")
+        )
+
+
 class JobManager:
     """Creates, runs and tracks jobs.
 
@@ -159,6 +186,8 @@ class JobManager:
         deliver: Receives each job's encoded messages; called from worker threads.
         deliver_preview: Receives each encoded binary preview; called from worker threads.
         max_workers: Jobs that run at once; more wait as ``queued``.
+        executor: Where jobs run; default a :class:`ProcessExecutor` (a worker process each).
+        frame_timeout_s: Default longest plugin call (a job's ``frame_timeout_s`` option wins).
         resume_interrupted: Resume jobs a previous server left running, from their first
             frame without a result, continuing their seq; otherwise they stay ``interrupted``.
     """
@@ -173,6 +202,8 @@ class JobManager:
         deliver_preview: Callable[[str, Outgoing], None],
         max_workers: int = 2,
         resume_interrupted: bool = False,
+        executor: Executor | None = None,
+        frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -180,6 +211,9 @@ class JobManager:
         self.data_dir = Path(data_dir)
         self._deliver = deliver
         self._deliver_preview = deliver_preview
+        self.executor: Executor = executor or ProcessExecutor(registry)
+        self.frame_timeout_s = frame_timeout_s
+        self._running: set[Future[None]] = set()
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(
@@ -193,7 +227,7 @@ class JobManager:
             for record in store.interrupted_jobs():
                 job = self._adopt(record, announce=False)
                 log.info("resuming job %s from frame %d", record.job_id, record.frames_done)
-                self._pool.submit(self._run, job, record.frames_done)
+                self._start(job, record.frames_done)
 
     # --- API used by the REST handlers ---------------------------------------------------------
 
@@ -227,7 +261,7 @@ class JobManager:
             self._jobs[job_id] = job
         self.store.save_job(record)
         channel.emit([JobPayload(job_id=job_id, status="queued")])
-        self._pool.submit(self._run, job)
+        self._start(job)
         return record
 
     def get(self, job_id: str) -> JobRecord | None:
@@ -287,16 +321,33 @@ class JobManager:
             out[job.record.status] = out.get(job.record.status, 0) + 1
         return out
 
-    def shutdown(self) -> None:
-        """Stop running jobs (they end ``interrupted``) and wait for the workers."""
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop running jobs (they end ``interrupted``; workers that do not stop are killed)
+        and wait for them at most ``timeout`` seconds (a thread executor's hung plugin cannot
+        be killed: its thread is left behind, a daemon)."""
         self._shutting_down = True
         with self._lock:
             jobs = list(self._jobs.values())
+            running = list(self._running)
         for job in jobs:
             job.cancel.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        _, stuck = wait(running, timeout)
+        if stuck:
+            log.error("%d job(s) did not stop within %g s", len(stuck), timeout)
 
     # --- running ---------------------------------------------------------------------------
+
+    def _start(self, job: _Job, start_frame: int = 0) -> None:
+        future = self._pool.submit(self._run, job, start_frame)
+        with self._lock:
+            self._running.add(future)
+
+        def done(f: Future[None]) -> None:
+            with self._lock:
+                self._running.discard(f)
+
+        future.add_done_callback(done)
 
     def _adopt(self, record: JobRecord, announce: bool) -> _Job:
         """Take over a job a previous server left ``interrupted``; with ``announce``, tell
@@ -350,26 +401,29 @@ class JobManager:
             job, status="running", started_at=job.record.started_at or now_iso(), error=None
         )
         job.channel.emit([JobPayload(job_id=job.record.job_id, status="running")])
-        summary: RunSummary | None = None
-        error: str | None = None
+        outcome = JobOutcome(None, None)
         try:
-            summary = self._execute(job, start_frame)
-        except Exception as exc:
+            outcome = self._execute(job, start_frame)
+        except BaseException as exc:  # never leave a job running with no one running it
             log.exception("job %s failed", job.record.job_id)
-            error = f"{type(exc).__name__}: {exc}"
+            text = f"{type(exc).__name__}: {exc}"
             job.channel.emit(
                 [
                     ErrorPayload(
-                        error=f"job failed: {error}",
-                        details=ErrorDetails(error_code=ErrorCode.INTERNAL, message=error),
+                        error=f"job failed: {text}",
+                        details=ErrorDetails(error_code=ErrorCode.INTERNAL, message=text),
                     )
                 ]
             )
+            outcome = JobOutcome(None, text)
+        summary, error = outcome.summary, outcome.error
         if summary is None:
             status = "failed"
         elif summary.cancelled:
             # A server that shuts down interrupts its jobs; only a user cancels them.
             status = "interrupted" if self._shutting_down else "cancelled"
+            if status == "interrupted":
+                error = "the server stopped while the job ran"
         elif summary.failed_plugins:
             status = "failed"
             error = f"plugins failed: {', '.join(summary.failed_plugins)}"
@@ -377,58 +431,35 @@ class JobManager:
             status = "completed"
         self._finish(job, status, summary, error)
 
-    def _execute(self, job: _Job, start_frame: int) -> RunSummary:
+    def _execute(self, job: _Job, start_frame: int) -> JobOutcome:
         record = job.record
         job_id = record.job_id
-        plugin_classes = [self.registry.get(name) for name in job.plugin_names]
-        with open_source(record.source, self.allowed_roots) as source:
-            self._update(job, frames_total=source.info.frame_count)
-            writer = None
-            earlier: Generator[FrameResults] | None = None
-            if record.options.get("annotate_video"):
-                out = self.data_dir / "outputs" / f"{job_id}.mp4"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                writer = VideoWriter(out, source.info.fps, (source.info.width, source.info.height))
-                self._update(job, output_path=str(out))
-                if start_frame:
-                    # The video is written afresh: the frames done before the job was
-                    # interrupted are drawn again from their stored results.
-                    earlier = self.store.frame_results(job_id, start_frame)
-
-            def preview(header: PreviewHeader, frame: Frame) -> None:
-                data = encode_preview(header, encode_jpeg(frame, quality=75, max_width=640))
-                self._deliver_preview(
-                    job_id, Outgoing(data, Priority.PREVIEW, job_id, None, "preview")
-                )
-
-            def count_frame(batch: list[Any]) -> None:
-                job.channel.emit(batch)
-                done = sum(1 for p in batch if isinstance(p, FramePayload))
-                if done:
-                    with job.lock:
-                        frames_done = job.record.frames_done + 1
-                        job.record = msgspec.structs.replace(job.record, frames_done=frames_done)
-
-            runner = ToolRunner(
-                plugins=[cls() for cls in plugin_classes],
-                info=source.info,
-                emit=count_frame,
-                job_id=job_id,
-                preview=preview,
-                annotated=writer.write if writer is not None else None,
-                cancel=job.cancel,
-                preview_interval_s=float(record.options.get("preview_interval_s", 0.1)),
-                start_frame=start_frame,
-                resumed_totals=self.store.plugin_totals(job_id) if start_frame else {},
-                earlier_results=earlier or (),
-            )
-            try:
-                return runner.execute(source)
-            finally:
-                if earlier is not None:
-                    earlier.close()  # releases its database connection
-                if writer is not None:
-                    writer.close()
+        output_path = None
+        earlier: Generator[FrameResults] | None = None
+        if record.options.get("annotate_video"):
+            output_path = self.data_dir / "outputs" / f"{job_id}.mp4"
+            output_path.parent.mkdir(parents=True, exist_ok=True)
+            self._update(job, output_path=str(output_path))
+            if start_frame:
+                # The video is written afresh: the frames done before the job was
+                # interrupted are drawn again from their stored results.
+                earlier = self.store.frame_results(job_id, start_frame)
+        spec = JobSpec(
+            job_id=job_id,
+            source=record.source,
+            allowed_roots=self.allowed_roots,
+            plugin_names=list(job.plugin_names),
+            preview_interval_s=float(record.options.get("preview_interval_s", 0.1)),
+            start_frame=start_frame,
+            resumed_totals=self.store.plugin_totals(job_id) if start_frame else {},
+            output_path=output_path,
+            frame_timeout_s=float(record.options.get("frame_timeout_s", self.frame_timeout_s)),
+        )
+        try:
+            return self.executor.run(spec, _ManagerEvents(self, job), job.cancel, earlier or ())
+        finally:
+            if earlier is not None:
+                earlier.close()  # releases its database connection
 
     def _finish(
         self, job: _Job, status: str, summary: RunSummary | None, error: str | None

@@ -231,7 +231,7 @@ class JobStore:
         return [_record_decoder.decode(r[0]) for r in rows]
 
     def results(self, job_id: str, plugin: str | None = None) -> list[dict[str, Any]]:
-        """Per-frame, per-plugin results of a job, in frame then pipeline order."""
+        """Per-frame, per-plugin results of a job, in frame order, then by plugin name."""
         sql = "SELECT frame_index, plugin, frame_id, timing_ms, data FROM results WHERE job_id = ?"
         args: tuple[Any, ...] = (job_id,)
         if plugin is not None:

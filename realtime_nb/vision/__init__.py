@@ -5,6 +5,7 @@
 - :mod:`~realtime_nb.vision.synthetic`: a synthetic football match with ground truth.
 - :mod:`~realtime_nb.vision.evaluation`: scores the football plugins against that truth.
 
-Used by the worker (to run jobs) and the notebook (to draw results). See
+Used by the worker (to run jobs), the server (the plugin registry, source checks) and the
+notebook (to draw results). See
 ``docs/architecture.md``.
 """

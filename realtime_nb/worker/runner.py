@@ -3,7 +3,8 @@
 The runner is synchronous and runs off the event loop (a worker thread). For each job it emits,
 per plugin: ``metadata``, ``plugin_status`` started; then per frame, for each plugin in pipeline
 order, one ``frame`` message followed by that frame's ``warning`` messages as they happen; then
-per plugin ``plugin_status`` completed (or failed) with ``timing_ms`` and ``warnings_count``.
+per plugin ``plugin_status`` completed with ``timing_ms`` and ``warnings_count`` (a plugin that
+fails sends ``failed`` when it fails, not at the end).
 ``progress`` goes from 0 to 100 and never backwards.
 
 Warnings are emitted live, right after the frame that raised them (with its ``frame_id``), rather
@@ -24,7 +25,9 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import msgspec
 
 from realtime_nb.core.frame import Frame, VideoInfo
 from realtime_nb.core.protocol import (
@@ -38,6 +41,7 @@ from realtime_nb.core.protocol import (
     PreviewHeader,
     ProgressPayload,
     WarningPayload,
+    encode,
 )
 from realtime_nb.vision.plugins.base import Plugin, draw_results
 from realtime_nb.vision.plugins.pipeline import PluginPipeline, frame_id_for
@@ -45,6 +49,15 @@ from realtime_nb.vision.plugins.pipeline import PluginPipeline, frame_id_for
 __all__ = ["Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
 
 log = logging.getLogger(__name__)
+
+
+class CancelFlag(Protocol):
+    """Anything with ``is_set()``: a :class:`threading.Event`, or a process-shared event."""
+
+    def is_set(self) -> bool:
+        """True once the run should stop after its current frame."""
+        ...
+
 
 Emit = Callable[[list[Any]], None]
 """Receives a batch of payload structs, in order (one batch per frame at most)."""
@@ -117,12 +130,13 @@ class ToolRunner:
     job_id: str = ""
     preview: Preview | None = None
     annotated: Annotated | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: CancelFlag = field(default_factory=threading.Event)
     preview_interval_s: float = 0.1
     max_consecutive_failures: int = 5
     start_frame: int = 0
     resumed_totals: dict[str, tuple[int, float, int]] = field(default_factory=dict)
     earlier_results: Iterable[FrameResults] = ()
+    on_plugin_call: Callable[[int, int], None] | None = None
     inspectors: list[Inspector] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -205,7 +219,7 @@ class ToolRunner:
     def _process_frame(
         self, index: int, frame: Frame
     ) -> tuple[dict[str, dict[str, Any]], list[Any]]:
-        run = self._pipeline.process(index, frame, skip=self._failed_names())
+        run = self._pipeline.process(index, frame, self._failed_names(), self.on_plugin_call)
         batch: list[Any] = []
         by_name = {i.name: i for i in self.inspectors}
         for outcome in run.outcomes:
@@ -215,13 +229,23 @@ class ToolRunner:
                 if outcome.error is not None:
                     self._record_failure(insp, run.frame_id, outcome.error, batch)
                 continue
+            try:
+                # Encoded here, once: the server stores and sends these bytes as they are, and
+                # a result that is not JSON fails this plugin's frame, not the whole job.
+                data = msgspec.Raw(encode(outcome.result))
+            except (TypeError, ValueError, OverflowError) as exc:
+                del run.results[insp.name]
+                self._record_failure(
+                    insp, run.frame_id, exc, batch, "returned a result that is not JSON"
+                )
+                continue
             insp.frames_processed += 1
             insp.consecutive_failures = 0
             batch.append(
                 FramePayload(
                     frame_id=run.frame_id,
                     plugin=insp.name,
-                    data=outcome.result,
+                    data=data,  # type: ignore[arg-type]  # msgspec.Raw encodes as the dict
                     timing_ms=outcome.timing_ms,
                     frame_index=index,
                 )
@@ -242,11 +266,17 @@ class ToolRunner:
         return {i.name for i in self.inspectors if i.failed}
 
     def _record_failure(
-        self, insp: Inspector, frame_id: str, exc: Exception, batch: list[Any]
+        self,
+        insp: Inspector,
+        frame_id: str,
+        exc: Exception,
+        batch: list[Any],
+        what: str = "failed",
     ) -> None:
         insp.errors_count += 1
         insp.consecutive_failures += 1
-        batch.append(_error(insp.name, f"{insp.name} failed on {frame_id}: {exc}", exc, frame_id))
+        text = f"{insp.name} {what} on {frame_id}: {type(exc).__name__}: {exc}"
+        batch.append(_error(insp.name, text, exc, frame_id))
         if insp.consecutive_failures >= self.max_consecutive_failures:
             insp.failed = True
             batch.append(
@@ -335,7 +365,10 @@ def _stage(done: int, total: int | None) -> str:
 
 
 def _error(plugin: str, text: str, exc: BaseException, frame_id: str | None) -> ErrorPayload:
-    tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    """An error payload whose details carry the whole traceback, so a user sees the file and
+    line of their own plugin code (it goes to the server log too)."""
+    tb = "".join(traceback.format_exception(exc)).strip()
+    log.warning("%s\n%s", text, tb)
     return ErrorPayload(
         error=text,
         plugin=plugin,

@@ -86,6 +86,21 @@ def test_a_gap_the_server_cannot_replay_buffers_live_messages_until_the_resync_e
     assert core.followed() == {"j": 6}  # what a reconnect resubscribes with
 
 
+def test_replayed_frames_between_stored_events_survive_the_resync() -> None:
+    core = ClientCore()
+    core.receive_text(text(p.SubscribedPayload(job_id="j", recovered=False)))
+    frame = p.FramePayload(frame_id="f-000000", plugin="a", data={}, timing_ms=1.0)
+    core.receive_text(text(frame, "j", 2))  # replayed live while the fetch runs
+    stored = [
+        p.decode_server_message(text(p.ProgressPayload(job_id="j", progress=10), "j", 1)),
+        p.decode_server_message(text(p.JobPayload(job_id="j", status="completed"), "j", 3)),
+    ]
+    assert core.finish_resync("j", stored)
+    state = core.state("j")
+    assert state.frames_received == 1 and state.current_frame is not None
+    assert state.job_status == "completed" and state.last_seq == 3
+
+
 def test_a_failed_resync_still_applies_what_was_buffered() -> None:
     core = ClientCore()
     core.receive_text(text(p.SubscribedPayload(job_id="j", recovered=False)))

@@ -28,6 +28,7 @@ from realtime_nb.server.jobs import JobChannel, JobManager
 from realtime_nb.server.store import EventRow, JobStore, ResultRow
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext
 from realtime_nb.vision.plugins.registry import PluginRegistry
+from realtime_nb.worker.executors import ThreadExecutor
 
 
 class RecordingStore:
@@ -184,6 +185,8 @@ def test_resumed_job_writes_every_frame_of_its_annotated_video(tmp_path: Path) -
             lambda job_id, items: None,
             lambda job_id, item: None,
             resume_interrupted=resume,
+            # Marker is held and released with threading Events: the job runs in this process.
+            executor=ThreadExecutor(registry),
         )
 
     Marker.held.clear()

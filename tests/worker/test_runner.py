@@ -96,8 +96,10 @@ def test_seed_order_per_plugin() -> None:
         assert k[0] == "MetadataPayload" and k[1] == "started" and k[-1] == "completed"
         assert k.count("FramePayload") == 6
     frames_of = [x for x in out if isinstance(x, p.FramePayload) and x.plugin == "uses_mean"]
-    assert [f.data["double"] for f in frames_of] == [i * 2.0 for i in range(6)]
-    assert [f.data["seen"] for f in frames_of] == list(range(1, 7))  # state carried over
+    # Results leave the runner encoded once (msgspec.Raw), as the server stores and sends them.
+    data = [msgspec.json.decode(f.data) for f in frames_of]
+    assert [d["double"] for d in data] == [i * 2.0 for i in range(6)]
+    assert [d["seen"] for d in data] == list(range(1, 7))  # state carried over
     assert summary.frames == 6 and not summary.failed_plugins
 
 

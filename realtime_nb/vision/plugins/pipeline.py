@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,19 +83,33 @@ class PluginPipeline:
                 failed.append((plugin, exc))
         return failed
 
-    def process(self, index: int, frame: Frame, skip: Collection[str] = ()) -> FrameRun:
+    def process(
+        self,
+        index: int,
+        frame: Frame,
+        skip: Collection[str] = (),
+        on_call: Callable[[int, int], None] | None = None,
+    ) -> FrameRun:
         """Run every plugin not in ``skip`` over frame ``index``, in order; each sees the
-        results of those before it."""
+        results of those before it. ``on_call(frame index, plugin index)`` is told before each
+        plugin call, and ``on_call(frame index, -1)`` after the last (a watchdog's clock).
+
+        A ``MemoryError`` always propagates: running out of memory is not one frame's failure.
+        """
         frame_id = frame_id_for(index)
         results: dict[str, dict[str, Any]] = {}
         outcomes: list[PluginOutcome] = []
-        for plugin, state in zip(self.plugins, self.states, strict=True):
+        for k, (plugin, state) in enumerate(zip(self.plugins, self.states, strict=True)):
             if plugin.name in skip:
                 continue
             ctx = PluginContext(index, frame_id, results, state, self.info)
+            if on_call is not None:
+                on_call(index, k)
             started = time.perf_counter()
             try:
                 data = plugin.process(frame, ctx)
+            except MemoryError:
+                raise
             except Exception as exc:
                 if not self.catch:
                     raise
@@ -105,6 +119,8 @@ class PluginPipeline:
             ms = (time.perf_counter() - started) * 1000.0
             results[plugin.name] = data
             outcomes.append(PluginOutcome(plugin.name, data, ms, ctx.warnings))
+        if on_call is not None:
+            on_call(index, -1)
         return FrameRun(index, frame_id, frame, results, outcomes)
 
 

@@ -1,0 +1,501 @@
+"""Executors: where a job's plugins run. ``process`` (the default) or ``thread``.
+
+Both run :func:`run_job` (open the source, run the plugins with a
+:class:`~realtime_nb.worker.runner.ToolRunner`, encode results and previews) and report through
+a :class:`JobEvents`; the server side (:mod:`realtime_nb.server.jobs`) numbers, stores and
+publishes what they report, so the server stays the only authority for ``seq``.
+
+:class:`ProcessExecutor` runs each job in a worker process forked from the server for that job
+(so plugins registered in a notebook after the server started are there too). The server keeps
+one supervising thread per running job, which reads the worker's pipe and watches it:
+
+- a worker that dies (an exit, a signal, the kernel's OOM killer) fails its job with
+  ``PLUGIN_CRASH``, naming the plugin and frame it was on and the exit code or signal;
+- a plugin call that runs longer than the frame timeout is ``PLUGIN_TIMEOUT``: the worker is
+  killed;
+- cancel asks the worker to stop after its current frame and kills it if it has not stopped
+  within :data:`CANCEL_GRACE_S`;
+- with a memory limit (``RLIMIT_AS`` in the worker), a plugin that exceeds it fails the job
+  with a message that says so;
+- anything raised outside a plugin's ``process`` (``SystemExit`` included) is caught at the
+  worker's boundary and fails the job with its traceback.
+
+Concurrency is bounded by the number of supervising threads (``--workers``); a new process per
+job means a crashed, hung or bloated worker is never reused. :class:`ThreadExecutor` runs the
+same code on the supervising thread itself: for tests and debugging, without those guarantees
+(a hung plugin cannot be killed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+from realtime_nb.core.frame import Frame, VideoInfo
+from realtime_nb.core.protocol import (
+    ErrorCode,
+    ErrorDetails,
+    ErrorPayload,
+    PreviewHeader,
+    encode_preview,
+)
+from realtime_nb.vision.plugins.registry import PluginRegistry
+from realtime_nb.vision.video import VideoWriter, encode_jpeg, open_source
+from realtime_nb.worker.runner import CancelFlag, FrameResults, RunSummary, ToolRunner
+
+__all__ = [
+    "CANCEL_GRACE_S",
+    "DEFAULT_FRAME_TIMEOUT_S",
+    "Executor",
+    "JobEvents",
+    "JobOutcome",
+    "JobSpec",
+    "ProcessExecutor",
+    "ThreadExecutor",
+    "run_job",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FRAME_TIMEOUT_S = 30.0
+"""How long one plugin call on one frame may take before the worker is killed."""
+
+CANCEL_GRACE_S = 0.5
+"""How long a cancelled worker may take to stop by itself before it is killed."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything a worker needs to run a job (plain data: it crosses a fork).
+
+    Attributes:
+        job_id: The job.
+        source: A file path, ``file://`` URL or ``synthetic://`` source.
+        allowed_roots: Folders file sources must lie in.
+        plugin_names: Plugins in pipeline order.
+        preview_interval_s: Least time between previews.
+        start_frame: First frame to process (a resumed job).
+        resumed_totals: Per plugin (frames, ms, warnings) from before the resume.
+        output_path: Where to write the annotated video, or None.
+        frame_timeout_s: Longest one plugin call may take (process executor).
+        memory_limit_bytes: Address-space limit of the worker (process executor), or None.
+    """
+
+    job_id: str
+    source: str
+    allowed_roots: list[Path]
+    plugin_names: list[str]
+    preview_interval_s: float = 0.1
+    start_frame: int = 0
+    resumed_totals: dict[str, tuple[int, float, int]] = field(default_factory=dict)
+    output_path: Path | None = None
+    frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S
+    memory_limit_bytes: int | None = None
+
+
+class JobEvents(Protocol):
+    """What a running job reports, in order, from the thread that supervises it."""
+
+    def started(self, info: VideoInfo) -> None:
+        """The source opened: its size, rate and frame count are known."""
+
+    def emit(self, batch: list[Any]) -> None:
+        """A batch of payload structs (one frame's, at most)."""
+
+    def preview(self, data: bytes) -> None:
+        """An encoded binary preview."""
+
+
+@dataclass
+class JobOutcome:
+    """How a run ended. ``summary`` is None when it did not end by itself (a crash, a timeout,
+    an error outside the plugins); ``error`` is then the job's error text."""
+
+    summary: RunSummary | None
+    error: str | None = None
+
+
+def run_job(
+    spec: JobSpec,
+    registry: PluginRegistry,
+    events: JobEvents,
+    cancel: CancelFlag,
+    earlier: Iterable[FrameResults] = (),
+    on_plugin_call: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Run a job's plugins over its source, reporting through ``events``.
+
+    Raises:
+        SourceError: The source cannot be opened.
+        MemoryError: A plugin ran out of memory (not treated as a per-frame failure).
+    """
+    plugins = [registry.get(name)() for name in spec.plugin_names]
+    with open_source(spec.source, spec.allowed_roots) as source:
+        events.started(source.info)
+        writer = None
+        if spec.output_path is not None:
+            size = (source.info.width, source.info.height)
+            writer = VideoWriter(spec.output_path, source.info.fps, size)
+
+        def preview(header: PreviewHeader, frame: Frame) -> None:
+            events.preview(encode_preview(header, encode_jpeg(frame, quality=75, max_width=640)))
+
+        runner = ToolRunner(
+            plugins=plugins,
+            info=source.info,
+            emit=events.emit,
+            job_id=spec.job_id,
+            preview=preview,
+            annotated=writer.write if writer is not None else None,
+            cancel=cancel,
+            preview_interval_s=spec.preview_interval_s,
+            start_frame=spec.start_frame,
+            resumed_totals=spec.resumed_totals,
+            earlier_results=earlier,
+            on_plugin_call=on_plugin_call,
+        )
+        try:
+            return runner.execute(source)
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+class Executor(Protocol):
+    """Runs one job to its end on the calling (supervising) thread."""
+
+    name: str
+
+    def run(
+        self,
+        spec: JobSpec,
+        events: JobEvents,
+        cancel: threading.Event,
+        earlier: Iterable[FrameResults] = (),
+    ) -> JobOutcome:
+        """Run the job; never raises for what its plugins do."""
+        ...
+
+
+class ThreadExecutor:
+    """Runs the job on the supervising thread, inside the server process (tests, debugging).
+
+    A plugin that hangs cannot be stopped and one that exits or crashes takes the server with
+    it: use the process executor for anything but trusted plugins.
+    """
+
+    name = "thread"
+
+    def __init__(self, registry: PluginRegistry) -> None:
+        self.registry = registry
+
+    def run(
+        self,
+        spec: JobSpec,
+        events: JobEvents,
+        cancel: threading.Event,
+        earlier: Iterable[FrameResults] = (),
+    ) -> JobOutcome:
+        """Run the job here; BaseException from plugin code fails the job, never escapes."""
+        try:
+            return JobOutcome(run_job(spec, self.registry, events, cancel, earlier))
+        except MemoryError:
+            return _failed(events, ErrorCode.PLUGIN_CRASH, "a plugin ran out of memory", None)
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt from plugin code too
+            log.exception("job %s failed", spec.job_id)
+            text = f"{type(exc).__name__}: {exc}"
+            return _failed(events, ErrorCode.INTERNAL, f"job failed: {text}", exc)
+
+
+# --- the process executor -------------------------------------------------------------------
+
+# Slots of the shared status array a worker writes before and after each plugin call.
+_FRAME, _PLUGIN, _SINCE = 0, 1, 2
+_IDLE = -1.0
+
+
+class ProcessExecutor:
+    """Runs each job in its own forked worker process; see the module docstring.
+
+    Args:
+        registry: Plugins (inherited by the forked worker, with everything registered so far).
+        memory_limit_bytes: Default address-space limit of each worker, or None.
+    """
+
+    name = "process"
+
+    def __init__(self, registry: PluginRegistry, memory_limit_bytes: int | None = None) -> None:
+        self.registry = registry
+        self.memory_limit_bytes = memory_limit_bytes
+        self._context = multiprocessing.get_context("fork")
+
+    def run(
+        self,
+        spec: JobSpec,
+        events: JobEvents,
+        cancel: threading.Event,
+        earlier: Iterable[FrameResults] = (),
+    ) -> JobOutcome:
+        """Run the job in a new worker process and supervise it until it ends."""
+        if spec.memory_limit_bytes is None and self.memory_limit_bytes is not None:
+            spec = _with_memory_limit(spec, self.memory_limit_bytes)
+        receive, send = self._context.Pipe(duplex=False)
+        status = self._context.Array("d", [_IDLE, _IDLE, 0.0], lock=False)
+        stop = self._context.Event()
+        process = self._context.Process(
+            target=_worker_main,
+            args=(spec, self.registry, send, status, stop, earlier),
+            name=f"realtime-nb-worker-{spec.job_id}",
+            daemon=True,
+        )
+        process.start()
+        send.close()
+        try:
+            return _Supervisor(spec, process, receive, status, stop, events, cancel).watch()
+        finally:
+            receive.close()
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+
+
+def _with_memory_limit(spec: JobSpec, limit: int) -> JobSpec:
+    values = {name: getattr(spec, name) for name in spec.__dataclass_fields__}
+    values["memory_limit_bytes"] = limit
+    return JobSpec(**values)
+
+
+class _Supervisor:
+    """The server side of one worker: reads its pipe, watches its clock, its cancel and its
+    life."""
+
+    def __init__(
+        self,
+        spec: JobSpec,
+        process: Any,
+        receive: Connection,
+        status: Any,
+        stop: Any,
+        events: JobEvents,
+        cancel: threading.Event,
+    ) -> None:
+        self.spec = spec
+        self.process = process
+        self.receive = receive
+        self.status = status
+        self.stop = stop
+        self.events = events
+        self.cancel = cancel
+        self.frames = 0
+
+    def watch(self) -> JobOutcome:
+        stop_asked_at: float | None = None
+        while True:
+            try:
+                # Drain what is there, but check cancel and the clock between messages too: a
+                # busy worker never leaves the pipe empty.
+                if self.receive.poll(0.05):
+                    outcome = self._handle(self.receive.recv())
+                    if outcome is not None:
+                        return outcome
+            except (EOFError, OSError):
+                return self._died()
+            if self.cancel.is_set():
+                if stop_asked_at is None:
+                    self.stop.set()
+                    stop_asked_at = time.monotonic()
+                elif time.monotonic() - stop_asked_at > CANCEL_GRACE_S:
+                    self.process.kill()
+                    return JobOutcome(RunSummary(frames=self.frames, cancelled=True))
+            since = self.status[_SINCE]
+            if (
+                self.status[_PLUGIN] != _IDLE
+                and time.monotonic() - since > self.spec.frame_timeout_s
+            ):
+                self.process.kill()
+                return self._timed_out()
+            if not self.process.is_alive() and not self.receive.poll(0):
+                return self._died()
+
+    def _handle(self, message: tuple[Any, ...]) -> JobOutcome | None:
+        kind = message[0]
+        if kind == "emit":
+            self.events.emit(message[1])
+            self.frames = max(self.frames, int(self.status[_FRAME]) + 1)
+        elif kind == "preview":
+            self.events.preview(message[1])
+        elif kind == "started":
+            self.events.started(message[1])
+        elif kind == "done":
+            summary: RunSummary = message[1]
+            return JobOutcome(summary)
+        elif kind == "failed":
+            _, code, text, details = message
+            return _failed(self.events, code, text, None, details, self._plugin(), self._frame_id())
+        return None
+
+    def _plugin(self) -> str | None:
+        index = int(self.status[_PLUGIN])
+        names = self.spec.plugin_names
+        return names[index] if 0 <= index < len(names) else None
+
+    def _frame_id(self) -> str | None:
+        index = int(self.status[_FRAME])
+        return f"f-{index:06d}" if index >= 0 else None
+
+    def _where(self) -> str:
+        plugin, frame_id = self._plugin(), self._frame_id()
+        if plugin is None:
+            return "outside any plugin" + (f", after frame {frame_id}" if frame_id else "")
+        return f"while {plugin} processed frame {frame_id}"
+
+    def _died(self) -> JobOutcome:
+        self.process.join(5)
+        if self.cancel.is_set():  # stopped on purpose (cancel, shutdown): not a crash
+            return JobOutcome(RunSummary(frames=self.frames, cancelled=True))
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            sig = -code
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else "?"
+            how = f"killed by signal {sig} ({name})"
+            if sig == signal.SIGKILL:
+                how += ", perhaps by the kernel for lack of memory"
+        else:
+            how = f"exited with code {code}"
+        text = f"the worker process {how} {self._where()}"
+        return _failed(
+            self.events, ErrorCode.PLUGIN_CRASH, text, None, None, self._plugin(), self._frame_id()
+        )
+
+    def _timed_out(self) -> JobOutcome:
+        limit = self.spec.frame_timeout_s
+        text = f"{self._plugin()} took longer than {limit:g} s on frame {self._frame_id()}"
+        text += "; its worker was stopped"
+        return _failed(
+            self.events,
+            ErrorCode.PLUGIN_TIMEOUT,
+            text,
+            None,
+            None,
+            self._plugin(),
+            self._frame_id(),
+        )
+
+
+def _failed(
+    events: JobEvents,
+    code: ErrorCode,
+    text: str,
+    exc: BaseException | None,
+    details: str | None = None,
+    plugin: str | None = None,
+    frame_id: str | None = None,
+) -> JobOutcome:
+    if details is None and exc is not None:
+        details = "".join(traceback.format_exception(exc))
+    log.error("%s%s", text, f"\n{details}" if details else "")
+    events.emit(
+        [
+            ErrorPayload(
+                error=text,
+                plugin=plugin,
+                details=ErrorDetails(error_code=code, message=details or text),
+                frame_id=frame_id,
+            )
+        ]
+    )
+    return JobOutcome(None, text)
+
+
+class _PipeEvents:
+    """The worker's :class:`JobEvents`: everything goes down the pipe, in order."""
+
+    def __init__(self, send: Connection) -> None:
+        self.send = send
+
+    def started(self, info: VideoInfo) -> None:
+        self.send.send(("started", info))
+
+    def emit(self, batch: list[Any]) -> None:
+        self.send.send(("emit", batch))
+
+    def preview(self, data: bytes) -> None:
+        self.send.send(("preview", data))
+
+
+def _worker_main(
+    spec: JobSpec,
+    registry: PluginRegistry,
+    send: Connection,
+    status: Any,
+    stop: Any,
+    earlier: Iterable[FrameResults],
+) -> None:
+    """The worker process: run the job, report through the pipe, and exit."""
+    # Forked from the server: its signal handlers are not ours. A SIGTERM or Ctrl-C sent to
+    # the whole process group is the server's to handle: it tells the worker to stop, then
+    # kills it. If the server itself dies, the kernel kills the worker (Linux).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    limit = spec.memory_limit_bytes
+    if limit is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    def on_plugin_call(frame_index: int, plugin_index: int) -> None:
+        status[_FRAME] = float(frame_index)
+        status[_SINCE] = time.monotonic()
+        status[_PLUGIN] = float(plugin_index)
+
+    code = 0
+    try:
+        summary = run_job(spec, registry, _PipeEvents(send), stop, earlier, on_plugin_call)
+        send.send(("done", summary))
+    except MemoryError:
+        where = _where_in_worker(spec, status)
+        shown = f"{limit / 2**30:.1f} GiB" if limit else "the machine's memory"
+        text = f"the worker ran out of memory ({shown}) {where}"
+        _send_failure(send, ErrorCode.PLUGIN_CRASH, text, None)
+        code = 3
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt from plugin code too
+        text = f"{type(exc).__name__}: {exc} ({_where_in_worker(spec, status)})"
+        _send_failure(send, ErrorCode.INTERNAL, f"job failed: {text}", exc)
+        code = 2
+    finally:
+        send.close()
+        os._exit(code)  # no atexit handlers or finalizers inherited from the server
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when the server dies (best effort elsewhere)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _where_in_worker(spec: JobSpec, status: Any) -> str:
+    index = int(status[_PLUGIN])
+    if 0 <= index < len(spec.plugin_names):
+        return f"in {spec.plugin_names[index]} on frame f-{int(status[_FRAME]):06d}"
+    return "outside any plugin"
+
+
+def _send_failure(send: Connection, code: ErrorCode, text: str, exc: BaseException | None) -> None:
+    details = "".join(traceback.format_exception(exc)) if exc is not None else None
+    # If even this fails, the server sees the worker die and reports that instead.
+    with contextlib.suppress(Exception):
+        send.send(("failed", code, text, details))
