@@ -320,11 +320,10 @@ class _Supervisor:
                 elif time.monotonic() - stop_asked_at > CANCEL_GRACE_S:
                     self.process.kill()
                     return JobOutcome(RunSummary(frames=self.frames, cancelled=True))
-            since = self.status[_SINCE]
-            if (
-                self.status[_PLUGIN] != _IDLE
-                and time.monotonic() - since > self.spec.frame_timeout_s
-            ):
+            # The plugin slot first: the worker writes it after the time, so a busy plugin's
+            # time read next is never an older call's.
+            busy = self.status[_PLUGIN] != _IDLE
+            if busy and time.monotonic() - self.status[_SINCE] > self.spec.frame_timeout_s:
                 self.process.kill()
                 return self._timed_out()
             if not self.process.is_alive() and not self.receive.poll(0):
