@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -251,7 +252,7 @@ class ProcessExecutor:
     ) -> JobOutcome:
         """Run the job in a new worker process and supervise it until it ends."""
         if spec.memory_limit_bytes is None and self.memory_limit_bytes is not None:
-            spec = _with_memory_limit(spec, self.memory_limit_bytes)
+            spec = dataclasses.replace(spec, memory_limit_bytes=self.memory_limit_bytes)
         receive, send = self._context.Pipe(duplex=False)
         status = self._context.Array("d", [_IDLE, _IDLE, 0.0], lock=False)
         stop = self._context.Event()
@@ -270,12 +271,6 @@ class ProcessExecutor:
             if process.is_alive():
                 process.kill()
             process.join(5)
-
-
-def _with_memory_limit(spec: JobSpec, limit: int) -> JobSpec:
-    values = {name: getattr(spec, name) for name in spec.__dataclass_fields__}
-    values["memory_limit_bytes"] = limit
-    return JobSpec(**values)
 
 
 class _Supervisor:

@@ -142,6 +142,7 @@ class ToolRunner:
     def __post_init__(self) -> None:
         self._draw_failed: set[str] = set()
         self.inspectors = [Inspector(p) for p in self.plugins]
+        self._inspector_of = {i.name: i for i in self.inspectors}
         self._pipeline = PluginPipeline(self.plugins, self.info)
         for insp in self.inspectors:
             frames, ms, warnings = self.resumed_totals.get(insp.name, (0, 0.0, 0))
@@ -221,9 +222,8 @@ class ToolRunner:
     ) -> tuple[dict[str, dict[str, Any]], list[Any]]:
         run = self._pipeline.process(index, frame, self._failed_names(), self.on_plugin_call)
         batch: list[Any] = []
-        by_name = {i.name: i for i in self.inspectors}
         for outcome in run.outcomes:
-            insp = by_name[outcome.plugin]
+            insp = self._inspector_of[outcome.plugin]
             insp.total_ms += outcome.timing_ms
             if outcome.result is None:
                 if outcome.error is not None:
