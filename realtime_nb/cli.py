@@ -3,6 +3,7 @@
 realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
                   [--allow-root DIR]... [--executor process|thread] [--workers N]
                   [--worker-memory 2GB] [--frame-timeout 30]
+                  [--max-waiting-jobs 1000] [--max-store-size 10GB]
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
 realtime-nb demo
 """
@@ -26,6 +27,8 @@ from typing import Any
 from realtime_nb.bench import add_bench_parser, run_bench_command
 from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
 from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_dir, start_server
+from realtime_nb.server.jobs import DEFAULT_MAX_WAITING
+from realtime_nb.server.store import StoreUnavailable
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 from realtime_nb.vision.synthetic import synthetic_match
 from realtime_nb.vision.video import write_video
@@ -119,6 +122,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="longest one plugin call on one frame may take before its worker is killed "
         "(default %(default)g; a job's frame_timeout_s option overrides it)",
     )
+    serve.add_argument(
+        "--max-waiting-jobs",
+        type=int,
+        default=DEFAULT_MAX_WAITING,
+        metavar="N",
+        help="jobs that may wait for a worker; past it new jobs are refused with 429 "
+        "(default %(default)d)",
+    )
+    serve.add_argument(
+        "--max-store-size",
+        type=parse_size,
+        default=None,
+        metavar="SIZE",
+        help="largest size of the SQLite store, e.g. 10GB; past it new jobs are refused with "
+        "507, as on a full disk (default: no limit)",
+    )
 
     run = sub.add_parser("run", help="run one job and watch it in the terminal")
     run.add_argument("source", help="video path or synthetic://match?seconds=..")
@@ -168,10 +187,16 @@ def _serve(args: argparse.Namespace) -> int:
         max_workers=max(1, args.workers),
         worker_memory_bytes=args.worker_memory,
         frame_timeout_s=args.frame_timeout,
+        max_waiting_jobs=max(0, args.max_waiting_jobs),
+        store_max_bytes=args.max_store_size,
     )
 
     async def serve() -> None:
-        server = await start_server(config)
+        try:
+            server = await start_server(config)
+        except StoreUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
         print(f"realtime_nb serving at {server.url}/?token={server.token}", flush=True)
         print(f"  token: {server.token}", flush=True)
         print(f"  data dir: {Path(config.data_dir).resolve()}", flush=True)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from tornado.websocket import WebSocketClientConnection
 
-from realtime_nb.core.protocol import PluginMetadata
+from realtime_nb.core.protocol import TERMINAL_STATUSES, PluginMetadata
 from realtime_nb.server.app import EmbeddedServer, ServerConfig
 from realtime_nb.vision.plugins.registry import PluginRegistry
 
@@ -80,6 +80,23 @@ async def close_ws(ws: WebSocketClientConnection) -> None:
         assert asyncio.get_running_loop().time() < deadline, "socket did not close"
 
 
+def ws_url(url: str, token: str, **params: str) -> str:
+    """The realtime WebSocket URL of a server at ``url``, with query ``params``."""
+    query = "&".join(f"{k}={v}" for k, v in {"token": token, **params}.items())
+    return url.replace("http", "ws") + "/v1/realtime?" + query
+
+
+async def read_json(ws: WebSocketClientConnection, timeout: float) -> dict[str, Any] | None:
+    """Next text message (previews skipped), or None when the socket closed."""
+    while True:
+        raw = await asyncio.wait_for(ws.read_message(), timeout)
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            msg: dict[str, Any] = json.loads(raw)
+            return msg
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[EmbeddedServer] = []
@@ -127,8 +144,11 @@ def free_port() -> int:
 class ServeProcess:
     """``realtime-nb serve`` in a subprocess (so it can be killed like a crash)."""
 
-    def __init__(self, data: Path, port: int, token: str, *extra: str) -> None:
-        """Start it on ``port`` (0: any free port, see :attr:`port`) and wait for health."""
+    def __init__(
+        self, data: Path, port: int, token: str, *extra: str, user: int | None = None
+    ) -> None:
+        """Start it on ``port`` (0: any free port, see :attr:`port`) and wait for health;
+        with ``user``, as that user id (a root test making a folder truly read-only)."""
         env = {**os.environ, "PYTHONPATH": str(TESTS)}
         self.log_path = data.parent / f"serve-{port}-{time.monotonic_ns()}.log"
         data.parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +173,7 @@ class ServeProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            user=user,
         )
         # port 0: the server picks a free port and prints it, so no other test can take it
         # between our choosing and its binding.
@@ -171,6 +192,30 @@ class ServeProcess:
             return self.http.call("GET", "/v1/health")[0] == 200
         except OSError:
             return False
+
+    def submit(self, source: str, plugins: list[str], **options: Any) -> str:
+        """Create a job (asserting 201) and return its id."""
+        status, body = self.http.call(
+            "POST", "/v1/jobs", {"source": source, "plugins": plugins, "options": options}
+        )
+        assert status == 201, body
+        job_id: str = body["job_id"]
+        return job_id
+
+    def record(self, job_id: str) -> dict[str, Any]:
+        """The job's record from ``GET /v1/jobs/{id}``."""
+        record: dict[str, Any] = self.http.call("GET", f"/v1/jobs/{job_id}")[1]
+        return record
+
+    def ended(self, job_id: str, timeout: float = 30) -> dict[str, Any]:
+        """Wait until the job ends; its final record."""
+
+        def check() -> dict[str, Any] | None:
+            record = self.record(job_id)
+            return record if record["status"] in TERMINAL_STATUSES else None
+
+        record: dict[str, Any] = wait_until(check, timeout, f"job {job_id} to end")
+        return record
 
     def rss_kb(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

@@ -49,7 +49,7 @@ from realtime_nb.core.protocol import (
     schema,
 )
 from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
-from realtime_nb.server.jobs import JobError, JobManager
+from realtime_nb.server.jobs import DEFAULT_MAX_WAITING, JobError, JobManager
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry
 from realtime_nb.worker.executors import (
@@ -86,6 +86,10 @@ class ServerConfig:
         worker_memory_bytes: Address-space limit of each worker process, or None.
         frame_timeout_s: Longest one plugin call may take before its worker is killed (a job's
             ``frame_timeout_s`` option overrides it).
+        max_waiting_jobs: Jobs that may wait for a worker; past it ``POST /v1/jobs`` is 429.
+        store_max_bytes: Largest size of the SQLite store, or None; past it new jobs are 507.
+        shutdown_timeout_s: How long a shutdown waits for running jobs to stop before it goes
+            on without them (it always ends: workers are killed, hung threads left behind).
     """
 
     host: str = "127.0.0.1"
@@ -102,6 +106,9 @@ class ServerConfig:
     executor: str = "process"
     worker_memory_bytes: int | None = None
     frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S
+    max_waiting_jobs: int = DEFAULT_MAX_WAITING
+    store_max_bytes: int | None = None
+    shutdown_timeout_s: float = 5.0
 
     def resolved_token(self) -> str:
         """The token, generating and keeping one if none was given."""
@@ -181,6 +188,12 @@ class HealthHandler(_Base):
             "uptime_s": round(time.monotonic() - ctx.started, 3),
             "jobs": ctx.jobs.counts(),
         }
+        if ctx.store.read_only_reason is not None:
+            body["status"] = "read-only"
+            body["store"] = ctx.store.read_only_reason
+        elif ctx.store.unsaved_jobs():
+            body["status"] = "degraded"
+            body["store"] = f"{ctx.store.unsaved_jobs()} job record(s) wait to be written"
         if _token_ok(self, ctx.token):
             body["stats"] = ctx.hub.stats()
         else:
@@ -209,13 +222,15 @@ class SchemaHandler(_Base):
 class JobsHandler(_Base):
     """``POST /v1/jobs`` creates a job; ``GET /v1/jobs`` lists them."""
 
-    def post(self) -> None:
+    async def post(self) -> None:
         try:
             request = decode_job_request(self.request.body or b"")
         except ProtocolError as exc:
             self.fail(400, exc.code, f"invalid job request: {exc}")
+        loop = asyncio.get_running_loop()
         try:
-            record = self.ctx.jobs.submit(request)
+            # Off the loop: submit waits until the job's record is stored.
+            record = await loop.run_in_executor(None, self.ctx.jobs.submit, request)
         except JobError as exc:
             self.fail(exc.status, exc.code, str(exc))
         self.set_status(201)
@@ -391,6 +406,7 @@ class _AppContext:
     store: JobStore
     registry: PluginRegistry
     allowed_origins: list[str]
+    shutdown_timeout_s: float = 5.0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -405,7 +421,7 @@ def make_app(
     registry = registry or default_registry
     data_dir = Path(config.data_dir).expanduser()
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = JobStore(data_dir / "realtime_nb.sqlite3")
+    store = JobStore(data_dir / "realtime_nb.sqlite3", max_bytes=config.store_max_bytes)
 
     def last_seq_of(job_id: str) -> int | None:
         record = store.get_job(job_id)
@@ -435,8 +451,17 @@ def make_app(
         resume_interrupted=config.resume_interrupted,
         executor=make_executor(config.executor, registry, config.worker_memory_bytes),
         frame_timeout_s=config.frame_timeout_s,
+        max_waiting=config.max_waiting_jobs,
     )
-    ctx = _AppContext(config.resolved_token(), hub, jobs, store, registry, config.allowed_origins)
+    ctx = _AppContext(
+        config.resolved_token(),
+        hub,
+        jobs,
+        store,
+        registry,
+        config.allowed_origins,
+        config.shutdown_timeout_s,
+    )
     kw = {"ctx": ctx}
     return tornado.web.Application(
         [
@@ -474,14 +499,26 @@ class RunningServer:
         return ctx
 
     async def stop(self) -> None:
-        """Stop accepting, cancel jobs, close connections, flush the store."""
+        """Shut down in the order that loses nothing a client could still hear.
+
+        Stop accepting connections and jobs; interrupt every job (workers are told, then
+        killed after a grace period; at most ``shutdown_timeout_s`` in all); let each live
+        client's queue drain, so it hears its jobs end ``interrupted``; only then close the
+        sockets (1001, going away) and flush the store.
+        """
         self.http.stop()
         ctx = self.context
-        ctx.hub.stop()
+        timeout = ctx.shutdown_timeout_s
         try:
-            await asyncio.get_running_loop().run_in_executor(None, ctx.jobs.shutdown)
+            await asyncio.get_running_loop().run_in_executor(None, ctx.jobs.shutdown, timeout)
         except RuntimeError:  # at interpreter exit (atexit) executors take no new work
-            ctx.jobs.shutdown()
+            ctx.jobs.shutdown(timeout)
+        # The jobs' last messages reach the hub through call_soon_threadsafe: one loop turn
+        # lets them in before draining.
+        await asyncio.sleep(0)
+        if not await ctx.hub.drain(timeout=1.0):
+            log.warning("some clients had not read every message when the server stopped")
+        ctx.hub.stop()
         ctx.store.close()
         await self.http.close_all_connections()
 

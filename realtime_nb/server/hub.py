@@ -75,6 +75,7 @@ class Connection:
         self.last_seen = time.monotonic()
         self.sent = 0
         self.closed = False
+        self.writing = False
         self.dropped_reported = 0
         self.dropped_reported_at = float("-inf")
         self._wake = asyncio.Event()
@@ -130,6 +131,7 @@ class Connection:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            self.writing = True
             try:
                 last: Awaitable[None] | None = None
                 for data, binary in self._frames(batch):
@@ -139,7 +141,14 @@ class Connection:
             except Exception:  # closed under us: the handler's on_close cleans up
                 self.closed = True
                 return
+            finally:
+                self.writing = False
             self.sent += len(batch)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being written (or the connection is closed)."""
+        return self.closed or (not self.writing and not len(self.outbox))
 
     def _frames(self, batch: list[Outgoing]) -> Iterable[tuple[bytes, bool]]:
         """The WebSocket frames for a batch: one per message, or, for a connection that asked
@@ -358,6 +367,20 @@ class Hub:
                 self.disconnect(conn)
                 continue
             self._ping(conn)
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until every connection has written what is queued for it, at most ``timeout``
+        seconds (a shutdown's last messages reach clients before their sockets close).
+
+        Returns:
+            True if every connection drained in time.
+        """
+        deadline = time.monotonic() + timeout
+        while not all(c.idle for c in self.connections.values()):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
     def stop(self) -> None:
         """Stop the heartbeat and close every connection."""

@@ -1,11 +1,17 @@
 """JobManager: validates, runs, cancels and remembers jobs; turns runner output into messages.
 
-Each running job has one supervising thread (at most ``max_workers`` at once) that hands it to
-an executor: by default a worker process of its own (:mod:`realtime_nb.worker.executors`), so a
-plugin that crashes, hangs or eats memory costs only its job. The worker encodes each plugin
-result once; each job's :class:`JobChannel` numbers its messages (``seq`` from 1), wraps them in
-their envelopes on the supervising thread and hands whole batches to the event loop, so the loop
-does no per-message encoding.
+Each running job has one supervising thread (``max_workers`` of them) that hands it to an
+executor: by default a worker process of its own (:mod:`realtime_nb.worker.executors`), so a
+plugin that crashes, hangs or eats memory costs only its job. More jobs wait in a bounded queue
+(``max_waiting``; past it submit answers 429). The worker encodes each plugin result once; each
+job's :class:`JobChannel` numbers its messages (``seq`` from 1), wraps them in their envelopes
+on the supervising thread and hands whole batches to the event loop, so the loop does no
+per-message encoding.
+
+A job is kept in memory while it is queued or running; once it ends and its record is stored,
+it is evicted (reads then come from the store), so memory does not grow with the job history.
+The supervising threads are daemons: a plugin hung under the thread executor cannot keep the
+process from exiting.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +61,12 @@ from realtime_nb.worker.executors import (
 )
 from realtime_nb.worker.runner import FrameResults, RunSummary
 
-__all__ = ["JobChannel", "JobError", "JobManager"]
+__all__ = ["DEFAULT_MAX_WAITING", "JobChannel", "JobError", "JobManager"]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_WAITING = 1000
+"""Jobs that may wait for a worker before submit answers 429."""
 
 
 class JobError(Exception):
@@ -69,7 +79,8 @@ class JobError(Exception):
 
 
 class JobChannel:
-    """Numbers, encodes, queues for the store and forwards one job's messages. Thread-safe.
+    """Numbers, wraps in envelopes, queues for the store and forwards one job's messages.
+    Thread-safe.
 
     Args:
         job_id: The job.
@@ -148,6 +159,8 @@ class _Job:
     channel: JobChannel
     cancel: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    ended: bool = False
+    """Set once the job's last message is sent and its final record queued for the store."""
 
 
 class _ManagerEvents:
@@ -183,9 +196,10 @@ class JobManager:
         registry: Which plugins exist.
         allowed_roots: Folders that file sources must lie in.
         data_dir: Where annotated videos are written (``outputs/``).
-        deliver: Receives each job's encoded messages; called from worker threads.
-        deliver_preview: Receives each encoded binary preview; called from worker threads.
+        deliver: Receives each job's encoded messages; called from supervising threads.
+        deliver_preview: Receives each encoded binary preview; called from supervising threads.
         max_workers: Jobs that run at once; more wait as ``queued``.
+        max_waiting: Jobs that may wait; past it :meth:`submit` refuses with 429.
         executor: Where jobs run; default a :class:`ProcessExecutor` (a worker process each).
         frame_timeout_s: Default longest plugin call (a job's ``frame_timeout_s`` option wins).
         resume_interrupted: Resume jobs a previous server left running, from their first
@@ -204,6 +218,7 @@ class JobManager:
         resume_interrupted: bool = False,
         executor: Executor | None = None,
         frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
+        max_waiting: int = DEFAULT_MAX_WAITING,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -213,13 +228,20 @@ class JobManager:
         self._deliver_preview = deliver_preview
         self.executor: Executor = executor or ProcessExecutor(registry)
         self.frame_timeout_s = frame_timeout_s
-        self._running: set[Future[None]] = set()
+        self.max_waiting = max_waiting
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix="realtime-nb-job"
-        )
+        # Jobs waiting for a supervising thread, with the frame each starts from.
+        self._waiting: deque[tuple[_Job, int]] = deque()
+        self._wakeup = threading.Condition(self._lock)
+        self._busy = 0
         self._shutting_down = False
+        self._threads = [
+            threading.Thread(target=self._serve_queue, name=f"realtime-nb-job-{i}", daemon=True)
+            for i in range(max(1, max_workers))
+        ]
+        for thread in self._threads:
+            thread.start()
         self.interrupted = store.mark_interrupted()
         for record in self.interrupted:
             self._adopt(record, announce=True)
@@ -228,15 +250,26 @@ class JobManager:
                 job = self._adopt(record, announce=False)
                 log.info("resuming job %s from frame %d", record.job_id, record.frames_done)
                 self._start(job, record.frames_done)
+        else:
+            with self._lock:
+                for record in self.interrupted:
+                    self._jobs[record.job_id].ended = True
+            self._evict_ended()
 
     # --- API used by the REST handlers ---------------------------------------------------------
 
     def submit(self, request: JobRequest) -> JobRecord:
         """Validate a request and queue the job.
 
+        Blocks until the job's record is stored: call it off the event loop.
+
         Raises:
-            JobError: Unknown plugin, impossible pipeline, or a bad source (4xx).
+            JobError: Unknown plugin, impossible pipeline, or a bad source (4xx); the server is
+                shutting down (503); too many jobs wait (429); the job cannot be stored (507).
         """
+        if self._shutting_down:
+            raise JobError(ErrorCode.UNAVAILABLE, "the server is shutting down", 503)
+        self._refuse_if_queue_full()
         try:
             plugin_classes = self.registry.resolve(request.plugins)
             validate_source(request.source, self.allowed_roots)
@@ -255,14 +288,29 @@ class JobManager:
             plugins=names,
             options=request.options,
         )
+        unstored = self.store.save_job_now(record)
+        if unstored is not None:
+            raise JobError(
+                ErrorCode.STORAGE_UNAVAILABLE, f"the job cannot be stored: {unstored}", 507
+            )
         channel = JobChannel(job_id, self.store, self._deliver, lambda p: self._observe(job_id, p))
         job = _Job(record, names, channel)
         with self._lock:
             self._jobs[job_id] = job
-        self.store.save_job(record)
         channel.emit([JobPayload(job_id=job_id, status="queued")])
         self._start(job)
         return record
+
+    def _refuse_if_queue_full(self) -> None:
+        with self._lock:
+            waiting = len(self._waiting)
+        if waiting >= self.max_waiting:
+            raise JobError(
+                ErrorCode.TOO_MANY_JOBS,
+                f"{waiting} jobs already wait for a worker (the limit is {self.max_waiting}); "
+                "try again when some have finished",
+                429,
+            )
 
     def get(self, job_id: str) -> JobRecord | None:
         """A job's current record (live jobs from memory, others from the store)."""
@@ -300,6 +348,12 @@ class JobManager:
                 ErrorCode.JOB_NOT_CANCELLABLE, f"job {job_id} is already {record.status}", 409
             )
         job.cancel.set()
+        with self._lock:
+            queued = [entry for entry in self._waiting if entry[0] is job]
+            for entry in queued:
+                self._waiting.remove(entry)
+        if queued:  # it never started: it ends now, not when a worker frees up
+            return self._finish(job, "cancelled", None, None)
         return record
 
     def results(self, job_id: str, plugin: str | None = None) -> list[dict[str, Any]]:
@@ -313,7 +367,7 @@ class JobManager:
         return self.store.results(job_id, plugin)
 
     def counts(self) -> dict[str, int]:
-        """Live jobs by status, for the health endpoint."""
+        """Jobs in memory (queued, running, ending) by status, for the health endpoint."""
         out: dict[str, int] = {}
         with self._lock:
             jobs = list(self._jobs.values())
@@ -321,33 +375,76 @@ class JobManager:
             out[job.record.status] = out.get(job.record.status, 0) + 1
         return out
 
-    def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop running jobs (they end ``interrupted``; workers that do not stop are killed)
-        and wait for them at most ``timeout`` seconds (a thread executor's hung plugin cannot
-        be killed: its thread is left behind, a daemon)."""
+    def in_memory(self) -> int:
+        """How many jobs are held in memory (queued, running or just ending)."""
+        with self._lock:
+            return len(self._jobs)
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Refuse new jobs, end queued ones and stop running ones (all end ``interrupted``;
+        workers that do not stop are killed) and wait for them at most ``timeout`` seconds.
+
+        A plugin hung under the thread executor cannot be killed: its supervising thread is a
+        daemon, left behind, and does not keep the process alive.
+
+        Returns:
+            True if every job ended in time.
+        """
         self._shutting_down = True
         with self._lock:
-            jobs = list(self._jobs.values())
-            running = list(self._running)
-        for job in jobs:
+            waiting = [job for job, _ in self._waiting]
+            self._waiting.clear()
+            running = [job for job in self._jobs.values() if job not in waiting]
+            self._wakeup.notify_all()
+        for job in waiting:
             job.cancel.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        _, stuck = wait(running, timeout)
+            self._finish(job, "interrupted", None, "the server stopped before the job ran")
+        for job in running:
+            job.cancel.set()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._busy and time.monotonic() < deadline:
+                self._wakeup.wait(max(0.0, deadline - time.monotonic()))
+            stuck = self._busy
         if stuck:
-            log.error("%d job(s) did not stop within %g s", len(stuck), timeout)
+            log.error("%d job(s) did not stop within %g s", stuck, timeout)
+        return not stuck
 
     # --- running ---------------------------------------------------------------------------
 
     def _start(self, job: _Job, start_frame: int = 0) -> None:
-        future = self._pool.submit(self._run, job, start_frame)
         with self._lock:
-            self._running.add(future)
+            self._waiting.append((job, start_frame))
+            self._wakeup.notify()
 
-        def done(f: Future[None]) -> None:
+    def _serve_queue(self) -> None:
+        """A supervising thread: run waiting jobs one after another, for the server's life."""
+        while True:
             with self._lock:
-                self._running.discard(f)
+                while not self._waiting:
+                    if self._shutting_down:
+                        return
+                    self._wakeup.wait()
+                job, start_frame = self._waiting.popleft()
+                self._busy += 1
+            try:
+                self._run(job, start_frame)
+            except BaseException:  # _run handles the job's own faults; this is a bug of ours
+                log.exception("supervising job %s failed", job.record.job_id)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self._wakeup.notify_all()
 
-        future.add_done_callback(done)
+    def _evict_ended(self) -> None:
+        """Forget ended jobs whose final record the store has committed (reads then come from
+        the store); a job whose record still waits to be written stays until it is."""
+        if not self.store.flush(5.0):
+            return
+        with self._lock:
+            for job_id, job in list(self._jobs.items()):
+                if job.ended and not self.store.is_unsaved(job_id):
+                    del self._jobs[job_id]
 
     def _adopt(self, record: JobRecord, announce: bool) -> _Job:
         """Take over a job a previous server left ``interrupted``; with ``announce``, tell
@@ -463,7 +560,7 @@ class JobManager:
 
     def _finish(
         self, job: _Job, status: str, summary: RunSummary | None, error: str | None
-    ) -> None:
+    ) -> JobRecord:
         frames = summary.frames if summary is not None else job.record.frames_done
         # Every result must be committed before anyone hears that the job ended, over the
         # WebSocket or by polling GET /v1/jobs/{id}.
@@ -495,4 +592,7 @@ class JobManager:
                 )
             ]
         )
-        self._update(job)
+        record = self._update(job)
+        job.ended = True
+        self._evict_ended()
+        return record

@@ -5,6 +5,18 @@ nor a job's worker thread waits on disk. Reads open their own short-lived connec
 them run beside the writer). :meth:`JobStore.flush` waits until everything queued so far is
 committed; the job manager calls it before announcing that a job ended, so a client that sees
 ``completed`` and asks for results gets all of them.
+
+Storage faults (a full disk, a read-only data dir, an I/O error):
+
+- a job record (its status) that cannot be written is kept and retried with backoff until it
+  is stored, never dropped while the process lives; only its latest version is kept, so memory
+  stays bounded by the number of jobs;
+- results and messages that cannot be written are recorded per job (:meth:`JobStore.write_failure`)
+  and fail that job, never silently;
+- :meth:`JobStore.save_job_now` writes a new job's record and says whether it was stored, so a
+  job that cannot be stored is refused at submit;
+- a store that cannot be written at start (full disk, read-only folder) opens read-only and says
+  why (:attr:`JobStore.read_only_reason`): stored jobs are still served.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +36,7 @@ import msgspec
 
 from realtime_nb.core.protocol import JobRecord
 
-__all__ = ["JobStore", "ResultRow"]
+__all__ = ["EventRow", "JobStore", "ResultRow", "StoreUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +76,30 @@ SCHEMA_VERSION = 2
 """1: jobs + results; 2: results.seq and the events table (replay after restart)."""
 
 
+RETRY_FIRST_S = 0.05
+"""First wait before a job record that could not be written is tried again (doubling)."""
+RETRY_MAX_S = 5.0
+"""Longest wait between two tries of a job record that could not be written."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store can be neither opened nor created (e.g. no database in a read-only folder)."""
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring a store written by an older version up to :data:`SCHEMA_VERSION`, in place."""
+    """Bring a store written by an older version up to :data:`SCHEMA_VERSION`, in place.
+
+    A store already at this version is left untouched (no write at all), so a full disk or a
+    read-only folder does not stop a server from opening it.
+    """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if version > SCHEMA_VERSION:
         raise RuntimeError(
             f"{conn} was written by a newer realtime_nb (store schema {version}); upgrade"
         )
+    if version == SCHEMA_VERSION and {"jobs", "results", "events"} <= tables:
+        return
     if "results" in tables:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(results)")}
         if "seq" not in columns:
@@ -90,17 +119,29 @@ class JobStore:
         path: The database file; its folder is created if needed.
         batch_size: Most operations committed in one transaction.
         max_pending: Queued operations (each a batch of rows) before writers wait.
+        max_bytes: Largest size the database may grow to, or None for no limit; past it writes
+            fail as they would on a full disk.
+
+    Raises:
+        StoreUnavailable: There is no database and none can be created.
     """
 
-    def __init__(self, path: Path, batch_size: int = 500, max_pending: int = 256) -> None:
+    def __init__(
+        self,
+        path: Path,
+        batch_size: int = 500,
+        max_pending: int = 256,
+        max_bytes: int | None = None,
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
+        self.max_bytes = max_bytes
+        self.read_only_reason: str | None = None
         self._failures: dict[str, str] = {}
         self._failure_lock = threading.Lock()
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            _migrate(conn)
+        # job_id -> the latest record that could not be written yet (retried by the writer).
+        self._unsaved_jobs: dict[str, tuple[Any, ...]] = {}
+        self._open()
         # Bounded: a job that outruns SQLite waits for its own storage (never for a client),
         # so memory stays flat however fast plugins emit.
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
@@ -109,9 +150,30 @@ class JobStore:
         )
         self._writer.start()
 
+    def _open(self) -> None:
+        """Create or migrate the database; fall back to read-only when it cannot be written."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                _migrate(conn)
+        except (OSError, sqlite3.OperationalError) as exc:
+            if not self.path.is_file():
+                raise StoreUnavailable(
+                    f"cannot create the store {self.path}: {exc} (choose another --data-dir)"
+                ) from exc
+            self.read_only_reason = f"the store {self.path} cannot be written: {exc}"
+            log.error(
+                "%s; serving stored jobs read-only, new jobs are refused", self.read_only_reason
+            )
+
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA synchronous=NORMAL")
+        if self.max_bytes is not None:
+            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+            conn.execute(f"PRAGMA max_page_count = {max(1, self.max_bytes // page_size)}")
         return conn
 
     @contextmanager
@@ -140,6 +202,33 @@ class JobStore:
         if rows:
             self._queue.put(("events", rows))
 
+    def save_job_now(self, record: JobRecord, timeout: float = 30.0) -> str | None:
+        """Write a job record and wait until it is committed.
+
+        Returns:
+            None when stored, else why not (the record is not retried: the caller refuses the
+            job instead).
+        """
+        if self.read_only_reason is not None:
+            return self.read_only_reason
+        done = threading.Event()
+        outcome: list[str] = []
+        blob = msgspec.json.encode(record)
+        self._queue.put(
+            ("job_now", record.job_id, record.status, record.created_at, blob, done, outcome)
+        )
+        if not done.wait(timeout):
+            return f"the store did not answer within {timeout:g} s"
+        return outcome[0] if outcome else None
+
+    def unsaved_jobs(self) -> int:
+        """How many job records wait to be written again (after a storage fault)."""
+        return len(self._unsaved_jobs)
+
+    def is_unsaved(self, job_id: str) -> bool:
+        """Whether the job's latest record still waits to be written (after a storage fault)."""
+        return job_id in self._unsaved_jobs
+
     def write_failure(self, job_id: str) -> str | None:
         """Why some of a job's results or events could not be stored, or None if all were."""
         with self._failure_lock:
@@ -159,16 +248,45 @@ class JobStore:
 
     def _write_loop(self) -> None:
         conn = self._connect()
+        backoff = RETRY_FIRST_S
+        retry_at = 0.0
         try:
             while True:
-                ops = [self._queue.get()]
+                try:
+                    if self._unsaved_jobs:
+                        wait = max(0.0, retry_at - time.monotonic())
+                        ops = [self._queue.get(timeout=wait)]
+                    else:
+                        ops = [self._queue.get()]
+                except queue.Empty:
+                    ops = []
                 while len(ops) < self.batch_size:
                     try:
                         ops.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
+                if self._unsaved_jobs and time.monotonic() >= retry_at:
+                    # Older versions first: a version queued meanwhile (in ops) replaces them.
+                    ops = list(self._unsaved_jobs.values()) + ops
+                    self._unsaved_jobs.clear()
+                    retried = True
+                else:
+                    retried = False
                 stop = self._apply(conn, ops)
+                if self._unsaved_jobs:
+                    if retried:
+                        backoff = min(backoff * 2, RETRY_MAX_S)
+                    if retried or retry_at == 0.0:
+                        retry_at = time.monotonic() + backoff
+                else:
+                    backoff, retry_at = RETRY_FIRST_S, 0.0
                 if stop:
+                    if self._unsaved_jobs:
+                        log.error(
+                            "store closed with %d job record(s) not written: %s",
+                            len(self._unsaved_jobs),
+                            ", ".join(sorted(self._unsaved_jobs)),
+                        )
                     return
         finally:
             conn.close()
@@ -190,6 +308,11 @@ class JobStore:
                         self._write(conn, op)
                 except sqlite3.Error as exc:
                     self._record_failure(op, exc)
+                else:
+                    self._record_success(op)
+        else:
+            for op in writes:
+                self._record_success(op)
         for op in ops:
             if op is not _STOP and op[0] == "flush":
                 op[1].set()
@@ -197,19 +320,34 @@ class JobStore:
 
     @staticmethod
     def _write(conn: sqlite3.Connection, op: tuple[Any, ...]) -> None:
-        if op[0] == "job":
+        if op[0] in ("job", "job_now"):
             conn.execute(
                 "INSERT OR REPLACE INTO jobs(job_id, status, created_at, record) "
                 "VALUES (?, ?, ?, ?)",
-                op[1:],
+                op[1:5],
             )
         elif op[0] == "results":
             conn.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)", op[1])
         elif op[0] == "events":
             conn.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", op[1])
 
+    def _record_success(self, op: tuple[Any, ...]) -> None:
+        if op[0] == "job_now":
+            op[5].set()
+        elif op[0] == "job" and op[1] in self._unsaved_jobs:
+            del self._unsaved_jobs[op[1]]  # an older version that failed is now superseded
+
     def _record_failure(self, op: tuple[Any, ...], exc: sqlite3.Error) -> None:
-        job_id = op[1] if op[0] == "job" else (op[1][0][0] if op[1] else "?")
+        if op[0] == "job_now":
+            op[6].append(str(exc))
+            op[5].set()
+            return
+        if op[0] == "job":
+            if op[1] not in self._unsaved_jobs:
+                log.error("store could not write job %s (%s); retrying until it can", op[1], exc)
+            self._unsaved_jobs[op[1]] = op
+            return
+        job_id = op[1][0][0] if op[1] else "?"
         log.error("store could not write %s of job %s: %s", op[0], job_id, exc)
         with self._failure_lock:
             self._failures.setdefault(job_id, str(exc))

@@ -22,8 +22,9 @@ one supervising thread per running job, which reads the worker's pipe and watche
 
 Concurrency is bounded by the number of supervising threads (``--workers``); a new process per
 job means a crashed, hung or bloated worker is never reused. :class:`ThreadExecutor` runs the
-same code on the supervising thread itself: for tests and debugging, without those guarantees
-(a hung plugin cannot be killed).
+same code on a thread of the server process, watched the same way, for tests and debugging: it
+fails a timed-out job and ends a cancelled one, but cannot kill a hung plugin (its thread is
+left behind) nor survive one that exits or crashes the process.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from realtime_nb.core.protocol import (
     ErrorCode,
     ErrorDetails,
     ErrorPayload,
+    FramePayload,
     PreviewHeader,
     encode_preview,
 )
@@ -192,10 +194,15 @@ class Executor(Protocol):
 
 
 class ThreadExecutor:
-    """Runs the job on the supervising thread, inside the server process (tests, debugging).
+    """Runs the job on a thread inside the server process (tests, debugging).
 
-    A plugin that hangs cannot be stopped and one that exits or crashes takes the server with
-    it: use the process executor for anything but trusted plugins.
+    The supervising thread watches that thread as it would a worker process: a plugin call
+    longer than the frame timeout fails the job with ``PLUGIN_TIMEOUT``, and a cancel the
+    plugins do not honour within :data:`CANCEL_GRACE_S` ends the job. A thread cannot be killed,
+    though: a hung one is left behind (a daemon, so it does not keep the process alive) and
+    whatever it reports afterwards is dropped. A plugin that exits, crashes the process or eats
+    its memory still takes the server with it: use the process executor for anything but
+    trusted plugins.
     """
 
     name = "thread"
@@ -210,9 +217,57 @@ class ThreadExecutor:
         cancel: threading.Event,
         earlier: Iterable[FrameResults] = (),
     ) -> JobOutcome:
-        """Run the job here; BaseException from plugin code fails the job, never escapes."""
+        """Run the job on a thread and watch its clock and cancel until it ends."""
+        gate = _GatedEvents(events)
+        status = [_IDLE, _IDLE, 0.0]
+
+        def on_plugin_call(frame_index: int, plugin_index: int) -> None:
+            status[_FRAME] = float(frame_index)
+            status[_SINCE] = time.monotonic()
+            status[_PLUGIN] = float(plugin_index)
+
+        outcome: list[JobOutcome] = []
+
+        def target() -> None:
+            outcome.append(self._run_here(spec, gate, cancel, earlier, on_plugin_call))
+
+        thread = threading.Thread(
+            target=target, name=f"realtime-nb-thread-{spec.job_id}", daemon=True
+        )
+        thread.start()
+        stop_asked_at: float | None = None
+        while True:
+            thread.join(0.05)
+            if not thread.is_alive():
+                return outcome[0]
+            if cancel.is_set():
+                if stop_asked_at is None:
+                    stop_asked_at = time.monotonic()
+                elif time.monotonic() - stop_asked_at > CANCEL_GRACE_S:
+                    gate.close()
+                    log.warning(
+                        "job %s did not stop when asked; its thread is left behind %s",
+                        spec.job_id,
+                        _where(spec, status),
+                    )
+                    return JobOutcome(RunSummary(frames=gate.frames, cancelled=True))
+            busy = status[_PLUGIN] != _IDLE
+            if busy and time.monotonic() - status[_SINCE] > spec.frame_timeout_s:
+                gate.close()
+                return _timed_out(events, spec, status, "its thread is left behind")
+
+    def _run_here(
+        self,
+        spec: JobSpec,
+        events: JobEvents,
+        cancel: threading.Event,
+        earlier: Iterable[FrameResults],
+        on_plugin_call: Callable[[int, int], None],
+    ) -> JobOutcome:
+        """Run the job on this thread; BaseException from plugin code fails the job."""
         try:
-            return JobOutcome(run_job(spec, self.registry, events, cancel, earlier))
+            summary = run_job(spec, self.registry, events, cancel, earlier, on_plugin_call)
+            return JobOutcome(summary)
         except MemoryError:
             return _failed(events, ErrorCode.PLUGIN_CRASH, "a plugin ran out of memory", None)
         except BaseException as exc:  # SystemExit, KeyboardInterrupt from plugin code too
@@ -221,11 +276,82 @@ class ThreadExecutor:
             return _failed(events, ErrorCode.INTERNAL, f"job failed: {text}", exc)
 
 
-# --- the process executor -------------------------------------------------------------------
+class _GatedEvents:
+    """Passes a job's reports on until :meth:`close`, then drops them (a thread left behind
+    must not speak for a job that has ended); counts the frames reported."""
 
-# Slots of the shared status array a worker writes before and after each plugin call.
+    def __init__(self, events: JobEvents) -> None:
+        self.events = events
+        self.frames = 0
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def started(self, info: VideoInfo) -> None:
+        with self._lock:
+            if not self._closed:
+                self.events.started(info)
+
+    def emit(self, batch: list[Any]) -> None:
+        with self._lock:
+            if not self._closed:
+                self.events.emit(batch)
+                self.frames = max(self.frames, _frames_through(batch))
+
+    def preview(self, data: bytes) -> None:
+        with self._lock:
+            if not self._closed:
+                self.events.preview(data)
+
+
+def _frames_through(batch: list[Any]) -> int:
+    """1 + the highest frame index with a result in ``batch`` (0 if none)."""
+    return max(
+        (
+            p.frame_index + 1
+            for p in batch
+            if isinstance(p, FramePayload) and p.frame_index is not None
+        ),
+        default=0,
+    )
+
+
+# Slots of the status a worker writes before and after each plugin call.
 _FRAME, _PLUGIN, _SINCE = 0, 1, 2
 _IDLE = -1.0
+
+
+def _plugin_at(spec: JobSpec, status: Any) -> str | None:
+    """The plugin being called, from a worker's status, or None between calls."""
+    index = int(status[_PLUGIN])
+    names = spec.plugin_names
+    return names[index] if 0 <= index < len(names) else None
+
+
+def _frame_id_at(status: Any) -> str | None:
+    """The frame last started, from a worker's status, or None before the first."""
+    index = int(status[_FRAME])
+    return f"f-{index:06d}" if index >= 0 else None
+
+
+def _where(spec: JobSpec, status: Any) -> str:
+    """Where a worker is, in words, e.g. ``while ball processed frame f-000004``."""
+    plugin, frame_id = _plugin_at(spec, status), _frame_id_at(status)
+    if plugin is None:
+        return "outside any plugin" + (f", after frame {frame_id}" if frame_id else "")
+    return f"while {plugin} processed frame {frame_id}"
+
+
+def _timed_out(events: JobEvents, spec: JobSpec, status: Any, fate: str) -> JobOutcome:
+    plugin, frame_id = _plugin_at(spec, status), _frame_id_at(status)
+    text = f"{plugin} took longer than {spec.frame_timeout_s:g} s on frame {frame_id}; {fate}"
+    return _failed(events, ErrorCode.PLUGIN_TIMEOUT, text, None, None, plugin, frame_id)
+
+
+# --- the process executor -------------------------------------------------------------------
 
 
 class ProcessExecutor:
@@ -320,7 +446,7 @@ class _Supervisor:
             busy = self.status[_PLUGIN] != _IDLE
             if busy and time.monotonic() - self.status[_SINCE] > self.spec.frame_timeout_s:
                 self.process.kill()
-                return self._timed_out()
+                return _timed_out(self.events, self.spec, self.status, "its worker was stopped")
             if not self.process.is_alive() and not self.receive.poll(0):
                 return self._died()
 
@@ -328,7 +454,8 @@ class _Supervisor:
         kind = message[0]
         if kind == "emit":
             self.events.emit(message[1])
-            self.frames = max(self.frames, int(self.status[_FRAME]) + 1)
+            # From the batch, not the status: the worker may already be on the next frame.
+            self.frames = max(self.frames, _frames_through(message[1]))
         elif kind == "preview":
             self.events.preview(message[1])
         elif kind == "started":
@@ -338,23 +465,9 @@ class _Supervisor:
             return JobOutcome(summary)
         elif kind == "failed":
             _, code, text, details = message
-            return _failed(self.events, code, text, None, details, self._plugin(), self._frame_id())
+            plugin, frame_id = _plugin_at(self.spec, self.status), _frame_id_at(self.status)
+            return _failed(self.events, code, text, None, details, plugin, frame_id)
         return None
-
-    def _plugin(self) -> str | None:
-        index = int(self.status[_PLUGIN])
-        names = self.spec.plugin_names
-        return names[index] if 0 <= index < len(names) else None
-
-    def _frame_id(self) -> str | None:
-        index = int(self.status[_FRAME])
-        return f"f-{index:06d}" if index >= 0 else None
-
-    def _where(self) -> str:
-        plugin, frame_id = self._plugin(), self._frame_id()
-        if plugin is None:
-            return "outside any plugin" + (f", after frame {frame_id}" if frame_id else "")
-        return f"while {plugin} processed frame {frame_id}"
 
     def _died(self) -> JobOutcome:
         self.process.join(5)
@@ -369,24 +482,9 @@ class _Supervisor:
                 how += ", perhaps by the kernel for lack of memory"
         else:
             how = f"exited with code {code}"
-        text = f"the worker process {how} {self._where()}"
-        return _failed(
-            self.events, ErrorCode.PLUGIN_CRASH, text, None, None, self._plugin(), self._frame_id()
-        )
-
-    def _timed_out(self) -> JobOutcome:
-        limit = self.spec.frame_timeout_s
-        text = f"{self._plugin()} took longer than {limit:g} s on frame {self._frame_id()}"
-        text += "; its worker was stopped"
-        return _failed(
-            self.events,
-            ErrorCode.PLUGIN_TIMEOUT,
-            text,
-            None,
-            None,
-            self._plugin(),
-            self._frame_id(),
-        )
+        text = f"the worker process {how} {_where(self.spec, self.status)}"
+        plugin, frame_id = _plugin_at(self.spec, self.status), _frame_id_at(self.status)
+        return _failed(self.events, ErrorCode.PLUGIN_CRASH, text, None, None, plugin, frame_id)
 
 
 def _failed(
@@ -459,13 +557,13 @@ def _worker_main(
         summary = run_job(spec, registry, _PipeEvents(send), stop, earlier, on_plugin_call)
         send.send(("done", summary))
     except MemoryError:
-        where = _where_in_worker(spec, status)
+        where = _where(spec, status)
         shown = f"{limit / 2**30:.1f} GiB" if limit else "the machine's memory"
         text = f"the worker ran out of memory ({shown}) {where}"
         _send_failure(send, ErrorCode.PLUGIN_CRASH, text, None)
         code = 3
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from plugin code too
-        text = f"{type(exc).__name__}: {exc} ({_where_in_worker(spec, status)})"
+        text = f"{type(exc).__name__}: {exc} ({_where(spec, status)})"
         _send_failure(send, ErrorCode.INTERNAL, f"job failed: {text}", exc)
         code = 2
     finally:
@@ -479,13 +577,6 @@ def _die_with_parent() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-def _where_in_worker(spec: JobSpec, status: Any) -> str:
-    index = int(status[_PLUGIN])
-    if 0 <= index < len(spec.plugin_names):
-        return f"in {spec.plugin_names[index]} on frame f-{int(status[_FRAME]):06d}"
-    return "outside any plugin"
 
 
 def _send_failure(send: Connection, code: ErrorCode, text: str, exc: BaseException | None) -> None:

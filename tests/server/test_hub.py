@@ -13,16 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from conftest import Http, ServeProcess, close_ws, wait_until
-from tornado.websocket import WebSocketClientConnection, websocket_connect
+from conftest import Http, ServeProcess, close_ws, read_json, wait_until, ws_url
+from tornado.websocket import websocket_connect
 
 from realtime_nb.core import protocol as p
 from realtime_nb.server.app import EmbeddedServer
-
-
-def ws_url(url: str, token: str, **params: str) -> str:
-    query = "&".join(f"{k}={v}" for k, v in {"token": token, **params}.items())
-    return url.replace("http", "ws") + "/v1/realtime?" + query
 
 
 def pong() -> bytes:
@@ -31,17 +26,6 @@ def pong() -> bytes:
 
 def subscribe(job_id: str, since: int) -> bytes:
     return p.encode(p.make_message(p.SubscribePayload(job_id=job_id, since_seq=since)))
-
-
-async def read_json(ws: WebSocketClientConnection, timeout: float) -> dict[str, Any] | None:
-    """Next text message (previews skipped), or None when the socket closed."""
-    while True:
-        raw = await asyncio.wait_for(ws.read_message(), timeout)
-        if raw is None:
-            return None
-        if isinstance(raw, str):
-            msg: dict[str, Any] = json.loads(raw)
-            return msg
 
 
 def test_ten_random_disconnects_lose_and_duplicate_nothing(

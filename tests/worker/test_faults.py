@@ -13,7 +13,6 @@ from conftest import ServeProcess, wait_until
 
 CLIP = "synthetic://match?seconds=1&fps=10&width=64&height=64&players_per_team=0&noise=0"
 FRAMES = 10
-TERMINAL = {"completed", "failed", "cancelled", "interrupted"}
 
 
 @pytest.fixture(scope="module")
@@ -36,24 +35,6 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Any:
     proc.kill()
 
 
-def submit(serve: ServeProcess, plugins: list[str], **options: Any) -> str:
-    status, body = serve.http.call(
-        "POST", "/v1/jobs", {"source": CLIP, "plugins": plugins, "options": options}
-    )
-    assert status == 201, body
-    job_id: str = body["job_id"]
-    return job_id
-
-
-def ended(serve: ServeProcess, job_id: str, timeout: float = 30) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        record = serve.http.call("GET", f"/v1/jobs/{job_id}")[1]
-        return record if record["status"] in TERMINAL else None
-
-    record: dict[str, Any] = wait_until(check, timeout, f"job {job_id} to end")
-    return record
-
-
 def errors(serve: ServeProcess, job_id: str) -> list[dict[str, Any]]:
     events = serve.http.call("GET", f"/v1/jobs/{job_id}/events")[1]["events"]
     return [e["payload"] for e in events if e["type"] == "error"]
@@ -62,28 +43,31 @@ def errors(serve: ServeProcess, job_id: str) -> list[dict[str, Any]]:
 def still_serving(serve: ServeProcess) -> None:
     assert serve.proc.poll() is None, serve.log_path.read_text()
     assert serve.http.call("GET", "/v1/health")[0] == 200
-    job_id = submit(serve, ["noop_0"])
-    assert ended(serve, job_id)["status"] == "completed"
+    job_id = serve.submit(CLIP, ["noop_0"])
+    assert serve.ended(job_id)["status"] == "completed"
     results = serve.http.call("GET", f"/v1/jobs/{job_id}/results")[1]["results"]
     assert len(results) == FRAMES
 
 
 def test_a_worker_that_exits_fails_its_job_only(serve: ServeProcess) -> None:
-    beside = submit(serve, ["noop_0", "pace"])
-    job_id = submit(serve, ["fault_exit"])
-    record = ended(serve, job_id)
+    beside = serve.submit(CLIP, ["noop_0", "pace"])
+    job_id = serve.submit(CLIP, ["fault_exit"])
+    record = serve.ended(job_id)
     assert record["status"] == "failed"
     assert "exited with code 1" in record["error"] and "fault_exit" in record["error"]
     (error,) = errors(serve, job_id)
     assert error["details"]["error_code"] == "PLUGIN_CRASH"
     assert error["plugin"] == "fault_exit" and error["frame_id"] == "f-000005"
-    assert ended(serve, beside)["status"] == "completed"  # the job beside it is untouched
+    # Frames 0-4 have results; the frame it died on is not counted as done.
+    assert record["frames_done"] == 5
+    assert serve.http.call("GET", f"/v1/jobs/{job_id}/results")[1]["count"] == 5
+    assert serve.ended(beside)["status"] == "completed"  # the job beside it is untouched
     still_serving(serve)
 
 
 def test_a_hung_plugin_times_out_and_its_worker_is_killed(serve: ServeProcess) -> None:
-    job_id = submit(serve, ["fault_hang"])
-    record = ended(serve, job_id)
+    job_id = serve.submit(CLIP, ["fault_hang"])
+    record = serve.ended(job_id)
     assert record["status"] == "failed" and "longer than 2 s" in record["error"]
     (error,) = errors(serve, job_id)
     assert error["details"]["error_code"] == "PLUGIN_TIMEOUT"
@@ -92,21 +76,21 @@ def test_a_hung_plugin_times_out_and_its_worker_is_killed(serve: ServeProcess) -
 
 
 def test_cancel_stops_a_hung_job_within_a_second(serve: ServeProcess) -> None:
-    job_id = submit(serve, ["fault_hang"], frame_timeout_s=600)
+    job_id = serve.submit(CLIP, ["fault_hang"], frame_timeout_s=600)
     wait_until(
         lambda: serve.http.call("GET", f"/v1/jobs/{job_id}")[1]["frames_done"] >= 2, 20, "frames"
     )
     started = time.monotonic()
     assert serve.http.call("DELETE", f"/v1/jobs/{job_id}")[0] == 202
-    record = ended(serve, job_id, timeout=5)
+    record = serve.ended(job_id, timeout=5)
     assert record["status"] == "cancelled"
     assert time.monotonic() - started < 1.5
     still_serving(serve)
 
 
 def test_system_exit_in_a_plugin_fails_the_job_with_its_traceback(serve: ServeProcess) -> None:
-    job_id = submit(serve, ["fault_system_exit"])
-    record = ended(serve, job_id)
+    job_id = serve.submit(CLIP, ["fault_system_exit"])
+    record = serve.ended(job_id)
     assert record["status"] == "failed" and "SystemExit" in record["error"]
     (error,) = errors(serve, job_id)
     assert "fault_plugins.py" in error["details"]["message"]  # file and line of user code
@@ -114,8 +98,8 @@ def test_system_exit_in_a_plugin_fails_the_job_with_its_traceback(serve: ServePr
 
 
 def test_a_result_json_cannot_hold_fails_that_frame_not_the_job(serve: ServeProcess) -> None:
-    job_id = submit(serve, ["fault_not_json", "noop_0"])
-    record = ended(serve, job_id)
+    job_id = serve.submit(CLIP, ["fault_not_json", "noop_0"])
+    record = serve.ended(job_id)
     assert record["status"] == "completed"
     (error,) = errors(serve, job_id)
     assert error["frame_id"] == "f-000002" and "not JSON" in error["error"]
@@ -126,8 +110,8 @@ def test_a_result_json_cannot_hold_fails_that_frame_not_the_job(serve: ServeProc
 
 def test_a_plugin_over_the_memory_limit_fails_its_job_saying_so(serve: ServeProcess) -> None:
     rss_before = serve.rss_kb()
-    job_id = submit(serve, ["fault_mem_hog"])
-    record = ended(serve, job_id)
+    job_id = serve.submit(CLIP, ["fault_mem_hog"])
+    record = serve.ended(job_id)
     assert record["status"] == "failed"
     assert "ran out of memory" in record["error"] and "fault_mem_hog" in record["error"]
     assert serve.rss_kb() < rss_before + 200_000  # the server itself did not grow
@@ -135,8 +119,8 @@ def test_a_plugin_over_the_memory_limit_fails_its_job_saying_so(serve: ServeProc
 
 
 def test_a_plugin_error_carries_the_traceback_and_the_job_goes_on(serve: ServeProcess) -> None:
-    job_id = submit(serve, ["fault_raise"])
-    assert ended(serve, job_id)["status"] == "completed"
+    job_id = serve.submit(CLIP, ["fault_raise"])
+    assert serve.ended(job_id)["status"] == "completed"
     (error,) = errors(serve, job_id)
     assert "ValueError: bad frame" in error["error"]
     assert "fault_plugins.py" in error["details"]["message"]
