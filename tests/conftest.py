@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,16 +145,17 @@ class ServeProcess:
     """``realtime-nb serve`` in a subprocess (so it can be killed like a crash)."""
 
     def __init__(
-        self, data: Path, port: int, token: str, *extra: str, user: int | None = None
+        self, data: Path, port: int, token: str, *extra: str, prefix: Sequence[str] = ()
     ) -> None:
         """Start it on ``port`` (0: any free port, see :attr:`port`) and wait for health;
-        with ``user``, as that user id (a root test making a folder truly read-only)."""
+        ``prefix`` goes before the command (e.g. ``setpriv`` dropping capabilities)."""
         env = {**os.environ, "PYTHONPATH": str(TESTS)}
         self.log_path = data.parent / f"serve-{port}-{time.monotonic_ns()}.log"
         data.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "realtime_nb.cli",
@@ -173,7 +174,6 @@ class ServeProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            user=user,
         )
         # port 0: the server picks a free port and prints it, so no other test can take it
         # between our choosing and its binding.

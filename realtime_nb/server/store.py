@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,7 @@ class JobStore:
         self._failure_lock = threading.Lock()
         # job_id -> the latest record that could not be written yet (retried by the writer).
         self._unsaved_jobs: dict[str, tuple[Any, ...]] = {}
+        self._read_uri: str | None = None
         self._open()
         # Bounded: a job that outruns SQLite waits for its own storage (never for a client),
         # so memory stays flat however fast plugins emit.
@@ -154,10 +155,18 @@ class JobStore:
         """Create or migrate the database; fall back to read-only when it cannot be written."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
+            with closing(self._connect()) as conn, conn:
                 if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     conn.execute("PRAGMA journal_mode=WAL")
                 _migrate(conn)
+                # Can it be written at all? A change rolled back never reaches the disk: a full
+                # disk passes here and shows at the first real write instead.
+                conn.isolation_level = None
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                finally:
+                    conn.execute("ROLLBACK")
         except (OSError, sqlite3.OperationalError) as exc:
             if not self.path.is_file():
                 raise StoreUnavailable(
@@ -167,8 +176,24 @@ class JobStore:
             log.error(
                 "%s; serving stored jobs read-only, new jobs are refused", self.read_only_reason
             )
+            self._read_uri = self._readable_uri()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _readable_uri(self) -> str:
+        """How to read a store that cannot be written: read-only, else immutable (a WAL store
+        in a read-only folder cannot make its shared-memory file; immutable needs none, but
+        does not see what a crashed writer left in the WAL file)."""
+        plain = f"file:{self.path}?mode=ro"
+        try:
+            with closing(sqlite3.connect(plain, uri=True)) as conn:
+                conn.execute("SELECT COUNT(*) FROM jobs").fetchone()
+            return plain
+        except sqlite3.Error:
+            log.warning("reading %s as immutable: later changes to it are not seen", self.path)
+            return plain + "&immutable=1"
+
+    def _connect(self, read: bool = False) -> sqlite3.Connection:
+        if read and self._read_uri is not None:
+            return sqlite3.connect(self._read_uri, uri=True, check_same_thread=False)
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA synchronous=NORMAL")
         if self.max_bytes is not None:
@@ -178,7 +203,7 @@ class JobStore:
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
+        conn = self._connect(read=True)
         try:
             yield conn
         finally:
@@ -247,7 +272,7 @@ class JobStore:
             self._writer.join(timeout=30)
 
     def _write_loop(self) -> None:
-        conn = self._connect()
+        conn: sqlite3.Connection | None = None
         backoff = RETRY_FIRST_S
         retry_at = 0.0
         try:
@@ -272,6 +297,7 @@ class JobStore:
                     retried = True
                 else:
                     retried = False
+                conn = self._writer_connection(conn)
                 stop = self._apply(conn, ops)
                 if self._unsaved_jobs:
                     if retried:
@@ -289,14 +315,38 @@ class JobStore:
                         )
                     return
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
-    def _apply(self, conn: sqlite3.Connection, ops: list[Any]) -> bool:
+    def _writer_connection(self, conn: sqlite3.Connection | None) -> sqlite3.Connection | None:
+        """The writer's connection, opened on first use and again after it could not be
+        (a store read-only at start may become writable)."""
+        if conn is not None:
+            return conn
+        try:
+            return self._connect()
+        except sqlite3.Error as exc:
+            log.debug("store writer cannot connect: %s", exc)
+            return None
+
+    def _apply(self, conn: sqlite3.Connection | None, ops: list[Any]) -> bool:
         """Commit ``ops`` in one transaction; if SQLite refuses it, retry each operation in
         its own, so one bad operation loses only itself (and its job is told). Returns True
         when the writer should stop."""
         stop = any(op is _STOP for op in ops)
         writes = [op for op in ops if op is not _STOP and op[0] != "flush"]
+        if conn is None:
+            failure = sqlite3.OperationalError(self.read_only_reason or "cannot open the store")
+            for op in writes:
+                self._record_failure(op, failure)
+        elif writes:
+            self._commit(conn, writes)
+        for op in ops:
+            if op is not _STOP and op[0] == "flush":
+                op[1].set()
+        return stop
+
+    def _commit(self, conn: sqlite3.Connection, writes: list[Any]) -> None:
         try:
             with conn:
                 for op in writes:
@@ -313,10 +363,6 @@ class JobStore:
         else:
             for op in writes:
                 self._record_success(op)
-        for op in ops:
-            if op is not _STOP and op[0] == "flush":
-                op[1].set()
-        return stop
 
     @staticmethod
     def _write(conn: sqlite3.Connection, op: tuple[Any, ...]) -> None:
