@@ -46,3 +46,16 @@ class Pace(Plugin):
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         time.sleep(0.002)
         return {}
+
+
+@register_plugin
+class Tick(Plugin):
+    """Sleeps 50 ms a frame: a job that takes a while but costs no CPU (soak tests run ten
+    at once on two cores)."""
+
+    name = "tick"
+    metadata = META
+
+    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+        time.sleep(0.05)
+        return {"i": ctx.frame_index}

@@ -1,7 +1,7 @@
 """JobStore: jobs and per-frame results in SQLite (stdlib, WAL), one batched writer thread.
 
 Writes are queued and committed by a single writer thread in batches, so neither the event loop
-nor a job's worker thread waits on disk. Reads open their own short-lived connection (WAL lets
+nor a job's supervising thread waits on disk. Reads open their own short-lived connection (WAL lets
 them run beside the writer). :meth:`JobStore.flush` waits until everything queued so far is
 committed; the job manager calls it before announcing that a job ended, so a client that sees
 ``completed`` and asks for results gets all of them.

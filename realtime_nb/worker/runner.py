@@ -1,10 +1,11 @@
 """ToolRunner and Inspector: plugins over frames, emitting the protocol's job messages.
 
-The runner is synchronous and runs off the event loop (a worker thread). For each job it emits,
-per plugin: ``metadata``, ``plugin_status`` started; then per frame, for each plugin in pipeline
-order, one ``frame`` message followed by that frame's ``warning`` messages as they happen; then
-per plugin ``plugin_status`` completed with ``timing_ms`` and ``warnings_count`` (a plugin that
-fails sends ``failed`` when it fails, not at the end).
+The runner is synchronous and runs off the event loop (in a worker process, or a thread under
+the thread executor). For each job it emits, per plugin: ``metadata``, ``plugin_status``
+started; then per frame, for each plugin in pipeline order, one ``frame`` message followed
+by that frame's ``warning`` messages as they happen; then per plugin ``plugin_status``
+completed with ``timing_ms`` and ``warnings_count`` (a plugin that fails sends ``failed`` when
+it fails, not at the end).
 ``progress`` goes from 0 to 100 and never backwards.
 
 Warnings are emitted live, right after the frame that raised them (with its ``frame_id``), rather

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +143,61 @@ def test_thread_executor_times_out_and_cancels_a_hung_plugin(
     normal = serve.submit(CLIP, ["noop_0"])  # the threads left behind cost nobody else anything
     assert serve.ended(normal)["status"] == "completed"
     assert serve.http.call("GET", f"/v1/jobs/{normal}/results")[1]["count"] == 10
+
+
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it ended while we looked
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def integrity(data: Path) -> str:
+    with closing(sqlite3.connect(data / "realtime_nb.sqlite3")) as conn:
+        result: str = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    return result
+
+
+def test_kill_9_of_a_worker_then_of_the_server_loses_and_repeats_nothing(
+    tmp_path: Path, serve_processes: list[ServeProcess]
+) -> None:
+    data = tmp_path / "data"
+    serve = ServeProcess(data, 0, "tok")
+    serve_processes.append(serve)
+    source = "synthetic://match?seconds=12&fps=25&width=320&height=180"
+
+    worker_killed = serve.submit(source, ["ball_detection"])
+    wait_until(lambda: serve.record(worker_killed)["frames_done"] >= 20, 30, "20 frames")
+    (worker,) = children_of(serve.proc.pid)
+    os.kill(worker, signal.SIGKILL)
+    record = serve.ended(worker_killed)
+    assert record["status"] == "failed"
+    assert "killed by signal 9 (SIGKILL)" in record["error"]
+    frames = [
+        r["frame_index"]
+        for r in serve.http.call("GET", f"/v1/jobs/{worker_killed}/results")[1]["results"]
+    ]
+    assert frames == list(range(record["frames_done"]))  # each reported frame exactly once
+
+    resumed = serve.submit(source, ["ball_detection"])
+    wait_until(lambda: serve.record(resumed)["frames_done"] >= 20, 30, "20 frames")
+    serve.kill()  # SIGKILL to the server's process group: the server and its worker
+    assert integrity(data) == "ok"
+    again = ServeProcess(data, 0, "tok", "--resume-interrupted")
+    serve_processes.append(again)
+    assert again.ended(resumed, timeout=120)["status"] == "completed"
+    frames = [
+        r["frame_index"]
+        for r in again.http.call("GET", f"/v1/jobs/{resumed}/results")[1]["results"]
+    ]
+    assert frames == list(range(300))  # every frame's result exactly once across the crash
+    assert again.record(worker_killed)["status"] == "failed"  # an ended job stays ended
+    again.kill(signal.SIGTERM)
+    assert integrity(data) == "ok"
