@@ -172,7 +172,7 @@ def http(url: str, method: str = "GET", body: Any = None, token: str | None = No
 class OurServer:
     """``realtime-nb serve`` with the bench plugins, in a child process."""
 
-    def __init__(self, children: Children, data_dir: Path, timeout: float) -> None:
+    def __init__(self, children: Children, data_dir: Path, timeout: float, *extra: str) -> None:
         self.port, self.token = free_port(), "bench-token"
         self.url = f"http://127.0.0.1:{self.port}"
         pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
@@ -180,7 +180,7 @@ class OurServer:
             [
                 sys.executable, "-m", "realtime_nb.cli", "serve",
                 "--port", str(self.port), "--token", self.token,
-                "--data-dir", str(data_dir), "--plugins-from", "bench_plugins",
+                "--data-dir", str(data_dir), "--plugins-from", "bench_plugins", *extra,
             ],
             env={"PYTHONPATH": pythonpath, "BENCH_PACE_HZ": "1000"},
         )  # fmt: skip
@@ -444,6 +444,56 @@ def bench_pipeline(children: Children, ours: OurServer, size: Size) -> Row:
     )
 
 
+READERS = 40
+
+
+def bench_readers(children: Children, data_dir: Path, size: Size) -> list[Row]:
+    """The football pipeline's time alone and while 40 clients (in another process) read
+    every one of its messages, with the thread executor (plugins share the server's GIL with
+    the fan-out: how every job ran before worker processes) and the process executor."""
+    clip = "synthetic://match?seconds={}&fps=25&width=1280&height=720&seed=2"
+    source, warmup = clip.format(size.pipeline_seconds), clip.format(0.12)
+    expect = round(size.pipeline_seconds * 25) * len(FOOTBALL)
+    args = ("--connections", str(READERS), "--expect", str(expect))
+    times: dict[str, tuple[float, float]] = {}
+    for executor in ("thread", "process"):
+        server = OurServer(children, data_dir / executor, size.timeout, "--executor", executor)
+        server.wait_job(server.submit(warmup, FOOTBALL), size.timeout)
+        alone, crowded = float("inf"), float("inf")
+        for _ in range(2):  # best of two interleaved rounds each
+            t0 = time.monotonic()
+            server.wait_job(server.submit(source, FOOTBALL), size.timeout)
+            alone = min(alone, time.monotonic() - t0)
+            with clients(children, server.ws_url, 1, size.timeout, *args) as ps:
+                t0 = time.monotonic()
+                server.wait_job(server.submit(source, FOOTBALL), size.timeout)
+                crowded = min(crowded, time.monotonic() - t0)
+                collect(ps, size.timeout)
+        times[executor] = (crowded, alone)
+        children.kill(server.proc)
+    before = times["thread"][0] / times["thread"][1]
+    after = times["process"][0] / times["process"][1]
+    note = f"{expect:,} frame msgs to each of {READERS} readers; baseline: the job alone"
+    return [
+        Row(
+            f"job time with {READERS} readers, thread executor (before)",
+            "s",
+            *times["thread"],
+            "reference",
+            None,
+            note,
+        ),
+        Row(
+            f"job time with {READERS} readers, process executor",
+            "s",
+            *times["process"],
+            "ratio below the thread executor's",
+            after < before,
+            note,
+        ),
+    ]
+
+
 def bench_widget(children: Children, size: Size) -> Row:
     """iopub comm messages per second from a real kernel while its overlay's client takes in
     more than 20,000 messages per second from a real server (benchmarks/widget_budget.py). The
@@ -541,6 +591,7 @@ def run(size: Size, only: set[str] | None = None) -> list[Row]:
                 ("latency", lambda: bench_latency(children, ours, bare, size)),
                 ("memory", lambda: bench_memory(children, Path(tmp) / "memory", size)),
                 ("pipeline", lambda: bench_pipeline(children, ours, size)),
+                ("readers", lambda: bench_readers(children, Path(tmp) / "readers", size)),
                 ("widget", lambda: bench_widget(children, size)),
             ]
             for name, step in steps:

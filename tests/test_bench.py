@@ -24,6 +24,8 @@ FIGURES = [
     "server RSS growth, 1 stalled client",
     "job time with a stalled client",
     "football pipeline, 1280x720",
+    "job time with 40 readers, thread executor (before)",
+    "job time with 40 readers, process executor",
     "widget budget, 20,000 msgs/s in",
 ]
 
