@@ -1,8 +1,9 @@
 """The baseline: a bare Tornado WebSocket server pushing the same frame-message bytes.
 
-No hub, no queues, no store: ``POST /start?n=N`` (optionally ``&hz=RATE&stamp=1``) writes N
-messages to every connected client, awaiting each connection's last write every ``BATCH``
-messages (the same back-pressure our writer uses). Prints ``port <n>`` when listening.
+No hub, no queues, no store: ``POST /start?n=N`` (optionally ``&hz=RATE&burst=K&stamp=1``)
+writes N messages to every connected client, awaiting each connection's last write every
+``BATCH`` messages (the same back-pressure our writer uses); with ``hz``, K messages (default 1)
+every 1/RATE seconds. Prints ``port <n>`` when listening.
 
 Usage: python bare_server.py PORT
 """
@@ -55,18 +56,19 @@ class Start(tornado.web.RequestHandler):
     def post(self) -> None:
         n = int(self.get_query_argument("n"))
         hz = float(self.get_query_argument("hz", "0"))
+        burst = int(self.get_query_argument("burst", "1"))
         stamp = self.get_query_argument("stamp", "0") == "1"
-        asyncio.get_running_loop().create_task(push(n, hz, stamp))
+        asyncio.get_running_loop().create_task(push(n, hz, stamp, burst))
         self.write({"started": n})
 
 
-async def push(n: int, hz: float, stamp: bool) -> None:
+async def push(n: int, hz: float, stamp: bool, burst: int = 1) -> None:
     targets = list(CLIENTS)
     t0 = time.perf_counter()
     last: dict[BareSocket, Any] = {}
     for i in range(n):
-        if hz:
-            delay = t0 + i / hz - time.perf_counter()
+        if hz and i % burst == 0:
+            delay = t0 + (i // burst) / hz - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
         data = frame_bytes(i, stamp)
@@ -75,7 +77,7 @@ async def push(n: int, hz: float, stamp: bool) -> None:
                 last[ws] = ws.write_message(data)
             except tornado.websocket.WebSocketClosedError:
                 targets.remove(ws)
-        if hz or i % BATCH == BATCH - 1:
+        if (hz and i % burst == burst - 1) or i % BATCH == BATCH - 1:
             for fut in last.values():
                 with contextlib.suppress(tornado.websocket.WebSocketClosedError):
                     await fut

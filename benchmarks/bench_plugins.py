@@ -5,6 +5,8 @@
 - ``bench_pace``: sleeps until ``frame_index / BENCH_PACE_HZ`` seconds after the first frame (an
   absolute schedule, so the rate holds however long each sleep overshoots), then returns
   ``time.time()``: when the event was created, for the latency figure.
+- ``bench_pace_<F>`` for each F in :data:`PACE_LADDER`: the same at F frames per second (the
+  zero-loss fan-out search runs one job per rate on one server).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ META = PluginMetadata(
 PAD = "x" * 160
 NOOP_NAMES = [f"bench_noop_{i}" for i in range(50)]
 PACE_HZ = float(os.environ.get("BENCH_PACE_HZ", "1000"))
+PACE_LADDER = (4, 6, 9, 14, 20, 30, 45, 68, 100, 150, 225, 340)
+"""Frame rates of the ``bench_pace_<F>`` plugins, each about 1.5 times the one before."""
 
 
 def noop_result(index: int) -> dict[str, Any]:
@@ -46,17 +50,21 @@ def _make(name: str) -> type[Plugin]:
 NOOP_PLUGINS = [_make(name) for name in NOOP_NAMES]
 
 
-@register_plugin
-class BenchPace(Plugin):
-    """Holds the job to ``BENCH_PACE_HZ`` frames per second and returns the wall clock taken
-    as the event is created (after the wait), for the latency figure."""
-
-    name = "bench_pace"
-    metadata = META
-
-    def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
+def _paced(name: str, hz: float) -> type[Plugin]:
+    def process(self: Plugin, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         start = ctx.state.setdefault("t0", time.perf_counter())
-        delay = start + ctx.frame_index / PACE_HZ - time.perf_counter()
+        delay = start + ctx.frame_index / hz - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
         return {"t": time.time(), "pad": PAD[:120]}
+
+    doc = (
+        f"Holds the job to {hz:g} frames per second and returns the wall clock taken as the "
+        "event is created (after the wait), for the latency figures."
+    )
+    attrs = {"name": name, "metadata": META, "process": process, "__doc__": doc}
+    return register_plugin(type(name, (Plugin,), attrs))
+
+
+BenchPace = _paced("bench_pace", PACE_HZ)
+PACED_PLUGINS = [_paced(f"bench_pace_{hz}", hz) for hz in PACE_LADDER]

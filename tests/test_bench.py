@@ -17,10 +17,15 @@ from realtime_nb.bench import add_bench_parser, benchmarks_dir, run_bench_comman
 
 FIGURES = [
     "throughput, 1 client",
-    "fan-out, 10 clients",
+    "deliveries/s under overload, 10 clients",
+    "zero-loss fan-out, 10 clients",
+    "server CPU per 1,000 deliveries",
     "latency p50, 1,000 msgs/s",
     "latency p95, 1,000 msgs/s",
     "latency p99, 1,000 msgs/s",
+    "latency p50 with 10 other readers",
+    "latency p95 with 10 other readers",
+    "latency p99 with 10 other readers",
     "server RSS growth, 1 stalled client",
     "job time with a stalled client",
     "football pipeline, 1280x720",
@@ -59,6 +64,22 @@ def test_small_run_prints_table_and_writes_json_and_png(tmp_path: Path) -> None:
     for row in report["rows"]:
         assert row["ours"] is not None and row["ours"] >= 0
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The docs' "latest run" section is written from that JSON, between its markers.
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Perf\n<!-- latest-run:start -->\nold\n<!-- latest-run:end -->\nafter\n")
+    done = subprocess.run(
+        [sys.executable, str(folder / "report.py"), str(out_json), str(doc)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    text = doc.read_text()
+    assert "old" not in text and text.endswith("after\n")
+    assert report["commit"] in text and report["command"] in text
+    for figure in FIGURES:
+        assert figure in text
 
 
 def test_command_entry_runs_one_benchmark(tmp_path: Path) -> None:
