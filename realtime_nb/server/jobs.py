@@ -429,12 +429,42 @@ class JobManager:
                 self._busy += 1
             try:
                 self._run(job, start_frame)
-            except BaseException:  # _run handles the job's own faults; this is a bug of ours
+            except BaseException as exc:  # _run handles the job's own faults: a bug of ours
                 log.exception("supervising job %s failed", job.record.job_id)
+                self._end_orphan(job, exc)
             finally:
                 with self._lock:
                     self._busy -= 1
                     self._wakeup.notify_all()
+
+    def _end_orphan(self, job: _Job, exc: BaseException) -> None:
+        """End a job whose supervision failed, so no job stays ``running`` with no one
+        running it; best effort, as whatever failed may fail again."""
+        if job.ended:
+            return
+        text = f"the server failed while running the job: {type(exc).__name__}: {exc}"
+        try:
+            record = self._update(job, status="failed", finished_at=now_iso(), error=text)
+            job.channel.emit(
+                [
+                    ErrorPayload(
+                        error=text,
+                        details=ErrorDetails(error_code=ErrorCode.INTERNAL, message=text),
+                    ),
+                    JobPayload(
+                        job_id=record.job_id,
+                        status="failed",
+                        frames_total=record.frames_total,
+                        frames_done=record.frames_done,
+                        error=text,
+                    ),
+                ]
+            )
+        except Exception:
+            log.exception("could not end job %s", job.record.job_id)
+        with job.lock:
+            job.record = msgspec.structs.replace(job.record, status="failed", error=text)
+        job.ended = True
 
     def _evict_ended(self) -> None:
         """Forget ended jobs whose final record the store has committed (reads then come from

@@ -220,3 +220,51 @@ def test_resumed_job_writes_every_frame_of_its_annotated_video(tmp_path: Path) -
         assert all(f[2:14, 2:14].mean() > 200 for f in frames)  # every frame was annotated
     finally:
         store.close()
+
+
+class FailingFlushStore(JobStore):
+    """A store whose flush raises once when armed: a fault in the server's own code at a job's
+    end."""
+
+    armed = False
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        if self.armed:
+            self.armed = False
+            raise RuntimeError("flush broke")
+        return super().flush(timeout)
+
+
+def test_no_job_stays_running_when_its_supervision_fails(tmp_path: Path) -> None:
+    store = FailingFlushStore(tmp_path / "db.sqlite3")
+    registry = PluginRegistry()
+    registry.register(Marker)
+    Marker.gate.set()  # never held
+    manager = JobManager(
+        store,
+        registry,
+        [tmp_path],
+        tmp_path / "data",
+        lambda job_id, items: None,
+        lambda job_id, item: None,
+        executor=ThreadExecutor(registry),
+    )
+    store.armed = True
+    try:
+        source = "synthetic://match?seconds=1&fps=10&width=64&height=64&noise=0"
+        job_id = manager.submit(JobRequest(source=source, plugins=["marker"])).job_id
+        record = wait_until(
+            lambda: (
+                (r := manager.get(job_id)) and r.status != "running" and r.status != "queued" and r
+            ),
+            30,
+            "the job to end",
+        )
+        assert record.status == "failed"
+        assert record.error == "the server failed while running the job: RuntimeError: flush broke"
+        assert store.flush()
+        stored = store.get_job(job_id)
+        assert stored is not None and stored.status == "failed"
+    finally:
+        manager.shutdown()
+        store.close()
