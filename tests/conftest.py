@@ -21,7 +21,14 @@ from typing import Any
 import pytest
 from tornado.websocket import WebSocketClientConnection
 
-from realtime_nb.core.protocol import TERMINAL_STATUSES, PluginMetadata
+from realtime_nb.core.protocol import (
+    TERMINAL_STATUSES,
+    PluginMetadata,
+    PongPayload,
+    encode,
+    make_message,
+    now_iso,
+)
 from realtime_nb.server.app import EmbeddedServer, ServerConfig
 from realtime_nb.vision.plugins.registry import PluginRegistry
 
@@ -78,6 +85,11 @@ async def close_ws(ws: WebSocketClientConnection) -> None:
     deadline = asyncio.get_running_loop().time() + 30
     while await asyncio.wait_for(ws.read_message(), 10) is not None:  # drain what is queued
         assert asyncio.get_running_loop().time() < deadline, "socket did not close"
+
+
+def pong() -> bytes:
+    """A client's ``pong`` message, as the real client answers each ``ping``."""
+    return encode(make_message(PongPayload(timestamp=now_iso())))
 
 
 def ws_url(url: str, token: str, **params: str) -> str:

@@ -13,15 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from conftest import Http, ServeProcess, close_ws, read_json, wait_until, ws_url
+from conftest import Http, ServeProcess, close_ws, pong, read_json, wait_until, ws_url
 from tornado.websocket import websocket_connect
 
 from realtime_nb.core import protocol as p
 from realtime_nb.server.app import EmbeddedServer
-
-
-def pong() -> bytes:
-    return p.encode(p.make_message(p.PongPayload(timestamp=p.now_iso())))
 
 
 def subscribe(job_id: str, since: int) -> bytes:
