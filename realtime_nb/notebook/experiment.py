@@ -496,13 +496,14 @@ class _Sender:
                 entry = buffer.popleft()
                 entries.append(entry)
                 points += len(entry[2])
+            more = bool(buffer)
+            self.in_flight = len(entries)
+        metric_points = self._points(entries)  # may add warnings: taken just below
+        with run._lock:
             control, run._control = run._control, []
             progress, run._progress = run._progress, None
             dropped = run._dropped
-            more = bool(buffer)
-            self.in_flight = len(entries)
         events: list[ProducedEvent] = []
-        metric_points = self._points(entries)
         if metric_points:
             events.append(ProducedMetric(payload=MetricPayload(points=metric_points)))
         if progress is not None:
