@@ -25,6 +25,8 @@ FIGURES = [
     "job time with a stalled client",
     "football pipeline, 1280x720",
     "widget budget, 20,000 msgs/s in",
+    "run.log overhead, 10,000 logs/s",
+    "experiment ingest, points/s",
 ]
 
 

@@ -44,16 +44,12 @@ from realtime_nb.core.connection import ReconnectPolicy
 from realtime_nb.core.protocol import (
     ErrorCode,
     IngestAck,
-    IngestBatch,
     IngestHeartbeat,
     IngestReady,
     IngestRejected,
-    MetricPayload,
-    MetricPoint,
     PreviewHeader,
     ProducedEnd,
     ProducedEvent,
-    ProducedMetric,
     ProducedProgress,
     ProducedWarning,
     ProgressPayload,
@@ -78,7 +74,7 @@ DEFAULT_BUFFER_SIZE = 100_000
 """``log`` calls a run buffers before it drops the oldest."""
 BATCH_POINTS = 5_000
 """Most metric points in one batch."""
-SEND_INTERVAL_S = 0.05
+SEND_INTERVAL_S = 0.25
 """How often the sender looks for new points when it has nothing in flight."""
 ACK_TIMEOUT_S = 30.0
 """How long the sender waits for a batch's acknowledgement before it reconnects."""
@@ -162,11 +158,13 @@ class Run:
         if step is None:
             step = self._next_step
         self._next_step = step + 1
-        entry = (step, time.time(), dict(metrics))
-        with self._lock:
-            if len(self._buffer) >= self._bound:
-                self._dropped += len(self._buffer.popleft()[2])
-            self._buffer.append(entry)
+        buffer = self._buffer
+        if len(buffer) >= self._bound:
+            with self._lock:  # the sender takes entries under it too
+                while len(buffer) >= self._bound:
+                    self._dropped += len(buffer.popleft()[2])
+        # deque.append is atomic: the common case takes no lock.
+        buffer.append((step, time.time(), dict(metrics)))
 
     def progress(self, n: float, stage: str | None = None) -> None:
         """Report ``n`` steps done out of ``total`` (the bar shows ``n / total``; without a
@@ -334,11 +332,6 @@ def _as_rgb(image: Any) -> np.ndarray[Any, Any]:
     return np.ascontiguousarray(array[:, :, :3])
 
 
-def _value(raw: Any) -> float | None:
-    value = float(raw)
-    return value if math.isfinite(value) else None
-
-
 class _Sender:
     """The run's background thread: batches the buffer and sends it, one batch in flight,
     until the server acknowledged it; reconnects with backoff."""
@@ -503,9 +496,11 @@ class _Sender:
             control, run._control = run._control, []
             progress, run._progress = run._progress, None
             dropped = run._dropped
-        events: list[ProducedEvent] = []
+        events: list[Any] = []
         if metric_points:
-            events.append(ProducedMetric(payload=MetricPayload(points=metric_points)))
+            # Plain tuples: msgspec encodes them as MetricPoint's arrays without building a
+            # struct per point (this thread shares the loop's GIL).
+            events.append({"type": "metric", "payload": {"points": metric_points}})
         if progress is not None:
             events.append(progress)
         if dropped > self._reported_drops:
@@ -521,23 +516,32 @@ class _Sender:
             return None
         batch = self._next_batch
         self._next_batch += 1
-        return batch, encode(IngestBatch(batch=batch, events=events)), len(entries)
+        body = encode({"type": "batch", "batch": batch, "events": events})
+        return batch, body, len(entries)
 
-    def _points(self, entries: list[_Entry]) -> list[MetricPoint]:
-        points = []
+    def _points(self, entries: list[_Entry]) -> list[tuple[str, int, float | None, float]]:
+        points: list[tuple[str, int, float | None, float]] = []
+        append = points.append
         for step, wall_time, values in entries:
+            step = int(step)
             for name, raw in values.items():
                 try:
-                    value = _value(raw)
+                    value = float(raw)
                 except (TypeError, ValueError):
-                    if name not in self._bad_values:
-                        self._bad_values.add(name)
-                        self.run.warn(f"metric {name!r}: {raw!r} is not a number; skipped", "low")
+                    self._bad_value(name, raw, "is not a number")
                     continue
-                points.append(
-                    MetricPoint(name=str(name), step=int(step), value=value, wall_time=wall_time)
-                )
+                if type(name) is not str or not 0 < len(name) <= 200:
+                    self._bad_value(name, raw, "has a name that is not 1 to 200 characters")
+                    continue
+                # inf - inf and nan - nan are nan: no JSON form, sent as null
+                append((name, step, value if value - value == 0.0 else None, wall_time))
         return points
+
+    def _bad_value(self, name: object, raw: object, why: str) -> None:
+        key = repr(name)
+        if key not in self._bad_values:  # once per metric, not once per point
+            self._bad_values.add(key)
+            self.run.warn(f"metric {key}: {raw!r} {why}; skipped", "low")
 
     def _drop_warning(self, n: int) -> ProducedWarning:
         message = (

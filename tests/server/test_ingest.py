@@ -26,10 +26,8 @@ def create(http: Http, **extra: Any) -> dict[str, Any]:
     return record
 
 
-def points(names: tuple[str, ...], steps: range) -> list[dict[str, Any]]:
-    return [
-        {"name": n, "step": s, "value": s * 0.5, "wall_time": 1.0 + s} for s in steps for n in names
-    ]
+def points(names: tuple[str, ...], steps: range) -> list[list[Any]]:
+    return [[n, s, s * 0.5, 1.0 + s] for s in steps for n in names]
 
 
 def batch(n: int, *events: dict[str, Any]) -> dict[str, Any]:
