@@ -499,7 +499,8 @@ class RealtimeClient:
             body["options"] = {"heartbeat_timeout_s": float(heartbeat_timeout_s)}
         record = self.request("POST", "/v1/jobs", body)
         token = record.pop("producer_token")
-        self.follow(record["job_id"])
+        # Not followed here: a script that only logs should not also decode and reduce its
+        # own points. run.overlay() (or run.watch()) follows, replaying from the start.
         return Run(self, record, token, **run_options)
 
     def runs(self, limit: int = 100) -> RunsTable:

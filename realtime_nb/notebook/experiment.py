@@ -63,6 +63,7 @@ from realtime_nb.core.protocol import (
 if TYPE_CHECKING:
     from IPython.display import HTML
 
+    from realtime_nb.core.state import RealtimeState
     from realtime_nb.notebook.client import RealtimeClient
     from realtime_nb.notebook.widgets import RealtimeOverlay
 
@@ -139,6 +140,7 @@ class Run:
         self._images: collections.deque[bytes] = collections.deque(maxlen=MAX_QUEUED_IMAGES)
         self._image_count = 0
         self._ended = False
+        self._watched = False
         self._sender = _Sender(self, producer_token, batch_points, tuple(backoff), jitter)
         self._sender.start()
 
@@ -278,9 +280,25 @@ class Run:
 
     # --- watching -----------------------------------------------------------------------
 
+    def watch(self) -> None:
+        """Follow the run in this client (its messages are replayed from the start), so
+        :attr:`state` and overlays are live. Overlays and reports call it; a script that only
+        logs never pays for decoding its own points. Images shown before the first call are
+        not replayed, except the latest."""
+        if not self._watched:
+            self._watched = True
+            self.client.follow(self.job_id)
+
+    @property
+    def state(self) -> RealtimeState:
+        """The run as this client reduced it (metrics, progress, warnings); starts watching."""
+        self.watch()
+        return self.client.state(self.job_id)
+
     def overlay(self, title: str | None = None) -> RealtimeOverlay:
         """The live panel: progress, a chart per metric, images, warnings (like a video
         job's; ``client.job(run.job_id).overlay()`` gives the same)."""
+        self.watch()
         return self.client.job(self.job_id).overlay(title or f"Run {self.name}")
 
     def metrics(
@@ -302,6 +320,9 @@ class Run:
         from realtime_nb.notebook.report import experiment_report
 
         points = self.metrics()
+        self.watch()
+        if self.ended:  # the replay ends with the job's end: wait for it
+            self.client.wait_for(self.job_id, timeout=30)
         frames = self.client.frames(self.job_id)[-thumbnails:]
         images = [self.client.draw(f) for f in frames]
         return experiment_report(self.record(), self.client.state(self.job_id), points, images)

@@ -12,8 +12,15 @@ from conftest import wait_until
 import realtime_nb as rt
 from realtime_nb.core.state import RealtimeState
 from realtime_nb.notebook.client import RealtimeClient
+from realtime_nb.notebook.experiment import Run
 from realtime_nb.notebook.runs import RunsTable
 from realtime_nb.notebook.widgets import MetricsPanel
+
+
+def ended_state(client: RealtimeClient, run: Run) -> RealtimeState:
+    """The run's state in ``client`` once it ended (watching it replays it from the start)."""
+    run.watch()
+    return client.wait_for(run.job_id, timeout=10)
 
 
 @pytest.fixture
@@ -36,7 +43,7 @@ def test_with_block_logs_in_order_and_ends_completed(client: RealtimeClient) -> 
     metrics = run.metrics()
     assert [s for s, _, _ in metrics["loss"]] == list(range(50))
     assert metrics["acc"][10][1] == pytest.approx(0.2)
-    state = client.wait_for(run.job_id, timeout=10)
+    state = ended_state(client, run)
     assert state.metrics["loss"].last_value == pytest.approx(1 / 50)
     assert state.stage == "Completed"
 
@@ -69,7 +76,7 @@ def test_a_full_buffer_drops_the_oldest_and_says_how_many(client: RealtimeClient
     assert len(stored) + run.dropped == 2_000
     assert stored[-1][0] == 1_999  # the newest points are kept
     assert [s for s, _, _ in stored] == sorted(s for s, _, _ in stored)
-    state = client.wait_for(run.job_id, timeout=10)
+    state = ended_state(client, run)
     assert any("dropped" in w.message for w in state.warnings)
 
 
@@ -79,7 +86,7 @@ def test_values_that_are_not_numbers_are_skipped_with_a_warning(client: Realtime
     metrics = run.metrics()
     assert metrics["x"] == [(0, 1.5, pytest.approx(metrics["x"][0][2]))]
     assert "y" not in metrics and metrics["z"][0][1] is None
-    state = client.wait_for(run.job_id, timeout=10)
+    state = ended_state(client, run)
     assert any("'y'" in w.message for w in state.warnings)
 
 
@@ -88,7 +95,7 @@ def test_warn_checks_severity(client: RealtimeClient) -> None:
         run.warn("lr too high?", severity="medium")
         with pytest.raises(ValueError, match="severity"):
             run.warn("x", severity="dire")  # type: ignore[arg-type]
-    state = client.wait_for(run.job_id, timeout=10)
+    state = ended_state(client, run)
     assert [(w.message, w.severity) for w in state.warnings] == [("lr too high?", "medium")]
 
 
@@ -101,6 +108,7 @@ def test_images_show_in_the_frame_viewer(client: RealtimeClient) -> None:
     fig, ax = plt.subplots(figsize=(2, 2))
     ax.plot([0, 1], [1, 0])
     with client.experiment("images") as run:
+        run.watch()  # before the images: only the latest is replayed to a late watcher
         run.image("noise", np.random.default_rng(0).random((30, 40)))
         run.image("curve", fig)
         with pytest.raises(ValueError, match="image"):
@@ -128,7 +136,7 @@ def test_overlay_metrics_panel_draws_charts_on_the_render_clock(client: Realtime
         for step in range(300):
             run.log({"loss": 1.0 / (step + 1), "acc": step / 300}, step=step)
     overlay = run.overlay()
-    client.wait_for(run.job_id, timeout=10)
+    ended_state(client, run)
     client.render_now()
     html = overlay.metrics.widget.value
     assert 'data-metric="loss"' in html and 'data-metric="acc"' in html
