@@ -380,6 +380,7 @@ class _Sender:
         self._closing = False
         self._deadline = math.inf
         self._bad_values: set[str] = set()
+        self._valid_names: set[str] = set()
         self._reported_drops = 0
         self._random = random.Random()
         self._thread = threading.Thread(
@@ -543,6 +544,7 @@ class _Sender:
     def _points(self, entries: list[_Entry]) -> list[tuple[str, int, float | None, float]]:
         points: list[tuple[str, int, float | None, float]] = []
         append = points.append
+        valid = self._valid_names
         for step, wall_time, values in entries:
             step = int(step)
             for name, raw in values.items():
@@ -551,9 +553,11 @@ class _Sender:
                 except (TypeError, ValueError):
                     self._bad_value(name, raw, "is not a number")
                     continue
-                if type(name) is not str or not 0 < len(name) <= 200:
-                    self._bad_value(name, raw, "has a name that is not 1 to 200 characters")
-                    continue
+                if name not in valid:  # checked once per name, not once per point
+                    if type(name) is not str or not 0 < len(name) <= 200:
+                        self._bad_value(name, raw, "has a name that is not 1 to 200 characters")
+                        continue
+                    valid.add(name)
                 # inf - inf and nan - nan are nan: no JSON form, sent as null
                 append((name, step, value if value - value == 0.0 else None, wall_time))
         return points
