@@ -90,7 +90,8 @@ def track(
         config: Stored with the experiment.
 
     Example:
-        >>> for batch in rt.track(loader, client=client, name="epoch 3"):
-        ...     loss = step(batch)
+        >>> import realtime_nb as rt
+        >>> [x * x for x in rt.track(range(4), name="squares")]
+        [0, 1, 4, 9]
     """
     return Tracked(iterable, client, name, total, config, connect if client is None else None)

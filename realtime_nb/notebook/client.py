@@ -482,10 +482,14 @@ class RealtimeClient:
                 (``buffer_size``, ``batch_points``, ``close_timeout``, ``backoff``).
 
         Example:
-            >>> with client.experiment("sweep-lr", total=10, config={"lr": 0.1}) as run:
-            ...     for epoch in range(10):
-            ...         run.log({"loss": 1 / (epoch + 1)}, step=epoch)
-            ...         run.progress(epoch + 1)
+            >>> import realtime_nb as rt
+            >>> with rt.connect() as client:
+            ...     with client.experiment("sweep-lr", total=10, config={"lr": 0.1}) as run:
+            ...         for epoch in range(10):
+            ...             run.log({"loss": 1 / (epoch + 1)}, step=epoch)
+            ...             run.progress(epoch + 1)
+            ...     run.record()["status"]
+            'completed'
 
         Raises:
             ApiError: The server refused the request.

@@ -18,6 +18,7 @@ Example:
     ...         run.progress(epoch + 1)
     >>> run.metrics()["loss"][-1][:2]
     (2, 0.3333333333333333)
+    >>> client.close()
 """
 
 from __future__ import annotations
@@ -658,7 +659,9 @@ def track(
         config: Stored with the experiment.
 
     Example:
-        >>> for batch in track(range(100), client, name="epoch 3"):
-        ...     pass
+        >>> import realtime_nb as rt
+        >>> with rt.connect() as client:
+        ...     sum(track(range(100), client, name="epoch 3"))
+        4950
     """
     return Tracked(iterable, client, name, total, config)
