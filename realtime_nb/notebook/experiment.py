@@ -23,13 +23,8 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import contextlib
 import logging
-import math
-import random
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,29 +32,18 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-import msgspec
 import numpy as np
-from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from realtime_nb.core.connection import ReconnectPolicy
 from realtime_nb.core.protocol import (
-    ErrorCode,
-    IngestAck,
-    IngestHeartbeat,
-    IngestReady,
-    IngestRejected,
     PreviewHeader,
     ProducedEnd,
-    ProducedEvent,
     ProducedProgress,
-    ProducedWarning,
     ProgressPayload,
     RunEndPayload,
-    WarningPayload,
-    encode,
     encode_preview,
-    is_terminal,
 )
+from realtime_nb.notebook.run_sender import BATCH_POINTS, RunBuffer, RunSender
 
 if TYPE_CHECKING:
     from IPython.display import HTML
@@ -74,17 +58,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BUFFER_SIZE = 100_000
 """``log`` calls a run buffers before it drops the oldest."""
-BATCH_POINTS = 5_000
-"""Most metric points in one batch."""
-SEND_INTERVAL_S = 0.25
-"""How often the sender looks for new points when it has nothing in flight."""
-ACK_TIMEOUT_S = 30.0
-"""How long the sender waits for a batch's acknowledgement before it reconnects."""
 IMAGE_MAX_WIDTH = 640
-MAX_QUEUED_IMAGES = 8
-
-_Entry = tuple[int, float, dict[str, Any]]
-_answer_decoder = msgspec.json.Decoder(IngestReady | IngestAck | IngestRejected)
 
 
 class Run:
@@ -131,18 +105,20 @@ class Run:
         self.name: str = record.get("name") or self.job_id
         self.total: int | None = record.get("frames_total")
         self.close_timeout = close_timeout
-        self._buffer: collections.deque[_Entry] = collections.deque()
-        self._bound = buffer_size
-        self._lock = threading.Lock()
+        self._buffer = RunBuffer(self.name, buffer_size)
+        self._entries = self._buffer.entries  # log() appends here, lock-free
         self._next_step = 0
-        self._dropped = 0
-        self._control: list[ProducedEvent] = []
-        self._progress: ProducedProgress | None = None
-        self._images: collections.deque[bytes] = collections.deque(maxlen=MAX_QUEUED_IMAGES)
         self._image_count = 0
-        self._ended = False
         self._watched = False
-        self._sender = _Sender(self, producer_token, batch_points, tuple(backoff), jitter)
+        self._sender = RunSender(
+            self._buffer,
+            client.url,
+            self.job_id,
+            producer_token,
+            batch_points,
+            tuple(backoff),
+            jitter,
+        )
         self._sender.start()
 
     def __repr__(self) -> str:
@@ -161,21 +137,22 @@ class Run:
         if step is None:
             step = self._next_step
         self._next_step = step + 1
-        buffer = self._buffer
-        if len(buffer) >= self._bound:
-            with self._lock:  # the sender takes entries under it too
-                while len(buffer) >= self._bound:
-                    self._dropped += len(buffer.popleft()[2])
+        entries = self._entries
+        if len(entries) >= self._buffer.bound:
+            buffer = self._buffer
+            with buffer.lock:  # the sender takes entries under it too
+                while len(entries) >= buffer.bound:
+                    buffer.dropped += len(entries.popleft()[2])
         # deque.append is atomic: the common case takes no lock.
-        buffer.append((step, time.time(), dict(metrics)))
+        entries.append((step, time.time(), dict(metrics)))
 
     def progress(self, n: float, stage: str | None = None) -> None:
         """Report ``n`` steps done out of ``total`` (the bar shows ``n / total``; without a
         total it stays at 0 and only the stage changes). Only the latest is sent."""
         percent = 0.0 if not self.total else min(100.0, max(0.0, 100.0 * n / self.total))
         payload = ProgressPayload(job_id=self.job_id, progress=percent, stage=stage)
-        with self._lock:
-            self._progress = ProducedProgress(payload=payload)
+        with self._buffer.lock:
+            self._buffer.progress = ProducedProgress(payload=payload)
 
     def warn(self, message: str, severity: Literal["low", "medium", "high"] = "medium") -> None:
         """Show a warning in the overlay's list (and keep it in the job's events).
@@ -185,11 +162,7 @@ class Run:
         """
         if severity not in ("low", "medium", "high"):
             raise ValueError(f"severity must be low, medium or high, not {severity!r}")
-        event = ProducedWarning(
-            payload=WarningPayload(plugin=self.name, message=str(message), severity=severity)
-        )
-        with self._lock:
-            self._control.append(event)
+        self._buffer.warn(str(message), severity)
 
     def image(self, name: str, image: Any) -> None:
         """Show an image in the frame viewer: an array (HxW grey, HxWx3 RGB or HxWx4 RGBA;
@@ -205,7 +178,7 @@ class Run:
         ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         if not ok:
             raise ValueError("the image could not be encoded as JPEG")
-        with self._lock:
+        with self._buffer.lock:
             index = self._image_count
             self._image_count += 1
         header = PreviewHeader(
@@ -215,17 +188,17 @@ class Run:
             width=rgb.shape[1],
             height=rgb.shape[0],
         )
-        self._images.append(encode_preview(header, jpeg.tobytes()))
+        self._buffer.images.append(encode_preview(header, jpeg.tobytes()))
 
     @property
     def dropped(self) -> int:
         """Metric points dropped because the buffer was full."""
-        return self._dropped
+        return self._buffer.dropped
 
     @property
     def ended(self) -> bool:
         """True once the run ended (left its block, or the server ended the job)."""
-        return self._ended or self._sender.job_ended
+        return self._buffer.ended or self._sender.job_ended
 
     # --- ending -------------------------------------------------------------------------
 
@@ -234,12 +207,13 @@ class Run:
     ) -> None:
         """End the run (what leaving the ``with`` block does): send what is buffered, then
         the end, waiting at most ``close_timeout`` seconds. Calling it again does nothing."""
-        if self._ended:
+        buffer = self._buffer
+        if buffer.ended:
             return
-        self._ended = True
+        buffer.ended = True
         end = ProducedEnd(payload=RunEndPayload(status=status, error=error))
-        with self._lock:
-            self._control.append(end)
+        with buffer.lock:
+            buffer.control.append(end)
         self._sender.close(self.close_timeout)
         unsent = self.pending()
         if unsent:
@@ -267,8 +241,8 @@ class Run:
 
     def pending(self) -> int:
         """``log`` calls buffered and not yet acknowledged by the server."""
-        with self._lock:
-            return len(self._buffer) + self._sender.in_flight
+        with self._buffer.lock:
+            return len(self._entries) + self._sender.in_flight
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything logged so far is stored on the server; False on timeout."""
@@ -352,231 +326,6 @@ def _as_rgb(image: Any) -> np.ndarray[Any, Any]:
     if array.ndim != 3 or array.shape[2] not in (3, 4) or min(array.shape[:2]) < 1:
         raise ValueError(f"an image must be HxW, HxWx3 or HxWx4, not {array.shape}")
     return np.ascontiguousarray(array[:, :, :3])
-
-
-class _Sender:
-    """The run's background thread: batches the buffer and sends it, one batch in flight,
-    until the server acknowledged it; reconnects with backoff."""
-
-    def __init__(
-        self,
-        run: Run,
-        token: str,
-        batch_points: int,
-        backoff: tuple[float, ...],
-        jitter: float,
-    ) -> None:
-        self.run = run
-        self.batch_points = max(1, batch_points)
-        self.backoff = backoff or (1.0,)
-        self.jitter = jitter
-        base = run.client.url.replace("http", "ws", 1)
-        self.url = f"{base}/v1/ingest?" + urlencode({"job_id": run.job_id, "token": token})
-        self.in_flight = 0
-        self.job_ended = False
-        self._next_batch = 1
-        self._pending: tuple[int, bytes, int] | None = None  # batch, body, log calls in it
-        self._ws: WebSocketClientConnection | None = None
-        self._heartbeat_s = 10.0
-        self._closing = False
-        self._deadline = math.inf
-        self._bad_values: set[str] = set()
-        self._valid_names: set[str] = set()
-        self._reported_drops = 0
-        self._random = random.Random()
-        self._thread = threading.Thread(
-            target=self._main, name=f"realtime-nb-run-{run.job_id}", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self, timeout: float) -> None:
-        """Send what is left and stop; wait at most ``timeout`` seconds."""
-        self._deadline = time.monotonic() + timeout
-        self._closing = True
-        self._thread.join(timeout + 1.0)
-
-    def has_control(self) -> bool:
-        run = self.run
-        with run._lock:
-            return bool(run._control) or run._progress is not None
-
-    def _main(self) -> None:
-        asyncio.run(self._run())
-
-    async def _run(self) -> None:
-        attempt = 0
-        while not self.job_ended:
-            if time.monotonic() > self._deadline:
-                break
-            if self._ws is None:
-                if await self._connect():
-                    attempt = 0
-                else:
-                    delay = self.backoff[min(attempt, len(self.backoff) - 1)]
-                    attempt += 1
-                    delay *= 1 + self._random.uniform(-self.jitter, self.jitter)
-                    delay = min(delay, max(0.0, self._deadline - time.monotonic()))
-                    log.info("run %s: reconnecting in %.1f s", self.run.job_id, delay)
-                    await asyncio.sleep(delay)
-                    continue
-            try:
-                done = await self._send_some()
-            except Exception as exc:  # the connection broke: the pending batch is kept
-                log.info("run %s: connection lost (%s)", self.run.job_id, exc)
-                self._drop_socket()
-                continue
-            if done:
-                break
-        self._drop_socket()
-
-    async def _connect(self) -> bool:
-        try:
-            ws = await asyncio.wait_for(websocket_connect(self.url, max_message_size=1 << 20), 10.0)
-            raw = await asyncio.wait_for(ws.read_message(), 10.0)
-        except Exception as exc:
-            log.info("run %s: connect failed: %s", self.run.job_id, exc)
-            return False
-        if not isinstance(raw, str):
-            return False
-        answer = _answer_decoder.decode(raw)
-        if not isinstance(answer, IngestReady):
-            return False
-        self._ws = ws
-        self._heartbeat_s = max(0.5, answer.heartbeat_timeout_s / 3)
-        if self._pending is not None and self._pending[0] <= answer.last_batch:
-            self._acked()  # applied before the connection broke; the answer was lost
-        self._next_batch = max(self._next_batch, answer.last_batch + 1)
-        return True
-
-    def _drop_socket(self) -> None:
-        if self._ws is not None:
-            self._ws.close()
-            self._ws = None
-
-    def _acked(self) -> None:
-        self._pending = None
-        self.in_flight = 0
-
-    async def _send_some(self) -> bool:
-        """Send images and one batch and wait for its answer; True when the run is over."""
-        ws = self._ws
-        assert ws is not None
-        while self.run._images:
-            await ws.write_message(self.run._images.popleft(), binary=True)
-        if self._pending is None:
-            self._pending = self._build()
-        if self._pending is None:
-            if self._closing and self.run._ended:
-                return True
-            idle_since = time.monotonic()
-            while time.monotonic() - idle_since < self._heartbeat_s:
-                await asyncio.sleep(SEND_INTERVAL_S)
-                if self._has_work() or self._closing:
-                    return False
-            await ws.write_message(encode(IngestHeartbeat()))
-            return False
-        batch, body, _ = self._pending
-        await ws.write_message(body)
-        raw = await asyncio.wait_for(ws.read_message(), ACK_TIMEOUT_S)
-        if raw is None:
-            raise ConnectionError("the server closed the ingest socket")
-        answer = _answer_decoder.decode(raw)
-        if isinstance(answer, IngestAck):
-            self._acked()
-            if is_terminal(answer.status) and answer.status != "interrupted":
-                self.job_ended = True
-                return True
-        elif isinstance(answer, IngestRejected):
-            log.error("run %s: batch %s rejected: %s", self.run.job_id, batch, answer.message)
-            self._acked()  # it cannot be fixed by sending it again
-            if answer.code == ErrorCode.JOB_ENDED:
-                self.job_ended = True
-                return True
-        return False
-
-    def _has_work(self) -> bool:
-        run = self.run
-        return bool(run._buffer) or bool(run._images) or self.has_control()
-
-    def _build(self) -> tuple[int, bytes, int] | None:
-        """The next batch from the buffer (or None): metric points first, then the latest
-        progress, warnings, and the end once every point went."""
-        run = self.run
-        entries: list[_Entry] = []
-        with run._lock:
-            buffer = run._buffer
-            points = 0
-            while buffer and points < self.batch_points:
-                entry = buffer.popleft()
-                entries.append(entry)
-                points += len(entry[2])
-            more = bool(buffer)
-            self.in_flight = len(entries)
-        metric_points = self._points(entries)  # may add warnings: taken just below
-        with run._lock:
-            control, run._control = run._control, []
-            progress, run._progress = run._progress, None
-            dropped = run._dropped
-        events: list[Any] = []
-        if metric_points:
-            # Plain tuples: msgspec encodes them as MetricPoint's arrays without building a
-            # struct per point (this thread shares the loop's GIL).
-            events.append({"type": "metric", "payload": {"points": metric_points}})
-        if progress is not None:
-            events.append(progress)
-        if dropped > self._reported_drops:
-            events.append(self._drop_warning(dropped - self._reported_drops))
-            self._reported_drops = dropped
-        for event in control:
-            if isinstance(event, ProducedEnd) and more:
-                with run._lock:
-                    run._control.append(event)  # ends only after every point was sent
-            else:
-                events.append(event)
-        if not events:
-            return None
-        batch = self._next_batch
-        self._next_batch += 1
-        body = encode({"type": "batch", "batch": batch, "events": events})
-        return batch, body, len(entries)
-
-    def _points(self, entries: list[_Entry]) -> list[tuple[str, int, float | None, float]]:
-        points: list[tuple[str, int, float | None, float]] = []
-        append = points.append
-        valid = self._valid_names
-        for step, wall_time, values in entries:
-            step = int(step)
-            for name, raw in values.items():
-                try:
-                    value = float(raw)
-                except (TypeError, ValueError):
-                    self._bad_value(name, raw, "is not a number")
-                    continue
-                if name not in valid:  # checked once per name, not once per point
-                    if type(name) is not str or not 0 < len(name) <= 200:
-                        self._bad_value(name, raw, "has a name that is not 1 to 200 characters")
-                        continue
-                    valid.add(name)
-                # inf - inf and nan - nan are nan: no JSON form, sent as null
-                append((name, step, value if value - value == 0.0 else None, wall_time))
-        return points
-
-    def _bad_value(self, name: object, raw: object, why: str) -> None:
-        key = repr(name)
-        if key not in self._bad_values:  # once per metric, not once per point
-            self._bad_values.add(key)
-            self.run.warn(f"metric {key}: {raw!r} {why}; skipped", "low")
-
-    def _drop_warning(self, n: int) -> ProducedWarning:
-        message = (
-            f"{n} metric points dropped: the loop logged faster than the server took them "
-            f"(buffer of {self.run._bound} log calls)"
-        )
-        return ProducedWarning(
-            payload=WarningPayload(plugin=self.run.name, message=message, severity="medium")
-        )
 
 
 class Tracked:
