@@ -112,7 +112,25 @@ def metric_card(series: MetricSeries, width: int = 320, height: int = 160) -> st
     )
 
 
-def metrics_grid(metrics: Mapping[str, MetricSeries], chosen: Sequence[str] | None = None) -> str:
-    """A card per metric (``chosen`` ones, else all, sorted by name), side by side."""
+def metrics_grid(
+    metrics: Mapping[str, MetricSeries],
+    chosen: Sequence[str] | None = None,
+    together: bool = False,
+) -> str:
+    """A card per metric (``chosen`` ones, else all, sorted by name), side by side; with
+    ``together``, one chart of them all, each metric's latest and best value below it."""
     names = [n for n in (chosen or sorted(metrics)) if n in metrics]
-    return "".join(metric_card(metrics[n]) for n in names)
+    if not together:
+        return "".join(metric_card(metrics[n]) for n in names)
+    chart = line_chart(
+        [(n, metrics[n].points()) for n in names], title=", ".join(names), width=660, height=240
+    )
+    lines = "".join(
+        f"<div><b>{esc(n)}</b> {format_value(s.last_value)} @ {s.last_step} · best "
+        f"{format_value(s.best_value)} @ {s.best_step}</div>"
+        for n, s in ((n, metrics[n]) for n in names)
+    )
+    return (
+        f'<div class="rnb-metric rnb-metrics-together" data-metric="{esc(",".join(names))}">'
+        f"{chart}<div style='font:11px sans-serif;color:#333'>{lines}</div></div>"
+    )

@@ -726,11 +726,14 @@ class MetricsPanel:
         self.widget.add_class(CSS_CLASSES["metrics"])
         self._synced = (self.widget, self.widget.layout)
         self._chosen: list[str] | None = None
+        self._together = False
         self._shown: object = None
 
-    def choose(self, names: Sequence[str] | None) -> None:
-        """Show only the metrics ``names`` (in that order); None shows every metric."""
+    def choose(self, names: Sequence[str] | None, together: bool = False) -> None:
+        """Show only the metrics ``names`` (in that order; None: every metric), each on its
+        own chart, or with ``together`` all on one chart. Shown from the next render."""
         self._chosen = list(names) if names is not None else None
+        self._together = together
         self._shown = None
 
     def render(self, state: RealtimeState) -> int:
@@ -745,7 +748,7 @@ class MetricsPanel:
         with _held(self._synced):
             if not state.metrics:
                 return _set(self.widget.layout, "display", _HIDDEN)
-            html = metrics_grid(state.metrics, self._chosen)
+            html = metrics_grid(state.metrics, self._chosen, self._together)
             return _set(self.widget, "value", html) + _set(self.widget.layout, "display", _VISIBLE)
 
 

@@ -161,6 +161,22 @@ def test_metrics_panel_renders_only_when_metrics_changed() -> None:
     assert panel.render(state) == 0
     panel.choose(["loss"])
     assert panel.render(state) == 0  # same HTML: nothing sent
+    state = reduce(
+        state,
+        MessageReceived(
+            make_message(
+                MetricPayload(points=[MetricPoint(name="acc", step=0, value=0.5, wall_time=0.0)]),
+                job_id="j",
+                seq=2,
+            )
+        ),
+    )
+    panel.choose(["loss", "acc"], together=True)
+    assert panel.render(state) == 1
+    html = panel.widget.value
+    assert (
+        html.count("<svg") == 1 and html.count("<polyline") == 2 and "rnb-metrics-together" in html
+    )
 
 
 def test_report_has_a_chart_per_metric_and_the_config(client: RealtimeClient) -> None:
