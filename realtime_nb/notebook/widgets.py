@@ -493,7 +493,8 @@ class PluginInspector:
     def _table_html(self, state: RealtimeState) -> str:
         plugins = self._known_plugins(state)
         if not plugins:
-            return "<i>No plugins yet.</i>"
+            # An experiment has metrics and no plugins: no empty table to wait for.
+            return "" if state.metrics else "<i>No plugins yet.</i>"
         # The scale is the largest figure drawn, so neither part of any bar overflows its track
         # (one slow warm-up frame can put a plugin's mean above its p95).
         slowest = max((max(s.p95_ms, s.mean_ms) for s in state.frame_timings.values()), default=0.0)
