@@ -55,11 +55,13 @@ class Size:
     widget_frames: int  # x 21 messages fed to the overlay's client
     paced_seconds: float  # of each rate tried by the zero-loss search
     ladder_rungs: int  # most rates the zero-loss search tries
+    experiment_iterations: int  # of a 100 µs loop body, per round
+    experiment_points: int  # logged at full speed for the ingest rate
 
 
 SIZES = {
-    "small": Size(40, 2, 5, 10, 300, 200, 0.4, 60, 1000, 0.5, 2),
-    "full": Size(4000, 4, 25, 200, 10_000, 20_000, 4.0, 300, 10_000, 3.0, 12),
+    "small": Size(40, 2, 5, 10, 300, 200, 0.4, 60, 1000, 0.5, 2, 2_000, 20_000),
+    "full": Size(4000, 4, 25, 200, 10_000, 20_000, 4.0, 300, 10_000, 3.0, 12, 10_000, 500_000),
 }
 
 
@@ -726,6 +728,46 @@ def bench_widget(children: Children, size: Size) -> Row:
     )
 
 
+def bench_experiment(children: Children, ours: OurServer, size: Size) -> list[Row]:
+    """``run.log`` in a loop of 10,000 iterations a second vs the bare loop, and the rate at
+    which logged points are committed to our server, each beside tensorboardX's
+    ``SummaryWriter`` writing the same records to a local file (benchmarks/experiment_log.py)."""
+    child = children.start(
+        [
+            sys.executable, str(HERE / "experiment_log.py"), ours.url, ours.token,
+            str(size.experiment_iterations), str(size.experiment_points),
+        ]
+    )  # fmt: skip
+    got = json.loads(read_line(child, size.timeout * 4))
+    baseline = got["baseline"] or "tensorboardX not installed: no baseline"
+    tb = got["tensorboard_s"]
+    tb_note = f"; {baseline} in the same loop: {tb / got['bare_s'] - 1:+.0%}" if tb else ""
+    overhead = Row(
+        "run.log overhead, 10,000 logs/s",
+        "loop s",
+        got["logged_s"],
+        got["bare_s"],
+        "<= 1.05x bare loop",
+        got["logged_s"] <= 1.05 * got["bare_s"],
+        f"{got['iterations']:,} iterations of a 100 µs body, best of 5; CPU time (all threads) "
+        f"{got['cpu_overhead']:+.1%}{tb_note}; {got['dropped']} dropped",
+    )
+    ingest = Row(
+        "experiment ingest, points/s",
+        "points/s",
+        got["ingest_points_per_s"],
+        got["tensorboard_points_per_s"],
+        ">= 1x the local-file writer",
+        None
+        if not got["tensorboard_points_per_s"]
+        else (got["ingest_points_per_s"] >= got["tensorboard_points_per_s"]),
+        f"{got['points']:,} points of 5 metrics logged at full speed, timed until committed "
+        f"to the server's SQLite; {got['stored_points']:,} stored; baseline: {baseline}, "
+        "add_scalar per point, flushed",
+    )
+    return [overhead, ingest]
+
+
 # --- output ------------------------------------------------------------------------------------
 
 
@@ -805,6 +847,7 @@ def run(size: Size, only: set[str] | None = None) -> list[Row]:
                 ("pipeline", lambda: bench_pipeline(children, ours, size)),
                 ("readers", lambda: bench_readers(children, Path(tmp) / "readers", size)),
                 ("widget", lambda: bench_widget(children, size)),
+                ("experiment", lambda: bench_experiment(children, ours, size)),
             ]
             for name, step in steps:
                 if only and name not in only:

@@ -1,4 +1,4 @@
-"""realtime_nb: watch video-analysis jobs live from Jupyter.
+"""realtime_nb: watch video-analysis jobs and experiments (any Python loop) live from Jupyter.
 
 Example:
     >>> import realtime_nb as rt
@@ -28,8 +28,9 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 if TYPE_CHECKING:
     from realtime_nb.core.protocol import PluginMetadata
     from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
+    from realtime_nb.notebook.experiment import Run
     from realtime_nb.notebook.widgets import RealtimeOverlay
-    from realtime_nb.session import connect, embedded_server
+    from realtime_nb.session import connect, embedded_server, track
     from realtime_nb.vision.plugins import Plugin, PluginContext, register_plugin
     from realtime_nb.vision.synthetic import synthetic_match
 
@@ -45,6 +46,8 @@ _LAZY = {
     "PluginMetadata": "realtime_nb.core.protocol",
     "synthetic_match": "realtime_nb.vision.synthetic",
     "RealtimeOverlay": "realtime_nb.notebook.widgets",
+    "Run": "realtime_nb.notebook.experiment",
+    "track": "realtime_nb.session",
 }
 
 __all__ = [
@@ -55,11 +58,13 @@ __all__ = [
     "PluginMetadata",
     "RealtimeClient",
     "RealtimeOverlay",
+    "Run",
     "__version__",
     "connect",
     "embedded_server",
     "register_plugin",
     "synthetic_match",
+    "track",
 ]
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from realtime_nb.notebook.client import RealtimeClient
+from realtime_nb.notebook.experiment import Tracked
 from realtime_nb.notebook.frames import DEFAULT_MAX_FRAMES
 from realtime_nb.server.app import EmbeddedServer, ServerConfig
 
-__all__ = ["connect", "embedded_server"]
+__all__ = ["connect", "embedded_server", "track"]
 
 _embedded: EmbeddedServer | None = None
 _lock = threading.Lock()
@@ -67,3 +70,28 @@ def connect(
     if not token:
         raise ValueError("a token is needed: pass token=... or set REALTIME_NB_TOKEN")
     return RealtimeClient(url, token, render_hz=render_hz, max_frames=max_frames).start()
+
+
+def track(
+    iterable: Iterable[Any],
+    client: RealtimeClient | None = None,
+    name: str = "track",
+    total: int | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Tracked:
+    """Wrap an iterable like ``tqdm``: each item counts one step of an experiment's progress.
+
+    Args:
+        iterable: What to iterate over.
+        client: The client to report through (default: a new ``rt.connect()``, closed when
+            the iteration ends).
+        name: The experiment's name.
+        total: Items to expect (default ``len(iterable)`` when it has one).
+        config: Stored with the experiment.
+
+    Example:
+        >>> import realtime_nb as rt
+        >>> [x * x for x in rt.track(range(4), name="squares")]
+        [0, 1, 4, 9]
+    """
+    return Tracked(iterable, client, name, total, config, connect if client is None else None)

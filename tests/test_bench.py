@@ -32,6 +32,8 @@ FIGURES = [
     "job time with 40 readers, thread executor (before)",
     "job time with 40 readers, process executor",
     "widget budget, 20,000 msgs/s in",
+    "run.log overhead, 10,000 logs/s",
+    "experiment ingest, points/s",
 ]
 
 

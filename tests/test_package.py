@@ -20,11 +20,13 @@ def test_top_level_exports() -> None:
             "PluginMetadata",
             "RealtimeClient",
             "RealtimeOverlay",
+            "Run",
             "__version__",
             "connect",
             "embedded_server",
             "register_plugin",
             "synthetic_match",
+            "track",
         ]
     )
     for name in realtime_nb.__all__:

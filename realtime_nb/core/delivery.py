@@ -14,8 +14,8 @@ pops them. The rules (``docs/protocol.md``, delivery):
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from realtime_nb.core.protocol import Priority
@@ -175,16 +175,20 @@ class Outbox:
 class ReplayLog:
     """Everything a reconnecting client may ask for again, for one job.
 
-    Keeps every message that is not a frame message, plus the last ``frame_tail`` frame
-    messages. :meth:`since` answers a resume request.
+    Keeps every message that is neither a frame nor a metric message, plus the last
+    ``frame_tail`` frame messages and the last ``metric_tail`` metric messages (an experiment
+    logs millions of points: the store keeps them all, the log only the newest batches).
+    :meth:`since` answers a resume request.
     """
 
     frame_tail: int = 2000
+    metric_tail: int = 200
     base_seq: int = 0
     """Seqs up to this one were never in this log (a job resumed by a restarted server)."""
     last_seq: int = 0
     _protected: list[Outgoing] = field(default_factory=list)
     _frames: deque[Outgoing] = field(default_factory=deque)
+    _metrics: deque[Outgoing] = field(default_factory=deque)
     _evicted_upto: int = 0
 
     def __post_init__(self) -> None:
@@ -196,34 +200,30 @@ class ReplayLog:
             return
         self.last_seq = max(self.last_seq, item.seq)
         if item.priority is Priority.FRAME:
-            self._frames.append(item)
-            if len(self._frames) > self.frame_tail:
-                evicted = self._frames.popleft()
-                self._evicted_upto = max(self._evicted_upto, evicted.seq or 0)
+            self._keep(self._frames, item, self.frame_tail)
+        elif item.message_type == "metric":
+            self._keep(self._metrics, item, self.metric_tail)
         else:
             self._protected.append(item)
+
+    def _keep(self, tail: deque[Outgoing], item: Outgoing, bound: int) -> None:
+        tail.append(item)
+        if len(tail) > bound:
+            evicted = tail.popleft()
+            self._evicted_upto = max(self._evicted_upto, evicted.seq or 0)
 
     def since(self, seq: int) -> tuple[list[Outgoing], bool]:
         """Messages after ``seq`` in order, and whether that is all of them.
 
         Returns:
-            ``(items, recovered)``: ``recovered`` is False when frame messages after ``seq``
-            were already evicted (the client must reload the job through REST).
+            ``(items, recovered)``: ``recovered`` is False when frame or metric messages after
+            ``seq`` were already evicted (the client must reload the job through REST).
         """
         recovered = seq >= self._evicted_upto
-        items = [m for m in _merge(self._protected, self._frames) if (m.seq or 0) > seq]
+        merged = heapq.merge(self._protected, self._frames, self._metrics, key=_seq_of)
+        items = [m for m in merged if (m.seq or 0) > seq]
         return items, recovered
 
 
-def _merge(a: list[Outgoing], b: deque[Outgoing]) -> Iterator[Outgoing]:
-    """Merge two seq-ordered sequences into one seq-ordered stream."""
-    i = j = 0
-    while i < len(a) and j < len(b):
-        if (a[i].seq or 0) <= (b[j].seq or 0):
-            yield a[i]
-            i += 1
-        else:
-            yield b[j]
-            j += 1
-    yield from a[i:]
-    yield from list(b)[j:]
+def _seq_of(item: Outgoing) -> int:
+    return item.seq or 0

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 __all__ = [
+    "MAX_EVENTS_PER_BATCH",
     "PREVIEW_PREFIX_BYTES",
     "PROTOCOL_VERSION",
     "SERVER_MESSAGE_TYPES",
@@ -37,8 +38,15 @@ __all__ = [
     "ErrorDetails",
     "ErrorMessage",
     "ErrorPayload",
+    "ExperimentRequest",
     "FrameMessage",
     "FramePayload",
+    "IngestAck",
+    "IngestBatch",
+    "IngestHeartbeat",
+    "IngestReady",
+    "IngestRejected",
+    "JobKind",
     "JobMessage",
     "JobPayload",
     "JobRecord",
@@ -46,6 +54,9 @@ __all__ = [
     "JobStatus",
     "MetadataMessage",
     "MetadataPayload",
+    "MetricMessage",
+    "MetricPayload",
+    "MetricPoint",
     "PingMessage",
     "PingPayload",
     "PluginMetadata",
@@ -55,9 +66,17 @@ __all__ = [
     "PongPayload",
     "PreviewHeader",
     "Priority",
+    "ProducedEnd",
+    "ProducedError",
+    "ProducedEvent",
+    "ProducedMetric",
+    "ProducedProgress",
+    "ProducedWarning",
+    "ProducerMessage",
     "ProgressMessage",
     "ProgressPayload",
     "ProtocolError",
+    "RunEndPayload",
     "ServerMessage",
     "SubscribeMessage",
     "SubscribePayload",
@@ -68,11 +87,15 @@ __all__ = [
     "WarningMessage",
     "WarningPayload",
     "decode_client_message",
+    "decode_experiment_request",
+    "decode_ingest_batch",
     "decode_job_request",
     "decode_preview",
+    "decode_producer_message",
     "decode_server_message",
     "encode",
     "encode_preview",
+    "is_experiment_request",
     "is_terminal",
     "make_message",
     "message_type_of",
@@ -86,6 +109,7 @@ PROTOCOL_VERSION = 1
 
 Severity = Literal["low", "medium", "high"]
 PluginState = Literal["started", "running", "completed", "failed"]
+JobKind = Literal["video", "experiment"]
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "interrupted"})
 
@@ -119,6 +143,7 @@ class ErrorCode(enum.StrEnum):
     TOO_MANY_JOBS = "TOO_MANY_JOBS"
     STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
     UNAVAILABLE = "UNAVAILABLE"
+    JOB_ENDED = "JOB_ENDED"
     INTERNAL = "INTERNAL"
 
 
@@ -222,6 +247,37 @@ class MetadataPayload(_Struct):
 
     plugin: str
     metadata: PluginMetadata
+
+
+MetricName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class MetricPoint(msgspec.Struct, array_like=True):
+    """One value of one metric at one step, on the wire as the array
+    ``[name, step, value, wall_time]`` (half the bytes of an object, for the type sent most).
+
+    ``value`` is None when the value was not finite (NaN or infinity have no JSON form); a
+    chart shows it as a gap. ``wall_time`` is when the producer logged it, in seconds since the
+    epoch.
+    """
+
+    name: MetricName
+    step: int
+    value: float | None
+    wall_time: float
+
+
+class MetricPayload(_Struct):
+    """A batch of metric points of one job (an experiment's ``run.log`` calls), in log order."""
+
+    points: list[MetricPoint]
+
+
+class RunEndPayload(_Struct):
+    """A producer says its run is over: ``completed``, or ``failed`` with the error."""
+
+    status: Literal["completed", "failed"]
+    error: str | None = None
 
 
 class PingPayload(_Struct):
@@ -336,6 +392,12 @@ class JobMessage(_Envelope, tag="job"):
     payload: JobPayload
 
 
+class MetricMessage(_Envelope, tag="metric"):
+    """Envelope of a :class:`MetricPayload`."""
+
+    payload: MetricPayload
+
+
 class PingMessage(_Envelope, tag="ping"):
     """Envelope of a :class:`PingPayload`."""
 
@@ -380,6 +442,7 @@ ServerMessage = (
     | ErrorMessage
     | MetadataMessage
     | JobMessage
+    | MetricMessage
     | PingMessage
     | ConnectionMessage
     | SubscribedMessage
@@ -394,6 +457,7 @@ _PAYLOAD_TO_ENVELOPE: dict[type[Any], type[Any]] = {
     ErrorPayload: ErrorMessage,
     MetadataPayload: MetadataMessage,
     JobPayload: JobMessage,
+    MetricPayload: MetricMessage,
     PingPayload: PingMessage,
     ConnectionPayload: ConnectionMessage,
     SubscribedPayload: SubscribedMessage,
@@ -419,8 +483,23 @@ class JobRequest(msgspec.Struct, forbid_unknown_fields=True):
     options: dict[str, Any] = {}
 
 
+class ExperimentRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Body of ``POST /v1/jobs`` for an experiment: a job fed by an outside producer (a user's
+    training loop) instead of plugins over a video."""
+
+    kind: Literal["experiment"]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    total: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    config: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+
+
 class JobRecord(msgspec.Struct, kw_only=True):
-    """A job as REST returns it and the store keeps it (every field always present)."""
+    """A job as REST returns it and the store keeps it (every field always present).
+
+    ``kind`` is ``video`` (plugins over a source) or ``experiment`` (a producer's run, with its
+    ``name`` and ``config``; ``frames_total`` is its ``total``).
+    """
 
     job_id: str
     status: JobStatus
@@ -428,6 +507,9 @@ class JobRecord(msgspec.Struct, kw_only=True):
     source: str
     plugins: list[str]
     options: dict[str, Any] = {}
+    kind: JobKind = "video"
+    name: str | None = None
+    config: dict[str, Any] = {}
     started_at: str | None = None
     finished_at: str | None = None
     frames_total: int | None = None
@@ -436,6 +518,95 @@ class JobRecord(msgspec.Struct, kw_only=True):
     error: str | None = None
     output_path: str | None = None
     last_seq: int = 0
+
+
+# --- producer ingest (experiments) ------------------------------------------------------------
+
+
+class _Produced(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    """An event as a producer sends it: a type and a payload. The server adds ``seq``,
+    ``job_id`` and ``timestamp``."""
+
+
+class ProducedMetric(_Produced, tag="metric"):
+    """Metric points from a producer."""
+
+    payload: MetricPayload
+
+
+class ProducedProgress(_Produced, tag="progress"):
+    """Progress from a producer."""
+
+    payload: ProgressPayload
+
+
+class ProducedWarning(_Produced, tag="warning"):
+    """A warning from a producer."""
+
+    payload: WarningPayload
+
+
+class ProducedError(_Produced, tag="error"):
+    """An error from a producer (the run goes on until it ends)."""
+
+    payload: ErrorPayload
+
+
+class ProducedEnd(_Produced, tag="end"):
+    """The producer's run ended; the server ends the job with this status."""
+
+    payload: RunEndPayload
+
+
+ProducedEvent = ProducedMetric | ProducedProgress | ProducedWarning | ProducedError | ProducedEnd
+
+MAX_EVENTS_PER_BATCH = 10_000
+
+
+class IngestBatch(msgspec.Struct, tag_field="type", tag="batch", forbid_unknown_fields=True):
+    """Producer to server: events of one job, applied all or nothing, once.
+
+    ``batch`` numbers a producer's batches from 1. The server applies a batch only if its
+    number is above the last one it applied for the job, so a producer that resends a batch
+    after a lost acknowledgement never doubles anything.
+    """
+
+    batch: Annotated[int, msgspec.Meta(ge=1)]
+    events: Annotated[list[ProducedEvent], msgspec.Meta(max_length=MAX_EVENTS_PER_BATCH)]
+
+
+class IngestHeartbeat(msgspec.Struct, tag_field="type", tag="heartbeat"):
+    """Producer to server: still alive, nothing to send."""
+
+
+ProducerMessage = IngestBatch | IngestHeartbeat
+
+
+class IngestReady(msgspec.Struct, tag_field="type", tag="ready", kw_only=True):
+    """Server to producer, first on the ingest socket: where the job stands."""
+
+    job_id: str
+    status: JobStatus
+    last_batch: int
+    heartbeat_timeout_s: float
+
+
+class IngestAck(msgspec.Struct, tag_field="type", tag="ack", kw_only=True):
+    """Server to producer: batch ``batch`` is committed to the store (``applied`` False: it
+    had been applied before, and was ignored this time)."""
+
+    batch: int
+    applied: bool
+    last_seq: int
+    status: JobStatus
+
+
+class IngestRejected(msgspec.Struct, tag_field="type", tag="rejected", kw_only=True):
+    """Server to producer: a message that was not valid, with why; nothing of it was applied."""
+
+    code: str
+    message: str
+    batch: int | None = None
 
 
 # --- functions ----------------------------------------------------------------------------------
@@ -500,6 +671,16 @@ _encoder = msgspec.json.Encoder(enc_hook=_encode_numpy)
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _client_decoder = msgspec.json.Decoder(ClientMessage)
 _job_request_decoder = msgspec.json.Decoder(JobRequest)
+_experiment_request_decoder = msgspec.json.Decoder(ExperimentRequest)
+_producer_decoder = msgspec.json.Decoder(ProducerMessage)
+_batch_decoder = msgspec.json.Decoder(IngestBatch)
+
+
+class _KindOnly(msgspec.Struct):
+    kind: str = "video"
+
+
+_kind_decoder = msgspec.json.Decoder(_KindOnly)
 
 
 class _AnyEnvelope(msgspec.Struct):
@@ -572,6 +753,44 @@ def decode_job_request(data: bytes | str) -> JobRequest:
     return request
 
 
+def is_experiment_request(data: bytes | str) -> bool:
+    """True when a ``POST /v1/jobs`` body asks for an experiment (``"kind": "experiment"``)."""
+    try:
+        return _kind_decoder.decode(data).kind == "experiment"
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return False
+
+
+def decode_experiment_request(data: bytes | str) -> ExperimentRequest:
+    """Decode an experiment's ``POST /v1/jobs`` body.
+
+    Raises:
+        ProtocolError: Malformed JSON, a missing ``name``, or wrong types.
+    """
+    request: ExperimentRequest = _decode(_experiment_request_decoder, data)
+    return request
+
+
+def decode_producer_message(data: bytes | str) -> ProducerMessage:
+    """Decode a producer's message on the ingest socket.
+
+    Raises:
+        ProtocolError: Malformed JSON, unknown type, or a payload that fails validation.
+    """
+    result: ProducerMessage = _decode(_producer_decoder, data)
+    return result
+
+
+def decode_ingest_batch(data: bytes | str) -> IngestBatch:
+    """Decode the body of ``POST /v1/jobs/{id}/events`` (one :class:`IngestBatch`).
+
+    Raises:
+        ProtocolError: Malformed JSON, unknown event type, or a payload that fails validation.
+    """
+    result: IngestBatch = _decode(_batch_decoder, data)
+    return result
+
+
 # --- binary previews ----------------------------------------------------------------------------
 
 PREVIEW_MAGIC = b"RNBP"
@@ -628,8 +847,17 @@ def decode_preview(data: bytes) -> tuple[PreviewHeader, bytes]:
 
 def schema() -> dict[str, Any]:
     """Return the JSON Schema of every message, generated from the structs."""
-    (server, client), components = msgspec.json.schema_components(
-        [ServerMessage, ClientMessage], ref_template="#/$defs/{name}"
+    (server, client, producer, to_producer, experiment), components = (
+        msgspec.json.schema_components(
+            [
+                ServerMessage,
+                ClientMessage,
+                ProducerMessage,
+                IngestReady | IngestAck | IngestRejected,
+                ExperimentRequest,
+            ],
+            ref_template="#/$defs/{name}",
+        )
     )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -637,5 +865,8 @@ def schema() -> dict[str, Any]:
         "version": PROTOCOL_VERSION,
         "server_to_client": server,
         "client_to_server": client,
+        "producer_to_server": producer,
+        "server_to_producer": to_producer,
+        "experiment_request": experiment,
         "$defs": components,
     }

@@ -30,6 +30,7 @@ from realtime_nb.core.protocol import (
     FrameMessage,
     JobMessage,
     MetadataMessage,
+    MetricMessage,
     PingMessage,
     PluginMetadata,
     PluginStatusMessage,
@@ -40,6 +41,7 @@ from realtime_nb.core.protocol import (
     WarningPayload,
     is_terminal,
 )
+from realtime_nb.core.series import MetricSeries
 
 __all__ = [
     "ConnectionChanged",
@@ -177,6 +179,10 @@ class RealtimeState:
     """Frames each plugin processed, as its last status said (complete even when frame
     messages were dropped or missed while disconnected)."""
     preview_frame_id: str | None = None
+    metrics: MappingProxyType[str, MetricSeries] = field(default_factory=_empty)
+    """An experiment's metrics by name: latest and best value, downsampled history."""
+    metric_points: int = 0
+    """Metric points received, over every metric."""
     max_items: int = field(default=MAX_ITEMS, compare=False)
 
     @property
@@ -329,6 +335,19 @@ def _on_metadata(state: RealtimeState, msg: MetadataMessage) -> Changes:
     return {"plugin_metadata": _with(state.plugin_metadata, m.plugin, m.metadata)}
 
 
+def _on_metric(state: RealtimeState, msg: MetricMessage) -> Changes:
+    by_name: dict[str, list[tuple[int, float | None]]] = {}
+    for point in msg.payload.points:
+        by_name.setdefault(point.name, []).append((point.step, point.value))
+    metrics = dict(state.metrics)
+    for name, points in by_name.items():
+        metrics[name] = metrics.get(name, MetricSeries(name)).add(points)
+    return {
+        "metrics": MappingProxyType(metrics),
+        "metric_points": state.metric_points + len(msg.payload.points),
+    }
+
+
 def _on_job(state: RealtimeState, msg: JobMessage) -> Changes:
     status = msg.payload.status
     changes: Changes = {"job_status": status}
@@ -347,6 +366,7 @@ _HANDLERS: dict[type, Callable[[RealtimeState, Any], Changes]] = {
     ErrorMessage: _on_error,
     MetadataMessage: _on_metadata,
     JobMessage: _on_job,
+    MetricMessage: _on_metric,
 }
 
 

@@ -64,6 +64,8 @@ from realtime_nb.notebook.rest import ApiError, RestClient
 if TYPE_CHECKING:
     from IPython.display import HTML
 
+    from realtime_nb.notebook.experiment import Run
+    from realtime_nb.notebook.runs import RunsTable
     from realtime_nb.notebook.widgets import RealtimeOverlay
 
 __all__ = ["ApiError", "Job", "RealtimeClient"]
@@ -457,6 +459,60 @@ class RealtimeClient:
         self.get_job(job_id)
         self.follow(job_id)
         return Job(self, job_id)
+
+    def experiment(
+        self,
+        name: str,
+        total: int | None = None,
+        config: dict[str, Any] | None = None,
+        *,
+        heartbeat_timeout_s: float | None = None,
+        **run_options: Any,
+    ) -> Run:
+        """Start an experiment: a job your own loop feeds (see :class:`~realtime_nb.notebook.
+        experiment.Run`). Use it as a context manager.
+
+        Args:
+            name: The run's name (shown in overlays and ``client.runs()``).
+            total: The ``run.progress`` count that means 100 %.
+            config: Hyper-parameters and the like, stored with the job (JSON-able).
+            heartbeat_timeout_s: Silence after which the server takes the run's process for
+                dead and ends the job ``interrupted`` (server default 30 s).
+            **run_options: Passed to :class:`~realtime_nb.notebook.experiment.Run`
+                (``buffer_size``, ``batch_points``, ``close_timeout``, ``backoff``).
+
+        Example:
+            >>> import realtime_nb as rt
+            >>> with rt.connect() as client:
+            ...     with client.experiment("sweep-lr", total=10, config={"lr": 0.1}) as run:
+            ...         for epoch in range(10):
+            ...             run.log({"loss": 1 / (epoch + 1)}, step=epoch)
+            ...             run.progress(epoch + 1)
+            ...     run.record()["status"]
+            'completed'
+
+        Raises:
+            ApiError: The server refused the request.
+        """
+        from realtime_nb.notebook.experiment import Run
+
+        body: dict[str, Any] = {"kind": "experiment", "name": name, "config": dict(config or {})}
+        if total is not None:
+            body["total"] = int(total)
+        if heartbeat_timeout_s is not None:
+            body["options"] = {"heartbeat_timeout_s": float(heartbeat_timeout_s)}
+        record = self.request("POST", "/v1/jobs", body)
+        token = record.pop("producer_token")
+        # Not followed here: a script that only logs should not also decode and reduce its
+        # own points. run.overlay() (or run.watch()) follows, replaying from the start.
+        return Run(self, record, token, **run_options)
+
+    def runs(self, limit: int = 100) -> RunsTable:
+        """The experiments on the server as a widget: one row per run (status, duration,
+        config, latest metrics), sortable; pick several to compare their curves."""
+        from realtime_nb.notebook.runs import RunsTable
+
+        return RunsTable(self, limit)
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         """The job record from REST."""

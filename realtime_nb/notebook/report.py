@@ -24,10 +24,18 @@ from typing import Any
 
 from IPython.display import HTML
 
+from realtime_nb.core.series import MetricSeries
 from realtime_nb.core.state import RealtimeState
+from realtime_nb.notebook.charts import metric_card
 from realtime_nb.notebook.view import SEVERITY_ORDER, esc, format_duration_ms, warning_item
 
-__all__ = ["PluginTiming", "job_report", "plugin_timings", "timings_chart_png"]
+__all__ = [
+    "PluginTiming",
+    "experiment_report",
+    "job_report",
+    "plugin_timings",
+    "timings_chart_png",
+]
 
 MAX_THUMBNAILS = 12
 """How many previews the report embeds at most (the last ones given)."""
@@ -272,6 +280,65 @@ def job_report(
         f"{_warnings_html(state)}"
         f"{_errors_html(state)}"
         f"{_thumbnails_html(previews)}"
+        "</div>"
+    )
+    return HTML(body)  # type: ignore[no-untyped-call]
+
+
+def _config_html(config: Mapping[str, Any]) -> str:
+    if not config:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{esc(k)}</code></td><td>{esc(v)}</td></tr>" for k, v in config.items()
+    )
+    return f'<table class="rnb-report-config" style="font-size:90%">{rows}</table>'
+
+
+def experiment_report(
+    record: Mapping[str, Any],
+    state: RealtimeState,
+    metrics: Mapping[str, Sequence[tuple[int, float | None, float]]],
+    images: Sequence[bytes] = (),
+) -> HTML:
+    """A static summary of an experiment (``run.report()``): status, duration, config, a
+    chart per metric drawn from every stored point (downsampled, spikes kept) with its latest
+    and best value, the images it showed, its warnings and errors.
+
+    Args:
+        record: The job record (``run.record()``).
+        state: The job's state as the client reduced it.
+        metrics: Every stored point (``run.metrics()``).
+        images: JPEG images to embed (at most :data:`MAX_THUMBNAILS`, the last ones).
+    """
+    status = record.get("status") or state.job_status or "unknown"
+    points = sum(len(v) for v in metrics.values())
+    totals = [
+        ("Status", esc(status)),
+        ("Progress", f"{int(record.get('progress') or state.progress)} %"),
+        ("Metrics", str(len(metrics))),
+        ("Points", f"{points:,}"),
+        ("Warnings", str(max(state.warnings_count, len(state.warnings)))),
+        ("Errors", str(max(state.errors_count, len(state.errors)))),
+    ]
+    totals_html = " · ".join(f"{k}: <b>{v}</b>" for k, v in totals)
+    cards = "".join(
+        metric_card(MetricSeries(name).add((step, value) for step, value, _ in metrics[name]))
+        for name in sorted(metrics)
+    )
+    error = record.get("error")
+    error_html = f"<pre style='color:#b71c1c'>{esc(error)}</pre>" if error else ""
+    title = f"Run {record.get('name') or record.get('job_id')}"
+    body = (
+        f'<div class="rnb-report rnb-experiment-report" '
+        f'style="font-family:sans-serif;font-size:90%">'
+        f'<h4 style="margin:4px 0">{esc(title)} — report</h4>'
+        f'<p class="rnb-report-totals">{totals_html}</p>'
+        f"{_config_html(record.get('config') or {})}"
+        f'<div class="rnb-report-metrics">{cards}</div>'
+        f"{error_html}"
+        f"{_warnings_html(state)}"
+        f"{_errors_html(state)}"
+        f"{_thumbnails_html(images)}"
         "</div>"
     )
     return HTML(body)  # type: ignore[no-untyped-call]

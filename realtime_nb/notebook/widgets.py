@@ -26,6 +26,7 @@ from typing import Any
 import ipywidgets
 
 from realtime_nb.core.state import RealtimeState
+from realtime_nb.notebook.charts import metrics_grid
 from realtime_nb.notebook.frames import FrameDrawer, KeptFrame, nearest
 from realtime_nb.notebook.view import (
     STATUS_COLOURS,
@@ -41,6 +42,7 @@ __all__ = [
     "ConnectionBadge",
     "ErrorBanner",
     "FrameViewer",
+    "MetricsPanel",
     "PluginInspector",
     "ProgressBar",
     "RealtimeOverlay",
@@ -55,6 +57,7 @@ CSS_CLASSES = {
     "frame": "rnb-frame",
     "inspector": "rnb-inspector",
     "errors": "rnb-errors",
+    "metrics": "rnb-metrics",
     "badge": "rnb-badge",
 }
 """Stable CSS classes on each part's top-level widget, for styling and for tests to find them.
@@ -490,7 +493,8 @@ class PluginInspector:
     def _table_html(self, state: RealtimeState) -> str:
         plugins = self._known_plugins(state)
         if not plugins:
-            return "<i>No plugins yet.</i>"
+            # An experiment has metrics and no plugins: no empty table to wait for.
+            return "" if state.metrics else "<i>No plugins yet.</i>"
         # The scale is the largest figure drawn, so neither part of any bar overflows its track
         # (one slow warm-up frame can put a plugin's mean above its p95).
         slowest = max((max(s.p95_ms, s.mean_ms) for s in state.frame_timings.values()), default=0.0)
@@ -705,6 +709,50 @@ class ErrorBanner:
             )
 
 
+class MetricsPanel:
+    """An experiment's metrics: a line chart per metric with its latest value and step, best
+    value and step, and point count; hidden until the first metric arrives.
+
+    Each chart draws the metric's downsampled history (the lowest and highest value of each
+    of at most 256 step buckets, so spikes survive), so a render costs the same after a
+    million points as after ten. It is redrawn by the render clock, never per point: one
+    trait assignment per render at most, whatever the logging rate.
+
+    Attributes:
+        widget: The top-level ipywidget (an ``HTML`` holding inline SVG charts).
+    """
+
+    def __init__(self) -> None:
+        self.widget: ipywidgets.HTML = ipywidgets.HTML(layout=ipywidgets.Layout(display=_HIDDEN))
+        self.widget.add_class(CSS_CLASSES["metrics"])
+        self._synced = (self.widget, self.widget.layout)
+        self._chosen: list[str] | None = None
+        self._together = False
+        self._shown: object = None
+
+    def choose(self, names: Sequence[str] | None, together: bool = False) -> None:
+        """Show only the metrics ``names`` (in that order; None: every metric), each on its
+        own chart, or with ``together`` all on one chart. Shown from the next render."""
+        self._chosen = list(names) if names is not None else None
+        self._together = together
+        self._shown = None
+
+    def render(self, state: RealtimeState) -> int:
+        """Draw ``state.metrics`` if they changed since the last render.
+
+        Returns:
+            How many trait assignments were made.
+        """
+        if state.metrics is self._shown:
+            return 0
+        self._shown = state.metrics
+        with _held(self._synced):
+            if not state.metrics:
+                return _set(self.widget.layout, "display", _HIDDEN)
+            html = metrics_grid(state.metrics, self._chosen, self._together)
+            return _set(self.widget, "value", html) + _set(self.widget.layout, "display", _VISIBLE)
+
+
 class ConnectionBadge:
     """The connection state (``"Connected · 3 ms"``, ``"Reconnecting…"``, ...) and a Retry button.
 
@@ -785,6 +833,7 @@ class RealtimeOverlay:
         frame: The :class:`FrameViewer`.
         inspector: The :class:`PluginInspector`.
         errors: The :class:`ErrorBanner`.
+        metrics: The :class:`MetricsPanel` (an experiment's charts; hidden without metrics).
         connection: The :class:`ConnectionBadge`.
 
     Example:
@@ -812,9 +861,10 @@ class RealtimeOverlay:
         self.frame = FrameViewer(drawer, on_change=self._rerender, lock=self._lock)
         self.inspector = PluginInspector(plugins, on_change=self._rerender)
         self.errors = ErrorBanner()
+        self.metrics = MetricsPanel()
         self.connection = ConnectionBadge(on_retry)
         header = ipywidgets.HBox([self.title, self.connection.widget])
-        parts = (self.errors, self.progress, self.frame, self.inspector)
+        parts = (self.errors, self.progress, self.metrics, self.frame, self.inspector)
         self.widget: ipywidgets.VBox = ipywidgets.VBox([header, *(p.widget for p in parts)])
         self.widget.add_class(CSS_CLASSES["overlay"])
         self._synced: tuple[Any, ...] = (self.title, *self.connection._synced)
@@ -844,6 +894,7 @@ class RealtimeOverlay:
                 + self.connection.render(state)
                 + self.errors.render(state)
                 + self.progress.render(state)
+                + self.metrics.render(state)
                 + self.frame.render(state, frames)
                 + self.inspector.render(state, self.frame.picked)
             )

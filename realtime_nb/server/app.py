@@ -5,8 +5,10 @@ Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs n
     GET    /v1/health                 GET /v1/plugins            GET /v1/schema
     POST   /v1/jobs                   GET /v1/jobs               GET /v1/jobs/{id}
     DELETE /v1/jobs/{id}              GET /v1/jobs/{id}/results  GET /v1/jobs/{id}/video
-    GET    /v1/jobs/{id}/events?since_seq=N
+    GET    /v1/jobs/{id}/events?since_seq=N       POST /v1/jobs/{id}/events (producer)
+    GET    /v1/jobs/{id}/metrics[?name=N]
     WS     /v1/realtime?token=T[&job_id=J][&since_seq=N][&subscribe=none][&batch=1]
+    WS     /v1/ingest?job_id=J&token=P (producer token: see server/ingest.py)
 
 Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
 """
@@ -44,12 +46,22 @@ from realtime_nb.core.protocol import (
     SubscribeMessage,
     UnsubscribeMessage,
     decode_client_message,
+    decode_experiment_request,
+    decode_ingest_batch,
     decode_job_request,
     encode,
+    is_experiment_request,
     schema,
 )
 from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
+from realtime_nb.server.ingest import (
+    DEFAULT_HEARTBEAT_TIMEOUT_S,
+    IngestHandler,
+    IngestService,
+    producer_token_of,
+)
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING, JobError, JobManager
+from realtime_nb.server.metrics import MetricStore
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry
 from realtime_nb.worker.executors import (
@@ -90,6 +102,9 @@ class ServerConfig:
         store_max_bytes: Largest size of the SQLite store, or None; past it new jobs are 507.
         shutdown_timeout_s: How long a shutdown waits for running jobs to stop before it goes
             on without them (it always ends: workers are killed, hung threads left behind).
+        heartbeat_timeout_s: Silence after which a running experiment's producer is taken
+            for dead and the experiment ends ``interrupted`` (its ``heartbeat_timeout_s``
+            option overrides it).
     """
 
     host: str = "127.0.0.1"
@@ -109,6 +124,7 @@ class ServerConfig:
     max_waiting_jobs: int = DEFAULT_MAX_WAITING
     store_max_bytes: int | None = None
     shutdown_timeout_s: float = 5.0
+    heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
 
     def resolved_token(self) -> str:
         """The token, generating and keeping one if none was given."""
@@ -223,6 +239,9 @@ class JobsHandler(_Base):
     """``POST /v1/jobs`` creates a job; ``GET /v1/jobs`` lists them."""
 
     async def post(self) -> None:
+        if is_experiment_request(self.request.body or b""):
+            await self._create_experiment()
+            return
         try:
             request = decode_job_request(self.request.body or b"")
         except ProtocolError as exc:
@@ -240,6 +259,21 @@ class JobsHandler(_Base):
     def get(self) -> None:
         limit = _int_arg(self, "limit", 100)
         self.write_json({"jobs": self.ctx.jobs.list_jobs(limit)})
+
+    async def _create_experiment(self) -> None:
+        """An experiment: a job its producer feeds; the answer adds its ``producer_token``."""
+        try:
+            request = decode_experiment_request(self.request.body or b"")
+        except ProtocolError as exc:
+            self.fail(400, exc.code, f"invalid experiment request: {exc}")
+        loop = asyncio.get_running_loop()
+        try:
+            record, token = await loop.run_in_executor(None, self.ctx.ingest.create, request)
+        except JobError as exc:  # shutting down (503), or the store cannot take it (507)
+            self.fail(exc.status, exc.code, str(exc))
+        self.set_status(201)
+        self.set_header("Location", f"/v1/jobs/{record.job_id}")
+        self.write_json({**msgspec.structs.asdict(record), "producer_token": token})
 
 
 class JobHandler(_Base):
@@ -275,7 +309,28 @@ class ResultsHandler(_Base):
 
 class EventsHandler(_Base):
     """``GET /v1/jobs/{id}/events?since_seq=N[&limit=]``: the job's stored non-frame messages
-    after ``since_seq``, in order (what a client replays when the live log cannot)."""
+    after ``since_seq``, in order (what a client replays when the live log cannot).
+    ``POST`` (with the job's producer token, not the server's): one producer batch, the
+    plain-HTTP fallback of ``WS /v1/ingest``."""
+
+    def prepare(self) -> None:
+        if self.request.method != "POST":
+            super().prepare()
+
+    async def post(self, job_id: str) -> None:
+        ingest = self.ctx.ingest
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(None, ingest.authorize, job_id, producer_token_of(self)):
+            self.fail(401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+        try:
+            batch = decode_ingest_batch(self.request.body or b"")
+        except ProtocolError as exc:
+            self.fail(400, exc.code, f"invalid batch: {exc}")
+        try:
+            ack = await loop.run_in_executor(None, ingest.apply, job_id, batch)
+        except JobError as exc:
+            self.fail(exc.status, exc.code, str(exc))
+        self.write_json(ack)
 
     async def get(self, job_id: str) -> None:
         if self.ctx.jobs.get(job_id) is None:
@@ -297,6 +352,25 @@ class EventsHandler(_Base):
             + b",".join(events)
             + b"]}"
         )
+
+
+class MetricsHandler(_Base):
+    """``GET /v1/jobs/{id}/metrics[?name=N][&summary=1]``: an experiment's metric points,
+    ``{name: [[step, value, wall_time], ...]}`` in log order; with ``summary``, per metric
+    its ``count``, ``min``, ``max`` and last ``step`` and ``value``."""
+
+    async def get(self, job_id: str) -> None:
+        if self.ctx.jobs.get(job_id) is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        name = self.get_query_argument("name", None)
+        metrics = self.ctx.ingest.metrics
+        loop = asyncio.get_running_loop()
+        if self.get_query_argument("summary", "") in ("1", "true"):
+            summary = await loop.run_in_executor(None, metrics.summary, job_id)
+            self.write_json({"job_id": job_id, "summary": summary})
+            return
+        points = await loop.run_in_executor(None, metrics.metrics, job_id, name)
+        self.write_json({"job_id": job_id, "metrics": points})
 
 
 class VideoHandler(_Base):
@@ -406,6 +480,7 @@ class _AppContext:
     store: JobStore
     registry: PluginRegistry
     allowed_origins: list[str]
+    ingest: IngestService
     shutdown_timeout_s: float = 5.0
     started: float = field(default_factory=time.monotonic)
 
@@ -453,6 +528,10 @@ def make_app(
         frame_timeout_s=config.frame_timeout_s,
         max_waiting=config.max_waiting_jobs,
     )
+    ingest = IngestService(
+        jobs, MetricStore(store), hub.publish_preview, config.heartbeat_timeout_s
+    )
+    ingest.start()
     ctx = _AppContext(
         config.resolved_token(),
         hub,
@@ -460,6 +539,7 @@ def make_app(
         store,
         registry,
         config.allowed_origins,
+        ingest,
         config.shutdown_timeout_s,
     )
     kw = {"ctx": ctx}
@@ -473,7 +553,9 @@ def make_app(
             (r"/v1/jobs/([A-Za-z0-9_-]+)/results", ResultsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/events", EventsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/video", VideoHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/metrics", MetricsHandler, kw),
             (r"/v1/realtime", RealtimeHandler, kw),
+            (r"/v1/ingest", IngestHandler, {"ingest": ingest}),
         ],
         default_handler_class=_NotFound,
         default_handler_args=kw,
@@ -508,6 +590,7 @@ class RunningServer:
         """
         self.http.stop()
         ctx = self.context
+        ctx.ingest.stop()
         timeout = ctx.shutdown_timeout_s
         try:
             await asyncio.get_running_loop().run_in_executor(None, ctx.jobs.shutdown, timeout)

@@ -247,14 +247,17 @@ class JobManager:
             self._adopt(record, announce=True)
         if resume_interrupted:
             for record in store.interrupted_jobs():
+                if record.kind != "video":
+                    continue  # an experiment resumes when its producer comes back
                 job = self._adopt(record, announce=False)
                 log.info("resuming job %s from frame %d", record.job_id, record.frames_done)
                 self._start(job, record.frames_done)
-        else:
-            with self._lock:
-                for record in self.interrupted:
-                    self._jobs[record.job_id].ended = True
-            self._evict_ended()
+        with self._lock:  # adopted only to announce it: ended (an experiment's producer revives it)
+            for record in self.interrupted:
+                job = self._jobs[record.job_id]
+                if not resume_interrupted or record.kind != "video":
+                    job.ended = True
+        self._evict_ended()
 
     # --- API used by the REST handlers ---------------------------------------------------------
 
@@ -401,6 +404,10 @@ class JobManager:
             self._finish(job, "interrupted", None, "the server stopped before the job ran")
         for job in running:
             job.cancel.set()
+            if job.record.kind != "video" and not job.ended:
+                # No thread runs an outside producer's job: end it here (its producer makes
+                # it running again on the next server).
+                self._finish(job, "interrupted", None, "the server stopped while the run reported")
         deadline = time.monotonic() + timeout
         with self._lock:
             while self._busy and time.monotonic() < deadline:
@@ -409,6 +416,81 @@ class JobManager:
         if stuck:
             log.error("%d job(s) did not stop within %g s", stuck, timeout)
         return not stuck
+
+    # --- jobs fed by an outside producer (experiments, see server/ingest.py) ------------------
+
+    def create_external(self, record: JobRecord) -> None:
+        """Register a ``queued`` job whose payloads an outside producer sends (no executor
+        runs it), announce it and mark it ``running``."""
+        job_id = record.job_id
+        if self._shutting_down:
+            raise JobError(ErrorCode.UNAVAILABLE, "the server is shutting down", 503)
+        unstored = self.store.save_job_now(record)
+        if unstored is not None:
+            raise JobError(
+                ErrorCode.STORAGE_UNAVAILABLE, f"the job cannot be stored: {unstored}", 507
+            )
+        channel = JobChannel(job_id, self.store, self._deliver, lambda p: self._observe(job_id, p))
+        job = _Job(record, [], channel)
+        with self._lock:
+            self._jobs[job_id] = job
+        channel.emit([JobPayload(job_id=job_id, status="queued")])
+        self.resume_external(job_id)
+
+    def _external(self, job_id: str) -> _Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise JobError(ErrorCode.NOT_FOUND, f"no live job {job_id!r}", 404)
+        return job
+
+    def emit_external(self, job_id: str, payloads: list[Any]) -> int:
+        """Number, store and publish an outside producer's payloads; return the job's last seq.
+
+        Raises:
+            JobError: The job is not live on this server (404).
+        """
+        job = self._external(job_id)
+        job.channel.emit(payloads)
+        return job.channel.seq
+
+    def resume_external(self, job_id: str) -> JobRecord:
+        """Mark an outside producer's job ``running`` (again, after it was interrupted, even
+        by an earlier server).
+
+        Raises:
+            JobError: No such job, or not an outside producer's (404).
+        """
+        with self._lock:
+            live = self._jobs.get(job_id)
+        if live is None:  # interrupted under an earlier server, and not adopted at start
+            stored = self.store.get_job(job_id)
+            if stored is None or stored.kind == "video":
+                raise JobError(ErrorCode.NOT_FOUND, f"no experiment {job_id!r}", 404)
+            live = self._adopt(stored, announce=False)
+        job = live
+        if job.record.status == "running":
+            return self._update(job)
+        job.ended = False  # live again: not to be evicted until it ends again
+        record = self._update(
+            job, status="running", started_at=job.record.started_at or now_iso(), error=None
+        )
+        job.channel.emit([JobPayload(job_id=job_id, status="running")])
+        return record
+
+    def finish_external(self, job_id: str, status: str, error: str | None = None) -> None:
+        """End an outside producer's job with ``status`` (flushing its stored messages first).
+
+        Raises:
+            JobError: The job is not live on this server (404).
+        """
+        self._finish(self._external(job_id), status, None, error)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        """True once a user asked to cancel the live job ``job_id``."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        return job is not None and job.cancel.is_set()
 
     # --- running ---------------------------------------------------------------------------
 

@@ -254,6 +254,24 @@ class JobStore:
         """Whether the job's latest record still waits to be written (after a storage fault)."""
         return job_id in self._unsaved_jobs
 
+    def save_rows(self, job_id: str, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Queue ``executemany(sql, rows)`` for a table another module owns (see
+        :meth:`add_tables`); committed in order with every other write of the store."""
+        if rows:
+            self._queue.put(("sql", job_id, sql, rows))
+
+    def add_tables(self, ddl: str) -> None:
+        """Create tables (and indexes) another module owns, if they do not exist yet."""
+        if self.read_only_reason is not None:
+            return  # a read-only store serves what it has; the tables exist or stay absent
+        with closing(self._connect()) as conn, conn:
+            conn.executescript(ddl)
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only query on a short-lived connection and return every row."""
+        with self._reader() as conn:
+            return conn.execute(sql, tuple(args)).fetchall()
+
     def write_failure(self, job_id: str) -> str | None:
         """Why some of a job's results or events could not be stored, or None if all were."""
         with self._failure_lock:
@@ -376,6 +394,8 @@ class JobStore:
             conn.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)", op[1])
         elif op[0] == "events":
             conn.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)", op[1])
+        elif op[0] == "sql":
+            conn.executemany(op[2], op[3])
 
     def _record_success(self, op: tuple[Any, ...]) -> None:
         if op[0] == "job_now":
@@ -393,7 +413,7 @@ class JobStore:
                 log.error("store could not write job %s (%s); retrying until it can", op[1], exc)
             self._unsaved_jobs[op[1]] = op
             return
-        job_id = op[1][0][0] if op[1] else "?"
+        job_id = op[1] if op[0] == "sql" else (op[1][0][0] if op[1] else "?")
         log.error("store could not write %s of job %s: %s", op[0], job_id, exc)
         with self._failure_lock:
             self._failures.setdefault(job_id, str(exc))

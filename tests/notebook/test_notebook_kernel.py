@@ -487,3 +487,58 @@ def test_updates_keep_arriving_while_a_cell_blocks(notebook: Notebook) -> None:
         if m["msg_type"] == "stream" and "printed by a thread" in m["content"]["text"]
     ]
     assert [m["parent_header"].get("msg_id") for m in printed] == [block.msg_id], printed
+
+
+def test_experiment_overlay_stays_under_budget_and_live_while_a_cell_blocks(
+    notebook: Notebook,
+) -> None:
+    # A training loop on a thread of the kernel logs 5 metrics at full speed for 6 s, while
+    # the run's overlay is shown and another cell blocks.
+    start = notebook.run(
+        """
+        exp_client = rt.connect()
+        exp_run = exp_client.experiment("flood", total=1)
+        display(exp_run.overlay())
+        import threading
+        exp_last = {}
+
+        def exp_loop():
+            deadline, step = time.monotonic() + 6.0, 0
+            with exp_run:
+                while time.monotonic() < deadline:
+                    exp_run.log({"loss": 1 / (step + 1), "acc": step % 7, "a": 1.0, "b": 2.0,
+                                 "c": float(step)}, step=step)
+                    step += 1
+                exp_run.progress(1)
+            exp_last["step"] = step - 1
+
+        exp_thread = threading.Thread(target=exp_loop)
+        exp_thread.start()
+        """
+    )
+    block = notebook.run("time.sleep(4)")
+    end = notebook.run(
+        """
+        exp_thread.join(120)
+        exp_state = exp_client.wait_for(exp_run.job_id, timeout=60)
+        exp_client.render_now()
+        panel = exp_run.overlay().metrics.widget.value
+        print(json.dumps({"last": exp_last["step"], "dropped": exp_run.dropped,
+                          "state_last": exp_state.metrics["c"].last_step,
+                          "panel_has_last": f'data-last-step="{exp_last["step"]}"' in panel,
+                          "status": exp_state.job_status}))
+        exp_client.close()
+        """
+    ).json()
+    sent = [s for s, _, _ in comm_msgs(notebook.iopub.snapshot(), start.start, time.time())]
+    peak = peak_per_second(sent)
+    inside = {
+        int(s - block.start)
+        for s, read, _ in comm_msgs(notebook.iopub.snapshot(), block.start, block.end)
+        if block.start + 0.5 <= read <= block.end - 0.2
+    }
+    print(f"\nexperiment flood: {end}, peak {peak} comm_msg/s, block seconds {sorted(inside)}")
+    assert end["status"] == "completed"
+    assert end["state_last"] == end["last"] and end["panel_has_last"]  # the latest values
+    assert peak <= 100, peak
+    assert inside >= {0, 1, 2, 3}, inside  # live in every second of the blocking cell

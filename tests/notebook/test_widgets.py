@@ -594,6 +594,7 @@ def test_overlay_parts_carry_stable_css_classes_in_the_dom_order_tests_rely_on()
         "frame": overlay.frame.widget,
         "inspector": overlay.inspector.widget,
         "errors": overlay.errors.widget,
+        "metrics": overlay.metrics.widget,
         "badge": overlay.connection.widget,
     }
     for key, widget in parts.items():
@@ -602,7 +603,13 @@ def test_overlay_parts_carry_stable_css_classes_in_the_dom_order_tests_rely_on()
     # The browser tests find parts by position: header (title, badge), errors, progress, ...
     header, *rest = overlay.widget.children
     assert header.children == (overlay.title, overlay.connection.widget)
-    assert rest == [parts["errors"], parts["progress"], parts["frame"], parts["inspector"]]
+    assert rest == [
+        parts["errors"],
+        parts["progress"],
+        parts["metrics"],  # an experiment's charts; hidden without metrics
+        parts["frame"],
+        parts["inspector"],
+    ]
     assert overlay.progress.widget.children == (overlay.progress.bar, overlay.progress.label)
     frame = overlay.frame
     assert frame.widget.children[:2] == (frame.image, frame.caption)
