@@ -1,10 +1,16 @@
 """The ``realtime-nb`` command: ``serve``, ``run``, ``demo``, ``eval``, ``bench``.
 
 realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
-                  [--allow-root DIR]... [--executor process|thread] [--workers N]
-                  [--worker-memory 2GB] [--frame-timeout 30]
+                  [--allow-root DIR]... [--plugins-from MODULE|FILE.py]...
+                  [--executor process|thread] [--workers N] [--worker-memory 2GB]
+                  [--frame-timeout 30] [--resume-interrupted]
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
-realtime-nb demo
+                [--data-dir DIR]
+realtime-nb demo [--dir DIR]
+realtime-nb eval ...    (see realtime-nb eval --help)
+realtime-nb bench ...   (see realtime-nb bench --help)
+
+Ctrl-C during ``run`` cancels the job (on a remote server too) and exits with status 130.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import shutil
@@ -27,6 +32,7 @@ from realtime_nb.bench import add_bench_parser, run_bench_command
 from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
 from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_dir, start_server
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
+from realtime_nb.vision.plugins.registry import PluginLoadError, load_plugin_module
 from realtime_nb.vision.synthetic import synthetic_match
 from realtime_nb.vision.video import write_video
 from realtime_nb.worker.executors import DEFAULT_FRAME_TIMEOUT_S
@@ -81,8 +87,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--plugins-from",
         action="append",
         default=[],
-        metavar="MODULE",
-        help="import MODULE first (it registers plugins with @register_plugin); repeatable",
+        metavar="MODULE_OR_FILE",
+        help="load plugins first: a module name (looked up in the current directory, then "
+        "on the Python path) or a .py file; its @register_plugin classes are offered; "
+        "repeatable",
     )
     serve.add_argument(
         "--resume-interrupted",
@@ -154,8 +162,14 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for module in args.plugins_from:
-        importlib.import_module(module)
+    for spec in args.plugins_from:
+        try:
+            names = load_plugin_module(spec)
+        except PluginLoadError as exc:
+            print(f"error: --plugins-from: {exc}", file=sys.stderr)
+            return 2
+        added = ", ".join(names) if names else "none new (were they registered already?)"
+        print(f"plugins from {spec}: {added}", flush=True)
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -204,6 +218,7 @@ def _run(
     if not token:
         print("error: --token (or REALTIME_NB_TOKEN) is needed with --server", file=sys.stderr)
         return 2
+    job: Job | None = None
     try:
         with RealtimeClient(server_url, token).start() as client:
             names = [p.strip() for p in plugins.split(",") if p.strip()]
@@ -213,13 +228,32 @@ def _run(
             except ApiError as exc:
                 print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
                 return 2
+            # The id first: whatever happens next, the user can find the job again.
+            print(f"job {job.job_id} submitted to {server_url}", flush=True)
             record = _watch(job)
             saved = _save_output(client, record, output) if output is not None else None
             print(_summary(job, record, saved))
             return 0 if record["status"] == "completed" else 1
+    except KeyboardInterrupt:
+        return _interrupted(job)
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _interrupted(job: Job | None) -> int:
+    """Ctrl-C: cancel the job rather than leave it running unwatched, say so, status 130."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
+    print(file=sys.stderr)
+    if job is None:
+        print("interrupted before a job was submitted", file=sys.stderr)
+        return 130
+    try:
+        job.client.rest.cancel_job(job.job_id)
+        print(f"interrupted: cancelled job {job.job_id}", file=sys.stderr)
+    except ApiError as exc:
+        print(f"interrupted: job {job.job_id} not cancelled: {exc.message}", file=sys.stderr)
+    return 130
 
 
 def _watch(job: Job) -> dict[str, Any]:

@@ -115,6 +115,7 @@ class ErrorCode(enum.StrEnum):
     SOURCE_INVALID = "SOURCE_INVALID"
     SOURCE_NOT_ALLOWED = "SOURCE_NOT_ALLOWED"
     SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
+    SOURCE_UNREADABLE = "SOURCE_UNREADABLE"
     JOB_NOT_CANCELLABLE = "JOB_NOT_CANCELLABLE"
     INTERNAL = "INTERNAL"
 
@@ -414,6 +415,9 @@ class JobRequest(msgspec.Struct, forbid_unknown_fields=True):
     source: str
     plugins: list[str]
     options: dict[str, Any] = {}
+    cwd: str | None = None
+    """The client's working directory: a relative file path in ``source`` is taken from here
+    (without it, from the server's first allowed root)."""
 
 
 class JobRecord(msgspec.Struct, kw_only=True):

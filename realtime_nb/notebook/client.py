@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from tornado.websocket import WebSocketClientConnection, websocket_connect
+from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from realtime_nb.core.connection import (
     Action,
@@ -232,6 +232,12 @@ class RealtimeClient:
         try:
             loop.run_until_complete(self._run())
         finally:
+            # Like asyncio.run: finish every task still pending (the render loop, tornado's
+            # own) before closing, or each is "destroyed but pending" at exit.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     def _shutdown(self) -> None:
@@ -308,7 +314,7 @@ class RealtimeClient:
     def _send_subscribe(self, job_id: str, since_seq: int | None) -> None:
         if self._ws is not None:
             msg = make_message(SubscribePayload(job_id=job_id, since_seq=since_seq))
-            self._ws.write_message(encode(msg))
+            _write(self._ws, encode(msg))
 
     async def _read_loop(self) -> None:
         ws = self._ws
@@ -338,7 +344,7 @@ class RealtimeClient:
         if received.message is None:
             return
         if received.reply is not None:
-            ws.write_message(received.reply)
+            _write(ws, received.reply)
         if received.connected:
             self._machine.connected()
             self._flush_machine()
@@ -507,6 +513,18 @@ class RealtimeClient:
                     continue
                 with self.lock:
                     self.core.apply_record(job_id, record)
+
+
+def _write(ws: WebSocketClientConnection, data: str | bytes) -> None:
+    """Send on ``ws`` unless it has closed meanwhile (closing and a reply can race): the read
+    loop sees the close and reconnects or stops, so the lost write needs no other handling."""
+    try:
+        sent = ws.write_message(data)
+    except WebSocketClosedError:
+        return
+    # A write the close overtakes fails later; fetching its error keeps asyncio from logging
+    # "exception was never retrieved".
+    sent.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
 class Job:

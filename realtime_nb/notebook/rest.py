@@ -10,10 +10,14 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from realtime_nb.core.protocol import ErrorCode
+from realtime_nb.vision.plugins.registry import default_registry
 
 __all__ = ["ApiError", "RestClient"]
 
@@ -71,9 +75,38 @@ class RestClient:
     def create_job(
         self, source: str, plugins: list[str], options: dict[str, Any]
     ) -> dict[str, Any]:
-        """``POST /v1/jobs``: the new job's record."""
-        body = {"source": source, "plugins": plugins, "options": options}
-        return dict(self.request("POST", "/v1/jobs", body))
+        """``POST /v1/jobs``: the new job's record.
+
+        The request carries this process's working directory, so a relative path in
+        ``source`` means the file a user sees from where they are (the notebook's folder, the
+        shell's current directory).
+        """
+        body = {"source": source, "plugins": plugins, "options": options, "cwd": os.getcwd()}
+        try:
+            return dict(self.request("POST", "/v1/jobs", body))
+        except ApiError as exc:
+            if exc.code != ErrorCode.PLUGIN_UNKNOWN:
+                raise
+            local = set(default_registry.names())
+            only_here = [name for name in plugins if name in local]
+            missing = [name for name in only_here if name not in self._server_plugins()]
+            if not missing:
+                raise
+            raise ApiError(
+                exc.status,
+                exc.code,
+                f"plugin {missing[0]!r} is registered in this Python process but not on the "
+                f"server at {self.url}: a server only runs plugins it loaded itself. Start it "
+                f"with `realtime-nb serve --plugins-from your_plugins.py` (or install the "
+                f"plugin's package there with a realtime_nb.plugins entry point). "
+                f"The server said: {exc.message}",
+            ) from None
+
+    def _server_plugins(self) -> set[str]:
+        try:
+            return {p["name"] for p in self.plugins()}
+        except ApiError:
+            return set()
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         """``GET /v1/jobs/{id}``: the job record."""

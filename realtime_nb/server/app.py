@@ -514,6 +514,17 @@ async def start_server(
     return RunningServer(url, config.resolved_token(), port, http, app)
 
 
+def _keep_tornado_logs_out_of_cells() -> None:
+    """An embedded server lives in someone else's process, often a notebook kernel, where
+    Python's last-resort handler prints every unhandled WARNING (``tornado.access`` on each
+    rejected request) into the running cell. A do-nothing handler on the ``tornado`` logger
+    keeps them out; they still reach any handler the user configures (``logging.basicConfig``),
+    since records propagate past it."""
+    tornado_log = logging.getLogger("tornado")
+    if not any(isinstance(h, logging.NullHandler) for h in tornado_log.handlers):
+        tornado_log.addHandler(logging.NullHandler())
+
+
 class EmbeddedServer:
     """A server on a background thread with its own event loop (the notebook default).
 
@@ -543,6 +554,7 @@ class EmbeddedServer:
         Raises:
             RuntimeError: The server did not start (the cause is chained).
         """
+        _keep_tornado_logs_out_of_cells()
         self._thread = threading.Thread(target=self._main, name="realtime-nb-server", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):

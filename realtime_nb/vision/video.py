@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +47,20 @@ __all__ = [
 ]
 
 _SYNTHETIC_SCHEME = "synthetic"
+
+
+def _quiet_video_libraries() -> None:
+    """Stop OpenCV and FFmpeg from writing to the process's stderr (which a notebook kernel
+    shows in the running cell): a damaged file becomes our SourceError, not ``moov atom not
+    found`` and ``[ WARN:...] VIDEOIO(FFMPEG)`` lines. A user who sets ``OPENCV_LOG_LEVEL`` or
+    ``OPENCV_FFMPEG_LOGLEVEL`` keeps their choice."""
+    # FFmpeg's level is read once, when the first capture opens: this must run before that.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+_quiet_video_libraries()
 _DEFAULT_FPS = 25.0
 
 
@@ -54,7 +69,8 @@ class SourceError(ValueError):
 
     Attributes:
         code: SOURCE_INVALID (malformed string or bad synthetic parameter), SOURCE_NOT_ALLOWED
-            (a path outside the allowed roots) or SOURCE_NOT_FOUND (missing or unreadable file).
+            (a path outside the allowed roots), SOURCE_NOT_FOUND (no such file) or
+            SOURCE_UNREADABLE (a file that does not decode as video).
     """
 
     def __init__(self, code: ErrorCode, message: str) -> None:
@@ -105,7 +121,7 @@ class FileSource(FrameSource):
         path: The file; use :func:`open_source` to have it checked against allowed roots.
 
     Raises:
-        SourceError: The file cannot be opened (SOURCE_NOT_FOUND).
+        SourceError: The file cannot be opened (SOURCE_UNREADABLE).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -198,33 +214,47 @@ class ArraySource(FrameSource):
 # --- source strings -----------------------------------------------------------------------------
 
 
-def validate_source(source: str, allowed_roots: Sequence[Path]) -> None:
+def validate_source(
+    source: str, allowed_roots: Sequence[Path], cwd: str | Path | None = None
+) -> str:
     """Check a source string cheaply (at submit time) without reading more than one frame.
 
     A file path must resolve (symlinks followed) inside one of ``allowed_roots``, exist, be a
-    file, and hold at least one frame cv2 can decode. A relative path is taken relative to the
-    first allowed root. ``synthetic://match?...`` takes the parameters of
+    file, and hold at least one frame FFmpeg can decode. A relative path is taken from ``cwd``
+    (the working directory of whoever submits it), or from the first allowed root when no
+    ``cwd`` is given. ``synthetic://match?...`` takes the parameters of
     :func:`synthetic_match` (seconds, fps, width, height, seed and the knobs).
 
     Args:
         source: A file path, ``file://`` URL, or ``synthetic://match?...``.
         allowed_roots: Directories files may be read from.
+        cwd: Where a relative path is taken from.
+
+    Returns:
+        The source to run: a file as its absolute resolved path, a synthetic source as given.
 
     Raises:
-        SourceError: With code SOURCE_INVALID, SOURCE_NOT_ALLOWED or SOURCE_NOT_FOUND.
+        SourceError: With code SOURCE_INVALID, SOURCE_NOT_ALLOWED, SOURCE_NOT_FOUND (no such
+            file; the message says where it looked) or SOURCE_UNREADABLE (a file that is
+            there but does not decode as video).
     """
     if _is_synthetic(source):
         _synthetic_params(source)
-    else:
-        _probe(_resolve_file(source, allowed_roots))
+        return source
+    path = _resolve_file(source, allowed_roots, cwd)
+    _probe(path)
+    return str(path)
 
 
-def open_source(source: str, allowed_roots: Sequence[Path]) -> FrameSource:
+def open_source(
+    source: str, allowed_roots: Sequence[Path], cwd: str | Path | None = None
+) -> FrameSource:
     """Validate a source string and open it.
 
     Args:
         source: A file path, ``file://`` URL, or ``synthetic://match?...``.
         allowed_roots: Directories files may be read from.
+        cwd: Where a relative path is taken from (see :func:`validate_source`).
 
     Returns:
         A :class:`FileSource` or a :class:`SyntheticSource` (which has ``ground_truth``).
@@ -234,7 +264,7 @@ def open_source(source: str, allowed_roots: Sequence[Path]) -> FrameSource:
     """
     if _is_synthetic(source):
         return SyntheticSource(SyntheticMatch(_synthetic_params(source)))
-    path = _resolve_file(source, allowed_roots)
+    path = _resolve_file(source, allowed_roots, cwd)
     _probe(path)
     return FileSource(path)
 
@@ -263,7 +293,7 @@ def _synthetic_params(source: str) -> dict[str, Any]:
         raise SourceError(ErrorCode.SOURCE_INVALID, str(exc)) from None
 
 
-def _resolve_file(source: str, allowed_roots: Sequence[Path]) -> Path:
+def _resolve_file(source: str, allowed_roots: Sequence[Path], cwd: str | Path | None) -> Path:
     text = source
     if "://" in source:
         parts = urlsplit(source)
@@ -278,9 +308,12 @@ def _resolve_file(source: str, allowed_roots: Sequence[Path]) -> Path:
     roots = [Path(root).resolve() for root in allowed_roots]
     if not roots:
         raise SourceError(ErrorCode.SOURCE_NOT_ALLOWED, "no directories are allowed for files")
-    path = Path(text)
+    path = Path(text).expanduser()
+    base = Path(cwd) if cwd is not None else roots[0]
+    if not path.is_absolute() and not base.is_absolute():
+        raise SourceError(ErrorCode.SOURCE_INVALID, f"the working directory {cwd!r} is relative")
     try:
-        resolved = (path if path.is_absolute() else roots[0] / path).resolve()
+        resolved = (path if path.is_absolute() else base / path).resolve()
     except (OSError, RuntimeError) as exc:
         raise SourceError(ErrorCode.SOURCE_INVALID, f"cannot resolve {source!r}: {exc}") from None
     if not any(resolved.is_relative_to(root) for root in roots):
@@ -289,8 +322,11 @@ def _resolve_file(source: str, allowed_roots: Sequence[Path]) -> Path:
             ErrorCode.SOURCE_NOT_ALLOWED, f"{source!r} is outside the allowed roots ({allowed})"
         )
     if not resolved.is_file():
-        what = "is not a file" if resolved.exists() else "does not exist"
-        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{source!r} {what}")
+        what = "is a directory, not a file" if resolved.exists() else "does not exist"
+        where = f"looked for {resolved}"
+        if not path.is_absolute():
+            where += f", relative to {base}" + ("" if cwd is not None else " (the first root)")
+        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{source!r} {what} ({where})")
     return resolved
 
 
@@ -300,7 +336,11 @@ def _capture(path: Path) -> Any:
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
-        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{path} is not a video cv2 can read")
+        raise SourceError(
+            ErrorCode.SOURCE_UNREADABLE,
+            f"{path} exists but is not a video FFmpeg can open (damaged, truncated, or not "
+            "a video container)",
+        )
     return cap
 
 
@@ -311,7 +351,9 @@ def _probe(path: Path) -> None:
     finally:
         cap.release()
     if not ok or frame is None:
-        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{path} has no frame cv2 can decode")
+        raise SourceError(
+            ErrorCode.SOURCE_UNREADABLE, f"{path} opens as a video but no frame of it decodes"
+        )
 
 
 # --- output -------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from realtime_nb.core.protocol import (
 from realtime_nb.vision.plugins.base import Plugin, draw_results
 from realtime_nb.vision.plugins.pipeline import PluginPipeline, frame_id_for
 
-__all__ = ["Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
+__all__ = ["SOURCE_WARNING_PLUGIN", "Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ Annotated = Callable[[Frame], None]
 """Receives every annotated frame (for the output video)."""
 FrameResults = tuple[int, dict[str, dict[str, Any]]]
 """One frame's stored results: its index and each plugin's data by plugin name."""
+SOURCE_WARNING_PLUGIN = "source"
+"""The ``plugin`` of a warning about the video itself (fewer frames decoded than announced)."""
 
 
 class Inspector:
@@ -190,7 +192,7 @@ class ToolRunner:
             self._send_preview(*pending_preview)
         summary.frames = index + 1 if not summary.cancelled else index
         if not summary.cancelled:
-            self._emit_end()
+            self._emit_end(summary.frames)
         summary.wall_s = time.perf_counter() - t0
         summary.failed_plugins = [i.name for i in self.inspectors if i.failed]
         summary.errors = sum(i.errors_count for i in self.inspectors)
@@ -289,8 +291,21 @@ class ToolRunner:
                 )
             )
 
-    def _emit_end(self) -> None:
+    def _emit_end(self, frames_read: int) -> None:
         batch: list[Any] = []
+        total = self.info.frame_count
+        short = total is not None and frames_read < total
+        if short:
+            # A damaged or cut-off file: the decoder stops early and the job would otherwise
+            # look complete. Say how much was read, and leave progress at what was read.
+            batch.append(
+                WarningPayload(
+                    plugin=SOURCE_WARNING_PLUGIN,
+                    message=f"the video ended after {frames_read} of the {total} frames its "
+                    "container announced; the rest did not decode (a damaged or cut-off file?)",
+                    severity="high",
+                )
+            )
         for insp in self.inspectors:
             if insp.failed:
                 continue
@@ -303,7 +318,12 @@ class ToolRunner:
                     warnings_count=insp.warnings_count,
                 )
             )
-        batch.append(ProgressPayload(job_id=self.job_id, progress=100, stage="Completed"))
+        if short:
+            stage = f"Completed: {frames_read} of {total} frames decoded"
+            progress = _percent(frames_read, total)
+        else:
+            stage, progress = "Completed", 100
+        batch.append(ProgressPayload(job_id=self.job_id, progress=progress, stage=stage))
         self.emit(batch)
 
     def _draw(self, frame: Frame, results: dict[str, dict[str, Any]]) -> Frame:
