@@ -303,12 +303,14 @@ def _save_output(client: RealtimeClient, record: dict[str, Any], output: Path) -
 def _summary(job: Job, record: dict[str, Any], output: Path | None) -> str:
     """One screen: frames, plugins and their timings, warnings, errors, output."""
     s = job.state
-    frames = record.get("frames_done", 0)
+    frames, total = record.get("frames_done", 0), record.get("frames_total")
+    short = record["status"] == "completed" and total is not None and frames < total
+    note = f"  (only {frames} of the {total} announced frames decoded)" if short else ""
     lines = [
         "",
         f"job {record['job_id']}: {record['status']}",
         f"  source   {record['source']}",
-        f"  frames   {frames}/{record.get('frames_total')}",
+        f"  frames   {frames}/{total}{note}",
         f"  messages {s.messages_received} received (last seq {s.last_seq}), dropped {s.dropped}",
         "  plugins",
     ]
