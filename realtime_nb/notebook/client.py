@@ -35,6 +35,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -613,6 +614,33 @@ class Job:
                 picks = [len(frames) - 1]
             shown = [self.client.draw(frames[i]) for i in picks]
         return job_report(self.state, self.results(), shown)
+
+    def video(self, path: str | Path | None = None, timeout: float | None = None) -> Path:
+        """Wait for the job to end, download its annotated video (H.264 in MP4: every frame
+        with each plugin's drawing, boxes labelled by plugin and class, and a legend), and
+        show it inline when running in a notebook.
+
+        The job must have been submitted with ``options={"annotate_video": True}``.
+
+        Args:
+            path: Where to save it; default ``<job_id>.mp4`` in the current directory.
+            timeout: Longest wait for the job to end, in seconds (None: no limit).
+
+        Returns:
+            The path of the saved video.
+
+        Raises:
+            ApiError: The job wrote no video (NOT_FOUND, saying how to ask for one), or the
+                download failed.
+            TimeoutError: The job did not end within ``timeout``.
+        """
+        from realtime_nb.notebook.report import show_video
+
+        self.wait(timeout)
+        target = Path(path) if path is not None else Path.cwd() / f"{self.job_id}.mp4"
+        self.client.rest.download_video(self.job_id, target)
+        show_video(target)
+        return target
 
     def cancel(self) -> dict[str, Any]:
         """Ask the server to stop the job."""

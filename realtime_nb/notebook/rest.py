@@ -9,10 +9,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -56,9 +60,42 @@ class RestClient:
         req.add_header("Authorization", f"token {self.token}")
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        with self._open(req, timeout) as resp:
+            kind = resp.headers.get_content_type()
+            if kind != "application/json":
+                raise ApiError(
+                    resp.status,
+                    "NOT_JSON",
+                    f"{path} answers {kind}, not JSON: fetch it with download() "
+                    "(a job's video: job.video())",
+                )
+            return json.loads(resp.read() or b"null")
+
+    def download(self, path: str, dest: Path, timeout: float = 300) -> Path:
+        """GET a binary resource (a video) into ``dest``, streamed; returns ``dest``.
+
+        The file appears whole or not at all: it is written next to ``dest`` and renamed.
+
+        Raises:
+            ApiError: As :meth:`request`.
+        """
+        req = urllib.request.Request(self.url + path)
+        req.add_header("Authorization", f"token {self.token}")
+        partial = dest.with_name(dest.name + ".part")
+        try:
+            with self._open(req, timeout) as resp, partial.open("wb") as out:
+                shutil.copyfileobj(resp, out, 1 << 20)
+            partial.replace(dest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return dest
+
+    @contextlib.contextmanager
+    def _open(self, req: urllib.request.Request, timeout: float) -> Iterator[Any]:
+        """``urlopen`` with every failure turned into an :class:`ApiError`."""
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return json.loads(resp.read() or b"null")
+                yield resp
         except urllib.error.HTTPError as exc:
             try:
                 with exc:
@@ -107,6 +144,26 @@ class RestClient:
             return {p["name"] for p in self.plugins()}
         except ApiError:
             return set()
+
+    def download_video(self, job_id: str, dest: Path) -> Path:
+        """``GET /v1/jobs/{id}/video`` into ``dest``: the annotated video (H.264 MP4).
+
+        Raises:
+            ApiError: NOT_FOUND when the job wrote no video (the message says how to ask for
+                one), or any other failure of :meth:`download`.
+        """
+        try:
+            return self.download(f"/v1/jobs/{quote(job_id)}/video", dest)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            raise ApiError(
+                404,
+                exc.code,
+                f"job {job_id} has no annotated video: submit it with "
+                "options={'annotate_video': True} to have the server write one "
+                f"(the server said: {exc.message})",
+            ) from None
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         """``GET /v1/jobs/{id}``: the job record."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -34,6 +35,7 @@ from realtime_nb.vision.synthetic import (
 )
 
 __all__ = [
+    "H264",
     "ArraySource",
     "FileSource",
     "FrameSource",
@@ -359,6 +361,14 @@ def _probe(path: Path) -> None:
 # --- output -------------------------------------------------------------------------------------
 
 
+H264 = "h264"
+"""The default codec of :class:`VideoWriter`: H.264 (libx264, yuv420p) in MP4 through PyAV,
+which browsers, JupyterLab and VS Code play (OpenCV's own ``mp4v`` is MPEG-4 Part 2, which they
+do not)."""
+
+_H264_CONTAINERS = (".mp4", ".m4v", ".mov", ".mkv")
+
+
 class VideoWriter(_Closing):
     """Write BGR frames to a video file; a context manager.
 
@@ -366,11 +376,14 @@ class VideoWriter(_Closing):
         path: Output file; its directory must exist.
         fps: Frame rate, > 0.
         size: ``(width, height)`` of every frame.
-        codec: FourCC, e.g. ``"mp4v"`` for ``.mp4`` or ``"MJPG"`` for ``.avi``.
+        codec: ``"h264"`` (the default: H.264 through PyAV, for ``.mp4``, ``.m4v``, ``.mov`` or
+            ``.mkv``; an odd width or height gets one black pixel row or column, which H.264's
+            4:2:0 colour needs), or an OpenCV FourCC such as ``"mp4v"`` or ``"MJPG"`` (``.avi``).
+        quality: H.264's constant rate factor: 0 lossless, 23 the default, 51 worst.
 
     Raises:
         ValueError: A bad fps, size or codec.
-        OSError: The directory is missing or cv2 cannot open a writer for this path and codec.
+        OSError: The directory is missing, or no writer opens for this path and codec.
 
     Example:
         >>> import tempfile, numpy as np
@@ -382,26 +395,33 @@ class VideoWriter(_Closing):
     """
 
     def __init__(
-        self, path: str | Path, fps: float, size: tuple[int, int], codec: str = "mp4v"
+        self,
+        path: str | Path,
+        fps: float,
+        size: tuple[int, int],
+        codec: str = H264,
+        quality: int = 23,
     ) -> None:
         self.path = Path(path)
         self.size = (int(size[0]), int(size[1]))
-        if len(codec) != 4:
-            raise ValueError(f"codec must be a four-character code like 'mp4v', got {codec!r}")
+        if codec != H264 and len(codec) != 4:
+            raise ValueError(
+                f"codec must be 'h264' or a four-character code like 'mp4v', got {codec!r}"
+            )
         if not fps > 0:
             raise ValueError(f"fps must be > 0, got {fps}")
         if min(self.size) <= 0:
             raise ValueError(f"size must be a positive (width, height), got {size}")
+        if not 0 <= quality <= 51:
+            raise ValueError(f"quality must be 0 to 51, got {quality}")
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"cannot write {self.path}: {self.path.parent} does not exist")
-        fourcc = cv2.VideoWriter.fourcc(*codec)
-        self._writer = cv2.VideoWriter(str(self.path), fourcc, float(fps), self.size)
-        if not self._writer.isOpened():
-            self._writer.release()
-            raise OSError(
-                f"cv2 could not open a video writer for {self.path} with codec {codec!r}; "
-                "try codec='mp4v' with .mp4 or 'MJPG' with .avi"
-            )
+        self.codec = codec
+        self._sink: _H264Sink | _OpenCvSink = (
+            _H264Sink(self.path, fps, self.size, quality)
+            if codec == H264
+            else _OpenCvSink(self.path, fps, self.size, codec)
+        )
         self.frames_written = 0
         self._closed = False
 
@@ -420,14 +440,76 @@ class VideoWriter(_Closing):
                 f"frame must be uint8 of shape {(height, width, 3)}, got {frame.dtype} "
                 f"{frame.shape}"
             )
-        self._writer.write(frame)
+        self._sink.write(frame)
         self.frames_written += 1
 
     def close(self) -> None:
         """Finish the file. Safe to call twice."""
         if not self._closed:
             self._closed = True
+            self._sink.close()
+
+
+class _OpenCvSink:
+    """Frames into ``cv2.VideoWriter`` with a FourCC."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], codec: str) -> None:
+        fourcc = cv2.VideoWriter.fourcc(*codec)
+        self._writer = cv2.VideoWriter(str(path), fourcc, float(fps), size)
+        if not self._writer.isOpened():
             self._writer.release()
+            raise OSError(
+                f"cv2 could not open a video writer for {path} with codec {codec!r}; "
+                "try codec='h264' with .mp4, or 'MJPG' with .avi"
+            )
+
+    def write(self, frame: Frame) -> None:
+        self._writer.write(frame)
+
+    def close(self) -> None:
+        self._writer.release()
+
+
+class _H264Sink:
+    """Frames into an H.264 stream (libx264, yuv420p) in an MP4-family container, via PyAV.
+
+    ``+faststart`` puts the index first, so a browser starts playing before the whole file is
+    there."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], quality: int) -> None:
+        import av  # PyAV is only needed once a video is written
+
+        if path.suffix.lower() not in _H264_CONTAINERS:
+            raise OSError(
+                f"could not open an H.264 writer for {path}: use one of "
+                f"{', '.join(_H264_CONTAINERS)}, or codec='MJPG' with .avi"
+            )
+        width, height = size
+        self._pad = (height % 2, width % 2)
+        try:
+            self._container = av.open(str(path), "w", options={"movflags": "+faststart"})
+        except (OSError, ValueError, av.FFmpegError) as exc:
+            raise OSError(f"could not open an H.264 writer for {path}: {exc}") from exc
+        rate = Fraction(fps).limit_denominator(1001)
+        self._stream = self._container.add_stream("libx264", rate=rate)
+        self._stream.width, self._stream.height = width + self._pad[1], height + self._pad[0]
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.options = {"crf": str(quality), "preset": "veryfast"}
+        self._frame_type = av.VideoFrame
+
+    def write(self, frame: Frame) -> None:
+        if any(self._pad):
+            frame = np.pad(frame, ((0, self._pad[0]), (0, self._pad[1]), (0, 0)))
+        video_frame = self._frame_type.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+        for packet in self._stream.encode(video_frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        try:
+            for packet in self._stream.encode(None):  # flush the encoder's delayed frames
+                self._container.mux(packet)
+        finally:
+            self._container.close()
 
 
 def encode_jpeg(frame: Frame, quality: int = 80, max_width: int | None = 640) -> bytes:
@@ -460,21 +542,21 @@ def encode_jpeg(frame: Frame, quality: int = 80, max_width: int | None = 640) ->
     return bytes(buf.tobytes())
 
 
-def write_video(frames: Iterable[Frame], path: str | Path, fps: float, codec: str = "mp4v") -> Path:
+def write_video(frames: Iterable[Frame], path: str | Path, fps: float, codec: str = H264) -> Path:
     """Write frames into a video file, sized by the first frame.
 
     Args:
         frames: BGR frames, all of one size (a synthetic match, a source, a list).
-        path: Where to write (``.mp4`` with ``mp4v``, ``.avi`` with ``MJPG``).
+        path: Where to write (``.mp4`` with ``h264``, ``.avi`` with ``MJPG``).
         fps: Frame rate, > 0.
-        codec: FourCC of the codec.
+        codec: ``"h264"`` or a FourCC (see :class:`VideoWriter`).
 
     Returns:
         The path written.
 
     Raises:
         ValueError: No frames, or a bad fps or codec.
-        OSError: OpenCV cannot open a writer for this path and codec.
+        OSError: No writer opens for this path and codec.
     """
     it = iter(frames)
     first = next(it, None)

@@ -43,6 +43,7 @@ from realtime_nb.core.protocol import (
     WarningPayload,
     encode,
 )
+from realtime_nb.vision.labels import label_frame
 from realtime_nb.vision.plugins.base import Plugin, draw_results
 from realtime_nb.vision.plugins.pipeline import PluginPipeline, frame_id_for
 
@@ -334,6 +335,8 @@ class ToolRunner:
             if name not in self._draw_failed:  # once per plugin, not once per frame
                 self._draw_failed.add(name)
                 log.warning("%s.draw failed (its results stand): %s", name, exc)
+        # The video is seen away from the inspector: say which plugin found each box.
+        label_frame(canvas, [i.name for i in self.inspectors], results)
         return canvas
 
     def _send_preview(

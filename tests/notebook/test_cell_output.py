@@ -26,6 +26,10 @@ CELLS = [
     "    print('answer:', exc.code)",
     "job = client.submit('synthetic://match?seconds=0.4&width=160&height=96', ['ball_detection'])\n"
     "print('answer:', job.wait(timeout=60)['status'])",
+    # The annotated video, shown inline and embedded (the saved notebook keeps it).
+    "shown = client.submit('synthetic://match?seconds=0.4&width=160&height=96', ['ball_detection'],\n"
+    "                      {'annotate_video': True}).video('annotated.mp4')\n"
+    "print('answer:', shown.name)",
     "client.close()",
 ]
 
@@ -54,6 +58,8 @@ def test_cells_show_our_answers_and_no_library_noise(
     shown = "".join(texts)
     for noise in NOISE:
         assert noise not in shown, shown
-    assert shown.count("answer:") == 3, shown
+    assert shown.count("answer:") == 4, shown
     assert "answer: PLUGIN_UNKNOWN" in shown and "answer: SOURCE_UNREADABLE" in shown
-    assert "answer: completed" in shown
+    assert "answer: completed" in shown and "answer: annotated.mp4" in shown
+    assert '<source src="data:video/mp4;base64,' in shown and "<video controls" in shown
+    assert (tmp_path / "annotated.mp4").stat().st_size > 0
