@@ -165,6 +165,18 @@ class RestClient:
                 f"(the server said: {exc.message})",
             ) from None
 
+    def frame(self, job_id: str, index: int, timeout: float = 60) -> bytes:
+        """``GET /v1/jobs/{id}/frames/{index}``: one processed frame as a binary preview (the
+        undrawn JPEG and that frame's stored results), decoded again by the server.
+
+        Raises:
+            ApiError: NOT_FOUND when the job did not process that frame or its source is gone.
+        """
+        req = urllib.request.Request(f"{self.url}/v1/jobs/{quote(job_id)}/frames/{int(index)}")
+        req.add_header("Authorization", f"token {self.token}")
+        with self._open(req, timeout) as resp:
+            return bytes(resp.read())
+
     def get_job(self, job_id: str) -> dict[str, Any]:
         """``GET /v1/jobs/{id}``: the job record."""
         return dict(self.request("GET", f"/v1/jobs/{quote(job_id)}"))

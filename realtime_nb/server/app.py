@@ -5,7 +5,7 @@ Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs n
     GET    /v1/health                 GET /v1/plugins            GET /v1/schema
     POST   /v1/jobs                   GET /v1/jobs               GET /v1/jobs/{id}
     DELETE /v1/jobs/{id}              GET /v1/jobs/{id}/results  GET /v1/jobs/{id}/video
-    GET    /v1/jobs/{id}/events?since_seq=N
+    GET    /v1/jobs/{id}/events?since_seq=N                      GET /v1/jobs/{id}/frames/{n}
     WS     /v1/realtime?token=T[&job_id=J][&since_seq=N][&subscribe=none][&batch=1]
 
 Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
@@ -48,6 +48,7 @@ from realtime_nb.core.protocol import (
     encode,
     schema,
 )
+from realtime_nb.server.frames import FramePreviews, FrameUnavailable
 from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
 from realtime_nb.server.jobs import JobError, JobManager
 from realtime_nb.server.store import JobStore
@@ -296,6 +297,23 @@ class VideoHandler(_Base):
         self.write(Path(record.output_path).read_bytes())
 
 
+class FrameHandler(_Base):
+    """``GET /v1/jobs/{id}/frames/{index}``: one processed frame of a job as a binary preview
+    (the undrawn JPEG and that frame's stored results), decoded again from the job's source."""
+
+    async def get(self, job_id: str, index: str) -> None:
+        record = self.ctx.jobs.get(job_id)
+        if record is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        loop = asyncio.get_running_loop()
+        try:
+            data = await loop.run_in_executor(None, self.ctx.frames.preview, record, int(index))
+        except FrameUnavailable as exc:
+            self.fail(404, ErrorCode.NOT_FOUND, str(exc))
+        self.set_header("Content-Type", "application/octet-stream")
+        self.write(data)
+
+
 class RealtimeHandler(tornado.websocket.WebSocketHandler):
     """``WS /v1/realtime``: connection metadata first, then the subscribed jobs' messages."""
 
@@ -391,6 +409,7 @@ class _AppContext:
     store: JobStore
     registry: PluginRegistry
     allowed_origins: list[str]
+    frames: FramePreviews
     started: float = field(default_factory=time.monotonic)
 
 
@@ -436,7 +455,10 @@ def make_app(
         executor=make_executor(config.executor, registry, config.worker_memory_bytes),
         frame_timeout_s=config.frame_timeout_s,
     )
-    ctx = _AppContext(config.resolved_token(), hub, jobs, store, registry, config.allowed_origins)
+    frames = FramePreviews(store, config.resolved_roots())
+    ctx = _AppContext(
+        config.resolved_token(), hub, jobs, store, registry, config.allowed_origins, frames
+    )
     kw = {"ctx": ctx}
     return tornado.web.Application(
         [
@@ -448,6 +470,7 @@ def make_app(
             (r"/v1/jobs/([A-Za-z0-9_-]+)/results", ResultsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/events", EventsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/video", VideoHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/frames/([0-9]{1,9})", FrameHandler, kw),
             (r"/v1/realtime", RealtimeHandler, kw),
         ],
         default_handler_class=_NotFound,
@@ -482,6 +505,7 @@ class RunningServer:
             await asyncio.get_running_loop().run_in_executor(None, ctx.jobs.shutdown)
         except RuntimeError:  # at interpreter exit (atexit) executors take no new work
             ctx.jobs.shutdown()
+        ctx.frames.close()
         ctx.store.close()
         await self.http.close_all_connections()
 

@@ -38,6 +38,7 @@ __all__ = [
     "H264",
     "ArraySource",
     "FileSource",
+    "FrameReader",
     "FrameSource",
     "SourceError",
     "SyntheticSource",
@@ -211,6 +212,49 @@ class ArraySource(FrameSource):
     def __iter__(self) -> Iterator[Frame]:
         for frame in self._frames:
             yield frame.copy()
+
+
+class FrameReader(_Closing):
+    """Any frame of one source by its index, for showing a finished job's frames on demand.
+
+    A file is read forward from the last frame asked for (codecs cannot seek frame-exactly, so
+    going back reopens it and reads from the start); a synthetic clip renders the frame itself.
+
+    Args:
+        source: The source string, as :func:`open_source` takes it.
+        allowed_roots: Directories files may be read from.
+
+    Raises:
+        SourceError: See :func:`validate_source`.
+    """
+
+    def __init__(self, source: str, allowed_roots: Sequence[Path]) -> None:
+        self._source = open_source(source, allowed_roots)
+        self.info = self._source.info
+        self._frames: Iterator[Frame] | None = None
+        self._next = 0
+
+    def frame(self, index: int) -> Frame:
+        """The frame at ``index`` (0-based), BGR uint8.
+
+        Raises:
+            IndexError: ``index`` is negative or past the frames that decode.
+        """
+        if index < 0:
+            raise IndexError(f"frame {index} does not exist")
+        if isinstance(self._source, SyntheticSource):
+            return self._source.match.frame(index)
+        if self._frames is None or index < self._next:
+            self._frames, self._next = iter(self._source), 0
+        for frame in self._frames:
+            self._next += 1
+            if self._next - 1 == index:
+                return frame
+        raise IndexError(f"frame {index} is past the end ({self._next} frames decode)")
+
+    def close(self) -> None:
+        """Release the source."""
+        self._source.close()
 
 
 # --- source strings -----------------------------------------------------------------------------
