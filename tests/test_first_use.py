@@ -139,6 +139,8 @@ def test_a_cancelled_jobs_plugins_show_cancelled(client: RealtimeClient) -> None
     assert job.wait(timeout=30)["status"] == "cancelled"
     assert dict(job.state.plugin_status) == {"slow": "cancelled"}
     assert job.state.stage == "Cancelled"
+    table = job.overlay().inspector.table.value  # what the inspector shows
+    assert ">cancelled<" in table and "running" not in table
 
 
 def test_a_plugin_only_in_this_kernel_is_named_as_such(server_factory: Any) -> None:
