@@ -42,6 +42,8 @@ __all__ = ["main"]
 
 DEMO_SOURCE = "synthetic://match?seconds=4&fps=25&width=640&height=360&seed=1"
 DEMO_PLUGINS = "pitch_detection,player_detection,ball_detection"
+CANCEL_WAIT_S = 5.0
+"""How long Ctrl-C on ``run`` waits for the cancelled job to stop before exiting."""
 
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
@@ -249,8 +251,15 @@ def _interrupted(job: Job | None) -> int:
     if job is None:
         print("interrupted before a job was submitted", file=sys.stderr)
         return 130
+    rest = job.client.rest
     try:
-        job.client.rest.cancel_job(job.job_id)
+        rest.cancel_job(job.job_id)
+        # Wait (briefly) for the job to stop, so an embedded server is not shut down under it.
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        while rest.get_job(job.job_id)["status"] in ("queued", "running"):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         print(f"interrupted: cancelled job {job.job_id}", file=sys.stderr)
     except ApiError as exc:
         print(f"interrupted: job {job.job_id} not cancelled: {exc.message}", file=sys.stderr)

@@ -11,12 +11,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 from conftest import ServeProcess, wait_until
 
+from realtime_nb.server.store import JobStore
 from realtime_nb.vision.synthetic import synthetic_match
 from realtime_nb.vision.video import write_video
 
@@ -217,27 +219,12 @@ def test_serve_fails_with_a_sentence_when_plugins_cannot_load(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_ctrl_c_on_run_cancels_the_job_and_exits_130(
-    tmp_path: Path, serve_processes: list[ServeProcess]
-) -> None:
-    server = ServeProcess(tmp_path / "data", 0, "tok")
-    serve_processes.append(server)
-    source = "synthetic://match?seconds=120&fps=10&width=64&height=64"
+def interrupt_run(*args: str, cwd: Path, started: Any) -> tuple[str, int, str]:
+    """Run ``realtime-nb run ARGS``, read the job id it prints first, wait for ``started(job_id)``,
+    send SIGINT as Ctrl-C does; return the job id, the exit status and stderr."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "realtime_nb.cli",
-            "run",
-            source,
-            "--plugins",
-            "pace",
-            "--server",
-            server.http.url,
-            "--token",
-            "tok",
-        ],
-        cwd=tmp_path,
+        [sys.executable, "-m", "realtime_nb.cli", "run", *args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -248,19 +235,29 @@ def test_ctrl_c_on_run_cancels_the_job_and_exits_130(
         match = re.match(r"job (j-[0-9a-f]+) submitted to ", first)
         assert match, first + (proc.stderr.read() if proc.stderr else "")
         job_id = match.group(1)
-        wait_until(
-            lambda: server.http.call("GET", f"/v1/jobs/{job_id}")[1]["frames_done"] > 0,
-            30,
-            "frames",
-        )
+        wait_until(lambda: started(job_id), 30, "the job's first frames")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    return job_id, proc.returncode, err
+
+
+def test_ctrl_c_on_run_cancels_the_job_and_exits_130(
+    tmp_path: Path, serve_processes: list[ServeProcess]
+) -> None:
+    server = ServeProcess(tmp_path / "data", 0, "tok")
+    serve_processes.append(server)
+    job_id, status, err = interrupt_run(
+        "synthetic://match?seconds=120&fps=10&width=64&height=64",
+        *("--plugins", "pace", "--server", server.http.url, "--token", "tok"),
+        cwd=tmp_path,
+        started=lambda j: server.http.call("GET", f"/v1/jobs/{j}")[1]["frames_done"] > 0,
+    )
+    assert status == 130, err
     assert f"interrupted: cancelled job {job_id}" in err
     record = wait_until(
         lambda: (
@@ -270,3 +267,21 @@ def test_ctrl_c_on_run_cancels_the_job_and_exits_130(
         "the job to stop",
     )
     assert record["status"] == "cancelled"
+
+
+def test_ctrl_c_on_run_with_the_embedded_server_cancels_the_job_too(tmp_path: Path) -> None:
+    start = time.monotonic()
+    job_id, status, err = interrupt_run(
+        "synthetic://match?seconds=300&fps=10&width=320&height=180",
+        *("--plugins", "pitch_detection", "--data-dir", str(tmp_path / "data")),
+        cwd=tmp_path,
+        started=lambda _: time.monotonic() - start > 2,  # some frames in
+    )
+    assert status == 130, err
+    assert f"interrupted: cancelled job {job_id}" in err
+    store = JobStore(tmp_path / "data" / "realtime_nb.sqlite3")
+    try:
+        record = store.get_job(job_id)
+    finally:
+        store.close()
+    assert record is not None and record.status == "cancelled", record
