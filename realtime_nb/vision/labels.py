@@ -4,7 +4,7 @@ A plugin's own ``draw`` shows what it found in its own style (a box, a track num
 video shared with someone else that is not enough to tell which plugin drew what. After the
 plugins have drawn, :func:`label_frame` writes under every box that any plugin's result holds
 ``plugin: class #track`` in that plugin's colour, and a legend of the job's plugins in the
-bottom left corner, with how many boxes each found in this frame.
+top right corner, with how many boxes each found in this frame.
 
 A box is any mapping with a ``"box": [x1, y1, x2, y2]`` in a plugin's result, at any depth
 (``{"detections": [{"box": ..., "class": "player"}]}``, ``{"ball": {"box": ...}}``); its class is
@@ -80,7 +80,7 @@ def box_label(plugin: str, holder: Mapping[str, Any], key: str) -> str:
 def label_frame(
     canvas: Frame, plugins: Sequence[str], results: Mapping[str, dict[str, Any]]
 ) -> dict[str, int]:
-    """Label every box of every plugin's result and draw the legend (bottom left), in place.
+    """Label every box of every plugin's result and draw the legend (top right), in place.
 
     Args:
         canvas: The frame, already drawn by the plugins.
@@ -91,7 +91,7 @@ def label_frame(
         How many boxes each plugin's result held.
     """
     height, width = canvas.shape[:2]
-    scale = max(0.3, min(0.6, width / 1800))
+    scale = max(0.3, min(0.6, width / 2400))
     thickness = 1
     counts: dict[str, int] = {}
     for index, plugin in enumerate(plugins):
@@ -120,9 +120,9 @@ def _legend(canvas: Frame, plugins: Sequence[str], counts: Mapping[str, int], sc
     line = max(th + base for (_, th), base in sizes) + 4
     swatch = line - 4
     width = max(tw for (tw, _), _ in sizes) + swatch + 12
-    # Bottom left: plugins draw their own overlays in the other corners (radar's map sits
-    # bottom right), and the top left is where a plugin's text usually goes.
-    x0, y0 = 4, max(0, canvas.shape[0] - 4 - (line * len(rows) + 4))
+    # Top right: the top left is where a plugin's own text usually goes, radar's map sits
+    # bottom right, and a browser's video controls cover the bottom while they show.
+    x0, y0 = max(0, canvas.shape[1] - 4 - width), 4
     x1 = min(canvas.shape[1] - 1, x0 + width)
     y1 = min(canvas.shape[0] - 1, y0 + line * len(rows) + 4)
     region = canvas[y0:y1, x0:x1]

@@ -36,9 +36,9 @@ def test_video_is_h264_with_every_frame(client: RealtimeClient, tmp_path: Path) 
         assert stream.codec_context.pix_fmt == "yuv420p"
         frames = [f.to_ndarray(format="bgr24") for f in container.decode(stream)]
     assert len(frames) == record["frames_done"] == record["frames_total"] == 12
-    # The legend: a swatch in the first plugin's colour in the bottom-left corner of every frame.
+    # The legend: a swatch in the first plugin's colour in the top-right corner of every frame.
     for frame in frames:
-        corner = frame[-40:-4, 4:30].reshape(-1, 3).astype(int)
+        corner = frame[4:40, -150:].reshape(-1, 3).astype(int)
         distance = np.abs(corner - np.array(plugin_colour(0))).sum(axis=1)
         assert (distance < 60).sum() >= 20
     with FileSource(path) as source:  # and OpenCV reads it back too

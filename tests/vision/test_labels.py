@@ -53,7 +53,7 @@ def test_label_frame_draws_a_tag_under_each_box_and_a_legend() -> None:
     assert (under_person == plugin_colour(0)).all(axis=1).sum() > 50
     under_ball = canvas[161:180, 200:320].reshape(-1, 3)
     assert (under_ball == plugin_colour(1)).all(axis=1).sum() > 50
-    legend = canvas[140:196, 4:120].reshape(-1, 3)  # bottom left
+    legend = canvas[4:60, 180:316].reshape(-1, 3)  # top right
     for i in range(3):
         assert (legend == plugin_colour(i)).all(axis=1).sum() > 20  # one swatch per plugin
-    assert not canvas[100:120, 20:120].any()  # nothing drawn elsewhere
+    assert not canvas[100:120, 20:120].any() and not canvas[:60, :100].any()  # nor elsewhere
