@@ -668,7 +668,8 @@ class Job:
         with each plugin's drawing, boxes labelled by plugin and class, and a legend), and
         show it inline when running in a notebook.
 
-        The job must have been submitted with ``options={"annotate_video": True}``.
+        A job submitted with ``options={"annotate_video": True}`` wrote it while it ran; for
+        any other, the server draws it now from the source and the stored results.
 
         Args:
             path: Where to save it; default ``<job_id>.mp4`` in the current directory.
@@ -678,7 +679,7 @@ class Job:
             The path of the saved video.
 
         Raises:
-            ApiError: The job wrote no video (NOT_FOUND, saying how to ask for one), or the
+            ApiError: The job processed no frame or its source is gone (NOT_FOUND), or the
                 download failed.
             TimeoutError: The job did not end within ``timeout``.
         """

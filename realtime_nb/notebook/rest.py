@@ -145,25 +145,17 @@ class RestClient:
         except ApiError:
             return set()
 
-    def download_video(self, job_id: str, dest: Path) -> Path:
-        """``GET /v1/jobs/{id}/video`` into ``dest``: the annotated video (H.264 MP4).
+    def download_video(self, job_id: str, dest: Path, timeout: float = 600) -> Path:
+        """``GET /v1/jobs/{id}/video`` into ``dest``: the annotated video (H.264 MP4). For an
+        ended job not submitted with ``annotate_video`` the server draws it first, from the
+        source and the stored results (a long job takes a while: ``timeout`` seconds at most).
 
         Raises:
-            ApiError: NOT_FOUND when the job wrote no video (the message says how to ask for
-                one), or any other failure of :meth:`download`.
+            ApiError: JOB_NOT_FINISHED (409) while the job runs without ``annotate_video``;
+                NOT_FOUND when it processed no frame or its source is gone; any failure of
+                :meth:`download`.
         """
-        try:
-            return self.download(f"/v1/jobs/{quote(job_id)}/video", dest)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-            raise ApiError(
-                404,
-                exc.code,
-                f"job {job_id} has no annotated video: submit it with "
-                "options={'annotate_video': True} to have the server write one "
-                f"(the server said: {exc.message})",
-            ) from None
+        return self.download(f"/v1/jobs/{quote(job_id)}/video", dest, timeout)
 
     def frame(self, job_id: str, index: int, timeout: float = 60) -> bytes:
         """``GET /v1/jobs/{id}/frames/{index}``: one processed frame as a binary preview (the

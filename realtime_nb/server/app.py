@@ -14,6 +14,7 @@ Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import os
@@ -46,9 +47,10 @@ from realtime_nb.core.protocol import (
     decode_client_message,
     decode_job_request,
     encode,
+    is_terminal,
     schema,
 )
-from realtime_nb.server.frames import FramePreviews, FrameUnavailable
+from realtime_nb.server.frames import FramePreviews, FrameUnavailable, render_annotated_video
 from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
 from realtime_nb.server.jobs import JobError, JobManager
 from realtime_nb.server.store import JobStore
@@ -286,15 +288,38 @@ class EventsHandler(_Base):
 
 
 class VideoHandler(_Base):
-    """``GET /v1/jobs/{id}/video``: the annotated video, when the job wrote one."""
+    """``GET /v1/jobs/{id}/video``: the annotated video (H.264 MP4). The one the job wrote
+    (``annotate_video``), else, once the job has ended, one drawn now from its source and
+    stored results (kept for the next request)."""
 
-    def get(self, job_id: str) -> None:
+    async def get(self, job_id: str) -> None:
         record = self.ctx.jobs.get(job_id)
-        if record is None or not record.output_path or not Path(record.output_path).is_file():
-            self.fail(404, ErrorCode.NOT_FOUND, f"job {job_id!r} has no annotated video")
-        assert record is not None and record.output_path is not None
+        if record is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        path = Path(record.output_path) if record.output_path else None
+        if path is None or not path.is_file():
+            if not is_terminal(record.status):
+                self.fail(
+                    409,
+                    ErrorCode.JOB_NOT_FINISHED,
+                    f"job {job_id} is {record.status}: its video is drawn once it ends "
+                    "(or submit with annotate_video to have it written while it runs)",
+                )
+            path = self.ctx.jobs.data_dir / "outputs" / f"{job_id}-drawn.mp4"
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                ctx = self.ctx
+                draw = functools.partial(
+                    render_annotated_video, record, ctx.store, ctx.registry, ctx.roots, path
+                )
+                try:
+                    async with ctx.video_lock:  # one drawing at a time: it takes a core
+                        if not path.is_file():
+                            await asyncio.get_running_loop().run_in_executor(None, draw)
+                except FrameUnavailable as exc:
+                    self.fail(404, ErrorCode.NOT_FOUND, str(exc))
         self.set_header("Content-Type", "video/mp4")
-        self.write(Path(record.output_path).read_bytes())
+        self.write(path.read_bytes())
 
 
 class FrameHandler(_Base):
@@ -410,7 +435,9 @@ class _AppContext:
     registry: PluginRegistry
     allowed_origins: list[str]
     frames: FramePreviews
+    roots: list[Path]
     started: float = field(default_factory=time.monotonic)
+    video_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def make_app(
@@ -455,9 +482,10 @@ def make_app(
         executor=make_executor(config.executor, registry, config.worker_memory_bytes),
         frame_timeout_s=config.frame_timeout_s,
     )
-    frames = FramePreviews(store, config.resolved_roots())
+    roots = config.resolved_roots()
+    frames = FramePreviews(store, roots)
     ctx = _AppContext(
-        config.resolved_token(), hub, jobs, store, registry, config.allowed_origins, frames
+        config.resolved_token(), hub, jobs, store, registry, config.allowed_origins, frames, roots
     )
     kw = {"ctx": ctx}
     return tornado.web.Application(

@@ -1,4 +1,5 @@
-"""Any frame of a job on demand: decoded again from its source, with its stored results.
+"""Any frame of a job on demand, and its annotated video: decoded again from its source and
+drawn from its stored results.
 
 Live, a job previews about 10 frames a second (``preview_interval_s``), so a client keeps only
 some of its frames. Once results are stored, any frame can be shown again: :class:`FramePreviews`
@@ -8,10 +9,15 @@ with every plugin's result and timing), which clients draw exactly as they draw 
 
 Readers stay open for the few jobs looked at last, so scrubbing forward through a file reads
 each frame once.
+
+:func:`render_annotated_video` draws a whole ended job the same way into an H.264 video, for a
+job that was not submitted with ``annotate_video``: ``process`` never runs again, only each
+plugin's ``draw`` over its stored result.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -19,10 +25,16 @@ from pathlib import Path
 
 from realtime_nb.core.protocol import JobRecord, PreviewHeader, encode_preview
 from realtime_nb.server.store import JobStore
+from realtime_nb.vision.labels import label_frame
+from realtime_nb.vision.plugins.base import Plugin, draw_results
 from realtime_nb.vision.plugins.pipeline import frame_id_for
-from realtime_nb.vision.video import FrameReader, encode_jpeg
+from realtime_nb.vision.plugins.registry import PipelineError, PluginRegistry
+from realtime_nb.vision.video import FrameReader, SourceError, VideoWriter, encode_jpeg, open_source
+from realtime_nb.worker.runner import StoredResults
 
-__all__ = ["FramePreviews", "FrameUnavailable"]
+log = logging.getLogger(__name__)
+
+__all__ = ["FramePreviews", "FrameUnavailable", "render_annotated_video"]
 
 PREVIEW_QUALITY = 75
 PREVIEW_MAX_WIDTH = 640
@@ -117,3 +129,59 @@ class FramePreviews:
             with old_lock:
                 old.close()
         return entry
+
+
+def render_annotated_video(
+    record: JobRecord,
+    store: JobStore,
+    registry: PluginRegistry,
+    allowed_roots: Sequence[Path],
+    out: Path,
+) -> Path:
+    """Write an ended job's annotated video (H.264 MP4) to ``out``: each processed frame from
+    its source, each plugin's ``draw`` over its stored result, the box tags and the legend.
+
+    The file appears whole or not at all. A plugin this server no longer has is left undrawn
+    (its boxes are still tagged).
+
+    Raises:
+        FrameUnavailable: The job processed no frame, or its source cannot be read any more.
+    """
+    if record.frames_done <= 0:
+        raise FrameUnavailable(f"job {record.job_id} processed no frame to make a video of")
+    plugins: list[tuple[str, Plugin]] = []
+    for name in record.plugins:
+        try:
+            plugins.append((name, registry.get(name)()))
+        except PipelineError:
+            log.warning(
+                "job %s: plugin %s is not on this server; left undrawn", record.job_id, name
+            )
+    partial = out.with_name(out.stem + ".part" + out.suffix)  # the suffix picks the container
+    rows = store.frame_results(record.job_id, record.frames_done)
+    try:
+        with open_source(record.source, allowed_roots) as source:
+            for name, plugin in plugins:
+                try:
+                    plugin.setup(source.info)
+                except Exception as exc:  # its draw may still work from the result alone
+                    log.warning("job %s: %s.setup failed: %s", record.job_id, name, exc)
+            stored = StoredResults(rows)
+            size = (source.info.width, source.info.height)
+            with VideoWriter(partial, source.info.fps, size) as writer:
+                for index, frame in enumerate(source):
+                    if index >= record.frames_done:
+                        break
+                    results = stored.at(index)
+                    draw_results(frame, plugins, results)
+                    label_frame(frame, record.plugins, results)
+                    writer.write(frame)
+        partial.replace(out)
+    except SourceError as exc:
+        raise FrameUnavailable(
+            f"job {record.job_id}'s source cannot be read any more: {exc}"
+        ) from None
+    finally:
+        rows.close()
+        partial.unlink(missing_ok=True)
+    return out

@@ -47,7 +47,14 @@ from realtime_nb.vision.labels import label_frame
 from realtime_nb.vision.plugins.base import Plugin, draw_results
 from realtime_nb.vision.plugins.pipeline import PluginPipeline, frame_id_for
 
-__all__ = ["SOURCE_WARNING_PLUGIN", "Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
+__all__ = [
+    "SOURCE_WARNING_PLUGIN",
+    "Inspector",
+    "RunSummary",
+    "StoredResults",
+    "ToolRunner",
+    "frame_id_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +167,7 @@ class ToolRunner:
         last_preview = float("-inf")  # the first frame is always previewed
         index = -1
         pending_preview: tuple[int, Frame, dict[str, dict[str, Any]], list[Any]] | None = None
-        earlier = _StoredResults(self.earlier_results if self.annotated is not None else ())
+        earlier = StoredResults(self.earlier_results if self.annotated is not None else ())
         for index, frame in enumerate(frames):
             if self.cancel.is_set():
                 summary.cancelled = True
@@ -358,7 +365,7 @@ class ToolRunner:
         self.preview(header, frame)
 
 
-class _StoredResults:
+class StoredResults:
     """Stored results looked up frame by frame in increasing order, reading them as it goes
     (a long job's results need not fit in memory)."""
 

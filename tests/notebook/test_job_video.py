@@ -45,16 +45,45 @@ def test_video_is_h264_with_every_frame(client: RealtimeClient, tmp_path: Path) 
         assert source.info.frame_count == 12
 
 
-def test_video_of_a_job_without_one_says_how_to_get_it(
+def test_a_job_without_annotate_video_gets_its_video_drawn_when_asked(
     client: RealtimeClient, tmp_path: Path
 ) -> None:
     job = client.submit(SOURCE, PLUGINS)
+    path = job.video(tmp_path / "drawn.mp4", timeout=120)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        frames = [f.to_ndarray(format="bgr24") for f in container.decode(stream)]
+    assert len(frames) == job.record()["frames_done"] == 12
+    again = job.video(tmp_path / "again.mp4")  # drawn once, kept
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_a_video_while_the_job_runs_or_of_a_gone_source_is_refused_clearly(
+    client: RealtimeClient, tmp_path: Path
+) -> None:
+    running = client.submit("synthetic://match?seconds=600&fps=10&width=64&height=64", PLUGINS)
+    with pytest.raises(ApiError) as info:
+        client.rest.download_video(running.job_id, tmp_path / "early.mp4")
+    assert info.value.status == 409 and "annotate_video" in info.value.message
+    running.cancel()
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(Path(job_video(client, tmp_path)).read_bytes())
+    job = client.submit(str(clip), PLUGINS)
+    job.wait(timeout=120)
+    clip.unlink()
     out = tmp_path / "videos"
     out.mkdir()
-    with pytest.raises(ApiError) as info:
-        job.video(out / "none.mp4", timeout=120)
-    assert info.value.status == 404 and "annotate_video" in info.value.message
+    with pytest.raises(ApiError) as gone:
+        job.video(out / "gone.mp4")
+    assert gone.value.status == 404 and "cannot be read any more" in gone.value.message
     assert not list(out.iterdir())  # nothing half-written left behind
+
+
+def job_video(client: RealtimeClient, tmp_path: Path) -> Path:
+    """A short annotated clip to use as a source."""
+    job = client.submit(SOURCE, PLUGINS, {"annotate_video": True})
+    return job.video(tmp_path / "source.mp4", timeout=120)
 
 
 def test_binary_endpoints_through_request_say_what_to_use(client: RealtimeClient) -> None:
