@@ -1,11 +1,18 @@
 """The ``realtime-nb`` command: ``serve``, ``run``, ``demo``, ``eval``, ``bench``.
 
 realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
-                  [--allow-root DIR]... [--executor process|thread] [--workers N]
-                  [--worker-memory 2GB] [--frame-timeout 30]
+                  [--allow-root DIR]... [--plugins-from MODULE|FILE.py]...
+                  [--executor process|thread] [--workers N] [--worker-memory 2GB]
+                  [--frame-timeout 30] [--resume-interrupted]
                   [--max-waiting-jobs 1000] [--max-store-size 10GB]
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
-realtime-nb demo
+                [--data-dir DIR]
+realtime-nb demo [--dir DIR]
+realtime-nb eval [--seeds 101,202,303] [--seconds 4] [--width 640] [--height 360]
+                 [--knobs JSON]... [--no-fps] [--json]
+realtime-nb bench [--size small|full] [--only throughput,fanout,...] [--json F] [--png F]
+
+Ctrl-C during ``run`` cancels the job (on a remote server too) and exits with status 130.
 """
 
 from __future__ import annotations
@@ -13,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import shutil
@@ -30,6 +36,7 @@ from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_di
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING
 from realtime_nb.server.store import StoreUnavailable
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
+from realtime_nb.vision.plugins.registry import PluginLoadError, load_plugin_module
 from realtime_nb.vision.synthetic import synthetic_match
 from realtime_nb.vision.video import write_video
 from realtime_nb.worker.executors import DEFAULT_FRAME_TIMEOUT_S
@@ -38,6 +45,8 @@ __all__ = ["main"]
 
 DEMO_SOURCE = "synthetic://match?seconds=4&fps=25&width=640&height=360&seed=1"
 DEMO_PLUGINS = "pitch_detection,player_detection,ball_detection"
+CANCEL_WAIT_S = 5.0
+"""How long Ctrl-C on ``run`` waits for the cancelled job to stop before exiting."""
 
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
@@ -84,8 +93,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--plugins-from",
         action="append",
         default=[],
-        metavar="MODULE",
-        help="import MODULE first (it registers plugins with @register_plugin); repeatable",
+        metavar="MODULE_OR_FILE",
+        help="load plugins first: a module name (looked up in the current directory, then "
+        "on the Python path) or a .py file; its @register_plugin classes are offered; "
+        "repeatable",
     )
     serve.add_argument(
         "--resume-interrupted",
@@ -173,8 +184,14 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for module in args.plugins_from:
-        importlib.import_module(module)
+    for spec in args.plugins_from:
+        try:
+            names = load_plugin_module(spec)
+        except PluginLoadError as exc:
+            print(f"error: --plugins-from: {exc}", file=sys.stderr)
+            return 2
+        added = ", ".join(names) if names else "none new (were they registered already?)"
+        print(f"plugins from {spec}: {added}", flush=True)
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -229,6 +246,7 @@ def _run(
     if not token:
         print("error: --token (or REALTIME_NB_TOKEN) is needed with --server", file=sys.stderr)
         return 2
+    job: Job | None = None
     try:
         with RealtimeClient(server_url, token).start() as client:
             names = [p.strip() for p in plugins.split(",") if p.strip()]
@@ -238,13 +256,39 @@ def _run(
             except ApiError as exc:
                 print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
                 return 2
+            # The id first: whatever happens next, the user can find the job again.
+            print(f"job {job.job_id} submitted to {server_url}", flush=True)
             record = _watch(job)
             saved = _save_output(client, record, output) if output is not None else None
             print(_summary(job, record, saved))
             return 0 if record["status"] == "completed" else 1
+    except KeyboardInterrupt:
+        return _interrupted(job)
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _interrupted(job: Job | None) -> int:
+    """Ctrl-C: cancel the job rather than leave it running unwatched, say so, status 130."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
+    print(file=sys.stderr)
+    if job is None:
+        print("interrupted before a job was submitted", file=sys.stderr)
+        return 130
+    rest = job.client.rest
+    try:
+        rest.cancel_job(job.job_id)
+        # Wait (briefly) for the job to stop, so an embedded server is not shut down under it.
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        while rest.get_job(job.job_id)["status"] in ("queued", "running"):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        print(f"interrupted: cancelled job {job.job_id}", file=sys.stderr)
+    except ApiError as exc:
+        print(f"interrupted: job {job.job_id} not cancelled: {exc.message}", file=sys.stderr)
+    return 130
 
 
 def _watch(job: Job) -> dict[str, Any]:
@@ -294,12 +338,14 @@ def _save_output(client: RealtimeClient, record: dict[str, Any], output: Path) -
 def _summary(job: Job, record: dict[str, Any], output: Path | None) -> str:
     """One screen: frames, plugins and their timings, warnings, errors, output."""
     s = job.state
-    frames = record.get("frames_done", 0)
+    frames, total = record.get("frames_done", 0), record.get("frames_total")
+    short = record["status"] == "completed" and total is not None and frames < total
+    note = f"  (only {frames} of the {total} announced frames decoded)" if short else ""
     lines = [
         "",
         f"job {record['job_id']}: {record['status']}",
         f"  source   {record['source']}",
-        f"  frames   {frames}/{record.get('frames_total')}",
+        f"  frames   {frames}/{total}{note}",
         f"  messages {s.messages_received} received (last seq {s.last_seq}), dropped {s.dropped}",
         "  plugins",
     ]

@@ -139,11 +139,13 @@ class ErrorCode(enum.StrEnum):
     SOURCE_INVALID = "SOURCE_INVALID"
     SOURCE_NOT_ALLOWED = "SOURCE_NOT_ALLOWED"
     SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
+    SOURCE_UNREADABLE = "SOURCE_UNREADABLE"
     JOB_NOT_CANCELLABLE = "JOB_NOT_CANCELLABLE"
     TOO_MANY_JOBS = "TOO_MANY_JOBS"
     STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
     UNAVAILABLE = "UNAVAILABLE"
     JOB_ENDED = "JOB_ENDED"
+    JOB_NOT_FINISHED = "JOB_NOT_FINISHED"
     INTERNAL = "INTERNAL"
 
 
@@ -481,6 +483,9 @@ class JobRequest(msgspec.Struct, forbid_unknown_fields=True):
     source: str
     plugins: list[str]
     options: dict[str, Any] = {}
+    cwd: str | None = None
+    """The client's working directory: a relative file path in ``source`` is taken from here
+    (without it, from the server's first allowed root)."""
 
 
 class ExperimentRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

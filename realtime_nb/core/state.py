@@ -349,12 +349,29 @@ def _on_metric(state: RealtimeState, msg: MetricMessage) -> Changes:
 
 
 def _on_job(state: RealtimeState, msg: JobMessage) -> Changes:
-    status = msg.payload.status
+    job = msg.payload
+    status = job.status
     changes: Changes = {"job_status": status}
     if status == "completed":
-        changes.update(progress=100.0, stage="Completed")
+        total, done = job.frames_total, job.frames_done
+        if total and done is not None and done < total:
+            # The video decoded fewer frames than it announced: progress says how far it got.
+            changes.update(
+                progress=max(state.progress, float(done * 100 // total)),
+                stage=f"Completed: {done} of {total} frames decoded",
+            )
+        else:
+            changes.update(progress=100.0, stage="Completed")
     elif is_terminal(status):
         changes["stage"] = status.capitalize()
+        # Plugins that had not finished stop with the job: the inspector must not say running.
+        stopped = {
+            name: status
+            for name, plugin_state in state.plugin_status.items()
+            if plugin_state in ("started", "running")
+        }
+        if stopped:
+            changes["plugin_status"] = MappingProxyType({**state.plugin_status, **stopped})
     return changes
 
 

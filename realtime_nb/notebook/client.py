@@ -35,10 +35,11 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from tornado.websocket import WebSocketClientConnection, websocket_connect
+from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from realtime_nb.core.connection import (
     Action,
@@ -57,7 +58,12 @@ from realtime_nb.core.protocol import (
 )
 from realtime_nb.core.state import RealtimeState
 from realtime_nb.notebook.client_core import ClientCore, Received, decode_stored_events
-from realtime_nb.notebook.frames import DEFAULT_MAX_FRAMES, FrameDrawer, KeptFrame
+from realtime_nb.notebook.frames import (
+    DEFAULT_MAX_FRAMES,
+    FrameDrawer,
+    KeptFrame,
+    pick_thumbnails,
+)
 from realtime_nb.notebook.render import RENDER_BUDGET, RenderBudget, RenderClock
 from realtime_nb.notebook.rest import ApiError, RestClient
 
@@ -234,6 +240,12 @@ class RealtimeClient:
         try:
             loop.run_until_complete(self._run())
         finally:
+            # Like asyncio.run: finish every task still pending (the render loop, tornado's
+            # own) before closing, or each is "destroyed but pending" at exit.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     def _shutdown(self) -> None:
@@ -310,7 +322,7 @@ class RealtimeClient:
     def _send_subscribe(self, job_id: str, since_seq: int | None) -> None:
         if self._ws is not None:
             msg = make_message(SubscribePayload(job_id=job_id, since_seq=since_seq))
-            self._ws.write_message(encode(msg))
+            _write(self._ws, encode(msg))
 
     async def _read_loop(self) -> None:
         ws = self._ws
@@ -340,7 +352,7 @@ class RealtimeClient:
         if received.message is None:
             return
         if received.reply is not None:
-            ws.write_message(received.reply)
+            _write(ws, received.reply)
         if received.connected:
             self._machine.connected()
             self._flush_machine()
@@ -565,12 +577,25 @@ class RealtimeClient:
                     self.core.apply_record(job_id, record)
 
 
+def _write(ws: WebSocketClientConnection, data: str | bytes) -> None:
+    """Send on ``ws`` unless it has closed meanwhile (closing and a reply can race): the read
+    loop sees the close and reconnects or stops, so the lost write needs no other handling."""
+    try:
+        sent = ws.write_message(data)
+    except WebSocketClosedError:
+        return
+    # A write the close overtakes fails later; fetching its error keeps asyncio from logging
+    # "exception was never retrieved".
+    sent.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+
 class Job:
     """A handle on one job: watch it, wait for it, fetch its results."""
 
     def __init__(self, client: RealtimeClient, job_id: str) -> None:
         self.client = client
         self.job_id = job_id
+        self._overlays: list[RealtimeOverlay] = []
 
     def __repr__(self) -> str:
         s = self.state
@@ -610,7 +635,37 @@ class Job:
         )
         overlay.render(self.state, self.client.frames(self.job_id))
         self.client.attach_overlay(self.job_id, overlay)
+        self._overlays.append(overlay)
+        self._offer_every_frame()
         return overlay
+
+    def frame(self, index: int) -> KeptFrame:
+        """Frame ``index`` with every plugin's result for it: a kept frame if there is one,
+        else fetched from the server (which decodes it again from the source).
+
+        Raises:
+            ApiError: The job did not process that frame, or its source cannot be read.
+        """
+        for kept in self.frames:
+            if kept.frame_index == index:
+                return kept
+        return KeptFrame.decode(self.client.rest.frame(self.job_id, index))
+
+    def _offer_every_frame(self) -> None:
+        """Once the job has ended, let its overlays' scrubbers reach every frame it processed
+        (live, only the previewed frames are kept)."""
+        if not self._overlays or not self.state.finished:
+            return
+        frames_done = int(self.record().get("frames_done") or 0)
+        for overlay in self._overlays:
+            overlay.frame.on_demand(self._fetch_frame, frames_done)
+
+    def _fetch_frame(self, index: int) -> KeptFrame | None:
+        try:
+            return self.frame(index)
+        except (ApiError, ProtocolError) as exc:
+            log.warning("job %s: frame %d could not be fetched: %s", self.job_id, index, exc)
+            return None
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the job ends and return its final record.
@@ -620,6 +675,7 @@ class Job:
         """
         self.client.wait_for(self.job_id, timeout)
         self.client.render_now()
+        self._offer_every_frame()
         return self.record()
 
     def results(self, plugin: str | None = None) -> list[dict[str, Any]]:
@@ -633,15 +689,26 @@ class Job:
         ended.
 
         Args:
-            previews: JPEG previews to show as thumbnails. By default, ``thumbnails`` frames
-                spread evenly over the kept frames, every plugin's drawing on them.
-            thumbnails: How many kept frames to show when ``previews`` is not given.
+            previews: JPEG previews to show as thumbnails. By default, for an ended job,
+                ``thumbnails`` frames spread over the whole clip (in each stretch, the frame
+                where the plugins found the most boxes), fetched from the server; for a job
+                still running, frames spread evenly over the kept ones. Every plugin's
+                drawing is on them.
+            thumbnails: How many frames to show when ``previews`` is not given.
         """
         # The report needs IPython and matplotlib, which a client without a notebook lacks.
         from realtime_nb.notebook.report import job_report
 
         self.client.render_now()
+        results = self.results()
         shown = list(previews)
+        if not shown and self.state.finished:
+            # Any frame can be fetched: the busiest frame of each stretch of the whole clip.
+            frames_done = int(self.record().get("frames_done") or 0)
+            picked = (
+                self._fetch_frame(i) for i in pick_thumbnails(results, frames_done, thumbnails)
+            )
+            shown = [self.client.draw(frame) for frame in picked if frame is not None]
         if not shown:
             frames = self.frames  # one snapshot: the job may still be running
             n = min(thumbnails, len(frames))
@@ -650,7 +717,35 @@ class Job:
             if n == 1:
                 picks = [len(frames) - 1]
             shown = [self.client.draw(frames[i]) for i in picks]
-        return job_report(self.state, self.results(), shown)
+        return job_report(self.state, results, shown)
+
+    def video(self, path: str | Path | None = None, timeout: float | None = None) -> Path:
+        """Wait for the job to end, download its annotated video (H.264 in MP4: every frame
+        with each plugin's drawing, boxes labelled by plugin and class, and a legend), and
+        show it inline when running in a notebook.
+
+        A job submitted with ``options={"annotate_video": True}`` wrote it while it ran; for
+        any other, the server draws it now from the source and the stored results.
+
+        Args:
+            path: Where to save it; default ``<job_id>.mp4`` in the current directory.
+            timeout: Longest wait for the job to end, in seconds (None: no limit).
+
+        Returns:
+            The path of the saved video.
+
+        Raises:
+            ApiError: The job processed no frame or its source is gone (NOT_FOUND), or the
+                download failed.
+            TimeoutError: The job did not end within ``timeout``.
+        """
+        from realtime_nb.notebook.report import show_video
+
+        self.wait(timeout)
+        target = Path(path) if path is not None else Path.cwd() / f"{self.job_id}.mp4"
+        self.client.rest.download_video(self.job_id, target)
+        show_video(target)
+        return target
 
     def cancel(self) -> dict[str, Any]:
         """Ask the server to stop the job."""

@@ -23,7 +23,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from realtime_nb.core.protocol import PreviewHeader, WarningPayload
+from realtime_nb.core.protocol import (
+    PREVIEW_PREFIX_BYTES,
+    PreviewHeader,
+    WarningPayload,
+    decode_preview,
+)
 
 if TYPE_CHECKING:  # OpenCV and the plugins load on the first drawing, not on import
     from realtime_nb.vision.plugins.base import Plugin
@@ -36,6 +41,7 @@ __all__ = [
     "FrameStore",
     "KeptFrame",
     "nearest",
+    "pick_thumbnails",
 ]
 
 log = logging.getLogger(__name__)
@@ -95,6 +101,50 @@ class KeptFrame:
             tuple(header.warnings),
             header_bytes,
         )
+
+    @classmethod
+    def decode(cls, raw: bytes) -> KeptFrame:
+        """The kept frame of a binary preview as it travels (live, or fetched on demand).
+
+        Raises:
+            ProtocolError: Not a preview.
+        """
+        header, jpeg = decode_preview(raw)
+        return cls.from_preview(header, jpeg, len(raw) - len(jpeg) - PREVIEW_PREFIX_BYTES)
+
+
+def pick_thumbnails(results: Iterable[Mapping[str, Any]], frames_done: int, n: int) -> list[int]:
+    """``n`` frame indices spread over a job's ``frames_done`` frames, each the frame with the
+    most boxes in its stretch of the video (the middle one when none has any), so thumbnails
+    show the whole clip and what the plugins found in it.
+
+    Args:
+        results: The job's results, as ``GET /v1/jobs/{id}/results`` gives them.
+        frames_done: How many frames the job processed.
+        n: How many thumbnails.
+
+    Example:
+        >>> rows = [{"frame_index": 7, "data": {"detections": [{"box": [0, 0, 1, 1]}]}}]
+        >>> pick_thumbnails(rows, 20, 2)
+        [7, 15]
+    """
+    # Boxes are counted as the annotated video labels them (any "box" in a result).
+    from realtime_nb.vision.labels import find_boxes
+
+    n = min(n, frames_done)
+    if n <= 0:
+        return []
+    boxes = [0] * frames_done
+    for row in results:
+        index = int(row.get("frame_index", -1))
+        if 0 <= index < frames_done:
+            boxes[index] += sum(1 for _ in find_boxes(row.get("data")))
+    picks = []
+    for i in range(n):
+        lo, hi = i * frames_done // n, (i + 1) * frames_done // n
+        middle = (lo + hi) // 2
+        picks.append(max(range(lo, hi), key=lambda f: (boxes[f], -abs(f - middle))))
+    return picks
 
 
 class FrameStore:

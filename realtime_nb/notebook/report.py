@@ -20,6 +20,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from IPython.display import HTML
@@ -30,12 +31,18 @@ from realtime_nb.notebook.charts import metric_card
 from realtime_nb.notebook.view import SEVERITY_ORDER, esc, format_duration_ms, warning_item
 
 __all__ = [
+    "MAX_EMBEDDED_VIDEO_BYTES",
     "PluginTiming",
     "experiment_report",
     "job_report",
     "plugin_timings",
+    "show_video",
     "timings_chart_png",
 ]
+
+MAX_EMBEDDED_VIDEO_BYTES = 25 * 2**20
+"""A video up to this size is embedded in the cell (the saved notebook plays it anywhere); a
+larger one is linked by its path, which must stay beside the notebook."""
 
 MAX_THUMBNAILS = 12
 """How many previews the report embeds at most (the last ones given)."""
@@ -342,3 +349,24 @@ def experiment_report(
         "</div>"
     )
     return HTML(body)  # type: ignore[no-untyped-call]
+
+
+def show_video(path: Path) -> bool:
+    """Display a video inline when running in a notebook kernel (a plain Python process shows
+    nothing); returns whether it was displayed.
+
+    The video is embedded up to :data:`MAX_EMBEDDED_VIDEO_BYTES`, so the saved notebook keeps
+    it; beyond that the output refers to the file by path.
+    """
+    from IPython import get_ipython
+    from IPython.display import Video, display
+
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    embed = path.stat().st_size <= MAX_EMBEDDED_VIDEO_BYTES
+    video = Video(  # type: ignore[no-untyped-call]
+        str(path), embed=embed, mimetype="video/mp4", html_attributes="controls muted playsinline"
+    )
+    display(video)  # type: ignore[no-untyped-call]
+    return True

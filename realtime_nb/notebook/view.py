@@ -24,6 +24,8 @@ STATUS_COLOURS = {
     "running": "#1e88e5",
     "completed": "#43a047",
     "failed": "#e53935",
+    "cancelled": "#fb8c00",
+    "interrupted": "#fb8c00",
 }
 """A plugin status's colour (badges, timing bars)."""
 

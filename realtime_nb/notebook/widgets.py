@@ -169,7 +169,8 @@ class FrameViewer:
     picks the nearest kept frame and stops following the newest, and the inspector then shows that
     frame's per-plugin timings and warnings. A picked frame stays on screen (and in the slider's
     range) even once the bounded store has let it go. Moving the slider to the end, or pressing
-    Live, follows the newest frame again.
+    Live, follows the newest frame again. Once a job has ended, :meth:`on_demand` lets the
+    scrubber cover every frame: the ones not kept are fetched from the server.
 
     Args:
         drawer: Draws plugin results over a frame; a default one uses the default registry.
@@ -200,6 +201,8 @@ class FrameViewer:
         self._lock = lock if lock is not None else threading.RLock()
         self._frames: tuple[KeptFrame, ...] = ()
         self._picked: KeptFrame | None = None
+        self._fetch: Callable[[int], KeptFrame | None] | None = None
+        self._frame_count = 0
         self._hidden: set[str] = set()
         self._drawn: tuple[str, tuple[str, ...], bytes] | None = None
         self._syncing = False
@@ -269,6 +272,14 @@ class FrameViewer:
             self._pin(frame_index)
         self._changed()
 
+    def on_demand(self, fetch: Callable[[int], KeptFrame | None], frame_count: int) -> None:
+        """Let the scrubber run over every frame of a finished job, ``0`` to
+        ``frame_count - 1``: a frame that is not kept is fetched with ``fetch(index)`` (None
+        when it cannot be had, and the nearest kept frame shows instead)."""
+        with self._lock:
+            self._fetch, self._frame_count = fetch, max(0, frame_count)
+        self._changed()
+
     def show_plugin(self, plugin: str, visible: bool = True) -> None:
         """Switch ``plugin``'s drawing on or off (as its toggle does)."""
         with self._lock:
@@ -291,6 +302,13 @@ class FrameViewer:
         # The picked frame stays a candidate even once the bounded store has let it go.
         frames = [*self._frames, *([self._picked] if self._picked is not None else [])]
         target = nearest(frames, frame_index) if frame_index is not None else None
+        if (
+            self._fetch is not None
+            and frame_index is not None
+            and 0 <= frame_index < self._frame_count
+            and (target is None or target.frame_index != frame_index)
+        ):
+            target = self._fetch(frame_index) or target
         newest = self._frames[-1] if self._frames else None
         self._picked = None if target is None or target is newest else target
 
@@ -365,8 +383,8 @@ class FrameViewer:
             )
         if self._picked is None:
             where = "live"
-        elif any(f.frame_id == shown.frame_id for f in self._frames):
-            where = "picked"
+        elif self._frame_count or any(f.frame_id == shown.frame_id for f in self._frames):
+            where = "picked"  # kept, or to be fetched again whenever it is picked
         else:
             where = "picked (no longer kept)"
         spent = format_duration_ms(sum(shown.timings_ms.values()))
@@ -408,8 +426,16 @@ class FrameViewer:
                 if shown is not None:
                     n += _set(self.image, "value", self._jpeg(shown))
                     n += _set(self.image.layout, "display", _VISIBLE)
-                    first, last = self._frames[0].frame_index, self._frames[-1].frame_index
-                    n += self._scrub_to(min(first, shown.frame_index), last, shown.frame_index)
+                    if self._frame_count:  # a finished job: every frame, fetched on demand
+                        first, last = 0, self._frame_count - 1
+                    else:
+                        first = self._frames[0].frame_index if self._frames else shown.frame_index
+                        last = self._frames[-1].frame_index if self._frames else first
+                    n += self._scrub_to(
+                        min(first, shown.frame_index),
+                        max(last, shown.frame_index),
+                        shown.frame_index,
+                    )
                 n += _set(self.live, "value", self._picked is None)
                 n += _set(self.caption, "value", self._caption(state, shown))
             finally:

@@ -6,7 +6,7 @@ Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs n
     POST   /v1/jobs                   GET /v1/jobs               GET /v1/jobs/{id}
     DELETE /v1/jobs/{id}              GET /v1/jobs/{id}/results  GET /v1/jobs/{id}/video
     GET    /v1/jobs/{id}/events?since_seq=N       POST /v1/jobs/{id}/events (producer)
-    GET    /v1/jobs/{id}/metrics[?name=N]
+    GET    /v1/jobs/{id}/metrics[?name=N]          GET /v1/jobs/{id}/frames/{n}
     WS     /v1/realtime?token=T[&job_id=J][&since_seq=N][&subscribe=none][&batch=1]
     WS     /v1/ingest?job_id=J&token=P (producer token: see server/ingest.py)
 
@@ -16,6 +16,7 @@ Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import os
@@ -51,8 +52,10 @@ from realtime_nb.core.protocol import (
     decode_job_request,
     encode,
     is_experiment_request,
+    is_terminal,
     schema,
 )
+from realtime_nb.server.frames import FramePreviews, FrameUnavailable, render_annotated_video
 from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
 from realtime_nb.server.ingest import (
     DEFAULT_HEARTBEAT_TIMEOUT_S,
@@ -374,15 +377,55 @@ class MetricsHandler(_Base):
 
 
 class VideoHandler(_Base):
-    """``GET /v1/jobs/{id}/video``: the annotated video, when the job wrote one."""
+    """``GET /v1/jobs/{id}/video``: the annotated video (H.264 MP4). The one the job wrote
+    (``annotate_video``), else, once the job has ended, one drawn now from its source and
+    stored results (kept for the next request)."""
 
-    def get(self, job_id: str) -> None:
+    async def get(self, job_id: str) -> None:
         record = self.ctx.jobs.get(job_id)
-        if record is None or not record.output_path or not Path(record.output_path).is_file():
-            self.fail(404, ErrorCode.NOT_FOUND, f"job {job_id!r} has no annotated video")
-        assert record is not None and record.output_path is not None
+        if record is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        path = Path(record.output_path) if record.output_path else None
+        if path is None or not path.is_file():
+            if not is_terminal(record.status):
+                self.fail(
+                    409,
+                    ErrorCode.JOB_NOT_FINISHED,
+                    f"job {job_id} is {record.status}: its video is drawn once it ends "
+                    "(or submit with annotate_video to have it written while it runs)",
+                )
+            path = self.ctx.jobs.data_dir / "outputs" / f"{job_id}-drawn.mp4"
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                ctx = self.ctx
+                draw = functools.partial(
+                    render_annotated_video, record, ctx.store, ctx.registry, ctx.roots, path
+                )
+                try:
+                    async with ctx.video_lock:  # one drawing at a time: it takes a core
+                        if not path.is_file():
+                            await asyncio.get_running_loop().run_in_executor(None, draw)
+                except FrameUnavailable as exc:
+                    self.fail(404, ErrorCode.NOT_FOUND, str(exc))
         self.set_header("Content-Type", "video/mp4")
-        self.write(Path(record.output_path).read_bytes())
+        self.write(path.read_bytes())
+
+
+class FrameHandler(_Base):
+    """``GET /v1/jobs/{id}/frames/{index}``: one processed frame of a job as a binary preview
+    (the undrawn JPEG and that frame's stored results), decoded again from the job's source."""
+
+    async def get(self, job_id: str, index: str) -> None:
+        record = self.ctx.jobs.get(job_id)
+        if record is None:
+            self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
+        loop = asyncio.get_running_loop()
+        try:
+            data = await loop.run_in_executor(None, self.ctx.frames.preview, record, int(index))
+        except FrameUnavailable as exc:
+            self.fail(404, ErrorCode.NOT_FOUND, str(exc))
+        self.set_header("Content-Type", "application/octet-stream")
+        self.write(data)
 
 
 class RealtimeHandler(tornado.websocket.WebSocketHandler):
@@ -481,8 +524,11 @@ class _AppContext:
     registry: PluginRegistry
     allowed_origins: list[str]
     ingest: IngestService
+    frames: FramePreviews
+    roots: list[Path]
     shutdown_timeout_s: float = 5.0
     started: float = field(default_factory=time.monotonic)
+    video_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def make_app(
@@ -532,6 +578,7 @@ def make_app(
         jobs, MetricStore(store), hub.publish_preview, config.heartbeat_timeout_s
     )
     ingest.start()
+    roots = config.resolved_roots()
     ctx = _AppContext(
         config.resolved_token(),
         hub,
@@ -540,6 +587,8 @@ def make_app(
         registry,
         config.allowed_origins,
         ingest,
+        FramePreviews(store, roots),
+        roots,
         config.shutdown_timeout_s,
     )
     kw = {"ctx": ctx}
@@ -554,6 +603,7 @@ def make_app(
             (r"/v1/jobs/([A-Za-z0-9_-]+)/events", EventsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/video", VideoHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/metrics", MetricsHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/frames/([0-9]{1,9})", FrameHandler, kw),
             (r"/v1/realtime", RealtimeHandler, kw),
             (r"/v1/ingest", IngestHandler, {"ingest": ingest}),
         ],
@@ -602,6 +652,7 @@ class RunningServer:
         if not await ctx.hub.drain(timeout=1.0):
             log.warning("some clients had not read every message when the server stopped")
         ctx.hub.stop()
+        ctx.frames.close()
         ctx.store.close()
         await self.http.close_all_connections()
 
@@ -634,6 +685,17 @@ async def start_server(
     return RunningServer(url, config.resolved_token(), port, http, app)
 
 
+def _keep_tornado_logs_out_of_cells() -> None:
+    """An embedded server lives in someone else's process, often a notebook kernel, where
+    Python's last-resort handler prints every unhandled WARNING (``tornado.access`` on each
+    rejected request) into the running cell. A do-nothing handler on the ``tornado`` logger
+    keeps them out; they still reach any handler the user configures (``logging.basicConfig``),
+    since records propagate past it."""
+    tornado_log = logging.getLogger("tornado")
+    if not any(isinstance(h, logging.NullHandler) for h in tornado_log.handlers):
+        tornado_log.addHandler(logging.NullHandler())
+
+
 class EmbeddedServer:
     """A server on a background thread with its own event loop (the notebook default).
 
@@ -663,6 +725,7 @@ class EmbeddedServer:
         Raises:
             RuntimeError: The server did not start (the cause is chained).
         """
+        _keep_tornado_logs_out_of_cells()
         self._thread = threading.Thread(target=self._main, name="realtime-nb-server", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):

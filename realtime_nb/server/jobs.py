@@ -275,7 +275,8 @@ class JobManager:
         self._refuse_if_queue_full()
         try:
             plugin_classes = self.registry.resolve(request.plugins)
-            validate_source(request.source, self.allowed_roots)
+            # The resolved absolute path is what runs (and what a resumed job reopens).
+            source = validate_source(request.source, self.allowed_roots, request.cwd)
         except PipelineError as exc:
             raise JobError(exc.code, str(exc)) from None
         except SourceError as exc:
@@ -287,7 +288,7 @@ class JobManager:
             job_id=job_id,
             status="queued",
             created_at=now_iso(),
-            source=request.source,
+            source=source,
             plugins=names,
             options=request.options,
         )

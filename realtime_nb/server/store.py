@@ -454,6 +454,15 @@ class JobStore:
             for index, name, frame_id, timing, data in rows
         ]
 
+    def results_of_frame(self, job_id: str, frame_index: int) -> list[tuple[str, float, Any]]:
+        """One frame's results: ``(plugin, timing_ms, data)`` per plugin that has one."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT plugin, timing_ms, data FROM results WHERE job_id = ? AND frame_index = ?",
+                (job_id, frame_index),
+            ).fetchall()
+        return [(plugin, timing, msgspec.json.decode(data)) for plugin, timing, data in rows]
+
     def frame_results(
         self, job_id: str, before_frame: int
     ) -> Generator[tuple[int, dict[str, dict[str, Any]]]]:

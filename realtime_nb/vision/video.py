@@ -14,7 +14,9 @@ Example:
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -33,8 +35,10 @@ from realtime_nb.vision.synthetic import (
 )
 
 __all__ = [
+    "H264",
     "ArraySource",
     "FileSource",
+    "FrameReader",
     "FrameSource",
     "SourceError",
     "SyntheticSource",
@@ -46,6 +50,20 @@ __all__ = [
 ]
 
 _SYNTHETIC_SCHEME = "synthetic"
+
+
+def _quiet_video_libraries() -> None:
+    """Stop OpenCV and FFmpeg from writing to the process's stderr (which a notebook kernel
+    shows in the running cell): a damaged file becomes our SourceError, not ``moov atom not
+    found`` and ``[ WARN:...] VIDEOIO(FFMPEG)`` lines. A user who sets ``OPENCV_LOG_LEVEL`` or
+    ``OPENCV_FFMPEG_LOGLEVEL`` keeps their choice."""
+    # FFmpeg's level is read once, when the first capture opens: this must run before that.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+_quiet_video_libraries()
 _DEFAULT_FPS = 25.0
 
 
@@ -54,7 +72,8 @@ class SourceError(ValueError):
 
     Attributes:
         code: SOURCE_INVALID (malformed string or bad synthetic parameter), SOURCE_NOT_ALLOWED
-            (a path outside the allowed roots) or SOURCE_NOT_FOUND (missing or unreadable file).
+            (a path outside the allowed roots), SOURCE_NOT_FOUND (no such file) or
+            SOURCE_UNREADABLE (a file that does not decode as video).
     """
 
     def __init__(self, code: ErrorCode, message: str) -> None:
@@ -105,7 +124,7 @@ class FileSource(FrameSource):
         path: The file; use :func:`open_source` to have it checked against allowed roots.
 
     Raises:
-        SourceError: The file cannot be opened (SOURCE_NOT_FOUND).
+        SourceError: The file cannot be opened (SOURCE_UNREADABLE).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -195,36 +214,93 @@ class ArraySource(FrameSource):
             yield frame.copy()
 
 
+class FrameReader(_Closing):
+    """Any frame of one source by its index, for showing a finished job's frames on demand.
+
+    A file is read forward from the last frame asked for (codecs cannot seek frame-exactly, so
+    going back reopens it and reads from the start); a synthetic clip renders the frame itself.
+
+    Args:
+        source: The source string, as :func:`open_source` takes it.
+        allowed_roots: Directories files may be read from.
+
+    Raises:
+        SourceError: See :func:`validate_source`.
+    """
+
+    def __init__(self, source: str, allowed_roots: Sequence[Path]) -> None:
+        self._source = open_source(source, allowed_roots)
+        self.info = self._source.info
+        self._frames: Iterator[Frame] | None = None
+        self._next = 0
+
+    def frame(self, index: int) -> Frame:
+        """The frame at ``index`` (0-based), BGR uint8.
+
+        Raises:
+            IndexError: ``index`` is negative or past the frames that decode.
+        """
+        if index < 0:
+            raise IndexError(f"frame {index} does not exist")
+        if isinstance(self._source, SyntheticSource):
+            return self._source.match.frame(index)
+        if self._frames is None or index < self._next:
+            self._frames, self._next = iter(self._source), 0
+        for frame in self._frames:
+            self._next += 1
+            if self._next - 1 == index:
+                return frame
+        raise IndexError(f"frame {index} is past the end ({self._next} frames decode)")
+
+    def close(self) -> None:
+        """Release the source."""
+        self._source.close()
+
+
 # --- source strings -----------------------------------------------------------------------------
 
 
-def validate_source(source: str, allowed_roots: Sequence[Path]) -> None:
+def validate_source(
+    source: str, allowed_roots: Sequence[Path], cwd: str | Path | None = None
+) -> str:
     """Check a source string cheaply (at submit time) without reading more than one frame.
 
     A file path must resolve (symlinks followed) inside one of ``allowed_roots``, exist, be a
-    file, and hold at least one frame cv2 can decode. A relative path is taken relative to the
-    first allowed root. ``synthetic://match?...`` takes the parameters of
+    file, and hold at least one frame FFmpeg can decode. A relative path is taken from ``cwd``
+    (the working directory of whoever submits it), or from the first allowed root when no
+    ``cwd`` is given. ``synthetic://match?...`` takes the parameters of
     :func:`synthetic_match` (seconds, fps, width, height, seed and the knobs).
 
     Args:
         source: A file path, ``file://`` URL, or ``synthetic://match?...``.
         allowed_roots: Directories files may be read from.
+        cwd: Where a relative path is taken from.
+
+    Returns:
+        The source to run: a file as its absolute resolved path, a synthetic source as given.
 
     Raises:
-        SourceError: With code SOURCE_INVALID, SOURCE_NOT_ALLOWED or SOURCE_NOT_FOUND.
+        SourceError: With code SOURCE_INVALID, SOURCE_NOT_ALLOWED, SOURCE_NOT_FOUND (no such
+            file; the message says where it looked) or SOURCE_UNREADABLE (a file that is
+            there but does not decode as video).
     """
     if _is_synthetic(source):
         _synthetic_params(source)
-    else:
-        _probe(_resolve_file(source, allowed_roots))
+        return source
+    path = _resolve_file(source, allowed_roots, cwd)
+    _probe(path)
+    return str(path)
 
 
-def open_source(source: str, allowed_roots: Sequence[Path]) -> FrameSource:
+def open_source(
+    source: str, allowed_roots: Sequence[Path], cwd: str | Path | None = None
+) -> FrameSource:
     """Validate a source string and open it.
 
     Args:
         source: A file path, ``file://`` URL, or ``synthetic://match?...``.
         allowed_roots: Directories files may be read from.
+        cwd: Where a relative path is taken from (see :func:`validate_source`).
 
     Returns:
         A :class:`FileSource` or a :class:`SyntheticSource` (which has ``ground_truth``).
@@ -234,7 +310,7 @@ def open_source(source: str, allowed_roots: Sequence[Path]) -> FrameSource:
     """
     if _is_synthetic(source):
         return SyntheticSource(SyntheticMatch(_synthetic_params(source)))
-    path = _resolve_file(source, allowed_roots)
+    path = _resolve_file(source, allowed_roots, cwd)
     _probe(path)
     return FileSource(path)
 
@@ -263,7 +339,7 @@ def _synthetic_params(source: str) -> dict[str, Any]:
         raise SourceError(ErrorCode.SOURCE_INVALID, str(exc)) from None
 
 
-def _resolve_file(source: str, allowed_roots: Sequence[Path]) -> Path:
+def _resolve_file(source: str, allowed_roots: Sequence[Path], cwd: str | Path | None) -> Path:
     text = source
     if "://" in source:
         parts = urlsplit(source)
@@ -278,9 +354,12 @@ def _resolve_file(source: str, allowed_roots: Sequence[Path]) -> Path:
     roots = [Path(root).resolve() for root in allowed_roots]
     if not roots:
         raise SourceError(ErrorCode.SOURCE_NOT_ALLOWED, "no directories are allowed for files")
-    path = Path(text)
+    path = Path(text).expanduser()
+    base = Path(cwd) if cwd is not None else roots[0]
+    if not path.is_absolute() and not base.is_absolute():
+        raise SourceError(ErrorCode.SOURCE_INVALID, f"the working directory {cwd!r} is relative")
     try:
-        resolved = (path if path.is_absolute() else roots[0] / path).resolve()
+        resolved = (path if path.is_absolute() else base / path).resolve()
     except (OSError, RuntimeError) as exc:
         raise SourceError(ErrorCode.SOURCE_INVALID, f"cannot resolve {source!r}: {exc}") from None
     if not any(resolved.is_relative_to(root) for root in roots):
@@ -289,8 +368,11 @@ def _resolve_file(source: str, allowed_roots: Sequence[Path]) -> Path:
             ErrorCode.SOURCE_NOT_ALLOWED, f"{source!r} is outside the allowed roots ({allowed})"
         )
     if not resolved.is_file():
-        what = "is not a file" if resolved.exists() else "does not exist"
-        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{source!r} {what}")
+        what = "is a directory, not a file" if resolved.exists() else "does not exist"
+        where = f"looked for {resolved}"
+        if not path.is_absolute():
+            where += f", relative to {base}" + ("" if cwd is not None else " (the first root)")
+        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{source!r} {what} ({where})")
     return resolved
 
 
@@ -300,7 +382,11 @@ def _capture(path: Path) -> Any:
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
-        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{path} is not a video cv2 can read")
+        raise SourceError(
+            ErrorCode.SOURCE_UNREADABLE,
+            f"{path} exists but is not a video FFmpeg can open (damaged, truncated, or not "
+            "a video container)",
+        )
     return cap
 
 
@@ -311,10 +397,20 @@ def _probe(path: Path) -> None:
     finally:
         cap.release()
     if not ok or frame is None:
-        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"{path} has no frame cv2 can decode")
+        raise SourceError(
+            ErrorCode.SOURCE_UNREADABLE, f"{path} opens as a video but no frame of it decodes"
+        )
 
 
 # --- output -------------------------------------------------------------------------------------
+
+
+H264 = "h264"
+"""The default codec of :class:`VideoWriter`: H.264 (libx264, yuv420p) in MP4 through PyAV,
+which browsers, JupyterLab and VS Code play (OpenCV's own ``mp4v`` is MPEG-4 Part 2, which they
+do not)."""
+
+_H264_CONTAINERS = (".mp4", ".m4v", ".mov", ".mkv")
 
 
 class VideoWriter(_Closing):
@@ -324,11 +420,14 @@ class VideoWriter(_Closing):
         path: Output file; its directory must exist.
         fps: Frame rate, > 0.
         size: ``(width, height)`` of every frame.
-        codec: FourCC, e.g. ``"mp4v"`` for ``.mp4`` or ``"MJPG"`` for ``.avi``.
+        codec: ``"h264"`` (the default: H.264 through PyAV, for ``.mp4``, ``.m4v``, ``.mov`` or
+            ``.mkv``; an odd width or height gets one black pixel row or column, which H.264's
+            4:2:0 colour needs), or an OpenCV FourCC such as ``"mp4v"`` or ``"MJPG"`` (``.avi``).
+        quality: H.264's constant rate factor: 0 lossless, 23 the default, 51 worst.
 
     Raises:
         ValueError: A bad fps, size or codec.
-        OSError: The directory is missing or cv2 cannot open a writer for this path and codec.
+        OSError: The directory is missing, or no writer opens for this path and codec.
 
     Example:
         >>> import tempfile, numpy as np
@@ -340,26 +439,33 @@ class VideoWriter(_Closing):
     """
 
     def __init__(
-        self, path: str | Path, fps: float, size: tuple[int, int], codec: str = "mp4v"
+        self,
+        path: str | Path,
+        fps: float,
+        size: tuple[int, int],
+        codec: str = H264,
+        quality: int = 23,
     ) -> None:
         self.path = Path(path)
         self.size = (int(size[0]), int(size[1]))
-        if len(codec) != 4:
-            raise ValueError(f"codec must be a four-character code like 'mp4v', got {codec!r}")
+        if codec != H264 and len(codec) != 4:
+            raise ValueError(
+                f"codec must be 'h264' or a four-character code like 'mp4v', got {codec!r}"
+            )
         if not fps > 0:
             raise ValueError(f"fps must be > 0, got {fps}")
         if min(self.size) <= 0:
             raise ValueError(f"size must be a positive (width, height), got {size}")
+        if not 0 <= quality <= 51:
+            raise ValueError(f"quality must be 0 to 51, got {quality}")
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"cannot write {self.path}: {self.path.parent} does not exist")
-        fourcc = cv2.VideoWriter.fourcc(*codec)
-        self._writer = cv2.VideoWriter(str(self.path), fourcc, float(fps), self.size)
-        if not self._writer.isOpened():
-            self._writer.release()
-            raise OSError(
-                f"cv2 could not open a video writer for {self.path} with codec {codec!r}; "
-                "try codec='mp4v' with .mp4 or 'MJPG' with .avi"
-            )
+        self.codec = codec
+        self._sink: _H264Sink | _OpenCvSink = (
+            _H264Sink(self.path, fps, self.size, quality)
+            if codec == H264
+            else _OpenCvSink(self.path, fps, self.size, codec)
+        )
         self.frames_written = 0
         self._closed = False
 
@@ -378,14 +484,76 @@ class VideoWriter(_Closing):
                 f"frame must be uint8 of shape {(height, width, 3)}, got {frame.dtype} "
                 f"{frame.shape}"
             )
-        self._writer.write(frame)
+        self._sink.write(frame)
         self.frames_written += 1
 
     def close(self) -> None:
         """Finish the file. Safe to call twice."""
         if not self._closed:
             self._closed = True
+            self._sink.close()
+
+
+class _OpenCvSink:
+    """Frames into ``cv2.VideoWriter`` with a FourCC."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], codec: str) -> None:
+        fourcc = cv2.VideoWriter.fourcc(*codec)
+        self._writer = cv2.VideoWriter(str(path), fourcc, float(fps), size)
+        if not self._writer.isOpened():
             self._writer.release()
+            raise OSError(
+                f"cv2 could not open a video writer for {path} with codec {codec!r}; "
+                "try codec='h264' with .mp4, or 'MJPG' with .avi"
+            )
+
+    def write(self, frame: Frame) -> None:
+        self._writer.write(frame)
+
+    def close(self) -> None:
+        self._writer.release()
+
+
+class _H264Sink:
+    """Frames into an H.264 stream (libx264, yuv420p) in an MP4-family container, via PyAV.
+
+    ``+faststart`` puts the index first, so a browser starts playing before the whole file is
+    there."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], quality: int) -> None:
+        import av  # PyAV is only needed once a video is written
+
+        if path.suffix.lower() not in _H264_CONTAINERS:
+            raise OSError(
+                f"could not open an H.264 writer for {path}: use one of "
+                f"{', '.join(_H264_CONTAINERS)}, or codec='MJPG' with .avi"
+            )
+        width, height = size
+        self._pad = (height % 2, width % 2)
+        try:
+            self._container = av.open(str(path), "w", options={"movflags": "+faststart"})
+        except (OSError, ValueError, av.FFmpegError) as exc:
+            raise OSError(f"could not open an H.264 writer for {path}: {exc}") from exc
+        rate = Fraction(fps).limit_denominator(1001)
+        self._stream = self._container.add_stream("libx264", rate=rate)
+        self._stream.width, self._stream.height = width + self._pad[1], height + self._pad[0]
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.options = {"crf": str(quality), "preset": "veryfast"}
+        self._frame_type = av.VideoFrame
+
+    def write(self, frame: Frame) -> None:
+        if any(self._pad):
+            frame = np.pad(frame, ((0, self._pad[0]), (0, self._pad[1]), (0, 0)))
+        video_frame = self._frame_type.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+        for packet in self._stream.encode(video_frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        try:
+            for packet in self._stream.encode(None):  # flush the encoder's delayed frames
+                self._container.mux(packet)
+        finally:
+            self._container.close()
 
 
 def encode_jpeg(frame: Frame, quality: int = 80, max_width: int | None = 640) -> bytes:
@@ -418,21 +586,21 @@ def encode_jpeg(frame: Frame, quality: int = 80, max_width: int | None = 640) ->
     return bytes(buf.tobytes())
 
 
-def write_video(frames: Iterable[Frame], path: str | Path, fps: float, codec: str = "mp4v") -> Path:
+def write_video(frames: Iterable[Frame], path: str | Path, fps: float, codec: str = H264) -> Path:
     """Write frames into a video file, sized by the first frame.
 
     Args:
         frames: BGR frames, all of one size (a synthetic match, a source, a list).
-        path: Where to write (``.mp4`` with ``mp4v``, ``.avi`` with ``MJPG``).
+        path: Where to write (``.mp4`` with ``h264``, ``.avi`` with ``MJPG``).
         fps: Frame rate, > 0.
-        codec: FourCC of the codec.
+        codec: ``"h264"`` or a FourCC (see :class:`VideoWriter`).
 
     Returns:
         The path written.
 
     Raises:
         ValueError: No frames, or a bad fps or codec.
-        OSError: OpenCV cannot open a writer for this path and codec.
+        OSError: No writer opens for this path and codec.
     """
     it = iter(frames)
     first = next(it, None)

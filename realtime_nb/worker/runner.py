@@ -44,10 +44,18 @@ from realtime_nb.core.protocol import (
     WarningPayload,
     encode,
 )
+from realtime_nb.vision.labels import label_frame
 from realtime_nb.vision.plugins.base import Plugin, draw_results
 from realtime_nb.vision.plugins.pipeline import PluginPipeline, frame_id_for
 
-__all__ = ["Inspector", "RunSummary", "ToolRunner", "frame_id_for"]
+__all__ = [
+    "SOURCE_WARNING_PLUGIN",
+    "Inspector",
+    "RunSummary",
+    "StoredResults",
+    "ToolRunner",
+    "frame_id_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,8 @@ Annotated = Callable[[Frame], None]
 """Receives every annotated frame (for the output video)."""
 FrameResults = tuple[int, dict[str, dict[str, Any]]]
 """One frame's stored results: its index and each plugin's data by plugin name."""
+SOURCE_WARNING_PLUGIN = "source"
+"""The ``plugin`` of a warning about the video itself (fewer frames decoded than announced)."""
 
 
 class Inspector:
@@ -158,7 +168,7 @@ class ToolRunner:
         last_preview = float("-inf")  # the first frame is always previewed
         index = -1
         pending_preview: tuple[int, Frame, dict[str, dict[str, Any]], list[Any]] | None = None
-        earlier = _StoredResults(self.earlier_results if self.annotated is not None else ())
+        earlier = StoredResults(self.earlier_results if self.annotated is not None else ())
         for index, frame in enumerate(frames):
             if self.cancel.is_set():
                 summary.cancelled = True
@@ -191,7 +201,7 @@ class ToolRunner:
             self._send_preview(*pending_preview)
         summary.frames = index + 1 if not summary.cancelled else index
         if not summary.cancelled:
-            self._emit_end()
+            self._emit_end(summary.frames)
         summary.wall_s = time.perf_counter() - t0
         summary.failed_plugins = [i.name for i in self.inspectors if i.failed]
         summary.errors = sum(i.errors_count for i in self.inspectors)
@@ -290,8 +300,21 @@ class ToolRunner:
                 )
             )
 
-    def _emit_end(self) -> None:
+    def _emit_end(self, frames_read: int) -> None:
         batch: list[Any] = []
+        total = self.info.frame_count
+        short = total is not None and frames_read < total
+        if short:
+            # A damaged or cut-off file: the decoder stops early and the job would otherwise
+            # look complete. Say how much was read, and leave progress at what was read.
+            batch.append(
+                WarningPayload(
+                    plugin=SOURCE_WARNING_PLUGIN,
+                    message=f"the video ended after {frames_read} of the {total} frames its "
+                    "container announced; the rest did not decode (a damaged or cut-off file?)",
+                    severity="high",
+                )
+            )
         for insp in self.inspectors:
             if insp.failed:
                 continue
@@ -304,7 +327,12 @@ class ToolRunner:
                     warnings_count=insp.warnings_count,
                 )
             )
-        batch.append(ProgressPayload(job_id=self.job_id, progress=100, stage="Completed"))
+        if short:
+            stage = f"Completed: {frames_read} of {total} frames decoded"
+            progress = _percent(frames_read, total)
+        else:
+            stage, progress = "Completed", 100
+        batch.append(ProgressPayload(job_id=self.job_id, progress=progress, stage=stage))
         self.emit(batch)
 
     def _draw(self, frame: Frame, results: dict[str, dict[str, Any]]) -> Frame:
@@ -315,6 +343,8 @@ class ToolRunner:
             if name not in self._draw_failed:  # once per plugin, not once per frame
                 self._draw_failed.add(name)
                 log.warning("%s.draw failed (its results stand): %s", name, exc)
+        # The video is seen away from the inspector: say which plugin found each box.
+        label_frame(canvas, [i.name for i in self.inspectors], results)
         return canvas
 
     def _send_preview(
@@ -336,7 +366,7 @@ class ToolRunner:
         self.preview(header, frame)
 
 
-class _StoredResults:
+class StoredResults:
     """Stored results looked up frame by frame in increasing order, reading them as it goes
     (a long job's results need not fit in memory)."""
 

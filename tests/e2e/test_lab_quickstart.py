@@ -17,6 +17,22 @@ from .conftest import PLUGINS, TIMING, collapse
 
 FRAMES = 100  # the quickstart's clip: 4 s at 25 fps
 
+# The first <video> in the outputs, once the browser has read its metadata: its duration in
+# seconds, or -1 (no video element), -2 (the browser cannot decode it) or -3 (no metadata in 20 s).
+_VIDEO_DURATION_JS = """async () => {
+  const v = document.querySelector('.jp-OutputArea-output video');
+  if (!v) return -1;
+  if (v.readyState < 1 && !v.error) {
+    await new Promise(done => {
+      v.addEventListener('loadedmetadata', done, {once: true});
+      v.addEventListener('error', done, {once: true});
+      setTimeout(done, 20000);
+    });
+  }
+  if (v.error) return -2;
+  return v.readyState >= 1 ? v.duration : -3;
+}"""
+
 
 @pytest.mark.timeout(240)
 def test_quickstart_runs_live_in_jupyterlab(notebook_page: Any) -> None:
@@ -74,6 +90,12 @@ def test_quickstart_runs_live_in_jupyterlab(notebook_page: Any) -> None:
         [s["imageHash"] for s in timeline if s["imageHash"] and s["progress"] < 100]
     )
     assert len(set(running_hashes)) >= 3, running_hashes
+
+    # job.video(): the annotated H.264 video plays in Chromium, whole (4 s at 25 fps).
+    nb.page.locator(".jp-OutputArea-output video").first.scroll_into_view_if_needed()
+    duration = nb.page.evaluate(_VIDEO_DURATION_JS)
+    assert 3.5 <= duration <= 4.5, duration
+    nb.screenshot("annotated-video", element=".jp-OutputArea-output video")
 
     # The notebook's own checks passed (their cells ran with no error), and the page is clean.
     assert console.unexpected_errors() == [], console.unexpected_errors()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import shutil
 from pathlib import Path
 
 import cv2
@@ -38,6 +39,7 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     write_video(clip, root / "clip.mp4", clip.info.fps)
     write_video(clip, outside / "secret.mp4", clip.info.fps)
     (root / "notes.txt").write_text("not a video\n")
+    (root / "random.mp4").write_bytes(np.random.default_rng(0).bytes(50_000))
     (root / "folder").mkdir()
     (root / "escape.mp4").symlink_to(outside / "secret.mp4")
     return root, outside
@@ -235,7 +237,8 @@ FILE_CASES = [
     ("/etc/passwd", ErrorCode.SOURCE_NOT_ALLOWED),
     ("{root}/missing.mp4", ErrorCode.SOURCE_NOT_FOUND),
     ("{root}/folder", ErrorCode.SOURCE_NOT_FOUND),
-    ("{root}/notes.txt", ErrorCode.SOURCE_NOT_FOUND),
+    ("{root}/notes.txt", ErrorCode.SOURCE_UNREADABLE),
+    ("{root}/random.mp4", ErrorCode.SOURCE_UNREADABLE),
     ("", ErrorCode.SOURCE_INVALID),
     ("{root}/clip\x00.mp4", ErrorCode.SOURCE_INVALID),
     ("http://example.com/clip.mp4", ErrorCode.SOURCE_INVALID),
@@ -253,6 +256,23 @@ def test_validate_file(roots: tuple[Path, Path], template: str, code: ErrorCode 
         validate_source(source, [root])
     assert info.value.code == code
     assert str(info.value)
+
+
+def test_a_relative_path_is_taken_from_the_given_working_directory(
+    roots: tuple[Path, Path],
+) -> None:
+    root, _ = roots
+    (root / "clips").mkdir(exist_ok=True)
+    shutil.copyfile(root / "clip.mp4", root / "clips" / "street.mp4")
+    expected = str((root / "clips" / "street.mp4").resolve())
+    assert validate_source("street.mp4", [root], cwd=root / "clips") == expected
+    assert validate_source("./street.mp4", [root], cwd=root / "clips") == expected
+    assert validate_source("clips/street.mp4", [root], cwd=root) == expected
+    with pytest.raises(SourceError) as info:
+        validate_source("street.mp4", [root], cwd=root)
+    assert info.value.code == ErrorCode.SOURCE_NOT_FOUND
+    assert f"looked for {root.resolve() / 'street.mp4'}" in str(info.value)
+    assert f"relative to {root}" in str(info.value)
 
 
 def test_any_allowed_root_will_do(roots: tuple[Path, Path]) -> None:

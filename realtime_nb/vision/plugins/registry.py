@@ -1,19 +1,32 @@
 """Plugin registry: built-ins and ``realtime_nb.plugins`` entry points, plus in-notebook
-registration with :func:`register_plugin`, and pipeline ordering by ``requires``."""
+registration with :func:`register_plugin`, loading a user's plugin module with
+:func:`load_plugin_module`, and pipeline ordering by ``requires``."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
+import sys
 import threading
+import traceback
 from collections.abc import Iterable
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TypeVar
 
 from realtime_nb.core.protocol import ErrorCode
 from realtime_nb.vision.plugins.base import Plugin
 from realtime_nb.vision.plugins.builtins import builtin_plugins
 
-__all__ = ["PipelineError", "PluginRegistry", "default_registry", "register_plugin"]
+__all__ = [
+    "PipelineError",
+    "PluginLoadError",
+    "PluginRegistry",
+    "default_registry",
+    "load_plugin_module",
+    "register_plugin",
+]
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "realtime_nb.plugins"
@@ -46,6 +59,11 @@ class PluginRegistry:
         with self._lock:
             self._plugins[cls.name] = cls
         return cls
+
+    def unregister(self, name: str) -> None:
+        """Remove the plugin registered as ``name``, if any (a notebook that drops a plugin)."""
+        with self._lock:
+            self._plugins.pop(name, None)
 
     def load_entry_points(self) -> None:
         """Load plugins declared in the ``realtime_nb.plugins`` entry point group (once)."""
@@ -143,3 +161,77 @@ default_registry = PluginRegistry()
 def register_plugin(cls: P) -> P:
     """Register a plugin class with the default registry (a decorator, handy in notebooks)."""
     return default_registry.register(cls)
+
+
+class PluginLoadError(ValueError):
+    """A plugin module that cannot be loaded; the message says why in one sentence."""
+
+
+def load_plugin_module(spec: str, cwd: Path | None = None) -> list[str]:
+    """Import a user's plugin module, whose ``@register_plugin`` classes register themselves.
+
+    ``spec`` is a path to a ``.py`` file (``./mybright.py``, ``plugins/bright.py``) or a module
+    name (``mybright``, ``mypkg.plugins``). A module name is looked up in ``cwd`` (default: the
+    current directory) first, then on ``sys.path``, so a module next to you works without
+    setting ``PYTHONPATH``.
+
+    Args:
+        spec: The file or module.
+        cwd: Where a relative path or a module name is looked for first.
+
+    Returns:
+        The names of the plugins the module registered with :data:`default_registry`.
+
+    Raises:
+        PluginLoadError: No such file or module, or importing it raised (the message carries
+            the error and the line of the user's code it came from).
+    """
+    base = Path.cwd() if cwd is None else cwd
+    before = set(default_registry.names())
+    path = Path(spec).expanduser()
+    looks_like_file = spec.endswith(".py") or "/" in spec or "\\" in spec
+    try:
+        if looks_like_file:
+            _exec_file(path if path.is_absolute() else base / path, spec)
+        else:
+            _import_module(spec, base)
+    except PluginLoadError:
+        raise
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        raise PluginLoadError(
+            f"importing plugins from {spec!r} failed: {type(exc).__name__}: {exc}{where}"
+        ) from exc
+    return sorted(set(default_registry.names()) - before)
+
+
+def _exec_file(path: Path, spec: str) -> None:
+    if not path.is_file():
+        raise PluginLoadError(f"no plugin file {spec!r} (looked for {path.resolve()})")
+    name = path.stem
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise PluginLoadError(f"{spec!r} is not a Python file Python can import")
+    module = importlib.util.module_from_spec(module_spec)
+    # Registered under its name first, so the module's own pickling and dataclasses find it.
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _import_module(name: str, base: Path) -> None:
+    if str(base) not in sys.path:
+        sys.path.insert(0, str(base))
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
+            raise  # the module exists but imports something missing: report that instead
+        raise PluginLoadError(
+            f"no plugin module {name!r} in {base} or on the Python path; give a module name "
+            "(mybright) or the path of a .py file (./mybright.py)"
+        ) from None
