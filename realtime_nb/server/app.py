@@ -252,7 +252,10 @@ class JobsHandler(_Base):
         except ProtocolError as exc:
             self.fail(400, exc.code, f"invalid experiment request: {exc}")
         loop = asyncio.get_running_loop()
-        record, token = await loop.run_in_executor(None, self.ctx.ingest.create, request)
+        try:
+            record, token = await loop.run_in_executor(None, self.ctx.ingest.create, request)
+        except JobError as exc:
+            self.fail(exc.status, exc.code, str(exc))
         self.set_status(201)
         self.set_header("Location", f"/v1/jobs/{record.job_id}")
         self.write_json({**msgspec.structs.asdict(record), "producer_token": token})
