@@ -116,7 +116,11 @@ class IngestService:
 
     def create(self, request: ExperimentRequest) -> tuple[JobRecord, str]:
         """Create a running experiment; return its record and its producer token (given out
-        this once: the server keeps only its hash)."""
+        this once: the server keeps only its hash).
+
+        Raises:
+            JobError: The store could not commit it (500).
+        """
         job_id = "j-" + secrets.token_hex(6)
         token = secrets.token_urlsafe(24)
         record = JobRecord(
@@ -132,6 +136,10 @@ class IngestService:
             frames_total=request.total,
         )
         self.metrics.save_producer(job_id, token)
+        # Committed before the token is given out: the producer may connect at once, and a
+        # server that crashes right after still knows the token when it comes back.
+        if not self.jobs.store.flush():
+            raise JobError(ErrorCode.INTERNAL, "the store did not commit the experiment", 500)
         self.jobs.create_external(record)
         self.touch(job_id)
         return self.jobs.get(job_id) or record, token
@@ -167,9 +175,13 @@ class IngestService:
         return known if known is not None else self.metrics.last_batch(job_id)
 
     def ready(self, job_id: str) -> IngestReady:
-        """What a producer hears first on connecting: the job's status and last batch."""
-        self.touch(job_id)
-        record = self.jobs.get(job_id)
+        """What a producer hears first on connecting: the job's status and last batch. A
+        producer that connects is alive: an ``interrupted`` experiment is ``running`` again."""
+        with self._job_lock(job_id):
+            self.touch(job_id)
+            record = self.jobs.get(job_id)
+            if record is not None and record.status == "interrupted":
+                record = self.jobs.resume_external(job_id)
         status = record.status if record is not None else "failed"
         return IngestReady(
             job_id=job_id,

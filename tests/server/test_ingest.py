@@ -110,10 +110,12 @@ def test_producer_token_writes_to_its_own_job_only(http: Http) -> None:
 @pytest.mark.parametrize(
     "event",
     [
-        {"type": "metric", "payload": {"points": [{"name": "loss", "step": 1}]}},
-        {
+        {"type": "metric", "payload": {"points": [["loss", 1]]}},  # no value, no wall_time
+        {"type": "metric", "payload": {"points": [["", 1, 1.0, 1.0]]}},  # empty name
+        {"type": "metric", "payload": {"points": [["loss", 1.5, 1.0, 1.0]]}},  # step not int
+        {  # points are arrays, not objects
             "type": "metric",
-            "payload": {"points": [{"name": "", "step": 1, "value": 1, "wall_time": 1}]},
+            "payload": {"points": [{"name": "loss", "step": 1, "value": 1, "wall_time": 1}]},
         },
         {"type": "shout", "payload": {}},
         {"type": "end", "payload": {"status": "cancelled"}},
@@ -154,6 +156,20 @@ def test_silent_producer_ends_interrupted_and_comes_back_running(server_factory:
         "interrupted",
     )
     assert "no word from the producer" in job["error"]
+
+    async def connect() -> dict[str, Any]:  # a producer that connects is alive again
+        ws = await _ingest(http, job_id, token)
+        ready: dict[str, Any] = json.loads(await ws.read_message())
+        await close_ws(ws)
+        return ready
+
+    assert asyncio.run(connect())["status"] == "running"
+    assert http.call("GET", f"/v1/jobs/{job_id}")[1]["status"] == "running"
+    wait_until(
+        lambda: http.call("GET", f"/v1/jobs/{job_id}")[1]["status"] == "interrupted",
+        10,
+        "interrupted again once silent",
+    )
     _, ack = http.call(
         "POST", f"/v1/jobs/{job_id}/events", batch(1, metric(("l",), range(1))), token=token
     )
