@@ -699,8 +699,9 @@ class JobManager:
                 JobPayload(
                     job_id=record.job_id,
                     status=record.status,
-                    frames_total=record.frames_total,
-                    frames_done=record.frames_done,
+                    # Frame counts describe a video's frames; an experiment has none.
+                    frames_total=record.frames_total if record.kind == "video" else None,
+                    frames_done=record.frames_done if record.kind == "video" else None,
                     error=error,
                 )
             ]
