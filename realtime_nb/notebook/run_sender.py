@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import math
 import random
@@ -187,7 +188,7 @@ class RunSender:
                 continue
             if done:
                 break
-        self._drop_socket()
+        await self._close_socket()
 
     async def _connect(self) -> bool:
         try:
@@ -209,9 +210,25 @@ class RunSender:
         return True
 
     def _drop_socket(self) -> None:
-        if self._ws is not None:
-            self._ws.close()
-            self._ws = None
+        """Forget a broken connection, closing its socket now (this loop may end before a
+        closing handshake would)."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            ws.close()
+            stream = getattr(ws, "stream", None)
+            if stream is not None and not stream.closed():
+                stream.close()
+
+    async def _close_socket(self) -> None:
+        """Close the connection at the run's end: the closing handshake (at most 1 s), then
+        the socket itself, so none is left open when this thread's loop ends."""
+        ws = self._ws
+        if ws is not None:
+            ws.close()
+            with contextlib.suppress(Exception):
+                while await asyncio.wait_for(ws.read_message(), 1.0) is not None:
+                    pass
+        self._drop_socket()
 
     def _acked(self) -> None:
         self._pending = None
