@@ -148,6 +148,11 @@ class _Job:
     channel: JobChannel
     cancel: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Frames applied from chunk tasks (see apply_frames): each frame once, and the progress
+    # they have reported so far.
+    frames_seen: set[int] = field(default_factory=set)
+    chunk_percent: int = 0
+    apply_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _ManagerEvents:
@@ -190,6 +195,8 @@ class JobManager:
         frame_timeout_s: Default longest plugin call (a job's ``frame_timeout_s`` option wins).
         resume_interrupted: Resume jobs a previous server left running, from their first
             frame without a result, continuing their seq; otherwise they stay ``interrupted``.
+        other_executors: Executors a job may pick by name with its ``executor`` option
+            besides ``executor`` (the default), e.g. ``{"process": ...}`` beside Dask.
     """
 
     def __init__(
@@ -204,6 +211,7 @@ class JobManager:
         resume_interrupted: bool = False,
         executor: Executor | None = None,
         frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
+        other_executors: dict[str, Executor] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -212,6 +220,10 @@ class JobManager:
         self._deliver = deliver
         self._deliver_preview = deliver_preview
         self.executor: Executor = executor or ProcessExecutor(registry)
+        self.executors: dict[str, Executor] = {
+            **(other_executors or {}),
+            self.executor.name: self.executor,
+        }
         self.frame_timeout_s = frame_timeout_s
         self._running: set[Future[None]] = set()
         self._jobs: dict[str, _Job] = {}
@@ -247,6 +259,7 @@ class JobManager:
         except SourceError as exc:
             status = 403 if exc.code == ErrorCode.SOURCE_NOT_ALLOWED else 400
             raise JobError(exc.code, str(exc), status) from None
+        executor = self._executor_for(request.options)  # one this server lacks: refused now
         job_id = "j-" + secrets.token_hex(6)
         names = [cls.name for cls in plugin_classes]
         record = JobRecord(
@@ -256,6 +269,8 @@ class JobManager:
             source=request.source,
             plugins=names,
             options=request.options,
+            executor=executor.name,
+            dashboard_url=getattr(executor, "dashboard_link", None),
         )
         channel = JobChannel(job_id, self.store, self._deliver, lambda p: self._observe(job_id, p))
         job = _Job(record, names, channel)
@@ -400,6 +415,65 @@ class JobManager:
         """
         self._finish(self._external(job_id), status, None, error)
 
+    # --- video jobs run in chunks elsewhere (the Dask executor, see server/ingest.py) -------
+
+    def apply_frames(self, job_id: str, frames: list[tuple[int, list[Any]]]) -> tuple[int, int]:
+        """Number, store and publish the frames a chunk task processed, each frame of a job
+        once: a frame applied before (a retried chunk sending it again) is dropped whole.
+        Counts the new frames done and sends ``progress`` when their whole percent grows, so
+        progress counts frames done across chunks and never goes back.
+
+        Args:
+            job_id: A running video job.
+            frames: ``(frame index, that frame's payloads)`` pairs.
+
+        Returns:
+            Frames applied and frames dropped as duplicates.
+
+        Raises:
+            JobError: No such live job (404), or it is not running (409 ``JOB_ENDED``).
+        """
+        job = self._external(job_id)
+        payloads: list[Any] = []
+        applied = duplicates = 0
+        with job.apply_lock:
+            with job.lock:
+                if job.record.status != "running":
+                    raise JobError(ErrorCode.JOB_ENDED, f"job {job_id} is {job.record.status}", 409)
+                for index, events in frames:
+                    if index in job.frames_seen:
+                        duplicates += 1
+                        continue
+                    job.frames_seen.add(index)
+                    payloads.extend(events)
+                    applied += 1
+                done = job.record.frames_done + applied
+                job.record = msgspec.structs.replace(job.record, frames_done=done)
+                total = job.record.frames_total
+            percent = min(99, done * 100 // total) if total else 0
+            if percent > job.chunk_percent:
+                job.chunk_percent = percent
+                stage = f"Frame {done}/{total}"
+                payloads.append(ProgressPayload(job_id=job_id, progress=percent, stage=stage))
+            # Emitted holding the job's apply lock: another chunk's frames wait, so progress
+            # goes out in the order it was counted.
+            job.channel.emit(payloads)
+        return applied, duplicates
+
+    def _executor_for(self, options: dict[str, Any]) -> Executor:
+        name = options.get("executor")
+        if name is None:
+            return self.executor
+        executor = self.executors.get(name) if isinstance(name, str) else None
+        if executor is None:
+            known = ", ".join(sorted(self.executors))
+            hint = " (start the server with --executor dask)" if name == "dask" else ""
+            raise JobError(
+                ErrorCode.MSG_INVALID,
+                f"executor {name!r} is not available on this server{hint}; it has: {known}",
+            )
+        return executor
+
     def cancel_requested(self, job_id: str) -> bool:
         """True once a user asked to cancel the live job ``job_id``."""
         with self._lock:
@@ -526,7 +600,11 @@ class JobManager:
             frame_timeout_s=float(record.options.get("frame_timeout_s", self.frame_timeout_s)),
         )
         try:
-            return self.executor.run(spec, _ManagerEvents(self, job), job.cancel, earlier or ())
+            executor = self._executor_for(record.options)
+            dashboard = getattr(executor, "dashboard_link", None)
+            if dashboard != record.dashboard_url:
+                self._update(job, dashboard_url=dashboard)
+            return executor.run(spec, _ManagerEvents(self, job), job.cancel, earlier or ())
         finally:
             if earlier is not None:
                 earlier.close()  # releases its database connection
