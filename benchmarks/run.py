@@ -511,6 +511,73 @@ def bench_experiment(children: Children, ours: OurServer, size: Size) -> list[Ro
 # --- output ------------------------------------------------------------------------------------
 
 
+def bench_dask(children: Children, size: Size) -> list[Row]:
+    """Frames/s of one long clip (640x360, a stateless CPU plugin) on a local Dask cluster of
+    1 and of 2 worker processes, and with the process executor (one worker process): one
+    server each, in turn, each warmed up by a short job first; best of two runs each."""
+    seconds = size.pipeline_seconds * 10
+    clip = "synthetic://match?seconds={}&fps=25&width=640&height=360&seed=2"
+    source, warmup, frames = clip.format(seconds), clip.format(1), round(seconds * 25)
+    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+
+    def fps(*executor: str) -> float:
+        port, token = free_port(), "bench-token"
+        url = f"http://127.0.0.1:{port}"
+        proc = children.start(
+            [
+                sys.executable, "-m", "realtime_nb.cli", "serve", "--port", str(port),
+                "--token", token, "--plugins-from", "dask_bench_plugins", "--workers", "1",
+                "--data-dir", tempfile.mkdtemp(prefix="realtime-nb-bench-dask-"), *executor,
+            ],
+            env={"PYTHONPATH": pythonpath},
+        )  # fmt: skip
+
+        def run(src: str) -> float:
+            body = {"source": src, "plugins": ["bench_edges"]}
+            job_id = http(url + "/v1/jobs", "POST", body, token)["job_id"]
+            t0 = time.perf_counter()
+
+            def ended() -> dict[str, Any] | None:
+                record: dict[str, Any] = http(f"{url}/v1/jobs/{job_id}", token=token)
+                return record if record["status"] in ENDED else None
+
+            record = wait_until(ended, size.timeout, job_id)
+            if record["status"] != "completed":
+                raise RuntimeError(f"dask bench job ended {record['status']}: {record}")
+            done: int = record["frames_done"]
+            return done / (time.perf_counter() - t0)
+
+        try:
+            wait_until(lambda: _up(url, token), size.timeout, "a server for the Dask bench")
+            run(warmup)
+            return max(run(source), run(source))
+        finally:
+            children.kill(proc)
+
+    def _up(url: str, token: str) -> bool:
+        try:
+            return bool(http(url + "/v1/health", token=token))
+        except OSError:
+            return False
+
+    process = fps()
+    one = fps("--executor", "dask", "--dask-workers", "1")
+    two = fps("--executor", "dask", "--dask-workers", "2")
+    note = f"{frames} frames, best of 2; 1 Dask worker {one:.1f} frames/s"
+    return [
+        Row("dask, 2 workers vs 1", "frames/s", two, one, ">= 1.6x", two >= 1.6 * one, note),
+        Row(
+            "dask 2 workers vs process executor",
+            "frames/s",
+            two,
+            process,
+            "report",
+            None,
+            f"{frames} frames, best of 2; the process executor runs a job in 1 process",
+        ),
+    ]
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
@@ -585,6 +652,7 @@ def run(size: Size, only: set[str] | None = None) -> list[Row]:
                 ("pipeline", lambda: bench_pipeline(children, ours, size)),
                 ("widget", lambda: bench_widget(children, size)),
                 ("experiment", lambda: bench_experiment(children, ours, size)),
+                ("dask", lambda: bench_dask(children, size)),
             ]
             for name, step in steps:
                 if only and name not in only:

@@ -646,8 +646,9 @@ class IngestFrames(msgspec.Struct, tag_field="type", tag="frames", forbid_unknow
 
 
 class IngestFramesAck(msgspec.Struct, tag_field="type", tag="frames_ack", kw_only=True):
-    """Server to chunk task: the frames are committed to the store; ``applied`` were new,
-    ``duplicates`` had been applied before and were dropped."""
+    """Server to chunk task: the frames are applied (numbered, published, queued for the
+    store; the job ends only once they are committed); ``applied`` were new, ``duplicates``
+    had been applied before and were dropped."""
 
     applied: int
     duplicates: int

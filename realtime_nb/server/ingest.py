@@ -15,9 +15,10 @@ the server numbers, stores and publishes them like any job's messages.
   with the same ``ack`` (or an HTTP error).
 - ``POST /v1/jobs/{id}/frames`` with one :class:`~realtime_nb.core.protocol.IngestFrames`:
   frames of a *video* job that chunk tasks process elsewhere (the Dask executor), each with
-  the token :meth:`IngestService.issue_token` gave that job. Several tasks feed one job at
-  once, so frames carry their index instead of a batch number: the server applies each
-  frame of a job once and drops it when a retried chunk sends it again.
+  the token :meth:`IngestService.issue_token` gave that job, answered with a ``frames_ack``
+  once they are applied. Several tasks feed one job at once, so frames carry their index
+  instead of a batch number: the server applies each frame of a job once and drops it when
+  a retried chunk sends it again.
 
 Each batch is applied once: a batch numbered at or below the last one applied is acknowledged
 with ``applied: false`` and changes nothing, so a producer resends unacknowledged batches after
@@ -246,20 +247,18 @@ class IngestService:
         return token
 
     def apply_frames(self, job_id: str, message: IngestFrames) -> IngestFramesAck:
-        """Apply a chunk task's frames, each frame of the job once; blocking until they are
-        committed to the store.
+        """Apply a chunk task's frames, each frame of the job once: numbered, published and
+        queued for the store (the job's end waits until every one is committed, so a task
+        need not wait for the disk before it goes on).
 
         Raises:
-            JobError: The job is not a live video job (404), has ended (409 ``JOB_ENDED``),
-                or the store did not commit (500).
+            JobError: The job is not a live video job (404) or has ended (409 ``JOB_ENDED``).
         """
         record = self.jobs.get(job_id)
         if record is None or record.kind != "video":
             raise JobError(ErrorCode.NOT_FOUND, f"no video job {job_id!r}", 404)
         frames = [(f.index, [event.payload for event in f.events]) for f in message.frames]
         applied, duplicates = self.jobs.apply_frames(job_id, frames)
-        if not self.jobs.store.flush():
-            raise JobError(ErrorCode.INTERNAL, "the store did not commit the frames", 500)
         after = self.jobs.get(job_id) or record
         return IngestFramesAck(
             applied=applied, duplicates=duplicates, last_seq=after.last_seq, status=after.status

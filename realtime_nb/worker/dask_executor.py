@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import logging
+import queue
 import secrets
 import threading
 import time
@@ -84,6 +85,8 @@ FLUSH_BYTES = 256 << 10
 """Results a chunk task posts at once at most (the server takes bodies up to 1 MiB)."""
 POST_ATTEMPTS = 4
 """Tries of one post before a chunk task gives up (and Dask retries the chunk)."""
+SEND_QUEUE = 4
+"""Batches of a chunk waiting to be posted at most."""
 
 
 class DaskUnavailableError(RuntimeError):
@@ -154,19 +157,25 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     chunk = task.chunk
     result = ChunkResult(chunk.index)
     sender = _FrameSender(task.server_url, task.job_id, task.token, chunk.index)
-    plugins = [cls() for cls in task.plugin_classes]
-    with open_source(task.source, task.allowed_roots) as source:
-        collector = _Collector(chunk, sender, result)
-        runner = ToolRunner(
-            plugins=plugins,
-            info=source.info,
-            emit=collector.emit,
-            job_id=task.job_id,
-            cancel=sender.stopped,
-            start_frame=chunk.warmup_start,
-        )
-        summary = runner.execute(collector.frames(source))
-    sender.flush()
+    try:
+        plugins = [cls() for cls in task.plugin_classes]
+        with open_source(task.source, task.allowed_roots) as source:
+            collector = _Collector(chunk, sender, result)
+            runner = ToolRunner(
+                plugins=plugins,
+                info=source.info,
+                emit=collector.emit,
+                job_id=task.job_id,
+                cancel=sender.stopped,
+                start_frame=chunk.warmup_start,
+            )
+            summary = runner.execute(collector.frames(source))
+    except BaseException:
+        sender.stopped.set()  # what is left is not sent: this attempt failed
+        with contextlib.suppress(Exception):
+            sender.close()
+        raise
+    sender.close()
     result.failed_plugins = summary.failed_plugins
     result.stopped = sender.stopped.is_set()
     return result
@@ -265,9 +274,12 @@ def _read_file(path: Path, start: int, stop: int | None) -> Iterator[tuple[int, 
 
 
 class _FrameSender:
-    """Posts a chunk's frames to the server, a batch at a time, on one kept-alive connection.
+    """Posts a chunk's frames to the server, a batch at a time, on one kept-alive connection,
+    from a thread of its own: the plugins go on with the next frames while a batch travels
+    (at most :data:`SEND_QUEUE` batches wait; then the plugins wait).
 
-    ``stopped`` is set once the server answers that the job ended (409): the chunk stops.
+    ``stopped`` is set once the server answers that the job ended (409), or posting failed:
+    the chunk stops; :meth:`close` raises the failure.
     """
 
     def __init__(self, server_url: str, job_id: str, token: str, chunk: int) -> None:
@@ -286,24 +298,60 @@ class _FrameSender:
         self._pending_bytes = 0
         self._last_flush = time.monotonic()
         self._conn: http.client.HTTPConnection | None = None
+        self._queue: queue.Queue[bytes | None] = queue.Queue(SEND_QUEUE)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._send_all, name=f"realtime-nb-chunk-{chunk}-sender", daemon=True
+        )
+        self._thread.start()
 
     def add(self, frame: ProducedFrameEvents) -> None:
-        """Queue one frame's events (encoded once, here); post the queue when it is due."""
+        """Queue one frame's events (encoded once, here); hand the batch to the sending
+        thread when it is due."""
         data = encode(frame)
         self._pending.append(data)
         self._pending_bytes += len(data)
         due = time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S
         if due or self._pending_bytes >= FLUSH_BYTES or len(self._pending) >= MAX_FRAMES_PER_BATCH:
-            self.flush()
+            self._hand_over()
 
-    def flush(self) -> None:
-        """Post what is queued (nothing once the job ended)."""
+    def _hand_over(self) -> None:
         frames, self._pending, self._pending_bytes = self._pending, [], 0
         self._last_flush = time.monotonic()
-        if not frames or self.stopped.is_set():
-            return
-        # An IngestFrames message, assembled from the frames' own encodings.
-        body = b'{"type":"frames","chunk":%d,"frames":[%s]}' % (self.chunk, b",".join(frames))
+        if frames and not self.stopped.is_set():
+            # An IngestFrames message, assembled from the frames' own encodings.
+            body = b'{"type":"frames","chunk":%d,"frames":[%s]}' % (
+                self.chunk,
+                b",".join(frames),
+            )
+            self._queue.put(body)
+
+    def close(self) -> None:
+        """Send what is left and wait until the server has it.
+
+        Raises:
+            ConnectionError: The server could not be reached.
+            RuntimeError: The server refused a batch.
+        """
+        self._hand_over()
+        self._queue.put(None)
+        self._thread.join()
+        if self._conn is not None:
+            self._conn.close()
+        if self._error is not None:
+            raise self._error
+
+    def _send_all(self) -> None:
+        while (body := self._queue.get()) is not None:
+            if self.stopped.is_set():
+                continue  # the job ended or a post failed: drain without sending
+            try:
+                self._send(body)
+            except BaseException as exc:
+                self._error = exc
+                self.stopped.set()
+
+    def _send(self, body: bytes) -> None:
         status, data = self._post(body)
         if status == 409:
             self.stopped.set()
