@@ -617,8 +617,8 @@ class DaskExecutor:
         details = "".join(traceback.format_exception(type(exc), exc, tb)) if tb else None
         frames = f"frames {chunk.start}-{(chunk.stop or 0) - 1}" if chunk.stop else "frames"
         text = f"chunk {chunk.index} ({frames}) failed on Dask: {type(exc).__name__}: {exc}"
-        if isinstance(exc, ModuleNotFoundError | AttributeError):
-            text += " (Dask workers need the job's plugins installed)"
+        if isinstance(exc, ImportError | AttributeError) or "deserializ" in str(exc):
+            text += " (the scheduler and workers need realtime_nb and the job's plugins installed)"
         return _failed(events, ErrorCode.INTERNAL, text, None, details)
 
     def _emit_start(self, spec: JobSpec, events: JobEvents) -> None:

@@ -8,12 +8,21 @@ from typing import Any
 
 import cv2
 import numpy as np
-from conftest import TEST_METADATA
 
+from realtime_nb.core.protocol import PluginMetadata
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext
 from realtime_nb.vision.plugins.registry import PluginRegistry
 
-METADATA = TEST_METADATA
+# Not conftest's TEST_METADATA: this module is unpickled by the scheduler and workers of the
+# tests' own cluster processes, where conftest is not importable.
+METADATA = PluginMetadata(
+    version="1",
+    model="test",
+    input_shape=[None, None, 3],
+    output_format="json",
+    confidence_default=1.0,
+    capabilities=["test"],
+)
 
 
 class Edges(Plugin):
