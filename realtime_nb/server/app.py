@@ -59,6 +59,7 @@ from realtime_nb.server.ingest import (
     FramesHandler,
     IngestHandler,
     IngestService,
+    PreviewHandler,
     producer_token_of,
 )
 from realtime_nb.server.jobs import JobError, JobManager
@@ -545,6 +546,7 @@ def make_app(
             (r"/v1/jobs/([A-Za-z0-9_-]+)/video", VideoHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/metrics", MetricsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/frames", FramesHandler, {"ingest": ingest}),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/preview", PreviewHandler, {"ingest": ingest}),
             (r"/v1/realtime", RealtimeHandler, kw),
             (r"/v1/ingest", IngestHandler, {"ingest": ingest}),
         ],

@@ -78,6 +78,7 @@ __all__ = [
     "FramesHandler",
     "IngestHandler",
     "IngestService",
+    "PreviewHandler",
 ]
 
 log = logging.getLogger(__name__)
@@ -445,26 +446,60 @@ class FramesHandler(tornado.web.RequestHandler):
     def initialize(self, ingest: IngestService) -> None:
         self.ingest = ingest
 
-    def _fail(self, status: int, code: str, message: str) -> None:
-        self.set_status(status)
+    async def post(self, job_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        token = producer_token_of(self)
+        if not await loop.run_in_executor(None, self.ingest.authorize, job_id, token):
+            _fail(self, 401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+            return
+        try:
+            message = decode_ingest_frames(self.request.body or b"")
+        except ProtocolError as exc:
+            _fail(self, 400, exc.code, f"invalid frames: {exc}")
+            return
+        try:
+            ack = await loop.run_in_executor(None, self.ingest.apply_frames, job_id, message)
+        except JobError as exc:
+            _fail(self, exc.status, exc.code, str(exc))
+            return
         self.set_header("Content-Type", "application/json")
-        self.finish(encode({"error": {"code": str(code), "message": message}}))
+        self.finish(encode(ack))
+
+
+class PreviewHandler(tornado.web.RequestHandler):
+    """``POST /v1/jobs/{id}/preview``: a chunk task's binary preview of one of the job's frames
+    (its producer token), published to the job's subscribers, never stored; 204."""
+
+    def initialize(self, ingest: IngestService) -> None:
+        self.ingest = ingest
 
     async def post(self, job_id: str) -> None:
         loop = asyncio.get_running_loop()
         token = producer_token_of(self)
         if not await loop.run_in_executor(None, self.ingest.authorize, job_id, token):
-            self._fail(401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+            _fail(self, 401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
             return
+        data = self.request.body or b""
         try:
-            message = decode_ingest_frames(self.request.body or b"")
+            header, _ = decode_preview(data)
         except ProtocolError as exc:
-            self._fail(400, exc.code, f"invalid frames: {exc}")
+            _fail(self, 400, exc.code, f"bad preview: {exc}")
             return
-        try:
-            ack = await loop.run_in_executor(None, self.ingest.apply_frames, job_id, message)
-        except JobError as exc:
-            self._fail(exc.status, exc.code, str(exc))
+        if header.job_id != job_id:
+            _fail(self, 400, ErrorCode.MSG_INVALID, "a preview of another job")
             return
-        self.set_header("Content-Type", "application/json")
-        self.finish(encode(ack))
+        record = self.ingest.jobs.get(job_id)
+        if record is None or record.status != "running":
+            _fail(self, 409, ErrorCode.JOB_ENDED, f"job {job_id} is not running")
+            return
+        self.ingest.publish_preview(
+            job_id, Outgoing(data, Priority.PREVIEW, job_id, None, "preview")
+        )
+        self.set_status(204)
+        self.finish()
+
+
+def _fail(handler: tornado.web.RequestHandler, status: int, code: str, message: str) -> None:
+    handler.set_status(status)
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(encode({"error": {"code": str(code), "message": message}}))

@@ -50,6 +50,7 @@ from realtime_nb.core.protocol import (
     IngestFramesAck,
     MetadataPayload,
     PluginStatusPayload,
+    PreviewHeader,
     ProducedError,
     ProducedFrame,
     ProducedFrameEvents,
@@ -57,10 +58,17 @@ from realtime_nb.core.protocol import (
     ProgressPayload,
     WarningPayload,
     encode,
+    encode_preview,
 )
 from realtime_nb.vision.plugins.base import Plugin
 from realtime_nb.vision.plugins.registry import PluginRegistry
-from realtime_nb.vision.video import FileSource, FrameSource, SyntheticSource, open_source
+from realtime_nb.vision.video import (
+    FileSource,
+    FrameSource,
+    SyntheticSource,
+    encode_jpeg,
+    open_source,
+)
 from realtime_nb.worker.executors import JobEvents, JobOutcome, JobSpec, _failed
 from realtime_nb.worker.runner import FrameResults, RunSummary, ToolRunner
 
@@ -127,6 +135,8 @@ class ChunkTask:
     chunk: Chunk
     server_url: str
     token: str
+    preview_interval_s: float | None = None
+    """Least time between this chunk's previews; None: no previews."""
 
 
 @dataclass
@@ -161,12 +171,15 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         plugins = [cls() for cls in task.plugin_classes]
         with open_source(task.source, task.allowed_roots) as source:
             collector = _Collector(chunk, sender, result)
+            interval = task.preview_interval_s
             runner = ToolRunner(
                 plugins=plugins,
                 info=source.info,
                 emit=collector.emit,
                 job_id=task.job_id,
+                preview=collector.preview if interval is not None else None,
                 cancel=sender.stopped,
+                preview_interval_s=interval or 0.0,
                 start_frame=chunk.warmup_start,
             )
             summary = runner.execute(collector.frames(source))
@@ -205,6 +218,12 @@ class _Collector:
             self.current = index
             yield frame
         self.current = None
+
+    def preview(self, header: PreviewHeader, frame: Frame) -> None:
+        """Send a preview of one of the chunk's own frames (not of a warm-up frame)."""
+        if header.frame_index is not None and header.frame_index >= self.chunk.start:
+            jpeg = encode_jpeg(frame, quality=75, max_width=640)
+            self.sender.add_preview(encode_preview(header, jpeg))
 
     def emit(self, batch: list[Any]) -> None:
         index = self.current
@@ -291,6 +310,7 @@ class _FrameSender:
         self.host = parts.hostname
         self.port = parts.port
         self.path = f"{parts.path.rstrip('/')}/v1/jobs/{job_id}/frames"
+        self.preview_path = f"{parts.path.rstrip('/')}/v1/jobs/{job_id}/preview"
         self.token = token
         self.chunk = chunk
         self.stopped = threading.Event()
@@ -298,7 +318,7 @@ class _FrameSender:
         self._pending_bytes = 0
         self._last_flush = time.monotonic()
         self._conn: http.client.HTTPConnection | None = None
-        self._queue: queue.Queue[bytes | None] = queue.Queue(SEND_QUEUE)
+        self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(SEND_QUEUE)
         self._error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._send_all, name=f"realtime-nb-chunk-{chunk}-sender", daemon=True
@@ -324,7 +344,14 @@ class _FrameSender:
                 self.chunk,
                 b",".join(frames),
             )
-            self._queue.put(body)
+            self._queue.put((self.path, body))
+
+    def add_preview(self, data: bytes) -> None:
+        """Queue an encoded preview; dropped if batches are waiting (previews are the first
+        thing to give up, as on a client's queue)."""
+        if not self.stopped.is_set():
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait((self.preview_path, data))
 
     def close(self) -> None:
         """Send what is left and wait until the server has it.
@@ -342,19 +369,23 @@ class _FrameSender:
             raise self._error
 
     def _send_all(self) -> None:
-        while (body := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
             if self.stopped.is_set():
                 continue  # the job ended or a post failed: drain without sending
             try:
-                self._send(body)
+                self._send(*item)
             except BaseException as exc:
                 self._error = exc
                 self.stopped.set()
 
-    def _send(self, body: bytes) -> None:
-        status, data = self._post(body)
+    def _send(self, path: str, body: bytes) -> None:
+        status, data = self._post(path, body)
         if status == 409:
             self.stopped.set()
+            return
+        if path == self.preview_path:
+            if status >= 300:
+                log.warning("preview refused (HTTP %d): %s", status, data[:200])
             return
         if status != 200:
             raise RuntimeError(
@@ -363,7 +394,7 @@ class _FrameSender:
             )
         msgspec.json.decode(data, type=IngestFramesAck)
 
-    def _post(self, body: bytes) -> tuple[int, bytes]:
+    def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
         headers = {"Authorization": f"token {self.token}", "Content-Type": "application/json"}
         error: Exception | None = None
         for attempt in range(POST_ATTEMPTS):
@@ -375,7 +406,7 @@ class _FrameSender:
                         else http.client.HTTPConnection
                     )
                     self._conn = cls(self.host, self.port, timeout=60)
-                self._conn.request("POST", self.path, body, headers)
+                self._conn.request("POST", path, body, headers)
                 response = self._conn.getresponse()
                 return response.status, response.read()
             except (OSError, http.client.HTTPException) as exc:
@@ -554,6 +585,7 @@ class DaskExecutor:
                     chunk,
                     self.server_url,
                     token,
+                    spec.preview_interval_s * min(len(chunks), workers),
                 ),
                 key=f"realtime-nb-{spec.job_id}-{run_key}-chunk-{chunk.index}",
                 retries=self.retries,

@@ -161,6 +161,9 @@ def test_messages_are_live_and_progress_counts_frames_across_chunks(
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     progress = [m.payload.progress for _, m in seen if isinstance(m, ProgressMessage)]
     assert progress == sorted(progress) and progress[-1] == 100 and len(progress) > 10
+    # Previews of the chunks' frames reach the client too (the overlay's images).
+    kept = wait_until(lambda: job.frames, 10, "previews from the chunks")
+    assert {f.frame_index for f in kept} <= set(range(LONG_FRAMES)) and len(kept) > 1
 
 
 def test_a_worker_killed_mid_job_costs_and_doubles_no_frame(
