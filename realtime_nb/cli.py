@@ -203,7 +203,12 @@ def _serve(args: argparse.Namespace) -> int:
         dask_server_url=args.dask_server_url,
         dask_chunk_frames=args.dask_chunk_frames,
     )
-    dask_flags = (args.dask_scheduler, args.dask_workers, args.dask_server_url)
+    dask_flags = (
+        args.dask_scheduler,
+        args.dask_workers,
+        args.dask_server_url,
+        args.dask_chunk_frames,
+    )
     if args.executor != "dask" and any(flag is not None for flag in dask_flags):
         print("realtime-nb serve: the --dask-* options need --executor dask", file=sys.stderr)
         return 2

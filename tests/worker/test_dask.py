@@ -197,6 +197,33 @@ def test_a_worker_killed_mid_job_costs_and_doubles_no_frame(
     assert finished(client, client.submit(CLIP, ["dask_edges"]))["status"] == "completed"
 
 
+def test_cancel_ends_the_job_and_its_running_chunks_stop(
+    dask_server: EmbeddedServer, client: RealtimeClient
+) -> None:
+    http = Http(dask_server.url, dask_server.token)
+    job = client.submit(LONG, ["dask_slow"])
+    wait_until(lambda: job.record()["frames_done"] >= 20, 60, "frames done on Dask")
+    assert http.call("DELETE", f"/v1/jobs/{job.job_id}")[0] == 202
+    record = finished(client, job)
+    assert record["status"] == "cancelled" and record["frames_done"] < LONG_FRAMES
+    rows = stored(dask_server, job.job_id)
+    assert len(rows) == record["frames_done"]
+    # The tasks that were running stop at their next post (the server answers 409); nothing
+    # more is stored once the job ended.
+    dask = executor_of(dask_server).connect()
+    wait_until(lambda: not any(dask.processing().values()), 30, "the cluster to go idle")
+    assert stored(dask_server, job.job_id) == rows
+
+
+def test_serve_refuses_dask_options_without_the_dask_executor(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "realtime_nb.cli", "serve", "--port", "0", "--data-dir",
+         str(tmp_path), "--dask-workers", "2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "need --executor dask" in done.stderr
+
+
 def test_a_server_without_dask_refuses_dask_jobs_and_says_how(http: Http) -> None:
     status, body = http.call(
         "POST",
