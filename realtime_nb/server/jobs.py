@@ -612,7 +612,8 @@ class JobManager:
     def _finish(
         self, job: _Job, status: str, summary: RunSummary | None, error: str | None
     ) -> None:
-        frames = summary.frames if summary is not None else job.record.frames_done
+        # Frames applied from chunk tasks count too (a cancelled Dask job's summary has none).
+        frames = max(summary.frames if summary is not None else 0, job.record.frames_done)
         # Every result must be committed before anyone hears that the job ended, over the
         # WebSocket or by polling GET /v1/jobs/{id}.
         if not self.store.flush():

@@ -26,7 +26,7 @@ from conftest import Http, free_port, wait_until
 
 import realtime_nb as rt
 from realtime_nb.core.protocol import FrameMessage, JobMessage, ProgressMessage
-from realtime_nb.notebook.client import ApiError, RealtimeClient
+from realtime_nb.notebook.client import RealtimeClient
 from realtime_nb.server.app import EmbeddedServer, ServerConfig, make_executor
 from realtime_nb.worker.dask_executor import DaskExecutor, DaskUnavailableError
 
@@ -322,7 +322,8 @@ def test_the_scheduler_gone_fails_the_job_clearly_and_the_server_serves_on(
         _stop(worker)
 
 
-def test_submit_refuses_an_unknown_executor(client: RealtimeClient) -> None:
-    with pytest.raises(ApiError) as info:
-        client.submit(CLIP, ["dask_edges"], executor="gpu-farm")
-    assert info.value.status == 400 and "dask, process" in str(info.value)
+def test_submit_refuses_an_unknown_executor(dask_server: EmbeddedServer) -> None:
+    http = Http(dask_server.url, dask_server.token)
+    body = {"source": CLIP, "plugins": ["dask_edges"], "options": {"executor": "gpu-farm"}}
+    status, answer = http.call("POST", "/v1/jobs", body)
+    assert status == 400 and "it has: dask, process" in answer["error"]["message"]
