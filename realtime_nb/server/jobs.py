@@ -158,12 +158,18 @@ class _Job:
 class _ManagerEvents:
     """Turns what an executor reports into messages and record updates of one job."""
 
-    def __init__(self, manager: JobManager, job: _Job) -> None:
+    def __init__(self, manager: JobManager, job: _Job, executor: Executor | None = None) -> None:
         self.manager = manager
         self.job = job
+        self.executor = executor
 
     def started(self, info: VideoInfo) -> None:
-        self.manager._update(self.job, frames_total=info.frame_count)
+        changes: dict[str, Any] = {"frames_total": info.frame_count}
+        # A Dask executor knows its dashboard once connected, which it is by now.
+        dashboard = getattr(self.executor, "dashboard_link", None)
+        if dashboard is not None:
+            changes["dashboard_url"] = dashboard
+        self.manager._update(self.job, **changes)
 
     def emit(self, batch: list[Any]) -> None:
         job = self.job
@@ -601,10 +607,8 @@ class JobManager:
         )
         try:
             executor = self._executor_for(record.options)
-            dashboard = getattr(executor, "dashboard_link", None)
-            if dashboard != record.dashboard_url:
-                self._update(job, dashboard_url=dashboard)
-            return executor.run(spec, _ManagerEvents(self, job), job.cancel, earlier or ())
+            events = _ManagerEvents(self, job, executor)
+            return executor.run(spec, events, job.cancel, earlier or ())
         finally:
             if earlier is not None:
                 earlier.close()  # releases its database connection

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,8 @@ def test_stateless_and_short_history_results_equal_the_process_executors(
     a, b = finished(client, on_dask), finished(client, in_process)
     assert (a["status"], b["status"]) == ("completed", "completed")
     assert (a["executor"], b["executor"]) == ("dask", "process")
+    assert a["dashboard_url"].startswith("http://127.0.0.1:") and b["dashboard_url"] is None
+    assert a["dashboard_url"] == executor_of(dask_server).dashboard_link
     assert a["frames_done"] == b["frames_done"] == 80
     dask_rows, process_rows = stored(dask_server, a["job_id"]), stored(dask_server, b["job_id"])
     assert len(dask_rows) == 80 * 2
@@ -327,3 +330,19 @@ def test_submit_refuses_an_unknown_executor(dask_server: EmbeddedServer) -> None
     body = {"source": CLIP, "plugins": ["dask_edges"], "options": {"executor": "gpu-farm"}}
     status, answer = http.call("POST", "/v1/jobs", body)
     assert status == 400 and "it has: dask, process" in answer["error"]["message"]
+
+
+def test_the_overlay_shows_the_executor_and_links_the_dask_dashboard(
+    dask_server: EmbeddedServer, client: RealtimeClient
+) -> None:
+    executor_of(dask_server).connect()  # the cluster is up: its dashboard known at submit
+    job = client.submit(CLIP, ["dask_edges"])
+    overlay = job.overlay()
+    link = job.record()["dashboard_url"]
+    assert "on dask" in overlay.title.value
+    assert f'<a href="{link}" target="_blank">Dask dashboard</a>' in overlay.title.value
+    with urllib.request.urlopen(link, timeout=30) as page:  # the dashboard answers
+        assert page.status == 200
+    finished(client, job)
+    local = client.submit(CLIP, ["dask_edges"], executor="process").overlay()
+    assert "on process" in local.title.value and "dashboard" not in local.title.value
