@@ -224,7 +224,14 @@ class PluginsHandler(_Base):
         out = []
         for name in self.ctx.registry.names():
             cls = self.ctx.registry.get(name)
-            out.append({"name": name, "requires": list(cls.requires), "metadata": cls.metadata})
+            out.append(
+                {
+                    "name": name,
+                    "requires": list(cls.requires),
+                    "metadata": cls.metadata,
+                    "history_frames": cls.history_frames,
+                }
+            )
         self.write_json({"plugins": out})
 
 

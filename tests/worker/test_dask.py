@@ -325,6 +325,13 @@ def test_the_scheduler_gone_fails_the_job_clearly_and_the_server_serves_on(
         _stop(worker)
 
 
+def test_plugins_say_what_state_they_carry(dask_server: EmbeddedServer) -> None:
+    http = Http(dask_server.url, dask_server.token)
+    listed = {p["name"]: p["history_frames"] for p in http.call("GET", "/v1/plugins")[1]["plugins"]}
+    assert (listed["dask_edges"], listed["dask_delta"], listed["dask_counter"]) == (0, 1, None)
+    assert listed["radar"] == 0 and listed["ball_detection"] is None
+
+
 def test_submit_refuses_an_unknown_executor(dask_server: EmbeddedServer) -> None:
     http = Http(dask_server.url, dask_server.token)
     body = {"source": CLIP, "plugins": ["dask_edges"], "options": {"executor": "gpu-farm"}}
