@@ -771,6 +771,108 @@ def bench_experiment(children: Children, ours: OurServer, size: Size) -> list[Ro
 # --- output ------------------------------------------------------------------------------------
 
 
+def bench_dask(children: Children, size: Size) -> list[Row]:
+    """Frames/s of one long clip (640x360, a stateless CPU plugin) on a local Dask cluster of
+    1 and of 2 worker processes, and with the process executor (one worker process): three
+    servers, each warmed up by a short job, then measured in turn, best of two rounds each (so
+    a neighbour's burst on a shared machine does not pick a side)."""
+    seconds = size.pipeline_seconds * 10
+    clip = "synthetic://match?seconds={}&fps=25&width=640&height=360&seed=2"
+    source, warmup, frames = clip.format(seconds), clip.format(1), round(seconds * 25)
+    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    token = "bench-token"
+
+    def up(url: str) -> bool:
+        try:
+            return bool(http(url + "/v1/health", token=token))
+        except OSError:
+            return False
+
+    started: list[subprocess.Popen[str]] = []
+
+    def serve(*executor: str) -> str:
+        port = free_port()
+        proc = children.start(
+            [
+                sys.executable, "-m", "realtime_nb.cli", "serve", "--port", str(port),
+                "--token", token, "--plugins-from", "dask_bench_plugins", "--workers", "1",
+                "--data-dir", tempfile.mkdtemp(prefix="realtime-nb-bench-dask-"), *executor,
+            ],
+            env={"PYTHONPATH": pythonpath},
+        )  # fmt: skip
+        started.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: up(url), size.timeout, "a server for the Dask bench")
+        run(url, warmup)
+        return url
+
+    def run(url: str, src: str) -> float:
+        body = {"source": src, "plugins": ["bench_edges"]}
+        job_id = http(url + "/v1/jobs", "POST", body, token)["job_id"]
+        t0 = time.perf_counter()
+
+        def ended() -> dict[str, Any] | None:
+            record: dict[str, Any] = http(f"{url}/v1/jobs/{job_id}", token=token)
+            return record if record["status"] in ENDED else None
+
+        record = wait_until(ended, size.timeout, job_id)
+        if record["status"] != "completed":
+            raise RuntimeError(f"dask bench job ended {record['status']}: {record}")
+        done: int = record["frames_done"]
+        return done / (time.perf_counter() - t0)
+
+    try:
+        servers = {
+            "process": serve(),
+            "one": serve("--executor", "dask", "--dask-workers", "1"),
+            "two": serve("--executor", "dask", "--dask-workers", "2"),
+        }
+        best = dict.fromkeys(servers, 0.0)
+        for _ in range(2):
+            for name, url in servers.items():
+                best[name] = max(best[name], run(url, source))
+    finally:
+        for proc in started:
+            children.kill(proc)
+    process, one, two = best["process"], best["one"], best["two"]
+
+    def plain(processes: int) -> float:
+        """Frames/s of the same work in ``processes`` plain processes, no server: how much a
+        second process can gain on this machine right now (neighbours share its cores)."""
+        code = (
+            "import sys, cv2; cv2.setNumThreads(1); from dask_bench_plugins import BenchEdges; "
+            "from realtime_nb.vision.video import open_source; "
+            f"m = open_source({source!r}, []).match; p = BenchEdges(); "
+            f"[p.process(m.frame(i), None) for i in range(min({frames}, 200))]"
+        )
+        t0 = time.perf_counter()
+        procs = [
+            children.start([sys.executable, "-c", code], env={"PYTHONPATH": pythonpath})
+            for _ in range(processes)
+        ]
+        for proc in procs:
+            proc.wait(size.timeout)
+        return processes * min(frames, 200) / (time.perf_counter() - t0)
+
+    headroom = plain(2) / plain(1)
+    note = (
+        f"{frames} frames, best of 2; 1 Dask worker {one:.1f} frames/s; plain processes "
+        f"without realtime_nb, 2 vs 1, on this machine now: {headroom:.2f}x"
+    )
+    return [
+        Row("dask, 2 workers vs 1", "frames/s", two, one, ">= 1.6x", two >= 1.6 * one, note),
+        Row(
+            "dask 2 workers vs process executor",
+            "frames/s",
+            two,
+            process,
+            "report",
+            None,
+            f"{frames} frames, best of 2; the process executor runs a job in 1 process",
+        ),
+    ]
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
@@ -848,6 +950,7 @@ def run(size: Size, only: set[str] | None = None) -> list[Row]:
                 ("readers", lambda: bench_readers(children, Path(tmp) / "readers", size)),
                 ("widget", lambda: bench_widget(children, size)),
                 ("experiment", lambda: bench_experiment(children, ours, size)),
+                ("dask", lambda: bench_dask(children, size)),
             ]
             for name, step in steps:
                 if only and name not in only:

@@ -2,9 +2,10 @@
 
 realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
                   [--allow-root DIR]... [--plugins-from MODULE|FILE.py]...
-                  [--executor process|thread] [--workers N] [--worker-memory 2GB]
+                  [--executor process|thread|dask] [--workers N] [--worker-memory 2GB]
                   [--frame-timeout 30] [--resume-interrupted]
                   [--max-waiting-jobs 1000] [--max-store-size 10GB]
+                  [--dask-scheduler tcp://host:8786 | --dask-workers N] [--dask-server-url URL]
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
                 [--data-dir DIR]
 realtime-nb demo [--dir DIR]
@@ -39,6 +40,7 @@ from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 from realtime_nb.vision.plugins.registry import PluginLoadError, load_plugin_module
 from realtime_nb.vision.synthetic import synthetic_match
 from realtime_nb.vision.video import write_video
+from realtime_nb.worker.dask_executor import DaskUnavailableError
 from realtime_nb.worker.executors import DEFAULT_FRAME_TIMEOUT_S
 
 __all__ = ["main"]
@@ -106,10 +108,38 @@ def _build_parser() -> argparse.ArgumentParser:
 
     serve.add_argument(
         "--executor",
-        choices=["process", "thread"],
+        choices=["process", "thread", "dask"],
         default="process",
-        help="where jobs run: a worker process each (default) or threads in the server "
-        "(debugging; a crashing or hanging plugin then takes the server down)",
+        help="where jobs run: a worker process each (default), threads in the server "
+        "(debugging; a crashing or hanging plugin then takes the server down), or chunks on "
+        "a Dask cluster (pip install 'realtime-nb[dask]'; see docs/scaling.md)",
+    )
+    serve.add_argument(
+        "--dask-scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with --executor dask: attach to this running scheduler, e.g. tcp://host:8786",
+    )
+    serve.add_argument(
+        "--dask-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --executor dask: start a local cluster of N worker processes "
+        "(default: the number of cores)",
+    )
+    serve.add_argument(
+        "--dask-server-url",
+        default=None,
+        metavar="URL",
+        help="with --executor dask: where workers reach this server (default: its own URL)",
+    )
+    serve.add_argument(
+        "--dask-chunk-frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --executor dask: frames per chunk (default: about two chunks per worker)",
     )
     serve.add_argument(
         "--workers",
@@ -206,13 +236,33 @@ def _serve(args: argparse.Namespace) -> int:
         frame_timeout_s=args.frame_timeout,
         max_waiting_jobs=max(0, args.max_waiting_jobs),
         store_max_bytes=args.max_store_size,
+        dask_scheduler=args.dask_scheduler,
+        dask_workers=args.dask_workers,
+        dask_server_url=args.dask_server_url,
+        dask_chunk_frames=args.dask_chunk_frames,
     )
+    dask_flags = (
+        args.dask_scheduler,
+        args.dask_workers,
+        args.dask_server_url,
+        args.dask_chunk_frames,
+    )
+    if args.executor != "dask" and any(flag is not None for flag in dask_flags):
+        print("realtime-nb serve: the --dask-* options need --executor dask", file=sys.stderr)
+        return 2
+    if args.dask_scheduler is not None and args.dask_workers is not None:
+        print(
+            "realtime-nb serve: give --dask-scheduler (attach) or --dask-workers (start a "
+            "local cluster), not both",
+            file=sys.stderr,
+        )
+        return 2
 
     async def serve() -> None:
         try:
             server = await start_server(config)
-        except StoreUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
+        except (StoreUnavailable, DaskUnavailableError) as exc:
+            print(f"realtime-nb serve: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
         print(f"realtime_nb serving at {server.url}/?token={server.token}", flush=True)
         print(f"  token: {server.token}", flush=True)

@@ -34,6 +34,8 @@ FIGURES = [
     "widget budget, 20,000 msgs/s in",
     "run.log overhead, 10,000 logs/s",
     "experiment ingest, points/s",
+    "dask, 2 workers vs 1",
+    "dask 2 workers vs process executor",
 ]
 
 

@@ -43,6 +43,8 @@ __all__ = [
     "FramePayload",
     "IngestAck",
     "IngestBatch",
+    "IngestFrames",
+    "IngestFramesAck",
     "IngestHeartbeat",
     "IngestReady",
     "IngestRejected",
@@ -69,6 +71,8 @@ __all__ = [
     "ProducedEnd",
     "ProducedError",
     "ProducedEvent",
+    "ProducedFrame",
+    "ProducedFrameEvents",
     "ProducedMetric",
     "ProducedProgress",
     "ProducedWarning",
@@ -89,6 +93,7 @@ __all__ = [
     "decode_client_message",
     "decode_experiment_request",
     "decode_ingest_batch",
+    "decode_ingest_frames",
     "decode_job_request",
     "decode_preview",
     "decode_producer_message",
@@ -504,6 +509,8 @@ class JobRecord(msgspec.Struct, kw_only=True):
 
     ``kind`` is ``video`` (plugins over a source) or ``experiment`` (a producer's run, with its
     ``name`` and ``config``; ``frames_total`` is its ``total``).
+    ``executor`` is where a video job runs (``process``, ``thread`` or ``dask``) and
+    ``dashboard_url`` the Dask dashboard's address when it runs on Dask.
     """
 
     job_id: str
@@ -523,6 +530,8 @@ class JobRecord(msgspec.Struct, kw_only=True):
     error: str | None = None
     output_path: str | None = None
     last_seq: int = 0
+    executor: str | None = None
+    dashboard_url: str | None = None
 
 
 # --- producer ingest (experiments) ------------------------------------------------------------
@@ -614,6 +623,47 @@ class IngestRejected(msgspec.Struct, tag_field="type", tag="rejected", kw_only=T
     batch: int | None = None
 
 
+# --- chunk producers (video jobs run in chunks, e.g. on Dask) ---------------------------------
+
+
+class ProducedFrame(_Produced, tag="frame"):
+    """One plugin's result for one frame, from a chunk task."""
+
+    payload: FramePayload
+
+
+class ProducedFrameEvents(msgspec.Struct, forbid_unknown_fields=True):
+    """Everything one frame gave a chunk task, in order: each plugin's ``frame`` result and
+    the ``warning`` and ``error`` events of that frame. Applied whole, at most once per job
+    and frame, whichever task (or retry of a task) sends it first."""
+
+    index: Annotated[int, msgspec.Meta(ge=0)]
+    events: list[ProducedFrame | ProducedWarning | ProducedError]
+
+
+MAX_FRAMES_PER_BATCH = 1000
+
+
+class IngestFrames(msgspec.Struct, tag_field="type", tag="frames", forbid_unknown_fields=True):
+    """Chunk task to server (``POST /v1/jobs/{id}/frames``, the job's producer token): frames
+    of a video job processed elsewhere. The server numbers, stores and publishes each frame
+    not applied before and drops the others, so a retried chunk never doubles a frame."""
+
+    chunk: Annotated[int, msgspec.Meta(ge=0)]
+    frames: Annotated[list[ProducedFrameEvents], msgspec.Meta(max_length=MAX_FRAMES_PER_BATCH)]
+
+
+class IngestFramesAck(msgspec.Struct, tag_field="type", tag="frames_ack", kw_only=True):
+    """Server to chunk task: the frames are applied (numbered, published, queued for the
+    store; the job ends only once they are committed); ``applied`` were new, ``duplicates``
+    had been applied before and were dropped."""
+
+    applied: int
+    duplicates: int
+    last_seq: int
+    status: JobStatus
+
+
 # --- functions ----------------------------------------------------------------------------------
 
 
@@ -679,6 +729,7 @@ _job_request_decoder = msgspec.json.Decoder(JobRequest)
 _experiment_request_decoder = msgspec.json.Decoder(ExperimentRequest)
 _producer_decoder = msgspec.json.Decoder(ProducerMessage)
 _batch_decoder = msgspec.json.Decoder(IngestBatch)
+_frames_decoder = msgspec.json.Decoder(IngestFrames)
 
 
 class _KindOnly(msgspec.Struct):
@@ -796,6 +847,16 @@ def decode_ingest_batch(data: bytes | str) -> IngestBatch:
     return result
 
 
+def decode_ingest_frames(data: bytes | str) -> IngestFrames:
+    """Decode the body of ``POST /v1/jobs/{id}/frames`` (one :class:`IngestFrames`).
+
+    Raises:
+        ProtocolError: Malformed JSON, unknown event type, or a payload that fails validation.
+    """
+    result: IngestFrames = _decode(_frames_decoder, data)
+    return result
+
+
 # --- binary previews ----------------------------------------------------------------------------
 
 PREVIEW_MAGIC = b"RNBP"
@@ -852,7 +913,7 @@ def decode_preview(data: bytes) -> tuple[PreviewHeader, bytes]:
 
 def schema() -> dict[str, Any]:
     """Return the JSON Schema of every message, generated from the structs."""
-    (server, client, producer, to_producer, experiment), components = (
+    (server, client, producer, to_producer, experiment, chunk, to_chunk), components = (
         msgspec.json.schema_components(
             [
                 ServerMessage,
@@ -860,6 +921,8 @@ def schema() -> dict[str, Any]:
                 ProducerMessage,
                 IngestReady | IngestAck | IngestRejected,
                 ExperimentRequest,
+                IngestFrames,
+                IngestFramesAck,
             ],
             ref_template="#/$defs/{name}",
         )
@@ -873,5 +936,7 @@ def schema() -> dict[str, Any]:
         "producer_to_server": producer,
         "server_to_producer": to_producer,
         "experiment_request": experiment,
+        "chunk_to_server": chunk,
+        "server_to_chunk": to_chunk,
         "$defs": components,
     }

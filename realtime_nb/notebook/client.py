@@ -450,14 +450,24 @@ class RealtimeClient:
             loop.call_soon_threadsafe(self._send_subscribe, job_id, since)
 
     def submit(
-        self, source: str, plugins: Sequence[str], options: dict[str, Any] | None = None
+        self,
+        source: str,
+        plugins: Sequence[str],
+        options: dict[str, Any] | None = None,
+        executor: str | None = None,
     ) -> Job:
-        """Start a job: ``source`` is a video path or ``synthetic://match?...``.
+        """Start a job: ``source`` is a video path or ``synthetic://match?...``; ``executor``
+        (the job's ``executor`` option) picks where it runs: ``process``, or ``dask`` on a
+        server started with ``--executor dask``; default: the server's.
 
         Raises:
-            ApiError: The server refused the job (unknown plugin, bad source, ...).
+            ApiError: The server refused the job (unknown plugin, bad source, an executor
+                the server lacks, ...).
         """
-        record = self.rest.create_job(source, list(plugins), options or {})
+        options = dict(options or {})
+        if executor is not None:
+            options["executor"] = executor
+        record = self.rest.create_job(source, list(plugins), options)
         job = Job(self, record["job_id"])
         self.follow(job.job_id)
         return job
@@ -625,13 +635,16 @@ class Job:
         # use the client without widgets.
         from realtime_nb.notebook.widgets import RealtimeOverlay
 
-        plugins = list(self.state.plugin_status) or list(self.record().get("plugins", []))
+        record = self.record()
+        plugins = list(self.state.plugin_status) or list(record.get("plugins", []))
         overlay = RealtimeOverlay(
             job_id=self.job_id,
             plugins=plugins,
             title=title,
             on_retry=self.client.retry,
             drawer=self.client.drawer,
+            executor=record.get("executor"),
+            dashboard_url=record.get("dashboard_url"),
         )
         overlay.render(self.state, self.client.frames(self.job_id))
         self.client.attach_overlay(self.job_id, overlay)

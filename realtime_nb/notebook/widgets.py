@@ -851,6 +851,8 @@ class RealtimeOverlay:
         title: The title; default ``"Job <job_id>"``.
         on_retry: Called when the user clicks Retry after the connection was lost.
         drawer: Draws plugins' results over previews; by default from the default registry.
+        executor: Where the job runs (``process``, ``dask``...), shown beside the title.
+        dashboard_url: The Dask dashboard, linked beside the title.
 
     Attributes:
         widget: The top-level ``VBox``.
@@ -875,9 +877,13 @@ class RealtimeOverlay:
         title: str | None = None,
         on_retry: Callable[[], None] | None = None,
         drawer: FrameDrawer | None = None,
+        executor: str | None = None,
+        dashboard_url: str | None = None,
     ) -> None:
         self.job_id = job_id
         self._title = title
+        self._executor = executor
+        self._dashboard_url = dashboard_url
         # render() runs on the client's thread; clicks and cells run on the kernel's. Re-entrant:
         # a render's own trait assignments call the viewer's observers on the same thread.
         self._lock = threading.RLock()
@@ -899,7 +905,11 @@ class RealtimeOverlay:
 
     def _title_html(self, job_id: str | None) -> str:
         text = self._title or (f"Job {job_id}" if job_id else "realtime_nb")
-        return f"<b>{esc(text)}</b>"
+        where = f" <small>on {esc(self._executor)}</small>" if self._executor else ""
+        if self._dashboard_url and self._dashboard_url.startswith(("http://", "https://")):
+            link = esc(self._dashboard_url)
+            where += f' <small>(<a href="{link}" target="_blank">Dask dashboard</a>)</small>'
+        return f"<b>{esc(text)}</b>{where}"
 
     def render(self, state: RealtimeState, frames: Sequence[KeptFrame] = ()) -> int:
         """Bring every part up to date with ``state``, touching only what changed.

@@ -59,14 +59,17 @@ from realtime_nb.server.frames import FramePreviews, FrameUnavailable, render_an
 from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
 from realtime_nb.server.ingest import (
     DEFAULT_HEARTBEAT_TIMEOUT_S,
+    FramesHandler,
     IngestHandler,
     IngestService,
+    PreviewHandler,
     producer_token_of,
 )
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING, JobError, JobManager
 from realtime_nb.server.metrics import MetricStore
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry
+from realtime_nb.worker.dask_executor import DaskExecutor, DaskUnavailableError
 from realtime_nb.worker.executors import (
     DEFAULT_FRAME_TIMEOUT_S,
     Executor,
@@ -108,6 +111,12 @@ class ServerConfig:
         heartbeat_timeout_s: Silence after which a running experiment's producer is taken
             for dead and the experiment ends ``interrupted`` (its ``heartbeat_timeout_s``
             option overrides it).
+        dask_scheduler: With ``executor="dask"``: the running scheduler to attach to
+            (``tcp://host:8786``); else a local cluster of ``dask_workers`` is started.
+        dask_workers: Worker processes of the local Dask cluster (default: the cores).
+        dask_server_url: The URL Dask workers post results to (default: the server's own;
+            set it when the server listens on 0.0.0.0 or behind another name).
+        dask_chunk_frames: Frames per chunk on Dask (default: about two chunks per worker).
     """
 
     host: str = "127.0.0.1"
@@ -128,6 +137,10 @@ class ServerConfig:
     store_max_bytes: int | None = None
     shutdown_timeout_s: float = 5.0
     heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
+    dask_scheduler: str | None = None
+    dask_workers: int | None = None
+    dask_server_url: str | None = None
+    dask_chunk_frames: int | None = None
 
     def resolved_token(self) -> str:
         """The token, generating and keeping one if none was given."""
@@ -227,7 +240,14 @@ class PluginsHandler(_Base):
         out = []
         for name in self.ctx.registry.names():
             cls = self.ctx.registry.get(name)
-            out.append({"name": name, "requires": list(cls.requires), "metadata": cls.metadata})
+            out.append(
+                {
+                    "name": name,
+                    "requires": list(cls.requires),
+                    "metadata": cls.metadata,
+                    "history_frames": cls.history_frames,
+                }
+            )
         self.write_json({"plugins": out})
 
 
@@ -570,13 +590,18 @@ def make_app(
         deliver_preview,
         max_workers=config.max_workers,
         resume_interrupted=config.resume_interrupted,
-        executor=make_executor(config.executor, registry, config.worker_memory_bytes),
+        executor=make_executor(config.executor, registry, config.worker_memory_bytes, config),
         frame_timeout_s=config.frame_timeout_s,
         max_waiting=config.max_waiting_jobs,
+        # A server on Dask still runs a job on a worker process of its own on request.
+        other_executors={"process": ProcessExecutor(registry, config.worker_memory_bytes)},
     )
     ingest = IngestService(
         jobs, MetricStore(store), hub.publish_preview, config.heartbeat_timeout_s
     )
+    for executor in jobs.executors.values():
+        if isinstance(executor, DaskExecutor):
+            executor.issue_token = ingest.issue_token
     ingest.start()
     roots = config.resolved_roots()
     ctx = _AppContext(
@@ -604,6 +629,8 @@ def make_app(
             (r"/v1/jobs/([A-Za-z0-9_-]+)/video", VideoHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/metrics", MetricsHandler, kw),
             (r"/v1/jobs/([A-Za-z0-9_-]+)/frames/([0-9]{1,9})", FrameHandler, kw),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/frames", FramesHandler, {"ingest": ingest}),
+            (r"/v1/jobs/([A-Za-z0-9_-]+)/preview", PreviewHandler, {"ingest": ingest}),
             (r"/v1/realtime", RealtimeHandler, kw),
             (r"/v1/ingest", IngestHandler, {"ingest": ingest}),
         ],
@@ -653,23 +680,50 @@ class RunningServer:
             log.warning("some clients had not read every message when the server stopped")
         ctx.hub.stop()
         ctx.frames.close()
+        for executor in ctx.jobs.executors.values():
+            if isinstance(executor, DaskExecutor):
+                try:
+                    await asyncio.get_running_loop().run_in_executor(None, executor.close)
+                except RuntimeError:
+                    executor.close()
         ctx.store.close()
         await self.http.close_all_connections()
 
 
-def make_executor(name: str, registry: PluginRegistry, memory_bytes: int | None) -> Executor:
-    """The executor called ``name``: ``process`` or ``thread``.
+def make_executor(
+    name: str,
+    registry: PluginRegistry,
+    memory_bytes: int | None,
+    config: ServerConfig | None = None,
+) -> Executor:
+    """The executor called ``name``: ``process``, ``thread`` or ``dask`` (its cluster from
+    ``config``).
 
     Raises:
         ValueError: Another name.
+        DaskUnavailableError: ``dask`` without the ``distributed`` package (the message says
+            how to install it).
     """
+    if name == "dask":
+        config = config or ServerConfig()
+        workers = config.dask_workers
+        if config.dask_scheduler is None and workers is None:
+            workers = os.cpu_count() or 2
+        if memory_bytes is not None:
+            log.warning("--worker-memory is ignored by the dask executor (set it on the workers)")
+        return DaskExecutor(
+            registry,
+            scheduler_address=config.dask_scheduler,
+            n_workers=None if config.dask_scheduler else workers,
+            chunk_frames=config.dask_chunk_frames,
+        )
     if name == "process":
         return ProcessExecutor(registry, memory_bytes)
     if name == "thread":
         if memory_bytes is not None:
             log.warning("--worker-memory is ignored by the thread executor")
         return ThreadExecutor(registry)
-    raise ValueError(f"unknown executor {name!r}: use 'process' or 'thread'")
+    raise ValueError(f"unknown executor {name!r}: use 'process', 'thread' or 'dask'")
 
 
 async def start_server(
@@ -682,6 +736,14 @@ async def start_server(
     http.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     url = f"http://{config.host}:{port}"
+    for executor in app.settings["realtime_nb"].jobs.executors.values():
+        if isinstance(executor, DaskExecutor):
+            executor.server_url = config.dask_server_url or url
+            # Connect (or start the local cluster) off the loop, now rather than at the first
+            # job; a failure is logged here and reported to each Dask job.
+            threading.Thread(
+                target=_connect_dask, args=(executor,), name="realtime-nb-dask", daemon=True
+            ).start()
     return RunningServer(url, config.resolved_token(), port, http, app)
 
 
@@ -694,6 +756,13 @@ def _keep_tornado_logs_out_of_cells() -> None:
     tornado_log = logging.getLogger("tornado")
     if not any(isinstance(h, logging.NullHandler) for h in tornado_log.handlers):
         tornado_log.addHandler(logging.NullHandler())
+
+
+def _connect_dask(executor: DaskExecutor) -> None:
+    try:
+        executor.connect()
+    except DaskUnavailableError as exc:
+        log.error("dask executor: %s", exc)
 
 
 class EmbeddedServer:

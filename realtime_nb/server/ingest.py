@@ -13,6 +13,12 @@ the server numbers, stores and publishes them like any job's messages.
   the server sends them to clients; it is published, never stored.
 - ``POST /v1/jobs/{id}/events`` with one batch as its body: the plain-HTTP fallback, answered
   with the same ``ack`` (or an HTTP error).
+- ``POST /v1/jobs/{id}/frames`` with one :class:`~realtime_nb.core.protocol.IngestFrames`:
+  frames of a *video* job that chunk tasks process elsewhere (the Dask executor), each with
+  the token :meth:`IngestService.issue_token` gave that job, answered with a ``frames_ack``
+  once they are applied. Several tasks feed one job at once, so frames carry their index
+  instead of a batch number: the server applies each frame of a job once and drops it when
+  a retried chunk sends it again.
 
 Each batch is applied once: a batch numbered at or below the last one applied is acknowledged
 with ``applied: false`` and changes nothing, so a producer resends unacknowledged batches after
@@ -44,6 +50,8 @@ from realtime_nb.core.protocol import (
     ExperimentRequest,
     IngestAck,
     IngestBatch,
+    IngestFrames,
+    IngestFramesAck,
     IngestHeartbeat,
     IngestReady,
     IngestRejected,
@@ -54,6 +62,7 @@ from realtime_nb.core.protocol import (
     ProducedMetric,
     ProducedProgress,
     ProtocolError,
+    decode_ingest_frames,
     decode_preview,
     decode_producer_message,
     encode,
@@ -66,8 +75,10 @@ from realtime_nb.server.metrics import MetricStore
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT_S",
     "MAX_INGEST_MESSAGE_BYTES",
+    "FramesHandler",
     "IngestHandler",
     "IngestService",
+    "PreviewHandler",
 ]
 
 log = logging.getLogger(__name__)
@@ -232,6 +243,39 @@ class IngestService:
             return IngestAck(
                 batch=batch.batch, applied=True, last_seq=after.last_seq, status=after.status
             )
+
+    # --- chunk tasks of video jobs -------------------------------------------------------
+
+    def issue_token(self, job_id: str) -> str:
+        """A new producer token for the video job ``job_id``, committed before it is returned
+        (chunk tasks present it on ``POST /v1/jobs/{id}/frames``).
+
+        Raises:
+            JobError: The store did not commit it (500).
+        """
+        token = secrets.token_urlsafe(24)
+        self.metrics.save_producer(job_id, token)
+        if not self.jobs.store.flush():
+            raise JobError(ErrorCode.INTERNAL, "the store did not commit the producer token", 500)
+        return token
+
+    def apply_frames(self, job_id: str, message: IngestFrames) -> IngestFramesAck:
+        """Apply a chunk task's frames, each frame of the job once: numbered, published and
+        queued for the store (the job's end waits until every one is committed, so a task
+        need not wait for the disk before it goes on).
+
+        Raises:
+            JobError: The job is not a live video job (404) or has ended (409 ``JOB_ENDED``).
+        """
+        record = self.jobs.get(job_id)
+        if record is None or record.kind != "video":
+            raise JobError(ErrorCode.NOT_FOUND, f"no video job {job_id!r}", 404)
+        frames = [(f.index, [event.payload for event in f.events]) for f in message.frames]
+        applied, duplicates = self.jobs.apply_frames(job_id, frames)
+        after = self.jobs.get(job_id) or record
+        return IngestFramesAck(
+            applied=applied, duplicates=duplicates, last_seq=after.last_seq, status=after.status
+        )
 
     # --- heartbeat ------------------------------------------------------------------------
 
@@ -405,3 +449,69 @@ class IngestHandler(tornado.websocket.WebSocketHandler):
             self.write_message(encode(msg))
         except tornado.websocket.WebSocketClosedError:
             log.info("producer of %s left before its answer", self.job_id)
+
+
+class FramesHandler(tornado.web.RequestHandler):
+    """``POST /v1/jobs/{id}/frames``: a chunk task's frames of a video job (its producer
+    token), answered with a ``frames_ack`` once committed, or an HTTP error."""
+
+    def initialize(self, ingest: IngestService) -> None:
+        self.ingest = ingest
+
+    async def post(self, job_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        token = producer_token_of(self)
+        if not await loop.run_in_executor(None, self.ingest.authorize, job_id, token):
+            _fail(self, 401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+            return
+        try:
+            message = decode_ingest_frames(self.request.body or b"")
+        except ProtocolError as exc:
+            _fail(self, 400, exc.code, f"invalid frames: {exc}")
+            return
+        try:
+            ack = await loop.run_in_executor(None, self.ingest.apply_frames, job_id, message)
+        except JobError as exc:
+            _fail(self, exc.status, exc.code, str(exc))
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(encode(ack))
+
+
+class PreviewHandler(tornado.web.RequestHandler):
+    """``POST /v1/jobs/{id}/preview``: a chunk task's binary preview of one of the job's frames
+    (its producer token), published to the job's subscribers, never stored; 204."""
+
+    def initialize(self, ingest: IngestService) -> None:
+        self.ingest = ingest
+
+    async def post(self, job_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        token = producer_token_of(self)
+        if not await loop.run_in_executor(None, self.ingest.authorize, job_id, token):
+            _fail(self, 401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+            return
+        data = self.request.body or b""
+        try:
+            header, _ = decode_preview(data)
+        except ProtocolError as exc:
+            _fail(self, 400, exc.code, f"bad preview: {exc}")
+            return
+        if header.job_id != job_id:
+            _fail(self, 400, ErrorCode.MSG_INVALID, "a preview of another job")
+            return
+        record = self.ingest.jobs.get(job_id)
+        if record is None or record.status != "running":
+            _fail(self, 409, ErrorCode.JOB_ENDED, f"job {job_id} is not running")
+            return
+        self.ingest.publish_preview(
+            job_id, Outgoing(data, Priority.PREVIEW, job_id, None, "preview")
+        )
+        self.set_status(204)
+        self.finish()
+
+
+def _fail(handler: tornado.web.RequestHandler, status: int, code: str, message: str) -> None:
+    handler.set_status(status)
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(encode({"error": {"code": str(code), "message": message}}))

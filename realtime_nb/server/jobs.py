@@ -161,17 +161,28 @@ class _Job:
     lock: threading.Lock = field(default_factory=threading.Lock)
     ended: bool = False
     """Set once the job's last message is sent and its final record queued for the store."""
+    # Frames applied from chunk tasks (see apply_frames): each frame once, and the progress
+    # they have reported so far.
+    frames_seen: set[int] = field(default_factory=set)
+    chunk_percent: int = 0
+    apply_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _ManagerEvents:
     """Turns what an executor reports into messages and record updates of one job."""
 
-    def __init__(self, manager: JobManager, job: _Job) -> None:
+    def __init__(self, manager: JobManager, job: _Job, executor: Executor | None = None) -> None:
         self.manager = manager
         self.job = job
+        self.executor = executor
 
     def started(self, info: VideoInfo) -> None:
-        self.manager._update(self.job, frames_total=info.frame_count)
+        changes: dict[str, Any] = {"frames_total": info.frame_count}
+        # A Dask executor knows its dashboard once connected, which it is by now.
+        dashboard = getattr(self.executor, "dashboard_link", None)
+        if dashboard is not None:
+            changes["dashboard_url"] = dashboard
+        self.manager._update(self.job, **changes)
 
     def emit(self, batch: list[Any]) -> None:
         job = self.job
@@ -204,6 +215,8 @@ class JobManager:
         frame_timeout_s: Default longest plugin call (a job's ``frame_timeout_s`` option wins).
         resume_interrupted: Resume jobs a previous server left running, from their first
             frame without a result, continuing their seq; otherwise they stay ``interrupted``.
+        other_executors: Executors a job may pick by name with its ``executor`` option
+            besides ``executor`` (the default), e.g. ``{"process": ...}`` beside Dask.
     """
 
     def __init__(
@@ -219,6 +232,7 @@ class JobManager:
         executor: Executor | None = None,
         frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
         max_waiting: int = DEFAULT_MAX_WAITING,
+        other_executors: dict[str, Executor] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -227,6 +241,10 @@ class JobManager:
         self._deliver = deliver
         self._deliver_preview = deliver_preview
         self.executor: Executor = executor or ProcessExecutor(registry)
+        self.executors: dict[str, Executor] = {
+            **(other_executors or {}),
+            self.executor.name: self.executor,
+        }
         self.frame_timeout_s = frame_timeout_s
         self.max_waiting = max_waiting
         self._jobs: dict[str, _Job] = {}
@@ -282,6 +300,7 @@ class JobManager:
         except SourceError as exc:
             status = 403 if exc.code == ErrorCode.SOURCE_NOT_ALLOWED else 400
             raise JobError(exc.code, str(exc), status) from None
+        executor = self._executor_for(request.options)  # one this server lacks: refused now
         job_id = "j-" + secrets.token_hex(6)
         names = [cls.name for cls in plugin_classes]
         record = JobRecord(
@@ -291,6 +310,8 @@ class JobManager:
             source=source,
             plugins=names,
             options=request.options,
+            executor=executor.name,
+            dashboard_url=getattr(executor, "dashboard_link", None),
         )
         unstored = self.store.save_job_now(record)
         if unstored is not None:
@@ -487,6 +508,65 @@ class JobManager:
         """
         self._finish(self._external(job_id), status, None, error)
 
+    # --- video jobs run in chunks elsewhere (the Dask executor, see server/ingest.py) -------
+
+    def apply_frames(self, job_id: str, frames: list[tuple[int, list[Any]]]) -> tuple[int, int]:
+        """Number, store and publish the frames a chunk task processed, each frame of a job
+        once: a frame applied before (a retried chunk sending it again) is dropped whole.
+        Counts the new frames done and sends ``progress`` when their whole percent grows, so
+        progress counts frames done across chunks and never goes back.
+
+        Args:
+            job_id: A running video job.
+            frames: ``(frame index, that frame's payloads)`` pairs.
+
+        Returns:
+            Frames applied and frames dropped as duplicates.
+
+        Raises:
+            JobError: No such live job (404), or it is not running (409 ``JOB_ENDED``).
+        """
+        job = self._external(job_id)
+        payloads: list[Any] = []
+        applied = duplicates = 0
+        with job.apply_lock:
+            with job.lock:
+                if job.record.status != "running":
+                    raise JobError(ErrorCode.JOB_ENDED, f"job {job_id} is {job.record.status}", 409)
+                for index, events in frames:
+                    if index in job.frames_seen:
+                        duplicates += 1
+                        continue
+                    job.frames_seen.add(index)
+                    payloads.extend(events)
+                    applied += 1
+                done = job.record.frames_done + applied
+                job.record = msgspec.structs.replace(job.record, frames_done=done)
+                total = job.record.frames_total
+            percent = min(99, done * 100 // total) if total else 0
+            if percent > job.chunk_percent:
+                job.chunk_percent = percent
+                stage = f"Frame {done}/{total}"
+                payloads.append(ProgressPayload(job_id=job_id, progress=percent, stage=stage))
+            # Emitted holding the job's apply lock: another chunk's frames wait, so progress
+            # goes out in the order it was counted.
+            job.channel.emit(payloads)
+        return applied, duplicates
+
+    def _executor_for(self, options: dict[str, Any]) -> Executor:
+        name = options.get("executor")
+        if name is None:
+            return self.executor
+        executor = self.executors.get(name) if isinstance(name, str) else None
+        if executor is None:
+            known = ", ".join(sorted(self.executors))
+            hint = " (start the server with --executor dask)" if name == "dask" else ""
+            raise JobError(
+                ErrorCode.MSG_INVALID,
+                f"executor {name!r} is not available on this server{hint}; it has: {known}",
+            )
+        return executor
+
     def cancel_requested(self, job_id: str) -> bool:
         """True once a user asked to cancel the live job ``job_id``."""
         with self._lock:
@@ -666,7 +746,9 @@ class JobManager:
             frame_timeout_s=float(record.options.get("frame_timeout_s", self.frame_timeout_s)),
         )
         try:
-            return self.executor.run(spec, _ManagerEvents(self, job), job.cancel, earlier or ())
+            executor = self._executor_for(record.options)
+            events = _ManagerEvents(self, job, executor)
+            return executor.run(spec, events, job.cancel, earlier or ())
         finally:
             if earlier is not None:
                 earlier.close()  # releases its database connection
@@ -674,7 +756,8 @@ class JobManager:
     def _finish(
         self, job: _Job, status: str, summary: RunSummary | None, error: str | None
     ) -> JobRecord:
-        frames = summary.frames if summary is not None else job.record.frames_done
+        # Frames applied from chunk tasks count too (a cancelled Dask job's summary has none).
+        frames = max(summary.frames if summary is not None else 0, job.record.frames_done)
         # Every result must be committed before anyone hears that the job ended, over the
         # WebSocket or by polling GET /v1/jobs/{id}.
         if not self.store.flush():

@@ -35,6 +35,7 @@ class BallDetection(Plugin):
     """
 
     name = "ball_detection"
+    history_frames = None  # the ball's Kalman track
     metadata = bgr_metadata("opencv-white-blob+kalman", 0.5, ["detection", "tracking"])
     min_confidence = 0.3
     max_coast = 8

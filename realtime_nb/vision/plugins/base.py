@@ -80,6 +80,12 @@ class Plugin:
     metadata: ClassVar[PluginMetadata]
     requires: ClassVar[tuple[str, ...]] = ()
     """Plugins whose result for the same frame this one reads from ``ctx.results``."""
+    history_frames: ClassVar[int | None] = 0
+    """State carried across frames, for running a job in chunks (the Dask executor): ``0``,
+    none (a frame's result depends on that frame alone); ``N``, the last ``N`` frames rebuild
+    it exactly (a chunk starts ``N`` frames early and discards those results); ``None``, it
+    depends on the whole past (the job runs as one chunk). A plugin that keeps state and
+    leaves this at 0 gives different results around chunk boundaries."""
 
     def setup(self, info: VideoInfo) -> None:
         """Prepare for a video (load cascades, size buffers). Called once per job."""

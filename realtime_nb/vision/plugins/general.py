@@ -161,6 +161,7 @@ class MotionDetection(Plugin):
     """
 
     name = "motion_detection"
+    history_frames = None  # a background model, track ids
     metadata = bgr_metadata("opencv-mog2", 0.5, ["detection", "tracking", "motion"])
     work_width = 320
     """Frames are shrunk to this width first: motion needs no detail, and it is 4x faster."""
@@ -219,6 +220,7 @@ class PeopleDetection(Plugin):
     """
 
     name = "people_detection"
+    history_frames = None  # track ids numbered from the first frame
     metadata = bgr_metadata("opencv-hog-default-people", 0.5, ["detection", "tracking"])
     min_score = 0.3
     """SVM scores below this are mostly background."""
@@ -271,6 +273,7 @@ class FaceDetection(Plugin):
     """
 
     name = "face_detection"
+    history_frames = None  # track ids numbered from the first frame
     metadata = bgr_metadata("opencv-haar-frontalface-default", 0.5, ["detection", "tracking"])
     cascade_file = "haarcascade_frontalface_default.xml"
     min_size = 24

@@ -81,6 +81,7 @@ class PitchDetection(Plugin):
     """
 
     name = "pitch_detection"
+    history_frames = None  # the homography tracked frame to frame
     metadata = bgr_metadata(
         "opencv-line-model-registration",
         0.5,

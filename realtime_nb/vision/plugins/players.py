@@ -54,6 +54,7 @@ class PlayerDetection(Plugin):
     """
 
     name = "player_detection"
+    history_frames = None  # team colours fitted on the first frames
     metadata = bgr_metadata(
         "opencv-hsv-blobs+lab-jersey-clustering",
         0.6,
