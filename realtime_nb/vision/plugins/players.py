@@ -113,8 +113,15 @@ def _person_blobs(
 ) -> tuple[list[list[int]], npt.NDArray[np.int32], list[int]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels."""
     h, w = green.shape
-    candidates = cv2.bitwise_not(cv2.bitwise_or(green, _line_like(hsv, green)))
+    line = _line_like(hsv, green)
+    candidates = cv2.bitwise_not(cv2.bitwise_or(green, line))
     candidates = cv2.bitwise_and(candidates, region)
+    # White shorts and socks look like line pixels; they are put back where they lie between
+    # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
+    # does.
+    reach = max(5, round(0.06 * h)) | 1
+    sandwiched = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(1, reach))
+    candidates = cv2.bitwise_or(candidates, cv2.bitwise_and(sandwiched, line))
     # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
     # torso and legs split by a row of grass-coloured pixels.
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, kernel(2))
@@ -263,12 +270,15 @@ def _jersey_colour(
     label: int,
     grass: npt.NDArray[np.float64],
 ) -> list[int]:
-    """Median BGR of the blob's upper body (below the head, above the shorts), over the half of
-    its pixels least like grass: a small player's edge pixels are half grass."""
+    """Median BGR of the blob's upper body (below the head, above the shorts, between the arms),
+    over the half of its pixels least like grass: a small player's edge pixels are half grass."""
     x1, y1, x2, y2 = box
-    bh = y2 - y1 + 1
+    bh, bw = y2 - y1 + 1, x2 - x1 + 1
     top, bottom = y1 + round(0.18 * bh), y1 + max(round(0.48 * bh), round(0.18 * bh) + 1)
-    pixels = frame[top:bottom, x1 : x2 + 1][labels[top:bottom, x1 : x2 + 1] == label]
+    left, right = x1 + round(0.2 * bw), x2 + 1 - round(0.2 * bw)
+    if right - left < 1:
+        left, right = x1, x2 + 1
+    pixels = frame[top:bottom, left:right][labels[top:bottom, left:right] == label]
     if len(pixels) == 0:
         pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
     away = np.linalg.norm(pixels.astype(np.float64) - grass, axis=1)
