@@ -271,7 +271,7 @@ def _jersey_colour(
     grass: npt.NDArray[np.float64],
 ) -> list[int]:
     """Median BGR of the blob's upper body (below the head, above the shorts, between the arms),
-    over the half of its pixels least like grass: a small player's edge pixels are half grass."""
+    over its pixels not blended with the grass: a small player's edge pixels are half grass."""
     x1, y1, x2, y2 = box
     bh, bw = y2 - y1 + 1, x2 - x1 + 1
     top, bottom = y1 + round(0.18 * bh), y1 + max(round(0.48 * bh), round(0.18 * bh) + 1)
@@ -282,7 +282,9 @@ def _jersey_colour(
     if len(pixels) == 0:
         pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
     away = np.linalg.norm(pixels.astype(np.float64) - grass, axis=1)
-    keep = pixels[away >= np.median(away)]
+    # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
+    # is further from the grass than a dark shirt and would win.
+    keep = pixels[away >= 0.5 * np.percentile(away, 90)]
     return [int(v) for v in np.median(keep, axis=0)]
 
 
@@ -311,10 +313,12 @@ class _TeamModel:
         samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
         del samples[:-400]
         self.state["team_frames"] = self.state.get("team_frames", 0) + 1
-        fitted = _fit_two_clusters(np.asarray(samples, np.float64), self.radius)
+        data = np.asarray(samples, np.float64)
+        fitted = _fit_two_clusters(data, self.radius)
         if fitted is not None:
             self.state["team_centres"] = fitted[0].tolist()
             self.state["team_bgr"] = [[int(v) for v in c] for c in fitted[1]]
+            self.state["team_reach"] = _reach(data[:, :3], fitted[0], self.assign)
 
     def classify(self, feature: npt.NDArray[np.float64]) -> tuple[str, int | None, float]:
         """Role, team and confidence of one jersey feature."""
@@ -323,12 +327,32 @@ class _TeamModel:
             return "player", None, 0.5
         distances = np.linalg.norm(np.asarray(centres) - feature, axis=1)
         team = int(np.argmin(distances))
-        if distances[team] <= self.assign:
-            return "player", team, 0.6 + 0.39 * (1 - float(distances[team]) / self.assign)
+        reach = float((self.state.get("team_reach") or [self.assign] * 2)[team])
+        if distances[team] <= reach:
+            return "player", team, 0.6 + 0.39 * (1 - float(distances[team]) / reach)
         lightness, chroma = feature[0] * 2 / 2.55, math.hypot(feature[1], feature[2])
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
         return "goalkeeper", None, 0.6
+
+
+def _reach(
+    features: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], floor: float
+) -> list[float]:
+    """How far (Lab units) from each team's centre its jerseys still fall: 1.3 times the 80th
+    percentile of its own jerseys' distances, never below ``floor``. Far players' jerseys blend
+    with the grass and the skin of their arms, so a team's spread depends on the footage; the
+    jerseys of goalkeepers and referee (a few, far off) do not move the percentile."""
+    near = np.linalg.norm(features[:, None, :] - centres[None], axis=2)
+    owner = np.argmin(near, axis=1)
+    other = np.linalg.norm(centres[0] - centres[1])
+    out = []
+    for k in (0, 1):
+        own = near[owner == k, k]
+        spread = float(np.percentile(own, 80)) if len(own) else 0.0
+        # Never reach past the middle between the two teams.
+        out.append(float(min(max(floor, 1.3 * spread), 0.5 * other if other > 0 else floor)))
+    return out
 
 
 def _fit_two_clusters(

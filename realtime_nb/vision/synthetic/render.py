@@ -142,11 +142,13 @@ def _draw_styled(img: Frame, body: Body, kit: Kit, lighting: float) -> None:
         cv2.rectangle(img, (round(a), round(b)), (round(c), round(d)), lit(colour, lighting), -1)
 
     skin = body.skin
-    rect(x1 + 0.15 * w, y1 + 0.15 * h, x2 - 0.15 * w, y1 + 0.52 * h, kit.shirt)  # torso
+    # Arms first, then the torso over them: on a person a few pixels wide the rounded arm
+    # rectangles would otherwise paint over most of the shirt.
     rect(x1, y1 + 0.17 * h, x1 + 0.15 * w, y1 + 0.27 * h, kit.shirt)  # sleeves
     rect(x2 - 0.15 * w, y1 + 0.17 * h, x2, y1 + 0.27 * h, kit.shirt)
     rect(x1, y1 + 0.27 * h, x1 + 0.14 * w, y1 + 0.5 * h, skin)  # arms
     rect(x2 - 0.14 * w, y1 + 0.27 * h, x2, y1 + 0.5 * h, skin)
+    rect(x1 + 0.15 * w, y1 + 0.15 * h, x2 - 0.15 * w, y1 + 0.52 * h, kit.shirt)  # torso
     rect(x1 + 0.12 * w, y1 + 0.52 * h, x2 - 0.12 * w, y1 + 0.66 * h, kit.shorts)
     for a, c in ((x1 + 0.14 * w, x1 + 0.45 * w), (x2 - 0.45 * w, x2 - 0.14 * w)):
         rect(a, y1 + 0.66 * h, c, y1 + 0.76 * h, skin)
