@@ -284,7 +284,7 @@ def _jersey_colour(
     away = np.linalg.norm(pixels.astype(np.float64) - grass, axis=1)
     # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
     # is further from the grass than a dark shirt and would win.
-    keep = pixels[away >= 0.5 * np.percentile(away, 90)]
+    keep = pixels[away >= min(40.0, float(np.percentile(away, 75)))]
     return [int(v) for v in np.median(keep, axis=0)]
 
 
