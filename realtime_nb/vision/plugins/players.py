@@ -119,9 +119,11 @@ def _person_blobs(
     # White shorts and socks look like line pixels; they are put back where they lie between
     # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
     # does.
-    reach = max(5, round(0.06 * h)) | 1
-    sandwiched = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(1, reach))
-    candidates = cv2.bitwise_or(candidates, cv2.bitwise_and(sandwiched, line))
+    # Every other row is enough to find them, at a quarter of the cost of a full-size closing.
+    reach = max(3, round(0.03 * h)) | 1
+    half = np.ascontiguousarray(candidates[::2])
+    sandwiched = np.repeat(cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel(1, reach)), 2, axis=0)
+    candidates = cv2.bitwise_or(candidates, cv2.bitwise_and(sandwiched[:h], line))
     # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
     # torso and legs split by a row of grass-coloured pixels.
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, kernel(2))
@@ -271,7 +273,8 @@ def _jersey_colour(
     grass: npt.NDArray[np.float64],
 ) -> list[int]:
     """Median BGR of the blob's upper body (below the head, above the shorts, between the arms),
-    over its pixels not blended with the grass: a small player's edge pixels are half grass."""
+    over its pixels clearly unlike the grass (40 BGR units away; the furthest quarter when none
+    is): a small player's edge pixels are half grass."""
     x1, y1, x2, y2 = box
     bh, bw = y2 - y1 + 1, x2 - x1 + 1
     top, bottom = y1 + round(0.18 * bh), y1 + max(round(0.48 * bh), round(0.18 * bh) + 1)
@@ -284,7 +287,9 @@ def _jersey_colour(
     away = np.linalg.norm(pixels.astype(np.float64) - grass, axis=1)
     # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
     # is further from the grass than a dark shirt and would win.
-    keep = pixels[away >= min(40.0, float(np.percentile(away, 75)))]
+    keep = pixels[away >= 40.0]
+    if len(keep) < 2:
+        keep = pixels[away >= away.max() * 0.75]
     return [int(v) for v in np.median(keep, axis=0)]
 
 
@@ -330,6 +335,10 @@ class _TeamModel:
         reach = float((self.state.get("team_reach") or [self.assign] * 2)[team])
         if distances[team] <= reach:
             return "player", team, 0.6 + 0.39 * (1 - float(distances[team]) / reach)
+        if distances[team] <= 2 * reach and distances[team] < 0.4 * distances[1 - team]:
+            # Off its team's colour (a far, small player blends with the grass) but still far
+            # nearer one team than the other.
+            return "player", team, 0.6
         lightness, chroma = feature[0] * 2 / 2.55, math.hypot(feature[1], feature[2])
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
