@@ -51,8 +51,9 @@ class BallDetection(Plugin):
       kit unless it is at the feet (the bottom tenth of the box, where the ball is played);
     - motion: a blob that stays at the same pitch point (image point without a homography)
       for :attr:`static_frames` frames is a fixture, not the ball;
-    - doubt: a new track is reported only once it is seen twice within three frames (or at
-      once when one candidate is clearly the most ball-like, confidence >= :attr:`sure`); until
+    - doubt: a new track is reported only once it is seen twice within three frames, or at
+      once when it is the only candidate left by the checks above (with a homography) or
+      clearly the most ball-like (confidence >= :attr:`sure`, no rival within 0.15); until
       then, and whenever the ball is lost, the result is None with the low-confidence warning,
       never a guess.
     """
@@ -99,7 +100,8 @@ class BallDetection(Plugin):
             track.missed, track.confidence, track.radius = 0, confidence, radius
             track.hits += 1
             rivals = sum(1 for c in candidates if c[2] >= confidence - 0.15)
-            if track.hits >= 2 or (confidence >= self.sure and rivals <= 1):
+            alone = len(candidates) == 1 and scene.homography is not None
+            if track.hits >= 2 or alone or (confidence >= self.sure and rivals <= 1):
                 track.hits = max(track.hits, 2)
                 ctx.state["lost_warned"] = False
                 return {"ball": _ball(cx, cy, radius, confidence, False)}
