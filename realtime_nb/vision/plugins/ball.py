@@ -48,7 +48,7 @@ class BallDetection(Plugin):
       has a known radius in pixels; blobs much smaller or larger (white shorts, a near player's
       sock, a piece of line) are dropped, and the centre and penalty spots are never the ball;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is part of the
-      kit unless it is at the feet (the bottom tenth of the box, where the ball is played);
+      kit unless it is at someone's feet (the bottom eighth of a box, where the ball is played);
     - motion: a blob that stays at the same pitch point (image point without a homography)
       for :attr:`static_frames` frames is a fixture, not the ball;
     - doubt: a new track is reported only once it is seen twice within three frames, or at
@@ -332,12 +332,17 @@ class _Scene:
         return kept
 
     def _on_kit(self, centre: tuple[float, float]) -> bool:
-        """True when the point lies in a person's box above their feet."""
+        """True when the point lies in a person's box above their feet and at nobody's feet
+        (with people one behind the other, the far one's feet are inside the near one's box)."""
         x, y = centre
+        inside = at_feet = False
         for x1, y1, x2, y2 in self.people:
-            if x1 - 1 <= x <= x2 + 1 and y1 - 1 <= y < y2 - 0.1 * (y2 - y1):
-                return True
-        return False
+            if not x1 - 1 <= x <= x2 + 1:
+                continue
+            feet = y2 - 0.12 * (y2 - y1)
+            at_feet = at_feet or feet <= y <= y2 + 0.12 * (y2 - y1)
+            inside = inside or y1 - 1 <= y < feet
+        return inside and not at_feet
 
 
 def _not_static(

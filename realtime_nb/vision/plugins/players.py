@@ -47,6 +47,10 @@ class PlayerDetection(Plugin):
                          "confidence": 0.9}, ...],
          "count": n, "team_colors": [[b, g, r], [b, g, r]]}
 
+    A box is the whole person, from the top of the head (hair included) to the soles, and
+    across the arms: the same definition as the synthetic match's truth. White shorts and
+    socks, which look like line paint, are kept where they lie between parts of a person.
+
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
