@@ -6,8 +6,8 @@ several seeds and knob settings, runs ``pitch_detection``, ``player_detection``,
 ``ball_detection`` and ``radar`` over them as the runner does, and scores the results against
 each frame's truth (the truth is read here only, never by the plugins), one row per knob
 setting and one per domain-randomised variation held out of tuning
-(:data:`HELD_OUT_VARIATIONS`); it then times every plugin on one core. :func:`format_table` prints the report as
-markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
+(:data:`HELD_OUT_VARIATIONS`); it then times every plugin on one core. :func:`format_table`
+prints the report as markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
 :func:`run_eval_command`.
 
 Example:
