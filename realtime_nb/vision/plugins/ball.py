@@ -20,7 +20,12 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import Mask, green_mask, kernel, pitch_region, warn_once
-from realtime_nb.vision.plugins.pitch_model import PITCH_LENGTH, project
+from realtime_nb.vision.plugins.pitch_model import (
+    PITCH_LENGTH,
+    model_features,
+    project,
+    project_pieces,
+)
 
 __all__ = ["BALL_RADIUS_M", "LOW_CONFIDENCE_WARNING", "SPOTS_M", "BallDetection"]
 
@@ -30,6 +35,8 @@ LOW_CONFIDENCE_WARNING = "confidence too low"
 
 BALL_RADIUS_M = 0.11
 """A football's radius in metres (FIFA size 5: 68 to 70 cm round)."""
+_MARKINGS = model_features(arc_step_deg=10.0).ends
+"""The pitch's markings as straight pieces in metres."""
 SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 """The penalty and centre spots in pitch metres: white, round and the ball's size."""
 
@@ -48,7 +55,9 @@ class BallDetection(Plugin):
       has a known radius in pixels; blobs much smaller or larger (white shorts, a near player's
       sock, a piece of line) are dropped, and the centre and penalty spots are never the ball;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is part of the
-      kit unless it is at someone's feet (the bottom eighth of a box, where the ball is played);
+      kit unless it is at someone's feet (the bottom eighth of a box, or the blob's own radius
+      and a pixel and a half, where the ball is played); a blob on a pitch marking counts for
+      less (blur breaks lines into ball-sized flecks);
     - motion: a blob that stays at the same pitch point (image point without a homography)
       for :attr:`static_frames` frames is a fixture, not the ball;
     - doubt: a new track is reported only once it is seen twice within three frames, or at
@@ -312,6 +321,7 @@ class _Scene:
                 np.linalg.norm(ahead - base, axis=1), np.linalg.norm(across - base, axis=1)
             )
             expected = BALL_RADIUS_M * per_m
+        on_line = self._near_markings(centres)
         kept = []
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
@@ -325,13 +335,31 @@ class _Scene:
                     not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0
                 ):  # blur and AA add ~1 px a side
                     continue
-                confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
-            if self._on_kit(centre):
+                confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / (want + 1.5))
+                if on_line[k] <= 1.5 + 0.5 * radius:
+                    confidence *= 0.75  # more often a fleck of a blurred line than the ball
+            if self._on_kit(centre, radius):
                 continue
             kept.append((centre, radius, confidence))
         return kept
 
-    def _on_kit(self, centre: tuple[float, float]) -> bool:
+    def _near_markings(self, centres: FloatArray) -> FloatArray:
+        """Pixels from each point to the nearest pitch marking through the homography (inf
+        without one)."""
+        if self.homography is None:
+            return np.full(len(centres), np.inf)
+        pieces = project_pieces(self.homography, _MARKINGS)  # (f, 2, 2), NaN behind
+        a, b = pieces[:, 0], pieces[:, 1]
+        ab = b - a
+        length2 = np.maximum((ab**2).sum(axis=1), 1e-9)
+        rel = centres[:, None, :] - a[None]
+        t = np.clip((rel * ab[None]).sum(axis=2) / length2[None], 0.0, 1.0)
+        nearest = a[None] + t[:, :, None] * ab[None]
+        dist = np.linalg.norm(centres[:, None, :] - nearest, axis=2)
+        out: FloatArray = np.nanmin(np.where(np.isnan(dist), np.inf, dist), axis=1)
+        return out
+
+    def _on_kit(self, centre: tuple[float, float], radius: float) -> bool:
         """True when the point lies in a person's box above their feet and at nobody's feet
         (with people one behind the other, the far one's feet are inside the near one's box)."""
         x, y = centre
@@ -339,7 +367,7 @@ class _Scene:
         for x1, y1, x2, y2 in self.people:
             if not x1 - 1 <= x <= x2 + 1:
                 continue
-            feet = y2 - 0.12 * (y2 - y1)
+            feet = y2 - max(0.12 * (y2 - y1), radius + 1.5)
             at_feet = at_feet or feet <= y <= y2 + 0.12 * (y2 - y1)
             inside = inside or y1 - 1 <= y < feet
         return inside and not at_feet
