@@ -55,8 +55,8 @@ class BallDetection(Plugin):
       has a known radius in pixels; blobs much smaller or larger (white shorts, a near player's
       sock, a piece of line) are dropped, and the centre and penalty spots are never the ball;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is part of the
-      kit unless it is at someone's feet (the bottom eighth of a box, or the blob's own radius
-      and a pixel and a half, where the ball is played); a blob on a pitch marking counts for
+      kit unless it is at someone's feet (the bottom eighth of a box, where the ball is played;
+      a wider zone lets white socks in); a blob on a pitch marking counts for
       less (blur breaks lines into ball-sized flecks);
     - motion: a blob that stays at the same pitch point (image point without a homography)
       for :attr:`static_frames` frames is a fixture, not the ball;
@@ -335,10 +335,10 @@ class _Scene:
                     not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0
                 ):  # blur and AA add ~1 px a side
                     continue
-                confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / (want + 1.5))
+                confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
                 if on_line[k] <= 1.5 + 0.5 * radius:
                     confidence *= 0.75  # more often a fleck of a blurred line than the ball
-            if self._on_kit(centre, radius):
+            if self._on_kit(centre):
                 continue
             kept.append((centre, radius, confidence))
         return kept
@@ -359,7 +359,7 @@ class _Scene:
         out: FloatArray = np.nanmin(np.where(np.isnan(dist), np.inf, dist), axis=1)
         return out
 
-    def _on_kit(self, centre: tuple[float, float], radius: float) -> bool:
+    def _on_kit(self, centre: tuple[float, float]) -> bool:
         """True when the point lies in a person's box above their feet and at nobody's feet
         (with people one behind the other, the far one's feet are inside the near one's box)."""
         x, y = centre
@@ -367,7 +367,7 @@ class _Scene:
         for x1, y1, x2, y2 in self.people:
             if not x1 - 1 <= x <= x2 + 1:
                 continue
-            feet = y2 - max(0.12 * (y2 - y1), radius + 1.5)
+            feet = y2 - 0.12 * (y2 - y1)
             at_feet = at_feet or feet <= y <= y2 + 0.12 * (y2 - y1)
             inside = inside or y1 - 1 <= y < feet
         return inside and not at_feet
