@@ -4,9 +4,10 @@
 (:func:`realtime_nb.vision.synthetic.synthetic_match`) for
 several seeds and knob settings, runs ``pitch_detection``, ``player_detection``,
 ``ball_detection`` and ``radar`` over them as the runner does, and scores the results against
-each frame's truth (the truth is read here only, never by the plugins); it then times every
-plugin on one core. :func:`format_table` prints the report as
-markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
+each frame's truth (the truth is read here only, never by the plugins), one row per knob
+setting and one per domain-randomised variation held out of tuning
+(:data:`HELD_OUT_VARIATIONS`); it then times every plugin on one core. :func:`format_table`
+prints the report as markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
 :func:`run_eval_command`.
 
 Example:
@@ -35,6 +36,8 @@ __all__ = [
     "DEFAULT_KNOB_SETTINGS",
     "DEFAULT_SEEDS",
     "FOOTBALL_PLUGINS",
+    "HELD_OUT_VARIATIONS",
+    "TUNING_VARIATIONS",
     "ClipScore",
     "EvalReport",
     "Scores",
@@ -57,7 +60,51 @@ DEFAULT_KNOB_SETTINGS: tuple[dict[str, Any], ...] = (
     {"lighting": 1.4, "pan": 40.0},
     {"blur": 5},
 )
-"""The default knobs first (the targets apply to it), then harder settings."""
+"""The classic look's knobs: the default first, then harder settings."""
+
+_STYLED = {"kits": 1, "spots": True}
+HELD_OUT_VARIATIONS: dict[str, dict[str, Any]] = {
+    "far, high camera": {**_STYLED, "camera_height": 30.0, "fov": 60.0, "skin_tones": True},
+    "near, low camera": {
+        **_STYLED, "camera_height": 10.0, "camera_distance": 12.0, "fov": 25.0,
+        "skin_tones": True,
+    },
+    "white shorts and socks": {**_STYLED, "white_shorts": True, "skin_tones": True},
+    "kit close to the grass": {**_STYLED, "grass_kit": True, "skin_tones": True},
+    "worn thin lines": {**_STYLED, "line_width": 0.08, "line_fade": 0.7},
+    "wide worn lines": {**_STYLED, "line_width": 0.25, "line_fade": 0.4},
+    "grass and shadows": {
+        **_STYLED, "stripe_angle": 60.0, "stripe_width": 3.0, "grass_texture": 0.8,
+        "shadows": 0.7,
+    },
+    "motion blur, jpeg": {**_STYLED, "motion_blur": 7, "jpeg_quality": 35},
+    "320x180, jpeg": {**_STYLED, "width": 320, "height": 180, "jpeg_quality": 50},
+    "1920x1080": {**_STYLED, "width": 1920, "height": 1080, "skin_tones": True},
+    "all at once": {
+        **_STYLED, "camera_height": 22.0, "fov": 35.0, "white_shorts": True,
+        "skin_tones": True, "line_width": 0.15, "line_fade": 0.4, "stripe_angle": 90.0,
+        "stripe_width": 8.0, "grass_texture": 0.4, "shadows": 0.5, "motion_blur": 4,
+        "jpeg_quality": 60,
+    },
+}  # fmt: skip
+"""Domain-randomised variations held out of tuning, by row label: every knob value here (and
+the seeds :data:`DEFAULT_SEEDS`) was first rendered for this evaluation, never while tuning.
+Tuning used seeds 0 to 12 with other values (:data:`TUNING_VARIATIONS`). ``width`` and
+``height`` in a variation override the evaluation's size."""
+
+TUNING_VARIATIONS: dict[str, dict[str, Any]] = {
+    "tune camera": {**_STYLED, "camera_height": 20.0, "fov": 50.0, "skin_tones": True},
+    "tune near": {**_STYLED, "camera_height": 14.0, "camera_distance": 18.0, "fov": 30.0},
+    "tune white": {**_STYLED, "white_shorts": True, "skin_tones": True, "camera_height": 18.0},
+    "tune grass kit": {**_STYLED, "grass_kit": True, "fov": 45.0},
+    "tune pitch": {
+        **_STYLED, "line_width": 0.1, "line_fade": 0.5, "stripe_angle": 30.0,
+        "stripe_width": 5.0, "grass_texture": 0.5, "shadows": 0.5,
+    },
+    "tune blur": {**_STYLED, "motion_blur": 5, "jpeg_quality": 45, "width": 960, "height": 540},
+}  # fmt: skip
+"""The variations the plugins were tuned on (with seeds 0 to 12), kept apart from
+:data:`HELD_OUT_VARIATIONS`; ``realtime-nb eval --tuning`` scores them."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +113,17 @@ class ClipScore:
 
     Attributes:
         seed: The clip's seed.
-        knobs: The knobs it was rendered with (besides size and length).
+        knobs: The knobs it was rendered with (besides length; size when a variation sets it).
         scores: What the plugins got right and wrong on it.
+        label: The row it belongs to: a variation's name, or the knobs written out.
+        held_out: True for a variation held out of tuning.
     """
 
     seed: int
     knobs: dict[str, Any]
     scores: Scores
+    label: str = ""
+    held_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +150,16 @@ class EvalReport:
         for clip in self.clips:
             key = json.dumps(clip.knobs, sort_keys=True)
             _, total = groups.setdefault(key, (clip.knobs, Scores()))
+            total += clip.scores
+        return list(groups.values())
+
+    def rows(self) -> list[tuple[str, bool, Scores]]:
+        """Scores summed over seeds, one ``(label, held_out, scores)`` per knob setting or
+        variation, in evaluation order."""
+        groups: dict[str, tuple[str, bool, Scores]] = {}
+        for clip in self.clips:
+            label = clip.label or _knob_label(clip.knobs)
+            _, _, total = groups.setdefault(label, (label, clip.held_out, Scores()))
             total += clip.scores
         return list(groups.values())
 
@@ -197,6 +258,8 @@ def evaluate(
     fps_sizes: Iterable[tuple[int, int]] = ((640, 360), (1280, 720)),
     fps_plugins: Iterable[str] | None = None,
     fps_frames: int = 25,
+    variations: Mapping[str, Mapping[str, Any]] | None = None,
+    held_out: bool = True,
 ) -> EvalReport:
     """Score the football plugins on synthetic clips and time the plugins on one core.
 
@@ -210,6 +273,9 @@ def evaluate(
         fps_sizes: Sizes to time the plugins at; empty to skip timing.
         fps_plugins: Plugins to time (default: every registered plugin).
         fps_frames: Frames timed per plugin and size.
+        variations: Named domain-randomised variations scored after the knob settings, one
+            row each (default: none); a variation's ``width``/``height`` override the size.
+        held_out: Whether ``variations`` were held out of tuning (marked so in the table).
 
     Returns:
         An :class:`EvalReport`.
@@ -224,6 +290,13 @@ def evaluate(
             clip = synthetic_match(seconds, 25, width, height, seed, **dict(knobs))
             plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
             clips.append(ClipScore(seed, dict(knobs), _run_clip(plugins, clip)))
+    for name, knobs in (variations or {}).items():
+        size = {"width": width, "height": height, **dict(knobs)}
+        for seed in seeds:
+            clip = synthetic_match(seconds, 25, seed=seed, **size)
+            plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
+            score = _run_clip(plugins, clip)
+            clips.append(ClipScore(seed, dict(knobs), score, name, held_out))
     sizes = list(fps_sizes)
     fps: dict[str, dict[str, float]] = {}
     if sizes:
@@ -258,15 +331,17 @@ def format_table(report: EvalReport) -> str:
         f"Accuracy on synthetic matches, {report.width}x{report.height}, {report.seconds:g} s "
         f"per clip, seeds {', '.join(map(str, seeds))} (IoU >= {IOU_THRESHOLD}):",
         "",
-        "| knobs | player P | player R | team acc | ball found | ball err px "
+        "| knobs | player P | player R | team acc | ball found | ball err px | ball wrong "
         "| corners found | corner err px | homography | H err m (median / p95) "
         "| radar err m |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for knobs, s in report.by_knobs():
+    for label, held_out, s in report.rows():
+        mark = "held out: " if held_out else ""
         lines.append(
-            f"| {_knob_label(knobs)} | {s.precision:.3f} | {s.recall:.3f} "
+            f"| {mark}{label} | {s.precision:.3f} | {s.recall:.3f} "
             f"| {s.team_accuracy:.3f} | {s.ball_rate:.1%} | {_px(s.ball_median_error)} "
+            f"| {s.ball_wrong_rate:.1%} "
             f"| {s.corners_found}/{s.corners_visible} | {_px(s.corner_median_error)} "
             f"| {s.homography_rate:.1%} | {_m(s.homography_median_error)} / "
             f"{_m(s.homography_p95_error)} | {_m(s.radar_median_error)} |"
@@ -313,7 +388,17 @@ def add_eval_parser(subparsers: Any) -> None:
         type=json.loads,
         default=None,
         metavar="JSON",
-        help="a knob setting as JSON, e.g. '{\"noise\": 6}'; repeatable (default: four settings)",
+        help="a knob setting as JSON, e.g. '{\"noise\": 6}'; repeatable (default: five settings)",
+    )
+    ev.add_argument(
+        "--no-held-out",
+        action="store_true",
+        help="skip the domain-randomised variations held out of tuning (one row each)",
+    )
+    ev.add_argument(
+        "--tuning",
+        action="store_true",
+        help="score the variations used for tuning instead of the held-out ones",
     )
     ev.add_argument("--no-fps", action="store_true", help="skip the timing table")
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
@@ -329,12 +414,19 @@ def run_eval_command(args: argparse.Namespace) -> int:
         args.height,
         args.seconds,
         fps_sizes=() if args.no_fps else ((640, 360), (1280, 720)),
-    )
+        variations=None if args.no_held_out else (
+            TUNING_VARIATIONS if args.tuning else HELD_OUT_VARIATIONS),
+        held_out=not args.tuning,
+    )  # fmt: skip
     print(format_table(report), end="")
     if args.json:
         names = ["precision", "recall", "team_accuracy", "ball_rate", "ball_median_error"]
+        names += ["ball_wrong_rate"]
         names += ["corner_rate", "corner_median_error", "homography_rate"]
         names += ["homography_median_error", "homography_p95_error", "radar_median_error"]
-        figures = [{"knobs": k, **{n: getattr(s, n) for n in names}} for k, s in report.by_knobs()]
+        figures = [
+            {"row": label, "held_out": held, **{n: getattr(s, n) for n in names}}
+            for label, held, s in report.rows()
+        ]
         print(json.dumps({"accuracy": figures, "fps": report.fps}, indent=1))
     return 0

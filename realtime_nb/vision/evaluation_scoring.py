@@ -29,6 +29,7 @@ from realtime_nb.vision.synthetic import FrameTruth
 
 __all__ = [
     "BALL_MATCH_PX",
+    "BALL_WRONG_PX",
     "CORNER_MARGIN_PX",
     "CORNER_MATCH_PX",
     "IOU_THRESHOLD",
@@ -43,6 +44,8 @@ CORNER_MATCH_PX = 20.0
 """A detected corner further than this from a truth corner does not count as finding it."""
 BALL_MATCH_PX = 6.0
 """A ball reported further than this from the true centre is not counted as found."""
+BALL_WRONG_PX = 10.0
+"""A ball reported further than this from the true centre is another object (a wrong lock)."""
 
 
 @dataclass
@@ -57,6 +60,10 @@ class Scores:
         ball_visible: Frames where the ball is visible.
         ball_found: Of those, frames with a ball reported within 6 px of the truth.
         ball_errors: Centre error (px) on every visible-ball frame with a ball reported.
+        ball_reported: Frames with a ball reported, seen or predicted, whether or not the
+            ball is visible.
+        ball_wrong: Of those, reports of another object: more than 10 px from the visible
+            ball, or a ball seen (not predicted) while the true ball is hidden or off-frame.
         corners_visible: Truth pitch corners in the frame (away from its edge).
         corners_found: Of those, corners with a detected corner within 20 px.
         corner_errors: Distance (px) to the nearest detected corner, for the found ones.
@@ -76,6 +83,8 @@ class Scores:
     ball_visible: int = 0
     ball_found: int = 0
     ball_errors: list[float] = field(default_factory=list)
+    ball_reported: int = 0
+    ball_wrong: int = 0
     corners_visible: int = 0
     corners_found: int = 0
     corner_errors: list[float] = field(default_factory=list)
@@ -93,6 +102,8 @@ class Scores:
         self.ball_visible += other.ball_visible
         self.ball_found += other.ball_found
         self.ball_errors.extend(other.ball_errors)
+        self.ball_reported += other.ball_reported
+        self.ball_wrong += other.ball_wrong
         self.corners_visible += other.corners_visible
         self.corners_found += other.corners_found
         self.corner_errors.extend(other.corner_errors)
@@ -135,6 +146,11 @@ class Scores:
     def ball_median_error(self) -> float | None:
         """Median centre error (px) where the ball is visible and reported, or None."""
         return statistics.median(self.ball_errors) if self.ball_errors else None
+
+    @property
+    def ball_wrong_rate(self) -> float:
+        """Share of reported balls that are another object (0.0 with no reports)."""
+        return self.ball_wrong / self.ball_reported if self.ball_reported else 0.0
 
     @property
     def corner_rate(self) -> float:
@@ -254,16 +270,23 @@ def _score_players(
 def _score_ball(
     scores: Scores, truth: FrameTruth, results: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """Add ball_detection's figures for a frame where the ball is visible."""
+    """Add ball_detection's figures: found or not where the ball is visible, and whether a
+    reported ball is the ball."""
     ball_result = results.get("ball_detection")
-    if ball_result is None or truth.ball is None:
+    if ball_result is None:
+        return
+    ball = ball_result.get("ball")
+    if ball is not None:
+        scores.ball_reported = 1
+    if truth.ball is None:
+        scores.ball_wrong = int(ball is not None and not ball.get("predicted"))
         return
     scores.ball_visible = 1
-    ball = ball_result.get("ball")
     if ball is not None:
         error = float(np.hypot(*np.subtract(ball["center"], truth.ball.center)))
         scores.ball_errors.append(error)
         scores.ball_found = int(error <= BALL_MATCH_PX)
+        scores.ball_wrong = int(error > BALL_WRONG_PX)
 
 
 def _score_corners(

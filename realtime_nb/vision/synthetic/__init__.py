@@ -6,6 +6,12 @@ a referee move smoothly; a ball is passed between players along straight lines. 
 closed-form function of time, so any frame (and its truth) can be computed on its own, in any
 order, and a clip is never held in memory.
 
+The look is randomisable (domain randomisation) so the plugins can be measured on footage unlike
+what they were tuned on: camera height, distance and field of view, kits of any colour, skin
+tones and hair, penalty and centre spots, line width and wear, grass stripes and texture,
+shadows, motion blur and JPEG compression (see :func:`synthetic_match`). Every such knob
+defaults to the classic look, whose frames are unchanged.
+
 The parts: ``params`` (the knobs and their bounds), ``camera`` (pitch geometry and projection),
 ``cast`` (everyone's motion and the ball's passes), ``render`` (drawing), ``truth`` (what a
 frame shows) and ``match`` (:class:`SyntheticMatch`, which puts them together).

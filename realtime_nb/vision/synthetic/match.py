@@ -16,20 +16,26 @@ from realtime_nb.vision.synthetic.camera import (
     PITCH_WIDTH,
     FloatArray,
     camera_projection,
+    camera_rig,
     clip_box,
-    focal_length,
     project,
 )
 from realtime_nb.vision.synthetic.cast import BallSchedule, Cast, hidden_episodes, in_episode
 from realtime_nb.vision.synthetic.params import check_synthetic_params
 from realtime_nb.vision.synthetic.render import (
+    HAIR,
+    SKIN_TONES,
     STANDS,
     Body,
+    GrassStyle,
+    Kit,
     draw_ball,
     draw_body,
     draw_pitch,
+    draw_shadows,
     jersey,
     lit,
+    random_kits,
 )
 from realtime_nb.vision.synthetic.truth import BallTruth, FrameTruth, PlayerTruth, TruthTrack
 
@@ -69,7 +75,13 @@ class SyntheticMatch:
         self._cast = Cast(np.random.default_rng([seed, 1]), int(p["players_per_team"]))
         self._pan_phase = float(np.random.default_rng([seed, 2]).uniform(0, 2 * math.pi))
         self._pan = float(p["pan"])
-        self._focal = focal_length(self._w, self._h)
+        self._rig = camera_rig(
+            self._w, self._h, float(p["fov"]), float(p["camera_height"]),
+            float(p["camera_distance"]),
+        )  # fmt: skip
+        self._focal = self._rig.focal
+        self._kits, self._looks = self._people_style(seed)
+        self._sun = float(np.random.default_rng([seed, 7]).uniform(0, 2 * math.pi))
         duration = self._count / self._fps
         self._ball = BallSchedule(
             np.random.default_rng([seed, 3]), self._cast, duration, self._pan_phase, self._pan
@@ -84,6 +96,38 @@ class SyntheticMatch:
     def __len__(self) -> int:
         return self._count
 
+    def _people_style(
+        self, seed: int
+    ) -> tuple[list[Kit] | None, list[tuple[tuple[int, int, int], tuple[int, int, int] | None]]]:
+        """Styled kits by cast member (None: the classic look) and each one's skin and hair."""
+        p = self.params
+        n = len(self._cast.roles)
+        styled = int(p["kits"]) > 0 or bool(p["white_shorts"]) or bool(p["grass_kit"])
+        kits = None
+        if styled:
+            rng = np.random.default_rng([int(p["kits"]), seed, 6])
+            team0, team1, keeper0, keeper1, referee = random_kits(
+                rng, bool(p["white_shorts"]), bool(p["grass_kit"])
+            )
+            kits = []
+            for role, team in zip(self._cast.roles, self._cast.teams, strict=True):
+                if role == "referee":
+                    kits.append(referee)
+                elif role == "goalkeeper":
+                    kits.append(keeper1 if team else keeper0)
+                else:
+                    kits.append(team1 if team else team0)
+        looks: list[tuple[tuple[int, int, int], tuple[int, int, int] | None]]
+        if bool(p["skin_tones"]):
+            rng = np.random.default_rng([seed, 8])
+            looks = [
+                (SKIN_TONES[int(rng.integers(len(SKIN_TONES)))], HAIR[int(rng.integers(len(HAIR)))])
+                for _ in range(n)
+            ]
+        else:
+            looks = [(SKIN_TONES[2], None)] * n
+        return kits, looks
+
     def __iter__(self) -> Iterator[Frame]:
         for index in range(self._count):
             yield self.frame(index)
@@ -97,7 +141,7 @@ class SyntheticMatch:
         target_x = PITCH_LENGTH / 2 + self._pan * math.sin(
             2 * math.pi * t / PAN_PERIOD_S + self._pan_phase
         )
-        return camera_projection(target_x, self._focal, self._w, self._h)
+        return camera_projection(target_x, self._focal, self._w, self._h, self._rig)
 
     def _scene(self, index: int) -> _Scene:
         t = index / self._fps
@@ -113,7 +157,12 @@ class SyntheticMatch:
             u = (foot[0] + head[0]) / 2
             box = (u - 0.14 * h, foot[1] - h, u + 0.14 * h, foot[1])
             role, team = self._cast.roles[i], self._cast.teams[i]
-            bodies.append(Body(depth, box, role, team, jersey(role, team)))
+            kit = self._kits[i] if self._kits is not None else None
+            if kit is None and self._looks[i][1] is not None:
+                shirt = jersey(role, team)
+                kit = Kit(shirt, tuple(round(c * 0.55) for c in shirt), shirt)  # type: ignore[arg-type]
+            skin, hair = self._looks[i]
+            bodies.append(Body(depth, box, role, team, jersey(role, team), kit, skin, hair))
         bodies.sort(key=lambda b: -b.depth)
         ball = None
         visible = False
@@ -174,6 +223,7 @@ class SyntheticMatch:
             ),
             np.uint8,
         )
+        draw_shadows(img, scene.bodies, float(self.params["shadows"]), self._sun)
         ball_drawn = scene.ball is None
         for body in scene.bodies:
             if not ball_drawn and scene.ball is not None and scene.ball[3] > body.depth:
@@ -185,7 +235,18 @@ class SyntheticMatch:
         blur = int(self.params["blur"])
         if blur > 0:
             img = np.asarray(cv2.GaussianBlur(img, (blur | 1, blur | 1), 0), np.uint8)
-        return self._add_noise(img, index)
+        streak = int(self.params["motion_blur"])
+        if streak > 1:
+            # The camera pans sideways: a horizontal streak as long as its motion in one exposure.
+            line = np.full((1, streak), 1.0 / streak, np.float32)
+            img = np.asarray(cv2.filter2D(img, -1, line), np.uint8)
+        img = self._add_noise(img, index)
+        quality = int(self.params["jpeg_quality"])
+        if quality > 0:
+            ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok:
+                img = np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR), np.uint8)
+        return img
 
     # --- rendering helpers ----------------------------------------------------------------------
 
@@ -194,7 +255,20 @@ class SyntheticMatch:
         x0, y0 = -15.0, -12.0
         to_pitch = np.array([[1 / scale, 0, x0], [0, 1 / scale, y0], [0, 0, 1]])
         if self._texture is None:
-            texture = draw_pitch(scale, x0, y0, bool(self.params["stripes"]), self._focal)
+            p = self.params
+            style = GrassStyle(
+                stripes=bool(p["stripes"]),
+                stripe_width=float(p["stripe_width"]),
+                stripe_angle=float(p["stripe_angle"]),
+                texture=float(p["grass_texture"]),
+                line_width=float(p["line_width"]),
+                line_fade=float(p["line_fade"]),
+                spots=bool(p["spots"]),
+                seed=int(p["seed"]),
+                camera_height=self._rig.height,
+                camera_distance=self._rig.distance,
+            )
+            texture = draw_pitch(scale, x0, y0, style.stripes, self._focal, style)
             lighting = float(self.params["lighting"])
             if lighting != 1.0:
                 texture = np.asarray(cv2.convertScaleAbs(texture, alpha=lighting), np.uint8)
@@ -233,6 +307,22 @@ def synthetic_match(
     pan: float = 25.0,
     players_per_team: int = 7,
     ball_hidden_fraction: float = 0.1,
+    camera_height: float = 16.0,
+    camera_distance: float = 28.0,
+    fov: float = 40.0,
+    kits: int = 0,
+    white_shorts: bool = False,
+    grass_kit: bool = False,
+    skin_tones: bool = False,
+    spots: bool = False,
+    line_width: float = 0.12,
+    line_fade: float = 0.0,
+    stripe_width: float = PITCH_LENGTH / 18,
+    stripe_angle: float = 0.0,
+    grass_texture: float = 0.0,
+    shadows: float = 0.0,
+    motion_blur: int = 0,
+    jpeg_quality: int = 0,
 ) -> SyntheticMatch:
     """Make a synthetic football clip with ground truth. Deterministic for a seed.
 
@@ -250,6 +340,22 @@ def synthetic_match(
         players_per_team: Outfield players per team (goalkeepers and referee come on top).
         ball_hidden_fraction: Share of the time the ball is hidden on purpose (0 to 1); it is
             also hidden when a player occludes it or it leaves the view.
+        camera_height, camera_distance, fov, kits, white_shorts, grass_kit, skin_tones, spots,
+        line_width, line_fade, stripe_width, stripe_angle, grass_texture, shadows,
+        motion_blur, jpeg_quality: Domain randomisation; every one defaults to the classic
+            look: ``camera_height`` (m, 5 to 40; 16), ``camera_distance`` (m behind the near
+            touchline, 5 to 80; 28), ``fov`` (degrees across, 10 to 90; 40; a tall view tilts
+            the camera down so the horizon stays out of frame), ``kits`` (0: red and blue;
+            any other number, with the seed, draws kits of any colour for both teams,
+            goalkeepers and referee, with white, black or coloured shorts and socks, short
+            sleeves and boots),
+            ``white_shorts`` (team 1 in white shorts and socks), ``grass_kit`` (team 0's shirt
+            a lime or teal close to the grass), ``skin_tones`` (skin from light to dark and
+            hair per person), ``spots`` (centre and penalty spots), ``line_width`` (m; 0.12),
+            ``line_fade`` (worn, patchy lines, 0 to 0.9), ``stripe_width`` (m; 105/18),
+            ``stripe_angle`` (degrees; 0), ``grass_texture`` (0 to 1), ``shadows`` (0 to 1),
+            ``motion_blur`` (px of horizontal streak), ``jpeg_quality`` (0: none, else 1 to
+            100).
 
     Returns:
         A :class:`SyntheticMatch`; frames render lazily.
@@ -276,5 +382,21 @@ def synthetic_match(
             "pan": pan,
             "players_per_team": players_per_team,
             "ball_hidden_fraction": ball_hidden_fraction,
+            "camera_height": camera_height,
+            "camera_distance": camera_distance,
+            "fov": fov,
+            "kits": kits,
+            "white_shorts": white_shorts,
+            "grass_kit": grass_kit,
+            "skin_tones": skin_tones,
+            "spots": spots,
+            "line_width": line_width,
+            "line_fade": line_fade,
+            "stripe_width": stripe_width,
+            "stripe_angle": stripe_angle,
+            "grass_texture": grass_texture,
+            "shadows": shadows,
+            "motion_blur": motion_blur,
+            "jpeg_quality": jpeg_quality,
         }
     )

@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from realtime_nb.vision.synthetic.camera import PITCH_LENGTH
+
 __all__ = ["SYNTHETIC_DEFAULTS", "Param", "SyntheticParamError", "check_synthetic_params"]
 
 Param = int | float | bool
@@ -45,6 +47,23 @@ _SPECS: dict[str, _Spec] = {
     "pan": _Spec(float, 25.0, 0, 60),
     "players_per_team": _Spec(int, 7, 0, 11),
     "ball_hidden_fraction": _Spec(float, 0.1, 0, 1),
+    # Domain randomisation: the defaults draw the classic look; see synthetic_match's docstring.
+    "camera_height": _Spec(float, 16.0, 5, 40),
+    "camera_distance": _Spec(float, 28.0, 5, 80),
+    "fov": _Spec(float, 40.0, 10, 90),
+    "kits": _Spec(int, 0, 0, 2**31 - 1),
+    "white_shorts": _Spec(bool, False),
+    "grass_kit": _Spec(bool, False),
+    "skin_tones": _Spec(bool, False),
+    "spots": _Spec(bool, False),
+    "line_width": _Spec(float, 0.12, 0.04, 0.4),
+    "line_fade": _Spec(float, 0.0, 0, 0.9),
+    "stripe_width": _Spec(float, PITCH_LENGTH / 18, 1, 40),
+    "stripe_angle": _Spec(float, 0.0, 0, 180),
+    "grass_texture": _Spec(float, 0.0, 0, 1),
+    "shadows": _Spec(float, 0.0, 0, 1),
+    "motion_blur": _Spec(int, 0, 0, 31),
+    "jpeg_quality": _Spec(int, 0, 0, 100),
 }
 
 SYNTHETIC_DEFAULTS: dict[str, Param] = {name: spec.default for name, spec in _SPECS.items()}

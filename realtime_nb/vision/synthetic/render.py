@@ -13,22 +13,59 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.synthetic.camera import PITCH_LENGTH, PITCH_WIDTH
 from realtime_nb.vision.synthetic.truth import Role
 
-__all__ = ["STANDS", "Body", "draw_ball", "draw_body", "draw_pitch", "jersey", "lit"]
+__all__ = [
+    "HAIR",
+    "SKIN_TONES",
+    "STANDS",
+    "Body",
+    "GrassStyle",
+    "Kit",
+    "draw_ball",
+    "draw_body",
+    "draw_pitch",
+    "draw_shadows",
+    "jersey",
+    "lit",
+    "random_kits",
+]
 
 _TEAM_JERSEYS = ((40, 40, 200), (190, 90, 30))  # BGR: red, blue
 _GK_JERSEYS = ((20, 210, 230), (200, 50, 190))  # yellow, magenta
 _REFEREE = (25, 25, 25)
 _SKIN = (110, 150, 200)
+SKIN_TONES = (
+    (189, 224, 255),
+    (150, 190, 235),
+    (110, 150, 200),
+    (80, 120, 170),
+    (55, 85, 130),
+    (40, 60, 95),
+)
+"""Skin tones (BGR), light to dark, drawn per person when skin tones vary."""
+HAIR = ((20, 20, 25), (30, 50, 80), (90, 170, 210), (40, 70, 150), (60, 60, 60))
+"""Hair colours (BGR): black, brown, blonde, red, grey."""
+_WHITE_KIT = (240, 240, 240)
 _BALL = (245, 245, 245)
 _GRASS = (50, 135, 60)
 STANDS = (70, 62, 58)
 """The colour around the pitch, also what the frame shows beyond the warped texture."""
 _BOARDS = ((30, 30, 160), (160, 90, 20), (20, 160, 200), (90, 90, 90))
+
+
+@dataclass(frozen=True)
+class Kit:
+    """A styled kit (BGR): shirt with short sleeves, shorts, socks and boots."""
+
+    shirt: tuple[int, int, int]
+    shorts: tuple[int, int, int]
+    socks: tuple[int, int, int]
+    boots: tuple[int, int, int] = (30, 30, 30)
 
 
 @dataclass(frozen=True)
@@ -40,6 +77,9 @@ class Body:
     role: Role
     team: int | None
     jersey: tuple[int, int, int]
+    kit: Kit | None = None
+    skin: tuple[int, int, int] = _SKIN
+    hair: tuple[int, int, int] | None = None
 
     def parts(self) -> list[tuple[float, float, float, float]]:
         """Torso, shorts and both legs as rectangles (the head is a circle on top)."""
@@ -79,7 +119,12 @@ def lit(bgr: tuple[int, ...], lighting: float) -> tuple[int, ...]:
 
 
 def draw_body(img: Frame, body: Body, lighting: float) -> None:
-    """Draw a person: shirt, shorts, legs and head."""
+    """Draw a person: shirt, shorts, legs and head (plus arms, socks, boots and hair when the
+    person wears a styled :class:`Kit`). Everything stays inside ``body.box``: the box is the
+    person from the top of the head to the soles of the boots, arms included."""
+    if body.kit is not None:
+        _draw_styled(img, body, body.kit, lighting)
+        return
     shirt = lit(body.jersey, lighting)
     shorts = tuple(round(c * 0.55) for c in shirt)
     colours = (shirt, shorts, shirt, shirt)
@@ -89,6 +134,102 @@ def draw_body(img: Frame, body: Body, lighting: float) -> None:
     cv2.circle(img, (round(hx), round(hy)), max(1, round(hr)), lit(_SKIN, lighting), -1)
 
 
+def _draw_styled(img: Frame, body: Body, kit: Kit, lighting: float) -> None:
+    x1, y1, x2, y2 = body.box
+    w, h = x2 - x1, y2 - y1
+
+    def rect(a: float, b: float, c: float, d: float, colour: tuple[int, ...]) -> None:
+        cv2.rectangle(img, (round(a), round(b)), (round(c), round(d)), lit(colour, lighting), -1)
+
+    skin = body.skin
+    # Arms first, then the torso over them: on a person a few pixels wide the rounded arm
+    # rectangles would otherwise paint over most of the shirt.
+    rect(x1, y1 + 0.17 * h, x1 + 0.15 * w, y1 + 0.27 * h, kit.shirt)  # sleeves
+    rect(x2 - 0.15 * w, y1 + 0.17 * h, x2, y1 + 0.27 * h, kit.shirt)
+    rect(x1, y1 + 0.27 * h, x1 + 0.14 * w, y1 + 0.5 * h, skin)  # arms
+    rect(x2 - 0.14 * w, y1 + 0.27 * h, x2, y1 + 0.5 * h, skin)
+    rect(x1 + 0.15 * w, y1 + 0.15 * h, x2 - 0.15 * w, y1 + 0.52 * h, kit.shirt)  # torso
+    rect(x1 + 0.12 * w, y1 + 0.52 * h, x2 - 0.12 * w, y1 + 0.66 * h, kit.shorts)
+    for a, c in ((x1 + 0.14 * w, x1 + 0.45 * w), (x2 - 0.45 * w, x2 - 0.14 * w)):
+        rect(a, y1 + 0.66 * h, c, y1 + 0.76 * h, skin)
+        rect(a, y1 + 0.76 * h, c, y1 + 0.95 * h, kit.socks)
+        rect(a, y1 + 0.95 * h, c, y2, kit.boots)
+    hx, hy, hr = body.head()
+    r = max(1, round(hr))
+    cv2.circle(img, (round(hx), round(hy)), r, lit(skin, lighting), -1)
+    if body.hair is not None:
+        cv2.ellipse(img, (round(hx), round(hy)), (r, r), 0, 180, 360, lit(body.hair, lighting), -1)
+
+
+def random_kits(
+    rng: np.random.Generator, white_shorts: bool, grass_kit: bool
+) -> tuple[Kit, Kit, Kit, Kit, Kit]:
+    """Kits of any colour for team 0, team 1, their goalkeepers and the referee.
+
+    Shirts are kept apart from each other (and from the grass, unless ``grass_kit`` makes team
+    0's shirt a green-teal or lime close to it); shorts and socks are white, black, the shirt's
+    colour or anything. ``white_shorts`` gives team 1 white shorts and socks.
+    """
+    shirts: list[tuple[int, int, int]] = []
+    if grass_kit:
+        hue = int(rng.choice([29, 31, 89, 92]))
+        shirts.append(_hsv_bgr(hue, int(rng.integers(150, 230)), int(rng.integers(110, 200))))
+    while len(shirts) < 5:
+        hue = int(rng.integers(0, 180))
+        sat = int(rng.choice([0, int(rng.integers(60, 256))], p=[0.15, 0.85]))
+        val = int(rng.integers(30, 256))
+        colour = _hsv_bgr(hue, sat, val)
+        grassy = 30 <= hue <= 90 and sat > 50
+        # Team 1 must stand apart from team 0 (60 Lab units), everyone else from every shirt.
+        apart = 60 if len(shirts) == 1 else 45
+        if not grassy and all(_lab_distance(colour, c) > apart for c in shirts):
+            shirts.append(colour)
+
+    def lower(shirt: tuple[int, int, int]) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        options = [_WHITE_KIT, (25, 25, 25), shirt, _hsv_bgr(int(rng.integers(0, 180)), 200, 150)]
+        shorts = options[int(rng.choice(4, p=[0.3, 0.25, 0.3, 0.15]))]
+        socks = options[int(rng.choice(4, p=[0.35, 0.2, 0.3, 0.15]))]
+        return shorts, socks
+
+    kits = []
+    for k, shirt in enumerate(shirts):
+        shorts, socks = lower(shirt)
+        if white_shorts and k == 1:
+            shorts = socks = _WHITE_KIT
+        kits.append(Kit(shirt, shorts, socks))
+    return kits[0], kits[1], kits[2], kits[3], kits[4]
+
+
+def _hsv_bgr(hue: int, sat: int, val: int) -> tuple[int, int, int]:
+    pixel = np.array([[[hue, sat, val]]], np.uint8)
+    b, g, r = (int(v) for v in cv2.cvtColor(pixel, cv2.COLOR_HSV2BGR)[0, 0])
+    return b, g, r
+
+
+def _lab_distance(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    lab = cv2.cvtColor(np.array([[a, b]], np.uint8), cv2.COLOR_BGR2LAB).astype(np.float64)
+    return float(np.linalg.norm(lab[0, 0] - lab[0, 1]))
+
+
+def draw_shadows(img: Frame, bodies: list[Body], strength: float, azimuth: float) -> None:
+    """Darken the grass under each person: an ellipse from the feet towards ``azimuth``
+    (radians in the image), ``strength`` 0 (none) to 1 (half as bright)."""
+    if strength <= 0 or not bodies:
+        return
+    mask = np.zeros(img.shape[:2], np.uint8)
+    dx, dy = math.cos(azimuth), 0.35 * math.sin(azimuth)
+    for body in bodies:
+        x1, _, x2, y2 = body.box
+        h = body.box[3] - body.box[1]
+        length = 0.45 * h
+        centre = ((x1 + x2) / 2 + dx * length, y2 + dy * length)
+        axes = (max(1, round(length)), max(1, round(0.1 * h)))
+        angle = math.degrees(math.atan2(dy, dx))
+        cv2.ellipse(mask, (round(centre[0]), round(centre[1])), axes, angle, 0, 360, 255, -1)
+    dark = np.asarray(cv2.convertScaleAbs(img, alpha=1 - 0.5 * strength), np.uint8)
+    np.copyto(img, dark, where=mask[:, :, None] > 0)
+
+
 def draw_ball(img: Frame, ball: tuple[float, float, float, float], lighting: float) -> None:
     """Draw the ball, given as ``(x, y, radius, depth)`` in pixels, antialiased."""
     cx, cy, radius, _ = ball
@@ -96,11 +237,44 @@ def draw_ball(img: Frame, ball: tuple[float, float, float, float], lighting: flo
     cv2.circle(img, centre, round(radius * 16), lit(_BALL, lighting), -1, cv2.LINE_AA, shift=4)
 
 
-def draw_pitch(scale: float, x0: float, y0: float, stripes: bool, focal: float) -> Frame:
+@dataclass(frozen=True)
+class GrassStyle:
+    """How the pitch looks: stripes, texture and markings (the defaults are the classic look).
+
+    Attributes:
+        stripes: Mowing stripes on or off.
+        stripe_width: Width of one stripe in metres.
+        stripe_angle: Direction of the stripes in degrees (0: bands across the length).
+        texture: Strength of the grass's mottling, 0 (flat) to 1.
+        line_width: Width of the markings in metres.
+        line_fade: How worn the markings are, 0 (crisp white) to 0.9 (barely there, patchy).
+        spots: Draw the centre and penalty spots.
+        seed: Seed of the texture and wear patterns.
+        camera_height: Metres above the grass of the camera (lines widen with distance).
+        camera_distance: Metres behind the near touchline of the camera.
+    """
+
+    stripes: bool = True
+    stripe_width: float = PITCH_LENGTH / 18
+    stripe_angle: float = 0.0
+    texture: float = 0.0
+    line_width: float = 0.12
+    line_fade: float = 0.0
+    spots: bool = False
+    seed: int = 0
+    camera_height: float = 16.0
+    camera_distance: float = 28.0
+
+
+def draw_pitch(
+    scale: float, x0: float, y0: float, stripes: bool, focal: float, style: GrassStyle | None = None
+) -> Frame:
     """The pitch seen from above, ``scale`` pixels per metre, origin at pitch (x0, y0)."""
+    style = style or GrassStyle(stripes=stripes)
     width, height = round((PITCH_LENGTH - 2 * x0) * scale), round((PITCH_WIDTH + 24 - y0) * scale)
     tex = np.empty((height, width, 3), np.uint8)
     tex[:] = STANDS
+    rng = np.random.default_rng([style.seed, 11])
 
     def px(x: float, y: float) -> tuple[int, int]:
         return round((x - x0) * scale * 16), round((y - y0) * scale * 16)
@@ -111,28 +285,91 @@ def draw_pitch(scale: float, x0: float, y0: float, stripes: bool, focal: float) 
     for k, x in enumerate(np.arange(-8.0, PITCH_LENGTH + 8.0, 4.0)):
         rect(x, 80.0, x + 4.0, 81.5, _BOARDS[k % len(_BOARDS)])
     rect(-6.0, -5.0, PITCH_LENGTH + 6.0, 78.0, _GRASS)
-    if stripes:
-        band = PITCH_LENGTH / 18
-        lighter = tuple(min(255, round(c * 1.1)) for c in _GRASS)
-        for k in range(-1, 19, 2):
+    lighter = tuple(min(255, round(c * 1.1)) for c in _GRASS)
+    if style.stripes and style.stripe_angle == 0:
+        band = style.stripe_width
+        for k in range(-1, math.ceil(PITCH_LENGTH / band - 1e-9) + 1, 2):
             rect(max(-6.0, k * band), -5.0, min(PITCH_LENGTH + 6.0, (k + 1) * band), 78.0, lighter)
-    _draw_lines(tex, px, lambda y: (y + 28.0) ** 2 / (16.0 * focal))
-    return tex
+    elif style.stripes:
+        xs = (np.arange(width) + 0.5) / scale + x0
+        ys = (np.arange(height) + 0.5) / scale + y0
+        angle = math.radians(style.stripe_angle)
+        along = xs[None, :] * math.cos(angle) + ys[:, None] * math.sin(angle)
+        odd = np.floor(along / style.stripe_width).astype(np.int64) % 2 == 1
+        grass = np.zeros((height, width), np.uint8)
+        cv2.rectangle(grass, px(-6.0, -5.0), px(PITCH_LENGTH + 6.0, 78.0), 255, -1, shift=4)
+        tex[odd & (grass > 0)] = lighter
+    if style.texture > 0:
+        tex = _mottle(tex, rng, style.texture, scale)
+    pixel_m = lambda y: (y + style.camera_distance) ** 2 / (style.camera_height * focal)  # noqa: E731
+    half = style.line_width / 2
+    if style.line_fade <= 0:
+        _draw_lines(tex, px, pixel_m, half, (255, 255, 255))
+        if style.spots:
+            _draw_spots(tex, px, pixel_m, (255, 255, 255))
+        return tex
+    ink = np.zeros(tex.shape[:2], np.uint8)
+    _draw_lines(ink, px, pixel_m, half, 255)
+    if style.spots:
+        _draw_spots(ink, px, pixel_m, 255)
+    wear = _smooth_noise(rng, ink.shape, cells=max(8, round(width / (6 * scale))))
+    alpha = ink.astype(np.float32) / 255 * (1 - style.line_fade * wear)
+    out = tex.astype(np.float32) * (1 - alpha[:, :, None]) + 255 * alpha[:, :, None]
+    return np.asarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def _smooth_noise(
+    rng: np.random.Generator, shape: tuple[int, ...], cells: int
+) -> npt.NDArray[np.float32]:
+    """A smooth random field in [0, 1] of ``shape``, varying over about ``cells`` cells across."""
+    h, w = shape[:2]
+    rows = max(2, round(cells * h / w))
+    small = rng.random((rows, cells)).astype(np.float32)
+    field = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.asarray(np.clip(field, 0, 1), np.float32)
+
+
+def _mottle(tex: Frame, rng: np.random.Generator, strength: float, scale: float) -> Frame:
+    """Grass that is not flat: patches a few metres across and a fine grain."""
+    h, w = tex.shape[:2]
+    patches = _smooth_noise(rng, (h, w), cells=max(8, round(w / (4 * scale)))) - 0.5
+    grain = rng.normal(0, 0.5, (h, w)).astype(np.float32)
+    factor = 1 + strength * (0.3 * patches + 0.08 * grain)
+    out = tex.astype(np.float32) * factor[:, :, None]
+    return np.asarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def _draw_spots(
+    tex: Frame, px: Callable[[float, float], tuple[int, int]], pixel_m: Callable[[float], float],
+    colour: Any,
+) -> None:  # fmt: skip
+    """The centre spot and both penalty spots, 0.22 m across (wider where a pixel spans more)."""
+    for x in (11.0, PITCH_LENGTH / 2, PITCH_LENGTH - 11.0):
+        ry = max(0.11, 0.6 * pixel_m(34.0))
+        rx = max(0.11, 0.2 * pixel_m(34.0))
+        centre = px(x, 34.0)
+        a, b = px(x + rx, 34.0 + ry)
+        cv2.ellipse(tex, centre, (a - centre[0], b - centre[1]), 0, 0, 360, colour, -1,
+                    cv2.LINE_AA, shift=4)  # fmt: skip
 
 
 def _draw_lines(
-    tex: Frame, px: Callable[[float, float], tuple[int, int]], pixel_m: Callable[[float], float]
+    tex: Frame,
+    px: Callable[[float, float], tuple[int, int]],
+    pixel_m: Callable[[float], float],
+    half_width: float,
+    white: Any,
 ) -> None:
-    """Pitch markings, 0.12 m wide, but wider where far away (``pixel_m(y)`` is the depth one
-    image pixel spans at pitch row y): seen at a grazing angle a 0.12 m line shrinks below a
-    pixel and breaks into dashes, where a broadcast camera still shows a faint continuous line."""
-    white = (255, 255, 255)
+    """Pitch markings, ``2 * half_width`` m wide, but wider where far away (``pixel_m(y)`` is
+    the depth one image pixel spans at pitch row y): seen at a grazing angle a 0.12 m line
+    shrinks below a pixel and breaks into dashes, where a broadcast camera still shows a faint
+    continuous line."""
 
     def deep(y: float) -> float:  # half-width of a line running along the pitch's length
-        return max(0.06, pixel_m(y) / 2)
+        return max(half_width, pixel_m(y) / 2)
 
     def wide(y: float) -> float:  # half-width of a line running across the pitch
-        return max(0.06, 0.17 * pixel_m(y))
+        return max(half_width, 0.17 * pixel_m(y))
 
     def hline(x1: float, x2: float, y: float) -> None:
         half = deep(y)

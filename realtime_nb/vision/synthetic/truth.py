@@ -19,7 +19,10 @@ class PlayerTruth:
     """A visible person on the pitch.
 
     Attributes:
-        box: ``(x1, y1, x2, y2)`` in pixels, inclusive, clipped to the frame.
+        box: ``(x1, y1, x2, y2)`` in pixels, inclusive, clipped to the frame: the whole
+            person as drawn, from the top of the head (hair included) to the soles of the
+            boots, and across the shoulders and arms. ``player_detection`` boxes people the
+            same way, and the evaluation matches the two at IoU >= 0.5.
         role: ``"player"``, ``"goalkeeper"`` or ``"referee"``.
         team: 0 or 1 for players and goalkeepers, None for the referee.
     """

@@ -1,0 +1,126 @@
+"""Tests of the synthetic match's domain randomisation: every knob changes what is drawn, the
+camera never shows the sky, kits stay apart, and a person's truth box is the person drawn."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime_nb.vision.plugins.grass import green_mask
+from realtime_nb.vision.synthetic import SyntheticParamError, synthetic_match
+from realtime_nb.vision.synthetic.camera import camera_projection, camera_rig
+from realtime_nb.vision.synthetic.render import random_kits
+
+VARIATIONS = [
+    {"camera_height": 28.0},
+    {"camera_distance": 12.0},
+    {"fov": 55.0},
+    {"kits": 3},
+    {"white_shorts": True},
+    {"grass_kit": True},
+    {"skin_tones": True},
+    {"spots": True, "pan": 0.0},
+    {"line_width": 0.3},
+    {"line_fade": 0.8},
+    {"stripe_width": 3.0},
+    {"stripe_angle": 45.0},
+    {"grass_texture": 0.8},
+    {"shadows": 0.8},
+    {"motion_blur": 7},
+    {"jpeg_quality": 20},
+]
+
+
+@pytest.mark.parametrize("knobs", VARIATIONS, ids=lambda k: next(iter(k)))
+def test_every_variation_changes_the_frame(knobs: dict[str, object]) -> None:
+    base = {"pan": knobs.get("pan", 25.0)}
+    plain = synthetic_match(seconds=0.04, seed=4, noise=0, **base).frame(0)  # type: ignore[arg-type]
+    varied = synthetic_match(seconds=0.04, seed=4, noise=0, **knobs).frame(0)  # type: ignore[arg-type]
+    changed = int(np.any(plain != varied, axis=2).sum())
+    assert changed >= 3, f"{knobs} changed only {changed} pixels"  # the 3 spots are the least
+
+
+def test_defaults_written_out_draw_the_classic_frame() -> None:
+    classic = synthetic_match(seconds=0.04, seed=4).frame(0)
+    spelled = synthetic_match(
+        seconds=0.04, seed=4, camera_height=16.0, camera_distance=28.0, fov=40.0, kits=0,
+        line_width=0.12, stripe_width=105 / 18, jpeg_quality=0,
+    ).frame(0)  # fmt: skip
+    assert np.array_equal(classic, spelled)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("camera_height", 45.0), ("fov", 5.0), ("line_fade", 1.0), ("kits", -1)]
+)
+def test_variation_bounds_are_checked(name: str, value: float) -> None:
+    with pytest.raises(SyntheticParamError) as err:
+        synthetic_match(seconds=1, **{name: value})  # type: ignore[arg-type]
+    assert err.value.param == name
+
+
+@pytest.mark.parametrize("height", [10.0, 16.0, 30.0])
+@pytest.mark.parametrize("fov", [25.0, 40.0, 60.0])
+@pytest.mark.parametrize("size", [(320, 180), (1920, 1080), (640, 480)])
+def test_the_horizon_stays_above_the_frame(
+    height: float, fov: float, size: tuple[int, int]
+) -> None:
+    width, rows = size
+    rig = camera_rig(width, rows, fov, height)
+    proj = camera_projection(52.5, rig.focal, width, rows, rig)
+    # The far end of the pitch's depth direction (its vanishing point) is the horizon.
+    _, v, w = proj @ np.array([0.0, 1.0, 0.0, 0.0])
+    assert w > 0 and v / w < 0
+    across = 2 * math.degrees(math.atan(width / 2 / rig.focal))
+    assert across <= fov + 1e-6  # narrowed only when the horizon forces it
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_kits_keep_the_teams_apart(seed: int) -> None:
+    kits = random_kits(np.random.default_rng(seed), white_shorts=True, grass_kit=seed % 2 == 0)
+    lab = cv2.cvtColor(np.array([[k.shirt for k in kits]], np.uint8), cv2.COLOR_BGR2LAB)[0]
+    lab = lab.astype(np.float64)
+    assert np.linalg.norm(lab[0] - lab[1]) > 60
+    for i in range(5):
+        for j in range(i + 1, 5):
+            assert np.linalg.norm(lab[i] - lab[j]) > 45
+    assert kits[1].shorts == kits[1].socks == (240, 240, 240)
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [{}, {"kits": 2, "skin_tones": True, "white_shorts": True}, {"kits": 5, "fov": 25.0}],
+    ids=["classic", "styled", "near"],
+)
+def test_truth_box_is_the_person_drawn(knobs: dict[str, object]) -> None:
+    """The box definition the detector follows: from the top of the head to the soles, arms
+    included, one pixel of tolerance for rounding."""
+    clip = synthetic_match(seconds=0.2, seed=11, noise=0, **knobs)  # type: ignore[arg-type]
+    checked = 0
+    for index in (0, 4):
+        frame, truth = clip.frame(index), clip.truth[index]
+        person = cv2.bitwise_not(green_mask(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)))
+        h, w = person.shape
+        for k, p in enumerate(truth.players):
+            x1, y1, x2, y2 = p.box
+            pad = 3
+            if x1 < pad or y1 < pad or x2 >= w - pad or y2 >= h - pad or y2 - y1 < 12:
+                continue
+            near = [
+                q for j, q in enumerate(truth.players)
+                if j != k and q.box[0] <= x2 + 2 * pad and q.box[2] >= x1 - 2 * pad
+                and q.box[1] <= y2 + 2 * pad and q.box[3] >= y1 - 2 * pad
+            ]  # fmt: skip
+            window = person[y1 - pad : y2 + pad + 1, x1 - pad : x2 + pad + 1]
+            ring = window.copy()
+            ring[pad:-pad, pad:-pad] = 0
+            if near or ring.any():  # someone else, a line or the ball touches it
+                continue
+            ys, xs = np.nonzero(window)
+            drawn = (xs.min() - pad + x1, ys.min() - pad + y1, xs.max() - pad + x1,
+                     ys.max() - pad + y1)  # fmt: skip
+            assert np.allclose(drawn, p.box, atol=1), (drawn, p.box)
+            checked += 1
+    assert checked >= 3
