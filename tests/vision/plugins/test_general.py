@@ -182,17 +182,17 @@ def _info(shape: tuple[int, ...]) -> VideoInfo:
     return VideoInfo(shape[1], shape[0], 25, None)
 
 
-def test_face_cascade_ships_with_opencv() -> None:
-    plugin = FaceDetection()
-    plugin.setup(_info((10, 10, 3)))  # raises when the cascade file is missing
+@pytest.mark.parametrize("model", ["blazeface", "mtcnn", "haar"])
+def test_every_shipped_face_model_loads(model: str) -> None:
+    FaceDetection(model=model).setup(_info((10, 10, 3)))  # raises when a file is missing
 
 
-def test_face_detection_fails_clearly_without_its_cascade() -> None:
-    class Missing(FaceDetection):
-        cascade_file = "no_such_cascade.xml"
+def test_face_detection_fails_clearly_without_its_cascade(monkeypatch: pytest.MonkeyPatch) -> None:
+    from realtime_nb.vision.plugins import faces
 
+    monkeypatch.setattr(faces._Haar, "cascade_file", "no_such_cascade.xml")
     with pytest.raises(RuntimeError, match="no_such_cascade"):
-        Missing().setup(_info((10, 10, 3)))
+        FaceDetection(model="haar").setup(_info((10, 10, 3)))
 
 
 @pytest.mark.parametrize("plugin_cls", [MotionDetection, PeopleDetection, FaceDetection])
