@@ -189,14 +189,18 @@ class RealClip:
     info: VideoInfo
 
 
-def _path(seed: int, frames: int) -> list[tuple[float, float, float, float, float]]:
+PERIOD_S = 6.0
+"""Seconds of one swing of the path: at 25 fps the face moves up to about 10 px a frame."""
+
+
+def _path(seed: int, frames: int, fps: float) -> list[tuple[float, float, float, float, float]]:
     """Per frame: centre x, y (0..1 of the frame), face height (px), angle (deg), squeeze."""
     rng = np.random.default_rng(seed)
     phase = rng.uniform(0, 2 * math.pi, 5)
     speed = rng.uniform(0.6, 1.4, 5)
     out = []
     for i in range(frames):
-        t = i / max(1, frames - 1) * 2 * math.pi
+        t = (i / fps + phase[0]) / PERIOD_S * 2 * math.pi
         cx = 0.5 + 0.28 * math.sin(speed[0] * t + phase[0])
         cy = 0.5 + 0.12 * math.sin(speed[1] * t + phase[1])
         height = 100 + 60 * math.sin(speed[2] * t + phase[2])
@@ -252,7 +256,7 @@ def _clip_box(box: Sequence[float], w: int, h: int) -> Box:
 
 
 def _render(
-    subject: Subject, seed: int, frames: int, width: int, height: int
+    subject: Subject, seed: int, frames: int, width: int, height: int, fps: float
 ) -> tuple[list[Frame], list[list[Box]], list[list[Box]]]:
     photo = load_photo(subject.package, subject.path)
     bg_package, bg_path = BACKGROUNDS[seed % len(BACKGROUNDS)]
@@ -261,7 +265,7 @@ def _render(
     mask = np.full(photo.shape[:2], 255, np.uint8)
     out_frames, faces, people = [], [], []
     occluded = range(frames // 3, frames // 3 + max(1, frames // 5))
-    for i, (cx, cy, face_h, angle, squeeze) in enumerate(_path(seed, frames)):
+    for i, (cx, cy, face_h, angle, squeeze) in enumerate(_path(seed, frames, fps)):
         m = _transform(subject, cx, cy, face_h, angle, squeeze, width, height)
         warped = cv2.warpAffine(photo, m, (width, height), flags=cv2.INTER_AREA)
         inside = cv2.warpAffine(mask, m, (width, height), flags=cv2.INTER_NEAREST) > 0
@@ -336,7 +340,7 @@ def real_clip(
     Raises:
         MissingPhotoError: scikit-image or matplotlib (the photos) or PyAV (H.264) is missing.
     """
-    rendered, faces, people = _render(subject, seed, frames, width, height)
+    rendered, faces, people = _render(subject, seed, frames, width, height, fps)
     if compression.codec == "jpeg":
         rendered = _jpeg(rendered, compression.level)
     elif compression.codec == "h264":
@@ -492,8 +496,12 @@ def default_detectors() -> dict[str, dict[str, DetectorFactory]]:
     }
 
 
+DEFAULT_REAL_SEEDS = (11, 12)
+"""Paths scored by default; the face detector's thresholds were chosen on seeds 1 and 2."""
+
+
 def evaluate_real(
-    seeds: Iterable[int] = (1, 2),
+    seeds: Iterable[int] = DEFAULT_REAL_SEEDS,
     compressions: Iterable[Compression] = COMPRESSIONS,
     frames: int = 60,
     subjects: Iterable[Subject] = SUBJECTS,
@@ -553,3 +561,35 @@ def format_real_table(report: RealReport) -> str:
                     f"| {label} | {c.name} | {s.precision:.3f} | {s.recall:.3f} | {s.fps:.0f} |"
                 )
     return "\n".join(lines) + "\n"
+
+
+def run_real_eval_command(args: Any) -> int:
+    """``realtime-nb eval --real``: print the real-footage table (``--seeds``, ``--json``).
+
+    Returns:
+        0, or 2 when a package the set needs is missing (the message says which).
+    """
+    import json
+    import sys
+
+    seeds = [int(s) for s in str(args.real_seeds).split(",") if s.strip()]
+    try:
+        report = evaluate_real(seeds=seeds)
+    except MissingPhotoError as exc:
+        print(f"realtime-nb eval --real: {exc}", file=sys.stderr)
+        return 2
+    print(format_real_table(report), end="")
+    if args.json:
+        figures = [
+            {
+                "kind": kind,
+                "detector": label,
+                "compression": comp,
+                "precision": s.precision,
+                "recall": s.recall,
+                "fps": s.fps,
+            }
+            for (kind, label, comp), s in report.scores.items()
+        ]
+        print(json.dumps({"real_footage": figures}, indent=1))
+    return 0

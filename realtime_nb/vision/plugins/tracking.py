@@ -37,6 +37,9 @@ class IoUTracker:
             at least ``sure_score`` (a one-frame false alarm is never shown); a track is kept
             as predicted, when missed, only once it was reported.
         sure_score: Confidence at which a new track is reported at once.
+        max_jump: A detection that does not overlap a track still continues it when their
+            centres are closer than this many track widths and their sizes within 2x (a small
+            object moving fast overlaps nothing between frames); 0 turns this off.
 
     Example:
         >>> state = {}
@@ -54,6 +57,7 @@ class IoUTracker:
         smoothing: float = 0.0,
         min_hits: int = 1,
         sure_score: float = 1.0,
+        max_jump: float = 0.0,
     ) -> None:
         self.state = state
         self.min_iou = min_iou
@@ -61,6 +65,7 @@ class IoUTracker:
         self.smoothing = smoothing
         self.min_hits = min_hits
         self.sure_score = sure_score
+        self.max_jump = max_jump
 
     def update(
         self, detections: Sequence[TrackInput], bounds: tuple[int, int] | None = None
@@ -84,7 +89,8 @@ class IoUTracker:
                 (overlap, t, d)
                 for t, track in enumerate(tracks)
                 for d, det in enumerate(detections)
-                if (overlap := box_iou(track["expected"], list(det[0]))) >= self.min_iou
+                if (overlap := self._affinity(track["expected"], list(det[0]))) >= self.min_iou
+                or overlap < 0
             ),
             reverse=True,
         )
@@ -126,6 +132,21 @@ class IoUTracker:
         ]
         live = sorted((t for t in tracks if t["shown"]), key=lambda t: (t["missed"] > 0, t["id"]))
         return [_output(t, bounds) for t in live]
+
+    def _affinity(self, track_box: Sequence[float], box: Sequence[float]) -> float:
+        """IoU when the boxes overlap enough; else, when ``max_jump`` allows, minus the centre
+        distance in track widths (so any overlap ranks first); else 0 (no match)."""
+        overlap = box_iou(list(track_box), list(box))
+        if overlap >= self.min_iou or self.max_jump <= 0:
+            return overlap
+        tw, th = track_box[2] - track_box[0] + 1, track_box[3] - track_box[1] + 1
+        bw, bh = box[2] - box[0] + 1, box[3] - box[1] + 1
+        if not 0.5 <= (bw * bh) / max(1.0, tw * th) <= 2.0:
+            return 0.0
+        dx = (box[0] + box[2] - track_box[0] - track_box[2]) / 2
+        dy = (box[1] + box[3] - track_box[1] - track_box[3]) / 2
+        jump = float(np.hypot(dx, dy)) / max(1.0, tw)
+        return -jump if 0 < jump <= self.max_jump else 0.0
 
     def _sure(self, track: dict[str, Any]) -> bool:
         return bool(track["hits"] >= self.min_hits or track["confidence"] >= self.sure_score)

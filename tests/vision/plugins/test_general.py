@@ -210,3 +210,61 @@ def test_draw_marks_tracks(plugin_cls: type[Plugin]) -> None:
     before = frame.copy()
     plugin_cls().draw(frame, {})
     assert np.array_equal(frame, before)
+
+
+def _handheld(frames: int, seed: int = 3) -> tuple[list[np.ndarray], list[tuple[float, float]]]:
+    """A textured scene seen by a shaking, panning camera (no object moves), and the camera's
+    true shift per frame."""
+    rng = np.random.default_rng(seed)
+    world = cv2.GaussianBlur(rng.integers(0, 255, (600, 900, 3), dtype=np.uint8), (0, 0), 3)
+    world = cv2.normalize(world, None, 0, 255, cv2.NORM_MINMAX)
+    out, shifts = [], []
+    x, y = 100.0, 100.0
+    for i in range(frames):
+        dx, dy = 4.0 + 3 * np.sin(i), 2.5 * np.cos(1.7 * i)  # pan right with a shake
+        x, y = x + dx, y + dy
+        m = np.float32([[1, 0, -x], [0, 1, -y]])
+        out.append(cv2.warpAffine(world, m, (320, 240), flags=cv2.INTER_LINEAR))
+        shifts.append((dx, dy))
+    return out, shifts
+
+
+def test_motion_ignores_the_cameras_own_motion_and_reports_it() -> None:
+    frames, shifts = _handheld(40)
+    plugin = MotionDetection()
+    info = VideoInfo(320, 240, 25, None)
+    plugin.setup(info)
+    state: dict[str, Any] = {}
+    results = [
+        plugin.process(f, PluginContext(i, "f", {}, state, info)) for i, f in enumerate(frames)
+    ]
+    assert results[0]["camera_motion"] is None
+    errors = []
+    for result, (dx, dy) in zip(results[1:], shifts[1:], strict=True):
+        cam = result["camera_motion"]
+        assert cam is not None
+        # the scene moves left when the camera pans right
+        errors.append(abs(cam["dx"] + dx) + abs(cam["dy"] + dy))
+        assert abs(cam["rotation_deg"]) < 0.5 and abs(cam["scale"] - 1) < 0.01
+    assert np.median(errors) < 0.3, errors
+    assert max(r["motion_fraction"] for r in results) < 0.05
+    assert sum(r["count"] for r in results) <= 5  # without steadying: boxes on most frames
+    assert len({d["track_id"] for r in results for d in r["detections"]}) <= 3
+
+
+def test_motion_resets_at_a_scene_cut() -> None:
+    first, _ = _handheld(12, seed=3)
+    second, _ = _handheld(12, seed=4)
+    second = [cv2.add(f, 60) for f in second]  # another scene, another exposure
+    plugin = MotionDetection()
+    info = VideoInfo(320, 240, 25, None)
+    plugin.setup(info)
+    state: dict[str, Any] = {}
+    results = [
+        plugin.process(f, PluginContext(i, "f", {}, state, info))
+        for i, f in enumerate(first + second)
+    ]
+    cuts = [i for i, r in enumerate(results) if r["scene_cut"]]
+    assert cuts == [12]
+    assert results[12]["count"] == 0 and results[13]["count"] == 0  # the new scene is learnt
+    assert max(r["motion_fraction"] for r in results[12:]) < 0.05
