@@ -549,8 +549,8 @@ def format_real_table(report: RealReport) -> str:
         "(real portraits moved, zoomed, rotated, occluded, then compressed), IoU >= 0.5, "
         "one core:",
         "",
-        "| detector | compression | precision | recall | fps |",
-        "|---|---|---|---|---|",
+        "| detector | compression | precision | recall | false boxes / frame | fps |",
+        "|---|---|---|---|---|---|",
     ]
     labels = list(dict.fromkeys((k, d) for k, d, _ in report.scores))
     for kind, label in labels:
@@ -558,7 +558,8 @@ def format_real_table(report: RealReport) -> str:
             s = report.scores.get((kind, label, c.name))
             if s is not None:
                 lines.append(
-                    f"| {label} | {c.name} | {s.precision:.3f} | {s.recall:.3f} | {s.fps:.0f} |"
+                    f"| {label} | {c.name} | {s.precision:.3f} | {s.recall:.3f} "
+                    f"| {s.false_pos / max(1, s.frames):.2f} | {s.fps:.1f} |"
                 )
     return "\n".join(lines) + "\n"
 
@@ -587,6 +588,10 @@ def run_real_eval_command(args: Any) -> int:
                 "compression": comp,
                 "precision": s.precision,
                 "recall": s.recall,
+                "true_pos": s.true_pos,
+                "false_pos": s.false_pos,
+                "false_neg": s.false_neg,
+                "frames": s.frames,
                 "fps": s.fps,
             }
             for (kind, label, comp), s in report.scores.items()
