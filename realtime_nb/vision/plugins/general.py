@@ -133,6 +133,7 @@ class MotionDetection(Plugin):
             ctx.state["tracks"] = []
         valid = np.full((sh, sw), 255, np.uint8)
         if not np.allclose(self._to_model, np.eye(3), atol=1e-3):
+            self._correct_drift(grey)
             matrix = self._to_model[:2]
             valid = np.asarray(cv2.warpAffine(valid, matrix, (sw, sh)), np.uint8)
             if np.count_nonzero(valid) < (1 - self.max_new_view) * valid.size:
@@ -164,6 +165,21 @@ class MotionDetection(Plugin):
             tracked, motion_fraction=round(fraction, 4), camera_motion=camera, scene_cut=cut
         )
 
+    def _correct_drift(self, grey: npt.NDArray[np.uint8]) -> None:
+        """Register the frame, as the chained steps place it, against the model's background
+        image, and fold the residual in: errors of frame-to-frame steps add up otherwise."""
+        if self._seen < self.warmup_frames:
+            return
+        background = self._subtractor.getBackgroundImage()
+        if background is None:
+            return
+        reference = np.asarray(cv2.cvtColor(background, cv2.COLOR_BGR2GRAY), np.uint8)
+        sh, sw = grey.shape
+        placed = np.asarray(cv2.warpAffine(grey, self._to_model[:2], (sw, sh)), np.uint8)
+        residual, _ = _camera_step(reference, placed)
+        if residual is not None:
+            self._to_model = np.vstack([residual, [0, 0, 1]]) @ self._to_model
+
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
         """Box moving regions in orange with their track id."""
         draw_tracks(frame, result, (0, 140, 255))
@@ -182,9 +198,6 @@ def _camera_step(
     if ok.sum() < max(12, 0.3 * len(corners)):
         return None, _colours_changed(previous, current)
     src, dst = moved[ok].reshape(-1, 2), corners[ok].reshape(-1, 2)
-    if np.mean(np.linalg.norm(src - dst, axis=1) < 0.5) >= 0.4:
-        # most of the scene stands still: whatever moves is in front of a fixed camera
-        return np.hstack([np.eye(2), np.zeros((2, 1))]), False
     matrix, inliers = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=1.5
     )

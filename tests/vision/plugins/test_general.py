@@ -268,3 +268,39 @@ def test_motion_resets_at_a_scene_cut() -> None:
     assert cuts == [12]
     assert results[12]["count"] == 0 and results[13]["count"] == 0  # the new scene is learnt
     assert max(r["motion_fraction"] for r in results[12:]) < 0.05
+
+
+def test_motion_finds_a_moving_object_in_handheld_footage_of_a_real_photo() -> None:
+    from realtime_nb.core.geometry import box_iou
+    from realtime_nb.vision.realfootage import load_photo
+
+    base = cv2.resize(load_photo("skimage", "data/motorcycle_left.png"), (1000, 700))
+    thing = cv2.resize(load_photo("skimage", "data/astronaut.png"), (90, 90))
+    rng = np.random.default_rng(0)
+    plugin = MotionDetection()
+    info = VideoInfo(640, 360, 25, None)
+    plugin.setup(info)
+    state: dict[str, Any] = {}
+    x, y, angle = 150.0, 150.0, 0.0
+    found = others = scored = 0
+    for i in range(120):
+        world = base.copy()
+        ox, oy = 250 + 2 * i, 350  # the object walks right, 2 px a frame
+        world[oy : oy + 90, ox : ox + 90] = thing
+        x, y = x + 1.5 + rng.normal(0, 2.5), y + rng.normal(0, 2.0)  # pan with a shake
+        angle = 0.9 * angle + rng.normal(0, 0.3)
+        m = cv2.getRotationMatrix2D((x + 320, y + 180), angle, 1.0)
+        m[:, 2] -= [x, y]
+        frame = cv2.warpAffine(world, m, (640, 360))
+        frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 70])[1], 1)
+        result = plugin.process(frame, PluginContext(i, "f", {}, state, info))
+        corners = m @ np.array([[ox, ox + 90, ox, ox + 90], [oy, oy, oy + 90, oy + 90], [1] * 4])
+        truth = [corners[0].min(), corners[1].min(), corners[0].max(), corners[1].max()]
+        if i < 5:
+            continue
+        scored += 1
+        hits = [d for d in result["detections"] if box_iou(d["box"], truth) > 0.3]
+        found += bool(hits)
+        others += len(result["detections"]) - len(hits)
+    assert found >= 0.9 * scored, (found, scored)
+    assert others <= 0.1 * scored, others  # without steadying: tens of boxes a frame
