@@ -184,3 +184,21 @@ def test_eval_command_says_what_is_missing() -> None:
     assert done.returncode == 2, done.stderr
     assert "pip install 'realtime-nb[eval]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_people_default_puts_fewer_false_boxes_than_hog_classic() -> None:
+    from realtime_nb.vision.plugins.people import PeopleDetection
+
+    false_boxes = {}
+    for model in ("hog", "hog-classic"):
+        total = DetectorScore()
+        for subject in SUBJECTS:
+            clip = real_clip(subject, 11, 8, BY_NAME["jpeg q80"])
+            plugin = PeopleDetection(model=model)
+            plugin.setup(clip.info)
+            state: dict[str, Any] = {}
+            for i, (frame, truth) in enumerate(zip(clip.frames, clip.people, strict=True)):
+                result = plugin.process(frame, PluginContext(i, "f", {}, state, clip.info))
+                total += score_boxes([d["box"] for d in result["detections"]], truth)
+        false_boxes[model] = total.false_pos
+    assert false_boxes["hog"] < false_boxes["hog-classic"], false_boxes
