@@ -401,11 +401,22 @@ def add_eval_parser(subparsers: Any) -> None:
         help="score the variations used for tuning instead of the held-out ones",
     )
     ev.add_argument("--no-fps", action="store_true", help="skip the timing table")
+    ev.add_argument(
+        "--real",
+        action="store_true",
+        help="score the face and people detectors on the real-footage set instead "
+        "(real photographs moved and compressed; needs realtime-nb[eval])",
+    )
+    ev.add_argument("--real-seeds", default="11,12", help="paths of the real-footage clips")
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
     """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0."""
+    if args.real:
+        from realtime_nb.vision.realfootage import run_real_eval_command
+
+        return run_real_eval_command(args)
     seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
     report = evaluate(
         seeds,

@@ -182,17 +182,17 @@ def _info(shape: tuple[int, ...]) -> VideoInfo:
     return VideoInfo(shape[1], shape[0], 25, None)
 
 
-def test_face_cascade_ships_with_opencv() -> None:
-    plugin = FaceDetection()
-    plugin.setup(_info((10, 10, 3)))  # raises when the cascade file is missing
+@pytest.mark.parametrize("model", ["blazeface", "mtcnn", "haar"])
+def test_every_shipped_face_model_loads(model: str) -> None:
+    FaceDetection(model=model).setup(_info((10, 10, 3)))  # raises when a file is missing
 
 
-def test_face_detection_fails_clearly_without_its_cascade() -> None:
-    class Missing(FaceDetection):
-        cascade_file = "no_such_cascade.xml"
+def test_face_detection_fails_clearly_without_its_cascade(monkeypatch: pytest.MonkeyPatch) -> None:
+    from realtime_nb.vision.plugins import faces
 
+    monkeypatch.setattr(faces._Haar, "cascade_file", "no_such_cascade.xml")
     with pytest.raises(RuntimeError, match="no_such_cascade"):
-        Missing().setup(_info((10, 10, 3)))
+        FaceDetection(model="haar").setup(_info((10, 10, 3)))
 
 
 @pytest.mark.parametrize("plugin_cls", [MotionDetection, PeopleDetection, FaceDetection])
@@ -210,3 +210,97 @@ def test_draw_marks_tracks(plugin_cls: type[Plugin]) -> None:
     before = frame.copy()
     plugin_cls().draw(frame, {})
     assert np.array_equal(frame, before)
+
+
+def _handheld(frames: int, seed: int = 3) -> tuple[list[np.ndarray], list[tuple[float, float]]]:
+    """A textured scene seen by a shaking, panning camera (no object moves), and the camera's
+    true shift per frame."""
+    rng = np.random.default_rng(seed)
+    world = cv2.GaussianBlur(rng.integers(0, 255, (600, 900, 3), dtype=np.uint8), (0, 0), 3)
+    world = cv2.normalize(world, None, 0, 255, cv2.NORM_MINMAX)
+    out, shifts = [], []
+    x, y = 100.0, 100.0
+    for i in range(frames):
+        dx, dy = 4.0 + 3 * np.sin(i), 2.5 * np.cos(1.7 * i)  # pan right with a shake
+        x, y = x + dx, y + dy
+        m = np.float32([[1, 0, -x], [0, 1, -y]])
+        out.append(cv2.warpAffine(world, m, (320, 240), flags=cv2.INTER_LINEAR))
+        shifts.append((dx, dy))
+    return out, shifts
+
+
+def test_motion_ignores_the_cameras_own_motion_and_reports_it() -> None:
+    frames, shifts = _handheld(40)
+    plugin = MotionDetection()
+    info = VideoInfo(320, 240, 25, None)
+    plugin.setup(info)
+    state: dict[str, Any] = {}
+    results = [
+        plugin.process(f, PluginContext(i, "f", {}, state, info)) for i, f in enumerate(frames)
+    ]
+    assert results[0]["camera_motion"] is None
+    errors = []
+    for result, (dx, dy) in zip(results[1:], shifts[1:], strict=True):
+        cam = result["camera_motion"]
+        assert cam is not None
+        # the scene moves left when the camera pans right
+        errors.append(abs(cam["dx"] + dx) + abs(cam["dy"] + dy))
+        assert abs(cam["rotation_deg"]) < 0.5 and abs(cam["scale"] - 1) < 0.01
+    assert np.median(errors) < 0.3, errors
+    assert max(r["motion_fraction"] for r in results) < 0.05
+    assert sum(r["count"] for r in results) <= 5  # without steadying: boxes on most frames
+    assert len({d["track_id"] for r in results for d in r["detections"]}) <= 3
+
+
+def test_motion_resets_at_a_scene_cut() -> None:
+    first, _ = _handheld(12, seed=3)
+    second, _ = _handheld(12, seed=4)
+    second = [cv2.add(f, 60) for f in second]  # another scene, another exposure
+    plugin = MotionDetection()
+    info = VideoInfo(320, 240, 25, None)
+    plugin.setup(info)
+    state: dict[str, Any] = {}
+    results = [
+        plugin.process(f, PluginContext(i, "f", {}, state, info))
+        for i, f in enumerate(first + second)
+    ]
+    cuts = [i for i, r in enumerate(results) if r["scene_cut"]]
+    assert cuts == [12]
+    assert results[12]["count"] == 0 and results[13]["count"] == 0  # the new scene is learnt
+    assert max(r["motion_fraction"] for r in results[12:]) < 0.05
+
+
+def test_motion_finds_a_moving_object_in_handheld_footage_of_a_real_photo() -> None:
+    from realtime_nb.core.geometry import box_iou
+    from realtime_nb.vision.realfootage import load_photo
+
+    base = cv2.resize(load_photo("skimage", "data/motorcycle_left.png"), (1000, 700))
+    thing = cv2.resize(load_photo("skimage", "data/astronaut.png"), (90, 90))
+    rng = np.random.default_rng(0)
+    plugin = MotionDetection()
+    info = VideoInfo(640, 360, 25, None)
+    plugin.setup(info)
+    state: dict[str, Any] = {}
+    x, y, angle = 150.0, 150.0, 0.0
+    found = others = scored = 0
+    for i in range(120):
+        world = base.copy()
+        ox, oy = 250 + 2 * i, 350  # the object walks right, 2 px a frame
+        world[oy : oy + 90, ox : ox + 90] = thing
+        x, y = x + 1.5 + rng.normal(0, 2.5), y + rng.normal(0, 2.0)  # pan with a shake
+        angle = 0.9 * angle + rng.normal(0, 0.3)
+        m = cv2.getRotationMatrix2D((x + 320, y + 180), angle, 1.0)
+        m[:, 2] -= [x, y]
+        frame = cv2.warpAffine(world, m, (640, 360))
+        frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 70])[1], 1)
+        result = plugin.process(frame, PluginContext(i, "f", {}, state, info))
+        corners = m @ np.array([[ox, ox + 90, ox, ox + 90], [oy, oy, oy + 90, oy + 90], [1] * 4])
+        truth = [corners[0].min(), corners[1].min(), corners[0].max(), corners[1].max()]
+        if i < 5:
+            continue
+        scored += 1
+        hits = [d for d in result["detections"] if box_iou(d["box"], truth) > 0.3]
+        found += bool(hits)
+        others += len(result["detections"]) - len(hits)
+    assert found >= 0.9 * scored, (found, scored)
+    assert others <= 0.1 * scored, others  # without steadying: tens of boxes a frame

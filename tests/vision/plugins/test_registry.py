@@ -84,8 +84,14 @@ def test_builtins_are_registered_with_metadata(name: str) -> None:
     cls = next(c for c in builtin_plugins() if c.name == name)
     assert default_registry.get(name) is cls
     meta = cls.metadata
-    assert meta.version == "0.1.0"
-    assert meta.input_shape == [None, None, 3]
+    if name in ("face_detection", "people_detection"):
+        # detectors with a model describe the model: its version, input, licence, origin
+        assert meta.version and meta.input_shape
+        assert any(c.startswith("licence:") for c in meta.capabilities)
+        assert any(c.startswith("weights:") for c in meta.capabilities)
+    else:
+        assert meta.version == "0.1.0"
+        assert meta.input_shape == [None, None, 3]
     assert meta.output_format == "json"
     assert meta.capabilities
     assert not cls.requires  # each runs alone
