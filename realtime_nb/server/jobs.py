@@ -286,7 +286,7 @@ class JobManager:
             created_at=now_iso(),
             source=request.source,
             plugins=names,
-            options=request.options,
+            options=msgspec.to_builtins(request.options),
         )
         unstored = self.store.save_job_now(record)
         if unstored is not None:

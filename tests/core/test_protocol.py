@@ -153,7 +153,7 @@ def test_job_request_errors(body: bytes, code: p.ErrorCode) -> None:
 
 def test_job_request_defaults_options() -> None:
     req = p.decode_job_request(b'{"source": "s", "plugins": ["a", "b"]}')
-    assert req.options == {} and req.plugins == ["a", "b"]
+    assert req.options == p.JobOptions() and req.plugins == ["a", "b"]
 
 
 def test_preview_round_trip_and_rejects_garbage() -> None:
