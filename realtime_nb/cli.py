@@ -28,6 +28,7 @@ from realtime_nb.bench import add_bench_parser, run_bench_command
 from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
 from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_dir, start_server
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING
+from realtime_nb.server.limits import exposure_problem
 from realtime_nb.server.store import StoreUnavailable
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 from realtime_nb.vision.synthetic import synthetic_match
@@ -173,6 +174,10 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    problem = exposure_problem(args.host, args.token)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        return 2
     for module in args.plugins_from:
         importlib.import_module(module)
     config = ServerConfig(
@@ -197,6 +202,7 @@ def _serve(args: argparse.Namespace) -> int:
         except StoreUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
+        # The link opens GET /, which lists the API (the access log hides the token).
         print(f"realtime_nb serving at {server.url}/?token={server.token}", flush=True)
         print(f"  token: {server.token}", flush=True)
         print(f"  data dir: {Path(config.data_dir).resolve()}", flush=True)

@@ -9,6 +9,7 @@ the body limit, so none of them can stall the event loop.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,12 +22,15 @@ from realtime_nb.vision.plugins.base import Plugin
 from realtime_nb.vision.video import synthetic_frame_size
 
 __all__ = [
+    "MIN_EXPOSED_TOKEN_LENGTH",
     "Limits",
     "RequestRejected",
     "check_content_type",
     "check_job_request",
     "check_subscription_id",
     "decode_job_body",
+    "exposure_problem",
+    "is_loopback",
     "json_depth",
     "parse_seq",
     "redact_tokens",
@@ -282,3 +286,40 @@ def check_content_type(header: str | None) -> None:
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             f"send the body as Content-Type: application/json (got {media or 'none'!r})",
         )
+
+
+MIN_EXPOSED_TOKEN_LENGTH = 32
+"""Shortest token a server listening beyond loopback accepts."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_problem(host: str, token: str | None) -> str | None:
+    """Why a server must not start on ``host`` with ``token``, or None if it may.
+
+    Listening beyond loopback puts the API on the network: that needs a token chosen on
+    purpose (not one generated and printed to a terminal) of at least
+    :data:`MIN_EXPOSED_TOKEN_LENGTH` characters.
+    """
+    if is_loopback(host):
+        return None
+    if not token:
+        return (
+            f"--host {host} listens beyond this machine: give an explicit --token (or "
+            f"REALTIME_NB_TOKEN) of at least {MIN_EXPOSED_TOKEN_LENGTH} characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if len(token) < MIN_EXPOSED_TOKEN_LENGTH:
+        return (
+            f"--host {host} listens beyond this machine: the token has {len(token)} "
+            f"characters; it needs at least {MIN_EXPOSED_TOKEN_LENGTH} characters"
+        )
+    return None

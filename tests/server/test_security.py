@@ -11,6 +11,8 @@ import logging
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from contextlib import closing
 from pathlib import Path
@@ -495,3 +497,53 @@ def test_a_flood_of_bad_messages_closes_with_1008(server: EmbeddedServer) -> Non
     while server.running.context.hub.connections and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not server.running.context.hub.connections
+
+
+def _serve(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "REALTIME_NB_TOKEN"}
+    command = [sys.executable, "-m", "realtime_nb.cli", "serve", "--port", "0"]
+    command += ["--data-dir", str(tmp_path / "data"), *args]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [("--host", "0.0.0.0"), ("--host", "0.0.0.0", "--token", "short-but-explicit")]
+)
+def test_serve_refuses_a_public_host_without_a_long_explicit_token(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    proc = _serve(tmp_path, *args)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, out
+    assert "at least 32 characters" in out
+
+
+def test_serve_starts_on_a_public_host_with_a_long_token(tmp_path: Path) -> None:
+    proc = _serve(tmp_path, "--host", "0.0.0.0", "--token", "t" * 32)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and "serving at" not in line:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, "serve exited"
+        assert "serving at http://0.0.0.0:" in line
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def test_the_notebook_client_sends_its_token_in_a_header(
+    server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from realtime_nb.notebook.client import RealtimeClient
+
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        with RealtimeClient(server.url, server.token).start() as client:
+            client.plugins()
+            wait_until(lambda: "/v1/realtime" in caplog.text, 10, "the WebSocket handshake")
+    lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
+    assert any("/v1/realtime" in line for line in lines)
+    assert not any("token=" in line for line in lines), lines
