@@ -540,10 +540,12 @@ def test_the_notebook_client_sends_its_token_in_a_header(
 ) -> None:
     from realtime_nb.notebook.client import RealtimeClient
 
-    with caplog.at_level(logging.INFO, logger="tornado.access"):
-        with RealtimeClient(server.url, server.token).start() as client:
-            client.plugins()
-            wait_until(lambda: "/v1/realtime" in caplog.text, 10, "the WebSocket handshake")
+    with (
+        caplog.at_level(logging.INFO, logger="tornado.access"),
+        RealtimeClient(server.url, server.token).start() as client,
+    ):
+        client.plugins()
+        wait_until(lambda: "/v1/realtime" in caplog.text, 10, "the WebSocket handshake")
     lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
     assert any("/v1/realtime" in line for line in lines)
     assert not any("token=" in line for line in lines), lines
