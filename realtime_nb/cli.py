@@ -3,7 +3,7 @@
 realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
                   [--allow-root DIR]... [--executor process|thread] [--workers N]
                   [--worker-memory 2GB] [--frame-timeout 30]
-                  [--max-waiting-jobs 1000] [--max-store-size 10GB]
+                  [--max-waiting-jobs 1000] [--max-store-size 10GB] [--limit NAME=N ...]
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
 realtime-nb demo
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import logging
 import os
@@ -28,7 +29,7 @@ from realtime_nb.bench import add_bench_parser, run_bench_command
 from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
 from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_dir, start_server
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING
-from realtime_nb.server.limits import exposure_problem
+from realtime_nb.server.limits import Limits, exposure_problem
 from realtime_nb.server.store import StoreUnavailable
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 from realtime_nb.vision.synthetic import synthetic_match
@@ -139,6 +140,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="largest size of the SQLite store, e.g. 10GB; past it new jobs are refused with "
         "507, as on a full disk (default: no limit)",
     )
+    serve.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        type=parse_limit,
+        metavar="NAME=N",
+        help="change one limit on what clients send (repeatable), e.g. max_connections=64; "
+        f"names: {', '.join(f.name for f in dataclasses.fields(Limits))}",
+    )
 
     run = sub.add_parser("run", help="run one job and watch it in the terminal")
     run.add_argument("source", help="video path or synthetic://match?seconds=..")
@@ -170,6 +180,21 @@ def main(argv: list[str] | None = None) -> int:
     return _demo(args.dir)
 
 
+def parse_limit(text: str) -> tuple[str, int]:
+    """``NAME=N`` of ``--limit``: a field of :class:`Limits` and a whole number >= 0.
+
+    Raises:
+        argparse.ArgumentTypeError: Another name, or not a whole number.
+    """
+    name, _, value = text.partition("=")
+    names = {f.name for f in dataclasses.fields(Limits)}
+    if name not in names:
+        raise argparse.ArgumentTypeError(f"no limit {name!r}; limits: {', '.join(sorted(names))}")
+    if not (value.isascii() and value.isdigit()):
+        raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {value!r}")
+    return name, int(value)
+
+
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -194,6 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
         frame_timeout_s=args.frame_timeout,
         max_waiting_jobs=max(0, args.max_waiting_jobs),
         store_max_bytes=args.max_store_size,
+        limits=dataclasses.replace(Limits(), **dict(args.limit)),
     )
 
     async def serve() -> None:
