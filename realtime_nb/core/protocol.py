@@ -446,12 +446,14 @@ class JobOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True,
         annotate_video: Write an annotated video (``GET /v1/jobs/{id}/video``).
         plugin_options: Options of each plugin, by plugin name, checked against the options
             that plugin declares.
+        labels: The user's own labels, kept with the job and never read by the server.
     """
 
     preview_interval_s: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 0.1
     frame_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=86400)] | None = None
     annotate_video: bool = False
     plugin_options: dict[str, dict[str, Any]] = {}
+    labels: dict[str, str] = {}
 
 
 class JobRequest(msgspec.Struct, forbid_unknown_fields=True):

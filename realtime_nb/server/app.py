@@ -517,12 +517,10 @@ class RealtimeHandler(tornado.websocket.WebSocketHandler):
         for target in initial:
             hub.subscribe(self.conn, target, self._since, self._stored_last_seq or 0)
 
-    async def on_message(self, message: str | bytes) -> None:
-        # A coroutine: Tornado hands over the next message only once this one is handled, so
-        # a subscribe that waits for its store lookup is still applied in order.
+    def on_message(self, message: str | bytes) -> Awaitable[None] | None:
         conn = self.conn
         if conn is None or conn.closed:
-            return
+            return None
         hub = self.ctx.hub
         hub.seen(conn)
         try:
@@ -537,17 +535,24 @@ class RealtimeHandler(tornado.websocket.WebSocketHandler):
                 check_subscription_id(msg.payload.job_id, self.ctx.limits)
         except ProtocolError as exc:
             self._bad_message(conn, exc.code, str(exc))
-            return
+            return None
         if self._over_rate(conn, bad=False):
-            return
+            return None
         if isinstance(msg, PongMessage):
             hub.pong(conn)
         elif isinstance(msg, SubscribeMessage):
-            await self._subscribe(conn, msg.payload.job_id, msg.payload.since_seq)
+            return self._subscribe(conn, msg.payload.job_id, msg.payload.since_seq)
         elif isinstance(msg, UnsubscribeMessage):
             hub.unsubscribe(conn, msg.payload.job_id)
+        return None
 
-    async def _subscribe(self, conn: Connection, job_id: str, since_seq: int | None) -> None:
+    def _subscribe(
+        self, conn: Connection, job_id: str, since_seq: int | None
+    ) -> Awaitable[None] | None:
+        """Subscribe at once when the hub can answer alone ("*", or a job it keeps a replay
+        log of); otherwise return a coroutine that first reads the job's stored last seq off
+        the loop. Tornado awaits it before handing over the client's next message, so
+        messages still apply in order."""
         hub, limit = self.ctx.hub, self.ctx.limits.max_subscriptions_per_connection
         if job_id not in conn.subscriptions and len(conn.subscriptions) >= limit:
             self._error(
@@ -557,15 +562,18 @@ class RealtimeHandler(tornado.websocket.WebSocketHandler):
                 "unsubscribe from some first",
                 job_id,
             )
-            return
-        stored: int | None = None
-        if job_id != ALL_JOBS:
-            stored = await self._stored_seq(job_id)
-            if stored is None:
-                self._error(conn, ErrorCode.NOT_FOUND, f"no job {job_id!r}", job_id)
-                return
-        if not conn.closed:
-            hub.subscribe(conn, job_id, since_seq, stored)
+            return None
+        if job_id == ALL_JOBS or hub.has_log(job_id):
+            hub.subscribe(conn, job_id, since_seq)
+            return None
+        return self._subscribe_stored(conn, job_id, since_seq)
+
+    async def _subscribe_stored(self, conn: Connection, job_id: str, since_seq: int | None) -> None:
+        stored = await self._stored_seq(job_id)
+        if stored is None:
+            self._error(conn, ErrorCode.NOT_FOUND, f"no job {job_id!r}", job_id)
+        elif not conn.closed:  # a log the hub started meanwhile wins over the stored seq
+            self.ctx.hub.subscribe(conn, job_id, since_seq, stored)
 
     def _bad_message(self, conn: Connection, code: ErrorCode, message: str) -> None:
         log.info("bad client message on %s: %s", conn.connection_id, message[:200])

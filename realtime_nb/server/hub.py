@@ -313,6 +313,10 @@ class Hub:
         if preview is not None:
             conn.push(preview)
 
+    def has_log(self, job_id: str) -> bool:
+        """True if the hub keeps a replay log of this job (it can answer a subscribe alone)."""
+        return job_id in self._logs
+
     def unsubscribe(self, conn: Connection, job_id: str) -> None:
         """Stop sending a job's messages to ``conn``."""
         conn.subscriptions.discard(job_id)
