@@ -546,6 +546,10 @@ def test_the_notebook_client_sends_its_token_in_a_header(
     ):
         client.plugins()
         wait_until(lambda: "/v1/realtime" in caplog.text, 10, "the WebSocket handshake")
+        # Close only once the opening ping exchange is over: the client answers a ping it
+        # reads while closing with a write that raises on its thread.
+        wait_until(lambda: client.latency_ms is not None, 10, "the first round trip")
+        time.sleep(0.3)
     lines = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
     assert any("/v1/realtime" in line for line in lines)
     assert not any("token=" in line for line in lines), lines
