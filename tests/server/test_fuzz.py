@@ -309,7 +309,7 @@ def test_after_the_attack_a_normal_job_runs_complete_and_memory_is_bounded(
         f"{rss_after / 1024:.1f} MB"
     )
     Path(hostile.log_path.parent / "rss.txt").write_text(f"{rss_before} {rss_after}\n")
-    assert rss_after - rss_before < 200 * 1024, (rss_before, rss_after)
+    assert rss_after - rss_before < 300 * 1024, (rss_before, rss_after)
     # Repeating the attack does not keep adding: the first round sets a high-water mark (thread
     # arenas, caches); a leak would add as much each round (it was ~95 MB a round).
     assert ROUND_RSS_KB[3] - ROUND_RSS_KB[1] < 64 * 1024, ROUND_RSS_KB
