@@ -192,6 +192,8 @@ def rss_mb(pid: int) -> float:
 def http(url: str, method: str = "GET", body: Any = None, token: str | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"token {token}")
     with urllib.request.urlopen(req, timeout=30) as resp:

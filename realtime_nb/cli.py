@@ -6,6 +6,7 @@ realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
                   [--frame-timeout 30] [--resume-interrupted]
                   [--max-waiting-jobs 1000] [--max-store-size 10GB]
                   [--dask-scheduler tcp://host:8786 | --dask-workers N] [--dask-server-url URL]
+                  [--limit NAME=N ...]
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
                 [--data-dir DIR]
 realtime-nb demo [--dir DIR]
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -35,6 +37,7 @@ from realtime_nb.bench import add_bench_parser, run_bench_command
 from realtime_nb.notebook.client import ApiError, Job, RealtimeClient
 from realtime_nb.server.app import EmbeddedServer, ServerConfig, default_data_dir, start_server
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING
+from realtime_nb.server.limits import Limits, exposure_problem
 from realtime_nb.server.store import StoreUnavailable
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 from realtime_nb.vision.plugins.registry import PluginLoadError, load_plugin_module
@@ -179,6 +182,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="largest size of the SQLite store, e.g. 10GB; past it new jobs are refused with "
         "507, as on a full disk (default: no limit)",
     )
+    serve.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        type=parse_limit,
+        metavar="NAME=N",
+        help="change one limit on what clients send (repeatable), e.g. max_connections=64; "
+        f"names: {', '.join(f.name for f in dataclasses.fields(Limits))}",
+    )
 
     run = sub.add_parser("run", help="run one job and watch it in the terminal")
     run.add_argument("source", help="video path or synthetic://match?seconds=..")
@@ -210,10 +222,29 @@ def main(argv: list[str] | None = None) -> int:
     return _demo(args.dir)
 
 
+def parse_limit(text: str) -> tuple[str, int]:
+    """``NAME=N`` of ``--limit``: a field of :class:`Limits` and a whole number >= 0.
+
+    Raises:
+        argparse.ArgumentTypeError: Another name, or not a whole number.
+    """
+    name, _, value = text.partition("=")
+    names = {f.name for f in dataclasses.fields(Limits)}
+    if name not in names:
+        raise argparse.ArgumentTypeError(f"no limit {name!r}; limits: {', '.join(sorted(names))}")
+    if not (value.isascii() and value.isdigit()):
+        raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {value!r}")
+    return name, int(value)
+
+
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    problem = exposure_problem(args.host, args.token)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        return 2
     for spec in args.plugins_from:
         try:
             names = load_plugin_module(spec)
@@ -240,6 +271,7 @@ def _serve(args: argparse.Namespace) -> int:
         dask_workers=args.dask_workers,
         dask_server_url=args.dask_server_url,
         dask_chunk_frames=args.dask_chunk_frames,
+        limits=dataclasses.replace(Limits(), **dict(args.limit)),
     )
     dask_flags = (
         args.dask_scheduler,
@@ -264,6 +296,7 @@ def _serve(args: argparse.Namespace) -> int:
         except (StoreUnavailable, DaskUnavailableError) as exc:
             print(f"realtime-nb serve: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
+        # The link opens GET /, which lists the API (the access log hides the token).
         print(f"realtime_nb serving at {server.url}/?token={server.token}", flush=True)
         print(f"  token: {server.token}", flush=True)
         print(f"  data dir: {Path(config.data_dir).resolve()}", flush=True)

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import enum
+import re
 import struct
 import time
 from typing import Annotated, Any, Literal
@@ -27,9 +28,12 @@ import msgspec
 
 __all__ = [
     "MAX_EVENTS_PER_BATCH",
+    "CLIENT_MESSAGE_TYPES",
+    "MAX_SEQ",
     "PREVIEW_PREFIX_BYTES",
     "PROTOCOL_VERSION",
     "SERVER_MESSAGE_TYPES",
+    "STORED_RECORD_MAX_DEPTH",
     "TERMINAL_STATUSES",
     "ClientMessage",
     "ConnectionMessage",
@@ -50,6 +54,7 @@ __all__ = [
     "IngestRejected",
     "JobKind",
     "JobMessage",
+    "JobOptions",
     "JobPayload",
     "JobRecord",
     "JobRequest",
@@ -90,10 +95,12 @@ __all__ = [
     "UnsubscribePayload",
     "WarningMessage",
     "WarningPayload",
+    "clip_json_depth",
     "decode_client_message",
     "decode_experiment_request",
     "decode_ingest_batch",
     "decode_ingest_frames",
+    "decode_job_record",
     "decode_job_request",
     "decode_preview",
     "decode_producer_message",
@@ -131,6 +138,12 @@ class ErrorCode(enum.StrEnum):
     MSG_MISSING_FIELD = "MSG_MISSING_FIELD"
     MSG_INVALID = "MSG_INVALID"
     MSG_TOO_LARGE = "MSG_TOO_LARGE"
+    MSG_UNKNOWN_TYPE = "MSG_UNKNOWN_TYPE"
+    OPTION_INVALID = "OPTION_INVALID"
+    TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     PLUGIN_TIMEOUT = "PLUGIN_TIMEOUT"
     PLUGIN_CRASH = "PLUGIN_CRASH"
     PLUGIN_UNKNOWN = "PLUGIN_UNKNOWN"
@@ -230,12 +243,16 @@ class ErrorDetails(_Struct):
 
 
 class ErrorPayload(_Struct):
-    """A hard failure of a plugin, a frame, or the job."""
+    """A hard failure of a plugin, a frame, or the job; or, with ``code`` and ``message`` and
+    no job, the server's answer to a client message it could not use (the connection stays
+    open)."""
 
     error: str
     plugin: str | None = None
     details: ErrorDetails | None = None
     frame_id: str | None = None
+    code: str | None = None
+    message: str | None = None
 
 
 class PluginMetadata(_Struct):
@@ -322,11 +339,15 @@ class JobPayload(_Struct):
     error: str | None = None
 
 
+MAX_SEQ = 2**63 - 1
+"""Largest ``seq`` (SQLite's integer range); a ``since_seq`` above it is refused."""
+
+
 class SubscribePayload(_Struct):
     """Client asks for a job's messages (``"*"``: all jobs), optionally resuming after a seq."""
 
     job_id: str
-    since_seq: int | None = None
+    since_seq: Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)] | None = None
 
 
 class UnsubscribePayload(_Struct):
@@ -423,19 +444,24 @@ class SubscribedMessage(_Envelope, tag="subscribed"):
     payload: SubscribedPayload
 
 
-class PongMessage(_Envelope, tag="pong"):
+class _ClientEnvelope(_Envelope, kw_only=True):
+    # A client may leave ``timestamp`` out: the server stamps the time it received the message.
+    timestamp: Timestamp | None = None  # type: ignore[assignment]
+
+
+class PongMessage(_ClientEnvelope, tag="pong"):
     """Envelope of a :class:`PongPayload` (client to server)."""
 
     payload: PongPayload
 
 
-class SubscribeMessage(_Envelope, tag="subscribe"):
+class SubscribeMessage(_ClientEnvelope, tag="subscribe"):
     """Envelope of a :class:`SubscribePayload` (client to server)."""
 
     payload: SubscribePayload
 
 
-class UnsubscribeMessage(_Envelope, tag="unsubscribe"):
+class UnsubscribeMessage(_ClientEnvelope, tag="unsubscribe"):
     """Envelope of an :class:`UnsubscribePayload` (client to server)."""
 
     payload: UnsubscribePayload
@@ -482,12 +508,34 @@ _PRIORITY: dict[str, Priority] = {
 # --- REST bodies --------------------------------------------------------------------------------
 
 
+class JobOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """The ``options`` of ``POST /v1/jobs``; an unknown option is refused.
+
+    Attributes:
+        preview_interval_s: Least seconds between two binary previews (0.1 by default).
+        frame_timeout_s: Longest one plugin call may take, overriding the server's default.
+        annotate_video: Write an annotated video (``GET /v1/jobs/{id}/video``).
+        plugin_options: Options of each plugin, by plugin name, checked against the options
+            that plugin declares.
+        labels: The user's own labels, kept with the job and never read by the server.
+        executor: Where the job runs (``process``, or ``dask`` on a server started with
+            ``--executor dask``); None: the server's default.
+    """
+
+    preview_interval_s: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 0.1
+    frame_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=86400)] | None = None
+    annotate_video: bool = False
+    plugin_options: dict[str, dict[str, Any]] = {}
+    labels: dict[str, str] = {}
+    executor: Literal["process", "thread", "dask"] | None = None
+
+
 class JobRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Body of ``POST /v1/jobs``."""
 
     source: str
     plugins: list[str]
-    options: dict[str, Any] = {}
+    options: JobOptions = msgspec.field(default_factory=JobOptions)
     cwd: str | None = None
     """The client's working directory: a relative file path in ``source`` is taken from here
     (without it, from the server's first allowed root)."""
@@ -737,6 +785,7 @@ class _KindOnly(msgspec.Struct):
 
 
 _kind_decoder = msgspec.json.Decoder(_KindOnly)
+_job_record_decoder = msgspec.json.Decoder(JobRecord)
 
 
 class _AnyEnvelope(msgspec.Struct):
@@ -754,6 +803,8 @@ def encode(obj: Any) -> bytes:
 def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str) -> Any:
     try:
         return decoder.decode(data)
+    except RecursionError:
+        raise ProtocolError(ErrorCode.MSG_INVALID, "JSON nested too deeply") from None
     except msgspec.ValidationError as exc:
         text = str(exc)
         code = (
@@ -776,12 +827,33 @@ def decode_server_message(data: bytes | str) -> ServerMessage:
     return result
 
 
+CLIENT_MESSAGE_TYPES: frozenset[str] = frozenset(
+    t.__struct_config__.tag for t in ClientMessage.__args__
+)
+
+
 def decode_client_message(data: bytes | str) -> ClientMessage:
     """Decode and validate a client-to-server message.
 
     Raises:
-        ProtocolError: Malformed JSON, unknown type, or a payload that fails validation.
+        ProtocolError: Malformed JSON (MSG_INVALID_JSON), no ``type`` or another required field
+            missing (MSG_MISSING_FIELD), a ``type`` clients may not send (MSG_UNKNOWN_TYPE), or
+            a payload that fails validation (MSG_INVALID).
     """
+    try:
+        kind = _type_only_decoder.decode(data).type
+    except RecursionError:
+        raise ProtocolError(ErrorCode.MSG_INVALID, "JSON nested too deeply") from None
+    except msgspec.ValidationError as exc:
+        code = ErrorCode.MSG_MISSING_FIELD if "missing required field" in str(exc) else None
+        raise ProtocolError(code or ErrorCode.MSG_INVALID, str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(ErrorCode.MSG_INVALID_JSON, str(exc)) from None
+    if kind not in CLIENT_MESSAGE_TYPES:
+        known = ", ".join(sorted(CLIENT_MESSAGE_TYPES))
+        raise ProtocolError(
+            ErrorCode.MSG_UNKNOWN_TYPE, f"unknown message type {kind[:64]!r}; clients send {known}"
+        )
     result: ClientMessage = _decode(_client_decoder, data)
     return result
 
@@ -855,6 +927,52 @@ def decode_ingest_frames(data: bytes | str) -> IngestFrames:
     """
     result: IngestFrames = _decode(_frames_decoder, data)
     return result
+_JSON_STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+STORED_RECORD_MAX_DEPTH = 64
+"""Nesting past which :func:`decode_job_record` replaces a stored value by ``null``."""
+
+
+def clip_json_depth(data: bytes, max_depth: int) -> bytes:
+    """``data`` (JSON) with every list or object nested deeper than ``max_depth`` replaced by
+    ``null``. Linear and not recursive, so it works on JSON nested past any decoder's limit."""
+    out: list[bytes] = []
+    depth = 0
+    copied = 0
+    clipped_at = -1
+    for match in _JSON_STRING_OR_BRACKET.finditer(data):
+        token = match.group()
+        if token[0] == 0x22:  # a string: brackets inside it are text
+            continue
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth == max_depth + 1:
+                out.append(data[copied : match.start()])
+                out.append(b"null")
+                clipped_at = match.start()
+        else:
+            if depth == max_depth + 1 and clipped_at >= 0:
+                copied = match.end()
+                clipped_at = -1
+            depth -= 1
+    out.append(data[copied:])
+    return b"".join(out)
+
+
+def decode_job_record(data: bytes | str) -> JobRecord:
+    """Decode a stored :class:`JobRecord`. A record whose ``options`` nest past what the
+    decoder can follow (an older server accepted them) is still read, with the values past
+    :data:`STORED_RECORD_MAX_DEPTH` levels replaced by ``null``, so one bad record cannot stop
+    a listing or a restart.
+
+    Raises:
+        msgspec.DecodeError: Not JSON; msgspec.ValidationError: not a job record.
+    """
+    try:
+        record: JobRecord = _job_record_decoder.decode(data)
+    except RecursionError:
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        record = _job_record_decoder.decode(clip_json_depth(raw, STORED_RECORD_MAX_DEPTH))
+    return record
 
 
 # --- binary previews ----------------------------------------------------------------------------

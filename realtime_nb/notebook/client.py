@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from realtime_nb.core.connection import (
@@ -304,11 +305,13 @@ class RealtimeClient:
         ws_url = (
             self.url.replace("http", "ws", 1)
             + "/v1/realtime?"
-            + urlencode({"token": self.token, "subscribe": "none", "batch": "1"})
+            + urlencode({"subscribe": "none", "batch": "1"})
         )
+        # The token goes in a header, never in the URL (URLs end up in logs and histories).
+        request = HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"})
         try:
             self._ws = await asyncio.wait_for(
-                websocket_connect(ws_url, max_message_size=64 << 20), timeout
+                websocket_connect(request, max_message_size=64 << 20), timeout
             )
         except Exception as exc:
             log.info("connect to %s failed: %s", self.url, exc)

@@ -1,7 +1,9 @@
 """The Tornado server: REST + WebSocket handlers, auth, and the embedded background server.
 
-Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs none)::
+Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; ``/``, health and the
+OpenAPI document need none)::
 
+    GET    /                          GET /v1/openapi.json
     GET    /v1/health                 GET /v1/plugins            GET /v1/schema
     POST   /v1/jobs                   GET /v1/jobs               GET /v1/jobs/{id}
     DELETE /v1/jobs/{id}              GET /v1/jobs/{id}/results  GET /v1/jobs/{id}/video
@@ -10,13 +12,16 @@ Endpoints (JSON; auth ``Authorization: token T`` or ``?token=T``; health needs n
     WS     /v1/realtime?token=T[&job_id=J][&since_seq=N][&subscribe=none][&batch=1]
     WS     /v1/ingest?job_id=J&token=P (producer token: see server/ingest.py)
 
-Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status.
+Errors are ``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status. What clients
+may send is bounded by :class:`~realtime_nb.server.limits.Limits`; a state-changing call must
+send ``Content-Type: application/json`` (POST) and, from a browser, an allowed Origin.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import concurrent.futures
 import hmac
 import logging
 import os
@@ -42,6 +47,7 @@ from realtime_nb.core.protocol import (
     PROTOCOL_VERSION,
     ConnectionPayload,
     ErrorCode,
+    ErrorPayload,
     PongMessage,
     ProtocolError,
     SubscribeMessage,
@@ -53,10 +59,11 @@ from realtime_nb.core.protocol import (
     encode,
     is_experiment_request,
     is_terminal,
+    now_iso,
     schema,
 )
 from realtime_nb.server.frames import FramePreviews, FrameUnavailable, render_annotated_video
-from realtime_nb.server.hub import ALL_JOBS, Connection, Hub
+from realtime_nb.server.hub import ALL_JOBS, CLOSE_POLICY, Connection, Hub
 from realtime_nb.server.ingest import (
     DEFAULT_HEARTBEAT_TIMEOUT_S,
     FramesHandler,
@@ -67,6 +74,17 @@ from realtime_nb.server.ingest import (
 )
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING, JobError, JobManager
 from realtime_nb.server.metrics import MetricStore
+from realtime_nb.server.limits import (
+    Limits,
+    RequestRejected,
+    check_content_type,
+    check_job_request,
+    check_subscription_id,
+    decode_job_body,
+    parse_seq,
+    redact_tokens,
+)
+from realtime_nb.server.openapi import openapi_document
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry
 from realtime_nb.worker.dask_executor import DaskExecutor, DaskUnavailableError
@@ -77,12 +95,10 @@ from realtime_nb.worker.executors import (
     ThreadExecutor,
 )
 
-__all__ = ["EmbeddedServer", "ServerConfig", "make_app", "start_server"]
+__all__ = ["EmbeddedServer", "Limits", "ServerConfig", "make_app", "start_server"]
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 1 << 20
-MAX_CLIENT_MESSAGE_BYTES = 64 << 10
+access_log = logging.getLogger("tornado.access")
 
 
 @dataclass
@@ -117,6 +133,8 @@ class ServerConfig:
         dask_server_url: The URL Dask workers post results to (default: the server's own;
             set it when the server listens on 0.0.0.0 or behind another name).
         dask_chunk_frames: Frames per chunk on Dask (default: about two chunks per worker).
+        limits: What clients may send: body size, options size and depth, plugins per job,
+            connections, subscriptions, message rates, synthetic source size.
     """
 
     host: str = "127.0.0.1"
@@ -141,6 +159,7 @@ class ServerConfig:
     dask_workers: int | None = None
     dask_server_url: str | None = None
     dask_chunk_frames: int | None = None
+    limits: Limits = field(default_factory=Limits)
 
     def resolved_token(self) -> str:
         """The token, generating and keeping one if none was given."""
@@ -163,17 +182,72 @@ def default_data_dir() -> Path:
 # --- handlers -------------------------------------------------------------------------------------
 
 
+@tornado.web.stream_request_body
 class _Base(tornado.web.RequestHandler):
-    """JSON errors, token auth."""
+    """JSON errors, token auth, Origin and content-type checks, and a bounded body.
+
+    The body is streamed in (``stream_request_body``) so that one too large is refused with
+    413 and the JSON error shape, from its Content-Length before it is read, or as soon as a
+    chunked body passes the limit, instead of Tornado's bare 400.
+    """
 
     auth_required = True
 
     def initialize(self, ctx: _AppContext) -> None:
         self.ctx = ctx
+        self._chunks: list[bytes] = []
+        self._received = 0
 
     def prepare(self) -> None:
         if self.auth_required and not _token_ok(self, self.ctx.token):
             self.fail(401, ErrorCode.UNAUTHORIZED, "missing or wrong token")
+        method = self.request.method or "GET"
+        origin = self.request.headers.get("Origin")
+        if (
+            method not in ("GET", "HEAD", "OPTIONS")
+            and origin is not None
+            and not origin_allowed(origin, self.request.host, self.ctx.allowed_origins)
+        ):
+            self.fail(403, ErrorCode.FORBIDDEN_ORIGIN, f"origin {origin[:200]!r} is not allowed")
+        try:
+            if method == "POST":
+                check_content_type(self.request.headers.get("Content-Type"))
+        except RequestRejected as exc:
+            self.fail(exc.status, exc.code, str(exc))
+        limit = self.ctx.limits.max_body_bytes
+        length = self.request.headers.get("Content-Length", "0")
+        if not length.isascii() or not length.isdigit() or int(length) > limit:
+            self.fail(413, ErrorCode.MSG_TOO_LARGE, f"the body is over the {limit}-byte limit")
+        # Tornado's own limit answers a bare 400: keep it past ours, so ours speaks first.
+        self.request.connection.set_max_body_size(2 * limit + (64 << 10))  # type: ignore[union-attr]
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._received += len(chunk)
+        limit = self.ctx.limits.max_body_bytes
+        if self._received > limit:
+            self._chunks.clear()
+            self.set_status(413)
+            self.write_json(
+                {
+                    "error": {
+                        "code": str(ErrorCode.MSG_TOO_LARGE),
+                        "message": f"the body is over the {limit}-byte limit",
+                    }
+                }
+            )
+            self.finish()  # the connection closes: the rest of the body is never read
+            return
+        self._chunks.append(chunk)
+
+    def body(self) -> bytes:
+        """The request body (streamed in, at most the body limit)."""
+        return b"".join(self._chunks)
+
+    async def off_loop(self, fn: Any, *args: Any) -> Any:
+        """Run blocking work (SQLite reads, file reads) on the I/O threads, not the loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.ctx.io_pool, fn, *args)
 
     def fail(self, status: int, code: str, message: str) -> NoReturn:
         self.set_status(status)
@@ -191,6 +265,15 @@ class _Base(tornado.web.RequestHandler):
         self.write_json({"error": {"code": str(code), "message": self._reason}})
 
 
+def origin_allowed(origin: str, host: str, allowed_origins: list[str]) -> bool:
+    """A browser Origin the server accepts: one listed in ``allowed_origins`` exactly, or the
+    server's own host, compared whole (no prefix or pattern, which "localhost.evil" passes)."""
+    if origin in allowed_origins:
+        return True
+    parsed = urlparse(origin)
+    return bool(parsed.netloc) and parsed.netloc.lower() == host.lower()
+
+
 def _token_ok(handler: tornado.web.RequestHandler, token: str) -> bool:
     given = handler.get_query_argument("token", None)
     header = handler.request.headers.get("Authorization", "")
@@ -204,6 +287,39 @@ class _NotFound(_Base):
 
     def prepare(self) -> None:
         self.fail(404, ErrorCode.NOT_FOUND, f"no such endpoint: {self.request.path}")
+
+
+class RootHandler(_Base):
+    """``GET /``: what this server is and where its API and documents are; no token needed."""
+
+    auth_required = False
+
+    def get(self) -> None:
+        self.write_json(
+            {
+                "name": "realtime_nb",
+                "version": __version__,
+                "protocol_version": PROTOCOL_VERSION,
+                "links": {
+                    "health": "/v1/health",
+                    "openapi": "/v1/openapi.json",
+                    "protocol_schema": "/v1/schema",
+                    "plugins": "/v1/plugins",
+                    "jobs": "/v1/jobs",
+                    "realtime": "/v1/realtime",
+                },
+                "auth": "send 'Authorization: token <token>' (the token serve printed)",
+            }
+        )
+
+
+class OpenAPIHandler(_Base):
+    """``GET /v1/openapi.json``: the REST API, generated from the structs that validate it."""
+
+    auth_required = False
+
+    def get(self) -> None:
+        self.write_json(self.ctx.openapi)
 
 
 class HealthHandler(_Base):
@@ -262,31 +378,39 @@ class JobsHandler(_Base):
     """``POST /v1/jobs`` creates a job; ``GET /v1/jobs`` lists them."""
 
     async def post(self) -> None:
-        if is_experiment_request(self.request.body or b""):
+        if is_experiment_request(self.body()):
             await self._create_experiment()
             return
-        try:
-            request = decode_job_request(self.request.body or b"")
-        except ProtocolError as exc:
-            self.fail(400, exc.code, f"invalid job request: {exc}")
         loop = asyncio.get_running_loop()
         try:
-            # Off the loop: submit waits until the job's record is stored.
-            record = await loop.run_in_executor(None, self.ctx.jobs.submit, request)
+            # Off the loop, all of it: decoding and checking are linear in a bounded body, the
+            # source probe opens the file and submit waits until the job's record is stored.
+            record = await loop.run_in_executor(self.ctx.submit_pool, self._create, self.body())
+        except RequestRejected as exc:
+            self.fail(exc.status, exc.code, str(exc))
         except JobError as exc:
             self.fail(exc.status, exc.code, str(exc))
         self.set_status(201)
         self.set_header("Location", f"/v1/jobs/{record.job_id}")
         self.write_json(record)
 
-    def get(self) -> None:
+    def _create(self, body: bytes) -> Any:
+        request = decode_job_body(body)
+        registry = self.ctx.registry
+        known = set(registry.names())
+        check_job_request(
+            request, self.ctx.limits, lambda n: registry.get(n) if n in known else None
+        )
+        return self.ctx.jobs.submit(request)
+
+    async def get(self) -> None:
         limit = _int_arg(self, "limit", 100)
-        self.write_json({"jobs": self.ctx.jobs.list_jobs(limit)})
+        self.write_json({"jobs": await self.off_loop(self.ctx.jobs.list_jobs, limit)})
 
     async def _create_experiment(self) -> None:
         """An experiment: a job its producer feeds; the answer adds its ``producer_token``."""
         try:
-            request = decode_experiment_request(self.request.body or b"")
+            request = decode_experiment_request(self.body())
         except ProtocolError as exc:
             self.fail(400, exc.code, f"invalid experiment request: {exc}")
         loop = asyncio.get_running_loop()
@@ -302,15 +426,15 @@ class JobsHandler(_Base):
 class JobHandler(_Base):
     """``GET /v1/jobs/{id}`` reads a job; ``DELETE`` cancels it."""
 
-    def get(self, job_id: str) -> None:
-        record = self.ctx.jobs.get(job_id)
+    async def get(self, job_id: str) -> None:
+        record = await self.off_loop(self.ctx.jobs.get, job_id)
         if record is None:
             self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
         self.write_json(record)
 
-    def delete(self, job_id: str) -> None:
+    async def delete(self, job_id: str) -> None:
         try:
-            record = self.ctx.jobs.cancel(job_id)
+            record = await self.off_loop(self.ctx.jobs.cancel, job_id)
         except JobError as exc:
             self.fail(exc.status, exc.code, str(exc))
         self.set_status(202)
@@ -322,9 +446,8 @@ class ResultsHandler(_Base):
 
     async def get(self, job_id: str) -> None:
         plugin = self.get_query_argument("plugin", None)
-        loop = asyncio.get_running_loop()
         try:
-            results = await loop.run_in_executor(None, self.ctx.jobs.results, job_id, plugin)
+            results = await self.off_loop(self.ctx.jobs.results, job_id, plugin)
         except JobError as exc:
             self.fail(exc.status, exc.code, str(exc))
         self.write_json({"job_id": job_id, "count": len(results), "results": results})
@@ -346,7 +469,7 @@ class EventsHandler(_Base):
         if not await loop.run_in_executor(None, ingest.authorize, job_id, producer_token_of(self)):
             self.fail(401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
         try:
-            batch = decode_ingest_batch(self.request.body or b"")
+            batch = decode_ingest_batch(self.body())
         except ProtocolError as exc:
             self.fail(400, exc.code, f"invalid batch: {exc}")
         try:
@@ -356,14 +479,14 @@ class EventsHandler(_Base):
         self.write_json(ack)
 
     async def get(self, job_id: str) -> None:
-        if self.ctx.jobs.get(job_id) is None:
+        try:
+            since = parse_seq(self.get_query_argument("since_seq", "0"))
+        except RequestRejected as exc:
+            self.fail(exc.status, exc.code, str(exc))
+        if await self.off_loop(self.ctx.jobs.get, job_id) is None:
             self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
-        since = self.get_query_argument("since_seq", "0")
-        if not since.isdigit():
-            self.fail(400, ErrorCode.MSG_INVALID, "since_seq must be a whole number")
         limit = _int_arg(self, "limit", 10_000)
-        loop = asyncio.get_running_loop()
-        events = await loop.run_in_executor(None, self.ctx.store.events, job_id, int(since), limit)
+        events = await self.off_loop(self.ctx.store.events, job_id, since, limit)
         self.set_header("Content-Type", "application/json")
         # The stored messages are already JSON: splice them rather than decode and re-encode.
         self.write(
@@ -428,7 +551,12 @@ class VideoHandler(_Base):
                 except FrameUnavailable as exc:
                     self.fail(404, ErrorCode.NOT_FOUND, str(exc))
         self.set_header("Content-Type", "video/mp4")
-        self.write(path.read_bytes())
+        # In chunks, each read off the loop and flushed before the next: a large video neither
+        # stalls other requests nor sits in memory whole.
+        with await self.off_loop(path.open, "rb") as video:
+            while chunk := await self.off_loop(video.read, 1 << 20):
+                self.write(chunk)
+                await self.flush()
 
 
 class FrameHandler(_Base):
@@ -449,39 +577,68 @@ class FrameHandler(_Base):
 
 
 class RealtimeHandler(tornado.websocket.WebSocketHandler):
-    """``WS /v1/realtime``: connection metadata first, then the subscribed jobs' messages."""
+    """``WS /v1/realtime``: connection metadata first, then the subscribed jobs' messages.
+
+    Every client message the server cannot use is answered with an ``error`` message (``code``
+    and ``message``, no job) and the connection stays open; a client that sends more than
+    ``max_bad_messages_per_s`` bad messages, or ``max_client_messages_per_s`` of any kind, in
+    one second is closed with 1008 (policy violation).
+    """
 
     def initialize(self, ctx: _AppContext) -> None:
         self.ctx = ctx
         self.conn: Connection | None = None
 
     def check_origin(self, origin: str) -> bool:
-        # Exact host comparison only: no prefix or regex matching that "evil-localhost" passes.
-        parsed = urlparse(origin)
-        if origin in self.ctx.allowed_origins:
-            return True
-        return bool(parsed.netloc) and parsed.netloc.lower() == self.request.host.lower()
+        return origin_allowed(origin, self.request.host, self.ctx.allowed_origins)
+
+    def _refuse(self, status: int, code: ErrorCode, message: str) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(encode({"error": {"code": str(code), "message": message}}))
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         if not _token_ok(self, self.ctx.token):
-            self.set_status(401)
-            self.set_header("Content-Type", "application/json")
-            self.finish(
-                encode({"error": {"code": "UNAUTHORIZED", "message": "missing or wrong token"}})
+            self._refuse(401, ErrorCode.UNAUTHORIZED, "missing or wrong token")
+            return
+        limits = self.ctx.limits
+        if len(self.ctx.hub.connections) >= limits.max_connections:
+            self._refuse(
+                429,
+                ErrorCode.TOO_MANY_CONNECTIONS,
+                f"{limits.max_connections} connections are open, the limit; try again later",
             )
             return
+        try:
+            job_id = self.get_query_argument("job_id", None)
+            if job_id is not None:
+                check_subscription_id(job_id, limits)
+            since = self.get_query_argument("since_seq", None)
+            self._since = parse_seq(since) if since is not None else None
+        except (ProtocolError, RequestRejected) as exc:
+            self._refuse(400, ErrorCode.MSG_INVALID, str(exc))
+            return
+        self._job_id = job_id
+        self._stored_last_seq: int | None = None
+        if job_id is not None and job_id != ALL_JOBS:
+            self._stored_last_seq = await self._stored_seq(job_id)
         await super().get(*args, **kwargs)
+
+    async def _stored_seq(self, job_id: str) -> int | None:
+        """The job's last seq (off the loop: it may read SQLite), or None if there is no job."""
+        loop = asyncio.get_running_loop()
+        record = await loop.run_in_executor(self.ctx.io_pool, self.ctx.jobs.get, job_id)
+        return record.last_seq if record is not None else None
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.set_nodelay(True)
         hub = self.ctx.hub
         batch = self.get_query_argument("batch", "") in ("1", "true")
         self.conn = hub.connect("c-" + secrets.token_hex(4), self, batch)
-        job_id = self.get_query_argument("job_id", None)
-        since = self.get_query_argument("since_seq", None)
         # ``subscribe=none``: the client subscribes itself, job by job, with since_seq; an
         # implicit "*" would let live messages overtake the replay it asks for.
-        initial = [] if self.get_query_argument("subscribe", "") == "none" else [job_id or ALL_JOBS]
+        wanted = self._job_id or ALL_JOBS
+        initial = [] if self.get_query_argument("subscribe", "") == "none" else [wanted]
         hub.send(
             self.conn,
             ConnectionPayload(
@@ -495,25 +652,88 @@ class RealtimeHandler(tornado.websocket.WebSocketHandler):
         )
         hub.greet(self.conn)
         for target in initial:
-            hub.subscribe(self.conn, target, int(since) if since and since.isdigit() else None)
+            hub.subscribe(self.conn, target, self._since, self._stored_last_seq or 0)
 
-    def on_message(self, message: str | bytes) -> None:
+    def on_message(self, message: str | bytes) -> Awaitable[None] | None:
         conn = self.conn
-        if conn is None:
-            return
+        if conn is None or conn.closed:
+            return None
         hub = self.ctx.hub
         hub.seen(conn)
         try:
+            if isinstance(message, bytes):
+                raise ProtocolError(
+                    ErrorCode.MSG_INVALID_JSON, "binary frames are not accepted: send JSON text"
+                )
             msg = decode_client_message(message)
+            if msg.timestamp is None:  # clients may leave it out: the time it arrived
+                msg = msgspec.structs.replace(msg, timestamp=now_iso())
+            if isinstance(msg, SubscribeMessage | UnsubscribeMessage):
+                check_subscription_id(msg.payload.job_id, self.ctx.limits)
         except ProtocolError as exc:
-            log.info("bad client message on %s: %s", conn.connection_id, exc)
-            return
+            self._bad_message(conn, exc.code, str(exc))
+            return None
+        if self._over_rate(conn, bad=False):
+            return None
         if isinstance(msg, PongMessage):
             hub.pong(conn)
         elif isinstance(msg, SubscribeMessage):
-            hub.subscribe(conn, msg.payload.job_id, msg.payload.since_seq)
+            return self._subscribe(conn, msg.payload.job_id, msg.payload.since_seq)
         elif isinstance(msg, UnsubscribeMessage):
             hub.unsubscribe(conn, msg.payload.job_id)
+        return None
+
+    def _subscribe(
+        self, conn: Connection, job_id: str, since_seq: int | None
+    ) -> Awaitable[None] | None:
+        """Subscribe at once when the hub can answer alone ("*", or a job it keeps a replay
+        log of); otherwise return a coroutine that first reads the job's stored last seq off
+        the loop. Tornado awaits it before handing over the client's next message, so
+        messages still apply in order."""
+        hub, limit = self.ctx.hub, self.ctx.limits.max_subscriptions_per_connection
+        if job_id not in conn.subscriptions and len(conn.subscriptions) >= limit:
+            self._error(
+                conn,
+                ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+                f"this connection already has {limit} subscriptions, the limit; "
+                "unsubscribe from some first",
+                job_id,
+            )
+            return None
+        if job_id == ALL_JOBS or hub.has_log(job_id):
+            hub.subscribe(conn, job_id, since_seq)
+            return None
+        return self._subscribe_stored(conn, job_id, since_seq)
+
+    async def _subscribe_stored(self, conn: Connection, job_id: str, since_seq: int | None) -> None:
+        stored = await self._stored_seq(job_id)
+        if stored is None:
+            self._error(conn, ErrorCode.NOT_FOUND, f"no job {job_id!r}", job_id)
+        elif not conn.closed:  # a log the hub started meanwhile wins over the stored seq
+            self.ctx.hub.subscribe(conn, job_id, since_seq, stored)
+
+    def _bad_message(self, conn: Connection, code: ErrorCode, message: str) -> None:
+        log.info("bad client message on %s: %s", conn.connection_id, message[:200])
+        if not self._over_rate(conn, bad=True):
+            self._error(conn, code, message[:500])
+
+    def _over_rate(self, conn: Connection, bad: bool) -> bool:
+        """Count a message; close the connection with 1008 when it passes a rate limit."""
+        limits = self.ctx.limits
+        messages, bad_ones = conn.count_message(bad)
+        if bad_ones > limits.max_bad_messages_per_s or messages > limits.max_client_messages_per_s:
+            what = "bad messages" if bad_ones > limits.max_bad_messages_per_s else "messages"
+            log.warning("closing %s: too many %s per second", conn.connection_id, what)
+            conn.close(CLOSE_POLICY, f"too many {what} per second")
+            self.ctx.hub.disconnect(conn)
+            return True
+        return False
+
+    def _error(self, conn: Connection, code: ErrorCode, message: str, job_id: str = "") -> None:
+        text = f"{message} (job {job_id!r})" if job_id else message
+        self.ctx.hub.send(
+            conn, ErrorPayload(error=text, code=str(code), message=text, frame_id=None)
+        )
 
     def on_close(self) -> None:
         if self.conn is not None:
@@ -547,8 +767,36 @@ class _AppContext:
     frames: FramePreviews
     roots: list[Path]
     shutdown_timeout_s: float = 5.0
+    limits: Limits = field(default_factory=Limits)
     started: float = field(default_factory=time.monotonic)
     video_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    openapi: dict[str, Any] = field(default_factory=openapi_document)
+    io_pool: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(4, "realtime-nb-read")
+    )
+    """Threads for reads (SQLite, files), apart from submits, so slow submits never hold up
+    a read."""
+    submit_pool: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(4, "realtime-nb-submit")
+    )
+
+
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log line, with the value of any ``token=`` in the URL replaced."""
+    status = handler.get_status()
+    level = access_log.info if status < 400 else access_log.warning
+    if status >= 500:
+        level = access_log.error
+    request = handler.request
+    millis = 1000.0 * request.request_time()
+    level(
+        "%d %s %s (%s) %.2fms",
+        status,
+        request.method,
+        redact_tokens(request.uri or ""),
+        request.remote_ip,
+        millis,
+    )
 
 
 def make_app(
@@ -615,10 +863,13 @@ def make_app(
         FramePreviews(store, roots),
         roots,
         config.shutdown_timeout_s,
+        config.limits,
     )
     kw = {"ctx": ctx}
     return tornado.web.Application(
         [
+            (r"/", RootHandler, kw),
+            (r"/v1/openapi.json", OpenAPIHandler, kw),
             (r"/v1/health", HealthHandler, kw),
             (r"/v1/plugins", PluginsHandler, kw),
             (r"/v1/schema", SchemaHandler, kw),
@@ -636,7 +887,8 @@ def make_app(
         ],
         default_handler_class=_NotFound,
         default_handler_args=kw,
-        websocket_max_message_size=MAX_CLIENT_MESSAGE_BYTES,
+        websocket_max_message_size=config.limits.max_client_message_bytes,
+        log_function=_log_request,
         realtime_nb=ctx,
     )
 
@@ -687,6 +939,8 @@ class RunningServer:
                 except RuntimeError:
                     executor.close()
         ctx.store.close()
+        ctx.io_pool.shutdown(wait=False, cancel_futures=True)
+        ctx.submit_pool.shutdown(wait=False, cancel_futures=True)
         await self.http.close_all_connections()
 
 
@@ -732,7 +986,7 @@ async def start_server(
     """Start a server on the running loop and return its URL and token."""
     app = make_app(config, registry)
     sockets = bind_sockets(config.port, config.host, family=socket.AF_INET)
-    http = HTTPServer(app, max_body_size=MAX_BODY_BYTES, xheaders=False)
+    http = HTTPServer(app, max_body_size=config.limits.max_body_bytes, xheaders=False)
     http.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     url = f"http://{config.host}:{port}"

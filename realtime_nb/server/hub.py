@@ -27,13 +27,23 @@ from realtime_nb.core.protocol import (
     make_message,
 )
 
-__all__ = ["ALL_JOBS", "CLOSE_SLOW_CONSUMER", "CLOSE_TIMEOUT", "Connection", "Hub", "Sink"]
+__all__ = [
+    "ALL_JOBS",
+    "CLOSE_POLICY",
+    "CLOSE_SLOW_CONSUMER",
+    "CLOSE_TIMEOUT",
+    "Connection",
+    "Hub",
+    "Sink",
+]
 
 log = logging.getLogger(__name__)
 
 ALL_JOBS = "*"
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_TIMEOUT = 4009
+CLOSE_POLICY = 1008
+"""Closes a connection that keeps sending bad (or too many) messages (policy violation)."""
 WRITE_BATCH = 64
 """Most messages handed to a connection's transport before waiting for it to drain."""
 DROP_REPORT_INTERVAL_S = 1.0
@@ -78,6 +88,10 @@ class Connection:
         self.writing = False
         self.dropped_reported = 0
         self.dropped_reported_at = float("-inf")
+        self.window_start = float("-inf")
+        """Start of the one-second window the two counts below are for."""
+        self.messages_in_window = 0
+        self.bad_in_window = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -144,6 +158,20 @@ class Connection:
             finally:
                 self.writing = False
             self.sent += len(batch)
+
+    def count_message(self, bad: bool, now: float | None = None) -> tuple[int, int]:
+        """Count a message from the client in the current one-second window.
+
+        Returns:
+            ``(messages, bad messages)`` received in this window so far.
+        """
+        now = time.monotonic() if now is None else now
+        if now - self.window_start >= 1.0:
+            self.window_start = now
+            self.messages_in_window = self.bad_in_window = 0
+        self.messages_in_window += 1
+        self.bad_in_window += bad
+        return self.messages_in_window, self.bad_in_window
 
     @property
     def idle(self) -> bool:
@@ -225,22 +253,37 @@ class Hub:
         conn.closed = True
         conn._wake.set()
         self.connections.pop(conn.connection_id, None)
-        for job_id in conn.subscriptions:
-            subs = self._subs.get(job_id)
-            if subs is not None:
-                subs.discard(conn)
+        for job_id in list(conn.subscriptions):
+            self._drop_subscriber(job_id, conn)
         conn.subscriptions.clear()
+
+    def _drop_subscriber(self, job_id: str, conn: Connection) -> None:
+        """Take ``conn`` off a job's subscribers, forgetting the job once nobody listens (the
+        map must not keep every id any client ever named)."""
+        subs = self._subs.get(job_id)
+        if subs is not None:
+            subs.discard(conn)
+            if not subs:
+                del self._subs[job_id]
 
     def send(self, conn: Connection, payload: Any, job_id: str | None = None) -> None:
         """Queue a connection-level message (never dropped)."""
         data = encode(make_message(payload, job_id=job_id))
         conn.push(Outgoing(data, Priority.PROTECTED, None, None, "control"))
 
-    def subscribe(self, conn: Connection, job_id: str, since_seq: int | None = None) -> None:
+    def subscribe(
+        self,
+        conn: Connection,
+        job_id: str,
+        since_seq: int | None = None,
+        stored_last_seq: int | None = None,
+    ) -> None:
         """Subscribe ``conn`` to a job (or ``"*"``), replaying what it missed after ``since_seq``.
 
         The replay is queued before anything published later, so the client sees every message
         once, in order; it is told ``recovered: false`` when the log cannot cover the gap.
+        ``stored_last_seq`` is the job's last seq as stored, when the caller read it (off the
+        event loop); without it a job the hub keeps no log of is looked up with ``last_seq_of``.
         """
         conn.subscriptions.add(job_id)
         self._subs.setdefault(job_id, set()).add(conn)
@@ -255,7 +298,8 @@ class Hub:
             if since_seq is not None:
                 items, recovered = replay.since(since_seq)
         else:
-            last_seq = self._last_seq_of(job_id) or 0
+            stored = stored_last_seq if stored_last_seq is not None else self._last_seq_of(job_id)
+            last_seq = stored or 0
             recovered = since_seq is None or since_seq >= last_seq
         self.send(
             conn,
@@ -269,12 +313,14 @@ class Hub:
         if preview is not None:
             conn.push(preview)
 
+    def has_log(self, job_id: str) -> bool:
+        """True if the hub keeps a replay log of this job (it can answer a subscribe alone)."""
+        return job_id in self._logs
+
     def unsubscribe(self, conn: Connection, job_id: str) -> None:
         """Stop sending a job's messages to ``conn``."""
         conn.subscriptions.discard(job_id)
-        subs = self._subs.get(job_id)
-        if subs is not None:
-            subs.discard(conn)
+        self._drop_subscriber(job_id, conn)
 
     def greet(self, conn: Connection) -> None:
         """Ping a new connection at once: with the pong, the server knows the latency and sends
@@ -395,6 +441,7 @@ class Hub:
         """Per-connection figures for ``GET /v1/health``."""
         return {
             "connections": len(self.connections),
+            "subscribed_jobs": len(self._subs),
             "published": self.published,
             "clients": [
                 {

@@ -300,7 +300,8 @@ class JobManager:
         except SourceError as exc:
             status = 403 if exc.code == ErrorCode.SOURCE_NOT_ALLOWED else 400
             raise JobError(exc.code, str(exc), status) from None
-        executor = self._executor_for(request.options)  # one this server lacks: refused now
+        options: dict[str, Any] = msgspec.to_builtins(request.options)
+        executor = self._executor_for(options)  # one this server lacks: refused now
         job_id = "j-" + secrets.token_hex(6)
         names = [cls.name for cls in plugin_classes]
         record = JobRecord(
@@ -309,7 +310,7 @@ class JobManager:
             created_at=now_iso(),
             source=source,
             plugins=names,
-            options=request.options,
+            options=options,
             executor=executor.name,
             dashboard_url=getattr(executor, "dashboard_link", None),
         )

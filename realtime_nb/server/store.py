@@ -34,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from realtime_nb.core.protocol import JobRecord
+from realtime_nb.core.protocol import JobRecord, decode_job_record
 
 __all__ = ["EventRow", "JobStore", "ResultRow", "StoreUnavailable"]
 
@@ -108,7 +108,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-_record_decoder = msgspec.json.Decoder(JobRecord)
 _STOP = object()
 
 
@@ -424,7 +423,7 @@ class JobStore:
         """The stored record of a job, or None."""
         with self._reader() as conn:
             row = conn.execute("SELECT record FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return _record_decoder.decode(row[0]) if row else None
+        return decode_job_record(row[0]) if row else None
 
     def list_jobs(self, limit: int = 100) -> list[JobRecord]:
         """The newest ``limit`` jobs, newest first."""
@@ -432,7 +431,7 @@ class JobStore:
             rows = conn.execute(
                 "SELECT record FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,)
             ).fetchall()
-        return [_record_decoder.decode(r[0]) for r in rows]
+        return [decode_job_record(r[0]) for r in rows]
 
     def results(self, job_id: str, plugin: str | None = None) -> list[dict[str, Any]]:
         """Per-frame, per-plugin results of a job, in frame order, then by plugin name."""
@@ -541,7 +540,7 @@ class JobStore:
             ).fetchall()
         marked = []
         for (blob,) in rows:
-            record = _record_decoder.decode(blob)
+            record = decode_job_record(blob)
             record = self._with_progress_so_far(
                 msgspec.structs.replace(record, status="interrupted")
             )
@@ -556,4 +555,4 @@ class JobStore:
             rows = conn.execute(
                 "SELECT record FROM jobs WHERE status = 'interrupted' ORDER BY created_at"
             ).fetchall()
-        return [self._with_progress_so_far(_record_decoder.decode(r[0])) for r in rows]
+        return [self._with_progress_so_far(decode_job_record(r[0])) for r in rows]

@@ -45,6 +45,7 @@ __all__ = [
     "VideoWriter",
     "encode_jpeg",
     "open_source",
+    "synthetic_frame_size",
     "validate_source",
     "write_video",
 ]
@@ -315,6 +316,19 @@ def open_source(
     return FileSource(path)
 
 
+def synthetic_frame_size(source: str) -> tuple[int, int, int] | None:
+    """``(width, height, frames)`` of a valid synthetic source string, else None (a file path,
+    or a synthetic string :func:`validate_source` will refuse with its own message)."""
+    if not _is_synthetic(source):
+        return None
+    try:
+        params = _synthetic_params(source)
+    except SourceError:
+        return None
+    frames = int(float(params["seconds"]) * float(params["fps"]))
+    return int(params["width"]), int(params["height"]), frames
+
+
 def _is_synthetic(source: str) -> bool:
     return source.strip().lower().startswith(_SYNTHETIC_SCHEME + ":")
 
@@ -390,7 +404,61 @@ def _capture(path: Path) -> Any:
     return cap
 
 
+_SELF_CONTAINED = "MP4/MOV, Matroska/WebM, AVI, MPEG-TS, MPEG-PS, FLV, Ogg, ASF/WMV or Y4M"
+
+
+def _container_of(head: bytes) -> str | None:
+    """The self-contained container these first bytes of a file start, or None."""
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"):
+        return "mp4"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "avi"
+    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
+        return "mpegts"
+    starts = {
+        b"\x1a\x45\xdf\xa3": "matroska",
+        b"\x00\x00\x01\xba": "mpegps",
+        b"FLV\x01": "flv",
+        b"OggS": "ogg",
+        b"\x30\x26\xb2\x75\x8e\x66\xcf\x11": "asf",
+        b"YUV4MPEG2": "y4m",
+    }
+    return next((name for magic, name in starts.items() if head.startswith(magic)), None)
+
+
+def _check_self_contained(path: Path) -> None:
+    """Refuse a file FFmpeg would follow to other files: a playlist (HLS, DASH), a concat
+    list, an SDP description, an image-sequence pattern... Only the source path is checked
+    against the allowed roots, so such a file inside a root could read a video outside it.
+    FFmpeg picks the format by content, not by name, so the first bytes decide: only
+    containers that hold their own media are opened (MP4's external data references are off
+    in FFmpeg unless asked for, and nothing here asks)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(189)
+    except OSError as exc:
+        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"cannot read {path}: {exc}") from None
+    if _container_of(head) is not None:
+        return
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(_REFERRING):
+        raise SourceError(
+            ErrorCode.SOURCE_INVALID,
+            f"{path} is a playlist or list of other files; such sources are refused "
+            f"(use a self-contained video: {_SELF_CONTAINED})",
+        )
+    raise SourceError(
+        ErrorCode.SOURCE_NOT_FOUND,
+        f"{path} is not a video this server reads ({_SELF_CONTAINED})",
+    )
+
+
+_REFERRING = (b"#extm3u", b"ffconcat", b"file ", b"<?xml", b"<mpd", b"v=0", b"[playlist]")
+"""How files that refer to other files start: HLS, concat lists, DASH, SDP, PLS."""
+
+
 def _probe(path: Path) -> None:
+    _check_self_contained(path)
     cap = _capture(path)
     try:
         ok, frame = cap.read()

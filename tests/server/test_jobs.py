@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from realtime_nb.core.delivery import Outgoing
 from realtime_nb.core.protocol import (
     FramePayload,
+    JobOptions,
     JobRequest,
     Priority,
     ProgressPayload,
@@ -195,7 +196,7 @@ def test_resumed_job_writes_every_frame_of_its_annotated_video(tmp_path: Path) -
         first = manager(False)
         source = "synthetic://match?seconds=4&fps=10&width=96&height=64&noise=0"
         job_id = first.submit(
-            JobRequest(source=source, plugins=["marker"], options={"annotate_video": True})
+            JobRequest(source=source, plugins=["marker"], options=JobOptions(annotate_video=True))
         ).job_id
         assert Marker.held.wait(30)
         threading.Timer(0.2, Marker.gate.set).start()  # after shutdown() has cancelled the job

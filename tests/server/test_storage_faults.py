@@ -30,7 +30,9 @@ from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.registry import PluginRegistry
 
 CLIP = "synthetic://match?seconds=2&fps=10&width=64&height=64&players_per_team=0&noise=0"
-BIG_OPTIONS = {"note": "n" * 6000}  # a record larger than a page: storing it needs new pages
+BIG_OPTIONS = {
+    "labels": {"note": "n" * 6000}
+}  # a record larger than a page: storing it needs new pages
 
 
 def fill(path: Path, nbytes: int) -> None:

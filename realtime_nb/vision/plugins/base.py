@@ -14,6 +14,14 @@ annotators::
             if value < 20:
                 ctx.warn("frame is very dark", "low")
             return {"brightness": value}
+
+A plugin that takes options declares them as a msgspec struct, ``Options``; the server checks a
+job's ``options.plugin_options[name]`` against it when the job is submitted, so a bad or unknown
+option is refused with a 400 that names it, before anything runs::
+
+    class Threshold(Plugin):
+        class Options(msgspec.Struct, forbid_unknown_fields=True):
+            level: Annotated[int, msgspec.Meta(ge=0, le=255)] = 128
 """
 
 from __future__ import annotations
@@ -22,11 +30,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import msgspec
+
 from realtime_nb.core.frame import Frame, VideoInfo
 from realtime_nb.core.protocol import PluginMetadata, Severity
 
 __all__ = [
     "Frame",
+    "NoOptions",
     "Plugin",
     "PluginContext",
     "PluginWarning",
@@ -69,6 +80,10 @@ class PluginContext:
         self.warnings.append(PluginWarning(message, severity, self.frame_id))
 
 
+class NoOptions(msgspec.Struct, forbid_unknown_fields=True):
+    """The options of a plugin that declares none: it takes no options at all."""
+
+
 class Plugin:
     """Base class of every plugin. Subclasses set ``name`` and ``metadata`` and implement
     :meth:`process`; :meth:`setup` and :meth:`draw` are optional.
@@ -86,6 +101,19 @@ class Plugin:
     it exactly (a chunk starts ``N`` frames early and discards those results); ``None``, it
     depends on the whole past (the job runs as one chunk). A plugin that keeps state and
     leaves this at 0 gives different results around chunk boundaries."""
+    Options: ClassVar[type[msgspec.Struct]] = NoOptions
+    """The options this plugin takes: a msgspec struct (``forbid_unknown_fields=True`` so a
+    misspelt option is refused rather than ignored); default: none."""
+
+    @classmethod
+    def parse_options(cls, raw: Mapping[str, Any]) -> msgspec.Struct:
+        """Check options given for this plugin against :attr:`Options`.
+
+        Raises:
+            msgspec.ValidationError: A wrong type or value, or an option the plugin does not
+                declare; the message names it (``... - at `$.level```).
+        """
+        return msgspec.convert(raw, cls.Options)
 
     def setup(self, info: VideoInfo) -> None:
         """Prepare for a video (load cascades, size buffers). Called once per job."""

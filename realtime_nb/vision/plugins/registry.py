@@ -121,9 +121,14 @@ class PluginRegistry:
         wanted = list(names)
         if not wanted:
             raise PipelineError(ErrorCode.PIPELINE_INVALID, "plugins must name at least one plugin")
-        dupes = sorted({n for n in wanted if wanted.count(n) > 1})
+        # One pass over the list (a count per name would be quadratic in its length).
+        seen: set[str] = set()
+        dupes: set[str] = set()
+        for n in wanted:
+            (dupes if n in seen else seen).add(n)
         if dupes:
-            raise PipelineError(ErrorCode.PIPELINE_INVALID, f"duplicate plugins: {dupes}")
+            shown = sorted(dupes)[:10]
+            raise PipelineError(ErrorCode.PIPELINE_INVALID, f"duplicate plugins: {shown}")
         classes = {n: self.get(n) for n in wanted}
         for cls in classes.values():
             missing = [r for r in cls.requires if r not in classes]
