@@ -6,7 +6,7 @@ realtime-nb serve [--host 127.0.0.1] [--port 8765] [--token T] [--data-dir DIR]
                   [--frame-timeout 30] [--resume-interrupted]
                   [--max-waiting-jobs 1000] [--max-store-size 10GB]
                   [--dask-scheduler tcp://host:8786 | --dask-workers N] [--dask-server-url URL]
-                  [--limit NAME=N ...]
+                  [--dask-chunk-frames N] [--limit NAME=N]...
 realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
                 [--data-dir DIR]
 realtime-nb demo [--dir DIR]

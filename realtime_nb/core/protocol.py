@@ -27,8 +27,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 __all__ = [
-    "MAX_EVENTS_PER_BATCH",
     "CLIENT_MESSAGE_TYPES",
+    "MAX_EVENTS_PER_BATCH",
     "MAX_SEQ",
     "PREVIEW_PREFIX_BYTES",
     "PROTOCOL_VERSION",
@@ -927,6 +927,8 @@ def decode_ingest_frames(data: bytes | str) -> IngestFrames:
     """
     result: IngestFrames = _decode(_frames_decoder, data)
     return result
+
+
 _JSON_STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 STORED_RECORD_MAX_DEPTH = 64
 """Nesting past which :func:`decode_job_record` replaces a stored value by ``null``."""

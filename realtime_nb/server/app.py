@@ -20,8 +20,8 @@ send ``Content-Type: application/json`` (POST) and, from a browser, an allowed O
 from __future__ import annotations
 
 import asyncio
-import functools
 import concurrent.futures
+import functools
 import hmac
 import logging
 import os
@@ -55,7 +55,6 @@ from realtime_nb.core.protocol import (
     decode_client_message,
     decode_experiment_request,
     decode_ingest_batch,
-    decode_job_request,
     encode,
     is_experiment_request,
     is_terminal,
@@ -73,7 +72,6 @@ from realtime_nb.server.ingest import (
     producer_token_of,
 )
 from realtime_nb.server.jobs import DEFAULT_MAX_WAITING, JobError, JobManager
-from realtime_nb.server.metrics import MetricStore
 from realtime_nb.server.limits import (
     Limits,
     RequestRejected,
@@ -84,6 +82,7 @@ from realtime_nb.server.limits import (
     parse_seq,
     redact_tokens,
 )
+from realtime_nb.server.metrics import MetricStore
 from realtime_nb.server.openapi import openapi_document
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry

@@ -152,7 +152,8 @@ def render_annotated_video(
     plugins: list[tuple[str, Plugin]] = []
     for name in record.plugins:
         try:
-            plugins.append((name, registry.get(name)()))
+            options = (record.options.get("plugin_options") or {}).get(name)
+            plugins.append((name, registry.get(name).create(options)))
         except PipelineError:
             log.warning(
                 "job %s: plugin %s is not on this server; left undrawn", record.job_id, name

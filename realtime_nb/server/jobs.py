@@ -745,6 +745,7 @@ class JobManager:
             resumed_totals=self.store.plugin_totals(job_id) if start_frame else {},
             output_path=output_path,
             frame_timeout_s=float(record.options.get("frame_timeout_s", self.frame_timeout_s)),
+            plugin_options=dict(record.options.get("plugin_options") or {}),
         )
         try:
             executor = self._executor_for(record.options)

@@ -137,6 +137,8 @@ class ChunkTask:
     token: str
     preview_interval_s: float | None = None
     """Least time between this chunk's previews; None: no previews."""
+    plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each plugin's options in this job, by plugin name."""
 
 
 @dataclass
@@ -168,7 +170,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     result = ChunkResult(chunk.index)
     sender = _FrameSender(task.server_url, task.job_id, task.token, chunk.index)
     try:
-        plugins = [cls() for cls in task.plugin_classes]
+        plugins = [cls.create(task.plugin_options.get(cls.name)) for cls in task.plugin_classes]
         with open_source(task.source, task.allowed_roots) as source:
             collector = _Collector(chunk, sender, result)
             interval = task.preview_interval_s
@@ -586,6 +588,7 @@ class DaskExecutor:
                     self.server_url,
                     token,
                     spec.preview_interval_s * min(len(chunks), workers),
+                    spec.plugin_options,
                 ),
                 key=f"realtime-nb-{spec.job_id}-{run_key}-chunk-{chunk.index}",
                 retries=self.retries,

@@ -95,6 +95,7 @@ class JobSpec:
         output_path: Where to write the annotated video, or None.
         frame_timeout_s: Longest one plugin call may take (process executor).
         memory_limit_bytes: Address-space limit of the worker (process executor), or None.
+        plugin_options: Each plugin's options in this job, by plugin name (checked at submit).
     """
 
     job_id: str
@@ -107,6 +108,7 @@ class JobSpec:
     output_path: Path | None = None
     frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S
     memory_limit_bytes: int | None = None
+    plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class JobEvents(Protocol):
@@ -145,7 +147,9 @@ def run_job(
         SourceError: The source cannot be opened.
         MemoryError: A plugin ran out of memory (not treated as a per-frame failure).
     """
-    plugins = [registry.get(name)() for name in spec.plugin_names]
+    plugins = [
+        registry.get(name).create(spec.plugin_options.get(name)) for name in spec.plugin_names
+    ]
     with open_source(spec.source, spec.allowed_roots) as source:
         events.started(source.info)
         writer = None

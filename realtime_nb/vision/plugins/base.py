@@ -115,6 +115,22 @@ class Plugin:
         """
         return msgspec.convert(raw, cls.Options)
 
+    options: msgspec.Struct = NoOptions()
+    """This job's options of this plugin (an instance of :attr:`Options`), set by
+    :meth:`create` before :meth:`setup`."""
+
+    @classmethod
+    def create(cls, raw_options: Mapping[str, Any] | None = None) -> Plugin:
+        """A new instance for one job, with that job's options for it (checked again: they
+        were checked at submit, but a resumed job's come from the store).
+
+        Raises:
+            msgspec.ValidationError: The options do not fit :attr:`Options`.
+        """
+        plugin = cls()
+        plugin.options = cls.parse_options(raw_options or {})
+        return plugin
+
     def setup(self, info: VideoInfo) -> None:
         """Prepare for a video (load cascades, size buffers). Called once per job."""
 
