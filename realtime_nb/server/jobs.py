@@ -106,8 +106,12 @@ class JobChannel:
         self._on_payload = on_payload
         self._lock = threading.Lock()
 
-    def emit(self, payloads: list[Any]) -> None:
-        """Number, encode, queue for the store and send a batch of payload structs, in order."""
+    def emit(self, payloads: list[Any], durable: bool = False) -> None:
+        """Number, encode, queue for the store and send a batch of payload structs, in order.
+
+        With ``durable``, the batch is committed to the store before anyone is sent it (a job's
+        last message: a client that hears the job ended can fetch it, and all before it).
+        """
         if not payloads:
             return
         items: list[Outgoing] = []
@@ -149,6 +153,8 @@ class JobChannel:
             # once a client hears a job ended every result of it can be fetched.
             self._store.save_results(results)
             self._store.save_events(events)
+            if durable and not self._store.flush():
+                log.error("store did not commit the last messages of %s in time", self.job_id)
             self._deliver(self.job_id, items)
 
 
@@ -789,7 +795,8 @@ class JobManager:
                     frames_done=record.frames_done if record.kind == "video" else None,
                     error=error,
                 )
-            ]
+            ],
+            durable=True,
         )
         record = self._update(job)
         job.ended = True
