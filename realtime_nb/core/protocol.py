@@ -527,7 +527,7 @@ class JobOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True,
     annotate_video: bool = False
     plugin_options: dict[str, dict[str, Any]] = {}
     labels: dict[str, str] = {}
-    executor: Literal["process", "thread", "dask"] | None = None
+    executor: str | None = None
 
 
 class JobRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -885,8 +885,8 @@ def is_experiment_request(data: bytes | str) -> bool:
     """True when a ``POST /v1/jobs`` body asks for an experiment (``"kind": "experiment"``)."""
     try:
         return _kind_decoder.decode(data).kind == "experiment"
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return False
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        return False  # not an experiment's; the job request's decoder says what is wrong
 
 
 def decode_experiment_request(data: bytes | str) -> ExperimentRequest:

@@ -437,7 +437,7 @@ def _check_self_contained(path: Path) -> None:
         with path.open("rb") as file:
             head = file.read(189)
     except OSError as exc:
-        raise SourceError(ErrorCode.SOURCE_NOT_FOUND, f"cannot read {path}: {exc}") from None
+        raise SourceError(ErrorCode.SOURCE_UNREADABLE, f"cannot read {path}: {exc}") from None
     if _container_of(head) is not None:
         return
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -448,7 +448,7 @@ def _check_self_contained(path: Path) -> None:
             f"(use a self-contained video: {_SELF_CONTAINED})",
         )
     raise SourceError(
-        ErrorCode.SOURCE_NOT_FOUND,
+        ErrorCode.SOURCE_UNREADABLE,
         f"{path} is not a video this server reads ({_SELF_CONTAINED})",
     )
 

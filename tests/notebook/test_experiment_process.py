@@ -39,7 +39,8 @@ class Producer:
         )
 
     def printed(self, word: str) -> str | None:
-        for line in self.log_path.read_text().splitlines():
+        # Whole lines only: an unbuffered print writes "JOB", " " and the id one by one.
+        for line in self.log_path.read_text().split("\n")[:-1]:
             if line.startswith(word + " "):
                 return line.split(" ", 1)[1]
             if line == word:
