@@ -449,7 +449,7 @@ def _check_self_contained(path: Path) -> None:
         )
     raise SourceError(
         ErrorCode.SOURCE_UNREADABLE,
-        f"{path} is not a video this server reads ({_SELF_CONTAINED})",
+        f"{path} exists but is not a video this server reads ({_SELF_CONTAINED})",
     )
 
 
