@@ -79,6 +79,9 @@ __all__ = ["ApiError", "Job", "RealtimeClient"]
 
 log = logging.getLogger(__name__)
 
+RESTART_WAIT_S = 60.0
+"""How long :meth:`Job.wait` waits for an interrupted job's server to come back."""
+
 RESYNC_TIMEOUT_S = 30.0
 """How long fetching a job's stored events may take before the live messages buffered
 meanwhile are applied anyway (a gap then shows as a seq jump, never as a frozen job)."""
@@ -672,7 +675,11 @@ class Job:
         (live, only the previewed frames are kept)."""
         if not self._overlays or not self.state.finished:
             return
-        frames_done = int(self.record().get("frames_done") or 0)
+        try:
+            frames_done = int(self.record().get("frames_done") or 0)
+        except ApiError as exc:  # best effort: the scrubber keeps the frames it has
+            log.warning("job %s: could not offer every frame: %s", self.job_id, exc)
+            return
         for overlay in self._overlays:
             overlay.frame.on_demand(self._fetch_frame, frames_done)
 
@@ -686,13 +693,49 @@ class Job:
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the job ends and return its final record.
 
+        A job that ends ``interrupted`` (its server stopped) may be resumed by the next one
+        (``serve --resume-interrupted``): ``wait`` then waits for the server to come back, at
+        most :data:`RESTART_WAIT_S` (or what is left of ``timeout``), and goes on waiting if
+        the job runs again.
+
         Raises:
             TimeoutError: ``timeout`` seconds passed first.
+            ApiError: The job was interrupted and its server did not come back in time.
         """
-        self.client.wait_for(self.job_id, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        while True:
+            self.client.wait_for(self.job_id, left())
+            if self.state.job_status != "interrupted":
+                break
+            record = self._record_once_reachable(left())
+            if record["status"] == "interrupted":
+                break  # not resumed: that is how it ended
+            with self.client.lock:  # resumed: wait until this client has heard it run again
+                while self.state.job_status == "interrupted":
+                    remaining = left()
+                    if remaining is not None and remaining <= 0:
+                        raise TimeoutError(f"job {self.job_id} did not end within {timeout} s")
+                    self.client.lock.wait(min(0.5, remaining) if remaining is not None else 0.5)
         self.client.render_now()
         self._offer_every_frame()
         return self.record()
+
+    def _record_once_reachable(self, timeout: float | None) -> dict[str, Any]:
+        """The job's record, retrying while its server is unreachable (restarting), at most
+        ``timeout`` or :data:`RESTART_WAIT_S` seconds."""
+        limit = RESTART_WAIT_S if timeout is None else min(timeout, RESTART_WAIT_S)
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                return self.record()
+            except ApiError as exc:
+                if exc.status != 0 or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.5)
 
     def results(self, plugin: str | None = None) -> list[dict[str, Any]]:
         """Per-frame, per-plugin results as plain data (complete even if nothing was watched)."""

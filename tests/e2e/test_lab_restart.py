@@ -40,8 +40,9 @@ def test_overlay_survives_a_server_restart(notebook_page: Any, realtime_server: 
     )
     nb.screenshot("overlay-midjob", element=".jp-OutputArea-output > .widget-vbox")
     assert before["progress"] < 80, f"the job ran too fast to stop it mid-way: {before}"
-    job_id = before["title"].removeprefix("Job ")
-    assert re.fullmatch(r"j-[0-9a-f]+", job_id), before
+    title = re.fullmatch(r"Job (j-[0-9a-f]+) on process", before["title"])  # and its executor
+    assert title, before
+    job_id = title.group(1)
 
     code = realtime_server.stop()  # SIGTERM, and wait for it to exit
     assert code == 0, f"realtime-nb serve exited with {code} on SIGTERM"

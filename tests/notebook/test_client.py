@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -131,6 +132,11 @@ def test_server_killed_mid_job_and_restarted_within_backoff(
             ["pitch_detection", "ball_detection"],
         )
         wait_until(lambda: job.state.progress >= 20, 60, "progress 20")
+        # job.wait() across the restart: it hears "interrupted", then waits for the server to
+        # come back and, since the job is resumed, for its real end.
+        waited: list[dict[str, object]] = []
+        waiter = threading.Thread(target=lambda: waited.append(job.wait(timeout=150)))
+        waiter.start()
         first.kill(signal.SIGTERM)  # graceful stop: the job is interrupted
         wait_until(lambda: client.connection == "RECONNECTING", 10, "RECONNECTING")
         # The overlay's badge reads "Reconnecting… attempt N" from the job's state.
@@ -139,8 +145,10 @@ def test_server_killed_mid_job_and_restarted_within_backoff(
         serve_processes.append(second)
         wait_until(lambda: client.connection == "CONNECTED", 20, "CONNECTED again")
         state = client.wait_for(job.job_id, timeout=120)
+        waiter.join(60)
     finally:
         client.close()
+    assert [w["status"] for w in waited] == ["completed"]
     assert state.job_status == "completed" and state.progress == 100
     assert dict(state.plugin_status) == {
         "pitch_detection": "completed",
