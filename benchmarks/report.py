@@ -17,6 +17,7 @@ from typing import Any
 from run import Row, table
 
 START, END = "<!-- latest-run:start -->", "<!-- latest-run:end -->"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def section(report: dict[str, Any]) -> str:
@@ -29,7 +30,8 @@ def section(report: dict[str, Any]) -> str:
         f"load average {report.get('loadavg', '?')} when it started:",
         "",
         "```bash",
-        str(report.get("command", "realtime-nb bench --size full")),
+        # Paths as they are typed in the checkout, not where this one happened to be.
+        str(report.get("command", "realtime-nb bench --size full")).replace(f"{ROOT}/", ""),
         "```",
         "",
         table(rows),
