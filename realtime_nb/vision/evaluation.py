@@ -88,7 +88,7 @@ HELD_OUT_VARIATIONS: dict[str, dict[str, Any]] = {
     },
 }  # fmt: skip
 """Domain-randomised variations held out of tuning, by row label: every knob value here (and
-the seeds :data:`DEFAULT_SEEDS`) was first rendered for this evaluation, never while tuning.
+the random seeds :data:`DEFAULT_SEEDS`) was first rendered for this evaluation, never while tuning.
 Tuning used seeds 0 to 12 with other values (:data:`TUNING_VARIATIONS`). ``width`` and
 ``height`` in a variation override the evaluation's size."""
 

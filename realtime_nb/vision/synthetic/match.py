@@ -346,7 +346,7 @@ def synthetic_match(
             look: ``camera_height`` (m, 5 to 40; 16), ``camera_distance`` (m behind the near
             touchline, 5 to 80; 28), ``fov`` (degrees across, 10 to 90; 40; a tall view tilts
             the camera down so the horizon stays out of frame), ``kits`` (0: red and blue;
-            any other number, with the seed, draws kits of any colour for both teams,
+            any other number, with the random seed, draws kits of any colour for both teams,
             goalkeepers and referee, with white, black or coloured shorts and socks, short
             sleeves and boots),
             ``white_shorts`` (team 1 in white shorts and socks), ``grass_kit`` (team 0's shirt
