@@ -714,12 +714,19 @@ class Job:
             record = self._record_once_reachable(left())
             if record["status"] == "interrupted":
                 break  # not resumed: that is how it ended
-            with self.client.lock:  # resumed: wait until this client has heard it run again
-                while self.state.job_status == "interrupted":
-                    remaining = left()
-                    if remaining is not None and remaining <= 0:
-                        raise TimeoutError(f"job {self.job_id} did not end within {timeout} s")
-                    self.client.lock.wait(min(0.5, remaining) if remaining is not None else 0.5)
+            # Resumed: wait until this client has heard it run again, or, while its socket is
+            # down (it may have given up during a long restart), read the end over REST.
+            while self.state.job_status == "interrupted":
+                remaining = left()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(f"job {self.job_id} did not end within {timeout} s")
+                with self.client.lock:
+                    self.client.lock.wait(min(2.0, remaining) if remaining is not None else 2.0)
+                if self.client.connection != "CONNECTED":
+                    with contextlib.suppress(ApiError):
+                        record = self.record()
+                        with self.client.lock:
+                            self.client.core.apply_record(self.job_id, record)
         self.client.render_now()
         self._offer_every_frame()
         return self.record()

@@ -459,8 +459,9 @@ class EventsHandler(_Base):
     plain-HTTP fallback of ``WS /v1/ingest``."""
 
     def prepare(self) -> None:
-        if self.request.method != "POST":
-            super().prepare()
+        if self.request.method == "POST":
+            self.auth_required = False  # a producer's token, checked in post()
+        super().prepare()
 
     async def post(self, job_id: str) -> None:
         ingest = self.ctx.ingest

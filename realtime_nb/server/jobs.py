@@ -167,6 +167,8 @@ class _Job:
     lock: threading.Lock = field(default_factory=threading.Lock)
     ended: bool = False
     """Set once the job's last message is sent and its final record queued for the store."""
+    finishing: bool = False
+    """Set when :meth:`JobManager._finish` starts on it: a job is finished once."""
     # Frames applied from chunk tasks (see apply_frames): each frame once, and the progress
     # they have reported so far.
     frames_seen: set[int] = field(default_factory=set)
@@ -500,7 +502,7 @@ class JobManager:
         job = live
         if job.record.status == "running":
             return self._update(job)
-        job.ended = False  # live again: not to be evicted until it ends again
+        job.ended = job.finishing = False  # live again: it will end (and be evicted) again
         record = self._update(
             job, status="running", started_at=job.record.started_at or now_iso(), error=None
         )
@@ -584,8 +586,13 @@ class JobManager:
 
     def _start(self, job: _Job, start_frame: int = 0) -> None:
         with self._lock:
-            self._waiting.append((job, start_frame))
-            self._wakeup.notify()
+            if not self._shutting_down:
+                self._waiting.append((job, start_frame))
+                self._wakeup.notify()
+                return
+        # Submitted while the server stopped (after submit's own check): it never runs.
+        job.cancel.set()
+        self._finish(job, "interrupted", None, "the server stopped before the job ran")
 
     def _serve_queue(self) -> None:
         """A supervising thread: run waiting jobs one after another, for the server's life."""
@@ -764,6 +771,10 @@ class JobManager:
     def _finish(
         self, job: _Job, status: str, summary: RunSummary | None, error: str | None
     ) -> JobRecord:
+        with job.lock:
+            if job.finishing:  # a producer's end, a sweep and a shutdown may race to end it
+                return msgspec.structs.replace(job.record, last_seq=job.channel.seq)
+            job.finishing = True
         # Frames applied from chunk tasks count too (a cancelled Dask job's summary has none).
         frames = max(summary.frames if summary is not None else 0, job.record.frames_done)
         # Every result must be committed before anyone hears that the job ended, over the

@@ -309,8 +309,9 @@ class JobStore:
                         break
                 if self._unsaved_jobs and time.monotonic() >= retry_at:
                     # Older versions first: a version queued meanwhile (in ops) replaces them.
+                    # Kept in the dict until written (_record_success removes each), so the job
+                    # is never taken for saved while its retry is in flight.
                     ops = list(self._unsaved_jobs.values()) + ops
-                    self._unsaved_jobs.clear()
                     retried = True
                 else:
                     retried = False

@@ -287,3 +287,13 @@ def test_images_reach_a_watching_client_as_previews(http: Http) -> None:
     got = asyncio.run(watch())
     decoded, jpeg = decode_preview(got)
     assert decoded.frame_id == "confusion #0" and jpeg == b"\xff\xd8jpeg"
+
+
+def test_an_oversized_producer_batch_gets_the_json_413(http: Http) -> None:
+    run = create(http)
+    huge = batch(1, metric(("loss",), range(60_000)))  # about 2 MB, past the 1 MiB body limit
+    status, body = http.call(
+        "POST", f"/v1/jobs/{run['job_id']}/events", huge, token=run["producer_token"]
+    )
+    assert status == 413, body
+    assert body["error"]["code"] == "MSG_TOO_LARGE"
