@@ -224,11 +224,7 @@ class ThreadExecutor:
         """Run the job on a thread and watch its clock and cancel until it ends."""
         gate = _GatedEvents(events)
         status = [_IDLE, _IDLE, 0.0]
-
-        def on_plugin_call(frame_index: int, plugin_index: int) -> None:
-            status[_FRAME] = float(frame_index)
-            status[_SINCE] = time.monotonic()
-            status[_PLUGIN] = float(plugin_index)
+        on_plugin_call = _clock(status)
 
         outcome: list[JobOutcome] = []
 
@@ -255,8 +251,7 @@ class ThreadExecutor:
                         _where(spec, status),
                     )
                     return JobOutcome(RunSummary(frames=gate.frames, cancelled=True))
-            busy = status[_PLUGIN] != _IDLE
-            if busy and time.monotonic() - status[_SINCE] > spec.frame_timeout_s:
+            if _over_time(spec, status):
                 gate.close()
                 return _timed_out(events, spec, status, "its thread is left behind")
 
@@ -326,6 +321,26 @@ def _frames_through(batch: list[Any]) -> int:
 # Slots of the status a worker writes before and after each plugin call.
 _FRAME, _PLUGIN, _SINCE = 0, 1, 2
 _IDLE = -1.0
+
+
+def _clock(status: Any) -> Callable[[int, int], None]:
+    """The ``on_plugin_call`` hook that writes a worker's status before each plugin call (the
+    plugin slot last, see :func:`_over_time`)."""
+
+    def on_plugin_call(frame_index: int, plugin_index: int) -> None:
+        status[_FRAME] = float(frame_index)
+        status[_SINCE] = time.monotonic()
+        status[_PLUGIN] = float(plugin_index)
+
+    return on_plugin_call
+
+
+def _over_time(spec: JobSpec, status: Any) -> bool:
+    """Whether the plugin call in progress has run longer than the frame timeout."""
+    # The plugin slot first: the worker writes it after the time, so a busy plugin's time
+    # read next is never an older call's.
+    busy = status[_PLUGIN] != _IDLE
+    return bool(busy and time.monotonic() - status[_SINCE] > spec.frame_timeout_s)
 
 
 def _plugin_at(spec: JobSpec, status: Any) -> str | None:
@@ -445,10 +460,7 @@ class _Supervisor:
                 elif time.monotonic() - stop_asked_at > CANCEL_GRACE_S:
                     self.process.kill()
                     return JobOutcome(RunSummary(frames=self.frames, cancelled=True))
-            # The plugin slot first: the worker writes it after the time, so a busy plugin's
-            # time read next is never an older call's.
-            busy = self.status[_PLUGIN] != _IDLE
-            if busy and time.monotonic() - self.status[_SINCE] > self.spec.frame_timeout_s:
+            if _over_time(self.spec, self.status):
                 self.process.kill()
                 return _timed_out(self.events, self.spec, self.status, "its worker was stopped")
             if not self.process.is_alive() and not self.receive.poll(0):
@@ -551,11 +563,7 @@ def _worker_main(
     if limit is not None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    def on_plugin_call(frame_index: int, plugin_index: int) -> None:
-        status[_FRAME] = float(frame_index)
-        status[_SINCE] = time.monotonic()
-        status[_PLUGIN] = float(plugin_index)
-
+    on_plugin_call = _clock(status)
     code = 0
     try:
         summary = run_job(spec, registry, _PipeEvents(send), stop, earlier, on_plugin_call)
