@@ -411,15 +411,22 @@ class PacedRun:
     server_cpu_s: float
 
 
+def _paced_plan(
+    size: Size, frame_rate: int, clients_per_proc: int
+) -> tuple[int, int, float, tuple[str, ...]]:
+    """One paced run's frames, messages to each client, time limit and client arguments."""
+    frames = max(10, round(frame_rate * size.paced_seconds))
+    n = frames * PACED_MSGS
+    args = ("--connections", str(clients_per_proc), "--expect", str(n))
+    return frames, n, frames / frame_rate * 3 + 10, args
+
+
 def _paced_ours(
     children: Children, ours: OurServer, size: Size, frame_rate: int, clients_per_proc: int
 ) -> PacedRun:
-    frames = max(10, round(frame_rate * size.paced_seconds))
-    n = frames * PACED_MSGS
+    frames, n, timeout, args = _paced_plan(size, frame_rate, clients_per_proc)
     plugins = [f"bench_pace_{frame_rate}", *_noop_plugins()[: PACED_MSGS - 1]]
     procs = size.fanout_processes
-    timeout = frames / frame_rate * 3 + 10
-    args = ("--connections", str(clients_per_proc), "--expect", str(n))
     with clients(children, ours.ws_url, procs, timeout, *args) as ps:
         cpu0 = cpu_s(ours.proc.pid)
         job_id = ours.submit(TINY.format(seconds=frames / 100), plugins)
@@ -436,11 +443,8 @@ def _paced_baseline(
     frame_rate: int,
     clients_per_proc: int,
 ) -> PacedRun:
-    frames = max(10, round(frame_rate * size.paced_seconds))
-    n = frames * PACED_MSGS
+    frames, n, timeout, args = _paced_plan(size, frame_rate, clients_per_proc)
     procs = size.fanout_processes
-    timeout = frames / frame_rate * 3 + 10
-    args = ("--connections", str(clients_per_proc), "--expect", str(n))
     with clients(children, server.ws_url, procs, timeout, *args) as ps:
         cpu0 = cpu_s(server.proc.pid)
         server.start(n, hz=frame_rate, burst=PACED_MSGS)
