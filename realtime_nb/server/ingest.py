@@ -30,12 +30,14 @@ producer's next batch makes it ``running`` again).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -91,6 +93,13 @@ MAX_POINTS_PER_BATCH = 200_000
 """Most metric points one batch may carry."""
 
 
+@dataclass
+class _JobLock:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    users: int = 0
+    """Calls holding or waiting for ``lock``."""
+
+
 class IngestService:
     """Creates experiments and applies their producers' batches. Thread-safe.
 
@@ -118,8 +127,10 @@ class IngestService:
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self._clock = clock
         self._seen: dict[str, float] = {}
+        # The last batch applied, of running experiments only (a cache of the store's).
         self._last_batch: dict[str, int] = {}
-        self._job_locks: dict[str, threading.Lock] = {}
+        # One lock per job, held only while a call on that job runs or waits.
+        self._job_locks: dict[str, _JobLock] = {}
         self._lock = threading.Lock()
         self._sweeper: tornado.ioloop.PeriodicCallback | None = None
 
@@ -176,9 +187,30 @@ class IngestService:
         with self._lock:
             self._seen[job_id] = self._clock()
 
-    def _job_lock(self, job_id: str) -> threading.Lock:
+    @contextlib.contextmanager
+    def _job_lock(self, job_id: str) -> Iterator[None]:
+        """Hold the job's lock: one batch, connect or sweep of a job at a time. Its entry
+        goes once no call holds or waits for it, so many jobs over time leave none behind."""
         with self._lock:
-            return self._job_locks.setdefault(job_id, threading.Lock())
+            entry = self._job_locks.get(job_id)
+            if entry is None:
+                entry = self._job_locks[job_id] = _JobLock()
+            entry.users += 1
+        try:
+            with entry.lock:
+                yield
+        finally:
+            with self._lock:
+                entry.users -= 1
+                if entry.users == 0:
+                    del self._job_locks[job_id]
+
+    def _forget(self, job_id: str) -> None:
+        """Drop what is kept in memory for a producer's job that ended (its last batch stays
+        in the store, where a producer that sends it again is answered from)."""
+        with self._lock:
+            self._seen.pop(job_id, None)
+            self._last_batch.pop(job_id, None)
 
     def _applied(self, job_id: str) -> int:
         with self._lock:
@@ -233,12 +265,12 @@ class IngestService:
             self.metrics.save_batch(job_id, batch.batch, points)
             if end is not None:
                 self.jobs.finish_external(job_id, end.payload.status, end.payload.error)
-                with self._lock:
-                    self._seen.pop(job_id, None)
+                self._forget(job_id)
             elif not self.jobs.store.flush():
                 raise JobError(ErrorCode.INTERNAL, "the store did not commit the batch", 500)
-            with self._lock:
-                self._last_batch[job_id] = batch.batch
+            else:
+                with self._lock:
+                    self._last_batch[job_id] = batch.batch
             after = self.jobs.get(job_id) or record
             return IngestAck(
                 batch=batch.batch, applied=True, last_seq=after.last_seq, status=after.status
@@ -265,7 +297,8 @@ class IngestService:
         need not wait for the disk before it goes on).
 
         Raises:
-            JobError: The job is not a live video job (404) or has ended (409 ``JOB_ENDED``).
+            JobError: No such video job (404), or it is not running: ending, ended, or
+                already let go of by the server (409 ``JOB_ENDED``).
         """
         record = self.jobs.get(job_id)
         if record is None or record.kind != "video":
@@ -289,8 +322,11 @@ class IngestService:
         for job_id, last in seen:
             record = self.jobs.get(job_id)
             if record is None or record.status != "running":
-                with self._lock:
-                    self._seen.pop(job_id, None)
+                # Ended some other way (a shutdown), or heard from after it ended.
+                with self._job_lock(job_id):
+                    record = self.jobs.get(job_id)
+                    if record is None or record.status != "running":
+                        self._forget(job_id)
                 continue
             if self.jobs.cancel_requested(job_id):
                 status, error = "cancelled", None
@@ -303,8 +339,8 @@ class IngestService:
                 with self._lock:
                     if self._seen.get(job_id) != last:
                         continue  # the producer spoke up meanwhile
-                    self._seen.pop(job_id, None)
                 self.jobs.finish_external(job_id, status, error)
+                self._forget(job_id)
             ended.append(job_id)
         return ended
 

@@ -533,15 +533,23 @@ class JobManager:
             Frames applied and frames dropped as duplicates.
 
         Raises:
-            JobError: No such live job (404), or it is not running (409 ``JOB_ENDED``).
+            JobError: No such job (404), or it is not running: it ended, is ending, or the
+                server has already let it go (409 ``JOB_ENDED``).
         """
-        job = self._external(job_id)
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            record = self.get(job_id)
+            if record is None:
+                raise JobError(ErrorCode.NOT_FOUND, f"no job {job_id!r}", 404)
+            raise JobError(ErrorCode.JOB_ENDED, f"job {job_id} is {record.status}", 409)
         payloads: list[Any] = []
         applied = duplicates = 0
         with job.apply_lock:
             with job.lock:
-                if job.record.status != "running":
-                    raise JobError(ErrorCode.JOB_ENDED, f"job {job_id} is {job.record.status}", 409)
+                if job.finishing or job.record.status != "running":
+                    status = "ending" if job.record.status == "running" else job.record.status
+                    raise JobError(ErrorCode.JOB_ENDED, f"job {job_id} is {status}", 409)
                 for index, events in frames:
                     if index in job.frames_seen:
                         duplicates += 1
@@ -775,6 +783,11 @@ class JobManager:
             if job.finishing:  # a producer's end, a sweep and a shutdown may race to end it
                 return msgspec.structs.replace(job.record, last_seq=job.channel.seq)
             job.finishing = True
+        # Nothing may follow the job's last message. apply_frames checks ``finishing`` and
+        # emits holding the apply lock: once we have held it, the frames that passed the check
+        # are out, and every later batch is refused.
+        with job.apply_lock:
+            pass
         # Frames applied from chunk tasks count too (a cancelled Dask job's summary has none).
         frames = max(summary.frames if summary is not None else 0, job.record.frames_done)
         # Every result must be committed before anyone hears that the job ended, over the

@@ -297,3 +297,40 @@ def test_an_oversized_producer_batch_gets_the_json_413(http: Http) -> None:
     )
     assert status == 413, body
     assert body["error"]["code"] == "MSG_TOO_LARGE"
+
+
+def test_ended_experiments_leave_nothing_behind_in_memory(server_factory: Any) -> None:
+    server = server_factory(heartbeat_timeout_s=1.0)
+    http = Http(server.url, server.token)
+    ingest = server.running.context.ingest
+    end = {"type": "end", "payload": {"status": "completed"}}
+    ended_by_producer = []
+    for _ in range(8):  # ended by their producer: a batch of points, then the end
+        run = create(http)
+        path, token = f"/v1/jobs/{run['job_id']}/events", run["producer_token"]
+        assert http.call("POST", path, batch(1, metric(("loss",), range(3))), token=token)[0] == 200
+        assert http.call("POST", path, batch(2, end), token=token)[1]["status"] == "completed"
+        ended_by_producer.append((path, token))
+    cancelled = [create(http, options={"heartbeat_timeout_s": 60}) for _ in range(2)]
+    for run in cancelled:
+        assert http.call("DELETE", f"/v1/jobs/{run['job_id']}")[0] == 202
+    silent = [create(http) for _ in range(2)]  # interrupted by the heartbeat sweep
+    for run in silent:
+        path = f"/v1/jobs/{run['job_id']}/events"
+        http.call("POST", path, batch(1, metric(("loss",), range(2))), token=run["producer_token"])
+    ids = [r["job_id"] for r in cancelled + silent]
+    wait_until(
+        lambda: all(http.call("GET", f"/v1/jobs/{i}")[1]["status"] != "running" for i in ids),
+        15,
+        "the sweep to end the cancelled and silent experiments",
+    )
+    wait_until(lambda: not ingest._seen, 5, "the sweep to forget them")
+    assert ingest._job_locks == {} and ingest._last_batch == {}
+    # What was forgotten in memory is still answered from the store: the end sent again is
+    # acknowledged as applied before, a new batch is refused.
+    path, token = ended_by_producer[0]
+    _, again = http.call("POST", path, batch(2, end), token=token)
+    assert (again["applied"], again["status"]) == (False, "completed")
+    status, answer = http.call("POST", path, batch(3, metric(("loss",), range(3, 4))), token=token)
+    assert (status, answer["error"]["code"]) == (409, "JOB_ENDED")
+    assert ingest._job_locks == {} and ingest._last_batch == {}
