@@ -86,6 +86,9 @@ RESYNC_TIMEOUT_S = 30.0
 """How long fetching a job's stored events may take before the live messages buffered
 meanwhile are applied anyway (a gap then shows as a seq jump, never as a frozen job)."""
 
+MAX_JOBS_REMEMBERED = 256
+"""Jobs whose plugin options a client keeps for drawing (the newest; others are read again)."""
+
 
 class RealtimeClient:
     """A connection to a realtime_nb server.
@@ -138,6 +141,7 @@ class RealtimeClient:
         )
         self._clock = RenderClock(self._snapshot, render_budget or RENDER_BUDGET)
         self._drawer = FrameDrawer()
+        self._plugin_options: dict[str, dict[str, Any]] = {}  # by job, the newest few
         self._listeners: dict[str, list[Callable[..., None]]] = {}
         self._ws: WebSocketClientConnection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -435,15 +439,38 @@ class RealtimeClient:
         """Draws plugins' results over kept frames; every overlay of this client shares it."""
         return self._drawer
 
-    def draw(self, frame: KeptFrame, plugins: Sequence[str] | None = None) -> bytes:
-        """A kept frame as JPEG with ``plugins``' drawings on it (default: every plugin's)."""
-        return self._drawer.draw(frame, frame.results if plugins is None else plugins)
+    def draw(
+        self, frame: KeptFrame, plugins: Sequence[str] | None = None, job_id: str | None = None
+    ) -> bytes:
+        """A kept frame as JPEG with ``plugins``' drawings on it (default: every plugin's),
+        drawn with the options job ``job_id`` gave its plugins (default: none)."""
+        options = self.plugin_options(job_id) if job_id is not None else None
+        return self._drawer.draw(frame, frame.results if plugins is None else plugins, options)
 
     def preview(self, job_id: str) -> bytes | None:
         """The latest preview of a job as JPEG, every plugin's drawing on it; None before one."""
         with self.lock:
             latest = self.core.latest_frame(job_id)
-        return None if latest is None else self.draw(latest)
+        return None if latest is None else self.draw(latest, job_id=job_id)
+
+    def plugin_options(self, job_id: str) -> dict[str, dict[str, Any]]:
+        """The options job ``job_id`` gave each plugin (its ``plugin_options``), which the
+        plugins' drawings are drawn with; read from the server once per job.
+
+        Raises:
+            ApiError: No such job (404), or the server cannot be reached.
+        """
+        with self.lock:
+            known = self._plugin_options.get(job_id)
+        return known if known is not None else self._remember_options(self.get_job(job_id))
+
+    def _remember_options(self, record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        options = dict((record.get("options") or {}).get("plugin_options") or {})
+        with self.lock:
+            self._plugin_options[record["job_id"]] = options
+            while len(self._plugin_options) > MAX_JOBS_REMEMBERED:
+                del self._plugin_options[next(iter(self._plugin_options))]
+        return options
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -474,6 +501,7 @@ class RealtimeClient:
         if executor is not None:
             options["executor"] = executor
         record = self.rest.create_job(source, list(plugins), options)
+        self._remember_options(record)
         job = Job(self, record["job_id"])
         self.follow(job.job_id)
         return job
@@ -544,7 +572,10 @@ class RealtimeClient:
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         """The job record from REST."""
-        return self.rest.get_job(job_id)
+        record = self.rest.get_job(job_id)
+        if record.get("kind") == "video":  # an experiment has no plugins to draw
+            self._remember_options(record)
+        return record
 
     def jobs(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest jobs, newest first."""
@@ -649,6 +680,7 @@ class Job:
             title=title,
             on_retry=self.client.retry,
             drawer=self.client.drawer,
+            plugin_options=self.client.plugin_options(self.job_id),
             executor=record.get("executor"),
             dashboard_url=record.get("dashboard_url"),
         )
@@ -774,7 +806,7 @@ class Job:
             picked = (
                 self._fetch_frame(i) for i in pick_thumbnails(results, frames_done, thumbnails)
             )
-            shown = [self.client.draw(frame) for frame in picked if frame is not None]
+            shown = [self.client.draw(f, job_id=self.job_id) for f in picked if f is not None]
         if not shown:
             frames = self.frames  # one snapshot: the job may still be running
             n = min(thumbnails, len(frames))
@@ -782,7 +814,7 @@ class Job:
             picks = sorted({round(i * (len(frames) - 1) / max(1, n - 1)) for i in range(n)})
             if n == 1:
                 picks = [len(frames) - 1]
-            shown = [self.client.draw(frames[i]) for i in picks]
+            shown = [self.client.draw(frames[i], job_id=self.job_id) for i in picks]
         return job_report(self.state, results, shown)
 
     def video(self, path: str | Path | None = None, timeout: float | None = None) -> Path:

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import deque
@@ -222,8 +223,9 @@ class FrameDrawer:
     """Draws chosen plugins' results over a kept frame with each plugin's own ``draw``.
 
     Plugins come from ``registry`` by name (the built-ins are always there; a plugin registered
-    only in the server's process cannot be drawn here: :meth:`can_draw` says so). One instance
-    of each plugin class is made and used only for drawing.
+    only in the server's process cannot be drawn here: :meth:`can_draw` says so). Each plugin
+    is made with the job's options for it (``Plugin.create``, as the job's worker made it), one
+    instance per plugin and options, used only for drawing.
 
     Args:
         registry: Where to find plugin classes by name; by default the default registry.
@@ -231,12 +233,13 @@ class FrameDrawer:
 
     def __init__(self, registry: PluginRegistry | None = None) -> None:
         self._registry = registry
-        self._plugins: dict[str, Plugin] = {}
+        self._plugins: dict[tuple[str, str], Plugin] = {}
         self._lock = threading.Lock()
 
-    def _plugin(self, name: str) -> Plugin | None:
+    def _plugin(self, name: str, options: Mapping[str, Any] | None) -> Plugin | None:
+        key = (name, json.dumps(options or {}, sort_keys=True, default=repr))
         with self._lock:
-            plugin = self._plugins.get(name)
+            plugin = self._plugins.get(key)
             if plugin is None:  # not cached: a plugin registered later becomes drawable
                 if self._registry is None:
                     # The registry imports every built-in plugin (and OpenCV): loaded on first
@@ -245,26 +248,38 @@ class FrameDrawer:
 
                     self._registry = default_registry
                 try:
-                    plugin = self._plugins[name] = self._registry.get(name)()
-                except Exception:  # unknown here, or a constructor that needs what we lack
-                    return None
+                    plugin = self._plugins[key] = self._registry.get(name).create(options)
+                except Exception:  # unknown here, options it does not take, or a constructor
+                    return None  # that needs what we lack
             return plugin
 
-    def can_draw(self, name: str) -> bool:
-        """True when the plugin ``name`` is known here and so can be drawn."""
-        return self._plugin(name) is not None
+    def can_draw(self, name: str, options: Mapping[str, Any] | None = None) -> bool:
+        """True when the plugin ``name`` is known here and takes ``options``, so can be drawn."""
+        return self._plugin(name, options) is not None
 
-    def draw(self, frame: KeptFrame, plugins: Iterable[str]) -> bytes:
+    def draw(
+        self,
+        frame: KeptFrame,
+        plugins: Iterable[str],
+        plugin_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> bytes:
         """The frame's JPEG with ``plugins``' results drawn over it, in the frame's plugin order.
+
+        Args:
+            frame: The frame.
+            plugins: Whose drawings to show.
+            plugin_options: The job's options of each plugin (its ``plugin_options``), which a
+                plugin's ``draw`` may read, as in the job's own annotated video.
 
         Returns ``frame.jpeg`` itself when there is nothing to draw. A plugin whose ``draw``
         raises is left out (logged), never fatal.
         """
         chosen = set(plugins)
+        options = plugin_options or {}
         drawers = [
             (name, plugin)
             for name in frame.results
-            if name in chosen and (plugin := self._plugin(name)) is not None
+            if name in chosen and (plugin := self._plugin(name, options.get(name))) is not None
         ]
         if not drawers:
             return frame.jpeg

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -174,6 +174,7 @@ class FrameViewer:
 
     Args:
         drawer: Draws plugin results over a frame; a default one uses the default registry.
+        plugin_options: The job's options of each plugin, which their drawings are drawn with.
         on_change: Called after the user toggled a plugin, scrubbed or pressed Live (the
             overlay re-renders everything with it); by default the viewer re-renders itself.
         lock: Held while rendering and while handling the user's input (an overlay passes its
@@ -195,8 +196,10 @@ class FrameViewer:
         drawer: FrameDrawer | None = None,
         on_change: Callable[[], None] | None = None,
         lock: threading.RLock | None = None,
+        plugin_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self._drawer = drawer if drawer is not None else FrameDrawer()
+        self._plugin_options = dict(plugin_options or {})
         self.on_change = on_change
         self._lock = lock if lock is not None else threading.RLock()
         self._frames: tuple[KeptFrame, ...] = ()
@@ -347,7 +350,7 @@ class FrameViewer:
     def _ensure_toggles(self, names: Iterable[str]) -> int:
         new = [n for n in dict.fromkeys(names) if n not in self._toggle_for]
         for name in new:
-            drawable = self._drawer.can_draw(name)
+            drawable = self._drawer.can_draw(name, self._plugin_options.get(name))
             toggle = ipywidgets.ToggleButton(
                 value=name not in self._hidden,
                 description=name,
@@ -368,7 +371,7 @@ class FrameViewer:
         drawn = tuple(n for n in frame.results if n not in self._hidden)
         if self._drawn is not None and self._drawn[:2] == (frame.frame_id, drawn):
             return self._drawn[2]  # the same bytes object: _set sees no change
-        jpeg = self._drawer.draw(frame, drawn)
+        jpeg = self._drawer.draw(frame, drawn, self._plugin_options)
         self._drawn = (frame.frame_id, drawn, jpeg)
         return jpeg
 
@@ -851,6 +854,7 @@ class RealtimeOverlay:
         title: The title; default ``"Job <job_id>"``.
         on_retry: Called when the user clicks Retry after the connection was lost.
         drawer: Draws plugins' results over previews; by default from the default registry.
+        plugin_options: The job's options of each plugin, which their drawings are drawn with.
         executor: Where the job runs (``process``, ``dask``...), shown beside the title.
         dashboard_url: The Dask dashboard, linked beside the title.
 
@@ -879,6 +883,7 @@ class RealtimeOverlay:
         drawer: FrameDrawer | None = None,
         executor: str | None = None,
         dashboard_url: str | None = None,
+        plugin_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.job_id = job_id
         self._title = title
@@ -890,7 +895,9 @@ class RealtimeOverlay:
         self._last_state = RealtimeState()
         self.title: ipywidgets.HTML = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
         self.progress = ProgressBar()
-        self.frame = FrameViewer(drawer, on_change=self._rerender, lock=self._lock)
+        self.frame = FrameViewer(
+            drawer, on_change=self._rerender, lock=self._lock, plugin_options=plugin_options
+        )
         self.inspector = PluginInspector(plugins, on_change=self._rerender)
         self.errors = ErrorBanner()
         self.metrics = MetricsPanel()

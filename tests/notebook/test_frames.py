@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import cv2
+import msgspec
 import numpy as np
 import pytest
 from conftest import TEST_METADATA as META
 
 from realtime_nb.core import protocol as p
+from realtime_nb.notebook.client import RealtimeClient
 from realtime_nb.notebook.frames import FrameDrawer, FrameStore, KeptFrame, nearest
 from realtime_nb.vision.plugins import Plugin, PluginRegistry, default_registry
 from realtime_nb.vision.plugins.base import Frame
@@ -169,3 +172,71 @@ def test_a_plugin_registered_after_a_first_draw_becomes_drawable() -> None:
     assert not drawer.can_draw("dot")
     reg.register(Dot)
     assert drawer.can_draw("dot")
+
+
+class DiscOptions(msgspec.Struct, forbid_unknown_fields=True):
+    radius: int = 2
+
+
+class Disc(Plugin):
+    """Draws a white disc of the job's ``radius`` where it found one."""
+
+    name = "test_disc"
+    metadata = META
+    Options = DiscOptions
+
+    def process(self, frame: Frame, ctx: Any) -> dict[str, Any]:
+        return {"at": [32, 24]}
+
+    def draw(self, frame: Frame, result: dict[str, Any]) -> None:
+        assert isinstance(self.options, DiscOptions)
+        x, y = result["at"]
+        cv2.circle(frame, (x, y), self.options.radius, (255, 255, 255), -1)
+
+
+@pytest.fixture
+def disc_in_the_kernel() -> Iterator[None]:
+    """Disc registered in this process's default registry, as a notebook registers its own
+    plugin (the kernel draws with the default registry)."""
+    default_registry.register(Disc)
+    yield
+    default_registry.unregister(Disc.name)
+
+
+def drawn_area(drawn: bytes, undrawn: bytes) -> int:
+    """Pixels the drawing changed."""
+    return int((np.abs(grey(drawn).astype(int) - grey(undrawn).astype(int)) > 60).sum())
+
+
+def test_drawer_makes_each_plugin_with_the_options_it_is_given() -> None:
+    reg = PluginRegistry()
+    reg.register(Disc)
+    drawer = FrameDrawer(reg)
+    jpeg = encode_jpeg(np.zeros((48, 64, 3), np.uint8), quality=90)
+    frame = kept(0, jpeg, width=64, height=48, results={"test_disc": {"at": [32, 24]}})
+    small = drawn_area(drawer.draw(frame, ["test_disc"]), jpeg)
+    large = drawn_area(drawer.draw(frame, ["test_disc"], {"test_disc": {"radius": 12}}), jpeg)
+    assert 5 < small < 40 and 350 < large < 550  # pi r^2: 13 and 452
+    assert not drawer.can_draw("test_disc", {"radius": "big"})  # options it does not take
+
+
+def test_the_kernel_draws_a_jobs_frames_with_the_jobs_plugin_options(
+    server_factory: Any, disc_in_the_kernel: None
+) -> None:
+    server = server_factory(default_registry, executor="thread")
+    clip = "synthetic://match?seconds=1&fps=10&width=64&height=64&players_per_team=0&noise=0"
+    options = {"plugin_options": {"test_disc": {"radius": 12}}}
+    with RealtimeClient(server.url, server.token).start() as client:
+        job = client.submit(clip, ["test_disc"], options)
+        assert job.wait(timeout=60)["status"] == "completed"
+        job_id = job.job_id
+        latest = job.frames[-1]
+        preview = client.preview(job_id)
+        assert preview is not None and 350 < drawn_area(preview, latest.jpeg) < 550
+    with RealtimeClient(server.url, server.token).start() as client:  # another kernel
+        job = client.job(job_id)
+        job.wait(timeout=30)
+        viewer = job.overlay().frame
+        shown = viewer.shown
+        assert shown is not None
+        assert 350 < drawn_area(viewer.image.value, shown.jpeg) < 550
