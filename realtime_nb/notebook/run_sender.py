@@ -47,6 +47,10 @@ BATCH_POINTS = 5_000
 """Most metric points in one batch."""
 SEND_INTERVAL_S = 0.25
 """How often the sender looks for new points when it has nothing in flight."""
+BATCH_INTERVAL_S = 0.2
+"""Least time between two batches while the loop logs less than a batch's worth in it: the
+points gather into fewer, larger batches, and the sender wakes (and takes the loop's GIL) a
+few times a second instead of once per server round trip."""
 ACK_TIMEOUT_S = 30.0
 """How long the sender waits for a batch's acknowledgement before it reconnects."""
 MAX_QUEUED_IMAGES = 8
@@ -132,6 +136,9 @@ class RunSender:
         """True once the server said the job ended (the sender then stops)."""
         self._next_batch = 1
         self._pending: tuple[int, bytes, int] | None = None  # batch, body, log calls in it
+        self._last_build = -math.inf
+        self._backlog = False  # the last batch left entries behind: build the next at once
+        self._fill_s = math.inf  # how long the loop took to log a batch's worth, lately
         self._ws: WebSocketClientConnection | None = None
         self._heartbeat_s = 10.0
         self._closing = False
@@ -241,6 +248,7 @@ class RunSender:
         while self.buffer.images:
             await ws.write_message(self.buffer.images.popleft(), binary=True)
         if self._pending is None:
+            await self._gather()
             self._pending = self._build()
         if self._pending is None:
             if self._closing and self.buffer.ended:
@@ -271,6 +279,17 @@ class RunSender:
                 return True
         return False
 
+    async def _gather(self) -> None:
+        """Let the next batch fill until :data:`BATCH_INTERVAL_S` after the last one was
+        built, or until the loop, at its latest pace, has logged a batch's worth; at once
+        when the last batch left entries behind or the run is closing. One sleep, no polling:
+        each wake of this thread takes the GIL from the loop."""
+        if self._closing or self._backlog:
+            return
+        wait = self._last_build + min(BATCH_INTERVAL_S, self._fill_s) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
     def _has_work(self) -> bool:
         run = self.buffer
         return bool(run.entries) or bool(run.images) or self.has_control()
@@ -289,6 +308,10 @@ class RunSender:
                 points += len(entry[2])
             more = bool(buffer)
             self.in_flight = len(entries)
+        now = time.monotonic()
+        if points and not more:  # logged in (now - last build): the pace of the loop
+            self._fill_s = (now - self._last_build) * self.batch_points / points
+        self._last_build, self._backlog = now, more
         metric_points = self._points(entries)  # may add warnings: taken just below
         with run.lock:
             control, run.control = run.control, []

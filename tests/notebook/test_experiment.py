@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import realtime_nb as rt
 from realtime_nb.core.state import RealtimeState
 from realtime_nb.notebook.client import RealtimeClient
 from realtime_nb.notebook.experiment import Run
+from realtime_nb.notebook.run_sender import BATCH_INTERVAL_S
 from realtime_nb.notebook.runs import RunsTable
 from realtime_nb.notebook.widgets import MetricsPanel
 
@@ -55,6 +57,25 @@ def test_steps_default_to_one_past_the_last(client: RealtimeClient) -> None:
         run.log({"x": 3.0}, step=10)
         run.log({"x": 4.0})
     assert [s for s, _, _ in run.metrics()["x"]] == [0, 1, 10, 11]
+
+
+def test_a_steady_loop_is_sent_in_a_few_batches_a_second(client: RealtimeClient) -> None:
+    # Each batch wakes the sender's thread, which takes the GIL from the loop: a loop that
+    # logs less than a batch's worth per interval is sent every BATCH_INTERVAL_S, not once
+    # per server round trip.
+    with client.experiment("steady") as run:
+        run.log({"loss": 0.0}, step=0)
+        wait_until(lambda: run._sender._next_batch > 1, 10, "the first batch")
+        first = run._sender._next_batch
+        start = time.monotonic()
+        step = 1
+        while (elapsed := time.monotonic() - start) < 1.0:
+            run.log({"loss": 1.0 / step, "acc": 0.5}, step=step)
+            step += 1
+            time.sleep(0.0005)
+        batches = run._sender._next_batch - first
+    assert batches <= elapsed / BATCH_INTERVAL_S + 2, f"{batches} batches for {step} logs"
+    assert len(run.metrics()["loss"]) == step  # every point arrived
 
 
 def test_an_exception_ends_the_run_failed_with_its_traceback(client: RealtimeClient) -> None:
