@@ -42,7 +42,10 @@ def add_bench_parser(subparsers: Any) -> None:
     bench.add_argument(
         "--only",
         default="",
-        help="comma-separated subset: throughput,fanout,latency,memory,pipeline,widget",
+        help=(
+            "comma-separated subset: throughput, fanout, zero_loss, latency, crowd, memory, "
+            "pipeline, readers, widget, experiment, dask"
+        ),
     )
 
 
