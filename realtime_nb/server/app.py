@@ -181,13 +181,20 @@ def default_data_dir() -> Path:
 # --- handlers -------------------------------------------------------------------------------------
 
 
+_DRAINED_BODY_FACTOR = 4
+"""A body declared over the limit but at most this many times it is read (and dropped) before
+the 413, so the client hears the answer; a larger one is answered at once and the connection
+closed."""
+
+
 @tornado.web.stream_request_body
 class _Base(tornado.web.RequestHandler):
     """JSON errors, token auth, Origin and content-type checks, and a bounded body.
 
     The body is streamed in (``stream_request_body``) so that one too large is refused with
-    413 and the JSON error shape, from its Content-Length before it is read, or as soon as a
-    chunked body passes the limit, instead of Tornado's bare 400.
+    413 and the JSON error shape, from its Content-Length (read and dropped first when it is
+    at most a few times the limit), or as soon as a chunked body passes the limit, instead of
+    Tornado's bare 400.
     """
 
     auth_required = True
@@ -196,6 +203,7 @@ class _Base(tornado.web.RequestHandler):
         self.ctx = ctx
         self._chunks: list[bytes] = []
         self._received = 0
+        self._draining = False
 
     def prepare(self) -> None:
         if self.auth_required and not _token_ok(self, self.ctx.token):
@@ -215,13 +223,21 @@ class _Base(tornado.web.RequestHandler):
             self.fail(exc.status, exc.code, str(exc))
         limit = self.ctx.limits.max_body_bytes
         length = self.request.headers.get("Content-Length", "0")
-        if not length.isascii() or not length.isdigit() or int(length) > limit:
-            self.fail(413, ErrorCode.MSG_TOO_LARGE, f"the body is over the {limit}-byte limit")
+        declared = int(length) if length.isascii() and length.isdigit() else None
+        if declared is not None and limit < declared <= _DRAINED_BODY_FACTOR * limit:
+            # Read the body and throw it away, then answer: a client still sending when the
+            # server closes the connection gets a reset, never the 413 (urllib, requests).
+            self._draining = True
+            self.request.connection.set_max_body_size(declared)  # type: ignore[union-attr]
+            setattr(self, method.lower(), self._refuse_too_large)
+            return
+        if declared is None or declared > limit:
+            self._refuse_too_large()
         # Tornado's own limit answers a bare 400: keep it past ours, so ours speaks first.
         self.request.connection.set_max_body_size(2 * limit + (64 << 10))  # type: ignore[union-attr]
 
     def data_received(self, chunk: bytes) -> None:
-        if self._finished:
+        if self._finished or self._draining:
             return
         self._received += len(chunk)
         limit = self.ctx.limits.max_body_bytes
@@ -239,6 +255,10 @@ class _Base(tornado.web.RequestHandler):
             self.finish()  # the connection closes: the rest of the body is never read
             return
         self._chunks.append(chunk)
+
+    def _refuse_too_large(self, *_args: Any, **_kwargs: Any) -> NoReturn:
+        limit = self.ctx.limits.max_body_bytes
+        self.fail(413, ErrorCode.MSG_TOO_LARGE, f"the body is over the {limit}-byte limit")
 
     def body(self) -> bytes:
         """The request body (streamed in, at most the body limit)."""

@@ -380,6 +380,33 @@ def test_a_body_over_the_limit_is_413_with_the_json_error(server: EmbeddedServer
     assert status == 413 and json.loads(content)["error"]["code"] == "MSG_TOO_LARGE"
 
 
+def test_a_body_a_little_over_the_limit_is_read_before_the_413(server: EmbeddedServer) -> None:
+    """Answering before the body is read makes a client that is still sending see a reset."""
+    body = b"x" * (2 << 20)  # twice the 1 MiB limit: read and dropped, then answered
+    head = (
+        f"POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {server.token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):  # no answer while the body is still to come
+            sock.recv(1)
+        sock.settimeout(10)
+        sock.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            answer += piece
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"413", answer[:200]
+    content = rest.split(b"\r\n\r\n", 1)[1]
+    assert json.loads(content)["error"]["code"] == "MSG_TOO_LARGE"
+
+
 def test_plugins_as_a_string_is_a_sentence(server: EmbeddedServer) -> None:
     status, body = post(server, b'{"source": "x", "plugins": "motion_detection"}')
     assert status == 400
