@@ -131,7 +131,9 @@ def _person_blobs(
     candidates = cv2.bitwise_or(candidates, cv2.bitwise_and(sandwiched[:h], line))
     # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
     # torso and legs split by a row of grass-coloured pixels.
-    candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, kernel(2))
+    # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
+    # dilating back from the opposite anchor does not.)
+    candidates = cv2.dilate(cv2.erode(candidates, kernel(2)), kernel(2), anchor=(0, 0))
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
     min_area = max(8.0, 4e-5 * h * w)
