@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
+from realtime_nb.vision.plugins.players_boxes import grow_rows
 from realtime_nb.vision.plugins.grass import (
     GREEN_HI,
     GREEN_LO,
@@ -71,7 +72,10 @@ class PlayerDetection(Plugin):
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         green = green_mask(hsv)
         boxes, labels, ids = _person_blobs(hsv, green, pitch_region(ctx, green))
+        previous = ctx.state.get("height_model")
+        boxes = [grow_rows(frame, green, box, _expected_height(previous, box)) for box in boxes]
         model = _height_model(boxes, ctx.state)
+        ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
         boxes, ids = _split_stacked(boxes, ids, labels, model)
         grass = np.asarray(cv2.mean(frame, mask=green)[:3])
@@ -176,6 +180,11 @@ def _height_model(
     if a <= 0 or a >= 1:
         return None
     return float(a), float(b), float(np.median(data[:, 2] / data[:, 1]))
+
+
+def _expected_height(model: tuple[float, float, float] | None, box: list[int]) -> float | None:
+    """A lone person's height (px) with feet at the box's bottom, by ``model``, if any."""
+    return None if model is None else model[0] * box[3] + model[1]
 
 
 def _split_stacked(
