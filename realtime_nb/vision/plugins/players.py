@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
-from realtime_nb.vision.plugins.players_boxes import grow_rows
+from realtime_nb.vision.plugins.players_boxes import GrassDistance
 from realtime_nb.vision.plugins.grass import (
     GREEN_HI,
     GREEN_LO,
@@ -72,15 +72,17 @@ class PlayerDetection(Plugin):
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         green = green_mask(hsv)
         boxes, labels, ids = _person_blobs(hsv, green, pitch_region(ctx, green))
+        grass = cv2.mean(frame, mask=green)
         previous = ctx.state.get("height_model")
-        boxes = [grow_rows(frame, green, box, _expected_height(previous, box)) for box in boxes]
+        away = GrassDistance.of(frame, green, grass)
+        boxes = [away.grow_rows(box, _expected_height(previous, box)) for box in boxes]
         model = _height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
         boxes, ids = _split_stacked(boxes, ids, labels, model)
-        grass = np.asarray(cv2.mean(frame, mask=green)[:3])
         colours = [
-            _jersey_colour(frame, labels, b, k, grass) for b, k in zip(boxes, ids, strict=True)
+            _jersey_colour(frame, labels, b, k, np.asarray(grass[:3]))
+            for b, k in zip(boxes, ids, strict=True)
         ]
         features = _lab_features(colours)
         teams = _TeamModel(ctx.state)
@@ -275,10 +277,12 @@ def _line_like(hsv: Frame, green: Mask) -> Mask:
     """Pixels that are white or a white-grass blend: paler and brighter than the grass, and
     green-hued or grey. Absolute thresholds would miss lines in dim light."""
     _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
-    pale = cv2.inRange(hsv, (0, 0, grass_v + 12), (180, 0.8 * grass_s, 255))
-    greenish = cv2.inRange(hsv, (int(GREEN_LO[0]), 0, 0), (int(GREEN_HI[0]), 255, 255))
-    grey = cv2.inRange(hsv, (0, 0, 0), (180, 60, 255))
-    return np.asarray(cv2.bitwise_and(pale, cv2.bitwise_or(greenish, grey)), np.uint8)
+    # Pale (saturation up to 0.8 of the grass's) and green-hued, or pale and grey (up to 60).
+    pale_green = cv2.inRange(
+        hsv, (int(GREEN_LO[0]), 0, grass_v + 12), (int(GREEN_HI[0]), 0.8 * grass_s, 255)
+    )
+    pale_grey = cv2.inRange(hsv, (0, 0, grass_v + 12), (180, min(60.0, 0.8 * grass_s), 255))
+    return np.asarray(cv2.bitwise_or(pale_green, pale_grey), np.uint8)
 
 
 def _jersey_colour(
@@ -300,12 +304,13 @@ def _jersey_colour(
     pixels = frame[top:bottom, left:right][labels[top:bottom, left:right] == label]
     if len(pixels) == 0:
         pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
-    away = np.linalg.norm(pixels.astype(np.float64) - grass, axis=1)
+    offset = pixels - grass.astype(np.float32)
+    away = np.einsum("ij,ij->i", offset, offset)  # squared distances
     # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
     # is further from the grass than a dark shirt and would win.
-    keep = pixels[away >= 40.0]
+    keep = pixels[away >= 40.0**2]
     if len(keep) < 2:
-        keep = pixels[away >= away.max() * 0.75]
+        keep = pixels[away >= away.max() * 0.75**2]
     return [int(v) for v in np.median(keep, axis=0)]
 
 
