@@ -23,7 +23,6 @@ import numpy as np
 import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
-from realtime_nb.vision.plugins.players_boxes import GrassDistance
 from realtime_nb.vision.plugins.grass import (
     GREEN_HI,
     GREEN_LO,
@@ -32,6 +31,7 @@ from realtime_nb.vision.plugins.grass import (
     kernel,
     pitch_region,
 )
+from realtime_nb.vision.plugins.players_boxes import GrassDistance
 
 __all__ = ["PlayerDetection"]
 
