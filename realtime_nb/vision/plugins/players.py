@@ -31,7 +31,7 @@ from realtime_nb.vision.plugins.grass import (
     kernel,
     pitch_region,
 )
-from realtime_nb.vision.plugins.players_boxes import GrassDistance
+from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
 
 __all__ = ["PlayerDetection"]
 
@@ -71,17 +71,16 @@ class PlayerDetection(Plugin):
         """Detect people on the pitch and classify role and team."""
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         green = green_mask(hsv)
+        away = GrassDistance.of(frame, green)
         boxes, labels, ids = _person_blobs(hsv, green, pitch_region(ctx, green))
-        grass = cv2.mean(frame, mask=green)
         previous = ctx.state.get("height_model")
-        away = GrassDistance.of(frame, green, grass)
         boxes = [away.grow_rows(box, _expected_height(previous, box)) for box in boxes]
         model = _height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
         boxes, ids = _split_stacked(boxes, ids, labels, model)
         colours = [
-            _jersey_colour(frame, labels, b, k, np.asarray(grass[:3]))
+            _jersey_colour(frame, labels, b, k, np.asarray(away.grass[:3]))
             for b, k in zip(boxes, ids, strict=True)
         ]
         features = _lab_features(colours)
@@ -122,10 +121,26 @@ class PlayerDetection(Plugin):
 def _person_blobs(
     hsv: Frame, green: Mask, region: Mask
 ) -> tuple[list[list[int]], npt.NDArray[np.int32], list[int]]:
-    """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels."""
+    """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels.
+
+    A person's pixels are those not grass and not line-like. Grass here is green-hued, at least
+    0.55 times as saturated and half as bright as the grass's mean: JPEG bleeds the grass's hue
+    into a small kit, which the fixed green range then takes for grass, while its saturation or
+    brightness stays off the grass's; a shadow (at most half as bright) stays grass.
+    """
     h, w = green.shape
-    line = _line_like(hsv, green)
-    candidates = cv2.bitwise_not(cv2.bitwise_or(green, line))
+    _, grass_s, grass_v, _ = cv2.mean(every_fourth(hsv), mask=every_fourth(green))
+    grassy = cv2.inRange(
+        hsv,
+        (
+            int(GREEN_LO[0]),
+            max(int(GREEN_LO[1]), 0.55 * grass_s),
+            max(int(GREEN_LO[2]), 0.5 * grass_v),
+        ),
+        (int(GREEN_HI[0]), 255, 255),
+    )
+    line = _line_like(hsv, grass_s, grass_v)
+    candidates = cv2.bitwise_not(cv2.bitwise_or(grassy, line))
     candidates = cv2.bitwise_and(candidates, region)
     # White shorts and socks look like line pixels; they are put back where they lie between
     # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
@@ -273,10 +288,10 @@ def _split_side_by_side(
     return out_boxes, out_ids
 
 
-def _line_like(hsv: Frame, green: Mask) -> Mask:
-    """Pixels that are white or a white-grass blend: paler and brighter than the grass, and
-    green-hued or grey. Absolute thresholds would miss lines in dim light."""
-    _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
+def _line_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
+    """Pixels that are white or a white-grass blend: paler and brighter than the grass (of mean
+    saturation ``grass_s`` and value ``grass_v``), and green-hued or grey. Absolute thresholds
+    would miss lines in dim light."""
     # Pale (saturation up to 0.8 of the grass's) and green-hued, or pale and grey (up to 60).
     pale_green = cv2.inRange(
         hsv, (int(GREEN_LO[0]), 0, grass_v + 12), (int(GREEN_HI[0]), 0.8 * grass_s, 255)
