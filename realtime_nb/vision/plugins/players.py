@@ -316,7 +316,14 @@ def _jersey_colour(
     left, right = x1 + round(0.2 * bw), x2 + 1 - round(0.2 * bw)
     if right - left < 1:
         left, right = x1, x2 + 1
-    pixels = frame[top:bottom, left:right][labels[top:bottom, left:right] == label]
+    # When the blob covers less than half of that, pixels of no blob count too: a pale shirt
+    # looks like line paint and is left out of the blob (the grass among them goes with the
+    # grass-blended pixels below).
+    region = labels[top:bottom, left:right]
+    own = region == label
+    pixels = frame[top:bottom, left:right][
+        own if 2 * own.sum() >= own.size else own | (region == 0)
+    ]
     if len(pixels) == 0:
         pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
     offset = pixels - grass.astype(np.float32)
