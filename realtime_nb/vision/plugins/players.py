@@ -278,6 +278,10 @@ def _split_side_by_side(
             if lo >= hi:
                 continue
             cuts.append(lo + int(np.argmin(counts[lo:hi])))
+        if len(cuts) == 1:  # no room for a cut: the box stays as it was grown
+            out_boxes.append(box)
+            out_ids.append(label)
+            continue
         cuts.append(bw)
         for left, right in itertools.pairwise(cuts):
             rows = np.flatnonzero(blob[:, left:right].any(axis=1))

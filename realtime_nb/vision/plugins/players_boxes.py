@@ -63,13 +63,19 @@ class GrassDistance:
         x1, y1, x2, y2 = box
         reach = max(2, round(0.45 * (expected or y2 - y1 + 1)))
         top, bottom = max(0, y1 - reach), min(h - 1, y2 + reach)
-        margin = max(2, (x2 - x1 + 1) // 2)
+        # The sides looked at for a line start half a box width out: a horizontal motion
+        # streak smears a person that far beyond the box, and would pass for a line.
+        halo = (x2 - x1 + 1) // 2
+        margin = halo + max(2, (x2 - x1 + 1) // 2)
         left, right = max(0, x1 - margin), min(w - 1, x2 + margin)
         window = _distance(self.frame[top : bottom + 1, left : right + 1], self.grass)
         window = window >= self.threshold
         rows = window[:, x1 - left : x2 - left + 1].any(axis=1)
-        if x1 > left and right > x2:
-            rows &= ~(window[:, : x1 - left].any(axis=1) & window[:, x2 - left + 1 :].any(axis=1))
+        if x1 - halo > left and right > x2 + halo:
+            rows &= ~(
+                window[:, : x1 - halo - left].any(axis=1)
+                & window[:, x2 + halo - left + 1 :].any(axis=1)
+            )
         tallest = None if expected is None else 1.15 * expected
         new_top, new_bottom = y1, y2
         while new_top > top and rows[new_top - 1 - top]:
