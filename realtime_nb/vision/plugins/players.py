@@ -74,7 +74,7 @@ class PlayerDetection(Plugin):
         away = GrassDistance.of(frame, green)
         boxes, labels, ids = _person_blobs(hsv, green, pitch_region(ctx, green))
         previous = ctx.state.get("height_model")
-        boxes = [away.grow_rows(box, _expected_height(previous, box)) for box in boxes]
+        boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
         model = _height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)

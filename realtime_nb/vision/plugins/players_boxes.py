@@ -5,7 +5,8 @@ The blob mask of :mod:`realtime_nb.vision.plugins.players` keeps pixels clearly 
 so on blurred or compressed footage it loses what fades into the grass: a few pixels of hair, a
 dark boot one pixel tall, white socks that look like line paint. Each box's rows are grown up and
 down over rows where some pixel within its columns stands out from the grass by more than the
-grass's own spread, and no further than a person's height allows.
+grass's own spread, and no further than a person's height allows; its sides are cut to the
+columns that stand out clearly (a horizontal motion streak widens a blob with a faint halo).
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ class GrassDistance:
         mean, spread = cv2.meanStdDev(_distance(sample, grass), mask=grass_px)
         return cls(frame, grass, max(20.0, float(mean[0, 0]) + 3.0 * float(spread[0, 0])))
 
-    def grow_rows(self, box: list[int], expected: float | None) -> list[int]:
-        """``box`` with its top and bottom grown over the rows of the person the blob missed.
+    def fit(self, box: list[int], expected: float | None) -> list[int]:
+        """``box`` with its top and bottom grown over the rows of the person the blob missed,
+        and its sides cut to the columns of the person.
 
         A row counts when a pixel within the box's columns stands out, unless pixels on both
-        sides of the columns do too (a line across, not a person).
+        sides of the columns do too (a line across, not a person). A column counts when its
+        strongest pixel (in those rows) is at least 0.4 times the strongest of the box.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.
@@ -57,7 +60,7 @@ class GrassDistance:
                 the grown box stays within 1.15 times it.
 
         Returns:
-            ``[x1, y1, x2, y2]`` with ``y1`` and ``y2`` moved.
+            ``[x1, y1, x2, y2]``, the rows grown and the columns cut.
         """
         h, w = self.frame.shape[:2]
         x1, y1, x2, y2 = box
@@ -68,8 +71,8 @@ class GrassDistance:
         halo = (x2 - x1 + 1) // 2
         margin = halo + max(2, (x2 - x1 + 1) // 2)
         left, right = max(0, x1 - margin), min(w - 1, x2 + margin)
-        window = _distance(self.frame[top : bottom + 1, left : right + 1], self.grass)
-        window = window >= self.threshold
+        distance = _distance(self.frame[top : bottom + 1, left : right + 1], self.grass)
+        window = distance >= self.threshold
         rows = window[:, x1 - left : x2 - left + 1].any(axis=1)
         if x1 - halo > left and right > x2 + halo:
             rows &= ~(
@@ -86,6 +89,13 @@ class GrassDistance:
             if tallest is not None and new_bottom - new_top + 2 > tallest:
                 break
             new_bottom += 1
+        # A horizontal motion streak widens the blob with a fading halo: columns that stand out
+        # less than 0.4 times the person's strongest are cut from the sides.
+        rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
+        profile = rows_in.max(axis=0)
+        keep = np.flatnonzero(profile >= 0.4 * profile.max())
+        if len(keep):
+            x1, x2 = x1 + int(keep[0]), x1 + int(keep[-1])
         return [x1, new_top, x2, new_bottom]
 
 
