@@ -39,11 +39,12 @@ class GrassDistance:
     threshold: float
 
     @classmethod
-    def of(cls, frame: Frame, green: Mask) -> GrassDistance:
-        """Measure ``frame`` against the mean colour of its ``green`` pixels."""
-        sample, grass_px = every_fourth(frame), every_fourth(green)
-        grass = cv2.mean(sample, mask=grass_px)
-        mean, spread = cv2.meanStdDev(_distance(sample, grass), mask=grass_px)
+    def of(cls, frame: Frame, sample_green: Mask) -> GrassDistance:
+        """Measure ``frame`` against the mean colour of its grass, ``sample_green`` being the
+        grass mask of ``every_fourth(frame)``."""
+        sample = every_fourth(frame)
+        grass = cv2.mean(sample, mask=sample_green)
+        mean, spread = cv2.meanStdDev(_distance(sample, grass), mask=sample_green)
         return cls(frame, grass, max(20.0, float(mean[0, 0]) + 3.0 * float(spread[0, 0])))
 
     def fit(self, box: list[int], expected: float | None) -> list[int]:
@@ -73,22 +74,23 @@ class GrassDistance:
         left, right = max(0, x1 - margin), min(w - 1, x2 + margin)
         distance = _distance(self.frame[top : bottom + 1, left : right + 1], self.grass)
         window = distance >= self.threshold
-        rows = window[:, x1 - left : x2 - left + 1].any(axis=1)
+        rows: npt.NDArray[np.bool_] = np.asarray(window[:, x1 - left : x2 - left + 1].any(axis=1))
         if x1 - halo > left and right > x2 + halo:
             rows &= ~(
                 window[:, : x1 - halo - left].any(axis=1)
                 & window[:, x2 + halo - left + 1 :].any(axis=1)
             )
-        tallest = None if expected is None else 1.15 * expected
-        new_top, new_bottom = y1, y2
-        while new_top > top and rows[new_top - 1 - top]:
-            if tallest is not None and new_bottom - new_top + 2 > tallest:
-                break
-            new_top -= 1
-        while new_bottom < bottom and rows[new_bottom + 1 - top]:
-            if tallest is not None and new_bottom - new_top + 2 > tallest:
-                break
-            new_bottom += 1
+        # Rows stand out from the box's top up and from its bottom down: grow over each run,
+        # up first, the whole within 1.15 times a lone person's height.
+        above = rows[: y1 - top][::-1]
+        below = rows[y2 - top + 1 :]
+        up = len(above) if above.all() else int(np.argmin(above))
+        down = len(below) if below.all() else int(np.argmin(below))
+        if expected is not None:
+            room = max(0, int(1.15 * expected) - (y2 - y1 + 1))
+            up = min(up, room)
+            down = min(down, room - up)
+        new_top, new_bottom = y1 - up, y2 + down
         # A horizontal motion streak widens the blob with a fading halo: columns that stand out
         # less than 0.4 times the person's strongest are cut from the sides.
         rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
@@ -101,7 +103,7 @@ class GrassDistance:
 
 def _distance(frame: Frame, grass: tuple[float, float, float, float]) -> npt.NDArray[np.uint8]:
     """Per pixel, the largest of the three channel differences from ``grass``."""
-    channels = cv2.split(cv2.absdiff(frame, grass))
+    channels = cv2.split(cv2.absdiff(frame, np.asarray(grass, np.float64)))
     return np.asarray(cv2.max(cv2.max(channels[0], channels[1]), channels[2]), np.uint8)
 
 
