@@ -53,7 +53,10 @@ class PlayerDetection(Plugin):
 
     A box is the whole person, from the top of the head (hair included) to the soles, and
     across the arms: the same definition as the synthetic match's truth. White shorts and
-    socks, which look like line paint, are kept where they lie between parts of a person.
+    socks, which look like line paint, are kept where they lie between parts of a person; what
+    blur or JPEG fades into the grass (hair, thin boots) is added back, and a motion streak's
+    halo cut, by each box's colour distance from the grass
+    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`).
 
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
