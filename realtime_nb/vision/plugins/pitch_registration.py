@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from realtime_nb.vision.plugins.grass import Mask, kernel
+from realtime_nb.vision.plugins.pitch_camera import Camera, camera_distortion, fit_camera
 from realtime_nb.vision.plugins.pitch_lines import (
     ImageLine,
     group_families,
@@ -33,6 +35,7 @@ from realtime_nb.vision.plugins.pitch_model import (
     homography_from_points,
     in_view,
     intersect,
+    line_through,
     model_features,
     model_intersections,
     model_samples,
@@ -69,6 +72,25 @@ can rise."""
 _QUALITY_DROP = 0.1
 """A tracked homography this far below the quality found by the last full search is searched
 again even above ``_TRACK_QUALITY``: the view may have changed under it."""
+_FRESH_QUALITY = 0.65
+"""Below this a fit found afresh, before the camera's position is known, is not reported: on
+tuning views from 9 to 14 m up, wrong fits that still are a camera scored up to 0.6."""
+_MAX_DISTORTION = 0.05
+"""A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong."""
+_FREE_DISTORTION = 0.02
+"""A free refit of a camera's homography further than this from any camera is not reported."""
+_CENTRE_QUALITY = 0.8
+"""A searched fit at least this good tells where the camera stands."""
+_CENTRES_KEPT = 15
+"""How many such fits the camera's position is the median of."""
+_CENTRE_TOLERANCE = 0.15
+"""A searched camera further than this share of its distance to the pitch's centre from the
+known position is taken for wrong."""
+_PENDING_QUALITY = 0.4
+"""A fit rejected as no camera but at least this good is refitted on the next frame (tracking
+from a roughly right start often ends at the right one), and reported only once it passes."""
+_FORGET_CENTRE_AFTER = 50
+"""Frames in a row without a homography after which the camera's position is forgotten."""
 
 
 class LineEvidence:
@@ -141,50 +163,167 @@ def _polish(
     return h
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """A candidate: the camera, the homography reported for it, and how well that fits."""
+
+    quality: float
+    camera: Camera
+    homography: npt.NDArray[np.float64]
+    tracked: bool
+
+
 def register(
     img: LineEvidence, state: dict[str, Any], corners: list[tuple[float, float]]
 ) -> tuple[npt.NDArray[np.float64] | None, float, bool]:
     """The pitch-to-image homography, the best by quality of up to three candidates: the last
-    frame's homography refitted (tracking), the four outer corners' homography refitted, and
-    the full search's. The search is skipped when tracking still fits (at least
+    frame's camera turned and zoomed to fit (tracking), the four outer corners' homography
+    refitted, and the full search's. The search is skipped when tracking still fits (at least
     ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at the last
-    search) or the corners give an acceptable fit. Returns ``(homography or None, quality,
-    tracked)``."""
-    previous = state.get("homography")
-    best: tuple[float, npt.NDArray[np.float64] | None, bool] = (0.0, None, False)
-    if previous is not None:
-        tracked = _polish(np.asarray(previous, np.float64), img, (8.0, 5.0, 3.0))
-        best = (_quality(tracked, img), tracked, True)
+    search) or the corners give an acceptable fit. Every candidate must be a camera
+    (:func:`_as_camera`). Returns ``(homography or None, quality, tracked)``."""
+    centre = _known_centre(state)
+    best = _tracked(img, state, centre)
     floor = max(_TRACK_QUALITY, float(state.get("searched_quality", 0.0)) - _QUALITY_DROP)
-    settled = best[2] and best[0] >= floor
+    settled = best is not None and best.tracked and best.quality >= floor
+    fresh: list[npt.NDArray[np.float64]] = []
     from_corners = corner_homography(corners) if len(corners) == 4 else None
     if from_corners is not None:
         # Four outer corners pin the pitch down on their own, even with no inner markings.
-        fitted = _polish(from_corners, img, (4.0, 3.0))
-        q = _quality(fitted, img)
-        settled |= q >= _ACCEPT_QUALITY
-        if q > best[0] + 0.02:
-            best = (q, fitted, False)
-    if not settled:
-        for candidate in _search(img):
-            q = _quality(candidate, img)
-            if q > best[0] + 0.02:
-                best = (q, candidate, False)
-    quality, found, tracked_flag = best
-    if not settled or not tracked_flag:
-        state["searched_quality"] = quality
-    if found is None or quality < _ACCEPT_QUALITY:
-        state["homography"] = None
-        return None, quality, False
-    state["homography"] = found.tolist()
-    return found, quality, tracked_flag
+        fresh.append(_polish(from_corners, img, (4.0, 3.0)))
+    pending = state.pop("pending", None)
+    if best is None and pending is not None:
+        # Last frame's best fit was no camera: refitted, it may have become one.
+        fresh.append(_polish(np.asarray(pending, np.float64), img, (8.0, 5.0, 3.0)))
+    raw: tuple[float, npt.NDArray[np.float64] | None] = (0.0, None)
+    for searched in (False, True):
+        if searched and settled:
+            break
+        for k, candidate in enumerate(_search(img) if searched else fresh):
+            cam = _as_camera(candidate, img, centre)
+            if cam is None:
+                q_raw = _quality(candidate, img)
+                raw = (q_raw, candidate) if q_raw > raw[0] else raw
+                continue
+            fit = _finished(cam, img, tracked=False)
+            if not searched and k == 0 and from_corners is not None:
+                settled |= fit.quality >= _ACCEPT_QUALITY
+            if best is None or fit.quality > best.quality + 0.02:
+                best = fit
+    if not settled or best is None or not best.tracked:
+        state["searched_quality"] = 0.0 if best is None else best.quality
+    # A camera found afresh, with no position known to check it against, must fit better.
+    floor = _ACCEPT_QUALITY if centre is not None or (best and best.tracked) else _FRESH_QUALITY
+    if best is None or best.quality < floor:
+        _lost(state)
+        if raw[1] is not None and raw[0] >= _PENDING_QUALITY:
+            state["pending"] = raw[1].tolist()
+        return None, 0.0 if best is None else best.quality, False
+    state["camera"] = _camera_state(best.camera)
+    state["lost_frames"] = 0
+    if not best.tracked and best.quality >= _CENTRE_QUALITY:
+        _remember_centre(state, best.camera.centre)
+    return best.homography, best.quality, best.tracked
+
+
+def _tracked(
+    img: LineEvidence, state: dict[str, Any], centre: npt.NDArray[np.float64] | None
+) -> _Fit | None:
+    """The last frame's camera, from where the camera is known to stand, turned and zoomed
+    to fit this frame's lines; None when there was none."""
+    previous = state.get("camera")
+    if previous is None:
+        return None
+    cam = _camera_from_state(previous, img)
+    if centre is not None:
+        cam = cam.moved(centre)
+    cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (8.0, 5.0, 3.0)), steps=1)
+    return _finished(cam, img, tracked=True)
+
+
+def _finished(cam: Camera, img: LineEvidence, tracked: bool) -> _Fit:
+    """The fit to report for a camera: one free step of fitting away from its homography when
+    that stays a camera (``_FREE_DISTORTION``), else its own. Where distance and focal length
+    trade off (a narrow view) the camera's fit settles anywhere along that valley, a little
+    off; the free step takes up the rest, while the camera, tracked on, keeps it from
+    drifting."""
+    h = cam.homography()
+    free, _ = refit(h, img.pixels, FEATURES, 3.0 * img.s)
+    if camera_distortion(free, img.w, img.h) <= _FREE_DISTORTION:
+        h = free
+    return _Fit(_quality(h, img), cam, h, tracked)
 
 
 def forget(state: dict[str, Any]) -> None:
-    """Drop the homography :func:`register` tracks in ``state``, so the next frame searches
+    """Drop the camera :func:`register` tracks in ``state``, so the next frame searches
     afresh (say, after a frame with no pitch in it)."""
-    state["homography"] = None
+    state["camera"] = None
     state.pop("searched_quality", None)
+
+
+def _lost(state: dict[str, Any]) -> None:
+    """A frame without a homography: forget the camera's view; after ``_FORGET_CENTRE_AFTER``
+    such frames in a row forget where it stands too (another camera, maybe)."""
+    forget(state)
+    state["lost_frames"] = int(state.get("lost_frames", 0)) + 1
+    if state["lost_frames"] >= _FORGET_CENTRE_AFTER:
+        state.pop("centres", None)
+
+
+def _radii(img: LineEvidence, radii: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(r * img.s for r in radii)
+
+
+def _camera_state(cam: Camera) -> dict[str, Any]:
+    return {"focal": cam.focal, "rotation": cam.rotation.tolist(), "centre": cam.centre.tolist()}
+
+
+def _camera_from_state(saved: dict[str, Any], img: LineEvidence) -> Camera:
+    return Camera(
+        float(saved["focal"]),
+        np.asarray(saved["rotation"], np.float64),
+        np.asarray(saved["centre"], np.float64),
+        img.w,
+        img.h,
+    )
+
+
+def _known_centre(state: dict[str, Any]) -> npt.NDArray[np.float64] | None:
+    """Where the camera stands, from the fits found so far (their median), or None."""
+    centres = state.get("centres") or []
+    if not centres:
+        return None
+    out: npt.NDArray[np.float64] = np.median(np.asarray(centres, np.float64), axis=0)
+    return out
+
+
+def _remember_centre(state: dict[str, Any], centre: npt.NDArray[np.float64]) -> None:
+    centres = state.setdefault("centres", [])
+    centres.append([float(v) for v in centre])
+    del centres[:-_CENTRES_KEPT]
+
+
+def _as_camera(
+    h: npt.NDArray[np.float64], img: LineEvidence, centre: npt.NDArray[np.float64] | None
+) -> Camera | None:
+    """The camera of a fitted homography, refitted to the line pixels as a camera; None when
+    no camera fits it (a wrong fit, usually: see ``_MAX_DISTORTION``), or when it stands more
+    than ``_CENTRE_TOLERANCE`` (a share of its distance to the pitch) from where the camera
+    is known to stand."""
+    if camera_distortion(h, img.w, img.h) > _MAX_DISTORTION:
+        return None
+    cam = Camera.from_homography(h, img.w, img.h)
+    if cam is None or cam.centre[2] <= 0:
+        return None
+    cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (4.0, 3.0)), move=True)
+    if cam.centre[2] <= 0:
+        return None
+    if centre is not None:
+        reach = float(np.linalg.norm(cam.centre[:2] - (52.5, 34.0)))
+        if np.linalg.norm(cam.centre - centre) > _CENTRE_TOLERANCE * reach:
+            return None
+        cam, _ = fit_camera(cam.moved(centre), img.pixels, FEATURES, _radii(img, (3.0,)))
+    return cam
 
 
 def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
@@ -195,22 +334,29 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
         img.mask, 1, np.pi / 360, max(20, round(30 * s)),
         minLineLength=max(15, round(25 * s)), maxLineGap=max(3, round(6 * s)),
     )  # fmt: skip
-    hyps: list[npt.NDArray[np.float64]] = []
-    if segs is not None:
-        lines = [
-            ln
-            for ln in merge_segments(np.asarray(segs[:, 0, :], np.float64), 2.0, 5.0 * s)[:12]
-            if ln.support >= 40 * s and sagitta(ln, img.all_pixels, 4.0 * s) <= 0.9 * s
-        ]
-        along, across = group_families(lines)
-        hyps += _line_hypotheses(lines, along[:4], across[:3], img)
-        hyps += _circle_hypotheses(img, lines, along[:2], across[:3])
-    if not hyps:
+    if segs is None:
         return []
-    hs = np.asarray(hyps)
-    scores = _coarse_scores(hs, img)
-    order = np.argsort(-scores)[:6]
-    return [_polish(hs[k], img, (6.0, 4.0, 3.0, 2.5)) for k in order if scores[k] > 0]
+    lines = [
+        ln
+        for ln in merge_segments(np.asarray(segs[:, 0, :], np.float64), 2.0, 5.0 * s)[:12]
+        if ln.support >= 40 * s and sagitta(ln, img.all_pixels, 4.0 * s) <= 0.9 * s
+    ]
+    along, across = group_families(lines)
+    out = []
+    # The circle's few hypotheses are ranked apart from the lines' thousands, so that a view
+    # whose lines are ambiguous still tries its circle.
+    for hyps, kept in (
+        (_line_hypotheses(lines, along[:4], across[:3], img), 6),
+        (_circle_hypotheses(img, lines, along[:2], across[:3]), 2),
+    ):
+        if not hyps:
+            continue
+        hs = np.asarray(hyps)
+        scores = _coarse_scores(hs, img)
+        order = np.argsort(-scores)[:kept]
+        out += [(scores[k], hs[k]) for k in order if scores[k] > 0]
+    out.sort(key=lambda pair: -pair[0])
+    return [_polish(h, img, (6.0, 4.0, 3.0, 2.5)) for _, h in out]
 
 
 def _line_hypotheses(
@@ -296,6 +442,44 @@ def _circle_hypotheses(
             h = _circle_homography(conic, lines[k].line, lines[far].line)
             if h is not None:
                 out.append(h)
+        out += _circle_touchline_homographies(conic, lines[far].line, img)
+    return out
+
+
+def _circle_touchline_homographies(
+    conic: npt.NDArray[np.float64], touchline: npt.NDArray[np.float64], img: LineEvidence
+) -> list[npt.NDArray[np.float64]]:
+    """Homographies from the centre circle and the far touchline alone (a near camera that
+    sees neither the halfway line nor a corner). The touchline's pole with respect to the
+    circle lies on the halfway line, so each point of the image touchline taken for the
+    halfway line's end gives one homography (:func:`_circle_homography`); of that family,
+    only a real camera's fits (:func:`camera_distortion` near 0), so the points where the
+    distortion is least are kept."""
+    try:
+        pole_h = np.linalg.solve(conic, touchline)
+    except np.linalg.LinAlgError:
+        return []
+    if abs(pole_h[2]) < 1e-12:
+        return []
+    pole = pole_h[:2] / pole_h[2]
+    foot = -touchline[2] * touchline[:2]
+    d = np.array([-touchline[1], touchline[0]])
+    centre_t = float((pole - foot) @ d)
+    reach = 3.0 * max(img.w, img.h)
+    ts = centre_t + np.linspace(-reach, reach, 121)
+    found: list[tuple[float, npt.NDArray[np.float64]]] = []
+    for t in ts:
+        end = foot + t * d
+        if np.linalg.norm(end - pole) < 1e-6:
+            continue
+        h = _circle_homography(conic, line_through(end, pole), touchline)
+        if h is not None:
+            found.append((camera_distortion(h, img.w, img.h), h))
+    scores = np.array([f[0] for f in found])
+    out = []
+    for k in range(1, len(found) - 1):
+        if scores[k] <= min(scores[k - 1], scores[k + 1]) and scores[k] < 0.2:
+            out.append(found[k][1])
     return out
 
 
@@ -318,11 +502,40 @@ def _ellipses(img: LineEvidence, lines: list[ImageLine]) -> list[npt.NDArray[np.
         ys, xs = np.nonzero((labels == k) & (curves > 0))
         if len(xs) < 30:
             continue
-        (cx, cy), (d1, d2), angle = cv2.fitEllipse(np.column_stack([xs, ys]).astype(np.float32))
-        if min(d1, d2) < 4 or max(d1, d2) > 2 * img.w:
+        first = cv2.fitEllipse(np.column_stack([xs, ys]).astype(np.float32))
+        ellipse = _refit_ellipse(_as_ellipse(first), img)
+        if ellipse is None:
             continue
+        (cx, cy), (d1, d2), angle = ellipse
         found.append(_conic(cx, cy, d1 / 2, d2 / 2, math.radians(angle)))
     return found
+
+
+Ellipse = tuple[tuple[float, float], tuple[float, float], float]
+
+
+def _as_ellipse(box: Any) -> Ellipse:
+    """cv2's rotated rectangle as plain floats."""
+    (cx, cy), (d1, d2), angle = box
+    return (float(cx), float(cy)), (float(d1), float(d2)), float(angle)
+
+
+def _refit_ellipse(ellipse: Ellipse, img: LineEvidence, rounds: int = 2) -> Ellipse | None:
+    """Refit an ellipse to every line pixel near it: erasing the straight lines also erases
+    the stretches of the circle that look straight (its flattest part, seen from low down),
+    which bends the first fit. None when the ellipse is implausible."""
+    for _ in range(rounds):
+        _, (d1, d2), _ = ellipse
+        if min(d1, d2) < 4 or max(d1, d2) > 2 * img.w:
+            return None
+        drawn = np.zeros((img.h, img.w), np.uint8)
+        cv2.ellipse(drawn, ellipse, 255, 2 * max(1, round(4 * img.s)) + 1)
+        ys, xs = np.nonzero(cv2.bitwise_and(drawn, img.mask))
+        if len(xs) < 30:
+            return ellipse
+        ellipse = _as_ellipse(cv2.fitEllipse(np.column_stack([xs, ys]).astype(np.float32)))
+    (_, _), (d1, d2), _ = ellipse
+    return None if min(d1, d2) < 4 or max(d1, d2) > 2 * img.w else ellipse
 
 
 def _conic(cx: float, cy: float, a: float, b: float, theta: float) -> npt.NDArray[np.float64]:

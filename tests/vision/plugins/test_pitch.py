@@ -94,15 +94,16 @@ def test_later_frames_are_tracked(run: Run) -> None:
 
 
 def test_intersections_are_junctions_on_the_image(run: Run) -> None:
-    result = next(r for r in run.results if r["homography"] is not None)
-    assert len(result["intersections"]) >= 2
-    h = np.array(result["homography"])
-    for junction in result["intersections"]:
-        x, y = junction["pitch"]
-        assert x in (0.0, 5.5, 16.5, 52.5, 88.5, 99.5, 105.0)
-        assert y in (0.0, 13.84, 24.84, 43.16, 54.16, 68.0)
-        u, v, s = h @ (x, y, 1.0)
-        assert np.hypot(u / s - junction["image"][0], v / s - junction["image"][1]) < 0.2
+    found = [r for r in run.results if r["homography"] is not None]
+    assert max(len(r["intersections"]) for r in found) >= 2
+    for result in found:
+        h = np.array(result["homography"])
+        for junction in result["intersections"]:
+            x, y = junction["pitch"]
+            assert x in (0.0, 5.5, 16.5, 52.5, 88.5, 99.5, 105.0)
+            assert y in (0.0, 13.84, 24.84, 43.16, 54.16, 68.0)
+            u, v, s = h @ (x, y, 1.0)
+            assert np.hypot(u / s - junction["image"][0], v / s - junction["image"][1]) < 0.2
 
 
 def test_pitch_corners_found_when_visible(run: Run) -> None:
@@ -279,9 +280,12 @@ def test_dim_and_glaring_light(lighting: float) -> None:
         for t, r in zip(result.truths, result.results, strict=True)
         if r["homography"] is not None
     ]
-    assert len(found) >= 0.9 * len(clip)  # measured 25/25 in both
-    errors = np.concatenate([position_errors(t, h, 320, 180) for t, h in found])
-    assert np.median(errors) < 0.5  # measured 0.03 m and 0.02 m
+    # Measured 22/25 in dim light (the first three frames, whose only fits are wrong, are
+    # refused) and 25/25 in glare.
+    assert len(found) >= 0.8 * len(clip)
+    per_frame = [position_errors(t, h, 320, 180) for t, h in found]
+    assert max(np.median(e) for e in per_frame) < 1.0  # no wrong fit reported
+    assert np.median(np.concatenate(per_frame)) < 0.5  # measured 0.03 m and 0.02 m
 
 
 def test_corner_homography_from_corners_in_any_order() -> None:

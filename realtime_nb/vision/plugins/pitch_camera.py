@@ -1,0 +1,238 @@
+"""The camera behind a pitch homography: a pinhole with square pixels, its principal point at
+the image centre, standing somewhere off the pitch and turning (pan, tilt, zoom) to follow play.
+
+A pitch-to-image homography of such a camera is ``K [r1 r2 t]``: its first two columns, once
+the principal point is moved to the origin, are two orthogonal directions of equal length
+scaled by the focal length. A homography fitted to the wrong markings rarely is, so how far it
+is from that tells a wrong fit from a right one; and a broadcast camera does not move between
+frames, only turns and zooms, so tracking from frame to frame fits three or four numbers
+(focal length and rotation) instead of eight. Pure geometry: arrays in, arrays out.
+
+Example:
+    >>> import numpy as np
+    >>> cam = Camera.looking_at((52.5, -20.0, 12.0), (40.0, 30.0), 900.0, 640, 360)
+    >>> again = Camera.from_homography(cam.homography(), 640, 360)
+    >>> np.round(again.centre, 3).tolist(), round(again.focal, 3)
+    ([52.5, -20.0, 12.0], 900.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.vision.plugins.pitch_model import ModelFeatures, pair_markings
+
+__all__ = ["Camera", "camera_distortion", "fit_camera"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera over the pitch plane (z = 0, z up), in pitch metres.
+
+    Attributes:
+        focal: Focal length in pixels.
+        rotation: ``(3, 3)`` world-to-camera rotation (camera x right, y down, z forward).
+        centre: ``(3,)`` where the camera is.
+        width: Image width (the principal point is the image centre).
+        height: Image height.
+    """
+
+    focal: float
+    rotation: FloatArray
+    centre: FloatArray
+    width: int
+    height: int
+
+    @classmethod
+    def looking_at(
+        cls,
+        centre: tuple[float, float, float],
+        target: tuple[float, float],
+        focal: float,
+        width: int,
+        height: int,
+    ) -> Camera:
+        """A camera at ``centre`` looking at pitch point ``target``, level (no roll)."""
+        c = np.asarray(centre, np.float64)
+        forward = np.array([target[0], target[1], 0.0]) - c
+        forward /= np.linalg.norm(forward)
+        right = np.cross(forward, [0.0, 0.0, 1.0])
+        right /= np.linalg.norm(right)
+        down = np.cross(forward, right)
+        return cls(focal, np.stack([right, down, forward]), c, width, height)
+
+    @classmethod
+    def from_homography(cls, h: FloatArray, width: int, height: int) -> Camera | None:
+        """The camera that best explains a pitch-to-image homography, or None when no camera
+        with a positive focal length does (see :func:`camera_distortion` for how well it does).
+        """
+        a = _centred(h, width, height)
+        inv_f2 = _inverse_focal_squared(a)
+        if inv_f2 <= 0:
+            return None
+        focal = 1 / math.sqrt(inv_f2)
+        m = np.diag([1 / focal, 1 / focal, 1.0]) @ a
+        scale = math.sqrt(np.linalg.norm(m[:, 0]) * np.linalg.norm(m[:, 1]))
+        m /= scale
+        r1, r2 = _orthonormal(m[:, 0], m[:, 1])
+        rotation = np.column_stack([r1, r2, np.cross(r1, r2)])
+        centre = -rotation.T @ m[:, 2]
+        if centre[2] < 0:  # the same homography from below the pitch: take the camera above
+            rotation = np.column_stack([-r1, -r2, np.cross(r1, r2)])
+            centre = -rotation.T @ -m[:, 2]
+        return cls(focal, rotation, centre, width, height)
+
+    def homography(self) -> FloatArray:
+        """The pitch-to-image homography of this camera (unit norm)."""
+        k = np.array(
+            [[self.focal, 0, self.width / 2], [0, self.focal, self.height / 2], [0, 0, 1.0]]
+        )
+        r = self.rotation
+        h: FloatArray = k @ np.column_stack([r[:, 0], r[:, 1], -r @ self.centre])
+        return h / np.linalg.norm(h)
+
+    def turned(self, params: FloatArray) -> Camera:
+        """This camera turned by the rotation vector ``params[:3]`` (camera axes) and zoomed
+        by ``exp(params[3])``: what a camera on a fixed head can do between frames."""
+        turn, _ = cv2.Rodrigues(np.asarray(params[:3], np.float64).reshape(3, 1))
+        return Camera(
+            self.focal * math.exp(float(params[3])),
+            np.asarray(turn, np.float64) @ self.rotation,
+            self.centre,
+            self.width,
+            self.height,
+        )
+
+    def moved(self, centre: FloatArray) -> Camera:
+        """This camera, looking the same way, from ``centre``."""
+        return Camera(self.focal, self.rotation, np.asarray(centre, np.float64), self.width,
+                      self.height)  # fmt: skip
+
+
+def camera_distortion(h: FloatArray, width: int, height: int) -> float:
+    """How far a homography is from any pinhole camera with square pixels and its principal
+    point at the image centre: ``|cos|`` of the angle between the two pitch axes' rotated
+    directions plus their relative difference in length, at the focal length that fits best.
+    0 for a true camera; ``inf`` when no positive focal length fits.
+
+    Example:
+        >>> cam = Camera.looking_at((52.5, -20.0, 12.0), (40.0, 30.0), 900.0, 640, 360)
+        >>> camera_distortion(cam.homography(), 640, 360) < 1e-9
+        True
+    """
+    a = _centred(h, width, height)
+    inv_f2 = _inverse_focal_squared(a)
+    if inv_f2 <= 0:
+        return math.inf
+    k_inv = np.array([math.sqrt(inv_f2), math.sqrt(inv_f2), 1.0])
+    r1, r2 = a[:, 0] * k_inv, a[:, 1] * k_inv
+    n1, n2 = float(np.linalg.norm(r1)), float(np.linalg.norm(r2))
+    return abs(float(r1 @ r2)) / (n1 * n2) + abs(n1 - n2) / max(n1, n2)
+
+
+def _inverse_focal_squared(a: FloatArray) -> float:
+    """``1 / f**2`` that best makes the centred homography ``a``'s first two columns, through
+    ``inv(K)``, orthogonal and of equal length (least squares over the two conditions); zero or
+    less when no focal length does."""
+    a1, a2 = a[:, 0], a[:, 1]
+    coef = np.array(
+        [a1[0] * a2[0] + a1[1] * a2[1], a1[0] ** 2 + a1[1] ** 2 - a2[0] ** 2 - a2[1] ** 2]
+    )
+    rhs = -np.array([a1[2] * a2[2], a1[2] ** 2 - a2[2] ** 2])
+    denom = float(coef @ coef)
+    return float(coef @ rhs) / denom if denom > 0 else -1.0
+
+
+def _centred(h: FloatArray, width: int, height: int) -> FloatArray:
+    """``h`` with the principal point moved to the origin, scaled to unit norm."""
+    shift = np.array([[1.0, 0, -width / 2], [0, 1.0, -height / 2], [0, 0, 1.0]])
+    a: FloatArray = shift @ np.asarray(h, np.float64)
+    return a / np.linalg.norm(a)
+
+
+def _orthonormal(u: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The orthonormal pair nearest to ``(u, v)`` (the symmetric split of their angle)."""
+    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    a, b = u + v, u - v
+    a /= np.linalg.norm(a)
+    b /= np.linalg.norm(b)
+    s = math.sqrt(0.5)
+    return s * (a + b), s * (a - b)
+
+
+def fit_camera(
+    cam: Camera,
+    pixels: FloatArray,
+    features: ModelFeatures,
+    radii: tuple[float, ...],
+    *,
+    move: bool = False,
+    steps: int = 2,
+) -> tuple[Camera, int]:
+    """Fit a camera to line pixels: at each pairing radius (px), pair the pixels with the
+    markings the camera projects near them and take ``steps`` Gauss-Newton steps on the
+    pixels' distances to their markings' image lines (Huber-weighted). The camera only turns
+    and zooms, unless ``move`` lets its centre move too.
+
+    Returns:
+        ``(fitted camera, pixels paired at the last radius)``; the camera unchanged when too
+        few pixels pair.
+    """
+    paired_count = 0
+    for radius in radii:
+        paired = pair_markings(cam.homography(), pixels, features, radius)
+        if paired is None:
+            return cam, 0
+        pts, _, lines = paired
+        paired_count = len(pts)
+        for _ in range(steps):
+            cam = _gauss_newton_step(cam, pts, lines, move, max(1.0, radius / 3))
+    return cam, paired_count
+
+
+def _vary(cam: Camera, params: FloatArray) -> Camera:
+    turned = cam.turned(params[:4])
+    return turned.moved(cam.centre + params[4:]) if len(params) > 4 else turned
+
+
+def _distances(cam: Camera, pts: FloatArray, lines: FloatArray) -> FloatArray:
+    """Signed pixel distances of ``pts`` to the image lines of pitch ``lines`` (one each)."""
+    try:
+        h_inv = np.linalg.inv(cam.homography())
+    except np.linalg.LinAlgError:
+        return np.full(len(pts), np.inf)
+    image_lines = lines @ h_inv
+    norm = np.maximum(np.hypot(image_lines[:, 0], image_lines[:, 1]), 1e-12)
+    out: FloatArray = (np.einsum("ij,ij->i", pts, image_lines[:, :2]) + image_lines[:, 2]) / norm
+    return out
+
+
+def _gauss_newton_step(
+    cam: Camera, pts: FloatArray, lines: FloatArray, move: bool, huber: float
+) -> Camera:
+    n_params = 7 if move else 4
+    base = _distances(cam, pts, lines)
+    if not np.isfinite(base).all():
+        return cam
+    eps = 1e-5
+    jac = np.empty((len(pts), n_params))
+    for k in range(n_params):
+        step = np.zeros(n_params)
+        step[k] = eps if k < 4 else 1e-3
+        jac[:, k] = (_distances(_vary(cam, step), pts, lines) - base) / step[k]
+    weight = np.minimum(1.0, huber / np.maximum(np.abs(base), 1e-12))
+    jw = jac * weight[:, None]
+    normal = jw.T @ jac
+    normal += 1e-6 * np.trace(normal) * np.eye(n_params)
+    try:
+        delta = np.asarray(-np.linalg.solve(normal, jw.T @ base), np.float64)
+    except np.linalg.LinAlgError:
+        return cam
+    return _vary(cam, delta)
