@@ -115,6 +115,26 @@ class Camera:
         return Camera(self.focal, self.rotation, np.asarray(centre, np.float64), self.width,
                       self.height)  # fmt: skip
 
+    def moved_keeping_view(self, centre: FloatArray) -> Camera:
+        """A level camera at ``centre`` looking at the pitch point this one looks at, zoomed
+        so that the view there keeps its scale: about the same image of the pitch, from
+        another place (a dolly and zoom). Just :meth:`moved` when this camera looks above the
+        horizon."""
+        forward = self.rotation[2]
+        if forward[2] >= -1e-6:
+            return self.moved(centre)
+        target = self.centre - self.centre[2] / forward[2] * forward
+        new_centre = np.asarray(centre, np.float64)
+        far = float(np.linalg.norm(target - new_centre))
+        focal = self.focal * far / float(np.linalg.norm(target - self.centre))
+        return Camera.looking_at(
+            (float(new_centre[0]), float(new_centre[1]), float(new_centre[2])),
+            (float(target[0]), float(target[1])),
+            focal,
+            self.width,
+            self.height,
+        )
+
 
 def camera_distortion(h: FloatArray, width: int, height: int) -> float:
     """How far a homography is from any pinhole camera with square pixels and its principal

@@ -71,6 +71,9 @@ can rise."""
 _QUALITY_DROP = 0.1
 """A tracked homography this far below the quality found by the last full search is searched
 again even above ``_TRACK_QUALITY``: the view may have changed under it."""
+_TRACK_SLIP = 0.05
+"""A free refit whose quality falls more than this below last frame's is checked against the
+camera turned and zoomed (it may be drifting)."""
 _FRESH_QUALITY = 0.75
 """Below this a fit found afresh, before the camera's position is known, is not reported: on
 tuning views from 9 to 14 m up, wrong fits that still are a camera scored up to 0.6, and
@@ -132,19 +135,22 @@ def _polish(
 
 @dataclass(frozen=True)
 class _Fit:
-    """A candidate: the camera, the homography reported for it, and how well that fits."""
+    """A candidate: the camera, the homography reported for it, and how well that fits.
+    ``trusted`` (tracked, or from four outer corners) holds it to ``_ACCEPT_QUALITY`` rather
+    than ``_FRESH_QUALITY`` before the camera's position is known."""
 
     quality: float
     camera: Camera
     homography: npt.NDArray[np.float64]
     tracked: bool
+    trusted: bool
 
 
 def register(
     img: LineEvidence, state: dict[str, Any], corners: list[tuple[float, float]]
 ) -> tuple[npt.NDArray[np.float64] | None, float, bool]:
     """The pitch-to-image homography, the best by quality of up to three candidates: the last
-    frame's camera turned and zoomed to fit (tracking), the four outer corners' homography
+    frame's refitted (tracking, :func:`_tracked`), the four outer corners' homography
     refitted, and the full search's. The search is skipped when tracking still fits (at least
     ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at the last
     search) or the corners give an acceptable fit. Every candidate must be a camera
@@ -152,79 +158,101 @@ def register(
     centre = _known_centre(state)
     best = _tracked(img, state, centre)
     floor = max(_TRACK_QUALITY, float(state.get("searched_quality", 0.0)) - _QUALITY_DROP)
-    settled = best is not None and best.tracked and best.quality >= floor
-    fresh: list[npt.NDArray[np.float64]] = []
-    from_corners = corner_homography(corners) if len(corners) == 4 else None
-    if from_corners is not None:
+    settled = best is not None and best.quality >= floor
+    fresh: list[tuple[npt.NDArray[np.float64], bool]] = []
+    if len(corners) == 4 and (from_corners := corner_homography(corners)) is not None:
         # Four outer corners pin the pitch down on their own, even with no inner markings.
-        fresh.append(_polish(from_corners, img, (4.0, 3.0)))
+        fresh.append((_polish(from_corners, img, (4.0, 3.0)), True))
     pending = state.pop("pending", None)
     if best is None and pending is not None:
         # Last frame's best fit was no camera: refitted, it may have become one.
-        fresh.append(_polish(np.asarray(pending, np.float64), img, (8.0, 5.0, 3.0)))
-    raw: tuple[float, npt.NDArray[np.float64] | None] = (0.0, None)
-    for searched in (False, True):
-        if searched and settled:
-            break
-        for k, candidate in enumerate(_search(img) if searched else fresh):
-            cam = _as_camera(candidate, img, centre)
-            if cam is None:
-                q_raw = _quality(candidate, img)
-                raw = (q_raw, candidate) if q_raw > raw[0] else raw
-                continue
-            fit = _finished(cam, img, tracked=False)
-            if not searched and k == 0 and from_corners is not None:
-                settled |= fit.quality >= _ACCEPT_QUALITY
-            if best is None or fit.quality > best.quality + 0.02:
-                best = fit
+        fresh.append((_polish(np.asarray(pending, np.float64), img, (8.0, 5.0, 3.0)), False))
+    raw: list[tuple[float, npt.NDArray[np.float64]]] = []
+    for fit in _cameras(fresh, img, centre, raw):
+        settled |= fit.trusted and fit.quality >= _ACCEPT_QUALITY
+        best = fit if best is None or fit.quality > best.quality + 0.02 else best
+    if not settled:
+        for fit in _cameras([(h, False) for h in _search(img)], img, centre, raw):
+            best = fit if best is None or fit.quality > best.quality + 0.02 else best
     if not settled or best is None or not best.tracked:
         state["searched_quality"] = 0.0 if best is None else best.quality
     # A camera found afresh, with no position known to check it against, must fit better.
-    floor = _ACCEPT_QUALITY if centre is not None or (best and best.tracked) else _FRESH_QUALITY
+    floor = _ACCEPT_QUALITY if centre is not None or (best and best.trusted) else _FRESH_QUALITY
     if best is None or best.quality < floor:
         _lost(state)
-        if raw[1] is not None and raw[0] >= _PENDING_QUALITY:
-            state["pending"] = raw[1].tolist()
+        if raw and max(raw, key=lambda r: r[0])[0] >= _PENDING_QUALITY:
+            state["pending"] = max(raw, key=lambda r: r[0])[1].tolist()
         return None, 0.0 if best is None else best.quality, False
-    state["camera"] = _camera_state(best.camera)
-    state["lost_frames"] = 0
+    state.update(camera=_camera_state(best.camera), homography=best.homography.tolist())
+    state.update(quality=best.quality, lost_frames=0)
     if not best.tracked and best.quality >= _CENTRE_QUALITY:
         _remember_centre(state, best.camera.centre)
     return best.homography, best.quality, best.tracked
 
 
+def _cameras(
+    candidates: list[tuple[npt.NDArray[np.float64], bool]],
+    img: LineEvidence,
+    centre: npt.NDArray[np.float64] | None,
+    raw: list[tuple[float, npt.NDArray[np.float64]]],
+) -> list[_Fit]:
+    """The candidates ``(homography, trusted)`` that are a camera, as fits; the others go
+    to ``raw`` with their quality (the best may be refitted on the next frame)."""
+    fits = []
+    for h, trusted in candidates:
+        cam = _as_camera(h, img, centre)
+        if cam is None:
+            raw.append((_quality(h, img), h))
+        else:
+            fits.append(_finished(cam, img, trusted))
+    return fits
+
+
 def _tracked(
     img: LineEvidence, state: dict[str, Any], centre: npt.NDArray[np.float64] | None
 ) -> _Fit | None:
-    """The last frame's camera, from where the camera is known to stand, turned and zoomed
-    to fit this frame's lines; None when there was none."""
-    previous = state.get("camera")
-    if previous is None:
+    """Last frame's homography refitted to this frame's lines, while it stays a camera
+    (``_FREE_DISTORTION``) and fits about as well as last frame's; else the better of that
+    and last frame's camera, from where the camera is known to stand, turned and zoomed to
+    fit. The free refit is the more precise (no camera fits the pixels exactly), the
+    camera's the one that cannot drift where few markings pin the homography down (an arc
+    and a line). None when there was no homography."""
+    previous, saved = state.get("homography"), state.get("camera")
+    if previous is None or saved is None:
         return None
-    cam = _camera_from_state(previous, img)
+    free: _Fit | None = None
+    h = _polish(np.asarray(previous, np.float64), img, (8.0, 5.0, 3.0))
+    if camera_distortion(h, img.w, img.h) <= _FREE_DISTORTION:
+        cam = Camera.from_homography(h, img.w, img.h)
+        if cam is not None:
+            free = _Fit(_quality(h, img), cam, h, True, True)
+    last = float(state.get("quality", 0.0))
+    if free is not None and free.quality >= last - _TRACK_SLIP:
+        return free
+    cam = _camera_from_state(saved, img)
     if centre is not None:
-        cam = cam.moved(centre)
+        cam = cam.moved_keeping_view(centre)
     cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (8.0, 5.0, 3.0)), steps=1)
-    return _finished(cam, img, tracked=True)
+    turned = _Fit(_quality(cam.homography(), img), cam, cam.homography(), True, True)
+    return free if free is not None and free.quality >= turned.quality else turned
 
 
-def _finished(cam: Camera, img: LineEvidence, tracked: bool) -> _Fit:
-    """The fit to report for a camera: one free step of fitting away from its homography when
-    that stays a camera (``_FREE_DISTORTION``), else its own. Where distance and focal length
-    trade off (a narrow view) the camera's fit settles anywhere along that valley, a little
-    off; the free step takes up the rest, while the camera, tracked on, keeps it from
-    drifting."""
+def _finished(cam: Camera, img: LineEvidence, trusted: bool) -> _Fit:
+    """The fit to report for a camera found afresh: its homography refitted freely when that
+    stays a camera (``_FREE_DISTORTION``), else its own. Where distance and focal length trade
+    off (a narrow view) the camera's fit settles anywhere along that valley, a little off; the
+    free refit takes up the rest."""
     h = cam.homography()
-    free, _ = refit(h, img.pixels, FEATURES, 3.0 * img.s)
+    free = _polish(h, img, (5.0, 3.0))
     if camera_distortion(free, img.w, img.h) <= _FREE_DISTORTION:
         h = free
-    return _Fit(_quality(h, img), cam, h, tracked)
+    return _Fit(_quality(h, img), cam, h, False, trusted)
 
 
 def forget(state: dict[str, Any]) -> None:
     """Drop the camera :func:`register` tracks in ``state``, so the next frame searches
     afresh (say, after a frame with no pitch in it)."""
-    state["camera"] = None
+    state["camera"] = state["homography"] = None
     state.pop("searched_quality", None)
 
 
@@ -289,7 +317,9 @@ def _as_camera(
         reach = float(np.linalg.norm(cam.centre[:2] - (52.5, 34.0)))
         if np.linalg.norm(cam.centre - centre) > _CENTRE_TOLERANCE * reach:
             return None
-        cam, _ = fit_camera(cam.moved(centre), img.pixels, FEATURES, _radii(img, (3.0,)))
+        cam, _ = fit_camera(
+            cam.moved_keeping_view(centre), img.pixels, FEATURES, _radii(img, (3.0,))
+        )
     return cam
 
 
