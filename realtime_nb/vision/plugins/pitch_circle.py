@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -32,7 +33,10 @@ def circle_hypotheses(
     the halfway line cuts the circle at y = 34 -+ 9.15 and meets the touchline at y = 68, which
     fixes where the circle's centre is on it (a cross-ratio); the pole of the halfway line with
     respect to the circle's ellipse is the vanishing point of the along lines, so the line from
-    there through the centre is y = 34, cutting the circle at x = 52.5 -+ 9.15."""
+    there through the centre is y = 34, cutting the circle at x = 52.5 -+ 9.15. With the
+    circle and only one of those lines, the homographies of real cameras among the one-way
+    family they leave (:func:`_circle_touchline_homographies`,
+    :func:`_circle_halfway_homographies`)."""
     if not along or not across:
         return []
     ellipses = _ellipses(img, lines)
@@ -43,8 +47,34 @@ def circle_hypotheses(
             h = _circle_homography(conic, lines[k].line, lines[far].line)
             if h is not None:
                 out.append(h)
+            out += _circle_halfway_homographies(conic, lines[k].line, img)
         out += _circle_touchline_homographies(conic, lines[far].line, img)
     return out
+
+
+def _least_distorted(
+    family: Callable[[float], npt.NDArray[np.float64] | None],
+    ts: npt.NDArray[np.float64],
+    img: LineEvidence,
+) -> list[npt.NDArray[np.float64]]:
+    """Of a one-way family of homographies, sampled at ``ts``, those at local minima of
+    :func:`camera_distortion` below 0.2: the family's members a real camera could make."""
+    found = [(camera_distortion(h, img.w, img.h), h) for t in ts if (h := family(t)) is not None]
+    scores = [f[0] for f in found]
+    return [
+        found[k][1]
+        for k in range(1, len(found) - 1)
+        if scores[k] <= min(scores[k - 1], scores[k + 1]) and scores[k] < 0.2
+    ]
+
+
+def _pole(conic: npt.NDArray[np.float64], line: npt.NDArray[np.float64]) -> Any:
+    """The pole of a line with respect to a conic, or None when it is at infinity."""
+    try:
+        pole_h = np.linalg.solve(conic, line)
+    except np.linalg.LinAlgError:
+        return None
+    return None if abs(pole_h[2]) < 1e-12 else pole_h[:2] / pole_h[2]
 
 
 def _circle_touchline_homographies(
@@ -53,35 +83,49 @@ def _circle_touchline_homographies(
     """Homographies from the centre circle and the far touchline alone (a near camera that
     sees neither the halfway line nor a corner). The touchline's pole with respect to the
     circle lies on the halfway line, so each point of the image touchline taken for the
-    halfway line's end gives one homography (:func:`_circle_homography`); of that family,
-    only a real camera's fits (:func:`camera_distortion` near 0), so the points where the
-    distortion is least are kept."""
-    try:
-        pole_h = np.linalg.solve(conic, touchline)
-    except np.linalg.LinAlgError:
+    halfway line's end gives one homography (:func:`_circle_homography`)."""
+    pole = _pole(conic, touchline)
+    if pole is None:
         return []
-    if abs(pole_h[2]) < 1e-12:
-        return []
-    pole = pole_h[:2] / pole_h[2]
     foot = -touchline[2] * touchline[:2]
     d = np.array([-touchline[1], touchline[0]])
-    centre_t = float((pole - foot) @ d)
     reach = 3.0 * max(img.w, img.h)
-    ts = centre_t + np.linspace(-reach, reach, 121)
-    found: list[tuple[float, npt.NDArray[np.float64]]] = []
-    for t in ts:
+    ts = float((pole - foot) @ d) + np.linspace(-reach, reach, 121)
+
+    def family(t: float) -> npt.NDArray[np.float64] | None:
         end = foot + t * d
         if np.linalg.norm(end - pole) < 1e-6:
-            continue
-        h = _circle_homography(conic, line_through(end, pole), touchline)
-        if h is not None:
-            found.append((camera_distortion(h, img.w, img.h), h))
-    scores = np.array([f[0] for f in found])
-    out = []
-    for k in range(1, len(found) - 1):
-        if scores[k] <= min(scores[k - 1], scores[k + 1]) and scores[k] < 0.2:
-            out.append(found[k][1])
-    return out
+            return None
+        return _circle_homography(conic, line_through(end, pole), touchline)
+
+    return _least_distorted(family, ts, img)
+
+
+def _circle_halfway_homographies(
+    conic: npt.NDArray[np.float64], halfway: npt.NDArray[np.float64], img: LineEvidence
+) -> list[npt.NDArray[np.float64]]:
+    """Homographies from the centre circle and the halfway line alone (no touchline in view).
+    The halfway line cuts the circle at y = 34 -+ 9.15; its pole is the along lines' vanishing
+    point, so each point between the cuts taken for the circle's centre gives the line y = 34
+    (through it and the pole), which cuts the circle at x = 52.5 -+ 9.15: one homography."""
+    cuts = _cut(conic, halfway)
+    pole = _pole(conic, halfway)
+    if len(cuts) != 2 or pole is None:
+        return []
+    far, near = sorted(cuts, key=lambda p: p[1])
+    pitch = np.array([[52.5, 43.15], [52.5, 24.85], [52.5, 34.0], [43.35, 34.0], [61.65, 34.0]])
+
+    def family(t: float) -> npt.NDArray[np.float64] | None:
+        centre = far + t * (near - far)
+        if np.linalg.norm(centre - pole) < 1e-6:
+            return None
+        side = _cut(conic, line_through(centre, pole))
+        if len(side) != 2:
+            return None
+        left, right = sorted(side, key=lambda p: p[0])
+        return homography_from_points(pitch, np.array([far, near, centre, left, right]))
+
+    return _least_distorted(family, np.linspace(0.05, 0.95, 37), img)
 
 
 def _ellipses(img: LineEvidence, lines: list[ImageLine]) -> list[npt.NDArray[np.float64]]:

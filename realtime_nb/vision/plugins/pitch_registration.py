@@ -4,7 +4,11 @@ The full search hypothesises correspondences between straight lines in the image
 (:mod:`realtime_nb.vision.plugins.pitch_lines`) and the pitch's markings
 (:mod:`realtime_nb.vision.plugins.pitch_model`), scores them all at once against the line mask grown
 by a few pixels, and polishes the best few by fitting the markings to the line pixels. A
-tracked homography is only polished. Nothing here knows how the footage was made.
+tracked homography is only polished. Every fit must be a pinhole camera with square pixels
+and its principal point at the image centre, above the pitch and (unless four outer corners
+were seen) behind the near touchline (y < 0: the broadcast view from one side this
+registration assumes, where the far touchline is higher in the image than the near one).
+Nothing here knows how the footage was made.
 """
 
 from __future__ import annotations
@@ -81,7 +85,7 @@ fits 1 to 2 m off (a circle and a touchline fitted, a penalty box not) up to 0.7
 ones 0.85 and more."""
 _MAX_DISTORTION = 0.05
 """A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong."""
-_FREE_DISTORTION = 0.02
+_FREE_DISTORTION = 0.01
 """A free refit of a camera's homography further than this from any camera is not reported."""
 _CENTRE_QUALITY = 0.8
 """A searched fit at least this good tells where the camera stands."""
@@ -200,7 +204,7 @@ def _cameras(
     to ``raw`` with their quality (the best may be refitted on the next frame)."""
     fits = []
     for h, trusted in candidates:
-        cam = _as_camera(h, img, centre)
+        cam = _as_camera(h, img, centre, trusted)
         if cam is None:
             raw.append((_quality(h, img), h))
         else:
@@ -299,7 +303,10 @@ def _remember_centre(state: dict[str, Any], centre: npt.NDArray[np.float64]) -> 
 
 
 def _as_camera(
-    h: npt.NDArray[np.float64], img: LineEvidence, centre: npt.NDArray[np.float64] | None
+    h: npt.NDArray[np.float64],
+    img: LineEvidence,
+    centre: npt.NDArray[np.float64] | None,
+    trusted: bool = False,
 ) -> Camera | None:
     """The camera of a fitted homography, refitted to the line pixels as a camera; None when
     no camera fits it (a wrong fit, usually: see ``_MAX_DISTORTION``), or when it stands more
@@ -311,8 +318,8 @@ def _as_camera(
     if cam is None or cam.centre[2] <= 0:
         return None
     cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (4.0, 3.0)), move=True)
-    if cam.centre[2] <= 0:
-        return None
+    if cam.centre[2] <= 0 or (cam.centre[1] > 0 and not trusted):
+        return None  # below the pitch, or not on the near side (see the module's docstring)
     if centre is not None:
         reach = float(np.linalg.norm(cam.centre[:2] - (52.5, 34.0)))
         if np.linalg.norm(cam.centre - centre) > _CENTRE_TOLERANCE * reach:
@@ -343,7 +350,7 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
     # The circle's few hypotheses are ranked apart from the lines' thousands, so that a view
     # whose lines are ambiguous still tries its circle.
     for hyps, kept in (
-        (_line_hypotheses(lines, along[:4], across[:3], img), 6),
+        (_line_hypotheses(lines, along[:4], across[: 4 if len(lines) <= 5 else 3], img), 6),
         (circle_hypotheses(img, lines, along[:2], across[:3]), 2),
     ):
         if not hyps:

@@ -295,3 +295,43 @@ def test_corner_homography_from_corners_in_any_order() -> None:
     mapped = project(h, PITCH_CORNERS)
     np.testing.assert_allclose(mapped, [[60, 330], [580, 330], [500, 60], [140, 60]], atol=1e-6)
     assert corner_homography([(0.0, 0.0), (10.0, 10.0), (20.0, 20.0), (30.0, 30.0)]) is None
+
+
+NEAR_VIEWS = {
+    # (camera height, distance behind the near touchline, field of view, random seed): clips
+    # where a wrong fit was reported before (the first two) or nothing found (the third).
+    "arc and touchline, drifting before": (9.0, 10.0, 22.0, 3),
+    "penalty arc taken for the circle before": (12.0, 9.0, 28.0, 2),
+    "circle and halfway line only": (11.0, 11.0, 24.0, 6),
+}
+
+
+def feet_errors(truth: FrameTruth, homography: list[list[float]]) -> Any:
+    """Metres between where each visible person stands and where the homography puts their
+    feet (the evaluation's homography error)."""
+    feet = [((p.box[0] + p.box[2]) / 2, float(p.box[3])) for p in truth.players]
+    true = np.array(to_pitch(facing(truth.homography, feet[0]), feet))
+    return np.linalg.norm(true - np.array(to_pitch(homography, feet)), axis=1)
+
+
+@pytest.mark.parametrize("view", list(NEAR_VIEWS))
+def test_near_low_views_never_report_a_wrong_fit(view: str) -> None:
+    """A camera close to the pitch and low sees no corner and few markings: the homography
+    is found in most frames, and never a wrong one (better none)."""
+    height, distance, fov, seed = NEAR_VIEWS[view]
+    clip = synthetic_match(
+        seconds=2, seed=seed, kits=1, spots=True, camera_height=height,
+        camera_distance=distance, fov=fov,
+    )  # fmt: skip
+    result = run_pitch(clip)
+    found = [
+        (t, r["homography"])
+        for t, r in zip(result.truths, result.results, strict=True)
+        if r["homography"] is not None and t.players
+    ]
+    errors = [feet_errors(t, h) for t, h in found]
+    # Measured 49, 49 and 50 of 50 frames; p95 0.28, 0.12 and 1.38 m (the circle and the
+    # halfway line alone leave the fit 0.4 to 1 m off); no frame's median above 1.02 m.
+    assert len(found) >= 45
+    assert max(np.median(e) for e in errors) < 1.5  # no wrong fit reported
+    assert np.percentile(np.concatenate(errors), 95) < (2.0 if "only" in view else 0.5)
