@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.pitch_model import ModelFeatures, pair_markings
 
-__all__ = ["Camera", "camera_distortion", "fit_camera"]
+__all__ = ["Camera", "camera_distortion", "camera_distortions", "fit_camera"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -74,7 +74,7 @@ class Camera:
         with a positive focal length does (see :func:`camera_distortion` for how well it does).
         """
         a = _centred(h, width, height)
-        inv_f2 = _inverse_focal_squared(a)
+        inv_f2 = float(_inverse_focal_squared(a[None])[0])
         if inv_f2 <= 0:
             return None
         focal = 1 / math.sqrt(inv_f2)
@@ -147,27 +147,37 @@ def camera_distortion(h: FloatArray, width: int, height: int) -> float:
         >>> camera_distortion(cam.homography(), 640, 360) < 1e-9
         True
     """
-    a = _centred(h, width, height)
+    return float(camera_distortions(np.asarray(h, np.float64)[None], width, height)[0])
+
+
+def camera_distortions(hs: FloatArray, width: int, height: int) -> FloatArray:
+    """:func:`camera_distortion` of many homographies ``(n, 3, 3)`` at once."""
+    shift = np.array([[1.0, 0, -width / 2], [0, 1.0, -height / 2], [0, 0, 1.0]])
+    a = shift @ np.asarray(hs, np.float64)
+    a = a / np.linalg.norm(a, axis=(1, 2))[:, None, None]
     inv_f2 = _inverse_focal_squared(a)
-    if inv_f2 <= 0:
-        return math.inf
-    k_inv = np.array([math.sqrt(inv_f2), math.sqrt(inv_f2), 1.0])
-    r1, r2 = a[:, 0] * k_inv, a[:, 1] * k_inv
-    n1, n2 = float(np.linalg.norm(r1)), float(np.linalg.norm(r2))
-    return abs(float(r1 @ r2)) / (n1 * n2) + abs(n1 - n2) / max(n1, n2)
+    ok = inv_f2 > 0
+    k_inv = np.sqrt(np.where(ok, inv_f2, 1.0))
+    r1, r2 = a[:, :, 0].copy(), a[:, :, 1].copy()
+    r1[:, :2] *= k_inv[:, None]
+    r2[:, :2] *= k_inv[:, None]
+    n1, n2 = np.linalg.norm(r1, axis=1), np.linalg.norm(r2, axis=1)
+    cos = np.abs(np.einsum("ij,ij->i", r1, r2)) / (n1 * n2)
+    out: FloatArray = np.where(ok, cos + np.abs(n1 - n2) / np.maximum(n1, n2), np.inf)
+    return out
 
 
-def _inverse_focal_squared(a: FloatArray) -> float:
-    """``1 / f**2`` that best makes the centred homography ``a``'s first two columns, through
-    ``inv(K)``, orthogonal and of equal length (least squares over the two conditions); zero or
-    less when no focal length does."""
-    a1, a2 = a[:, 0], a[:, 1]
-    coef = np.array(
-        [a1[0] * a2[0] + a1[1] * a2[1], a1[0] ** 2 + a1[1] ** 2 - a2[0] ** 2 - a2[1] ** 2]
-    )
-    rhs = -np.array([a1[2] * a2[2], a1[2] ** 2 - a2[2] ** 2])
-    denom = float(coef @ coef)
-    return float(coef @ rhs) / denom if denom > 0 else -1.0
+def _inverse_focal_squared(a: FloatArray) -> FloatArray:
+    """``1 / f**2`` that best makes each centred homography ``a[i]``'s first two columns,
+    through ``inv(K)``, orthogonal and of equal length (least squares over the two
+    conditions); zero or less when no focal length does."""
+    a1, a2 = a[:, :, 0], a[:, :, 1]
+    c1 = a1[:, 0] * a2[:, 0] + a1[:, 1] * a2[:, 1]
+    c2 = a1[:, 0] ** 2 + a1[:, 1] ** 2 - a2[:, 0] ** 2 - a2[:, 1] ** 2
+    r1, r2 = -a1[:, 2] * a2[:, 2], -(a1[:, 2] ** 2 - a2[:, 2] ** 2)
+    denom = c1 * c1 + c2 * c2
+    out: FloatArray = np.where(denom > 0, (c1 * r1 + c2 * r2) / np.maximum(denom, 1e-300), -1.0)
+    return out
 
 
 def _centred(h: FloatArray, width: int, height: int) -> FloatArray:

@@ -21,7 +21,7 @@ from realtime_nb.vision.plugins.grass import kernel
 from realtime_nb.vision.plugins.pitch_camera import camera_distortion
 from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
 from realtime_nb.vision.plugins.pitch_lines import ImageLine
-from realtime_nb.vision.plugins.pitch_model import homography_from_points, intersect, line_through
+from realtime_nb.vision.plugins.pitch_model import intersect, line_through, orient
 
 __all__ = ["circle_hypotheses"]
 
@@ -57,15 +57,28 @@ def _least_distorted(
     ts: npt.NDArray[np.float64],
     img: LineEvidence,
 ) -> list[npt.NDArray[np.float64]]:
-    """Of a one-way family of homographies, sampled at ``ts``, those at local minima of
-    :func:`camera_distortion` below 0.2: the family's members a real camera could make."""
-    found = [(camera_distortion(h, img.w, img.h), h) for t in ts if (h := family(t)) is not None]
-    scores = [f[0] for f in found]
-    return [
-        found[k][1]
-        for k in range(1, len(found) - 1)
-        if scores[k] <= min(scores[k - 1], scores[k + 1]) and scores[k] < 0.2
-    ]
+    """Of a one-way family of homographies, those at local minima of
+    :func:`camera_distortion` below 0.2 (the members a real camera could make): sampled at
+    ``ts``, each minimum below 0.5 narrowed down twice between its neighbours."""
+
+    def sample(t: float) -> tuple[float, npt.NDArray[np.float64] | None]:
+        h = family(t)
+        return (math.inf, None) if h is None else (camera_distortion(h, img.w, img.h), h)
+
+    scores = [sample(float(t))[0] for t in ts]
+    out = []
+    for k in range(1, len(ts) - 1):
+        if not scores[k] <= min(scores[k - 1], scores[k + 1]) or not scores[k] < 0.5:
+            continue
+        lo, hi = float(ts[k - 1]), float(ts[k + 1])
+        for _ in range(2):
+            fine = [(t, sample(t)) for t in np.linspace(lo, hi, 5)]
+            t_best, best = min(fine, key=lambda f: f[1][0])
+            step = (hi - lo) / 4
+            lo, hi = t_best - step, t_best + step
+        if best[0] < 0.2 and best[1] is not None:
+            out.append(best[1])
+    return out
 
 
 def _pole(conic: npt.NDArray[np.float64], line: npt.NDArray[np.float64]) -> Any:
@@ -90,7 +103,7 @@ def _circle_touchline_homographies(
     foot = -touchline[2] * touchline[:2]
     d = np.array([-touchline[1], touchline[0]])
     reach = 3.0 * max(img.w, img.h)
-    ts = float((pole - foot) @ d) + np.linspace(-reach, reach, 121)
+    ts = float((pole - foot) @ d) + np.linspace(-reach, reach, 31)
 
     def family(t: float) -> npt.NDArray[np.float64] | None:
         end = foot + t * d
@@ -123,9 +136,9 @@ def _circle_halfway_homographies(
         if len(side) != 2:
             return None
         left, right = sorted(side, key=lambda p: p[0])
-        return homography_from_points(pitch, np.array([far, near, centre, left, right]))
+        return _homography(pitch, np.array([far, near, centre, left, right]))
 
-    return _least_distorted(family, np.linspace(0.05, 0.95, 37), img)
+    return _least_distorted(family, np.linspace(0.05, 0.95, 13), img)
 
 
 def _ellipses(img: LineEvidence, lines: list[ImageLine]) -> list[npt.NDArray[np.float64]]:
@@ -239,4 +252,15 @@ def _circle_homography(
     left, right = sorted(side, key=lambda p: p[0])
     pitch = np.array([[52.5, 43.15], [52.5, 24.85], [52.5, 68.0], [43.35, 34.0], [61.65, 34.0]])
     image = np.array([far, near, top, left, right])
-    return homography_from_points(pitch, image)
+    return _homography(pitch, image)
+
+
+def _homography(
+    pitch: npt.NDArray[np.float64], image: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64] | None:
+    """Least-squares homography from five pitch points to their image points, oriented
+    (:func:`orient`); cv2's, as the families above ask for hundreds of them."""
+    h, _ = cv2.findHomography(pitch.astype(np.float64), image.astype(np.float64), 0)
+    if h is None or not np.isfinite(h).all() or abs(np.linalg.det(h)) < 1e-12:
+        return None
+    return orient(np.asarray(h, np.float64), pitch)

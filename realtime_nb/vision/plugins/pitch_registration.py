@@ -22,7 +22,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.pitch_camera import Camera, camera_distortion, fit_camera
+from realtime_nb.vision.plugins.pitch_camera import (
+    Camera,
+    camera_distortion,
+    camera_distortions,
+    fit_camera,
+)
 from realtime_nb.vision.plugins.pitch_circle import circle_hypotheses
 from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
 from realtime_nb.vision.plugins.pitch_lines import (
@@ -85,6 +90,9 @@ fits 1 to 2 m off (a circle and a touchline fitted, a penalty box not) up to 0.7
 ones 0.85 and more."""
 _MAX_DISTORTION = 0.05
 """A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong."""
+_HYPOTHESIS_DISTORTION = 0.5
+"""A hypothesis (four lines matched to markings, before any fitting) further than this from
+any camera is not scored."""
 _FREE_DISTORTION = 0.01
 """A free refit of a camera's homography further than this from any camera is not reported."""
 _CENTRE_QUALITY = 0.8
@@ -353,9 +361,11 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
         (_line_hypotheses(lines, along[:4], across[: 4 if len(lines) <= 5 else 3], img), 6),
         (circle_hypotheses(img, lines, along[:2], across[:3]), 2),
     ):
-        if not hyps:
+        hs = np.asarray(hyps).reshape(-1, 3, 3)
+        # Hypotheses no camera could make are dropped before scoring (most of them are).
+        hs = hs[camera_distortions(hs, img.w, img.h) <= _HYPOTHESIS_DISTORTION]
+        if len(hs) == 0:
             continue
-        hs = np.asarray(hyps)
         scores = _coarse_scores(hs, img)
         order = np.argsort(-scores)[:kept]
         out += [(scores[k], hs[k]) for k in order if scores[k] > 0]
