@@ -18,8 +18,16 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.ball_candidates import find_candidates, whiteness
+from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
-from realtime_nb.vision.plugins.grass import Mask, green_mask, kernel, pitch_region, warn_once
+from realtime_nb.vision.plugins.grass import (
+    Mask,
+    green_mask,
+    pitch_region,
+    polygon_mask,
+    warn_once,
+)
 from realtime_nb.vision.plugins.pitch_model import (
     PITCH_LENGTH,
     model_features,
@@ -37,6 +45,8 @@ BALL_RADIUS_M = 0.11
 """A football's radius in metres (FIFA size 5: 68 to 70 cm round)."""
 _MARKINGS = model_features(arc_step_deg=10.0).ends
 """The pitch's markings as straight pieces in metres."""
+PERSON_HEIGHT_M = 1.8
+"""A person's height in metres, for how tall a box should be at a place on the pitch."""
 SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 """The penalty and centre spots in pitch metres: white, round and the ball's size."""
 
@@ -83,54 +93,26 @@ class BallDetection(Plugin):
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Find or predict the ball; warn once when it is lost."""
         h, w = frame.shape[:2]
-        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
-        green = green_mask(hsv)
-        white = _white_mask(hsv, green, pitch_region(ctx, green))
         scene = _Scene.of(ctx)
-        max_size = 0.025 * w if scene.homography is None else 0.08 * w
-        candidates = scene.plausible(_compact_blobs(white, max_size=max_size))
+        candidates = scene.plausible(_candidates(frame, ctx, scene))
         candidates = _not_static(candidates, scene, ctx.state, self.static_frames)
-        track: _Track | None = ctx.state.get("track")
-        predicted = track.predict() if track is not None else None
-        found = _choose(candidates, predicted, track, w)
-        if found is None and predicted is not None and track is not None:
-            on_line = _on_a_line(white, predicted, _gate(track, w))
-            found = next(iter(scene.plausible([on_line] if on_line else [])), None)
-        restart = False
-        if found is None and track is not None and track.hits < 2 and candidates:
-            # An unconfirmed track that is not seen again yields to the best candidate now.
-            found, restart = max(candidates, key=lambda c: c[2]), True
-        if found is not None:
-            (cx, cy), radius, confidence = found
-            jumped = predicted is not None and math.dist((cx, cy), predicted) > 3 * _gate(track, w)
-            if track is None or jumped or restart:
-                track = ctx.state["track"] = _Track(cx, cy)
-            else:
-                track.update(cx, cy)
-            track.missed, track.confidence, track.radius = 0, confidence, radius
-            track.hits += 1
-            rivals = sum(1 for c in candidates if c[2] >= confidence - 0.15)
-            alone = len(candidates) == 1 and scene.homography is not None
-            if track.hits >= 2 or alone or (confidence >= self.sure and rivals <= 1):
-                track.hits = max(track.hits, 2)
-                ctx.state["lost_warned"] = False
-                return {"ball": _ball(cx, cy, radius, confidence, False)}
-            warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
-            return {"ball": None}
-        if track is not None and track.hits < 2 and track.missed < 2:
-            track.missed += 1  # an unconfirmed track waits two frames for its second sighting
-            warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
-            return {"ball": None}
-        if track is not None and predicted is not None and track.hits >= 2:
-            track.missed += 1
-            track.confidence *= self.decay
-            px, py = predicted
+        tracks: TrackSet = ctx.state.setdefault("tracks", TrackSet())
+        tracks.gate_px = 12.0 * max(1.0, w / 640)
+        ball, seen = tracks.step(candidates)
+        if ball is not None and seen is not None:
+            (cx, cy), radius, _ = seen
+            ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
+            return {"ball": _ball(cx, cy, radius, ball.quality, False)}
+        if ball is not None:
+            px, py = ball.centre
+            confidence = ball.quality * self.decay**ball.missed
             in_view = 0 <= px < w and 0 <= py < h
-            alive = track.missed <= self.max_coast and track.confidence >= self.min_confidence
-            if in_view and alive:
-                return {"ball": _ball(px, py, track.radius, track.confidence, True)}
-        ctx.state["track"] = None
-        warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
+            if in_view and ball.missed <= self.max_coast and confidence >= self.min_confidence:
+                return {"ball": _ball(px, py, ball.radius, confidence, True)}
+        # A new track needs a few sightings before it is the ball: no warning while it may be.
+        ctx.state["unsure"] = ctx.state.get("unsure", 0) + 1
+        if ctx.state["unsure"] >= tracks.confirm:
+            warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
         return {"ball": None}
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
@@ -155,125 +137,49 @@ def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool)
     }
 
 
-Candidate = tuple[tuple[float, float], float, float]  # centre, radius, confidence
 FloatArray = npt.NDArray[np.float64]
 
 
-def _white_mask(hsv: Frame, green: Mask, region: Mask) -> Mask:
-    """Bright white pixels on the pitch: the ball, and the lines (long and thin)."""
-    grass_v = cv2.mean(hsv[:, :, 2], mask=green)[0]
-    white = cv2.inRange(hsv, (0, 0, min(230.0, grass_v * 1.3)), (180, 70, 255))
-    return np.asarray(cv2.bitwise_and(white, region), np.uint8)
+def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candidate]:
+    """Blob-like bright peaks of the ball's size on the pitch, in full-frame pixels.
 
-
-def _on_a_line(white: Mask, predicted: tuple[float, float], gate: float) -> Candidate | None:
-    """The tracked ball where it lies on a line, so the two are one blob: near the prediction,
-    an opening by a 3x3 square removes the thinner line and leaves the ball. Only used near a
-    prediction, because the same opening leaves pieces of the thick near lines elsewhere."""
-    h, w = white.shape
-    px, py = predicted
-    r = round(gate) + 3
-    x0, y0 = max(0, round(px) - r), max(0, round(py) - r)
-    x1, y1 = min(w, round(px) + r + 1), min(h, round(py) + r + 1)
-    if x1 - x0 < 5 or y1 - y0 < 5:
-        return None
-    window = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)  # a border keeps blobs uncut
-    window[1:-1, 1:-1] = cv2.morphologyEx(white[y0:y1, x0:x1], cv2.MORPH_OPEN, kernel(3))
-    near = []
-    for (cx, cy), radius, confidence in _compact_blobs(window, 4, 0.025 * w):
-        x, y = cx + x0 - 1, cy + y0 - 1
-        if math.dist((x, y), predicted) <= gate:
-            near.append(((x, y), max(radius, 2.0), 0.9 * confidence))
-    return min(near, key=lambda c: math.dist(c[0], predicted), default=None)
-
-
-def _compact_blobs(
-    white: Mask, min_area: int = 5, max_size: float | None = None
-) -> list[Candidate]:
-    """Blobs of ``white`` that could be a ball: round enough, filled enough, not cut by the
-    frame's edge, at most ``max_size`` px (default 2.5 % of the width) across."""
-    h, w = white.shape
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(white, connectivity=8)
-    max_size = max(6, round(0.025 * w if max_size is None else max_size))
-    found = []
-    for k in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[k])
-        if area < min_area or bw > max_size or bh > max_size:
-            continue
-        if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
-            continue  # cut by the frame: most often the end of a line leaving the view
-        aspect = max(bw, bh) / min(bw, bh)
-        fill = area / (bw * bh)
-        if aspect > 2.0 or fill < 0.45:
-            continue
-        score = (1.0 / aspect) * min(1.0, fill / 0.75)
-        radius = max(bw, bh) / 2
-        found.append(((float(centroids[k][0]), float(centroids[k][1])), radius, 0.5 + 0.45 * score))
-    return found
-
-
-def _choose(
-    candidates: list[Candidate],
-    predicted: tuple[float, float] | None,
-    track: _Track | None,
-    width: int,
-) -> Candidate | None:
-    """Near the prediction when tracking; the most ball-like blob otherwise."""
-    if not candidates:
-        return None
-    if predicted is None or track is None:
-        return max(candidates, key=lambda c: c[2])
-    gate = _gate(track, width)
-    px, py = predicted
-    near = [c for c in candidates if math.hypot(c[0][0] - px, c[0][1] - py) <= gate]
-    if near:
-        return min(near, key=lambda c: math.hypot(c[0][0] - px, c[0][1] - py))
-    # Far from the prediction: re-acquire only after a couple of misses, so a spot on the
-    # pitch does not steal a track that is briefly occluded.
-    return max(candidates, key=lambda c: c[2]) if track.missed >= 2 else None
-
-
-def _gate(track: _Track | None, width: int) -> float:
-    """How far (pixels) from the prediction a blob may be and still be the tracked ball."""
-    missed = track.missed if track is not None else 0
-    return (12 + 6 * missed) * max(1.0, width / 640)
-
-
-class _Track:
-    """Constant-velocity Kalman filter on the ball centre, in pixels per frame.
-
-    The same model as ``cv2.KalmanFilter(4, 2)`` but in numpy, because a cv2 filter cannot be
-    pickled and the plugin's state may have to cross a process boundary.
+    The search runs on the white channel shrunk by a whole factor so that the ball is about
+    2 px in radius there: smaller is below what the filters resolve, larger costs time.
     """
+    h, w = frame.shape[:2]
+    typical = scene.typical_radius(w, h)
+    factor = max(1, int(typical / 2.0))
+    white = whiteness(frame)
+    region = _region(frame, ctx)
+    if factor > 1:
+        size = (w // factor, h // factor)
+        white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
+        region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
+    largest = min(max(1.5, 1.6 * typical / factor), 8.0)
+    out = []
+    shift = (factor - 1) / 2
+    found = find_candidates(white, region, largest)
+    # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
+    top = max((c.contrast for c in found), default=1.0)
+    for c in found:
+        shape = min(1.0, max(0.0, c.roundness - 0.45) / 0.4) * (1.0 - 0.2 * c.touching)
+        confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
+        centre = (c.x * factor + shift, c.y * factor + shift)
+        out.append((centre, c.radius * factor / _SIZE_BIAS, confidence))
+    return out
 
-    transition = np.array([[1.0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]])
-    measure = np.array([[1.0, 0, 0, 0], [0, 1, 0, 0]])
-    process_noise = np.diag([0.5, 0.5, 1.0, 1.0])
-    measurement_noise = np.eye(2) * 2.0
 
-    def __init__(self, x: float, y: float) -> None:
-        self.state = np.array([x, y, 0.0, 0.0])
-        self.cov = np.diag([4.0, 4.0, 100.0, 100.0])
-        self.missed = 0
-        self.hits = 0
-        self.confidence = 0.0
-        self.radius = 2.0
+_SIZE_BIAS = 1.7
+"""Measured over drawn radius of find_candidates' size (the smoothing widens a blob)."""
 
-    def predict(self) -> tuple[float, float]:
-        """Advance one frame; return the predicted centre."""
-        f = self.transition
-        self.state = f @ self.state
-        self.cov = f @ self.cov @ f.T + self.process_noise
-        return float(self.state[0]), float(self.state[1])
 
-    def update(self, x: float, y: float) -> None:
-        """Correct the prediction with a measured centre."""
-        m = self.measure
-        innovation = np.array([x, y]) - m @ self.state
-        s = m @ self.cov @ m.T + self.measurement_noise
-        gain = self.cov @ m.T @ np.linalg.inv(s)
-        self.state = self.state + gain @ innovation
-        self.cov = (np.eye(4) - gain @ m) @ self.cov
+def _region(frame: Frame, ctx: PluginContext) -> Mask:
+    """Where to look: pitch_detection's pitch polygon, else the grass found here."""
+    polygon = (ctx.results.get("pitch_detection") or {}).get("pitch_polygon") or []
+    if len(polygon) >= 3:
+        return polygon_mask(frame.shape[:2], np.asarray(polygon, np.int32))
+    hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+    return pitch_region(ctx, green_mask(hsv))
 
 
 class _Scene:
@@ -297,7 +203,50 @@ class _Scene:
             if matrix.shape == (3, 3) and abs(np.linalg.det(matrix)) > 1e-12:
                 homography = matrix
         detections = (ctx.results.get("player_detection") or {}).get("detections") or []
-        return cls(homography, [list(d["box"]) for d in detections if "box" in d])
+        scene = cls(homography, [list(d["box"]) for d in detections if "box" in d])
+        scene.people = scene.whole_people()
+        return scene
+
+    def whole_people(self) -> list[list[float]]:
+        """The people's boxes, each at least as tall as a person standing where its bottom
+        is (with a homography): a box cut at the waist, where white shorts or a kit close to
+        the grass ended it, is extended down to the feet, so the kit is not taken for a ball
+        at the feet."""
+        if self.homography is None or not self.people:
+            return self.people
+        bottoms = np.array([[(b[0] + b[2]) / 2, b[3]] for b in self.people], np.float64)
+        tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
+        out = []
+        for (x1, y1, x2, y2), height in zip(self.people, tall, strict=True):
+            if math.isfinite(height) and y2 - y1 < 0.8 * height:
+                y2 = y1 + 0.9 * height
+            out.append([x1, y1, x2, y2])
+        return out
+
+    def typical_radius(self, width: int, height: int) -> float:
+        """The ball's radius in pixels at the middle of the frame (a 640 px wide frame's
+        usual 2 px, scaled with the width, without a homography or where it is undefined)."""
+        fallback = 2.0 * width / 640
+        if self.homography is None:
+            return fallback
+        expected = self.expected_radius(np.array([[width / 2, height / 2]], np.float64))
+        value = float(expected[0])
+        return value if math.isfinite(value) and value > 0 else fallback
+
+    def expected_radius(self, points: FloatArray) -> FloatArray:
+        """A 0.11 m ball's radius in pixels on the ground at each image point (NaN above the
+        horizon or without a homography)."""
+        pitch = self.ground(points)
+        if pitch is None or self.homography is None:
+            return np.full(len(points), np.nan)
+        base = project(self.homography, pitch)
+        ahead = project(self.homography, np.column_stack([pitch[:, 0] + 1.0, pitch[:, 1]]))
+        across = project(self.homography, np.column_stack([pitch[:, 0], pitch[:, 1] + 1.0]))
+        per_m = np.maximum(
+            np.linalg.norm(ahead - base, axis=1), np.linalg.norm(across - base, axis=1)
+        )
+        out: FloatArray = BALL_RADIUS_M * per_m
+        return out
 
     def ground(self, points: FloatArray) -> FloatArray | None:
         """Pitch metres of image points (NaN above the horizon), or None without a homography."""
@@ -312,22 +261,13 @@ class _Scene:
             return candidates
         centres = np.array([c[0] for c in candidates], np.float64)
         pitch = self.ground(centres)
-        expected = None
-        if pitch is not None and self.homography is not None:
-            step = np.column_stack([pitch[:, 0] + 1.0, pitch[:, 1]])
-            ahead = project(self.homography, step)
-            across = project(self.homography, np.column_stack([pitch[:, 0], pitch[:, 1] + 1.0]))
-            base = project(self.homography, pitch)
-            per_m = np.maximum(
-                np.linalg.norm(ahead - base, axis=1), np.linalg.norm(across - base, axis=1)
-            )
-            expected = BALL_RADIUS_M * per_m
+        expected = None if pitch is None else self.expected_radius(centres)
         on_line = self._near_markings(centres)
         kept = []
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
                 x, y = pitch[k]
-                want = float(expected[k])
+                want = max(1.5, float(expected[k]))  # optics spread even a far ball
                 if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
                     continue
                 if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M):
@@ -368,9 +308,10 @@ class _Scene:
         for x1, y1, x2, y2 in self.people:
             if not x1 - 1 <= x <= x2 + 1:
                 continue
-            feet = y2 - 0.12 * (y2 - y1)
-            at_feet = at_feet or feet <= y <= y2 + 0.12 * (y2 - y1)
-            inside = inside or y1 - 1 <= y < feet
+            reach = max(0.12 * (y2 - y1), 3.0)  # a far ball is as tall as the feet zone
+            feet = y2 - reach
+            at_feet = at_feet or feet <= y <= y2 + reach
+            inside = inside or y1 - 0.15 * (y2 - y1) <= y < feet  # a head above the box
         return inside and not at_feet
 
 
