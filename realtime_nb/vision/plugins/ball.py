@@ -192,6 +192,8 @@ class _Scene:
             None if homography is None else np.asarray(np.linalg.inv(homography), np.float64)
         )
         self.people = people
+        self.quality = 0.0
+        """pitch_detection's quality of the homography, 0 to 1."""
 
     @classmethod
     def of(cls, ctx: PluginContext) -> _Scene:
@@ -204,6 +206,7 @@ class _Scene:
                 homography = matrix
         detections = (ctx.results.get("player_detection") or {}).get("detections") or []
         scene = cls(homography, [list(d["box"]) for d in detections if "box" in d])
+        scene.quality = float((ctx.results.get("pitch_detection") or {}).get("quality") or 0.0)
         scene.people = scene.whole_people()
         return scene
 
@@ -212,8 +215,8 @@ class _Scene:
         is (with a homography): a box cut at the waist, where white shorts or a kit close to
         the grass ended it, is extended down to the feet, so the kit is not taken for a ball
         at the feet."""
-        if self.homography is None or not self.people:
-            return self.people
+        if self.homography is None or not self.people or self.quality < 0.8:
+            return self.people  # a rough homography's scale would cut real feet off
         bottoms = np.array([[(b[0] + b[2]) / 2, b[3]] for b in self.people], np.float64)
         tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
         out = []

@@ -96,6 +96,8 @@ class TrackSet:
             stays while it is seen, so a ball rolling over a line is not dropped).
         least_start: Least confidence of a candidate that starts a new track (a weaker one
             only continues a track).
+        sure: Confidence at which a lone sighting, clearly the most ball-like of its frame,
+            is the ball at once (when there is none).
         starts: At most this many new tracks a frame, the most ball-like candidates first.
         limit: At most this many hypotheses.
     """
@@ -107,6 +109,7 @@ class TrackSet:
     switch_margin: float = 0.15
     least_quality: float = 0.4
     least_start: float = 0.4
+    sure: float = 0.85
     starts: int = 8
     limit: int = 12
     tracks: list[Track] = field(default_factory=list)
@@ -169,7 +172,19 @@ class TrackSet:
             ),
             None,
         )
+        if best is None and self.ball is None:
+            best = self._clear_first_sight()
         if best is None or best is self.ball:
             return
         if self.ball is None or best.quality > self.ball.quality + self.switch_margin:
             self.ball = best
+
+    def _clear_first_sight(self) -> Track | None:
+        """A track seen this frame that is surely the ball without waiting: confidence at
+        least :attr:`sure` and no other sighting within :attr:`switch_margin` of it."""
+        seen = sorted((t for t in self.tracks if t.last is not None), key=lambda t: -t.confidence)
+        if not seen or seen[0].confidence < self.sure:
+            return None
+        if len(seen) > 1 and seen[1].confidence >= seen[0].confidence - self.switch_margin:
+            return None
+        return seen[0]
