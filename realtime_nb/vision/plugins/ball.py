@@ -161,12 +161,29 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     found = find_candidates(white, region, largest)
     # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
     top = max((c.contrast for c in found), default=1.0)
+    ground = float(np.median(frame[::16, ::16].max(axis=2)))
     for c in found:
         shape = min(1.0, max(0.0, c.roundness - 0.45) / 0.4) * (1.0 - 0.2 * c.touching)
         confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
         centre = (c.x * factor + shift, c.y * factor + shift)
-        out.append((centre, c.radius * factor / _SIZE_BIAS, confidence))
+        radius = c.radius * factor / _SIZE_BIAS
+        if _above_something_dark(frame, centre, radius, ground):
+            confidence *= 0.5
+        out.append((centre, radius, confidence))
     return out
+
+
+def _above_something_dark(
+    frame: Frame, centre: tuple[float, float], radius: float, ground: float
+) -> bool:
+    """True when right under the blob lies something much darker than the grass: a white
+    sock stands on a boot, a ball on grass."""
+    h, w = frame.shape[:2]
+    x, y = round(centre[0]), round(centre[1] + radius + 0.5)
+    if not 1 <= x < w - 1 or not 0 <= y < h - 1:
+        return False
+    below = frame[y : y + 3, x - 1 : x + 2].max(axis=2)
+    return bool(below.min() < 0.45 * ground)
 
 
 _SIZE_BIAS = 1.7

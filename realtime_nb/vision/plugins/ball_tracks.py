@@ -41,7 +41,7 @@ class Track:
         self.hits = 1
         self.seen = [True]  # the last frames, newest last: seen or not
         self.confidence = confidence
-        self.quality = confidence / 6
+        self.quality = confidence
         self.radius = radius
         self.last: Candidate | None = (x, y), radius, confidence
         """This frame's sighting, None when missed."""
@@ -78,7 +78,7 @@ class Track:
             self.update(x, y)
             self.missed, self.hits, self.radius = 0, self.hits + 1, radius
             self.confidence = 0.6 * self.confidence + 0.4 * confidence
-        self.quality = self.confidence * sum(self.seen) / window
+        self.quality = self.confidence * sum(self.seen) / len(self.seen)
 
 
 @dataclass
@@ -97,7 +97,8 @@ class TrackSet:
         least_start: Least confidence of a candidate that starts a new track (a weaker one
             only continues a track).
         sure: Confidence at which a lone sighting, clearly the most ball-like of its frame,
-            is the ball at once (when there is none).
+            is the ball at once (when there is none), and a track seen twice running needs
+            no third sighting.
         starts: At most this many new tracks a frame, the most ball-like candidates first.
         limit: At most this many hypotheses.
     """
@@ -168,7 +169,8 @@ class TrackSet:
             (
                 t
                 for t in self.tracks
-                if sum(t.seen) >= self.confirm and t.quality >= self.least_quality
+                if t.quality >= self.least_quality
+                and (sum(t.seen) >= self.confirm or (len(t.seen) >= 2 and t.quality >= self.sure))
             ),
             None,
         )
