@@ -86,6 +86,9 @@ class BallDetection(Plugin):
     sure = 0.8
     """Confidence at which a lone, clearly best candidate is reported on first sight; anything
     less waits for a second sighting on the track."""
+    reach_m = 1.2
+    """How far (metres) the ball may go from where its track predicts it in one frame: a
+    kick takes it from rest to 30 m/s, 1.2 m a frame at 25 fps."""
     static_frames = 12
     """Frames a blob must stay put (within 0.3 m, or 1.5 px without a homography) to count as
     a fixture."""
@@ -97,7 +100,9 @@ class BallDetection(Plugin):
         candidates = scene.plausible(_candidates(frame, ctx, scene))
         candidates = _not_static(candidates, scene, ctx.state, self.static_frames)
         tracks: TrackSet = ctx.state.setdefault("tracks", TrackSet())
-        tracks.gate_px = 12.0 * max(1.0, w / 640)
+        tracks.gate_px = max(
+            12.0 * w / 640, self.reach_m * scene.typical_radius(w, h) / BALL_RADIUS_M
+        )
         ball, seen = tracks.step(candidates)
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
