@@ -163,19 +163,26 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     largest = min(max(1.5, 1.6 * typical / factor), 8.0)
     out = []
     shift = (factor - 1) / 2
-    found = find_candidates(white, region, largest)
+    found = find_candidates(white, region, largest, limit=48)
     # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
     top = max((c.contrast for c in found), default=1.0)
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
+    scored = []
     for c in found:
         shape = min(1.0, max(0.0, c.roundness - 0.45) / 0.4) * (1.0 - 0.2 * c.touching)
-        confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
+        scored.append((0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top)), c))
+    scored.sort(key=lambda s: -s[0])
+    for confidence, c in scored[:_MOST]:
         centre = (c.x * factor + shift, c.y * factor + shift)
         radius = c.radius * factor / _SIZE_BIAS
         if _above_something_dark(frame, centre, radius, ground):
             confidence *= 0.5
         out.append((centre, radius, confidence))
     return out
+
+
+_MOST = 16
+"""Candidates of a frame judged further, the most ball-like first."""
 
 
 def _above_something_dark(

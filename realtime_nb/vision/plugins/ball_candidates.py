@@ -99,7 +99,8 @@ def find_candidates(
     size = 2 * math.ceil(1.4 * radius) + 3
     tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, np.ones((size, size), np.uint8))
     sigma = float(np.clip(0.4 * radius, 0.7, 1.5))
-    smooth = np.asarray(cv2.GaussianBlur(tophat, (0, 0), sigma), np.uint8)
+    ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
+    smooth = np.asarray(cv2.GaussianBlur(tophat, (ksize, ksize), sigma), np.uint8)
     peaks = cv2.compare(smooth, cv2.dilate(smooth, np.ones((3, 3), np.uint8)), cv2.CMP_GE)
     peaks = cv2.bitwise_and(peaks, cv2.compare(smooth, min_contrast, cv2.CMP_GE))
     if region is not None:
