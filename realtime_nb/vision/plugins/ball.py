@@ -191,10 +191,10 @@ def _above_something_dark(
     """True when right under the blob lies something much darker than the grass: a white
     sock stands on a boot, a ball on grass."""
     h, w = frame.shape[:2]
-    x, y = round(centre[0]), round(centre[1] + radius + 0.5)
+    x, y = round(centre[0]), round(centre[1] + 1.0)
     if not 1 <= x < w - 1 or not 0 <= y < h - 1:
         return False
-    below = frame[y : y + 3, x - 1 : x + 2].max(axis=2)
+    below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
     return bool(below.min() < 0.45 * ground)
 
 
@@ -299,7 +299,7 @@ class _Scene:
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
                 x, y = pitch[k]
-                want = max(1.5, float(expected[k]))  # optics spread even a far ball
+                want = max(2.0, float(expected[k]))  # optics spread even a far ball
                 if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
                     continue
                 if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M):
