@@ -108,7 +108,7 @@ class TrackSet:
     confirm: int = 3
     max_missed: int = 8
     switch_margin: float = 0.15
-    least_quality: float = 0.4
+    least_quality: float = 0.45
     least_start: float = 0.4
     sure: float = 0.85
     starts: int = 8
