@@ -250,7 +250,7 @@ class _Scene:
         tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
         out = []
         for (x1, y1, x2, y2), height in zip(self.people, tall, strict=True):
-            if math.isfinite(height) and y2 - y1 < 0.8 * height:
+            if math.isfinite(height) and y2 - y1 < 0.65 * height:
                 y2 = y1 + 0.9 * height
             out.append([x1, y1, x2, y2])
         return out
@@ -335,6 +335,15 @@ class _Scene:
     def _on_kit(self, centre: tuple[float, float]) -> bool:
         """True when the point lies in a person's box above their feet and at nobody's feet
         (with people one behind the other, the far one's feet are inside the near one's box)."""
+        inside, at_feet = self._places(centre)
+        return inside and not at_feet
+
+    def at_feet(self, centre: tuple[float, float]) -> bool:
+        """True when the point is at someone's feet."""
+        return self._places(centre)[1]
+
+    def _places(self, centre: tuple[float, float]) -> tuple[bool, bool]:
+        """Whether the point is inside a person's box above the feet, and at someone's feet."""
         x, y = centre
         inside = at_feet = False
         for x1, y1, x2, y2 in self.people:
@@ -344,7 +353,7 @@ class _Scene:
             feet = y2 - reach
             at_feet = at_feet or feet <= y <= y2 + reach
             inside = inside or y1 - 0.15 * (y2 - y1) <= y < feet  # a head above the box
-        return inside and not at_feet
+        return inside, at_feet
 
 
 def _not_static(
@@ -365,6 +374,9 @@ def _not_static(
     kept: list[Candidate] = []
     touched: set[int] = set()
     for candidate, (x, y) in zip(candidates, places, strict=True):
+        if scene.at_feet(candidate[0]):
+            kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball
+            continue
         match = next(
             (
                 i
