@@ -103,6 +103,8 @@ class BallDetection(Plugin):
         tracks.gate_px = max(
             12.0 * w / 640, self.reach_m * scene.typical_radius(w, h) / BALL_RADIUS_M
         )
+        # Without the pitch's geometry a line's corner can look like a ball: ask for more.
+        tracks.least_quality = 0.45 if scene.homography is not None else 0.65
         ball, seen = tracks.step(candidates)
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
