@@ -95,32 +95,17 @@ def find_candidates(
     Returns:
         Candidates that are neither lines nor broad bright areas.
     """
-    h, w = white.shape
-    size = 2 * math.ceil(1.4 * radius) + 3
-    tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, np.ones((size, size), np.uint8))
     sigma = float(np.clip(0.4 * radius, 0.7, 1.5))
-    ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
-    smooth = np.asarray(cv2.GaussianBlur(tophat, (ksize, ksize), sigma), np.uint8)
-    peaks = cv2.compare(smooth, cv2.dilate(smooth, np.ones((3, 3), np.uint8)), cv2.CMP_GE)
-    peaks = cv2.bitwise_and(peaks, cv2.compare(smooth, min_contrast, cv2.CMP_GE))
-    if region is not None:
-        peaks = cv2.bitwise_and(peaks, region)
-    found = cv2.findNonZero(peaks)
-    if found is None:
-        return []
-    xy = found.reshape(-1, 2)
-    d = max(1, round(0.7 * radius))
-    inside = (xy[:, 0] >= d) & (xy[:, 1] >= d) & (xy[:, 0] < w - d) & (xy[:, 1] < h - d)
-    xy = xy[inside]
+    smooth, xy = _peaks(white, region, radius, sigma, min_contrast)
     if not len(xy):
         return []
-    values = smooth
+    d = max(1, round(0.7 * radius))
     x, y = xy[:, 0], xy[:, 1]
-    peak = values[y, x].astype(np.float32)
-    roundness, spread, offset = _curvature(values, xy, d)
-    touching = _touching(values, xy, peak, math.ceil(1.6 * radius + 2))
+    peak = smooth[y, x].astype(np.float32)
+    roundness, spread, offset = _curvature(smooth, xy, d)
+    touching = _touching(smooth, xy, peak, math.ceil(1.6 * radius + 2))
     keep = (roundness >= 0.35) & (touching <= 2)
-    size = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
+    blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
     ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]
     px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
     free = np.ones(len(ranked), bool)
@@ -134,7 +119,7 @@ def find_candidates(
             BallCandidate(
                 float(x[k] + offset[k, 0]),
                 float(y[k] + offset[k, 1]),
-                float(size[k]),
+                float(blob[k]),
                 float(peak[k]),
                 float(roundness[k]),
                 int(touching[k]),
@@ -145,8 +130,32 @@ def find_candidates(
     return out
 
 
+def _peaks(
+    white: Mask, region: Mask | None, radius: float, sigma: float, min_contrast: float
+) -> tuple[Mask, npt.NDArray[np.int64]]:
+    """The smoothed top-hat of ``white`` and its local maxima ``(n, 2)`` as ``x, y``, at least
+    ``min_contrast`` high, in ``region`` and far enough from the border to be measured."""
+    h, w = white.shape
+    size = 2 * math.ceil(1.4 * radius) + 3
+    tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, np.ones((size, size), np.uint8))
+    ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
+    smooth = np.asarray(cv2.GaussianBlur(tophat, (ksize, ksize), sigma), np.uint8)
+    peaks = cv2.compare(smooth, cv2.dilate(smooth, np.ones((3, 3), np.uint8)), cv2.CMP_GE)
+    high = np.asarray(cv2.threshold(smooth, min_contrast - 1, 255, cv2.THRESH_BINARY)[1])
+    peaks = cv2.bitwise_and(peaks, high)
+    if region is not None:
+        peaks = cv2.bitwise_and(peaks, region)
+    found = cv2.findNonZero(peaks)
+    if found is None:
+        return smooth, np.zeros((0, 2), np.int64)
+    xy = np.asarray(found, np.int64).reshape(-1, 2)
+    d = max(1, round(0.7 * radius))
+    inside = (xy[:, 0] >= d) & (xy[:, 1] >= d) & (xy[:, 0] < w - d) & (xy[:, 1] < h - d)
+    return smooth, xy[inside]
+
+
 def _curvature(
-    values: Mask, xy: npt.NDArray[np.int32], d: int
+    values: Mask, xy: npt.NDArray[np.int64], d: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """At each point: smaller over larger absolute Hessian eigenvalue (finite differences at
     ``d`` px; 0 where the point is not a maximum in every direction), the variance (px^2) of
@@ -174,7 +183,7 @@ def _curvature(
 
 
 def _touching(
-    values: Mask, xy: npt.NDArray[np.int32], peak: npt.NDArray, reach: int
+    values: Mask, xy: npt.NDArray[np.int64], peak: npt.NDArray[np.float32], reach: int
 ) -> npt.NDArray[np.int64]:
     """How many of eight directions are still above half the peak ``reach`` px away."""
     h, w = values.shape

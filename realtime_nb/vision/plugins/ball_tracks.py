@@ -131,10 +131,10 @@ class TrackSet:
             track = self.tracks[ti]
             if ti in taken_t or ci in taken_c or dist > self.gate(track):
                 continue
-            taken_t[ti], _ = ci, taken_c.add(ci)
+            taken_t[ti] = ci
+            taken_c.add(ci)
         for ti, track in enumerate(self.tracks):
-            ci = taken_t.get(ti)
-            track.record(None if ci is None else candidates[ci], self.window)
+            track.record(candidates[taken_t[ti]] if ti in taken_t else None, self.window)
         fresh = [c for ci, c in enumerate(candidates) if ci not in taken_c]
         fresh = sorted(fresh, key=lambda c: -c[2])[: self.starts]
         self.tracks += [

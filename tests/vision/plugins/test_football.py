@@ -141,7 +141,9 @@ def test_plugins_work_alone() -> None:
     balls = run_pipeline(longer, [BallDetection()])
     found = [
         b is not None and np.hypot(*np.subtract(b["center"], t.ball.center)) <= 6
-        for t, b in zip(balls.truths, (r["ball_detection"]["ball"] for r in balls.results))
+        for t, b in zip(
+            balls.truths, [r["ball_detection"]["ball"] for r in balls.results], strict=True
+        )
         if t.ball is not None
     ]
     assert sum(found) >= 0.4 * len(found)  # measured 13 of 25
