@@ -1,4 +1,5 @@
-"""The ball with classic OpenCV: a small, compact white blob followed by a Kalman filter.
+"""The ball with classic OpenCV: small round white peaks, judged by the pitch's geometry and
+the people around them, followed as several Kalman tracks of which one is elected the ball.
 
 Example:
     >>> from realtime_nb.vision.plugins import PluginContext
@@ -52,46 +53,48 @@ SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 
 
 class BallDetection(Plugin):
-    """The ball: a small, compact, bright white blob on the pitch, tracked by a Kalman filter.
+    """The ball: a small, round, bright white peak on the pitch, followed by Kalman tracks.
 
     Result: ``{"ball": {"box": [x1, y1, x2, y2], "center": [x, y], "confidence": c,
-    "predicted": bool} | None}``. A missed ball is predicted for a few frames; once the track is
-    lost the warning "confidence too low" (medium) is raised once for that episode.
+    "predicted": bool} | None}``. A missed ball is predicted for a few frames; when there is
+    no ball it is sure of, the result is None and the warning "confidence too low" (medium) is
+    raised once for that episode.
 
-    What tells the ball from other white things, when the plugins that run before it on the
-    same frame give it (it runs alone too, with colour and shape only):
+    Candidates (:mod:`~realtime_nb.vision.plugins.ball_candidates`) are peaks of a white
+    top-hat, kept when round (not a line or a line's corner) and scored by roundness and
+    contrast. When the plugins that run before it on the same frame give it (it runs alone
+    too, with colour and shape only, and then asks for more before it names a ball):
 
-    - size: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground point
-      has a known radius in pixels; blobs much smaller or larger (white shorts, a near player's
-      sock, a piece of line) are dropped, and the centre and penalty spots are never the ball;
-    - people: with ``player_detection``'s boxes, a blob inside a person's box is part of the
-      kit unless it is at someone's feet (the bottom eighth of a box, where the ball is played;
-      a wider zone lets white socks in); a blob on a pitch marking counts for
-      less (blur breaks lines into ball-sized flecks);
-    - motion: a blob that stays at the same pitch point (image point without a homography)
-      for :attr:`static_frames` frames is a fixture, not the ball;
-    - doubt: a new track is reported only once it is seen twice within three frames, or at
-      once when it is the only candidate left by the checks above (with a homography) or
-      clearly the most ball-like (confidence >= :attr:`sure`, no rival within 0.15); until
-      then, and whenever the ball is lost, the result is None with the low-confidence warning,
-      never a guess.
+    - geometry: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground
+      point has a known radius in pixels: it sets the filters' scale (the search runs on a
+      shrunk frame when the ball is large), candidates much larger are dropped, the centre and
+      penalty spots are never the ball, and one on a marking counts for less;
+    - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
+      is at someone's feet; a box much shorter than a person standing there (cut at white
+      shorts) is taken down to the feet; a white blob standing on something dark is a sock on
+      its boot and counts for half;
+    - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
+      anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
+      score each hypothesis by how often and how ball-like it was seen, gate a track by how
+      far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
+      track only when that one is clearly better;
+    - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
+      at once when it is the one clear ball of its frame; until then, and whenever the ball
+      is lost, the result is None, never a guess.
     """
 
     name = "ball_detection"
-    history_frames = None  # the ball's Kalman track
-    metadata = bgr_metadata("opencv-white-blob+geometry+kalman", 0.5, ["detection", "tracking"])
+    history_frames = None  # the Kalman tracks
+    metadata = bgr_metadata("opencv-tophat-blob+geometry+kalman", 0.5, ["detection", "tracking"])
     min_confidence = 0.3
     max_coast = 8
     decay = 0.8
-    sure = 0.8
-    """Confidence at which a lone, clearly best candidate is reported on first sight; anything
-    less waits for a second sighting on the track."""
     reach_m = 1.2
     """How far (metres) the ball may go from where its track predicts it in one frame: a
     kick takes it from rest to 30 m/s, 1.2 m a frame at 25 fps."""
     static_frames = 12
-    """Frames a blob must stay put (within 0.3 m, or 1.5 px without a homography) to count as
-    a fixture."""
+    """Frames a blob away from anyone's feet must stay put (within 0.3 m, or 1.5 px without a
+    homography) to count as a fixture."""
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Find or predict the ball; warn once when it is lost."""
