@@ -103,7 +103,7 @@ def find_candidates(
     x, y = xy[:, 0], xy[:, 1]
     peak = smooth[y, x].astype(np.float32)
     roundness, spread, offset = _curvature(smooth, xy, d)
-    touching = _touching(smooth, xy, peak, math.ceil(1.6 * radius + 2))
+    touching = _touching(smooth, xy, peak, math.ceil(1.2 * radius + 1.5))
     keep = (roundness >= 0.35) & (touching <= 2)
     blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
     ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]

@@ -92,8 +92,10 @@ class TrackSet:
         confirm: Sightings in the window before a track can be called the ball.
         max_missed: Frames a track lives without a sighting.
         switch_margin: How much better (score) another track must be to take over the ball.
-        least_quality: Score below which a track does not become the ball (once it is, it
-            stays while it is seen, so a ball rolling over a line is not dropped).
+        least_quality: Score below which a track does not become the ball.
+        keep_quality: Score of a sighting below which the ball's track stops being the ball
+            (lower than :attr:`least_quality`, so a ball back from behind a player or rolling
+            over a line, seen less often for a while, is not dropped).
         least_start: Least confidence of a candidate that starts a new track (a weaker one
             only continues a track).
         sure: Confidence at which a lone sighting, clearly the most ball-like of its frame,
@@ -109,6 +111,7 @@ class TrackSet:
     max_missed: int = 8
     switch_margin: float = 0.15
     least_quality: float = 0.45
+    keep_quality: float = 0.25
     least_start: float = 0.4
     sure: float = 0.85
     starts: int = 8
@@ -157,13 +160,10 @@ class TrackSet:
 
     def _elect(self) -> None:
         """Keep the ball's track unless it died or another confirmed track is clearly better."""
-        if self.ball is not None and self.ball not in self.tracks:
-            self.ball = None
-        if (
-            self.ball is not None
-            and self.ball.missed == 0
-            and self.ball.quality < self.least_quality
-        ):
+        lapsed = self.ball is not None and (
+            self.ball.missed == 0 and self.ball.quality < self.keep_quality
+        )  # seen again, but too seldom lately to be trusted
+        if self.ball is not None and (self.ball not in self.tracks or lapsed):
             self.ball = None
         best = next(
             (
