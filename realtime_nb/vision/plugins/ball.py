@@ -174,7 +174,10 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
     scored = []
     for c in found:
-        shape = min(1.0, max(0.0, c.roundness - 0.45) / 0.4) * (1.0 - 0.2 * c.touching)
+        # At someone's feet a ball half behind a leg or touching a sock is less round.
+        at_feet = scene.at_feet((c.x * factor + shift, c.y * factor + shift))
+        least = 0.3 if at_feet else 0.45
+        shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
         scored.append((0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top)), c))
     scored.sort(key=lambda s: -s[0])
     for confidence, c in scored[:_MOST]:
