@@ -168,14 +168,15 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     largest = min(max(1.5, 1.6 * typical / factor), 8.0)
     out = []
     shift = (factor - 1) / 2
-    found = find_candidates(white, region, largest, limit=48)
+    found = find_candidates(white, region, largest, limit=32)
     # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
     top = max((c.contrast for c in found), default=1.0)
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
     scored = []
-    for c in found:
-        # At someone's feet a ball half behind a leg or touching a sock is less round.
-        at_feet = scene.at_feet((c.x * factor + shift, c.y * factor + shift))
+    centres = np.array([(c.x * factor + shift, c.y * factor + shift) for c in found], np.float64)
+    held = scene.at_feet_all(centres)
+    for c, at_feet in zip(found, held, strict=True):
+        # At someone's feet a ball half behind a leg or against a sock is less round.
         least = 0.3 if at_feet else 0.45
         shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
         scored.append((0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top)), c))
@@ -349,6 +350,18 @@ class _Scene:
     def at_feet(self, centre: tuple[float, float]) -> bool:
         """True when the point is at someone's feet."""
         return self._places(centre)[1]
+
+    def at_feet_all(self, points: FloatArray) -> npt.NDArray[np.bool_]:
+        """:meth:`at_feet` of each of ``(n, 2)`` points at once."""
+        if not self.people or not len(points):
+            return np.zeros(len(points), bool)
+        boxes = np.asarray(self.people, np.float64)
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
+        reach = np.maximum(0.12 * (y2 - y1), 3.0)
+        x, y = points[:, :1], points[:, 1:]
+        near = (x1 - 1 <= x) & (x <= x2 + 1) & (y2 - reach <= y) & (y <= y2 + reach)
+        out: npt.NDArray[np.bool_] = np.asarray(near.any(axis=1), bool)
+        return out
 
     def _places(self, centre: tuple[float, float]) -> tuple[bool, bool]:
         """Whether the point is inside a person's box above the feet, and at someone's feet."""
