@@ -1,4 +1,5 @@
-"""The ball with classic OpenCV: a small, compact white blob followed by a Kalman filter.
+"""The ball with classic OpenCV: small round white peaks, judged by the pitch's geometry and
+the people around them, followed as several Kalman tracks of which one is elected the ball.
 
 Example:
     >>> from realtime_nb.vision.plugins import PluginContext
@@ -18,8 +19,16 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.ball_candidates import find_candidates, whiteness
+from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
-from realtime_nb.vision.plugins.grass import Mask, green_mask, kernel, pitch_region, warn_once
+from realtime_nb.vision.plugins.grass import (
+    Mask,
+    green_mask,
+    pitch_region,
+    polygon_mask,
+    warn_once,
+)
 from realtime_nb.vision.plugins.pitch_model import (
     PITCH_LENGTH,
     model_features,
@@ -37,100 +46,83 @@ BALL_RADIUS_M = 0.11
 """A football's radius in metres (FIFA size 5: 68 to 70 cm round)."""
 _MARKINGS = model_features(arc_step_deg=10.0).ends
 """The pitch's markings as straight pieces in metres."""
+PERSON_HEIGHT_M = 1.8
+"""A person's height in metres, for how tall a box should be at a place on the pitch."""
 SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 """The penalty and centre spots in pitch metres: white, round and the ball's size."""
 
 
 class BallDetection(Plugin):
-    """The ball: a small, compact, bright white blob on the pitch, tracked by a Kalman filter.
+    """The ball: a small, round, bright white peak on the pitch, followed by Kalman tracks.
 
     Result: ``{"ball": {"box": [x1, y1, x2, y2], "center": [x, y], "confidence": c,
-    "predicted": bool} | None}``. A missed ball is predicted for a few frames; once the track is
-    lost the warning "confidence too low" (medium) is raised once for that episode.
+    "predicted": bool} | None}``. A missed ball is predicted for a few frames; when there is
+    no ball it is sure of, the result is None and the warning "confidence too low" (medium) is
+    raised once for that episode.
 
-    What tells the ball from other white things, when the plugins that run before it on the
-    same frame give it (it runs alone too, with colour and shape only):
+    Candidates (:mod:`~realtime_nb.vision.plugins.ball_candidates`) are peaks of a white
+    top-hat, kept when round (not a line or a line's corner) and scored by roundness and
+    contrast. When the plugins that run before it on the same frame give it (it runs alone
+    too, with colour and shape only, and then asks for more before it names a ball):
 
-    - size: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground point
-      has a known radius in pixels; blobs much smaller or larger (white shorts, a near player's
-      sock, a piece of line) are dropped, and the centre and penalty spots are never the ball;
-    - people: with ``player_detection``'s boxes, a blob inside a person's box is part of the
-      kit unless it is at someone's feet (the bottom eighth of a box, where the ball is played;
-      a wider zone lets white socks in); a blob on a pitch marking counts for
-      less (blur breaks lines into ball-sized flecks);
-    - motion: a blob that stays at the same pitch point (image point without a homography)
-      for :attr:`static_frames` frames is a fixture, not the ball;
-    - doubt: a new track is reported only once it is seen twice within three frames, or at
-      once when it is the only candidate left by the checks above (with a homography) or
-      clearly the most ball-like (confidence >= :attr:`sure`, no rival within 0.15); until
-      then, and whenever the ball is lost, the result is None with the low-confidence warning,
-      never a guess.
+    - geometry: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground
+      point has a known radius in pixels: it sets the filters' scale (the search runs on a
+      shrunk frame when the ball is large), candidates much larger are dropped, the centre and
+      penalty spots are never the ball, and one on a marking counts for less;
+    - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
+      is at someone's feet; a box much shorter than a person standing there (cut at white
+      shorts) is taken down to the feet; a white blob standing on something dark is a sock on
+      its boot and counts for half;
+    - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
+      anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
+      score each hypothesis by how often and how ball-like it was seen, gate a track by how
+      far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
+      track only when that one is clearly better;
+    - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
+      at once when it is the one clear ball of its frame; until then, and whenever the ball
+      is lost, the result is None, never a guess.
     """
 
     name = "ball_detection"
-    history_frames = None  # the ball's Kalman track
-    metadata = bgr_metadata("opencv-white-blob+geometry+kalman", 0.5, ["detection", "tracking"])
+    history_frames = None  # the Kalman tracks
+    metadata = bgr_metadata("opencv-tophat-blob+geometry+kalman", 0.5, ["detection", "tracking"])
     min_confidence = 0.3
     max_coast = 8
     decay = 0.8
-    sure = 0.8
-    """Confidence at which a lone, clearly best candidate is reported on first sight; anything
-    less waits for a second sighting on the track."""
+    reach_m = 1.2
+    """How far (metres) the ball may go from where its track predicts it in one frame: a
+    kick takes it from rest to 30 m/s, 1.2 m a frame at 25 fps."""
     static_frames = 12
-    """Frames a blob must stay put (within 0.3 m, or 1.5 px without a homography) to count as
-    a fixture."""
+    """Frames a blob away from anyone's feet must stay put (within 0.3 m, or 1.5 px without a
+    homography) to count as a fixture."""
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Find or predict the ball; warn once when it is lost."""
         h, w = frame.shape[:2]
-        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
-        green = green_mask(hsv)
-        white = _white_mask(hsv, green, pitch_region(ctx, green))
         scene = _Scene.of(ctx)
-        max_size = 0.025 * w if scene.homography is None else 0.08 * w
-        candidates = scene.plausible(_compact_blobs(white, max_size=max_size))
+        candidates = scene.plausible(_candidates(frame, ctx, scene))
         candidates = _not_static(candidates, scene, ctx.state, self.static_frames)
-        track: _Track | None = ctx.state.get("track")
-        predicted = track.predict() if track is not None else None
-        found = _choose(candidates, predicted, track, w)
-        if found is None and predicted is not None and track is not None:
-            on_line = _on_a_line(white, predicted, _gate(track, w))
-            found = next(iter(scene.plausible([on_line] if on_line else [])), None)
-        restart = False
-        if found is None and track is not None and track.hits < 2 and candidates:
-            # An unconfirmed track that is not seen again yields to the best candidate now.
-            found, restart = max(candidates, key=lambda c: c[2]), True
-        if found is not None:
-            (cx, cy), radius, confidence = found
-            jumped = predicted is not None and math.dist((cx, cy), predicted) > 3 * _gate(track, w)
-            if track is None or jumped or restart:
-                track = ctx.state["track"] = _Track(cx, cy)
-            else:
-                track.update(cx, cy)
-            track.missed, track.confidence, track.radius = 0, confidence, radius
-            track.hits += 1
-            rivals = sum(1 for c in candidates if c[2] >= confidence - 0.15)
-            alone = len(candidates) == 1 and scene.homography is not None
-            if track.hits >= 2 or alone or (confidence >= self.sure and rivals <= 1):
-                track.hits = max(track.hits, 2)
-                ctx.state["lost_warned"] = False
-                return {"ball": _ball(cx, cy, radius, confidence, False)}
-            warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
-            return {"ball": None}
-        if track is not None and track.hits < 2 and track.missed < 2:
-            track.missed += 1  # an unconfirmed track waits two frames for its second sighting
-            warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
-            return {"ball": None}
-        if track is not None and predicted is not None and track.hits >= 2:
-            track.missed += 1
-            track.confidence *= self.decay
-            px, py = predicted
+        tracks: TrackSet = ctx.state.setdefault("tracks", TrackSet())
+        tracks.gate_px = max(
+            12.0 * w / 640, self.reach_m * scene.typical_radius(w, h) / BALL_RADIUS_M
+        )
+        # Without the pitch's geometry a line's corner can look like a ball: ask for more.
+        tracks.least_quality = 0.45 if scene.homography is not None else 0.65
+        ball, seen = tracks.step(candidates)
+        if ball is not None and seen is not None:
+            (cx, cy), radius, _ = seen
+            ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
+            return {"ball": _ball(cx, cy, radius, ball.quality, False)}
+        if ball is not None:
+            px, py = ball.centre
+            confidence = ball.quality * self.decay**ball.missed
             in_view = 0 <= px < w and 0 <= py < h
-            alive = track.missed <= self.max_coast and track.confidence >= self.min_confidence
-            if in_view and alive:
-                return {"ball": _ball(px, py, track.radius, track.confidence, True)}
-        ctx.state["track"] = None
-        warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
+            if in_view and ball.missed <= self.max_coast and confidence >= self.min_confidence:
+                return {"ball": _ball(px, py, ball.radius, confidence, True)}
+        # A new track needs a few sightings before it is the ball: no warning while it may be.
+        ctx.state["unsure"] = ctx.state.get("unsure", 0) + 1
+        if ctx.state["unsure"] >= tracks.confirm:
+            warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
         return {"ball": None}
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
@@ -155,125 +147,77 @@ def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool)
     }
 
 
-Candidate = tuple[tuple[float, float], float, float]  # centre, radius, confidence
 FloatArray = npt.NDArray[np.float64]
 
 
-def _white_mask(hsv: Frame, green: Mask, region: Mask) -> Mask:
-    """Bright white pixels on the pitch: the ball, and the lines (long and thin)."""
-    grass_v = cv2.mean(hsv[:, :, 2], mask=green)[0]
-    white = cv2.inRange(hsv, (0, 0, min(230.0, grass_v * 1.3)), (180, 70, 255))
-    return np.asarray(cv2.bitwise_and(white, region), np.uint8)
+def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candidate]:
+    """Blob-like bright peaks of the ball's size on the pitch, in full-frame pixels.
 
-
-def _on_a_line(white: Mask, predicted: tuple[float, float], gate: float) -> Candidate | None:
-    """The tracked ball where it lies on a line, so the two are one blob: near the prediction,
-    an opening by a 3x3 square removes the thinner line and leaves the ball. Only used near a
-    prediction, because the same opening leaves pieces of the thick near lines elsewhere."""
-    h, w = white.shape
-    px, py = predicted
-    r = round(gate) + 3
-    x0, y0 = max(0, round(px) - r), max(0, round(py) - r)
-    x1, y1 = min(w, round(px) + r + 1), min(h, round(py) + r + 1)
-    if x1 - x0 < 5 or y1 - y0 < 5:
-        return None
-    window = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.uint8)  # a border keeps blobs uncut
-    window[1:-1, 1:-1] = cv2.morphologyEx(white[y0:y1, x0:x1], cv2.MORPH_OPEN, kernel(3))
-    near = []
-    for (cx, cy), radius, confidence in _compact_blobs(window, 4, 0.025 * w):
-        x, y = cx + x0 - 1, cy + y0 - 1
-        if math.dist((x, y), predicted) <= gate:
-            near.append(((x, y), max(radius, 2.0), 0.9 * confidence))
-    return min(near, key=lambda c: math.dist(c[0], predicted), default=None)
-
-
-def _compact_blobs(
-    white: Mask, min_area: int = 5, max_size: float | None = None
-) -> list[Candidate]:
-    """Blobs of ``white`` that could be a ball: round enough, filled enough, not cut by the
-    frame's edge, at most ``max_size`` px (default 2.5 % of the width) across."""
-    h, w = white.shape
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(white, connectivity=8)
-    max_size = max(6, round(0.025 * w if max_size is None else max_size))
-    found = []
-    for k in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[k])
-        if area < min_area or bw > max_size or bh > max_size:
-            continue
-        if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
-            continue  # cut by the frame: most often the end of a line leaving the view
-        aspect = max(bw, bh) / min(bw, bh)
-        fill = area / (bw * bh)
-        if aspect > 2.0 or fill < 0.45:
-            continue
-        score = (1.0 / aspect) * min(1.0, fill / 0.75)
-        radius = max(bw, bh) / 2
-        found.append(((float(centroids[k][0]), float(centroids[k][1])), radius, 0.5 + 0.45 * score))
-    return found
-
-
-def _choose(
-    candidates: list[Candidate],
-    predicted: tuple[float, float] | None,
-    track: _Track | None,
-    width: int,
-) -> Candidate | None:
-    """Near the prediction when tracking; the most ball-like blob otherwise."""
-    if not candidates:
-        return None
-    if predicted is None or track is None:
-        return max(candidates, key=lambda c: c[2])
-    gate = _gate(track, width)
-    px, py = predicted
-    near = [c for c in candidates if math.hypot(c[0][0] - px, c[0][1] - py) <= gate]
-    if near:
-        return min(near, key=lambda c: math.hypot(c[0][0] - px, c[0][1] - py))
-    # Far from the prediction: re-acquire only after a couple of misses, so a spot on the
-    # pitch does not steal a track that is briefly occluded.
-    return max(candidates, key=lambda c: c[2]) if track.missed >= 2 else None
-
-
-def _gate(track: _Track | None, width: int) -> float:
-    """How far (pixels) from the prediction a blob may be and still be the tracked ball."""
-    missed = track.missed if track is not None else 0
-    return (12 + 6 * missed) * max(1.0, width / 640)
-
-
-class _Track:
-    """Constant-velocity Kalman filter on the ball centre, in pixels per frame.
-
-    The same model as ``cv2.KalmanFilter(4, 2)`` but in numpy, because a cv2 filter cannot be
-    pickled and the plugin's state may have to cross a process boundary.
+    The search runs on the white channel shrunk by a whole factor so that the ball is about
+    2 px in radius there: smaller is below what the filters resolve, larger costs time.
     """
+    h, w = frame.shape[:2]
+    typical = scene.typical_radius(w, h)
+    factor = max(1, int(typical / 2.0))
+    white = whiteness(frame)
+    region = _region(frame, ctx)
+    if factor > 1:
+        size = (w // factor, h // factor)
+        white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
+        region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
+    largest = min(max(1.5, 1.6 * typical / factor), 8.0)
+    out = []
+    shift = (factor - 1) / 2
+    found = find_candidates(white, region, largest, limit=32)
+    # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
+    top = max((c.contrast for c in found), default=1.0)
+    ground = float(np.median(frame[::16, ::16].max(axis=2)))
+    scored = []
+    centres = np.array([(c.x * factor + shift, c.y * factor + shift) for c in found], np.float64)
+    held = scene.at_feet_all(centres)
+    for c, at_feet in zip(found, held, strict=True):
+        # At someone's feet a ball half behind a leg or against a sock is less round.
+        least = 0.3 if at_feet else 0.45
+        shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
+        scored.append((0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top)), c))
+    scored.sort(key=lambda s: -s[0])
+    for confidence, c in scored[:_MOST]:
+        centre = (c.x * factor + shift, c.y * factor + shift)
+        radius = c.radius * factor / _SIZE_BIAS
+        if _above_something_dark(frame, centre, radius, ground):
+            confidence *= 0.5
+        out.append((centre, radius, confidence))
+    return out
 
-    transition = np.array([[1.0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]])
-    measure = np.array([[1.0, 0, 0, 0], [0, 1, 0, 0]])
-    process_noise = np.diag([0.5, 0.5, 1.0, 1.0])
-    measurement_noise = np.eye(2) * 2.0
 
-    def __init__(self, x: float, y: float) -> None:
-        self.state = np.array([x, y, 0.0, 0.0])
-        self.cov = np.diag([4.0, 4.0, 100.0, 100.0])
-        self.missed = 0
-        self.hits = 0
-        self.confidence = 0.0
-        self.radius = 2.0
+_MOST = 16
+"""Candidates of a frame judged further, the most ball-like first."""
 
-    def predict(self) -> tuple[float, float]:
-        """Advance one frame; return the predicted centre."""
-        f = self.transition
-        self.state = f @ self.state
-        self.cov = f @ self.cov @ f.T + self.process_noise
-        return float(self.state[0]), float(self.state[1])
 
-    def update(self, x: float, y: float) -> None:
-        """Correct the prediction with a measured centre."""
-        m = self.measure
-        innovation = np.array([x, y]) - m @ self.state
-        s = m @ self.cov @ m.T + self.measurement_noise
-        gain = self.cov @ m.T @ np.linalg.inv(s)
-        self.state = self.state + gain @ innovation
-        self.cov = (np.eye(4) - gain @ m) @ self.cov
+def _above_something_dark(
+    frame: Frame, centre: tuple[float, float], radius: float, ground: float
+) -> bool:
+    """True when right under the blob lies something much darker than the grass: a white
+    sock stands on a boot, a ball on grass."""
+    h, w = frame.shape[:2]
+    x, y = round(centre[0]), round(centre[1] + 1.0)
+    if not 1 <= x < w - 1 or not 0 <= y < h - 1:
+        return False
+    below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
+    return bool(below.min() < 0.45 * ground)
+
+
+_SIZE_BIAS = 1.7
+"""Measured over drawn radius of find_candidates' size (the smoothing widens a blob)."""
+
+
+def _region(frame: Frame, ctx: PluginContext) -> Mask:
+    """Where to look: pitch_detection's pitch polygon, else the grass found here."""
+    polygon = (ctx.results.get("pitch_detection") or {}).get("pitch_polygon") or []
+    if len(polygon) >= 3:
+        return polygon_mask(frame.shape[:2], np.asarray(polygon, np.int32))
+    hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+    return pitch_region(ctx, green_mask(hsv))
 
 
 class _Scene:
@@ -286,6 +230,8 @@ class _Scene:
             None if homography is None else np.asarray(np.linalg.inv(homography), np.float64)
         )
         self.people = people
+        self.quality = 0.0
+        """pitch_detection's quality of the homography, 0 to 1."""
 
     @classmethod
     def of(cls, ctx: PluginContext) -> _Scene:
@@ -297,7 +243,51 @@ class _Scene:
             if matrix.shape == (3, 3) and abs(np.linalg.det(matrix)) > 1e-12:
                 homography = matrix
         detections = (ctx.results.get("player_detection") or {}).get("detections") or []
-        return cls(homography, [list(d["box"]) for d in detections if "box" in d])
+        scene = cls(homography, [list(d["box"]) for d in detections if "box" in d])
+        scene.quality = float((ctx.results.get("pitch_detection") or {}).get("quality") or 0.0)
+        scene.people = scene.whole_people()
+        return scene
+
+    def whole_people(self) -> list[list[float]]:
+        """The people's boxes, each at least as tall as a person standing where its bottom
+        is (with a homography): a box cut at the waist, where white shorts or a kit close to
+        the grass ended it, is extended down to the feet, so the kit is not taken for a ball
+        at the feet."""
+        if self.homography is None or not self.people or self.quality < 0.8:
+            return self.people  # a rough homography's scale would cut real feet off
+        bottoms = np.array([[(b[0] + b[2]) / 2, b[3]] for b in self.people], np.float64)
+        tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
+        out = []
+        for (x1, y1, x2, y2), height in zip(self.people, tall, strict=True):
+            if math.isfinite(height) and y2 - y1 < 0.65 * height:
+                y2 = y1 + 0.9 * height
+            out.append([x1, y1, x2, y2])
+        return out
+
+    def typical_radius(self, width: int, height: int) -> float:
+        """The ball's radius in pixels at the middle of the frame (a 640 px wide frame's
+        usual 2 px, scaled with the width, without a homography or where it is undefined)."""
+        fallback = 2.0 * width / 640
+        if self.homography is None:
+            return fallback
+        expected = self.expected_radius(np.array([[width / 2, height / 2]], np.float64))
+        value = float(expected[0])
+        return value if math.isfinite(value) and value > 0 else fallback
+
+    def expected_radius(self, points: FloatArray) -> FloatArray:
+        """A 0.11 m ball's radius in pixels on the ground at each image point (NaN above the
+        horizon or without a homography)."""
+        pitch = self.ground(points)
+        if pitch is None or self.homography is None:
+            return np.full(len(points), np.nan)
+        base = project(self.homography, pitch)
+        ahead = project(self.homography, np.column_stack([pitch[:, 0] + 1.0, pitch[:, 1]]))
+        across = project(self.homography, np.column_stack([pitch[:, 0], pitch[:, 1] + 1.0]))
+        per_m = np.maximum(
+            np.linalg.norm(ahead - base, axis=1), np.linalg.norm(across - base, axis=1)
+        )
+        out: FloatArray = BALL_RADIUS_M * per_m
+        return out
 
     def ground(self, points: FloatArray) -> FloatArray | None:
         """Pitch metres of image points (NaN above the horizon), or None without a homography."""
@@ -312,22 +302,13 @@ class _Scene:
             return candidates
         centres = np.array([c[0] for c in candidates], np.float64)
         pitch = self.ground(centres)
-        expected = None
-        if pitch is not None and self.homography is not None:
-            step = np.column_stack([pitch[:, 0] + 1.0, pitch[:, 1]])
-            ahead = project(self.homography, step)
-            across = project(self.homography, np.column_stack([pitch[:, 0], pitch[:, 1] + 1.0]))
-            base = project(self.homography, pitch)
-            per_m = np.maximum(
-                np.linalg.norm(ahead - base, axis=1), np.linalg.norm(across - base, axis=1)
-            )
-            expected = BALL_RADIUS_M * per_m
+        expected = None if pitch is None else self.expected_radius(centres)
         on_line = self._near_markings(centres)
         kept = []
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
                 x, y = pitch[k]
-                want = float(expected[k])
+                want = max(2.0, float(expected[k]))  # optics spread even a far ball
                 if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
                     continue
                 if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M):
@@ -363,15 +344,37 @@ class _Scene:
     def _on_kit(self, centre: tuple[float, float]) -> bool:
         """True when the point lies in a person's box above their feet and at nobody's feet
         (with people one behind the other, the far one's feet are inside the near one's box)."""
+        inside, at_feet = self._places(centre)
+        return inside and not at_feet
+
+    def at_feet(self, centre: tuple[float, float]) -> bool:
+        """True when the point is at someone's feet."""
+        return self._places(centre)[1]
+
+    def at_feet_all(self, points: FloatArray) -> npt.NDArray[np.bool_]:
+        """:meth:`at_feet` of each of ``(n, 2)`` points at once."""
+        if not self.people or not len(points):
+            return np.zeros(len(points), bool)
+        boxes = np.asarray(self.people, np.float64)
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
+        reach = np.maximum(0.12 * (y2 - y1), 3.0)
+        x, y = points[:, :1], points[:, 1:]
+        near = (x1 - 1 <= x) & (x <= x2 + 1) & (y2 - reach <= y) & (y <= y2 + reach)
+        out: npt.NDArray[np.bool_] = np.asarray(near.any(axis=1), bool)
+        return out
+
+    def _places(self, centre: tuple[float, float]) -> tuple[bool, bool]:
+        """Whether the point is inside a person's box above the feet, and at someone's feet."""
         x, y = centre
         inside = at_feet = False
         for x1, y1, x2, y2 in self.people:
             if not x1 - 1 <= x <= x2 + 1:
                 continue
-            feet = y2 - 0.12 * (y2 - y1)
-            at_feet = at_feet or feet <= y <= y2 + 0.12 * (y2 - y1)
-            inside = inside or y1 - 1 <= y < feet
-        return inside and not at_feet
+            reach = max(0.12 * (y2 - y1), 3.0)  # a far ball is as tall as the feet zone
+            feet = y2 - reach
+            at_feet = at_feet or feet <= y <= y2 + reach
+            inside = inside or y1 - 0.15 * (y2 - y1) <= y < feet  # a head above the box
+        return inside, at_feet
 
 
 def _not_static(
@@ -392,6 +395,9 @@ def _not_static(
     kept: list[Candidate] = []
     touched: set[int] = set()
     for candidate, (x, y) in zip(candidates, places, strict=True):
+        if scene.at_feet(candidate[0]):
+            kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball
+            continue
         match = next(
             (
                 i

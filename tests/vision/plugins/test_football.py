@@ -136,8 +136,17 @@ def test_plugins_work_alone() -> None:
     assert alone == pytest.approx(
         sum(r["player_detection"]["count"] for r in together.results), rel=0.1
     )
-    balls = run_pipeline(clip, [BallDetection()])
-    assert any(r["ball_detection"]["ball"] is not None for r in balls.results)
+    # The ball alone, on a second in which it is not lying on a line at someone's feet.
+    longer = synthetic_match(seconds=1, width=320, height=180, seed=2, ball_hidden_fraction=0)
+    balls = run_pipeline(longer, [BallDetection()])
+    found = [
+        b is not None and np.hypot(*np.subtract(b["center"], t.ball.center)) <= 6
+        for t, b in zip(
+            balls.truths, [r["ball_detection"]["ball"] for r in balls.results], strict=True
+        )
+        if t.ball is not None
+    ]
+    assert sum(found) >= 0.4 * len(found)  # measured 13 of 25
 
 
 @pytest.mark.parametrize("plugin_cls", [PitchDetection, PlayerDetection, BallDetection])

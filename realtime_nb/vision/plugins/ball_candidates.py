@@ -1,0 +1,195 @@
+"""Ball candidates in one frame: small bright peaks that look like a blob, not a line.
+
+Pure image code (no plugin state). The ball is white, so it is bright in all three colour
+channels, where grass and coloured kits are dark in at least one: the darkest channel of each
+pixel is the image searched. A white top-hat (the image minus its opening by a square a little
+wider than the ball) keeps what is narrower than the ball's size and drops the grass, its
+stripes, shadows and anything broad. Peaks of the smoothed top-hat are then judged by the local
+shape of the intensity around them, which works down to a ball of 1 to 2 px radius where a
+thresholded mask has no shape left:
+
+- roundness: the two curvatures (eigenvalues of the Hessian) at a blob's peak are alike; on a
+  line, the curvature along it is near zero;
+- isolation: the brightness falls off within about the ball's radius on every side, except on
+  one side where it touches something (a sock, a boot);
+- size: the pixels above half the peak's contrast measure the blob's radius.
+
+Example:
+    >>> import numpy as np, cv2
+    >>> img = np.full((60, 80, 3), (40, 140, 50), np.uint8)
+    >>> _ = cv2.circle(img, (40, 30), 3, (245, 245, 245), -1)
+    >>> [(round(c.x), round(c.y)) for c in find_candidates(whiteness(img), None, 3.0)]
+    [(40, 30)]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["BallCandidate", "find_candidates", "whiteness"]
+
+Mask = npt.NDArray[np.uint8]
+_DIRECTIONS = [(math.cos(a), math.sin(a)) for a in np.arange(8) * math.pi / 4]
+
+
+@dataclass(frozen=True)
+class BallCandidate:
+    """A small bright blob that may be the ball.
+
+    Attributes:
+        x: Centre, pixels (sub-pixel).
+        y: Centre, pixels (sub-pixel).
+        radius: Measured radius in pixels (half-contrast area).
+        contrast: Peak brightness above the local background (0 to 255) of the darkest
+            channel, after smoothing.
+        roundness: Smaller over larger curvature at the peak: 1 for a round blob, near 0 on
+            a line.
+        touching: How many of eight directions around the peak stay bright past the ball's
+            size (0 for a free ball, 1 or 2 beside a sock or boot).
+    """
+
+    x: float
+    y: float
+    radius: float
+    contrast: float
+    roundness: float
+    touching: int
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """``(x, y)``."""
+        return self.x, self.y
+
+
+def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
+    """Per pixel, how white the colour is: the darkest channel less the colour's spread
+    (``2 min(B, G, R) - max(B, G, R)``, clipped to 0..255). High on white and light grey,
+    0 on grass, kits and skin, and it falls linearly as blur mixes the ball with grass."""
+    b, g, r = cv2.split(frame)
+    low = cv2.min(cv2.min(b, g), r)
+    high = cv2.max(cv2.max(b, g), r)
+    return np.asarray(cv2.addWeighted(low, 2.0, high, -1.0, 0.0), np.uint8)
+
+
+def find_candidates(
+    white: Mask,
+    region: Mask | None,
+    radius: float,
+    min_contrast: float = 28.0,
+    limit: int = 200,
+) -> list[BallCandidate]:
+    """Blob-like bright peaks of about ``radius`` pixels, best first.
+
+    Args:
+        white: The frame's :func:`whiteness`.
+        region: 0/255 mask of where to look (the pitch), or None for everywhere.
+        radius: The largest radius the ball can have here, in pixels (sets the filter sizes).
+        min_contrast: Least smoothed contrast of a peak (0 to 255).
+        limit: At most this many candidates, the most contrasted first.
+
+    Returns:
+        Candidates that are neither lines nor broad bright areas.
+    """
+    sigma = float(np.clip(0.4 * radius, 0.7, 1.5))
+    smooth, xy = _peaks(white, region, radius, sigma, min_contrast)
+    if not len(xy):
+        return []
+    d = max(1, round(0.7 * radius))
+    x, y = xy[:, 0], xy[:, 1]
+    peak = smooth[y, x].astype(np.float32)
+    roundness, spread, offset = _curvature(smooth, xy, d)
+    touching = _touching(smooth, xy, peak, math.ceil(1.2 * radius + 1.5))
+    keep = (roundness >= 0.35) & (touching <= 2)
+    blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
+    ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]
+    px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
+    free = np.ones(len(ranked), bool)
+    reach = max(2.0, 1.5 * radius)
+    out: list[BallCandidate] = []
+    for i, k in enumerate(ranked):
+        if not free[i]:
+            continue  # a plateau or a second peak of a blob already taken
+        free[(np.abs(px - px[i]) <= reach) & (np.abs(py - py[i]) <= reach)] = False
+        out.append(
+            BallCandidate(
+                float(x[k] + offset[k, 0]),
+                float(y[k] + offset[k, 1]),
+                float(blob[k]),
+                float(peak[k]),
+                float(roundness[k]),
+                int(touching[k]),
+            )
+        )
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _peaks(
+    white: Mask, region: Mask | None, radius: float, sigma: float, min_contrast: float
+) -> tuple[Mask, npt.NDArray[np.int64]]:
+    """The smoothed top-hat of ``white`` and its local maxima ``(n, 2)`` as ``x, y``, at least
+    ``min_contrast`` high, in ``region`` and far enough from the border to be measured."""
+    h, w = white.shape
+    size = 2 * math.ceil(1.4 * radius) + 3
+    tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, np.ones((size, size), np.uint8))
+    ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
+    smooth = np.asarray(cv2.GaussianBlur(tophat, (ksize, ksize), sigma), np.uint8)
+    peaks = cv2.compare(smooth, cv2.dilate(smooth, np.ones((3, 3), np.uint8)), cv2.CMP_GE)
+    high = np.asarray(cv2.threshold(smooth, min_contrast - 1, 255, cv2.THRESH_BINARY)[1])
+    peaks = cv2.bitwise_and(peaks, high)
+    if region is not None:
+        peaks = cv2.bitwise_and(peaks, region)
+    found = cv2.findNonZero(peaks)
+    if found is None:
+        return smooth, np.zeros((0, 2), np.int64)
+    xy = np.asarray(found, np.int64).reshape(-1, 2)
+    d = max(1, round(0.7 * radius))
+    inside = (xy[:, 0] >= d) & (xy[:, 1] >= d) & (xy[:, 0] < w - d) & (xy[:, 1] < h - d)
+    return smooth, xy[inside]
+
+
+def _curvature(
+    values: Mask, xy: npt.NDArray[np.int64], d: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """At each point: smaller over larger absolute Hessian eigenvalue (finite differences at
+    ``d`` px; 0 where the point is not a maximum in every direction), the variance (px^2) of
+    a Gaussian bump with the same peak and curvature, and the sub-pixel offset ``(n, 2)`` of
+    the parabola's top through the three samples along x and along y."""
+    x, y = xy[:, 0], xy[:, 1]
+
+    def at(dx: int, dy: int) -> npt.NDArray[np.float32]:
+        return values[y + dy, x + dx].astype(np.float32)
+
+    c, left, right, up, down = at(0, 0), at(-d, 0), at(d, 0), at(0, -d), at(0, d)
+    dxx, dyy = left + right - 2 * c, up + down - 2 * c
+    dxy = (at(-d, -d) + at(d, d) - at(d, -d) - at(-d, d)) / 4
+    half_trace = (dxx + dyy) / 2
+    root = np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
+    small, large = half_trace + root, half_trace - root  # both negative at a blob's peak
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where((large < 0) & (small < 0), small / large, 0.0)
+        # A Gaussian bump A exp(-r^2 / 2 s^2) falls to A exp(-d^2 / 2 s^2) at d px.
+        fall = np.clip((left + right + up + down) / (4 * np.maximum(c, 1.0)), 1e-3, 0.999)
+        spread = -(d**2) / (2 * np.log(fall))
+        offset = np.column_stack([d * (left - right) / (2 * dxx), d * (up - down) / (2 * dyy)])
+    offset = np.clip(np.nan_to_num(offset), -0.5 * d, 0.5 * d)
+    return np.asarray(ratio, np.float64), np.asarray(spread, np.float64), offset
+
+
+def _touching(
+    values: Mask, xy: npt.NDArray[np.int64], peak: npt.NDArray[np.float32], reach: int
+) -> npt.NDArray[np.int64]:
+    """How many of eight directions are still above half the peak ``reach`` px away."""
+    h, w = values.shape
+    count = np.zeros(len(xy), np.int64)
+    for dx, dy in _DIRECTIONS:
+        px = np.clip(np.round(xy[:, 0] + dx * reach).astype(np.int64), 0, w - 1)
+        py = np.clip(np.round(xy[:, 1] + dy * reach).astype(np.int64), 0, h - 1)
+        count += values[py, px] >= 0.5 * peak
+    return count

@@ -1,0 +1,192 @@
+"""Following several ball hypotheses at once and saying which one is the ball.
+
+Pure logic, no image: each frame gets the plausible candidates (centre, radius, confidence),
+every hypothesis is a constant-velocity Kalman track in pixels, candidates are given to the
+tracks they fall near (gated by how far a ball can go since the track was last seen), and the
+rest start new tracks. A track's score is its recent appearance confidence weighted by how
+often it was seen lately: a ball is seen frame after frame, a fleck of a blurred line or a
+piece of kit comes and goes. The ball is the best track once it is confirmed; another track
+takes over only when it has been clearly better for a while, so one frame's doubt does not
+swap the ball for a fleck.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Candidate", "Track", "TrackSet"]
+
+Candidate = tuple[tuple[float, float], float, float]  # centre, radius, confidence
+
+
+class Track:
+    """Constant-velocity Kalman filter on one hypothesis's centre, pixels per frame.
+
+    The same model as ``cv2.KalmanFilter(4, 2)`` but in numpy, because a cv2 filter cannot be
+    pickled and the plugin's state may have to cross a process boundary.
+    """
+
+    transition = np.array([[1.0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]])
+    measure = np.array([[1.0, 0, 0, 0], [0, 1, 0, 0]])
+    process_noise = np.diag([0.5, 0.5, 1.0, 1.0])
+    measurement_noise = np.eye(2) * 2.0
+
+    def __init__(self, x: float, y: float, radius: float, confidence: float) -> None:
+        self.state = np.array([x, y, 0.0, 0.0])
+        self.cov = np.diag([4.0, 4.0, 100.0, 100.0])
+        self.missed = 0
+        self.hits = 1
+        self.seen = [True]  # the last frames, newest last: seen or not
+        self.confidence = confidence
+        self.quality = confidence
+        self.radius = radius
+        self.last: Candidate | None = (x, y), radius, confidence
+        """This frame's sighting, None when missed."""
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """The filtered centre."""
+        return float(self.state[0]), float(self.state[1])
+
+    def predict(self) -> tuple[float, float]:
+        """Advance one frame; return the predicted centre."""
+        f = self.transition
+        self.state = f @ self.state
+        self.cov = f @ self.cov @ f.T + self.process_noise
+        return self.centre
+
+    def update(self, x: float, y: float) -> None:
+        """Correct the prediction with a measured centre."""
+        m = self.measure
+        innovation = np.array([x, y]) - m @ self.state
+        s = m @ self.cov @ m.T + self.measurement_noise
+        gain = self.cov @ m.T @ np.linalg.inv(s)
+        self.state = self.state + gain @ innovation
+        self.cov = (np.eye(4) - gain @ m) @ self.cov
+
+    def record(self, candidate: Candidate | None, window: int) -> None:
+        """Note this frame's sighting (or miss) and refresh the score."""
+        self.seen = ([*self.seen, candidate is not None])[-window:]
+        self.last = candidate
+        if candidate is None:
+            self.missed += 1
+        else:
+            (x, y), radius, confidence = candidate
+            self.update(x, y)
+            self.missed, self.hits, self.radius = 0, self.hits + 1, radius
+            self.confidence = 0.6 * self.confidence + 0.4 * confidence
+        self.quality = self.confidence * sum(self.seen) / len(self.seen)
+
+
+@dataclass
+class TrackSet:
+    """Every hypothesis, and which one is the ball.
+
+    Attributes:
+        gate_px: How far (pixels) from a track's prediction a candidate may be and still be
+            that track, right after a sighting; it grows by half as much per missed frame.
+        window: Frames over which a track's sightings are counted.
+        confirm: Sightings in the window before a track can be called the ball.
+        max_missed: Frames a track lives without a sighting.
+        switch_margin: How much better (score) another track must be to take over the ball.
+        least_quality: Score below which a track does not become the ball.
+        keep_quality: Score of a sighting below which the ball's track stops being the ball
+            (lower than :attr:`least_quality`, so a ball back from behind a player or rolling
+            over a line, seen less often for a while, is not dropped).
+        least_start: Least confidence of a candidate that starts a new track (a weaker one
+            only continues a track).
+        sure: Confidence at which a lone sighting, clearly the most ball-like of its frame,
+            is the ball at once (when there is none), and a track seen twice running needs
+            no third sighting.
+        starts: At most this many new tracks a frame, the most ball-like candidates first.
+        limit: At most this many hypotheses.
+    """
+
+    gate_px: float = 12.0
+    window: int = 6
+    confirm: int = 3
+    max_missed: int = 8
+    switch_margin: float = 0.15
+    least_quality: float = 0.45
+    keep_quality: float = 0.25
+    least_start: float = 0.4
+    sure: float = 0.85
+    starts: int = 8
+    limit: int = 12
+    tracks: list[Track] = field(default_factory=list)
+    ball: Track | None = None
+
+    def step(self, candidates: list[Candidate]) -> tuple[Track | None, Candidate | None]:
+        """Take one frame's candidates; return the ball's track (None when there is no
+        confirmed ball) and the candidate it was seen as this frame (None when it was not)."""
+        predictions = [t.predict() for t in self.tracks]
+        pairs = sorted(
+            (math.dist(c[0], p), ti, ci)
+            for ti, p in enumerate(predictions)
+            for ci, c in enumerate(candidates)
+        )
+        taken_t: dict[int, int] = {}
+        taken_c: set[int] = set()
+        for dist, ti, ci in pairs:
+            track = self.tracks[ti]
+            if ti in taken_t or ci in taken_c or dist > self.gate(track):
+                continue
+            taken_t[ti] = ci
+            taken_c.add(ci)
+        for ti, track in enumerate(self.tracks):
+            track.record(candidates[taken_t[ti]] if ti in taken_t else None, self.window)
+        fresh = [c for ci, c in enumerate(candidates) if ci not in taken_c]
+        fresh = sorted(fresh, key=lambda c: -c[2])[: self.starts]
+        self.tracks += [
+            Track(c[0][0], c[0][1], c[1], c[2]) for c in fresh if c[2] >= self.least_start
+        ]
+        self.tracks = [t for t in self.tracks if self._alive(t)]
+        self.tracks.sort(key=lambda t: -t.quality)
+        del self.tracks[self.limit :]
+        self._elect()
+        return self.ball, None if self.ball is None else self.ball.last
+
+    def gate(self, track: Track) -> float:
+        """Pixels from ``track``'s prediction within which a candidate is that track."""
+        return self.gate_px * (1.0 + 0.5 * track.missed)
+
+    def _alive(self, track: Track) -> bool:
+        if track is self.ball:
+            return track.missed <= self.max_missed
+        return track.missed <= (2 if track.hits < self.confirm else self.max_missed)
+
+    def _elect(self) -> None:
+        """Keep the ball's track unless it died or another confirmed track is clearly better."""
+        lapsed = self.ball is not None and (
+            self.ball.missed == 0 and self.ball.quality < self.keep_quality
+        )  # seen again, but too seldom lately to be trusted
+        if self.ball is not None and (self.ball not in self.tracks or lapsed):
+            self.ball = None
+        best = next(
+            (
+                t
+                for t in self.tracks
+                if t.quality >= self.least_quality
+                and (sum(t.seen) >= self.confirm or (len(t.seen) >= 2 and t.quality >= self.sure))
+            ),
+            None,
+        )
+        if best is None and self.ball is None:
+            best = self._clear_first_sight()
+        if best is None or best is self.ball:
+            return
+        if self.ball is None or best.quality > self.ball.quality + self.switch_margin:
+            self.ball = best
+
+    def _clear_first_sight(self) -> Track | None:
+        """A track seen this frame that is surely the ball without waiting: confidence at
+        least :attr:`sure` and no other sighting within :attr:`switch_margin` of it."""
+        seen = sorted((t for t in self.tracks if t.last is not None), key=lambda t: -t.confidence)
+        if not seen or seen[0].confidence < self.sure:
+            return None
+        if len(seen) > 1 and seen[1].confidence >= seen[0].confidence - self.switch_margin:
+            return None
+        return seen[0]
