@@ -86,7 +86,10 @@ class WellBehavedClient:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     data = tmp_path_factory.mktemp("fuzz") / "data"
-    serve = ServeProcess(data, 0, TOKEN, "--executor", "thread")
+    # Two malloc arenas: with one per busy thread, the rounds' high-water mark moved with the
+    # machine's load (20 to 75 MB between rounds 1 and 3), which hid the slope a leak shows.
+    arenas = ("env", "MALLOC_ARENA_MAX=2")
+    serve = ServeProcess(data, 0, TOKEN, "--executor", "thread", prefix=arenas)
     try:
         yield serve
     finally:
@@ -311,5 +314,8 @@ def test_after_the_attack_a_normal_job_runs_complete_and_memory_is_bounded(
     Path(hostile.log_path.parent / "rss.txt").write_text(f"{rss_before} {rss_after}\n")
     assert rss_after - rss_before < 300 * 1024, (rss_before, rss_after)
     # Repeating the attack does not keep adding: the first round sets a high-water mark (thread
-    # arenas, caches); a leak would add as much each round (it was ~95 MB a round).
-    assert ROUND_RSS_KB[3] - ROUND_RSS_KB[1] < 64 * 1024, ROUND_RSS_KB
+    # arenas, caches); a leak would add as much each round (it was ~95 MB a round). The Python
+    # heap stays flat from round to round (tracemalloc: +0.02 MB over 200 jobs); what the
+    # allocator keeps of the flood's 90 MB of transient strings moves RSS by 0 to 33 MB a round.
+    assert ROUND_RSS_KB[3] - ROUND_RSS_KB[2] < 48 * 1024, ROUND_RSS_KB
+    assert ROUND_RSS_KB[3] - ROUND_RSS_KB[1] < 96 * 1024, ROUND_RSS_KB
