@@ -380,9 +380,10 @@ class _TeamModel:
         data = np.asarray(samples, np.float64)
         fitted = _fit_two_clusters(data, self.radius)
         if fitted is not None:
-            self.state["team_centres"] = fitted[0].tolist()
-            self.state["team_bgr"] = [[int(v) for v in c] for c in fitted[1]]
-            self.state["team_reach"] = _reach(data[:, :3], fitted[0], self.assign)
+            centres, bgr = _keep_ids(fitted, self.state.get("team_centres"))
+            self.state["team_centres"] = centres.tolist()
+            self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
+            self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
 
     def classify(self, feature: npt.NDArray[np.float64]) -> tuple[str, int | None, float]:
         """Role, team and confidence of one jersey feature."""
@@ -402,6 +403,22 @@ class _TeamModel:
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
         return "goalkeeper", None, 0.6
+
+
+def _keep_ids(
+    fitted: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    previous: list[list[float]] | None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The refitted ``(Lab centres, BGR)`` in the order of the ``previous`` centres, when
+    swapping them brings each nearer its previous one: a team keeps its id while its colour is
+    learnt (the hue-angle order flips between frames for grey or white kits)."""
+    centres, bgr = fitted
+    if not previous:
+        return centres, bgr
+    before = np.asarray(previous, np.float64)
+    kept = np.linalg.norm(centres - before, axis=1).sum()
+    swapped = np.linalg.norm(centres[::-1] - before, axis=1).sum()
+    return (centres[::-1], bgr[::-1]) if swapped < kept else (centres, bgr)
 
 
 def _reach(
