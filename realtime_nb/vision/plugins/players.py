@@ -85,6 +85,7 @@ class PlayerDetection(Plugin):
         boxes, labels, ids = _person_blobs(hsv, grass, grass_s, grass_v, pitch_region(ctx, grass))
         previous = ctx.state.get("height_model")
         boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
+        boxes, ids = _tall_enough(boxes, ids, previous)
         model = _height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
@@ -209,6 +210,22 @@ def _height_model(
     if a <= 0 or a >= 1:
         return None
     return float(a), float(b), float(np.median(data[:, 2] / data[:, 1]))
+
+
+def _tall_enough(
+    boxes: list[list[int]], ids: list[int], model: tuple[float, float, float] | None
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes at least half as tall as a lone person standing at their bottom, by ``model``
+    (all of them without one): a ball, a head or boots cut off by a line, or a piece of paint,
+    is not."""
+    if model is None:
+        return boxes, ids
+    kept = [
+        (box, k)
+        for box, k in zip(boxes, ids, strict=True)
+        if box[3] - box[1] + 1 >= 0.5 * (model[0] * box[3] + model[1])
+    ]
+    return [b for b, _ in kept], [k for _, k in kept]
 
 
 def _expected_height(model: tuple[float, float, float] | None, box: list[int]) -> float | None:
