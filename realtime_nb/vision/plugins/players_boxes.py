@@ -82,9 +82,10 @@ class GrassDistance:
         # A row counts by its pixels' sum above the floor, as much as one pixel at the
         # threshold: a horizontal motion streak spreads a head or a boot over more columns at
         # a fraction of its contrast, and keeps the sum.
-        inside = distance[:, x1 - left : x2 - left + 1].astype(np.float32) - self.floor
-        mass = np.maximum(inside, 0.0).sum(axis=1)
-        rows: npt.NDArray[np.bool_] = mass >= self.threshold - self.floor
+        floor = np.uint8(min(255, round(self.floor)))
+        inside = distance[:, x1 - left : x2 - left + 1]
+        mass = (np.maximum(inside, floor) - floor).sum(axis=1, dtype=np.int32)
+        rows: npt.NDArray[np.bool_] = mass >= self.threshold - floor
         if x1 - halo > left and right > x2 + halo:
             rows &= ~(
                 window[:, : x1 - halo - left].any(axis=1)
