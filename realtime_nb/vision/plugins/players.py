@@ -61,7 +61,8 @@ class PlayerDetection(Plugin):
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
-    people one behind the other (by a height-for-row line fitted to lone players), is split.
+    people one behind the other (by a height-for-row line fitted to lone players), is split;
+    one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.
     """
 
     name = "player_detection"

@@ -4,8 +4,9 @@ colour is from the grass.
 The blob mask of :mod:`realtime_nb.vision.plugins.players` keeps pixels clearly unlike the grass,
 so on blurred or compressed footage it loses what fades into the grass: a few pixels of hair, a
 dark boot one pixel tall, white socks that look like line paint. Each box's rows are grown up and
-down over rows where some pixel within its columns stands out from the grass by more than the
-grass's own spread, and no further than a person's height allows; its sides are cut to the
+down over rows whose pixels within its columns stand out from the grass, together, by as much as
+one pixel clearly unlike it (a motion streak spreads a head's contrast over more columns), and no
+further than a person's height allows; its sides are cut to the
 columns that stand out clearly (a horizontal motion streak widens a blob with a faint halo).
 """
 
