@@ -6,8 +6,8 @@ so on blurred or compressed footage it loses what fades into the grass: a few pi
 dark boot one pixel tall, white socks that look like line paint. Each box's rows are grown up and
 down over rows whose pixels within its columns stand out from the grass, together, by as much as
 one pixel clearly unlike it (a motion streak spreads a head's contrast over more columns), and no
-further than a person's height allows; its sides are cut to the
-columns that stand out clearly (a horizontal motion streak widens a blob with a faint halo).
+further than a person's height allows; its sides are cut to the columns that stand out clearly
+(a horizontal motion streak widens a blob with a faint halo).
 """
 
 from __future__ import annotations
