@@ -61,7 +61,8 @@ class PlayerDetection(Plugin):
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
-    people one behind the other (by a height-for-row line fitted to lone players), is split.
+    people one behind the other (by a height-for-row line fitted to lone players), is split;
+    one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.
     """
 
     name = "player_detection"
@@ -85,6 +86,7 @@ class PlayerDetection(Plugin):
         boxes, labels, ids = _person_blobs(hsv, grass, grass_s, grass_v, pitch_region(ctx, grass))
         previous = ctx.state.get("height_model")
         boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
+        boxes, ids = _tall_enough(boxes, ids, previous)
         model = _height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
@@ -209,6 +211,22 @@ def _height_model(
     if a <= 0 or a >= 1:
         return None
     return float(a), float(b), float(np.median(data[:, 2] / data[:, 1]))
+
+
+def _tall_enough(
+    boxes: list[list[int]], ids: list[int], model: tuple[float, float, float] | None
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes at least half as tall as a lone person standing at their bottom, by ``model``
+    (all of them without one): a ball, a head or boots cut off by a line, or a piece of paint,
+    is not."""
+    if model is None:
+        return boxes, ids
+    kept = [
+        (box, k)
+        for box, k in zip(boxes, ids, strict=True)
+        if box[3] - box[1] + 1 >= 0.5 * (model[0] * box[3] + model[1])
+    ]
+    return [b for b, _ in kept], [k for _, k in kept]
 
 
 def _expected_height(model: tuple[float, float, float] | None, box: list[int]) -> float | None:
@@ -380,9 +398,10 @@ class _TeamModel:
         data = np.asarray(samples, np.float64)
         fitted = _fit_two_clusters(data, self.radius)
         if fitted is not None:
-            self.state["team_centres"] = fitted[0].tolist()
-            self.state["team_bgr"] = [[int(v) for v in c] for c in fitted[1]]
-            self.state["team_reach"] = _reach(data[:, :3], fitted[0], self.assign)
+            centres, bgr = _keep_ids(fitted, self.state.get("team_centres"))
+            self.state["team_centres"] = centres.tolist()
+            self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
+            self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
 
     def classify(self, feature: npt.NDArray[np.float64]) -> tuple[str, int | None, float]:
         """Role, team and confidence of one jersey feature."""
@@ -402,6 +421,22 @@ class _TeamModel:
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
         return "goalkeeper", None, 0.6
+
+
+def _keep_ids(
+    fitted: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    previous: list[list[float]] | None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The refitted ``(Lab centres, BGR)`` in the order of the ``previous`` centres, when
+    swapping them brings each nearer its previous one: a team keeps its id while its colour is
+    learnt (the hue-angle order flips between frames for grey or white kits)."""
+    centres, bgr = fitted
+    if not previous:
+        return centres, bgr
+    before = np.asarray(previous, np.float64)
+    kept = np.linalg.norm(centres - before, axis=1).sum()
+    swapped = np.linalg.norm(centres[::-1] - before, axis=1).sum()
+    return (centres[::-1], bgr[::-1]) if swapped < kept else (centres, bgr)
 
 
 def _reach(

@@ -4,9 +4,10 @@ colour is from the grass.
 The blob mask of :mod:`realtime_nb.vision.plugins.players` keeps pixels clearly unlike the grass,
 so on blurred or compressed footage it loses what fades into the grass: a few pixels of hair, a
 dark boot one pixel tall, white socks that look like line paint. Each box's rows are grown up and
-down over rows where some pixel within its columns stands out from the grass by more than the
-grass's own spread, and no further than a person's height allows; its sides are cut to the
-columns that stand out clearly (a horizontal motion streak widens a blob with a faint halo).
+down over rows whose pixels within its columns stand out from the grass, together, by as much as
+one pixel clearly unlike it (a motion streak spreads a head's contrast over more columns), and no
+further than a person's height allows; its sides are cut to the columns that stand out clearly
+(a horizontal motion streak widens a blob with a faint halo).
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ class GrassDistance:
         frame: The BGR frame.
         grass: The mean BGR (and a fourth 0) of its grass pixels.
         threshold: The grass pixels' mean distance plus three spreads, at least 20.
+        floor: The grass pixels' mean distance plus one spread: a row's pixels count by how
+            far they stand above it.
     """
 
     frame: Frame
     grass: tuple[float, float, float, float]
     threshold: float
+    floor: float
 
     @classmethod
     def of(cls, frame: Frame, sample_green: Mask) -> GrassDistance:
@@ -45,14 +49,16 @@ class GrassDistance:
         sample = every_fourth(frame)
         grass = cv2.mean(sample, mask=sample_green)
         mean, spread = cv2.meanStdDev(_distance(sample, grass), mask=sample_green)
-        return cls(frame, grass, max(20.0, float(mean[0, 0]) + 3.0 * float(spread[0, 0])))
+        mean_, spread_ = float(mean[0, 0]), float(spread[0, 0])
+        return cls(frame, grass, max(20.0, mean_ + 3.0 * spread_), mean_ + spread_)
 
     def fit(self, box: list[int], expected: float | None) -> list[int]:
         """``box`` with its top and bottom grown over the rows of the person the blob missed,
         and its sides cut to the columns of the person.
 
-        A row counts when a pixel within the box's columns stands out, unless pixels on both
-        sides of the columns do too (a line across, not a person). A column counts when its
+        A row counts when its pixels within the box's columns stand out, together, as much as
+        one pixel at the threshold (their excess over ``floor`` summed), unless pixels on both
+        sides of the columns stand out too (a line across, not a person). A column counts when its
         strongest pixel (in those rows) is at least 0.4 times the strongest of the box.
 
         Args:
@@ -74,7 +80,13 @@ class GrassDistance:
         left, right = max(0, x1 - margin), min(w - 1, x2 + margin)
         distance = _distance(self.frame[top : bottom + 1, left : right + 1], self.grass)
         window = distance >= self.threshold
-        rows: npt.NDArray[np.bool_] = np.asarray(window[:, x1 - left : x2 - left + 1].any(axis=1))
+        # A row counts by its pixels' sum above the floor, as much as one pixel at the
+        # threshold: a horizontal motion streak spreads a head or a boot over more columns at
+        # a fraction of its contrast, and keeps the sum.
+        floor = np.uint8(min(255, round(self.floor)))
+        inside = distance[:, x1 - left : x2 - left + 1]
+        mass = (np.maximum(inside, floor) - floor).sum(axis=1, dtype=np.int32)
+        rows: npt.NDArray[np.bool_] = mass >= self.threshold - floor
         if x1 - halo > left and right > x2 + halo:
             rows &= ~(
                 window[:, : x1 - halo - left].any(axis=1)
