@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -31,8 +31,12 @@ from realtime_nb.vision.plugins.grass import (
     kernel,
     pitch_region,
 )
+from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
 
 __all__ = ["PlayerDetection"]
+
+Labels = npt.NDArray[np.integer[Any]]
+"""A label image: the blob each pixel belongs to, 0 for none."""
 
 _TEAM_DRAW = ((60, 60, 230), (230, 120, 40))
 _ROLE_DRAW = {"goalkeeper": (0, 220, 255), "referee": (30, 30, 30), "player": (200, 200, 200)}
@@ -49,7 +53,10 @@ class PlayerDetection(Plugin):
 
     A box is the whole person, from the top of the head (hair included) to the soles, and
     across the arms: the same definition as the synthetic match's truth. White shorts and
-    socks, which look like line paint, are kept where they lie between parts of a person.
+    socks, which look like line paint, are kept where they lie between parts of a person; what
+    blur or JPEG fades into the grass (hair, thin boots) is added back, and a motion streak's
+    halo cut, by each box's colour distance from the grass
+    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`).
 
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
@@ -69,14 +76,22 @@ class PlayerDetection(Plugin):
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Detect people on the pitch and classify role and team."""
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
-        green = green_mask(hsv)
-        boxes, labels, ids = _person_blobs(hsv, green, pitch_region(ctx, green))
+        # The grass's mean colour from every fourth pixel; the grass mask at full size only
+        # with bounds that follow that mean.
+        sample_green = green_mask(every_fourth(hsv))
+        away = GrassDistance.of(frame, sample_green)
+        _, grass_s, grass_v, _ = cv2.mean(every_fourth(hsv), mask=sample_green)
+        grass = _grass_like(hsv, grass_s, grass_v)
+        boxes, labels, ids = _person_blobs(hsv, grass, grass_s, grass_v, pitch_region(ctx, grass))
+        previous = ctx.state.get("height_model")
+        boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
         model = _height_model(boxes, ctx.state)
+        ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
         boxes, ids = _split_stacked(boxes, ids, labels, model)
-        grass = np.asarray(cv2.mean(frame, mask=green)[:3])
         colours = [
-            _jersey_colour(frame, labels, b, k, grass) for b, k in zip(boxes, ids, strict=True)
+            _jersey_colour(frame, labels, b, k, np.asarray(away.grass[:3]))
+            for b, k in zip(boxes, ids, strict=True)
         ]
         features = _lab_features(colours)
         teams = _TeamModel(ctx.state)
@@ -113,13 +128,28 @@ class PlayerDetection(Plugin):
             )
 
 
+def _grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
+    """Grass for the blob mask: green-hued, at least 0.55 times as saturated and half as bright
+    as the grass's mean (``grass_s``, ``grass_v``). JPEG bleeds the grass's hue into a small
+    kit, which the fixed green range then takes for grass, while its saturation or brightness
+    stays off the grass's; a shadow (at most half as bright) stays grass."""
+    low = (
+        int(GREEN_LO[0]),
+        max(int(GREEN_LO[1]), 0.55 * grass_s),
+        max(int(GREEN_LO[2]), 0.5 * grass_v),
+    )
+    return np.asarray(cv2.inRange(hsv, low, (int(GREEN_HI[0]), 255, 255)), np.uint8)
+
+
 def _person_blobs(
-    hsv: Frame, green: Mask, region: Mask
-) -> tuple[list[list[int]], npt.NDArray[np.int32], list[int]]:
-    """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels."""
-    h, w = green.shape
-    line = _line_like(hsv, green)
-    candidates = cv2.bitwise_not(cv2.bitwise_or(green, line))
+    hsv: Frame, grass: Mask, grass_s: float, grass_v: float, region: Mask
+) -> tuple[list[list[int]], Labels, list[int]]:
+    """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
+    pixels neither ``grass`` nor line-like (of mean saturation ``grass_s`` and value
+    ``grass_v``), within ``region``."""
+    h, w = grass.shape
+    line = _line_like(hsv, grass_s, grass_v)
+    candidates = cv2.bitwise_not(cv2.bitwise_or(grass, line))
     candidates = cv2.bitwise_and(candidates, region)
     # White shorts and socks look like line pixels; they are put back where they lie between
     # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
@@ -131,9 +161,14 @@ def _person_blobs(
     candidates = cv2.bitwise_or(candidates, cv2.bitwise_and(sandwiched[:h], line))
     # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
     # torso and legs split by a row of grass-coloured pixels.
-    candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, kernel(2))
+    # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
+    # dilating back from the opposite anchor does not.)
+    candidates = cv2.dilate(cv2.erode(candidates, kernel(2)), kernel(2), anchor=(0, 0))
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
+    # 16-bit labels are three times as fast; after the opening and closing above a blob and
+    # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
+    ltype = cv2.CV_16U if h * w < 24 * 65535 else cv2.CV_32S
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
     for k in range(1, n):
@@ -144,7 +179,7 @@ def _person_blobs(
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
-    return boxes, np.asarray(labels, np.int32), ids
+    return boxes, cast(Labels, labels), ids
 
 
 def _height_model(
@@ -176,10 +211,15 @@ def _height_model(
     return float(a), float(b), float(np.median(data[:, 2] / data[:, 1]))
 
 
+def _expected_height(model: tuple[float, float, float] | None, box: list[int]) -> float | None:
+    """A lone person's height (px) with feet at the box's bottom, by ``model``, if any."""
+    return None if model is None else model[0] * box[3] + model[1]
+
+
 def _split_stacked(
     boxes: list[list[int]],
     ids: list[int],
-    labels: npt.NDArray[np.int32],
+    labels: Labels,
     model: tuple[float, float, float] | None,
 ) -> tuple[list[list[int]], list[int]]:
     """Split blobs that are two or three people one behind the other into one box each.
@@ -223,7 +263,7 @@ def _split_stacked(
 def _split_side_by_side(
     boxes: list[list[int]],
     ids: list[int],
-    labels: npt.NDArray[np.int32],
+    labels: Labels,
     model: tuple[float, float, float] | None,
 ) -> tuple[list[list[int]], list[int]]:
     """Split blobs as wide as two or three people at the emptiest columns near the even cuts."""
@@ -250,6 +290,10 @@ def _split_side_by_side(
             if lo >= hi:
                 continue
             cuts.append(lo + int(np.argmin(counts[lo:hi])))
+        if len(cuts) == 1:  # no room for a cut: the box stays as it was grown
+            out_boxes.append(box)
+            out_ids.append(label)
+            continue
         cuts.append(bw)
         for left, right in itertools.pairwise(cuts):
             rows = np.flatnonzero(blob[:, left:right].any(axis=1))
@@ -260,19 +304,21 @@ def _split_side_by_side(
     return out_boxes, out_ids
 
 
-def _line_like(hsv: Frame, green: Mask) -> Mask:
-    """Pixels that are white or a white-grass blend: paler and brighter than the grass, and
-    green-hued or grey. Absolute thresholds would miss lines in dim light."""
-    _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
-    pale = cv2.inRange(hsv, (0, 0, grass_v + 12), (180, 0.8 * grass_s, 255))
-    greenish = cv2.inRange(hsv, (int(GREEN_LO[0]), 0, 0), (int(GREEN_HI[0]), 255, 255))
-    grey = cv2.inRange(hsv, (0, 0, 0), (180, 60, 255))
-    return np.asarray(cv2.bitwise_and(pale, cv2.bitwise_or(greenish, grey)), np.uint8)
+def _line_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
+    """Pixels that are white or a white-grass blend: paler and brighter than the grass (of mean
+    saturation ``grass_s`` and value ``grass_v``), and green-hued or grey. Absolute thresholds
+    would miss lines in dim light."""
+    # Pale (saturation up to 0.8 of the grass's) and green-hued, or pale and grey (up to 60).
+    pale_green = cv2.inRange(
+        hsv, (int(GREEN_LO[0]), 0, grass_v + 12), (int(GREEN_HI[0]), 0.8 * grass_s, 255)
+    )
+    pale_grey = cv2.inRange(hsv, (0, 0, grass_v + 12), (180, min(60.0, 0.8 * grass_s), 255))
+    return np.asarray(cv2.bitwise_or(pale_green, pale_grey), np.uint8)
 
 
 def _jersey_colour(
     frame: Frame,
-    labels: npt.NDArray[np.int32],
+    labels: Labels,
     box: list[int],
     label: int,
     grass: npt.NDArray[np.float64],
@@ -286,15 +332,23 @@ def _jersey_colour(
     left, right = x1 + round(0.2 * bw), x2 + 1 - round(0.2 * bw)
     if right - left < 1:
         left, right = x1, x2 + 1
-    pixels = frame[top:bottom, left:right][labels[top:bottom, left:right] == label]
+    # When the blob covers less than half of that, pixels of no blob count too: a pale shirt
+    # looks like line paint and is left out of the blob (the grass among them goes with the
+    # grass-blended pixels below).
+    region = labels[top:bottom, left:right]
+    own = region == label
+    pixels = frame[top:bottom, left:right][
+        own if 2 * own.sum() >= own.size else own | (region == 0)
+    ]
     if len(pixels) == 0:
         pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
-    away = np.linalg.norm(pixels.astype(np.float64) - grass, axis=1)
+    offset = pixels - grass.astype(np.float32)
+    away = np.einsum("ij,ij->i", offset, offset)  # squared distances
     # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
     # is further from the grass than a dark shirt and would win.
-    keep = pixels[away >= 40.0]
+    keep = pixels[away >= 40.0**2]
     if len(keep) < 2:
-        keep = pixels[away >= away.max() * 0.75]
+        keep = pixels[away >= away.max() * 0.75**2]
     return [int(v) for v in np.median(keep, axis=0)]
 
 
