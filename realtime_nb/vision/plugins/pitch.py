@@ -62,9 +62,13 @@ class PitchDetection(Plugin):
     are found in the white-line mask, grouped by vanishing point into lines along and across the
     pitch, and matched to the markings (touchlines, goal lines, halfway line, penalty and goal
     areas, centre circle); each hypothesis is scored by how well the projected markings cover
-    the line mask, and the best is refined by fitting the markings to the line pixels. Later
-    frames start from the previous frame's homography and only refit it, with a full search
-    only when that no longer fits. ``quality`` (0..1) is the final fit's
+    the line mask, and the best is refined by fitting the markings to the line pixels. A fit
+    is reported only if a real camera could have made it (square pixels, principal point at
+    the image centre, above the pitch and behind the near touchline) and, found afresh before
+    the camera's position is known, with quality at least 0.75: better no homography than a
+    wrong one. Later frames start from the previous frame's homography and only refit it
+    (or, where that drifts, turn and zoom the camera from where it stands), with a full
+    search only when that no longer fits. ``quality`` (0..1) is the final fit's
     F-measure of markings on line pixels and line pixels on markings; ``tracked`` says whether
     the homography was carried over from the previous frame. When all four outer corners are
     detected, their homography (refitted to the lines) is one more candidate, kept only if its

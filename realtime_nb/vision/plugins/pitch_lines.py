@@ -175,7 +175,7 @@ def group_families(
     family closer to horizontal is "along" (a broadcast camera looks across the pitch). With
     fewer than three lines through any point, lines within ``flat_deg`` of horizontal are
     along, lines steeper than ``steep_deg`` across, and lines in between are in both lists
-    (to be told apart by fitting).
+    (to be told apart by fitting); a family that would have fewer than two lines gets them all.
 
     Returns:
         ``(along, across)``: indices into ``lines``, each list in the order of ``lines``.
@@ -194,7 +194,11 @@ def group_families(
     if not best:
         along = [k for k in range(n) if abs(lines[k].angle) <= steep_deg]
         across = [k for k in range(n) if abs(lines[k].angle) > flat_deg]
-        return along, across
+        # Seen from low down an across line can look flat and an along one steep: with too
+        # few to pair, every line may be either.
+        return (along if len(along) >= 2 else list(range(n))), (
+            across if len(across) >= 2 else list(range(n))
+        )
     rest = [k for k in range(n) if k not in best]
 
     def flatness(group: list[int]) -> float:

@@ -42,6 +42,7 @@ __all__ = [
     "model_intersections",
     "model_samples",
     "orient",
+    "pair_markings",
     "project",
     "project_pieces",
     "refit",
@@ -369,10 +370,35 @@ def refit(
     Returns:
         ``(new h, pixels paired)``; ``h`` unchanged when fewer than 8 pixels pair.
     """
+    paired = pair_markings(h, pixels, features, radius)
+    if paired is None:
+        return h, 0
+    pts, pitch_pts, lines = paired
+    g = np.asarray(np.linalg.inv(h), np.float64)
+    g_new = _solve_inverse(h, g, pts, pitch_pts, lines, stiffness)
+    try:
+        h_new = np.asarray(np.linalg.inv(g_new), np.float64)
+    except np.linalg.LinAlgError:
+        return h, 0
+    return orient(h_new, pitch_pts), len(pts)
+
+
+def pair_markings(
+    h: FloatArray, pixels: FloatArray, features: ModelFeatures, radius: float
+) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """Pair line pixels with the markings ``h`` projects near them, as :func:`refit` does.
+
+    Every pixel within ``radius`` px of exactly one projected marking is paired with it.
+
+    Returns:
+        ``(pixels, their pitch points through inv(h), pitch lines)`` of the paired pixels, a
+        marking's line being its own for a straight one and its tangent at the nearest point
+        for an arc; None when fewer than 8 pixels pair.
+    """
     ends = project_pieces(h, features.ends)
     idx = np.flatnonzero(in_view(ends, pixels, radius))
     if len(idx) == 0 or len(pixels) < 8:
-        return h, 0
+        return None
     dist = segment_distance(pixels, ends[idx])  # (n, f)
     nearest = np.argmin(dist, axis=1)
     d_near = dist[np.arange(len(pixels)), nearest]
@@ -380,7 +406,7 @@ def refit(
     other = np.where(features.feature[idx][None, :] == own[:, None], np.inf, dist).min(axis=1)
     keep = (d_near <= radius) & (other > radius)
     if keep.sum() < 8:
-        return h, 0
+        return None
     pts = pixels[keep]
     piece = idx[nearest[keep]]
     g = np.asarray(np.linalg.inv(h), np.float64)
@@ -392,12 +418,7 @@ def refit(
         normal = pitch_pts[arc] - c[:, :2]
         normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
         lines[arc] = np.column_stack([normal, -(normal * c[:, :2]).sum(axis=1) - c[:, 2]])
-    g_new = _solve_inverse(h, g, pts, pitch_pts, lines, stiffness)
-    try:
-        h_new = np.asarray(np.linalg.inv(g_new), np.float64)
-    except np.linalg.LinAlgError:
-        return h, 0
-    return orient(h_new, pitch_pts), int(keep.sum())
+    return pts, pitch_pts, lines
 
 
 def _solve_inverse(

@@ -4,21 +4,32 @@ The full search hypothesises correspondences between straight lines in the image
 (:mod:`realtime_nb.vision.plugins.pitch_lines`) and the pitch's markings
 (:mod:`realtime_nb.vision.plugins.pitch_model`), scores them all at once against the line mask grown
 by a few pixels, and polishes the best few by fitting the markings to the line pixels. A
-tracked homography is only polished. Nothing here knows how the footage was made.
+tracked homography is only polished. Every fit must be a pinhole camera with square pixels
+and its principal point at the image centre, above the pitch and (unless four outer corners
+were seen) behind the near touchline (y < 0: the broadcast view from one side this
+registration assumes, where the far touchline is higher in the image than the near one).
+Nothing here knows how the footage was made.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.grass import Mask, kernel
+from realtime_nb.vision.plugins.pitch_camera import (
+    Camera,
+    camera_distortion,
+    camera_distortions,
+    fit_camera,
+)
+from realtime_nb.vision.plugins.pitch_circle import circle_hypotheses
+from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
 from realtime_nb.vision.plugins.pitch_lines import (
     ImageLine,
     group_families,
@@ -69,40 +80,33 @@ can rise."""
 _QUALITY_DROP = 0.1
 """A tracked homography this far below the quality found by the last full search is searched
 again even above ``_TRACK_QUALITY``: the view may have changed under it."""
-
-
-class LineEvidence:
-    """One frame's line evidence, at the frame's scale (``s`` = width / 640)."""
-
-    def __init__(self, lines: Mask, inside: Mask, max_pixels: int = 800) -> None:
-        self.mask, self.inside = lines, inside
-        self.h, self.w = lines.shape
-        self.s = self.w / 640
-        ys, xs = np.nonzero(lines)
-        # At most about max_pixels line pixels: enough for fitting and scoring.
-        step = max(1, len(xs) // max_pixels)
-        self.pixels = np.column_stack([xs[::step], ys[::step]]).astype(np.float64)
-        # Pixels within ~3 px (at 640 wide) of a line: a dilation by a disc, cheaper than a
-        # distance transform and all the scoring asks of one.
-        r = max(1, round(3 * self.s))
-        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        self.near = np.asarray(cv2.dilate(lines, disc), np.uint8) > 0
-
-    @cached_property
-    def all_pixels(self) -> npt.NDArray[np.float64]:
-        """Every line pixel ``(n, 2)``; only the full search's straightness test needs them."""
-        ys, xs = np.nonzero(self.mask)
-        return np.column_stack([xs, ys]).astype(np.float64)
-
-    def visible(self, pts: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-        """Image points inside the frame and on the pitch."""
-        ok = np.isfinite(pts).all(axis=-1)
-        x = np.where(ok, pts[..., 0], -1).astype(np.int64)
-        y = np.where(ok, pts[..., 1], -1).astype(np.int64)
-        ok &= (x >= 0) & (x < self.w) & (y >= 0) & (y < self.h)
-        ok[ok] = self.inside[y[ok], x[ok]] > 0
-        out: npt.NDArray[np.bool_] = ok
-        return out
+_TRACK_SLIP = 0.05
+"""A free refit whose quality falls more than this below last frame's is checked against the
+camera turned and zoomed (it may be drifting)."""
+_FRESH_QUALITY = 0.75
+"""Below this a fit found afresh, before the camera's position is known, is not reported: on
+tuning views from 9 to 14 m up, wrong fits that still are a camera scored up to 0.6, and
+fits 1 to 2 m off (a circle and a touchline fitted, a penalty box not) up to 0.71; right
+ones 0.85 and more."""
+_MAX_DISTORTION = 0.05
+"""A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong."""
+_HYPOTHESIS_DISTORTION = 0.5
+"""A hypothesis (four lines matched to markings, before any fitting) further than this from
+any camera is not scored."""
+_FREE_DISTORTION = 0.01
+"""A free refit of a camera's homography further than this from any camera is not reported."""
+_CENTRE_QUALITY = 0.8
+"""A searched fit at least this good tells where the camera stands."""
+_CENTRES_KEPT = 15
+"""How many such fits the camera's position is the median of."""
+_CENTRE_TOLERANCE = 0.15
+"""A searched camera further than this share of its distance to the pitch's centre from the
+known position is taken for wrong."""
+_PENDING_QUALITY = 0.4
+"""A fit rejected as no camera but at least this good is refitted on the next frame (tracking
+from a roughly right start often ends at the right one), and reported only once it passes."""
+_FORGET_CENTRE_AFTER = 50
+"""Frames in a row without a homography after which the camera's position is forgotten."""
 
 
 def _quality(h: npt.NDArray[np.float64], img: LineEvidence) -> float:
@@ -141,50 +145,197 @@ def _polish(
     return h
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """A candidate: the camera, the homography reported for it, and how well that fits.
+    ``trusted`` (tracked, or from four outer corners) holds it to ``_ACCEPT_QUALITY`` rather
+    than ``_FRESH_QUALITY`` before the camera's position is known."""
+
+    quality: float
+    camera: Camera
+    homography: npt.NDArray[np.float64]
+    tracked: bool
+    trusted: bool
+
+
 def register(
     img: LineEvidence, state: dict[str, Any], corners: list[tuple[float, float]]
 ) -> tuple[npt.NDArray[np.float64] | None, float, bool]:
     """The pitch-to-image homography, the best by quality of up to three candidates: the last
-    frame's homography refitted (tracking), the four outer corners' homography refitted, and
-    the full search's. The search is skipped when tracking still fits (at least
+    frame's refitted (tracking, :func:`_tracked`), the four outer corners' homography
+    refitted, and the full search's. The search is skipped when tracking still fits (at least
     ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at the last
-    search) or the corners give an acceptable fit. Returns ``(homography or None, quality,
-    tracked)``."""
-    previous = state.get("homography")
-    best: tuple[float, npt.NDArray[np.float64] | None, bool] = (0.0, None, False)
-    if previous is not None:
-        tracked = _polish(np.asarray(previous, np.float64), img, (8.0, 5.0, 3.0))
-        best = (_quality(tracked, img), tracked, True)
+    search) or the corners give an acceptable fit. Every candidate must be a camera
+    (:func:`_as_camera`). Returns ``(homography or None, quality, tracked)``."""
+    centre = _known_centre(state)
+    best = _tracked(img, state, centre)
     floor = max(_TRACK_QUALITY, float(state.get("searched_quality", 0.0)) - _QUALITY_DROP)
-    settled = best[2] and best[0] >= floor
-    from_corners = corner_homography(corners) if len(corners) == 4 else None
-    if from_corners is not None:
+    settled = best is not None and best.quality >= floor
+    fresh: list[tuple[npt.NDArray[np.float64], bool]] = []
+    if len(corners) == 4 and (from_corners := corner_homography(corners)) is not None:
         # Four outer corners pin the pitch down on their own, even with no inner markings.
-        fitted = _polish(from_corners, img, (4.0, 3.0))
-        q = _quality(fitted, img)
-        settled |= q >= _ACCEPT_QUALITY
-        if q > best[0] + 0.02:
-            best = (q, fitted, False)
+        fresh.append((_polish(from_corners, img, (4.0, 3.0)), True))
+    pending = state.pop("pending", None)
+    if best is None and pending is not None:
+        # Last frame's best fit was no camera: refitted, it may have become one.
+        fresh.append((_polish(np.asarray(pending, np.float64), img, (8.0, 5.0, 3.0)), False))
+    raw: list[tuple[float, npt.NDArray[np.float64]]] = []
+    for fit in _cameras(fresh, img, centre, raw):
+        settled |= fit.trusted and fit.quality >= _ACCEPT_QUALITY
+        best = fit if best is None or fit.quality > best.quality + 0.02 else best
     if not settled:
-        for candidate in _search(img):
-            q = _quality(candidate, img)
-            if q > best[0] + 0.02:
-                best = (q, candidate, False)
-    quality, found, tracked_flag = best
-    if not settled or not tracked_flag:
-        state["searched_quality"] = quality
-    if found is None or quality < _ACCEPT_QUALITY:
-        state["homography"] = None
-        return None, quality, False
-    state["homography"] = found.tolist()
-    return found, quality, tracked_flag
+        for fit in _cameras([(h, False) for h in _search(img)], img, centre, raw):
+            best = fit if best is None or fit.quality > best.quality + 0.02 else best
+    if not settled or best is None or not best.tracked:
+        state["searched_quality"] = 0.0 if best is None else best.quality
+    # A camera found afresh, with no position known to check it against, must fit better.
+    floor = _ACCEPT_QUALITY if centre is not None or (best and best.trusted) else _FRESH_QUALITY
+    if best is None or best.quality < floor:
+        _lost(state)
+        if raw and max(raw, key=lambda r: r[0])[0] >= _PENDING_QUALITY:
+            state["pending"] = max(raw, key=lambda r: r[0])[1].tolist()
+        return None, 0.0 if best is None else best.quality, False
+    state.update(camera=_camera_state(best.camera), homography=best.homography.tolist())
+    state.update(quality=best.quality, lost_frames=0)
+    if not best.tracked and best.quality >= _CENTRE_QUALITY:
+        _remember_centre(state, best.camera.centre)
+    return best.homography, best.quality, best.tracked
+
+
+def _cameras(
+    candidates: list[tuple[npt.NDArray[np.float64], bool]],
+    img: LineEvidence,
+    centre: npt.NDArray[np.float64] | None,
+    raw: list[tuple[float, npt.NDArray[np.float64]]],
+) -> list[_Fit]:
+    """The candidates ``(homography, trusted)`` that are a camera, as fits; the others go
+    to ``raw`` with their quality (the best may be refitted on the next frame)."""
+    fits = []
+    for h, trusted in candidates:
+        cam = _as_camera(h, img, centre, trusted)
+        if cam is None:
+            raw.append((_quality(h, img), h))
+        else:
+            fits.append(_finished(cam, img, trusted))
+    return fits
+
+
+def _tracked(
+    img: LineEvidence, state: dict[str, Any], centre: npt.NDArray[np.float64] | None
+) -> _Fit | None:
+    """Last frame's homography refitted to this frame's lines, while it stays a camera
+    (``_FREE_DISTORTION``) and fits about as well as last frame's; else the better of that
+    and last frame's camera, from where the camera is known to stand, turned and zoomed to
+    fit. The free refit is the more precise (no camera fits the pixels exactly), the
+    camera's the one that cannot drift where few markings pin the homography down (an arc
+    and a line). None when there was no homography."""
+    previous, saved = state.get("homography"), state.get("camera")
+    if previous is None or saved is None:
+        return None
+    free: _Fit | None = None
+    h = _polish(np.asarray(previous, np.float64), img, (8.0, 5.0, 3.0))
+    if camera_distortion(h, img.w, img.h) <= _FREE_DISTORTION:
+        cam = Camera.from_homography(h, img.w, img.h)
+        if cam is not None:
+            free = _Fit(_quality(h, img), cam, h, True, True)
+    last = float(state.get("quality", 0.0))
+    if free is not None and free.quality >= last - _TRACK_SLIP:
+        return free
+    cam = _camera_from_state(saved, img)
+    if centre is not None:
+        cam = cam.moved_keeping_view(centre)
+    cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (8.0, 5.0, 3.0)), steps=1)
+    turned = _Fit(_quality(cam.homography(), img), cam, cam.homography(), True, True)
+    return free if free is not None and free.quality >= turned.quality else turned
+
+
+def _finished(cam: Camera, img: LineEvidence, trusted: bool) -> _Fit:
+    """The fit to report for a camera found afresh: its homography refitted freely when that
+    stays a camera (``_FREE_DISTORTION``), else its own. Where distance and focal length trade
+    off (a narrow view) the camera's fit settles anywhere along that valley, a little off; the
+    free refit takes up the rest."""
+    h = cam.homography()
+    free = _polish(h, img, (5.0, 3.0))
+    if camera_distortion(free, img.w, img.h) <= _FREE_DISTORTION:
+        h = free
+    return _Fit(_quality(h, img), cam, h, False, trusted)
 
 
 def forget(state: dict[str, Any]) -> None:
-    """Drop the homography :func:`register` tracks in ``state``, so the next frame searches
+    """Drop the camera :func:`register` tracks in ``state``, so the next frame searches
     afresh (say, after a frame with no pitch in it)."""
-    state["homography"] = None
+    state["camera"] = state["homography"] = None
     state.pop("searched_quality", None)
+
+
+def _lost(state: dict[str, Any]) -> None:
+    """A frame without a homography: forget the camera's view; after ``_FORGET_CENTRE_AFTER``
+    such frames in a row forget where it stands too (another camera, maybe)."""
+    forget(state)
+    state["lost_frames"] = int(state.get("lost_frames", 0)) + 1
+    if state["lost_frames"] >= _FORGET_CENTRE_AFTER:
+        state.pop("centres", None)
+
+
+def _radii(img: LineEvidence, radii: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(r * img.s for r in radii)
+
+
+def _camera_state(cam: Camera) -> dict[str, Any]:
+    return {"focal": cam.focal, "rotation": cam.rotation.tolist(), "centre": cam.centre.tolist()}
+
+
+def _camera_from_state(saved: dict[str, Any], img: LineEvidence) -> Camera:
+    return Camera(
+        float(saved["focal"]),
+        np.asarray(saved["rotation"], np.float64),
+        np.asarray(saved["centre"], np.float64),
+        img.w,
+        img.h,
+    )
+
+
+def _known_centre(state: dict[str, Any]) -> npt.NDArray[np.float64] | None:
+    """Where the camera stands, from the fits found so far (their median), or None."""
+    centres = state.get("centres") or []
+    if not centres:
+        return None
+    out: npt.NDArray[np.float64] = np.median(np.asarray(centres, np.float64), axis=0)
+    return out
+
+
+def _remember_centre(state: dict[str, Any], centre: npt.NDArray[np.float64]) -> None:
+    centres = state.setdefault("centres", [])
+    centres.append([float(v) for v in centre])
+    del centres[:-_CENTRES_KEPT]
+
+
+def _as_camera(
+    h: npt.NDArray[np.float64],
+    img: LineEvidence,
+    centre: npt.NDArray[np.float64] | None,
+    trusted: bool = False,
+) -> Camera | None:
+    """The camera of a fitted homography, refitted to the line pixels as a camera; None when
+    no camera fits it (a wrong fit, usually: see ``_MAX_DISTORTION``), or when it stands more
+    than ``_CENTRE_TOLERANCE`` (a share of its distance to the pitch) from where the camera
+    is known to stand."""
+    if camera_distortion(h, img.w, img.h) > _MAX_DISTORTION:
+        return None
+    cam = Camera.from_homography(h, img.w, img.h)
+    if cam is None or cam.centre[2] <= 0:
+        return None
+    cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (4.0, 3.0)), move=True)
+    if cam.centre[2] <= 0 or (cam.centre[1] > 0 and not trusted):
+        return None  # below the pitch, or not on the near side (see the module's docstring)
+    if centre is not None:
+        reach = float(np.linalg.norm(cam.centre[:2] - (52.5, 34.0)))
+        if np.linalg.norm(cam.centre - centre) > _CENTRE_TOLERANCE * reach:
+            return None
+        cam, _ = fit_camera(
+            cam.moved_keeping_view(centre), img.pixels, FEATURES, _radii(img, (3.0,))
+        )
+    return cam
 
 
 def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
@@ -195,22 +346,31 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
         img.mask, 1, np.pi / 360, max(20, round(30 * s)),
         minLineLength=max(15, round(25 * s)), maxLineGap=max(3, round(6 * s)),
     )  # fmt: skip
-    hyps: list[npt.NDArray[np.float64]] = []
-    if segs is not None:
-        lines = [
-            ln
-            for ln in merge_segments(np.asarray(segs[:, 0, :], np.float64), 2.0, 5.0 * s)[:12]
-            if ln.support >= 40 * s and sagitta(ln, img.all_pixels, 4.0 * s) <= 0.9 * s
-        ]
-        along, across = group_families(lines)
-        hyps += _line_hypotheses(lines, along[:4], across[:3], img)
-        hyps += _circle_hypotheses(img, lines, along[:2], across[:3])
-    if not hyps:
+    if segs is None:
         return []
-    hs = np.asarray(hyps)
-    scores = _coarse_scores(hs, img)
-    order = np.argsort(-scores)[:6]
-    return [_polish(hs[k], img, (6.0, 4.0, 3.0, 2.5)) for k in order if scores[k] > 0]
+    lines = [
+        ln
+        for ln in merge_segments(np.asarray(segs[:, 0, :], np.float64), 2.0, 5.0 * s)[:12]
+        if ln.support >= 40 * s and sagitta(ln, img.all_pixels, 4.0 * s) <= 0.9 * s
+    ]
+    along, across = group_families(lines)
+    out = []
+    # The circle's few hypotheses are ranked apart from the lines' thousands, so that a view
+    # whose lines are ambiguous still tries its circle.
+    for hyps, kept in (
+        (_line_hypotheses(lines, along[:4], across[: 4 if len(lines) <= 5 else 3], img), 6),
+        (circle_hypotheses(img, lines, along[:2], across[:3]), 2),
+    ):
+        hs = np.asarray(hyps).reshape(-1, 3, 3)
+        # Hypotheses no camera could make are dropped before scoring (most of them are).
+        hs = hs[camera_distortions(hs, img.w, img.h) <= _HYPOTHESIS_DISTORTION]
+        if len(hs) == 0:
+            continue
+        scores = _coarse_scores(hs, img)
+        order = np.argsort(-scores)[:kept]
+        out += [(scores[k], hs[k]) for k in order if scores[k] > 0]
+    out.sort(key=lambda pair: -pair[0])
+    return [_polish(h, img, (6.0, 4.0, 3.0, 2.5)) for _, h in out]
 
 
 def _line_hypotheses(
@@ -276,112 +436,6 @@ def _coarse_scores(hs: npt.NDArray[np.float64], img: LineEvidence) -> npt.NDArra
     score = np.where(vis, np.where(on, length, -0.5 * length), 0.0).sum(axis=1).astype(np.float64)
     out: npt.NDArray[np.float64] = score
     return out
-
-
-def _circle_hypotheses(
-    img: LineEvidence, lines: list[ImageLine], along: list[int], across: list[int]
-) -> list[npt.NDArray[np.float64]]:
-    """Homographies from the centre circle, the halfway line through it and the far touchline:
-    the halfway line cuts the circle at y = 34 -+ 9.15 and meets the touchline at y = 68, which
-    fixes where the circle's centre is on it (a cross-ratio); the pole of the halfway line with
-    respect to the circle's ellipse is the vanishing point of the along lines, so the line from
-    there through the centre is y = 34, cutting the circle at x = 52.5 -+ 9.15."""
-    if not along or not across:
-        return []
-    ellipses = _ellipses(img, lines)
-    far = min(along, key=lambda k: lines[k].midpoint[1])
-    out = []
-    for conic in ellipses:
-        for k in across:
-            h = _circle_homography(conic, lines[k].line, lines[far].line)
-            if h is not None:
-                out.append(h)
-    return out
-
-
-def _ellipses(img: LineEvidence, lines: list[ImageLine]) -> list[npt.NDArray[np.float64]]:
-    """Conics (3x3) of the curved line pieces that are left once the straight lines are erased:
-    the centre circle, mostly."""
-    curves = img.mask.copy()
-    for ln in lines:
-        p, q = ln.ends
-        a = p - 2 * (q - p)
-        b = q + 2 * (q - p)
-        cv2.line(curves, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 0,
-                 max(3, round(5 * img.s)))  # fmt: skip
-    grown = cv2.dilate(curves, kernel(max(3, round(9 * img.s))))
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    found = []
-    for k in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:2] + 1:
-        if stats[k, cv2.CC_STAT_WIDTH] < img.w / 12:
-            continue
-        ys, xs = np.nonzero((labels == k) & (curves > 0))
-        if len(xs) < 30:
-            continue
-        (cx, cy), (d1, d2), angle = cv2.fitEllipse(np.column_stack([xs, ys]).astype(np.float32))
-        if min(d1, d2) < 4 or max(d1, d2) > 2 * img.w:
-            continue
-        found.append(_conic(cx, cy, d1 / 2, d2 / 2, math.radians(angle)))
-    return found
-
-
-def _conic(cx: float, cy: float, a: float, b: float, theta: float) -> npt.NDArray[np.float64]:
-    c, s = math.cos(theta), math.sin(theta)
-    to_axes = np.array([[c, s, -(c * cx + s * cy)], [-s, c, s * cx - c * cy], [0, 0, 1]])
-    out: npt.NDArray[np.float64] = to_axes.T @ np.diag([1 / a**2, 1 / b**2, -1.0]) @ to_axes
-    return out
-
-
-def _cut(conic: npt.NDArray[np.float64], line: npt.NDArray[np.float64]) -> list[Any]:
-    """Where a line cuts a conic: zero or two points, in order along the line's direction."""
-    foot = -line[2] * line[:2]
-    d = np.array([-line[1], line[0]])
-    p0, p1 = np.array([*foot, 1.0]), np.array([*d, 0.0])
-    qa, qb, qc = p1 @ conic @ p1, 2 * (p0 @ conic @ p1), p0 @ conic @ p0
-    disc = qb * qb - 4 * qa * qc
-    if abs(qa) < 1e-15 or disc <= 0:
-        return []
-    roots = sorted(((-qb - math.sqrt(disc)) / (2 * qa), (-qb + math.sqrt(disc)) / (2 * qa)))
-    return [foot + t * d for t in roots]
-
-
-def _circle_homography(
-    conic: npt.NDArray[np.float64],
-    halfway: npt.NDArray[np.float64],
-    touchline: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64] | None:
-    cuts = _cut(conic, halfway)
-    top = intersect(halfway, touchline)
-    if len(cuts) != 2 or top is None:
-        return None
-    far, near = sorted(cuts, key=lambda p: p[1])
-    d = np.array([-halfway[1], halfway[0]])
-    t = [float(p @ d) for p in (far, near, top)]
-    # 1-D homography pitch y -> position along the image line, from three pairs.
-    ys = [34 + 9.15, 34 - 9.15, 68.0]
-    a_mat = np.array([[y, 1, -y * ti] for y, ti in zip(ys, t, strict=True)])
-    try:
-        p, q, r = np.linalg.solve(a_mat, np.array(t))
-    except np.linalg.LinAlgError:
-        return None
-    if abs(r * 34 + 1) < 1e-9:
-        return None
-    foot = -halfway[2] * halfway[:2]
-    centre = foot + ((p * 34 + q) / (r * 34 + 1)) * d
-    try:
-        vp = np.linalg.solve(conic, halfway)
-    except np.linalg.LinAlgError:
-        return None
-    diameter = np.cross([centre[0], centre[1], 1.0], vp)
-    if math.hypot(diameter[0], diameter[1]) < 1e-12:
-        return None
-    side = _cut(conic, diameter / math.hypot(diameter[0], diameter[1]))
-    if len(side) != 2:
-        return None
-    left, right = sorted(side, key=lambda p: p[0])
-    pitch = np.array([[52.5, 43.15], [52.5, 24.85], [52.5, 68.0], [43.35, 34.0], [61.65, 34.0]])
-    image = np.array([far, near, top, left, right])
-    return homography_from_points(pitch, image)
 
 
 def junctions(h: npt.NDArray[np.float64], img: LineEvidence) -> list[dict[str, list[float]]]:

@@ -94,15 +94,16 @@ def test_later_frames_are_tracked(run: Run) -> None:
 
 
 def test_intersections_are_junctions_on_the_image(run: Run) -> None:
-    result = next(r for r in run.results if r["homography"] is not None)
-    assert len(result["intersections"]) >= 2
-    h = np.array(result["homography"])
-    for junction in result["intersections"]:
-        x, y = junction["pitch"]
-        assert x in (0.0, 5.5, 16.5, 52.5, 88.5, 99.5, 105.0)
-        assert y in (0.0, 13.84, 24.84, 43.16, 54.16, 68.0)
-        u, v, s = h @ (x, y, 1.0)
-        assert np.hypot(u / s - junction["image"][0], v / s - junction["image"][1]) < 0.2
+    found = [r for r in run.results if r["homography"] is not None]
+    assert max(len(r["intersections"]) for r in found) >= 2
+    for result in found:
+        h = np.array(result["homography"])
+        for junction in result["intersections"]:
+            x, y = junction["pitch"]
+            assert x in (0.0, 5.5, 16.5, 52.5, 88.5, 99.5, 105.0)
+            assert y in (0.0, 13.84, 24.84, 43.16, 54.16, 68.0)
+            u, v, s = h @ (x, y, 1.0)
+            assert np.hypot(u / s - junction["image"][0], v / s - junction["image"][1]) < 0.2
 
 
 def test_pitch_corners_found_when_visible(run: Run) -> None:
@@ -279,9 +280,12 @@ def test_dim_and_glaring_light(lighting: float) -> None:
         for t, r in zip(result.truths, result.results, strict=True)
         if r["homography"] is not None
     ]
-    assert len(found) >= 0.9 * len(clip)  # measured 25/25 in both
-    errors = np.concatenate([position_errors(t, h, 320, 180) for t, h in found])
-    assert np.median(errors) < 0.5  # measured 0.03 m and 0.02 m
+    # Measured 22/25 in dim light (the first three frames, whose only fits are wrong, are
+    # refused) and 25/25 in glare.
+    assert len(found) >= 0.8 * len(clip)
+    per_frame = [position_errors(t, h, 320, 180) for t, h in found]
+    assert max(np.median(e) for e in per_frame) < 1.0  # no wrong fit reported
+    assert np.median(np.concatenate(per_frame)) < 0.5  # measured 0.03 m and 0.02 m
 
 
 def test_corner_homography_from_corners_in_any_order() -> None:
@@ -291,3 +295,43 @@ def test_corner_homography_from_corners_in_any_order() -> None:
     mapped = project(h, PITCH_CORNERS)
     np.testing.assert_allclose(mapped, [[60, 330], [580, 330], [500, 60], [140, 60]], atol=1e-6)
     assert corner_homography([(0.0, 0.0), (10.0, 10.0), (20.0, 20.0), (30.0, 30.0)]) is None
+
+
+NEAR_VIEWS = {
+    # (camera height, distance behind the near touchline, field of view, random seed): clips
+    # where a wrong fit was reported before (the first two) or nothing found (the third).
+    "arc and touchline, drifting before": (9.0, 10.0, 22.0, 3),
+    "penalty arc taken for the circle before": (12.0, 9.0, 28.0, 2),
+    "circle and halfway line only": (11.0, 11.0, 24.0, 6),
+}
+
+
+def feet_errors(truth: FrameTruth, homography: list[list[float]]) -> Any:
+    """Metres between where each visible person stands and where the homography puts their
+    feet (the evaluation's homography error)."""
+    feet = [((p.box[0] + p.box[2]) / 2, float(p.box[3])) for p in truth.players]
+    true = np.array(to_pitch(facing(truth.homography, feet[0]), feet))
+    return np.linalg.norm(true - np.array(to_pitch(homography, feet)), axis=1)
+
+
+@pytest.mark.parametrize("view", list(NEAR_VIEWS))
+def test_near_low_views_never_report_a_wrong_fit(view: str) -> None:
+    """A camera close to the pitch and low sees no corner and few markings: the homography
+    is found in most frames, and never a wrong one (better none)."""
+    height, distance, fov, seed = NEAR_VIEWS[view]
+    clip = synthetic_match(
+        seconds=2, seed=seed, kits=1, spots=True, camera_height=height,
+        camera_distance=distance, fov=fov,
+    )  # fmt: skip
+    result = run_pitch(clip)
+    found = [
+        (t, r["homography"])
+        for t, r in zip(result.truths, result.results, strict=True)
+        if r["homography"] is not None and t.players
+    ]
+    errors = [feet_errors(t, h) for t, h in found]
+    # Measured 49, 49 and 50 of 50 frames; p95 0.28, 0.12 and 1.38 m (the circle and the
+    # halfway line alone leave the fit 0.4 to 1 m off); no frame's median above 1.02 m.
+    assert len(found) >= 45
+    assert max(np.median(e) for e in errors) < 1.5  # no wrong fit reported
+    assert np.percentile(np.concatenate(errors), 95) < (2.0 if "only" in view else 0.5)

@@ -1,0 +1,48 @@
+"""One frame's line evidence for pitch registration: the white-line mask, a sample of its
+pixels, and the mask grown by a few pixels, at the frame's scale."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.vision.plugins.grass import Mask
+
+__all__ = ["LineEvidence"]
+
+
+class LineEvidence:
+    """One frame's line evidence, at the frame's scale (``s`` = width / 640)."""
+
+    def __init__(self, lines: Mask, inside: Mask, max_pixels: int = 800) -> None:
+        self.mask, self.inside = lines, inside
+        self.h, self.w = lines.shape
+        self.s = self.w / 640
+        ys, xs = np.nonzero(lines)
+        # At most about max_pixels line pixels: enough for fitting and scoring.
+        step = max(1, len(xs) // max_pixels)
+        self.pixels = np.column_stack([xs[::step], ys[::step]]).astype(np.float64)
+        # Pixels within ~3 px (at 640 wide) of a line: a dilation by a disc, cheaper than a
+        # distance transform and all the scoring asks of one.
+        r = max(1, round(3 * self.s))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        self.near = np.asarray(cv2.dilate(lines, disc), np.uint8) > 0
+
+    @cached_property
+    def all_pixels(self) -> npt.NDArray[np.float64]:
+        """Every line pixel ``(n, 2)``; only the full search's straightness test needs them."""
+        ys, xs = np.nonzero(self.mask)
+        return np.column_stack([xs, ys]).astype(np.float64)
+
+    def visible(self, pts: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        """Image points inside the frame and on the pitch."""
+        ok = np.isfinite(pts).all(axis=-1)
+        x = np.where(ok, pts[..., 0], -1).astype(np.int64)
+        y = np.where(ok, pts[..., 1], -1).astype(np.int64)
+        ok &= (x >= 0) & (x < self.w) & (y >= 0) & (y < self.h)
+        ok[ok] = self.inside[y[ok], x[ok]] > 0
+        out: npt.NDArray[np.bool_] = ok
+        return out
