@@ -200,14 +200,15 @@ _MOST = 16
 def _above_something_dark(
     frame: Frame, centre: tuple[float, float], radius: float, ground: float
 ) -> bool:
-    """True when right under the blob lies something much darker than the grass: a white
-    sock stands on a boot, a ball on grass."""
+    """True when right under the blob lies something darker than the grass (below 0.7 of its
+    brightness: blur and motion smear a boot with the grass around it): a white sock stands
+    on a boot, a ball on grass."""
     h, w = frame.shape[:2]
     x, y = round(centre[0]), round(centre[1] + 1.0)
     if not 1 <= x < w - 1 or not 0 <= y < h - 1:
         return False
     below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
-    return bool(below.min() < 0.45 * ground)
+    return bool(below.min() < 0.7 * ground)
 
 
 _SIZE_BIAS = 1.7
