@@ -160,7 +160,7 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     typical = scene.typical_radius(w, h)
     factor = max(1, int(typical / 2.0))
     white = whiteness(frame)
-    region = _region(frame, ctx)
+    region = scene.without_kit(_region(frame, ctx))
     if factor > 1:
         size = (w // factor, h // factor)
         white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
@@ -171,7 +171,7 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     streak = tuple(round(s / factor) for s in streak_of(frame[:, :, 1]))
     found = find_candidates(white, region, largest, limit=32, streak=(streak[0], streak[1]))
     # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
-    top = max((c.contrast for c in found), default=1.0)
+    top = max(max((c.contrast for c in found), default=1.0), 0.8 * float(white.max()))
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
     scored = []
     centres = np.array([(c.x * factor + shift, c.y * factor + shift) for c in found], np.float64)
@@ -349,6 +349,24 @@ class _Scene:
         inside the near one's box), and whether it is at someone's feet."""
         inside, at_feet = self._places_all(points)
         return inside & ~at_feet, at_feet
+
+    def without_kit(self, region: Mask) -> Mask:
+        """``region`` less the people's kit (:meth:`places`), so that people's whites do not
+        crowd the ball out of a frame's most contrasted peaks."""
+        if not self.people:
+            return region
+        out = region.copy()
+        for x1, y1, x2, y2 in self.people:
+            reach = max(0.12 * (y2 - y1), 3.0)
+            top = y1 - 0.15 * (y2 - y1)
+            cv2.rectangle(out, (math.ceil(x1 - 1), math.ceil(top)),
+                          (math.floor(x2 + 1), math.ceil(y2 - reach) - 1), 0, -1)  # fmt: skip
+        for x1, _, x2, y2 in self.people:  # someone's feet may be in another's box
+            reach = max(0.12 * (y2 - y1), 3.0)
+            xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
+            ya, yb = max(0, math.ceil(y2 - reach)), max(0, math.floor(y2 + reach) + 1)
+            out[ya:yb, xa:xb] = region[ya:yb, xa:xb]
+        return out
 
     def _places_all(
         self, points: FloatArray

@@ -221,3 +221,12 @@ def test_ball_floors_on_tuning_like_clips(
     found, wrong = score_ball(synthetic_match(seconds=2, seed=seed, **knobs))
     assert found >= least_found
     assert wrong <= most_wrong
+
+
+def test_kit_is_taken_out_of_the_search_region_but_not_the_feet() -> None:
+    results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
+    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
+    assert region[30, 45] == 0  # the shirt
+    assert region[49, 45] == 255  # the feet, where the ball is played
+    assert region[30, 80] == 255  # the grass beside
