@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.ball_candidates import find_candidates, whiteness
+from realtime_nb.vision.plugins.ball_candidates import find_candidates, streak_of, whiteness
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
@@ -62,7 +62,8 @@ class BallDetection(Plugin):
 
     Candidates (:mod:`~realtime_nb.vision.plugins.ball_candidates`) are peaks of a white
     top-hat, kept when round (not a line or a line's corner) and scored by roundness and
-    contrast. When the plugins that run before it on the same frame give it (it runs alone
+    contrast; under a pan's motion blur, whose streak is measured on each frame, a blob is
+    also judged with a longer step along the streak. When the plugins that run before it on the same frame give it (it runs alone
     too, with colour and shape only, and then asks for more before it names a ball):
 
     - geometry: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground
@@ -160,7 +161,7 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     typical = scene.typical_radius(w, h)
     factor = max(1, int(typical / 2.0))
     white = whiteness(frame)
-    region = _region(frame, ctx)
+    region = scene.without_kit(_region(frame, ctx))
     if factor > 1:
         size = (w // factor, h // factor)
         white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
@@ -168,14 +169,17 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     largest = min(max(1.5, 1.6 * typical / factor), 8.0)
     out = []
     shift = (factor - 1) / 2
-    found = find_candidates(white, region, largest, limit=32)
+    streak = tuple(round(s / factor) for s in streak_of(frame[:, :, 1]))
+    found = find_candidates(white, region, largest, limit=32, streak=(streak[0], streak[1]))
     # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
-    top = max((c.contrast for c in found), default=1.0)
+    top = max(max((c.contrast for c in found), default=1.0), 0.8 * float(white.max()))
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
     scored = []
     centres = np.array([(c.x * factor + shift, c.y * factor + shift) for c in found], np.float64)
-    held = scene.at_feet_all(centres)
-    for c, at_feet in zip(found, held, strict=True):
+    kit, held = scene.places(centres)
+    for c, on_kit, at_feet in zip(found, kit, held, strict=True):
+        if on_kit:
+            continue
         # At someone's feet a ball half behind a leg or against a sock is less round.
         least = 0.3 if at_feet else 0.45
         shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
@@ -197,14 +201,15 @@ _MOST = 16
 def _above_something_dark(
     frame: Frame, centre: tuple[float, float], radius: float, ground: float
 ) -> bool:
-    """True when right under the blob lies something much darker than the grass: a white
-    sock stands on a boot, a ball on grass."""
+    """True when right under the blob lies something darker than the grass (below 0.7 of its
+    brightness: blur and motion smear a boot with the grass around it): a white sock stands
+    on a boot, a ball on grass."""
     h, w = frame.shape[:2]
     x, y = round(centre[0]), round(centre[1] + 1.0)
     if not 1 <= x < w - 1 or not 0 <= y < h - 1:
         return False
     below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
-    return bool(below.min() < 0.45 * ground)
+    return bool(below.min() < 0.7 * ground)
 
 
 _SIZE_BIAS = 1.7
@@ -296,7 +301,7 @@ class _Scene:
         return project(self.inverse, points)
 
     def plausible(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Drop candidates of the wrong size for their place, on a spot, or on a person's kit;
+        """Drop candidates of the wrong size for their place or on a spot;
         scale the rest's confidence by how well their size fits."""
         if not candidates:
             return candidates
@@ -320,8 +325,6 @@ class _Scene:
                 confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
                 if on_line[k] <= 1.5 + 0.5 * radius:
                     confidence *= 0.75  # more often a fleck of a blurred line than the ball
-            if self._on_kit(centre):
-                continue
             kept.append((centre, radius, confidence))
         return kept
 
@@ -341,40 +344,46 @@ class _Scene:
         out: FloatArray = np.nanmin(np.where(np.isnan(dist), np.inf, dist), axis=1)
         return out
 
-    def _on_kit(self, centre: tuple[float, float]) -> bool:
-        """True when the point lies in a person's box above their feet and at nobody's feet
-        (with people one behind the other, the far one's feet are inside the near one's box)."""
-        inside, at_feet = self._places(centre)
-        return inside and not at_feet
+    def places(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Whether each of ``(n, 2)`` points is on a person's kit (in a box above the feet
+        and at nobody's feet: with people one behind the other, the far one's feet are
+        inside the near one's box), and whether it is at someone's feet."""
+        inside, at_feet = self._places_all(points)
+        return inside & ~at_feet, at_feet
 
-    def at_feet(self, centre: tuple[float, float]) -> bool:
-        """True when the point is at someone's feet."""
-        return self._places(centre)[1]
-
-    def at_feet_all(self, points: FloatArray) -> npt.NDArray[np.bool_]:
-        """:meth:`at_feet` of each of ``(n, 2)`` points at once."""
-        if not self.people or not len(points):
-            return np.zeros(len(points), bool)
-        boxes = np.asarray(self.people, np.float64)
-        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
-        reach = np.maximum(0.12 * (y2 - y1), 3.0)
-        x, y = points[:, :1], points[:, 1:]
-        near = (x1 - 1 <= x) & (x <= x2 + 1) & (y2 - reach <= y) & (y <= y2 + reach)
-        out: npt.NDArray[np.bool_] = np.asarray(near.any(axis=1), bool)
+    def without_kit(self, region: Mask) -> Mask:
+        """``region`` less the people's kit (:meth:`places`), so that people's whites do not
+        crowd the ball out of a frame's most contrasted peaks."""
+        if not self.people:
+            return region
+        out = region.copy()
+        for x1, y1, x2, y2 in self.people:
+            reach = max(0.12 * (y2 - y1), 3.0)
+            top = y1 - 0.15 * (y2 - y1)
+            cv2.rectangle(out, (math.ceil(x1 - 1), math.ceil(top)),
+                          (math.floor(x2 + 1), math.ceil(y2 - reach) - 1), 0, -1)  # fmt: skip
+        for x1, _, x2, y2 in self.people:  # someone's feet may be in another's box
+            reach = max(0.12 * (y2 - y1), 3.0)
+            xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
+            ya, yb = max(0, math.ceil(y2 - reach)), max(0, math.floor(y2 + reach) + 1)
+            out[ya:yb, xa:xb] = region[ya:yb, xa:xb]
         return out
 
-    def _places(self, centre: tuple[float, float]) -> tuple[bool, bool]:
-        """Whether the point is inside a person's box above the feet, and at someone's feet."""
-        x, y = centre
-        inside = at_feet = False
-        for x1, y1, x2, y2 in self.people:
-            if not x1 - 1 <= x <= x2 + 1:
-                continue
-            reach = max(0.12 * (y2 - y1), 3.0)  # a far ball is as tall as the feet zone
-            feet = y2 - reach
-            at_feet = at_feet or feet <= y <= y2 + reach
-            inside = inside or y1 - 0.15 * (y2 - y1) <= y < feet  # a head above the box
-        return inside, at_feet
+    def _places_all(
+        self, points: FloatArray
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Whether each point is inside a person's box above the feet, and at someone's
+        feet."""
+        if not self.people or not len(points):
+            return np.zeros(len(points), bool), np.zeros(len(points), bool)
+        boxes = np.asarray(self.people, np.float64)
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
+        reach = np.maximum(0.12 * (y2 - y1), 3.0)  # a far ball is as tall as the feet zone
+        x, y = points[:, :1], points[:, 1:]
+        across = (x1 - 1 <= x) & (x <= x2 + 1)
+        at_feet = across & (y2 - reach <= y) & (y <= y2 + reach)
+        inside = across & (y1 - 0.15 * (y2 - y1) <= y) & (y < y2 - reach)  # a head above
+        return np.asarray(inside.any(axis=1), bool), np.asarray(at_feet.any(axis=1), bool)
 
 
 def _not_static(
@@ -394,8 +403,9 @@ def _not_static(
     places, unit, reach = (centres, 0.0, 1.5) if pitch is None else (pitch, 1.0, 0.3)
     kept: list[Candidate] = []
     touched: set[int] = set()
-    for candidate, (x, y) in zip(candidates, places, strict=True):
-        if scene.at_feet(candidate[0]):
+    held = scene.places(centres)[1]
+    for candidate, (x, y), at_feet in zip(candidates, places, held, strict=True):
+        if at_feet:
             kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball
             continue
         match = next(

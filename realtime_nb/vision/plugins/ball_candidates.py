@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BallCandidate", "find_candidates", "whiteness"]
+__all__ = ["BallCandidate", "find_candidates", "streak_of", "whiteness"]
 
 Mask = npt.NDArray[np.uint8]
 _DIRECTIONS = [(math.cos(a), math.sin(a)) for a in np.arange(8) * math.pi / 4]
@@ -76,12 +76,44 @@ def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
     return np.asarray(cv2.addWeighted(low, 2.0, high, -1.0, 0.0), np.uint8)
 
 
+def streak_of(grey: Mask, longest: int = 15) -> tuple[int, int]:
+    """How long a streak motion blur draws along x and along y, in pixels (0 when there is
+    none): a pan during the exposure smears every point into a line as long as the motion.
+
+    The derivative of a box-blurred image along the blur is correlated with itself at short
+    lags and anti-correlated at the box's length, where the smear of every edge ends; across
+    the blur it is not. A direction counts as streaked when the derivative's correlation at a
+    lag of one pixel is at least 0.4, and the streak is the lag of the strongest
+    anti-correlation. Some 24 rows (columns) across the frame are enough.
+    """
+    h, w = grey.shape
+    rows, columns = grey[h // 48 :: max(1, h // 24)], grey[:, w // 48 :: max(1, w // 24)].T
+    return _streak(rows, longest), _streak(columns, longest)
+
+
+def _streak(rows: Mask, longest: int) -> int:
+    """:func:`streak_of` along the rows of ``rows``."""
+    if rows.shape[1] <= 2 * longest:
+        return 0
+    d = np.zeros((rows.shape[0], rows.shape[1] - 1 + longest), np.float32)
+    d[:, : rows.shape[1] - 1] = np.diff(rows.astype(np.float32), axis=1)
+    flat = d.ravel()  # the zeros after each row keep the lags within it
+    energy = float(flat @ flat)
+    if energy <= 0:
+        return 0
+    r = np.array([float(flat[k:] @ flat[:-k]) for k in range(1, longest + 1)]) / energy
+    if r[0] < 0.4:
+        return 0
+    return int(np.argmin(r[1:])) + 2
+
+
 def find_candidates(
     white: Mask,
     region: Mask | None,
     radius: float,
     min_contrast: float = 28.0,
     limit: int = 200,
+    streak: tuple[int, int] = (0, 0),
 ) -> list[BallCandidate]:
     """Blob-like bright peaks of about ``radius`` pixels, best first.
 
@@ -91,6 +123,8 @@ def find_candidates(
         radius: The largest radius the ball can have here, in pixels (sets the filter sizes).
         min_contrast: Least smoothed contrast of a peak (0 to 255).
         limit: At most this many candidates, the most contrasted first.
+        streak: Motion blur's streak along x and y in pixels (:func:`streak_of`): a blob
+            that much longer along it is still round, its shape judged that much wider.
 
     Returns:
         Candidates that are neither lines nor broad bright areas.
@@ -102,8 +136,13 @@ def find_candidates(
     d = max(1, round(0.7 * radius))
     x, y = xy[:, 0], xy[:, 1]
     peak = smooth[y, x].astype(np.float32)
-    roundness, spread, offset = _curvature(smooth, xy, d)
+    roundness, spread, offset = _curvature(smooth, xy, (d, d))
     touching = _touching(smooth, xy, peak, math.ceil(1.2 * radius + 1.5))
+    if any(streak):
+        # A ball smeared by the pan is a blob that much longer along it: judged with the
+        # longer step along the streak too, it is as round as a still ball.
+        along = _curvature(smooth, xy, (d + streak[0] // 4, d + streak[1] // 4))[0]
+        roundness = np.maximum(roundness, along)
     keep = (roundness >= 0.35) & (touching <= 2)
     blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
     ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]
@@ -155,30 +194,36 @@ def _peaks(
 
 
 def _curvature(
-    values: Mask, xy: npt.NDArray[np.int64], d: int
+    values: Mask, xy: npt.NDArray[np.int64], steps: tuple[int, int]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """At each point: smaller over larger absolute Hessian eigenvalue (finite differences at
-    ``d`` px; 0 where the point is not a maximum in every direction), the variance (px^2) of
-    a Gaussian bump with the same peak and curvature, and the sub-pixel offset ``(n, 2)`` of
-    the parabola's top through the three samples along x and along y."""
+    ``steps`` px along x and y, the longer step along a motion streak; 0 where the point is
+    not a maximum in every direction), the variance (px^2) of a Gaussian bump with the same
+    peak and curvature (meant for equal steps), and the sub-pixel offset ``(n, 2)`` of the
+    parabola's top through the three samples along x and along y."""
     x, y = xy[:, 0], xy[:, 1]
+    h, w = values.shape
+    sx, sy = steps
+    d = min(sx, sy)
 
     def at(dx: int, dy: int) -> npt.NDArray[np.float32]:
-        return values[y + dy, x + dx].astype(np.float32)
+        if sx == sy:  # the peaks are far enough from the border for equal steps
+            return values[y + dy, x + dx].astype(np.float32)
+        return values[np.clip(y + dy, 0, h - 1), np.clip(x + dx, 0, w - 1)].astype(np.float32)
 
-    c, left, right, up, down = at(0, 0), at(-d, 0), at(d, 0), at(0, -d), at(0, d)
+    c, left, right, up, down = at(0, 0), at(-sx, 0), at(sx, 0), at(0, -sy), at(0, sy)
     dxx, dyy = left + right - 2 * c, up + down - 2 * c
-    dxy = (at(-d, -d) + at(d, d) - at(d, -d) - at(-d, d)) / 4
+    dxy = (at(-sx, -sy) + at(sx, sy) - at(sx, -sy) - at(-sx, sy)) / 4
     half_trace = (dxx + dyy) / 2
     root = np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
     small, large = half_trace + root, half_trace - root  # both negative at a blob's peak
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where((large < 0) & (small < 0), small / large, 0.0)
         # A Gaussian bump A exp(-r^2 / 2 s^2) falls to A exp(-d^2 / 2 s^2) at d px.
-        fall = np.clip((left + right + up + down) / (4 * np.maximum(c, 1.0)), 1e-3, 0.999)
-        spread = -(d**2) / (2 * np.log(fall))
-        offset = np.column_stack([d * (left - right) / (2 * dxx), d * (up - down) / (2 * dyy)])
-    offset = np.clip(np.nan_to_num(offset), -0.5 * d, 0.5 * d)
+        fall = (left + right + up + down) / (4 * np.maximum(c, 1.0))
+        spread = -(d**2) / (2 * np.log(np.clip(fall, 1e-3, 0.999)))
+        offset = np.column_stack([sx * (left - right) / (2 * dxx), sy * (up - down) / (2 * dyy)])
+    offset = np.clip(np.nan_to_num(offset), -0.5 * np.array(steps), 0.5 * np.array(steps))
     return np.asarray(ratio, np.float64), np.asarray(spread, np.float64), offset
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball import BallDetection, _above_something_dark, _Scene
-from realtime_nb.vision.plugins.ball_candidates import find_candidates, whiteness
+from realtime_nb.vision.plugins.ball_candidates import find_candidates, streak_of, whiteness
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import PitchDetection
@@ -65,6 +65,33 @@ def test_lines_and_broad_areas_are_not_candidates(draw: Any) -> None:
     draw(img)
     found = find_candidates(whiteness(img), None, 3.0)
     assert all(c.roundness < 0.5 for c in found)  # a line's end at most, never a round peak
+
+
+def smeared(img: np.ndarray, length: int) -> np.ndarray:
+    """``img`` as a sideways pan of ``length`` px during the exposure draws it."""
+    return np.asarray(cv2.filter2D(img, -1, np.full((1, length), 1.0 / length)), np.uint8)
+
+
+@pytest.mark.parametrize("length", [5, 7, 9])
+def test_a_sideways_streak_is_measured(length: int) -> None:
+    rng = np.random.default_rng(3)
+    texture = np.asarray(cv2.GaussianBlur(rng.integers(0, 255, (180, 320), np.uint8), (3, 3), 0))
+    assert streak_of(texture) == (0, 0)
+    along, across = streak_of(smeared(texture, length))
+    assert abs(along - length) <= 1
+    assert across == 0
+
+
+def test_a_ball_smeared_by_a_pan_is_round_along_its_streak() -> None:
+    img = pitch()
+    cv2.circle(img, (60, 40), 2, WHITE, -1, cv2.LINE_AA)
+    white = whiteness(smeared(img, 7))
+    still = find_candidates(white, None, 3.2)
+    assert all(c.roundness < 0.45 for c in still)  # judged as still, a short dash
+    found = find_candidates(white, None, 3.2, streak=(7, 0))
+    assert len(found) == 1
+    assert found[0].roundness > 0.7
+    assert math.dist(found[0].centre, (60, 40)) < 1.0
 
 
 def test_nothing_is_found_outside_the_region() -> None:
@@ -148,6 +175,9 @@ def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     ground = float(np.median(img.max(axis=2)))
     assert _above_something_dark(img, (59.5, 38.0), 2.0, ground)
     assert not _above_something_dark(img, (90.0, 40.0), 2.0, ground)
+    blurred = smeared(img, 7)  # a pan smears the boot with the grass beside it
+    assert _above_something_dark(blurred, (59.5, 38.0), 2.0, ground)
+    assert not _above_something_dark(blurred, (90.0, 40.0), 2.0, ground)
 
 
 def score_ball(clip: Any) -> tuple[float, float]:
@@ -191,3 +221,12 @@ def test_ball_floors_on_tuning_like_clips(
     found, wrong = score_ball(synthetic_match(seconds=2, seed=seed, **knobs))
     assert found >= least_found
     assert wrong <= most_wrong
+
+
+def test_kit_is_taken_out_of_the_search_region_but_not_the_feet() -> None:
+    results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
+    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
+    assert region[30, 45] == 0  # the shirt
+    assert region[49, 45] == 255  # the feet, where the ball is played
+    assert region[30, 80] == 255  # the grass beside

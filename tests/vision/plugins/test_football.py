@@ -188,7 +188,8 @@ def test_ball_candidates_are_judged_by_place_size_and_people(
     centre: tuple[float, float], radius: float, kept: bool
 ) -> None:
     scene = ball_scene([[400, 400, 410, 440]])
-    assert bool(scene.plausible([(centre, radius, 0.8)])) is kept
+    on_kit = bool(scene.places(np.array([centre], np.float64))[0][0])
+    assert (bool(scene.plausible([(centre, radius, 0.8)])) and not on_kit) is kept
 
 
 def test_ball_never_locks_on_spots_or_white_kits() -> None:
