@@ -207,8 +207,7 @@ def _curvature(
     d = min(sx, sy)
 
     def at(dx: int, dy: int) -> npt.NDArray[np.float32]:
-        if sx == sy:  # the peaks are far enough from the border for equal steps
-            return values[y + dy, x + dx].astype(np.float32)
+        # Clipped: a streak lengthens the steps past the border margin the peaks keep.
         return values[np.clip(y + dy, 0, h - 1), np.clip(x + dx, 0, w - 1)].astype(np.float32)
 
     c, left, right, up, down = at(0, 0), at(-sx, 0), at(sx, 0), at(0, -sy), at(0, sy)

@@ -51,6 +51,20 @@ def test_a_round_ball_is_found_where_it_is(radius: float) -> None:
     assert found[0].touching == 0
 
 
+@pytest.mark.parametrize("streak", [(0, 0), (4, 4), (5, 7), (9, 0)])
+@pytest.mark.parametrize("corner", [(1, 1), (118, 78), (1, 78), (118, 1)])
+def test_a_blob_at_the_frame_edge_under_any_streak_is_judged_safely(
+    streak: tuple[int, int], corner: tuple[int, int]
+) -> None:
+    """Equal streak steps are longer than the border margin the peaks keep (an IndexError,
+    or the opposite edge read, before)."""
+    img = pitch()
+    cv2.circle(img, corner, 3, WHITE, -1, cv2.LINE_AA)
+    for found in find_candidates(whiteness(img), None, 2.0, streak=streak):
+        assert 0 <= found.centre[0] < img.shape[1] and 0 <= found.centre[1] < img.shape[0]
+        assert 0.0 <= found.roundness <= 1.0
+
+
 @pytest.mark.parametrize(
     "draw",
     [
