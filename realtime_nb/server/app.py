@@ -258,7 +258,6 @@ class _Base(tornado.web.RequestHandler):
 
     def _refuse_too_large(self, *_args: Any, **_kwargs: Any) -> NoReturn:
         limit = self.ctx.limits.max_body_bytes
-        self.set_header("Connection", "close")  # nothing more is read from this client
         self.fail(413, ErrorCode.MSG_TOO_LARGE, f"the body is over the {limit}-byte limit")
 
     def body(self) -> bytes:
