@@ -479,10 +479,18 @@ class JobManager:
         """Number, store and publish an outside producer's payloads; return the job's last seq.
 
         Raises:
-            JobError: The job is not live on this server (404).
+            JobError: The job is not live on this server (404), or it is ending (409
+                ``JOB_ENDED``: a shutdown or a sweep got there first; the batch is not applied,
+                so the producer's retry on the next server applies it).
         """
         job = self._external(job_id)
-        job.channel.emit(payloads)
+        # As in apply_frames: checked and emitted holding the apply lock, which _finish takes
+        # before the job's last message, so nothing can follow that message.
+        with job.apply_lock:
+            with job.lock:
+                if job.finishing:
+                    raise JobError(ErrorCode.JOB_ENDED, f"job {job_id} is ending", 409)
+            job.channel.emit(payloads)
         return job.channel.seq
 
     def resume_external(self, job_id: str) -> JobRecord:

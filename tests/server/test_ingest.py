@@ -339,3 +339,36 @@ def test_ended_experiments_leave_nothing_behind_in_memory(server_factory: Any) -
     assert (status, answer["error"]["code"]) == (409, "JOB_ENDED")
     # The end sent again touched the job: the next sweep forgets it once more.
     wait_until(forgotten, 5, "the sweep to forget the touched job")
+
+
+def test_a_batch_that_meets_the_experiment_ending_is_refused_not_sent_after_its_end(
+    server: Any, http: Http
+) -> None:
+    """A shutdown or a sweep may end an experiment while a producer's batch is being applied:
+    the batch gets 409 (and is applied on the next server by the producer's retry), and
+    nothing follows the job's last message."""
+    import threading
+
+    run = create(http)
+    job_id, token = run["job_id"], run["producer_token"]
+    jobs = server.running.context.jobs
+    job = jobs._jobs[job_id]
+    answers: list[tuple[int, Any]] = []
+    with job.apply_lock:  # the end and the batch both wait here, the end marked first
+        ender = threading.Thread(target=jobs.finish_external, args=(job_id, "interrupted"))
+        ender.start()
+        wait_until(lambda: job.finishing, 5, "the end to begin")
+        body = batch(1, metric(("loss",), range(3)))
+        path = f"/v1/jobs/{job_id}/events"
+        poster = threading.Thread(
+            target=lambda: answers.append(http.call("POST", path, body, token=token))
+        )
+        poster.start()
+        time.sleep(0.3)  # the batch reaches the apply lock (or would be sent, before the fix)
+    ender.join(10)
+    poster.join(10)
+    status, answer = answers[0]
+    assert (status, answer["error"]["code"]) == (409, "JOB_ENDED"), answer
+    _, events = http.call("GET", f"/v1/jobs/{job_id}/events?since_seq=0")
+    kinds = [m["type"] for m in events["events"]]
+    assert "metric" not in kinds and kinds[-1] == "job", kinds
