@@ -443,12 +443,21 @@ class RealtimeClient:
         self, frame: KeptFrame, plugins: Sequence[str] | None = None, job_id: str | None = None
     ) -> bytes:
         """A kept frame as JPEG with ``plugins``' drawings on it (default: every plugin's),
-        drawn with the options job ``job_id`` gave its plugins (default: none)."""
+        drawn with the options job ``job_id`` gave its plugins (default: none).
+
+        Raises:
+            ApiError: The job's options had to be read from the server and could not be.
+        """
         options = self.plugin_options(job_id) if job_id is not None else None
         return self._drawer.draw(frame, frame.results if plugins is None else plugins, options)
 
     def preview(self, job_id: str) -> bytes | None:
-        """The latest preview of a job as JPEG, every plugin's drawing on it; None before one."""
+        """The latest preview of a job as JPEG, every plugin's drawing on it; None before one.
+
+        Raises:
+            ApiError: The job's options had to be read from the server (a job this client
+                only follows, or one of more than the newest 256) and could not be.
+        """
         with self.lock:
             latest = self.core.latest_frame(job_id)
         return None if latest is None else self.draw(latest, job_id=job_id)

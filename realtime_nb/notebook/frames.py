@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # OpenCV and the plugins load on the first drawing, not on im
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_FRAMES",
+    "MAX_DRAWING_PLUGINS",
     "FrameDrawer",
     "FrameStore",
     "KeptFrame",
@@ -52,6 +53,10 @@ DEFAULT_MAX_FRAMES = 150
 
 DEFAULT_MAX_BYTES = 48 * 2**20
 """Memory a store uses at most by default (JPEGs and results), whatever the frames' size."""
+
+MAX_DRAWING_PLUGINS = 256
+"""Plugin instances a :class:`FrameDrawer` keeps (one per plugin and options), least recently
+used dropped first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,14 +238,16 @@ class FrameDrawer:
 
     def __init__(self, registry: PluginRegistry | None = None) -> None:
         self._registry = registry
-        self._plugins: dict[tuple[str, str], Plugin] = {}
+        self._plugins: OrderedDict[tuple[str, str], Plugin] = OrderedDict()
         self._lock = threading.Lock()
 
     def _plugin(self, name: str, options: Mapping[str, Any] | None) -> Plugin | None:
         key = (name, json.dumps(options or {}, sort_keys=True, default=repr))
         with self._lock:
             plugin = self._plugins.get(key)
-            if plugin is None:  # not cached: a plugin registered later becomes drawable
+            if plugin is not None:
+                self._plugins.move_to_end(key)
+            else:  # failures are not cached: a plugin registered later becomes drawable
                 if self._registry is None:
                     # The registry imports every built-in plugin (and OpenCV): loaded on first
                     # use, like the drawing itself.
@@ -251,6 +258,8 @@ class FrameDrawer:
                     plugin = self._plugins[key] = self._registry.get(name).create(options)
                 except Exception:  # unknown here, options it does not take, or a constructor
                     return None  # that needs what we lack
+                while len(self._plugins) > MAX_DRAWING_PLUGINS:  # a sweep over many options
+                    self._plugins.popitem(last=False)
             return plugin
 
     def can_draw(self, name: str, options: Mapping[str, Any] | None = None) -> bool:

@@ -13,7 +13,13 @@ from conftest import TEST_METADATA as META
 
 from realtime_nb.core import protocol as p
 from realtime_nb.notebook.client import RealtimeClient
-from realtime_nb.notebook.frames import FrameDrawer, FrameStore, KeptFrame, nearest
+from realtime_nb.notebook.frames import (
+    MAX_DRAWING_PLUGINS,
+    FrameDrawer,
+    FrameStore,
+    KeptFrame,
+    nearest,
+)
 from realtime_nb.vision.plugins import Plugin, PluginRegistry, default_registry
 from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.video import encode_jpeg
@@ -218,6 +224,17 @@ def test_drawer_makes_each_plugin_with_the_options_it_is_given() -> None:
     large = drawn_area(drawer.draw(frame, ["test_disc"], {"test_disc": {"radius": 12}}), jpeg)
     assert 5 < small < 40 and 350 < large < 550  # pi r^2: 13 and 452
     assert not drawer.can_draw("test_disc", {"radius": "big"})  # options it does not take
+
+
+def test_drawer_keeps_a_bounded_number_of_plugin_instances() -> None:
+    reg = PluginRegistry()
+    reg.register(Disc)
+    drawer = FrameDrawer(reg)
+    for radius in range(MAX_DRAWING_PLUGINS + 40):  # a notebook sweeping an option
+        assert drawer.can_draw("test_disc", {"radius": radius})
+    assert len(drawer._plugins) == MAX_DRAWING_PLUGINS
+    assert ("test_disc", '{"radius": 0}') not in drawer._plugins  # the least recently used
+    assert drawer.can_draw("test_disc", {"radius": 0})  # made again when asked
 
 
 def test_the_kernel_draws_a_jobs_frames_with_the_jobs_plugin_options(
