@@ -279,7 +279,15 @@ def _score_ball(
     if ball is not None:
         scores.ball_reported = 1
     if truth.ball is None:
-        scores.ball_wrong = int(ball is not None and not ball.get("predicted"))
+        # Seen while hidden is another object, unless it is the ball whose centre a person
+        # covers: the rest of it shows, and a report there is the ball, not another object.
+        covered = truth.ball_covered
+        on_covered = (
+            ball is not None
+            and covered is not None
+            and float(np.hypot(*np.subtract(ball["center"], covered.center))) <= BALL_WRONG_PX
+        )
+        scores.ball_wrong = int(ball is not None and not ball.get("predicted") and not on_covered)
         return
     scores.ball_visible = 1
     if ball is not None:

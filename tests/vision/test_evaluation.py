@@ -26,6 +26,7 @@ from realtime_nb.vision.synthetic import (
     FrameTruth,
     PlayerTruth,
     check_synthetic_params,
+    synthetic_match,
 )
 
 
@@ -235,6 +236,29 @@ def test_eval_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| noise=1 |" in out
     assert '"precision"' in out
     assert "Frames per second" not in out
+
+
+@pytest.mark.parametrize(
+    ("ball", "wrong"),
+    [
+        ({"center": [44.0, 40.0], "predicted": False}, 0),  # the rest of the covered ball
+        ({"center": [51.0, 40.0], "predicted": False}, 1),  # 11 px off: another object
+    ],
+)
+def test_a_ball_seen_beside_the_person_covering_its_centre_is_not_another_object(
+    ball: dict[str, Any], wrong: int
+) -> None:
+    covered = FrameTruth(0, [], None, [], [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+                         ball_covered=BallTruth((40.0, 40.0), 3.0))  # fmt: skip
+    s = score_frame(covered, {"ball_detection": {"ball": ball}}, 320, 240)
+    assert (s.ball_visible, s.ball_reported, s.ball_wrong) == (0, 1, wrong)
+
+
+def test_the_truth_marks_a_drawn_ball_whose_centre_a_person_covers() -> None:
+    clip = synthetic_match(seconds=4, seed=3, ball_hidden_fraction=0)
+    truths = [clip.frame_truth(i) for i in range(len(clip))]
+    covered = [t for t in truths if t.ball_covered is not None]
+    assert covered and all(t.ball is None for t in covered)
 
 
 @pytest.mark.parametrize(

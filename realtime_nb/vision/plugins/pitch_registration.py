@@ -164,9 +164,9 @@ def register(
     """The pitch-to-image homography, the best by quality of up to four candidates: the last
     frame's refitted (tracking, :func:`_tracked`), the four outer corners' homography
     refitted, the last frame's best fit that was no camera yet (``pending``, refitted when
-    nothing is tracked), and the full search's. The search is skipped when tracking still fits (at least
-    ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at the last
-    search) or the corners give an acceptable fit. Every candidate must be a camera
+    nothing is tracked), and the full search's. The search is skipped when tracking still
+    fits (at least ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at
+    the last search) or the corners give an acceptable fit. Every candidate must be a camera
     (:func:`_as_camera`). Returns ``(homography or None, quality, tracked)``."""
     centre = _known_centre(state)
     best = _tracked(img, state, centre)

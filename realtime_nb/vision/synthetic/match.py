@@ -190,16 +190,20 @@ class SyntheticMatch:
             box = clip_box(body.box, self._w, self._h)
             if box is not None:
                 players.append(PlayerTruth(box, body.role, body.team))
-        ball = None
-        if scene.ball is not None and scene.ball_visible:
-            ball = BallTruth((scene.ball[0], scene.ball[1]), scene.ball[2])
+        ball = covered = None
+        if scene.ball is not None:
+            cx, cy, radius, _ = scene.ball
+            if scene.ball_visible:
+                ball = BallTruth((cx, cy), radius)
+            elif 0 <= cx < self._w and 0 <= cy < self._h:  # drawn, its centre behind someone
+                covered = BallTruth((cx, cy), radius)
         corners = []
         for x, y in ((0, 0), (PITCH_LENGTH, 0), (PITCH_LENGTH, PITCH_WIDTH), (0, PITCH_WIDTH)):
             (u, v), depth = project(scene.projection, x, y, 0.0)
             if depth > 0 and 0 <= u < self._w and 0 <= v < self._h:
                 corners.append((u, v))
         homography = scene.projection[:, [0, 1, 3]] / scene.projection[2, 3]
-        return FrameTruth(index, players, ball, corners, homography.tolist())
+        return FrameTruth(index, players, ball, corners, homography.tolist(), covered)
 
     def frame(self, index: int) -> Frame:
         """Render one frame: BGR uint8, shape (height, width, 3).

@@ -50,6 +50,8 @@ class FrameTruth:
         ball: The ball, or None when it is hidden, occluded by a player or out of view.
         pitch_corners: Image points of the pitch corners that are inside the frame.
         homography: The 3x3 pitch (metres) to image (pixels) matrix as nested lists.
+        ball_covered: The ball when it is drawn in view but a person in front covers its
+            centre (``ball`` is then None; the rest of it may show), else None.
     """
 
     frame_index: int
@@ -57,6 +59,7 @@ class FrameTruth:
     ball: BallTruth | None
     pitch_corners: list[tuple[float, float]]
     homography: list[list[float]]
+    ball_covered: BallTruth | None = None
 
 
 class TruthTrack(Sequence[FrameTruth]):
