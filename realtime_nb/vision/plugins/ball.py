@@ -63,8 +63,9 @@ class BallDetection(Plugin):
     Candidates (:mod:`~realtime_nb.vision.plugins.ball_candidates`) are peaks of a white
     top-hat, kept when round (not a line or a line's corner) and scored by roundness and
     contrast; under a pan's motion blur, whose streak is measured on each frame, a blob is
-    also judged with a longer step along the streak. When the plugins that run before it on the same frame give it (it runs alone
-    too, with colour and shape only, and then asks for more before it names a ball):
+    also judged with a longer step along the streak. When the plugins that run before it on
+    the same frame give it (it runs alone too, with colour and shape only, and then asks for
+    more before it names a ball):
 
     - geometry: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground
       point has a known radius in pixels: it sets the filters' scale (the search runs on a
