@@ -113,7 +113,7 @@ class TrackSet:
     least_quality: float = 0.45
     keep_quality: float = 0.25
     least_start: float = 0.4
-    sure: float = 0.85
+    sure: float = 0.65
     starts: int = 8
     limit: int = 12
     tracks: list[Track] = field(default_factory=list)
