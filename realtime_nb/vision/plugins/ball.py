@@ -128,7 +128,7 @@ class BallDetection(Plugin):
         return {"ball": None}
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
-        """Circle the ball: white when seen, grey when predicted."""
+        """Circle the ball: red when seen, grey when predicted."""
         ball = result.get("ball")
         if not ball:
             return
