@@ -487,19 +487,30 @@ class IngestHandler(tornado.websocket.WebSocketHandler):
             log.info("producer of %s left before its answer", self.job_id)
 
 
-class FramesHandler(tornado.web.RequestHandler):
-    """``POST /v1/jobs/{id}/frames``: a chunk task's frames of a video job (its producer
-    token), answered with a ``frames_ack`` once committed, or an HTTP error."""
+class _ChunkTaskPost(tornado.web.RequestHandler):
+    """A chunk task's POST about a video job, allowed with that job's producer token."""
 
     def initialize(self, ingest: IngestService) -> None:
         self.ingest = ingest
 
-    async def post(self, job_id: str) -> None:
-        loop = asyncio.get_running_loop()
+    async def authorized(self, job_id: str) -> bool:
+        """True when the request carries the job's producer token; else answered 401."""
         token = producer_token_of(self)
-        if not await loop.run_in_executor(None, self.ingest.authorize, job_id, token):
-            _fail(self, 401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(None, self.ingest.authorize, job_id, token):
+            return True
+        _fail(self, 401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+        return False
+
+
+class FramesHandler(_ChunkTaskPost):
+    """``POST /v1/jobs/{id}/frames``: a chunk task's frames of a video job (its producer
+    token), answered with a ``frames_ack`` once committed, or an HTTP error."""
+
+    async def post(self, job_id: str) -> None:
+        if not await self.authorized(job_id):
             return
+        loop = asyncio.get_running_loop()
         try:
             message = decode_ingest_frames(self.request.body or b"")
         except ProtocolError as exc:
@@ -514,18 +525,12 @@ class FramesHandler(tornado.web.RequestHandler):
         self.finish(encode(ack))
 
 
-class PreviewHandler(tornado.web.RequestHandler):
+class PreviewHandler(_ChunkTaskPost):
     """``POST /v1/jobs/{id}/preview``: a chunk task's binary preview of one of the job's frames
     (its producer token), published to the job's subscribers, never stored; 204."""
 
-    def initialize(self, ingest: IngestService) -> None:
-        self.ingest = ingest
-
     async def post(self, job_id: str) -> None:
-        loop = asyncio.get_running_loop()
-        token = producer_token_of(self)
-        if not await loop.run_in_executor(None, self.ingest.authorize, job_id, token):
-            _fail(self, 401, ErrorCode.UNAUTHORIZED, "missing or wrong producer token for this job")
+        if not await self.authorized(job_id):
             return
         data = self.request.body or b""
         try:
