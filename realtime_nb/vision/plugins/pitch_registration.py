@@ -89,7 +89,15 @@ tuning views from 9 to 14 m up, wrong fits that still are a camera scored up to 
 fits 1 to 2 m off (a circle and a touchline fitted, a penalty box not) up to 0.71; right
 ones 0.85 and more."""
 _MAX_DISTORTION = 0.05
-"""A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong."""
+"""A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong,
+unless it is within ``_NEAR_CAMERA_DISTORTION`` and its nearest camera, fitted to the line
+pixels, fits about as well (``_NEAR_CAMERA_SLACK``)."""
+_NEAR_CAMERA_DISTORTION = 0.15
+"""A free fit this close to a camera may be a right one gone astray along a direction the
+markings leave loose (a narrow view of the centre circle and a penalty box: 0.1 seen)."""
+_NEAR_CAMERA_SLACK = 0.03
+"""The nearest camera of a fit beyond ``_MAX_DISTORTION`` must score at most this below the
+fit to stand in for it."""
 _HYPOTHESIS_DISTORTION = 0.5
 """A hypothesis (four lines matched to markings, before any fitting) further than this from
 any camera is not scored."""
@@ -105,6 +113,15 @@ known position is taken for wrong."""
 _PENDING_QUALITY = 0.4
 """A fit rejected as no camera but at least this good is refitted on the next frame (tracking
 from a roughly right start often ends at the right one), and reported only once it passes."""
+_AUDIT_QUALITY = 0.97
+"""A tracked fit below this is checked against a full search now and then (``_AUDIT_EVERY``):
+tracking keeps whatever fit it started from, and on narrow views of few markings a wrong fit
+found afresh can score 0.9 while the right one, once the search finds it, scores 0.95 and more.
+"""
+_AUDIT_EVERY = 10
+"""Frames between two such checks."""
+_AUDIT_MARGIN = 0.03
+"""A searched fit must beat the tracked one by this much to replace it."""
 _FORGET_CENTRE_AFTER = 50
 """Frames in a row without a homography after which the camera's position is forgotten."""
 
@@ -185,8 +202,11 @@ def register(
         settled |= fit.trusted and fit.quality >= _ACCEPT_QUALITY
         best = fit if best is None or fit.quality > best.quality + 0.02 else best
     if not settled:
+        state["since_search"] = 0
         for fit in _cameras([(h, False) for h in _search(img)], img, centre, raw):
             best = fit if best is None or fit.quality > best.quality + 0.02 else best
+    elif best is not None and best.tracked:
+        best = _audited(img, state, best)
     if not settled or best is None or not best.tracked:
         state["searched_quality"] = 0.0 if best is None else best.quality
     # A camera found afresh, with no position known to check it against, must fit better.
@@ -201,6 +221,24 @@ def register(
     if not best.tracked and best.quality >= _CENTRE_QUALITY:
         _remember_centre(state, best.camera.centre)
     return best.homography, best.quality, best.tracked
+
+
+def _audited(img: LineEvidence, state: dict[str, Any], tracked: _Fit) -> _Fit:
+    """``tracked``, or a searched fit that beats it by ``_AUDIT_MARGIN``: searched every
+    ``_AUDIT_EVERY`` frames while tracking fits less than ``_AUDIT_QUALITY``. The search
+    ignores where the camera was thought to stand (that came from the fit in doubt), and a
+    fit that wins makes it forgotten."""
+    since = int(state.get("since_search", 0)) + 1
+    state["since_search"] = since
+    if tracked.quality >= _AUDIT_QUALITY or since < _AUDIT_EVERY:
+        return tracked
+    state["since_search"] = 0
+    fits = _cameras([(h, False) for h in _search(img)], img, None, [])
+    better = max(fits, key=lambda f: f.quality, default=None)
+    if better is None or better.quality < tracked.quality + _AUDIT_MARGIN:
+        return tracked
+    state.pop("centres", None)
+    return better
 
 
 def _cameras(
@@ -321,11 +359,16 @@ def _as_camera(
     no camera fits it (a wrong fit, usually: see ``_MAX_DISTORTION``), or when it stands more
     than ``_CENTRE_TOLERANCE`` (a share of its distance to the pitch) from where the camera
     is known to stand."""
-    if camera_distortion(h, img.w, img.h) > _MAX_DISTORTION:
+    distortion = camera_distortion(h, img.w, img.h)
+    if distortion > _NEAR_CAMERA_DISTORTION:
         return None
     cam = Camera.from_homography(h, img.w, img.h)
     if cam is None or cam.centre[2] <= 0:
         return None
+    if distortion > _MAX_DISTORTION:
+        cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (8.0, 5.0)), move=True)
+        if _quality(cam.homography(), img) < _quality(h, img) - _NEAR_CAMERA_SLACK:
+            return None
     cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (4.0, 3.0)), move=True)
     if cam.centre[2] <= 0 or (cam.centre[1] > 0 and not trusted):
         return None  # below the pitch, or not on the near side (see the module's docstring)
