@@ -77,7 +77,9 @@ class PitchDetection(Plugin):
 
     ``intersections`` are the markings' junctions (corners, T- and L-junctions) the homography
     puts on line pixels in view, image point with pitch point. ``detected_corners`` are corners
-    of the outermost white lines found in the image; ``corners`` are the pitch corners in the
+    of the outermost white lines found in the image, and the pitch corners the homography puts
+    on white line with line along both of their lines (at small sizes a faint goal line rarely
+    makes the lines' outline turn); ``corners`` are the pitch corners in the
     image through the homography (possibly outside the frame; one behind the camera is left
     out), or without one the pitch polygon's bounding quad. Without a homography ``fallback``
     is True and the warning "corners not detected, using fallback" (low) is raised once per
@@ -127,6 +129,7 @@ class PitchDetection(Plugin):
                 if math.isfinite(x)  # a corner behind the camera has no image
             ]
             used = junctions(homography, image)
+            detected = _with_corners_on_lines(detected, homography, image.near)
         else:
             warn_once(ctx, "fallback_warned", FALLBACK_WARNING, "low")
             corners = _bounding_quad(hull, w, h)
@@ -222,6 +225,40 @@ def _outer_corners(
         if min(_support(near_lines, (x, y), a), _support(near_lines, (x, y), b)) >= 0.5:
             corners.append((float(x), float(y)))
     return corners
+
+
+_CORNER_ARMS = np.array([[[10, 0], [0, 10]], [[-10, 0], [0, 10]], [[-10, 0], [0, -10]],
+                         [[10, 0], [0, -10]]], np.float64)  # fmt: skip
+"""Pitch points 10 m along the two lines leaving each of :data:`PITCH_CORNERS`, from it."""
+
+
+def _with_corners_on_lines(
+    detected: list[tuple[float, float]],
+    homography: npt.NDArray[np.float64],
+    near_lines: npt.NDArray[np.bool_],
+) -> list[tuple[float, float]]:
+    """``detected`` and the pitch corners the homography puts inside the frame on white line,
+    with line along both of the corner's lines as :func:`_outer_corners` asks (a corner the
+    lines' hull misses: a speck of white beyond it, or at a small size a goal line too faint
+    to make a turn). One within a few pixels of a detected corner is not added twice."""
+    h_img, w_img = near_lines.shape
+    margin = max(3.0, 0.01 * w_img)
+    out = list(detected)
+    for pitch_corner, arms in zip(PITCH_CORNERS, _CORNER_ARMS, strict=True):
+        (x, y), a, b = project(homography, np.vstack([pitch_corner, pitch_corner + arms]))
+        if not (np.isfinite([x, y, *a, *b]).all() and margin < x < w_img - 1 - margin
+                and margin < y < h_img - 1 - margin):  # fmt: skip
+            continue
+        if not near_lines[int(y), int(x)]:
+            continue
+        if (
+            min(_support(near_lines, (x, y), a - (x, y)), _support(near_lines, (x, y), b - (x, y)))
+            < 0.5
+        ):
+            continue
+        if all(math.dist((x, y), d) > 0.01 * w_img for d in out):
+            out.append((float(x), float(y)))
+    return out
 
 
 def _support(

@@ -362,3 +362,16 @@ def test_narrow_views_end_on_the_right_fit(view: str) -> None:
     # Measured 25 of 25 frames, p95 0.69 and 0.49 m (4.0 and 3.6 m before).
     assert len(found) >= 23
     assert np.percentile(errors, 95) < 1.0
+
+
+def test_corners_on_lines_come_from_the_homography() -> None:
+    """A pitch corner the homography puts on white line, with line along both of its lines,
+    is a detected corner; none is added where the line mask has no line."""
+    h = pinhole((52.5, -30.0, 15.0), (15.0, 40.0), 700.0)  # the far left corner at (320, 143)
+    frame = drawn_pitch(h)
+    lines = cv2.inRange(frame, (200, 200, 200), (255, 255, 255))
+    near = cv2.dilate(lines, np.ones((7, 7), np.uint8)) > 0
+    found = pitch_plugin._with_corners_on_lines([], h, near)
+    assert len(found) == 1 and math.dist(found[0], (320.0, 143.2)) < 1.0
+    assert pitch_plugin._with_corners_on_lines([(321.0, 143.0)], h, near) == [(321.0, 143.0)]
+    assert pitch_plugin._with_corners_on_lines([], h, np.zeros_like(near)) == []
