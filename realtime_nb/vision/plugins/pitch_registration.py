@@ -89,15 +89,7 @@ tuning views from 9 to 14 m up, wrong fits that still are a camera scored up to 
 fits 1 to 2 m off (a circle and a touchline fitted, a penalty box not) up to 0.71; right
 ones 0.85 and more."""
 _MAX_DISTORTION = 0.05
-"""A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong,
-unless it is within ``_NEAR_CAMERA_DISTORTION`` and its nearest camera, fitted to the line
-pixels, fits about as well (``_NEAR_CAMERA_SLACK``)."""
-_NEAR_CAMERA_DISTORTION = 0.15
-"""A free fit this close to a camera may be a right one gone astray along a direction the
-markings leave loose (a narrow view of the centre circle and a penalty box: 0.1 seen)."""
-_NEAR_CAMERA_SLACK = 0.03
-"""The nearest camera of a fit beyond ``_MAX_DISTORTION`` must score at most this below the
-fit to stand in for it."""
+"""A fit further than this from any camera (:func:`camera_distortion`) is taken for wrong."""
 _HYPOTHESIS_DISTORTION = 0.5
 """A hypothesis (four lines matched to markings, before any fitting) further than this from
 any camera is not scored."""
@@ -118,7 +110,7 @@ _AUDIT_QUALITY = 0.97
 tracking keeps whatever fit it started from, and on narrow views of few markings a wrong fit
 found afresh can score 0.9 while the right one, once the search finds it, scores 0.95 and more.
 """
-_AUDIT_EVERY = 10
+_AUDIT_EVERY = 5
 """Frames between two such checks."""
 _AUDIT_MARGIN = 0.03
 """A searched fit must beat the tracked one by this much to replace it."""
@@ -183,8 +175,13 @@ def register(
     refitted, the last frame's best fit that was no camera yet (``pending``, refitted when
     nothing is tracked), and the full search's. The search is skipped when tracking still
     fits (at least ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at
-    the last search) or the corners give an acceptable fit. Every candidate must be a camera
-    (:func:`_as_camera`). Returns ``(homography or None, quality, tracked)``."""
+    the last search) or the corners give an acceptable fit, except every ``_AUDIT_EVERY``
+    frames while tracking fits less than ``_AUDIT_QUALITY`` (:func:`_audited`). Every
+    candidate must be a camera (:func:`_as_camera`).
+
+    Returns:
+        ``(homography or None, quality, tracked)``.
+    """
     centre = _known_centre(state)
     best = _tracked(img, state, centre)
     floor = max(_TRACK_QUALITY, float(state.get("searched_quality", 0.0)) - _QUALITY_DROP)
@@ -202,9 +199,7 @@ def register(
         settled |= fit.trusted and fit.quality >= _ACCEPT_QUALITY
         best = fit if best is None or fit.quality > best.quality + 0.02 else best
     if not settled:
-        state["since_search"] = 0
-        for fit in _cameras([(h, False) for h in _search(img)], img, centre, raw):
-            best = fit if best is None or fit.quality > best.quality + 0.02 else best
+        best, centre = _searched(img, state, centre, best, raw)
     elif best is not None and best.tracked:
         best = _audited(img, state, best)
     if not settled or best is None or not best.tracked:
@@ -221,6 +216,30 @@ def register(
     if not best.tracked and best.quality >= _CENTRE_QUALITY:
         _remember_centre(state, best.camera.centre)
     return best.homography, best.quality, best.tracked
+
+
+def _searched(
+    img: LineEvidence,
+    state: dict[str, Any],
+    centre: npt.NDArray[np.float64] | None,
+    best: _Fit | None,
+    raw: list[tuple[float, npt.NDArray[np.float64]]],
+) -> tuple[_Fit | None, npt.NDArray[np.float64] | None]:
+    """The full search's best camera, or ``best`` when the search finds none 0.02 better;
+    with the camera's position (``centre``, None once forgotten). Where no fit from the known
+    position is good enough to report afresh, one from anywhere that is replaces it, and the
+    position is forgotten: a single wrong fit above ``_CENTRE_QUALITY`` can have put it there.
+    """
+    state["since_search"] = 0
+    searched = [(h, False) for h in _search(img)]
+    for fit in _cameras(searched, img, centre, raw):
+        best = fit if best is None or fit.quality > best.quality + 0.02 else best
+    if centre is not None and (best is None or best.quality < _FRESH_QUALITY):
+        anywhere = max(_cameras(searched, img, None, []), key=lambda f: f.quality, default=None)
+        if anywhere is not None and anywhere.quality >= _FRESH_QUALITY:
+            state.pop("centres", None)
+            return anywhere, None
+    return best, centre
 
 
 def _audited(img: LineEvidence, state: dict[str, Any], tracked: _Fit) -> _Fit:
@@ -359,16 +378,11 @@ def _as_camera(
     no camera fits it (a wrong fit, usually: see ``_MAX_DISTORTION``), or when it stands more
     than ``_CENTRE_TOLERANCE`` (a share of its distance to the pitch) from where the camera
     is known to stand."""
-    distortion = camera_distortion(h, img.w, img.h)
-    if distortion > _NEAR_CAMERA_DISTORTION:
+    if camera_distortion(h, img.w, img.h) > _MAX_DISTORTION:
         return None
     cam = Camera.from_homography(h, img.w, img.h)
     if cam is None or cam.centre[2] <= 0:
         return None
-    if distortion > _MAX_DISTORTION:
-        cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (8.0, 5.0)), move=True)
-        if _quality(cam.homography(), img) < _quality(h, img) - _NEAR_CAMERA_SLACK:
-            return None
     cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (4.0, 3.0)), move=True)
     if cam.centre[2] <= 0 or (cam.centre[1] > 0 and not trusted):
         return None  # below the pitch, or not on the near side (see the module's docstring)
