@@ -12,6 +12,7 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball import (
+    ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     BallDetection,
     _above_something_dark,
@@ -193,7 +194,13 @@ def test_a_candidate_on_a_marking_counts_for_less() -> None:
     kept = scene.plausible([on_halfway, open_grass])
     assert [c[0] for c in kept] == [on_halfway[0], open_grass[0]]
     assert kept[0][2] == pytest.approx(ON_LINE_FACTOR * kept[1][2])
-    assert ON_LINE_FACTOR < 1.0
+    assert ON_LINE_FACTOR < ON_LINE_AT_FEET_FACTOR < 1.0
+    # At someone's feet, a ball played over the line is the usual case: it counts for more.
+    results["player_detection"] = {"detections": [{"box": [520, 150, 530, 200]}]}
+    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    at_feet = ((525.0, 199.0), 2.0, 0.8)
+    kept = scene.plausible([at_feet, open_grass])
+    assert kept[0][2] == pytest.approx(ON_LINE_AT_FEET_FACTOR * kept[1][2])
 
 
 def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
