@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
-from realtime_nb.vision.plugins.ball import BallDetection, _above_something_dark, _Scene
+from realtime_nb.vision.plugins.ball import (
+    ON_LINE_AT_FEET_FACTOR,
+    ON_LINE_FACTOR,
+    BallDetection,
+    _above_something_dark,
+    _Scene,
+)
 from realtime_nb.vision.plugins.ball_candidates import find_candidates, streak_of, whiteness
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.pipeline import run_plugins
@@ -179,6 +185,22 @@ def test_boxes_cut_at_the_waist_reach_the_feet(
                "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
     scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
     assert scene.people[0][3] == pytest.approx(bottom)
+
+
+def test_a_candidate_on_a_marking_counts_for_less() -> None:
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99}}
+    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    on_halfway, open_grass = ((525.0, 200.0), 2.0, 0.8), ((400.0, 200.0), 2.0, 0.8)
+    kept = scene.plausible([on_halfway, open_grass])
+    assert [c[0] for c in kept] == [on_halfway[0], open_grass[0]]
+    assert kept[0][2] == pytest.approx(ON_LINE_FACTOR * kept[1][2])
+    assert ON_LINE_FACTOR < ON_LINE_AT_FEET_FACTOR < 1.0
+    # At someone's feet, a ball played over the line is the usual case: it counts for more.
+    results["player_detection"] = {"detections": [{"box": [520, 150, 530, 200]}]}
+    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    at_feet = ((525.0, 199.0), 2.0, 0.8)
+    kept = scene.plausible([at_feet, open_grass])
+    assert kept[0][2] == pytest.approx(ON_LINE_AT_FEET_FACTOR * kept[1][2])
 
 
 def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
