@@ -86,6 +86,7 @@ class PlayerDetection(Plugin):
         boxes, labels, ids = _person_blobs(hsv, grass, grass_s, grass_v, pitch_region(ctx, grass))
         previous = ctx.state.get("height_model")
         boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
+        boxes, ids = _person_shaped(boxes, ids)
         boxes, ids = _tall_enough(boxes, ids, previous)
         model = _height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
@@ -165,7 +166,8 @@ def _person_blobs(
     # torso and legs split by a row of grass-coloured pixels.
     # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
     # dilating back from the opposite anchor does not.)
-    candidates = cv2.dilate(cv2.erode(candidates, kernel(2)), kernel(2), anchor=(0, 0))
+    opening = kernel(2) if h >= 300 else kernel(1, 2)
+    candidates = cv2.dilate(cv2.erode(candidates, opening), opening, anchor=(0, 0))
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
     # 16-bit labels are three times as fast; after the opening and closing above a blob and
     # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
@@ -175,13 +177,26 @@ def _person_blobs(
     boxes, ids = [], []
     for k in range(1, n):
         x, y, bw, bh, area = (int(v) for v in stats[k])
-        if area < min_area or bh < 6 or bw > 0.2 * w or bh > 0.5 * h:
+        # A small far player's blob can be its shirt alone (blur and JPEG fade its head and
+        # legs into the grass): 3 rows are enough here, the box is grown and judged after.
+        if area < min_area or bh < 3 or bw > 0.2 * w or bh > 0.5 * h:
             continue
-        if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
+        if bh / bw > 6.0 or area < 0.2 * bw * bh:
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
     return boxes, cast(Labels, labels), ids
+
+
+def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:
+    """The boxes shaped like people once grown: at least 6 px tall, 0.7 to 6 times as tall as
+    wide."""
+    kept = [
+        (box, k)
+        for box, k in zip(boxes, ids, strict=True)
+        if box[3] - box[1] >= 5 and 0.7 <= (box[3] - box[1] + 1) / (box[2] - box[0] + 1) <= 6.0
+    ]
+    return [b for b, _ in kept], [k for _, k in kept]
 
 
 def _height_model(
