@@ -152,22 +152,15 @@ def _person_blobs(
     ``grass_v``), within ``region``."""
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
-    candidates = cv2.bitwise_not(cv2.bitwise_or(grass, line))
-    candidates = cv2.bitwise_and(candidates, region)
-    # White shorts and socks look like line pixels; they are put back where they lie between
-    # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
-    # does.
-    # Every other row is enough to find them, at a quarter of the cost of a full-size closing.
-    reach = max(3, round(0.03 * h)) | 1
-    half = np.ascontiguousarray(candidates[::2])
-    sandwiched = np.repeat(cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel(1, reach)), 2, axis=0)
-    candidates = cv2.bitwise_or(candidates, cv2.bitwise_and(sandwiched[:h], line))
+    unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
+    own = _without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
+    pale_too = _with_pale_parts(own, line, region)
     # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
     # torso and legs split by a row of grass-coloured pixels.
     # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
     # dilating back from the opposite anchor does not.)
     opening = kernel(2) if h >= 300 else kernel(1, 2)
-    candidates = cv2.dilate(cv2.erode(candidates, opening), opening, anchor=(0, 0))
+    candidates = cv2.dilate(cv2.erode(pale_too, opening), opening, anchor=(0, 0))
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
     # 16-bit labels are three times as fast; after the opening and closing above a blob and
     # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
@@ -183,9 +176,53 @@ def _person_blobs(
             continue
         if bh / bw > 6.0 or area < 0.2 * bw * bh:
             continue
+        # At least a tenth of the blob's own (not line-like) pixels: a piece of line is none.
+        window = np.s_[y : y + bh, x : x + bw]
+        if 10 * np.count_nonzero(own[window][labels[window] == k]) < area:
+            continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
     return boxes, cast(Labels, labels), ids
+
+
+def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
+    """``candidates`` with the ``line``-like pixels within ``region`` that belong to people
+    put back: white shorts and socks between parts of a person, and white kits."""
+    h, w = candidates.shape
+    # White shorts and socks look like line pixels; they are put back where they lie between
+    # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
+    # does.
+    # Every other row is enough to find them, at a quarter of the cost of a full-size closing.
+    reach = max(3, round(0.03 * h)) | 1
+    half = np.ascontiguousarray(candidates[::2])
+    sandwiched = cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel(1, reach))
+    # A white kit is line-like from head to boots under motion blur; unlike a line it is as
+    # thick as several rows and columns at once, and short: what stays of the line mask after
+    # a thick opening, away from long vertical runs of it (a near-vertical line), goes back
+    # (the blob must still hold pixels of its own, a face or boots, see below).
+    pale = np.ascontiguousarray(line[::2])
+    thick = cv2.morphologyEx(
+        pale, cv2.MORPH_OPEN, kernel(max(3, round(w / 128)), max(2, round(0.012 * h)))
+    )
+    long = cv2.morphologyEx(pale, cv2.MORPH_OPEN, kernel(1, max(4, round(0.06 * h))))
+    thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
+    put_back = np.repeat(cv2.bitwise_or(sandwiched, thick), 2, axis=0)
+    pale_parts = cv2.bitwise_and(cv2.bitwise_and(put_back[:h], line), region)
+    return np.asarray(cv2.bitwise_or(candidates, pale_parts), np.uint8)
+
+
+def _without_stand_rows(candidates: Mask, region: Mask) -> Mask:
+    """``candidates`` with the rows cleared where they fill more than half of ``region``'s
+    width: the stand beyond the far touchline, inside the pitch's outline at its edge, which
+    would join the players standing on the line into one blob too wide to be anybody."""
+    filled = cv2.reduce(candidates, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    width = cv2.reduce(region, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    stand = (2 * filled > width) & (width > 0.3 * 255 * candidates.shape[1])
+    if not stand.any():
+        return candidates
+    cleared = candidates.copy()
+    cleared[stand] = 0
+    return cleared
 
 
 def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:
