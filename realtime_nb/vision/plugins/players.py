@@ -199,13 +199,15 @@ def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
     # A white kit is line-like from head to boots under motion blur; unlike a line it is as
     # thick as several rows and columns at once, and short: what stays of the line mask after
     # a thick opening, away from long vertical runs of it (a near-vertical line), goes back
-    # (the blob must still hold pixels of its own, a face or boots, see below).
+    # where it lies within the reach above of pixels of a person (a face, boots); a curved line
+    # that a player stands on would otherwise join the player and pass for another person.
     pale = np.ascontiguousarray(line[::2])
     thick = cv2.morphologyEx(
         pale, cv2.MORPH_OPEN, kernel(max(3, round(w / 128)), max(2, round(0.012 * h)))
     )
     long = cv2.morphologyEx(pale, cv2.MORPH_OPEN, kernel(1, max(4, round(0.06 * h))))
     thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
+    thick = cv2.bitwise_and(thick, cv2.dilate(half, kernel(3, reach)))
     put_back = np.repeat(cv2.bitwise_or(sandwiched, thick), 2, axis=0)
     pale_parts = cv2.bitwise_and(cv2.bitwise_and(put_back[:h], line), region)
     return np.asarray(cv2.bitwise_or(candidates, pale_parts), np.uint8)
