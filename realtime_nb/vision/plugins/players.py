@@ -171,10 +171,11 @@ def _person_blobs(
     for k in range(1, n):
         x, y, bw, bh, area = (int(v) for v in stats[k])
         # A small far player's blob can be its shirt alone (blur and JPEG fade its head and
-        # legs into the grass): 3 rows are enough here, the box is grown and judged after.
+        # legs into the grass): 3 rows are enough here, the box is grown and judged after. A
+        # flat blob is not grown: beside a line it would grow into a person's height.
         if area < min_area or bh < 3 or bw > 0.2 * w or bh > 0.5 * h:
             continue
-        if bh / bw > 6.0 or area < 0.2 * bw * bh:
+        if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
             continue
         # At least a tenth of the blob's own (not line-like) pixels: a piece of line is none.
         window = np.s_[y : y + bh, x : x + bw]
