@@ -79,9 +79,10 @@ class PlayerDetection(Plugin):
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         # The grass's mean colour from every fourth pixel; the grass mask at full size only
         # with bounds that follow that mean.
-        sample_green = green_mask(every_fourth(hsv))
+        sample = every_fourth(hsv)
+        sample_green = green_mask(sample)
         away = GrassDistance.of(frame, sample_green)
-        _, grass_s, grass_v, _ = cv2.mean(every_fourth(hsv), mask=sample_green)
+        _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         grass = _grass_like(hsv, grass_s, grass_v)
         boxes, labels, ids = _person_blobs(hsv, grass, grass_s, grass_v, pitch_region(ctx, grass))
         previous = ctx.state.get("height_model")

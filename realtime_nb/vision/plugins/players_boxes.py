@@ -123,4 +123,11 @@ def _distance(frame: Frame, grass: tuple[float, float, float, float]) -> npt.NDA
 def every_fourth(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """Every fourth pixel of ``image`` each way: plenty for a mean or a spread over the grass,
     at a sixteenth of the cost."""
+    h, w = image.shape[:2]
+    if h % 4 == 0 and w % 4 == 0:
+        # Nearest-neighbour at a quarter takes pixel 4 * i exactly when the sides divide by 4,
+        # at a fifth of the cost of numpy's strided copy.
+        return np.asarray(
+            cv2.resize(image, (w // 4, h // 4), interpolation=cv2.INTER_NEAREST), np.uint8
+        )
     return np.ascontiguousarray(image[::4, ::4])

@@ -78,6 +78,16 @@ def _distance(img: np.ndarray) -> GrassDistance:
     return GrassDistance.of(img, green_mask(every_fourth(hsv)))
 
 
+@pytest.mark.parametrize(("height", "width"), [(720, 1280), (234, 416), (9, 6)])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_every_fourth_is_every_fourth_pixel_at_any_size(
+    height: int, width: int, channels: int
+) -> None:
+    shape = (height, width, channels)[: 2 if channels == 1 else 3]
+    image = np.random.default_rng(height).integers(0, 256, shape, np.uint8)
+    np.testing.assert_array_equal(every_fourth(image), image[::4, ::4])
+
+
 def test_fit_grows_over_rows_the_blob_missed_and_stops_at_a_line() -> None:
     img = _pitch()
     x1, y1, x2, y2 = _person(img, 100, 120)
