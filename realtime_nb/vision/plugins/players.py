@@ -156,17 +156,7 @@ def _person_blobs(
     unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
     own = _without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
     pale_too = _with_pale_parts(own, line, region)
-    # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
-    # torso and legs split by a row of grass-coloured pixels.
-    # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
-    # dilating back from the opposite anchor does not.)
-    opening = kernel(2) if h >= 300 else kernel(1, 2)
-    candidates = cv2.dilate(cv2.erode(pale_too, opening), opening, anchor=(0, 0))
-    candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
-    # 16-bit labels are three times as fast; after the opening and closing above a blob and
-    # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
-    ltype = cv2.CV_16U if h * w < 24 * 65535 else cv2.CV_32S
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
+    n, labels, stats = _blob_labels(pale_too)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
     for k in range(1, n):
@@ -184,7 +174,36 @@ def _person_blobs(
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
-    return boxes, cast(Labels, labels), ids
+    return boxes, labels, ids
+
+
+def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
+    """The blobs of ``mask`` once opened and closed: their count (the background included),
+    the label image and ``cv2.connectedComponentsWithStats``' stats (the background's row is
+    of the bounding rectangle worked on, not of the frame)."""
+    h, w = mask.shape
+    # Only the bounding rectangle of the mask's pixels, 6 px wider each way, is worked on (the
+    # pitch leaves out the stand and sky): the opening and closing below reach 2 px from a
+    # pixel, so no pixel beyond it would be set. Its corner is on even rows and columns, so the
+    # labelling, which scans 2 x 2 blocks, numbers the blobs in the frame's order.
+    x, y, bw, bh = cv2.boundingRect(mask)
+    x0, y0 = max(0, x - 6) & ~1, max(0, y - 6) & ~1
+    window = np.s_[y0 : min(h, y + bh + 6), x0 : min(w, x + bw + 6)]
+    # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
+    # torso and legs split by a row of grass-coloured pixels.
+    # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
+    # dilating back from the opposite anchor does not.)
+    opening = kernel(2) if h >= 300 else kernel(1, 2)
+    candidates = cv2.dilate(cv2.erode(mask[window], opening), opening, anchor=(0, 0))
+    candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
+    # 16-bit labels are three times as fast; after the opening and closing above a blob and
+    # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
+    ltype = cv2.CV_16U if h * w < 24 * 65535 else cv2.CV_32S
+    n, inside, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
+    labels = np.zeros((h, w), inside.dtype)
+    labels[window] = inside
+    stats[:, :2] += (x0, y0)
+    return n, cast(Labels, labels), np.asarray(stats, np.int32)
 
 
 def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:

@@ -11,9 +11,10 @@ import pytest
 
 from realtime_nb.vision.evaluation import evaluate
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
-from realtime_nb.vision.plugins.grass import green_mask
+from realtime_nb.vision.plugins.grass import green_mask, kernel
 from realtime_nb.vision.plugins.players import (
     PlayerDetection,
+    _blob_labels,
     _keep_ids,
     _tall_enough,
     _without_stand_rows,
@@ -86,6 +87,41 @@ def test_every_fourth_is_every_fourth_pixel_at_any_size(
     shape = (height, width, channels)[: 2 if channels == 1 else 3]
     image = np.random.default_rng(height).integers(0, 256, shape, np.uint8)
     np.testing.assert_array_equal(every_fourth(image), image[::4, ::4])
+
+
+def _blob_labels_of_whole_frame(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """_blob_labels done the straightforward way, over the whole frame."""
+    opening = kernel(2) if mask.shape[0] >= 300 else kernel(1, 2)
+    opened = cv2.dilate(cv2.erode(mask, opening), opening, anchor=(0, 0))
+    closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel(3, 5))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    return n, labels, stats
+
+
+@pytest.mark.parametrize(("height", "width"), [(360, 640), (234, 416)])
+@pytest.mark.parametrize(("x0", "y0", "x1", "y1"), [(0, 0, 640, 360), (37, 101, 523, 301)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_blob_labels_within_the_masks_rectangle_are_those_of_the_whole_frame(
+    height: int, width: int, x0: int, y0: int, x1: int, y1: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((height, width), np.uint8)
+    for _ in range(60):  # blobs of people's sizes, specks and thin lines, some touching
+        x, y = int(rng.integers(x0, min(x1, width))), int(rng.integers(y0, min(y1, height)))
+        bw, bh = int(rng.integers(1, 20)), int(rng.integers(1, 40))
+        mask[y : min(y + bh, y1), x : min(x + bw, x1)] = 255
+    n, labels, stats = _blob_labels(mask)
+    n_whole, labels_whole, stats_whole = _blob_labels_of_whole_frame(mask)
+    assert n == n_whole > 20
+    np.testing.assert_array_equal(labels, labels_whole)
+    np.testing.assert_array_equal(stats[1:], stats_whole[1:])
+
+
+def test_an_empty_mask_has_no_blobs() -> None:
+    n, labels, _ = _blob_labels(np.zeros((360, 640), np.uint8))
+    assert n == 1
+    assert labels.shape == (360, 640)
+    assert not labels.any()
 
 
 def test_fit_grows_over_rows_the_blob_missed_and_stops_at_a_line() -> None:
