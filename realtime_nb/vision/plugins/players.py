@@ -226,13 +226,18 @@ def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
     thick = cv2.morphologyEx(
         pale, cv2.MORPH_OPEN, kernel(max(3, round(w / 128)), max(2, round(0.012 * h)))
     )
-    # Long runs from every fourth row: half the work of every other row, as sure for a line.
-    quarter = np.ascontiguousarray(line[::4])
-    runs = cv2.morphologyEx(quarter, cv2.MORPH_OPEN, kernel(1, max(2, round(0.03 * h))))
-    long = np.ascontiguousarray(np.repeat(runs, 2, axis=0)[: pale.shape[0]])
-    thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
     thick = cv2.bitwise_and(thick, cv2.dilate(half, kernel(3, reach)))
-    put_back = np.repeat(cv2.bitwise_or(sandwiched, thick), 2, axis=0)
+    # Most frames have no thick pale parts near a person: the long runs are looked for only
+    # when there are.
+    if cv2.countNonZero(thick):
+        # Long runs from every fourth row: half the work of every other row, as sure for a
+        # line.
+        quarter = np.ascontiguousarray(line[::4])
+        runs = cv2.morphologyEx(quarter, cv2.MORPH_OPEN, kernel(1, max(2, round(0.03 * h))))
+        long = np.ascontiguousarray(np.repeat(runs, 2, axis=0)[: pale.shape[0]])
+        thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
+        sandwiched = cv2.bitwise_or(sandwiched, thick)
+    put_back = np.repeat(sandwiched, 2, axis=0)
     pale_parts = cv2.bitwise_and(cv2.bitwise_and(put_back[:h], line), region)
     return np.asarray(cv2.bitwise_or(candidates, pale_parts), np.uint8)
 

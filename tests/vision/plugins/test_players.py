@@ -11,15 +11,19 @@ import pytest
 
 from realtime_nb.vision.evaluation import evaluate
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
-from realtime_nb.vision.plugins.grass import green_mask, kernel
+from realtime_nb.vision.plugins.grass import green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
     PlayerDetection,
     _blob_labels,
+    _grass_like,
     _keep_ids,
+    _line_like,
     _tall_enough,
+    _with_pale_parts,
     _without_stand_rows,
 )
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
+from realtime_nb.vision.synthetic import synthetic_match
 
 GRASS = (60, 140, 50)  # BGR
 
@@ -122,6 +126,39 @@ def test_an_empty_mask_has_no_blobs() -> None:
     assert n == 1
     assert labels.shape == (360, 640)
     assert not labels.any()
+
+
+def test_pale_parts_are_those_found_with_the_long_runs_looked_for_on_every_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    count_nonzero = cv2.countNonZero
+    found: list[int] = []
+    kits_put_back = 0
+    for seed, motion_blur in ((0, 0), (1, 6), (2, 8)):
+        clip = synthetic_match(0.2, 25, 640, 360, seed=seed, kits=1, motion_blur=motion_blur)
+        for index in range(len(clip.truth)):
+            hsv = cv2.cvtColor(clip.frame(index), cv2.COLOR_BGR2HSV)
+            sample = every_fourth(hsv)
+            _, grass_s, grass_v, _ = cv2.mean(sample, mask=green_mask(sample))
+            grass = _grass_like(hsv, grass_s, grass_v)
+            line = _line_like(hsv, grass_s, grass_v)
+            region = pitch_region(PluginContext(0, "f", {}, {}, clip.info), grass)
+            own = cv2.bitwise_and(cv2.bitwise_not(cv2.bitwise_or(grass, line)), region)
+            with monkeypatch.context() as patch:
+                patch.setattr(cv2, "countNonZero", lambda m: found.append(count_nonzero(m)) or 1)
+                put_back = _with_pale_parts(own, line, region)
+            with monkeypatch.context() as patch:
+                patch.setattr(cv2, "countNonZero", lambda _: 1)  # the long runs every frame
+                everywhere = _with_pale_parts(own, line, region)
+            np.testing.assert_array_equal(put_back, everywhere)
+            with monkeypatch.context() as patch:
+                patch.setattr(cv2, "countNonZero", lambda _: 0)  # no white kits ever
+                kits_put_back += not np.array_equal(put_back, _with_pale_parts(own, line, region))
+    # Frames with thick pale parts near a person and frames without both came up, and the
+    # white kits put back made a difference.
+    assert any(found)
+    assert not all(found)
+    assert kits_put_back > 0
 
 
 def test_fit_grows_over_rows_the_blob_missed_and_stops_at_a_line() -> None:
