@@ -79,13 +79,15 @@ class PlayerDetection(Plugin):
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         # The grass's mean colour from every fourth pixel; the grass mask at full size only
         # with bounds that follow that mean.
-        sample_green = green_mask(every_fourth(hsv))
+        sample = every_fourth(hsv)
+        sample_green = green_mask(sample)
         away = GrassDistance.of(frame, sample_green)
-        _, grass_s, grass_v, _ = cv2.mean(every_fourth(hsv), mask=sample_green)
+        _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         grass = _grass_like(hsv, grass_s, grass_v)
         boxes, labels, ids = _person_blobs(hsv, grass, grass_s, grass_v, pitch_region(ctx, grass))
         previous = ctx.state.get("height_model")
         boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
+        boxes, ids = _person_shaped(boxes, ids)
         boxes, ids = _tall_enough(boxes, ids, previous)
         model = _height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
@@ -151,37 +153,118 @@ def _person_blobs(
     ``grass_v``), within ``region``."""
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
-    candidates = cv2.bitwise_not(cv2.bitwise_or(grass, line))
-    candidates = cv2.bitwise_and(candidates, region)
+    unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
+    own = _without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
+    pale_too = _with_pale_parts(own, line, region)
+    n, labels, stats = _blob_labels(pale_too)
+    min_area = max(8.0, 4e-5 * h * w)
+    boxes, ids = [], []
+    for k in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[k])
+        # A small far player's blob can be its shirt alone (blur and JPEG fade its head and
+        # legs into the grass): 3 rows are enough here, the box is grown and judged after. A
+        # flat blob is not grown: beside a line it would grow into a person's height.
+        if area < min_area or bh < 3 or bw > 0.2 * w or bh > 0.5 * h:
+            continue
+        if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
+            continue
+        # At least a tenth of the blob's own (not line-like) pixels: a piece of line is none.
+        window = np.s_[y : y + bh, x : x + bw]
+        if 10 * np.count_nonzero(own[window][labels[window] == k]) < area:
+            continue
+        boxes.append([x, y, x + bw - 1, y + bh - 1])
+        ids.append(k)
+    return boxes, labels, ids
+
+
+def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
+    """The blobs of ``mask`` once opened and closed: their count (the background included),
+    the label image and ``cv2.connectedComponentsWithStats``' stats (the background's row is
+    of the bounding rectangle worked on, not of the frame)."""
+    h, w = mask.shape
+    # Only the bounding rectangle of the mask's pixels, 6 px wider each way, is worked on (the
+    # pitch leaves out the stand and sky): the opening and closing below reach 2 px from a
+    # pixel, so no pixel beyond it would be set. Its corner is on even rows and columns, so the
+    # labelling, which scans 2 x 2 blocks, numbers the blobs in the frame's order.
+    x, y, bw, bh = cv2.boundingRect(mask)
+    x0, y0 = max(0, x - 6) & ~1, max(0, y - 6) & ~1
+    window = np.s_[y0 : min(h, y + bh + 6), x0 : min(w, x + bw + 6)]
+    # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
+    # torso and legs split by a row of grass-coloured pixels.
+    # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
+    # dilating back from the opposite anchor does not.)
+    opening = kernel(2) if h >= 300 else kernel(1, 2)
+    candidates = cv2.dilate(cv2.erode(mask[window], opening), opening, anchor=(0, 0))
+    candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
+    # 16-bit labels are three times as fast; after the opening and closing above a blob and
+    # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
+    ltype = cv2.CV_16U if h * w < 24 * 65535 else cv2.CV_32S
+    n, inside, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
+    labels = np.zeros((h, w), inside.dtype)
+    labels[window] = inside
+    stats[:, :2] += (x0, y0)
+    return n, cast(Labels, labels), np.asarray(stats, np.int32)
+
+
+def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
+    """``candidates`` with the ``line``-like pixels within ``region`` that belong to people
+    put back: white shorts and socks between parts of a person, and white kits."""
+    h, w = candidates.shape
     # White shorts and socks look like line pixels; they are put back where they lie between
     # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
     # does.
     # Every other row is enough to find them, at a quarter of the cost of a full-size closing.
     reach = max(3, round(0.03 * h)) | 1
     half = np.ascontiguousarray(candidates[::2])
-    sandwiched = np.repeat(cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel(1, reach)), 2, axis=0)
-    candidates = cv2.bitwise_or(candidates, cv2.bitwise_and(sandwiched[:h], line))
-    # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
-    # torso and legs split by a row of grass-coloured pixels.
-    # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
-    # dilating back from the opposite anchor does not.)
-    candidates = cv2.dilate(cv2.erode(candidates, kernel(2)), kernel(2), anchor=(0, 0))
-    candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
-    # 16-bit labels are three times as fast; after the opening and closing above a blob and
-    # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
-    ltype = cv2.CV_16U if h * w < 24 * 65535 else cv2.CV_32S
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
-    min_area = max(8.0, 4e-5 * h * w)
-    boxes, ids = [], []
-    for k in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[k])
-        if area < min_area or bh < 6 or bw > 0.2 * w or bh > 0.5 * h:
-            continue
-        if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
-            continue
-        boxes.append([x, y, x + bw - 1, y + bh - 1])
-        ids.append(k)
-    return boxes, cast(Labels, labels), ids
+    sandwiched = cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel(1, reach))
+    # A white kit is line-like from head to boots under motion blur; unlike a line it is as
+    # thick as several rows and columns at once, and short: what stays of the line mask after
+    # a thick opening, away from long vertical runs of it (a near-vertical line), goes back
+    # where it lies within the reach above of pixels of a person (a face, boots); a curved line
+    # that a player stands on would otherwise join the player and pass for another person.
+    pale = np.ascontiguousarray(line[::2])
+    thick = cv2.morphologyEx(
+        pale, cv2.MORPH_OPEN, kernel(max(3, round(w / 128)), max(2, round(0.012 * h)))
+    )
+    thick = cv2.bitwise_and(thick, cv2.dilate(half, kernel(3, reach)))
+    # Most frames have no thick pale parts near a person: the long runs are looked for only
+    # when there are.
+    if cv2.countNonZero(thick):
+        # Long runs from every fourth row: half the work of every other row, as sure for a
+        # line.
+        quarter = np.ascontiguousarray(line[::4])
+        runs = cv2.morphologyEx(quarter, cv2.MORPH_OPEN, kernel(1, max(2, round(0.03 * h))))
+        long = np.ascontiguousarray(np.repeat(runs, 2, axis=0)[: pale.shape[0]])
+        thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
+        sandwiched = cv2.bitwise_or(sandwiched, thick)
+    put_back = np.repeat(sandwiched, 2, axis=0)
+    pale_parts = cv2.bitwise_and(cv2.bitwise_and(put_back[:h], line), region)
+    return np.asarray(cv2.bitwise_or(candidates, pale_parts), np.uint8)
+
+
+def _without_stand_rows(candidates: Mask, region: Mask) -> Mask:
+    """``candidates`` with the rows cleared where they fill more than half of ``region``'s
+    width: the stand beyond the far touchline, inside the pitch's outline at its edge, which
+    would join the players standing on the line into one blob too wide to be anybody."""
+    filled = cv2.reduce(candidates, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    width = cv2.reduce(region, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    stand = (2 * filled > width) & (width > 0.3 * 255 * candidates.shape[1])
+    if not stand.any():
+        return candidates
+    cleared = candidates.copy()
+    cleared[stand] = 0
+    return cleared
+
+
+def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:
+    """The boxes shaped like people once grown: at least 6 px tall, 0.7 to 6 times as tall as
+    wide."""
+    kept = [
+        (box, k)
+        for box, k in zip(boxes, ids, strict=True)
+        if box[3] - box[1] >= 5 and 0.7 <= (box[3] - box[1] + 1) / (box[2] - box[0] + 1) <= 6.0
+    ]
+    return [b for b, _ in kept], [k for _, k in kept]
 
 
 def _height_model(

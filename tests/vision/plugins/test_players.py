@@ -11,9 +11,19 @@ import pytest
 
 from realtime_nb.vision.evaluation import evaluate
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
-from realtime_nb.vision.plugins.grass import green_mask
-from realtime_nb.vision.plugins.players import PlayerDetection, _keep_ids, _tall_enough
+from realtime_nb.vision.plugins.grass import green_mask, kernel, pitch_region
+from realtime_nb.vision.plugins.players import (
+    PlayerDetection,
+    _blob_labels,
+    _grass_like,
+    _keep_ids,
+    _line_like,
+    _tall_enough,
+    _with_pale_parts,
+    _without_stand_rows,
+)
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
+from realtime_nb.vision.synthetic import synthetic_match
 
 GRASS = (60, 140, 50)  # BGR
 
@@ -48,9 +58,107 @@ def test_a_box_is_the_drawn_person_to_the_pixel() -> None:
     assert sorted(map(tuple, _detect(img))) == sorted(truth)
 
 
+def test_a_white_kit_is_a_person_and_a_line_beside_it_is_not() -> None:
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 300, 200)
+    img[y1 + 3 : y1 + 26, x1 + 1 : x1 + 8] = (235, 235, 235)  # white from shirt to socks
+    img[40:330, 200:205] = (255, 255, 255)  # a near-vertical line, as thick as the kit
+    assert _detect(img) == [[x1, y1, x2, y2]]
+
+
+def test_rows_mostly_filled_across_the_pitch_are_the_stand() -> None:
+    region = np.zeros((60, 100), np.uint8)
+    region[:, 10:90] = 255
+    candidates = np.zeros_like(region)
+    candidates[5:9, 10:90] = 255  # the stand beyond the touchline
+    candidates[5:30, 40:45] = 255  # a player standing on it
+    cleared = _without_stand_rows(candidates, region)
+    assert not cleared[5:9].any()
+    assert cleared[9:30, 40:45].all()
+    assert (_without_stand_rows(cleared, region) == cleared).all()
+
+
 def _distance(img: np.ndarray) -> GrassDistance:
     hsv = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), np.uint8)
     return GrassDistance.of(img, green_mask(every_fourth(hsv)))
+
+
+@pytest.mark.parametrize(("height", "width"), [(720, 1280), (234, 416), (9, 6)])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_every_fourth_is_every_fourth_pixel_at_any_size(
+    height: int, width: int, channels: int
+) -> None:
+    shape = (height, width, channels)[: 2 if channels == 1 else 3]
+    image = np.random.default_rng(height).integers(0, 256, shape, np.uint8)
+    np.testing.assert_array_equal(every_fourth(image), image[::4, ::4])
+
+
+def _blob_labels_of_whole_frame(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """_blob_labels done the straightforward way, over the whole frame."""
+    opening = kernel(2) if mask.shape[0] >= 300 else kernel(1, 2)
+    opened = cv2.dilate(cv2.erode(mask, opening), opening, anchor=(0, 0))
+    closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel(3, 5))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    return n, labels, stats
+
+
+@pytest.mark.parametrize(("height", "width"), [(360, 640), (234, 416)])
+@pytest.mark.parametrize(("x0", "y0", "x1", "y1"), [(0, 0, 640, 360), (37, 101, 523, 301)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_blob_labels_within_the_masks_rectangle_are_those_of_the_whole_frame(
+    height: int, width: int, x0: int, y0: int, x1: int, y1: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((height, width), np.uint8)
+    for _ in range(60):  # blobs of people's sizes, specks and thin lines, some touching
+        x, y = int(rng.integers(x0, min(x1, width))), int(rng.integers(y0, min(y1, height)))
+        bw, bh = int(rng.integers(1, 20)), int(rng.integers(1, 40))
+        mask[y : min(y + bh, y1), x : min(x + bw, x1)] = 255
+    n, labels, stats = _blob_labels(mask)
+    n_whole, labels_whole, stats_whole = _blob_labels_of_whole_frame(mask)
+    assert n == n_whole > 20
+    np.testing.assert_array_equal(labels, labels_whole)
+    np.testing.assert_array_equal(stats[1:], stats_whole[1:])
+
+
+def test_an_empty_mask_has_no_blobs() -> None:
+    n, labels, _ = _blob_labels(np.zeros((360, 640), np.uint8))
+    assert n == 1
+    assert labels.shape == (360, 640)
+    assert not labels.any()
+
+
+def test_pale_parts_are_those_found_with_the_long_runs_looked_for_on_every_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    count_nonzero = cv2.countNonZero
+    found: list[int] = []
+    kits_put_back = 0
+    for seed, motion_blur in ((0, 0), (1, 6), (2, 8)):
+        clip = synthetic_match(0.2, 25, 640, 360, seed=seed, kits=1, motion_blur=motion_blur)
+        for index in range(len(clip.truth)):
+            hsv = cv2.cvtColor(clip.frame(index), cv2.COLOR_BGR2HSV)
+            sample = every_fourth(hsv)
+            _, grass_s, grass_v, _ = cv2.mean(sample, mask=green_mask(sample))
+            grass = _grass_like(hsv, grass_s, grass_v)
+            line = _line_like(hsv, grass_s, grass_v)
+            region = pitch_region(PluginContext(0, "f", {}, {}, clip.info), grass)
+            own = cv2.bitwise_and(cv2.bitwise_not(cv2.bitwise_or(grass, line)), region)
+            with monkeypatch.context() as patch:
+                patch.setattr(cv2, "countNonZero", lambda m: found.append(count_nonzero(m)) or 1)
+                put_back = _with_pale_parts(own, line, region)
+            with monkeypatch.context() as patch:
+                patch.setattr(cv2, "countNonZero", lambda _: 1)  # the long runs every frame
+                everywhere = _with_pale_parts(own, line, region)
+            np.testing.assert_array_equal(put_back, everywhere)
+            with monkeypatch.context() as patch:
+                patch.setattr(cv2, "countNonZero", lambda _: 0)  # no white kits ever
+                kits_put_back += not np.array_equal(put_back, _with_pale_parts(own, line, region))
+    # Frames with thick pale parts near a person and frames without both came up, and the
+    # white kits put back made a difference.
+    assert any(found)
+    assert not all(found)
+    assert kits_put_back > 0
 
 
 def test_fit_grows_over_rows_the_blob_missed_and_stops_at_a_line() -> None:
@@ -135,16 +243,18 @@ def tuning_rows() -> dict[str, Any]:
 # (P, R, team) floors; measured with random seed 4, 1 s, in the comment. Before the box fitting
 # motion blur 6 was at P/R 0.39/0.47 and JPEG 40 at 0.60/0.58 (random seeds 0, 3, 7); before
 # rows were grown by their summed contrast and short boxes dropped, motion blur 5 with JPEG 40
-# at P 0.869, JPEG 40 at P 0.885, motion blur 9 with JPEG 30 at P/R 0.782/0.773.
+# at P 0.869, JPEG 40 at P 0.885, motion blur 9 with JPEG 30 at P/R 0.782/0.773. White kits put
+# back from the line mask cost this clip's heavy blur row P 0.825 -> 0.803 (random seeds 0, 1, 3,
+# 5, 6: 0.832 -> 0.847, R 0.832 -> 0.846).
 FLOORS = {
-    "defaults": (0.95, 0.92, 0.96),  # 0.969 0.943 0.990
-    "far camera": (0.96, 0.96, 0.94),  # 0.985 0.983 0.971
-    "motion blur": (0.89, 0.87, 0.96),  # 0.911 0.893 0.993
-    "motion blur, jpeg": (0.89, 0.87, 0.95),  # 0.921 0.891 0.979
-    "jpeg": (0.90, 0.87, 0.96),  # 0.924 0.896 0.993
-    "320x180": (0.92, 0.86, 0.92),  # 0.947 0.885 0.951
-    "shadows": (0.94, 0.89, 0.93),  # 0.962 0.910 0.962
-    "heavy motion blur, jpeg": (0.81, 0.76, 0.95),  # 0.838 0.790 0.984
+    "defaults": (0.95, 0.92, 0.96),  # 0.958 0.940 0.990
+    "far camera": (0.96, 0.96, 0.94),  # 0.983 0.988 0.971
+    "motion blur": (0.89, 0.87, 0.96),  # 0.910 0.885 0.982
+    "motion blur, jpeg": (0.89, 0.87, 0.95),  # 0.915 0.880 0.971
+    "jpeg": (0.90, 0.87, 0.96),  # 0.923 0.880 0.989
+    "320x180": (0.92, 0.90, 0.92),  # 0.947 0.926 0.959
+    "shadows": (0.94, 0.89, 0.93),  # 0.954 0.910 0.962
+    "heavy motion blur, jpeg": (0.79, 0.78, 0.95),  # 0.803 0.803 0.977
 }
 
 
