@@ -102,8 +102,9 @@ class PlayerDetection(Plugin):
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
             teams.learn(features, colours)
         detections = []
-        for box, feature in zip(boxes, features, strict=True):
-            role, team, confidence = teams.classify(feature)
+        for box, (role, team, confidence) in zip(
+            boxes, _at_most_two_keepers(teams, features), strict=True
+        ):
             detections.append(
                 {"box": box, "class": role, "team": team, "confidence": round(confidence, 3)}
             )
@@ -504,6 +505,27 @@ class _TeamModel:
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
         return "goalkeeper", None, 0.6
+
+
+def _at_most_two_keepers(
+    teams: _TeamModel, features: npt.NDArray[np.float64]
+) -> list[tuple[str, int | None, float]]:
+    """Role, team and confidence of each jersey, with at most two goalkeepers: a match has one
+    at each goal. When more jerseys are off both team colours (a far player's jersey blended
+    with the grass by JPEG), the two furthest from their nearer team stay goalkeepers and the
+    others go to their nearer team, at confidence 0.5."""
+    out = [teams.classify(f) for f in features]
+    keepers = [i for i, (role, _, _) in enumerate(out) if role == "goalkeeper"]
+    if len(keepers) <= 2:
+        return out
+    centres = np.asarray(teams.state["team_centres"], np.float64)
+    near = np.linalg.norm(features[keepers][:, None, :] - centres[None], axis=2)
+    # Furthest from its nearer team, relative to that team's reach.
+    reach = np.asarray(teams.state.get("team_reach") or [_TeamModel.assign] * 2, np.float64)
+    off = (near / reach).min(axis=1)
+    for k in np.argsort(off)[: len(keepers) - 2]:
+        out[keepers[k]] = ("player", int(np.argmin(near[k])), 0.5)
+    return out
 
 
 def _keep_ids(

@@ -14,11 +14,13 @@ from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.grass import green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
     PlayerDetection,
+    _at_most_two_keepers,
     _blob_labels,
     _grass_like,
     _keep_ids,
     _line_like,
     _tall_enough,
+    _TeamModel,
     _with_pale_parts,
     _without_stand_rows,
 )
@@ -267,3 +269,29 @@ def test_players_and_teams_hold_the_floors_on_tuning_like_clips(
     assert s.precision >= precision, (label, s.precision)
     assert s.recall >= recall, (label, s.recall)
     assert s.team_accuracy >= team, (label, s.team_accuracy)
+
+
+def test_at_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team() -> None:
+    state: dict[str, Any] = {"team_centres": [[30.0, 40.0, 20.0], [30.0, -40.0, -20.0]]}
+    state["team_reach"] = [20.0, 20.0]
+    features = np.array(
+        [
+            [30.0, 40.0, 22.0],  # team 0
+            [30.0, 40.0, 70.0],  # off both, 50 from team 0
+            [30.0, -40.0, -65.0],  # off both, 45 from team 1
+            [80.0, 0.0, 90.0],  # far off both
+            [0.0, 10.0, -90.0],  # far off both
+        ]
+    )
+    out = _at_most_two_keepers(_TeamModel(state), features)
+    assert [(role, team) for role, team, _ in out] == [
+        ("player", 0),
+        ("player", 0),
+        ("player", 1),
+        ("goalkeeper", None),
+        ("goalkeeper", None),
+    ]
+    assert out[1][2] == 0.5
+    # Two off both teams stay goalkeepers.
+    two = _at_most_two_keepers(_TeamModel(state), features[[0, 3, 4]])
+    assert [role for role, _, _ in two] == ["player", "goalkeeper", "goalkeeper"]
