@@ -87,7 +87,8 @@ class TrackSet:
 
     Attributes:
         gate_px: How far (pixels) from a track's prediction a candidate may be and still be
-            that track, right after a sighting; it grows by half as much per missed frame.
+            that track, right after a sighting; it grows by half as much per missed frame,
+            and is twice as wide around a track seen once at the :attr:`sure` level.
         window: Frames over which a track's sightings are counted.
         confirm: Sightings in the window before a track can be called the ball.
         max_missed: Frames a track lives without a sighting.
@@ -151,7 +152,11 @@ class TrackSet:
 
     def gate(self, track: Track) -> float:
         """Pixels from ``track``'s prediction within which a candidate is that track."""
-        return self.gate_px * (1.0 + 0.5 * track.missed)
+        # A track seen once has no speed yet: a ball kicked from rest outruns its gate every
+        # frame and is never seen twice by one track (only when surely a ball, so a fleck's
+        # track does not reach for the next fleck).
+        first = 2.0 if track.hits == 1 and track.confidence >= self.sure else 1.0
+        return first * self.gate_px * (1.0 + 0.5 * track.missed)
 
     def _alive(self, track: Track) -> bool:
         if track is self.ball:

@@ -167,6 +167,19 @@ def test_the_ball_is_kept_over_a_slightly_better_rival_and_coasts() -> None:
     assert ball is None
 
 
+def test_a_new_track_of_a_kicked_ball_catches_its_second_sighting() -> None:
+    tracks = TrackSet(gate_px=10.0, sure=0.65)
+    step = 15.0  # more than the gate a frame: a track born at rest must still catch it
+    reported = [tracks.step([ball_at(100 + step * i, 50, 0.8), ball_at(400, 300, 0.8)])[1]
+                for i in range(4)]  # fmt: skip
+    assert reported[2] is not None and reported[2][0] == (100 + 2 * step, 50)
+    assert len(tracks.tracks) == 2  # one track for the ball, one for the rival
+    weak = TrackSet(gate_px=10.0, sure=0.65)
+    for i in range(4):
+        weak.step([ball_at(100 + step * i, 50, 0.5)])  # below sure: the narrow gate
+    assert len(weak.tracks) > 1
+
+
 TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per metre, from above
 
 
