@@ -201,7 +201,7 @@ def register(
     if not settled:
         best, centre = _searched(img, state, centre, best, raw)
     elif best is not None and best.tracked:
-        best = _audited(img, state, best)
+        best, centre = _audited(img, state, best, centre)
     if not settled or best is None or not best.tracked:
         state["searched_quality"] = 0.0 if best is None else best.quality
     # A camera found afresh, with no position known to check it against, must fit better.
@@ -242,22 +242,28 @@ def _searched(
     return best, centre
 
 
-def _audited(img: LineEvidence, state: dict[str, Any], tracked: _Fit) -> _Fit:
-    """``tracked``, or a searched fit that beats it by ``_AUDIT_MARGIN``: searched every
-    ``_AUDIT_EVERY`` frames while tracking fits less than ``_AUDIT_QUALITY``. The search
-    ignores where the camera was thought to stand (that came from the fit in doubt), and a
-    fit that wins makes it forgotten."""
+def _audited(
+    img: LineEvidence,
+    state: dict[str, Any],
+    tracked: _Fit,
+    centre: npt.NDArray[np.float64] | None,
+) -> tuple[_Fit, npt.NDArray[np.float64] | None]:
+    """``(tracked, centre)``, or a searched fit that beats ``tracked`` by ``_AUDIT_MARGIN``
+    with None for the centre: searched every ``_AUDIT_EVERY`` frames while tracking fits less
+    than ``_AUDIT_QUALITY``. The search ignores where the camera was thought to stand (that
+    came from the fit in doubt), so a fit that wins makes it forgotten, and like any fit found
+    afresh with no position known it must then reach ``_FRESH_QUALITY`` to be reported."""
     since = int(state.get("since_search", 0)) + 1
     state["since_search"] = since
     if tracked.quality >= _AUDIT_QUALITY or since < _AUDIT_EVERY:
-        return tracked
+        return tracked, centre
     state["since_search"] = 0
     fits = _cameras([(h, False) for h in _search(img)], img, None, [])
     better = max(fits, key=lambda f: f.quality, default=None)
     if better is None or better.quality < tracked.quality + _AUDIT_MARGIN:
-        return tracked
+        return tracked, centre
     state.pop("centres", None)
-    return better
+    return better, None
 
 
 def _cameras(
