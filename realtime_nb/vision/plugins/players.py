@@ -53,13 +53,20 @@ class PlayerDetection(Plugin):
 
     A box is the whole person, from the top of the head (hair included) to the soles, and
     across the arms: the same definition as the synthetic match's truth. White shorts and
-    socks, which look like line paint, are kept where they lie between parts of a person; what
-    blur or JPEG fades into the grass (hair, thin boots) is added back, and a motion streak's
-    halo cut, by each box's colour distance from the grass
-    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`).
+    socks, which look like line paint, are kept where they lie between parts of a person, and
+    a white kit's thick pale parts are taken back from the line mask within reach of the
+    person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the
+    grass (hair, thin boots) is added back, and a motion streak's halo cut, by each box's
+    colour distance from the grass
+    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). Rows of candidate
+    pixels filling more than half the pitch's width (a stand inside the pitch's outline) are
+    cleared first.
 
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
-    far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None).
+    far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None). A
+    frame has at most two goalkeepers, one at each goal: of more off-colour jerseys, the two
+    furthest from their nearer team stay goalkeepers and the rest join their nearer team with
+    confidence 0.5 (far players whose jersey compression washed toward the grass).
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
     people one behind the other (by a height-for-row line fitted to lone players), is split;
     one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.
