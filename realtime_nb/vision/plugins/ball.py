@@ -19,7 +19,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.ball_candidates import find_candidates, streak_of, whiteness
+from realtime_nb.vision.plugins.ball_candidates import (
+    BallCandidate,
+    find_candidates,
+    streak_of,
+    whiteness,
+)
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
@@ -171,43 +176,86 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     """Blob-like bright peaks of the ball's size on the pitch, in full-frame pixels.
 
     The search runs on the white channel shrunk by a whole factor so that the ball is about
-    2 px in radius there: smaller is below what the filters resolve, larger costs time.
+    2 px in radius there: smaller is below what the filters resolve, larger costs time. When
+    the ball at the bottom of the frame is much larger than at its middle (a near, low
+    camera), a second search shrunk for that size finds it there: the filters sized for the
+    middle read a ball twice their size as flat-topped and touching.
     """
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
-    factor = max(1, int(typical / 2.0))
     white = whiteness(frame)
     region = scene.without_kit(_region(frame, ctx))
-    if factor > 1:
-        size = (w // factor, h // factor)
-        white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
-        region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
-    largest = min(max(1.5, 1.6 * typical / factor), 8.0)
-    out = []
-    shift = (factor - 1) / 2
-    streak = tuple(round(s / factor) for s in streak_of(frame[:, :, 1]))
-    found = find_candidates(white, region, largest, limit=32, streak=(streak[0], streak[1]))
-    # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
-    top = max(max((c.contrast for c in found), default=1.0), 0.8 * float(white.max()))
+    streak = streak_of(frame[:, :, 1])
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
-    scored = []
-    centres = np.array([(c.x * factor + shift, c.y * factor + shift) for c in found], np.float64)
+    found = _search(white, region, typical, streak, 0)
+    near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
+    if math.isfinite(near) and near > _NEAR_RATIO * typical:
+        found += _search(white, region, float(near), streak, 1)
+    top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
+    centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
     kit, held = scene.places(centres)
-    for c, on_kit, at_feet in zip(found, kit, held, strict=True):
-        if on_kit:
+    # The second search only where the ball is too large for the first one's filters.
+    large = scene.expected_radius(centres) > _LARGE_RATIO * typical
+    scored = []
+    for (c, factor, search), on_kit, at_feet, big in zip(found, kit, held, large, strict=True):
+        if on_kit or (search and not big):
             continue
         # At someone's feet a ball half behind a leg or against a sock is less round.
         least = 0.3 if at_feet else 0.45
         shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
-        scored.append((0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top)), c))
+        confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
+        scored.append((confidence, c, factor, search))
     scored.sort(key=lambda s: -s[0])
-    for confidence, c in scored[:_MOST]:
-        centre = (c.x * factor + shift, c.y * factor + shift)
+    out: list[Candidate] = []
+    searches: list[int] = []
+    for confidence, c, factor, search in scored:
+        centre = _full(c, factor)
         radius = c.radius * factor / _SIZE_BIAS
+        if any(
+            s != search and math.dist(centre, o[0]) < max(radius, o[1])
+            for o, s in zip(out, searches, strict=True)
+        ):
+            continue  # the same blob found by both searches
         if _above_something_dark(frame, centre, radius, ground):
             confidence *= 0.5
+        if search and _under_something_dark(frame, centre, radius, ground):
+            continue
         out.append((centre, radius, confidence))
+        searches.append(search)
+        if len(out) == _MOST:
+            break
     return out
+
+
+def _full(c: BallCandidate, factor: int) -> tuple[float, float]:
+    """A candidate's centre in full-frame pixels."""
+    shift = (factor - 1) / 2
+    return (c.x * factor + shift, c.y * factor + shift)
+
+
+_NEAR_RATIO = 1.45
+"""How much larger the ball at the bottom of the frame must be than at its middle for the
+second search."""
+
+_LARGE_RATIO = 1.25
+"""How much larger than at the frame's middle the ball must be where the second search's
+candidates count."""
+
+
+def _search(
+    white: Mask, region: Mask, typical: float, streak: tuple[int, int], search: int
+) -> list[tuple[BallCandidate, int, int]]:
+    """find_candidates on ``white`` shrunk for a ball of ``typical`` px radius, each with the
+    shrink factor and ``search`` (which search found it)."""
+    factor = max(1, int(typical / 2.0))
+    if factor > 1:
+        size = (white.shape[1] // factor, white.shape[0] // factor)
+        white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
+        region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
+    largest = min(max(1.5, 1.6 * typical / factor), 8.0)
+    shrunk = (round(streak[0] / factor), round(streak[1] / factor))
+    found = find_candidates(white, region, largest, limit=32, streak=shrunk)
+    return [(c, factor, search) for c in found]
 
 
 _MOST = 16
@@ -226,6 +274,20 @@ def _above_something_dark(
         return False
     below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
     return bool(below.min() < 0.7 * ground)
+
+
+def _under_something_dark(
+    frame: Frame, centre: tuple[float, float], radius: float, ground: float
+) -> bool:
+    """True when right over the blob lies something darker than the grass: near the camera a
+    face under its hair, of someone whose feet (and box) are below the frame, is as large and
+    round as the ball; a ball has grass or a light kit over it."""
+    w = frame.shape[1]
+    x, y = round(centre[0]), round(centre[1] - 1.0)
+    if not 1 <= x < w - 1 or y < 1:
+        return False
+    above = frame[max(0, y - math.ceil(radius) - 3) : y, x - 1 : x + 2].max(axis=2)
+    return bool(above.min() < 0.7 * ground)
 
 
 _SIZE_BIAS = 1.7

@@ -17,6 +17,7 @@ from realtime_nb.vision.plugins.ball import (
     BallDetection,
     _above_something_dark,
     _Scene,
+    _under_something_dark,
 )
 from realtime_nb.vision.plugins.ball_candidates import find_candidates, streak_of, whiteness
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
@@ -227,6 +228,17 @@ def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     blurred = smeared(img, 7)  # a pan smears the boot with the grass beside it
     assert _above_something_dark(blurred, (59.5, 38.0), 2.0, ground)
     assert not _above_something_dark(blurred, (90.0, 40.0), 2.0, ground)
+
+
+def test_a_large_light_blob_under_dark_hair_is_a_face() -> None:
+    img = pitch()
+    cv2.rectangle(img, (52, 30), (66, 34), (40, 40, 40), -1)  # hair
+    cv2.circle(img, (59, 40), 6, (200, 220, 250), -1)  # the face under it
+    cv2.circle(img, (100, 40), 6, WHITE, -1)  # a near ball on grass
+    ground = float(np.median(img.max(axis=2)))
+    assert _under_something_dark(img, (59.0, 40.0), 6.0, ground)
+    assert not _under_something_dark(img, (100.0, 40.0), 6.0, ground)
+    assert not _under_something_dark(img, (100.0, 0.0), 6.0, ground)  # nothing over the top row
 
 
 def score_ball(clip: Any) -> tuple[float, float]:
