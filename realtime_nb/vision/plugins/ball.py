@@ -352,6 +352,11 @@ class _Scene:
         usual 2 px, scaled with the width, without a homography or where it is undefined)."""
         fallback = 2.0 * width / 640
         if self.homography is None:
+            # Without the pitch's scale the people's height gives it (a near view's ball is
+            # far larger than the usual 2 px); a few boxes, as a crowd's may be cut or merged.
+            if len(self.people) >= 3:
+                tall = float(np.median([b[3] - b[1] for b in self.people]))
+                return max(fallback, BALL_RADIUS_M / PERSON_HEIGHT_M * tall)
             return fallback
         expected = self.expected_radius(np.array([[width / 2, height / 2]], np.float64))
         value = float(expected[0])

@@ -241,6 +241,14 @@ def test_a_large_light_blob_under_dark_hair_is_a_face() -> None:
     assert not _under_something_dark(img, (100.0, 0.0), 6.0, ground)  # nothing over the top row
 
 
+def test_without_a_homography_the_people_give_the_ball_size() -> None:
+    tall = [[10.0 * k, 50.0, 10.0 * k + 30.0, 50.0 + 160.0] for k in range(4)]  # 160 px people
+    assert _Scene(None, tall).typical_radius(640, 360) == pytest.approx(160 * 0.11 / 1.8)
+    assert _Scene(None, tall[:2]).typical_radius(640, 360) == 2.0  # too few to trust
+    small = [[10.0 * k, 50.0, 10.0 * k + 5.0, 50.0 + 20.0] for k in range(4)]
+    assert _Scene(None, small).typical_radius(640, 360) == 2.0  # never below the usual 2 px
+
+
 def score_ball(clip: Any) -> tuple[float, float]:
     """Share of visible-ball frames found within 6 px, and share of reports that are another
     object (more than 10 px away, or a seen ball while the real one is hidden)."""
