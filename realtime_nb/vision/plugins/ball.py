@@ -189,7 +189,7 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
     found = _search(white, region, typical, streak, 0)
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
-    if math.isfinite(near) and near > _NEAR_RATIO * typical:
+    if math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX):
         found += _search(white, region, float(near), streak, 1)
     top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
     centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
@@ -236,6 +236,10 @@ def _full(c: BallCandidate, factor: int) -> tuple[float, float]:
 _NEAR_RATIO = 1.45
 """How much larger the ball at the bottom of the frame must be than at its middle for the
 second search."""
+
+_NEAR_LEAST_PX = 4.0
+"""Least radius (px) of the ball at the bottom of the frame for the second search: below it
+the first search's filters still fit, and small frames' JPEG blocks pass the second's."""
 
 _LARGE_RATIO = 1.25
 """How much larger than at the frame's middle the ball must be where the second search's
