@@ -195,7 +195,9 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
     kit, held = scene.places(centres)
     # The second search only where the ball is too large for the first one's filters.
-    large = scene.expected_radius(centres) > _LARGE_RATIO * typical
+    large = np.zeros(len(found), bool)
+    if any(search for _, _, search in found):
+        large = scene.expected_radius(centres) > _LARGE_RATIO * typical
     scored = []
     for (c, factor, search), on_kit, at_feet, big in zip(found, kit, held, large, strict=True):
         if on_kit or (search and not big):
