@@ -21,8 +21,10 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.ball_candidates import (
     BallCandidate,
+    above_something_dark,
     find_candidates,
     streak_of,
+    under_something_dark,
     whiteness,
 )
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
@@ -218,9 +220,9 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
             for o, s in zip(out, searches, strict=True)
         ):
             continue  # the same blob found by both searches
-        if _above_something_dark(frame, centre, radius, ground):
+        if above_something_dark(frame, centre, radius, ground):
             confidence *= 0.5
-        if search and _under_something_dark(frame, centre, radius, ground):
+        if search and under_something_dark(frame, centre, radius, ground):
             continue
         out.append((centre, radius, confidence))
         searches.append(search)
@@ -266,34 +268,6 @@ def _search(
 
 _MOST = 16
 """Candidates of a frame judged further, the most ball-like first."""
-
-
-def _above_something_dark(
-    frame: Frame, centre: tuple[float, float], radius: float, ground: float
-) -> bool:
-    """True when right under the blob lies something darker than the grass (below 0.7 of its
-    brightness: blur and motion smear a boot with the grass around it): a white sock stands
-    on a boot, a ball on grass."""
-    h, w = frame.shape[:2]
-    x, y = round(centre[0]), round(centre[1] + 1.0)
-    if not 1 <= x < w - 1 or not 0 <= y < h - 1:
-        return False
-    below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
-    return bool(below.min() < 0.7 * ground)
-
-
-def _under_something_dark(
-    frame: Frame, centre: tuple[float, float], radius: float, ground: float
-) -> bool:
-    """True when right over the blob lies something darker than the grass: near the camera a
-    face under its hair, of someone whose feet (and box) are below the frame, is as large and
-    round as the ball; a ball has grass or a light kit over it."""
-    w = frame.shape[1]
-    x, y = round(centre[0]), round(centre[1] - 1.0)
-    if not 1 <= x < w - 1 or y < 1:
-        return False
-    above = frame[max(0, y - math.ceil(radius) - 3) : y, x - 1 : x + 2].max(axis=2)
-    return bool(above.min() < 0.7 * ground)
 
 
 _SIZE_BIAS = 1.7
