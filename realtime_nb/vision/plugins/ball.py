@@ -19,7 +19,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.ball_candidates import find_candidates, streak_of, whiteness
+from realtime_nb.vision.plugins.ball_candidates import (
+    BallCandidate,
+    above_something_dark,
+    find_candidates,
+    streak_of,
+    under_something_dark,
+    whiteness,
+)
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
@@ -171,61 +178,96 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: _Scene) -> list[Candida
     """Blob-like bright peaks of the ball's size on the pitch, in full-frame pixels.
 
     The search runs on the white channel shrunk by a whole factor so that the ball is about
-    2 px in radius there: smaller is below what the filters resolve, larger costs time.
+    2 px in radius there: smaller is below what the filters resolve, larger costs time. When
+    the ball at the bottom of the frame is much larger than at its middle (a near, low
+    camera), a second search shrunk for that size finds it there: the filters sized for the
+    middle read a ball twice their size as flat-topped and touching.
     """
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
-    factor = max(1, int(typical / 2.0))
     white = whiteness(frame)
     region = scene.without_kit(_region(frame, ctx))
-    if factor > 1:
-        size = (w // factor, h // factor)
-        white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
-        region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
-    largest = min(max(1.5, 1.6 * typical / factor), 8.0)
-    out = []
-    shift = (factor - 1) / 2
-    streak = tuple(round(s / factor) for s in streak_of(frame[:, :, 1]))
-    found = find_candidates(white, region, largest, limit=32, streak=(streak[0], streak[1]))
-    # Contrast relative to the frame's brightest blob: blur, JPEG and light dim them all alike.
-    top = max(max((c.contrast for c in found), default=1.0), 0.8 * float(white.max()))
+    streak = streak_of(frame[:, :, 1])
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
-    scored = []
-    centres = np.array([(c.x * factor + shift, c.y * factor + shift) for c in found], np.float64)
+    found = _search(white, region, typical, streak, 0)
+    near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
+    if math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX):
+        found += _search(white, region, float(near), streak, 1)
+    top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
+    centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
     kit, held = scene.places(centres)
-    for c, on_kit, at_feet in zip(found, kit, held, strict=True):
-        if on_kit:
+    # The second search only where the ball is too large for the first one's filters.
+    large = np.zeros(len(found), bool)
+    if any(search for _, _, search in found):
+        large = scene.expected_radius(centres) > _LARGE_RATIO * typical
+    scored = []
+    for (c, factor, search), on_kit, at_feet, big in zip(found, kit, held, large, strict=True):
+        if on_kit or (search and not big):
             continue
         # At someone's feet a ball half behind a leg or against a sock is less round.
         least = 0.3 if at_feet else 0.45
         shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
-        scored.append((0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top)), c))
+        confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
+        scored.append((confidence, c, factor, search))
     scored.sort(key=lambda s: -s[0])
-    for confidence, c in scored[:_MOST]:
-        centre = (c.x * factor + shift, c.y * factor + shift)
+    out: list[Candidate] = []
+    searches: list[int] = []
+    for confidence, c, factor, search in scored:
+        centre = _full(c, factor)
         radius = c.radius * factor / _SIZE_BIAS
-        if _above_something_dark(frame, centre, radius, ground):
+        if any(
+            s != search and math.dist(centre, o[0]) < max(radius, o[1])
+            for o, s in zip(out, searches, strict=True)
+        ):
+            continue  # the same blob found by both searches
+        if above_something_dark(frame, centre, radius, ground):
             confidence *= 0.5
+        if search and under_something_dark(frame, centre, radius, ground):
+            continue
         out.append((centre, radius, confidence))
+        searches.append(search)
+        if len(out) == _MOST:
+            break
     return out
+
+
+def _full(c: BallCandidate, factor: int) -> tuple[float, float]:
+    """A candidate's centre in full-frame pixels."""
+    shift = (factor - 1) / 2
+    return (c.x * factor + shift, c.y * factor + shift)
+
+
+_NEAR_RATIO = 1.45
+"""How much larger the ball at the bottom of the frame must be than at its middle for the
+second search."""
+
+_NEAR_LEAST_PX = 4.0
+"""Least radius (px) of the ball at the bottom of the frame for the second search: below it
+the first search's filters still fit, and small frames' JPEG blocks pass the second's."""
+
+_LARGE_RATIO = 1.25
+"""How much larger than at the frame's middle the ball must be where the second search's
+candidates count."""
+
+
+def _search(
+    white: Mask, region: Mask, typical: float, streak: tuple[int, int], search: int
+) -> list[tuple[BallCandidate, int, int]]:
+    """find_candidates on ``white`` shrunk for a ball of ``typical`` px radius, each with the
+    shrink factor and ``search`` (which search found it)."""
+    factor = max(1, int(typical / 2.0))
+    if factor > 1:
+        size = (white.shape[1] // factor, white.shape[0] // factor)
+        white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
+        region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
+    largest = min(max(1.5, 1.6 * typical / factor), 8.0)
+    shrunk = (round(streak[0] / factor), round(streak[1] / factor))
+    found = find_candidates(white, region, largest, limit=32, streak=shrunk)
+    return [(c, factor, search) for c in found]
 
 
 _MOST = 16
 """Candidates of a frame judged further, the most ball-like first."""
-
-
-def _above_something_dark(
-    frame: Frame, centre: tuple[float, float], radius: float, ground: float
-) -> bool:
-    """True when right under the blob lies something darker than the grass (below 0.7 of its
-    brightness: blur and motion smear a boot with the grass around it): a white sock stands
-    on a boot, a ball on grass."""
-    h, w = frame.shape[:2]
-    x, y = round(centre[0]), round(centre[1] + 1.0)
-    if not 1 <= x < w - 1 or not 0 <= y < h - 1:
-        return False
-    below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
-    return bool(below.min() < 0.7 * ground)
 
 
 _SIZE_BIAS = 1.7
@@ -290,6 +332,11 @@ class _Scene:
         usual 2 px, scaled with the width, without a homography or where it is undefined)."""
         fallback = 2.0 * width / 640
         if self.homography is None:
+            # Without the pitch's scale the people's height gives it (a near view's ball is
+            # far larger than the usual 2 px); a few boxes, as a crowd's may be cut or merged.
+            if len(self.people) >= 3:
+                tall = float(np.median([b[3] - b[1] for b in self.people]))
+                return max(fallback, BALL_RADIUS_M / PERSON_HEIGHT_M * tall)
             return fallback
         expected = self.expected_radius(np.array([[width / 2, height / 2]], np.float64))
         value = float(expected[0])

@@ -237,3 +237,31 @@ def _touching(
         py = np.clip(np.round(xy[:, 1] + dy * reach).astype(np.int64), 0, h - 1)
         count += values[py, px] >= 0.5 * peak
     return count
+
+
+def above_something_dark(
+    frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float, ground: float
+) -> bool:
+    """True when right under the blob lies something darker than the grass (below 0.7 of its
+    brightness: blur and motion smear a boot with the grass around it): a white sock stands
+    on a boot, a ball on grass."""
+    h, w = frame.shape[:2]
+    x, y = round(centre[0]), round(centre[1] + 1.0)
+    if not 1 <= x < w - 1 or not 0 <= y < h - 1:
+        return False
+    below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
+    return bool(below.min() < 0.7 * ground)
+
+
+def under_something_dark(
+    frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float, ground: float
+) -> bool:
+    """True when right over the blob lies something darker than the grass: near the camera a
+    face under its hair, of someone whose feet (and box) are below the frame, is as large and
+    round as the ball; a ball has grass or a light kit over it."""
+    w = frame.shape[1]
+    x, y = round(centre[0]), round(centre[1] - 1.0)
+    if not 1 <= x < w - 1 or y < 1:
+        return False
+    above = frame[max(0, y - math.ceil(radius) - 3) : y, x - 1 : x + 2].max(axis=2)
+    return bool(above.min() < 0.7 * ground)

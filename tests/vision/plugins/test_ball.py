@@ -15,10 +15,15 @@ from realtime_nb.vision.plugins.ball import (
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     BallDetection,
-    _above_something_dark,
     _Scene,
 )
-from realtime_nb.vision.plugins.ball_candidates import find_candidates, streak_of, whiteness
+from realtime_nb.vision.plugins.ball_candidates import (
+    above_something_dark,
+    find_candidates,
+    streak_of,
+    under_something_dark,
+    whiteness,
+)
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import PitchDetection
@@ -222,11 +227,30 @@ def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     cv2.rectangle(img, (58, 41), (61, 42), (30, 30, 30), -1)  # its boot
     cv2.circle(img, (90, 40), 2, WHITE, -1)  # a ball on grass
     ground = float(np.median(img.max(axis=2)))
-    assert _above_something_dark(img, (59.5, 38.0), 2.0, ground)
-    assert not _above_something_dark(img, (90.0, 40.0), 2.0, ground)
+    assert above_something_dark(img, (59.5, 38.0), 2.0, ground)
+    assert not above_something_dark(img, (90.0, 40.0), 2.0, ground)
     blurred = smeared(img, 7)  # a pan smears the boot with the grass beside it
-    assert _above_something_dark(blurred, (59.5, 38.0), 2.0, ground)
-    assert not _above_something_dark(blurred, (90.0, 40.0), 2.0, ground)
+    assert above_something_dark(blurred, (59.5, 38.0), 2.0, ground)
+    assert not above_something_dark(blurred, (90.0, 40.0), 2.0, ground)
+
+
+def test_a_large_light_blob_under_dark_hair_is_a_face() -> None:
+    img = pitch()
+    cv2.rectangle(img, (52, 30), (66, 34), (40, 40, 40), -1)  # hair
+    cv2.circle(img, (59, 40), 6, (200, 220, 250), -1)  # the face under it
+    cv2.circle(img, (100, 40), 6, WHITE, -1)  # a near ball on grass
+    ground = float(np.median(img.max(axis=2)))
+    assert under_something_dark(img, (59.0, 40.0), 6.0, ground)
+    assert not under_something_dark(img, (100.0, 40.0), 6.0, ground)
+    assert not under_something_dark(img, (100.0, 0.0), 6.0, ground)  # nothing over the top row
+
+
+def test_without_a_homography_the_people_give_the_ball_size() -> None:
+    tall = [[10.0 * k, 50.0, 10.0 * k + 30.0, 50.0 + 160.0] for k in range(4)]  # 160 px people
+    assert _Scene(None, tall).typical_radius(640, 360) == pytest.approx(160 * 0.11 / 1.8)
+    assert _Scene(None, tall[:2]).typical_radius(640, 360) == 2.0  # too few to trust
+    small = [[10.0 * k, 50.0, 10.0 * k + 5.0, 50.0 + 20.0] for k in range(4)]
+    assert _Scene(None, small).typical_radius(640, 360) == 2.0  # never below the usual 2 px
 
 
 def score_ball(clip: Any) -> tuple[float, float]:
