@@ -65,8 +65,9 @@ PERSON_HEIGHT_M = 1.8
 ON_LINE_FACTOR = 0.6
 """Confidence kept by a candidate on a pitch marking away from anyone's feet: there it is more
 often a fleck of a worn or blurred line than the ball, and a fleck's track took the ball's
-place while the ball was hidden (0.75 before; 0.6 cut wrong reports on 18 tuning rows x 30
-random seeds from 6.8 % to 4.9 % with found unchanged at 86.0 %)."""
+place while the ball was hidden (0.75 before; on 18 tuning rows x 30 random seeds, 0.6 here
+and :data:`ON_LINE_AT_FEET_FACTOR` at the feet cut wrong reports from 6.8 % to 4.9 % with
+found unchanged at 86.0 %)."""
 ON_LINE_AT_FEET_FACTOR = 0.75
 """The same at someone's feet, where a ball played over a line is the usual case (0.6 there
 too cost the classic look 1.4 points of found on 70 tuning seeds)."""
