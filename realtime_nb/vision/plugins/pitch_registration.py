@@ -111,7 +111,11 @@ tracking keeps whatever fit it started from, and on narrow views of few markings
 found afresh can score 0.9 while the right one, once the search finds it, scores 0.95 and more.
 """
 _AUDIT_EVERY = 5
-"""Frames between two such checks."""
+"""Frames before the first such check, and between checks after one that changed the fit."""
+_AUDIT_MAX_GAP = 80
+"""Each check that keeps the tracked fit doubles the gap to the next, up to this: where even
+the right fit scores under ``_AUDIT_QUALITY`` (blur, compression, small frames), a full search
+every 5 frames would double the plugin's time for nothing."""
 _AUDIT_MARGIN = 0.03
 """A searched fit must beat the tracked one by this much to replace it."""
 _FORGET_CENTRE_AFTER = 50
@@ -249,19 +253,23 @@ def _audited(
     centre: npt.NDArray[np.float64] | None,
 ) -> tuple[_Fit, npt.NDArray[np.float64] | None]:
     """``(tracked, centre)``, or a searched fit that beats ``tracked`` by ``_AUDIT_MARGIN``
-    with None for the centre: searched every ``_AUDIT_EVERY`` frames while tracking fits less
-    than ``_AUDIT_QUALITY``. The search ignores where the camera was thought to stand (that
+    with None for the centre: searched while tracking fits less than ``_AUDIT_QUALITY``, first
+    after ``_AUDIT_EVERY`` frames, then after twice the last gap each time the search did not
+    win (up to ``_AUDIT_MAX_GAP``). The search ignores where the camera was thought to stand (that
     came from the fit in doubt), so a fit that wins makes it forgotten, and like any fit found
     afresh with no position known it must then reach ``_FRESH_QUALITY`` to be reported."""
     since = int(state.get("since_search", 0)) + 1
     state["since_search"] = since
-    if tracked.quality >= _AUDIT_QUALITY or since < _AUDIT_EVERY:
+    gap = int(state.get("audit_gap", _AUDIT_EVERY))
+    if tracked.quality >= _AUDIT_QUALITY or since < gap:
         return tracked, centre
     state["since_search"] = 0
     fits = _cameras([(h, False) for h in _search(img)], img, None, [])
     better = max(fits, key=lambda f: f.quality, default=None)
     if better is None or better.quality < tracked.quality + _AUDIT_MARGIN:
+        state["audit_gap"] = min(2 * gap, _AUDIT_MAX_GAP)
         return tracked, centre
+    state["audit_gap"] = _AUDIT_EVERY
     state.pop("centres", None)
     return better, None
 

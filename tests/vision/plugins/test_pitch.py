@@ -393,3 +393,27 @@ def test_a_wrong_remembered_camera_position_is_dropped() -> None:
     )
     assert np.percentile(errors, 95) < 0.5
     assert wrong[0] not in state.get("centres", [])
+
+
+def test_an_audit_that_keeps_the_tracked_fit_waits_twice_as_long_for_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from realtime_nb.vision.plugins import pitch_registration as reg
+
+    searched_at: list[int] = []
+    frames = iter(range(1, 10_000))
+    now = 0
+    monkeypatch.setattr(reg, "_search", lambda img: searched_at.append(now) or [])
+    tracked = reg._Fit(0.9, None, np.eye(3), True, True)  # type: ignore[arg-type]
+    state: dict[str, Any] = {}
+    for now in frames:
+        assert reg._audited(None, state, tracked, None) == (tracked, None)  # type: ignore[arg-type]
+        if now == 200:
+            break
+    # Gaps of 5, 10, 20, 40 and 80 frames while no search wins; every 5 frames would be 40.
+    assert searched_at == [5, 15, 35, 75, 155]
+    confident = reg._Fit(0.98, None, np.eye(3), True, True)  # type: ignore[arg-type]
+    searched_at.clear()
+    for _ in range(20):
+        reg._audited(None, state, confident, None)  # type: ignore[arg-type]
+    assert searched_at == []
