@@ -245,12 +245,11 @@ def above_something_dark(
     """True when right under the blob lies something darker than the grass (below 0.7 of its
     brightness: blur and motion smear a boot with the grass around it): a white sock stands
     on a boot, a ball on grass."""
-    h, w = frame.shape[:2]
-    x, y = round(centre[0]), round(centre[1] + 1.0)
-    if not 1 <= x < w - 1 or not 0 <= y < h - 1:
+    h = frame.shape[0]
+    y = round(centre[1] + 1.0)
+    if not 0 <= y < h - 1:
         return False
-    below = frame[y : y + math.ceil(radius) + 3, x - 1 : x + 2].max(axis=2)
-    return bool(below.min() < 0.7 * ground)
+    return _dark_strip(frame, round(centre[0]), y, y + math.ceil(radius) + 3, ground)
 
 
 def under_something_dark(
@@ -259,9 +258,17 @@ def under_something_dark(
     """True when right over the blob lies something darker than the grass: near the camera a
     face under its hair, of someone whose feet (and box) are below the frame, is as large and
     round as the ball; a ball has grass or a light kit over it."""
-    w = frame.shape[1]
-    x, y = round(centre[0]), round(centre[1] - 1.0)
-    if not 1 <= x < w - 1 or y < 1:
+    y = round(centre[1] - 1.0)
+    if y < 1:
         return False
-    above = frame[max(0, y - math.ceil(radius) - 3) : y, x - 1 : x + 2].max(axis=2)
-    return bool(above.min() < 0.7 * ground)
+    return _dark_strip(frame, round(centre[0]), max(0, y - math.ceil(radius) - 3), y, ground)
+
+
+def _dark_strip(frame: npt.NDArray[np.uint8], x: int, top: int, bottom: int, ground: float) -> bool:
+    """True when the 3-px-wide strip of rows ``top`` to ``bottom`` (exclusive) around column
+    ``x`` holds a pixel below 0.7 of the grass's brightness ``ground``; False for a column at
+    the frame's side."""
+    if not 1 <= x < frame.shape[1] - 1:
+        return False
+    strip = frame[top:bottom, x - 1 : x + 2].max(axis=2)
+    return bool(strip.min() < 0.7 * ground)
