@@ -192,7 +192,10 @@ TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per me
     ("box", "quality", "bottom"),
     [
         ([100, 100, 104, 108], 0.99, 100 + 0.9 * 18),  # a shirt alone: taken to the feet
-        ([100, 100, 104, 115], 0.99, 115),  # a whole person (15 of 18 px): kept
+        # 14 of 18 px: a person ends no higher than 0.9 of one standing there, and motion
+        # blur fades the legs of a box into the grass.
+        ([100, 100, 104, 114], 0.99, 100 + 0.9 * 18),
+        ([100, 100, 104, 116], 0.99, 116),  # a whole person (16 of 18 px): kept
         ([100, 100, 104, 108], 0.5, 108),  # a rough homography: kept
     ],
 )
