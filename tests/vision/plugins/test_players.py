@@ -300,3 +300,17 @@ def test_at_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team(
     # Two off both teams stay goalkeepers.
     two = _at_most_two_keepers(_TeamModel(state), features[[0, 3, 4]])
     assert [role for role, _, _ in two] == ["player", "goalkeeper", "goalkeeper"]
+
+
+def test_an_extra_off_colour_jersey_goes_to_the_nearer_team_by_its_reach() -> None:
+    # 30 Lab units from team 0, whose jerseys fall within 10, and 50 from team 1, whose
+    # jerseys spread to 40: nearer team 1 for its reach.
+    state: dict[str, Any] = {"team_centres": [[30.0, 20.0, 0.0], [30.0, -20.0, 0.0]]}
+    state["team_reach"] = [10.0, 40.0]
+    features = np.array([[30.0, 20.0, 30.0], [80.0, 0.0, 90.0], [0.0, 10.0, -90.0]])
+    out = _at_most_two_keepers(_TeamModel(state), features)
+    assert [(role, team) for role, team, _ in out] == [
+        ("player", 1),
+        ("goalkeeper", None),
+        ("goalkeeper", None),
+    ]
