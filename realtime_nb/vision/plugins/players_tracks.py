@@ -9,8 +9,6 @@ fading. The role and team with the most votes is the box's.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
@@ -25,6 +23,7 @@ _KINDS: tuple[tuple[str, int | None], ...] = (
     ("goalkeeper", None),
     ("referee", None),
 )
+_KIND_INDEX = {kind: k for k, kind in enumerate(_KINDS)}
 FADE = 0.95
 """How much of its votes a track keeps from one frame to the next."""
 LINK_IOU = 0.2
@@ -58,46 +57,38 @@ def vote(
     votes = np.zeros((len(boxes), len(_KINDS)))
     if tracks and boxes:
         before = np.asarray(tracks, np.float64)
-        links = _links(before[:, :4], np.asarray(boxes, np.float64))
-        for i, k in links:
-            votes[i] = FADE * before[k, 4:]
-    out: list[Verdict] = []
-    for i, verdict in enumerate(verdicts):
-        if verdict[:2] not in _KINDS:  # no team colours learnt yet
-            out.append(verdict)
-            continue
-        votes[i, _KINDS.index(verdict[:2])] += verdict[2]
-        role, team = _KINDS[int(np.argmax(votes[i]))]
-        out.append(verdict if (role, team) == verdict[:2] else (role, team, 0.5))
-    kept = [[*map(float, box), *row] for box, row in zip(boxes, votes.tolist(), strict=True)]
+        now, then = _links(before[:, :4], np.asarray(boxes, np.float64))
+        votes[now] = FADE * before[then, 4:]
+    kinds = [_KIND_INDEX.get(verdict[:2], -1) for verdict in verdicts]
+    read = [i for i, k in enumerate(kinds) if k >= 0]  # no team colours learnt yet: no vote
+    votes[read, [kinds[i] for i in read]] += [verdicts[i][2] for i in read]
+    winners = np.argmax(votes, axis=1).tolist()
+    out = list(verdicts)
+    for i in read:
+        if winners[i] != kinds[i]:
+            out[i] = (*_KINDS[winners[i]], 0.5)
+    kept = np.hstack([np.asarray(boxes, np.float64).reshape(-1, 4), votes]).tolist()
     return kept, out
 
 
-def _links(before: npt.NDArray[np.float64], now: npt.NDArray[np.float64]) -> list[tuple[int, int]]:
-    """``(now index, before index)`` pairs, most overlapping first, each box in one pair at
-    most, overlapping by at least :data:`LINK_IOU`."""
-    ix = np.minimum(now[:, None, 2], before[None, :, 2]) - np.maximum(
-        now[:, None, 0], before[None, :, 0]
-    )
-    iy = np.minimum(now[:, None, 3], before[None, :, 3]) - np.maximum(
-        now[:, None, 1], before[None, :, 1]
-    )
-    inter = np.clip(ix + 1, 0, None) * np.clip(iy + 1, 0, None)
-    area_now = (now[:, 2] - now[:, 0] + 1) * (now[:, 3] - now[:, 1] + 1)
-    area_before = (before[:, 2] - before[:, 0] + 1) * (before[:, 3] - before[:, 1] + 1)
-    iou: Any = inter / (area_now[:, None] + area_before[None, :] - inter)
-    pairs = []
-    for flat in np.argsort(-iou, axis=None):
-        i, k = divmod(int(flat), iou.shape[1])
-        if iou[i, k] < LINK_IOU:
-            break
-        pairs.append((i, k))
-    used_now: set[int] = set()
-    used_before: set[int] = set()
-    links = []
-    for i, k in pairs:
-        if i not in used_now and k not in used_before:
-            used_now.add(i)
-            used_before.add(k)
-            links.append((i, k))
-    return links
+def _links(
+    before: npt.NDArray[np.float64], now: npt.NDArray[np.float64]
+) -> tuple[list[int], list[int]]:
+    """Indices into ``now`` and ``before`` of linked boxes, most overlapping first, each box in
+    one link at most, overlapping by at least :data:`LINK_IOU`."""
+    nx1, ny1, nx2, ny2 = now.T
+    bx1, by1, bx2, by2 = before.T
+    ix = np.minimum.outer(nx2, bx2) - np.maximum.outer(nx1, bx1) + 1
+    iy = np.minimum.outer(ny2, by2) - np.maximum.outer(ny1, by1) + 1
+    inter = np.maximum(ix, 0) * np.maximum(iy, 0)
+    union = np.add.outer((nx2 - nx1 + 1) * (ny2 - ny1 + 1), (bx2 - bx1 + 1) * (by2 - by1 + 1))
+    iou = inter / (union - inter)
+    rows, cols = np.nonzero(iou >= LINK_IOU)
+    order = np.argsort(-iou[rows, cols], kind="stable")
+    linked_now: list[int] = []
+    linked_before: list[int] = []
+    for i, k in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if i not in linked_now and k not in linked_before:
+            linked_now.append(i)
+            linked_before.append(k)
+    return linked_now, linked_before
