@@ -32,6 +32,7 @@ from realtime_nb.vision.plugins.grass import (
     pitch_region,
 )
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
+from realtime_nb.vision.plugins.players_tracks import vote
 
 __all__ = ["PlayerDetection"]
 
@@ -66,7 +67,10 @@ class PlayerDetection(Plugin):
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None). A
     frame has at most two goalkeepers, one at each goal: of more off-colour jerseys, the two
     furthest from their nearer team stay goalkeepers and the rest join their nearer team with
-    confidence 0.5 (far players whose jersey compression washed toward the grass).
+    confidence 0.5 (far players whose jersey compression washed toward the grass). A box's
+    role and team are then voted over the frames it is seen in
+    (:mod:`~realtime_nb.vision.plugins.players_tracks`): one washed frame does not move a
+    player off their team.
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
     people one behind the other (by a height-for-row line fitted to lone players), is split;
     one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.
@@ -108,10 +112,12 @@ class PlayerDetection(Plugin):
         teams = _TeamModel(ctx.state)
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
             teams.learn(features, colours)
+        tracks, verdicts = vote(
+            ctx.state.get("team_tracks", []), boxes, _at_most_two_keepers(teams, features)
+        )
+        ctx.state["team_tracks"] = tracks
         detections = []
-        for box, (role, team, confidence) in zip(
-            boxes, _at_most_two_keepers(teams, features), strict=True
-        ):
+        for box, (role, team, confidence) in zip(boxes, verdicts, strict=True):
             detections.append(
                 {"box": box, "class": role, "team": team, "confidence": round(confidence, 3)}
             )
@@ -520,7 +526,8 @@ def _at_most_two_keepers(
     """Role, team and confidence of each jersey, with at most two goalkeepers: a match has one
     at each goal. When more jerseys are off both team colours (a far player's jersey blended
     with the grass by JPEG), the two furthest from their nearer team stay goalkeepers and the
-    others go to their nearer team, at confidence 0.5."""
+    others go to their nearer team, at confidence 0.5; nearness is over each team's reach, as
+    a team whose jerseys spread wide takes a far-off jersey sooner."""
     out = [teams.classify(f) for f in features]
     keepers = [i for i, (role, _, _) in enumerate(out) if role == "goalkeeper"]
     if len(keepers) <= 2:
@@ -531,7 +538,7 @@ def _at_most_two_keepers(
     reach = np.asarray(teams.state.get("team_reach") or [_TeamModel.assign] * 2, np.float64)
     off = (near / reach).min(axis=1)
     for k in np.argsort(off)[: len(keepers) - 2]:
-        out[keepers[k]] = ("player", int(np.argmin(near[k])), 0.5)
+        out[keepers[k]] = ("player", int(np.argmin(near[k] / reach)), 0.5)
     return out
 
 

@@ -7,7 +7,8 @@ dark boot one pixel tall, white socks that look like line paint. Each box's rows
 down over rows whose pixels within its columns stand out from the grass, together, by 0.6 times
 as much as one pixel clearly unlike it (a motion streak spreads a head's contrast over more
 columns), and no further than a person's height allows; its sides are cut to the columns that
-stand out clearly (a horizontal motion streak widens a blob with a faint halo).
+stand out clearly over a quarter of its rows (a horizontal motion streak widens a blob with a
+faint halo, a line the person stands on with a few bright rows).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class GrassDistance:
         A row counts when its pixels within the box's columns stand out, together, 0.6 times as
         much as one pixel at the threshold (their excess over ``floor`` summed), unless pixels on
         both sides of the columns stand out too (a line across, not a person). A column counts
-        when its strongest pixel (in those rows) is at least 0.4 times the strongest of the box.
+        when its pixel a quarter of a person's height from its brightest (in those rows) is at
+        the threshold, or at least half as far from the grass as the box's strongest such pixel.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.
@@ -104,11 +106,17 @@ class GrassDistance:
             up = min(up, room)
             down = min(down, room - up)
         new_top, new_bottom = y1 - up, y2 + down
-        # A horizontal motion streak widens the blob with a fading halo: columns that stand out
-        # less than 0.4 times the person's strongest are cut from the sides.
+        # A horizontal motion streak widens the blob with a fading halo, and a line the person
+        # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
+        # a person's height from its brightest (a line's rows are fewer, an arm's more; the
+        # blob may be two people one behind the other), and columns under half the person's
+        # strongest are cut from the sides, unless they stand out on their own (white socks
+        # would cut a dark shirt).
         rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
-        profile = rows_in.max(axis=0)
-        keep = np.flatnonzero(profile >= 0.4 * profile.max())
+        person = min(len(rows_in), expected or len(rows_in))
+        rank = len(rows_in) - max(1, round(0.25 * person))
+        profile = np.partition(rows_in, rank, axis=0)[rank]
+        keep = np.flatnonzero(profile >= min(0.5 * float(profile.max()), self.threshold))
         if len(keep):
             x1, x2 = x1 + int(keep[0]), x1 + int(keep[-1])
         return [x1, new_top, x2, new_bottom]

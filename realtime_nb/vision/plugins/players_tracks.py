@@ -1,0 +1,94 @@
+"""A person's role and team voted over the frames they are seen in, not read from one frame.
+
+A far player's jersey is a few pixels that JPEG washes toward the grass: one frame's colour
+can put them on the wrong team, or off both team colours (a goalkeeper). Each box is linked to
+the box of the frame before that it overlaps most, and carries that box's votes: one per frame
+for the role and team read from its jersey, weighted by that reading's confidence, older frames
+fading. The role and team with the most votes is the box's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Verdict", "vote"]
+
+Verdict = tuple[str, int | None, float]
+"""Role, team (None for a goalkeeper or the referee) and confidence of one person."""
+
+_KINDS: tuple[tuple[str, int | None], ...] = (
+    ("player", 0),
+    ("player", 1),
+    ("goalkeeper", None),
+    ("referee", None),
+)
+_KIND_INDEX = {kind: k for k, kind in enumerate(_KINDS)}
+FADE = 0.95
+"""How much of its votes a track keeps from one frame to the next."""
+LINK_IOU = 0.2
+"""The least overlap (intersection over union) that links a box to one of the frame before."""
+
+
+def vote(
+    tracks: list[list[float]], boxes: list[list[int]], verdicts: list[Verdict]
+) -> tuple[list[list[float]], list[Verdict]]:
+    """Each box's role and team by the votes of its track, and the tracks to keep.
+
+    Args:
+        tracks: The frame before's boxes, each ``[x1, y1, x2, y2]`` followed by its votes for
+            team 0, team 1, goalkeeper and referee (as :func:`vote` returned them; ``[]`` at
+            first).
+        boxes: This frame's boxes, inclusive pixels.
+        verdicts: This frame's reading of each box's jersey.
+
+    Returns:
+        This frame's tracks (to pass in with the next frame) and each box's verdict: its own
+        when the track's votes agree (or when it is a player of no team: none are learnt
+        yet), else the track's winner at confidence 0.5.
+
+    Example:
+        >>> tracks, out = vote([], [[0, 0, 3, 9]], [("player", 1, 0.9)])
+        >>> out
+        [('player', 1, 0.9)]
+        >>> vote(tracks, [[1, 0, 4, 9]], [("goalkeeper", None, 0.6)])[1]
+        [('player', 1, 0.5)]
+    """
+    votes = np.zeros((len(boxes), len(_KINDS)))
+    if tracks and boxes:
+        before = np.asarray(tracks, np.float64)
+        now, then = _links(before[:, :4], np.asarray(boxes, np.float64))
+        votes[now] = FADE * before[then, 4:]
+    kinds = [_KIND_INDEX.get(verdict[:2], -1) for verdict in verdicts]
+    read = [i for i, k in enumerate(kinds) if k >= 0]  # no team colours learnt yet: no vote
+    votes[read, [kinds[i] for i in read]] += [verdicts[i][2] for i in read]
+    winners = np.argmax(votes, axis=1).tolist()
+    out = list(verdicts)
+    for i in read:
+        if winners[i] != kinds[i]:
+            out[i] = (*_KINDS[winners[i]], 0.5)
+    kept = np.hstack([np.asarray(boxes, np.float64).reshape(-1, 4), votes]).tolist()
+    return kept, out
+
+
+def _links(
+    before: npt.NDArray[np.float64], now: npt.NDArray[np.float64]
+) -> tuple[list[int], list[int]]:
+    """Indices into ``now`` and ``before`` of linked boxes, most overlapping first, each box in
+    one link at most, overlapping by at least :data:`LINK_IOU`."""
+    nx1, ny1, nx2, ny2 = now.T
+    bx1, by1, bx2, by2 = before.T
+    ix = np.minimum.outer(nx2, bx2) - np.maximum.outer(nx1, bx1) + 1
+    iy = np.minimum.outer(ny2, by2) - np.maximum.outer(ny1, by1) + 1
+    inter = np.maximum(ix, 0) * np.maximum(iy, 0)
+    union = np.add.outer((nx2 - nx1 + 1) * (ny2 - ny1 + 1), (bx2 - bx1 + 1) * (by2 - by1 + 1))
+    iou = inter / (union - inter)
+    rows, cols = np.nonzero(iou >= LINK_IOU)
+    order = np.argsort(-iou[rows, cols], kind="stable")
+    linked_now: list[int] = []
+    linked_before: list[int] = []
+    for i, k in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if i not in linked_now and k not in linked_before:
+            linked_now.append(i)
+            linked_before.append(k)
+    return linked_now, linked_before

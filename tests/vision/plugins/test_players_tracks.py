@@ -1,0 +1,59 @@
+"""Tests for realtime_nb.vision.plugins.players_tracks."""
+
+from __future__ import annotations
+
+from realtime_nb.vision.plugins.players_tracks import FADE, Verdict, vote
+
+
+def _run(frames: list[tuple[list[list[int]], list[Verdict]]]) -> list[list[Verdict]]:
+    tracks: list[list[float]] = []
+    out = []
+    for boxes, verdicts in frames:
+        tracks, verdict = vote(tracks, boxes, verdicts)
+        out.append(verdict)
+    return out
+
+
+def test_one_washed_frame_does_not_move_a_player_off_their_team() -> None:
+    box = [10, 10, 13, 21]
+    frames = [([box], [("player", 1, 0.8)])] * 3 + [([box], [("player", 0, 0.6)])]
+    frames += [([box], [("goalkeeper", None, 0.6)])]
+    out = _run(frames)
+    assert [v[:2] for v in out[-1] + out[-2]] == [("player", 1), ("player", 1)]
+    assert out[-1][0][2] == 0.5
+
+
+def test_a_steady_new_reading_wins_once_the_old_votes_fade() -> None:
+    box = [10, 10, 13, 21]
+    frames = [([box], [("player", 1, 0.8)])] + [([box], [("player", 0, 0.8)])] * 2
+    out = _run(frames)
+    assert [v[0][1] for v in out] == [1, 0, 0]
+    assert FADE < 1
+
+
+def test_a_box_overlapping_no_box_before_keeps_its_own_reading() -> None:
+    frames: list[tuple[list[list[int]], list[Verdict]]] = [
+        ([[10, 10, 13, 21]], [("player", 1, 0.9)]),
+        ([[40, 10, 43, 21]], [("player", 0, 0.7)]),
+    ]
+    assert _run(frames)[1] == [("player", 0, 0.7)]
+
+
+def test_each_box_links_to_the_box_before_it_overlaps_most_and_only_one() -> None:
+    before = [[10, 10, 13, 21], [15, 10, 18, 21]]
+    frames: list[tuple[list[list[int]], list[Verdict]]] = [
+        (before, [("player", 0, 0.9), ("player", 1, 0.9)]),
+        ([[11, 10, 14, 21], [15, 10, 18, 21]], [("player", 1, 0.6), ("player", 0, 0.6)]),
+    ]
+    assert [v[:2] for v in _run(frames)[1]] == [("player", 0), ("player", 1)]
+    # Both boxes now overlap the first box before most: only one takes its votes.
+    frames[1] = ([[10, 10, 13, 21], [11, 10, 14, 21]], [("player", 1, 0.6), ("player", 1, 0.6)])
+    assert [v[:2] for v in _run(frames)[1]] == [("player", 0), ("player", 1)]
+
+
+def test_a_player_of_no_team_passes_through_without_a_vote() -> None:
+    box = [10, 10, 13, 21]
+    tracks, out = vote([], [box], [("player", None, 0.5)])
+    assert out == [("player", None, 0.5)]
+    assert tracks == [[10.0, 10.0, 13.0, 21.0, 0.0, 0.0, 0.0, 0.0]]
+    assert vote([], [], []) == ([], [])
