@@ -80,27 +80,22 @@ class GrassDistance:
         halo = (x2 - x1 + 1) // 2
         margin = halo + max(2, (x2 - x1 + 1) // 2)
         left, right = max(0, x1 - margin), min(w - 1, x2 + margin)
-        distance = _distance(self.frame[top : bottom + 1, left : right + 1], self.grass)
-        window = distance >= self.threshold
-        # A row counts by its pixels' sum above the floor, 0.6 times one pixel at the
-        # threshold: a horizontal motion streak spreads a head or a boot over more columns at
-        # a fraction of its contrast, and keeps the sum; part of it falls outside the box's
-        # columns, hence 0.6.
-        floor = np.uint8(min(255, round(self.floor)))
-        inside = distance[:, x1 - left : x2 - left + 1]
-        mass = (np.maximum(inside, floor) - floor).sum(axis=1, dtype=np.int32)
-        rows: npt.NDArray[np.bool_] = mass >= 0.6 * (self.threshold - floor)
-        if x1 - halo > left and right > x2 + halo:
-            rows &= ~(
-                window[:, : x1 - halo - left].any(axis=1)
-                & window[:, x2 + halo - left + 1 :].any(axis=1)
-            )
+        crop = self.frame[top : bottom + 1, left : right + 1]
+        distance = _distance(crop, self.grass)
+        inside = np.s_[x1 - left : x2 - left + 1]
+        rows = self._standing(distance, inside, halo)
         # Rows stand out from the box's top up and from its bottom down: grow over each run,
         # up first, the whole within 1.15 times a lone person's height.
-        above = rows[: y1 - top][::-1]
-        below = rows[y2 - top + 1 :]
-        up = len(above) if above.all() else int(np.argmin(above))
-        down = len(below) if below.all() else int(np.argmin(below))
+        below_from = y2 - top + 1
+        up = _run(rows[: y1 - top][::-1])
+        down = _run(rows[below_from:])
+        # A person's shadow is the grass darkened. Below a box already about a whole person
+        # tall, rows count by how far they stand from the grass darkened to their own
+        # brightness, so the box stops at the feet; a shorter box (blur faded its socks and
+        # boots, which then look like darkened grass too) grows as before.
+        if down and expected is not None and y2 - y1 + 1 >= 0.8 * expected:
+            shade = _shadowed_distance(crop[below_from:], self.grass)
+            down = _run(self._standing(shade, inside, halo))
         if expected is not None:
             room = max(0, int(1.15 * expected) - (y2 - y1 + 1))
             up = min(up, room)
@@ -120,6 +115,40 @@ class GrassDistance:
         if len(keep):
             x1, x2 = x1 + int(keep[0]), x1 + int(keep[-1])
         return [x1, new_top, x2, new_bottom]
+
+    def _standing(
+        self, distance: npt.NDArray[np.uint8], inside: slice, halo: int
+    ) -> npt.NDArray[np.bool_]:
+        """Which rows of ``distance`` (the box's columns ``inside``, ``halo`` columns of motion
+        streak each side, then the sides looked at for a line) stand out as a person's."""
+        # A row counts by its pixels' sum above the floor, 0.6 times one pixel at the
+        # threshold: a horizontal motion streak spreads a head or a boot over more columns at
+        # a fraction of its contrast, and keeps the sum; part of it falls outside the box's
+        # columns, hence 0.6.
+        floor = np.uint8(min(255, round(self.floor)))
+        mass = (np.maximum(distance[:, inside], floor) - floor).sum(axis=1, dtype=np.int32)
+        rows: npt.NDArray[np.bool_] = mass >= 0.6 * (self.threshold - floor)
+        first, last = inside.start - halo, inside.stop - 1 + halo
+        if first > 0 and distance.shape[1] - 1 > last:
+            window = distance >= self.threshold
+            rows &= ~(window[:, :first].any(axis=1) & window[:, last + 1 :].any(axis=1))
+        return rows
+
+
+def _run(rows: npt.NDArray[np.bool_]) -> int:
+    """How many of ``rows`` are True before the first False."""
+    return len(rows) if rows.all() else int(np.argmin(rows))
+
+
+def _shadowed_distance(
+    frame: Frame, grass: tuple[float, float, float, float]
+) -> npt.NDArray[np.uint8]:
+    """Per pixel, the largest of the three channel differences from ``grass`` darkened to the
+    pixel's own brightness (scaled by 0.5 to 1, least squares): near 0 on a shadow on grass."""
+    g = np.asarray(grass[:3], np.float32)
+    p = frame.astype(np.float32)
+    scale = np.clip((p @ g) / float(g @ g), 0.5, 1.0)
+    return np.asarray(np.minimum(np.abs(p - scale[..., None] * g).max(axis=2), 255), np.uint8)
 
 
 def _distance(frame: Frame, grass: tuple[float, float, float, float]) -> npt.NDArray[np.uint8]:
