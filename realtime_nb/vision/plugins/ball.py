@@ -103,9 +103,9 @@ class BallDetection(Plugin):
       shrunk frame when the ball is large), candidates much larger are dropped, the centre and
       penalty spots are never the ball, and one on a marking counts for less;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
-      is at someone's feet; a box shorter than a person standing there (cut at white
-      shorts, or legs faded by motion blur) is taken down to the feet; a white blob standing
-      on something dark is a sock on its boot and counts for half;
+      is at the feet of someone no farther away; a box shorter than a person standing there
+      (cut at white shorts, or legs faded by motion blur) is taken down to the feet; a white
+      blob standing on something dark is a sock on its boot and counts for half;
     - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
       anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
       score each hypothesis by how often and how ball-like it was seen, gate a track by how
@@ -418,35 +418,15 @@ class _Scene:
         return out
 
     def places(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        """Whether each of ``(n, 2)`` points is on a person's kit (in a box above the feet
-        and at nobody's feet: with people one behind the other, the far one's feet are
-        inside the near one's box), and whether it is at someone's feet."""
-        inside, at_feet = self._places_all(points)
-        return inside & ~at_feet, at_feet
+        """Whether each of ``(n, 2)`` points is on a person's kit, and whether it is at
+        someone's feet.
 
-    def without_kit(self, region: Mask) -> Mask:
-        """``region`` less the people's kit (:meth:`places`), so that people's whites do not
-        crowd the ball out of a frame's most contrasted peaks."""
-        if not self.people:
-            return region
-        out = region.copy()
-        for x1, y1, x2, y2 in self.people:
-            reach = max(0.12 * (y2 - y1), 3.0)
-            top = y1 - 0.15 * (y2 - y1)
-            cv2.rectangle(out, (math.ceil(x1 - 1), math.ceil(top)),
-                          (math.floor(x2 + 1), math.ceil(y2 - reach) - 1), 0, -1)  # fmt: skip
-        for x1, _, x2, y2 in self.people:  # someone's feet may be in another's box
-            reach = max(0.12 * (y2 - y1), 3.0)
-            xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
-            ya, yb = max(0, math.ceil(y2 - reach)), max(0, math.floor(y2 + reach) + 1)
-            out[ya:yb, xa:xb] = region[ya:yb, xa:xb]
-        return out
-
-    def _places_all(
-        self, points: FloatArray
-    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        """Whether each point is inside a person's box above the feet, and at someone's
-        feet."""
+        A point in a box above the feet is kit unless it is at the feet of someone no
+        farther away (whose box ends no higher): with people one behind the other, the far
+        one's feet are inside the near one's box, but where they overlap the near one is in
+        front. A person cut into two boxes, one above the other, puts the upper one's
+        "feet" on the kit; it is kit.
+        """
         if not self.people or not len(points):
             return np.zeros(len(points), bool), np.zeros(len(points), bool)
         boxes = np.asarray(self.people, np.float64)
@@ -456,7 +436,26 @@ class _Scene:
         across = (x1 - 1 <= x) & (x <= x2 + 1)
         at_feet = across & (y2 - reach <= y) & (y <= y2 + reach)
         inside = across & (y1 - 0.15 * (y2 - y1) <= y) & (y < y2 - reach)  # a head above
-        return np.asarray(inside.any(axis=1), bool), np.asarray(at_feet.any(axis=1), bool)
+        nearer = (y2 <= y2.T).astype(np.int32)  # [j, k]: j's box ends at or below k's
+        held = (at_feet.astype(np.int32) @ nearer) > 0  # [n, k]: at the feet of one as near
+        return np.asarray((inside & ~held).any(axis=1), bool), np.asarray(at_feet.any(axis=1))
+
+    def without_kit(self, region: Mask) -> Mask:
+        """``region`` less the people's kit (:meth:`places`), so that people's whites do not
+        crowd the ball out of a frame's most contrasted peaks."""
+        if not self.people:
+            return region
+        out = region.copy()
+        # Farthest first: a nearer person's kit covers a farther one's feet, not the reverse.
+        for x1, y1, x2, y2 in sorted(self.people, key=lambda box: box[3]):
+            reach = max(0.12 * (y2 - y1), 3.0)
+            top = y1 - 0.15 * (y2 - y1)
+            cv2.rectangle(out, (math.ceil(x1 - 1), math.ceil(top)),
+                          (math.floor(x2 + 1), math.ceil(y2 - reach) - 1), 0, -1)  # fmt: skip
+            xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
+            ya, yb = max(0, math.ceil(y2 - reach)), max(0, math.floor(y2 + reach) + 1)
+            out[ya:yb, xa:xb] = region[ya:yb, xa:xb]
+        return out
 
 
 def _not_static(

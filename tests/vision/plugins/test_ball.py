@@ -308,3 +308,19 @@ def test_kit_is_taken_out_of_the_search_region_but_not_the_feet() -> None:
     assert region[30, 45] == 0  # the shirt
     assert region[49, 45] == 255  # the feet, where the ball is played
     assert region[30, 80] == 255  # the grass beside
+
+
+def test_a_nearer_persons_kit_hides_a_farther_ones_feet() -> None:
+    # A far person (box ends at y 40) whose feet are behind a near one (ends at y 60), and a
+    # person's shirt cut off as a box of its own above its legs' box (both at x 80-90).
+    boxes = [[30, 10, 40, 40], [38, 25, 52, 60], [80, 20, 90, 38], [80, 30, 90, 50]]
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    points = np.array([[39, 39], [85, 37], [45, 59], [33, 39]], np.float64)
+    kit, at_feet = scene.places(points)
+    # The far one's feet are on the near one's shirt; the upper box's "feet" on the legs'
+    # kit; the near one's feet stay feet, and so does the far one's beside the near one.
+    assert kit.tolist() == [True, True, False, False]
+    assert at_feet.tolist() == [True, True, True, True]
+    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
+    assert [region[round(y), round(x)] for x, y in points] == [0, 0, 255, 255]
