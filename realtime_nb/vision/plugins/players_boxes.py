@@ -143,6 +143,9 @@ class GrassDistance:
 def _run(rows: npt.NDArray[np.bool_], gap: int = 0) -> int:
     """How many of ``rows`` lead up to the last True reached over runs of at most ``gap``
     False rows."""
+    end = len(rows) if rows.all() else int(np.argmin(rows))
+    if gap == 0 or end == len(rows):
+        return end
     true = np.flatnonzero(rows)
     jumps = np.flatnonzero(np.diff(true, prepend=-1) > gap + 1)
     reached = true[: jumps[0]] if len(jumps) else true
