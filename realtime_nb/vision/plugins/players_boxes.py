@@ -59,7 +59,8 @@ class GrassDistance:
 
         A row counts when its pixels within the box's columns stand out, together, 0.6 times as
         much as one pixel at the threshold (their excess over ``floor`` summed), unless pixels on
-        both sides of the columns stand out too (a line across, not a person). A column counts
+        both sides of the columns stand out too (a line across, not a person); the top grows
+        past up to two rows that do not (a faded neck below a head). A column counts
         when its pixel a quarter of a person's height from its brightest (in those rows) is at
         the threshold, or at least half as far from the grass as the box's strongest such pixel.
 
@@ -85,9 +86,13 @@ class GrassDistance:
         inside = np.s_[x1 - left : x2 - left + 1]
         rows = self._standing(distance, inside, halo)
         # Rows stand out from the box's top up and from its bottom down: grow over each run,
-        # up first, the whole within 1.15 times a lone person's height.
+        # up first, the whole within 1.15 times a lone person's height. Above a box short of
+        # a lone person's height the run goes on past up to two rows that do not stand out:
+        # blur and JPEG fade a small player's neck or chin into the grass below a head that
+        # still does (a box already a person tall would climb into the feet of one behind).
         below_from = y2 - top + 1
-        up = _run(rows[: y1 - top][::-1])
+        short = expected is not None and y2 - y1 + 1 < 0.8 * expected
+        up = _run(rows[: y1 - top][::-1], gap=2 if short else 0)
         down = _run(rows[below_from:])
         # A person's shadow is the grass darkened. Below a box already about a whole person
         # tall, rows count by how far they stand from the grass darkened to their own
@@ -135,9 +140,16 @@ class GrassDistance:
         return rows
 
 
-def _run(rows: npt.NDArray[np.bool_]) -> int:
-    """How many of ``rows`` are True before the first False."""
-    return len(rows) if rows.all() else int(np.argmin(rows))
+def _run(rows: npt.NDArray[np.bool_], gap: int = 0) -> int:
+    """How many of ``rows`` lead up to the last True reached over runs of at most ``gap``
+    False rows."""
+    end = len(rows) if rows.all() else int(np.argmin(rows))
+    if gap == 0 or end == len(rows):
+        return end
+    true = np.flatnonzero(rows)
+    jumps = np.flatnonzero(np.diff(true, prepend=-1) > gap + 1)
+    reached = true[: jumps[0]] if len(jumps) else true
+    return int(reached[-1]) + 1 if len(reached) else 0
 
 
 def _shadowed_distance(

@@ -242,6 +242,20 @@ def test_fit_grows_over_a_head_streaked_to_a_faint_smear() -> None:
     assert _distance(img).fit([x1, y1 + 3, x2, y2], expected=27.0)[1] == y1 + 3
 
 
+def test_fit_grows_over_a_head_above_a_faded_row_or_two() -> None:
+    # Blur and JPEG fade a small player's neck or chin into the grass: above a box short of a
+    # person's height the head beyond up to two such rows is still the person's, while three
+    # rows of grass end the person, and a box already a person tall does not climb over any.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    img[y1 + 3 : y1 + 5, x1 : x2 + 1] = GRASS
+    away = _distance(img)
+    assert away.fit([x1, y1 + 5, x2, y2], expected=30.0) == [x1, y1, x2, y2]
+    assert away.fit([x1, y1 + 5, x2, y2], expected=26.0)[1] == y1 + 5
+    img[y1 + 2, x1 : x2 + 1] = GRASS
+    assert _distance(img).fit([x1, y1 + 5, x2, y2], expected=30.0)[1] == y1 + 5
+
+
 def test_a_box_far_shorter_than_a_person_there_is_dropped() -> None:
     model = (0.1, 0.0, 0.3)  # a lone person standing at row 300 is 30 px tall
     boxes = [[10, 271, 18, 300], [40, 288, 44, 300], [60, 285, 68, 299]]
@@ -294,12 +308,12 @@ def tuning_rows() -> dict[str, Any]:
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.969 0.943 1.000
     "far camera": (0.96, 0.96, 0.97),  # 0.985 0.988 1.000
-    "motion blur": (0.91, 0.87, 0.98),  # 0.928 0.880 1.000
+    "motion blur": (0.91, 0.87, 0.98),  # 0.930 0.877 0.993
     "motion blur, jpeg": (0.93, 0.88, 0.98),  # 0.957 0.904 1.000
     "jpeg": (0.94, 0.89, 0.98),  # 0.966 0.918 1.000
     "320x180": (0.92, 0.90, 0.96),  # 0.947 0.926 0.983
     "shadows": (0.94, 0.90, 0.97),  # 0.963 0.923 0.997
-    "heavy motion blur, jpeg": (0.80, 0.82, 0.97),  # 0.819 0.839 1.000
+    "heavy motion blur, jpeg": (0.80, 0.82, 0.97),  # 0.843 0.836 1.000
 }
 
 
