@@ -425,7 +425,9 @@ class _Scene:
         farther away (whose box ends no higher): with people one behind the other, the far
         one's feet are inside the near one's box, but where they overlap the near one is in
         front. A person cut into two boxes, one above the other, puts the upper one's
-        "feet" on the kit; it is kit.
+        "feet" on the kit; it is kit. A point just above a box (room for a head the box
+        missed) is kit unless it is at anyone's feet: the far one's feet are seen there,
+        over the near one's head.
         """
         if not self.people or not len(points):
             return np.zeros(len(points), bool), np.zeros(len(points), bool)
@@ -435,10 +437,13 @@ class _Scene:
         x, y = points[:, :1], points[:, 1:]
         across = (x1 - 1 <= x) & (x <= x2 + 1)
         at_feet = across & (y2 - reach <= y) & (y <= y2 + reach)
-        inside = across & (y1 - 0.15 * (y2 - y1) <= y) & (y < y2 - reach)  # a head above
+        body = across & (y1 <= y) & (y < y2 - reach)
+        above = across & (y1 - 0.15 * (y2 - y1) <= y) & (y < y1)  # a head the box missed
         nearer = (y2 <= y2.T).astype(np.int32)  # [j, k]: j's box ends at or below k's
         held = (at_feet.astype(np.int32) @ nearer) > 0  # [n, k]: at the feet of one as near
-        return np.asarray((inside & ~held).any(axis=1), bool), np.asarray(at_feet.any(axis=1))
+        feet = at_feet.any(axis=1)
+        kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet)
+        return np.asarray(kit, bool), np.asarray(feet, bool)
 
     def without_kit(self, region: Mask) -> Mask:
         """``region`` less the people's kit (:meth:`places`), so that people's whites do not
@@ -446,13 +451,15 @@ class _Scene:
         if not self.people:
             return region
         out = region.copy()
-        # Farthest first: a nearer person's kit covers a farther one's feet, not the reverse.
-        for x1, y1, x2, y2 in sorted(self.people, key=lambda box: box[3]):
-            reach = max(0.12 * (y2 - y1), 3.0)
-            top = y1 - 0.15 * (y2 - y1)
-            cv2.rectangle(out, (math.ceil(x1 - 1), math.ceil(top)),
-                          (math.floor(x2 + 1), math.ceil(y2 - reach) - 1), 0, -1)  # fmt: skip
+        people = sorted(self.people, key=lambda box: box[3])
+        for x1, y1, x2, y2 in people:  # the room above each head, which any feet win over
             xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
+            out[max(0, math.ceil(y1 - 0.15 * (y2 - y1))) : max(0, math.ceil(y1)), xa:xb] = 0
+        # Farthest first: a nearer person's kit covers a farther one's feet, not the reverse.
+        for x1, y1, x2, y2 in people:
+            reach = max(0.12 * (y2 - y1), 3.0)
+            xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
+            out[max(0, math.ceil(y1)) : max(0, math.ceil(y2 - reach)), xa:xb] = 0
             ya, yb = max(0, math.ceil(y2 - reach)), max(0, math.floor(y2 + reach) + 1)
             out[ya:yb, xa:xb] = region[ya:yb, xa:xb]
         return out

@@ -324,3 +324,25 @@ def test_a_nearer_persons_kit_hides_a_farther_ones_feet() -> None:
     assert at_feet.tolist() == [True, True, True, True]
     region = scene.without_kit(np.full((80, 120), 255, np.uint8))
     assert [region[round(y), round(x)] for x, y in points] == [0, 0, 255, 255]
+
+
+def test_a_farther_persons_feet_above_a_nearer_ones_head_are_feet() -> None:
+    # A far person (box ends at y 40) stands just above a near one's head (box from y 42 to
+    # 82, whose room for a missed head reaches up to y 36): the ball at the far one's feet is
+    # seen there, over the near one's head, so it is not kit; above the near one's head away
+    # from anyone's feet it is.
+    boxes = [[30, 10, 40, 40], [30, 42, 40, 82]]
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 100, 25, None)))
+    points = np.array([[35, 39], [35, 41]], np.float64)
+    kit, at_feet = scene.places(points)
+    assert kit.tolist() == [False, False]
+    assert at_feet.tolist() == [True, True]
+    region = scene.without_kit(np.full((100, 120), 255, np.uint8))
+    assert [region[round(y), round(x)] for x, y in points] == [255, 255]
+    lone = _Scene.of(
+        PluginContext(0, "f-000000", {"player_detection": {"detections": [{"box": boxes[1]}]}},
+                      {}, VideoInfo(120, 100, 25, None))
+    )  # fmt: skip
+    assert lone.places(points)[0].tolist() == [True, True]
+    assert lone.without_kit(np.full((100, 120), 255, np.uint8))[39, 35] == 0
