@@ -57,8 +57,9 @@ class PlayerDetection(Plugin):
     socks, which look like line paint, are kept where they lie between parts of a person, and
     a white kit's thick pale parts are taken back from the line mask within reach of the
     person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the
-    grass (hair, thin boots) is added back, and a motion streak's halo cut, by each box's
-    colour distance from the grass
+    grass (hair, thin boots) is added back, and a motion streak's halo and a line under the
+    feet cut, by each box's colour distance from the grass (a shadow on the grass is not a
+    person's)
     (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). Rows of candidate
     pixels filling more than half the pitch's width (a stand inside the pitch's outline) are
     cleared first.
@@ -77,7 +78,7 @@ class PlayerDetection(Plugin):
     """
 
     name = "player_detection"
-    history_frames = None  # team colours fitted on the first frames
+    history_frames = None  # team colours fitted on the first frames, teams voted over frames
     metadata = bgr_metadata(
         "opencv-hsv-blobs+lab-jersey-clustering",
         0.6,

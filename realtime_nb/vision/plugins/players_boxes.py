@@ -60,7 +60,9 @@ class GrassDistance:
         A row counts when its pixels within the box's columns stand out, together, 0.6 times as
         much as one pixel at the threshold (their excess over ``floor`` summed), unless pixels on
         both sides of the columns stand out too (a line across, not a person); the top grows
-        past up to two rows that do not (a faded neck below a head). A column counts
+        past up to two rows that do not (a faded neck below a head). Below a box already 0.8
+        of ``expected`` tall, rows are measured from the grass darkened to their own brightness,
+        so the box stops at the feet, not at the end of the person's shadow. A column counts
         when its pixel a quarter of a person's height from its brightest (in those rows) is at
         the threshold, or at least half as far from the grass as the box's strongest such pixel.
 
