@@ -451,7 +451,9 @@ class _Scene:
         if not self.people:
             return region
         out = region.copy()
-        people = sorted(self.people, key=lambda box: box[3])
+        # Of boxes ending on one row, the shorter first: its body may cover the taller one's
+        # feet zone (which reaches higher), never the reverse.
+        people = sorted(self.people, key=lambda box: (box[3], box[3] - box[1]))
         for x1, y1, x2, y2 in people:  # the room above each head, which any feet win over
             xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
             out[max(0, math.ceil(y1 - 0.15 * (y2 - y1))) : max(0, math.ceil(y1)), xa:xb] = 0

@@ -113,10 +113,11 @@ class PlayerDetection(Plugin):
         teams = _TeamModel(ctx.state)
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
             teams.learn(features, colours)
-        tracks, verdicts = vote(
-            ctx.state.get("team_tracks", []), boxes, _at_most_two_keepers(teams, features)
-        )
+        readings = _at_most_two_keepers([teams.classify(f) for f in features], teams, features)
+        tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks
+        # The vote can bring back a goalkeeper the frame's reading demoted.
+        verdicts = _at_most_two_keepers(verdicts, teams, features)
         detections = []
         for box, (role, team, confidence) in zip(boxes, verdicts, strict=True):
             detections.append(
@@ -522,14 +523,17 @@ class _TeamModel:
 
 
 def _at_most_two_keepers(
-    teams: _TeamModel, features: npt.NDArray[np.float64]
+    verdicts: list[tuple[str, int | None, float]],
+    teams: _TeamModel,
+    features: npt.NDArray[np.float64],
 ) -> list[tuple[str, int | None, float]]:
-    """Role, team and confidence of each jersey, with at most two goalkeepers: a match has one
-    at each goal. When more jerseys are off both team colours (a far player's jersey blended
-    with the grass by JPEG), the two furthest from their nearer team stay goalkeepers and the
-    others go to their nearer team, at confidence 0.5; nearness is over each team's reach, as
-    a team whose jerseys spread wide takes a far-off jersey sooner."""
-    out = [teams.classify(f) for f in features]
+    """``verdicts`` (role, team and confidence of each jersey, whose colour features are
+    ``features``) with at most two goalkeepers: a match has one at each goal. When more
+    jerseys are goalkeepers (a far player's jersey blended with the grass by JPEG), the two
+    furthest from their nearer team stay goalkeepers and the others go to their nearer team,
+    at confidence 0.5; nearness is over each team's reach, as a team whose jerseys spread wide
+    takes a far-off jersey sooner."""
+    out = list(verdicts)
     keepers = [i for i, (role, _, _) in enumerate(out) if role == "goalkeeper"]
     if len(keepers) <= 2:
         return out

@@ -6,9 +6,12 @@ so on blurred or compressed footage it loses what fades into the grass: a few pi
 dark boot one pixel tall, white socks that look like line paint. Each box's rows are grown up and
 down over rows whose pixels within its columns stand out from the grass, together, by 0.6 times
 as much as one pixel clearly unlike it (a motion streak spreads a head's contrast over more
-columns), and no further than a person's height allows; its sides are cut to the columns that
-stand out clearly over a quarter of its rows (a horizontal motion streak widens a blob with a
-faint halo, a line the person stands on with a few bright rows).
+columns), and no further than a person's height allows; a box short of a person's height
+grows its top past up to two faded rows (a neck below a head), and below a box about a person
+tall rows are measured from the grass darkened to their brightness (a person's shadow is not
+the person). Its sides are cut to the columns whose pixel a quarter of a person's height from
+their brightest stands out clearly (a horizontal motion streak widens a blob with a faint
+halo, a line the person stands on with a few bright rows).
 """
 
 from __future__ import annotations
@@ -59,12 +62,13 @@ class GrassDistance:
 
         A row counts when its pixels within the box's columns stand out, together, 0.6 times as
         much as one pixel at the threshold (their excess over ``floor`` summed), unless pixels on
-        both sides of the columns stand out too (a line across, not a person); the top grows
-        past up to two rows that do not (a faded neck below a head). Below a box already 0.8
-        of ``expected`` tall, rows are measured from the grass darkened to their own brightness,
-        so the box stops at the feet, not at the end of the person's shadow. A column counts
-        when its pixel a quarter of a person's height from its brightest (in those rows) is at
-        the threshold, or at least half as far from the grass as the box's strongest such pixel.
+        both sides of the columns stand out too (a line across, not a person); the top of a box
+        under 0.8 of ``expected`` grows past up to two rows that do not (a faded neck below a
+        head), but never ends on one. Below a box already 0.8 of ``expected`` tall, rows must
+        also stand out from the grass darkened to their own brightness, so the box stops at the
+        feet, not at the end of the person's shadow. A column counts when its pixel a quarter of
+        a person's height from its brightest (in those rows) is at the threshold, or at least
+        half as far from the grass as the box's strongest such pixel.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.
@@ -100,13 +104,15 @@ class GrassDistance:
         # tall, rows count by how far they stand from the grass darkened to their own
         # brightness, so the box stops at the feet; a shorter box (blur faded its socks and
         # boots, which then look like darkened grass too) grows as before.
-        if down and expected is not None and y2 - y1 + 1 >= 0.8 * expected:
+        if down and expected is not None and not short:
             shade = _shadowed_distance(crop[below_from:], self.grass)
-            down = _run(self._standing(shade, inside, halo))
+            down = min(down, _run(self._standing(shade, inside, halo)))
         if expected is not None:
             room = max(0, int(1.15 * expected) - (y2 - y1 + 1))
             up = min(up, room)
             down = min(down, room - up)
+        while up and not rows[y1 - top - up]:  # the room ended inside a bridged gap
+            up -= 1
         new_top, new_bottom = y1 - up, y2 + down
         # A horizontal motion streak widens the blob with a fading halo, and a line the person
         # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
@@ -161,7 +167,7 @@ def _shadowed_distance(
     pixel's own brightness (scaled by 0.5 to 1, least squares): near 0 on a shadow on grass."""
     g = np.asarray(grass[:3], np.float32)
     p = frame.astype(np.float32)
-    scale = np.clip((p @ g) / float(g @ g), 0.5, 1.0)
+    scale = np.clip((p @ g) / max(float(g @ g), 1.0), 0.5, 1.0)
     return np.asarray(np.minimum(np.abs(p - scale[..., None] * g).max(axis=2), 255), np.uint8)
 
 

@@ -82,7 +82,7 @@ def _links(
     iy = np.minimum.outer(ny2, by2) - np.maximum.outer(ny1, by1) + 1
     inter = np.maximum(ix, 0) * np.maximum(iy, 0)
     union = np.add.outer((nx2 - nx1 + 1) * (ny2 - ny1 + 1), (bx2 - bx1 + 1) * (by2 - by1 + 1))
-    iou = inter / (union - inter)
+    iou = inter / np.maximum(union - inter, 1)  # a zero-area box overlaps nothing
     rows, cols = np.nonzero(iou >= LINK_IOU)
     order = np.argsort(-iou[rows, cols], kind="stable")
     linked_now: list[int] = []

@@ -346,3 +346,16 @@ def test_a_farther_persons_feet_above_a_nearer_ones_head_are_feet() -> None:
     )  # fmt: skip
     assert lone.places(points)[0].tolist() == [True, True]
     assert lone.without_kit(np.full((100, 120), 255, np.uint8))[39, 35] == 0
+
+
+def test_of_boxes_ending_on_one_row_the_mask_keeps_the_feet_places_keeps() -> None:
+    # Two boxes end on row 40: the tall one's feet zone reaches above the short one's, into
+    # the short one's body; a point there is at the tall one's feet, whatever the list order.
+    boxes = [[30, 0, 40, 40], [35, 20, 50, 40]]
+    point = np.array([[38, 36]], np.float64)
+    for order in (boxes, boxes[::-1]):
+        results = {"player_detection": {"detections": [{"box": b} for b in order]}}
+        scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+        kit, at_feet = scene.places(point)
+        assert (kit.tolist(), at_feet.tolist()) == ([False], [True])
+        assert scene.without_kit(np.full((80, 120), 255, np.uint8))[36, 38] == 255

@@ -25,6 +25,7 @@ from realtime_nb.vision.plugins.players import (
     _without_stand_rows,
 )
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
+from realtime_nb.vision.plugins.players_tracks import vote
 from realtime_nb.vision.synthetic import synthetic_match
 
 GRASS = (60, 140, 50)  # BGR
@@ -304,7 +305,8 @@ def tuning_rows() -> dict[str, Any]:
 # teams voted over frames raised every row but motion blur's R (0.885 -> 0.880). A box about a
 # whole person tall no longer grows into the person's shadow (shadows R 0.910 -> 0.923, radar
 # on shadowed tuning clips 0.87 -> 0.02 m), but heavy blur fades boots into something like
-# shadowed grass: that row's P 0.850 -> 0.819 (six random seeds 4, 50-54: 0.811 -> 0.801).
+# shadowed grass: that row's P 0.850 -> 0.819 (six random seeds 4, 50-54: 0.811 -> 0.801);
+# a short box's top grown past two faded rows brought it back to 0.843 (motion blur R 0.877).
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.969 0.943 1.000
     "far camera": (0.96, 0.96, 0.97),  # 0.985 0.988 1.000
@@ -328,6 +330,11 @@ def test_players_and_teams_hold_the_floors_on_tuning_like_clips(
     assert s.team_accuracy >= team, (label, s.team_accuracy)
 
 
+def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
+    """Each jersey's reading on its own, before the goalkeeper cap."""
+    return [_TeamModel(state).classify(f) for f in features]
+
+
 def test_at_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team() -> None:
     state: dict[str, Any] = {"team_centres": [[30.0, 40.0, 20.0], [30.0, -40.0, -20.0]]}
     state["team_reach"] = [20.0, 20.0]
@@ -340,7 +347,7 @@ def test_at_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team(
             [0.0, 10.0, -90.0],  # far off both
         ]
     )
-    out = _at_most_two_keepers(_TeamModel(state), features)
+    out = _at_most_two_keepers(_read(state, features), _TeamModel(state), features)
     assert [(role, team) for role, team, _ in out] == [
         ("player", 0),
         ("player", 0),
@@ -350,7 +357,9 @@ def test_at_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team(
     ]
     assert out[1][2] == 0.5
     # Two off both teams stay goalkeepers.
-    two = _at_most_two_keepers(_TeamModel(state), features[[0, 3, 4]])
+    two = _at_most_two_keepers(
+        _read(state, features[[0, 3, 4]]), _TeamModel(state), features[[0, 3, 4]]
+    )
     assert [role for role, _, _ in two] == ["player", "goalkeeper", "goalkeeper"]
 
 
@@ -360,9 +369,57 @@ def test_an_extra_off_colour_jersey_goes_to_the_nearer_team_by_its_reach() -> No
     state: dict[str, Any] = {"team_centres": [[30.0, 20.0, 0.0], [30.0, -20.0, 0.0]]}
     state["team_reach"] = [10.0, 40.0]
     features = np.array([[30.0, 20.0, 30.0], [80.0, 0.0, 90.0], [0.0, 10.0, -90.0]])
-    out = _at_most_two_keepers(_TeamModel(state), features)
+    out = _at_most_two_keepers(_read(state, features), _TeamModel(state), features)
     assert [(role, team) for role, team, _ in out] == [
         ("player", 1),
         ("goalkeeper", None),
         ("goalkeeper", None),
     ]
+
+
+def test_the_cap_holds_after_the_vote_brings_goalkeepers_back() -> None:
+    # Three boxes whose tracks read goalkeeper for frames: each frame's cap demotes one, and
+    # the vote would bring it back; the cap after the vote keeps two, the furthest off.
+    state: dict[str, Any] = {"team_centres": [[30.0, 40.0, 20.0], [30.0, -40.0, -20.0]]}
+    state["team_reach"] = [20.0, 20.0]
+    features = np.array([[30.0, 40.0, 70.0], [80.0, 0.0, 90.0], [0.0, 10.0, -90.0]])
+    boxes = [[10, 10, 18, 36], [100, 10, 108, 36], [200, 10, 208, 36]]
+    tracks: list[Any] = []
+    for _ in range(5):
+        tracks, _ = vote(tracks, boxes, [("goalkeeper", None, 0.9)] * 3)
+    readings = _at_most_two_keepers(_read(state, features), _TeamModel(state), features)
+    assert [role for role, _, _ in readings] == ["player", "goalkeeper", "goalkeeper"]
+    _, voted = vote(tracks, boxes, readings)
+    assert [role for role, _, _ in voted] == ["goalkeeper"] * 3  # what the cap must undo
+    capped = _at_most_two_keepers(voted, _TeamModel(state), features)
+    assert [(role, team) for role, team, _ in capped] == [
+        ("player", 0),
+        ("goalkeeper", None),
+        ("goalkeeper", None),
+    ]
+
+
+def test_fit_never_tops_a_box_on_a_grass_row_where_its_room_ends() -> None:
+    # A short box (under 0.8 of a person) bridges two faded rows above it; when the room for
+    # growing ends inside that gap the top steps back onto the last row that stands out.
+    img = _pitch()
+    img[30:90, 45:52] = (30, 30, 200)
+    img[44:46, 45:52] = GRASS
+    away = _distance(img)
+    fitted = away.fit([45, 60, 51, 89], expected=40.0)
+    assert fitted[1] == 46
+    assert away.fit([45, 60, 51, 89], expected=80.0)[1] == 30  # room enough: over the gap
+
+
+def test_fit_below_a_whole_person_never_grows_further_than_the_plain_rule() -> None:
+    # Below the boot, rows of a faintly off-hue grass (5 from the grass, 6 from the grass
+    # darkened to their brightness): the plain rule stops at them, and the shadow rule, whose
+    # distances they pass, must not grow the box over them.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    img[y2 + 1, x1 + 3 : x1 + 5] = (30, 30, 120)
+    img[y2 + 2 : y2 + 5, x1 + 3 : x1 + 5] = (55, 135, 55)
+    away = _distance(img)
+    plain = away.fit([x1, y1, x2, y2], expected=None)
+    assert plain[3] == y2 + 1
+    assert away.fit([x1, y1, x2, y2], expected=27.0)[3] == y2 + 1

@@ -24,11 +24,16 @@ def test_one_washed_frame_does_not_move_a_player_off_their_team() -> None:
 
 
 def test_a_steady_new_reading_wins_once_the_old_votes_fade() -> None:
+    # Ten frames of team 1, then team 0 steadily, all at 0.8: team 0 wins on the first frame
+    # its faded-and-summed votes pass team 1's faded ones, and not a frame sooner.
     box = [10, 10, 13, 21]
-    frames = [([box], [("player", 1, 0.8)])] + [([box], [("player", 0, 0.8)])] * 2
-    out = _run(frames)
-    assert [v[0][1] for v in out] == [1, 0, 0]
-    assert FADE < 1
+    old = sum(0.8 * FADE**i for i in range(10))
+    flip = next(n for n in range(1, 200) if sum(0.8 * FADE**i for i in range(n)) > old * FADE**n)
+    assert flip > 2  # one or two new readings do not outvote ten old ones
+    frames = [([box], [("player", 1, 0.8)])] * 10 + [([box], [("player", 0, 0.8)])] * flip
+    teams = [v[0][1] for v in _run(frames)]
+    assert teams[: 10 + flip - 1] == [1] * (10 + flip - 1)
+    assert teams[-1] == 0
 
 
 def test_a_box_overlapping_no_box_before_keeps_its_own_reading() -> None:
