@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.core.geometry import box_iou_matrix
+
 __all__ = ["Verdict", "vote"]
 
 Verdict = tuple[str, int | None, float]
@@ -76,13 +78,7 @@ def _links(
 ) -> tuple[list[int], list[int]]:
     """Indices into ``now`` and ``before`` of linked boxes, most overlapping first, each box in
     one link at most, overlapping by at least :data:`LINK_IOU`."""
-    nx1, ny1, nx2, ny2 = now.T
-    bx1, by1, bx2, by2 = before.T
-    ix = np.minimum.outer(nx2, bx2) - np.maximum.outer(nx1, bx1) + 1
-    iy = np.minimum.outer(ny2, by2) - np.maximum.outer(ny1, by1) + 1
-    inter = np.maximum(ix, 0) * np.maximum(iy, 0)
-    union = np.add.outer((nx2 - nx1 + 1) * (ny2 - ny1 + 1), (bx2 - bx1 + 1) * (by2 - by1 + 1))
-    iou = inter / np.maximum(union - inter, 1)  # a zero-area box overlaps nothing
+    iou = box_iou_matrix(now, before)
     rows, cols = np.nonzero(iou >= LINK_IOU)
     order = np.argsort(-iou[rows, cols], kind="stable")
     linked_now: list[int] = []
