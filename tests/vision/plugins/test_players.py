@@ -14,18 +14,14 @@ from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.grass import green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
     PlayerDetection,
-    _at_most_two_keepers,
     _blob_labels,
     _grass_like,
-    _keep_ids,
     _line_like,
     _tall_enough,
-    _TeamModel,
     _with_pale_parts,
     _without_stand_rows,
 )
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
-from realtime_nb.vision.plugins.players_tracks import vote
 from realtime_nb.vision.synthetic import synthetic_match
 
 GRASS = (60, 140, 50)  # BGR
@@ -264,18 +260,6 @@ def test_a_box_far_shorter_than_a_person_there_is_dropped() -> None:
     assert _tall_enough(boxes, [1, 2, 3], None) == (boxes, [1, 2, 3])
 
 
-def test_team_ids_stay_when_the_refitted_centres_come_in_the_other_order() -> None:
-    grey, white = [30.0, 0.0, 0.0], [45.0, 1.0, -1.0]
-    bgr = np.array([[60, 60, 60], [190, 190, 190]], np.float64)
-    centres, colours = _keep_ids(
-        (np.array([white, grey]), bgr[::-1]), [[31.0, 0.0, 0.0], [44.0, 0.0, 0.0]]
-    )
-    assert centres.tolist() == [grey, white]
-    assert colours.tolist() == bgr.tolist()
-    kept, _ = _keep_ids((np.array([grey, white]), bgr), None)
-    assert kept.tolist() == [grey, white]
-
-
 S: dict[str, Any] = {"kits": 1, "spots": True}
 TUNING_LIKE = {
     "far camera": {**S, "camera_height": 26.0, "fov": 55.0, "skin_tones": True},
@@ -328,75 +312,6 @@ def test_players_and_teams_hold_the_floors_on_tuning_like_clips(
     assert s.precision >= precision, (label, s.precision)
     assert s.recall >= recall, (label, s.recall)
     assert s.team_accuracy >= team, (label, s.team_accuracy)
-
-
-def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
-    """Each jersey's reading on its own, before the goalkeeper cap."""
-    return [_TeamModel(state).classify(f) for f in features]
-
-
-def test_at_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team() -> None:
-    state: dict[str, Any] = {"team_centres": [[30.0, 40.0, 20.0], [30.0, -40.0, -20.0]]}
-    state["team_reach"] = [20.0, 20.0]
-    features = np.array(
-        [
-            [30.0, 40.0, 22.0],  # team 0
-            [30.0, 40.0, 70.0],  # off both, 50 from team 0
-            [30.0, -40.0, -65.0],  # off both, 45 from team 1
-            [80.0, 0.0, 90.0],  # far off both
-            [0.0, 10.0, -90.0],  # far off both
-        ]
-    )
-    out = _at_most_two_keepers(_read(state, features), _TeamModel(state), features)
-    assert [(role, team) for role, team, _ in out] == [
-        ("player", 0),
-        ("player", 0),
-        ("player", 1),
-        ("goalkeeper", None),
-        ("goalkeeper", None),
-    ]
-    assert out[1][2] == 0.5
-    # Two off both teams stay goalkeepers.
-    two = _at_most_two_keepers(
-        _read(state, features[[0, 3, 4]]), _TeamModel(state), features[[0, 3, 4]]
-    )
-    assert [role for role, _, _ in two] == ["player", "goalkeeper", "goalkeeper"]
-
-
-def test_an_extra_off_colour_jersey_goes_to_the_nearer_team_by_its_reach() -> None:
-    # 30 Lab units from team 0, whose jerseys fall within 10, and 50 from team 1, whose
-    # jerseys spread to 40: nearer team 1 for its reach.
-    state: dict[str, Any] = {"team_centres": [[30.0, 20.0, 0.0], [30.0, -20.0, 0.0]]}
-    state["team_reach"] = [10.0, 40.0]
-    features = np.array([[30.0, 20.0, 30.0], [80.0, 0.0, 90.0], [0.0, 10.0, -90.0]])
-    out = _at_most_two_keepers(_read(state, features), _TeamModel(state), features)
-    assert [(role, team) for role, team, _ in out] == [
-        ("player", 1),
-        ("goalkeeper", None),
-        ("goalkeeper", None),
-    ]
-
-
-def test_the_cap_holds_after_the_vote_brings_goalkeepers_back() -> None:
-    # Three boxes whose tracks read goalkeeper for frames: each frame's cap demotes one, and
-    # the vote would bring it back; the cap after the vote keeps two, the furthest off.
-    state: dict[str, Any] = {"team_centres": [[30.0, 40.0, 20.0], [30.0, -40.0, -20.0]]}
-    state["team_reach"] = [20.0, 20.0]
-    features = np.array([[30.0, 40.0, 70.0], [80.0, 0.0, 90.0], [0.0, 10.0, -90.0]])
-    boxes = [[10, 10, 18, 36], [100, 10, 108, 36], [200, 10, 208, 36]]
-    tracks: list[Any] = []
-    for _ in range(5):
-        tracks, _ = vote(tracks, boxes, [("goalkeeper", None, 0.9)] * 3)
-    readings = _at_most_two_keepers(_read(state, features), _TeamModel(state), features)
-    assert [role for role, _, _ in readings] == ["player", "goalkeeper", "goalkeeper"]
-    _, voted = vote(tracks, boxes, readings)
-    assert [role for role, _, _ in voted] == ["goalkeeper"] * 3  # what the cap must undo
-    capped = _at_most_two_keepers(voted, _TeamModel(state), features)
-    assert [(role, team) for role, team, _ in capped] == [
-        ("player", 0),
-        ("goalkeeper", None),
-        ("goalkeeper", None),
-    ]
 
 
 def test_fit_never_tops_a_box_on_a_grass_row_where_its_room_ends() -> None:

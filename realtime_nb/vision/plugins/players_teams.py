@@ -1,0 +1,201 @@
+"""Teams and roles from jersey colours, for player_detection.
+
+The two team colours are the densest jersey colours of the first frames (in Lab, lightness
+counting half); a jersey far from both is a referee when dark and grey, else a goalkeeper, and
+a frame keeps at most two goalkeepers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.vision.plugins.base import Frame
+
+__all__ = ["Labels", "TeamModel", "at_most_two_keepers", "jersey_colour", "lab_features"]
+
+Labels = npt.NDArray[np.integer[Any]]
+"""A label image: the blob each pixel belongs to, 0 for none."""
+
+
+def jersey_colour(
+    frame: Frame,
+    labels: Labels,
+    box: list[int],
+    label: int,
+    grass: npt.NDArray[np.float64],
+) -> list[int]:
+    """Median BGR of the blob's upper body (below the head, above the shorts, between the arms),
+    over its pixels clearly unlike the grass (40 BGR units away; the furthest quarter when none
+    is): a small player's edge pixels are half grass."""
+    x1, y1, x2, y2 = box
+    bh, bw = y2 - y1 + 1, x2 - x1 + 1
+    top, bottom = y1 + round(0.18 * bh), y1 + max(round(0.48 * bh), round(0.18 * bh) + 1)
+    left, right = x1 + round(0.2 * bw), x2 + 1 - round(0.2 * bw)
+    if right - left < 1:
+        left, right = x1, x2 + 1
+    # When the blob covers less than half of that, pixels of no blob count too: a pale shirt
+    # looks like line paint and is left out of the blob (the grass among them goes with the
+    # grass-blended pixels below).
+    region = labels[top:bottom, left:right]
+    own = region == label
+    pixels = frame[top:bottom, left:right][
+        own if 2 * own.sum() >= own.size else own | (region == 0)
+    ]
+    if len(pixels) == 0:
+        pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
+    offset = pixels - grass.astype(np.float32)
+    away = np.einsum("ij,ij->i", offset, offset)  # squared distances
+    # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
+    # is further from the grass than a dark shirt and would win.
+    keep = pixels[away >= 40.0**2]
+    if len(keep) < 2:
+        keep = pixels[away >= away.max() * 0.75**2]
+    return [int(v) for v in np.median(keep, axis=0)]
+
+
+def lab_features(colours: list[list[int]]) -> npt.NDArray[np.float64]:
+    """(L/2, a, b) per colour: lightness counts half so shade matters less than hue."""
+    if not colours:
+        return np.zeros((0, 3))
+    lab = cv2.cvtColor(np.asarray(colours, np.uint8).reshape(-1, 1, 3), cv2.COLOR_BGR2LAB)
+    features = lab.reshape(-1, 3).astype(np.float64) - (0.0, 128.0, 128.0)
+    features[:, 0] *= 0.5
+    return features
+
+
+class TeamModel:
+    """Team jersey colours kept in the plugin's state as plain lists."""
+
+    radius = 18.0  # Lab units: one team's jerseys fall within this of its centre
+    assign = 30.0
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+
+    def learn(self, features: npt.NDArray[np.float64], colours: list[list[int]]) -> None:
+        """Add one frame's jerseys and refit the two team centres."""
+        samples = self.state.setdefault("team_samples", [])
+        samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
+        del samples[:-400]
+        self.state["team_frames"] = self.state.get("team_frames", 0) + 1
+        data = np.asarray(samples, np.float64)
+        fitted = _fit_two_clusters(data, self.radius)
+        if fitted is not None:
+            centres, bgr = _keep_ids(fitted, self.state.get("team_centres"))
+            self.state["team_centres"] = centres.tolist()
+            self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
+            self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
+
+    def classify(self, feature: npt.NDArray[np.float64]) -> tuple[str, int | None, float]:
+        """Role, team and confidence of one jersey feature."""
+        centres = self.state.get("team_centres")
+        if not centres:
+            return "player", None, 0.5
+        distances = np.linalg.norm(np.asarray(centres) - feature, axis=1)
+        team = int(np.argmin(distances))
+        reach = float((self.state.get("team_reach") or [self.assign] * 2)[team])
+        if distances[team] <= reach:
+            return "player", team, 0.6 + 0.39 * (1 - float(distances[team]) / reach)
+        if distances[team] <= 2 * reach and distances[team] < 0.4 * distances[1 - team]:
+            # Off its team's colour (a far, small player blends with the grass) but still far
+            # nearer one team than the other.
+            return "player", team, 0.6
+        lightness, chroma = feature[0] * 2 / 2.55, math.hypot(feature[1], feature[2])
+        if lightness < 25 and chroma < 20:
+            return "referee", None, 0.7
+        return "goalkeeper", None, 0.6
+
+
+def at_most_two_keepers(
+    verdicts: list[tuple[str, int | None, float]],
+    teams: TeamModel,
+    features: npt.NDArray[np.float64],
+) -> list[tuple[str, int | None, float]]:
+    """``verdicts`` (role, team and confidence of each jersey, whose colour features are
+    ``features``) with at most two goalkeepers: a match has one at each goal. When more
+    jerseys are goalkeepers (a far player's jersey blended with the grass by JPEG), the two
+    furthest from their nearer team stay goalkeepers and the others go to their nearer team,
+    at confidence 0.5; nearness is over each team's reach, as a team whose jerseys spread wide
+    takes a far-off jersey sooner."""
+    out = list(verdicts)
+    keepers = [i for i, (role, _, _) in enumerate(out) if role == "goalkeeper"]
+    if len(keepers) <= 2:
+        return out
+    centres = np.asarray(teams.state["team_centres"], np.float64)
+    near = np.linalg.norm(features[keepers][:, None, :] - centres[None], axis=2)
+    # Furthest from its nearer team, relative to that team's reach.
+    reach = np.asarray(teams.state.get("team_reach") or [TeamModel.assign] * 2, np.float64)
+    off = (near / reach).min(axis=1)
+    for k in np.argsort(off)[: len(keepers) - 2]:
+        out[keepers[k]] = ("player", int(np.argmin(near[k] / reach)), 0.5)
+    return out
+
+
+def _keep_ids(
+    fitted: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    previous: list[list[float]] | None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The refitted ``(Lab centres, BGR)`` in the order of the ``previous`` centres, when
+    swapping them brings each nearer its previous one: a team keeps its id while its colour is
+    learnt (the hue-angle order flips between frames for grey or white kits)."""
+    centres, bgr = fitted
+    if not previous:
+        return centres, bgr
+    before = np.asarray(previous, np.float64)
+    kept = np.linalg.norm(centres - before, axis=1).sum()
+    swapped = np.linalg.norm(centres[::-1] - before, axis=1).sum()
+    return (centres[::-1], bgr[::-1]) if swapped < kept else (centres, bgr)
+
+
+def _reach(
+    features: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], floor: float
+) -> list[float]:
+    """How far (Lab units) from each team's centre its jerseys still fall: 1.3 times the 80th
+    percentile of its own jerseys' distances, never below ``floor``. Far players' jerseys blend
+    with the grass and the skin of their arms, so a team's spread depends on the footage; the
+    jerseys of goalkeepers and referee (a few, far off) do not move the percentile."""
+    near = np.linalg.norm(features[:, None, :] - centres[None], axis=2)
+    owner = np.argmin(near, axis=1)
+    other = np.linalg.norm(centres[0] - centres[1])
+    out = []
+    for k in (0, 1):
+        own = near[owner == k, k]
+        spread = float(np.percentile(own, 80)) if len(own) else 0.0
+        # Never reach past the middle between the two teams.
+        out.append(float(min(max(floor, 1.3 * spread), 0.5 * other if other > 0 else floor)))
+    return out
+
+
+def _fit_two_clusters(
+    samples: npt.NDArray[np.float64], radius: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """The two densest colour clusters (density peaks, so a few goalkeepers and referees do not
+    drag them), ordered by hue angle so team ids are stable. Returns (Lab centres, BGR)."""
+    if len(samples) < 4:
+        return None
+    feats = samples[:, :3]
+    dist = np.linalg.norm(feats[:, None, :] - feats[None, :, :], axis=2)
+    density = (dist < radius).sum(axis=1)
+    first = int(np.argmax(density))
+    far = dist[first] > 2 * radius
+    if not far.any():
+        return None
+    second = int(np.argmax(np.where(far, density, -1)))
+    if density[second] < 2:
+        return None
+    centres = feats[[first, second]]
+    for _ in range(2):
+        near = np.linalg.norm(feats[:, None, :] - centres[None], axis=2)
+        owner = np.argmin(near, axis=1)
+        close = near[np.arange(len(feats)), owner] < 1.5 * radius
+        centres = np.array([np.median(feats[(owner == k) & close], axis=0) for k in (0, 1)])
+    near = np.linalg.norm(feats[:, None, :] - centres[None], axis=2)
+    owner = np.argmin(near, axis=1)
+    bgr = np.array([np.median(samples[owner == k, 3:], axis=0) for k in (0, 1)])
+    order = np.argsort(np.mod(np.degrees(np.arctan2(centres[:, 2], centres[:, 1])), 360))
+    return centres[order], bgr[order]
