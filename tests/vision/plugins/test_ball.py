@@ -10,12 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball import (
-    ON_LINE_AT_FEET_FACTOR,
-    ON_LINE_FACTOR,
     BallDetection,
-    _Scene,
 )
 from realtime_nb.vision.plugins.ball_candidates import (
     above_something_dark,
@@ -185,45 +181,6 @@ def test_a_new_track_of_a_kicked_ball_catches_its_second_sighting() -> None:
     assert len(weak.tracks) > 1
 
 
-TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per metre, from above
-
-
-@pytest.mark.parametrize(
-    ("box", "quality", "bottom"),
-    [
-        ([100, 100, 104, 108], 0.99, 100 + 0.9 * 18),  # a shirt alone: taken to the feet
-        # 14 of 18 px: a person ends no higher than 0.9 of one standing there, and motion
-        # blur fades the legs of a box into the grass.
-        ([100, 100, 104, 114], 0.99, 100 + 0.9 * 18),
-        ([100, 100, 104, 116], 0.99, 116),  # a whole person (16 of 18 px): kept
-        ([100, 100, 104, 108], 0.5, 108),  # a rough homography: kept
-    ],
-)
-def test_boxes_cut_at_the_waist_reach_the_feet(
-    box: list[int], quality: float, bottom: float
-) -> None:
-    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": quality},
-               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
-    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
-    assert scene.people[0][3] == pytest.approx(bottom)
-
-
-def test_a_candidate_on_a_marking_counts_for_less() -> None:
-    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99}}
-    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
-    on_halfway, open_grass = ((525.0, 200.0), 2.0, 0.8), ((400.0, 200.0), 2.0, 0.8)
-    kept = scene.plausible([on_halfway, open_grass])
-    assert [c[0] for c in kept] == [on_halfway[0], open_grass[0]]
-    assert kept[0][2] == pytest.approx(ON_LINE_FACTOR * kept[1][2])
-    assert ON_LINE_FACTOR < ON_LINE_AT_FEET_FACTOR < 1.0
-    # At someone's feet, a ball played over the line is the usual case: it counts for more.
-    results["player_detection"] = {"detections": [{"box": [520, 150, 530, 200]}]}
-    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
-    at_feet = ((525.0, 199.0), 2.0, 0.8)
-    kept = scene.plausible([at_feet, open_grass])
-    assert kept[0][2] == pytest.approx(ON_LINE_AT_FEET_FACTOR * kept[1][2])
-
-
 def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     img = pitch()
     cv2.rectangle(img, (58, 36), (61, 40), WHITE, -1)  # a sock
@@ -246,14 +203,6 @@ def test_a_large_light_blob_under_dark_hair_is_a_face() -> None:
     assert under_something_dark(img, (59.0, 40.0), 6.0, ground)
     assert not under_something_dark(img, (100.0, 40.0), 6.0, ground)
     assert not under_something_dark(img, (100.0, 0.0), 6.0, ground)  # nothing over the top row
-
-
-def test_without_a_homography_the_people_give_the_ball_size() -> None:
-    tall = [[10.0 * k, 50.0, 10.0 * k + 30.0, 50.0 + 160.0] for k in range(4)]  # 160 px people
-    assert _Scene(None, tall).typical_radius(640, 360) == pytest.approx(160 * 0.11 / 1.8)
-    assert _Scene(None, tall[:2]).typical_radius(640, 360) == 2.0  # too few to trust
-    small = [[10.0 * k, 50.0, 10.0 * k + 5.0, 50.0 + 20.0] for k in range(4)]
-    assert _Scene(None, small).typical_radius(640, 360) == 2.0  # never below the usual 2 px
 
 
 def score_ball(clip: Any) -> tuple[float, float]:
@@ -299,63 +248,3 @@ def test_ball_floors_on_tuning_like_clips(
     found, wrong = score_ball(synthetic_match(seconds=2, seed=seed, **knobs))
     assert found >= least_found
     assert wrong <= most_wrong
-
-
-def test_kit_is_taken_out_of_the_search_region_but_not_the_feet() -> None:
-    results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
-    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
-    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
-    assert region[30, 45] == 0  # the shirt
-    assert region[49, 45] == 255  # the feet, where the ball is played
-    assert region[30, 80] == 255  # the grass beside
-
-
-def test_a_nearer_persons_kit_hides_a_farther_ones_feet() -> None:
-    # A far person (box ends at y 40) whose feet are behind a near one (ends at y 60), and a
-    # person's shirt cut off as a box of its own above its legs' box (both at x 80-90).
-    boxes = [[30, 10, 40, 40], [38, 25, 52, 60], [80, 20, 90, 38], [80, 30, 90, 50]]
-    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
-    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
-    points = np.array([[39, 39], [85, 37], [45, 59], [33, 39]], np.float64)
-    kit, at_feet = scene.places(points)
-    # The far one's feet are on the near one's shirt; the upper box's "feet" on the legs'
-    # kit; the near one's feet stay feet, and so does the far one's beside the near one.
-    assert kit.tolist() == [True, True, False, False]
-    assert at_feet.tolist() == [True, True, True, True]
-    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
-    assert [region[round(y), round(x)] for x, y in points] == [0, 0, 255, 255]
-
-
-def test_a_farther_persons_feet_above_a_nearer_ones_head_are_feet() -> None:
-    # A far person (box ends at y 40) stands just above a near one's head (box from y 42 to
-    # 82, whose room for a missed head reaches up to y 36): the ball at the far one's feet is
-    # seen there, over the near one's head, so it is not kit; above the near one's head away
-    # from anyone's feet it is.
-    boxes = [[30, 10, 40, 40], [30, 42, 40, 82]]
-    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
-    scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 100, 25, None)))
-    points = np.array([[35, 39], [35, 41]], np.float64)
-    kit, at_feet = scene.places(points)
-    assert kit.tolist() == [False, False]
-    assert at_feet.tolist() == [True, True]
-    region = scene.without_kit(np.full((100, 120), 255, np.uint8))
-    assert [region[round(y), round(x)] for x, y in points] == [255, 255]
-    lone = _Scene.of(
-        PluginContext(0, "f-000000", {"player_detection": {"detections": [{"box": boxes[1]}]}},
-                      {}, VideoInfo(120, 100, 25, None))
-    )  # fmt: skip
-    assert lone.places(points)[0].tolist() == [True, True]
-    assert lone.without_kit(np.full((100, 120), 255, np.uint8))[39, 35] == 0
-
-
-def test_of_boxes_ending_on_one_row_the_mask_keeps_the_feet_places_keeps() -> None:
-    # Two boxes end on row 40: the tall one's feet zone reaches above the short one's, into
-    # the short one's body; a point there is at the tall one's feet, whatever the list order.
-    boxes = [[30, 0, 40, 40], [35, 20, 50, 40]]
-    point = np.array([[38, 36]], np.float64)
-    for order in (boxes, boxes[::-1]):
-        results = {"player_detection": {"detections": [{"box": b} for b in order]}}
-        scene = _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
-        kit, at_feet = scene.places(point)
-        assert (kit.tolist(), at_feet.tolist()) == ([False], [True])
-        assert scene.without_kit(np.full((80, 120), 255, np.uint8))[36, 38] == 255

@@ -12,7 +12,8 @@ import pytest
 
 from realtime_nb.core.geometry import box_iou
 from realtime_nb.vision.plugins import Plugin, PluginContext, PluginWarning, VideoInfo
-from realtime_nb.vision.plugins.ball import LOW_CONFIDENCE_WARNING, BallDetection, _Scene
+from realtime_nb.vision.plugins.ball import LOW_CONFIDENCE_WARNING, BallDetection
+from realtime_nb.vision.plugins.ball_scene import BallScene
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import PitchDetection
 from realtime_nb.vision.plugins.players import PlayerDetection
@@ -167,10 +168,10 @@ def test_draw_marks_the_frame(run: Run, plugin_cls: type[Plugin]) -> None:
 TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per metre, from above
 
 
-def ball_scene(people: list[list[int]]) -> _Scene:
+def ball_scene(people: list[list[int]]) -> BallScene:
     results = {"pitch_detection": {"homography": TOP_DOWN},
                "player_detection": {"detections": [{"box": b} for b in people]}}  # fmt: skip
-    return _Scene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    return BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
 
 
 @pytest.mark.parametrize(
