@@ -42,7 +42,7 @@ from realtime_nb.server.store import StoreUnavailable
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 from realtime_nb.vision.plugins.registry import PluginLoadError, load_plugin_module
 from realtime_nb.vision.synthetic import synthetic_match
-from realtime_nb.vision.video import write_video
+from realtime_nb.vision.video_writer import write_video
 from realtime_nb.worker.dask_executor import DaskUnavailableError
 from realtime_nb.worker.executors import DEFAULT_FRAME_TIMEOUT_S
 

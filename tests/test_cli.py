@@ -20,7 +20,7 @@ from conftest import ServeProcess, wait_until
 
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.synthetic import synthetic_match
-from realtime_nb.vision.video import write_video
+from realtime_nb.vision.video_writer import write_video
 
 
 def realtime_nb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

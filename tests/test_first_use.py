@@ -20,7 +20,7 @@ from realtime_nb.server.app import EmbeddedServer
 from realtime_nb.vision.plugins.base import Plugin, PluginContext
 from realtime_nb.vision.plugins.registry import PluginRegistry, default_registry
 from realtime_nb.vision.synthetic import synthetic_match
-from realtime_nb.vision.video import write_video
+from realtime_nb.vision.video_writer import write_video
 
 CLIP_FRAMES = 40
 

@@ -298,7 +298,7 @@ class FrameDrawer:
         import numpy as np
 
         from realtime_nb.vision.plugins.base import draw_results
-        from realtime_nb.vision.video import encode_jpeg
+        from realtime_nb.vision.video_writer import encode_jpeg
 
         image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
         if image is None:

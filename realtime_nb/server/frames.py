@@ -29,7 +29,8 @@ from realtime_nb.vision.labels import label_frame
 from realtime_nb.vision.plugins.base import Plugin, draw_results
 from realtime_nb.vision.plugins.pipeline import frame_id_for
 from realtime_nb.vision.plugins.registry import PipelineError, PluginRegistry
-from realtime_nb.vision.video import FrameReader, SourceError, VideoWriter, encode_jpeg, open_source
+from realtime_nb.vision.video import FrameReader, SourceError, open_source
+from realtime_nb.vision.video_writer import VideoWriter, encode_jpeg
 from realtime_nb.worker.runner import StoredResults
 
 log = logging.getLogger(__name__)

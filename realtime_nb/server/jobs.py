@@ -48,10 +48,7 @@ from realtime_nb.core.protocol import (
 )
 from realtime_nb.server.store import EventRow, JobStore, ResultRow
 from realtime_nb.vision.plugins.registry import PipelineError, PluginRegistry
-from realtime_nb.vision.video import (
-    SourceError,
-    validate_source,
-)
+from realtime_nb.vision.video import SourceError, validate_source
 from realtime_nb.worker.executors import (
     DEFAULT_FRAME_TIMEOUT_S,
     Executor,

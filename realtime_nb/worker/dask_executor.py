@@ -62,13 +62,8 @@ from realtime_nb.core.protocol import (
 )
 from realtime_nb.vision.plugins.base import Plugin
 from realtime_nb.vision.plugins.registry import PluginRegistry
-from realtime_nb.vision.video import (
-    FileSource,
-    FrameSource,
-    SyntheticSource,
-    encode_jpeg,
-    open_source,
-)
+from realtime_nb.vision.video import FileSource, FrameSource, SyntheticSource, open_source
+from realtime_nb.vision.video_writer import encode_jpeg
 from realtime_nb.worker.executors import JobEvents, JobOutcome, JobSpec, _failed
 from realtime_nb.worker.runner import FrameResults, RunSummary, ToolRunner
 

@@ -56,7 +56,8 @@ from realtime_nb.core.protocol import (
     encode_preview,
 )
 from realtime_nb.vision.plugins.registry import PluginRegistry
-from realtime_nb.vision.video import VideoWriter, encode_jpeg, open_source
+from realtime_nb.vision.video import open_source
+from realtime_nb.vision.video_writer import VideoWriter, encode_jpeg
 from realtime_nb.worker.runner import CancelFlag, FrameResults, RunSummary, ToolRunner
 
 __all__ = [

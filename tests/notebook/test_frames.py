@@ -22,7 +22,7 @@ from realtime_nb.notebook.frames import (
 )
 from realtime_nb.vision.plugins import Plugin, PluginRegistry, default_registry
 from realtime_nb.vision.plugins.base import Frame
-from realtime_nb.vision.video import encode_jpeg
+from realtime_nb.vision.video_writer import encode_jpeg
 
 
 class Dot(Plugin):

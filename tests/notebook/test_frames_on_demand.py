@@ -14,7 +14,8 @@ import pytest
 
 from realtime_nb.notebook.client import ApiError, RealtimeClient
 from realtime_nb.vision.synthetic import synthetic_match
-from realtime_nb.vision.video import FileSource, write_video
+from realtime_nb.vision.video import FileSource
+from realtime_nb.vision.video_writer import write_video
 
 FRAMES = 40
 PLUGINS = ["player_detection", "ball_detection"]

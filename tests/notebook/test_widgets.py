@@ -46,7 +46,7 @@ from realtime_nb.notebook.widgets import (
     RealtimeOverlay,
 )
 from realtime_nb.vision.plugins import Plugin, PluginRegistry
-from realtime_nb.vision.video import encode_jpeg
+from realtime_nb.vision.video_writer import encode_jpeg
 from realtime_nb.worker.runner import frame_id_for
 
 JOB = "j-1"

@@ -30,7 +30,7 @@ from realtime_nb.server.limits import Limits
 from realtime_nb.server.store import JobStore
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext
 from realtime_nb.vision.plugins.registry import PluginRegistry
-from realtime_nb.vision.video import write_video
+from realtime_nb.vision.video_writer import write_video
 
 SHORT = "synthetic://match?seconds=0.4&fps=10&width=160&height=90&seed=1"
 

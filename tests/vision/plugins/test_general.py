@@ -21,7 +21,8 @@ from realtime_nb.vision.plugins.general import (
     PeopleDetection,
 )
 from realtime_nb.vision.plugins.pipeline import run_plugins
-from realtime_nb.vision.video import VideoWriter, open_source
+from realtime_nb.vision.video import open_source
+from realtime_nb.vision.video_writer import VideoWriter
 
 GENERAL = ["motion_detection", "people_detection", "face_detection"]
 FOOTBALL = ["pitch_detection", "player_detection", "ball_detection", "radar"]
