@@ -232,7 +232,7 @@ class FrameViewer:
     def _jpeg(self, frame: KeptFrame) -> bytes:
         drawn = tuple(n for n in frame.results if n not in self._hidden)
         if self._drawn is not None and self._drawn[:2] == (frame.frame_id, drawn):
-            return self._drawn[2]  # the same bytes object: _set sees no change
+            return self._drawn[2]  # the same bytes object: set_if_changed sees no change
         jpeg = self._drawer.draw(frame, drawn, self._plugin_options)
         self._drawn = (frame.frame_id, drawn, jpeg)
         return jpeg

@@ -1,5 +1,6 @@
 """Rendering as a diff, shared by the overlay's parts: a trait is assigned only when its value
-changed, inside ``hold_sync()`` so one tick sends at most one comm message per widget."""
+changed, inside ``hold_sync()`` so one tick sends at most one comm message per widget; and
+the stable CSS classes on each part's top-level widget."""
 
 from __future__ import annotations
 

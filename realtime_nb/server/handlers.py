@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 import msgspec
 import tornado.web
-import tornado.websocket
 
 from realtime_nb import __version__
 from realtime_nb.core.protocol import (
@@ -64,7 +63,6 @@ __all__ = [
     "RootHandler",
     "SchemaHandler",
     "VideoHandler",
-    "int_arg",
     "origin_allowed",
     "token_ok",
 ]
@@ -212,6 +210,8 @@ def origin_allowed(origin: str, host: str, allowed_origins: list[str]) -> bool:
 
 
 def token_ok(handler: tornado.web.RequestHandler, token: str) -> bool:
+    """Whether the request carries ``token`` (``Authorization: token T`` or ``?token=T``),
+    compared in constant time."""
     given = handler.get_query_argument("token", None)
     header = handler.request.headers.get("Authorization", "")
     if header.lower().startswith("token "):
@@ -220,6 +220,8 @@ def token_ok(handler: tornado.web.RequestHandler, token: str) -> bool:
 
 
 class NotFoundHandler(_Base):
+    """Any path no route matches: 404 with the JSON error shape."""
+
     auth_required = False
 
     def prepare(self) -> None:
@@ -341,7 +343,7 @@ class JobsHandler(_Base):
         return self.ctx.jobs.submit(request)
 
     async def get(self) -> None:
-        limit = int_arg(self, "limit", 100)
+        limit = _int_arg(self, "limit", 100)
         self.write_json({"jobs": await self.off_loop(self.ctx.jobs.list_jobs, limit)})
 
     async def _create_experiment(self) -> None:
@@ -423,7 +425,7 @@ class EventsHandler(_Base):
             self.fail(exc.status, exc.code, str(exc))
         if await self.off_loop(self.ctx.jobs.get, job_id) is None:
             self.fail(404, ErrorCode.NOT_FOUND, f"no job {job_id!r}")
-        limit = int_arg(self, "limit", 10_000)
+        limit = _int_arg(self, "limit", 10_000)
         events = await self.off_loop(self.ctx.store.events, job_id, since, limit)
         self.set_header("Content-Type", "application/json")
         # The stored messages are already JSON: splice them rather than decode and re-encode.
@@ -514,7 +516,9 @@ class FrameHandler(_Base):
         self.write(data)
 
 
-def int_arg(handler: tornado.web.RequestHandler, name: str, default: int) -> int:
+def _int_arg(handler: tornado.web.RequestHandler, name: str, default: int) -> int:
+    """The query argument ``name`` as an int clamped to 1..10,000, or ``default`` when it is
+    missing or not a number."""
     raw = handler.get_query_argument(name, None)
     try:
         return max(1, min(10_000, int(raw))) if raw is not None else default

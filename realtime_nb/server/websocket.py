@@ -9,7 +9,6 @@ from collections.abc import Awaitable
 from typing import Any
 
 import msgspec
-import tornado.web
 import tornado.websocket
 
 from realtime_nb import __version__

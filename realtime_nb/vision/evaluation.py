@@ -421,7 +421,7 @@ def add_eval_parser(subparsers: Any) -> None:
 def run_eval_command(args: argparse.Namespace) -> int:
     """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0."""
     if args.real:
-        from realtime_nb.vision.realfootage_eval import run_real_eval_command
+        from realtime_nb.vision.realfootage import run_real_eval_command
 
         return run_real_eval_command(args)
     seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]

@@ -1,5 +1,5 @@
-"""Frame sources: video files and synthetic matches read frame by frame (writing frames out is
-:mod:`realtime_nb.vision.video_writer`).
+"""Frame sources: video files and synthetic matches read frame by frame. Writing frames out is
+:mod:`realtime_nb.vision.video_writer`, whose names this module also exports.
 
 A source string is either a file path (confined to allowed roots) or
 ``synthetic://match?seconds=4&fps=25&width=640&height=360&seed=0`` plus any knob of
@@ -15,11 +15,9 @@ Example:
 from __future__ import annotations
 
 import abc
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cv2
@@ -33,35 +31,28 @@ from realtime_nb.vision.synthetic import (
     SyntheticParamError,
     check_synthetic_params,
 )
+from realtime_nb.vision.video_base import Closing
+from realtime_nb.vision.video_writer import H264, VideoWriter, encode_jpeg, write_video
 
 __all__ = [
+    "H264",
     "ArraySource",
-    "Closing",
     "FileSource",
     "FrameReader",
     "FrameSource",
     "SourceError",
     "SyntheticSource",
+    "VideoWriter",
+    "encode_jpeg",
     "open_source",
     "synthetic_frame_size",
     "validate_source",
+    "write_video",
 ]
 
 _SYNTHETIC_SCHEME = "synthetic"
 
 
-def _quiet_video_libraries() -> None:
-    """Stop OpenCV and FFmpeg from writing to the process's stderr (which a notebook kernel
-    shows in the running cell): a damaged file becomes our SourceError, not ``moov atom not
-    found`` and ``[ WARN:...] VIDEOIO(FFMPEG)`` lines. A user who sets ``OPENCV_LOG_LEVEL`` or
-    ``OPENCV_FFMPEG_LOGLEVEL`` keeps their choice."""
-    # FFmpeg's level is read once, when the first capture opens: this must run before that.
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
-    if "OPENCV_LOG_LEVEL" not in os.environ:
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-
-
-_quiet_video_libraries()
 _DEFAULT_FPS = 25.0
 
 
@@ -77,25 +68,6 @@ class SourceError(ValueError):
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-class Closing:
-    """``with`` support for a thing that holds a resource: ``__enter__`` returns the thing and
-    ``__exit__`` calls :meth:`close`, whether or not the block raised."""
-
-    def close(self) -> None:
-        """Release what is held. Default: nothing to release."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 # --- sources ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from realtime_nb.core.frame import Frame
-from realtime_nb.vision.video import Closing
+from realtime_nb.vision.video_base import Closing
 
 __all__ = ["H264", "VideoWriter", "encode_jpeg", "write_video"]
 

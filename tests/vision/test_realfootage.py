@@ -18,11 +18,13 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext
 from realtime_nb.vision.plugins.faces import FaceDetection
-from realtime_nb.vision.realfootage import COMPRESSIONS, SUBJECTS, real_clip
-from realtime_nb.vision.realfootage_eval import (
+from realtime_nb.vision.realfootage import (
+    COMPRESSIONS,
+    SUBJECTS,
     DetectorScore,
     evaluate_real,
     format_real_table,
+    real_clip,
     score_boxes,
 )
 
@@ -142,7 +144,7 @@ def test_evaluate_real_reports_every_detector_and_level() -> None:
 
 
 def test_eval_command_runs_the_real_set(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    from realtime_nb.vision import evaluation, realfootage_eval
+    from realtime_nb.vision import evaluation, realfootage
 
     seen: dict[str, Any] = {}
 
@@ -156,7 +158,7 @@ def test_eval_command_runs_the_real_set(monkeypatch: pytest.MonkeyPatch, capsys:
             detectors={"face": {"haar": lambda: FaceDetection(model="haar")}},
         )
 
-    monkeypatch.setattr(realfootage_eval, "evaluate_real", small)
+    monkeypatch.setattr(realfootage, "evaluate_real", small)
     parser = argparse.ArgumentParser()
     evaluation.add_eval_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["eval", "--real", "--real-seeds", "5", "--json"])

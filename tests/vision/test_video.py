@@ -1,4 +1,5 @@
-"""Tests of realtime_nb.vision.video and realtime_nb.vision.synthetic: sources and truth (the writer: test_video_writer.py)."""
+"""Tests of realtime_nb.vision.video and realtime_nb.vision.synthetic: sources and truth
+(the writer: test_video_writer.py)."""
 
 from __future__ import annotations
 
@@ -169,6 +170,8 @@ def test_bad_parameters_raise_naming_the_parameter() -> None:
         synthetic_match(fps=0)
     assert info.value.param == "fps"
 
+
+# --- validate_source / open_source --------------------------------------------------------------
 
 SYNTHETIC_CASES = [
     ("synthetic://match", None),

@@ -27,9 +27,6 @@ def test_write_reads_back_with_cv2(tmp_path: Path) -> None:
     assert count == len(clip) == 8
 
 
-# --- validate_source / open_source --------------------------------------------------------------
-
-
 def test_writer_context_manager(tmp_path: Path) -> None:
     with VideoWriter(tmp_path / "out.avi", 10, (32, 24), codec="MJPG") as writer:
         for i in range(3):

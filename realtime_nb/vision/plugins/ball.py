@@ -27,7 +27,13 @@ from realtime_nb.vision.plugins.ball_candidates import (
     under_something_dark,
     whiteness,
 )
-from realtime_nb.vision.plugins.ball_scene import BALL_RADIUS_M, BallScene
+from realtime_nb.vision.plugins.ball_scene import (
+    BALL_RADIUS_M,
+    ON_LINE_AT_FEET_FACTOR,
+    ON_LINE_FACTOR,
+    SPOTS_M,
+    BallScene,
+)
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
@@ -38,7 +44,14 @@ from realtime_nb.vision.plugins.grass import (
     warn_once,
 )
 
-__all__ = ["LOW_CONFIDENCE_WARNING", "BallDetection"]
+__all__ = [
+    "BALL_RADIUS_M",
+    "LOW_CONFIDENCE_WARNING",
+    "ON_LINE_AT_FEET_FACTOR",
+    "ON_LINE_FACTOR",
+    "SPOTS_M",
+    "BallDetection",
+]
 
 LOW_CONFIDENCE_WARNING = "confidence too low"
 """Warning (severity medium) of ball_detection when it loses the ball."""

@@ -1,4 +1,4 @@
-"""Tests of ball_detection's parts: the candidates, the tracks, the scene checks, and floors on
+"""Tests of ball_detection's parts: the candidates, the tracks and floors on
 clips rendered with tuning-like knobs (never the held-out variations or their random seeds)."""
 
 from __future__ import annotations

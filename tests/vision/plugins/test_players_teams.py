@@ -28,7 +28,7 @@ def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | 
     return [TeamModel(state).classify(f) for f in features]
 
 
-def testat_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team() -> None:
+def test_at_most_two_keepers_sends_the_nearest_off_colour_jerseys_to_their_team() -> None:
     state: dict[str, Any] = {"team_centres": [[30.0, 40.0, 20.0], [30.0, -40.0, -20.0]]}
     state["team_reach"] = [20.0, 20.0]
     features = np.array(
