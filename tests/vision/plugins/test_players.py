@@ -253,6 +253,37 @@ def test_fit_grows_over_a_head_above_a_faded_row_or_two() -> None:
     assert _distance(img).fit([x1, y1 + 5, x2, y2], expected=30.0)[1] == y1 + 5
 
 
+def test_fit_grows_over_faded_shins_to_the_boots_below_a_short_box() -> None:
+    # Heavy blur and JPEG fade a small player's shins or socks into the grass while the boots
+    # still stand out: below a box short of a person's height the boots beyond a gap of up to
+    # a fifth of that height are still the person's; a longer gap, or a box already a person
+    # tall, ends the person at the gap.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    img[y1 + 21 : y1 + 25, x1 : x2 + 1] = GRASS
+    away = _distance(img)
+    assert away.fit([x1, y1, x2, y1 + 20], expected=30.0) == [x1, y1, x2, y2]
+    assert away.fit([x1, y1, x2, y1 + 20], expected=26.0)[3] == y1 + 20
+    img[y1 + 18 : y1 + 25, x1 : x2 + 1] = GRASS
+    assert _distance(img).fit([x1, y1, x2, y1 + 17], expected=30.0)[3] == y1 + 17
+
+
+def test_fit_grows_over_faded_shins_only_to_boots_under_the_box() -> None:
+    # What stands out past the gap must be a few rows (boots) under the box's middle columns:
+    # a longer run is someone else's body, and a head beside the box's feet reaches only its
+    # side columns.
+    img = _pitch()
+    x1, y1, x2, _ = _person(img, 100, 120)
+    img[y1 + 21 : y1 + 27, x1 : x2 + 1] = GRASS
+    img[y1 + 25 : y1 + 35, x1 + 2 : x1 + 7] = (30, 30, 120)
+    assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0)[3] == y1 + 20
+    img = _pitch()
+    _person(img, 100, 120)
+    img[y1 + 21 : y1 + 27, x1 : x2 + 1] = GRASS
+    img[y1 + 25 : y1 + 27, x2 - 1 : x2 + 6] = (40, 160, 220)  # a neighbour's head
+    assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0)[3] == y1 + 20
+
+
 def test_a_box_far_shorter_than_a_person_there_is_dropped() -> None:
     model = (0.1, 0.0, 0.3)  # a lone person standing at row 300 is 30 px tall
     boxes = [[10, 271, 18, 300], [40, 288, 44, 300], [60, 285, 68, 299]]
