@@ -197,7 +197,8 @@ def _person_blobs(
 
 
 def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
-    """The blobs of ``mask`` once opened and closed: their count (the background included),
+    """The blobs of ``mask`` once opened (in frames of 200 rows or more) and closed: their
+    count (the background included),
     the label image and ``cv2.connectedComponentsWithStats``' stats (the background's row is
     of the bounding rectangle worked on, not of the frame)."""
     h, w = mask.shape
@@ -209,15 +210,22 @@ def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
     x0, y0 = max(0, x - 6) & ~1, max(0, y - 6) & ~1
     window = np.s_[y0 : min(h, y + bh + 6), x0 : min(w, x + bw + 6)]
     # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
-    # torso and legs split by a row of grass-coloured pixels.
+    # torso and legs split by a row of grass-coloured pixels. Under 200 rows a far player is
+    # a few pixels, and blur or JPEG leaves rows of them one pixel thick: the opening erased
+    # faded heads and legs and whole players, so there it is left out.
     # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
     # dilating back from the opposite anchor does not.)
-    opening = kernel(2) if h >= 300 else kernel(1, 2)
-    candidates = cv2.dilate(cv2.erode(mask[window], opening), opening, anchor=(0, 0))
+    opened = h >= 200
+    if opened:
+        opening = kernel(2) if h >= 300 else kernel(1, 2)
+        candidates = cv2.dilate(cv2.erode(mask[window], opening), opening, anchor=(0, 0))
+    else:
+        candidates = mask[window]
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
     # 16-bit labels are three times as fast; after the opening and closing above a blob and
-    # its gap take at least 4 x 6 pixels, so they suffice up to 65535 blobs of that size.
-    ltype = cv2.CV_16U if h * w < 24 * 65535 else cv2.CV_32S
+    # its gap take at least 4 x 6 pixels (2 x 2 unopened), so they suffice up to 65535 blobs
+    # of that size.
+    ltype = cv2.CV_16U if h * w < (24 if opened else 4) * 65535 else cv2.CV_32S
     n, inside, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
     labels = np.zeros((h, w), inside.dtype)
     labels[window] = inside

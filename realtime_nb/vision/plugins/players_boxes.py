@@ -7,7 +7,8 @@ dark boot one pixel tall, white socks that look like line paint. Each box's rows
 down over rows whose pixels within its columns stand out from the grass, together, by 0.6 times
 as much as one pixel clearly unlike it (a motion streak spreads a head's contrast over more
 columns), and no further than a person's height allows; a box short of a person's height
-grows its top past up to two faded rows (a neck below a head), and below a box about a person
+grows its top past up to two faded rows (a neck below a head) and its bottom past a fifth of
+a person's height of them (shins or socks above boots), and below a box about a person
 tall rows are measured from the grass darkened to their brightness (a person's shadow is not
 the person). Its sides are cut to the columns whose pixel a quarter of a person's height from
 their brightest stands out clearly (a horizontal motion streak widens a blob with a faint
@@ -64,9 +65,11 @@ class GrassDistance:
         much as one pixel at the threshold (their excess over ``floor`` summed), unless pixels on
         both sides of the columns stand out too (a line across, not a person); the top of a box
         under 0.8 of ``expected`` grows past up to two rows that do not (a faded neck below a
-        head), but never ends on one. Below a box already 0.8 of ``expected`` tall, rows must
-        also stand out from the grass darkened to their own brightness, so the box stops at the
-        feet, not at the end of the person's shadow. A column counts when its pixel a quarter of
+        head), and its bottom past up to a fifth of ``expected`` of them to a few rows of boots
+        under its middle columns (faded shins above boots), but never ends on one. Below a box
+        already 0.8 of ``expected`` tall, rows must also stand out from the grass darkened to
+        their own brightness, so the box stops at the feet, not at the end of the person's
+        shadow. A column counts when its pixel a quarter of
         a person's height from its brightest (in those rows) is at the threshold, or at least
         half as far from the grass as the box's strongest such pixel.
 
@@ -96,10 +99,15 @@ class GrassDistance:
         # a lone person's height the run goes on past up to two rows that do not stand out:
         # blur and JPEG fade a small player's neck or chin into the grass below a head that
         # still does (a box already a person tall would climb into the feet of one behind).
+        # Below it the run goes on past a fifth of a person's height of such rows: heavy blur
+        # and JPEG fade shins or socks, and the boots below still stand out.
         below_from = y2 - top + 1
         short = expected is not None and y2 - y1 + 1 < 0.8 * expected
         up = _run(rows[: y1 - top][::-1], gap=2 if short else 0)
         down = _run(rows[below_from:])
+        if short and expected is not None:
+            feet = rows & self._standing(distance, _middle(inside), halo + _quarter(inside))
+            down = max(down, _boots(feet[below_from:], expected))
         # A person's shadow is the grass darkened. Below a box already about a whole person
         # tall, rows count by how far they stand from the grass darkened to their own
         # brightness, so the box stops at the feet; a shorter box (blur faded its socks and
@@ -113,6 +121,8 @@ class GrassDistance:
             down = min(down, room - up)
         while up and not rows[y1 - top - up]:  # the room ended inside a bridged gap
             up -= 1
+        while down and not rows[below_from + down - 1]:  # so did the feet's
+            down -= 1
         new_top, new_bottom = y1 - up, y2 + down
         # A horizontal motion streak widens the blob with a fading halo, and a line the person
         # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
@@ -146,6 +156,26 @@ class GrassDistance:
             window = distance >= self.threshold
             rows &= ~(window[:, :first].any(axis=1) & window[:, last + 1 :].any(axis=1))
         return rows
+
+
+def _quarter(columns: slice) -> int:
+    """A quarter of the width of ``columns`` (a slice with start and stop), rounded down."""
+    return int((columns.stop - columns.start) // 4)
+
+
+def _middle(columns: slice) -> slice:
+    """The middle half of ``columns``: boots stand under the middle of a box, while a
+    neighbour's head beside the feet reaches only its side columns."""
+    return slice(columns.start + _quarter(columns), columns.stop - _quarter(columns))
+
+
+def _boots(feet: npt.NDArray[np.bool_], expected: float) -> int:
+    """How many rows below a box short of a person ``expected`` px tall reach its boots: over
+    faded shins or socks (gaps of up to a fifth of ``expected`` rows where ``feet``, the rows
+    standing out under the box's middle, is False), when the last run is boots (at most 0.15
+    of ``expected`` rows, else it is someone else); 0 when none are reached."""
+    reached = _run(feet, gap=max(2, round(0.2 * expected)))
+    return reached if _run(feet[:reached][::-1]) <= max(2, 0.15 * expected) else 0
 
 
 def _run(rows: npt.NDArray[np.bool_], gap: int = 0) -> int:

@@ -96,12 +96,14 @@ def _blob_labels_of_whole_frame(mask: np.ndarray) -> tuple[int, np.ndarray, np.n
     """_blob_labels done the straightforward way, over the whole frame."""
     opening = kernel(2) if mask.shape[0] >= 300 else kernel(1, 2)
     opened = cv2.dilate(cv2.erode(mask, opening), opening, anchor=(0, 0))
+    if mask.shape[0] < 200:
+        opened = mask
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel(3, 5))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     return n, labels, stats
 
 
-@pytest.mark.parametrize(("height", "width"), [(360, 640), (234, 416)])
+@pytest.mark.parametrize(("height", "width"), [(360, 640), (234, 416), (180, 320)])
 @pytest.mark.parametrize(("x0", "y0", "x1", "y1"), [(0, 0, 640, 360), (37, 101, 523, 301)])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_blob_labels_within_the_masks_rectangle_are_those_of_the_whole_frame(
@@ -115,9 +117,22 @@ def test_blob_labels_within_the_masks_rectangle_are_those_of_the_whole_frame(
         mask[y : min(y + bh, y1), x : min(x + bw, x1)] = 255
     n, labels, stats = _blob_labels(mask)
     n_whole, labels_whole, stats_whole = _blob_labels_of_whole_frame(mask)
-    assert n == n_whole > 20
+    assert n == n_whole > 15
     np.testing.assert_array_equal(labels, labels_whole)
     np.testing.assert_array_equal(stats[1:], stats_whole[1:])
+
+
+def test_rows_one_pixel_thick_stay_blobs_only_in_frames_under_200_rows() -> None:
+    # A far player under blur and JPEG: a faded head row above a 1-px gap, then a shirt; the
+    # opening of larger frames erases the head (and a fringe of line paint beside it).
+    for height, kept in ((180, True), (216, False)):
+        mask = np.zeros((height, 320), np.uint8)
+        mask[100, 150:153] = 255  # head, one row
+        mask[102:106, 149:154] = 255  # shirt
+        n, labels, stats = _blob_labels(mask)
+        assert n == 2
+        assert (stats[1, 1] == 100) == kept, height
+        assert bool(labels[100, 151]) == kept
 
 
 def test_an_empty_mask_has_no_blobs() -> None:
@@ -253,6 +268,37 @@ def test_fit_grows_over_a_head_above_a_faded_row_or_two() -> None:
     assert _distance(img).fit([x1, y1 + 5, x2, y2], expected=30.0)[1] == y1 + 5
 
 
+def test_fit_grows_over_faded_shins_to_the_boots_below_a_short_box() -> None:
+    # Heavy blur and JPEG fade a small player's shins or socks into the grass while the boots
+    # still stand out: below a box short of a person's height the boots beyond a gap of up to
+    # a fifth of that height are still the person's; a longer gap, or a box already a person
+    # tall, ends the person at the gap.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    img[y1 + 21 : y1 + 25, x1 : x2 + 1] = GRASS
+    away = _distance(img)
+    assert away.fit([x1, y1, x2, y1 + 20], expected=30.0) == [x1, y1, x2, y2]
+    assert away.fit([x1, y1, x2, y1 + 20], expected=26.0)[3] == y1 + 20
+    img[y1 + 18 : y1 + 25, x1 : x2 + 1] = GRASS
+    assert _distance(img).fit([x1, y1, x2, y1 + 17], expected=30.0)[3] == y1 + 17
+
+
+def test_fit_grows_over_faded_shins_only_to_boots_under_the_box() -> None:
+    # What stands out past the gap must be a few rows (boots) under the box's middle columns:
+    # a longer run is someone else's body, and a head beside the box's feet reaches only its
+    # side columns.
+    img = _pitch()
+    x1, y1, x2, _ = _person(img, 100, 120)
+    img[y1 + 21 : y1 + 27, x1 : x2 + 1] = GRASS
+    img[y1 + 25 : y1 + 35, x1 + 2 : x1 + 7] = (30, 30, 120)
+    assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0)[3] == y1 + 20
+    img = _pitch()
+    _person(img, 100, 120)
+    img[y1 + 21 : y1 + 27, x1 : x2 + 1] = GRASS
+    img[y1 + 25 : y1 + 27, x2 - 1 : x2 + 6] = (40, 160, 220)  # a neighbour's head
+    assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0)[3] == y1 + 20
+
+
 def test_a_box_far_shorter_than_a_person_there_is_dropped() -> None:
     model = (0.1, 0.0, 0.3)  # a lone person standing at row 300 is 30 px tall
     boxes = [[10, 271, 18, 300], [40, 288, 44, 300], [60, 285, 68, 299]]
@@ -291,15 +337,18 @@ def tuning_rows() -> dict[str, Any]:
 # on shadowed tuning clips 0.87 -> 0.02 m), but heavy blur fades boots into something like
 # shadowed grass: that row's P 0.850 -> 0.819 (six random seeds 4, 50-54: 0.811 -> 0.801);
 # a short box's top grown past two faded rows brought it back to 0.843 (motion blur R 0.877).
+# No opening under 200 rows lifted 320x180 with JPEG 40 / 60 (random seeds 20-31 and 40-51)
+# R by 0.024-0.033 and 0.014-0.015, at a cost on this clean clip (320x180 0.947 / 0.926 ->
+# 0.941 / 0.910; seeds 20-31 P 0.977 -> 0.966).
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.969 0.943 1.000
     "far camera": (0.96, 0.96, 0.97),  # 0.985 0.988 1.000
-    "motion blur": (0.91, 0.87, 0.98),  # 0.930 0.877 0.993
+    "motion blur": (0.91, 0.87, 0.98),  # 0.933 0.872 0.993
     "motion blur, jpeg": (0.93, 0.88, 0.98),  # 0.957 0.904 1.000
-    "jpeg": (0.94, 0.89, 0.98),  # 0.966 0.918 1.000
-    "320x180": (0.92, 0.90, 0.96),  # 0.947 0.926 0.983
+    "jpeg": (0.94, 0.89, 0.98),  # 0.963 0.915 1.000
+    "320x180": (0.92, 0.90, 0.96),  # 0.941 0.910 0.983
     "shadows": (0.94, 0.90, 0.97),  # 0.963 0.923 0.997
-    "heavy motion blur, jpeg": (0.80, 0.82, 0.97),  # 0.843 0.836 1.000
+    "heavy motion blur, jpeg": (0.80, 0.82, 0.97),  # 0.840 0.833 1.000
 }
 
 
