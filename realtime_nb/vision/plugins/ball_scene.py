@@ -26,6 +26,7 @@ from realtime_nb.vision.plugins.pitch_model import (
 __all__ = [
     "BALL_RADIUS_M",
     "CUT_RATIO",
+    "FEET_SHARE",
     "HEAD_ROOM",
     "ON_LINE_AT_FEET_FACTOR",
     "ON_LINE_FACTOR",
@@ -62,6 +63,12 @@ JPEG 40 went from 70.3 % found / 13.2 % wrong to 72.1 / 11.9 %, blur 8 + JPEG 30
 HEAD_ROOM = 0.15
 """The share of a person's box height above it that still counts as the person (a head the
 box missed)."""
+FEET_SHARE = 0.16
+"""How far above and below a person's box bottom the feet zone reaches, as a share of the
+box's height (0.12 before). On small frames a box often ends a little below the feet, where
+the ball at them is, and the ball sat above a zone of 0.12 as kit; a white part of a body at
+the feet (shorts, socks) is told apart by what lies under it instead
+(:func:`~realtime_nb.vision.plugins.ball_candidates.inside_a_body`)."""
 SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 """The penalty and centre spots in pitch metres: white, round and the ball's size."""
 
@@ -154,7 +161,7 @@ class BallScene:
         centres = np.array([c[0] for c in candidates], np.float64)
         pitch = self.ground(centres)
         expected = None if pitch is None else self.expected_radius(centres)
-        on_line = self._near_markings(centres)
+        on_line = self.near_markings(centres)
         at_feet = self.places(centres)[1]
         kept = []
         for k, (centre, radius, confidence) in enumerate(candidates):
@@ -175,7 +182,7 @@ class BallScene:
             kept.append((centre, radius, confidence))
         return kept
 
-    def _near_markings(self, centres: FloatArray) -> FloatArray:
+    def near_markings(self, centres: FloatArray) -> FloatArray:
         """Pixels from each point to the nearest pitch marking through the homography (inf
         without one)."""
         if self.homography is None:
@@ -243,6 +250,6 @@ class BallScene:
 
 def _feet_reach(height: Any) -> Any:
     """How far above and below a person's box bottom (``height`` px tall; a number or an
-    array) the feet zone reaches: 0.12 of the height, at least 3 px, as a far ball is as tall
-    as the feet zone."""
-    return np.maximum(0.12 * np.asarray(height, np.float64), 3.0)
+    array) the feet zone reaches: :data:`FEET_SHARE` of the height, at least 3 px, as a far
+    ball is as tall as the feet zone."""
+    return np.maximum(FEET_SHARE * np.asarray(height, np.float64), 3.0)
