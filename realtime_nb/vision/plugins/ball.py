@@ -211,7 +211,7 @@ def _judged(
     face under dark hair and a white part of a body whose box is missing are dropped."""
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
     want = scene.expected_radius(centres)
-    want = np.where(np.isfinite(want), want, typical)
+    want = np.where(np.isfinite(want), want, typical).tolist()
     on_line = scene.near_markings(centres)
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
     out: list[Candidate] = []
@@ -224,9 +224,10 @@ def _judged(
             continue  # the same blob found by both searches
         if search and under_something_dark(frame, centre, radius, ground):
             continue
-        # Off the markings (a line is not grass either), a blob with no grass over and
-        # under it is the kit of someone player detection missed.
-        if line_px > 3.0 * r + 4.0 and inside_a_body(frame, centre, float(r)):
+        # Off the markings (a line is not grass either; without a homography they are
+        # nowhere known), a blob with no grass over and under it is the kit of someone
+        # player detection missed.
+        if line_px < math.inf and line_px > 3.0 * r + 4.0 and inside_a_body(frame, centre, r):
             continue
         if above_something_dark(frame, centre, radius, ground):
             confidence *= 0.5
