@@ -23,6 +23,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     BallCandidate,
     above_something_dark,
     find_candidates,
+    inside_a_body,
     streak_of,
     under_something_dark,
     whiteness,
@@ -171,12 +172,19 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
     white = whiteness(frame)
     region = scene.without_kit(_region(frame, ctx))
     streak = streak_of(frame[:, :, 1])
-    ground = float(np.median(frame[::16, ::16].max(axis=2)))
     found = _search(white, region, typical, streak, 0)
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
     if math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX):
         found += _search(white, region, float(near), streak, 1)
     top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
+    return _judged(frame, _scored(found, scene, typical, top), scene, typical)
+
+
+def _scored(
+    found: list[tuple[BallCandidate, int, int]], scene: BallScene, typical: float, top: float
+) -> list[tuple[float, tuple[float, float], float, int]]:
+    """``(confidence, centre, radius, search)`` of the candidates off the kit, by roundness
+    and contrast (over ``top``, the frame's highest), the most ball-like first."""
     centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
     kit, held = scene.places(centres)
     # The second search only where the ball is too large for the first one's filters.
@@ -184,29 +192,58 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
     if any(search for _, _, search in found):
         large = scene.expected_radius(centres) > _LARGE_RATIO * typical
     scored = []
-    for (c, factor, search), on_kit, at_feet, big in zip(found, kit, held, large, strict=True):
+    for (c, factor, search), centre, on_kit, at_feet, big in zip(
+        found, centres, kit, held, large, strict=True
+    ):
         if on_kit or (search and not big):
             continue
         # At someone's feet a ball half behind a leg or against a sock is less round.
         least = 0.3 if at_feet else 0.45
         shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
         confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
-        scored.append((confidence, c, factor, search))
+        scored.append(
+            (
+                confidence,
+                (float(centre[0]), float(centre[1])),
+                c.radius * factor / _SIZE_BIAS,
+                search,
+            )
+        )
     scored.sort(key=lambda s: -s[0])
+    return scored
+
+
+def _judged(
+    frame: Frame,
+    scored: list[tuple[float, tuple[float, float], float, int]],
+    scene: BallScene,
+    typical: float,
+) -> list[Candidate]:
+    """The :data:`_MOST` best of ``scored`` (:func:`_scored`) that are neither a blob found
+    by both searches, nor kit by what lies around it: a sock on its boot counts for half, a
+    face under dark hair and a white part of a body whose box is missing are dropped."""
+    centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
+    want = scene.expected_radius(centres)
+    want = np.where(np.isfinite(want), want, typical).tolist()
+    on_line = scene.near_markings(centres)
+    ground = float(np.median(frame[::16, ::16].max(axis=2)))
     out: list[Candidate] = []
     searches: list[int] = []
-    for confidence, c, factor, search in scored:
-        centre = _full(c, factor)
-        radius = c.radius * factor / _SIZE_BIAS
+    for (confidence, centre, radius, search), r, line_px in zip(scored, want, on_line, strict=True):
         if any(
             s != search and math.dist(centre, o[0]) < max(radius, o[1])
             for o, s in zip(out, searches, strict=True)
         ):
             continue  # the same blob found by both searches
-        if above_something_dark(frame, centre, radius, ground):
-            confidence *= 0.5
         if search and under_something_dark(frame, centre, radius, ground):
             continue
+        # Off the markings (a line is not grass either; without a homography they are
+        # nowhere known), a blob with no grass over and under it is the kit of someone
+        # player detection missed.
+        if line_px < math.inf and line_px > 3.0 * r + 4.0 and inside_a_body(frame, centre, r):
+            continue
+        if above_something_dark(frame, centre, radius, ground):
+            confidence *= 0.5
         out.append((centre, radius, confidence))
         searches.append(search)
         if len(out) == _MOST:
@@ -245,9 +282,13 @@ def _search(
         region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
     largest = min(max(1.5, 1.6 * typical / factor), 8.0)
     shrunk = (round(streak[0] / factor), round(streak[1] / factor))
-    found = find_candidates(white, region, largest, limit=32, streak=shrunk)
+    found = find_candidates(white, region, largest, limit=_LIMIT, streak=shrunk)
     return [(c, factor, search) for c in found]
 
+
+_LIMIT = 64
+"""Peaks of a search kept, the most contrasted first: under heavy motion blur and JPEG the
+ball's contrast falls to a third of the frame's best, below some 40 round flecks."""
 
 _MOST = 16
 """Candidates of a frame judged further, the most ball-like first."""

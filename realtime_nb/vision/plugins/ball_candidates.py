@@ -31,7 +31,15 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BallCandidate", "find_candidates", "streak_of", "whiteness"]
+__all__ = [
+    "BallCandidate",
+    "above_something_dark",
+    "find_candidates",
+    "inside_a_body",
+    "streak_of",
+    "under_something_dark",
+    "whiteness",
+]
 
 Mask = npt.NDArray[np.uint8]
 _DIRECTIONS = [(math.cos(a), math.sin(a)) for a in np.arange(8) * math.pi / 4]
@@ -272,3 +280,51 @@ def _dark_strip(frame: npt.NDArray[np.uint8], x: int, top: int, bottom: int, gro
         return False
     strip = frame[top:bottom, x - 1 : x + 2].max(axis=2)
     return bool(strip.min() < 0.7 * ground)
+
+
+def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float) -> bool:
+    """True when both over and under the blob, along its column, lie mostly colours that
+    are not the grass beside it: the blob is a white part of the kit (shorts, a shirt's
+    stripe) of someone player detection missed. A ball on the ground has grass under it: a
+    person standing right under it in the image is nearer the camera, and covers it.
+
+    Grass is told by how much greener than red and blue it is (``G - max(B, R)``): shadows,
+    stripes and lighting keep its hue, kit, skin, and white do not, and a pan's blur mixes a
+    body with the grass beside it, so the grass is measured beside the blob, at the same rows
+    (a white marking passes too: call it away from the markings).
+
+    Args:
+        frame: The BGR frame.
+        centre: The blob's centre ``(x, y)``, pixels.
+        radius: The ball's radius there, pixels.
+    """
+    h, w = frame.shape[:2]
+    gap, span = math.ceil(radius) + 1, max(3, math.ceil(2 * radius))
+    x, y = round(centre[0]), round(centre[1])
+    top, bottom = max(0, y - gap - span), min(h, y + gap + 1 + span)
+    side = math.ceil(3 * radius) + 4
+    if bottom - top < 2 * span or not side + 1 <= x < w - side - 1:
+        return False
+    rows = _green_excess(frame[top:bottom, x - side - 1 : x + side + 2])
+    grass = max(float(np.median(rows[:, :3])), float(np.median(rows[:, -3:])))
+    if grass < 10:
+        return False  # no green beside it: nothing to tell kit from
+    column = rows[:, side : side + 3] < _BODY_GREEN * grass
+    over = column[: max(0, y - gap - top)]
+    under = column[y + gap + 1 - top :]
+    return bool(len(over) and len(under)) and min(over.mean(), under.mean()) >= _BODY_SHARE
+
+
+_BODY_GREEN = 0.6
+"""A pixel greener than this share of the grass beside it is grass (blur mixes a body's
+colour with the grass's)."""
+
+_BODY_SHARE = 0.6
+"""Least share of not-grass pixels over and under a blob for it to be inside a body."""
+
+
+def _green_excess(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.int16]:
+    """``G - max(B, R)`` of each BGR pixel."""
+    wide = pixels.astype(np.int16)
+    out: npt.NDArray[np.int16] = wide[:, :, 1] - np.maximum(wide[:, :, 0], wide[:, :, 2])
+    return out

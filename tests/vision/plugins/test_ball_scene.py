@@ -8,6 +8,7 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball_scene import (
+    JUNCTION_FACTOR,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     BallScene,
@@ -120,3 +121,33 @@ def test_of_boxes_ending_on_one_row_the_mask_keeps_the_feet_places_keeps() -> No
         kit, at_feet = scene.places(point)
         assert (kit.tolist(), at_feet.tolist()) == ([False], [True])
         assert scene.without_kit(np.full((80, 120), 255, np.uint8))[36, 38] == 255
+
+
+@pytest.mark.parametrize(
+    ("box", "at_the_feet"),
+    [
+        # 24 px where a person standing there is 18: the box holds the ball below the feet,
+        # and the feet zone reaches 4.2 px higher than for a person's box.
+        ([100, 100, 104, 124], True),
+        ([100, 106, 104, 124], False),  # a person's height (18 px): 7 px up is the shorts
+    ],
+)
+def test_a_box_taller_than_a_person_holds_the_ball_at_its_bottom(
+    box: list[int], at_the_feet: bool
+) -> None:
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99},
+               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    kit, at_feet = scene.places(np.array([[102.0, 117.0]]))
+    assert (kit.tolist(), at_feet.tolist()) == ([not at_the_feet], [at_the_feet])
+    region = scene.without_kit(np.full((680, 1050), 255, np.uint8))
+    assert (region[117, 102] == 255) == at_the_feet
+
+
+def test_where_two_markings_meet_a_candidate_counts_for_less() -> None:
+    scene = BallScene(np.asarray(TOP_DOWN, np.float64), [])
+    corner = (165.0, 138.4)  # the penalty box's corner, (16.5, 13.84) m
+    on_its_line = (80.0, 138.4)  # the same line, 8.5 m from the corner
+    kept = scene.plausible([(corner, 1.1, 0.9), (on_its_line, 1.1, 0.9)])
+    assert [c[0] for c in kept] == [corner, on_its_line]
+    assert kept[0][2] == pytest.approx(JUNCTION_FACTOR * kept[1][2])

@@ -1,0 +1,63 @@
+"""Tests of how ball_detection picks its candidates (realtime_nb.vision.plugins.ball_candidates
+and the search in realtime_nb.vision.plugins.ball): kit of a body no box covers, and a faint
+ball among many brighter flecks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime_nb.vision.plugins.ball import _LIMIT, _search
+from realtime_nb.vision.plugins.ball_candidates import inside_a_body, whiteness
+
+GRASS = (50, 140, 60)
+SHADOW = (30, 84, 36)  # the grass at 0.6 of its light: the same hue
+WHITE = (245, 245, 245)
+
+
+def person(img: np.ndarray, x: int, feet: int, shorts: tuple[int, int, int]) -> None:
+    """A 5-px-wide person of 20 px standing at ``(x, feet)``: red shirt, shorts, skin legs,
+    dark boots."""
+    cv2.rectangle(img, (x - 2, feet - 20), (x + 2, feet - 11), (40, 40, 200), -1)  # shirt
+    cv2.rectangle(img, (x - 2, feet - 10), (x + 2, feet - 7), shorts, -1)
+    cv2.rectangle(img, (x - 2, feet - 6), (x + 2, feet - 2), (150, 180, 230), -1)  # legs
+    cv2.rectangle(img, (x - 2, feet - 1), (x + 2, feet), (30, 30, 30), -1)  # boots
+
+
+@pytest.mark.parametrize("grass", [GRASS, SHADOW], ids=["lit", "in a shadow"])
+def test_white_shorts_of_a_body_are_inside_it_and_a_ball_is_not(
+    grass: tuple[int, int, int],
+) -> None:
+    img = np.full((80, 120, 3), grass, np.uint8)
+    person(img, 30, 50, WHITE)
+    cv2.circle(img, (70, 40), 2, WHITE, -1)  # a ball on the grass
+    person(img, 100, 50, (200, 40, 40))
+    cv2.circle(img, (103, 50), 2, WHITE, -1)  # a ball at the feet: legs over it, grass under
+    assert inside_a_body(img, (30.0, 41.5), 2.0)
+    assert not inside_a_body(img, (70.0, 40.0), 2.0)
+    assert not inside_a_body(img, (103.0, 50.0), 2.0)
+
+
+def test_a_body_smeared_by_a_pan_still_holds_its_shorts() -> None:
+    img = np.full((80, 120, 3), GRASS, np.uint8)
+    person(img, 30, 50, WHITE)
+    kernel = np.full((1, 7), 1 / 7, np.float32)  # a 7-px pan mixes the body with the grass
+    smeared = np.asarray(cv2.filter2D(img, -1, kernel), np.uint8)
+    assert inside_a_body(smeared, (30.0, 41.5), 2.0)
+
+
+def test_no_body_is_told_without_grass_beside_it() -> None:
+    img = np.full((80, 120, 3), (120, 120, 120), np.uint8)  # no green anywhere
+    person(img, 30, 50, WHITE)
+    assert not inside_a_body(img, (30.0, 41.5), 2.0)
+
+
+def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
+    img = np.full((200, 320, 3), GRASS, np.uint8)
+    for k in range(_LIMIT - 8):  # brighter round flecks, as heavy blur and JPEG leave them
+        cv2.circle(img, (12 + 20 * (k % 14), 12 + 20 * (k // 14)), 2, WHITE, -1)
+    cv2.circle(img, (160, 180), 2, (150, 175, 155), -1)  # a faint, blurred ball
+    region = np.full(img.shape[:2], 255, np.uint8)
+    found = _search(whiteness(img), region, 2.0, (0, 0), 0)
+    assert any(abs(c.x - 160) <= 1 and abs(c.y - 180) <= 1 for c, _, _ in found)
