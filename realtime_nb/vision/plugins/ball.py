@@ -101,6 +101,9 @@ class BallDetection(Plugin):
     hold_seconds = 2.0
     """How long a ball last seen at a player's feet is predicted there, moving with them,
     while it is not seen (a dribble's touches hide it for a second or more)."""
+    hold_quality = 0.5
+    """Least score of the ball's track, when last seen at someone's feet, for it to be held
+    there: a sock or a boot taken for the ball scores lower, and holding it kept it alive."""
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Find or predict the ball; warn once when it is lost."""
@@ -122,7 +125,7 @@ class BallDetection(Plugin):
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
             ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
-            sure = ball.quality >= tracks.least_quality  # hold only a ball it is sure of
+            sure = ball.quality >= max(self.hold_quality, tracks.least_quality)
             ctx.state["possession"] = (
                 Possession.at((cx, cy), feet_of(scene, (cx, cy))) if sure else None
             )
