@@ -28,6 +28,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     under_something_dark,
     whiteness,
 )
+from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import (
     BALL_RADIUS_M,
     ON_LINE_AT_FEET_FACTOR,
@@ -62,9 +63,9 @@ class BallDetection(Plugin):
     """The ball: a small, round, bright white peak on the pitch, followed by Kalman tracks.
 
     Result: ``{"ball": {"box": [x1, y1, x2, y2], "center": [x, y], "confidence": c,
-    "predicted": bool} | None}``. A missed ball is predicted for a few frames; when there is
-    no ball it is sure of, the result is None and the warning "confidence too low" (medium) is
-    raised once for that episode.
+    "predicted": bool} | None}``. A missed ball is predicted for a few frames, or while a
+    player holds it (below); when there is no ball it is sure of, the result is None and the
+    warning "confidence too low" (medium) is raised once for that episode.
 
     Candidates (:mod:`~realtime_nb.vision.plugins.ball_candidates`) are peaks of a white
     top-hat, kept when round (not a line or a line's corner) and scored by roundness and
@@ -86,6 +87,14 @@ class BallDetection(Plugin):
       score each hypothesis by how often and how ball-like it was seen, gate a track by how
       far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
       track only when that one is clearly better;
+    - possession: a ball last seen at a player's feet, by a track scoring at least the
+      score to become the ball, and then lost (in the boots and legs, under blur, JPEG or a
+      small frame) is predicted at the same place relative to that player's box, linked
+      from frame to frame by overlap (:mod:`~realtime_nb.vision.plugins.ball_possession`),
+      for up to :attr:`hold_seconds`, with a confidence that fades over the hold; a
+      candidate within the gate there is the ball again at once. The hold ends when the
+      holder's box is lost or ambiguous, or when another track is seen and confirmed (or
+      is the one clear ball of its frame);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
       at once when it is the one clear ball of its frame; until then, and whenever the ball
       is lost, the result is None, never a guess.
@@ -103,6 +112,12 @@ class BallDetection(Plugin):
     static_frames = 12
     """Frames a blob away from anyone's feet must stay put (within 0.3 m, or 1.5 px without a
     homography) to count as a fixture."""
+    hold_seconds = 2.0
+    """How long a ball last seen at a player's feet is predicted there, moving with them,
+    while it is not seen (a dribble's touches hide it for a second or more)."""
+    hold_quality = 0.5
+    """Least score of the ball's track, when last seen at someone's feet, for it to be held
+    there: a sock or a boot taken for the ball scores lower, and holding it kept it alive."""
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Find or predict the ball; warn once when it is lost."""
@@ -116,11 +131,24 @@ class BallDetection(Plugin):
         )
         # Without the pitch's geometry a line's corner can look like a ball: ask for more.
         tracks.least_quality = 0.45 if scene.homography is not None else 0.65
-        ball, seen = tracks.step(candidates)
+        possession: Possession | None = ctx.state.get("possession")
+        held = None if possession is None else possession.follow(scene.people)
+        if held is None or possession is None or possession.frames > self._hold_frames(ctx):
+            held = possession = None
+        ball, seen = tracks.step(candidates, held)
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
             ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
+            sure = ball.quality >= max(self.hold_quality, tracks.least_quality)
+            ctx.state["possession"] = (
+                Possession.at((cx, cy), feet_of(scene, (cx, cy))) if sure else None
+            )
             return {"ball": _ball(cx, cy, radius, ball.quality, False)}
+        ctx.state["possession"] = possession if ball is not None and ball.held else None
+        if ball is not None and ball.held and possession is not None:
+            px, py = ball.centre
+            fade = 1.0 - possession.frames / (self._hold_frames(ctx) + 1)
+            return {"ball": _ball(px, py, ball.radius, ball.quality * self.decay * fade, True)}
         if ball is not None:
             px, py = ball.centre
             confidence = ball.quality * self.decay**ball.missed
@@ -132,6 +160,9 @@ class BallDetection(Plugin):
         if ctx.state["unsure"] >= tracks.confirm:
             warn_once(ctx, "lost_warned", LOW_CONFIDENCE_WARNING, "medium")
         return {"ball": None}
+
+    def _hold_frames(self, ctx: PluginContext) -> float:
+        return self.hold_seconds * (ctx.info.fps or 25.0)
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
         """Circle the ball: red when seen, grey when predicted."""

@@ -7,7 +7,9 @@ rest start new tracks. A track's score is its recent appearance confidence weigh
 often it was seen lately: a ball is seen frame after frame, a fleck of a blurred line or a
 piece of kit comes and goes. The ball is the best track once it is confirmed; another track
 takes over only when it has been clearly better for a while, so one frame's doubt does not
-swap the ball for a fleck.
+swap the ball for a fleck. While the caller knows where the ball is held (at a player's
+feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
+instead and waits for the ball to show again.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Track:
         self.radius = radius
         self.last: Candidate | None = (x, y), radius, confidence
         """This frame's sighting, None when missed."""
+        self.held = False
+        """Whether this frame's prediction is where a player holds the ball (:meth:`hold`)."""
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -58,6 +62,14 @@ class Track:
         self.cov = f @ self.cov @ f.T + self.process_noise
         return self.centre
 
+    def hold(self, x: float, y: float) -> tuple[float, float]:
+        """Replace this frame's prediction with (x, y), where the ball's holder has it; the
+        velocity becomes the move since the last frame. Returns the centre."""
+        before = self.state[:2] - self.state[2:]
+        self.state = np.array([x, y, x - before[0], y - before[1]])
+        self.held = True
+        return self.centre
+
     def update(self, x: float, y: float) -> None:
         """Correct the prediction with a measured centre."""
         m = self.measure
@@ -68,9 +80,13 @@ class Track:
         self.cov = (np.eye(4) - gain @ m) @ self.cov
 
     def record(self, candidate: Candidate | None, window: int) -> None:
-        """Note this frame's sighting (or miss) and refresh the score."""
-        self.seen = ([*self.seen, candidate is not None])[-window:]
+        """Note this frame's sighting (or miss) and refresh the score. A miss while
+        :attr:`held` leaves the score as it was: the holder's feet explain it."""
         self.last = candidate
+        if candidate is None and self.held:
+            self.missed += 1
+            return
+        self.seen = ([*self.seen, candidate is not None])[-window:]
         if candidate is None:
             self.missed += 1
         else:
@@ -120,10 +136,20 @@ class TrackSet:
     tracks: list[Track] = field(default_factory=list)
     ball: Track | None = None
 
-    def step(self, candidates: list[Candidate]) -> tuple[Track | None, Candidate | None]:
+    def step(
+        self, candidates: list[Candidate], held: tuple[float, float] | None = None
+    ) -> tuple[Track | None, Candidate | None]:
         """Take one frame's candidates; return the ball's track (None when there is no
-        confirmed ball) and the candidate it was seen as this frame (None when it was not)."""
+        confirmed ball) and the candidate it was seen as this frame (None when it was not).
+
+        ``held`` is where a player holds the ball this frame, when the caller knows: the
+        ball's track is predicted there, within :attr:`gate_px`, and lives on unseen.
+        """
         predictions = [t.predict() for t in self.tracks]
+        for ti, track in enumerate(self.tracks):
+            track.held = False
+            if held is not None and track is self.ball:
+                predictions[ti] = track.hold(*held)
         pairs = sorted(
             (math.dist(c[0], p), ti, ci)
             for ti, p in enumerate(predictions)
@@ -155,12 +181,14 @@ class TrackSet:
         # A track seen once has no speed yet: a ball kicked from rest outruns its gate every
         # frame and is never seen twice by one track (only when surely a ball, so a fleck's
         # track does not reach for the next fleck).
+        if track.held:
+            return self.gate_px  # the holder's box says where: no growth with the misses
         first = 2.0 if track.hits == 1 and track.confidence >= self.sure else 1.0
         return first * self.gate_px * (1.0 + 0.5 * track.missed)
 
     def _alive(self, track: Track) -> bool:
         if track is self.ball:
-            return track.missed <= self.max_missed
+            return track.held or track.missed <= self.max_missed
         return track.missed <= (2 if track.hits < self.confirm else self.max_missed)
 
     def _elect(self) -> None:
@@ -170,20 +198,27 @@ class TrackSet:
         )  # seen again, but too seldom lately to be trusted
         if self.ball is not None and (self.ball not in self.tracks or lapsed):
             self.ball = None
+        # A held ball unseen is a guess: a confirmed track seen now is better.
+        guess = self.ball is not None and self.ball.held and self.ball.last is None
         best = next(
             (
                 t
                 for t in self.tracks
                 if t.quality >= self.least_quality
+                and not (guess and t is self.ball)
                 and (sum(t.seen) >= self.confirm or (len(t.seen) >= 2 and t.quality >= self.sure))
             ),
             None,
         )
-        if best is None and self.ball is None:
+        if best is None and (self.ball is None or guess):
             best = self._clear_first_sight()
         if best is None or best is self.ball:
             return
-        if self.ball is None or best.quality > self.ball.quality + self.switch_margin:
+        if (
+            self.ball is None
+            or best.quality > self.ball.quality + self.switch_margin
+            or (guess and best.last is not None)
+        ):
             self.ball = best
 
     def _clear_first_sight(self) -> Track | None:

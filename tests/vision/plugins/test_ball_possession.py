@@ -1,0 +1,111 @@
+"""Tests of the ball held at a player's feet: the holder linked frame to frame, and the ball's
+track predicted at the holder's feet until the ball shows again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from realtime_nb.vision.plugins.ball import BallDetection
+from realtime_nb.vision.plugins.ball_possession import Possession
+from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
+from realtime_nb.vision.plugins.base import PluginContext
+from realtime_nb.vision.synthetic import synthetic_match
+
+
+def ball_at(x: float, y: float, confidence: float = 0.9) -> Candidate:
+    return (x, y), 2.0, confidence
+
+
+def test_the_ball_moves_with_its_holder_and_scales_with_the_box() -> None:
+    possession = Possession.at((55.0, 98.0), [[40.0, 20.0, 60.0, 100.0]])
+    assert possession is not None
+    assert possession.follow([[50.0, 20.0, 70.0, 100.0]]) == (65.0, 98.0)
+    # Half as tall again (the holder came nearer): half as far again from the bottom centre.
+    x, y = possession.follow([[45.0, -20.0, 75.0, 100.0]]) or (0.0, 0.0)
+    assert (x, y) == pytest.approx((67.5, 97.0))
+    assert possession.frames == 2
+
+
+def test_the_nearest_feet_hold_the_ball() -> None:
+    feet = [[0.0, 0.0, 40.0, 100.0], [30.0, 10.0, 50.0, 110.0]]
+    possession = Possession.at((36.0, 108.0), feet)
+    assert possession is not None and possession.box == (30.0, 10.0, 50.0, 110.0)
+    assert Possession.at((36.0, 108.0), []) is None
+
+
+@pytest.mark.parametrize(
+    "people",
+    [
+        [],
+        [[200.0, 20.0, 220.0, 100.0]],  # nobody where the holder was
+        [[38.0, 20.0, 58.0, 100.0], [42.0, 20.0, 62.0, 100.0]],  # two alike: which one?
+    ],
+    ids=["nobody", "elsewhere", "ambiguous"],
+)
+def test_a_lost_or_ambiguous_holder_ends_the_possession(people: list[list[float]]) -> None:
+    possession = Possession.at((52.0, 99.0), [[40.0, 20.0, 60.0, 100.0]])
+    assert possession is not None and possession.follow(people) is None
+
+
+def confirmed_ball(tracks: TrackSet, x: float, y: float) -> None:
+    for i in range(4):
+        ball, seen = tracks.step([ball_at(x + i, y)])
+    assert ball is not None and seen is not None
+
+
+def test_a_held_ball_lives_unseen_at_its_holder_and_is_caught_there_again() -> None:
+    tracks = TrackSet(gate_px=10.0)
+    confirmed_ball(tracks, 100, 50)
+    first = tracks.ball
+    for i in range(3 * tracks.max_missed):  # far longer than a coasting track lives
+        ball, seen = tracks.step([], held=(200.0 + i, 80.0))
+        assert ball is first and seen is None and ball.centre == (200.0 + i, 80.0)
+    # Back at the holder's feet: the same track, seen at once and still trusted.
+    ball, seen = tracks.step([ball_at(232, 82)], held=(230.0, 80.0))
+    assert ball is first and seen is not None
+    assert ball.quality >= tracks.keep_quality
+    # Not held any more: it coasts and dies as any track.
+    for _ in range(tracks.max_missed + 1):
+        ball, _ = tracks.step([])
+    assert ball is None
+
+
+def test_a_ball_seen_elsewhere_takes_over_from_a_held_guess() -> None:
+    tracks = TrackSet(gate_px=10.0, sure=2.0)
+    confirmed_ball(tracks, 100, 50)
+    held = tracks.ball
+    for i in range(4):  # passed away from the feet, seen in flight
+        at = (100.0, 50.0) if tracks.ball is held else None  # the caller holds the held one
+        ball, _ = tracks.step([ball_at(300 + 3 * i, 200)], held=at)
+    assert ball is not None and ball is not held and ball.last is not None
+
+
+def context(state: dict[str, Any], results: dict[str, Any], index: int) -> PluginContext:
+    clip = synthetic_match(seconds=0.2, seed=1)
+    return PluginContext(index, f"f-{index:06d}", results, state, clip.info)
+
+
+def test_the_plugin_predicts_a_ball_hidden_at_a_players_feet_for_its_hold() -> None:
+    plugin = BallDetection()
+    frame = np.full((360, 640, 3), (50, 140, 60), np.uint8)
+    state: dict[str, Any] = {}
+    reports = []
+    for i in range(70):
+        box = [220.0 + 2 * i, 100.0, 250.0 + 2 * i, 180.0]
+        shown = frame.copy()
+        if i < 5:  # seen at the feet, then lost in the boots
+            cx, cy = 236 + 2 * i, 178
+            shown[cy - 2 : cy + 3, cx - 2 : cx + 3] = 245
+        results = {"player_detection": {"detections": [{"box": box}]}}
+        reports.append(plugin.process(shown, context(state, results, i))["ball"])
+    seen = [r for r in reports[:5] if r is not None and not r["predicted"]]
+    assert seen, "the ball at the feet was never seen"
+    held = reports[5 : 5 + 2 * 25]  # hold_seconds at 25 fps
+    assert all(r is not None and r["predicted"] for r in held)
+    last = held[-1]
+    assert last is not None and abs(last["center"][0] - (236 + 2 * 54)) <= 1.0
+    assert last["confidence"] < seen[-1]["confidence"]
+    assert reports[-1] is None  # held no longer than hold_seconds
