@@ -77,11 +77,15 @@ class BallDetection(Plugin):
     - geometry: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground
       point has a known radius in pixels: it sets the filters' scale (the search runs on a
       shrunk frame when the ball is large), candidates much larger are dropped, the centre and
-      penalty spots are never the ball, and one on a marking counts for less;
+      penalty spots are never the ball, one on a marking counts for less and one where two
+      markings meet for less still;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
       is at the feet of someone no farther away; a box shorter than a person standing there
-      (cut at white shorts, or legs faded by motion blur) is taken down to the feet; a white
-      blob standing on something dark is a sock on its boot and counts for half;
+      (cut at white shorts, or legs faded by motion blur) is taken down to the feet, and the
+      feet zone of one clearly taller reaches higher (the ball it holds at its bottom); a white
+      blob standing on something dark is a sock on its boot and counts for half, and one with
+      something not grass both over and under it, away from the markings, is the kit of a
+      person no box covers (a ball on the ground has grass under it);
     - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
       anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
       score each hypothesis by how often and how ball-like it was seen, gate a track by how
@@ -96,8 +100,8 @@ class BallDetection(Plugin):
       holder's box is lost or ambiguous, or when another track is seen and confirmed (or
       is the one clear ball of its frame);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
-      at once when it is the one clear ball of its frame; until then, and whenever the ball
-      is lost, the result is None, never a guess.
+      at once when it is the one clear ball of its frame; until then, and once the ball is
+      lost (past its coast or hold), the result is None, never a guess.
     """
 
     name = "ball_detection"
