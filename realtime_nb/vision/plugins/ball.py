@@ -83,21 +83,23 @@ class BallDetection(Plugin):
       is at the feet of someone no farther away; a box shorter than a person standing there
       (cut at white shorts, or legs faded by motion blur) is taken down to the feet, and the
       feet zone of one clearly taller reaches higher (the ball it holds at its bottom); a white
-      blob standing on something dark is a sock on its boot and counts for half, and one with
-      something not grass both over and under it, away from the markings, is the kit of a
-      person no box covers (a ball on the ground has grass under it);
+      blob standing on something dark is a sock on its boot and counts for half;
+    - both (with a homography, boxes or not): a white blob with something not grass both over
+      and under it, away from the markings, is the kit of a person no box covers (a ball on
+      the ground has grass under it);
     - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
       anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
       score each hypothesis by how often and how ball-like it was seen, gate a track by how
       far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
       track only when that one is clearly better;
-    - possession: a ball last seen at a player's feet, by a track scoring at least the
-      score to become the ball, and then lost (in the boots and legs, under blur, JPEG or a
+    - possession: a ball last seen at a player's feet, by a track scoring at least
+      :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots and legs, under blur, JPEG or a
       small frame) is predicted at the same place relative to that player's box, linked
       from frame to frame by overlap (:mod:`~realtime_nb.vision.plugins.ball_possession`),
       for up to :attr:`hold_seconds`, with a confidence that fades over the hold; a
       candidate within the gate there is the ball again at once. The hold ends when the
-      holder's box is lost or ambiguous, or when another track is seen and confirmed (or
+      holder's box is lost or ambiguous, the guess leaves the frame or its confidence falls
+      under :attr:`min_confidence`, or when another track is seen and confirmed (or
       is the one clear ball of its frame);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
       at once when it is the one clear ball of its frame; until then, and once the ball is
@@ -152,8 +154,10 @@ class BallDetection(Plugin):
         if ball is not None and ball.held and possession is not None:
             px, py = ball.centre
             fade = 1.0 - possession.frames / (self._hold_frames(ctx) + 1)
-            return {"ball": _ball(px, py, ball.radius, ball.quality * self.decay * fade, True)}
-        if ball is not None:
+            confidence = ball.quality * self.decay * fade
+            if 0 <= px < w and 0 <= py < h and confidence >= self.min_confidence:
+                return {"ball": _ball(px, py, ball.radius, confidence, True)}
+        elif ball is not None:
             px, py = ball.centre
             confidence = ball.quality * self.decay**ball.missed
             in_view = 0 <= px < w and 0 <= py < h

@@ -88,5 +88,5 @@ class Possession:
 
 def feet_of(scene: BallScene, centre: tuple[float, float]) -> list[list[float]]:
     """The boxes of ``scene``'s people at whose feet (:meth:`BallScene.places`) ``centre`` is."""
-    point = np.array([centre], np.float64)
-    return [box for box in scene.people if BallScene(None, [box]).places(point)[1][0]]
+    hits = scene.at_feet(np.array([centre], np.float64))[0]
+    return [box for box, hit in zip(scene.people, hits, strict=True) if hit]

@@ -260,6 +260,18 @@ class BallScene:
         out: FloatArray = np.nanmin(np.where(np.isnan(dist), np.inf, dist), axis=1)
         return out
 
+    def at_feet(self, points: FloatArray) -> npt.NDArray[np.bool_]:
+        """``[n, k]``: whether each of ``(n, 2)`` points is in person ``k``'s feet zone
+        (:meth:`feet_zones`, across the box's width and a pixel either side)."""
+        if not self.people or not len(points):
+            return np.zeros((len(points), len(self.people)), bool)
+        boxes = np.asarray(self.people, np.float64)
+        x1, x2, y2 = (boxes[:, i][None] for i in (0, 2, 3))
+        up, down = (r[None] for r in self.feet_zones())
+        x, y = points[:, :1], points[:, 1:]
+        inside = (x1 - 1 <= x) & (x <= x2 + 1) & (y2 - up <= y) & (y <= y2 + down)
+        return np.asarray(inside, bool)
+
     def places(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Whether each of ``(n, 2)`` points is on a person's kit, and whether it is at
         someone's feet (in a feet zone, :meth:`feet_zones`).
@@ -276,10 +288,10 @@ class BallScene:
             return np.zeros(len(points), bool), np.zeros(len(points), bool)
         boxes = np.asarray(self.people, np.float64)
         x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
-        up, down = (r[None] for r in self.feet_zones())
+        up = self.feet_zones()[0][None]
         x, y = points[:, :1], points[:, 1:]
         across = (x1 - 1 <= x) & (x <= x2 + 1)
-        at_feet = across & (y2 - up <= y) & (y <= y2 + down)
+        at_feet = self.at_feet(points)
         body = across & (y1 <= y) & (y < y2 - up)
         above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
         nearer = (y2 <= y2.T).astype(np.int32)  # [j, k]: j's box ends at or below k's

@@ -103,11 +103,13 @@ class TrackSet:
 
     Attributes:
         gate_px: How far (pixels) from a track's prediction a candidate may be and still be
-            that track, right after a sighting; it grows by half as much per missed frame,
-            and is twice as wide around a track seen once at the :attr:`sure` level.
+            that track, right after a sighting; it grows by half as much per missed frame
+            (not while the track is held at someone's feet), and is twice as wide around a
+            track seen once at the :attr:`sure` level.
         window: Frames over which a track's sightings are counted.
         confirm: Sightings in the window before a track can be called the ball.
-        max_missed: Frames a track lives without a sighting.
+        max_missed: Frames a track lives without a sighting (a held track lives on while
+            its caller holds it).
         switch_margin: How much better (score) another track must be to take over the ball.
         least_quality: Score below which a track does not become the ball.
         keep_quality: Score of a sighting below which the ball's track stops being the ball

@@ -223,8 +223,8 @@ def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
         candidates = mask[window]
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_CLOSE, kernel(3, 5))
     # 16-bit labels are three times as fast; after the opening and closing above a blob and
-    # its gap take at least 4 x 6 pixels (2 x 2 unopened), so they suffice up to 65535 blobs
-    # of that size.
+    # its gap take at least 4 x 6 pixels (counted as 2 x 2 without the opening, to be safe),
+    # so they suffice up to 65535 blobs of that size.
     ltype = cv2.CV_16U if h * w < (24 if opened else 4) * 65535 else cv2.CV_32S
     n, inside, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
     labels = np.zeros((h, w), inside.dtype)

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.plugins.ball import BallDetection
-from realtime_nb.vision.plugins.ball_possession import Possession
+from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
+from realtime_nb.vision.plugins.ball_scene import BallScene
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
-from realtime_nb.vision.plugins.base import PluginContext
+from realtime_nb.vision.plugins.base import PluginContext, VideoInfo
 from realtime_nb.vision.synthetic import synthetic_match
 
 
@@ -103,9 +104,30 @@ def test_the_plugin_predicts_a_ball_hidden_at_a_players_feet_for_its_hold() -> N
         reports.append(plugin.process(shown, context(state, results, i))["ball"])
     seen = [r for r in reports[:5] if r is not None and not r["predicted"]]
     assert seen, "the ball at the feet was never seen"
-    held = reports[5 : 5 + 2 * 25]  # hold_seconds at 25 fps
+    after = reports[5:]
+    n = next((k for k, r in enumerate(after) if r is None), len(after))
+    held = after[:n]
+    # Held past a plain coast, never past hold_seconds, and only while it is sure enough.
+    assert plugin.max_coast < n <= plugin.hold_seconds * 25
     assert all(r is not None and r["predicted"] for r in held)
+    confidences = [r["confidence"] for r in held if r is not None]
+    assert min(confidences) >= plugin.min_confidence
+    assert confidences == sorted(confidences, reverse=True)
     last = held[-1]
-    assert last is not None and abs(last["center"][0] - (236 + 2 * 54)) <= 1.0
+    assert last is not None and abs(last["center"][0] - (236 + 2 * (4 + n))) <= 1.0
     assert last["confidence"] < seen[-1]["confidence"]
-    assert reports[-1] is None  # held no longer than hold_seconds
+    assert all(r is None for r in after[n:])  # once let go, not guessed again
+
+
+def test_feet_of_gives_the_box_whose_deeper_feet_zone_holds_the_ball() -> None:
+    # 10 px a metre from above: a person standing there is 18 px tall; this box is 24 px, so
+    # its feet zone reaches higher than a plain box's, and the ball there is at its feet.
+    top_down = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]
+    box = [100, 100, 104, 124]
+    results = {"pitch_detection": {"homography": top_down, "quality": 0.99},
+               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    point = (102.0, 117.0)
+    assert scene.places(np.array([point]))[1].tolist() == [True]
+    assert feet_of(scene, point) == [box]
+    assert feet_of(scene, (102.0, 105.0)) == []  # on the kit
