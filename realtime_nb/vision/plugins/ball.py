@@ -93,11 +93,12 @@ class BallDetection(Plugin):
       far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
       track only when that one is clearly better;
     - possession: a ball last seen at a player's feet, by a track scoring at least
-      :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots and legs, under blur, JPEG or a
-      small frame) is predicted at the same place relative to that player's box, linked
-      from frame to frame by overlap (:mod:`~realtime_nb.vision.plugins.ball_possession`),
-      for up to :attr:`hold_seconds`, with a confidence that fades over the hold; a
-      candidate within the gate there is the ball again at once. The hold ends when the
+      :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots
+      and legs, under blur, JPEG or a small frame) is predicted at the same place relative
+      to that player's box, linked from frame to frame by overlap
+      (:mod:`~realtime_nb.vision.plugins.ball_possession`), for up to :attr:`hold_seconds`,
+      with a confidence that fades over the hold; a candidate within the gate there is the
+      ball again at once. The hold ends when the
       holder's box is lost or ambiguous, the guess leaves the frame or its confidence falls
       under :attr:`min_confidence`, or when another track is seen and confirmed (or
       is the one clear ball of its frame);
