@@ -98,10 +98,9 @@ class BallDetection(Plugin):
       to that player's box, linked from frame to frame by overlap
       (:mod:`~realtime_nb.vision.plugins.ball_possession`), for up to :attr:`hold_seconds`,
       with a confidence that fades over the hold; a candidate within the gate there is the
-      ball again at once. The hold ends when the
-      holder's box is lost or ambiguous, the guess leaves the frame or its confidence falls
-      under :attr:`min_confidence`, or when another track is seen and confirmed (or
-      is the one clear ball of its frame);
+      ball again at once. The hold ends when the holder's box is lost or ambiguous, the
+      guess leaves the frame or its confidence falls under :attr:`min_confidence`, or when
+      another track is seen and confirmed (or is the one clear ball of its frame);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
       at once when it is the one clear ball of its frame; until then, and once the ball is
       lost (past its coast or hold), the result is None, never a guess.
