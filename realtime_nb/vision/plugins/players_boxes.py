@@ -94,6 +94,27 @@ class GrassDistance:
         distance = _distance(crop, self.grass)
         inside = np.s_[x1 - left : x2 - left + 1]
         rows = self._standing(distance, inside, halo)
+        up, down = self._grown(rows, distance, crop, (inside, halo), (y1 - top, y2 - top), expected)
+        new_top, new_bottom = y1 - up, y2 + down
+        rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
+        x1, x2 = self._sides(rows_in, x1, x2, expected)
+        return [x1, new_top, x2, new_bottom]
+
+    def _grown(
+        self,
+        rows: npt.NDArray[np.bool_],
+        distance: npt.NDArray[np.uint8],
+        crop: Frame,
+        columns: tuple[slice, int],
+        box_rows: tuple[int, int],
+        expected: float | None,
+    ) -> tuple[int, int]:
+        """How many rows :meth:`fit` grows a box by at its top and at its bottom: ``rows``
+        (which rows of the ``crop``, at ``distance`` from the grass, stand out), ``columns``
+        (the box's columns in the crop and their motion halo), ``box_rows`` (the box's top
+        and bottom rows in the crop)."""
+        inside, halo = columns
+        y1, y2 = box_rows
         # Rows stand out from the box's top up and from its bottom down: grow over each run,
         # up first, the whole within 1.15 times a lone person's height. Above a box short of
         # a lone person's height the run goes on past up to two rows that do not stand out:
@@ -101,9 +122,9 @@ class GrassDistance:
         # still does (a box already a person tall would climb into the feet of one behind).
         # Below it the run goes on past a fifth of a person's height of such rows: heavy blur
         # and JPEG fade shins or socks, and the boots below still stand out.
-        below_from = y2 - top + 1
+        below_from = y2 + 1
         short = expected is not None and y2 - y1 + 1 < 0.8 * expected
-        up = _run(rows[: y1 - top][::-1], gap=2 if short else 0)
+        up = _run(rows[:y1][::-1], gap=2 if short else 0)
         down = _run(rows[below_from:])
         if short and expected is not None:
             feet = rows & self._standing(distance, _middle(inside), halo + _quarter(inside))
@@ -119,25 +140,30 @@ class GrassDistance:
             room = max(0, int(1.15 * expected) - (y2 - y1 + 1))
             up = min(up, room)
             down = min(down, room - up)
-        while up and not rows[y1 - top - up]:  # the room ended inside a bridged gap
+        while up and not rows[y1 - up]:  # the room ended inside a bridged gap
             up -= 1
         while down and not rows[below_from + down - 1]:  # so did the feet's
             down -= 1
-        new_top, new_bottom = y1 - up, y2 + down
+        return up, down
+
+    def _sides(
+        self, rows_in: npt.NDArray[np.uint8], x1: int, x2: int, expected: float | None
+    ) -> tuple[int, int]:
+        """The box's columns ``x1`` to ``x2`` cut to the person's, from ``rows_in`` (the grown
+        box's distances from the grass)."""
         # A horizontal motion streak widens the blob with a fading halo, and a line the person
         # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
         # a person's height from its brightest (a line's rows are fewer, an arm's more; the
         # blob may be two people one behind the other), and columns under half the person's
         # strongest are cut from the sides, unless they stand out on their own (white socks
         # would cut a dark shirt).
-        rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
         person = min(len(rows_in), expected or len(rows_in))
         rank = len(rows_in) - max(1, round(0.25 * person))
         profile = np.partition(rows_in, rank, axis=0)[rank]
         keep = np.flatnonzero(profile >= min(0.5 * float(profile.max()), self.threshold))
         if len(keep):
             x1, x2 = x1 + int(keep[0]), x1 + int(keep[-1])
-        return [x1, new_top, x2, new_bottom]
+        return x1, x2
 
     def _standing(
         self, distance: npt.NDArray[np.uint8], inside: slice, halo: int

@@ -13,7 +13,6 @@ from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import BallScene
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import PluginContext, VideoInfo
-from realtime_nb.vision.synthetic import synthetic_match
 
 
 def ball_at(x: float, y: float, confidence: float = 0.9) -> Candidate:
@@ -85,8 +84,7 @@ def test_a_ball_seen_elsewhere_takes_over_from_a_held_guess() -> None:
 
 
 def context(state: dict[str, Any], results: dict[str, Any], index: int) -> PluginContext:
-    clip = synthetic_match(seconds=0.2, seed=1)
-    return PluginContext(index, f"f-{index:06d}", results, state, clip.info)
+    return PluginContext(index, f"f-{index:06d}", results, state, VideoInfo(640, 360, 25, None))
 
 
 def test_the_plugin_predicts_a_ball_hidden_at_a_players_feet_for_its_hold() -> None:
