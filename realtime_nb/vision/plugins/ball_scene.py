@@ -134,6 +134,7 @@ class BallScene:
         self.people = people
         self.quality = 0.0
         """pitch_detection's quality of the homography, 0 to 1."""
+        self._zones: tuple[list[list[float]], float, FloatArray, FloatArray] | None = None
 
     @classmethod
     def of(cls, ctx: PluginContext) -> BallScene:
@@ -332,12 +333,22 @@ class BallScene:
         clearly taller than a person standing there (:data:`TALL_LEAST` of one, through a
         good homography) most often holds the ball at the feet below them, or its lower
         part: the zone reaches that much higher, up to :data:`TALL_SHARE` of the box more.
+        Worked out once for the scene's people and quality (every kit and feet test of a
+        frame asks), and read-only.
         """
+        zones = self._zones
+        if zones is None or zones[0] is not self.people or zones[1] != self.quality:
+            up, down = self._feet_zones()
+            up.flags.writeable = down.flags.writeable = False
+            zones = self._zones = (self.people, self.quality, up, down)
+        return zones[2], zones[3]
+
+    def _feet_zones(self) -> tuple[FloatArray, FloatArray]:
         boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
         height = boxes[:, 3] - boxes[:, 1]
         down: FloatArray = np.maximum(FEET_SHARE * height, 3.0)
         if self.homography is None or self.quality < 0.8 or not len(boxes):
-            return down, down
+            return down, down.copy()
         bottoms = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
         tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
         over = np.clip(np.nan_to_num(height - TALL_LEAST * tall, nan=0.0), 0.0, TALL_SHARE * height)
