@@ -18,7 +18,7 @@ import timeit
 from typing import Any
 
 from realtime_nb.core.protocol import FramePayload
-from realtime_nb.server.jobs import JobChannel
+from realtime_nb.server.channel import JobChannel
 from realtime_nb.vision.plugins import PluginContext, default_registry
 from realtime_nb.vision.video import open_source
 from realtime_nb.worker.runner import frame_id_for
