@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from run import Row, table
+from harness import Row
+from run import table
 
 START, END = "<!-- latest-run:start -->", "<!-- latest-run:end -->"
 ROOT = Path(__file__).resolve().parent.parent
