@@ -22,7 +22,7 @@ from realtime_nb.core.protocol import (
 from realtime_nb.plugins import Frame, Plugin, PluginContext
 from realtime_nb.server.app import EmbeddedServer
 from realtime_nb.vision.plugins.registry import PluginRegistry
-from realtime_nb.worker.dask_executor import _FrameSender
+from realtime_nb.worker.dask_chunk import _FrameSender
 
 LONG = "synthetic://match?seconds=60&fps=10&width=64&height=64&players_per_team=0&noise=0"
 SHORT = "synthetic://match?seconds=0.5&fps=10&width=64&height=64&players_per_team=0&noise=0"
