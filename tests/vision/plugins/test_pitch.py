@@ -417,3 +417,18 @@ def test_an_audit_that_keeps_the_tracked_fit_waits_twice_as_long_for_the_next(
     for _ in range(20):
         reg._audited(None, state, confident, None)  # type: ignore[arg-type]
     assert searched_at == []
+
+
+def test_line_mask_keeps_lines_and_drops_specks_past_16_bit_labels() -> None:
+    # A 1280x720 mask of one-pixel specks on every other row and column (more blobs than
+    # 16-bit labels can number) with one long line: the line stays, the specks go.
+    h, w = 720, 1280
+    hsv = np.zeros((h, w, 3), np.uint8)
+    hsv[:, :] = (60, 200, 100)  # grass
+    hsv[::2, ::2] = (60, 20, 200)  # pale, bright specks
+    hsv[300:302, 100:900] = (60, 20, 200)  # a line 800 px long
+    green = cv2.inRange(hsv, (50, 150, 50), (70, 255, 150))
+    inside = np.full((h, w), 255, np.uint8)
+    lines = pitch_plugin._line_mask(hsv, green, inside)
+    assert lines[300:302, 100:900].all()
+    assert not lines[:290].any() and not lines[310:].any()
