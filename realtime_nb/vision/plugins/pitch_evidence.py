@@ -21,10 +21,10 @@ class LineEvidence:
         self.mask, self.inside = lines, inside
         self.h, self.w = lines.shape
         self.s = self.w / 640
-        ys, xs = np.nonzero(lines)
+        points = _line_points(lines)
         # At most about max_pixels line pixels: enough for fitting and scoring.
-        step = max(1, len(xs) // max_pixels)
-        self.pixels = np.column_stack([xs[::step], ys[::step]]).astype(np.float64)
+        step = max(1, len(points) // max_pixels)
+        self.pixels = points[::step].astype(np.float64)
         # Pixels within ~3 px (at 640 wide) of a line: a dilation by a disc, cheaper than a
         # distance transform and all the scoring asks of one.
         r = max(1, round(3 * self.s))
@@ -34,8 +34,7 @@ class LineEvidence:
     @cached_property
     def all_pixels(self) -> npt.NDArray[np.float64]:
         """Every line pixel ``(n, 2)``; only the full search's straightness test needs them."""
-        ys, xs = np.nonzero(self.mask)
-        return np.column_stack([xs, ys]).astype(np.float64)
+        return _line_points(self.mask).astype(np.float64)
 
     def visible(self, pts: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Image points inside the frame and on the pitch."""
@@ -46,3 +45,12 @@ class LineEvidence:
         ok[ok] = self.inside[y[ok], x[ok]] > 0
         out: npt.NDArray[np.bool_] = ok
         return out
+
+
+def _line_points(mask: Mask) -> npt.NDArray[np.int32]:
+    """The ``(x, y)`` of every set pixel ``(n, 2)``, row by row as ``np.nonzero`` orders them
+    (``cv2.findNonZero`` is about four times as fast on a frame-sized mask)."""
+    points = cv2.findNonZero(mask)
+    if points is None:
+        return np.zeros((0, 2), np.int32)
+    return np.asarray(points, np.int32).reshape(-1, 2)
