@@ -181,6 +181,22 @@ def test_a_new_track_of_a_kicked_ball_catches_its_second_sighting() -> None:
     assert len(weak.tracks) > 1
 
 
+def test_a_faint_blob_continues_a_track_only_near_its_prediction() -> None:
+    tracks = TrackSet(gate_px=12.0)
+    for i in range(6):
+        ball, _ = tracks.step([ball_at(100 + 2 * i, 50)])
+    assert ball is not None
+    # The ball is lost; a faint fleck 8 px (4 radii) off its way, inside the gate, is not it.
+    ball, seen = tracks.step([ball_at(112 + 8, 50, 0.3)])
+    assert ball is not None and seen is None
+    # Nearer than 3 radii (a ball half hidden in the legs), a faint blob still continues it.
+    ball, seen = tracks.step([ball_at(114 + 3, 50, 0.3)])
+    assert seen == ball_at(117, 50, 0.3)
+    # A blob strong enough to start a track of its own may be anywhere in the gate.
+    ball, seen = tracks.step([ball_at(119 + 9, 50, 0.5)])
+    assert seen == ball_at(128, 50, 0.5)
+
+
 def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     img = pitch()
     cv2.rectangle(img, (58, 36), (61, 40), WHITE, -1)  # a sock
