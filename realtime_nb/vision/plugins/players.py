@@ -30,6 +30,7 @@ from realtime_nb.vision.plugins.grass import (
     kernel,
     pitch_region,
 )
+from realtime_nb.vision.plugins.pitch_model import project
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
@@ -41,6 +42,19 @@ from realtime_nb.vision.plugins.players_teams import (
 from realtime_nb.vision.plugins.players_tracks import vote
 
 __all__ = ["PlayerDetection"]
+
+PERSON_HEIGHT_M = 1.8
+"""A person's height in metres, for how tall people are in pixels through the homography."""
+OPENED_FROM = (10.5, 16.0)
+"""How tall (px) people must be where the blob mask is opened by 1 x 2, and by 2 x 2 (people
+on the far touchline are about 10 px tall at 198 image rows, 11 at 216 and 18 at 360)."""
+
+FAR_SHARE = 20.0
+"""Without a homography or lone people seen yet, people are taken to be the frame's rows over
+this tall (a broadcast view's far touchline)."""
+
+Heights = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None
+"""Image rows and how tall (px) a person standing at each is, both growing; None: unknown."""
 
 _TEAM_DRAW = ((60, 60, 230), (230, 120, 40))
 _ROLE_DRAW = {"goalkeeper": (0, 220, 255), "referee": (30, 30, 30), "player": (200, 200, 200)}
@@ -99,8 +113,11 @@ class PlayerDetection(Plugin):
         away = GrassDistance.of(frame, sample_green)
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         grass = _grass_like(hsv, grass_s, grass_v)
-        boxes, labels, ids = _person_blobs(hsv, grass, grass_s, grass_v, pitch_region(ctx, grass))
         previous = ctx.state.get("height_model")
+        heights = _person_heights(ctx, previous, frame.shape[0])
+        boxes, labels, ids = _person_blobs(
+            hsv, (grass, pitch_region(ctx, grass)), grass_s, grass_v, heights
+        )
         boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
         boxes, ids = _person_shaped(boxes, ids)
         boxes, ids = _tall_enough(boxes, ids, previous)
@@ -165,17 +182,19 @@ def _grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
 
 
 def _person_blobs(
-    hsv: Frame, grass: Mask, grass_s: float, grass_v: float, region: Mask
+    hsv: Frame, masks: tuple[Mask, Mask], grass_s: float, grass_v: float, heights: Heights
 ) -> tuple[list[list[int]], Labels, list[int]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
-    pixels neither ``grass`` nor line-like (of mean saturation ``grass_s`` and value
-    ``grass_v``), within ``region``."""
+    pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
+    within the pitch (``masks``: the grass and the pitch), people standing at each row being
+    ``heights`` tall."""
+    grass, region = masks
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
     unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
     own = _without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
     pale_too = _with_pale_parts(own, line, region)
-    n, labels, stats = _blob_labels(pale_too)
+    n, labels, stats = _blob_labels(pale_too, heights)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
     for k in range(1, n):
@@ -196,11 +215,11 @@ def _person_blobs(
     return boxes, labels, ids
 
 
-def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
-    """The blobs of ``mask`` once opened (in frames of 200 rows or more) and closed: their
-    count (the background included),
-    the label image and ``cv2.connectedComponentsWithStats``' stats (the background's row is
-    of the bounding rectangle worked on, not of the frame)."""
+def _blob_labels(mask: Mask, heights: Heights) -> tuple[int, Labels, npt.NDArray[np.int32]]:
+    """The blobs of ``mask`` once opened (by :func:`_opening`, people being ``heights`` tall)
+    and closed: their count (the background included), the label image
+    and ``cv2.connectedComponentsWithStats``' stats (the background's row is of the bounding
+    rectangle worked on, not of the frame)."""
     h, w = mask.shape
     # Only the bounding rectangle of the mask's pixels, 6 px wider each way, is worked on (the
     # pitch leaves out the stand and sky): the opening and closing below reach 2 px from a
@@ -209,15 +228,10 @@ def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
     x, y, bw, bh = cv2.boundingRect(mask)
     x0, y0 = max(0, x - 6) & ~1, max(0, y - 6) & ~1
     window = np.s_[y0 : min(h, y + bh + 6), x0 : min(w, x + bw + 6)]
-    # Opening drops the 1-px fringes of anti-aliased lines; the tall closing rejoins head,
-    # torso and legs split by a row of grass-coloured pixels. Under 200 rows a far player is
-    # a few pixels, and blur or JPEG leaves rows of them one pixel thick: the opening erased
-    # faded heads and legs and whole players, so there it is left out.
-    # (An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and down;
-    # dilating back from the opposite anchor does not.)
-    opened = h >= 200
-    if opened:
-        opening = kernel(2) if h >= 300 else kernel(1, 2)
+    opening = _opening(heights, y)
+    if opening is not None:
+        # An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and
+        # down; dilating back from the opposite anchor does not.
         candidates = cv2.dilate(cv2.erode(mask[window], opening), opening, anchor=(0, 0))
     else:
         candidates = mask[window]
@@ -225,12 +239,52 @@ def _blob_labels(mask: Mask) -> tuple[int, Labels, npt.NDArray[np.int32]]:
     # 16-bit labels are three times as fast; after the opening and closing above a blob and
     # its gap take at least 4 x 6 pixels (counted as 2 x 2 without the opening, to be safe),
     # so they suffice up to 65535 blobs of that size.
-    ltype = cv2.CV_16U if h * w < (24 if opened else 4) * 65535 else cv2.CV_32S
+    ltype = cv2.CV_16U if h * w < (4 if opening is None else 24) * 65535 else cv2.CV_32S
     n, inside, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
     labels = np.zeros((h, w), inside.dtype)
     labels[window] = inside
     stats[:, :2] += (x0, y0)
     return n, cast(Labels, labels), np.asarray(stats, np.int32)
+
+
+def _opening(heights: Heights, top: int) -> Mask | None:
+    """The opening for the blob mask, by how tall people are at its ``top`` row (by
+    ``heights``), the smallest: 2 x 2 when they are at least ``OPENED_FROM[1]`` px, two rows
+    when at least ``OPENED_FROM[0]`` px, else (or when unknown) none.
+
+    Opening drops the 1-px fringes of anti-aliased lines, but where people are a few pixels
+    tall, blur or JPEG leaves rows of them one pixel thick: there the opening erased faded
+    heads and legs and whole players.
+    """
+    if heights is None:
+        return None
+    smallest = float(np.interp(top, *heights))
+    if smallest >= OPENED_FROM[1]:
+        return kernel(2)
+    return kernel(1, 2) if smallest >= OPENED_FROM[0] else None
+
+
+def _person_heights(
+    ctx: PluginContext, model: tuple[float, float, float] | None, rows: int
+) -> Heights:
+    """How tall people standing at image rows are, as (rows, heights in px), both growing:
+    through pitch_detection's homography (a :data:`PERSON_HEIGHT_M` person along the pitch's
+    middle, from the far touchline to the near), else by the height model of earlier frames'
+    lone people over the frame's ``rows``, else as in a broadcast view (:data:`FAR_SHARE`)."""
+    raw = (ctx.results.get("pitch_detection") or {}).get("homography")
+    if raw is not None:
+        across = np.linspace(68.0, 0.0, 9)
+        base = project(np.asarray(raw, np.float64), np.column_stack([np.full(9, 52.5), across]))
+        ahead = project(np.asarray(raw, np.float64), np.column_stack([np.full(9, 53.5), across]))
+        sizes = PERSON_HEIGHT_M * np.linalg.norm(ahead - base, axis=1)
+        if np.all(np.isfinite(sizes)) and np.all(np.diff(base[:, 1]) > 0):
+            return base[:, 1], sizes
+    ends = np.array([0.0, rows - 1.0])
+    if model is None:
+        # Before either, a broadcast view's: people at the far touchline are about a
+        # twentieth of the frame's rows tall (18 px at 360 rows, 9 at 180).
+        return ends, np.full(2, rows / FAR_SHARE)
+    return ends, model[0] * ends + model[1]
 
 
 def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:

@@ -12,7 +12,9 @@ a person's height of them (shins or socks above boots), and below a box about a 
 tall rows are measured from the grass darkened to their brightness (a person's shadow is not
 the person). Its sides are cut to the columns whose pixel a quarter of a person's height from
 their brightest stands out clearly (a horizontal motion streak widens a blob with a faint
-halo, a line the person stands on with a few bright rows).
+halo, a line the person stands on with a few bright rows); a box under a quarter of a
+person's height wide (blur and JPEG left the blob a few of the person's columns) is widened
+over such columns beside it, up to 0.55 of a person's height in all.
 """
 
 from __future__ import annotations
@@ -96,9 +98,16 @@ class GrassDistance:
         rows = self._standing(distance, inside, halo)
         up, down = self._grown(rows, distance, crop, (inside, halo), (y1 - top, y2 - top), expected)
         new_top, new_bottom = y1 - up, y2 + down
-        rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
-        x1, x2 = self._sides(rows_in, x1, x2, expected)
-        return [x1, new_top, x2, new_bottom]
+        # Beside a box under a quarter of a person's height wide (a person is about a third),
+        # columns up to a person's width (0.4 of their height) in all are looked at too: blur
+        # and JPEG leave the blob a few of a person's columns. (Beside a wider box they would
+        # be the fringe of a person the blob already covers.)
+        narrow = expected is not None and x2 - x1 + 1 < 0.25 * expected
+        room = max(0, round(0.4 * expected) - (x2 - x1 + 1)) if narrow and expected else 0
+        first, last = max(left, x1 - room), min(right, x2 + room)
+        rows_in = distance[new_top - top : new_bottom - top + 1, first - left : last - left + 1]
+        cut_left, cut_right = self._sides(rows_in, (x1 - first, x2 - first), expected)
+        return [first + cut_left, new_top, first + cut_right, new_bottom]
 
     def _grown(
         self,
@@ -147,23 +156,40 @@ class GrassDistance:
         return up, down
 
     def _sides(
-        self, rows_in: npt.NDArray[np.uint8], x1: int, x2: int, expected: float | None
+        self, rows_in: npt.NDArray[np.uint8], box: tuple[int, int], expected: float | None
     ) -> tuple[int, int]:
-        """The box's columns ``x1`` to ``x2`` cut to the person's, from ``rows_in`` (the grown
-        box's distances from the grass)."""
+        """The box's columns ``box`` (first and last, in ``rows_in``: the grown box's
+        distances from the grass, with columns beside it) cut to the person's, or widened
+        over the columns beside it that stand out as theirs."""
         # A horizontal motion streak widens the blob with a fading halo, and a line the person
         # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
         # a person's height from its brightest (a line's rows are fewer, an arm's more; the
         # blob may be two people one behind the other), and columns under half the person's
         # strongest are cut from the sides, unless they stand out on their own (white socks
-        # would cut a dark shirt).
+        # would cut a dark shirt). Columns beside the box count the same way, as far as they
+        # run on from it.
+        x1, x2 = box
         person = min(len(rows_in), expected or len(rows_in))
         rank = len(rows_in) - max(1, round(0.25 * person))
         profile = np.partition(rows_in, rank, axis=0)[rank]
-        keep = np.flatnonzero(profile >= min(0.5 * float(profile.max()), self.threshold))
-        if len(keep):
-            x1, x2 = x1 + int(keep[0]), x1 + int(keep[-1])
-        return x1, x2
+        counts = profile >= min(0.5 * float(profile[x1 : x2 + 1].max()), self.threshold)
+        keep = np.flatnonzero(counts[x1 : x2 + 1])
+        if not len(keep):
+            return x1, x2
+        first, last = x1 + int(keep[0]), x1 + int(keep[-1])
+        # Most boxes have grass (or a cut) at both sides: no run to look for.
+        on_left = first == x1 and x1 > 0 and counts[x1 - 1]
+        on_right = last == x2 and x2 < len(counts) - 1 and counts[x2 + 1]
+        if not (on_left or on_right):
+            return first, last
+        wide_first = first - _run(counts[:x1][::-1]) if on_left else first
+        wide_last = last + _run(counts[x2 + 1 :]) if on_right else last
+        # Widened to at most 0.55 of a person's height (a person is about a third as wide,
+        # arms out and with a motion streak's halo more), else the columns beside it are
+        # someone else's as well.
+        if expected is None or wide_last - wide_first + 1 > max(x2 - x1 + 1, 0.55 * expected):
+            return first, last
+        return wide_first, wide_last
 
     def _standing(
         self, distance: npt.NDArray[np.uint8], inside: slice, halo: int
