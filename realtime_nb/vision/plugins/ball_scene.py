@@ -12,6 +12,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.ball_candidates import FEET_LEVEL
 from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
 from realtime_nb.vision.plugins.grass import Mask
@@ -26,6 +27,7 @@ __all__ = [
     "BALL_RADIUS_M",
     "CUT_RATIO",
     "FEET_SHARE",
+    "FEET_SIDE_SHARE",
     "HEAD_ROOM",
     "JUNCTION_FACTOR",
     "JUNCTION_PX",
@@ -77,6 +79,9 @@ counts for half). Not 0.16: with the possession hold, that let near players' soc
 in (28 tuning rows x 20 random seeds x 2 s, found / wrong: 0.12 86.2 / 2.4 %, 0.14 86.3 /
 2.5 %, 0.16 86.5 / 2.7 %, near rows' wrong up to 6.0 % at 0.16 against 3.4-4.9 %; four motion
 blur + JPEG and 1600x900 rows x 10 random seeds x 4 s: 85.2 / 2.2, 85.5 / 2.4, 85.4 / 3.1 %)."""
+FEET_SIDE_SHARE = 0.12
+"""How far beside a person's box (a share of its height, plus a pixel) the feet zone reaches:
+a ball being played, beside the boot, has its centre outside the box."""
 TALL_LEAST = 1.1
 """A box taller than this many people standing where it ends reaches below the feet by the
 excess: the ball at a far person's feet, just below them, made boxes 1.1 to 1.3 of a person
@@ -263,14 +268,16 @@ class BallScene:
 
     def at_feet(self, points: FloatArray) -> npt.NDArray[np.bool_]:
         """``[n, k]``: whether each of ``(n, 2)`` points is in person ``k``'s feet zone
-        (:meth:`feet_zones`, across the box's width and a pixel either side)."""
+        (:meth:`feet_zones`, across the box's width and :data:`FEET_SIDE_SHARE` of its height
+        and a pixel either side)."""
         if not self.people or not len(points):
             return np.zeros((len(points), len(self.people)), bool)
         boxes = np.asarray(self.people, np.float64)
-        x1, x2, y2 = (boxes[:, i][None] for i in (0, 2, 3))
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
         up, down = (r[None] for r in self.feet_zones())
+        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
         x, y = points[:, :1], points[:, 1:]
-        inside = (x1 - 1 <= x) & (x <= x2 + 1) & (y2 - up <= y) & (y <= y2 + down)
+        inside = (x1 - side <= x) & (x <= x2 + side) & (y2 - up <= y) & (y <= y2 + down)
         return np.asarray(inside, bool)
 
     def places(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -303,7 +310,9 @@ class BallScene:
 
     def without_kit(self, region: Mask) -> Mask:
         """``region`` less the people's kit (:meth:`places`), so that people's whites do not
-        crowd the ball out of a frame's most contrasted peaks."""
+        crowd the ball out of a frame's most contrasted peaks, and at
+        :data:`~realtime_nb.vision.plugins.ball_candidates.FEET_LEVEL` in the feet zones
+        (:meth:`at_feet`), where a ball against a leg or a boot is judged more leniently."""
         if not self.people:
             return region
         out = region.copy()
@@ -323,6 +332,14 @@ class BallScene:
             out[max(0, math.ceil(y1)) : max(0, math.ceil(y2 - up)), xa:xb] = 0
             ya, yb = max(0, math.ceil(y2 - up)), max(0, math.floor(y2 + down) + 1)
             out[ya:yb, xa:xb] = region[ya:yb, xa:xb]
+        # The feet zones, beside the boots too, are searched leniently where not a nearer
+        # person's kit.
+        for k in order:
+            x1, y1, x2, y2 = self.people[k]
+            side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+            ya, yb = max(0, math.ceil(y2 - ups[k])), max(0, math.floor(y2 + downs[k]) + 1)
+            xa, xb = max(0, math.ceil(x1 - side)), max(0, math.floor(x2 + side) + 1)
+            np.minimum(out[ya:yb, xa:xb], FEET_LEVEL, out=out[ya:yb, xa:xb])
         return out
 
     def feet_zones(self) -> tuple[FloatArray, FloatArray]:
