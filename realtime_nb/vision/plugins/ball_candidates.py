@@ -32,9 +32,6 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "FEET_LEVEL",
-    "FEET_ROUNDNESS",
-    "FEET_TOUCHING",
     "BallCandidate",
     "above_something_dark",
     "find_candidates",
@@ -75,16 +72,6 @@ class BallCandidate:
     def centre(self) -> tuple[float, float]:
         """``(x, y)``."""
         return self.x, self.y
-
-
-FEET_LEVEL = 128
-"""A search region's value at a player's feet (:func:`find_candidates`)."""
-
-FEET_ROUNDNESS = 0.2
-"""Least roundness of a peak at a player's feet (0.35 elsewhere)."""
-
-FEET_TOUCHING = 3
-"""Most directions a peak at a player's feet may touch something bright in (2 elsewhere)."""
 
 
 def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
@@ -140,9 +127,7 @@ def find_candidates(
 
     Args:
         white: The frame's :func:`whiteness`.
-        region: Mask of where to look (the pitch): 0 nowhere, :data:`FEET_LEVEL` at a
-            player's feet (the shape tests relaxed there), else anything above 0; or None
-            for everywhere.
+        region: 0/255 mask of where to look (the pitch), or None for everywhere.
         radius: The largest radius the ball can have here, in pixels (sets the filter sizes).
         min_contrast: Least smoothed contrast of a peak (0 to 255).
         limit: At most this many candidates, the most contrasted first.
@@ -166,18 +151,9 @@ def find_candidates(
         # longer step along the streak too, it is as round as a still ball.
         along = _curvature(smooth, xy, (d + streak[0] // 4, d + streak[1] // 4))[0]
         roundness = np.maximum(roundness, along)
-    strict = (roundness >= 0.35) & (touching <= 2)
-    keep = strict.copy()
-    if region is not None:
-        # At a player's feet a ball half behind a leg or against a sock or boot is less round
-        # and touches more: judged more leniently there (the caller scores it by its shape).
-        feet = region[y, x] == FEET_LEVEL
-        keep |= feet & (roundness >= FEET_ROUNDNESS) & (touching <= FEET_TOUCHING)
+    keep = (roundness >= 0.35) & (touching <= 2)
     blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
-    # Blobs passing the strict tests first: a sock's peak let in at the feet must not take
-    # the place of the ball's beside it.
-    ranked = np.flatnonzero(keep)
-    ranked = ranked[np.lexsort((-peak[ranked], ~strict[ranked]))]
+    ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]
     px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
     free = np.ones(len(ranked), bool)
     reach = max(2.0, 1.5 * radius)
@@ -198,7 +174,6 @@ def find_candidates(
         )
         if len(out) >= limit:
             break
-    out.sort(key=lambda c: -c.contrast)
     return out
 
 

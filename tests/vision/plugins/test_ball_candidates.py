@@ -9,14 +9,7 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.plugins.ball import _search
-from realtime_nb.vision.plugins.ball_candidates import (
-    FEET_LEVEL,
-    FEET_ROUNDNESS,
-    BallCandidate,
-    find_candidates,
-    inside_a_body,
-    whiteness,
-)
+from realtime_nb.vision.plugins.ball_candidates import inside_a_body, whiteness
 
 GRASS = (50, 140, 60)
 SHADOW = (30, 84, 36)  # the grass at 0.6 of its light: the same hue
@@ -73,41 +66,3 @@ def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
     region = np.full(img.shape[:2], 255, np.uint8)
     found = _search(whiteness(img), region, 2.0, (0, 0), 0)
     assert any(abs(c.x - 160) <= 1 and abs(c.y - 180) <= 1 for c, _, _ in found)
-
-
-def legs(img: np.ndarray, x: int, feet: int, width: int) -> None:
-    """One leg ``width`` px wide standing at ``(x, feet)``: skin, a white sock, a dark boot."""
-    cv2.rectangle(img, (x, feet - 20), (x + width - 1, feet - 10), (150, 180, 230), -1)
-    cv2.rectangle(img, (x, feet - 9), (x + width - 1, feet - 3), WHITE, -1)  # the sock
-    cv2.rectangle(img, (x, feet - 2), (x + width - 1, feet), (30, 30, 30), -1)  # the boot
-
-
-def test_at_the_feet_a_ball_smeared_against_a_sock_is_still_a_candidate() -> None:
-    img = np.full((60, 80, 3), GRASS, np.uint8)
-    legs(img, 31, 40, 2)
-    cv2.circle(img, (36, 37), 2, WHITE, -1)  # beside the boot, a pixel from the sock
-    smeared = np.asarray(cv2.blur(img, (5, 1)), np.uint8)  # a 5-px pan
-    white = whiteness(smeared)
-
-    def at_ball(region: np.ndarray) -> list[BallCandidate]:
-        found = find_candidates(white, region, 3.2)
-        return [c for c in found if abs(c.x - 36) <= 2 and abs(c.y - 37) <= 2]
-
-    # Merged with the sock by the smear, it is less round than a free ball must be ...
-    assert at_ball(np.full(white.shape, 255, np.uint8)) == []
-    # ... but at a player's feet, where it is judged more leniently, it is found.
-    (ball,) = at_ball(np.full(white.shape, FEET_LEVEL, np.uint8))
-    assert FEET_ROUNDNESS <= ball.roundness < 0.35
-
-
-@pytest.mark.parametrize("width", [2, 3])
-def test_a_sock_let_in_at_the_feet_does_not_take_the_balls_place(width: int) -> None:
-    img = np.full((60, 80, 3), GRASS, np.uint8)
-    legs(img, 31, 40, width)
-    x = 31 + width + 2
-    cv2.circle(img, (x, 37), 2, WHITE, -1)  # touching the sock's side
-    white = whiteness(img)
-    for level in (255, FEET_LEVEL):
-        found = find_candidates(white, np.full(white.shape, level, np.uint8), 3.2)
-        assert any(abs(c.x - x) <= 1 and abs(c.y - 37) <= 1 for c in found), level
-        assert [c.contrast for c in found] == sorted((c.contrast for c in found), reverse=True)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
-from realtime_nb.vision.plugins.ball_candidates import FEET_LEVEL
 from realtime_nb.vision.plugins.ball_scene import (
+    FEET_SIDE_SHARE,
     JUNCTION_FACTOR,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
@@ -67,21 +67,20 @@ def test_kit_is_taken_out_of_the_search_region_but_not_the_feet() -> None:
     scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
     region = scene.without_kit(np.full((80, 120), 255, np.uint8))
     assert region[30, 45] == 0  # the shirt
-    assert region[49, 45] == FEET_LEVEL  # the feet, where the ball is played
-    assert region[49, 53] == FEET_LEVEL  # beside the boots
+    assert region[49, 45] == 255  # the feet, where the ball is played
     assert region[30, 80] == 255  # the grass beside
 
 
 def test_a_ball_beside_the_boots_is_at_the_feet() -> None:
-    # A 40 px person: the feet zone reaches 1 + 0.12 x 40 = 5.8 px beside the box's sides.
+    # A 40 px person: the feet zone reaches 1 + 0.12 x 40 = 5.8 px beside the box's sides,
+    # where a ball played beside the boot has its centre.
     results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
     scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    assert pytest.approx(0.12) == FEET_SIDE_SHARE
     points = np.array([[54.5, 48], [35.5, 48], [56.5, 48], [54.5, 30]], np.float64)
     kit, at_feet = scene.places(points)
     assert at_feet.tolist() == [True, True, False, False]
-    assert not kit.any()
-    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
-    assert [region[round(y), round(x)] for x, y in points] == [FEET_LEVEL, FEET_LEVEL, 255, 255]
+    assert not kit.any()  # beside the box is never kit
 
 
 def test_a_nearer_persons_kit_hides_a_farther_ones_feet() -> None:
@@ -97,7 +96,7 @@ def test_a_nearer_persons_kit_hides_a_farther_ones_feet() -> None:
     assert kit.tolist() == [True, True, False, False]
     assert at_feet.tolist() == [True, True, True, True]
     region = scene.without_kit(np.full((80, 120), 255, np.uint8))
-    assert [region[round(y), round(x)] for x, y in points] == [0, 0, FEET_LEVEL, FEET_LEVEL]
+    assert [region[round(y), round(x)] for x, y in points] == [0, 0, 255, 255]
 
 
 def test_a_farther_persons_feet_above_a_nearer_ones_head_are_feet() -> None:
@@ -113,7 +112,7 @@ def test_a_farther_persons_feet_above_a_nearer_ones_head_are_feet() -> None:
     assert kit.tolist() == [False, False]
     assert at_feet.tolist() == [True, True]
     region = scene.without_kit(np.full((100, 120), 255, np.uint8))
-    assert [region[round(y), round(x)] for x, y in points] == [FEET_LEVEL, FEET_LEVEL]
+    assert [region[round(y), round(x)] for x, y in points] == [255, 255]
     lone = BallScene.of(
         PluginContext(0, "f-000000", {"player_detection": {"detections": [{"box": boxes[1]}]}},
                       {}, VideoInfo(120, 100, 25, None))
@@ -134,7 +133,7 @@ def test_of_boxes_ending_on_one_row_the_mask_keeps_the_feet_places_keeps() -> No
         )
         kit, at_feet = scene.places(point)
         assert (kit.tolist(), at_feet.tolist()) == ([False], [True])
-        assert scene.without_kit(np.full((80, 120), 255, np.uint8))[36, 38] == FEET_LEVEL
+        assert scene.without_kit(np.full((80, 120), 255, np.uint8))[36, 38] == 255
 
 
 @pytest.mark.parametrize(
@@ -155,7 +154,7 @@ def test_a_box_taller_than_a_person_holds_the_ball_at_its_bottom(
     kit, at_feet = scene.places(np.array([[102.0, 117.0]]))
     assert (kit.tolist(), at_feet.tolist()) == ([not at_the_feet], [at_the_feet])
     region = scene.without_kit(np.full((680, 1050), 255, np.uint8))
-    assert (region[117, 102] == FEET_LEVEL) == at_the_feet
+    assert (region[117, 102] == 255) == at_the_feet
 
 
 def test_where_two_markings_meet_a_candidate_counts_for_less() -> None:
