@@ -8,6 +8,7 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball_scene import (
+    FEET_SIDE_SHARE,
     JUNCTION_FACTOR,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
@@ -68,6 +69,18 @@ def test_kit_is_taken_out_of_the_search_region_but_not_the_feet() -> None:
     assert region[30, 45] == 0  # the shirt
     assert region[49, 45] == 255  # the feet, where the ball is played
     assert region[30, 80] == 255  # the grass beside
+
+
+def test_a_ball_beside_the_boots_is_at_the_feet() -> None:
+    # A 40 px person: the feet zone reaches 1 + 0.12 x 40 = 5.8 px beside the box's sides,
+    # where a ball played beside the boot has its centre.
+    results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    assert pytest.approx(0.12) == FEET_SIDE_SHARE
+    points = np.array([[54.5, 48], [35.5, 48], [56.5, 48], [54.5, 30]], np.float64)
+    kit, at_feet = scene.places(points)
+    assert at_feet.tolist() == [True, True, False, False]
+    assert not kit.any()  # beside the box is never kit
 
 
 def test_a_nearer_persons_kit_hides_a_farther_ones_feet() -> None:
