@@ -196,14 +196,11 @@ def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
         not_darker = cv2.inRange(value, grass_v - 25, 255)
         white = cv2.bitwise_or(white, cv2.bitwise_and(cv2.bitwise_and(washed, not_darker), paler))
     white = cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside)
-    # 16-bit labels are about three times as fast as 32-bit ones; only a mask of more than
-    # 65535 specks (noise, not lines) overflows them, and is labelled again with 32 bits.
-    try:
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(
-            white, connectivity=8, ltype=cv2.CV_16U
-        )
-    except cv2.error:
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8)
+    # 16-bit labels are about three times as fast as 32-bit ones. Every blob has a pixel, so
+    # a mask of fewer set pixels than 16 bits can number never overflows them (OpenCV before
+    # 4.13 does not check, and corrupts memory); a mask of more (specks, noise) gets 32 bits.
+    ltype = cv2.CV_16U if cv2.countNonZero(white) < 65535 else cv2.CV_32S
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8, ltype=ltype)
     min_len = max(10, hsv.shape[1] // 60)
     keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= min_len
     keep[0] = False
