@@ -19,6 +19,30 @@ from realtime_nb.core.protocol_payloads import (
 )
 from realtime_nb.core.protocol_types import JobStatus, decode_with
 
+__all__ = [
+    "MAX_EVENTS_PER_BATCH",
+    "MAX_FRAMES_PER_BATCH",
+    "IngestAck",
+    "IngestBatch",
+    "IngestFrames",
+    "IngestFramesAck",
+    "IngestHeartbeat",
+    "IngestReady",
+    "IngestRejected",
+    "ProducedEnd",
+    "ProducedError",
+    "ProducedEvent",
+    "ProducedFrame",
+    "ProducedFrameEvents",
+    "ProducedMetric",
+    "ProducedProgress",
+    "ProducedWarning",
+    "ProducerMessage",
+    "decode_ingest_batch",
+    "decode_ingest_frames",
+    "decode_producer_message",
+]
+
 
 class _Produced(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
     """An event as a producer sends it: a type and a payload. The server adds ``seq``,

@@ -18,6 +18,29 @@ from realtime_nb.core.protocol_types import (
     Severity,
 )
 
+__all__ = [
+    "MAX_SEQ",
+    "ConnectionPayload",
+    "ErrorDetails",
+    "ErrorPayload",
+    "FramePayload",
+    "JobPayload",
+    "MetadataPayload",
+    "MetricName",
+    "MetricPayload",
+    "MetricPoint",
+    "PingPayload",
+    "PluginMetadata",
+    "PluginStatusPayload",
+    "PongPayload",
+    "ProgressPayload",
+    "RunEndPayload",
+    "SubscribePayload",
+    "SubscribedPayload",
+    "UnsubscribePayload",
+    "WarningPayload",
+]
+
 
 class ProgressPayload(PayloadStruct):
     """Job progress, 0 to 100, never going backwards within a job."""

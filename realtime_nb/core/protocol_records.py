@@ -11,6 +11,19 @@ import msgspec
 
 from realtime_nb.core.protocol_types import JobKind, JobStatus, decode_with
 
+__all__ = [
+    "STORED_RECORD_MAX_DEPTH",
+    "ExperimentRequest",
+    "JobOptions",
+    "JobRecord",
+    "JobRequest",
+    "clip_json_depth",
+    "decode_experiment_request",
+    "decode_job_record",
+    "decode_job_request",
+    "is_experiment_request",
+]
+
 
 class JobOptions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
     """The ``options`` of ``POST /v1/jobs``; an unknown option is refused.

@@ -11,6 +11,24 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+__all__ = [
+    "PROTOCOL_VERSION",
+    "TERMINAL_STATUSES",
+    "ErrorCode",
+    "JobKind",
+    "JobStatus",
+    "NonNegative",
+    "PayloadStruct",
+    "Percent",
+    "PluginState",
+    "Priority",
+    "ProtocolError",
+    "Seq",
+    "Severity",
+    "Timestamp",
+    "decode_with",
+]
+
 PROTOCOL_VERSION = 1
 
 Severity = Literal["low", "medium", "high"]
