@@ -81,7 +81,8 @@ class GrassDistance:
                 the grown box stays within 1.15 times it.
 
         Returns:
-            ``[x1, y1, x2, y2]``, the rows grown and the columns cut.
+            ``[x1, y1, x2, y2]``, the rows grown and the columns cut (or, for a box under a
+            quarter of ``expected`` wide, widened over the person's columns beside it).
         """
         h, w = self.frame.shape[:2]
         x1, y1, x2, y2 = box
@@ -98,15 +99,22 @@ class GrassDistance:
         rows = self._standing(distance, inside, halo)
         up, down = self._grown(rows, distance, crop, (inside, halo), (y1 - top, y2 - top), expected)
         new_top, new_bottom = y1 - up, y2 + down
-        # Beside a box under a quarter of a person's height wide (a person is about a third),
-        # columns up to a person's width (0.4 of their height) in all are looked at too: blur
-        # and JPEG leave the blob a few of a person's columns. (Beside a wider box they would
-        # be the fringe of a person the blob already covers.)
-        narrow = expected is not None and x2 - x1 + 1 < 0.25 * expected
-        room = max(0, round(0.4 * expected) - (x2 - x1 + 1)) if narrow and expected else 0
-        first, last = max(left, x1 - room), min(right, x2 + room)
-        rows_in = distance[new_top - top : new_bottom - top + 1, first - left : last - left + 1]
-        cut_left, cut_right = self._sides(rows_in, (x1 - first, x2 - first), expected)
+        # Beside a box under a quarter of a person's height wide (a person standing is about
+        # a quarter to a third as wide as tall, 0.4 with arms out), columns up to 0.4 of their
+        # height in all are looked at too, and one more each side: blur and JPEG leave the
+        # blob a few of a person's columns. (Beside a wider box they would be the fringe of a
+        # person the blob already covers.)
+        room = 0
+        if expected is not None and x2 - x1 + 1 < 0.25 * expected:
+            room = max(0, round(0.4 * expected) - (x2 - x1 + 1))
+        if room:
+            first, last = max(0, x1 - room - 1), min(w - 1, x2 + room + 1)
+            rows_in = _distance(self.frame[new_top : new_bottom + 1, first : last + 1], self.grass)
+        else:
+            first, last = x1, x2
+            rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
+        bounded = (first > 0, last < w - 1)
+        cut_left, cut_right = self._sides(rows_in, (x1 - first, x2 - first), expected, bounded)
         return [first + cut_left, new_top, first + cut_right, new_bottom]
 
     def _grown(
@@ -156,11 +164,17 @@ class GrassDistance:
         return up, down
 
     def _sides(
-        self, rows_in: npt.NDArray[np.uint8], box: tuple[int, int], expected: float | None
+        self,
+        rows_in: npt.NDArray[np.uint8],
+        box: tuple[int, int],
+        expected: float | None,
+        bounded: tuple[bool, bool] = (True, True),
     ) -> tuple[int, int]:
         """The box's columns ``box`` (first and last, in ``rows_in``: the grown box's
         distances from the grass, with columns beside it) cut to the person's, or widened
-        over the columns beside it that stand out as theirs."""
+        over the columns beside it that stand out as theirs. ``bounded``: whether the columns
+        looked at stop before the frame's left and right edges (a run of columns that goes on
+        to such a stop is more than this person)."""
         # A horizontal motion streak widens the blob with a fading halo, and a line the person
         # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
         # a person's height from its brightest (a line's rows are fewer, an arm's more; the
@@ -185,9 +199,13 @@ class GrassDistance:
         wide_first = first - _run(counts[:x1][::-1]) if on_left else first
         wide_last = last + _run(counts[x2 + 1 :]) if on_right else last
         # Widened to at most 0.55 of a person's height (a person is about a third as wide,
-        # arms out and with a motion streak's halo more), else the columns beside it are
-        # someone else's as well.
-        if expected is None or wide_last - wide_first + 1 > max(x2 - x1 + 1, 0.55 * expected):
+        # arms out and with a motion streak's halo more), and not to the end of the columns
+        # looked at, else the columns beside it are someone else's (or a shadow) as well.
+        runs_on = (bounded[0] and wide_first == 0) or (bounded[1] and wide_last == len(counts) - 1)
+        too_wide = expected is None or wide_last - wide_first + 1 > max(
+            x2 - x1 + 1, 0.55 * expected
+        )
+        if runs_on or too_wide:
             return first, last
         return wide_first, wide_last
 

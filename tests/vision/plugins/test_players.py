@@ -305,6 +305,17 @@ def test_fit_widens_no_further_than_a_persons_width() -> None:
     assert away.fit(blob, expected=16.0)[0::2] == [x1 + 3, x1 + 5]
 
 
+def test_fit_does_not_widen_into_a_dark_mass_wider_than_a_person() -> None:
+    # The blob took three columns of a dark patch (a shadow, or people side by side) 30 px
+    # wide where people are 27 px tall: the columns beside it run on past a person's width,
+    # so they are not the person's and the box is not widened over them.
+    img = _pitch()
+    x1, y1, _, y2 = _person(img, 100, 120)
+    img[y1 : y2 + 1, x1 - 12 : x1 + 18] = img[y1 + 10, x1 + 4]
+    box = _distance(img).fit([x1 + 3, y1, x1 + 5, y2], expected=27.0)
+    assert box[0::2] == [x1 + 3, x1 + 5]
+
+
 def test_fit_keeps_a_dark_half_beside_white_socks() -> None:
     # The shirt and legs stand out from the grass by 60, the white socks on the right leg by
     # over 200 in a third of the rows: the dark columns stand out on their own and stay.
