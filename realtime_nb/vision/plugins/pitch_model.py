@@ -29,6 +29,7 @@ __all__ = [
     "ALONG",
     "ALONG_Y",
     "ARCS",
+    "PERSON_HEIGHT_M",
     "PITCH_LENGTH",
     "PITCH_WIDTH",
     "ModelFeatures",
@@ -48,6 +49,10 @@ __all__ = [
     "refit",
     "segment_distance",
 ]
+
+PERSON_HEIGHT_M = 1.8
+"""A person's height in metres: how tall a person standing at a place on the pitch looks
+through a homography (player boxes, the ball's feet zones)."""
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -30,7 +30,7 @@ from realtime_nb.vision.plugins.grass import (
     kernel,
     pitch_region,
 )
-from realtime_nb.vision.plugins.pitch_model import project
+from realtime_nb.vision.plugins.pitch_model import PERSON_HEIGHT_M, project
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
@@ -43,8 +43,6 @@ from realtime_nb.vision.plugins.players_tracks import vote
 
 __all__ = ["PlayerDetection"]
 
-PERSON_HEIGHT_M = 1.8
-"""A person's height in metres, for how tall people are in pixels through the homography."""
 OPENED_FROM = (10.5, 16.0)
 """How tall (px) people must be where the blob mask is opened by 1 x 2, and by 2 x 2 (people
 on the far touchline are about 10 px tall at 198 image rows, 11 at 216 and 18 at 360)."""

@@ -72,12 +72,13 @@ def test_kit_is_taken_out_of_the_search_region_but_not_the_feet() -> None:
 
 
 def test_a_ball_beside_the_boots_is_at_the_feet() -> None:
-    # A 40 px person: the feet zone reaches 1 + 0.12 x 40 = 5.8 px beside the box's sides,
-    # where a ball played beside the boot has its centre.
+    # A box 40 px tall (y2 - y1): the feet zone reaches 1 + FEET_SIDE_SHARE x 40 px beside
+    # the box's sides, where a ball played beside the boot has its centre.
     results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
     scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
-    assert pytest.approx(0.12) == FEET_SIDE_SHARE
-    points = np.array([[54.5, 48], [35.5, 48], [56.5, 48], [54.5, 30]], np.float64)
+    reach = 1 + FEET_SIDE_SHARE * 40
+    near, far = 50 + 0.6 * reach, 50 + reach + 1.5
+    points = np.array([[near, 48], [40 - 0.6 * reach, 48], [far, 48], [near, 30]], np.float64)
     kit, at_feet = scene.places(points)
     assert at_feet.tolist() == [True, True, False, False]
     assert not kit.any()  # beside the box is never kit
