@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from realtime_nb.core.frame import Frame, VideoInfo
 from realtime_nb.core.protocol import ErrorCode
@@ -43,12 +44,24 @@ __all__ = [
     "SourceError",
     "SyntheticSource",
     "VideoWriter",
+    "as_bgr",
     "encode_jpeg",
     "open_source",
     "synthetic_frame_size",
     "validate_source",
     "write_video",
 ]
+
+
+def as_bgr(image: npt.NDArray[Any]) -> Frame:
+    """A decoded video image as 3-channel 8-bit BGR: a grey or BGRA one converted, a BGR one as
+    is (not copied)."""
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return np.asarray(image, np.uint8)
+
 
 _SYNTHETIC_SCHEME = "synthetic"
 
@@ -122,11 +135,7 @@ class FileSource(FrameSource):
             ok, frame = cap.read()
             if not ok or frame is None:
                 return
-            if frame.ndim == 2:
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            elif frame.shape[2] == 4:
-                frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-            yield frame
+            yield as_bgr(frame)
 
     def close(self) -> None:
         """Release the capture; iterating afterwards raises ValueError."""

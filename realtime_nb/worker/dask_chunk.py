@@ -46,7 +46,13 @@ from realtime_nb.core.protocol import (
     encode_preview,
 )
 from realtime_nb.vision.plugins.base import Plugin
-from realtime_nb.vision.video import FileSource, FrameSource, SyntheticSource, open_source
+from realtime_nb.vision.video import (
+    FileSource,
+    FrameSource,
+    SyntheticSource,
+    as_bgr,
+    open_source,
+)
 from realtime_nb.vision.video_writer import encode_jpeg
 from realtime_nb.worker.runner import ToolRunner
 
@@ -236,11 +242,7 @@ def _read_file(path: Path, start: int, stop: int | None) -> Iterator[tuple[int, 
             ok, image = capture.read()
             if not ok or image is None:
                 return
-            if image.ndim == 2:
-                image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-            elif image.shape[2] == 4:
-                image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-            yield index, np.ascontiguousarray(image, dtype=np.uint8)  # no copy: it is uint8
+            yield index, np.ascontiguousarray(as_bgr(image), dtype=np.uint8)  # no copy: uint8
             index += 1
     finally:
         capture.release()

@@ -17,6 +17,7 @@ from realtime_nb.vision.video import (
     FileSource,
     SourceError,
     SyntheticSource,
+    as_bgr,
     open_source,
     validate_source,
 )
@@ -317,3 +318,13 @@ def test_with_block_that_raises_closes_source_and_writer(
         raise KeyError("boom")
     with pytest.raises(ValueError, match="closed"):
         writer.write(np.zeros((24, 32, 3), np.uint8))
+
+
+def test_as_bgr_converts_grey_and_bgra_and_keeps_bgr() -> None:
+    grey = np.full((4, 6), 90, np.uint8)
+    assert as_bgr(grey).shape == (4, 6, 3) and (as_bgr(grey) == 90).all()
+    bgra = np.zeros((4, 6, 4), np.uint8)
+    bgra[..., :3] = (10, 20, 30)
+    assert as_bgr(bgra).shape == (4, 6, 3) and (as_bgr(bgra)[0, 0] == (10, 20, 30)).all()
+    bgr = np.zeros((4, 6, 3), np.uint8)
+    assert as_bgr(bgr) is bgr
