@@ -14,7 +14,9 @@ the person). Its sides are cut to the columns whose pixel a quarter of a person'
 their brightest stands out clearly (a horizontal motion streak widens a blob with a faint
 halo, a line the person stands on with a few bright rows); a box under a quarter of a
 person's height wide (blur and JPEG left the blob a few of the person's columns) is widened
-over such columns beside it, up to 0.55 of a person's height in all.
+over such columns beside it, up to 0.55 of a person's height in all, those judged by their
+distance from the grass lit or shaded to their own brightness (textured grass and shadows beside
+it are the grass, not the person).
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ import numpy.typing as npt
 from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.grass import Mask
 
-__all__ = ["GrassDistance", "every_fourth"]
+__all__ = ["LIT_GRASS", "GrassDistance", "every_fourth"]
+
+LIT_GRASS = 1.3
+"""How much brighter than its mean colour grass beside a narrow box may be and still be grass
+to the box's widening: a lighter mowing stripe (about 1.1 times) on a lighter patch."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,9 @@ class GrassDistance:
         their own brightness, so the box stops at the feet, not at the end of the person's
         shadow. A column counts when its pixel a quarter of
         a person's height from its brightest (in those rows) is at the threshold, or at least
-        half as far from the grass as the box's strongest such pixel.
+        half as far from the grass as the box's strongest such pixel; a column beside a narrow
+        box counts the same way by its distance from the grass lit (up to :data:`LIT_GRASS`)
+        or shaded to each pixel's brightness.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.
@@ -107,14 +115,18 @@ class GrassDistance:
         room = 0
         if expected is not None and x2 - x1 + 1 < 0.25 * expected:
             room = max(0, round(0.4 * expected) - (x2 - x1 + 1))
+        looked = None
         if room:
             first, last = max(0, x1 - room - 1), min(w - 1, x2 + room + 1)
-            rows_in = _distance(self.frame[new_top : new_bottom + 1, first : last + 1], self.grass)
+            looked = self.frame[new_top : new_bottom + 1, first : last + 1]
+            rows_in = _distance(looked, self.grass)
         else:
             first, last = x1, x2
             rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
         bounded = (first > 0, last < w - 1)
-        cut_left, cut_right = self._sides(rows_in, (x1 - first, x2 - first), expected, bounded)
+        cut_left, cut_right = self._sides(
+            (rows_in, looked), (x1 - first, x2 - first), expected, bounded
+        )
         return [first + cut_left, new_top, first + cut_right, new_bottom]
 
     def _grown(
@@ -151,7 +163,7 @@ class GrassDistance:
         # brightness, so the box stops at the feet; a shorter box (blur faded its socks and
         # boots, which then look like darkened grass too) grows as before.
         if down and expected is not None and not short:
-            shade = _shadowed_distance(crop[below_from:], self.grass)
+            shade = _shaded_distance(crop[below_from:], self.grass)
             down = min(down, _run(self._standing(shade, inside, halo)))
         if expected is not None:
             room = max(0, int(1.15 * expected) - (y2 - y1 + 1))
@@ -165,49 +177,70 @@ class GrassDistance:
 
     def _sides(
         self,
-        rows_in: npt.NDArray[np.uint8],
+        rows_in: tuple[npt.NDArray[np.uint8], Frame | None],
         box: tuple[int, int],
         expected: float | None,
         bounded: tuple[bool, bool] = (True, True),
     ) -> tuple[int, int]:
         """The box's columns ``box`` (first and last, in ``rows_in``: the grown box's
-        distances from the grass, with columns beside it) cut to the person's, or widened
-        over the columns beside it that stand out as theirs. ``bounded``: whether the columns
-        looked at stop before the frame's left and right edges (a run of columns that goes on
-        to such a stop is more than this person)."""
+        distances from the grass, with columns beside it, and the frame's pixels they are of,
+        or None when there are no columns beside it) cut to the person's, or widened over the
+        columns beside it that stand out as theirs. ``bounded``: whether the columns looked
+        at stop before the frame's left and right edges (a run of columns that goes on to
+        such a stop is more than this person)."""
         # A horizontal motion streak widens the blob with a fading halo, and a line the person
         # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
         # a person's height from its brightest (a line's rows are fewer, an arm's more; the
         # blob may be two people one behind the other), and columns under half the person's
         # strongest are cut from the sides, unless they stand out on their own (white socks
-        # would cut a dark shirt). Columns beside the box count the same way, as far as they
-        # run on from it.
+        # would cut a dark shirt). Columns beside the box count much the same way (below), as
+        # far as they run on from it.
         x1, x2 = box
-        person = min(len(rows_in), expected or len(rows_in))
-        rank = len(rows_in) - max(1, round(0.25 * person))
-        profile = np.partition(rows_in, rank, axis=0)[rank]
-        counts = profile >= min(0.5 * float(profile[x1 : x2 + 1].max()), self.threshold)
+        distance, looked = rows_in
+        person = min(len(distance), expected or len(distance))
+        rank = len(distance) - max(1, round(0.25 * person))
+        counts = self._counting(distance, rank, box)
         keep = np.flatnonzero(counts[x1 : x2 + 1])
         if not len(keep):
             return x1, x2
         first, last = x1 + int(keep[0]), x1 + int(keep[-1])
+        # Columns beside the box count by their distance from the grass lit or shaded to
+        # their own brightness (against the box's own such columns): textured grass and
+        # shadows beside a narrow box are the grass brighter or darker, and stand out from
+        # its mean colour as much as a person's faded side.
+        beside = counts
+        at_side = (first == x1 and x1 > 0) or (last == x2 and x2 < len(counts) - 1)
+        if looked is not None and at_side:
+            shaded = _shaded_distance(looked, self.grass, LIT_GRASS)
+            beside = self._counting(shaded, rank, box)
         # Most boxes have grass (or a cut) at both sides: no run to look for.
-        on_left = first == x1 and x1 > 0 and counts[x1 - 1]
-        on_right = last == x2 and x2 < len(counts) - 1 and counts[x2 + 1]
+        on_left = first == x1 and x1 > 0 and beside[x1 - 1]
+        on_right = last == x2 and x2 < len(beside) - 1 and beside[x2 + 1]
         if not (on_left or on_right):
             return first, last
-        wide_first = first - _run(counts[:x1][::-1]) if on_left else first
-        wide_last = last + _run(counts[x2 + 1 :]) if on_right else last
+        wide_first = first - _run(beside[:x1][::-1]) if on_left else first
+        wide_last = last + _run(beside[x2 + 1 :]) if on_right else last
         # Widened to at most 0.55 of a person's height (a person is about a third as wide,
         # arms out and with a motion streak's halo more), and not to the end of the columns
         # looked at, else the columns beside it are someone else's (or a shadow) as well.
-        runs_on = (bounded[0] and wide_first == 0) or (bounded[1] and wide_last == len(counts) - 1)
+        runs_on = (bounded[0] and wide_first == 0) or (bounded[1] and wide_last == len(beside) - 1)
         too_wide = expected is None or wide_last - wide_first + 1 > max(
             x2 - x1 + 1, 0.55 * expected
         )
         if runs_on or too_wide:
             return first, last
         return wide_first, wide_last
+
+    def _counting(
+        self, distance: npt.NDArray[np.uint8], rank: int, box: tuple[int, int]
+    ) -> npt.NDArray[np.bool_]:
+        """Which columns of ``distance`` count as a person's: their pixel at ``rank`` (of
+        each column's, growing) at the threshold, or at least half as far from the grass as
+        the strongest such pixel of the box's columns ``box`` (first and last)."""
+        profile = np.partition(distance, rank, axis=0)[rank]
+        strongest = float(profile[box[0] : box[1] + 1].max())
+        counted: npt.NDArray[np.bool_] = profile >= min(0.5 * strongest, self.threshold)
+        return counted
 
     def _standing(
         self, distance: npt.NDArray[np.uint8], inside: slice, halo: int
@@ -260,14 +293,15 @@ def _run(rows: npt.NDArray[np.bool_], gap: int = 0) -> int:
     return int(reached[-1]) + 1 if len(reached) else 0
 
 
-def _shadowed_distance(
-    frame: Frame, grass: tuple[float, float, float, float]
+def _shaded_distance(
+    frame: Frame, grass: tuple[float, float, float, float], brightest: float = 1.0
 ) -> npt.NDArray[np.uint8]:
-    """Per pixel, the largest of the three channel differences from ``grass`` darkened to the
-    pixel's own brightness (scaled by 0.5 to 1, least squares): near 0 on a shadow on grass."""
+    """Per pixel, the largest of the three channel differences from ``grass`` scaled to the
+    pixel's own brightness (by 0.5 to ``brightest``, least squares): near 0 on a shadow on
+    grass, and with ``brightest`` over 1 on grass lit brighter than its mean."""
     g = np.asarray(grass[:3], np.float32)
     p = frame.astype(np.float32)
-    scale = np.clip((p @ g) / max(float(g @ g), 1.0), 0.5, 1.0)
+    scale = np.clip((p @ g) / max(float(g @ g), 1.0), 0.5, brightest)
     return np.asarray(np.minimum(np.abs(p - scale[..., None] * g).max(axis=2), 255), np.uint8)
 
 

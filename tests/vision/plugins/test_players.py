@@ -316,6 +316,20 @@ def test_fit_does_not_widen_into_a_dark_mass_wider_than_a_person() -> None:
     assert box[0::2] == [x1 + 3, x1 + 5]
 
 
+def test_fit_does_not_widen_over_grass_shaded_or_lit_beside_it() -> None:
+    # Three faint columns of a person (a kit faded into the grass) between grass shaded to 0.7
+    # of its brightness on the left and lit to 1.2 times on the right, four columns of each
+    # (less than a person's width): both stand out from the grass's mean colour by more than
+    # half as much as the box's columns, but they are the grass brighter or darker, not the
+    # person, so the box is not widened over them.
+    img = _pitch()
+    x1, y1, x2, y2 = 100, 120, 102, 146
+    img[y1 : y2 + 1, x1 : x2 + 1] = (GRASS[0] + 50, GRASS[1] - 20, GRASS[2] + 45)
+    img[y1 : y2 + 1, x1 - 4 : x1] = tuple(round(0.7 * c) for c in GRASS)
+    img[y1 : y2 + 1, x2 + 1 : x2 + 5] = tuple(min(255, round(1.2 * c)) for c in GRASS)
+    assert _distance(img).fit([x1, y1, x2, y2], expected=27.0)[0::2] == [x1, x2]
+
+
 def test_fit_keeps_a_dark_half_beside_white_socks() -> None:
     # The shirt and legs stand out from the grass by 60, the white socks on the right leg by
     # over 200 in a third of the rows: the dark columns stand out on their own and stay.
