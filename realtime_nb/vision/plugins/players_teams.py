@@ -55,7 +55,17 @@ def jersey_colour(
     keep = pixels[away >= 40.0**2]
     if len(keep) < 2:
         keep = pixels[away >= away.max() * 0.75**2]
-    return [int(v) for v in np.median(keep, axis=0)]
+    return _median(keep)
+
+
+def _median(pixels: npt.NDArray[np.uint8]) -> list[int]:
+    """Per channel, the median of ``pixels`` (the mean of the middle two of an even count)
+    rounded down: ``np.median(pixels, axis=0)``'s, at a third of its cost on a few pixels."""
+    ordered = np.sort(pixels, axis=0)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return [int(v) for v in ordered[middle]]
+    return [int(v) for v in (ordered[middle - 1].astype(np.float64) + ordered[middle]) / 2]
 
 
 def lab_features(colours: list[list[int]]) -> npt.NDArray[np.float64]:

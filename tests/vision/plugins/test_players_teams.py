@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from realtime_nb.vision.plugins.players_teams import TeamModel, _keep_ids, at_most_two_keepers
+from realtime_nb.vision.plugins.players_teams import (
+    TeamModel,
+    _keep_ids,
+    _median,
+    at_most_two_keepers,
+)
 from realtime_nb.vision.plugins.players_tracks import vote
 
 
@@ -90,3 +95,11 @@ def test_the_cap_holds_after_the_vote_brings_goalkeepers_back() -> None:
         ("goalkeeper", None),
         ("goalkeeper", None),
     ]
+
+
+def test_median_is_numpys_rounded_down_at_odd_and_even_counts() -> None:
+    rng = np.random.default_rng(5)
+    for count in (1, 2, 3, 4, 17, 40):
+        pixels = rng.integers(0, 256, (count, 3), dtype=np.uint8)
+        assert _median(pixels) == [int(v) for v in np.median(pixels, axis=0)]
+    assert _median(np.array([[1, 2, 3], [2, 5, 255]], np.uint8)) == [1, 3, 129]
