@@ -30,9 +30,9 @@ import numpy.typing as npt
 from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.grass import Mask
 
-__all__ = ["LIT_GRASS", "GrassDistance", "every_fourth"]
+__all__ = ["GrassDistance", "every_fourth"]
 
-LIT_GRASS = 1.3
+_LIT_GRASS = 1.3
 """How much brighter than its mean colour grass beside a narrow box may be and still be grass
 to the box's widening: a lighter mowing stripe (about 1.1 times) on a lighter patch."""
 
@@ -80,8 +80,8 @@ class GrassDistance:
         shadow. A column counts when its pixel a quarter of
         a person's height from its brightest (in those rows) is at the threshold, or at least
         half as far from the grass as the box's strongest such pixel; a column beside a narrow
-        box counts the same way by its distance from the grass lit (up to :data:`LIT_GRASS`)
-        or shaded to each pixel's brightness.
+        box counts the same way, and must also stand out from the grass lit (up to
+        ``_LIT_GRASS``) or shaded to each pixel's brightness.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.
@@ -125,7 +125,7 @@ class GrassDistance:
             rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
         bounded = (first > 0, last < w - 1)
         cut_left, cut_right = self._sides(
-            (rows_in, looked), (x1 - first, x2 - first), expected, bounded
+            rows_in, (x1 - first, x2 - first), expected, bounded, looked
         )
         return [first + cut_left, new_top, first + cut_right, new_bottom]
 
@@ -177,17 +177,18 @@ class GrassDistance:
 
     def _sides(
         self,
-        rows_in: tuple[npt.NDArray[np.uint8], Frame | None],
+        distance: npt.NDArray[np.uint8],
         box: tuple[int, int],
         expected: float | None,
         bounded: tuple[bool, bool] = (True, True),
+        looked: Frame | None = None,
     ) -> tuple[int, int]:
-        """The box's columns ``box`` (first and last, in ``rows_in``: the grown box's
-        distances from the grass, with columns beside it, and the frame's pixels they are of,
-        or None when there are no columns beside it) cut to the person's, or widened over the
-        columns beside it that stand out as theirs. ``bounded``: whether the columns looked
-        at stop before the frame's left and right edges (a run of columns that goes on to
-        such a stop is more than this person)."""
+        """The box's columns ``box`` (first and last, in ``distance``: the grown box's
+        distances from the grass, with any columns beside it) cut to the person's, or widened
+        over the columns beside it that stand out as theirs. ``bounded``: whether the columns
+        looked at stop before the frame's left and right edges (a run of columns that goes on
+        to such a stop is more than this person). ``looked``: the frame's pixels of
+        ``distance`` when it has columns beside the box."""
         # A horizontal motion streak widens the blob with a fading halo, and a line the person
         # stands on widens it with a few bright rows: a column counts by its pixel a quarter of
         # a person's height from its brightest (a line's rows are fewer, an arm's more; the
@@ -196,7 +197,6 @@ class GrassDistance:
         # would cut a dark shirt). Columns beside the box count much the same way (below), as
         # far as they run on from it.
         x1, x2 = box
-        distance, looked = rows_in
         person = min(len(distance), expected or len(distance))
         rank = len(distance) - max(1, round(0.25 * person))
         counts = self._counting(distance, rank, box)
@@ -204,20 +204,25 @@ class GrassDistance:
         if not len(keep):
             return x1, x2
         first, last = x1 + int(keep[0]), x1 + int(keep[-1])
-        # Columns beside the box count by their distance from the grass lit or shaded to
-        # their own brightness (against the box's own such columns): textured grass and
-        # shadows beside a narrow box are the grass brighter or darker, and stand out from
-        # its mean colour as much as a person's faded side.
-        beside = counts
-        at_side = (first == x1 and x1 > 0) or (last == x2 and x2 < len(counts) - 1)
-        if looked is not None and at_side:
-            shaded = _shaded_distance(looked, self.grass, LIT_GRASS)
-            beside = self._counting(shaded, rank, box)
         # Most boxes have grass (or a cut) at both sides: no run to look for.
-        on_left = first == x1 and x1 > 0 and beside[x1 - 1]
-        on_right = last == x2 and x2 < len(beside) - 1 and beside[x2 + 1]
+        on_left = first == x1 and x1 > 0 and bool(counts[x1 - 1])
+        on_right = last == x2 and x2 < len(counts) - 1 and bool(counts[x2 + 1])
         if not (on_left or on_right):
             return first, last
+        # A column beside the box must also stand out from the grass lit or shaded to its own
+        # brightness (against the box's own such columns): textured grass and shadows beside a
+        # narrow box are the grass brighter or darker, and stand out from its mean colour as
+        # much as a person's faded side. Only a veto: beside a kit close to darkened grass the
+        # box's own shaded distances are small, and half of them would let plain grass in.
+        beside = counts
+        if looked is not None:
+            beside = counts & self._counting(
+                _shaded_distance(looked, self.grass, _LIT_GRASS), rank, box
+            )
+            on_left = on_left and bool(beside[x1 - 1])
+            on_right = on_right and bool(beside[x2 + 1])
+            if not (on_left or on_right):
+                return first, last
         wide_first = first - _run(beside[:x1][::-1]) if on_left else first
         wide_last = last + _run(beside[x2 + 1 :]) if on_right else last
         # Widened to at most 0.55 of a person's height (a person is about a third as wide,

@@ -332,6 +332,18 @@ def test_fit_does_not_widen_over_grass_shaded_or_lit_beside_it() -> None:
     assert _distance(img).fit([x1, y1, x2, y2], expected=27.0)[0::2] == [x1, x2]
 
 
+def test_fit_does_not_widen_a_kit_close_to_darkened_grass_over_plain_grass() -> None:
+    # A narrow box of a dark green kit (about 0.6 of the grass's colour) on grass with a
+    # little noise: it stands out from the grass's mean colour, but hardly from the grass
+    # darkened to its brightness, so half of that is within the noise of plain grass. The
+    # plain grass beside it must not be taken in.
+    rng = np.random.default_rng(5)
+    img = np.clip(_pitch() + rng.normal(0, 3, (360, 640, 3)), 0, 255).astype(np.uint8)
+    x1, y1, x2, y2 = 100, 120, 103, 146
+    img[y1 : y2 + 1, x1 : x2 + 1] = (32, 87, 38)
+    assert _distance(img).fit([x1, y1, x2, y2], expected=27.0)[0::2] == [x1, x2]
+
+
 def test_fit_keeps_a_dark_half_beside_white_socks() -> None:
     # The shirt and legs stand out from the grass by 60, the white socks on the right leg by
     # over 200 in a third of the rows: the dark columns stand out on their own and stay.
