@@ -32,6 +32,12 @@ from realtime_nb.vision.plugins.grass import (
 )
 from realtime_nb.vision.plugins.pitch_model import PERSON_HEIGHT_M, project
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
+from realtime_nb.vision.plugins.players_heights import (
+    HeightModel,
+    expected_height,
+    height_model,
+    tall_enough,
+)
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
     TeamModel,
@@ -116,10 +122,10 @@ class PlayerDetection(Plugin):
         boxes, labels, ids = _person_blobs(
             hsv, (grass, pitch_region(ctx, grass)), grass_s, grass_v, heights
         )
-        boxes = [away.fit(box, _expected_height(previous, box)) for box in boxes]
+        boxes = [away.fit(box, expected_height(previous, box)) for box in boxes]
         boxes, ids = _person_shaped(boxes, ids)
-        boxes, ids = _tall_enough(boxes, ids, previous)
-        model = _height_model(boxes, ctx.state)
+        boxes, ids = tall_enough(boxes, ids, previous)
+        model = height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
         boxes, ids = _split_stacked(boxes, ids, labels, model)
@@ -262,9 +268,7 @@ def _opening(heights: Heights, top: int) -> Mask | None:
     return kernel(1, 2) if smallest >= OPENED_FROM[0] else None
 
 
-def _person_heights(
-    ctx: PluginContext, model: tuple[float, float, float] | None, rows: int
-) -> Heights:
+def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:
     """How tall people standing at image rows are, as (rows, heights in px), both growing:
     through pitch_detection's homography (a :data:`PERSON_HEIGHT_M` person along the pitch's
     middle, from the far touchline to the near), else by the height model of earlier frames'
@@ -346,72 +350,11 @@ def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[in
     return [b for b, _ in kept], [k for _, k in kept]
 
 
-def _height_model(
-    boxes: list[list[int]], state: dict[str, Any]
-) -> tuple[float, float, float] | None:
-    """How tall (px) a person standing at image row y is, as ``(a, b, r)``: ``h = a * y + b``,
-    and the person is ``r * h`` wide.
-
-    On a flat pitch a person's height in the image grows linearly with the row of their feet,
-    so a line fitted to blobs shaped like one person (over recent frames, in ``state``) tells
-    how tall a lone person is anywhere, and a blob much taller is people one behind another.
-    """
-    # The samples are kept as one array (not a list of rows, turned into one every frame).
-    sizes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    heights, widths = sizes[:, 3] - sizes[:, 1] + 1, sizes[:, 2] - sizes[:, 0] + 1
-    ratio = heights / np.maximum(widths, 1.0)
-    lone = (ratio >= 2.6) & (ratio <= 4.4)
-    new = np.column_stack([sizes[lone, 3], heights[lone], widths[lone]])
-    data = np.concatenate([state.get("height_samples", np.zeros((0, 3))), new])[-300:]
-    state["height_samples"] = data
-    if len(data) < 8:
-        return None
-    a, b = _line_fit(data[:, 0], data[:, 1])
-    fitted = a * data[:, 0] + b
-    inliers = np.abs(data[:, 1] - fitted) <= 0.2 * np.maximum(fitted, 1.0)
-    if inliers.sum() >= 8:
-        a, b = _line_fit(data[inliers, 0], data[inliers, 1])
-    if a <= 0 or a >= 1:
-        return None
-    return float(a), float(b), float(np.median(data[:, 2] / data[:, 1]))
-
-
-def _line_fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """Slope and intercept of the least-squares line through ``(x, y)`` (as ``np.polyfit``'s
-    first degree, at a fifth of its cost); slope 0 when every ``x`` is the same."""
-    x_mean, y_mean = float(x.mean()), float(y.mean())
-    dx = x - x_mean
-    spread = float(dx @ dx)
-    slope = float(dx @ (y - y_mean)) / spread if spread > 0 else 0.0
-    return slope, y_mean - slope * x_mean
-
-
-def _tall_enough(
-    boxes: list[list[int]], ids: list[int], model: tuple[float, float, float] | None
-) -> tuple[list[list[int]], list[int]]:
-    """The boxes at least half as tall as a lone person standing at their bottom, by ``model``
-    (all of them without one): a ball, a head or boots cut off by a line, or a piece of paint,
-    is not."""
-    if model is None:
-        return boxes, ids
-    kept = [
-        (box, k)
-        for box, k in zip(boxes, ids, strict=True)
-        if box[3] - box[1] + 1 >= 0.5 * (model[0] * box[3] + model[1])
-    ]
-    return [b for b, _ in kept], [k for _, k in kept]
-
-
-def _expected_height(model: tuple[float, float, float] | None, box: list[int]) -> float | None:
-    """A lone person's height (px) with feet at the box's bottom, by ``model``, if any."""
-    return None if model is None else model[0] * box[3] + model[1]
-
-
 def _split_stacked(
     boxes: list[list[int]],
     ids: list[int],
     labels: Labels,
-    model: tuple[float, float, float] | None,
+    model: HeightModel | None,
 ) -> tuple[list[list[int]], list[int]]:
     """Split blobs that are two or three people one behind the other into one box each.
 
@@ -455,7 +398,7 @@ def _split_side_by_side(
     boxes: list[list[int]],
     ids: list[int],
     labels: Labels,
-    model: tuple[float, float, float] | None,
+    model: HeightModel | None,
 ) -> tuple[list[list[int]], list[int]]:
     """Split blobs as wide as two or three people at the emptiest columns near the even cuts."""
     if model is None:
