@@ -334,14 +334,16 @@ its size (on frames 320 to 416 px wide the homography gives 0.7 to 0.9 px)."""
 
 _SUBPIXEL_SEARCH_PX = 1.6
 """The radius (px) the search's filters are sized for where the homography's ball is under
-:data:`_SUBPIXEL_PX`: the optics spread even a far ball over some 2 px of radius
-(:meth:`BallScene.plausible` wants at least 2.0), and JPEG smears it wider; filters sized for
-the homography's radius found no candidate at the ball, or read it as broad and touching. On
+:data:`_SUBPIXEL_PX`, a tuned value below the some 2 px of radius the optics spread even a far
+ball over (:meth:`BallScene.plausible` wants at least 2.0; JPEG smears it wider): filters sized
+for the homography's radius found no candidate at the ball, or read it as broad and touching.
+The step at 1 px is deliberate (a ball of 1 to 1.6 px keeps filters of its own size): see
+below for what a floor on every search cost. On
 320x180 (JPEG 40, 45, 60), 352x198 JPEG 45, 336x189 JPEG 55 and 416x234 JPEG 45 tuning rows x
 random seeds 30-49 x 2 s, found / wrong went from 70.3-75.7 % / 1.3-5.9 % to 77.2-84.5 % /
 0.3-1.9 %, and a far camera at 640x360 (26 m up, 55 degrees) from 95.9 / 1.3 % to 97.0 / 1.3 %.
 Sizing every search for at least 1.6 px instead (not only under a pixel) cost motion blur +
-JPEG rows at 640x360 2 to 3 points of found, and white shorts 3.8 points of wrong."""
+JPEG rows at 640x360 1.6 to 2.8 points of found, and white shorts 3.8 points of wrong."""
 
 _LIMIT = 64
 """Peaks of a search kept, the most contrasted first: under heavy motion blur and JPEG the

@@ -14,9 +14,9 @@ the person). Its sides are cut to the columns whose pixel a quarter of a person'
 their brightest stands out clearly (a horizontal motion streak widens a blob with a faint
 halo, a line the person stands on with a few bright rows); a box under a quarter of a
 person's height wide (blur and JPEG left the blob a few of the person's columns) is widened
-over such columns beside it, up to 0.55 of a person's height in all, those judged by their
-distance from the grass lit or shaded to their own brightness (textured grass and shadows beside
-it are the grass, not the person).
+over such columns beside it, up to 0.55 of a person's height in all, those that also stand out
+from the grass lit or shaded to their own brightness (textured grass and shadows beside it are
+the grass, not the person).
 """
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ class GrassDistance:
         shadow. A column counts when its pixel a quarter of
         a person's height from its brightest (in those rows) is at the threshold, or at least
         half as far from the grass as the box's strongest such pixel; a column beside a narrow
-        box counts the same way, and must also stand out from the grass lit (up to
-        ``_LIT_GRASS``) or shaded to each pixel's brightness.
+        box counts the same way, and must also stand out from the grass lit (up to 1.3
+        times) or shaded to each pixel's brightness.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.

@@ -52,8 +52,9 @@ def height_model(boxes: list[list[int]], state: dict[str, Any]) -> HeightModel |
 
 def line_fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[float, float]:
     """Slope and intercept of the least-squares line through ``(x, y)``: ``np.polyfit``'s first
-    degree at a fifth of its cost, except when every ``x`` is the same, where polyfit warns and
-    returns an arbitrary line, and this gives slope 0 through the mean ``y``."""
+    degree at a fifth of its cost, except when every ``x`` is the same, where no slope can be
+    told: polyfit warns and returns its minimum-norm line, this one is flat through the mean
+    ``y``."""
     x_mean, y_mean = float(x.mean()), float(y.mean())
     dx = x - x_mean
     spread = float(dx @ dx)

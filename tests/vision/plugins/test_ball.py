@@ -256,7 +256,7 @@ WORN_PITCH = {**STYLED, "line_width": 0.1, "line_fade": 0.5, "stripe_angle": 30.
         # pass on player_detection, 0.022 wrong before: over the 5 % target on this clip.
         (WORN_PITCH, 4, 0.88, 0.08),
         # Measured 0.880, 0.000; 0.620, 0.000 with the search sized for the 0.7 px ball the
-        # homography gives there, not the 2 px the optics draw.
+        # homography gives there, not the 1.6 px it is sized for now.
         ({**STYLED, "width": 320, "height": 180, "jpeg_quality": 40}, 3, 0.8, 0.05),
     ],
     ids=["classic", "white kits", "worn pitch", "320x180 jpeg 40"],
