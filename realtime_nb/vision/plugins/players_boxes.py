@@ -10,7 +10,9 @@ columns), and no further than a person's height allows; a box short of a person'
 grows its top past up to two faded rows (a neck below a head) and its bottom past a fifth of
 a person's height of them (shins or socks above boots), and below a box about a person
 tall rows are measured from the grass darkened to their brightness (a person's shadow is not
-the person). Its sides are cut to the columns whose pixel a quarter of a person's height from
+the person); a bottom not grown is cut back over rows that do not stand out (the blob
+mask's closing joins a small person's feet to a line's fringe a few rows below). Its sides
+are cut to the columns whose pixel a quarter of a person's height from
 their brightest stands out clearly (a horizontal motion streak widens a blob with a faint
 halo, a line the person stands on with a few bright rows); a box under a quarter of a
 person's height wide (blur and JPEG left the blob a few of the person's columns) is widened
@@ -77,7 +79,9 @@ class GrassDistance:
         under its middle columns (faded shins above boots), but never ends on one. Below a box
         already 0.8 of ``expected`` tall, rows must also stand out from the grass darkened to
         their own brightness, so the box stops at the feet, not at the end of the person's
-        shadow. A column counts when its pixel a quarter of
+        shadow. A box not grown at its bottom is cut back to its last row that stands out,
+        keeping at least four rows (the blob may reach rows of grass below the feet). A column
+        counts when its pixel a quarter of
         a person's height from its brightest (in those rows) is at the threshold, or at least
         half as far from the grass as the box's strongest such pixel; a column beside a narrow
         box counts the same way, and must also stand out from the grass lit (up to 1.3
@@ -89,8 +93,9 @@ class GrassDistance:
                 the grown box stays within 1.15 times it.
 
         Returns:
-            ``[x1, y1, x2, y2]``, the rows grown and the columns cut (or, for a box under a
-            quarter of ``expected`` wide, widened over the person's columns beside it).
+            ``[x1, y1, x2, y2]``, the rows grown (or the bottom cut) and the columns cut
+            (or, for a box under a quarter of ``expected`` wide, widened over the person's
+            columns beside it).
         """
         h, w = self.frame.shape[:2]
         x1, y1, x2, y2 = box
@@ -107,6 +112,8 @@ class GrassDistance:
         rows = self._standing(distance, inside, halo)
         up, down = self._grown(rows, distance, crop, (inside, halo), (y1 - top, y2 - top), expected)
         new_top, new_bottom = y1 - up, y2 + down
+        if not down:
+            new_bottom -= _faded_below(rows[new_top - top : new_bottom - top + 1])
         # Beside a box under a quarter of a person's height wide (a person standing is about
         # a quarter to a third as wide as tall, 0.4 with arms out), columns up to 0.4 of their
         # height in all are looked at too, and one more each side: blur and JPEG leave the
@@ -264,6 +271,14 @@ class GrassDistance:
             window = distance >= self.threshold
             rows &= ~(window[:, :first].any(axis=1) & window[:, last + 1 :].any(axis=1))
         return rows
+
+
+def _faded_below(rows: npt.NDArray[np.bool_]) -> int:
+    """How many of a box's last ``rows`` (whether each stands out, top to bottom) to cut: those
+    after its last row that stands out, keeping at least four rows. The blob mask's closing
+    joins a small person's feet to a ball or a line's JPEG fringe a few rows below them, over
+    rows of plain grass."""
+    return min(_run(~rows[::-1]), max(0, len(rows) - 4))
 
 
 def _quarter(columns: slice) -> int:

@@ -22,7 +22,7 @@ from realtime_nb.vision.plugins.players import (
     _with_pale_parts,
     _without_stand_rows,
 )
-from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
+from realtime_nb.vision.plugins.players_boxes import GrassDistance, _faded_below, every_fourth
 from realtime_nb.vision.synthetic import synthetic_match
 
 GRASS = (60, 140, 50)  # BGR
@@ -407,6 +407,34 @@ def test_fit_grows_over_faded_shins_only_to_boots_under_the_box() -> None:
     img[y1 + 21 : y1 + 27, x1 : x2 + 1] = GRASS
     img[y1 + 25 : y1 + 27, x2 - 1 : x2 + 6] = (40, 160, 220)  # a neighbour's head
     assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0)[3] == y1 + 20
+
+
+def test_fit_cuts_rows_of_grass_the_blob_reached_below_the_boots() -> None:
+    # The blob mask's closing joins a small person's feet to a line's faint JPEG fringe a few
+    # rows below: the grass rows the blob took in end the box at the boots, with or without a
+    # person's height to go by; rows below that stand out are still grown over.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    away = _distance(img)
+    assert away.fit([x1, y1, x2, y2 + 3], expected=27.0) == [x1, y1, x2, y2]
+    assert away.fit([x1, y1, x2, y2 + 3], expected=None) == [x1, y1, x2, y2]
+    img[y2 + 1 : y2 + 3, x1 + 3 : x1 + 5] = (245, 245, 245)  # a ball at the boots
+    assert _distance(img).fit([x1, y1, x2, y2 + 3], expected=None)[3] == y2 + 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "cut"),
+    [
+        ("1111111", 0),
+        ("1111000", 3),
+        ("1110110", 1),
+        ("1000000", 3),  # at least four rows stay
+        ("0000", 0),
+        ("", 0),
+    ],
+)
+def test_faded_below_cuts_the_rows_after_the_last_that_stands_out(rows: str, cut: int) -> None:
+    assert _faded_below(np.array([c == "1" for c in rows], bool)) == cut
 
 
 S: dict[str, Any] = {"kits": 1, "spots": True}
