@@ -101,11 +101,7 @@ class GrassDistance:
         x1, y1, x2, y2 = box
         reach = max(2, round(0.45 * (expected or y2 - y1 + 1)))
         top, bottom = max(0, y1 - reach), min(h - 1, y2 + reach)
-        # The sides looked at for a line start half a box width out: a horizontal motion
-        # streak smears a person that far beyond the box, and would pass for a line.
-        halo = (x2 - x1 + 1) // 2
-        margin = halo + max(2, (x2 - x1 + 1) // 2)
-        left, right = max(0, x1 - margin), min(w - 1, x2 + margin)
+        left, right, halo = self._beside(x1, x2)
         crop = self.frame[top : bottom + 1, left : right + 1]
         distance = _distance(crop, self.grass)
         inside = np.s_[x1 - left : x2 - left + 1]
@@ -135,6 +131,32 @@ class GrassDistance:
             rows_in, (x1 - first, x2 - first), expected, bounded, looked
         )
         return [first + cut_left, new_top, first + cut_right, new_bottom]
+
+    def cut_below(self, box: list[int]) -> list[int]:
+        """``box`` with its bottom cut back to its last row that stands out (as in
+        :meth:`fit`), keeping at least four rows: for a box whose rows come from the blob
+        mask alone (a piece of a split blob), which may reach rows of grass below the feet.
+
+        Args:
+            box: ``[x1, y1, x2, y2]``, inclusive pixels.
+
+        Returns:
+            ``[x1, y1, x2, y2]`` with ``y2`` cut back, or ``box`` as it was.
+        """
+        x1, y1, x2, y2 = box
+        left, right, halo = self._beside(x1, x2)
+        distance = _distance(self.frame[y1 : y2 + 1, left : right + 1], self.grass)
+        rows = self._standing(distance, np.s_[x1 - left : x2 - left + 1], halo)
+        return [x1, y1, x2, y2 - _faded_below(rows)]
+
+    def _beside(self, x1: int, x2: int) -> tuple[int, int, int]:
+        """The first and last columns looked at for a box's columns ``x1`` to ``x2`` (the box,
+        its motion halo and the sides looked at for a line), and the halo's width."""
+        # The sides looked at for a line start half a box width out: a horizontal motion
+        # streak smears a person that far beyond the box, and would pass for a line.
+        halo = (x2 - x1 + 1) // 2
+        margin = halo + max(2, (x2 - x1 + 1) // 2)
+        return max(0, x1 - margin), min(self.frame.shape[1] - 1, x2 + margin), halo
 
     def _grown(
         self,

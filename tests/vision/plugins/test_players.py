@@ -422,6 +422,16 @@ def test_fit_cuts_rows_of_grass_the_blob_reached_below_the_boots() -> None:
     assert _distance(img).fit([x1, y1, x2, y2 + 3], expected=None)[3] == y2 + 2
 
 
+def test_cut_below_ends_a_split_pieces_box_at_the_boots() -> None:
+    # A piece of a split blob keeps the blob's rows, which the closing may have carried over
+    # grass below the feet: cut back to the boots, and a box ending on them stays as it is.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    away = _distance(img)
+    assert away.cut_below([x1, y1 + 10, x2, y2 + 4]) == [x1, y1 + 10, x2, y2]
+    assert away.cut_below([x1, y1, x2, y2]) == [x1, y1, x2, y2]
+
+
 @pytest.mark.parametrize(
     ("rows", "cut"),
     [
