@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -141,7 +142,7 @@ class BallDetection(Plugin):
         held = None if possession is None else possession.follow(scene.people)
         if held is None or possession is None or possession.frames > self._hold_frames(ctx):
             held = possession = None
-        ball, seen = tracks.step(candidates, held)
+        ball, seen = tracks.step(candidates, held, _feet_test(scene))
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
             ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
@@ -182,6 +183,15 @@ class BallDetection(Plugin):
         radius = max(4, round(max(x2 - x1, y2 - y1)))
         colour = (160, 160, 160) if ball.get("predicted") else (0, 0, 255)
         cv2.circle(frame, (round(x), round(y)), radius, colour, 1, cv2.LINE_AA)
+
+
+def _feet_test(scene: BallScene) -> Callable[[list[tuple[float, float]]], list[bool]]:
+    """Which of some points are at someone's feet in ``scene``."""
+
+    def test(points: list[tuple[float, float]]) -> list[bool]:
+        return scene.at_feet(np.array(points, np.float64).reshape(-1, 2)).any(axis=1).tolist()
+
+    return test
 
 
 def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool) -> dict[str, Any]:

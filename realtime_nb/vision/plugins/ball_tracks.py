@@ -15,6 +15,7 @@ instead and waits for the ball to show again.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,11 @@ class Track:
         """This frame's sighting, None when missed."""
         self.held = False
         """Whether this frame's prediction is where a player holds the ball (:meth:`hold`)."""
+        self.seen_at = (x, y)
+        """Where it was last seen."""
+        self.excused = False
+        """Whether this frame's miss is explained (its last sighting is at someone's feet,
+        where legs and boots hide a ball): it leaves the score as it was, as when held."""
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -83,7 +89,7 @@ class Track:
         """Note this frame's sighting (or miss) and refresh the score. A miss while
         :attr:`held` leaves the score as it was: the holder's feet explain it."""
         self.last = candidate
-        if candidate is None and self.held:
+        if candidate is None and (self.held or self.excused):
             self.missed += 1
             return
         self.seen = ([*self.seen, candidate is not None])[-window:]
@@ -92,6 +98,7 @@ class Track:
         else:
             (x, y), radius, confidence = candidate
             self.update(x, y)
+            self.seen_at = (x, y)
             self.missed, self.hits, self.radius = 0, self.hits + 1, radius
             self.confidence = 0.6 * self.confidence + 0.4 * confidence
         self.quality = self.confidence * sum(self.seen) / len(self.seen)
@@ -151,17 +158,24 @@ class TrackSet:
     ball: Track | None = None
 
     def step(
-        self, candidates: list[Candidate], held: tuple[float, float] | None = None
+        self,
+        candidates: list[Candidate],
+        held: tuple[float, float] | None = None,
+        at_feet: Callable[[list[tuple[float, float]]], list[bool]] | None = None,
     ) -> tuple[Track | None, Candidate | None]:
         """Take one frame's candidates; return the ball's track (None when there is no
         confirmed ball) and the candidate it was seen as this frame (None when it was not).
 
         ``held`` is where a player holds the ball this frame, when the caller knows: the
         ball's track is predicted there, within :attr:`gate_px`, and lives on unseen.
+        ``at_feet`` says which of some points are at someone's feet this frame: a track last
+        seen at someone's feet and missed now keeps its score (:attr:`Track.excused`).
         """
         predictions = [t.predict() for t in self.tracks]
+        excused = at_feet([t.seen_at for t in self.tracks]) if at_feet and self.tracks else []
         for ti, track in enumerate(self.tracks):
             track.held = False
+            track.excused = bool(excused[ti]) if excused else False
             if held is not None and track is self.ball:
                 predictions[ti] = track.hold(*held)
         pairs = sorted(
