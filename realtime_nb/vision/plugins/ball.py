@@ -84,13 +84,16 @@ class BallDetection(Plugin):
       is at the feet of someone no farther away; a box shorter than a person standing there
       (cut at white shorts, or legs faded by motion blur) is taken down to the feet, and the
       feet zone of one clearly taller reaches higher (the ball it holds at its bottom); a white
-      blob standing on something dark is a sock on its boot and counts for half;
+      blob standing on something dark is a sock on its boot and counts for half; at someone's
+      feet a blob may touch something bright on three sides (white legs over it, a boot or a
+      line beside it), elsewhere on two at most;
     - both (with a homography, boxes or not): a white blob with something not grass both over
       and under it, away from the markings, is the kit of a person no box covers (a ball on
       the ground has grass under it);
     - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
       anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
-      score each hypothesis by how often and how ball-like it was seen, gate a track by how
+      score each hypothesis by how often and how ball-like it was seen (a miss of one last
+      seen at someone's feet, where the legs hide a ball, does not count), gate a track by how
       far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
       track only when that one is clearly better;
     - possession: a ball last seen at a player's feet, by a track scoring at least

@@ -5,7 +5,9 @@ every hypothesis is a constant-velocity Kalman track in pixels, candidates are g
 tracks they fall near (gated by how far a ball can go since the track was last seen), and the
 rest start new tracks. A track's score is its recent appearance confidence weighted by how
 often it was seen lately: a ball is seen frame after frame, a fleck of a blurred line or a
-piece of kit comes and goes. The ball is the best track once it is confirmed; another track
+piece of kit comes and goes. A miss is not counted against a track last seen at someone's
+feet, when the caller says it still is there: a ball being dribbled or received shows between
+the legs only now and then. The ball is the best track once it is confirmed; another track
 takes over only when it has been clearly better for a while, so one frame's doubt does not
 swap the ball for a fleck. While the caller knows where the ball is held (at a player's
 feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
