@@ -134,7 +134,8 @@ def find_candidates(
         limit: At most this many candidates, the most contrasted first.
         streak: Motion blur's streak along x and y in pixels (:func:`streak_of`): a blob
             that much longer along it is still round, its shape judged that much wider.
-        most_touching: Most directions (of eight) a blob may touch something bright in.
+        most_touching: Most directions (of eight) a blob may touch something bright in;
+            those touching more than two ways are listed after all the others.
 
     Returns:
         Candidates that are neither lines nor broad bright areas.
@@ -155,7 +156,9 @@ def find_candidates(
         roundness = np.maximum(roundness, along)
     keep = (roundness >= 0.35) & (touching <= most_touching)
     blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
-    ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]
+    # Blobs touching more than two ways come after the others: they never hide another's peak.
+    order = np.lexsort((-peak, touching > 2))
+    ranked = order[keep[order]]
     px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
     free = np.ones(len(ranked), bool)
     reach = max(2.0, 1.5 * radius)

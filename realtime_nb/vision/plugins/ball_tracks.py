@@ -177,7 +177,8 @@ class TrackSet:
         excused = at_feet([t.seen_at for t in self.tracks]) if at_feet and self.tracks else []
         for ti, track in enumerate(self.tracks):
             track.held = False
-            track.excused = bool(excused[ti]) if excused else False
+            # Only a ball-like one: a sock's or a boot's track, less so, stays as it was.
+            track.excused = bool(excused and excused[ti]) and track.confidence >= self.least_quality
             if held is not None and track is self.ball:
                 predictions[ti] = track.hold(*held)
         pairs = sorted(
