@@ -84,9 +84,7 @@ class BallDetection(Plugin):
       is at the feet of someone no farther away; a box shorter than a person standing there
       (cut at white shorts, or legs faded by motion blur) is taken down to the feet, and the
       feet zone of one clearly taller reaches higher (the ball it holds at its bottom); a white
-      blob standing on something dark is a sock on its boot and counts for half; at someone's
-      feet a blob may touch something bright on three sides (white legs over it, a boot or a
-      line beside it), elsewhere on two at most;
+      blob standing on something dark is a sock on its boot and counts for half;
     - both (with a homography, boxes or not): a white blob with something not grass both over
       and under it, away from the markings, is the kit of a person no box covers (a ball on
       the ground has grass under it);
@@ -248,7 +246,7 @@ def _scored(
     for (c, factor, search), centre, on_kit, at_feet, big in zip(
         found, centres, kit, held, large, strict=True
     ):
-        if on_kit or (search and not big) or (c.touching > 2 and not at_feet):
+        if on_kit or (search and not big):
             continue
         # At someone's feet a ball half behind a leg or against a sock is less round.
         least = 0.3 if at_feet else 0.45
@@ -338,9 +336,7 @@ def _search(
         region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
     largest = min(max(1.5, 1.6 * typical / factor), 8.0)
     shrunk = (round(streak[0] / factor), round(streak[1] / factor))
-    found = find_candidates(
-        white, region, largest, limit=_LIMIT, streak=shrunk, most_touching=_AT_FEET_TOUCHING
-    )
+    found = find_candidates(white, region, largest, limit=_LIMIT, streak=shrunk)
     return [(c, factor, search) for c in found]
 
 
@@ -360,11 +356,6 @@ random seeds 30-49 x 2 s, found / wrong went from 70.3-75.7 % / 1.3-5.9 % to 77.
 0.3-1.9 %, and a far camera at 640x360 (26 m up, 55 degrees) from 95.9 / 1.3 % to 97.0 / 1.3 %.
 Sizing every search for at least 1.6 px instead (not only under a pixel) cost motion blur +
 JPEG rows at 640x360 1.6 to 2.8 points of found, and white shorts 3.8 points of wrong."""
-
-_AT_FEET_TOUCHING = 3
-"""Most directions (of eight) a candidate at someone's feet may touch something bright in
-(two elsewhere): a ball at the feet of a player in white shorts or socks, or on a wide line,
-touches the kit above it and the boot or line beside it."""
 
 _LIMIT = 64
 """Peaks of a search kept, the most contrasted first: under heavy motion blur and JPEG the

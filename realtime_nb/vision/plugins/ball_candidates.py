@@ -122,7 +122,6 @@ def find_candidates(
     min_contrast: float = 28.0,
     limit: int = 200,
     streak: tuple[int, int] = (0, 0),
-    most_touching: int = 2,
 ) -> list[BallCandidate]:
     """Blob-like bright peaks of about ``radius`` pixels, best first.
 
@@ -134,8 +133,6 @@ def find_candidates(
         limit: At most this many candidates, the most contrasted first.
         streak: Motion blur's streak along x and y in pixels (:func:`streak_of`): a blob
             that much longer along it is still round, its shape judged that much wider.
-        most_touching: Most directions (of eight) a blob may touch something bright in;
-            those touching more than two ways are listed after all the others.
 
     Returns:
         Candidates that are neither lines nor broad bright areas.
@@ -154,11 +151,9 @@ def find_candidates(
         # longer step along the streak too, it is as round as a still ball.
         along = _curvature(smooth, xy, (d + streak[0] // 4, d + streak[1] // 4))[0]
         roundness = np.maximum(roundness, along)
-    keep = (roundness >= 0.35) & (touching <= most_touching)
+    keep = (roundness >= 0.35) & (touching <= 2)
     blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
-    # Blobs touching more than two ways come after the others: they never hide another's peak.
-    order = np.lexsort((-peak, touching > 2))
-    ranked = order[keep[order]]
+    ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]
     px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
     free = np.ones(len(ranked), bool)
     reach = max(2.0, 1.5 * radius)

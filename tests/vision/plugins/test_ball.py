@@ -225,6 +225,14 @@ def test_a_missed_track_away_from_the_feet_still_loses_score() -> None:
     assert track.quality < 0.6
 
 
+def test_a_faint_track_at_the_feet_is_not_excused() -> None:
+    tracks = TrackSet()
+    tracks.step([ball_at(50, 50, 0.42)])  # starts a track, but less ball-like than least_quality
+    track = tracks.tracks[0]
+    tracks.step([], None, lambda points: [True] * len(points))
+    assert track.quality < 0.42
+
+
 def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     img = pitch()
     cv2.rectangle(img, (58, 36), (61, 40), WHITE, -1)  # a sock

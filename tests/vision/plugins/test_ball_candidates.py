@@ -8,14 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_nb.vision.plugins.ball import _scored, _search
-from realtime_nb.vision.plugins.ball_candidates import (
-    BallCandidate,
-    find_candidates,
-    inside_a_body,
-    whiteness,
-)
-from realtime_nb.vision.plugins.ball_scene import BallScene
+from realtime_nb.vision.plugins.ball import _search
+from realtime_nb.vision.plugins.ball_candidates import inside_a_body, whiteness
 
 GRASS = (50, 140, 60)
 SHADOW = (30, 84, 36)  # the grass at 0.6 of its light: the same hue
@@ -72,27 +66,3 @@ def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
     region = np.full(img.shape[:2], 255, np.uint8)
     found = _search(whiteness(img), region, 2.0, (0, 0), 0)
     assert any(abs(c.x - 160) <= 1 and abs(c.y - 180) <= 1 for c, _, _ in found)
-
-
-def test_a_ball_against_white_legs_is_found_only_when_allowed_to_touch_more() -> None:
-    img = np.full((80, 120, 3), GRASS, np.uint8)
-    cv2.rectangle(img, (56, 20), (64, 37), WHITE, -1)  # white legs right over it
-    cv2.circle(img, (60, 40), 2, WHITE, -1)
-    white = whiteness(img)
-
-    def at_ball(most_touching: int) -> list[tuple[int, int]]:
-        found = find_candidates(white, None, 2.5, most_touching=most_touching)
-        return [(round(c.y), c.touching) for c in found if abs(c.x - 60) < 2 and c.y > 37]
-
-    assert at_ball(3) == [(40, 3)]
-    assert at_ball(2) == []
-
-
-def test_a_blob_touching_three_ways_counts_only_at_someone_s_feet() -> None:
-    scene = BallScene(None, [[40.0, 20.0, 50.0, 60.0]])
-
-    def blob(x: float, y: float) -> tuple[BallCandidate, int, int]:
-        return BallCandidate(x, y, 2.0, 200.0, 0.7, 3), 1, 0
-
-    kept = _scored([blob(46.0, 60.0), blob(100.0, 60.0)], scene, 2.0, 200.0)
-    assert [centre for _, centre, _, _ in kept] == [(46.0, 60.0)]
