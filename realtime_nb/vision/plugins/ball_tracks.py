@@ -137,6 +137,8 @@ class TrackSet:
             x 2 s and 4 blur + JPEG and 1600x900 rows x 10 x 4 s, found 86.3 -> 86.8 % of
             visible frames, wrong 2.4 -> 1.6 % of reports; one row, motion blur 7 + JPEG 30
             on 4 s clips, lost found 82.7 -> 81.0 %.
+        excused_misses: Most misses running that a track at someone's feet is excused
+            (:meth:`step`).
         sure: Confidence at which a lone sighting, clearly the most ball-like of its frame,
             is the ball at once (when there is none), and a track seen twice running needs
             no third sighting.
@@ -156,6 +158,7 @@ class TrackSet:
     starts: int = 8
     limit: int = 12
     weak_reach: float = 3.0
+    excused_misses: int = 2
     tracks: list[Track] = field(default_factory=list)
     ball: Track | None = None
 
@@ -172,16 +175,21 @@ class TrackSet:
         ball's track is predicted there, within :attr:`gate_px`, and lives on unseen.
         ``at_feet`` says which of some points are at someone's feet this frame: a track last
         seen at someone's feet, at least :attr:`least_quality` in appearance, and missed now
-        keeps its score (:attr:`Track.excused`).
+        keeps its score (:attr:`Track.excused`), for :attr:`excused_misses` misses running.
         """
         predictions = [t.predict() for t in self.tracks]
         excused = at_feet([t.seen_at for t in self.tracks]) if at_feet and self.tracks else []
         for ti, track in enumerate(self.tracks):
             track.held = False
-            # Only a ball-like one: excusing every track at the feet raised wrong reports under
-            # motion blur + JPEG (tuning row mb5 jpeg40, random seeds 30-39: 2.8 -> 8.0 %; 4.3 %
-            # with this).
-            track.excused = bool(excused and excused[ti]) and track.confidence >= self.least_quality
+            # Only a ball-like one, for two misses running: excusing every track at the feet
+            # raised wrong reports under motion blur + JPEG (tuning row mb5 jpeg40, random seeds
+            # 30-39: 2.8 -> 8.0 %; 4.3 % with the appearance test), longer runs at small sizes
+            # (368x207 JPEG 45: 3.6 -> 5.2 %; 4.1 % with two).
+            track.excused = (
+                bool(excused and excused[ti])
+                and track.confidence >= self.least_quality
+                and track.missed < self.excused_misses
+            )
             if held is not None and track is self.ball:
                 predictions[ti] = track.hold(*held)
         pairs = sorted(

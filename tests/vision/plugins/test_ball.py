@@ -225,6 +225,17 @@ def test_a_missed_track_away_from_the_feet_still_loses_score() -> None:
     assert track.quality < 0.6
 
 
+def test_only_two_misses_running_are_excused_at_the_feet() -> None:
+    tracks = TrackSet()
+    tracks.step([ball_at(50, 50, 0.6)])
+    track = tracks.tracks[0]
+    for _ in range(tracks.excused_misses):
+        tracks.step([], None, lambda points: [True] * len(points))
+    assert track.quality == pytest.approx(0.6)
+    tracks.step([], None, lambda points: [True] * len(points))
+    assert track.quality < 0.6
+
+
 def test_a_faint_track_at_the_feet_is_not_excused() -> None:
     tracks = TrackSet()
     tracks.step([ball_at(50, 50, 0.42)])  # starts a track, but less ball-like than least_quality
