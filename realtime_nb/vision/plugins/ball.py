@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -89,7 +90,8 @@ class BallDetection(Plugin):
       the ground has grass under it);
     - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
       anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
-      score each hypothesis by how often and how ball-like it was seen, gate a track by how
+      score each hypothesis by how often and how ball-like it was seen (a miss of one last
+      seen at someone's feet, where the legs hide a ball, does not count), gate a track by how
       far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
       track only when that one is clearly better;
     - possession: a ball last seen at a player's feet, by a track scoring at least
@@ -141,7 +143,7 @@ class BallDetection(Plugin):
         held = None if possession is None else possession.follow(scene.people)
         if held is None or possession is None or possession.frames > self._hold_frames(ctx):
             held = possession = None
-        ball, seen = tracks.step(candidates, held)
+        ball, seen = tracks.step(candidates, held, _feet_test(scene))
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
             ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
@@ -182,6 +184,16 @@ class BallDetection(Plugin):
         radius = max(4, round(max(x2 - x1, y2 - y1)))
         colour = (160, 160, 160) if ball.get("predicted") else (0, 0, 255)
         cv2.circle(frame, (round(x), round(y)), radius, colour, 1, cv2.LINE_AA)
+
+
+def _feet_test(scene: BallScene) -> Callable[[list[tuple[float, float]]], list[bool]]:
+    """Which of some points are at someone's feet in ``scene``."""
+
+    def test(points: list[tuple[float, float]]) -> list[bool]:
+        hits = scene.at_feet(np.array(points, np.float64).reshape(-1, 2))
+        return [bool(row.any()) for row in hits]
+
+    return test
 
 
 def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool) -> dict[str, Any]:

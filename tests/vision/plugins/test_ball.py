@@ -197,6 +197,53 @@ def test_a_faint_blob_continues_a_track_only_near_its_prediction() -> None:
     assert seen == ball_at(128, 50, 0.5)
 
 
+def test_a_ball_seen_now_and_then_at_someone_s_feet_is_confirmed() -> None:
+    # Seen one frame in three, as a ball in the legs is: its misses there keep its score.
+    def run(at_feet: Any) -> Any:
+        tracks = TrackSet(sure=2.0)  # no first-sight election here
+        for i in range(9):
+            ball, _ = tracks.step([ball_at(50, 50, 0.6)] if i % 3 == 0 else [], None, at_feet)
+        return ball
+
+    feet = (40.0, 45.0, 60.0, 55.0)
+
+    def at_feet(points: list[tuple[float, float]]) -> list[bool]:
+        return [feet[0] <= x <= feet[2] and feet[1] <= y <= feet[3] for x, y in points]
+
+    assert run(at_feet) is not None
+    assert run(None) is None  # the same sightings anywhere else flicker
+    assert run(lambda points: [False] * len(points)) is None
+
+
+def test_a_missed_track_away_from_the_feet_still_loses_score() -> None:
+    tracks = TrackSet()
+    tracks.step([ball_at(50, 50, 0.6)])
+    track = tracks.tracks[0]
+    tracks.step([], None, lambda points: [True] * len(points))
+    assert track.quality == pytest.approx(0.6)  # excused
+    tracks.step([], None, lambda points: [False] * len(points))
+    assert track.quality < 0.6
+
+
+def test_only_two_misses_running_are_excused_at_the_feet() -> None:
+    tracks = TrackSet()
+    tracks.step([ball_at(50, 50, 0.6)])
+    track = tracks.tracks[0]
+    for _ in range(tracks.excused_misses):
+        tracks.step([], None, lambda points: [True] * len(points))
+    assert track.quality == pytest.approx(0.6)
+    tracks.step([], None, lambda points: [True] * len(points))
+    assert track.quality < 0.6
+
+
+def test_a_faint_track_at_the_feet_is_not_excused() -> None:
+    tracks = TrackSet()
+    tracks.step([ball_at(50, 50, 0.42)])  # starts a track, but less ball-like than least_quality
+    track = tracks.tracks[0]
+    tracks.step([], None, lambda points: [True] * len(points))
+    assert track.quality < 0.42
+
+
 def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     img = pitch()
     cv2.rectangle(img, (58, 36), (61, 40), WHITE, -1)  # a sock
