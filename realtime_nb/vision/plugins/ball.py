@@ -90,8 +90,9 @@ class BallDetection(Plugin):
       the ground has grass under it);
     - motion: a blob that stays at one pitch point for :attr:`static_frames` frames, away from
       anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
-      score each hypothesis by how often and how ball-like it was seen (a miss of one last
-      seen at someone's feet, where the legs hide a ball, does not count), gate a track by how
+      score each hypothesis by how often and how ball-like it was seen (up to two misses
+      running of a ball-like one last seen at someone's feet, where the legs hide a ball, do
+      not count), gate a track by how
       far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
       track only when that one is clearly better;
     - possession: a ball last seen at a player's feet, by a track scoring at least

@@ -5,13 +5,13 @@ every hypothesis is a constant-velocity Kalman track in pixels, candidates are g
 tracks they fall near (gated by how far a ball can go since the track was last seen), and the
 rest start new tracks. A track's score is its recent appearance confidence weighted by how
 often it was seen lately: a ball is seen frame after frame, a fleck of a blurred line or a
-piece of kit comes and goes. A miss is not counted against a ball-like track last seen at
-someone's feet, when the caller says it still is there: a ball being dribbled or received shows
-between the legs only now and then. The ball is the best track once it is confirmed; another
-track takes over only when it has been clearly better for a while, so one frame's doubt does
-not swap the ball for a fleck. While the caller knows where the ball is held (at a player's
-feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
-instead and waits for the ball to show again.
+piece of kit comes and goes. A few misses running are not counted against a ball-like track
+whose last sighting the caller says is at someone's feet: a ball being dribbled or received
+shows between the legs only now and then. The ball is the best track once it is confirmed;
+another track takes over only when it has been clearly better for a while, so one frame's
+doubt does not swap the ball for a fleck. While the caller knows where the ball is held (at a
+player's feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is
+predicted there instead and waits for the ball to show again.
 """
 
 from __future__ import annotations
@@ -55,8 +55,11 @@ class Track:
         self.seen_at = (x, y)
         """Where it was last seen."""
         self.excused = False
-        """Whether this frame's miss is explained (its last sighting is at someone's feet,
-        where legs and boots hide a ball): it leaves the score as it was, as when held."""
+        """Whether a miss this frame would be explained: its last sighting is at someone's
+        feet (where legs and boots hide a ball), it looked like a ball (confidence at least
+        :attr:`TrackSet.least_quality`) and it has not yet been missed
+        :attr:`TrackSet.excused_misses` times running. Such a miss leaves the score as it was,
+        as when held; set by :meth:`TrackSet.step` before the frame's sightings."""
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -89,7 +92,7 @@ class Track:
 
     def record(self, candidate: Candidate | None, window: int) -> None:
         """Note this frame's sighting (or miss) and refresh the score. A miss while
-        :attr:`held` leaves the score as it was: the holder's feet explain it."""
+        :attr:`held` or :attr:`excused` leaves the score as it was: the feet explain it."""
         self.last = candidate
         if candidate is None and (self.held or self.excused):
             self.missed += 1
@@ -181,10 +184,10 @@ class TrackSet:
         excused = at_feet([t.seen_at for t in self.tracks]) if at_feet and self.tracks else []
         for ti, track in enumerate(self.tracks):
             track.held = False
-            # Only a ball-like one, for two misses running: excusing every track at the feet
+            # Only a ball-like one, for a few misses running: excusing every track at the feet
             # raised wrong reports under motion blur + JPEG (tuning row mb5 jpeg40, random seeds
-            # 30-39: 2.8 -> 8.0 %; 4.3 % with the appearance test), longer runs at small sizes
-            # (368x207 JPEG 45: 3.6 -> 5.2 %; 4.1 % with two).
+            # 30-39: 2.8 -> 8.1 %; 4.3 % with the appearance test), longer runs at small sizes
+            # (368x207 JPEG 45: 3.6 -> 5.2 % unlimited; 4.1 % with two, the default).
             track.excused = (
                 bool(excused and excused[ti])
                 and track.confidence >= self.least_quality

@@ -127,11 +127,13 @@ class PlayerDetection(Plugin):
         boxes, ids = tall_enough(boxes, ids, previous)
         model = height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
-        fitted = {tuple(box) for box in boxes}
+        fitted = {id(box) for box in boxes}
         boxes, ids = _split_side_by_side(boxes, ids, labels, model)
         boxes, ids = _split_stacked(boxes, ids, labels, model)
-        # A split piece's rows are the blob's, which may reach the grass below the feet.
-        boxes = [box if tuple(box) in fitted else away.cut_below(box) for box in boxes]
+        # The splits pass a box they leave whole through as the same list. A side-by-side
+        # piece's rows are the blob's, which may reach the grass below the feet; a stacked
+        # piece's bottom is the height model's or the fitted one, and the cut leaves it.
+        boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
         colours = [
             jersey_colour(frame, labels, b, k, np.asarray(away.grass[:3]))
             for b, k in zip(boxes, ids, strict=True)

@@ -106,10 +106,12 @@ class GrassDistance:
         distance = _distance(crop, self.grass)
         inside = np.s_[x1 - left : x2 - left + 1]
         rows = self._standing(distance, inside, halo)
+        plain = ~self._massive(distance, inside)
         up, down = self._grown(rows, distance, crop, (inside, halo), (y1 - top, y2 - top), expected)
         new_top, new_bottom = y1 - up, y2 + down
         if not down:
-            new_bottom -= _faded_below(rows[new_top - top : new_bottom - top + 1])
+            kept = slice(new_top - top, new_bottom - top + 1)
+            new_bottom -= _faded_below(rows[kept], plain[kept])
         # Beside a box under a quarter of a person's height wide (a person standing is about
         # a quarter to a third as wide as tall, 0.4 with arms out), columns up to 0.4 of their
         # height in all are looked at too, and one more each side: blur and JPEG leave the
@@ -146,8 +148,9 @@ class GrassDistance:
         x1, y1, x2, y2 = box
         left, right, halo = self._beside(x1, x2)
         distance = _distance(self.frame[y1 : y2 + 1, left : right + 1], self.grass)
-        rows = self._standing(distance, np.s_[x1 - left : x2 - left + 1], halo)
-        return [x1, y1, x2, y2 - _faded_below(rows)]
+        inside = np.s_[x1 - left : x2 - left + 1]
+        rows = self._standing(distance, inside, halo)
+        return [x1, y1, x2, y2 - _faded_below(rows, ~self._massive(distance, inside))]
 
     def _beside(self, x1: int, x2: int) -> tuple[int, int, int]:
         """The first and last columns looked at for a box's columns ``x1`` to ``x2`` (the box,
@@ -281,26 +284,42 @@ class GrassDistance:
     ) -> npt.NDArray[np.bool_]:
         """Which rows of ``distance`` (the box's columns ``inside``, ``halo`` columns of motion
         streak each side, then the sides looked at for a line) stand out as a person's."""
-        # A row counts by its pixels' sum above the floor, 0.6 times one pixel at the
-        # threshold: a horizontal motion streak spreads a head or a boot over more columns at
-        # a fraction of its contrast, and keeps the sum; part of it falls outside the box's
-        # columns, hence 0.6.
-        floor = np.uint8(min(255, round(self.floor)))
-        mass = (np.maximum(distance[:, inside], floor) - floor).sum(axis=1, dtype=np.int32)
-        rows: npt.NDArray[np.bool_] = mass >= 0.6 * (self.threshold - floor)
+        rows = self._massive(distance, inside)
         first, last = inside.start - halo, inside.stop - 1 + halo
         if first > 0 and distance.shape[1] - 1 > last:
             window = distance >= self.threshold
             rows &= ~(window[:, :first].any(axis=1) & window[:, last + 1 :].any(axis=1))
         return rows
 
+    def _massive(self, distance: npt.NDArray[np.uint8], inside: slice) -> npt.NDArray[np.bool_]:
+        """Which rows of ``distance`` stand out in the box's columns ``inside`` alone (no test
+        of the sides for a line)."""
+        # A row counts by its pixels' sum above the floor, 0.6 times one pixel at the
+        # threshold: a horizontal motion streak spreads a head or a boot over more columns at
+        # a fraction of its contrast, and keeps the sum; part of it falls outside the box's
+        # columns, hence 0.6.
+        floor = np.uint8(min(255, round(self.floor)))
+        mass = (np.maximum(distance[:, inside], floor) - floor).sum(axis=1, dtype=np.int32)
+        massive: npt.NDArray[np.bool_] = mass >= 0.6 * (self.threshold - floor)
+        return massive
 
-def _faded_below(rows: npt.NDArray[np.bool_]) -> int:
-    """How many of a box's last ``rows`` (whether each stands out, top to bottom) to cut: those
-    after its last row that stands out, keeping at least four rows. The blob mask's closing
-    joins a small person's feet to a ball or a line's JPEG fringe a few rows below them, over
-    rows of plain grass."""
-    return min(_run(~rows[::-1]), max(0, len(rows) - 4))
+
+_BRIDGED_ROWS = 4
+"""Most rows of grass the blob mask's closing (5 rows tall) carries a blob over."""
+
+
+def _faded_below(rows: npt.NDArray[np.bool_], plain: npt.NDArray[np.bool_]) -> int:
+    """How many of a box's last rows to cut, given whether each stands out as a person's
+    (``rows``, top to bottom) and whether it is plain grass in the box's own columns
+    (``plain``): the rows after its last row that stands out, when they are at most
+    :data:`_BRIDGED_ROWS` and take in plain grass, keeping at least four rows. The blob mask's
+    closing joins a small person's feet to a line's JPEG fringe a few rows below them, over
+    rows of plain grass. A longer run, or one with no plain grass, is not that: a row with
+    someone on both sides, or a line the person stands on, fails the person test too."""
+    run = _run(~rows[::-1])
+    if run > _BRIDGED_ROWS or not plain[len(rows) - run :].any():
+        return 0
+    return min(run, max(0, len(rows) - 4))
 
 
 def _quarter(columns: slice) -> int:

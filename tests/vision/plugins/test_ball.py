@@ -236,6 +236,38 @@ def test_only_two_misses_running_are_excused_at_the_feet() -> None:
     assert track.quality < 0.6
 
 
+def test_the_feet_test_is_asked_about_the_last_sighting_not_the_prediction() -> None:
+    # A moving ball last seen at the feet: its prediction has left them, its sighting has not.
+    tracks = TrackSet()
+    tracks.step([ball_at(50, 50, 0.6)])
+    tracks.step([ball_at(56, 50, 0.6)])
+    track = tracks.tracks[0]
+    asked: list[list[tuple[float, float]]] = []
+
+    def at_feet(points: list[tuple[float, float]]) -> list[bool]:
+        asked.append(points)
+        return [abs(x - 56) < 1 and abs(y - 50) < 1 for x, y in points]
+
+    quality = track.quality
+    tracks.step([], None, at_feet)
+    assert asked == [[(56, 50)]]
+    assert track.quality == pytest.approx(quality)
+
+
+def test_a_sighting_starts_the_excused_misses_again() -> None:
+    tracks = TrackSet()
+    feet = lambda points: [True] * len(points)  # noqa: E731
+    tracks.step([ball_at(50, 50, 0.6)])
+    track = tracks.tracks[0]
+    for _ in range(3):
+        for _ in range(tracks.excused_misses):
+            tracks.step([], None, feet)
+        quality = track.quality
+        tracks.step([ball_at(50, 50, 0.6)], None, feet)
+        assert track.missed == 0
+        assert track.quality >= quality
+
+
 def test_a_faint_track_at_the_feet_is_not_excused() -> None:
     tracks = TrackSet()
     tracks.step([ball_at(50, 50, 0.42)])  # starts a track, but less ball-like than least_quality

@@ -433,18 +433,46 @@ def test_cut_below_ends_a_split_pieces_box_at_the_boots() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rows", "cut"),
+    ("rows", "plain", "cut"),
     [
-        ("1111111", 0),
-        ("1111000", 3),
-        ("1110110", 1),
-        ("1000000", 3),  # at least four rows stay
-        ("0000", 0),
-        ("", 0),
+        ("1111111", "0000000", 0),
+        ("1111000", "0000111", 3),
+        ("1111000", "0000001", 3),  # a line's fringe below the grass rows is cut with them
+        ("1110110", "0001001", 1),
+        ("10000", "01111", 1),  # at least four rows stay
+        ("1111100000", "0000011111", 0),  # more rows than the closing bridges: not its work
+        ("1111000", "0000000", 0),  # no plain grass: people either side, or a line underfoot
+        ("0000", "1111", 0),
+        ("", "", 0),
     ],
 )
-def test_faded_below_cuts_the_rows_after_the_last_that_stands_out(rows: str, cut: int) -> None:
-    assert _faded_below(np.array([c == "1" for c in rows], bool)) == cut
+def test_faded_below_cuts_the_grass_rows_the_closing_took_in(
+    rows: str, plain: str, cut: int
+) -> None:
+    def flags(text: str) -> np.ndarray:
+        return np.array([c == "1" for c in text], bool)
+
+    assert _faded_below(flags(rows), flags(plain)) == cut
+
+
+def test_a_person_between_two_others_keeps_the_whole_box() -> None:
+    # With someone on both sides, a row of the middle person fails the person test (it looks
+    # like a line across): the cut below the boots must leave such a person whole.
+    img = _pitch()
+    truth = [_person(img, x, 120) for x in (100, 113, 126)]
+    away = _distance(img)
+    assert away.fit(list(truth[1]), expected=27.0) == list(truth[1])
+    assert away.cut_below(list(truth[1])) == list(truth[1])
+    assert sorted(map(tuple, _detect(img))) == sorted(truth)
+
+
+def test_a_person_standing_on_a_line_keeps_the_boots() -> None:
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    img[y2 - 1 : y2 + 1, 40:300][(img[y2 - 1 : y2 + 1, 40:300] == GRASS).all(axis=2)] = 235
+    away = _distance(img)
+    assert away.fit([x1, y1, x2, y2], expected=27.0)[3] == y2
+    assert away.cut_below([x1, y1, x2, y2]) == [x1, y1, x2, y2]
 
 
 S: dict[str, Any] = {"kits": 1, "spots": True}
