@@ -79,13 +79,13 @@ class GrassDistance:
         under its middle columns (faded shins above boots), but never ends on one. Below a box
         already 0.8 of ``expected`` tall, rows must also stand out from the grass darkened to
         their own brightness, so the box stops at the feet, not at the end of the person's
-        shadow. A box not grown at its bottom is cut back to its last row that stands out,
-        keeping at least four rows (the blob may reach rows of grass below the feet). A column
-        counts when its pixel a quarter of
-        a person's height from its brightest (in those rows) is at the threshold, or at least
-        half as far from the grass as the box's strongest such pixel; a column beside a narrow
-        box counts the same way, and must also stand out from the grass lit (up to 1.3
-        times) or shaded to each pixel's brightness.
+        shadow. A box not grown at its bottom is cut back over the rows below its last row
+        that stands out, when they are at most four and take in plain grass in the box's own
+        columns, keeping at least four rows (the blob may reach rows of grass below the feet).
+        A column counts when its pixel a quarter of a person's height from its brightest (in
+        those rows) is at the threshold, or at least half as far from the grass as the box's
+        strongest such pixel; a column beside a narrow box counts the same way, and must also
+        stand out from the grass lit (up to 1.3 times) or shaded to each pixel's brightness.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.
@@ -105,13 +105,13 @@ class GrassDistance:
         crop = self.frame[top : bottom + 1, left : right + 1]
         distance = _distance(crop, self.grass)
         inside = np.s_[x1 - left : x2 - left + 1]
-        rows = self._standing(distance, inside, halo)
-        plain = ~self._massive(distance, inside)
+        massive = self._massive(distance, inside)
+        rows = massive & ~self._across(distance, inside, halo)
         up, down = self._grown(rows, distance, crop, (inside, halo), (y1 - top, y2 - top), expected)
         new_top, new_bottom = y1 - up, y2 + down
         if not down:
             kept = slice(new_top - top, new_bottom - top + 1)
-            new_bottom -= _faded_below(rows[kept], plain[kept])
+            new_bottom -= _faded_below(rows[kept], ~massive[kept])
         # Beside a box under a quarter of a person's height wide (a person standing is about
         # a quarter to a third as wide as tall, 0.4 with arms out), columns up to 0.4 of their
         # height in all are looked at too, and one more each side: blur and JPEG leave the
@@ -135,9 +135,10 @@ class GrassDistance:
         return [first + cut_left, new_top, first + cut_right, new_bottom]
 
     def cut_below(self, box: list[int]) -> list[int]:
-        """``box`` with its bottom cut back to its last row that stands out (as in
-        :meth:`fit`), keeping at least four rows: for a box whose rows come from the blob
-        mask alone (a piece of a split blob), which may reach rows of grass below the feet.
+        """``box`` with its bottom cut back over the rows of grass below its last row that
+        stands out (as in :meth:`fit`: at most four, keeping at least four): for a box whose
+        rows come from the blob mask alone (a piece of a split blob), which may reach rows of
+        grass below the feet.
 
         Args:
             box: ``[x1, y1, x2, y2]``, inclusive pixels.
@@ -149,8 +150,9 @@ class GrassDistance:
         left, right, halo = self._beside(x1, x2)
         distance = _distance(self.frame[y1 : y2 + 1, left : right + 1], self.grass)
         inside = np.s_[x1 - left : x2 - left + 1]
-        rows = self._standing(distance, inside, halo)
-        return [x1, y1, x2, y2 - _faded_below(rows, ~self._massive(distance, inside))]
+        massive = self._massive(distance, inside)
+        rows = massive & ~self._across(distance, inside, halo)
+        return [x1, y1, x2, y2 - _faded_below(rows, ~massive)]
 
     def _beside(self, x1: int, x2: int) -> tuple[int, int, int]:
         """The first and last columns looked at for a box's columns ``x1`` to ``x2`` (the box,
@@ -284,12 +286,21 @@ class GrassDistance:
     ) -> npt.NDArray[np.bool_]:
         """Which rows of ``distance`` (the box's columns ``inside``, ``halo`` columns of motion
         streak each side, then the sides looked at for a line) stand out as a person's."""
-        rows = self._massive(distance, inside)
+        return self._massive(distance, inside) & ~self._across(distance, inside, halo)
+
+    def _across(
+        self, distance: npt.NDArray[np.uint8], inside: slice, halo: int
+    ) -> npt.NDArray[np.bool_]:
+        """Which rows of ``distance`` have something at the threshold on both sides, past
+        ``halo`` columns of motion streak beside the box's columns ``inside``: a line across
+        (or people either side). No row when a side is off the frame."""
         first, last = inside.start - halo, inside.stop - 1 + halo
-        if first > 0 and distance.shape[1] - 1 > last:
-            window = distance >= self.threshold
-            rows &= ~(window[:, :first].any(axis=1) & window[:, last + 1 :].any(axis=1))
-        return rows
+        if first <= 0 or distance.shape[1] - 1 <= last:
+            return np.zeros(distance.shape[0], bool)
+        window = distance >= self.threshold
+        left, right = window[:, :first].any(axis=1), window[:, last + 1 :].any(axis=1)
+        across: npt.NDArray[np.bool_] = np.logical_and(left, right)
+        return across
 
     def _massive(self, distance: npt.NDArray[np.uint8], inside: slice) -> npt.NDArray[np.bool_]:
         """Which rows of ``distance`` stand out in the box's columns ``inside`` alone (no test
