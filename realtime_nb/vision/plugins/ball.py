@@ -92,9 +92,8 @@ class BallDetection(Plugin):
       anyone's feet, is a fixture; the tracks (:mod:`~realtime_nb.vision.plugins.ball_tracks`)
       score each hypothesis by how often and how ball-like it was seen (up to two misses
       running of a ball-like one last seen at someone's feet, where the legs hide a ball, do
-      not count), gate a track by how
-      far a kicked ball goes in a frame (:attr:`reach_m`), and switch the ball to another
-      track only when that one is clearly better;
+      not count), gate a track by how far a kicked ball goes in a frame (:attr:`reach_m`),
+      and switch the ball to another track only when that one is clearly better;
     - possession: a ball last seen at a player's feet, by a track scoring at least
       :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots
       and legs, under blur, JPEG or a small frame) is predicted at the same place relative

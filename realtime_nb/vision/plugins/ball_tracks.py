@@ -181,18 +181,22 @@ class TrackSet:
         keeps its score (:attr:`Track.excused`), for :attr:`excused_misses` misses running.
         """
         predictions = [t.predict() for t in self.tracks]
-        excused = at_feet([t.seen_at for t in self.tracks]) if at_feet and self.tracks else []
+        # Only a ball-like one, for a few misses running: excusing every track at the feet
+        # raised wrong reports under motion blur + JPEG (tuning row mb5 jpeg40, random seeds
+        # 30-39: 2.8 -> 8.1 %; 4.3 % with the appearance test), longer runs at small sizes
+        # (368x207 JPEG 45: 3.6 -> 5.2 % unlimited; 4.1 % with two, the default).
+        eligible = [
+            t
+            for t in self.tracks
+            if t.confidence >= self.least_quality and t.missed < self.excused_misses
+        ]
+        excused: set[int] = set()
+        if at_feet is not None and eligible:
+            flags = at_feet([t.seen_at for t in eligible])
+            excused = {id(t) for t, yes in zip(eligible, flags, strict=True) if yes}
         for ti, track in enumerate(self.tracks):
             track.held = False
-            # Only a ball-like one, for a few misses running: excusing every track at the feet
-            # raised wrong reports under motion blur + JPEG (tuning row mb5 jpeg40, random seeds
-            # 30-39: 2.8 -> 8.1 %; 4.3 % with the appearance test), longer runs at small sizes
-            # (368x207 JPEG 45: 3.6 -> 5.2 % unlimited; 4.1 % with two, the default).
-            track.excused = (
-                bool(excused and excused[ti])
-                and track.confidence >= self.least_quality
-                and track.missed < self.excused_misses
-            )
+            track.excused = id(track) in excused
             if held is not None and track is self.ball:
                 predictions[ti] = track.hold(*held)
         pairs = sorted(

@@ -10,8 +10,10 @@ columns), and no further than a person's height allows; a box short of a person'
 grows its top past up to two faded rows (a neck below a head) and its bottom past a fifth of
 a person's height of them (shins or socks above boots), and below a box about a person
 tall rows are measured from the grass darkened to their brightness (a person's shadow is not
-the person); a bottom not grown is cut back over rows that do not stand out (the blob
-mask's closing joins a small person's feet to a line's fringe a few rows below). Its sides
+the person); a bottom not grown is cut back over up to four rows that do not stand out,
+when they take in plain grass in the box's own columns (the blob mask's closing joins a
+small person's feet to a line's fringe a few rows below; a longer run, or rows with no
+plain grass, are people beside the box or a line the person stands on). Its sides
 are cut to the columns whose pixel a quarter of a person's height from
 their brightest stands out clearly (a horizontal motion streak widens a blob with a faint
 halo, a line the person stands on with a few bright rows); a box under a quarter of a

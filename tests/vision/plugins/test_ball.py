@@ -346,3 +346,20 @@ def test_ball_floors_on_tuning_like_clips(
     found, wrong = score_ball(synthetic_match(seconds=2, seed=seed, **knobs))
     assert found >= least_found
     assert wrong <= most_wrong
+
+
+def test_the_feet_test_is_asked_only_about_tracks_that_could_be_excused() -> None:
+    tracks = TrackSet()
+    tracks.step([ball_at(50, 50, 0.6), ball_at(150, 50, tracks.least_start)])
+    asked: list[list[tuple[float, float]]] = []
+
+    def at_feet(points: list[tuple[float, float]]) -> list[bool]:
+        asked.append(points)
+        return [True] * len(points)
+
+    tracks.step([], None, at_feet)  # the faint track is not ball-like enough to be excused
+    assert asked == [[(50, 50)]]
+    for _ in range(tracks.excused_misses):
+        tracks.step([], None, at_feet)
+    # Missed excused_misses times running, the ball-like one is no longer asked about either.
+    assert asked == [[(50, 50)]] * tracks.excused_misses
