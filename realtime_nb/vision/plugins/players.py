@@ -202,6 +202,7 @@ def _person_blobs(
     line = _line_like(hsv, grass_s, grass_v)
     unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
     own = _without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
+    own = _without_stand_edge(own, region)
     pale_too = _with_pale_parts(own, line, region)
     n, labels, stats = _blob_labels(pale_too, heights)
     min_area = max(8.0, 4e-5 * h * w)
@@ -342,6 +343,39 @@ def _without_stand_rows(candidates: Mask, region: Mask) -> Mask:
     cleared = candidates.copy()
     cleared[stand] = 0
     return cleared
+
+
+def _without_stand_edge(candidates: Mask, region: Mask) -> Mask:
+    """``candidates`` without the strip of the stand along ``region``'s top edge."""
+    h, w = candidates.shape
+    inside = region > 0
+    has = inside.any(axis=0)
+    if not has.any():
+        return candidates
+    top = np.argmax(inside, axis=0)
+    depth = max(3, round(STAND_DEPTH * h))
+    y0 = int(top[has].min())
+    y1 = min(h, int(top[has].max()) + depth + 1)
+    band = candidates[y0:y1] > 0
+    rows = np.arange(y0, y1)[:, None]
+    below = rows >= top[None, :]
+    gap = below & ~band
+    first = np.where(gap.any(axis=0), np.argmax(gap, axis=0) + y0, y1)
+    run = np.where(has, np.clip(first - top, 0, depth), 0).astype(np.uint8)
+    reach = max(3, round(STAND_WINDOW * w)) | 1
+    smooth = cv2.medianBlur(np.ascontiguousarray(np.repeat(run[None, :], 1, axis=0)), min(reach, 255) if reach <= 5 else reach)
+    smooth = smooth.ravel().astype(np.int64)
+    if not smooth.any():
+        return candidates
+    strip = below & (rows < (top + smooth + STAND_MARGIN)[None, :]) & (smooth > 0)[None, :]
+    cleared = candidates.copy()
+    cleared[y0:y1][strip] = 0
+    return cleared
+
+
+STAND_DEPTH = 0.06
+STAND_WINDOW = 0.08
+STAND_MARGIN = 1
 
 
 def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:
