@@ -38,6 +38,7 @@ from realtime_nb.vision.plugins.players_heights import (
     height_model,
     tall_enough,
 )
+from realtime_nb.vision.plugins.players_stand import without_stand_edge, without_stand_rows
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
     TeamModel,
@@ -52,6 +53,10 @@ __all__ = ["PlayerDetection"]
 OPENED_FROM = (10.5, 16.0)
 """How tall (px) people must be where the blob mask is opened by 1 x 2, and by 2 x 2 (people
 on the far touchline are about 10 px tall at 198 image rows, 11 at 216 and 18 at 360)."""
+
+FILLED = (0.1, 0.3)
+"""The least share of a box its own candidate pixels fill, or else its candidates with the
+pale parts put back: :func:`_filled`."""
 
 FAR_SHARE = 20.0
 """Without a homography or lone people seen yet, people are taken to be the frame's rows over
@@ -119,7 +124,7 @@ class PlayerDetection(Plugin):
         grass = _grass_like(hsv, grass_s, grass_v)
         previous = ctx.state.get("height_model")
         heights = _person_heights(ctx, previous, frame.shape[0])
-        boxes, labels, ids = _person_blobs(
+        boxes, labels, ids, masks = _person_blobs(
             hsv, (grass, pitch_region(ctx, grass)), grass_s, grass_v, heights
         )
         boxes = [away.fit(box, expected_height(previous, box)) for box in boxes]
@@ -134,6 +139,7 @@ class PlayerDetection(Plugin):
         # piece's rows are the blob's, which may reach the grass below the feet; a stacked
         # piece's bottom is the height model's or the fitted one, and the cut leaves it.
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
+        boxes, ids = _filled(boxes, ids, masks)
         colours = [
             jersey_colour(frame, labels, b, k, np.asarray(away.grass[:3]))
             for b, k in zip(boxes, ids, strict=True)
@@ -192,7 +198,7 @@ def _grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
 
 def _person_blobs(
     hsv: Frame, masks: tuple[Mask, Mask], grass_s: float, grass_v: float, heights: Heights
-) -> tuple[list[list[int]], Labels, list[int]]:
+) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
     within the pitch (``masks``: the grass and the pitch), people standing at each row being
@@ -201,8 +207,8 @@ def _person_blobs(
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
     unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
-    own = _without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
-    own = _without_stand_edge(own, region)
+    own = without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
+    own = without_stand_edge(own, region)
     pale_too = _with_pale_parts(own, line, region)
     n, labels, stats = _blob_labels(pale_too, heights)
     min_area = max(8.0, 4e-5 * h * w)
@@ -222,7 +228,31 @@ def _person_blobs(
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
-    return boxes, labels, ids
+    return boxes, labels, ids, (own, pale_too)
+
+
+def _filled(
+    boxes: list[list[int]], ids: list[int], masks: tuple[Mask, Mask]
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes (with their labels ``ids``) that a person's pixels fill enough: at least
+    :data:`FILLED`'s first share of the box its own candidate pixels, or its second share
+    with the pale parts put back (``masks``: those two candidate masks).
+
+    A box is grown from its blob by what blur or JPEG faded into the grass; a few pixels of
+    JPEG ringing beside a line grow so into a person's height, while a far person, however
+    faded, keeps their shirt and shorts.
+    """
+    own, pale_too = masks
+    kept = []
+    for box, k in zip(boxes, ids, strict=True):
+        x1, y1, x2, y2 = box
+        area = (x2 - x1 + 1) * (y2 - y1 + 1)
+        window = np.s_[y1 : y2 + 1, x1 : x2 + 1]
+        if cv2.countNonZero(own[window]) >= FILLED[0] * area or (
+            cv2.countNonZero(pale_too[window]) >= FILLED[1] * area
+        ):
+            kept.append((box, k))
+    return [b for b, _ in kept], [k for _, k in kept]
 
 
 def _blob_labels(mask: Mask, heights: Heights) -> tuple[int, Labels, npt.NDArray[np.int32]]:
@@ -329,53 +359,6 @@ def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
     put_back = np.repeat(sandwiched, 2, axis=0)
     pale_parts = cv2.bitwise_and(cv2.bitwise_and(put_back[:h], line), region)
     return np.asarray(cv2.bitwise_or(candidates, pale_parts), np.uint8)
-
-
-def _without_stand_rows(candidates: Mask, region: Mask) -> Mask:
-    """``candidates`` with the rows cleared where they fill more than half of ``region``'s
-    width: the stand beyond the far touchline, inside the pitch's outline at its edge, which
-    would join the players standing on the line into one blob too wide to be anybody."""
-    filled = cv2.reduce(candidates, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-    width = cv2.reduce(region, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-    stand = (2 * filled > width) & (width > 0.3 * 255 * candidates.shape[1])
-    if not stand.any():
-        return candidates
-    cleared = candidates.copy()
-    cleared[stand] = 0
-    return cleared
-
-
-def _without_stand_edge(candidates: Mask, region: Mask) -> Mask:
-    """``candidates`` without the strip of the stand along ``region``'s top edge."""
-    h, w = candidates.shape
-    inside = region > 0
-    has = inside.any(axis=0)
-    if not has.any():
-        return candidates
-    top = np.argmax(inside, axis=0)
-    depth = max(3, round(STAND_DEPTH * h))
-    y0 = int(top[has].min())
-    y1 = min(h, int(top[has].max()) + depth + 1)
-    band = candidates[y0:y1] > 0
-    rows = np.arange(y0, y1)[:, None]
-    below = rows >= top[None, :]
-    gap = below & ~band
-    first = np.where(gap.any(axis=0), np.argmax(gap, axis=0) + y0, y1)
-    run = np.where(has, np.clip(first - top, 0, depth), 0).astype(np.uint8)
-    reach = max(3, round(STAND_WINDOW * w)) | 1
-    smooth = cv2.medianBlur(np.ascontiguousarray(np.repeat(run[None, :], 1, axis=0)), min(reach, 255) if reach <= 5 else reach)
-    smooth = smooth.ravel().astype(np.int64)
-    if not smooth.any():
-        return candidates
-    strip = below & (rows < (top + smooth + STAND_MARGIN)[None, :]) & (smooth > 0)[None, :]
-    cleared = candidates.copy()
-    cleared[y0:y1][strip] = 0
-    return cleared
-
-
-STAND_DEPTH = 0.06
-STAND_WINDOW = 0.08
-STAND_MARGIN = 1
 
 
 def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:

@@ -1,0 +1,84 @@
+"""The stand beyond the far touchline, cleared from player_detection's candidate pixels.
+
+The pitch's outline reaches a little past the grass at its far edge, so the stand's bottom
+edge is inside it: a strip of non-green pixels along the outline's top edge, which would join
+the far players standing near it into one blob too wide to be anybody. Where the stand fills
+rows, they are cleared (:func:`without_stand_rows`); where its edge slants across the image,
+the strip is cleared down to its depth read across the image, not per blob
+(:func:`without_stand_edge`).
+
+Example:
+    >>> import numpy as np
+    >>> region = np.zeros((40, 60), np.uint8); region[5:] = 255
+    >>> candidates = np.zeros_like(region); candidates[5:8] = 255  # the strip
+    >>> candidates[5:25, 30:33] = 255  # a player standing at it
+    >>> cleared = without_stand_edge(candidates, region)
+    >>> int(cleared[5:9].sum()), bool(cleared[9:25, 30:33].all())  # the strip and its fringe
+    (0, True)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime_nb.vision.plugins.grass import Mask
+
+__all__ = ["STAND_DEPTH", "STAND_SPAN", "without_stand_edge", "without_stand_rows"]
+
+STAND_DEPTH = 0.06
+"""The deepest (as a share of the frame's rows) the stand's strip is read below the outline's
+top edge."""
+
+STAND_SPAN = 0.08
+"""The columns (as a share of the frame's width) over which the strip's depth is a running
+median: wide enough that a player or two standing at the strip do not deepen it."""
+
+
+def without_stand_rows(candidates: Mask, region: Mask) -> Mask:
+    """``candidates`` with the rows cleared where they fill more than half of ``region``'s
+    width: the stand beyond the far touchline, inside the pitch's outline at its edge, which
+    would join the players standing on the line into one blob too wide to be anybody."""
+    filled = cv2.reduce(candidates, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    width = cv2.reduce(region, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    stand = (2 * filled > width) & (width > 0.3 * 255 * candidates.shape[1])
+    if not stand.any():
+        return candidates
+    cleared = candidates.copy()
+    cleared[stand] = 0
+    return cleared
+
+
+def without_stand_edge(candidates: Mask, region: Mask) -> Mask:
+    """``candidates`` without the stand's strip along ``region``'s top edge.
+
+    In each column, the strip is the run of candidate pixels from the region's top row down
+    (at most :data:`STAND_DEPTH` of the frame's rows); its depth is the running median of the
+    runs over :data:`STAND_SPAN` of the frame's width, and one row more (the strip's blurred
+    fringe). A player reaching into the strip loses only the rows of it, and a player below
+    it nothing.
+    """
+    h, w = candidates.shape
+    inside = region > 0
+    has = inside.any(axis=0)
+    if not has.any():
+        return candidates
+    top = np.where(has, np.argmax(inside, axis=0), h)
+    deepest = max(3, round(STAND_DEPTH * h))
+    y0 = int(top[has].min())
+    y1 = min(h, int(top[has].max()) + deepest + 1)
+    rows = np.arange(y0, y1)[:, None]
+    below = rows >= top
+    gap = below & (candidates[y0:y1] == 0)
+    ends = np.where(gap.any(axis=0), np.argmax(gap, axis=0) + y0, y1)
+    runs = np.clip(ends - top, 0, deepest).astype(np.uint8)
+    span = max(3, round(STAND_SPAN * w)) | 1
+    # cv2.medianBlur takes kernels past 5 on 8-bit images only; on one row, replicated at its
+    # border, its square kernel is the running median along the row.
+    depth = cv2.medianBlur(runs[None, :], span).ravel().astype(np.int64)
+    if not depth.any():
+        return candidates
+    strip = below & (rows < top + np.where(depth > 0, depth + 1, 0))
+    cleared = candidates.copy()
+    cleared[y0:y1][strip] = 0
+    return cleared
