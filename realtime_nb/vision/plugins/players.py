@@ -86,11 +86,15 @@ class PlayerDetection(Plugin):
     grass (hair, thin boots) is added back, and a motion streak's halo and a line under the
     feet cut, by each box's colour distance from the grass (a shadow on the grass is not a
     person's)
-    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). Rows of candidate
-    pixels filling more than half the pitch's width (a stand inside the pitch's outline) are
-    cleared first.
+    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). The stand inside the
+    pitch's outline is cleared first: rows of candidate pixels filling more than half the
+    pitch's width, and the strip along the outline's top edge
+    (:mod:`~realtime_nb.vision.plugins.players_stand`). A box its candidate pixels fill too
+    little (JPEG ringing beside a line, grown to a person's height) is dropped.
 
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
+    is compared with each as blended with up to half of the grass (a far player's few pixels
+    take in the grass around them under blur and JPEG), and one
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None). A
     frame has at most two goalkeepers, one at each goal: of more off-colour jerseys, the two
     furthest from their nearer team stay goalkeepers and the rest join their nearer team with
@@ -148,7 +152,10 @@ class PlayerDetection(Plugin):
         teams = TeamModel(ctx.state)
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
             teams.learn(features, colours)
-        readings = at_most_two_keepers([teams.classify(f) for f in features], teams, features)
+        grass = lab_features([[int(v) for v in away.grass[:3]]])[0]
+        readings = at_most_two_keepers(
+            [teams.classify(f, grass) for f in features], teams, features
+        )
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.

@@ -2,7 +2,8 @@
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
 counting half); a jersey far from both is a referee when dark and grey, else a goalkeeper, and
-a frame keeps at most two goalkeepers.
+a frame keeps at most two goalkeepers. A jersey is compared with each team's colour as it
+looks blended with some of the grass: a far player's few pixels take in the grass around them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame
 
-__all__ = ["Labels", "TeamModel", "at_most_two_keepers", "jersey_colour", "lab_features"]
+__all__ = [
+    "BLENDED",
+    "Labels",
+    "TeamModel",
+    "at_most_two_keepers",
+    "blend_distances",
+    "jersey_colour",
+    "lab_features",
+]
 
 Labels = npt.NDArray[np.integer[Any]]
 """A label image: the blob each pixel belongs to, 0 for none."""
@@ -101,12 +110,14 @@ class TeamModel:
             self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
             self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
 
-    def classify(self, feature: npt.NDArray[np.float64]) -> tuple[str, int | None, float]:
+    def classify(
+        self, feature: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
+    ) -> tuple[str, int | None, float]:
         """Role, team and confidence of one jersey feature."""
         centres = self.state.get("team_centres")
         if not centres:
             return "player", None, 0.5
-        distances = np.linalg.norm(np.asarray(centres) - feature, axis=1)
+        distances = blend_distances(np.asarray(centres, np.float64), feature, grass)
         team = int(np.argmin(distances))
         reach = float((self.state.get("team_reach") or [self.assign] * 2)[team])
         if distances[team] <= reach:
@@ -119,6 +130,27 @@ class TeamModel:
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
         return "goalkeeper", None, 0.6
+
+
+BLENDED = 0.5
+"""How much of the grass's colour a jersey's reading may have taken in (blur or JPEG blending
+a far player's few pixels with the grass around them): :func:`blend_distances`."""
+
+
+def blend_distances(
+    centres: npt.NDArray[np.float64],
+    feature: npt.NDArray[np.float64],
+    grass: npt.NDArray[np.float64] | None,
+) -> npt.NDArray[np.float64]:
+    """Distances from a jersey's ``feature`` to each of the team ``centres``, or, with the
+    ``grass``'s feature, to the nearest of each centre blended with up to :data:`BLENDED` of
+    the grass."""
+    if grass is None:
+        return np.asarray(np.linalg.norm(centres - feature, axis=1), np.float64)
+    toward = grass - centres
+    reach = np.maximum(np.einsum("ij,ij->i", toward, toward), 1e-9)
+    share = np.clip(np.einsum("ij,ij->i", feature - centres, toward) / reach, 0.0, BLENDED)
+    return np.asarray(np.linalg.norm(centres + share[:, None] * toward - feature, axis=1))
 
 
 def at_most_two_keepers(
