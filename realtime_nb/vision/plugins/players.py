@@ -54,7 +54,7 @@ OPENED_FROM = (10.5, 16.0)
 """How tall (px) people must be where the blob mask is opened by 1 x 2, and by 2 x 2 (people
 on the far touchline are about 10 px tall at 198 image rows, 11 at 216 and 18 at 360)."""
 
-FILLED = (0.1, 0.3)
+FILLED = (0.08, 0.2)
 """The least share of a box its own candidate pixels fill, or else its candidates with the
 pale parts put back: :func:`_filled`."""
 
@@ -148,14 +148,13 @@ class PlayerDetection(Plugin):
             jersey_colour(frame, labels, b, k, np.asarray(away.grass[:3]))
             for b, k in zip(boxes, ids, strict=True)
         ]
-        features = lab_features(colours)
+        # The grass's feature is read with the jerseys': one colour conversion for all.
+        features = lab_features([*colours, [int(v) for v in away.grass[:3]]])
+        features, grass = features[:-1], features[-1]
         teams = TeamModel(ctx.state)
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
             teams.learn(features, colours)
-        grass = lab_features([[int(v) for v in away.grass[:3]]])[0]
-        readings = at_most_two_keepers(
-            [teams.classify(f, grass) for f in features], teams, features
-        )
+        readings = at_most_two_keepers(teams.read(features, grass), teams, features)
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.

@@ -21,14 +21,19 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from realtime_nb.vision.plugins.grass import Mask
 
-__all__ = ["STAND_DEPTH", "STAND_SPAN", "without_stand_edge", "without_stand_rows"]
+__all__ = ["STAND_DEPTH", "STAND_ROWS", "STAND_SPAN", "without_stand_edge", "without_stand_rows"]
 
 STAND_DEPTH = 0.06
 """The deepest (as a share of the frame's rows) the stand's strip is read below the outline's
 top edge."""
+
+STAND_ROWS = 0.2
+"""How far below the pitch outline's first row (as a share of the frame's rows) its top edge
+is looked for."""
 
 STAND_SPAN = 0.08
 """The columns (as a share of the frame's width) over which the strip's depth is a running
@@ -59,26 +64,52 @@ def without_stand_edge(candidates: Mask, region: Mask) -> Mask:
     it nothing.
     """
     h, w = candidates.shape
-    inside = region > 0
-    has = inside.any(axis=0)
-    if not has.any():
+    top = _top_edge(region)
+    if top is None:
         return candidates
-    top = np.where(has, np.argmax(inside, axis=0), h)
+    has = top < h
     deepest = max(3, round(STAND_DEPTH * h))
+    # The runs from every other column: the running median over them is as good for a strip
+    # that changes slowly across, at a quarter of the work.
     y0 = int(top[has].min())
     y1 = min(h, int(top[has].max()) + deepest + 1)
     rows = np.arange(y0, y1)[:, None]
-    below = rows >= top
-    gap = below & (candidates[y0:y1] == 0)
+    gap = (rows >= top[::2]) & (candidates[y0:y1, ::2] == 0)
     ends = np.where(gap.any(axis=0), np.argmax(gap, axis=0) + y0, y1)
-    runs = np.clip(ends - top, 0, deepest).astype(np.uint8)
-    span = max(3, round(STAND_SPAN * w)) | 1
+    runs = np.clip(ends - top[::2], 0, deepest).astype(np.uint8)
     # cv2.medianBlur takes kernels past 5 on 8-bit images only; on one row, replicated at its
     # border, its square kernel is the running median along the row.
-    depth = cv2.medianBlur(runs[None, :], span).ravel().astype(np.int64)
+    span = max(3, round(STAND_SPAN * w / 2)) | 1
+    half = cv2.medianBlur(np.ascontiguousarray(runs[None, :]), span).ravel()
+    depth = np.repeat(np.where(half > 0, half.astype(np.int64) + 1, 0), 2)[:w]
     if not depth.any():
         return candidates
-    strip = below & (rows < top + np.where(depth > 0, depth + 1, 0))
+    y1 = min(h, int((top + depth)[has].max()))
+    rows = rows[: y1 - y0]
     cleared = candidates.copy()
-    cleared[y0:y1][strip] = 0
+    cleared[y0:y1][(rows >= top) & (rows < top + depth)] = 0
     return cleared
+
+
+def _top_edge(region: Mask) -> npt.NDArray[np.int64] | None:
+    """Each column's top row in ``region`` near its first row (the frame's rows where the
+    column has none there), or None when the region is empty.
+
+    The far touchline is near the region's first row: the top edge is looked for in the rows
+    down to :data:`STAND_ROWS` of the frame below it (a side line slanting lower meets no
+    stand).
+    """
+    h = region.shape[0]
+    rows_in = np.flatnonzero(cv2.reduce(region, 1, cv2.REDUCE_MAX).ravel())
+    if not len(rows_in):
+        return None
+    first = int(rows_in[0])
+    looked = region[first : first + max(3, round(STAND_ROWS * h))]
+    # The outline is convex: a column inside it down to the rows' last is inside from its top
+    # edge on, which its count of rows inside tells (a sum is much faster than an argmax
+    # down the columns). A column whose inside ends sooner (a corner) is left alone.
+    inside = cv2.reduce(looked, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255
+    has = (inside > 0) & (looked[-1] > 0)
+    if not has.any():
+        return None
+    return np.where(has, first + len(looked) - inside, h).astype(np.int64)

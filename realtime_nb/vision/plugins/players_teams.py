@@ -113,15 +113,34 @@ class TeamModel:
     def classify(
         self, feature: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
     ) -> tuple[str, int | None, float]:
-        """Role, team and confidence of one jersey feature."""
+        """Role, team and confidence of one jersey feature (the grass's feature ``grass``,
+        when given, blended in: :func:`blend_distances`)."""
+        return self.read(feature[None, :], grass)[0]
+
+    def read(
+        self, features: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
+    ) -> list[tuple[str, int | None, float]]:
+        """Role, team and confidence of each jersey feature (one a row), as :meth:`classify`."""
         centres = self.state.get("team_centres")
         if not centres:
-            return "player", None, 0.5
-        distances = blend_distances(np.asarray(centres, np.float64), feature, grass)
-        team = int(np.argmin(distances))
-        reach = float((self.state.get("team_reach") or [self.assign] * 2)[team])
+            return [("player", None, 0.5)] * len(features)
+        reaches = self.state.get("team_reach") or [self.assign] * 2
+        table = blend_distances(np.asarray(centres, np.float64), features, grass)
+        return [
+            self._verdict(feature, distances.tolist(), reaches)
+            for feature, distances in zip(features, table, strict=True)
+        ]
+
+    @staticmethod
+    def _verdict(
+        feature: npt.NDArray[np.float64], distances: list[float], reaches: list[float]
+    ) -> tuple[str, int | None, float]:
+        """Role, team and confidence of a jersey ``feature`` at ``distances`` from the two
+        teams, whose jerseys reach as far as ``reaches``."""
+        team = 0 if distances[0] <= distances[1] else 1
+        reach = float(reaches[team])
         if distances[team] <= reach:
-            return "player", team, 0.6 + 0.39 * (1 - float(distances[team]) / reach)
+            return "player", team, 0.6 + 0.39 * (1 - distances[team] / reach)
         if distances[team] <= 2 * reach and distances[team] < 0.4 * distances[1 - team]:
             # Off its team's colour (a far, small player blends with the grass) but still far
             # nearer one team than the other.
@@ -139,18 +158,22 @@ a far player's few pixels with the grass around them): :func:`blend_distances`."
 
 def blend_distances(
     centres: npt.NDArray[np.float64],
-    feature: npt.NDArray[np.float64],
+    features: npt.NDArray[np.float64],
     grass: npt.NDArray[np.float64] | None,
 ) -> npt.NDArray[np.float64]:
-    """Distances from a jersey's ``feature`` to each of the team ``centres``, or, with the
-    ``grass``'s feature, to the nearest of each centre blended with up to :data:`BLENDED` of
-    the grass."""
+    """Distances from jersey ``features`` (one a row, or one feature) to each of the team
+    ``centres`` (a row each column, or a row for one feature), or, with the ``grass``'s
+    feature, to the nearest of each centre blended with up to :data:`BLENDED` of the grass."""
+    offsets = np.asarray(features, np.float64)[..., None, :] - centres
     if grass is None:
-        return np.asarray(np.linalg.norm(centres - feature, axis=1), np.float64)
+        return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)
     toward = grass - centres
-    reach = np.maximum(np.einsum("ij,ij->i", toward, toward), 1e-9)
-    share = np.clip(np.einsum("ij,ij->i", feature - centres, toward) / reach, 0.0, BLENDED)
-    return np.asarray(np.linalg.norm(centres + share[:, None] * toward - feature, axis=1))
+    share = np.clip(
+        (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
+        0.0,
+        BLENDED,
+    )
+    return np.asarray(np.linalg.norm(offsets - share[..., None] * toward, axis=-1), np.float64)
 
 
 def at_most_two_keepers(
