@@ -38,6 +38,7 @@ from realtime_nb.vision.plugins.players_heights import (
     height_model,
     tall_enough,
 )
+from realtime_nb.vision.plugins.players_stand import without_stand_edge, without_stand_rows
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
     TeamModel,
@@ -52,6 +53,10 @@ __all__ = ["PlayerDetection"]
 OPENED_FROM = (10.5, 16.0)
 """How tall (px) people must be where the blob mask is opened by 1 x 2, and by 2 x 2 (people
 on the far touchline are about 10 px tall at 198 image rows, 11 at 216 and 18 at 360)."""
+
+FILLED = (0.08, 0.2)
+"""The least share of a box its own candidate pixels fill, or else its candidates with the
+pale parts put back: :func:`_filled`."""
 
 FAR_SHARE = 20.0
 """Without a homography or lone people seen yet, people are taken to be the frame's rows over
@@ -81,11 +86,15 @@ class PlayerDetection(Plugin):
     grass (hair, thin boots) is added back, and a motion streak's halo and a line under the
     feet cut, by each box's colour distance from the grass (a shadow on the grass is not a
     person's)
-    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). Rows of candidate
-    pixels filling more than half the pitch's width (a stand inside the pitch's outline) are
-    cleared first.
+    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). The stand inside the
+    pitch's outline is cleared first: rows of candidate pixels filling more than half the
+    pitch's width, and the strip along the outline's top edge
+    (:mod:`~realtime_nb.vision.plugins.players_stand`). A box its candidate pixels fill too
+    little (JPEG ringing beside a line, grown to a person's height) is dropped.
 
     Team colours are learnt over the first frames (the two densest jersey colours); a jersey
+    is compared with each as blended with up to half of the grass (a far player's few pixels
+    take in the grass around them under blur and JPEG), and one
     far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None). A
     frame has at most two goalkeepers, one at each goal: of more off-colour jerseys, the two
     furthest from their nearer team stay goalkeepers and the rest join their nearer team with
@@ -119,7 +128,7 @@ class PlayerDetection(Plugin):
         grass = _grass_like(hsv, grass_s, grass_v)
         previous = ctx.state.get("height_model")
         heights = _person_heights(ctx, previous, frame.shape[0])
-        boxes, labels, ids = _person_blobs(
+        boxes, labels, ids, masks = _person_blobs(
             hsv, (grass, pitch_region(ctx, grass)), grass_s, grass_v, heights
         )
         boxes = [away.fit(box, expected_height(previous, box)) for box in boxes]
@@ -134,15 +143,18 @@ class PlayerDetection(Plugin):
         # piece's rows are the blob's, which may reach the grass below the feet; a stacked
         # piece's bottom is the height model's or the fitted one, and the cut leaves it.
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
+        boxes, ids = _filled(boxes, ids, masks)
         colours = [
             jersey_colour(frame, labels, b, k, np.asarray(away.grass[:3]))
             for b, k in zip(boxes, ids, strict=True)
         ]
-        features = lab_features(colours)
+        # The grass's feature is read with the jerseys': one colour conversion for all.
+        features = lab_features([*colours, [int(v) for v in away.grass[:3]]])
+        features, grass = features[:-1], features[-1]
         teams = TeamModel(ctx.state)
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
             teams.learn(features, colours)
-        readings = at_most_two_keepers([teams.classify(f) for f in features], teams, features)
+        readings = at_most_two_keepers(teams.read(features, grass), teams, features)
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
@@ -192,7 +204,7 @@ def _grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
 
 def _person_blobs(
     hsv: Frame, masks: tuple[Mask, Mask], grass_s: float, grass_v: float, heights: Heights
-) -> tuple[list[list[int]], Labels, list[int]]:
+) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
     within the pitch (``masks``: the grass and the pitch), people standing at each row being
@@ -201,7 +213,8 @@ def _person_blobs(
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
     unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
-    own = _without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
+    own = without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
+    own = without_stand_edge(own, region)
     pale_too = _with_pale_parts(own, line, region)
     n, labels, stats = _blob_labels(pale_too, heights)
     min_area = max(8.0, 4e-5 * h * w)
@@ -221,7 +234,31 @@ def _person_blobs(
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
-    return boxes, labels, ids
+    return boxes, labels, ids, (own, pale_too)
+
+
+def _filled(
+    boxes: list[list[int]], ids: list[int], masks: tuple[Mask, Mask]
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes (with their labels ``ids``) that a person's pixels fill enough: at least
+    :data:`FILLED`'s first share of the box its own candidate pixels, or its second share
+    with the pale parts put back (``masks``: those two candidate masks).
+
+    A box is grown from its blob by what blur or JPEG faded into the grass; a few pixels of
+    JPEG ringing beside a line grow so into a person's height, while a far person, however
+    faded, keeps their shirt and shorts.
+    """
+    own, pale_too = masks
+    kept = []
+    for box, k in zip(boxes, ids, strict=True):
+        x1, y1, x2, y2 = box
+        area = (x2 - x1 + 1) * (y2 - y1 + 1)
+        window = np.s_[y1 : y2 + 1, x1 : x2 + 1]
+        if cv2.countNonZero(own[window]) >= FILLED[0] * area or (
+            cv2.countNonZero(pale_too[window]) >= FILLED[1] * area
+        ):
+            kept.append((box, k))
+    return [b for b, _ in kept], [k for _, k in kept]
 
 
 def _blob_labels(mask: Mask, heights: Heights) -> tuple[int, Labels, npt.NDArray[np.int32]]:
@@ -328,20 +365,6 @@ def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
     put_back = np.repeat(sandwiched, 2, axis=0)
     pale_parts = cv2.bitwise_and(cv2.bitwise_and(put_back[:h], line), region)
     return np.asarray(cv2.bitwise_or(candidates, pale_parts), np.uint8)
-
-
-def _without_stand_rows(candidates: Mask, region: Mask) -> Mask:
-    """``candidates`` with the rows cleared where they fill more than half of ``region``'s
-    width: the stand beyond the far touchline, inside the pitch's outline at its edge, which
-    would join the players standing on the line into one blob too wide to be anybody."""
-    filled = cv2.reduce(candidates, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-    width = cv2.reduce(region, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-    stand = (2 * filled > width) & (width > 0.3 * 255 * candidates.shape[1])
-    if not stand.any():
-        return candidates
-    cleared = candidates.copy()
-    cleared[stand] = 0
-    return cleared
 
 
 def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:

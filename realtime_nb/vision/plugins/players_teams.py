@@ -2,7 +2,8 @@
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
 counting half); a jersey far from both is a referee when dark and grey, else a goalkeeper, and
-a frame keeps at most two goalkeepers.
+a frame keeps at most two goalkeepers. A jersey is compared with each team's colour as it
+looks blended with some of the grass: a far player's few pixels take in the grass around them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame
 
-__all__ = ["Labels", "TeamModel", "at_most_two_keepers", "jersey_colour", "lab_features"]
+__all__ = [
+    "BLENDED",
+    "Labels",
+    "TeamModel",
+    "at_most_two_keepers",
+    "blend_distances",
+    "jersey_colour",
+    "lab_features",
+]
 
 Labels = npt.NDArray[np.integer[Any]]
 """A label image: the blob each pixel belongs to, 0 for none."""
@@ -101,16 +110,37 @@ class TeamModel:
             self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
             self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
 
-    def classify(self, feature: npt.NDArray[np.float64]) -> tuple[str, int | None, float]:
-        """Role, team and confidence of one jersey feature."""
+    def classify(
+        self, feature: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
+    ) -> tuple[str, int | None, float]:
+        """Role, team and confidence of one jersey feature (the grass's feature ``grass``,
+        when given, blended in: :func:`blend_distances`)."""
+        return self.read(feature[None, :], grass)[0]
+
+    def read(
+        self, features: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
+    ) -> list[tuple[str, int | None, float]]:
+        """Role, team and confidence of each jersey feature (one a row), as :meth:`classify`."""
         centres = self.state.get("team_centres")
         if not centres:
-            return "player", None, 0.5
-        distances = np.linalg.norm(np.asarray(centres) - feature, axis=1)
-        team = int(np.argmin(distances))
-        reach = float((self.state.get("team_reach") or [self.assign] * 2)[team])
+            return [("player", None, 0.5)] * len(features)
+        reaches = self.state.get("team_reach") or [self.assign] * 2
+        table = blend_distances(np.asarray(centres, np.float64), features, grass)
+        return [
+            self._verdict(feature, distances.tolist(), reaches)
+            for feature, distances in zip(features, table, strict=True)
+        ]
+
+    @staticmethod
+    def _verdict(
+        feature: npt.NDArray[np.float64], distances: list[float], reaches: list[float]
+    ) -> tuple[str, int | None, float]:
+        """Role, team and confidence of a jersey ``feature`` at ``distances`` from the two
+        teams, whose jerseys reach as far as ``reaches``."""
+        team = 0 if distances[0] <= distances[1] else 1
+        reach = float(reaches[team])
         if distances[team] <= reach:
-            return "player", team, 0.6 + 0.39 * (1 - float(distances[team]) / reach)
+            return "player", team, 0.6 + 0.39 * (1 - distances[team] / reach)
         if distances[team] <= 2 * reach and distances[team] < 0.4 * distances[1 - team]:
             # Off its team's colour (a far, small player blends with the grass) but still far
             # nearer one team than the other.
@@ -119,6 +149,31 @@ class TeamModel:
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
         return "goalkeeper", None, 0.6
+
+
+BLENDED = 0.5
+"""How much of the grass's colour a jersey's reading may have taken in (blur or JPEG blending
+a far player's few pixels with the grass around them): :func:`blend_distances`."""
+
+
+def blend_distances(
+    centres: npt.NDArray[np.float64],
+    features: npt.NDArray[np.float64],
+    grass: npt.NDArray[np.float64] | None,
+) -> npt.NDArray[np.float64]:
+    """Distances from jersey ``features`` (one a row, or one feature) to each of the team
+    ``centres`` (a row each column, or a row for one feature), or, with the ``grass``'s
+    feature, to the nearest of each centre blended with up to :data:`BLENDED` of the grass."""
+    offsets = np.asarray(features, np.float64)[..., None, :] - centres
+    if grass is None:
+        return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)
+    toward = grass - centres
+    share = np.clip(
+        (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
+        0.0,
+        BLENDED,
+    )
+    return np.asarray(np.linalg.norm(offsets - share[..., None] * toward, axis=-1), np.float64)
 
 
 def at_most_two_keepers(

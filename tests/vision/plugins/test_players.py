@@ -20,7 +20,6 @@ from realtime_nb.vision.plugins.players import (
     _line_like,
     _person_heights,
     _with_pale_parts,
-    _without_stand_rows,
 )
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, _faded_below, every_fourth
 from realtime_nb.vision.synthetic import synthetic_match
@@ -64,18 +63,6 @@ def test_a_white_kit_is_a_person_and_a_line_beside_it_is_not() -> None:
     img[y1 + 3 : y1 + 26, x1 + 1 : x1 + 8] = (235, 235, 235)  # white from shirt to socks
     img[40:330, 200:205] = (255, 255, 255)  # a near-vertical line, as thick as the kit
     assert _detect(img) == [[x1, y1, x2, y2]]
-
-
-def test_rows_mostly_filled_across_the_pitch_are_the_stand() -> None:
-    region = np.zeros((60, 100), np.uint8)
-    region[:, 10:90] = 255
-    candidates = np.zeros_like(region)
-    candidates[5:9, 10:90] = 255  # the stand beyond the touchline
-    candidates[5:30, 40:45] = 255  # a player standing on it
-    cleared = _without_stand_rows(candidates, region)
-    assert not cleared[5:9].any()
-    assert cleared[9:30, 40:45].all()
-    assert (_without_stand_rows(cleared, region) == cleared).all()
 
 
 def _distance(img: np.ndarray) -> GrassDistance:

@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 
 from realtime_nb.vision.plugins.players_teams import (
+    BLENDED,
     TeamModel,
     _keep_ids,
     _median,
     at_most_two_keepers,
+    blend_distances,
 )
 from realtime_nb.vision.plugins.players_tracks import vote
 
@@ -26,6 +28,30 @@ def test_team_ids_stay_when_the_refitted_centres_come_in_the_other_order() -> No
     assert colours.tolist() == bgr.tolist()
     kept, _ = _keep_ids((np.array([grey, white]), bgr), None)
     assert kept.tolist() == [grey, white]
+
+
+def test_a_far_jersey_blended_with_the_grass_goes_to_the_team_it_blends_from() -> None:
+    grass = np.array([45.0, -40.0, 40.0])
+    purple, grey = np.array([25.0, 50.0, -40.0]), np.array([30.0, 0.0, -20.0])
+    centres = np.array([grey, purple])
+    washed = purple + 0.45 * (grass - purple)  # a far purple shirt, nearly half grass
+    assert np.linalg.norm(washed - grey) < np.linalg.norm(washed - purple)  # by colour alone
+    assert blend_distances(centres, washed, grass).argmin() == 1
+    state: dict[str, Any] = {"team_centres": centres.tolist(), "team_reach": [20.0, 20.0]}
+    assert TeamModel(state).classify(washed, grass)[:2] == ("player", 1)
+    assert TeamModel(state).classify(washed)[:2] == ("player", 0)
+
+
+def test_blending_stops_at_its_share_and_leaves_clean_jerseys_as_they_were() -> None:
+    grass = np.array([45.0, -40.0, 40.0])
+    centres = np.array([[30.0, 0.0, -20.0], [25.0, 50.0, -40.0]])
+    clean = centres[1] - 0.05 * (grass - centres[1])  # more saturated than the centre
+    plain = blend_distances(centres, clean, None)
+    assert np.allclose(blend_distances(centres, clean, grass)[1], plain[1])
+    assert np.isclose(plain[1], 0.05 * np.linalg.norm(grass - centres[1]))
+    # All grass is no team's jersey: it is as far from each as the share allows.
+    far = blend_distances(centres, grass, grass)
+    assert np.allclose(far, (1 - BLENDED) * np.linalg.norm(grass - centres, axis=1))
 
 
 def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
