@@ -195,8 +195,8 @@ class TrackSet:
         ``at_feet`` says which of some points are at someone's feet this frame: a track last
         seen at someone's feet, at least :attr:`least_quality` in appearance, and missed now
         keeps its score (:attr:`Track.excused`), for :attr:`excused_misses` misses running;
-        it is also asked about this frame's sightings of new tracks and of tracks seen only at
-        the feet so far (:attr:`Track.off_feet`, :attr:`feet_quality`).
+        ``at_feet`` is also asked about this frame's candidates, once with those points, to
+        tell a track seen only at the feet (:attr:`Track.off_feet`, :attr:`feet_quality`).
         """
         predictions = [t.predict() for t in self.tracks]
         # Only a ball-like one, for a few misses running: excusing every track at the feet
@@ -208,10 +208,12 @@ class TrackSet:
             for t in self.tracks
             if t.confidence >= self.least_quality and t.missed < self.excused_misses
         ]
-        excused: set[int] = set()
-        if at_feet is not None and eligible:
-            flags = at_feet([t.seen_at for t in eligible])
-            excused = {id(t) for t, yes in zip(eligible, flags, strict=True) if yes}
+        # One feet test a frame: the eligible tracks' last sightings and this frame's candidates.
+        flags = [False] * (len(eligible) + len(candidates))
+        if at_feet is not None and flags:
+            flags = at_feet([*(t.seen_at for t in eligible), *(c[0] for c in candidates)])
+        excused = {id(t) for t, yes in zip(eligible, flags, strict=False) if yes}
+        candidate_at_feet = flags[len(eligible) :]
         for ti, track in enumerate(self.tracks):
             track.held = False
             track.excused = id(track) in excused
@@ -236,18 +238,15 @@ class TrackSet:
             taken_c.add(ci)
         for ti, track in enumerate(self.tracks):
             track.record(candidates[taken_t[ti]] if ti in taken_t else None, self.window)
-        fresh = [c for ci, c in enumerate(candidates) if ci not in taken_c]
-        fresh = sorted(fresh, key=lambda c: -c[2])[: self.starts]
-        born = [Track(c[0][0], c[0][1], c[1], c[2]) for c in fresh if c[2] >= self.least_start]
-        if at_feet is not None:
-            # Only a track seen at the feet so far can change: one seen elsewhere once stays so.
-            feet_only = [t for t in self.tracks if not t.off_feet and t.last is not None]
-            asked = [*feet_only, *born]
-            if asked:
-                flags = at_feet([t.last[0] for t in asked if t.last is not None])
-                for track, yes in zip(asked, flags, strict=True):
-                    track.off_feet = not yes
-        self.tracks += born
+            if ti in taken_t and at_feet is not None:
+                track.off_feet = track.off_feet or not candidate_at_feet[taken_t[ti]]
+        fresh = [ci for ci in range(len(candidates)) if ci not in taken_c]
+        fresh = sorted(fresh, key=lambda ci: -candidates[ci][2])[: self.starts]
+        for ci in fresh:
+            (x, y), radius, confidence = candidates[ci]
+            if confidence >= self.least_start:
+                self.tracks.append(Track(x, y, radius, confidence))
+                self.tracks[-1].off_feet = at_feet is None or not candidate_at_feet[ci]
         self.tracks = [t for t in self.tracks if self._alive(t)]
         self.tracks.sort(key=lambda t: -t.quality)
         del self.tracks[self.limit :]

@@ -378,7 +378,7 @@ def test_a_track_seen_only_at_someone_s_feet_needs_a_better_score() -> None:
     assert not at_feet.tracks[0].off_feet and elsewhere.tracks[0].off_feet
 
 
-def test_the_feet_test_is_asked_about_new_and_feet_only_sightings() -> None:
+def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []
 
@@ -387,8 +387,8 @@ def test_the_feet_test_is_asked_about_new_and_feet_only_sightings() -> None:
         return [x < 100 for x, _ in points]
 
     tracks.step([ball_at(50, 50, 0.6), ball_at(150, 50, 0.6)], None, at_feet)
-    assert asked == [[(50, 50), (150, 50)]]  # both new
+    assert asked == [[(50, 50), (150, 50)]]  # no track yet: the candidates
     tracks.step([ball_at(51, 50, 0.6), ball_at(151, 50, 0.6)], None, at_feet)
-    # The one seen away from the feet is not asked about again; the other's miss excuse and
-    # its sighting are.
-    assert asked[1:] == [[(50, 50), (150, 50)], [(51, 50)]]
+    assert asked[1] == [(50, 50), (150, 50), (51, 50), (151, 50)]  # last sightings, candidates
+    off_feet = {round(t.centre[0]): t.off_feet for t in tracks.tracks}
+    assert off_feet == {51: False, 151: True}
