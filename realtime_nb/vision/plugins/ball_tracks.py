@@ -219,6 +219,29 @@ class TrackSet:
             track.excused = id(track) in excused
             if held is not None and track is self.ball:
                 predictions[ti] = track.hold(*held)
+        taken_t = self._assign(predictions, candidates)
+        taken_c = set(taken_t.values())
+        for ti, track in enumerate(self.tracks):
+            track.record(candidates[taken_t[ti]] if ti in taken_t else None, self.window)
+            if ti in taken_t and at_feet is not None:
+                track.off_feet = track.off_feet or not candidate_at_feet[taken_t[ti]]
+        fresh = [ci for ci in range(len(candidates)) if ci not in taken_c]
+        fresh = sorted(fresh, key=lambda ci: -candidates[ci][2])[: self.starts]
+        for ci in fresh:
+            (x, y), radius, confidence = candidates[ci]
+            if confidence >= self.least_start:
+                self.tracks.append(Track(x, y, radius, confidence))
+                self.tracks[-1].off_feet = at_feet is None or not candidate_at_feet[ci]
+        self.tracks = [t for t in self.tracks if self._alive(t)]
+        self.tracks.sort(key=lambda t: -t.quality)
+        del self.tracks[self.limit :]
+        self._elect()
+        return self.ball, None if self.ball is None else self.ball.last
+
+    def _assign(
+        self, predictions: list[tuple[float, float]], candidates: list[Candidate]
+    ) -> dict[int, int]:
+        """Track index -> candidate index: nearest pairs first, within each track's gate."""
         pairs = sorted(
             (math.dist(c[0], p), ti, ci)
             for ti, p in enumerate(predictions)
@@ -236,22 +259,7 @@ class TrackSet:
                 continue
             taken_t[ti] = ci
             taken_c.add(ci)
-        for ti, track in enumerate(self.tracks):
-            track.record(candidates[taken_t[ti]] if ti in taken_t else None, self.window)
-            if ti in taken_t and at_feet is not None:
-                track.off_feet = track.off_feet or not candidate_at_feet[taken_t[ti]]
-        fresh = [ci for ci in range(len(candidates)) if ci not in taken_c]
-        fresh = sorted(fresh, key=lambda ci: -candidates[ci][2])[: self.starts]
-        for ci in fresh:
-            (x, y), radius, confidence = candidates[ci]
-            if confidence >= self.least_start:
-                self.tracks.append(Track(x, y, radius, confidence))
-                self.tracks[-1].off_feet = at_feet is None or not candidate_at_feet[ci]
-        self.tracks = [t for t in self.tracks if self._alive(t)]
-        self.tracks.sort(key=lambda t: -t.quality)
-        del self.tracks[self.limit :]
-        self._elect()
-        return self.ball, None if self.ball is None else self.ball.last
+        return taken_t
 
     @property
     def feet_least(self) -> float:
