@@ -104,8 +104,9 @@ class BallDetection(Plugin):
       guess leaves the frame or its confidence falls under :attr:`min_confidence`, or when
       another track is seen and confirmed (or is the one clear ball of its frame);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
-      at once when it is the one clear ball of its frame; until then, and once the ball is
-      lost (past its coast or hold), the result is None, never a guess.
+      at once when it is the one clear ball of its frame, and one seen only at someone's feet
+      (where socks and boots look like a ball) needs a higher score; until then, and once the
+      ball is lost (past its coast or hold), the result is None, never a guess.
     """
 
     name = "ball_detection"

@@ -363,3 +363,32 @@ def test_the_feet_test_is_asked_only_about_tracks_that_could_be_excused() -> Non
         tracks.step([], None, at_feet)
     # Missed excused_misses times running, the ball-like one is no longer asked about either.
     assert asked == [[(50, 50)]] * tracks.excused_misses
+
+
+def test_a_track_seen_only_at_someone_s_feet_needs_a_better_score() -> None:
+    # A sock or a boot at the feet, as ball-like as a faint ball: not the ball there.
+    feet = lambda points: [True] * len(points)  # noqa: E731
+    confidence = (TrackSet.least_quality + TrackSet.feet_quality) / 2
+    at_feet, elsewhere = TrackSet(), TrackSet()
+    for i in range(8):
+        ball, _ = at_feet.step([ball_at(50, 50 + i, confidence)], None, feet)
+        assert ball is None
+        other, _ = elsewhere.step([ball_at(50, 50 + i, confidence)], None, feet if i else None)
+    assert other is not None  # seen once away from the feet, it is ball enough
+    assert not at_feet.tracks[0].off_feet and elsewhere.tracks[0].off_feet
+
+
+def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
+    tracks = TrackSet()
+    asked: list[list[tuple[float, float]]] = []
+
+    def at_feet(points: list[tuple[float, float]]) -> list[bool]:
+        asked.append(points)
+        return [x < 100 for x, _ in points]
+
+    tracks.step([ball_at(50, 50, 0.6), ball_at(150, 50, 0.6)], None, at_feet)
+    assert asked == [[(50, 50), (150, 50)]]  # no track yet: the candidates
+    tracks.step([ball_at(51, 50, 0.6), ball_at(151, 50, 0.6)], None, at_feet)
+    assert asked[1] == [(50, 50), (150, 50), (51, 50), (151, 50)]  # last sightings, candidates
+    off_feet = {round(t.centre[0]): t.off_feet for t in tracks.tracks}
+    assert off_feet == {51: False, 151: True}
