@@ -9,11 +9,11 @@ piece of kit comes and goes. A few misses running are not counted against a ball
 whose last sighting the caller says is at someone's feet: a ball being dribbled or received
 shows between the legs only now and then. A track seen only at someone's feet, where socks
 and boots look like a ball, must score higher to be the ball than one seen away from them.
-The ball is the best track once it is confirmed;
-another track takes over only when it has been clearly better for a while, so one frame's
-doubt does not swap the ball for a fleck. While the caller knows where the ball is held (at a
-player's feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is
-predicted there instead and waits for the ball to show again.
+The ball is the best track once it is confirmed; another track takes over only when it has
+been clearly better for a while, so one frame's doubt does not swap the ball for a fleck.
+While the caller knows where the ball is held (at a player's feet,
+:mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
+instead and waits for the ball to show again.
 """
 
 from __future__ import annotations
