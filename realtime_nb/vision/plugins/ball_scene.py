@@ -290,13 +290,14 @@ class BallScene:
         """Whether each of ``(n, 2)`` points is on a person's kit, and whether it is at
         someone's feet (in a feet zone, :meth:`feet_zones`).
 
-        A point in a box above the feet is kit unless it is at the feet of someone no
-        farther away (whose box ends no higher): with people one behind the other, the far
-        one's feet are inside the near one's box, but where they overlap the near one is in
-        front. A person cut into two boxes, one above the other, puts the upper one's
-        "feet" on the kit; it is kit. A point just above a box (room for a head the box
-        missed) is kit unless it is at anyone's feet: the far one's feet are seen there,
-        over the near one's head.
+        A point in a box above its feet zone, or just above the box (room for a head the box
+        missed), is kit unless it is at anyone's feet. A nearer person's box, a rectangle,
+        takes in the grass between and beside their legs, where a farther one's feet and the
+        ball they play are seen (a ball the near one's body hides is not seen at all), and
+        a person's second, overlapping box often reaches below the first's feet: the feet
+        win over any box's body. A person cut into two boxes, one above the other, puts the
+        upper one's "feet" on the kit, where only a good homography (which takes a cut box
+        down to the feet, :meth:`whole_people`) tells them apart.
         """
         if not self.people or not len(points):
             return np.zeros(len(points), bool), np.zeros(len(points), bool)
@@ -305,14 +306,9 @@ class BallScene:
         up = self.feet_zones()[0][None]
         x, y = points[:, :1], points[:, 1:]
         across = (x1 - 1 <= x) & (x <= x2 + 1)
-        at_feet = self.at_feet(points)
-        body = across & (y1 <= y) & (y < y2 - up)
-        above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
-        nearer = (y2 <= y2.T).astype(np.int32)  # [j, k]: j's box ends at or below k's
-        held = (at_feet.astype(np.int32) @ nearer) > 0  # [n, k]: at the feet of one as near
-        feet = at_feet.any(axis=1)
-        kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet)
-        return np.asarray(kit, bool), np.asarray(feet, bool)
+        feet = self.at_feet(points).any(axis=1)
+        body = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y2 - up)
+        return np.asarray(body.any(axis=1) & ~feet, bool), np.asarray(feet, bool)
 
     def without_kit(self, region: Mask) -> Mask:
         """``region`` less the people's kit (:meth:`places`), so that people's whites do not
@@ -321,19 +317,15 @@ class BallScene:
             return region
         out = region.copy()
         ups, downs = self.feet_zones()
-        # Of boxes ending on one row, the one whose feet zone reaches less high first: its
-        # body may cover the other's feet zone, never the reverse.
-        order = sorted(range(len(self.people)), key=lambda k: (self.people[k][3], ups[k]))
-        for k in order:  # the room above each head, which any feet win over
-            x1, y1, x2, y2 = self.people[k]
+        for (x1, y1, x2, y2), up in zip(self.people, ups, strict=True):
             xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
-            out[max(0, math.ceil(y1 - HEAD_ROOM * (y2 - y1))) : max(0, math.ceil(y1)), xa:xb] = 0
-        # Farthest first: a nearer person's kit covers a farther one's feet, not the reverse.
-        for k in order:
-            x1, y1, x2, y2 = self.people[k]
-            up, down = float(ups[k]), float(downs[k])
-            xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
-            out[max(0, math.ceil(y1)) : max(0, math.ceil(y2 - up)), xa:xb] = 0
+            top = max(0, math.ceil(y1 - HEAD_ROOM * (y2 - y1)))
+            out[top : max(0, math.ceil(y2 - up)), xa:xb] = 0
+        # Every feet zone back, over any box's body (:meth:`places`); the same reach as
+        # :meth:`at_feet`.
+        for (x1, y1, x2, y2), up, down in zip(self.people, ups, downs, strict=True):
+            side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+            xa, xb = max(0, math.ceil(x1 - side)), max(0, math.floor(x2 + side) + 1)
             ya, yb = max(0, math.ceil(y2 - up)), max(0, math.floor(y2 + down) + 1)
             out[ya:yb, xa:xb] = region[ya:yb, xa:xb]
         return out
