@@ -99,6 +99,21 @@ def test_a_farther_persons_feet_inside_a_nearer_ones_box_are_feet() -> None:
     assert [region[round(y), round(x)] for x, y in points] == [255, 255, 0, 255, 255]
 
 
+def test_the_feet_of_a_persons_upper_piece_are_on_its_kit() -> None:
+    # A person's box split in two (shirt at x 80-90 above the legs at x 80-95): the upper
+    # piece's "feet" are the lower piece's kit; a piece sharing little of the width is
+    # someone else, whose feet are feet.
+    boxes = [[80, 20, 90, 38], [80, 30, 95, 50], [92, 10, 100, 38]]
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    points = np.array([[84, 37], [94, 37], [85, 49]], np.float64)
+    kit, at_feet = scene.places(points)
+    assert kit.tolist() == [True, False, False]
+    assert at_feet.tolist() == [True, True, True]
+    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
+    assert [region[round(y), round(x)] for x, y in points] == [0, 255, 255]
+
+
 def test_the_mask_is_what_places_calls_kit() -> None:
     # Overlapping boxes of all kinds: every pixel the mask takes out is kit, and every kit
     # pixel is taken out.
