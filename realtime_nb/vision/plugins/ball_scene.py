@@ -352,8 +352,8 @@ class BallScene:
             out[ya:yb, za:zb] = region[ya:yb, za:zb]
         # Where a feet zone lies on the body of someone it does not win over, ask places.
         for j, k in np.argwhere(~self._feet_win()):
-            xa, xb = max(zones[j][0], bodies[k][0]), min(zones[j][1], bodies[k][1])
-            ya, yb = max(zones[j][2], bodies[k][2]), min(zones[j][3], bodies[k][3])
+            xa, xb = max(zones[j][0], bodies[k][0]), min(zones[j][1], bodies[k][1], out.shape[1])
+            ya, yb = max(zones[j][2], bodies[k][2]), min(zones[j][3], bodies[k][3], out.shape[0])
             if xa < xb and ya < yb:
                 ys, xs = np.mgrid[ya:yb, xa:xb]
                 points = np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64)

@@ -123,6 +123,8 @@ def test_the_mask_is_what_places_calls_kit() -> None:
         [80, 20, 90, 38],
         [80, 30, 90, 50],
         [44, 5, 47, 30],
+        [112, 40, 119, 62],  # a person cut in two at the frame's right and bottom edges
+        [112, 55, 120, 80],
     ]
     results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
     scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
