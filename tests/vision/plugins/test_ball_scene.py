@@ -84,20 +84,55 @@ def test_a_ball_beside_the_boots_is_at_the_feet() -> None:
     assert not kit.any()  # beside the box is never kit
 
 
-def test_a_nearer_persons_kit_hides_a_farther_ones_feet() -> None:
-    # A far person (box ends at y 40) whose feet are behind a near one (ends at y 60), and a
-    # person's shirt cut off as a box of its own above its legs' box (both at x 80-90).
-    boxes = [[30, 10, 40, 40], [38, 25, 52, 60], [80, 20, 90, 38], [80, 30, 90, 50]]
+def test_a_farther_persons_feet_inside_a_nearer_ones_box_are_feet() -> None:
+    # A far person (box ends at y 40) whose feet, and the room beside them, are inside a near
+    # one's box (ends at y 60): the ball played there is seen between or beside the near
+    # one's legs, so it is not kit; the near one's shirt away from any feet is.
+    boxes = [[30, 10, 40, 40], [38, 25, 52, 60]]
     results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
     scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
-    points = np.array([[39, 39], [85, 37], [45, 59], [33, 39]], np.float64)
+    points = np.array([[39, 39], [43, 38], [47, 40], [45, 59], [33, 39]], np.float64)
     kit, at_feet = scene.places(points)
-    # The far one's feet are on the near one's shirt; the upper box's "feet" on the legs'
-    # kit; the near one's feet stay feet, and so does the far one's beside the near one.
-    assert kit.tolist() == [True, True, False, False]
-    assert at_feet.tolist() == [True, True, True, True]
+    assert kit.tolist() == [False, False, True, False, False]
+    assert at_feet.tolist() == [True, True, False, True, True]
     region = scene.without_kit(np.full((80, 120), 255, np.uint8))
-    assert [region[round(y), round(x)] for x, y in points] == [0, 0, 255, 255]
+    assert [region[round(y), round(x)] for x, y in points] == [255, 255, 0, 255, 255]
+
+
+def test_the_feet_of_a_persons_upper_piece_are_on_its_kit() -> None:
+    # A person's box split in two (shirt at x 80-90 above the legs at x 80-95): the upper
+    # piece's "feet" are the lower piece's kit; a piece sharing little of the width is
+    # someone else, whose feet are feet.
+    boxes = [[80, 20, 90, 38], [80, 30, 95, 50], [92, 10, 100, 38]]
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    points = np.array([[84, 37], [94, 37], [85, 49]], np.float64)
+    kit, at_feet = scene.places(points)
+    assert kit.tolist() == [True, False, False]
+    assert at_feet.tolist() == [True, True, True]
+    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
+    assert [region[round(y), round(x)] for x, y in points] == [0, 255, 255]
+
+
+def test_the_mask_is_what_places_calls_kit() -> None:
+    # Overlapping boxes of all kinds: every pixel the mask takes out is kit, and every kit
+    # pixel is taken out.
+    boxes = [
+        [30, 10, 40, 40],
+        [38, 25, 52, 60],
+        [80, 20, 90, 38],
+        [80, 30, 90, 50],
+        [44, 5, 47, 30],
+        [112, 40, 119, 62],  # a person cut in two at the frame's right and bottom edges
+        [112, 55, 120, 80],
+    ]
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
+    ys, xs = np.mgrid[0:80, 0:120]
+    kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
+    assert kit.any()
+    assert ((region.ravel() == 0) == kit).all()
 
 
 def test_a_farther_persons_feet_above_a_nearer_ones_head_are_feet() -> None:
