@@ -81,8 +81,8 @@ class BallDetection(Plugin):
       penalty spots are never the ball, one on a marking counts for less and one where two
       markings meet for less still;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
-      is at the feet of someone else (a box takes in the grass between a nearer one's legs,
-      where a farther one's feet are seen) or of a box no farther away; a box shorter than a
+      is at the feet of someone else (a nearer one's box takes in the grass between their
+      legs, where a farther one's feet are seen) or of a box no farther away; a box shorter than a
       person standing there (cut at white shorts, or legs faded by motion blur) is taken
       down to the feet, and the feet zone of one clearly taller reaches higher (the ball it
       holds at its bottom); a white blob standing on something dark is a sock on its boot

@@ -156,7 +156,9 @@ class TrackSet:
             ball that went mostly wrong had a median score of 0.46, those that found the ball
             0.50. 0.5: on five blur + JPEG rows and 376x212 JPEG 45 x random seeds 13-30 x
             4 s, wrong reports 4.3 -> 3.3 %, found 82.1 % before and after; 0.55 cost about
-            one found frame per further wrong report avoided.
+            one found frame per further wrong report avoided. The one clear ball of its
+            frame (:attr:`sure`) is elected at once without this test, as without
+            :attr:`least_quality`'s.
         sure: Confidence at which a lone sighting, clearly the most ball-like of its frame,
             is the ball at once (when there is none), and a track seen twice running needs
             no third sighting.

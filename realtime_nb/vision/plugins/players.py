@@ -150,11 +150,11 @@ class PlayerDetection(Plugin):
         ]
         # The grass's feature is read with the jerseys': one colour conversion for all.
         features = lab_features([*colours, [int(v) for v in away.grass[:3]]])
-        features, grass = features[:-1], features[-1]
+        features, grass_feature = features[:-1], features[-1]
         teams = TeamModel(ctx.state)
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
             teams.learn(features, colours)
-        readings = at_most_two_keepers(teams.read(features, grass), teams, features)
+        readings = at_most_two_keepers(teams.read(features, grass_feature), teams, features)
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
@@ -241,7 +241,8 @@ def _filled(
     boxes: list[list[int]], ids: list[int], masks: tuple[Mask, Mask]
 ) -> tuple[list[list[int]], list[int]]:
     """The boxes (with their labels ``ids``) that a person's pixels fill enough: at least
-    :data:`FILLED`'s first share of the box its own candidate pixels, or its second share
+    :data:`FILLED`'s first share of the box the candidate pixels in it (a neighbour's
+    included), or its second share
     with the pale parts put back (``masks``: those two candidate masks).
 
     A box is grown from its blob by what blur or JPEG faded into the grass; a few pixels of

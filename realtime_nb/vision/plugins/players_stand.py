@@ -68,7 +68,8 @@ def without_stand_edge(candidates: Mask, region: Mask) -> Mask:
     if top is None:
         return candidates
     has = top < h
-    deepest = max(3, round(STAND_DEPTH * h))
+    # Runs are kept as 8-bit (cv2.medianBlur's kernels past 5 take nothing else): at most 255.
+    deepest = min(255, max(3, round(STAND_DEPTH * h)))
     # The runs from every other column: the running median over them is as good for a strip
     # that changes slowly across, at a quarter of the work.
     y0 = int(top[has].min())

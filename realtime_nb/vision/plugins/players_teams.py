@@ -162,8 +162,9 @@ def blend_distances(
     grass: npt.NDArray[np.float64] | None,
 ) -> npt.NDArray[np.float64]:
     """Distances from jersey ``features`` (one a row, or one feature) to each of the team
-    ``centres`` (a row each column, or a row for one feature), or, with the ``grass``'s
-    feature, to the nearest of each centre blended with up to :data:`BLENDED` of the grass."""
+    ``centres``, or, with the ``grass``'s feature, to the nearest of each centre blended with
+    up to :data:`BLENDED` of the grass: ``(n, k)``, one column per centre, or ``(k,)`` for one
+    feature."""
     offsets = np.asarray(features, np.float64)[..., None, :] - centres
     if grass is None:
         return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)

@@ -50,11 +50,14 @@ def test_players_at_the_strip_do_not_deepen_it(players: int) -> None:
     region, candidates = _slanted()
     for k in range(players):  # people a few columns apart, all reaching into the strip
         x = 60 + 9 * k
-        candidates[24:36, x : x + 4] = 255  # the edge is at rows 23 to 25 here
+        candidates[24:36, x : x + 4] = 255
     cleared = without_stand_edge(candidates, region)
     for k in range(players):
-        x = 60 + 9 * k
-        assert cleared[30:36, x : x + 4].all()
+        for x in range(60 + 9 * k, 64 + 9 * k):
+            top = 20 + x * 20 // 320  # the region's edge in this column
+            # The strip's 3 rows and the fringe's one go; the rest of the person stays.
+            assert cleared[top + 4 : 36, x].all()
+            assert not cleared[top : top + 4, x].any()
 
 
 def test_nothing_is_cleared_without_a_strip_or_a_region() -> None:
