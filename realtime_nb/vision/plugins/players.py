@@ -240,10 +240,10 @@ def _person_blobs(
 def _filled(
     boxes: list[list[int]], ids: list[int], masks: tuple[Mask, Mask]
 ) -> tuple[list[list[int]], list[int]]:
-    """The boxes (with their labels ``ids``) that a person's pixels fill enough: at least
-    :data:`FILLED`'s first share of the box the candidate pixels in it (a neighbour's
-    included), or its second share
-    with the pale parts put back (``masks``: those two candidate masks).
+    """The boxes (with their labels ``ids``) that a person's pixels fill enough: the
+    candidate pixels in the box (a neighbour's included) fill at least :data:`FILLED`'s first
+    share of it, or its second share with the pale parts put back (``masks``: those two
+    candidate masks).
 
     A box is grown from its blob by what blur or JPEG faded into the grass; a few pixels of
     JPEG ringing beside a line grow so into a person's height, while a far person, however
