@@ -304,10 +304,10 @@ class BallScene:
         rectangle, takes in the grass between and beside their legs, where a farther one's
         feet and the ball they play are seen (a ball the near one's body hides is not seen at
         all); but two boxes sharing at least half the narrower one's width
-        (:data:`SAME_PERSON_OVERLAP`) are
-        pieces of one person, and the upper one's "feet" are on the lower one's kit. A point
-        just above a box (room for a head the box missed) is kit unless it is at anyone's
-        feet: a far one's feet are seen there, over the near one's head.
+        (:data:`SAME_PERSON_OVERLAP`) are pieces of one person, and the upper one's "feet"
+        are on the lower one's kit. A point just above a box (room for a head the box missed)
+        is kit unless it is at anyone's feet: a far one's feet are seen there, over the near
+        one's head.
         """
         if not self.people or not len(points):
             return np.zeros(len(points), bool), np.zeros(len(points), bool)

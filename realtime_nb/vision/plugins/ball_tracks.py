@@ -210,7 +210,8 @@ class TrackSet:
             for t in self.tracks
             if t.confidence >= self.least_quality and t.missed < self.excused_misses
         ]
-        # One feet test a frame: the eligible tracks' last sightings and this frame's candidates.
+        # One feet test a frame: the eligible tracks' last sightings and this frame's candidates
+        # (without a test, nothing is at the feet: no excuse, every sighting off the feet).
         flags = [False] * (len(eligible) + len(candidates))
         if at_feet is not None and flags:
             flags = at_feet([*(t.seen_at for t in eligible), *(c[0] for c in candidates)])
@@ -225,7 +226,7 @@ class TrackSet:
         taken_c = set(taken_t.values())
         for ti, track in enumerate(self.tracks):
             track.record(candidates[taken_t[ti]] if ti in taken_t else None, self.window)
-            if ti in taken_t and at_feet is not None:
+            if ti in taken_t:
                 track.off_feet = track.off_feet or not candidate_at_feet[taken_t[ti]]
         fresh = [ci for ci in range(len(candidates)) if ci not in taken_c]
         fresh = sorted(fresh, key=lambda ci: -candidates[ci][2])[: self.starts]
@@ -233,7 +234,7 @@ class TrackSet:
             (x, y), radius, confidence = candidates[ci]
             if confidence >= self.least_start:
                 self.tracks.append(Track(x, y, radius, confidence))
-                self.tracks[-1].off_feet = at_feet is None or not candidate_at_feet[ci]
+                self.tracks[-1].off_feet = not candidate_at_feet[ci]
         self.tracks = [t for t in self.tracks if self._alive(t)]
         self.tracks.sort(key=lambda t: -t.quality)
         del self.tracks[self.limit :]
