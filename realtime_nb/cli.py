@@ -210,7 +210,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``realtime-nb`` command; returns the exit status."""
-    args = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    args = parser.parse_args(dash_values_joined(sys.argv[1:] if argv is None else argv, parser))
     if args.command == "serve":
         return _serve(args)
     if args.command == "bench":
@@ -220,6 +221,47 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _run(args.source, args.plugins, args.server, args.token, args.output, args.data_dir)
     return _demo(args.dir)
+
+
+SECRET_OPTIONS = ("--token",)
+"""Options whose value may start with ``-``: one ``secrets.token_urlsafe`` token in 64 does."""
+
+
+def dash_values_joined(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--token -x`` written as ``--token=-x``, which argparse reads as the value.
+
+    argparse takes a word that starts with ``-`` for an option, so ``--token -x`` fails with
+    "expected one argument". The word after a :data:`SECRET_OPTIONS` option is its value
+    unless it is an option of this command itself, so a forgotten value still gets that error.
+
+    Example:
+        >>> parser = _build_parser()
+        >>> dash_values_joined(["serve", "--token", "-Zk3", "--port", "1"], parser)
+        ['serve', '--token=-Zk3', '--port', '1']
+        >>> dash_values_joined(["run", "x", "--token", "--server", "u"], parser)
+        ['run', 'x', '--token', '--server', 'u']
+    """
+    options = {
+        option
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for sub in action.choices.values()
+        for option in sub._option_string_actions
+    }
+    joined: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in SECRET_OPTIONS:
+            value = next(words, None)
+            if value is not None and value.startswith("-") and value not in options:
+                joined.append(f"{word}={value}")
+                continue
+            joined.append(word)
+            if value is not None:
+                joined.append(value)
+            continue
+        joined.append(word)
+    return joined
 
 
 def parse_limit(text: str) -> tuple[str, int]:

@@ -191,6 +191,31 @@ def served_plugins(proc: subprocess.Popen[str]) -> list[str]:
         proc.communicate(timeout=60)
 
 
+def test_serve_takes_a_token_that_starts_with_a_dash(tmp_path: Path) -> None:
+    """One ``secrets.token_urlsafe`` token in 64 starts with ``-``; argparse alone would take
+    it for an option and the server would exit with "expected one argument"."""
+    proc = serve("--token", "-Zk3-dash-first-token", cwd=tmp_path)
+    assert proc.stdout is not None
+    try:
+        banner = proc.stdout.readline()
+        assert "?token=-Zk3-dash-first-token" in banner, banner + (proc.stderr.read() or "")
+        url = banner.split("serving at ")[1].split("/?token=")[0]
+        req = urllib.request.Request(
+            f"{url}/v1/plugins", headers={"Authorization": "token -Zk3-dash-first-token"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=60)
+
+
+def test_a_forgotten_token_value_is_still_an_error(tmp_path: Path) -> None:
+    done = realtime_nb("run", "x.mp4", "--plugins", "p", "--token", "--server", "u", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--token: expected one argument" in done.stderr
+
+
 @pytest.mark.parametrize("spec", ["./mybright.py", "mybright.py", "mybright", "{tmp}/mybright.py"])
 def test_serve_loads_plugins_from_a_file_or_a_module_name(tmp_path: Path, spec: str) -> None:
     (tmp_path / "mybright.py").write_text(PLUGIN_FILE)
