@@ -25,7 +25,7 @@ the grass, not the person).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -58,6 +58,10 @@ class GrassDistance:
     grass: tuple[float, float, float, float]
     threshold: float
     floor: float
+    # The grass's colour as an image at least as large as any part of the frame measured so
+    # far (grown as needed): cv2.absdiff of two 8-bit images is about three times as fast as
+    # against a scalar.
+    _plain: list[Frame] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, frame: Frame, sample_green: Mask) -> GrassDistance:
@@ -105,7 +109,7 @@ class GrassDistance:
         top, bottom = max(0, y1 - reach), min(h - 1, y2 + reach)
         left, right, halo = self._beside(x1, x2)
         crop = self.frame[top : bottom + 1, left : right + 1]
-        distance = _distance(crop, self.grass)
+        distance = self._distance(crop)
         inside = np.s_[x1 - left : x2 - left + 1]
         massive = self._massive(distance, inside)
         rows = massive & ~self._across(distance, inside, halo)
@@ -126,7 +130,7 @@ class GrassDistance:
         if room:
             first, last = max(0, x1 - room - 1), min(w - 1, x2 + room + 1)
             looked = self.frame[new_top : new_bottom + 1, first : last + 1]
-            rows_in = _distance(looked, self.grass)
+            rows_in = self._distance(looked)
         else:
             first, last = x1, x2
             rows_in = distance[new_top - top : new_bottom - top + 1, x1 - left : x2 - left + 1]
@@ -150,11 +154,21 @@ class GrassDistance:
         """
         x1, y1, x2, y2 = box
         left, right, halo = self._beside(x1, x2)
-        distance = _distance(self.frame[y1 : y2 + 1, left : right + 1], self.grass)
+        distance = self._distance(self.frame[y1 : y2 + 1, left : right + 1])
         inside = np.s_[x1 - left : x2 - left + 1]
         massive = self._massive(distance, inside)
         rows = massive & ~self._across(distance, inside, halo)
         return [x1, y1, x2, y2 - _faded_below(rows, ~massive)]
+
+    def _distance(self, pixels: Frame) -> npt.NDArray[np.uint8]:
+        """:func:`_distance` from the grass of ``pixels``, a part of the frame."""
+        h, w = pixels.shape[:2]
+        plain = self._plain[0] if self._plain else None
+        if plain is None or plain.shape[0] < h or plain.shape[1] < w:
+            rows, cols = (h, w) if plain is None else (max(h, len(plain)), max(w, plain.shape[1]))
+            plain = _plain_grass(self.grass, rows, cols)
+            self._plain[:] = [plain]
+        return _channel_max(cv2.absdiff(pixels, plain[:h, :w]))
 
     def _beside(self, x1: int, x2: int) -> tuple[int, int, int]:
         """The first and last columns looked at for a box's columns ``x1`` to ``x2`` (the box,
@@ -312,7 +326,10 @@ class GrassDistance:
         # a fraction of its contrast, and keeps the sum; part of it falls outside the box's
         # columns, hence 0.6.
         floor = np.uint8(min(255, round(self.floor)))
-        mass = (np.maximum(distance[:, inside], floor) - floor).sum(axis=1, dtype=np.int32)
+        above = np.maximum(distance[:, inside], floor) - floor
+        if not len(above):
+            return np.zeros(0, bool)
+        mass = cv2.reduce(above, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
         massive: npt.NDArray[np.bool_] = mass >= 0.6 * (self.threshold - floor)
         return massive
 
@@ -358,7 +375,10 @@ def _boots(feet: npt.NDArray[np.bool_], expected: float) -> int:
 def _run(rows: npt.NDArray[np.bool_], gap: int = 0) -> int:
     """How many of ``rows`` lead up to the last True reached over runs of at most ``gap``
     False rows."""
-    end = len(rows) if rows.all() else int(np.argmin(rows))
+    # argmin finds the first False, or 0 when every row is True (or there is none).
+    end = int(np.argmin(rows)) if len(rows) else 0
+    if end == 0 and len(rows) and rows[0]:
+        end = len(rows)
     if gap == 0 or end == len(rows):
         return end
     true = np.flatnonzero(rows)
@@ -381,7 +401,19 @@ def _shaded_distance(
 
 def _distance(frame: Frame, grass: tuple[float, float, float, float]) -> npt.NDArray[np.uint8]:
     """Per pixel, the largest of the three channel differences from ``grass``."""
-    channels = cv2.split(cv2.absdiff(frame, np.asarray(grass, np.float64)))
+    return _channel_max(cv2.absdiff(frame, np.asarray(grass, np.float64)))
+
+
+def _plain_grass(grass: tuple[float, float, float, float], rows: int, cols: int) -> Frame:
+    """A ``rows`` x ``cols`` BGR image of ``grass``'s colour as cv2.absdiff rounds a scalar for
+    an 8-bit image (so the differences from it are :func:`_distance`'s)."""
+    level = cv2.absdiff(np.zeros((1, 1, 3), np.uint8), np.asarray(grass, np.float64))
+    return np.repeat(np.repeat(level, cols, axis=1), rows, axis=0)
+
+
+def _channel_max(difference: Frame) -> npt.NDArray[np.uint8]:
+    """Per pixel, the largest of a BGR image's three channels."""
+    channels = cv2.split(difference)
     return np.asarray(cv2.max(cv2.max(channels[0], channels[1]), channels[2]), np.uint8)
 
 
