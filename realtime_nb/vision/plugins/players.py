@@ -38,7 +38,7 @@ from realtime_nb.vision.plugins.players_heights import (
     height_model,
     tall_enough,
 )
-from realtime_nb.vision.plugins.players_stand import without_stand_edge, without_stand_rows
+from realtime_nb.vision.plugins.players_stand import clear_stand_edge, without_stand_rows
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
     TeamModel,
@@ -144,9 +144,9 @@ class PlayerDetection(Plugin):
         # piece's bottom is the height model's or the fitted one, and the cut leaves it.
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
         boxes, ids = _filled(boxes, ids, masks)
+        grass_bgr = np.asarray(away.grass[:3])
         colours = [
-            jersey_colour(frame, labels, b, k, np.asarray(away.grass[:3]))
-            for b, k in zip(boxes, ids, strict=True)
+            jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
         ]
         # The grass's feature is read with the jerseys': one colour conversion for all.
         features = lab_features([*colours, [int(v) for v in away.grass[:3]]])
@@ -212,15 +212,16 @@ def _person_blobs(
     grass, region = masks
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
-    unlike = cv2.bitwise_not(cv2.bitwise_or(grass, line))
-    own = without_stand_rows(np.asarray(cv2.bitwise_and(unlike, region), np.uint8), region)
-    own = without_stand_edge(own, region)
+    # The region less the grass and the line (0/255 masks, so a saturating subtraction): one
+    # pass over the frame fewer than the region and not either.
+    own = cv2.subtract(region, cv2.bitwise_or(grass, line))
+    own = without_stand_rows(np.asarray(own, np.uint8), region)
+    clear_stand_edge(own, region)  # own is this function's: a fresh mask
     pale_too = _with_pale_parts(own, line, region)
     n, labels, stats = _blob_labels(pale_too, heights)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
-    for k in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[k])
+    for k, (x, y, bw, bh, area) in enumerate(stats.tolist()[1:n], start=1):
         # A small far player's blob can be its shirt alone (blur and JPEG fade its head and
         # legs into the grass): 3 rows are enough here, the box is grown and judged after. A
         # flat blob is not grown: beside a line it would grow into a person's height.
@@ -286,10 +287,14 @@ def _blob_labels(mask: Mask, heights: Heights) -> tuple[int, Labels, npt.NDArray
     # 16-bit labels are three times as fast; after the opening and closing above a blob and
     # its gap take at least 4 x 6 pixels (counted as 2 x 2 without the opening, to be safe),
     # so they suffice up to 65535 blobs of that size.
-    ltype = cv2.CV_16U if h * w < (4 if opening is None else 24) * 65535 else cv2.CV_32S
-    n, inside, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)
-    labels = np.zeros((h, w), inside.dtype)
-    labels[window] = inside
+    small = h * w < (4 if opening is None else 24) * 65535
+    labels = np.zeros((h, w), np.uint16 if small else np.int32)
+    # The labelling writes into the frame-sized label image's window itself.
+    n, inside, stats, _ = cv2.connectedComponentsWithStats(
+        candidates, labels[window], connectivity=8, ltype=cv2.CV_16U if small else cv2.CV_32S
+    )
+    if not np.may_share_memory(inside, labels):
+        labels[window] = inside
     stats[:, :2] += (x0, y0)
     return n, cast(Labels, labels), np.asarray(stats, np.int32)
 

@@ -25,7 +25,14 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.grass import Mask
 
-__all__ = ["STAND_DEPTH", "STAND_ROWS", "STAND_SPAN", "without_stand_edge", "without_stand_rows"]
+__all__ = [
+    "STAND_DEPTH",
+    "STAND_ROWS",
+    "STAND_SPAN",
+    "clear_stand_edge",
+    "without_stand_edge",
+    "without_stand_rows",
+]
 
 STAND_DEPTH = 0.06
 """The deepest (as a share of the frame's rows) the stand's strip is read below the outline's
@@ -63,10 +70,18 @@ def without_stand_edge(candidates: Mask, region: Mask) -> Mask:
     fringe). A player reaching into the strip loses only the rows of it, and a player below
     it nothing.
     """
+    cleared = candidates.copy()
+    clear_stand_edge(cleared, region)
+    return cleared
+
+
+def clear_stand_edge(candidates: Mask, region: Mask) -> None:
+    """Clear the stand's strip along ``region``'s top edge from ``candidates`` in place, as
+    :func:`without_stand_edge` returns it (without the copy of a frame-sized mask)."""
     h, w = candidates.shape
     top = _top_edge(region)
     if top is None:
-        return candidates
+        return
     has = top < h
     # Runs are kept as 8-bit (cv2.medianBlur's kernels past 5 take nothing else): at most 255.
     deepest = min(255, max(3, round(STAND_DEPTH * h)))
@@ -84,12 +99,10 @@ def without_stand_edge(candidates: Mask, region: Mask) -> Mask:
     half = cv2.medianBlur(np.ascontiguousarray(runs[None, :]), span).ravel()
     depth = np.repeat(np.where(half > 0, half.astype(np.int64) + 1, 0), 2)[:w]
     if not depth.any():
-        return candidates
+        return
     y1 = min(h, int((top + depth)[has].max()))
     rows = rows[: y1 - y0]
-    cleared = candidates.copy()
-    cleared[y0:y1][(rows >= top) & (rows < top + depth)] = 0
-    return cleared
+    candidates[y0:y1][(rows >= top) & (rows < top + depth)] = 0
 
 
 def _top_edge(region: Mask) -> npt.NDArray[np.int64] | None:

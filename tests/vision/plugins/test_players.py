@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.evaluation import evaluate
-from realtime_nb.vision.plugins import PluginContext, VideoInfo
+from realtime_nb.vision.plugins import PluginContext, VideoInfo, players_boxes
 from realtime_nb.vision.plugins.grass import green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
     Heights,
@@ -21,7 +21,13 @@ from realtime_nb.vision.plugins.players import (
     _person_heights,
     _with_pale_parts,
 )
-from realtime_nb.vision.plugins.players_boxes import GrassDistance, _faded_below, every_fourth
+from realtime_nb.vision.plugins.players_boxes import (
+    GrassDistance,
+    _faded_below,
+    _run,
+    _shaded_distance,
+    every_fourth,
+)
 from realtime_nb.vision.synthetic import synthetic_match
 
 GRASS = (60, 140, 50)  # BGR
@@ -546,3 +552,47 @@ def test_fit_below_a_whole_person_never_grows_further_than_the_plain_rule() -> N
     plain = away.fit([x1, y1, x2, y2], expected=None)
     assert plain[3] == y2 + 1
     assert away.fit([x1, y1, x2, y2], expected=27.0)[3] == y2 + 1
+
+
+@pytest.mark.parametrize("grass", [(74.5, 120.4, 60.5, 0.0), (75.5, 0.2, 254.6, 0.0)])
+def test_parts_of_the_frame_are_as_far_from_the_grass_as_against_its_scalar(
+    grass: tuple[float, float, float, float],
+) -> None:
+    # The grass's 8-bit image rounds the mean as cv2.absdiff rounds a scalar (halves to even),
+    # and grows when a larger part comes.
+    frame = np.random.default_rng(3).integers(0, 256, (60, 80, 3), np.uint8)
+    away = GrassDistance(frame, grass, 20.0, 10.0)
+    for y1, y2, x1, x2 in [(5, 15, 10, 14), (0, 60, 0, 80), (20, 22, 70, 80), (3, 50, 1, 9)]:
+        part = frame[y1:y2, x1:x2]
+        expected = cv2.absdiff(part, np.asarray(grass, np.float64)).max(axis=2)
+        assert np.array_equal(away._distance(part), expected)
+        assert np.array_equal(players_boxes._distance(part, grass), expected)
+
+
+def test_shaded_distance_is_the_largest_channel_difference_from_the_scaled_grass() -> None:
+    frame = np.random.default_rng(4).integers(0, 256, (30, 20, 3), np.uint8)
+    grass = (60.0, 140.0, 70.0, 0.0)
+    g = np.asarray(grass[:3], np.float32)
+    p = frame.astype(np.float32)
+    for brightest in (1.0, 1.3):
+        scale = np.clip((p @ g) / float(g @ g), 0.5, brightest)
+        off = np.abs(p - scale[..., None] * g).max(axis=2)
+        expected = np.minimum(off, 255).astype(np.uint8)
+        assert np.array_equal(_shaded_distance(frame, grass, brightest), expected)
+
+
+@pytest.mark.parametrize(
+    ("rows", "gap", "reached"),
+    [
+        ("", 0, 0),
+        ("111", 0, 3),
+        ("000", 0, 0),
+        ("1101", 0, 2),
+        ("1101", 1, 4),
+        ("11001", 1, 2),
+        ("0011", 2, 4),
+        ("0", 2, 0),
+    ],
+)
+def test_run_reaches_the_last_true_over_short_gaps(rows: str, gap: int, reached: int) -> None:
+    assert _run(np.array([c == "1" for c in rows], bool), gap) == reached

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime_nb.vision.plugins.players_stand import without_stand_edge, without_stand_rows
+from realtime_nb.vision.plugins.players_stand import (
+    clear_stand_edge,
+    without_stand_edge,
+    without_stand_rows,
+)
 
 
 def test_rows_mostly_filled_across_the_pitch_are_the_stand() -> None:
@@ -66,3 +70,15 @@ def test_nothing_is_cleared_without_a_strip_or_a_region() -> None:
     candidates[60:72, 200:204] = 255
     assert (without_stand_edge(candidates, region) == candidates).all()
     assert (without_stand_edge(candidates, np.zeros_like(region)) == candidates).all()
+
+
+def test_the_strip_cleared_in_place_is_the_one_returned_and_the_input_stays() -> None:
+    region, candidates = _slanted()
+    candidates[24:36, 60:64] = 255
+    candidates[60:72, 200:204] = 255
+    before = candidates.copy()
+    cleared = without_stand_edge(candidates, region)
+    assert (candidates == before).all()  # a copy was cleared
+    assert (cleared != before).any()
+    clear_stand_edge(candidates, region)
+    assert (candidates == cleared).all()

@@ -12,6 +12,7 @@ from realtime_nb.vision.plugins.players_teams import (
     TeamModel,
     _keep_ids,
     _median,
+    _pairwise,
     at_most_two_keepers,
     blend_distances,
 )
@@ -129,3 +130,12 @@ def test_median_is_numpys_rounded_down_at_odd_and_even_counts() -> None:
         pixels = rng.integers(0, 256, (count, 3), dtype=np.uint8)
         assert _median(pixels) == [int(v) for v in np.median(pixels, axis=0)]
     assert _median(np.array([[1, 2, 3], [2, 5, 255]], np.uint8)) == [1, 3, 129]
+
+
+def test_pairwise_distances_are_numpys_norm_to_the_last_bit() -> None:
+    rng = np.random.default_rng(9)
+    for rows in (1, 4, 57, 400):
+        first = rng.normal(0.0, 40.0, (rows, 3))
+        for second in (first, rng.normal(0.0, 40.0, (2, 3))):
+            expected = np.linalg.norm(first[:, None, :] - second[None], axis=2)
+            assert np.array_equal(_pairwise(first, second), expected)
