@@ -418,8 +418,8 @@ def _plain_grass(grass: tuple[float, float, float, float], rows: int, cols: int)
     return np.repeat(np.repeat(level, cols, axis=1), rows, axis=0)
 
 
-def _channel_max(difference: Frame) -> npt.NDArray[np.uint8]:
-    """Per pixel, the largest of a BGR image's three channels."""
+def _channel_max(difference: cv2.typing.MatLike) -> npt.NDArray[np.uint8]:
+    """Per pixel, the largest of a BGR image's three channels (8-bit)."""
     channels = cv2.split(difference)
     return np.asarray(cv2.max(cv2.max(channels[0], channels[1]), channels[2]), np.uint8)
 
