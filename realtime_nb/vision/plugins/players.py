@@ -115,10 +115,11 @@ class PlayerDetection(Plugin):
         ["detection", "team_classification", "role_classification"],
     )
     warmup_frames = 15
+    _hsv: Frame | None = None  # this job's HSV buffer (:meth:`_hsv_of`)
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Detect people on the pitch and classify role and team."""
-        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+        hsv = self._hsv_of(frame)
         # The grass's mean colour from every fourth pixel; the grass mask at full size only
         # with bounds that follow that mean.
         sample = every_fourth(hsv)
@@ -169,6 +170,14 @@ class PlayerDetection(Plugin):
             "count": len(detections),
             "team_colors": ctx.state.get("team_bgr") or [],
         }
+
+    def _hsv_of(self, frame: Frame) -> Frame:
+        """``frame`` in HSV, written into the same buffer frame after frame: a new 2.8 MB one
+        every frame at 1280x720 is, as often as not, given back to the system by the allocator
+        and taken again page by page (a page fault each)."""
+        if self._hsv is None or self._hsv.shape != frame.shape:
+            self._hsv = np.empty(frame.shape, np.uint8)
+        return np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV, dst=self._hsv), np.uint8)
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
         """Box every person in its team's colour, with a short label."""
@@ -368,9 +377,11 @@ def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
         long = np.ascontiguousarray(np.repeat(runs, 2, axis=0)[: pale.shape[0]])
         thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
         sandwiched = cv2.bitwise_or(sandwiched, thick)
-    put_back = np.repeat(sandwiched, 2, axis=0)
-    pale_parts = cv2.bitwise_and(cv2.bitwise_and(put_back[:h], line), region)
-    return np.asarray(cv2.bitwise_or(candidates, pale_parts), np.uint8)
+    # The masks below are worked in place: fewer frame-sized buffers taken and given back.
+    put_back = np.repeat(sandwiched, 2, axis=0)[:h]
+    put_back = cv2.bitwise_and(put_back, line, dst=put_back)
+    put_back = cv2.bitwise_and(put_back, region, dst=put_back)
+    return np.asarray(cv2.bitwise_or(candidates, put_back, dst=put_back), np.uint8)
 
 
 def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:

@@ -596,3 +596,22 @@ def test_shaded_distance_is_the_largest_channel_difference_from_the_scaled_grass
 )
 def test_run_reaches_the_last_true_over_short_gaps(rows: str, gap: int, reached: int) -> None:
     assert _run(np.array([c == "1" for c in rows], bool), gap) == reached
+
+
+def test_hsv_is_the_frames_in_one_buffer_per_size_and_pale_parts_leave_their_inputs() -> None:
+    plugin = PlayerDetection()
+    rng = np.random.default_rng(6)
+    first, second = (rng.integers(0, 256, (36, 64, 3), np.uint8) for _ in range(2))
+    hsv = plugin._hsv_of(first)
+    np.testing.assert_array_equal(hsv, cv2.cvtColor(first, cv2.COLOR_BGR2HSV))
+    again = plugin._hsv_of(second)
+    assert again is hsv  # the same buffer, now the second frame's
+    np.testing.assert_array_equal(again, cv2.cvtColor(second, cv2.COLOR_BGR2HSV))
+    larger = rng.integers(0, 256, (40, 64, 3), np.uint8)
+    np.testing.assert_array_equal(plugin._hsv_of(larger), cv2.cvtColor(larger, cv2.COLOR_BGR2HSV))
+    masks = [(rng.random((35, 64)) < share).astype(np.uint8) * 255 for share in (0.2, 0.3, 0.9)]
+    before = [mask.copy() for mask in masks]
+    out = _with_pale_parts(*masks)
+    assert out.shape == (35, 64)  # an odd row count: the put-back's last row dropped
+    for mask, kept in zip(masks, before, strict=True):
+        np.testing.assert_array_equal(mask, kept)
