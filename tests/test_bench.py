@@ -6,10 +6,12 @@ No timing assertions: the numbers of a shared, noisy machine are not a test resu
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,3 +93,38 @@ def test_command_entry_runs_one_benchmark(tmp_path: Path) -> None:
     assert run_bench_command(args) == 0
     rows = json.loads((tmp_path / "one.json").read_text())["rows"]
     assert [row["figure"] for row in rows] == ["widget budget, 20,000 msgs/s in"]
+
+
+def _football_speed() -> Any:
+    folder = benchmarks_dir()
+    assert folder is not None
+    spec = importlib.util.spec_from_file_location("football_speed", folder / "football_speed.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(120)
+def test_football_speed_times_a_plugin_in_a_child_process_of_the_given_tree() -> None:
+    speed = _football_speed()
+    tree = Path(speed.__file__).resolve().parent.parent
+    passes = speed._child(tree, "player_detection", 160, 90, 3)
+    assert len(passes) == speed.PASSES - 1  # the first pass is left out
+    assert all(ms > 0 for ms in passes)
+    with pytest.raises(RuntimeError, match="no_such_plugin"):
+        speed._child(tree, "no_such_plugin", 160, 90, 3)
+
+
+def test_football_speed_names_the_plugins_slower_than_the_tolerance() -> None:
+    speed = _football_speed()
+    table = {
+        ("ball_detection", "640x360"): (3.2, 3.1),  # 3 % slower: within 5 %
+        ("player_detection", "640x360"): (6.6, 6.0),  # 10 % slower
+        ("pitch_detection", "1280x720"): (20.0, 30.0),
+    }
+    assert speed.slower_than(table, 0.05) == ["player_detection at 640x360"]
+    assert speed.slower_than(table, 0.02) == [
+        "ball_detection at 640x360",
+        "player_detection at 640x360",
+    ]

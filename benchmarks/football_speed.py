@@ -1,0 +1,156 @@
+"""CPU time a frame of each football plugin, this checkout against another commit, in one run.
+
+Each measurement is a child process that renders seed 7 of the synthetic match (the classic
+look, whose frames are the same in every commit since it was made), runs the plugin after the
+plugins it requires, and times only that plugin's ``process`` calls with ``time.process_time``
+on one OpenCV thread: CPU time, not wall time, so another program on the machine disturbs it
+less. Every child runs the clip ``passes`` times with fresh plugin state; the first pass is left
+out (imports, caches, the allocator warming up). Children alternate between the two trees,
+``rounds`` times, so both see the same machine; the figure is the median over all kept passes,
+and the ratio is ours over the baseline's (below 1: ours is faster).
+
+Run: ``.venv/bin/python benchmarks/football_speed.py --against 1c00b38 [--rounds 3]``. The
+baseline commit is checked out into a temporary git worktree, removed at the end. Exit status
+1 when a plugin is more than ``--tolerance`` (default 5 %) slower than the baseline at a size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PLUGINS = ("pitch_detection", "player_detection", "ball_detection")
+SIZES = ((640, 360, 100), (1280, 720, 40))
+"""Width, height and frames of the clip timed at each size."""
+SEED = 7
+PASSES = 3
+CHILD_TIMEOUT_S = 600.0
+
+
+def measure(plugin: str, width: int, height: int, frames: int, passes: int) -> list[float]:
+    """CPU milliseconds a frame of ``plugin`` on each pass over the clip (child process side).
+
+    Only names every commit of the project has are used: the importable tree on ``sys.path``
+    is the one measured.
+    """
+    import cv2
+
+    from realtime_nb.vision.plugins import PluginContext
+    from realtime_nb.vision.plugins.registry import default_registry
+    from realtime_nb.vision.synthetic import synthetic_match
+
+    cv2.setNumThreads(1)
+    clip = synthetic_match(seconds=frames / 25, fps=25, width=width, height=height, seed=SEED)
+    rendered = list(clip)
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        for required in default_registry.get(name).requires:
+            visit(required)
+        if name not in order:
+            order.append(name)
+
+    visit(plugin)
+    out = []
+    for _ in range(passes):
+        pipeline = [default_registry.get(name)() for name in order]
+        states: dict[str, dict[str, object]] = {name: {} for name in order}
+        spent = 0.0
+        for index, frame in enumerate(rendered):
+            results: dict[str, dict[str, object]] = {}
+            for p in pipeline:
+                ctx = PluginContext(index, f"f-{index:06d}", results, states[p.name], clip.info)
+                start = time.process_time()
+                results[p.name] = p.process(frame, ctx)
+                if p.name == plugin:
+                    spent += time.process_time() - start
+        out.append(1000.0 * spent / len(rendered))
+    return out
+
+
+def _child(tree: Path, plugin: str, width: int, height: int, frames: int) -> list[float]:
+    """Run :func:`measure` in a new process that imports realtime_nb from ``tree``."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import football_speed as f; "
+        "print(json.dumps(f.measure(sys.argv[2], *map(int, sys.argv[3:7]))))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(Path(__file__).parent)])}
+    args = [sys.executable, "-c", code, str(Path(__file__).parent), plugin]
+    args += [str(width), str(height), str(frames), str(PASSES)]
+    done = subprocess.run(
+        args, env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True,
+        timeout=CHILD_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"{plugin} in {tree} failed:\n{done.stderr[-2000:]}")
+    passes: list[float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return passes[1:]
+
+
+def compare(ours: Path, baseline: Path, rounds: int) -> dict[tuple[str, str], tuple[float, float]]:
+    """Median CPU ms a frame ``(ours, baseline)`` per ``(plugin, "WxH")``, alternating trees."""
+    kept: dict[tuple[str, str, str], list[float]] = {}
+    for r in range(rounds):
+        for plugin in PLUGINS:
+            for width, height, frames in SIZES:
+                # Alternate which tree goes first, so neither always follows the other.
+                trees = [("ours", ours), ("baseline", baseline)]
+                for label, tree in trees if r % 2 == 0 else trees[::-1]:
+                    ms = _child(tree, plugin, width, height, frames)
+                    kept.setdefault((plugin, f"{width}x{height}", label), []).extend(ms)
+                    print(f"round {r + 1} {label} {plugin} {width}x{height}: {ms}", flush=True)
+    return {
+        (plugin, size): (
+            statistics.median(kept[(plugin, size, "ours")]),
+            statistics.median(kept[(plugin, size, "baseline")]),
+        )
+        for plugin, size, _ in kept
+    }
+
+
+def slower_than(table: dict[tuple[str, str], tuple[float, float]], tolerance: float) -> list[str]:
+    """``"plugin at WxH"`` for each row of :func:`compare` where ours is slower than the
+    baseline by more than ``tolerance`` (0.05: 5 %)."""
+    return [
+        f"{plugin} at {size}"
+        for (plugin, size), (mine, theirs) in table.items()
+        if mine > theirs * (1.0 + tolerance)
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compare, print a markdown table; exit 1 when a plugin is slower than the tolerance."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", required=True, help="the baseline commit (any git ref)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tolerance", type=float, default=0.05)
+    args = parser.parse_args(argv)
+    ours = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="football-speed-") as scratch:
+        baseline = Path(scratch) / "baseline"
+        git = ["git", "-C", str(ours)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(baseline), args.against],
+                       check=True, capture_output=True)  # fmt: skip
+        try:
+            table = compare(ours, baseline, args.rounds)
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(baseline)], check=False)
+    print(f"\nCPU ms a frame, median of {args.rounds} rounds x {PASSES - 1} passes, seed {SEED}:")
+    print(f"\n| plugin | size | ours | {args.against} | ratio |\n|---|---|---|---|---|")
+    for (plugin, size), (mine, theirs) in table.items():
+        print(f"| {plugin} | {size} | {mine:.2f} | {theirs:.2f} | {mine / theirs:.2f} |")
+    slower = slower_than(table, args.tolerance)
+    if slower:
+        print(f"slower than {args.against} by more than {args.tolerance:.0%}: {', '.join(slower)}")
+    return 1 if slower else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
