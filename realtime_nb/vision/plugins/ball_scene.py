@@ -142,6 +142,9 @@ _JUNCTIONS_M = _junctions(_MARKINGS, _FEATURES.feature)
 """Where two of the pitch's markings meet or cross, in metres."""
 
 
+_METRE_STEPS = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+
+
 class BallScene:
     """What the plugins before ball_detection said about this frame: the homography and the
     people's boxes (either may be missing)."""
@@ -155,6 +158,10 @@ class BallScene:
         self.quality = 0.0
         """pitch_detection's quality of the homography, 0 to 1."""
         self._zones: tuple[list[list[float]], float, FloatArray, FloatArray] | None = None
+        # The markings through the homography, asked about several times a frame.
+        self._pieces: FloatArray | None = None
+        self._junction_places: FloatArray | None = None
+        self._typical: tuple[list[list[float]], int, int, float] | None = None
 
     @classmethod
     def of(cls, ctx: PluginContext) -> BallScene:
@@ -190,6 +197,17 @@ class BallScene:
     def typical_radius(self, width: int, height: int) -> float:
         """The ball's radius in pixels at the middle of the frame (a 640 px wide frame's
         usual 2 px, scaled with the width, without a homography or where it is undefined)."""
+        known = self._typical
+        if known is None or known[0] is not self.people or known[1:3] != (width, height):
+            known = self._typical = (
+                self.people,
+                width,
+                height,
+                self._radius_at_middle(width, height),
+            )
+        return known[3]
+
+    def _radius_at_middle(self, width: int, height: int) -> float:
         fallback = 2.0 * width / 640
         if self.homography is None:
             # Without the pitch's scale the people's height gives it (a near view's ball is
@@ -208,9 +226,10 @@ class BallScene:
         pitch = self.ground(points)
         if pitch is None or self.homography is None:
             return np.full(len(points), np.nan)
-        base = project(self.homography, pitch)
-        ahead = project(self.homography, np.column_stack([pitch[:, 0] + 1.0, pitch[:, 1]]))
-        across = project(self.homography, np.column_stack([pitch[:, 0], pitch[:, 1] + 1.0]))
+        n = len(pitch)
+        # The point, a metre along the pitch and a metre across, projected in one call.
+        mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
+        base, ahead, across = mapped[:n], mapped[n : 2 * n], mapped[2 * n :]
         per_m = np.maximum(
             np.linalg.norm(ahead - base, axis=1), np.linalg.norm(across - base, axis=1)
         )
@@ -260,7 +279,9 @@ class BallScene:
         through the homography (inf without one)."""
         if self.homography is None:
             return np.full(len(centres), np.inf)
-        places = project(self.homography, _JUNCTIONS_M)
+        if self._junction_places is None:
+            self._junction_places = project(self.homography, _JUNCTIONS_M)
+        places = self._junction_places
         dist = np.linalg.norm(centres[:, None, :] - places[None], axis=2)
         out: FloatArray = np.nanmin(np.where(np.isnan(dist), np.inf, dist), axis=1)
         return out
@@ -270,7 +291,9 @@ class BallScene:
         without one)."""
         if self.homography is None:
             return np.full(len(centres), np.inf)
-        pieces = project_pieces(self.homography, _MARKINGS)  # (f, 2, 2), NaN behind
+        if self._pieces is None:
+            self._pieces = project_pieces(self.homography, _MARKINGS)  # (f, 2, 2), NaN behind
+        pieces = self._pieces
         a, b = pieces[:, 0], pieces[:, 1]
         ab = b - a
         length2 = np.maximum((ab**2).sum(axis=1), 1e-9)

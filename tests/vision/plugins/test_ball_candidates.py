@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.plugins.ball import _search
-from realtime_nb.vision.plugins.ball_candidates import inside_a_body, whiteness
+from realtime_nb.vision.plugins.ball_candidates import _within, inside_a_body, whiteness
 
 GRASS = (50, 140, 60)
 SHADOW = (30, 84, 36)  # the grass at 0.6 of its light: the same hue
@@ -66,3 +66,8 @@ def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
     region = np.full(img.shape[:2], 255, np.uint8)
     found = _search(whiteness(img), region, 2.0, (0, 0), 0)
     assert any(abs(c.x - 160) <= 1 and abs(c.y - 180) <= 1 for c, _, _ in found)
+
+
+def test_within_clips_indices_to_the_image_as_np_clip_does() -> None:
+    index = np.array([-7, -1, 0, 5, 9, 10, 40], np.int64)
+    assert np.array_equal(_within(index, 10), np.clip(index, 0, 9))

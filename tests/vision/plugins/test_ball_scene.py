@@ -200,3 +200,38 @@ def test_where_two_markings_meet_a_candidate_counts_for_less() -> None:
     kept = scene.plausible([(corner, 1.1, 0.9), (on_its_line, 1.1, 0.9)])
     assert [c[0] for c in kept] == [corner, on_its_line]
     assert kept[0][2] == pytest.approx(JUNCTION_FACTOR * kept[1][2])
+
+
+def test_the_expected_radius_is_a_metre_along_or_across_the_pitch_at_each_point() -> None:
+    # A camera looking down at a slant: a metre across the pitch is shorter far away.
+    slanted = np.array([[12.0, 3.0, 40.0], [0.5, 6.0, 30.0], [0.0, 0.004, 1.0]])
+    scene = BallScene(slanted, [])
+    points = np.array([[100.0, 120.0], [300.0, 60.0], [520.0, 300.0]])
+    pitch = scene.ground(points)
+    assert pitch is not None
+
+    def image(p: np.ndarray) -> np.ndarray:
+        q = np.c_[p, np.ones(len(p))] @ slanted.T
+        return np.asarray(q[:, :2] / q[:, 2:], np.float64)
+
+    along = np.linalg.norm(image(pitch + np.array([1.0, 0.0])) - image(pitch), axis=1)
+    across = np.linalg.norm(image(pitch + np.array([0.0, 1.0])) - image(pitch), axis=1)
+    want = 0.11 * np.maximum(along, across)
+    assert scene.expected_radius(points) == pytest.approx(want, rel=1e-9)
+    assert len(set(np.round(want, 6))) == 3  # the three places differ: the test can tell
+
+
+def test_the_scene_answers_again_the_same_and_follows_new_people() -> None:
+    scene = BallScene(np.asarray(TOP_DOWN), [])
+    centres = np.array([[525.0, 200.0], [400.0, 330.0], [10.0, 10.0]])
+    first = (scene.near_markings(centres), scene.near_junctions(centres))
+    again = (scene.near_markings(centres), scene.near_junctions(centres))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert first[0][0] == pytest.approx(0.0, abs=1e-9)  # on the halfway line
+    assert scene.typical_radius(1050, 680) == pytest.approx(1.1)  # 0.11 m at 10 px a metre
+    without = BallScene(None, [])
+    assert without.typical_radius(640, 360) == 2.0
+    # Four people of 160 px: the size now comes from them, not from what was asked before.
+    without.people = [[10.0 * k, 50.0, 10.0 * k + 30.0, 210.0] for k in range(4)]
+    assert without.typical_radius(640, 360) == pytest.approx(160 * 0.11 / 1.8)
+    assert without.typical_radius(1280, 720) == pytest.approx(160 * 0.11 / 1.8)
