@@ -1,0 +1,108 @@
+"""Broadcast clips as scored clips: a fixed, named set and an adapter the evaluation runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import overload
+
+from realtime_nb.core.frame import Frame, VideoInfo
+from realtime_nb.vision.broadcast.clip import Clip
+from realtime_nb.vision.broadcast.scene import FPS, ClipConfig
+from realtime_nb.vision.synthetic.truth import FrameTruth
+
+__all__ = ["BROADCAST_CLIPS", "BroadcastMatch", "broadcast_match"]
+
+BROADCAST_CLIPS: dict[int, ClipConfig] = {
+    1: ClipConfig(seed=11, kits=("red/white", "blue"), stripes="x"),
+    2: ClipConfig(seed=12, kits=("yellow/black", "white/dkgreen")),
+    3: ClipConfig(seed=13, kits=("skyblue/white", "claret"), stripes="y"),
+    4: ClipConfig(seed=14, kits=("black/white", "orange"), stripes="diag", shadow=True),
+    5: ClipConfig(seed=15, kits=("dkgreen", "white"), stripes="none"),
+    6: ClipConfig(seed=16, cam_height=27.0, hfov=50.0),
+    7: ClipConfig(seed=17, width=1280, height=720, kits=("red/white", "yellow/black")),
+    8: ClipConfig(seed=18, width=1280, height=720, kits=("blue", "white/dkgreen")),
+}
+"""The scored broadcast clips by number, 100 frames each; knobs not set are drawn from the
+clip's seed. ``realtime-nb eval --broadcast`` scores them."""
+
+
+class _Truths(Sequence[FrameTruth]):
+    """Per-frame truth of a :class:`BroadcastMatch`, kept from rendering (rendered on a miss)."""
+
+    def __init__(self, match: BroadcastMatch) -> None:
+        self._match = match
+
+    def __len__(self) -> int:
+        return len(self._match)
+
+    @overload
+    def __getitem__(self, index: int) -> FrameTruth: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[FrameTruth]: ...
+
+    def __getitem__(self, index: int | slice) -> FrameTruth | list[FrameTruth]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._match.render(index)[1]
+
+
+class BroadcastMatch:
+    """A broadcast :class:`Clip` shaped like a synthetic match: iterate it for frames, index
+    ``truth`` for each frame's :class:`FrameTruth`.
+
+    Attributes:
+        clip: The renderer's clip.
+        info: Size, rate and frame count.
+        truth: Per-frame truth; a frame's truth is kept once the frame was rendered.
+    """
+
+    def __init__(self, cfg: ClipConfig) -> None:
+        self.clip = Clip(cfg)
+        self.info = VideoInfo(cfg.width, cfg.height, FPS, cfg.frames)
+        self.truth: Sequence[FrameTruth] = _Truths(self)
+        self._truths: dict[int, FrameTruth] = {}
+
+    def __len__(self) -> int:
+        return len(self.clip)
+
+    def render(self, index: int) -> tuple[Frame, FrameTruth]:
+        """Frame ``index`` and its truth (the truth is kept)."""
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        frame, truth = self.clip.render(index)
+        self._truths[index] = truth
+        return frame, truth
+
+    def __getitem__(self, index: int) -> Frame:
+        return self.render(index)[0]
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i in range(len(self)):
+            yield self.render(i)[0]
+
+    def label(self, number: int | None = None) -> str:
+        """The clip's setting in words, e.g. ``"640x360 red/white v blue, camera 14 m"``
+        (prefixed ``"broadcast N: "`` with a number)."""
+        c = self.clip
+        text = (
+            f"{c.cfg.width}x{c.cfg.height} {c.kit_names[0]} v {c.kit_names[1]}, "
+            f"camera {c.cam_height:.0f} m"
+        )
+        return text if number is None else f"broadcast {number}: {text}"
+
+
+def broadcast_match(number: int, frames: int | None = None) -> BroadcastMatch:
+    """Broadcast clip ``number`` of :data:`BROADCAST_CLIPS`, ``frames`` long if given.
+
+    The play is the same for any length, but the camera's placement is drawn after the play,
+    so a clip of another length is filmed from a slightly different spot.
+
+    Raises:
+        KeyError: No such clip.
+    """
+    cfg = BROADCAST_CLIPS[number]
+    if frames is not None:
+        cfg = dataclasses.replace(cfg, frames=frames)
+    return BroadcastMatch(cfg)
