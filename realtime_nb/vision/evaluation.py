@@ -6,8 +6,10 @@ several seeds and knob settings, runs ``pitch_detection``, ``player_detection``,
 ``ball_detection`` and ``radar`` over them as the runner does, and scores the results against
 each frame's truth (the truth is read here only, never by the plugins), one row per knob
 setting and one per domain-randomised variation held out of tuning
-(:data:`HELD_OUT_VARIATIONS`); it then times every plugin on one core. :func:`format_table`
-prints the report as markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
+(:data:`HELD_OUT_VARIATIONS`); it then times every plugin on one core.
+:func:`evaluate_broadcast` scores the same plugins on the clips of an independent renderer
+(:mod:`realtime_nb.vision.broadcast`). :func:`format_table` prints either report as
+markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
 :func:`run_eval_command`.
 
 Example:
@@ -26,6 +28,7 @@ from typing import Any
 
 import cv2
 
+from realtime_nb.vision.broadcast import BROADCAST_CLIPS, broadcast_match
 from realtime_nb.vision.evaluation_scoring import IOU_THRESHOLD, Scores, score_frame
 from realtime_nb.vision.plugins.base import Frame, Plugin
 from realtime_nb.vision.plugins.pipeline import run_plugins
@@ -43,6 +46,7 @@ __all__ = [
     "Scores",
     "add_eval_parser",
     "evaluate",
+    "evaluate_broadcast",
     "format_table",
     "run_eval_command",
     "score_frame",
@@ -144,6 +148,7 @@ class EvalReport:
         width: Width of the scored clips.
         height: Height of the scored clips.
         seconds: Length of each scored clip.
+        title: The accuracy table's line of context (default: the synthetic matches').
     """
 
     clips: list[ClipScore]
@@ -151,6 +156,7 @@ class EvalReport:
     width: int
     height: int
     seconds: float
+    title: str = ""
 
     def by_knobs(self) -> list[tuple[dict[str, Any], Scores]]:
         """Scores summed over seeds, one entry per knob setting, in evaluation order."""
@@ -181,7 +187,12 @@ class EvalReport:
 
 
 def _run_clip(plugins: list[Plugin], clip: Any) -> Scores:
-    """Run the plugins in order over every frame of a synthetic clip and score it."""
+    """Run the plugins in order over every frame of a clip and score it.
+
+    ``clip`` iterates frames and has ``info`` (a ``VideoInfo``) and ``truth`` (a frame's
+    ``FrameTruth`` by index, read after the frame was yielded), as a synthetic match or a
+    :class:`~realtime_nb.vision.broadcast.BroadcastMatch` does.
+    """
     total = Scores()
     clip_pairs: list[tuple[int, int | None]] = []
     for run in run_plugins(plugins, clip, clip.info):
@@ -313,6 +324,57 @@ def evaluate(
     return EvalReport(clips, fps, width, height, seconds)
 
 
+def evaluate_broadcast(
+    clips: Iterable[int] = tuple(BROADCAST_CLIPS),
+    seconds: float = 4.0,
+    *,
+    fps_sizes: Iterable[tuple[int, int]] = ((640, 360), (1280, 720)),
+    fps_plugins: Iterable[str] | None = None,
+    fps_frames: int = 25,
+) -> EvalReport:
+    """Score the football plugins on broadcast clips of :mod:`realtime_nb.vision.broadcast`.
+
+    That renderer was written apart from the synthetic generator the plugins were tuned on, so
+    these rows show how far the plugins carry to frames their own generator did not make. One
+    row per clip, labelled by its setting; each clip has its own size.
+
+    Args:
+        clips: Numbers of the clips in :data:`realtime_nb.vision.broadcast.BROADCAST_CLIPS`.
+        seconds: Length of each clip (at 25 fps; 4 s is their 100 frames).
+        fps_sizes: Sizes to time the plugins at (on synthetic frames); empty to skip timing.
+        fps_plugins: Plugins to time (default: every registered plugin).
+        fps_frames: Frames timed per plugin and size.
+
+    Returns:
+        An :class:`EvalReport`; its ``width`` and ``height`` are the first clip's.
+
+    Raises:
+        KeyError: A clip number is not in ``BROADCAST_CLIPS``.
+    """
+    numbers = list(clips)
+    frames = max(1, round(seconds * 25))
+    scores = []
+    for number in numbers:
+        match = broadcast_match(number, frames)
+        plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
+        cfg = match.clip.cfg
+        knobs = {"broadcast": number, "width": cfg.width, "height": cfg.height}
+        scores.append(ClipScore(cfg.seed, knobs, _run_clip(plugins, match), match.label(number)))
+    sizes = list(fps_sizes)
+    fps: dict[str, dict[str, float]] = {}
+    if sizes:
+        names = list(fps_plugins) if fps_plugins is not None else default_registry.names()
+        fps = time_plugins(names, sizes, fps_frames)
+    first = BROADCAST_CLIPS[numbers[0]] if numbers else None
+    title = (
+        f"Accuracy on broadcast clips (realtime_nb.vision.broadcast), {seconds:g} s per clip, "
+        f"clips {', '.join(map(str, numbers))} (IoU >= {IOU_THRESHOLD}):"
+    )
+    return EvalReport(
+        scores, fps, first.width if first else 0, first.height if first else 0, seconds, title
+    )
+
+
 def _knob_label(knobs: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in knobs.items()) or "defaults"
 
@@ -335,9 +397,12 @@ def format_table(report: EvalReport) -> str:
         Markdown text (two tables with a line of context each).
     """
     seeds = sorted({c.seed for c in report.clips})
-    lines = [
+    title = report.title or (
         f"Accuracy on synthetic matches, {report.width}x{report.height}, {report.seconds:g} s "
-        f"per clip, seeds {', '.join(map(str, seeds))} (IoU >= {IOU_THRESHOLD}):",
+        f"per clip, seeds {', '.join(map(str, seeds))} (IoU >= {IOU_THRESHOLD}):"
+    )
+    lines = [
+        title,
         "",
         "| knobs | player P | player R | team acc | ball found | ball err px | ball wrong "
         "| corners found | corner err px | homography | H err m (median / p95) "
@@ -415,6 +480,15 @@ def add_eval_parser(subparsers: Any) -> None:
         help="score the face and people detectors on the real-footage set instead "
         "(real photographs moved and compressed; needs realtime-nb[eval])",
     )
+    ev.add_argument(
+        "--broadcast",
+        nargs="?",
+        const=",".join(map(str, BROADCAST_CLIPS)),
+        default=None,
+        metavar="CLIPS",
+        help="score the football plugins on the independent broadcast renderer's clips instead "
+        "(one row each; optionally which, e.g. 1,7; default all); honours --seconds and --no-fps",
+    )
     ev.add_argument("--real-seeds", default="11,12", help="paths of the real-footage clips")
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
 
@@ -425,6 +499,13 @@ def run_eval_command(args: argparse.Namespace) -> int:
         from realtime_nb.vision.realfootage import run_real_eval_command
 
         return run_real_eval_command(args)
+    if getattr(args, "broadcast", None):
+        numbers = [int(s) for s in str(args.broadcast).split(",") if s.strip()]
+        report = evaluate_broadcast(
+            numbers, args.seconds, fps_sizes=() if args.no_fps else ((640, 360), (1280, 720))
+        )
+        _print_report(report, args.json)
+        return 0
     seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
     report = evaluate(
         seeds,
@@ -437,8 +518,14 @@ def run_eval_command(args: argparse.Namespace) -> int:
             TUNING_VARIATIONS if args.tuning else HELD_OUT_VARIATIONS),
         held_out=not args.tuning,
     )  # fmt: skip
+    _print_report(report, args.json)
+    return 0
+
+
+def _print_report(report: EvalReport, as_json: bool) -> None:
+    """Print the report's tables, and its raw figures as JSON with ``as_json``."""
     print(format_table(report), end="")
-    if args.json:
+    if as_json:
         names = ["precision", "recall", "team_accuracy", "ball_rate", "ball_median_error"]
         names += ["ball_wrong_rate"]
         names += ["corner_rate", "corner_median_error", "homography_rate"]
@@ -448,4 +535,3 @@ def run_eval_command(args: argparse.Namespace) -> int:
             for label, held, s in report.rows()
         ]
         print(json.dumps({"accuracy": figures, "fps": report.fps}, indent=1))
-    return 0

@@ -1,0 +1,60 @@
+"""Tests of realtime_nb.vision.broadcast.match and of ``realtime-nb eval --broadcast``."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+from realtime_nb.vision.broadcast import BROADCAST_CLIPS, BroadcastMatch, ClipConfig
+from realtime_nb.vision.broadcast.match import broadcast_match
+from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
+
+
+def test_a_broadcast_match_gives_frames_info_and_truth_like_a_synthetic_match() -> None:
+    match = BroadcastMatch(ClipConfig(seed=4, width=160, height=90, frames=2))
+    assert (match.info.width, match.info.height, match.info.fps, match.info.frame_count) == (
+        160, 90, 25.0, 2,
+    )  # fmt: skip
+    frames = list(match)
+    assert len(frames) == len(match) == len(match.truth) == 2
+    assert frames[0].shape == (90, 160, 3) and frames[0].dtype == np.uint8
+    assert [t.frame_index for t in match.truth] == [0, 1]
+    fresh = BroadcastMatch(ClipConfig(seed=4, width=160, height=90, frames=2))
+    assert fresh.truth[1] == match.truth[1]  # rendered on demand when not kept
+    with pytest.raises(IndexError):
+        match.truth[2]
+
+
+def test_the_named_clips_and_their_labels() -> None:
+    assert sorted(BROADCAST_CLIPS) == list(range(1, 9))
+    assert all(cfg.frames == 100 for cfg in BROADCAST_CLIPS.values())
+    match = broadcast_match(1, frames=1)
+    assert len(match) == 1
+    assert match.label(1) == "broadcast 1: 640x360 red/white v blue, camera 14 m"
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_eval_parser(parser.add_subparsers())
+    return parser.parse_args(argv)
+
+
+def test_eval_broadcast_defaults_to_every_clip() -> None:
+    args = _parse(["eval", "--broadcast", "--no-fps"])
+    assert args.broadcast == "1,2,3,4,5,6,7,8"
+    assert _parse(["eval"]).broadcast is None
+
+
+def test_eval_broadcast_prints_a_row_per_clip(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        run_eval_command(_parse(["eval", "--broadcast", "1,2", "--seconds", "0.12", "--no-fps"]))
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("Accuracy on broadcast clips")
+    rows = [line for line in out.splitlines() if line.startswith("| broadcast ")]
+    assert [row.split(":")[0] for row in rows] == ["| broadcast 1", "| broadcast 2"]
+    assert "640x360 red/white v blue, camera 14 m" in rows[0]
+    assert "Frames per second" not in out
