@@ -17,12 +17,13 @@ is then blurred, given noise and passed through JPEG. The truth gives people's b
 ball (or the ball covered by a person in front), the visible pitch corners and the exact
 pitch-to-image homography.
 
-Known limits: the boards are crisp, saturated blocks with large lettering, and the text on one
-end board reads mirrored; the ball is rarely hidden (only when a person drawn in front covers
-its centre); there are no camera cuts, replays, graphics overlays or close-ups, one camera
-only; play is a simple agent model (no set pieces, no tackles, no crowding in the boxes);
-people have no faces or numbers and limbs are capsules. A clip's camera spot is drawn after its
-play, so clips of different lengths are filmed from slightly different spots.
+Known limits: the boards are crisp, saturated blocks with large lettering, and the text on the
+end board behind the right goal reads mirrored; the ball is rarely hidden (only when a person
+drawn in front covers its centre); there are no camera cuts, replays, graphics overlays or
+close-ups, one camera only; play is a simple agent model (no set pieces, no tackles, no
+crowding in the boxes); people have no faces or numbers and limbs are capsules. A clip's
+camera spot is drawn after its play, so clips of different lengths are filmed from slightly
+different spots.
 
 Example:
     >>> clip = Clip(ClipConfig(seed=3, width=160, height=90, frames=2))

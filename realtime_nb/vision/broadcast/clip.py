@@ -46,6 +46,8 @@ class Clip:
         line_w: Marking width, metres.
         sun: Direction shadows fall in, radians.
         look: The pitch's look.
+        stadium: Textures and placement of the boards and stands.
+        motion: The play, frame by frame, and the camera's path.
     """
 
     def __init__(self, cfg: ClipConfig) -> None:

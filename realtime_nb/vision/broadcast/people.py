@@ -75,7 +75,7 @@ def skeleton(
         narrow: Arms close to the body and short strides (a diagnostic look).
 
     Returns:
-        Parts far-to-near order is left to the caller.
+        The parts, in no particular order (the caller sorts them by depth).
     """
     h = p.height
     f = np.array([math.cos(heading), math.sin(heading), 0.0])

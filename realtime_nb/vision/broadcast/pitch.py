@@ -213,7 +213,7 @@ def draw_background(cam: Camera, look: Look, stadium: Stadium) -> npt.NDArray[np
         m = which == k_
         if m.any():
             tt = te[k_ - 4]
-            # the texture runs along +y on both end boards, so one of them reads mirrored
+            # the texture runs along +y on both end boards: the right-hand one reads mirrored
             yy = (C[1] + tt * d[..., 1] + 40) * 40
             zz = (0.9 - (C[2] + tt * d[..., 2])) * 40
             bt = cv2.remap(
