@@ -284,8 +284,8 @@ def evaluate(
 
     Args:
         seeds: Seeds of the clips; each knob setting is rendered with every seed.
-        knob_settings: Knobs of :func:`synthetic_match` besides size and length (``{}`` for the
-            defaults).
+        knob_settings: Knobs of :func:`synthetic_match` besides length (``{}`` for the
+            defaults); ``width`` and ``height`` among them override the size.
         width: Width of the scored clips.
         height: Height of the scored clips.
         seconds: Length of each scored clip.
@@ -305,8 +305,9 @@ def evaluate(
     seeds = list(seeds)
     clips = []
     for knobs in knob_settings:
+        size = {"width": width, "height": height, **dict(knobs)}  # a knob may set the size
         for seed in seeds:
-            clip = synthetic_match(seconds, 25, width, height, seed, **dict(knobs))
+            clip = synthetic_match(seconds, 25, seed=seed, **size)
             plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
             clips.append(ClipScore(seed, dict(knobs), _run_clip(plugins, clip)))
     for name, knobs in (variations or {}).items():

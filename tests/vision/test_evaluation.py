@@ -72,6 +72,12 @@ def test_harder_knobs_still_work() -> None:
     assert overall.homography_median_error <= 1.2  # measured 0.02 m
 
 
+def test_a_knob_setting_may_set_the_size() -> None:
+    report = evaluate([3], [{"width": 320, "height": 180}], seconds=0.08, fps_sizes=())
+    ((knobs, scores),) = report.by_knobs()
+    assert knobs == {"width": 320, "height": 180} and scores.frames == 2
+
+
 def truth(players: list[PlayerTruth], ball: BallTruth | None = None) -> FrameTruth:
     corners = [(100.0, 100.0), (3.0, 50.0)]  # the second is at the frame's edge: not scored
     return FrameTruth(0, players, ball, corners, [[1, 0, 0], [0, 1, 0], [0, 0, 1]])

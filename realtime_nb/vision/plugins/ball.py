@@ -224,7 +224,7 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
     white = whiteness(frame)
-    region = scene.without_kit(_region(frame, ctx))
+    region = scene.without_kit(_region(frame, ctx, scene))
     streak = streak_of(frame[:, :, 1])
     found = _search(white, region, typical, streak, 0)
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
@@ -372,13 +372,18 @@ _SIZE_BIAS = 1.7
 """Measured over drawn radius of find_candidates' size (the smoothing widens a blob)."""
 
 
-def _region(frame: Frame, ctx: PluginContext) -> Mask:
-    """Where to look: pitch_detection's pitch polygon, else the grass found here."""
+def _region(frame: Frame, ctx: PluginContext, scene: BallScene) -> Mask:
+    """Where to look: pitch_detection's pitch polygon (the grass's outline, which takes in a
+    green board or stand beside the pitch), else the grass found here; with a homography,
+    only on the pitch and a few metres around it (:meth:`BallScene.pitch_area`)."""
     polygon = (ctx.results.get("pitch_detection") or {}).get("pitch_polygon") or []
     if len(polygon) >= 3:
-        return polygon_mask(frame.shape[:2], np.asarray(polygon, np.int32))
-    hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
-    return pitch_region(ctx, green_mask(hsv))
+        region = polygon_mask(frame.shape[:2], np.asarray(polygon, np.int32))
+    else:
+        hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
+        region = pitch_region(ctx, green_mask(hsv))
+    area = scene.pitch_area(frame.shape)
+    return region if area is None else np.asarray(cv2.bitwise_and(region, area), np.uint8)
 
 
 def _not_static(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -16,8 +17,11 @@ from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
 from realtime_nb.vision.plugins.grass import Mask
 from realtime_nb.vision.plugins.pitch_model import (
+    OFF_PITCH_M,
     PERSON_HEIGHT_M,
     PITCH_LENGTH,
+    PITCH_WIDTH,
+    beyond_pitch,
     model_features,
     project,
     project_pieces,
@@ -253,6 +257,7 @@ class BallScene:
         on_line = self.near_markings(centres)
         at_junction = self.near_junctions(centres)
         at_feet = self.places(centres)[1]
+        beyond = np.zeros(len(centres), bool) if pitch is None else beyond_pitch(pitch)
         kept = []
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
@@ -260,7 +265,7 @@ class BallScene:
                 want = max(2.0, float(expected[k]))  # optics spread even a far ball
                 if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
                     continue
-                if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M):
+                if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M) or beyond[k]:
                     continue
                 if at_junction[k] <= JUNCTION_PX + want:
                     confidence *= JUNCTION_FACTOR
@@ -273,6 +278,25 @@ class BallScene:
                     confidence *= ON_LINE_AT_FEET_FACTOR if at_feet[k] else ON_LINE_FACTOR
             kept.append((centre, radius, confidence))
         return kept
+
+    def pitch_area(self, shape: tuple[int, ...]) -> Mask | None:
+        """0/255 mask of the pitch and :data:`~realtime_nb.vision.plugins.pitch_model.OFF_PITCH_M`
+        around it in an image of ``shape``,
+        through the homography; None without one, or when a corner of that area is not in
+        front of the camera (its outline would not be the area's)."""
+        if self.homography is None:
+            return None
+        m = OFF_PITCH_M
+        corners = np.array(
+            [[-m, -m], [PITCH_LENGTH + m, -m], [PITCH_LENGTH + m, PITCH_WIDTH + m],
+             [-m, PITCH_WIDTH + m]]
+        )  # fmt: skip
+        image = project(self.homography, corners)
+        if not np.isfinite(image).all() or np.abs(image).max() > 1e6:
+            return None
+        out: Mask = np.zeros(shape[:2], np.uint8)
+        cv2.fillPoly(out, [np.round(image).astype(np.int32)], 255)
+        return out
 
     def near_junctions(self, centres: FloatArray) -> FloatArray:
         """Pixels from each point to the nearest place where two markings meet or cross,

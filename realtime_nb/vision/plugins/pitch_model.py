@@ -29,11 +29,13 @@ __all__ = [
     "ALONG",
     "ALONG_Y",
     "ARCS",
+    "OFF_PITCH_M",
     "PERSON_HEIGHT_M",
     "PITCH_LENGTH",
     "PITCH_WIDTH",
     "ModelFeatures",
     "batch_homographies",
+    "beyond_pitch",
     "clip_pieces",
     "homography_from_points",
     "in_view",
@@ -58,6 +60,13 @@ FloatArray = npt.NDArray[np.float64]
 
 PITCH_LENGTH = 105.0
 PITCH_WIDTH = 68.0
+OFF_PITCH_M = 3.0
+"""How far (metres) beyond the touchlines and goal lines play reaches: an assistant referee
+runs a metre or two outside a touchline, a ball out of play for a throw-in or a goal kick is
+as near, and a homography at the far touchline is off by a metre or so. Advertising boards
+stand a few metres back, and what is on them, being above the ground, projects farther
+still: on broadcast-like clips of a renderer of another author, boards gave player boxes and
+most of the balls ball_detection reported (:func:`beyond_pitch`)."""
 _BOX_HALF, _GOAL_AREA_HALF, _CIRCLE_R = 20.16, 9.16, 9.15
 _MID_Y = PITCH_WIDTH / 2
 
@@ -195,6 +204,15 @@ def project(h: FloatArray, points: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         out: FloatArray = np.where(w > 1e-9, mapped[:, :2] / w, np.nan)
     return out
+
+
+def beyond_pitch(points: FloatArray, margin: float = OFF_PITCH_M) -> npt.NDArray[np.bool_]:
+    """Whether each of ``(n, 2)`` pitch points (metres) lies more than ``margin`` beyond the
+    touchlines or goal lines; False for a point that is not finite (nothing is known of it)."""
+    x, y = points[:, 0], points[:, 1]
+    with np.errstate(invalid="ignore"):
+        out = (x < -margin) | (x > PITCH_LENGTH + margin) | (y < -margin)
+        return np.asarray(out | (y > PITCH_WIDTH + margin), bool)
 
 
 def line_through(p: Sequence[float] | FloatArray, q: Sequence[float] | FloatArray) -> FloatArray:

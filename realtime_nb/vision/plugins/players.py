@@ -30,7 +30,7 @@ from realtime_nb.vision.plugins.grass import (
     kernel,
     pitch_region,
 )
-from realtime_nb.vision.plugins.pitch_model import PERSON_HEIGHT_M, project
+from realtime_nb.vision.plugins.pitch_model import PERSON_HEIGHT_M, beyond_pitch, project
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
 from realtime_nb.vision.plugins.players_heights import (
     HeightModel,
@@ -145,6 +145,7 @@ class PlayerDetection(Plugin):
         # piece's bottom is the height model's or the fitted one, and the cut leaves it.
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
         boxes, ids = _filled(boxes, ids, masks)
+        boxes, ids = _on_pitch(boxes, ids, ctx)
         grass_bgr = np.asarray(away.grass[:3])
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
@@ -323,6 +324,22 @@ def _opening(heights: Heights, top: int) -> Mask | None:
     if smallest >= OPENED_FROM[1]:
         return kernel(2)
     return kernel(1, 2) if smallest >= OPENED_FROM[0] else None
+
+
+def _on_pitch(
+    boxes: list[list[int]], ids: list[int], ctx: PluginContext
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes whose feet (bottom middle) stand on the pitch or near it, through
+    pitch_detection's homography (:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch`);
+    all of them without one. Advertising boards and the stand beyond the far touchline,
+    green or not, are no one."""
+    raw = (ctx.results.get("pitch_detection") or {}).get("homography")
+    if raw is None or not boxes:
+        return boxes, ids
+    feet = np.array([[(b[0] + b[2]) / 2, b[3]] for b in boxes], np.float64)
+    beyond = beyond_pitch(project(np.linalg.inv(np.asarray(raw, np.float64)), feet))
+    kept = [k for k in range(len(boxes)) if not beyond[k]]
+    return [boxes[k] for k in kept], [ids[k] for k in kept]
 
 
 def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:

@@ -235,3 +235,21 @@ def test_the_scene_answers_again_the_same_and_follows_new_people() -> None:
     without.people = [[10.0 * k, 50.0, 10.0 * k + 30.0, 210.0] for k in range(4)]
     assert without.typical_radius(640, 360) == pytest.approx(160 * 0.11 / 1.8)
     assert without.typical_radius(1280, 720) == pytest.approx(160 * 0.11 / 1.8)
+
+
+def test_no_ball_is_looked_for_beyond_the_pitch() -> None:
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99}}
+    info = VideoInfo(1150, 760, 25, None)
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, info))
+    on_pitch, just_out, on_a_board = ((400.0, 200.0), 1.1, 0.8), ((400.0, 695.0), 1.1, 0.8), (
+        (400.0, 730.0), 1.1, 0.8)  # fmt: skip
+    assert [c[0] for c in scene.plausible([on_pitch, just_out, on_a_board])] == [
+        on_pitch[0],
+        just_out[0],
+    ]
+    area = scene.pitch_area((760, 1150))
+    assert area is not None
+    # 3 m (30 px) around the 1050 x 680 px pitch.
+    assert area[695, 400] == 255 and area[715, 400] == 0 and area[400, 1075] == 255
+    assert area[400, 1085] == 0 and area[5, 5] == 255  # the corner's margin reaches -30 px
+    assert BallScene(None, []).pitch_area((760, 1150)) is None

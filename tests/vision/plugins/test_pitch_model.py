@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from realtime_nb.vision.plugins.pitch_model import (
     ACROSS_X,
     ALONG_Y,
+    OFF_PITCH_M,
     batch_homographies,
+    beyond_pitch,
     clip_pieces,
     homography_from_points,
     intersect,
@@ -235,3 +237,13 @@ def test_clip_pieces(piece: list[list[float]], expected: list[list[float]] | Non
         np.testing.assert_allclose(out, expected, atol=1e-9)
         d_in, d_out = np.subtract(*piece[::-1]), out[1] - out[0]
         assert abs(d_in[0] * d_out[1] - d_in[1] * d_out[0]) < 1e-6  # not bent
+
+
+def test_beyond_pitch_is_past_the_margin_around_the_lines() -> None:
+    points = np.array(
+        [[52.5, 34.0], [-2.9, 34.0], [-3.1, 34.0], [105.0 + 3.1, 10.0], [50.0, -3.5],
+         [50.0, 68.0 + 2.0], [50.0, 68.0 + 6.0], [np.nan, 5.0]]
+    )  # fmt: skip
+    assert beyond_pitch(points).tolist() == [False, False, True, True, True, False, True, False]
+    assert beyond_pitch(points, margin=0.0)[[1, 5]].tolist() == [True, True]
+    assert OFF_PITCH_M == 3.0

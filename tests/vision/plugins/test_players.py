@@ -18,6 +18,7 @@ from realtime_nb.vision.plugins.players import (
     _blob_labels,
     _grass_like,
     _line_like,
+    _on_pitch,
     _person_heights,
     _with_pale_parts,
 )
@@ -615,3 +616,21 @@ def test_hsv_is_the_frames_in_one_buffer_per_size_and_pale_parts_leave_their_inp
     assert out.shape == (35, 64)  # an odd row count: the put-back's last row dropped
     for mask, kept in zip(masks, before, strict=True):
         np.testing.assert_array_equal(mask, kept)
+
+
+def test_people_whose_feet_are_beyond_the_pitch_are_no_one() -> None:
+    # 10 px a metre from above: the far touchline (y = 68 m) is row 680.
+    top_down = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]
+    ctx = PluginContext(
+        0, "f", {"pitch_detection": {"homography": top_down}}, {}, VideoInfo(1100, 800, 25, None)
+    )
+    boxes = [
+        [100, 400, 110, 430],  # on the pitch
+        [100, 660, 110, 695],  # an assistant referee 1.5 m past the touchline
+        [100, 690, 110, 720],  # a board 4 m back
+        [1090, 400, 1095, 430],  # 4 m past the goal line
+    ]
+    kept, ids = _on_pitch(boxes, [1, 2, 3, 4], ctx)
+    assert kept == boxes[:2] and ids == [1, 2]
+    nowhere = PluginContext(0, "f", {}, {}, VideoInfo(1100, 800, 25, None))
+    assert _on_pitch(boxes, [1, 2, 3, 4], nowhere) == (boxes, [1, 2, 3, 4])  # no homography
