@@ -24,6 +24,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     BallCandidate,
     above_something_dark,
     find_candidates,
+    grass_tint,
     inside_a_body,
     streak_of,
     under_something_dark,
@@ -231,7 +232,9 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
     if math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX):
         found += _search(white, region, float(near), streak, 1)
     top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
-    return _judged(frame, _scored(found, scene, typical, top), scene, typical)
+    # A pan's blur mixes a boot's colour with the grass's: only a sharp frame's tint tells a
+    # shadow from a boot.
+    return _judged(frame, _scored(found, scene, typical, top), scene, typical, not any(streak))
 
 
 def _scored(
@@ -272,15 +275,19 @@ def _judged(
     scored: list[tuple[float, tuple[float, float], float, int]],
     scene: BallScene,
     typical: float,
+    sharp: bool = False,
 ) -> list[Candidate]:
     """The :data:`_MOST` best of ``scored`` (:func:`_scored`) that are neither a blob found
     by both searches, nor kit by what lies around it: a sock on its boot counts for half, a
-    face under dark hair and a white part of a body whose box is missing are dropped."""
+    face under dark hair and a white part of a body whose box is missing are dropped. On a
+    ``sharp`` frame (no motion streak) a dark strip under a blob as green as the grass is a
+    shadow, not a boot (:func:`grass_tint`)."""
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
     want = scene.expected_radius(centres)
     want = np.where(np.isfinite(want), want, typical).tolist()
     on_line = scene.near_markings(centres)
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
+    tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
     searches: list[int] = []
     for (confidence, centre, radius, search), r, line_px in zip(scored, want, on_line, strict=True):
@@ -296,7 +303,11 @@ def _judged(
         # player detection missed.
         if line_px < math.inf and line_px > 3.0 * r + 4.0 and inside_a_body(frame, centre, r):
             continue
-        if above_something_dark(frame, centre, radius, ground):
+        dark = above_something_dark(frame, centre, radius, ground)
+        if dark and sharp:
+            tint = grass_tint(frame) if tint is None else tint
+            dark = above_something_dark(frame, centre, radius, ground, tint)
+        if dark:
             confidence *= 0.5
         out.append((centre, radius, confidence))
         searches.append(search)

@@ -16,6 +16,7 @@ from realtime_nb.vision.plugins.ball import (
 from realtime_nb.vision.plugins.ball_candidates import (
     above_something_dark,
     find_candidates,
+    grass_tint,
     streak_of,
     under_something_dark,
     whiteness,
@@ -287,6 +288,29 @@ def test_a_white_blob_on_a_dark_boot_is_a_sock() -> None:
     blurred = smeared(img, 7)  # a pan smears the boot with the grass beside it
     assert above_something_dark(blurred, (59.5, 38.0), 2.0, ground)
     assert not above_something_dark(blurred, (90.0, 40.0), 2.0, ground)
+
+
+def test_a_ball_in_a_player_s_shadow_is_not_a_sock_but_a_sock_on_its_boot_is() -> None:
+    img = pitch()
+    shadow = tuple(round(0.6 * c) for c in GRASS)  # the grass, darkened: its tint kept
+    cv2.ellipse(img, (40, 42), (12, 3), 20.0, 0, 360, shadow, -1)
+    cv2.circle(img, (34, 40), 2, WHITE, -1)  # a ball at the feet, in the shadow
+    cv2.ellipse(img, (84, 43), (12, 3), 20.0, 0, 360, shadow, -1)
+    cv2.rectangle(img, (78, 36), (81, 40), WHITE, -1)  # a sock, in its player's shadow
+    cv2.rectangle(img, (78, 41), (81, 42), (30, 30, 30), -1)  # its boot
+    ground = float(np.median(img.max(axis=2)))
+    tint = grass_tint(img)
+    assert tint == pytest.approx((140 - 60) / 140, abs=0.01)
+    assert above_something_dark(img, (34.0, 40.0), 2.0, ground)  # without the tint: dark
+    assert not above_something_dark(img, (34.0, 40.0), 2.0, ground, tint)
+    assert above_something_dark(img, (79.5, 38.0), 2.0, ground, tint)
+    # A boot smeared with the grass keeps less of its tint than a shadow.
+    assert above_something_dark(smeared(img, 7), (79.5, 38.0), 2.0, ground, tint)
+    # One tinted like the grass (JPEG smears colour) but darker than any shadow is a boot.
+    dim = tuple(round(0.3 * c) for c in GRASS)
+    cv2.rectangle(img, (58, 41), (61, 42), dim, -1)
+    cv2.rectangle(img, (58, 36), (61, 40), WHITE, -1)
+    assert above_something_dark(img, (59.5, 38.0), 2.0, ground, tint)
 
 
 def test_a_large_light_blob_under_dark_hair_is_a_face() -> None:
