@@ -210,7 +210,10 @@ def _run_clip(plugins: list[Plugin], clip: Any) -> Scores:
 
 
 def _with_requirements(name: str) -> list[str]:
-    """``name`` after every plugin it requires, transitively, in a runnable order."""
+    """``name`` after every plugin it requires, transitively, in a runnable order; a football
+    plugin also after those before it in :data:`FOOTBALL_PLUGINS`, whose results it reads
+    when they are there (alone it takes another, cheaper path: ball_detection without a
+    homography or boxes)."""
     order: list[str] = []
 
     def visit(n: str) -> None:
@@ -219,6 +222,9 @@ def _with_requirements(name: str) -> list[str]:
         if n not in order:
             order.append(n)
 
+    if name in FOOTBALL_PLUGINS:
+        for before in FOOTBALL_PLUGINS[: FOOTBALL_PLUGINS.index(name)]:
+            visit(before)
     visit(name)
     return order
 

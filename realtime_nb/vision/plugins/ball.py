@@ -135,12 +135,17 @@ class BallDetection(Plugin):
         """Find or predict the ball; warn once when it is lost."""
         h, w = frame.shape[:2]
         scene = BallScene.of(ctx)
-        candidates = scene.plausible(_candidates(frame, ctx, scene))
-        candidates = _not_static(candidates, scene, ctx.state, self.static_frames)
         tracks: TrackSet = ctx.state.setdefault("tracks", TrackSet())
         tracks.gate_px = max(
             12.0 * w / 640, self.reach_m * scene.typical_radius(w, h) / BALL_RADIUS_M
         )
+        if tracks.ball is not None:
+            # A ball kicked up leaves the ground: its ground point runs past the pitch's
+            # margin, and only the track it came from may follow it there.
+            ahead = tracks.ball.transition @ tracks.ball.state
+            scene.ball_next = ((float(ahead[0]), float(ahead[1])), tracks.gate(tracks.ball))
+        candidates = scene.plausible(_candidates(frame, ctx, scene))
+        candidates = _not_static(candidates, scene, ctx.state, self.static_frames)
         # Without the pitch's geometry a line's corner can look like a ball: ask for more.
         tracks.least_quality = 0.45 if scene.homography is not None else 0.65
         possession: Possession | None = ctx.state.get("possession")

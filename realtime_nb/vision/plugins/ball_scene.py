@@ -166,6 +166,10 @@ class BallScene:
         self._pieces: FloatArray | None = None
         self._junction_places: FloatArray | None = None
         self._typical: tuple[list[list[float]], int, int, float] | None = None
+        self.ball_next: tuple[tuple[float, float], float] | None = None
+        """Where the ball's track is predicted this frame and how far (pixels) from there
+        it may be seen, when there is one: a candidate there may lie beyond the pitch's
+        margin (a ball in the air, whose ground point runs far past where it is)."""
 
     @classmethod
     def of(cls, ctx: PluginContext) -> BallScene:
@@ -247,8 +251,10 @@ class BallScene:
         return project(self.inverse, points)
 
     def plausible(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Drop candidates of the wrong size for their place or on a spot; scale the rest's
-        confidence by how well their size fits, and down on a marking or where two meet."""
+        """Drop candidates of the wrong size for their place, on a spot, or beyond the
+        pitch's margin (:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch`) away
+        from :attr:`ball_next`; scale the rest's confidence by how well their size fits, and
+        down on a marking or where two meet."""
         if not candidates:
             return candidates
         centres = np.array([c[0] for c in candidates], np.float64)
@@ -258,6 +264,9 @@ class BallScene:
         at_junction = self.near_junctions(centres)
         at_feet = self.places(centres)[1]
         beyond = np.zeros(len(centres), bool) if pitch is None else beyond_pitch(pitch)
+        if self.ball_next is not None:
+            (bx, by), gate = self.ball_next
+            beyond &= np.hypot(centres[:, 0] - bx, centres[:, 1] - by) > gate
         kept = []
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
@@ -283,7 +292,8 @@ class BallScene:
         """0/255 mask of the pitch and :data:`~realtime_nb.vision.plugins.pitch_model.OFF_PITCH_M`
         around it in an image of ``shape``,
         through the homography; None without one, or when a corner of that area is not in
-        front of the camera (its outline would not be the area's)."""
+        front of the camera (its outline would not be the area's), or more than a million
+        pixels away. Around :attr:`ball_next`, the ball's track may be followed beyond it."""
         if self.homography is None:
             return None
         m = OFF_PITCH_M
@@ -296,6 +306,10 @@ class BallScene:
             return None
         out: Mask = np.zeros(shape[:2], np.uint8)
         cv2.fillPoly(out, [np.round(image).astype(np.int32)], 255)
+        if self.ball_next is not None:
+            (bx, by), gate = self.ball_next
+            if math.isfinite(bx) and math.isfinite(by) and abs(bx) + abs(by) < 1e6:
+                cv2.circle(out, (round(bx), round(by)), math.ceil(gate), 255, -1)
         return out
 
     def near_junctions(self, centres: FloatArray) -> FloatArray:

@@ -61,12 +61,14 @@ FloatArray = npt.NDArray[np.float64]
 PITCH_LENGTH = 105.0
 PITCH_WIDTH = 68.0
 OFF_PITCH_M = 3.0
-"""How far (metres) beyond the touchlines and goal lines play reaches: an assistant referee
-runs a metre or two outside a touchline, a ball out of play for a throw-in or a goal kick is
-as near, and a homography at the far touchline is off by a metre or so. Advertising boards
-stand a few metres back, and what is on them, being above the ground, projects farther
-still: on broadcast-like clips of a renderer of another author, boards gave player boxes and
-most of the balls ball_detection reported (:func:`beyond_pitch`)."""
+"""How far (metres) beyond the touchlines and goal lines a person's feet or a ball on the
+ground may be: an assistant referee runs a metre or two outside a touchline, a ball out of
+play on the ground is as near, and a homography at the far touchline is off by a metre or
+so. Advertising boards stand a few metres back, and what is on them, being above the
+ground, projects farther still: on the clips of :mod:`realtime_nb.vision.broadcast`, boards
+gave player boxes and most of the balls ball_detection reported (:func:`beyond_pitch`). A
+ball in the air projects past the margin too: ball_detection lets the ball's own track follow
+it there."""
 _BOX_HALF, _GOAL_AREA_HALF, _CIRCLE_R = 20.16, 9.16, 9.15
 _MID_Y = PITCH_WIDTH / 2
 

@@ -329,17 +329,33 @@ def _opening(heights: Heights, top: int) -> Mask | None:
 def _on_pitch(
     boxes: list[list[int]], ids: list[int], ctx: PluginContext
 ) -> tuple[list[list[int]], list[int]]:
-    """The boxes whose feet (bottom middle) stand on the pitch or near it, through
-    pitch_detection's homography (:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch`);
-    all of them without one. Advertising boards and the stand beyond the far touchline,
-    green or not, are no one."""
-    raw = (ctx.results.get("pitch_detection") or {}).get("homography")
-    if raw is None or not boxes:
+    """The boxes whose feet (bottom middle) stand on the pitch or near it, through a good
+    homography of pitch_detection (quality :data:`ON_PITCH_QUALITY` or more): a box is dropped
+    when its feet, and its feet moved :data:`ON_PITCH_SLACK_PX` pixels any way, are all
+    beyond :func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch`'s margin (at the far
+    touchline of a small frame a metre is a pixel or less). All of them without such a
+    homography. Advertising boards and the stand beyond the far touchline, green or not, are
+    no one."""
+    found = ctx.results.get("pitch_detection") or {}
+    raw = found.get("homography")
+    if raw is None or not boxes or float(found.get("quality") or 0.0) < ON_PITCH_QUALITY:
         return boxes, ids
+    inverse = np.linalg.inv(np.asarray(raw, np.float64))
     feet = np.array([[(b[0] + b[2]) / 2, b[3]] for b in boxes], np.float64)
-    beyond = beyond_pitch(project(np.linalg.inv(np.asarray(raw, np.float64)), feet))
+    beyond = np.ones(len(boxes), bool)
+    for dx, dy in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)):
+        moved = feet + ON_PITCH_SLACK_PX * np.array([dx, dy], np.float64)
+        beyond &= beyond_pitch(project(inverse, moved))
     kept = [k for k in range(len(boxes)) if not beyond[k]]
     return [boxes[k] for k in kept], [ids[k] for k in kept]
+
+
+ON_PITCH_QUALITY = 0.8
+"""Least quality of pitch_detection's homography for :func:`_on_pitch` to drop anyone: a
+rough one's scale at the far touchline is off by metres."""
+
+ON_PITCH_SLACK_PX = 3.0
+"""Pixels a box's feet may be off (the box's bottom row, blur) in :func:`_on_pitch`."""
 
 
 def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:

@@ -253,3 +253,15 @@ def test_no_ball_is_looked_for_beyond_the_pitch() -> None:
     assert area[695, 400] == 255 and area[715, 400] == 0 and area[400, 1075] == 255
     assert area[400, 1085] == 0 and area[5, 5] == 255  # the corner's margin reaches -30 px
     assert BallScene(None, []).pitch_area((760, 1150)) is None
+
+
+def test_the_balls_own_track_may_follow_it_beyond_the_pitch() -> None:
+    # A ball in the air: its ground point runs past the margin; only where its track is
+    # predicted, within the gate, is it looked for and kept there.
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99}}
+    scene = BallScene.of(PluginContext(0, "f", results, {}, VideoInfo(1150, 760, 25, None)))
+    up_in_the_air, on_a_board = ((400.0, 730.0), 1.1, 0.8), ((700.0, 730.0), 1.1, 0.8)
+    scene.ball_next = ((402.0, 726.0), 12.0)
+    assert [c[0] for c in scene.plausible([up_in_the_air, on_a_board])] == [up_in_the_air[0]]
+    area = scene.pitch_area((760, 1150))
+    assert area is not None and area[730, 400] == 255 and area[730, 700] == 0

@@ -621,16 +621,32 @@ def test_hsv_is_the_frames_in_one_buffer_per_size_and_pale_parts_leave_their_inp
 def test_people_whose_feet_are_beyond_the_pitch_are_no_one() -> None:
     # 10 px a metre from above: the far touchline (y = 68 m) is row 680.
     top_down = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]
-    ctx = PluginContext(
-        0, "f", {"pitch_detection": {"homography": top_down}}, {}, VideoInfo(1100, 800, 25, None)
-    )
+    found = {"pitch_detection": {"homography": top_down, "quality": 0.95}}
+    info = VideoInfo(1100, 800, 25, None)
     boxes = [
         [100, 400, 110, 430],  # on the pitch
         [100, 660, 110, 695],  # an assistant referee 1.5 m past the touchline
         [100, 690, 110, 720],  # a board 4 m back
         [1090, 400, 1095, 430],  # 4 m past the goal line
     ]
-    kept, ids = _on_pitch(boxes, [1, 2, 3, 4], ctx)
+    kept, ids = _on_pitch(boxes, [1, 2, 3, 4], PluginContext(0, "f", found, {}, info))
     assert kept == boxes[:2] and ids == [1, 2]
-    nowhere = PluginContext(0, "f", {}, {}, VideoInfo(1100, 800, 25, None))
-    assert _on_pitch(boxes, [1, 2, 3, 4], nowhere) == (boxes, [1, 2, 3, 4])  # no homography
+    # Without a homography, or with a rough one, nobody is dropped.
+    assert _on_pitch(boxes, [1, 2, 3, 4], PluginContext(0, "f", {}, {}, info))[0] == boxes
+    rough = {"pitch_detection": {"homography": top_down, "quality": 0.6}}
+    assert _on_pitch(boxes, [1, 2, 3, 4], PluginContext(0, "f", rough, {}, info))[0] == boxes
+
+
+def test_beyond_the_far_touchline_of_a_broadcast_view_boards_go_and_linesmen_stay() -> None:
+    clip = synthetic_match(0.04, 25, seed=3)  # 640x360: a metre at the far touchline is ~1 px
+    h = np.asarray(clip.truth[0].homography, np.float64)
+    found = {"pitch_detection": {"homography": clip.truth[0].homography, "quality": 0.95}}
+
+    def box_at(x_m: float, y_m: float) -> list[int]:
+        q = h @ np.array([x_m, y_m, 1.0])
+        x, y = q[:2] / q[2]
+        return [round(x) - 2, round(y) - 12, round(x) + 2, round(y)]
+
+    linesman, boards = box_at(40.0, 69.5), box_at(40.0, 80.0)
+    kept, _ = _on_pitch([linesman, boards], [1, 2], PluginContext(0, "f", found, {}, clip.info))
+    assert kept == [linesman]
