@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from realtime_nb.vision import evaluation
 from realtime_nb.vision.evaluation import (
     HELD_OUT_VARIATIONS,
     TUNING_VARIATIONS,
@@ -72,10 +73,19 @@ def test_harder_knobs_still_work() -> None:
     assert overall.homography_median_error <= 1.2  # measured 0.02 m
 
 
-def test_a_knob_setting_may_set_the_size() -> None:
-    report = evaluate([3], [{"width": 320, "height": 180}], seconds=0.08, fps_sizes=())
-    ((knobs, scores),) = report.by_knobs()
-    assert knobs == {"width": 320, "height": 180} and scores.frames == 2
+def test_a_knob_setting_may_set_the_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[tuple[int, int]] = []
+    render = evaluation.synthetic_match
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        clip = render(*args, **kwargs)
+        sizes.append((clip.info.width, clip.info.height))
+        return clip
+
+    monkeypatch.setattr(evaluation, "synthetic_match", recorded)
+    report = evaluate([3], [{"width": 320, "height": 180}, {}], seconds=0.08, fps_sizes=())
+    assert [k for k, _ in report.by_knobs()] == [{"width": 320, "height": 180}, {}]
+    assert sizes == [(320, 180), (640, 360)]
 
 
 def truth(players: list[PlayerTruth], ball: BallTruth | None = None) -> FrameTruth:
