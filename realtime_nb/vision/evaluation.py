@@ -490,14 +490,30 @@ def add_eval_parser(subparsers: Any) -> None:
     ev.add_argument(
         "--broadcast",
         nargs="?",
-        const=",".join(map(str, BROADCAST_CLIPS)),
+        type=_broadcast_clips,
+        const=list(BROADCAST_CLIPS),
         default=None,
         metavar="CLIPS",
         help="score the football plugins on the independent broadcast renderer's clips instead "
-        "(one row each; optionally which, e.g. 1,7; default all); honours --seconds and --no-fps",
+        "(one row each; optionally which, e.g. 1,7; default all); honours --seconds, --no-fps "
+        "and --json",
     )
     ev.add_argument("--real-seeds", default="11,12", help="paths of the real-footage clips")
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
+
+
+def _broadcast_clips(text: str) -> list[int]:
+    """``--broadcast``'s value: clip numbers of
+    :data:`~realtime_nb.vision.broadcast.BROADCAST_CLIPS`, comma-separated."""
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not clip numbers: {text!r}") from None
+    unknown = [n for n in numbers if n not in BROADCAST_CLIPS]
+    if not numbers or unknown:
+        known = ", ".join(map(str, BROADCAST_CLIPS))
+        raise argparse.ArgumentTypeError(f"no broadcast clip {text!r}: the clips are {known}")
+    return numbers
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
@@ -506,10 +522,9 @@ def run_eval_command(args: argparse.Namespace) -> int:
         from realtime_nb.vision.realfootage import run_real_eval_command
 
         return run_real_eval_command(args)
-    if getattr(args, "broadcast", None):
-        numbers = [int(s) for s in str(args.broadcast).split(",") if s.strip()]
+    if getattr(args, "broadcast", None) is not None:
         report = evaluate_broadcast(
-            numbers, args.seconds, fps_sizes=() if args.no_fps else ((640, 360), (1280, 720))
+            args.broadcast, args.seconds, fps_sizes=() if args.no_fps else ((640, 360), (1280, 720))
         )
         _print_report(report, args.json)
         return 0

@@ -43,8 +43,19 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def test_eval_broadcast_defaults_to_every_clip() -> None:
     args = _parse(["eval", "--broadcast", "--no-fps"])
-    assert args.broadcast == "1,2,3,4,5,6,7,8"
+    assert args.broadcast == [1, 2, 3, 4, 5, 6, 7, 8]
     assert _parse(["eval"]).broadcast is None
+    assert _parse(["eval", "--broadcast", "7,1"]).broadcast == [7, 1]
+
+
+@pytest.mark.parametrize("value", ["9", "", "1,x", "0"])
+def test_eval_broadcast_refuses_clips_that_are_not_there(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        _parse(["eval", "--broadcast", value])
+    assert exit_.value.code == 2
+    assert "--broadcast" in capsys.readouterr().err
 
 
 def test_eval_broadcast_prints_a_row_per_clip(capsys: pytest.CaptureFixture[str]) -> None:
