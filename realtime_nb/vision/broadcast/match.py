@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from typing import overload
 
 from realtime_nb.core.frame import Frame, VideoInfo
 from realtime_nb.vision.broadcast.clip import Clip
 from realtime_nb.vision.broadcast.scene import FPS, ClipConfig
-from realtime_nb.vision.synthetic.truth import FrameTruth
+from realtime_nb.vision.synthetic.truth import FrameTruth, TruthTrack
 
 __all__ = ["BROADCAST_CLIPS", "BroadcastMatch", "broadcast_match"]
 
@@ -27,27 +26,6 @@ BROADCAST_CLIPS: dict[int, ClipConfig] = {
 clip's seed. ``realtime-nb eval --broadcast`` scores them."""
 
 
-class _Truths(Sequence[FrameTruth]):
-    """Per-frame truth of a :class:`BroadcastMatch`, kept from rendering (rendered on a miss)."""
-
-    def __init__(self, match: BroadcastMatch) -> None:
-        self._match = match
-
-    def __len__(self) -> int:
-        return len(self._match)
-
-    @overload
-    def __getitem__(self, index: int) -> FrameTruth: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[FrameTruth]: ...
-
-    def __getitem__(self, index: int | slice) -> FrameTruth | list[FrameTruth]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return self._match.render(index)[1]
-
-
 class BroadcastMatch:
     """A broadcast :class:`Clip` shaped like a synthetic match: iterate it for frames, index
     ``truth`` for each frame's :class:`FrameTruth`.
@@ -61,7 +39,7 @@ class BroadcastMatch:
     def __init__(self, cfg: ClipConfig) -> None:
         self.clip = Clip(cfg)
         self.info = VideoInfo(cfg.width, cfg.height, FPS, cfg.frames)
-        self.truth: Sequence[FrameTruth] = _Truths(self)
+        self.truth: Sequence[FrameTruth] = TruthTrack(self)
         self._truths: dict[int, FrameTruth] = {}
 
     def __len__(self) -> int:
@@ -74,6 +52,11 @@ class BroadcastMatch:
         frame, truth = self.clip.render(index)
         self._truths[index] = truth
         return frame, truth
+
+    def frame_truth(self, index: int) -> FrameTruth:
+        """Frame ``index``'s truth: kept from its rendering, else rendered now."""
+        known = self._truths.get(index)
+        return known if known is not None else self.render(index)[1]
 
     def __getitem__(self, index: int) -> Frame:
         return self.render(index)[0]

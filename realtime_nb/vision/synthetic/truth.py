@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, overload
-
-if TYPE_CHECKING:
-    from realtime_nb.vision.synthetic.match import SyntheticMatch
+from typing import Literal, Protocol, overload
 
 __all__ = ["BallTruth", "FrameTruth", "PlayerTruth", "Role", "TruthTrack"]
 
@@ -62,10 +59,19 @@ class FrameTruth:
     ball_covered: BallTruth | None = None
 
 
-class TruthTrack(Sequence[FrameTruth]):
-    """The per-frame truth of a clip: a read-only list computed on demand (positions only)."""
+class _Clip(Protocol):
+    """A clip whose frames' truth can be asked for one by one."""
 
-    def __init__(self, match: SyntheticMatch) -> None:
+    def __len__(self) -> int: ...
+
+    def frame_truth(self, index: int) -> FrameTruth: ...
+
+
+class TruthTrack(Sequence[FrameTruth]):
+    """The per-frame truth of a clip (a synthetic or a broadcast match): a read-only list asked
+    of the clip's ``frame_truth`` on demand."""
+
+    def __init__(self, match: _Clip) -> None:
         self._match = match
 
     def __len__(self) -> int:
