@@ -142,8 +142,7 @@ class BallDetection(Plugin):
         if tracks.ball is not None:
             # A ball kicked up leaves the ground: its ground point runs past the pitch's
             # margin, and only the track it came from may follow it there.
-            ahead = tracks.ball.transition @ tracks.ball.state
-            scene.ball_next = ((float(ahead[0]), float(ahead[1])), tracks.gate(tracks.ball))
+            scene.ball_next = (tracks.ball.ahead(), tracks.gate(tracks.ball))
         candidates = scene.plausible(_candidates(frame, ctx, scene))
         candidates = _not_static(candidates, scene, ctx.state, self.static_frames)
         # Without the pitch's geometry a line's corner can look like a ball: ask for more.

@@ -71,6 +71,11 @@ class Track:
         """The filtered centre."""
         return float(self.state[0]), float(self.state[1])
 
+    def ahead(self) -> tuple[float, float]:
+        """Where :meth:`predict` will put the centre, without advancing the track."""
+        x, y = (self.transition @ self.state)[:2]
+        return float(x), float(y)
+
     def predict(self) -> tuple[float, float]:
         """Advance one frame; return the predicted centre."""
         f = self.transition

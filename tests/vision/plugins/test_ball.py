@@ -21,7 +21,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     under_something_dark,
     whiteness,
 )
-from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
+from realtime_nb.vision.plugins.ball_tracks import Candidate, Track, TrackSet
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import PitchDetection
 from realtime_nb.vision.plugins.players import PlayerDetection
@@ -416,3 +416,12 @@ def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> No
     assert asked[1] == [(50, 50), (150, 50), (51, 50), (151, 50)]  # last sightings, candidates
     off_feet = {round(t.centre[0]): t.off_feet for t in tracks.tracks}
     assert off_feet == {51: False, 151: True}
+
+
+def test_a_track_tells_where_it_will_be_without_moving() -> None:
+    track = Track(100.0, 50.0, 2.0, 0.9)
+    track.update(104.0, 53.0)  # it moves right and down
+    ahead = track.ahead()
+    assert track.ahead() == ahead  # asking does not advance it
+    assert ahead[0] > 100.0 and ahead[1] > 50.0
+    assert track.predict() == ahead
