@@ -289,11 +289,12 @@ class BallScene:
         return kept
 
     def pitch_area(self, shape: tuple[int, ...]) -> Mask | None:
-        """0/255 mask of the pitch and :data:`~realtime_nb.vision.plugins.pitch_model.OFF_PITCH_M`
-        around it in an image of ``shape``,
-        through the homography; None without one, or when a corner of that area is not in
-        front of the camera (its outline would not be the area's), or more than a million
-        pixels away. Around :attr:`ball_next`, the ball's track may be followed beyond it."""
+        """0/255 mask, in an image of ``shape``, of the pitch and
+        :data:`~realtime_nb.vision.plugins.pitch_model.OFF_PITCH_M` around it through the
+        homography, and of the gate around :attr:`ball_next` (the ball's track may be
+        followed beyond the margin). None without a homography, or when a corner of that
+        area is not in front of the camera (its outline would not be the area's) or is more
+        than a million pixels away."""
         if self.homography is None:
             return None
         m = OFF_PITCH_M
