@@ -212,6 +212,44 @@ def _grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
     return np.asarray(cv2.inRange(hsv, low, (int(GREEN_HI[0]), 255, 255)), np.uint8)
 
 
+DIM = 0.8
+"""Grass-hued pixels darker than this share of the grass's value around them are a shadow
+or a dark green kit (:func:`_dim_grass_like`)."""
+
+
+def _dim_grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
+    """Pixels :func:`_grass_like` takes for grass that are darker than :data:`DIM` of the
+    grass's value around them: a shadow on the grass, or a dark green kit of the grass's own
+    hue. The grass's value around a pixel is the median over about a sixteenth of the frame's
+    width of a frame shrunk eight times (people and their shadows are smaller; a roof's
+    shadow over part of the pitch is not)."""
+    h, w = hsv.shape[:2]
+    value = np.ascontiguousarray(hsv[..., 2])
+    small = cv2.resize(value, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
+    around = cv2.resize(cv2.medianBlur(small, 5), (w, h), interpolation=cv2.INTER_LINEAR)
+    darker = cv2.compare(value, cv2.convertScaleAbs(around, alpha=DIM), cv2.CMP_LT)
+    return np.asarray(cv2.bitwise_and(_grass_like(hsv, grass_s, grass_v), darker), np.uint8)
+
+
+def _upright_dim(hsv: Frame, grass: tuple[float, float], region: Mask) -> Mask:
+    """The :func:`_dim_grass_like` pixels of ``hsv`` (grass of mean saturation and value
+    ``grass``) within ``region`` that may be a dark green kit: opened by 2 x 2 (JPEG rings a
+    line or a person with a dark fringe a pixel wide), in parts at most :data:`DIM_FLAT` times
+    as wide as tall (a person's shadow lies flat on the grass, as does a line's fringe)."""
+    # An even kernel's opening by cv2.morphologyEx shifts the mask a pixel right and down;
+    # dilating back from the opposite anchor does not.
+    dim = cv2.dilate(cv2.erode(_dim_grass_like(hsv, *grass), kernel(2)), kernel(2), anchor=(0, 0))
+    dim = cv2.bitwise_and(dim, region, dst=dim)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dim, connectivity=8)
+    upright = stats[:, cv2.CC_STAT_WIDTH] <= DIM_FLAT * stats[:, cv2.CC_STAT_HEIGHT]
+    upright[0] = False  # the background
+    return np.asarray(np.where(upright, 255, 0).astype(np.uint8)[labels], np.uint8)
+
+
+DIM_FLAT = 1.5
+"""How many times as wide as tall a part of :func:`_upright_dim` may be."""
+
+
 def _person_blobs(
     hsv: Frame, masks: tuple[Mask, Mask], grass_s: float, grass_v: float, heights: Heights
 ) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask]]:
@@ -225,6 +263,8 @@ def _person_blobs(
     # The region less the grass and the line (0/255 masks, so a saturating subtraction): one
     # pass over the frame fewer than the region and not either.
     own = cv2.subtract(region, cv2.bitwise_or(grass, line))
+    # A dark green kit is grass-like, and taken back when upright.
+    own = cv2.bitwise_or(own, _upright_dim(hsv, (grass_s, grass_v), region))
     own = without_stand_rows(np.asarray(own, np.uint8), region)
     clear_stand_edge(own, region)  # own is this function's: a fresh mask
     pale_too = _with_pale_parts(own, line, region)

@@ -36,6 +36,10 @@ from realtime_nb.vision.plugins.grass import Mask
 
 __all__ = ["GrassDistance", "every_fourth"]
 
+ARM_REACH = 0.12
+"""How far beside a fitted box, as a share of a lone person's height, arms held out are looked
+for: a running person's box is about 0.4 of their height wide, their body about 0.25."""
+
 _LIT_GRASS = 1.3
 """How much brighter than its mean colour grass beside a narrow box may be and still be grass
 to the box's widening: a lighter mowing stripe (about 1.1 times) on a lighter patch."""
@@ -138,7 +142,28 @@ class GrassDistance:
         cut_left, cut_right = self._sides(
             rows_in, (x1 - first, x2 - first), expected, bounded, looked
         )
-        return [first + cut_left, new_top, first + cut_right, new_bottom]
+        fitted = [first + cut_left, new_top, first + cut_right, new_bottom]
+        return self._with_arms(fitted, expected) if expected is not None else fitted
+
+    def _with_arms(self, box: list[int], expected: float) -> list[int]:
+        """``box`` widened over the columns beside it where a person's arms stand out: a
+        run of columns from each side, each with two pixels of the box's upper three quarters
+        at the threshold (or one at twice it), of at most :data:`ARM_REACH` of ``expected`` (a
+        lone person's height there). A longer run is not arms (a neighbour, a line across)
+        and widens nothing."""
+        w = self.frame.shape[1]
+        x1, y1, x2, y2 = box
+        reach = max(1, round(ARM_REACH * expected))
+        rows = slice(y1, y1 + max(1, round(0.75 * (y2 - y1 + 1))))
+        # One column past the reach is looked at too, to tell a run that ends from one that
+        # goes on.
+        first, last = max(0, x1 - reach - 1), min(w - 1, x2 + reach + 1)
+        distance = self._distance(self.frame[rows, first : last + 1])
+        strong = np.count_nonzero(distance >= self.threshold, axis=0) >= 2
+        hit = strong | (distance >= 2 * self.threshold).any(axis=0)
+        left = _run(hit[: x1 - first][::-1])
+        right = _run(hit[x2 - first + 1 :])
+        return [x1 - (left if left <= reach else 0), y1, x2 + (right if right <= reach else 0), y2]
 
     def cut_below(self, box: list[int]) -> list[int]:
         """``box`` with its bottom cut back over the rows of grass below its last row that
