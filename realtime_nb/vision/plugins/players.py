@@ -79,7 +79,10 @@ class PlayerDetection(Plugin):
          "count": n, "team_colors": [[b, g, r], [b, g, r]]}
 
     A box is the whole person, from the top of the head (hair included) to the soles, and
-    across the arms: the same definition as the synthetic match's truth. White shorts and
+    across the arms: the same definition as the synthetic match's truth. A dark green kit of
+    the grass's own hue (grass-hued pixels darker than 0.8 of the grass around them) counts
+    as a person's in upright parts, not in flat ones (a shadow on the grass); a fitted box
+    takes in arms held out beside it. White shorts and
     socks, which look like line paint, are kept where they lie between parts of a person, and
     a white kit's thick pale parts are taken back from the line mask within reach of the
     person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the

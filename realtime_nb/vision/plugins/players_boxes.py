@@ -20,7 +20,9 @@ halo, a line the person stands on with a few bright rows); a box under a quarter
 person's height wide (blur and JPEG left the blob a few of the person's columns) is widened
 over such columns beside it, up to 0.55 of a person's height in all, those that also stand out
 from the grass lit or shaded to their own brightness (textured grass and shadows beside it are
-the grass, not the person).
+the grass, not the person). Last, arms held out: a run of up to 0.12 of a person's height of
+columns beside the box, each with two pixels of its upper three quarters that stand out, is
+taken in; a longer run is a neighbour or a line across.
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ class GrassDistance:
         Returns:
             ``[x1, y1, x2, y2]``, the rows grown (or the bottom cut) and the columns cut
             (or, for a box under a quarter of ``expected`` wide, widened over the person's
-            columns beside it).
+            columns beside it), then widened over arms held out beside it (with
+            ``expected`` only).
         """
         h, w = self.frame.shape[:2]
         x1, y1, x2, y2 = box
