@@ -149,6 +149,7 @@ class PlayerDetection(Plugin):
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
+        boxes = [_at_least_wide(box, frame.shape[1], expected_height(model, box)) for box in boxes]
         grass_bgr = np.asarray(away.grass[:3])
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
@@ -272,6 +273,7 @@ def _person_blobs(
     clear_stand_edge(own, region)  # own is this function's: a fresh mask
     pale_too = _with_pale_parts(own, line, region)
     n, labels, stats = _blob_labels(pale_too, heights)
+    _join_stacked_parts(labels, stats, own, heights)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
     for k, (x, y, bw, bh, area) in enumerate(stats.tolist()[1:n], start=1):
@@ -289,6 +291,84 @@ def _person_blobs(
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
     return boxes, labels, ids, (own, pale_too)
+
+
+def _join_stacked_parts(
+    labels: Labels, stats: npt.NDArray[np.int32], own: Mask, heights: Heights
+) -> None:
+    """Join blobs that are the upper and lower part of one person, in ``labels`` and
+    ``stats`` (of :func:`_blob_labels`; the lower part's label becomes the upper's, its area
+    0), people standing at each row being ``heights`` tall.
+
+    A kit's middle can look like the grass (dark green shorts between a white shirt and
+    white socks), leaving a person two blobs, each too short for one. Two are joined when
+    they overlap in at least half the narrower one's columns, the gap between them is at most
+    :data:`PART_GAP` of a person's height (2 rows at least), each is under 0.8 of a person's
+    height and together they are 0.6 to 1.15 of it, and each has a tenth of its pixels not
+    line-like (a piece of line under a person is not their legs). Nearest gaps first; a blob
+    joins at most once above and once below.
+    """
+    if heights is None or len(stats) < 3:
+        return
+    x, y, bw, bh, area = (stats[1:, k].astype(np.float64) for k in range(5))
+    bottom = y + bh - 1
+    person = np.interp(bottom, *heights)
+    part = (area >= 3) & (bh >= 2) & (bh < 0.8 * person)
+    if np.count_nonzero(part) < 2:
+        return
+    # Upper part i over lower part j, for every pair at once.
+    overlap = np.minimum((x + bw)[:, None], (x + bw)[None, :]) - np.maximum(x[:, None], x[None, :])
+    gap = y[None, :] - bottom[:, None] - 1
+    tall = bottom[None, :] - y[:, None] + 1
+    lower = person[None, :]
+    pairs = (
+        part[:, None]
+        & part[None, :]
+        & (overlap >= 0.5 * np.minimum(bw[:, None], bw[None, :]))
+        & (gap >= 0)
+        & (gap <= np.maximum(2.0, PART_GAP * lower))
+        & (tall >= 0.6 * lower)
+        & (tall <= 1.15 * lower)
+    )
+    upper_of, lower_of = np.nonzero(pairs)
+    if not len(upper_of):
+        return
+    joined_above: set[int] = set()
+    joined_below: set[int] = set()
+    for i, j in sorted(
+        zip(upper_of.tolist(), lower_of.tolist(), strict=True), key=lambda p: gap[p]
+    ):
+        if i in joined_below or j in joined_above:
+            continue
+        if not (_mostly_own(labels, stats, own, i + 1) and _mostly_own(labels, stats, own, j + 1)):
+            continue
+        _relabel(labels, stats, j + 1, i + 1)
+        joined_below.add(i)
+        joined_above.add(j)
+
+
+PART_GAP = 0.3
+"""Most rows between the upper and the lower part of a person, as a share of a person's
+height there (:func:`_join_stacked_parts`)."""
+
+
+def _mostly_own(labels: Labels, stats: npt.NDArray[np.int32], own: Mask, k: int) -> bool:
+    """Whether at least a tenth of blob ``k``'s pixels are ``own`` (not line-like)."""
+    x, y, bw, bh, area = (int(v) for v in stats[k])
+    window = np.s_[y : y + bh, x : x + bw]
+    return area > 0 and bool(10 * np.count_nonzero(own[window][labels[window] == k]) >= area)
+
+
+def _relabel(labels: Labels, stats: npt.NDArray[np.int32], k: int, into: int) -> None:
+    """Blob ``k`` becomes part of blob ``into`` in ``labels`` and ``stats`` (its area 0)."""
+    x, y, bw, bh, area = (int(v) for v in stats[k])
+    window = labels[y : y + bh, x : x + bw]
+    window[window == k] = into
+    x0, y0, bw0, bh0, area0 = (int(v) for v in stats[into])
+    left, top = min(x, x0), min(y, y0)
+    right, bottom = max(x + bw, x0 + bw0), max(y + bh, y0 + bh0)
+    stats[into] = (left, top, right - left, bottom - top, area + area0)
+    stats[k, cv2.CC_STAT_AREA] = 0
 
 
 def _filled(
@@ -399,6 +479,25 @@ rough one's scale at the far touchline is off by metres."""
 
 ON_PITCH_SLACK_PX = 3.0
 """Pixels a box's feet may be off (the box's bottom row, blur) in :func:`_on_pitch`."""
+
+
+MIN_WIDTH = 0.3
+"""The least width of a box, as a share of its height or of a lone person's height at its
+feet, the smaller: a person's shoulders and arms, which blur fades into the grass beside a far
+player's body (people standing or running are about 0.3 to 0.5 as wide as tall)."""
+
+
+def _at_least_wide(box: list[int], frame_width: int, expected: float | None) -> list[int]:
+    """``box`` widened evenly about its middle to :data:`MIN_WIDTH` of its height, or of
+    ``expected`` (a lone person's height at its feet, when known) if less, within a frame
+    ``frame_width`` pixels wide; a box that wide already is returned as it is. (A box of people
+    one behind the other, left whole, is as wide as one of them.)"""
+    x1, y1, x2, y2 = box
+    tall = min(y2 - y1 + 1, expected or y2 - y1 + 1)
+    missing = round(MIN_WIDTH * tall) - (x2 - x1 + 1)
+    if missing <= 0:
+        return box
+    return [max(0, x1 - missing // 2), y1, min(frame_width - 1, x2 + missing - missing // 2), y2]
 
 
 def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:

@@ -20,9 +20,9 @@ halo, a line the person stands on with a few bright rows); a box under a quarter
 person's height wide (blur and JPEG left the blob a few of the person's columns) is widened
 over such columns beside it, up to 0.55 of a person's height in all, those that also stand out
 from the grass lit or shaded to their own brightness (textured grass and shadows beside it are
-the grass, not the person). Last, arms held out: a run of up to 0.12 of a person's height of
-columns beside the box, each with two pixels of its upper three quarters that stand out, is
-taken in; a longer run is a neighbour or a line across.
+the grass, not the person). Last, arms held out (:meth:`GrassDistance.with_arms`): a run of up
+to 0.12 of a person's height of columns beside the box, each with pixels that stand out between
+the shoulders and the hands, is taken in; a longer run is a neighbour or a line across.
 """
 
 from __future__ import annotations
@@ -107,8 +107,7 @@ class GrassDistance:
         Returns:
             ``[x1, y1, x2, y2]``, the rows grown (or the bottom cut) and the columns cut
             (or, for a box under a quarter of ``expected`` wide, widened over the person's
-            columns beside it), then widened over arms held out beside it (with
-            ``expected`` only).
+            columns beside it), then widened over arms held out (:meth:`with_arms`).
         """
         h, w = self.frame.shape[:2]
         x1, y1, x2, y2 = box
@@ -146,18 +145,23 @@ class GrassDistance:
             rows_in, (x1 - first, x2 - first), expected, bounded, looked
         )
         fitted = [first + cut_left, new_top, first + cut_right, new_bottom]
-        return self._with_arms(fitted, expected) if expected is not None else fitted
+        return self.with_arms(fitted, expected)
 
-    def _with_arms(self, box: list[int], expected: float) -> list[int]:
-        """``box`` widened over the columns beside it where a person's arms stand out: a
-        run of columns from each side, each with two pixels of the box's upper three quarters
-        at the threshold (or one at twice it), of at most :data:`ARM_REACH` of ``expected`` (a
-        lone person's height there). A longer run is not arms (a neighbour, a line across)
-        and widens nothing."""
+    def with_arms(self, box: list[int], expected: float | None) -> list[int]:
+        """``box`` widened over the columns beside it where a person's arms stand out: a run
+        of columns from each side, each with two pixels at the threshold (or one at twice it)
+        in the rows from the shoulders to the hands (0.1 to 0.65 of the box's height down), of
+        at most :data:`ARM_REACH` of ``expected`` (a lone person's height there; ``box`` as it
+        is when None). A longer run is not arms (a neighbour, a line across) and widens
+        nothing.
+        """
+        if expected is None:
+            return box
         w = self.frame.shape[1]
         x1, y1, x2, y2 = box
+        tall = y2 - y1 + 1
         reach = max(1, round(ARM_REACH * expected))
-        rows = slice(y1, y1 + max(1, round(0.75 * (y2 - y1 + 1))))
+        rows = slice(y1 + round(0.1 * tall), y1 + max(1, round(0.65 * tall)))
         # One column past the reach is looked at too, to tell a run that ends from one that
         # goes on.
         first, last = max(0, x1 - reach - 1), min(w - 1, x2 + reach + 1)
