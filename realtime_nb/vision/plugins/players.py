@@ -81,8 +81,10 @@ class PlayerDetection(Plugin):
     A box is the whole person, from the top of the head (hair included) to the soles, and
     across the arms: the same definition as the synthetic match's truth. A dark green kit of
     the grass's own hue (grass-hued pixels darker than 0.8 of the grass around them) counts
-    as a person's in upright parts, not in flat ones (a shadow on the grass); a fitted box
-    takes in arms held out beside it. White shorts and
+    as a person's in upright parts, not in flat ones (a shadow on the grass); an upper and a
+    lower part of one person (a kit whose middle looks like the grass) are joined; a fitted
+    box takes in arms held out beside it, and a reported box is at least 0.3 of a person's
+    height wide (arms that blur faded into the grass). White shorts and
     socks, which look like line paint, are kept where they lie between parts of a person, and
     a white kit's thick pale parts are taken back from the line mask within reach of the
     person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the
