@@ -1,7 +1,8 @@
-"""People on the pitch with classic OpenCV: non-green blobs, their team from the jersey.
+"""People on the pitch with classic OpenCV: blobs unlike the grass, their team from the jersey.
 
-No model downloads: players are non-green, non-white blobs on the pitch, their team found by
-clustering jersey colours over the first frames.
+No model downloads: players are blobs on the pitch of pixels neither grass nor line-like (and
+dark green parts of the grass's hue, upright), their team found by clustering jersey colours
+over the first frames.
 
 Example:
     >>> from realtime_nb.vision.plugins import PluginContext
@@ -70,7 +71,8 @@ _ROLE_DRAW = {"goalkeeper": (0, 220, 255), "referee": (30, 30, 30), "player": (2
 
 
 class PlayerDetection(Plugin):
-    """People on the pitch: non-green, non-white blobs, with role and team from the jersey.
+    """People on the pitch: blobs unlike the grass and the lines, with role and team from the
+    jersey.
 
     Result::
 
@@ -223,33 +225,58 @@ DIM = 0.8
 or a dark green kit (:func:`_dim_grass_like`)."""
 
 
-def _dim_grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
-    """Pixels :func:`_grass_like` takes for grass that are darker than :data:`DIM` of the
-    grass's value around them: a shadow on the grass, or a dark green kit of the grass's own
-    hue. The grass's value around a pixel is the median over about a sixteenth of the frame's
-    width of a frame shrunk eight times (people and their shadows are smaller; a roof's
-    shadow over part of the pitch is not)."""
+def _dim_grass_like(hsv: Frame, grass: Mask) -> Mask:
+    """The pixels of ``grass`` (the :func:`_grass_like` mask of ``hsv``) darker than
+    :data:`DIM` of the grass's value around them: a shadow on the grass, or a dark green kit
+    of the grass's own hue. The value around a pixel is the median of 5 x 5 cells of the frame
+    shrunk to :data:`DIM_CELLS` columns, a sixteenth of the frame's width each way (people and
+    their shadows are smaller; a roof's shadow over part of the pitch is not)."""
     h, w = hsv.shape[:2]
-    value = np.ascontiguousarray(hsv[..., 2])
-    small = cv2.resize(value, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
-    around = cv2.resize(cv2.medianBlur(small, 5), (w, h), interpolation=cv2.INTER_LINEAR)
-    darker = cv2.compare(value, cv2.convertScaleAbs(around, alpha=DIM), cv2.CMP_LT)
-    return np.asarray(cv2.bitwise_and(_grass_like(hsv, grass_s, grass_v), darker), np.uint8)
+    value = cv2.extractChannel(hsv, 2)
+    cell = max(1.0, w / DIM_CELLS)
+    size = (max(1, round(w / cell)), max(1, round(h / cell)))
+    small = cv2.resize(value, size, interpolation=cv2.INTER_AREA)
+    # Scaled to DIM before it is enlarged: one pass over the frame fewer.
+    bar = cv2.convertScaleAbs(cv2.medianBlur(small, 5), alpha=DIM)
+    darker = cv2.compare(value, cv2.resize(bar, (w, h), interpolation=cv2.INTER_LINEAR), cv2.CMP_LT)
+    return np.asarray(cv2.bitwise_and(grass, darker), np.uint8)
 
 
-def _upright_dim(hsv: Frame, grass: tuple[float, float], region: Mask) -> Mask:
-    """The :func:`_dim_grass_like` pixels of ``hsv`` (grass of mean saturation and value
-    ``grass``) within ``region`` that may be a dark green kit: opened by 2 x 2 (JPEG rings a
-    line or a person with a dark fringe a pixel wide), in parts at most :data:`DIM_FLAT` times
-    as wide as tall (a person's shadow lies flat on the grass, as does a line's fringe)."""
+DIM_CELLS = 80
+"""Columns of the shrunk frame :func:`_dim_grass_like` reads the grass around a pixel from."""
+
+
+def _upright_dim(hsv: Frame, grass: Mask, region: Mask) -> Mask:
+    """The :func:`_dim_grass_like` pixels of ``hsv`` (``grass`` its grass mask) within
+    ``region`` that may be a dark green kit: opened by 2 x 2 (JPEG rings a line or a person
+    with a dark fringe a pixel wide), in parts at most :data:`DIM_FLAT` times as wide as tall
+    (a person's shadow lies flat on the grass, as does a line's fringe)."""
+    dim = _dim_grass_like(hsv, grass)
+    dim = np.asarray(cv2.bitwise_and(dim, region, dst=dim), np.uint8)
+    if not cv2.countNonZero(dim):
+        return dim
+    # Only the bounding rectangle of the dim pixels, 2 px wider each way, is worked on: the
+    # opening reaches a pixel, and beyond it nothing is set.
+    h, w = dim.shape
+    x, y, bw, bh = cv2.boundingRect(dim)
+    x0, y0 = max(0, x - 2), max(0, y - 2)
+    window = dim[y0 : min(h, y + bh + 2), x0 : min(w, x + bw + 2)]
     # An even kernel's opening by cv2.morphologyEx shifts the mask a pixel right and down;
     # dilating back from the opposite anchor does not.
-    dim = cv2.dilate(cv2.erode(_dim_grass_like(hsv, *grass), kernel(2)), kernel(2), anchor=(0, 0))
-    dim = cv2.bitwise_and(dim, region, dst=dim)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(dim, connectivity=8)
-    upright = stats[:, cv2.CC_STAT_WIDTH] <= DIM_FLAT * stats[:, cv2.CC_STAT_HEIGHT]
-    upright[0] = False  # the background
-    return np.asarray(np.where(upright, 255, 0).astype(np.uint8)[labels], np.uint8)
+    opened = cv2.dilate(cv2.erode(window, kernel(2)), kernel(2), anchor=(0, 0))
+    # After the opening a part and its gap take 3 x 3 pixels at least: 16-bit labels suffice
+    # up to 65535 parts.
+    small_window = opened.size < 9 * 65535
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        opened, connectivity=8, ltype=cv2.CV_16U if small_window else cv2.CV_32S
+    )
+    flat = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] > DIM_FLAT * stats[:, cv2.CC_STAT_HEIGHT])
+    for k in flat[flat > 0].tolist():  # 0 is the background
+        px, py, pw, ph, _ = (int(v) for v in stats[k])
+        part = np.s_[py : py + ph, px : px + pw]
+        opened[part][labels[part] == k] = 0
+    window[:] = opened
+    return dim
 
 
 DIM_FLAT = 1.5
@@ -261,8 +288,9 @@ def _person_blobs(
 ) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
-    within the pitch (``masks``: the grass and the pitch), people standing at each row being
-    ``heights`` tall."""
+    and upright dim parts of the grass's hue (:func:`_upright_dim`), within the pitch
+    (``masks``: the grass and the pitch), an upper and a lower part of one person joined
+    (:func:`_join_stacked_parts`), people standing at each row being ``heights`` tall."""
     grass, region = masks
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
@@ -270,7 +298,7 @@ def _person_blobs(
     # pass over the frame fewer than the region and not either.
     own = cv2.subtract(region, cv2.bitwise_or(grass, line))
     # A dark green kit is grass-like, and taken back when upright.
-    own = cv2.bitwise_or(own, _upright_dim(hsv, (grass_s, grass_v), region))
+    own = cv2.bitwise_or(own, _upright_dim(hsv, grass, region))
     own = without_stand_rows(np.asarray(own, np.uint8), region)
     clear_stand_edge(own, region)  # own is this function's: a fresh mask
     pale_too = _with_pale_parts(own, line, region)
@@ -305,48 +333,47 @@ def _join_stacked_parts(
     A kit's middle can look like the grass (dark green shorts between a white shirt and
     white socks), leaving a person two blobs, each too short for one. Two are joined when
     they overlap in at least half the narrower one's columns, the gap between them is at most
-    :data:`PART_GAP` of a person's height (2 rows at least), each is under 0.8 of a person's
+    :data:`PART_GAP` of a person's height (2 rows at least), each is 0.15 to 0.8 of a person's
     height and together they are 0.6 to 1.15 of it, and each has a tenth of its pixels not
     line-like (a piece of line under a person is not their legs). Nearest gaps first; a blob
-    joins at most once above and once below.
+    joins once.
     """
     if heights is None or len(stats) < 3:
         return
     x, y, bw, bh, area = (stats[1:, k].astype(np.float64) for k in range(5))
     bottom = y + bh - 1
     person = np.interp(bottom, *heights)
-    part = (area >= 3) & (bh >= 2) & (bh < 0.8 * person)
-    if np.count_nonzero(part) < 2:
+    # Parts at least 0.15 of a person tall: specks of noise take no part (nor quadratic room).
+    index = np.flatnonzero((area >= 3) & (bh >= 0.15 * person) & (bh < 0.8 * person))
+    if len(index) < 2:
         return
+    x, y, bw, bottom, person = x[index], y[index], bw[index], bottom[index], person[index]
     # Upper part i over lower part j, for every pair at once.
     overlap = np.minimum((x + bw)[:, None], (x + bw)[None, :]) - np.maximum(x[:, None], x[None, :])
     gap = y[None, :] - bottom[:, None] - 1
     tall = bottom[None, :] - y[:, None] + 1
     lower = person[None, :]
     pairs = (
-        part[:, None]
-        & part[None, :]
-        & (overlap >= 0.5 * np.minimum(bw[:, None], bw[None, :]))
+        (overlap >= 0.5 * np.minimum(bw[:, None], bw[None, :]))
         & (gap >= 0)
         & (gap <= np.maximum(2.0, PART_GAP * lower))
         & (tall >= 0.6 * lower)
         & (tall <= 1.15 * lower)
     )
     upper_of, lower_of = np.nonzero(pairs)
-    if not len(upper_of):
-        return
-    joined_above: set[int] = set()
-    joined_below: set[int] = set()
+    # Nearest gaps first; a blob joins once (two joins could make a blob taller than 1.15 of
+    # a person).
+    joined: set[int] = set()
     for i, j in sorted(
         zip(upper_of.tolist(), lower_of.tolist(), strict=True), key=lambda p: gap[p]
     ):
-        if i in joined_below or j in joined_above:
+        upper, below = int(index[i]) + 1, int(index[j]) + 1
+        if upper in joined or below in joined:
             continue
-        if not (_mostly_own(labels, stats, own, i + 1) and _mostly_own(labels, stats, own, j + 1)):
+        if not (_mostly_own(labels, stats, own, upper) and _mostly_own(labels, stats, own, below)):
             continue
-        _relabel(labels, stats, j + 1, i + 1)
-        joined_below.add(i)
-        joined_above.add(j)
+        _relabel(labels, stats, below, upper)
+        joined.update((upper, below))
 
 
 PART_GAP = 0.3
@@ -492,14 +519,18 @@ player's body (people standing or running are about 0.3 to 0.5 as wide as tall).
 def _at_least_wide(box: list[int], frame_width: int, expected: float | None) -> list[int]:
     """``box`` widened evenly about its middle to :data:`MIN_WIDTH` of its height, or of
     ``expected`` (a lone person's height at its feet, when known) if less, within a frame
-    ``frame_width`` pixels wide; a box that wide already is returned as it is. (A box of people
+    ``frame_width`` pixels wide (at its edge, widened on the other side); a box that wide
+    already is returned as it is. (A box of people
     one behind the other, left whole, is as wide as one of them.)"""
     x1, y1, x2, y2 = box
     tall = min(y2 - y1 + 1, expected or y2 - y1 + 1)
     missing = round(MIN_WIDTH * tall) - (x2 - x1 + 1)
     if missing <= 0:
         return box
-    return [max(0, x1 - missing // 2), y1, min(frame_width - 1, x2 + missing - missing // 2), y2]
+    left, right = x1 - missing // 2, x2 + missing - missing // 2
+    # At the frame's edge the columns past it are taken on the other side.
+    left, right = left - max(0, right - (frame_width - 1)), right + max(0, -left)
+    return [max(0, left), y1, min(frame_width - 1, right), y2]
 
 
 def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:

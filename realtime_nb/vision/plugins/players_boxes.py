@@ -152,8 +152,8 @@ class GrassDistance:
         of columns from each side, each with two pixels at the threshold (or one at twice it)
         in the rows from the shoulders to the hands (0.1 to 0.65 of the box's height down), of
         at most :data:`ARM_REACH` of ``expected`` (a lone person's height there; ``box`` as it
-        is when None). A longer run is not arms (a neighbour, a line across) and widens
-        nothing.
+        is when None). A longer run is not arms (a neighbour, a line across), nor is one that
+        reaches the frame's edge (it may go on past it): they widen nothing.
         """
         if expected is None:
             return box
@@ -170,7 +170,12 @@ class GrassDistance:
         hit = strong | (distance >= 2 * self.threshold).any(axis=0)
         left = _run(hit[: x1 - first][::-1])
         right = _run(hit[x2 - first + 1 :])
-        return [x1 - (left if left <= reach else 0), y1, x2 + (right if right <= reach else 0), y2]
+        # A run to the frame's edge may go on past it.
+        if left > reach or (left and x1 - left == 0):
+            left = 0
+        if right > reach or (right and x2 + right == w - 1):
+            right = 0
+        return [x1 - left, y1, x2 + right, y2]
 
     def cut_below(self, box: list[int]) -> list[int]:
         """``box`` with its bottom cut back over the rows of grass below its last row that

@@ -520,7 +520,7 @@ def tuning_rows() -> dict[str, Any]:
 # 0.943 -> 0.980 / 0.954, motion blur 0.933 / 0.872 -> 0.935 / 0.869, motion blur with JPEG
 # 0.954 / 0.904 -> 0.936 / 0.885, JPEG 0.960 / 0.915 -> 0.951 / 0.902, 320x180 0.932 / 0.904
 # -> 0.946 / 0.918, shadows 0.963 / 0.926 -> 0.966 / 0.932, heavy blur 0.851 / 0.842 -> 0.853
-# / 0.825.
+# / 0.822.
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.980 0.954 1.000
     "far camera": (0.96, 0.96, 0.97),  # 0.998 0.998 1.000
@@ -529,7 +529,7 @@ FLOORS = {
     "jpeg": (0.93, 0.89, 0.98),  # 0.951 0.902 1.000
     "320x180": (0.92, 0.90, 0.96),  # 0.946 0.918 0.990
     "shadows": (0.94, 0.90, 0.97),  # 0.966 0.932 0.993
-    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.853 0.825 1.000
+    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.853 0.822 1.000
 }
 
 
@@ -688,7 +688,7 @@ def test_dim_grass_is_darker_than_the_grass_around_it_not_than_the_frames() -> N
     img[250:270, 100:108] = _shade(0.6)
     img[80:100, 300:308] = _shade(0.45)
     hsv, grass_s, grass_v = _hsv_grass(img)
-    dim = _dim_grass_like(hsv, grass_s, grass_v) > 0
+    dim = _dim_grass_like(hsv, _grass_like(hsv, grass_s, grass_v)) > 0
     assert dim[250:270, 100:108].all() and dim[80:100, 300:308].all()
     assert dim[:170].sum() + dim[190:].sum() == 2 * 20 * 8
     assert dim[170:190].sum() <= 4 * 640
@@ -703,7 +703,7 @@ def test_upright_dim_keeps_a_kit_and_drops_a_shadow_and_a_fringe() -> None:
     img[40:300, 500] = _shade(0.6)
     hsv, grass_s, grass_v = _hsv_grass(img)
     region = np.full(img.shape[:2], 255, np.uint8)
-    upright = _upright_dim(hsv, (grass_s, grass_v), region) > 0
+    upright = _upright_dim(hsv, _grass_like(hsv, grass_s, grass_v), region) > 0
     assert upright[100:108, 200:206].all()
     assert upright.sum() == 6 * 8
 
@@ -742,7 +742,7 @@ def test_fit_widens_over_arms_held_out_and_not_over_a_neighbour() -> None:
 def test_most_of_a_dark_green_team_is_found_on_broadcast_frames() -> None:
     # Dark green shirts and socks of the grass's own hue, white shorts (broadcast renderer,
     # tuning seed 303, 12 frames). Before dark grass-hued parts were taken back the team's
-    # recall was 0.11; now 0.62 (P/R on the whole frame 0.76 / 0.70).
+    # recall was 0.11 (30 frames); on these 12 frames it is now 0.76 (55 of 72).
     match = BroadcastMatch(ClipConfig(seed=303, frames=12, kits=("dkgreen", "white")))
     plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
     found = total = 0
@@ -752,14 +752,14 @@ def test_most_of_a_dark_green_team_is_found_on_broadcast_frames() -> None:
             if person.team == 0 and person.role == "player":
                 total += 1
                 found += any(box_iou(person.box, b) >= 0.5 for b in boxes)
-    print(found, total)
     assert total > 50
     assert found / total >= 0.5, (found, total)
 
 
 def test_a_box_is_at_least_three_tenths_of_a_person_wide_about_its_middle() -> None:
     assert _at_least_wide([100, 10, 103, 29], 640, None) == [99, 10, 104, 29]  # 4 -> 6 columns
-    assert _at_least_wide([0, 10, 3, 29], 640, None) == [0, 10, 4, 29]  # the column past the edge
+    assert _at_least_wide([0, 10, 3, 29], 640, None) == [0, 10, 5, 29]  # at the frame's edges
+    assert _at_least_wide([636, 10, 639, 29], 640, None) == [634, 10, 639, 29]
     assert _at_least_wide([100, 10, 109, 29], 640, None) == [100, 10, 109, 29]  # wide enough
     # Two people one behind the other, 40 rows, where a lone person is 20: as wide as one.
     assert _at_least_wide([100, 10, 103, 49], 640, 20.0) == [99, 10, 104, 49]
@@ -807,7 +807,8 @@ def test_parts_are_not_joined(gap: int, line_like: bool, why: str) -> None:
 
 def test_a_white_kit_with_shorts_like_the_grass_is_one_person() -> None:
     # A white shirt, dark green shorts the colour of the grass, bare knees, white socks: one
-    # box, head to boots (it was two parts, each too short for a person).
+    # box, head to boots. (Here the blob mask's closing and the pale parts put back already
+    # make it one blob; the joining of parts is tested on its own above.)
     img = _pitch()
     x1, y1, x2, y2 = _person(img, 300, 200)
     img[y1 + 3 : y1 + 14, x1 + 1 : x1 + 8] = (235, 235, 235)  # shirt
@@ -819,3 +820,26 @@ def test_a_white_kit_with_shorts_like_the_grass_is_one_person() -> None:
     ctx.state["height_model"] = (0.0, 27.0, 0.33)
     boxes = [d["box"] for d in PlayerDetection().process(img, ctx)["detections"]]
     assert boxes == [[x1, y1, x2, y2]]
+
+
+def test_a_blob_joins_once_so_three_parts_never_make_one_too_tall() -> None:
+    # Three parts 14 rows tall, 6 and 5 rows apart, where people are 40 px: the nearer two
+    # join (33 rows); the third would make 53, more than 1.15 of a person.
+    mask = np.zeros((120, 80), np.uint8)
+    for top in (10, 30, 49):
+        mask[top : top + 14, 30:37] = 255
+    n, labels, stats = _blob_labels(mask, None)
+    assert n == 4
+    _join_stacked_parts(labels, stats, mask, (np.array([0.0, 119.0]), np.array([40.0, 40.0])))
+    tall = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] > 0]
+    assert sorted(tall.tolist()) == [14, 33]
+
+
+def test_a_near_dark_green_kit_at_1280x720_is_dim_through_its_middle() -> None:
+    # The grass around a pixel is read over a sixteenth of the frame's width at any size: a
+    # near player's dark green shirt 30 x 45 px stays dim through its middle.
+    img = np.full((720, 1280, 3), GRASS, np.uint8)
+    img[300:345, 600:630] = _shade(0.6)
+    hsv, grass_s, grass_v = _hsv_grass(img)
+    dim = _dim_grass_like(hsv, _grass_like(hsv, grass_s, grass_v)) > 0
+    assert dim[300:345, 600:630].all()
