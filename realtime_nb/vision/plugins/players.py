@@ -248,11 +248,15 @@ DIM_CELLS = 80
 """Columns of the shrunk frame :func:`_dim_grass_like` reads the grass around a pixel from."""
 
 
-def _upright_dim(hsv: Frame, grass: Mask, region: Mask) -> Mask:
-    """The :func:`_dim_grass_like` pixels of ``hsv`` (``grass`` its grass mask) within
-    ``region`` that may be a dark green kit: opened by 2 x 2 (JPEG rings a line or a person
-    with a dark fringe a pixel wide), in parts at most :data:`DIM_FLAT` times as wide as tall
-    (a person's shadow lies flat on the grass, as does a line's fringe)."""
+def _upright_dim(hsv: Frame, masks: tuple[Mask, Mask, Mask], heights: Heights) -> Mask:
+    """The :func:`_dim_grass_like` pixels of ``hsv`` within the pitch that may be a dark green
+    kit, ``masks`` being its grass, line-like and pitch masks and people standing at each row
+    ``heights`` tall: opened by 2 x 2 (JPEG rings a line or a person with a dark fringe a pixel
+    wide), in parts at most :data:`DIM_FLAT` times as wide as tall (a person's shadow lying
+    sideways, a line's fringe), at most half a person's height wide (a shadow lying aslant),
+    and with something other than plain grass in the rows just below (a shadow lying towards
+    the camera ends on the grass; a shirt is worn above shorts, socks above boots)."""
+    grass, line, region = masks
     dim = _dim_grass_like(hsv, grass)
     cv2.bitwise_and(dim, region, dst=dim)
     # An even kernel's opening by cv2.morphologyEx shifts the mask a pixel right and down;
@@ -274,11 +278,18 @@ def _upright_dim(hsv: Frame, grass: Mask, region: Mask) -> Mask:
     _, labels, stats, _ = cv2.connectedComponentsWithStats(
         opened, connectivity=8, ltype=cv2.CV_16U if small_window else cv2.CV_32S
     )
-    flat = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] > DIM_FLAT * stats[:, cv2.CC_STAT_HEIGHT])
-    for k in flat[flat > 0].tolist():  # 0 is the background
-        px, py, pw, ph, _ = (int(v) for v in stats[k])
-        part = np.s_[py : py + ph, px : px + pw]
-        opened[part][labels[part] == k] = 0
+    top, left = window[0].start, window[1].start
+    for k, (px, py, pw, ph, _) in enumerate(stats.tolist()[1:], start=1):
+        # A kit is worn above something that is not plain grass (shorts, legs, boots, or their
+        # pale blur); a shadow lies on the grass, below everything of the person.
+        below = np.s_[
+            top + py + ph : top + py + ph + max(2, round(0.3 * ph)), left + px : left + px + pw
+        ]
+        on_grass = not np.any((grass[below] == 0) | (line[below] > 0))
+        wide = heights is not None and pw > 0.5 * np.interp(top + py + ph - 1, *heights)
+        if on_grass or wide or pw > DIM_FLAT * ph:
+            part = np.s_[py : py + ph, px : px + pw]
+            opened[part][labels[part] == k] = 0
     upright[window] = opened
     return upright
 
@@ -302,7 +313,7 @@ def _person_blobs(
     # pass over the frame fewer than the region and not either.
     own = cv2.subtract(region, cv2.bitwise_or(grass, line))
     # A dark green kit is grass-like, and taken back when upright.
-    own = cv2.bitwise_or(own, _upright_dim(hsv, grass, region))
+    own = cv2.bitwise_or(own, _upright_dim(hsv, (grass, line, region), heights))
     own = without_stand_rows(np.asarray(own, np.uint8), region)
     clear_stand_edge(own, region)  # own is this function's: a fresh mask
     pale_too = _with_pale_parts(own, line, region)

@@ -694,16 +694,24 @@ def test_dim_grass_is_darker_than_the_grass_around_it_not_than_the_frames() -> N
     assert dim[170:190].sum() <= 4 * 640
 
 
-def test_upright_dim_keeps_a_kit_and_drops_a_shadow_and_a_fringe() -> None:
-    # A dark green shirt 6 x 8 px stays; a shadow 14 x 4 px and a line's dark fringe a pixel
-    # wide go.
+def test_upright_dim_keeps_a_kit_and_drops_shadows_and_a_fringe() -> None:
+    # Where people are 27 px tall: a dark green shirt 6 x 8 px above white shorts stays; a
+    # shadow lying sideways (14 x 4), one lying towards the camera (4 x 12, plain grass below
+    # it), one aslant wider than half a person (16 x 12, above white paint) and a line's
+    # dark fringe a pixel wide go.
     img = _pitch()
     img[100:108, 200:206] = _shade(0.6)
+    img[108:111, 200:206] = (235, 235, 235)
     img[150:154, 300:314] = _shade(0.6)
+    img[200:212, 400:404] = _shade(0.6)
+    img[250:262, 100:116] = _shade(0.6)
+    img[262:264, 100:116] = (235, 235, 235)
     img[40:300, 500] = _shade(0.6)
     hsv, grass_s, grass_v = _hsv_grass(img)
     region = np.full(img.shape[:2], 255, np.uint8)
-    upright = _upright_dim(hsv, _grass_like(hsv, grass_s, grass_v), region) > 0
+    masks = (_grass_like(hsv, grass_s, grass_v), _line_like(hsv, grass_s, grass_v), region)
+    heights = (np.array([0.0, 359.0]), np.array([27.0, 27.0]))
+    upright = _upright_dim(hsv, masks, heights) > 0
     assert upright[100:108, 200:206].all()
     assert upright.sum() == 6 * 8
 
