@@ -1,8 +1,7 @@
 """People on the pitch with classic OpenCV: blobs unlike the grass, their team from the jersey.
 
-No model downloads: players are blobs on the pitch of pixels neither grass nor line-like (and
-dark green parts of the grass's hue, upright), their team found by clustering jersey colours
-over the first frames.
+No model downloads: players are blobs on the pitch of pixels neither grass nor line-like, their
+team found by clustering jersey colours over the first frames.
 
 Example:
     >>> from realtime_nb.vision.plugins import PluginContext
@@ -81,12 +80,12 @@ class PlayerDetection(Plugin):
          "count": n, "team_colors": [[b, g, r], [b, g, r]]}
 
     A box is the whole person, from the top of the head (hair included) to the soles, and
-    across the arms: the same definition as the synthetic match's truth. A dark green kit of
-    the grass's own hue (grass-hued pixels darker than 0.8 of the grass around them) counts
-    as a person's in upright parts, not in flat ones (a shadow on the grass); an upper and a
-    lower part of one person (a kit whose middle looks like the grass) are joined; a fitted
-    box takes in arms held out beside it, and a reported box is at least 0.3 of a person's
-    height wide (arms that blur faded into the grass). White shorts and
+    across the arms: the same definition as the synthetic match's truth. An upper and a lower
+    part of one person (a kit whose middle looks like the grass) are joined; a fitted box takes
+    in arms held out beside it, and a reported box is at least 0.3 of a person's height wide
+    (arms that blur faded into the grass). A dark green kit of the grass's own hue is the grass
+    darkened, as a shadow is, and is not told from it: such a person is found by their head,
+    shorts and legs, or missed. White shorts and
     socks, which look like line paint, are kept where they lie between parts of a person, and
     a white kit's thick pale parts are taken back from the line mask within reach of the
     person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the
@@ -220,91 +219,13 @@ def _grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
     return np.asarray(cv2.inRange(hsv, low, (int(GREEN_HI[0]), 255, 255)), np.uint8)
 
 
-DIM = 0.8
-"""Grass-hued pixels darker than this share of the grass's value around them are a shadow
-or a dark green kit (:func:`_dim_grass_like`)."""
-
-
-def _dim_grass_like(hsv: Frame, grass: Mask) -> Mask:
-    """The pixels of ``grass`` (the :func:`_grass_like` mask of ``hsv``) darker than
-    :data:`DIM` of the grass's value around them: a shadow on the grass, or a dark green kit
-    of the grass's own hue. The value around a pixel is the median of 5 x 5 cells of the frame
-    shrunk to :data:`DIM_CELLS` columns, a sixteenth of the frame's width each way (people and
-    their shadows are smaller; a roof's shadow over part of the pitch is not)."""
-    h, w = hsv.shape[:2]
-    value = cv2.extractChannel(hsv, 2)
-    cell = max(1.0, w / DIM_CELLS)
-    size = (max(1, round(w / cell)), max(1, round(h / cell)))
-    # Each cell's mean, not one pixel of it: on mowing stripes a pixel a cell falls on one
-    # stripe more than the other (broadcast tuning clips lost 0.02 of recall so).
-    small = cv2.resize(value, size, interpolation=cv2.INTER_AREA)
-    # Scaled to DIM before it is enlarged: one pass over the frame fewer.
-    bar = cv2.convertScaleAbs(cv2.medianBlur(small, 5), alpha=DIM)
-    darker = cv2.compare(value, cv2.resize(bar, (w, h), interpolation=cv2.INTER_LINEAR), cv2.CMP_LT)
-    return np.asarray(cv2.bitwise_and(grass, darker), np.uint8)
-
-
-DIM_CELLS = 80
-"""Columns of the shrunk frame :func:`_dim_grass_like` reads the grass around a pixel from."""
-
-
-def _upright_dim(hsv: Frame, masks: tuple[Mask, Mask, Mask], heights: Heights) -> Mask:
-    """The :func:`_dim_grass_like` pixels of ``hsv`` within the pitch that may be a dark green
-    kit, ``masks`` being its grass, line-like and pitch masks and people standing at each row
-    ``heights`` tall: opened by 2 x 2 (JPEG rings a line or a person with a dark fringe a pixel
-    wide), in parts at most :data:`DIM_FLAT` times as wide as tall (a person's shadow lying
-    sideways, a line's fringe), at most half a person's height wide (a shadow lying aslant),
-    and with something other than plain grass in the rows just below (a shadow lying towards
-    the camera ends on the grass; a shirt is worn above shorts, socks above boots)."""
-    grass, line, region = masks
-    dim = _dim_grass_like(hsv, grass)
-    cv2.bitwise_and(dim, region, dst=dim)
-    # An even kernel's opening by cv2.morphologyEx shifts the mask a pixel right and down;
-    # eroding, then dilating back from the opposite anchor does not. What the erosion leaves
-    # is all the opening can keep: most frames have none, or a few parts.
-    core = cv2.erode(dim, kernel(2), dst=dim)
-    upright = np.zeros(core.shape, np.uint8)
-    if not cv2.countNonZero(core):
-        return upright
-    # Only the bounding rectangle of what is left, 2 px wider each way, is worked on: the
-    # dilation reaches a pixel, and beyond it nothing is set.
-    h, w = core.shape
-    x, y, bw, bh = cv2.boundingRect(core)
-    window = np.s_[max(0, y - 2) : min(h, y + bh + 2), max(0, x - 2) : min(w, x + bw + 2)]
-    opened = cv2.dilate(core[window], kernel(2), anchor=(0, 0))
-    # After the opening a part and its gap take 3 x 3 pixels at least: 16-bit labels suffice
-    # up to 65535 parts.
-    small_window = opened.size < 9 * 65535
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(
-        opened, connectivity=8, ltype=cv2.CV_16U if small_window else cv2.CV_32S
-    )
-    top, left = window[0].start, window[1].start
-    for k, (px, py, pw, ph, _) in enumerate(stats.tolist()[1:], start=1):
-        # A kit is worn above something that is not plain grass (shorts, legs, boots, or their
-        # pale blur); a shadow lies on the grass, below everything of the person.
-        below = np.s_[
-            top + py + ph : top + py + ph + max(2, round(0.3 * ph)), left + px : left + px + pw
-        ]
-        on_grass = not np.any((grass[below] == 0) | (line[below] > 0))
-        wide = heights is not None and pw > 0.5 * np.interp(top + py + ph - 1, *heights)
-        if on_grass or wide or pw > DIM_FLAT * ph:
-            part = np.s_[py : py + ph, px : px + pw]
-            opened[part][labels[part] == k] = 0
-    upright[window] = opened
-    return upright
-
-
-DIM_FLAT = 1.5
-"""How many times as wide as tall a part of :func:`_upright_dim` may be."""
-
-
 def _person_blobs(
     hsv: Frame, masks: tuple[Mask, Mask], grass_s: float, grass_v: float, heights: Heights
 ) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
-    and upright dim parts of the grass's hue (:func:`_upright_dim`), within the pitch
-    (``masks``: the grass and the pitch), an upper and a lower part of one person joined
+    within the pitch (``masks``: the grass and the pitch), an upper and a lower part of one
+    person joined
     (:func:`_join_stacked_parts`), people standing at each row being ``heights`` tall."""
     grass, region = masks
     h, w = grass.shape
@@ -312,8 +233,6 @@ def _person_blobs(
     # The region less the grass and the line (0/255 masks, so a saturating subtraction): one
     # pass over the frame fewer than the region and not either.
     own = cv2.subtract(region, cv2.bitwise_or(grass, line))
-    # A dark green kit is grass-like, and taken back when upright.
-    own = cv2.bitwise_or(own, _upright_dim(hsv, (grass, line, region), heights))
     own = without_stand_rows(np.asarray(own, np.uint8), region)
     clear_stand_edge(own, region)  # own is this function's: a fresh mask
     pale_too = _with_pale_parts(own, line, region)
