@@ -82,8 +82,7 @@ class PlayerDetection(Plugin):
     A box is the whole person, from the top of the head (hair included) to the soles, and
     across the arms: the same definition as the synthetic match's truth. An upper and a lower
     part of one person (a kit whose middle looks like the grass) are joined; a fitted box takes
-    in arms held out beside it, and a reported box is at least 0.3 of a person's height wide
-    (arms that blur faded into the grass). A dark green kit of the grass's own hue is the grass
+    in arms held out beside it. A dark green kit of the grass's own hue is the grass
     darkened, as a shadow is, and is not told from it: such a person is found by their head,
     shorts and legs, or missed. White shorts and
     socks, which look like line paint, are kept where they lie between parts of a person, and
@@ -152,7 +151,6 @@ class PlayerDetection(Plugin):
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
-        boxes = [_at_least_wide(box, frame.shape[1], expected_height(model, box)) for box in boxes]
         grass_bgr = np.asarray(away.grass[:3])
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
@@ -442,29 +440,6 @@ rough one's scale at the far touchline is off by metres."""
 
 ON_PITCH_SLACK_PX = 3.0
 """Pixels a box's feet may be off (the box's bottom row, blur) in :func:`_on_pitch`."""
-
-
-MIN_WIDTH = 0.3
-"""The least width of a box, as a share of its height or of a lone person's height at its
-feet, the smaller: a person's shoulders and arms, which blur fades into the grass beside a far
-player's body (people standing or running are about 0.3 to 0.5 as wide as tall)."""
-
-
-def _at_least_wide(box: list[int], frame_width: int, expected: float | None) -> list[int]:
-    """``box`` widened evenly about its middle to :data:`MIN_WIDTH` of its height, or of
-    ``expected`` (a lone person's height at its feet, when known) if less, within a frame
-    ``frame_width`` pixels wide (at its edge, widened on the other side); a box that wide
-    already is returned as it is. (A box of people
-    one behind the other, left whole, is as wide as one of them.)"""
-    x1, y1, x2, y2 = box
-    tall = min(y2 - y1 + 1, expected or y2 - y1 + 1)
-    missing = round(MIN_WIDTH * tall) - (x2 - x1 + 1)
-    if missing <= 0:
-        return box
-    left, right = x1 - missing // 2, x2 + missing - missing // 2
-    # At the frame's edge the columns past it are taken on the other side.
-    left, right = left - max(0, right - (frame_width - 1)), right + max(0, -left)
-    return [max(0, left), y1, min(frame_width - 1, right), y2]
 
 
 def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:

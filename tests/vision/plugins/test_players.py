@@ -15,7 +15,6 @@ from realtime_nb.vision.plugins.grass import green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
     Heights,
     PlayerDetection,
-    _at_least_wide,
     _blob_labels,
     _grass_like,
     _join_stacked_parts,
@@ -674,16 +673,6 @@ def test_fit_widens_over_arms_held_out_and_not_over_a_neighbour() -> None:
     assert away.fit([x1 + 1, y1, x2 - 1, y2], expected=27.0)[0::2] == [x1 - 2, x2 + 2]
     img[y1 : y2 + 1, x2 + 1 : x2 + 9] = (30, 30, 200)
     assert _distance(img).fit([x1 + 1, y1, x2 - 1, y2], expected=27.0)[0::2] == [x1 - 2, x2 - 1]
-
-
-def test_a_box_is_at_least_three_tenths_of_a_person_wide_about_its_middle() -> None:
-    assert _at_least_wide([100, 10, 103, 29], 640, None) == [99, 10, 104, 29]  # 4 -> 6 columns
-    assert _at_least_wide([0, 10, 3, 29], 640, None) == [0, 10, 5, 29]  # at the frame's edges
-    assert _at_least_wide([636, 10, 639, 29], 640, None) == [634, 10, 639, 29]
-    assert _at_least_wide([100, 10, 109, 29], 640, None) == [100, 10, 109, 29]  # wide enough
-    # Two people one behind the other, 40 rows, where a lone person is 20: as wide as one.
-    assert _at_least_wide([100, 10, 103, 49], 640, 20.0) == [99, 10, 104, 49]
-    assert _at_least_wide([100, 10, 103, 49], 640, None) == [96, 10, 107, 49]
 
 
 def _stacked_masks(gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
