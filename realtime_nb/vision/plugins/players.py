@@ -223,8 +223,8 @@ def _person_blobs(
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
     within the pitch (``masks``: the grass and the pitch), an upper and a lower part of one
-    person joined
-    (:func:`_join_stacked_parts`), people standing at each row being ``heights`` tall."""
+    person joined (:func:`_join_stacked_parts`), people standing at each row being
+    ``heights`` tall."""
     grass, region = masks
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
