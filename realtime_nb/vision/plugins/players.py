@@ -247,8 +247,7 @@ def _person_blobs(
         if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
             continue
         # At least a tenth of the blob's own (not line-like) pixels: a piece of line is none.
-        window = np.s_[y : y + bh, x : x + bw]
-        if 10 * np.count_nonzero(own[window][labels[window] == k]) < area:
+        if not _mostly_own(labels, stats, own, k):
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
