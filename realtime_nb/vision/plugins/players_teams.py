@@ -96,14 +96,20 @@ class TeamModel:
     def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
 
-    def learn(self, features: npt.NDArray[np.float64], colours: list[list[int]]) -> None:
-        """Add one frame's jerseys and refit the two team centres."""
+    def learn(
+        self,
+        features: npt.NDArray[np.float64],
+        colours: list[list[int]],
+        grass: npt.NDArray[np.float64] | None = None,
+    ) -> None:
+        """Add one frame's jerseys and refit the two team centres (the second one not a blend
+        of the first with the ``grass``'s feature, when given: :func:`_fit_two_clusters`)."""
         samples = self.state.setdefault("team_samples", [])
         samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
         del samples[:-400]
         self.state["team_frames"] = self.state.get("team_frames", 0) + 1
         data = np.asarray(samples, np.float64)
-        fitted = _fit_two_clusters(data, self.radius)
+        fitted = _fit_two_clusters(data, self.radius, grass)
         if fitted is not None:
             centres, bgr = _keep_ids(fitted, self.state.get("team_centres"))
             self.state["team_centres"] = centres.tolist()
@@ -238,10 +244,18 @@ def _reach(
 
 
 def _fit_two_clusters(
-    samples: npt.NDArray[np.float64], radius: float
+    samples: npt.NDArray[np.float64],
+    radius: float,
+    grass: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
     """The two densest colour clusters (density peaks, so a few goalkeepers and referees do not
-    drag them), ordered by hue angle so team ids are stable. Returns (Lab centres, BGR)."""
+    drag them), ordered by hue angle so team ids are stable. Returns (Lab centres, BGR).
+
+    The second peak is the densest jersey more than ``2 * radius`` from the first. With the
+    ``grass``'s feature, when any jersey is, it is also that far from the first blended with
+    up to :data:`BLENDED` of the grass, and the first that far from it so blended: when one
+    team fills the view (a low camera), its far players' grass-blended jerseys outnumber the
+    other team's, and would make a second peak of the same team."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]
@@ -249,6 +263,16 @@ def _fit_two_clusters(
     density = (dist < radius).sum(axis=1)
     first = int(np.argmax(density))
     far = dist[first] > 2 * radius
+    if grass is not None:
+        # Neither a blend of the first with the grass, nor the first a blend of it: the densest
+        # jersey colour can itself be a team's grass-blended far players.
+        unblended = (
+            far
+            & (blend_distances(feats[first][None], feats, grass)[:, 0] > radius)
+            & (blend_distances(feats, feats[first], grass) > radius)
+        )
+        if unblended.any():
+            far = unblended
     if not far.any():
         return None
     second = int(np.argmax(np.where(far, density, -1)))

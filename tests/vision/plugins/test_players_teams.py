@@ -10,6 +10,7 @@ import numpy as np
 from realtime_nb.vision.plugins.players_teams import (
     BLENDED,
     TeamModel,
+    _fit_two_clusters,
     _keep_ids,
     _median,
     _pairwise,
@@ -53,6 +54,34 @@ def test_blending_stops_at_its_share_and_leaves_clean_jerseys_as_they_were() -> 
     # All grass is no team's jersey: it is as far from each as the share allows.
     far = blend_distances(centres, grass, grass)
     assert np.allclose(far, (1 - BLENDED) * np.linalg.norm(grass - centres, axis=1))
+
+
+def test_a_teams_grass_blended_jerseys_do_not_make_the_second_team() -> None:
+    # One team fills the view: its far players' jerseys, a third to half grass, are the
+    # densest colour, its near players' clean red the next densest; the other team is rarer.
+    rng = np.random.default_rng(5)
+    grass, red, blue = (
+        np.array([45.0, -40.0, 40.0]),
+        np.array([25.0, 50.0, 30.0]),
+        np.array([22.0, -5.0, -30.0]),
+    )
+    blended = red + rng.uniform(0.3, 0.5, (60, 1)) * (grass - red)
+    clean = red + rng.normal(0.0, 2.0, (30, 3))
+    others = blue + rng.normal(0.0, 2.0, (20, 3))
+    features = np.vstack([blended, clean, others])
+    samples = np.hstack([features, np.zeros((len(features), 3))])
+    radius = TeamModel.radius
+    plain = _fit_two_clusters(samples, radius)
+    assert plain is not None
+    # By density alone, both centres are red (the test below would pass without the grass).
+    assert all(np.linalg.norm(c - blue) > 2 * radius for c in plain[0])
+    fitted = _fit_two_clusters(samples, radius, grass)
+    assert fitted is not None
+    nearest_blue = min(np.linalg.norm(c - blue) for c in fitted[0])
+    assert nearest_blue < 5.0
+    # The other centre is the red team's, somewhere along its blend with the grass.
+    red_centre = max(fitted[0], key=lambda c: float(np.linalg.norm(c - blue)))
+    assert blend_distances(red[None], red_centre, grass)[0] < radius
 
 
 def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
