@@ -145,7 +145,7 @@ class GrassDistance:
             rows_in, (x1 - first, x2 - first), expected, bounded, looked
         )
         fitted = [first + cut_left, new_top, first + cut_right, new_bottom]
-        return self.with_arms(fitted, expected)
+        return self._with_arms(fitted, expected, (distance, top, left))
 
     def with_arms(self, box: list[int], expected: float | None) -> list[int]:
         """``box`` widened over the columns beside it where a person's arms stand out: a run
@@ -155,6 +155,17 @@ class GrassDistance:
         is when None). A longer run is not arms (a neighbour, a line across), nor is one that
         reaches the frame's edge (it may go on past it): they widen nothing.
         """
+        return self._with_arms(box, expected, None)
+
+    def _with_arms(
+        self,
+        box: list[int],
+        expected: float | None,
+        measured: tuple[npt.NDArray[np.uint8], int, int] | None,
+    ) -> list[int]:
+        """:meth:`with_arms`, reading the distances from ``measured`` (distances from the grass
+        of a part of the frame, with its top row and left column) where they cover the
+        columns and rows looked at: :meth:`fit` has measured them around most boxes."""
         if expected is None:
             return box
         w = self.frame.shape[1]
@@ -165,7 +176,14 @@ class GrassDistance:
         # One column past the reach is looked at too, to tell a run that ends from one that
         # goes on.
         first, last = max(0, x1 - reach - 1), min(w - 1, x2 + reach + 1)
-        distance = self._distance(self.frame[rows, first : last + 1])
+        distance = None
+        if measured is not None:
+            known, top, left = measured
+            r0, r1, c0, c1 = rows.start - top, rows.stop - top, first - left, last + 1 - left
+            if min(r0, c0) >= 0 and r1 <= known.shape[0] and c1 <= known.shape[1]:
+                distance = known[r0:r1, c0:c1]
+        if distance is None:
+            distance = self._distance(self.frame[rows, first : last + 1])
         strong = np.count_nonzero(distance >= self.threshold, axis=0) >= 2
         hit = strong | (distance >= 2 * self.threshold).any(axis=0)
         left = _run(hit[: x1 - first][::-1])
