@@ -9,9 +9,10 @@ out (imports, caches, the allocator warming up). Children alternate between the 
 ``rounds`` times, so both see the same machine; the figure is the median over all kept passes,
 and the ratio is ours over the baseline's (below 1: ours is faster).
 
-Run: ``.venv/bin/python benchmarks/football_speed.py --against 1c00b38 [--rounds 3]``. The
-baseline commit is checked out into a temporary git worktree, removed at the end. Exit status
-1 when a plugin is more than ``--tolerance`` (default 5 %) slower than the baseline at a size.
+Run: ``.venv/bin/python benchmarks/football_speed.py --against 1c00b38 [--rounds 3]
+[--plugins player_detection]``. The baseline commit is checked out into a temporary git
+worktree, removed at the end. Exit status 1 when a plugin is more than ``--tolerance``
+(default 5 %) slower than the baseline at a size.
 """
 
 from __future__ import annotations
@@ -91,11 +92,14 @@ def _child(tree: Path, plugin: str, width: int, height: int, frames: int) -> lis
     return passes[1:]
 
 
-def compare(ours: Path, baseline: Path, rounds: int) -> dict[tuple[str, str], tuple[float, float]]:
-    """Median CPU ms a frame ``(ours, baseline)`` per ``(plugin, "WxH")``, alternating trees."""
+def compare(
+    ours: Path, baseline: Path, rounds: int, plugins: tuple[str, ...] = PLUGINS
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """Median CPU ms a frame ``(ours, baseline)`` per ``(plugin, "WxH")`` for each of
+    ``plugins`` (names from :data:`PLUGINS`), alternating trees."""
     kept: dict[tuple[str, str, str], list[float]] = {}
     for r in range(rounds):
-        for plugin in PLUGINS:
+        for plugin in plugins:
             for width, height, frames in SIZES:
                 # Alternate which tree goes first, so neither always follows the other.
                 trees = [("ours", ours), ("baseline", baseline)]
@@ -128,7 +132,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", required=True, help="the baseline commit (any git ref)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tolerance", type=float, default=0.05)
+    parser.add_argument(
+        "--plugins",
+        default=",".join(PLUGINS),
+        help=f"comma-separated plugins to time (default: {','.join(PLUGINS)})",
+    )
     args = parser.parse_args(argv)
+    plugins = tuple(name.strip() for name in args.plugins.split(",") if name.strip())
+    unknown = sorted(set(plugins) - set(PLUGINS))
+    if unknown or not plugins:
+        parser.error(
+            f"--plugins: unknown {', '.join(unknown)}; the plugins are {', '.join(PLUGINS)}"
+        )
     ours = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="football-speed-") as scratch:
         baseline = Path(scratch) / "baseline"
@@ -141,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         try:
-            table = compare(ours, baseline, args.rounds)
+            table = compare(ours, baseline, args.rounds, plugins)
         finally:
             subprocess.run([*git, "worktree", "remove", "--force", str(baseline)], check=False)
             subprocess.run([*git, "worktree", "prune"], check=False)
