@@ -3,7 +3,9 @@
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
 counting half); a jersey far from both is a referee when dark and grey, else a goalkeeper, and
 a frame keeps at most two goalkeepers. A jersey is compared with each team's colour as it
-looks blended with some of the grass: a far player's few pixels take in the grass around them.
+looks blended with some of the grass (a far player's few pixels take in the grass around them),
+or as clean as it would be were the team's colour learnt from such blended jerseys; and the
+second team's colour is never the first's blended with the grass, nor the first the second's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from realtime_nb.vision.plugins.base import Frame
 
 __all__ = [
     "BLENDED",
+    "PURER",
     "Labels",
     "TeamModel",
     "at_most_two_keepers",
@@ -160,6 +163,11 @@ class TeamModel:
 BLENDED = 0.5
 """How much of the grass's colour a jersey's reading may have taken in (blur or JPEG blending
 a far player's few pixels with the grass around them): :func:`blend_distances`."""
+PURER = 0.5
+"""How much further from the grass than its team's centre a jersey may be, in steps of the
+centre's own distance from the grass: a centre learnt while far players filled the view is
+their grass-blended colour, and a near player's jersey is the clean one
+(:func:`blend_distances`)."""
 
 
 def blend_distances(
@@ -168,16 +176,17 @@ def blend_distances(
     grass: npt.NDArray[np.float64] | None,
 ) -> npt.NDArray[np.float64]:
     """Distances from jersey ``features`` (one a row, or one feature) to each of the team
-    ``centres``, or, with the ``grass``'s feature, to the nearest of each centre blended with
-    up to :data:`BLENDED` of the grass: ``(n, k)``, one column per centre, or ``(k,)`` for one
-    feature."""
+    ``centres``, or, with the ``grass``'s feature, to the nearest point of each centre's line
+    through the grass, from the centre blended with up to :data:`BLENDED` of the grass to
+    :data:`PURER` past the centre away from it: ``(n, k)``, one column per centre, or ``(k,)``
+    for one feature."""
     offsets = np.asarray(features, np.float64)[..., None, :] - centres
     if grass is None:
         return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)
     toward = grass - centres
     share = np.clip(
         (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
-        0.0,
+        -PURER,
         BLENDED,
     )
     return np.asarray(np.linalg.norm(offsets - share[..., None] * toward, axis=-1), np.float64)

@@ -9,6 +9,7 @@ import numpy as np
 
 from realtime_nb.vision.plugins.players_teams import (
     BLENDED,
+    PURER,
     TeamModel,
     _fit_two_clusters,
     _keep_ids,
@@ -44,16 +45,32 @@ def test_a_far_jersey_blended_with_the_grass_goes_to_the_team_it_blends_from() -
     assert TeamModel(state).classify(washed)[:2] == ("player", 0)
 
 
-def test_blending_stops_at_its_share_and_leaves_clean_jerseys_as_they_were() -> None:
+def test_blending_stops_at_its_share_each_way_from_the_centre() -> None:
     grass = np.array([45.0, -40.0, 40.0])
     centres = np.array([[30.0, 0.0, -20.0], [25.0, 50.0, -40.0]])
-    clean = centres[1] - 0.05 * (grass - centres[1])  # more saturated than the centre
-    plain = blend_distances(centres, clean, None)
-    assert np.allclose(blend_distances(centres, clean, grass)[1], plain[1])
-    assert np.isclose(plain[1], 0.05 * np.linalg.norm(grass - centres[1]))
+    toward = grass - centres[1]
+    purer = centres[1] - 0.3 * toward  # the clean colour of a centre learnt a little blended
+    assert np.isclose(blend_distances(centres, purer, grass)[1], 0.0)
+    assert blend_distances(centres, purer, None)[1] > 10.0
+    # Past PURER the distance is from the line's end, as the plain distance is from a centre.
+    beyond = centres[1] - (PURER + 0.2) * toward
+    assert np.isclose(blend_distances(centres, beyond, grass)[1], 0.2 * np.linalg.norm(toward))
     # All grass is no team's jersey: it is as far from each as the share allows.
     far = blend_distances(centres, grass, grass)
     assert np.allclose(far, (1 - BLENDED) * np.linalg.norm(grass - centres, axis=1))
+
+
+def test_a_near_players_clean_jersey_is_its_team_when_the_centre_was_learnt_blended() -> None:
+    grass = np.array([55.0, -24.0, 33.0])
+    washed_blue, white = np.array([42.0, 0.0, -16.0]), np.array([77.0, -8.0, 1.0])
+    clean_blue = np.array([38.0, 10.0, -39.0])  # a near player of the washed-blue team
+    state: dict[str, Any] = {
+        "team_centres": [white.tolist(), washed_blue.tolist()],
+        "team_reach": [20.0, 20.0],
+    }
+    assert np.linalg.norm(clean_blue - washed_blue) > 20.0  # out of reach by colour alone
+    assert TeamModel(state).classify(clean_blue)[:2] == ("goalkeeper", None)
+    assert TeamModel(state).classify(clean_blue, grass)[:2] == ("player", 1)
 
 
 def test_a_teams_grass_blended_jerseys_do_not_make_the_second_team() -> None:
