@@ -38,6 +38,7 @@ from realtime_nb.vision.plugins.players_heights import (
     height_model,
     tall_enough,
 )
+from realtime_nb.vision.plugins.players_markings import on_paint
 from realtime_nb.vision.plugins.players_stand import clear_stand_edge, without_stand_rows
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
@@ -95,12 +96,18 @@ class PlayerDetection(Plugin):
     pitch's outline is cleared first: rows of candidate pixels filling more than half the
     pitch's width, and the strip along the outline's top edge
     (:mod:`~realtime_nb.vision.plugins.players_stand`). A box its candidate pixels fill too
-    little (JPEG ringing beside a line, grown to a person's height) is dropped.
+    little (JPEG ringing beside a line, grown to a person's height) is dropped, and so is one
+    that is line paint: through a good homography, nearly all its pixels that stand out from
+    the grass lie on a projected marking and have paint's colour
+    (:mod:`~realtime_nb.vision.plugins.players_markings`; on small compressed frames a
+    crossing of lines or an upright stretch of arc washes into blotches of pale green).
 
-    Team colours are learnt over the first frames (the two densest jersey colours); a jersey
-    is compared with each as blended with up to half of the grass (a far player's few pixels
-    take in the grass around them under blur and JPEG), and one
-    far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None). A
+    Team colours are learnt over the first frames (the two densest jersey colours, the second
+    not the first's blended with the grass, nor the first the second's); a jersey is compared
+    with each as blended with up to half of the grass (a far player's few pixels take in the
+    grass around them under blur and JPEG), or as up to half again further from the grass (a
+    colour learnt from far players is itself blended, and a near player's jersey is clean),
+    and one far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None). A
     frame has at most two goalkeepers, one at each goal: of more off-colour jerseys, the two
     furthest from their nearer team stay goalkeepers and the rest join their nearer team with
     confidence 0.5 (far players whose jersey compression washed toward the grass). A box's
@@ -151,6 +158,7 @@ class PlayerDetection(Plugin):
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
+        boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights)
         grass_bgr = np.asarray(away.grass[:3])
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
@@ -430,6 +438,35 @@ def _on_pitch(
         moved = feet + ON_PITCH_SLACK_PX * np.array([dx, dy], np.float64)
         beyond &= beyond_pitch(project(inverse, moved))
     kept = [k for k in range(len(boxes)) if not beyond[k]]
+    return [boxes[k] for k in kept], [ids[k] for k in kept]
+
+
+def _not_paint(
+    frame: Frame,
+    boxes: list[list[int]],
+    ids: list[int],
+    ctx: PluginContext,
+    away: GrassDistance,
+    heights: Heights,
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes that are not line paint (:func:`on_paint`), through a homography of
+    pitch_detection of quality :data:`ON_PITCH_QUALITY` or more, with people's ``heights``
+    at each row for the scale; all of them without either."""
+    found = ctx.results.get("pitch_detection") or {}
+    raw = found.get("homography")
+    if raw is None or not boxes or float(found.get("quality") or 0.0) < ON_PITCH_QUALITY:
+        return boxes, ids
+    if heights is None:
+        return boxes, ids
+    paint = on_paint(
+        frame,
+        boxes,
+        [away.standing_out(box) for box in boxes],
+        np.asarray(raw, np.float64),
+        np.asarray(away.grass[:3], np.float64),
+        [float(np.interp(box[3], *heights)) for box in boxes],
+    )
+    kept = [k for k in range(len(boxes)) if not paint[k]]
     return [boxes[k] for k in kept], [ids[k] for k in kept]
 
 

@@ -215,6 +215,15 @@ class GrassDistance:
         rows = massive & ~self._across(distance, inside, halo)
         return [x1, y1, x2, y2 - _faded_below(rows, ~massive)]
 
+    def standing_out(self, box: list[int]) -> npt.NDArray[np.bool_]:
+        """Which pixels of ``box`` (``[x1, y1, x2, y2]``, inclusive; rows by columns) are at
+        the threshold from the grass."""
+        x1, y1, x2, y2 = box
+        found: npt.NDArray[np.bool_] = (
+            self._distance(self.frame[y1 : y2 + 1, x1 : x2 + 1]) >= self.threshold
+        )
+        return found
+
     def _distance(self, pixels: Frame) -> npt.NDArray[np.uint8]:
         """:func:`_distance` from the grass of ``pixels``, a part of the frame, against the
         grass's image kept for the frame."""

@@ -1,0 +1,88 @@
+"""Boxes that are line paint, for player_detection: the pitch's markings through the homography.
+
+On small, compressed frames a piece of a line (where two lines cross, where an arc runs
+upright, a touchline seen steeply) is washed into pale green blotches that no longer look like
+line paint by colour, and passes for a small person. With a good homography the markings' places
+are known: a box is paint when nearly all its pixels that stand out from the grass lie on a
+projected marking and have the colour of paint (the grass blended with white), so a person
+standing on a line, whose kit, skin, hair or boots are not that colour, stays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from realtime_nb.vision.plugins.base import Frame
+from realtime_nb.vision.plugins.pitch_model import (
+    PERSON_HEIGHT_M,
+    in_view,
+    model_features,
+    project_pieces,
+    segment_distance,
+)
+
+__all__ = ["MARKING_WIDTH_M", "PAINT_COLOUR", "PAINT_SHARE", "PAINT_SLACK_PX", "on_paint"]
+
+MARKING_WIDTH_M = 0.25
+"""The widest line paint looked for, metres (the laws allow up to 12 cm; worn, blurred or
+wide-painted lines spread further)."""
+PAINT_SLACK_PX = 1.5
+"""Pixels either side of a marking's paint still counted on it: the homography's error and
+JPEG's ringing."""
+PAINT_COLOUR = 40.0
+"""Most BGR distance (Euclidean) from the grass-to-white blend for a pixel of paint."""
+PAINT_SHARE = 0.9
+"""Least share of a box's standing-out pixels that are paint for the box to be paint."""
+_PIECES = model_features(arc_step_deg=10.0).ends
+
+
+def on_paint(
+    frame: Frame,
+    boxes: list[list[int]],
+    stand_out: list[npt.NDArray[np.bool_]],
+    homography: npt.NDArray[np.float64],
+    grass_bgr: npt.NDArray[np.float64],
+    person_heights: list[float],
+) -> list[bool]:
+    """Whether each box is line paint.
+
+    Args:
+        frame: The BGR frame.
+        boxes: ``[x1, y1, x2, y2]`` each, inclusive pixels.
+        stand_out: Per box, which of its pixels (rows by columns) stand out from the grass.
+        homography: Pitch metres to image pixels.
+        grass_bgr: The grass's mean colour.
+        person_heights: Per box, a person's height (px) standing at its bottom: the scale of
+            a metre there.
+
+    Returns:
+        Per box, True when at least :data:`PAINT_SHARE` of its standing-out pixels lie within
+        half :data:`MARKING_WIDTH_M` (plus :data:`PAINT_SLACK_PX`) of a projected marking and
+        within :data:`PAINT_COLOUR` of the grass blended with white; False for a box with no
+        standing-out pixel.
+    """
+    pieces = project_pieces(homography, _PIECES)
+    grass = np.asarray(grass_bgr, np.float64)[:3]
+    toward_white = 255.0 - grass
+    reach2 = max(float(toward_white @ toward_white), 1e-9)
+    out = []
+    for box, mask, tall in zip(boxes, stand_out, person_heights, strict=True):
+        x1, y1 = box[0], box[1]
+        rows, cols = np.nonzero(mask)
+        if not len(rows):
+            out.append(False)
+            continue
+        points = np.column_stack([cols + x1, rows + y1]).astype(np.float64)
+        band = 0.5 * MARKING_WIDTH_M * tall / PERSON_HEIGHT_M + PAINT_SLACK_PX
+        near = in_view(pieces, points, band)
+        if not near.any():
+            out.append(False)
+            continue
+        on_marking = segment_distance(points, pieces[near]).min(axis=1) <= band
+        pixels = frame[rows + y1, cols + x1].astype(np.float64) - grass
+        share = np.clip((pixels @ toward_white) / reach2, 0.0, 1.0)
+        off_blend = pixels - share[:, None] * toward_white
+        pale = np.einsum("ij,ij->i", off_blend, off_blend) <= PAINT_COLOUR**2
+        out.append(bool(np.count_nonzero(on_marking & pale) >= PAINT_SHARE * len(rows)))
+    return out

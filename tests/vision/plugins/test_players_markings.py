@@ -1,0 +1,70 @@
+"""Tests of player_detection's line-paint test (realtime_nb.vision.plugins.players_markings):
+a box on a projected marking in the paint's colour is paint; a person on a line, and pale
+things off the markings, are not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from realtime_nb.vision.plugins.players_markings import on_paint
+
+GRASS = np.array([60.0, 120.0, 60.0])
+PAINT = (170, 200, 170)  # the grass blended with white, as JPEG leaves a thin line
+SCALE = 10.0  # pixels a metre
+# Pitch metres to pixels: the halfway line (x = 52.5 m) is column 100, the far touchline row 10.
+HOMOGRAPHY = np.array([[SCALE, 0.0, 100.0 - 52.5 * SCALE], [0.0, SCALE, 10.0], [0.0, 0.0, 1.0]])
+HALFWAY = 100
+
+
+def _frame() -> np.ndarray:
+    frame = np.empty((720, 1200, 3), np.uint8)
+    frame[:] = GRASS.astype(np.uint8)
+    frame[:, HALFWAY - 1 : HALFWAY + 2] = PAINT
+    return frame
+
+
+def _stand_out(frame: np.ndarray, box: list[int]) -> np.ndarray:
+    x1, y1, x2, y2 = box
+    crop = frame[y1 : y2 + 1, x1 : x2 + 1].astype(np.int16)
+    return np.asarray(np.abs(crop - GRASS.astype(np.int16)).max(axis=2) >= 30)
+
+
+def _paint(frame: np.ndarray, boxes: list[list[int]]) -> list[bool]:
+    return on_paint(
+        frame,
+        boxes,
+        [_stand_out(frame, box) for box in boxes],
+        HOMOGRAPHY,
+        GRASS,
+        [1.8 * SCALE] * len(boxes),
+    )
+
+
+def test_a_box_on_a_marking_in_the_paints_colour_is_paint() -> None:
+    frame = _frame()
+    assert _paint(frame, [[HALFWAY - 3, 200, HALFWAY + 3, 215]]) == [True]
+
+
+def test_a_person_standing_on_a_line_is_not_paint() -> None:
+    frame = _frame()
+    frame[200:208, HALFWAY - 2 : HALFWAY + 3] = (40, 30, 200)  # a red shirt over the line
+    frame[208:215, HALFWAY - 1 : HALFWAY + 2] = (30, 30, 30)  # dark shorts and legs
+    assert _paint(frame, [[HALFWAY - 3, 198, HALFWAY + 3, 215]]) == [False]
+
+
+def test_pale_pixels_off_every_marking_are_not_paint() -> None:
+    frame = _frame()
+    frame[300:316, 400:404] = PAINT  # a white kit where no line runs
+    assert _paint(frame, [[399, 299, 404, 316]]) == [False]
+
+
+def test_a_box_with_nothing_standing_out_is_not_paint() -> None:
+    frame = _frame()
+    assert _paint(frame, [[500, 300, 505, 316]]) == [False]
+
+
+def test_each_box_is_judged_on_its_own() -> None:
+    frame = _frame()
+    frame[300:316, 400:404] = PAINT
+    boxes = [[399, 299, 404, 316], [HALFWAY - 3, 200, HALFWAY + 3, 215]]
+    assert _paint(frame, boxes) == [False, True]
