@@ -461,7 +461,7 @@ def _not_paint(
     paint = on_paint(
         frame,
         boxes,
-        [away.standing_out(box) for box in boxes],
+        away.standing_out,
         np.asarray(raw, np.float64),
         np.asarray(away.grass[:3], np.float64),
         [float(np.interp(box[3], *heights)) for box in boxes],

@@ -10,6 +10,8 @@ standing on a line, whose kit, skin, hair or boots are not that colour, stays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -40,7 +42,7 @@ _PIECES = model_features(arc_step_deg=10.0).ends
 def on_paint(
     frame: Frame,
     boxes: list[list[int]],
-    stand_out: list[npt.NDArray[np.bool_]],
+    stand_out: Callable[[list[int]], npt.NDArray[np.bool_]],
     homography: npt.NDArray[np.float64],
     grass_bgr: npt.NDArray[np.float64],
     person_heights: list[float],
@@ -50,39 +52,51 @@ def on_paint(
     Args:
         frame: The BGR frame.
         boxes: ``[x1, y1, x2, y2]`` each, inclusive pixels.
-        stand_out: Per box, which of its pixels (rows by columns) stand out from the grass.
+        stand_out: Which pixels of a box (rows by columns) stand out from the grass; asked
+            only about boxes near a marking.
         homography: Pitch metres to image pixels.
         grass_bgr: The grass's mean colour.
         person_heights: Per box, a person's height (px) standing at its bottom: the scale of
             a metre there.
 
     Returns:
-        Per box, True when at least :data:`PAINT_SHARE` of its standing-out pixels lie within
-        half :data:`MARKING_WIDTH_M` (plus :data:`PAINT_SLACK_PX`) of a projected marking and
-        within :data:`PAINT_COLOUR` of the grass blended with white; False for a box with no
-        standing-out pixel.
+        Per box, True when at least :data:`PAINT_SHARE` of its standing-out pixels are
+        within :data:`PAINT_COLOUR` of the grass blended with white and lie within half
+        :data:`MARKING_WIDTH_M` (plus :data:`PAINT_SLACK_PX`) of a projected marking; False
+        for a box with no standing-out pixel.
     """
     pieces = project_pieces(homography, _PIECES)
+    pieces = pieces[np.isfinite(pieces).all(axis=(1, 2))]
+    out = [False] * len(boxes)
+    if not len(boxes) or not len(pieces):
+        return out
+    corners = np.asarray(boxes, np.float64)
+    bands = 0.5 * MARKING_WIDTH_M * np.asarray(person_heights) / PERSON_HEIGHT_M
+    bands += PAINT_SLACK_PX
+    # Most boxes are nowhere near a marking: one distance from each box's middle first.
+    middles = 0.5 * (corners[:, :2] + corners[:, 2:])
+    half_diagonals = 0.5 * np.hypot(*(corners[:, 2:] - corners[:, :2] + 1).T)
+    near = segment_distance(middles, pieces).min(axis=1) <= half_diagonals + bands
     grass = np.asarray(grass_bgr, np.float64)[:3]
     toward_white = 255.0 - grass
     reach2 = max(float(toward_white @ toward_white), 1e-9)
-    out = []
-    for box, mask, tall in zip(boxes, stand_out, person_heights, strict=True):
-        x1, y1 = box[0], box[1]
-        rows, cols = np.nonzero(mask)
+    for k in np.flatnonzero(near):
+        box, band = boxes[k], float(bands[k])
+        rows, cols = np.nonzero(stand_out(box))
         if not len(rows):
-            out.append(False)
             continue
-        points = np.column_stack([cols + x1, rows + y1]).astype(np.float64)
-        band = 0.5 * MARKING_WIDTH_M * tall / PERSON_HEIGHT_M + PAINT_SLACK_PX
-        near = in_view(pieces, points, band)
-        if not near.any():
-            out.append(False)
-            continue
-        on_marking = segment_distance(points, pieces[near]).min(axis=1) <= band
-        pixels = frame[rows + y1, cols + x1].astype(np.float64) - grass
+        rows += box[1]
+        cols += box[0]
+        pixels = frame[rows, cols].astype(np.float64) - grass
         share = np.clip((pixels @ toward_white) / reach2, 0.0, 1.0)
         off_blend = pixels - share[:, None] * toward_white
         pale = np.einsum("ij,ij->i", off_blend, off_blend) <= PAINT_COLOUR**2
-        out.append(bool(np.count_nonzero(on_marking & pale) >= PAINT_SHARE * len(rows)))
+        least = PAINT_SHARE * len(rows)
+        if np.count_nonzero(pale) < least:
+            continue
+        points = np.column_stack([cols[pale], rows[pale]]).astype(np.float64)
+        close = in_view(pieces, points, band)
+        if close.any():
+            on_marking = segment_distance(points, pieces[close]).min(axis=1) <= band
+            out[k] = bool(np.count_nonzero(on_marking) >= least)
     return out

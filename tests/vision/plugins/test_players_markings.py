@@ -33,7 +33,7 @@ def _paint(frame: np.ndarray, boxes: list[list[int]]) -> list[bool]:
     return on_paint(
         frame,
         boxes,
-        [_stand_out(frame, box) for box in boxes],
+        lambda box: _stand_out(frame, box),
         HOMOGRAPHY,
         GRASS,
         [1.8 * SCALE] * len(boxes),
