@@ -44,6 +44,8 @@ __all__ = [
 
 Mask = npt.NDArray[np.uint8]
 _DIRECTIONS = [(math.cos(a), math.sin(a)) for a in np.arange(8) * math.pi / 4]
+_DIRECTION_X = np.array([dx for dx, _ in _DIRECTIONS])[:, None]
+_DIRECTION_Y = np.array([dy for _, dy in _DIRECTIONS])[:, None]
 
 
 @dataclass(frozen=True)
@@ -158,21 +160,22 @@ def find_candidates(
     px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
     free = np.ones(len(ranked), bool)
     reach = max(2.0, 1.5 * radius)
+    # The candidates' fields as Python numbers, in rank order, in one pass each.
+    fields = zip(
+        (x[ranked] + offset[ranked, 0]).tolist(),
+        (y[ranked] + offset[ranked, 1]).tolist(),
+        blob[ranked].tolist(),
+        peak[ranked].tolist(),
+        roundness[ranked].tolist(),
+        touching[ranked].tolist(),
+        strict=True,
+    )
     out: list[BallCandidate] = []
-    for i, k in enumerate(ranked):
+    for i, values in enumerate(fields):
         if not free[i]:
             continue  # a plateau or a second peak of a blob already taken
         free[(np.abs(px - px[i]) <= reach) & (np.abs(py - py[i]) <= reach)] = False
-        out.append(
-            BallCandidate(
-                float(x[k] + offset[k, 0]),
-                float(y[k] + offset[k, 1]),
-                float(blob[k]),
-                float(peak[k]),
-                float(roundness[k]),
-                int(touching[k]),
-            )
-        )
+        out.append(BallCandidate(*values))
         if len(out) >= limit:
             break
     return out
@@ -210,18 +213,17 @@ def _curvature(
     not a maximum in every direction), the variance (px^2) of a Gaussian bump with the same
     peak and curvature (meant for equal steps), and the sub-pixel offset ``(n, 2)`` of the
     parabola's top through the three samples along x and along y."""
-    x, y = xy[:, 0], xy[:, 1]
     h, w = values.shape
     sx, sy = steps
     d = min(sx, sy)
-
-    def at(dx: int, dy: int) -> npt.NDArray[np.float32]:
-        # Clipped: a streak lengthens the steps past the border margin the peaks keep.
-        return values[_within(y + dy, h), _within(x + dx, w)].astype(np.float32)
-
-    c, left, right, up, down = at(0, 0), at(-sx, 0), at(sx, 0), at(0, -sy), at(0, sy)
+    # The nine samples at once (clipped: a streak lengthens the steps past the border margin
+    # the peaks keep): centre, left, right, up, down and the four diagonals.
+    dx = np.array([0, -sx, sx, 0, 0, -sx, sx, sx, -sx])[:, None]
+    dy = np.array([0, 0, 0, -sy, sy, -sy, sy, -sy, sy])[:, None]
+    around = values[_within(xy[:, 1] + dy, h), _within(xy[:, 0] + dx, w)].astype(np.float32)
+    c, left, right, up, down, up_left, down_right, up_right, down_left = around
     dxx, dyy = left + right - 2 * c, up + down - 2 * c
-    dxy = (at(-sx, -sy) + at(sx, sy) - at(sx, -sy) - at(-sx, sy)) / 4
+    dxy = (up_left + down_right - up_right - down_left) / 4
     half_trace = (dxx + dyy) / 2
     root = np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
     small, large = half_trace + root, half_trace - root  # both negative at a blob's peak
@@ -247,11 +249,9 @@ def _touching(
 ) -> npt.NDArray[np.int64]:
     """How many of eight directions are still above half the peak ``reach`` px away."""
     h, w = values.shape
-    count = np.zeros(len(xy), np.int64)
-    for dx, dy in _DIRECTIONS:
-        px = _within(np.round(xy[:, 0] + dx * reach).astype(np.int64), w)
-        py = _within(np.round(xy[:, 1] + dy * reach).astype(np.int64), h)
-        count += values[py, px] >= 0.5 * peak
+    px = _within(np.round(xy[:, 0] + _DIRECTION_X * reach).astype(np.int64), w)
+    py = _within(np.round(xy[:, 1] + _DIRECTION_Y * reach).astype(np.int64), h)
+    count: npt.NDArray[np.int64] = (values[py, px] >= 0.5 * peak).sum(axis=0, dtype=np.int64)
     return count
 
 
