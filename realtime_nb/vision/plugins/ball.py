@@ -253,8 +253,8 @@ def _scored(
     if any(search for _, _, search in found):
         large = scene.expected_radius(centres) > _LARGE_RATIO * typical
     scored = []
-    for (c, factor, search), centre, on_kit, at_feet, big in zip(
-        found, centres, kit, held, large, strict=True
+    for (c, factor, search), (x, y), on_kit, at_feet, big in zip(
+        found, centres.tolist(), kit.tolist(), held.tolist(), large.tolist(), strict=True
     ):
         if on_kit or (search and not big):
             continue
@@ -265,7 +265,7 @@ def _scored(
         scored.append(
             (
                 confidence,
-                (float(centre[0]), float(centre[1])),
+                (x, y),
                 c.radius * factor / _SIZE_BIAS,
                 search,
             )
@@ -294,7 +294,9 @@ def _judged(
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
     searches: list[int] = []
-    for (confidence, centre, radius, search), r, line_px in zip(scored, want, on_line, strict=True):
+    for (confidence, centre, radius, search), r, line_px in zip(
+        scored, want, on_line.tolist(), strict=True
+    ):
         if any(
             s != search and math.dist(centre, o[0]) < max(radius, o[1])
             for o, s in zip(out, searches, strict=True)

@@ -8,6 +8,7 @@ white blob is a person's kit, or at someone's feet, where the ball is played.
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+_T = TypeVar("_T")
 
 BALL_RADIUS_M = 0.11
 """A football's radius in metres (FIFA size 5: 68 to 70 cm round)."""
@@ -166,6 +168,15 @@ class BallScene:
         self._pieces: FloatArray | None = None
         self._junction_places: FloatArray | None = None
         self._typical: tuple[list[list[float]], int, int, float] | None = None
+        # Answers already given this frame: the same candidates are asked about by several
+        # steps. Pitch points by the whole batch (a homography's matrix product may round a
+        # point differently in a batch of another size), the rest point by point (each
+        # point's answer is worked out on its own); see _per_point.
+        self._grounds: dict[bytes, FloatArray] = {}
+        self._markings_px: dict[tuple[float, float], float] = {}
+        self._places: tuple[list[list[float]], float, dict[tuple[float, float], tuple[bool, bool]]]
+        self._places = (people, self.quality, {})
+        self._win: tuple[list[list[float]], npt.NDArray[np.bool_]] | None = None
         self.ball_next: tuple[tuple[float, float], float] | None = None
         """Where the ball's track is predicted this frame and how far (pixels) from there
         it may be seen, when there is one: a candidate there may lie beyond the pitch's
@@ -234,6 +245,11 @@ class BallScene:
         pitch = self.ground(points)
         if pitch is None or self.homography is None:
             return np.full(len(points), np.nan)
+        return self._radius_on_ground(pitch)
+
+    def _radius_on_ground(self, pitch: FloatArray) -> FloatArray:
+        """:meth:`expected_radius` of image points whose pitch points are ``pitch``."""
+        assert self.homography is not None
         n = len(pitch)
         # The point, a metre along the pitch and a metre across, projected in one call.
         mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
@@ -248,7 +264,13 @@ class BallScene:
         """Pitch metres of image points (NaN above the horizon), or None without a homography."""
         if self.inverse is None:
             return None
-        return project(self.inverse, points)
+        points = np.asarray(points, np.float64)
+        key = points.tobytes() + bytes(str(points.shape), "ascii")
+        known = self._grounds.get(key)
+        if known is None:
+            known = self._grounds[key] = project(self.inverse, points)
+            known.flags.writeable = False
+        return known
 
     def plausible(self, candidates: list[Candidate]) -> list[Candidate]:
         """Drop candidates of the wrong size for their place, on a spot, or beyond the
@@ -259,7 +281,7 @@ class BallScene:
             return candidates
         centres = np.array([c[0] for c in candidates], np.float64)
         pitch = self.ground(centres)
-        expected = None if pitch is None else self.expected_radius(centres)
+        expected = None if pitch is None else self._radius_on_ground(pitch)
         on_line = self.near_markings(centres)
         at_junction = self.near_junctions(centres)
         at_feet = self.places(centres)[1]
@@ -268,23 +290,28 @@ class BallScene:
             (bx, by), gate = self.ball_next
             beyond &= np.hypot(centres[:, 0] - bx, centres[:, 1] - by) > gate
         kept = []
+        if pitch is not None and expected is not None:
+            # Python numbers: a frame's few candidates, judged one by one.
+            places, wants = pitch.tolist(), expected.tolist()
+            lines, junctions = on_line.tolist(), at_junction.tolist()
+            feet, far = at_feet.tolist(), beyond.tolist()
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
-                x, y = pitch[k]
-                want = max(2.0, float(expected[k]))  # optics spread even a far ball
+                x, y = places[k]
+                want = max(2.0, wants[k])  # optics spread even a far ball
                 if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
                     continue
-                if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M) or beyond[k]:
+                if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M) or far[k]:
                     continue
-                if at_junction[k] <= JUNCTION_PX + want:
+                if junctions[k] <= JUNCTION_PX + want:
                     confidence *= JUNCTION_FACTOR
                 if (
                     not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0
                 ):  # blur and AA add ~1 px a side
                     continue
                 confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
-                if on_line[k] <= 1.5 + 0.5 * radius:
-                    confidence *= ON_LINE_AT_FEET_FACTOR if at_feet[k] else ON_LINE_FACTOR
+                if lines[k] <= 1.5 + 0.5 * radius:
+                    confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
             kept.append((centre, radius, confidence))
         return kept
 
@@ -330,6 +357,16 @@ class BallScene:
         without one)."""
         if self.homography is None:
             return np.full(len(centres), np.inf)
+        memo = self._markings_px
+        keys, missing = _per_point(memo, centres)
+        if missing:
+            for i, px in zip(missing, self._markings_px_of(centres[missing]).tolist(), strict=True):
+                memo[keys[i]] = px
+        return np.array([memo[k] for k in keys], np.float64).reshape(len(keys))
+
+    def _markings_px_of(self, centres: FloatArray) -> FloatArray:
+        """:meth:`near_markings`, worked out."""
+        assert self.homography is not None
         if self._pieces is None:
             self._pieces = project_pieces(self.homography, _MARKINGS)  # (f, 2, 2), NaN behind
         pieces = self._pieces
@@ -373,6 +410,22 @@ class BallScene:
         """
         if not self.people or not len(points):
             return np.zeros(len(points), bool), np.zeros(len(points), bool)
+        people, quality, memo = self._places
+        if people is not self.people or quality != self.quality:
+            memo = {}
+            self._places = (self.people, self.quality, memo)
+        keys, missing = _per_point(memo, points)
+        if missing:
+            kit, feet = self._places_of(points[missing])
+            for i, answer in zip(
+                missing, zip(kit.tolist(), feet.tolist(), strict=True), strict=True
+            ):
+                memo[keys[i]] = answer
+        answers = np.array([memo[k] for k in keys], bool).reshape(len(keys), 2)
+        return answers[:, 0], answers[:, 1]
+
+    def _places_of(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """:meth:`places`, worked out."""
         boxes = np.asarray(self.people, np.float64)
         x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
         up = self.feet_zones()[0][None]
@@ -388,6 +441,11 @@ class BallScene:
 
     def _feet_win(self) -> npt.NDArray[np.bool_]:
         """``[j, k]``: whether person ``j``'s feet zone wins over ``k``'s body (:meth:`places`)."""
+        if self._win is None or self._win[0] is not self.people:
+            self._win = (self.people, self._feet_win_of())
+        return self._win[1]
+
+    def _feet_win_of(self) -> npt.NDArray[np.bool_]:
         boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
         x1, x2, y2 = boxes[:, 0], boxes[:, 2], boxes[:, 3]
         shared = np.minimum(x2[:, None], x2[None]) - np.maximum(x1[:, None], x1[None])
@@ -420,7 +478,7 @@ class BallScene:
             if xa < xb and ya < yb:
                 ys, xs = np.mgrid[ya:yb, xa:xb]
                 points = np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64)
-                kit = self.places(points)[0].reshape(ys.shape)
+                kit = self._places_of(points)[0].reshape(ys.shape)
                 out[ya:yb, xa:xb][kit] = 0
         return out
 
@@ -453,3 +511,12 @@ class BallScene:
         over = np.clip(np.nan_to_num(height - TALL_LEAST * tall, nan=0.0), 0.0, TALL_SHARE * height)
         up: FloatArray = down + over
         return up, down
+
+
+def _per_point(
+    memo: dict[tuple[float, float], _T], points: FloatArray
+) -> tuple[list[tuple[float, float]], list[int]]:
+    """The ``(x, y)`` key of each of ``(n, 2)`` points in ``memo``, and the indices of those
+    it has no answer for yet."""
+    keys = [(x, y) for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist()]
+    return keys, [i for i, key in enumerate(keys) if key not in memo]
