@@ -196,13 +196,29 @@ def _peaks(
     peaks = cv2.bitwise_and(peaks, high)
     if region is not None:
         peaks = cv2.bitwise_and(peaks, region)
-    found = cv2.findNonZero(peaks)
-    if found is None:
-        return smooth, np.zeros((0, 2), np.int64)
-    xy = np.asarray(found, np.int64).reshape(-1, 2)
+    xy = _nonzero_xy(np.asarray(peaks, np.uint8))
     d = max(1, round(0.7 * radius))
     inside = (xy[:, 0] >= d) & (xy[:, 1] >= d) & (xy[:, 0] < w - d) & (xy[:, 1] < h - d)
     return smooth, xy[inside]
+
+
+_LANES = np.arange(8)
+
+
+def _nonzero_xy(mask: Mask) -> npt.NDArray[np.int64]:
+    """``(n, 2)`` ``x, y`` of the non-zero pixels of ``mask``, row by row (cv2.findNonZero's
+    points and order). Read eight pixels at a time: a frame's peaks are a few hundred among
+    some 10^5 zeros, which cv2.findNonZero and np.flatnonzero test one by one (three times
+    as long)."""
+    flat = np.ascontiguousarray(mask).reshape(-1)
+    whole = len(flat) // 8 * 8
+    words = np.flatnonzero(flat[:whole].view(np.uint64))
+    at = (words[:, None] * 8 + _LANES).reshape(-1)
+    at = at[flat[at] != 0]
+    if whole < len(flat):
+        at = np.concatenate([at, np.flatnonzero(flat[whole:]) + whole])
+    width = mask.shape[1]
+    return np.column_stack([at % width, at // width]).astype(np.int64, copy=False)
 
 
 def _curvature(
