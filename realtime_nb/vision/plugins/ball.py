@@ -421,7 +421,7 @@ def _not_static(
     kept: list[Candidate] = []
     touched: set[int] = set()
     held = scene.places(centres)[1]
-    for candidate, (x, y), at_feet in zip(candidates, places, held, strict=True):
+    for candidate, (x, y), at_feet in zip(candidates, places.tolist(), held.tolist(), strict=True):
         if at_feet:
             kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball
             continue

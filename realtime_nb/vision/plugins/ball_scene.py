@@ -173,6 +173,7 @@ class BallScene:
         # point differently in a batch of another size), the rest point by point (each
         # point's answer is worked out on its own); see _per_point.
         self._grounds: dict[bytes, FloatArray] = {}
+        self._radii: dict[bytes, FloatArray] = {}
         self._markings_px: dict[tuple[float, float], float] = {}
         self._places: tuple[list[list[float]], float, dict[tuple[float, float], tuple[bool, bool]]]
         self._places = (people, self.quality, {})
@@ -245,7 +246,12 @@ class BallScene:
         pitch = self.ground(points)
         if pitch is None or self.homography is None:
             return np.full(len(points), np.nan)
-        return self._radius_on_ground(pitch)
+        key = _batch_key(points)
+        known = self._radii.get(key)
+        if known is None:
+            known = self._radii[key] = self._radius_on_ground(pitch)
+            known.flags.writeable = False
+        return known
 
     def _radius_on_ground(self, pitch: FloatArray) -> FloatArray:
         """:meth:`expected_radius` of image points whose pitch points are ``pitch``."""
@@ -264,8 +270,7 @@ class BallScene:
         """Pitch metres of image points (NaN above the horizon), or None without a homography."""
         if self.inverse is None:
             return None
-        points = np.asarray(points, np.float64)
-        key = points.tobytes() + bytes(str(points.shape), "ascii")
+        key = _batch_key(points)
         known = self._grounds.get(key)
         if known is None:
             known = self._grounds[key] = project(self.inverse, points)
@@ -520,3 +525,9 @@ def _per_point(
     it has no answer for yet."""
     keys = [(x, y) for x, y in np.asarray(points, np.float64).reshape(-1, 2).tolist()]
     return keys, [i for i, key in enumerate(keys) if key not in memo]
+
+
+def _batch_key(points: FloatArray) -> bytes:
+    """A key telling batches of ``(n, 2)`` image points apart: their shape and bytes."""
+    points = np.asarray(points, np.float64)
+    return points.tobytes() + str(points.shape).encode()
