@@ -286,18 +286,21 @@ def _judged(
     face under dark hair and a white part of a body whose box is missing are dropped. On a
     ``sharp`` frame (no motion streak) a dark strip under a blob as green as the grass is a
     shadow, not a boot (:func:`grass_tint`)."""
+    if not scored:
+        return []
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
     want = scene.expected_radius(centres)
     want = np.where(np.isfinite(want), want, typical).tolist()
     on_line = scene.near_markings(centres)
     ground = float(np.median(frame[::16, ::16].max(axis=2)))
+    both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
     searches: list[int] = []
     for (confidence, centre, radius, search), r, line_px in zip(
         scored, want, on_line.tolist(), strict=True
     ):
-        if any(
+        if both and any(
             s != search and math.dist(centre, o[0]) < max(radius, o[1])
             for o, s in zip(out, searches, strict=True)
         ):

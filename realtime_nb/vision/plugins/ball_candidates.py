@@ -112,9 +112,9 @@ def _streak(rows: Mask, longest: int) -> int:
     energy = float(flat @ flat)
     if energy <= 0:
         return 0
+    if float(flat[1:] @ flat[:-1]) / energy < 0.4:
+        return 0  # not streaked: the longer lags are not needed
     r = np.array([float(flat[k:] @ flat[:-k]) for k in range(1, longest + 1)]) / energy
-    if r[0] < 0.4:
-        return 0
     return int(np.argmin(r[1:])) + 2
 
 
@@ -249,7 +249,9 @@ def _curvature(
         fall = (left + right + up + down) / (4 * np.maximum(c, 1.0))
         spread = -(d**2) / (2 * np.log(np.clip(fall, 1e-3, 0.999)))
         offset = np.column_stack([sx * (left - right) / (2 * dxx), sy * (up - down) / (2 * dyy)])
-    offset = np.clip(np.nan_to_num(offset), -0.5 * np.array(steps), 0.5 * np.array(steps))
+    # np.nan_to_num then np.clip, as ufuncs: an infinite offset is clipped either way.
+    half = 0.5 * np.array(steps)
+    offset = np.minimum(np.maximum(np.where(np.isnan(offset), 0.0, offset), -half), half)
     return np.asarray(ratio, np.float64), np.asarray(spread, np.float64), offset
 
 
