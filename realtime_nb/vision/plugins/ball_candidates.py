@@ -145,29 +145,35 @@ def find_candidates(
     if not len(xy):
         return []
     d = max(1, round(0.7 * radius))
-    x, y = xy[:, 0], xy[:, 1]
-    peak = smooth[y, x].astype(np.float32)
-    roundness, spread, offset = _curvature(smooth, xy, (d, d))
-    touching = _touching(smooth, xy, peak, math.ceil(1.2 * radius + 1.5))
+    around = _around(smooth, xy, (d, d))
+    roundness = _roundness(around)
     if any(streak):
         # A ball smeared by the pan is a blob that much longer along it: judged with the
         # longer step along the streak too, it is as round as a still ball.
-        along = _curvature(smooth, xy, (d + streak[0] // 4, d + streak[1] // 4))[0]
-        roundness = np.maximum(roundness, along)
-    keep = (roundness >= 0.35) & (touching <= 2)
+        along = _around(smooth, xy, (d + streak[0] // 4, d + streak[1] // 4))
+        roundness = np.maximum(roundness, _roundness(along))
+    peak = around[0]
+    # Most peaks lie on lines and are not round: only the round ones are judged further.
+    kept = np.flatnonzero(roundness >= 0.35)
+    touching = _touching(smooth, xy[kept], peak[kept], math.ceil(1.2 * radius + 1.5))
+    isolated = touching <= 2
+    kept, touching = kept[isolated], touching[isolated]
+    spread, offset = _spread(around[:, kept], (d, d))
     blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
-    ranked = np.flatnonzero(keep)[np.argsort(-peak[keep], kind="stable")]
+    order = np.argsort(-peak[kept], kind="stable")
+    ranked = kept[order]
+    x, y = xy[:, 0], xy[:, 1]
     px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
     free = np.ones(len(ranked), bool)
     reach = max(2.0, 1.5 * radius)
     # The candidates' fields as Python numbers, in rank order, in one pass each.
     fields = zip(
-        (x[ranked] + offset[ranked, 0]).tolist(),
-        (y[ranked] + offset[ranked, 1]).tolist(),
-        blob[ranked].tolist(),
+        (x[ranked] + offset[order, 0]).tolist(),
+        (y[ranked] + offset[order, 1]).tolist(),
+        blob[order].tolist(),
         peak[ranked].tolist(),
         roundness[ranked].tolist(),
-        touching[ranked].tolist(),
+        touching[order].tolist(),
         strict=True,
     )
     out: list[BallCandidate] = []
@@ -221,22 +227,26 @@ def _nonzero_xy(mask: Mask) -> npt.NDArray[np.int64]:
     return np.column_stack([at % width, at // width]).astype(np.int64, copy=False)
 
 
-def _curvature(
+def _around(
     values: Mask, xy: npt.NDArray[np.int64], steps: tuple[int, int]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """At each point: smaller over larger absolute Hessian eigenvalue (finite differences at
-    ``steps`` px along x and y, the longer step along a motion streak; 0 where the point is
-    not a maximum in every direction), the variance (px^2) of a Gaussian bump with the same
-    peak and curvature (meant for equal steps), and the sub-pixel offset ``(n, 2)`` of the
-    parabola's top through the three samples along x and along y."""
+) -> npt.NDArray[np.float32]:
+    """``(9, n)``: ``values`` at each point and ``steps`` px away (along x and y; the longer
+    step along a motion streak), for :func:`_roundness` and :func:`_spread`: centre, left,
+    right, up, down, then up-left, down-right, up-right and down-left. Clipped to the image:
+    a streak lengthens the steps past the border margin the peaks keep."""
     h, w = values.shape
     sx, sy = steps
-    d = min(sx, sy)
-    # The nine samples at once (clipped: a streak lengthens the steps past the border margin
-    # the peaks keep): centre, left, right, up, down and the four diagonals.
     dx = np.array([0, -sx, sx, 0, 0, -sx, sx, sx, -sx])[:, None]
     dy = np.array([0, 0, 0, -sy, sy, -sy, sy, -sy, sy])[:, None]
-    around = values[_within(xy[:, 1] + dy, h), _within(xy[:, 0] + dx, w)].astype(np.float32)
+    out: npt.NDArray[np.float32] = values[
+        _within(xy[:, 1] + dy, h), _within(xy[:, 0] + dx, w)
+    ].astype(np.float32)
+    return out
+
+
+def _roundness(around: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """At each point of :func:`_around`'s samples, smaller over larger absolute Hessian
+    eigenvalue (finite differences): 0 where the point is not a maximum in every direction."""
     c, left, right, up, down, up_left, down_right, up_right, down_left = around
     dxx, dyy = left + right - 2 * c, up + down - 2 * c
     dxy = (up_left + down_right - up_right - down_left) / 4
@@ -245,6 +255,21 @@ def _curvature(
     small, large = half_trace + root, half_trace - root  # both negative at a blob's peak
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where((large < 0) & (small < 0), small / large, 0.0)
+    return np.asarray(ratio, np.float64)
+
+
+def _spread(
+    around: npt.NDArray[np.float32], steps: tuple[int, int]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """At each point of :func:`_around`'s samples ``steps`` px apart: the variance (px^2) of
+    a Gaussian bump with the same peak and curvature (meant for equal steps), and the
+    sub-pixel offset ``(n, 2)`` of the parabola's top through the three samples along x and
+    along y."""
+    c, left, right, up, down = around[:5]
+    sx, sy = steps
+    d = min(sx, sy)
+    dxx, dyy = left + right - 2 * c, up + down - 2 * c
+    with np.errstate(divide="ignore", invalid="ignore"):
         # A Gaussian bump A exp(-r^2 / 2 s^2) falls to A exp(-d^2 / 2 s^2) at d px.
         fall = (left + right + up + down) / (4 * np.maximum(c, 1.0))
         spread = -(d**2) / (2 * np.log(np.clip(fall, 1e-3, 0.999)))
@@ -252,7 +277,7 @@ def _curvature(
     # np.nan_to_num then np.clip, as ufuncs: an infinite offset is clipped either way.
     half = 0.5 * np.array(steps)
     offset = np.minimum(np.maximum(np.where(np.isnan(offset), 0.0, offset), -half), half)
-    return np.asarray(ratio, np.float64), np.asarray(spread, np.float64), offset
+    return np.asarray(spread, np.float64), offset
 
 
 def _within(index: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.int64]:
