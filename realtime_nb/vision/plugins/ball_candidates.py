@@ -197,14 +197,18 @@ def _peaks(
     tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, np.ones((size, size), np.uint8))
     ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
     smooth = np.asarray(cv2.GaussianBlur(tophat, (ksize, ksize), sigma), np.uint8)
-    peaks = cv2.compare(smooth, cv2.dilate(smooth, np.ones((3, 3), np.uint8)), cv2.CMP_GE)
-    high = np.asarray(cv2.threshold(smooth, min_contrast - 1, 255, cv2.THRESH_BINARY)[1])
-    peaks = cv2.bitwise_and(peaks, high)
-    if region is not None:
-        peaks = cv2.bitwise_and(peaks, region)
-    xy = _nonzero_xy(np.asarray(peaks, np.uint8))
+    # A maximum at least min_contrast high: at least its 3x3 neighbourhood's maximum and the
+    # least whole value over min_contrast - 1, in one comparison.
+    least = math.floor(min_contrast - 1) + 1
+    if least > 255:
+        return smooth, np.zeros((0, 2), np.int64)
+    bound = np.asarray(cv2.dilate(smooth, np.ones((3, 3), np.uint8)), np.uint8)
+    np.maximum(bound, np.uint8(max(0, least)), out=bound)
+    xy = _nonzero_xy(np.asarray(cv2.compare(smooth, bound, cv2.CMP_GE), np.uint8))
     d = max(1, round(0.7 * radius))
     inside = (xy[:, 0] >= d) & (xy[:, 1] >= d) & (xy[:, 0] < w - d) & (xy[:, 1] < h - d)
+    if region is not None:
+        inside &= region[xy[:, 1], xy[:, 0]] != 0
     return smooth, xy[inside]
 
 
