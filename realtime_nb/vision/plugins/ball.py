@@ -28,7 +28,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     inside_a_body,
     streak_of,
     under_something_dark,
-    whiteness,
+    whiteness_and_brightness,
 )
 from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import (
@@ -228,7 +228,7 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
     """
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
-    white = whiteness(frame)
+    white, bright = whiteness_and_brightness(frame)
     region = scene.without_kit(_region(frame, ctx, scene))
     streak = streak_of(frame[:, :, 1])
     found = _search(white, region, typical, streak, 0)
@@ -238,7 +238,8 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
     top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
     # A pan's blur mixes a boot's colour with the grass's: only a sharp frame's tint tells a
     # shadow from a boot.
-    return _judged(frame, _scored(found, scene, typical, top), scene, typical, not any(streak))
+    scored = _scored(found, scene, typical, top)
+    return _judged(frame, bright, scored, scene, typical, not any(streak))
 
 
 def _scored(
@@ -276,6 +277,7 @@ def _scored(
 
 def _judged(
     frame: Frame,
+    bright: Mask,
     scored: list[tuple[float, tuple[float, float], float, int]],
     scene: BallScene,
     typical: float,
@@ -285,14 +287,14 @@ def _judged(
     by both searches, nor kit by what lies around it: a sock on its boot counts for half, a
     face under dark hair and a white part of a body whose box is missing are dropped. On a
     ``sharp`` frame (no motion streak) a dark strip under a blob as green as the grass is a
-    shadow, not a boot (:func:`grass_tint`)."""
+    shadow, not a boot (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
     if not scored:
         return []
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
     want = scene.expected_radius(centres)
     want = np.where(np.isfinite(want), want, typical).tolist()
     on_line = scene.near_markings(centres)
-    ground = float(np.median(frame[::16, ::16].max(axis=2)))
+    ground = float(np.median(bright[::16, ::16]))
     both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
@@ -305,17 +307,17 @@ def _judged(
             for o, s in zip(out, searches, strict=True)
         ):
             continue  # the same blob found by both searches
-        if search and under_something_dark(frame, centre, radius, ground):
+        if search and under_something_dark(frame, centre, radius, ground, bright):
             continue
         # Off the markings (a line is not grass either; without a homography they are
         # nowhere known), a blob with no grass over and under it is the kit of someone
         # player detection missed.
         if line_px < math.inf and line_px > 3.0 * r + 4.0 and inside_a_body(frame, centre, r):
             continue
-        dark = above_something_dark(frame, centre, radius, ground)
+        dark = above_something_dark(frame, centre, radius, ground, brightness=bright)
         if dark and sharp:
             tint = grass_tint(frame) if tint is None else tint
-            dark = above_something_dark(frame, centre, radius, ground, tint)
+            dark = above_something_dark(frame, centre, radius, ground, tint, bright)
         if dark:
             confidence *= 0.5
         out.append((centre, radius, confidence))

@@ -40,6 +40,7 @@ __all__ = [
     "streak_of",
     "under_something_dark",
     "whiteness",
+    "whiteness_and_brightness",
 ]
 
 Mask = npt.NDArray[np.uint8]
@@ -81,10 +82,17 @@ def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
     """Per pixel, how white the colour is: the darkest channel less the colour's spread
     (``2 min(B, G, R) - max(B, G, R)``, clipped to 0..255). High on white and light grey,
     0 on grass, kits and skin, and it falls linearly as blur mixes the ball with grass."""
+    return whiteness_and_brightness(frame)[0]
+
+
+def whiteness_and_brightness(frame: npt.NDArray[np.uint8]) -> tuple[Mask, Mask]:
+    """:func:`whiteness`, and the brightness it is worked out from: each pixel's brightest
+    channel (``max(B, G, R)``), which :func:`above_something_dark` and
+    :func:`under_something_dark` read too."""
     b, g, r = cv2.split(frame)
     low = cv2.min(cv2.min(b, g), r)
-    high = cv2.max(cv2.max(b, g), r)
-    return np.asarray(cv2.addWeighted(low, 2.0, high, -1.0, 0.0), np.uint8)
+    high = np.asarray(cv2.max(cv2.max(b, g), r), np.uint8)
+    return np.asarray(cv2.addWeighted(low, 2.0, high, -1.0, 0.0), np.uint8), high
 
 
 def streak_of(grey: Mask, longest: int = 15) -> tuple[int, int]:
@@ -203,7 +211,8 @@ def _peaks(
     if least > 255:
         return smooth, np.zeros((0, 2), np.int64)
     bound = np.asarray(cv2.dilate(smooth, np.ones((3, 3), np.uint8)), np.uint8)
-    np.maximum(bound, np.uint8(max(0, least)), out=bound)
+    # A scalar, which OpenCV takes and its stubs do not (np.maximum with one is not vectorised).
+    cv2.max(bound, float(max(0, least)), bound)  # type: ignore[call-overload]
     xy = _nonzero_xy(np.asarray(cv2.compare(smooth, bound, cv2.CMP_GE), np.uint8))
     d = max(1, round(0.7 * radius))
     inside = (xy[:, 0] >= d) & (xy[:, 1] >= d) & (xy[:, 0] < w - d) & (xy[:, 1] < h - d)
@@ -308,6 +317,7 @@ def above_something_dark(
     radius: float,
     ground: float,
     tint: float | None = None,
+    brightness: Mask | None = None,
 ) -> bool:
     """True when right under the blob lies something darker than the grass (below 0.7 of its
     brightness: blur and motion smear a boot with the grass around it): a white sock stands
@@ -317,18 +327,19 @@ def above_something_dark(
     (:data:`_SHADOW_TINT`) and not too dark for a shadow (:data:`_SHADOW_LIGHT`) is the grass
     in a shadow, not a boot: a ball at a player's feet lies in the player's shadow. Pass no
     tint under a pan's motion blur, which mixes a boot's colour with the grass's.
+    ``brightness`` is the frame's from :func:`whiteness_and_brightness`, when known.
     """
     h = frame.shape[0]
     y = round(centre[1] + 1.0)
     if not 0 <= y < h - 1:
         return False
     x, bottom = round(centre[0]), y + math.ceil(radius) + 3
-    if not _dark_strip(frame, x, y, bottom, ground):
+    if not _dark_strip(frame, x, y, bottom, ground, brightness):
         return False
     if tint is None or tint <= 0:
         return True
     strip = frame[y:bottom, x - 1 : x + 2]
-    bright = strip.max(axis=2)
+    bright = strip.max(axis=2) if brightness is None else brightness[y:bottom, x - 1 : x + 2]
     dark = strip[bright < 0.7 * ground]
     ratio = _tints(dark) / tint
     shadow = (ratio >= _SHADOW_TINT) & (ratio <= 1.0 / _SHADOW_TINT)
@@ -363,24 +374,40 @@ JPEG 55: 0.7 -> 2.1 %); 0.9 with :data:`_SHADOW_LIGHT` left them as they were.""
 
 
 def under_something_dark(
-    frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float, ground: float
+    frame: npt.NDArray[np.uint8],
+    centre: tuple[float, float],
+    radius: float,
+    ground: float,
+    brightness: Mask | None = None,
 ) -> bool:
     """True when right over the blob lies something darker than the grass: near the camera a
     face under its hair, of someone whose feet (and box) are below the frame, is as large and
-    round as the ball; a ball has grass or a light kit over it."""
+    round as the ball; a ball has grass or a light kit over it. ``brightness`` is the frame's
+    from :func:`whiteness_and_brightness`, when known."""
     y = round(centre[1] - 1.0)
     if y < 1:
         return False
-    return _dark_strip(frame, round(centre[0]), max(0, y - math.ceil(radius) - 3), y, ground)
+    top = max(0, y - math.ceil(radius) - 3)
+    return _dark_strip(frame, round(centre[0]), top, y, ground, brightness)
 
 
-def _dark_strip(frame: npt.NDArray[np.uint8], x: int, top: int, bottom: int, ground: float) -> bool:
+def _dark_strip(
+    frame: npt.NDArray[np.uint8],
+    x: int,
+    top: int,
+    bottom: int,
+    ground: float,
+    brightness: Mask | None = None,
+) -> bool:
     """True when the 3-px-wide strip of rows ``top`` to ``bottom`` (exclusive) around column
     ``x`` holds a pixel below 0.7 of the grass's brightness ``ground``; False for a column at
     the frame's side."""
     if not 1 <= x < frame.shape[1] - 1:
         return False
-    strip = frame[top:bottom, x - 1 : x + 2].max(axis=2)
+    if brightness is None:
+        strip = frame[top:bottom, x - 1 : x + 2].max(axis=2)
+    else:
+        strip = brightness[top:bottom, x - 1 : x + 2]
     return bool(strip.min() < 0.7 * ground)
 
 
