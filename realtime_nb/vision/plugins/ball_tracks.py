@@ -257,9 +257,13 @@ class TrackSet:
         )
         taken_t: dict[int, int] = {}
         taken_c: set[int] = set()
+        gates = [self.gate(track) for track in self.tracks]
+        widest = max(gates, default=0.0)
         for dist, ti, ci in pairs:
+            if dist > widest:
+                break  # the rest, nearest first, are outside every gate
             track = self.tracks[ti]
-            if ti in taken_t or ci in taken_c or dist > self.gate(track):
+            if ti in taken_t or ci in taken_c or dist > gates[ti]:
                 continue
             if candidates[ci][2] < self.least_start and dist > self.weak_reach * max(
                 track.radius, 1.0
