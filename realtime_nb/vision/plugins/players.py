@@ -451,12 +451,14 @@ def _not_paint(
 ) -> tuple[list[list[int]], list[int]]:
     """The boxes that are not line paint (:func:`on_paint`), through a homography of
     pitch_detection of quality :data:`ON_PITCH_QUALITY` or more, with people's ``heights``
-    at each row for the scale; all of them without either."""
+    at each row (:func:`_person_heights`: the homography's, or the height model's where the
+    homography's are not usable) for the scale of a metre; all of them without such a
+    homography."""
     found = ctx.results.get("pitch_detection") or {}
     raw = found.get("homography")
     if raw is None or not boxes or float(found.get("quality") or 0.0) < ON_PITCH_QUALITY:
         return boxes, ids
-    if heights is None:
+    if heights is None:  # the type allows it; _person_heights always gives heights
         return boxes, ids
     paint = on_paint(
         frame,

@@ -105,8 +105,9 @@ class TeamModel:
         colours: list[list[int]],
         grass: npt.NDArray[np.float64] | None = None,
     ) -> None:
-        """Add one frame's jerseys and refit the two team centres (the second one not a blend
-        of the first with the ``grass``'s feature, when given: :func:`_fit_two_clusters`)."""
+        """Add one frame's jerseys and refit the two team centres (with the ``grass``'s
+        feature, the second neither a blend of the first with the grass nor the first a blend
+        of it: :func:`_fit_two_clusters`)."""
         samples = self.state.setdefault("team_samples", [])
         samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
         del samples[:-400]
@@ -261,10 +262,12 @@ def _fit_two_clusters(
     drag them), ordered by hue angle so team ids are stable. Returns (Lab centres, BGR).
 
     The second peak is the densest jersey more than ``2 * radius`` from the first. With the
-    ``grass``'s feature, when any jersey is, it is also that far from the first blended with
-    up to :data:`BLENDED` of the grass, and the first that far from it so blended: when one
-    team fills the view (a low camera), its far players' grass-blended jerseys outnumber the
-    other team's, and would make a second peak of the same team."""
+    ``grass``'s feature, when any jersey is, it is also more than ``radius`` from the first's
+    line through the grass, and the first more than ``radius`` from its line (both as
+    :func:`blend_distances` measures: from :data:`BLENDED` towards the grass to :data:`PURER`
+    away from it): when one team fills the view (a low camera), its far players'
+    grass-blended jerseys outnumber the other team's, and would make a second peak of the
+    same team."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]

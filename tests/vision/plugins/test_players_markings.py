@@ -68,3 +68,17 @@ def test_each_box_is_judged_on_its_own() -> None:
     frame[300:316, 400:404] = PAINT
     boxes = [[399, 299, 404, 316], [HALFWAY - 3, 200, HALFWAY + 3, 215]]
     assert _paint(frame, boxes) == [False, True]
+
+
+def test_pale_pixels_beside_a_line_but_off_its_paint_are_not_paint() -> None:
+    frame = _frame()
+    frame[300:316, HALFWAY + 6 : HALFWAY + 10] = PAINT  # a white kit a few pixels off the line
+    box = [HALFWAY + 5, 299, HALFWAY + 10, 316]
+    middle = (box[0] + box[2]) / 2
+    assert middle - HALFWAY < 0.5 * np.hypot(6, 18)  # near enough to be measured
+    assert _paint(frame, [box]) == [False]
+
+
+def test_a_box_near_a_line_with_nothing_standing_out_is_not_paint() -> None:
+    frame = _frame()
+    assert _paint(frame, [[HALFWAY + 3, 300, HALFWAY + 8, 316]]) == [False]
