@@ -427,18 +427,16 @@ def _on_pitch(
     touchline of a small frame a metre is a pixel or less). All of them without such a
     homography. Advertising boards and the stand beyond the far touchline, green or not, are
     no one."""
-    found = ctx.results.get("pitch_detection") or {}
-    raw = found.get("homography")
-    if raw is None or not boxes or float(found.get("quality") or 0.0) < ON_PITCH_QUALITY:
+    homography = _good_homography(ctx)
+    if homography is None or not boxes:
         return boxes, ids
-    inverse = np.linalg.inv(np.asarray(raw, np.float64))
+    inverse = np.asarray(np.linalg.inv(homography), np.float64)
     feet = np.array([[(b[0] + b[2]) / 2, b[3]] for b in boxes], np.float64)
     beyond = np.ones(len(boxes), bool)
     for dx, dy in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)):
         moved = feet + ON_PITCH_SLACK_PX * np.array([dx, dy], np.float64)
         beyond &= beyond_pitch(project(inverse, moved))
-    kept = [k for k in range(len(boxes)) if not beyond[k]]
-    return [boxes[k] for k in kept], [ids[k] for k in kept]
+    return _without(boxes, ids, beyond.tolist())
 
 
 def _not_paint(
@@ -454,21 +452,35 @@ def _not_paint(
     at each row (:func:`_person_heights`: the homography's, or the height model's where the
     homography's are not usable) for the scale of a metre; all of them without such a
     homography."""
-    found = ctx.results.get("pitch_detection") or {}
-    raw = found.get("homography")
-    if raw is None or not boxes or float(found.get("quality") or 0.0) < ON_PITCH_QUALITY:
-        return boxes, ids
-    if heights is None:  # the type allows it; _person_heights always gives heights
+    homography = _good_homography(ctx)
+    # The type allows no heights; _person_heights always gives them.
+    if homography is None or not boxes or heights is None:
         return boxes, ids
     paint = on_paint(
         frame,
         boxes,
         away.standing_out,
-        np.asarray(raw, np.float64),
+        homography,
         np.asarray(away.grass[:3], np.float64),
         [float(np.interp(box[3], *heights)) for box in boxes],
     )
-    kept = [k for k in range(len(boxes)) if not paint[k]]
+    return _without(boxes, ids, paint)
+
+
+def _good_homography(ctx: PluginContext) -> npt.NDArray[np.float64] | None:
+    """pitch_detection's homography when its quality is :data:`ON_PITCH_QUALITY` or more."""
+    found = ctx.results.get("pitch_detection") or {}
+    raw = found.get("homography")
+    if raw is None or float(found.get("quality") or 0.0) < ON_PITCH_QUALITY:
+        return None
+    return np.asarray(raw, np.float64)
+
+
+def _without(
+    boxes: list[list[int]], ids: list[int], dropped: list[bool]
+) -> tuple[list[list[int]], list[int]]:
+    """``boxes`` and their blob ``ids`` but those ``dropped``."""
+    kept = [k for k in range(len(boxes)) if not dropped[k]]
     return [boxes[k] for k in kept], [ids[k] for k in kept]
 
 
