@@ -19,6 +19,7 @@ from realtime_nb.vision.plugins.players import (
     _grass_like,
     _join_stacked_parts,
     _line_like,
+    _not_paint,
     _on_pitch,
     _person_heights,
     _with_pale_parts,
@@ -179,6 +180,27 @@ def test_people_are_as_tall_as_the_homography_makes_a_person() -> None:
     np.testing.assert_allclose(sizes, [2.0, 0.1 * 359 + 2.0])
     _, sizes = _person_heights(alone, None, 180) or ((), ())
     np.testing.assert_allclose(sizes, [9.0, 9.0])
+
+
+def test_a_box_of_line_paint_goes_only_through_a_good_homography() -> None:
+    img = _pitch()
+    # Pitch metres to pixels, 10 px a metre: the halfway line (x = 52.5 m) is column 100.
+    homography = np.array([[10.0, 0.0, 100.0 - 525.0], [0.0, 10.0, 10.0], [0.0, 0.0, 1.0]])
+    img[:, 99:102] = (157, 197, 152)  # the grass blended half with white: washed paint
+    person = list(_person(img, 300, 150))
+    paint = [97, 200, 103, 215]
+    boxes, ids = [person, paint], [1, 2]
+    heights: Heights = (np.array([0.0, 359.0]), np.array([18.0, 18.0]))
+    info = VideoInfo(width=640, height=360, fps=25.0, frame_count=1)
+
+    def kept(found: dict[str, Any]) -> list[list[int]]:
+        ctx = PluginContext(0, "f", {"pitch_detection": found}, {}, info)
+        return _not_paint(img, boxes, ids, ctx, _distance(img), heights)[0]
+
+    assert kept({"homography": homography.tolist(), "quality": 0.9}) == [person]
+    # A rough homography, or none, drops nothing.
+    assert kept({"homography": homography.tolist(), "quality": 0.5}) == [person, paint]
+    assert kept({}) == [person, paint]
 
 
 def test_an_empty_mask_has_no_blobs() -> None:
