@@ -18,12 +18,12 @@ from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
 from realtime_nb.vision.plugins.grass import Mask
 from realtime_nb.vision.plugins.pitch_model import (
+    FINE_FEATURES,
     OFF_PITCH_M,
     PERSON_HEIGHT_M,
     PITCH_LENGTH,
     PITCH_WIDTH,
     beyond_pitch,
-    model_features,
     project,
     project_pieces,
 )
@@ -51,7 +51,7 @@ _T = TypeVar("_T")
 
 BALL_RADIUS_M = 0.11
 """A football's radius in metres (FIFA size 5: 68 to 70 cm round)."""
-_FEATURES = model_features(arc_step_deg=10.0)
+_FEATURES = FINE_FEATURES
 _MARKINGS = _FEATURES.ends
 """The pitch's markings as straight pieces in metres."""
 ON_LINE_FACTOR = 0.6

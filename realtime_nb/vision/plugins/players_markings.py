@@ -17,9 +17,9 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.pitch_model import (
+    FINE_FEATURES,
     PERSON_HEIGHT_M,
     in_view,
-    model_features,
     project_pieces,
     segment_distance,
 )
@@ -36,7 +36,7 @@ PAINT_COLOUR = 40.0
 """Most BGR distance (Euclidean) from the grass-to-white blend for a pixel of paint."""
 PAINT_SHARE = 0.9
 """Least share of a box's standing-out pixels that are paint for the box to be paint."""
-_PIECES = model_features(arc_step_deg=10.0).ends
+_PIECES = FINE_FEATURES.ends
 
 
 def on_paint(

@@ -31,9 +31,9 @@ import numpy as np
 
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.pitch_model import (
+    FINE_FEATURES,
     PITCH_LENGTH,
     PITCH_WIDTH,
-    model_features,
     project,
 )
 
@@ -41,7 +41,7 @@ __all__ = ["Radar", "ground_point", "to_pitch"]
 
 _ROLE_COLOURS = {"goalkeeper": (0, 220, 255), "referee": (20, 20, 20)}
 _DEFAULT_TEAMS = ((60, 60, 230), (230, 120, 40))
-_MARKINGS = model_features(arc_step_deg=10.0).ends
+_MARKINGS = FINE_FEATURES.ends
 """The pitch's markings as pieces (the same model pitch_detection fits), for the mini-map."""
 
 
