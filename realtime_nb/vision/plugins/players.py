@@ -38,7 +38,7 @@ from realtime_nb.vision.plugins.players_heights import (
     height_model,
     tall_enough,
 )
-from realtime_nb.vision.plugins.players_markings import on_paint
+from realtime_nb.vision.plugins.players_markings import marking_band, on_paint
 from realtime_nb.vision.plugins.players_stand import clear_stand_edge, without_stand_rows
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
@@ -85,7 +85,10 @@ class PlayerDetection(Plugin):
     part of one person (a kit whose middle looks like the grass) are joined; a fitted box takes
     in arms held out beside it. A dark green kit of the grass's own hue is the grass
     darkened, as a shadow is, and is not told from it: such a person is found by their head,
-    shorts and legs, or missed. White shorts and
+    shorts and legs, or missed. Through a homography pitch_detection tracks (quality
+    :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not paint but a
+    person's: a white kit, pale from face to socks, is found wherever it stands off the lines
+    (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`). Elsewhere white shorts and
     socks, which look like line paint, are kept where they lie between parts of a person, and
     a white kit's thick pale parts are taken back from the line mask within reach of the
     person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the
@@ -141,8 +144,14 @@ class PlayerDetection(Plugin):
         grass = _grass_like(hsv, grass_s, grass_v)
         previous = ctx.state.get("height_model")
         heights = _person_heights(ctx, previous, frame.shape[0])
+        homography = _good_homography(ctx, BAND_QUALITY)
+        paint = (
+            None
+            if homography is None or heights is None
+            else marking_band(grass.shape[:2], homography, *heights)
+        )
         boxes, labels, ids, masks = _person_blobs(
-            hsv, (grass, pitch_region(ctx, grass)), grass_s, grass_v, heights
+            hsv, (grass, pitch_region(ctx, grass)), grass_s, grass_v, heights, paint
         )
         boxes = [away.fit(box, expected_height(previous, box)) for box in boxes]
         boxes, ids = _person_shaped(boxes, ids)
@@ -226,16 +235,30 @@ def _grass_like(hsv: Frame, grass_s: float, grass_v: float) -> Mask:
 
 
 def _person_blobs(
-    hsv: Frame, masks: tuple[Mask, Mask], grass_s: float, grass_v: float, heights: Heights
+    hsv: Frame,
+    masks: tuple[Mask, Mask],
+    grass_s: float,
+    grass_v: float,
+    heights: Heights,
+    paint: Mask | None = None,
 ) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
     within the pitch (``masks``: the grass and the pitch), an upper and a lower part of one
     person joined (:func:`_join_stacked_parts`), people standing at each row being
-    ``heights`` tall."""
+    ``heights`` tall. Given ``paint`` (where the markings are, through a good homography:
+    :func:`~realtime_nb.vision.plugins.players_markings.marking_band`), line-like pixels
+    outside it are a person's (a white kit is as pale as a line from head to socks), unless
+    less than :data:`BAND_COVERAGE` of them are inside it."""
     grass, region = masks
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
+    if paint is not None:
+        # A homography off by more than the band leaves the lines outside it: then the band
+        # is not used.
+        on_markings = cv2.bitwise_and(line, paint)
+        if cv2.countNonZero(on_markings) >= BAND_COVERAGE * cv2.countNonZero(line):
+            line = np.asarray(on_markings, np.uint8)
     # The region less the grass and the line (0/255 masks, so a saturating subtraction): one
     # pass over the frame fewer than the region and not either.
     own = cv2.subtract(region, cv2.bitwise_or(grass, line))
@@ -471,11 +494,15 @@ def _not_paint(
     return _without(boxes, ids, paint)
 
 
-def _good_homography(ctx: PluginContext) -> npt.NDArray[np.float64] | None:
-    """pitch_detection's homography when its quality is :data:`ON_PITCH_QUALITY` or more."""
+def _good_homography(
+    ctx: PluginContext, least: float | None = None
+) -> npt.NDArray[np.float64] | None:
+    """pitch_detection's homography when its quality is ``least`` or more (by default
+    :data:`ON_PITCH_QUALITY`)."""
     found = ctx.results.get("pitch_detection") or {}
     raw = found.get("homography")
-    if raw is None or float(found.get("quality") or 0.0) < ON_PITCH_QUALITY:
+    least = ON_PITCH_QUALITY if least is None else least
+    if raw is None or float(found.get("quality") or 0.0) < least:
         return None
     return np.asarray(raw, np.float64)
 
@@ -491,6 +518,14 @@ def _without(
 ON_PITCH_QUALITY = 0.8
 """Least quality of pitch_detection's homography for :func:`_on_pitch` to drop anyone: a
 rough one's scale at the far touchline is off by metres."""
+
+BAND_QUALITY = 0.6
+"""Least quality of pitch_detection's homography for line-like pixels off every marking
+(:func:`~realtime_nb.vision.plugins.players_markings.marking_band`) to count as a person's."""
+
+BAND_COVERAGE = 0.25
+"""Least share of the line-like pixels inside the markings' band for the band to be used: the
+lines are most of them wherever markings are in view, white kits the rest."""
 
 ON_PITCH_SLACK_PX = 3.0
 """Pixels a box's feet may be off (the box's bottom row, blur) in :func:`_on_pitch`."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -19,12 +20,23 @@ from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.pitch_model import (
     FINE_FEATURES,
     PERSON_HEIGHT_M,
+    clip_pieces,
     in_view,
     project_pieces,
     segment_distance,
 )
 
-__all__ = ["MARKING_WIDTH_M", "PAINT_COLOUR", "PAINT_SHARE", "PAINT_SLACK_PX", "on_paint"]
+__all__ = [
+    "BAND_PIECE_PX",
+    "BAND_SLACK_PX",
+    "BAND_WIDTH_M",
+    "MARKING_WIDTH_M",
+    "PAINT_COLOUR",
+    "PAINT_SHARE",
+    "PAINT_SLACK_PX",
+    "marking_band",
+    "on_paint",
+]
 
 MARKING_WIDTH_M = 0.25
 """The widest line paint looked for, metres (the laws allow up to 12 cm; worn, blurred or
@@ -100,3 +112,59 @@ def on_paint(
             on_marking = segment_distance(points, pieces[close]).min(axis=1) <= band
             out[k] = bool(np.count_nonzero(on_marking) >= least)
     return out
+
+
+BAND_WIDTH_M = 0.5
+"""Width, metres, of the band along each marking where :func:`marking_band` allows paint:
+twice the widest paint looked for (:data:`MARKING_WIDTH_M`), for blur and JPEG's ringing."""
+BAND_SLACK_PX = 2.0
+"""Pixels added either side of :func:`marking_band`'s band: the homography's error."""
+BAND_PIECE_PX = 32.0
+"""Longest piece of a projected marking drawn at one width: a touchline's band narrows from
+the near end to the far."""
+
+
+def marking_band(
+    shape: tuple[int, int],
+    homography: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.float64],
+    person_heights: npt.NDArray[np.float64],
+) -> npt.NDArray[np.uint8]:
+    """A 0/255 mask of the image (``shape``: rows, columns) within reach of a projected
+    marking: :data:`BAND_WIDTH_M` wide (plus :data:`BAND_SLACK_PX` each side), a person
+    standing at image row ``rows[i]`` being ``person_heights[i]`` px tall (``rows`` growing)
+    for the scale of a metre.
+
+    Outside it no pixel is line paint: a white kit, whose every part is as pale as a line, is
+    told from the lines by where it is.
+
+    Example:
+        >>> import numpy as np
+        >>> h = np.array([[5.0, 0, 10], [0, 5.0, 10], [0, 0, 1]])  # 5 px a metre, from above
+        >>> band = marking_band((400, 600), h, np.array([0.0, 399]), np.array([9.0, 9.0]))
+        >>> int(band[10, 300]), int(band[13, 300]), int(band[20, 300])  # the far touchline
+        (255, 255, 0)
+    """
+    h, w = shape
+    pieces = clip_pieces(project_pieces(homography, _PIECES), w - 1, h - 1, margin=8.0)
+    pieces = pieces[np.isfinite(pieces).all(axis=(1, 2))]
+    band = np.zeros((h, w), np.uint8)
+    if not len(pieces):
+        return band
+    # Each piece cut into parts at most BAND_PIECE_PX long, each drawn as wide as the band is
+    # at its nearer (lower) end.
+    lengths = np.linalg.norm(pieces[:, 1] - pieces[:, 0], axis=1)
+    parts = np.maximum(1, np.ceil(lengths / BAND_PIECE_PX)).astype(np.int64)
+    which = np.repeat(np.arange(len(pieces)), parts)
+    step = np.concatenate([np.arange(n) for n in parts.tolist()])
+    start, end = step / parts[which], (step + 1) / parts[which]
+    a, d = pieces[which, 0], pieces[which, 1] - pieces[which, 0]
+    cuts = np.stack([a + start[:, None] * d, a + end[:, None] * d], axis=1)
+    lowest = cuts[:, :, 1].max(axis=1)
+    metre = np.interp(lowest, rows, person_heights) / PERSON_HEIGHT_M
+    widths = np.maximum(1, np.rint(BAND_WIDTH_M * metre + 2.0 * BAND_SLACK_PX)).astype(np.int64)
+    # cv2 draws with 2 fractional bits; one call per width.
+    fixed = np.rint(cuts * 4.0).astype(np.int32)
+    for width in np.unique(widths).tolist():
+        cv2.polylines(band, list(fixed[widths == width]), False, 255, int(width), cv2.LINE_8, 2)
+    return band

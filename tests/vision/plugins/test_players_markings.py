@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from realtime_nb.vision.plugins.players_markings import on_paint
+from realtime_nb.vision.plugins.players_markings import (
+    BAND_SLACK_PX,
+    BAND_WIDTH_M,
+    marking_band,
+    on_paint,
+)
 
 GRASS = np.array([60.0, 120.0, 60.0])
 PAINT = (170, 200, 170)  # the grass blended with white, as JPEG leaves a thin line
@@ -82,3 +87,34 @@ def test_pale_pixels_beside_a_line_but_off_its_paint_are_not_paint() -> None:
 def test_a_box_near_a_line_with_nothing_standing_out_is_not_paint() -> None:
     frame = _frame()
     assert _paint(frame, [[HALFWAY + 3, 300, HALFWAY + 8, 316]]) == [False]
+
+
+def _band_rows(band: np.ndarray, column: int) -> np.ndarray:
+    return np.flatnonzero(band[:, column])
+
+
+def test_the_band_follows_each_marking_as_wide_as_a_metre_makes_it_there() -> None:
+    # From above, 10 px a metre, but people drawn 9 px tall at the top row and 36 at the
+    # bottom: the band is read by the people's scale, so it widens down the frame.
+    rows, heights = np.array([0.0, 719.0]), np.array([9.0, 36.0])
+    band = marking_band((720, 1200), HOMOGRAPHY, rows, heights)
+    # The far touchline (row 10) at the top: a metre is about 5 px there.
+    far = _band_rows(band[:60], 600)
+    assert far.min() <= 10 <= far.max()
+    # (OpenCV draws a thick line a pixel or two wider than asked.)
+    assert len(far) <= BAND_WIDTH_M * 5.2 + 2 * BAND_SLACK_PX + 3
+    # The halfway line near the bottom is wider than near the top, and both hold it.
+    top = np.flatnonzero(band[40, :200])
+    bottom = np.flatnonzero(band[680, :200])
+    assert top.min() <= HALFWAY - 1 and top.max() >= HALFWAY + 1
+    assert len(bottom) > len(top)
+    # Far from every marking: nothing.
+    assert not band[300:400, 300:400].any()
+
+
+def test_no_band_where_no_marking_is_in_view() -> None:
+    # The camera looks at grass between the penalty arc (out to 20.15 m) and the centre
+    # circle (from 43.35 m): 10 px a metre, the top-left pixel at (21 m, 20 m).
+    homography = np.array([[SCALE, 0.0, -210.0], [0.0, SCALE, -200.0], [0.0, 0.0, 1.0]])
+    band = marking_band((200, 200), homography, np.array([0.0, 199.0]), np.array([18.0, 18.0]))
+    assert not band.any()
