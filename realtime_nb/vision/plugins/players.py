@@ -88,14 +88,17 @@ class PlayerDetection(Plugin):
     shorts and legs, or missed. Through a homography pitch_detection tracks (quality
     :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not paint but a
     person's: a white kit, pale from face to socks, is found wherever it stands off the lines
-    (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`). Elsewhere white shorts and
+    (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box made mostly
+    of such pixels must stand upright once fitted (a ball is as pale). Elsewhere white shorts and
     socks, which look like line paint, are kept where they lie between parts of a person, and
     a white kit's thick pale parts are taken back from the line mask within reach of the
     person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the
     grass (hair, thin boots) is added back, and a motion streak's halo and a line under the
     feet cut, by each box's colour distance from the grass (a shadow on the grass is not a
     person's)
-    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). The stand inside the
+    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`), by how tall a lone
+    person stands at the box's feet: through the homography when there is one, else by a
+    height-for-row line fitted to earlier lone boxes. The stand inside the
     pitch's outline is cleared first: rows of candidate pixels filling more than half the
     pitch's width, and the strip along the outline's top edge
     (:mod:`~realtime_nb.vision.plugins.players_stand`). A box its candidate pixels fill too
@@ -143,18 +146,30 @@ class PlayerDetection(Plugin):
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         grass = _grass_like(hsv, grass_s, grass_v)
         previous = ctx.state.get("height_model")
-        heights = _person_heights(ctx, previous, frame.shape[0])
+        measured = _homography_heights(ctx)
+        heights = measured if measured is not None else _model_heights(previous, frame.shape[0])
         homography = _good_homography(ctx, BAND_QUALITY)
         paint = (
             None
             if homography is None or heights is None
             else marking_band(grass.shape[:2], homography, *heights)
         )
-        boxes, labels, ids, masks = _person_blobs(
+        boxes, labels, ids, masks, pale = _person_blobs(
             hsv, (grass, pitch_region(ctx, grass)), grass_s, grass_v, heights, paint
         )
-        boxes = [away.fit(box, expected_height(previous, box)) for box in boxes]
+        # A lone person's height at a box's feet: the homography's where there is one (the
+        # height model, fitted to earlier boxes, can stay too tall from boxes it grew itself).
+        boxes = [
+            away.fit(
+                box,
+                expected_height(previous, box)
+                if measured is None
+                else float(np.interp(box[3], *measured)),
+            )
+            for box in boxes
+        ]
         boxes, ids = _person_shaped(boxes, ids)
+        boxes, ids = _upright(boxes, ids, pale)
         boxes, ids = tall_enough(boxes, ids, previous)
         model = height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
@@ -241,7 +256,7 @@ def _person_blobs(
     grass_v: float,
     heights: Heights,
     paint: Mask | None = None,
-) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask]]:
+) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask], set[int]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor line-like (of mean saturation ``grass_s`` and value ``grass_v``),
     within the pitch (``masks``: the grass and the pitch), an upper and a lower part of one
@@ -249,15 +264,18 @@ def _person_blobs(
     ``heights`` tall. Given ``paint`` (where the markings are, through a good homography:
     :func:`~realtime_nb.vision.plugins.players_markings.marking_band`), line-like pixels
     outside it are a person's (a white kit is as pale as a line from head to socks), unless
-    less than :data:`BAND_COVERAGE` of them are inside it."""
+    less than :data:`BAND_COVERAGE` of them are inside it; the labels of blobs made mostly of
+    them come last (:func:`_upright`)."""
     grass, region = masks
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
+    off_markings = None
     if paint is not None:
         # A homography off by more than the band leaves the lines outside it: then the band
         # is not used.
         on_markings = cv2.bitwise_and(line, paint)
         if cv2.countNonZero(on_markings) >= BAND_COVERAGE * cv2.countNonZero(line):
+            off_markings = np.asarray(cv2.subtract(line, paint), np.uint8)
             line = np.asarray(on_markings, np.uint8)
     # The region less the grass and the line (0/255 masks, so a saturating subtraction): one
     # pass over the frame fewer than the region and not either.
@@ -269,6 +287,7 @@ def _person_blobs(
     _join_stacked_parts(labels, stats, own, heights)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
+    pale: set[int] = set()
     for k, (x, y, bw, bh, area) in enumerate(stats.tolist()[1:n], start=1):
         # A small far player's blob can be its shirt alone (blur and JPEG fade its head and
         # legs into the grass): 3 rows are enough here, the box is grown and judged after. A
@@ -282,7 +301,9 @@ def _person_blobs(
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
-    return boxes, labels, ids, (own, pale_too)
+        if off_markings is not None and 2 * _count_in(labels, stats, off_markings, k) >= area:
+            pale.add(k)
+    return boxes, labels, ids, (own, pale_too), pale
 
 
 def _join_stacked_parts(
@@ -345,9 +366,35 @@ height there (:func:`_join_stacked_parts`)."""
 
 def _mostly_own(labels: Labels, stats: npt.NDArray[np.int32], own: Mask, k: int) -> bool:
     """Whether at least a tenth of blob ``k``'s pixels are ``own`` (not line-like)."""
-    x, y, bw, bh, area = (int(v) for v in stats[k])
+    area = int(stats[k, cv2.CC_STAT_AREA])
+    return area > 0 and 10 * _count_in(labels, stats, own, k) >= area
+
+
+def _count_in(labels: Labels, stats: npt.NDArray[np.int32], mask: Mask, k: int) -> int:
+    """How many of blob ``k``'s pixels are set in ``mask``."""
+    x, y, bw, bh, _ = (int(v) for v in stats[k])
     window = np.s_[y : y + bh, x : x + bw]
-    return area > 0 and bool(10 * np.count_nonzero(own[window][labels[window] == k]) >= area)
+    return int(np.count_nonzero(mask[window][labels[window] == k]))
+
+
+def _upright(
+    boxes: list[list[int]], ids: list[int], pale: set[int]
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes (with their labels ``ids``) but those of ``pale`` blobs (mostly pale pixels
+    off the markings) less than :data:`UPRIGHT` times as tall as wide once fitted: white
+    shorts grow into the person standing in them, a ball (as pale, and blurred by JPEG into a
+    blob a small person's width) stays as wide as tall."""
+    kept = [
+        (box, k)
+        for box, k in zip(boxes, ids, strict=True)
+        if k not in pale or box[3] - box[1] + 1 >= UPRIGHT * (box[2] - box[0] + 1)
+    ]
+    return [b for b, _ in kept], [k for _, k in kept]
+
+
+UPRIGHT = 1.5
+"""Least height over width of a fitted box whose blob is mostly pale pixels off the markings
+(:func:`_upright`)."""
 
 
 def _relabel(labels: Labels, stats: npt.NDArray[np.int32], k: int, into: int) -> None:
@@ -540,15 +587,29 @@ where :func:`_person_heights` measures a metre."""
 
 def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:
     """How tall people standing at image rows are, as (rows, heights in px), both growing:
-    through pitch_detection's homography (a :data:`PERSON_HEIGHT_M` person along the pitch's
-    middle, from the far touchline to the near), else by the height model of earlier frames'
-    lone people over the frame's ``rows``, else as in a broadcast view (:data:`FAR_SHARE`)."""
+    through pitch_detection's homography (:func:`_homography_heights`), else by the height
+    model of earlier frames' lone people or a broadcast view's (:func:`_model_heights`)."""
+    measured = _homography_heights(ctx)
+    return measured if measured is not None else _model_heights(model, rows)
+
+
+def _homography_heights(ctx: PluginContext) -> Heights:
+    """How tall people standing at image rows are through pitch_detection's homography, as
+    (rows, heights in px), both growing: a :data:`PERSON_HEIGHT_M` person along the pitch's
+    middle, from the far touchline to the near; None without a homography, or where it does
+    not give rows growing toward the near touchline."""
     raw = (ctx.results.get("pitch_detection") or {}).get("homography")
     if raw is not None:
         base, ahead = project(np.asarray(raw, np.float64), _ALONG_THE_MIDDLE).reshape(2, 9, 2)
         sizes = PERSON_HEIGHT_M * np.linalg.norm(ahead - base, axis=1)
         if np.all(np.isfinite(sizes)) and np.all(np.diff(base[:, 1]) > 0):
             return base[:, 1], sizes
+    return None
+
+
+def _model_heights(model: HeightModel | None, rows: int) -> Heights:
+    """How tall people standing at image rows are by the height model of earlier frames' lone
+    people over the frame's ``rows``, else as in a broadcast view (:data:`FAR_SHARE`)."""
     ends = np.array([0.0, rows - 1.0])
     if model is None:
         # Before either, a broadcast view's: people at the far touchline are about a

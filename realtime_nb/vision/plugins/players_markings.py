@@ -27,7 +27,6 @@ from realtime_nb.vision.plugins.pitch_model import (
 )
 
 __all__ = [
-    "BAND_PIECE_PX",
     "BAND_SLACK_PX",
     "BAND_WIDTH_M",
     "MARKING_WIDTH_M",
@@ -117,13 +116,8 @@ def on_paint(
 BAND_WIDTH_M = 0.5
 """Width, metres, of the band along each marking where :func:`marking_band` allows paint:
 twice the widest paint looked for (:data:`MARKING_WIDTH_M`), for blur and JPEG's ringing."""
-BAND_SLACK_PX = 2.0
+BAND_SLACK_PX = 2.5
 """Pixels added either side of :func:`marking_band`'s band: the homography's error."""
-BAND_PIECE_PX = 32.0
-"""Longest piece of a projected marking drawn at one width: a touchline's band narrows from
-the near end to the far."""
-
-
 def marking_band(
     shape: tuple[int, int],
     homography: npt.NDArray[np.float64],
@@ -151,20 +145,25 @@ def marking_band(
     band = np.zeros((h, w), np.uint8)
     if not len(pieces):
         return band
-    # Each piece cut into parts at most BAND_PIECE_PX long, each drawn as wide as the band is
-    # at its nearer (lower) end.
-    lengths = np.linalg.norm(pieces[:, 1] - pieces[:, 0], axis=1)
-    parts = np.maximum(1, np.ceil(lengths / BAND_PIECE_PX)).astype(np.int64)
-    which = np.repeat(np.arange(len(pieces)), parts)
-    step = np.concatenate([np.arange(n) for n in parts.tolist()])
-    start, end = step / parts[which], (step + 1) / parts[which]
-    a, d = pieces[which, 0], pieces[which, 1] - pieces[which, 0]
-    cuts = np.stack([a + start[:, None] * d, a + end[:, None] * d], axis=1)
-    lowest = cuts[:, :, 1].max(axis=1)
-    metre = np.interp(lowest, rows, person_heights) / PERSON_HEIGHT_M
-    widths = np.maximum(1, np.rint(BAND_WIDTH_M * metre + 2.0 * BAND_SLACK_PX)).astype(np.int64)
-    # cv2 draws with 2 fractional bits; one call per width.
-    fixed = np.rint(cuts * 4.0).astype(np.int32)
-    for width in np.unique(widths).tolist():
-        cv2.polylines(band, list(fixed[widths == width]), False, 255, int(width), cv2.LINE_8, 2)
+    # Each piece as a quadrilateral, as wide at each end as the band is at that end's row (a
+    # metre's pixels grow about linearly down the image), and as long again at each end (so
+    # the chords of an arc overlap where they meet): all drawn in one call.
+    metre = np.interp(pieces[:, :, 1], rows, person_heights) / PERSON_HEIGHT_M
+    half = 0.5 * BAND_WIDTH_M * metre + BAND_SLACK_PX  # (pieces, 2 ends)
+    along = pieces[:, 1] - pieces[:, 0]
+    along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-9)
+    across = np.column_stack([-along[:, 1], along[:, 0]])
+    start = pieces[:, 0] - half[:, :1] * along
+    end = pieces[:, 1] + half[:, 1:] * along
+    quads = np.stack(
+        [
+            start + half[:, :1] * across,
+            end + half[:, 1:] * across,
+            end - half[:, 1:] * across,
+            start - half[:, :1] * across,
+        ],
+        axis=1,
+    )
+    # cv2 draws with 2 fractional bits.
+    cv2.fillPoly(band, list(np.rint(quads * 4.0).astype(np.int32)), 255, cv2.LINE_8, 2)
     return band

@@ -22,6 +22,7 @@ from realtime_nb.vision.plugins.players import (
     _not_paint,
     _on_pitch,
     _person_heights,
+    _upright,
     _with_pale_parts,
 )
 from realtime_nb.vision.plugins.players_boxes import (
@@ -228,6 +229,34 @@ def test_a_kit_as_pale_as_paint_is_a_person_off_the_markings_through_a_good_homo
     # whose blob is too short to be grown into the whole person here.
     assert [x1, y1, x2, y2] not in found({})
     assert [x1, y1, x2, y2] not in found({"homography": homography, "quality": 0.3})
+
+
+def test_a_box_grows_to_the_homographys_person_not_to_a_height_model_grown_too_tall() -> None:
+    # Grass in shade over the person's head, not touching it: a box under 0.8 of a lone
+    # person's height grows over it, taking it for hair. A height model fitted to earlier
+    # boxes says people are 40 px here, the homography 27 (15 px a metre): the homography's
+    # is used when there is one.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 300, 200)
+    img[y1 - 6 : y1 - 2, x1 + 2 : x1 + 7] = (np.array(GRASS) * 0.6).astype(np.uint8)
+    # The near touchline (y = 0) at row 1030, below the frame; the far one above it.
+    homography = [[15.0, 0.0, 100.0 - 787.5], [0.0, -15.0, 1030.0], [0.0, 0.0, 1.0]]
+    info = VideoInfo(width=640, height=360, fps=25.0, frame_count=1)
+
+    def found(pitch: dict[str, Any]) -> list[list[int]]:
+        ctx = PluginContext(0, "f", {"pitch_detection": pitch}, {}, info)
+        ctx.state["height_model"] = (0.0, 40.0, 0.3)
+        return [d["box"] for d in PlayerDetection().process(img, ctx)["detections"]]
+
+    assert found({"homography": homography, "quality": 0.9}) == [[x1, y1, x2, y2]]
+    assert found({}) == [[x1, y1 - 6, x2, y2]]
+
+
+def test_a_box_of_mostly_pale_pixels_off_the_markings_must_stand_upright() -> None:
+    boxes = [[0, 0, 5, 5], [10, 0, 13, 11], [20, 0, 25, 5]]
+    # Blobs 1 and 2 are mostly pale off the markings: the square one (a ball) goes, the
+    # upright one (a white kit) stays; blob 3 is square but of other colours.
+    assert _upright(boxes, [1, 2, 3], {1, 2}) == ([boxes[1], boxes[2]], [2, 3])
 
 
 def test_an_empty_mask_has_no_blobs() -> None:
