@@ -147,7 +147,7 @@ def marking_band(
         return band
     # Each piece as a quadrilateral, as wide at each end as the band is at that end's row (a
     # metre's pixels grow about linearly down the image), and as long again at each end (so
-    # the chords of an arc overlap where they meet): all drawn in one call.
+    # the chords of an arc overlap where they meet).
     metre = np.interp(pieces[:, :, 1], rows, person_heights) / PERSON_HEIGHT_M
     half = 0.5 * BAND_WIDTH_M * metre + BAND_SLACK_PX  # (pieces, 2 ends)
     along = pieces[:, 1] - pieces[:, 0]
@@ -164,6 +164,8 @@ def marking_band(
         ],
         axis=1,
     )
-    # cv2 draws with 2 fractional bits.
-    cv2.fillPoly(band, list(np.rint(quads * 4.0).astype(np.int32)), 255, cv2.LINE_8, 2)
+    # cv2 draws with 2 fractional bits; one call per quadrilateral, as one fillPoly call
+    # would leave out where two of them overlap (its scanline fill counts crossings).
+    for quad in np.rint(quads * 4.0).astype(np.int32):
+        cv2.fillConvexPoly(band, quad, 255, cv2.LINE_8, 2)
     return band

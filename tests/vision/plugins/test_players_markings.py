@@ -110,6 +110,11 @@ def test_the_band_follows_each_marking_as_wide_as_a_metre_makes_it_there() -> No
     assert len(bottom) > len(top)
     # Far from every marking: nothing.
     assert not band[300:400, 300:400].any()
+    # Every point of the centre circle is inside, where its chords meet too.
+    angles = np.linspace(0.0, 2 * np.pi, 720)
+    x = np.rint(HOMOGRAPHY[0, 0] * (52.5 + 9.15 * np.cos(angles)) + HOMOGRAPHY[0, 2])
+    y = np.rint(HOMOGRAPHY[1, 1] * (34.0 + 9.15 * np.sin(angles)) + HOMOGRAPHY[1, 2])
+    assert band[y.astype(int), x.astype(int)].all()
 
 
 def test_no_band_where_no_marking_is_in_view() -> None:
