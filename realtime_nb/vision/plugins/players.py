@@ -301,7 +301,12 @@ def _person_blobs(
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
-        if off_markings is not None and 2 * _count_in(labels, stats, off_markings, k) >= area:
+        # Most blobs have no pale pixel off the markings within their rectangle at all.
+        if (
+            off_markings is not None
+            and 2 * cv2.countNonZero(off_markings[y : y + bh, x : x + bw]) >= area
+            and 2 * _count_in(labels, stats, off_markings, k) >= area
+        ):
             pale.add(k)
     return boxes, labels, ids, (own, pale_too), pale
 

@@ -48,6 +48,21 @@ PAINT_COLOUR = 40.0
 PAINT_SHARE = 0.9
 """Least share of a box's standing-out pixels that are paint for the box to be paint."""
 _PIECES = FINE_FEATURES.ends
+_last_projected: tuple[bytes, npt.NDArray[np.float64]] | None = None
+
+
+def _projected(homography: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The markings' pieces projected through ``homography`` (callers must not write to
+    them): :func:`marking_band` and :func:`on_paint` ask with the same homography in a frame,
+    so the last answer is kept."""
+    global _last_projected
+    key = np.asarray(homography, np.float64).tobytes()
+    last = _last_projected
+    if last is not None and last[0] == key:
+        return last[1]
+    pieces = project_pieces(np.asarray(homography, np.float64), _PIECES)
+    _last_projected = (key, pieces)
+    return pieces
 
 
 def on_paint(
@@ -76,7 +91,7 @@ def on_paint(
         :data:`MARKING_WIDTH_M` (plus :data:`PAINT_SLACK_PX`) of a projected marking; False
         for a box with no standing-out pixel.
     """
-    pieces = project_pieces(homography, _PIECES)
+    pieces = _projected(homography)
     pieces = pieces[np.isfinite(pieces).all(axis=(1, 2))]
     out = [False] * len(boxes)
     if not len(boxes) or not len(pieces):
@@ -140,7 +155,7 @@ def marking_band(
         (255, 255, 0)
     """
     h, w = shape
-    pieces = clip_pieces(project_pieces(homography, _PIECES), w - 1, h - 1, margin=8.0)
+    pieces = clip_pieces(_projected(homography), w - 1, h - 1, margin=8.0)
     pieces = pieces[np.isfinite(pieces).all(axis=(1, 2))]
     band = np.zeros((h, w), np.uint8)
     if not len(pieces):
