@@ -169,7 +169,7 @@ class PlayerDetection(Plugin):
             for box in boxes
         ]
         boxes, ids = _person_shaped(boxes, ids)
-        boxes, ids = _upright(boxes, ids, pale)
+        boxes, ids = _upright(boxes, ids, pale, measured)
         boxes, ids = tall_enough(boxes, ids, previous)
         model = height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
@@ -383,18 +383,28 @@ def _count_in(labels: Labels, stats: npt.NDArray[np.int32], mask: Mask, k: int) 
 
 
 def _upright(
-    boxes: list[list[int]], ids: list[int], pale: set[int]
+    boxes: list[list[int]], ids: list[int], pale: set[int], heights: Heights
 ) -> tuple[list[list[int]], list[int]]:
     """The boxes (with their labels ``ids``) but those of ``pale`` blobs (mostly pale pixels
-    off the markings) less than :data:`UPRIGHT` times as tall as wide once fitted: white
-    shorts grow into the person standing in them, a ball (as pale, and blurred by JPEG into a
-    blob a small person's width) stays as wide as tall."""
-    kept = [
-        (box, k)
-        for box, k in zip(boxes, ids, strict=True)
-        if k not in pale or box[3] - box[1] + 1 >= UPRIGHT * (box[2] - box[0] + 1)
-    ]
+    off the markings) that once fitted are less than :data:`UPRIGHT` times as tall as wide,
+    or (given people's ``heights`` at each row) less than :data:`PALE_TALL` of a person tall:
+    white shorts grow into the person standing in them, a ball (as pale) stays as wide as tall
+    when JPEG blurs it and short when motion blur streaks it."""
+    kept = []
+    for box, k in zip(boxes, ids, strict=True):
+        tall = box[3] - box[1] + 1
+        if k in pale and (
+            tall < UPRIGHT * (box[2] - box[0] + 1)
+            or (heights is not None and tall < PALE_TALL * float(np.interp(box[3], *heights)))
+        ):
+            continue
+        kept.append((box, k))
     return [b for b, _ in kept], [k for _, k in kept]
+
+
+PALE_TALL = 0.6
+"""Least height of a fitted box whose blob is mostly pale pixels off the markings, as a share
+of a lone person's height at its feet (:func:`_upright`)."""
 
 
 UPRIGHT = 1.5

@@ -256,7 +256,10 @@ def test_a_box_of_mostly_pale_pixels_off_the_markings_must_stand_upright() -> No
     boxes = [[0, 0, 5, 5], [10, 0, 13, 11], [20, 0, 25, 5]]
     # Blobs 1 and 2 are mostly pale off the markings: the square one (a ball) goes, the
     # upright one (a white kit) stays; blob 3 is square but of other colours.
-    assert _upright(boxes, [1, 2, 3], {1, 2}) == ([boxes[1], boxes[2]], [2, 3])
+    assert _upright(boxes, [1, 2, 3], {1, 2}, None) == ([boxes[1], boxes[2]], [2, 3])
+    # Where people are 24 px tall, the upright one is too short (12 px, a ball's streak).
+    heights: Heights = (np.array([0.0, 359.0]), np.array([24.0, 24.0]))
+    assert _upright(boxes, [1, 2, 3], {1, 2}, heights) == ([boxes[2]], [3])
 
 
 def test_an_empty_mask_has_no_blobs() -> None:
