@@ -133,6 +133,8 @@ BAND_WIDTH_M = 0.5
 twice the widest paint looked for (:data:`MARKING_WIDTH_M`), for blur and JPEG's ringing."""
 BAND_SLACK_PX = 2.5
 """Pixels added either side of :func:`marking_band`'s band: the homography's error."""
+
+
 def marking_band(
     shape: tuple[int, int],
     homography: npt.NDArray[np.float64],
