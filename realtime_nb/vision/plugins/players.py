@@ -264,8 +264,8 @@ def _person_blobs(
     ``heights`` tall. Given ``paint`` (where the markings are, through a good homography:
     :func:`~realtime_nb.vision.plugins.players_markings.marking_band`), line-like pixels
     outside it are a person's (a white kit is as pale as a line from head to socks), unless
-    less than :data:`BAND_COVERAGE` of them are inside it; the labels of blobs made mostly of
-    them come last (:func:`_upright`)."""
+    less than :data:`BAND_COVERAGE` of them are inside it; the last value returned is the
+    set of labels of blobs made mostly of them (for :func:`_upright`)."""
     grass, region = masks
     h, w = grass.shape
     line = _line_like(hsv, grass_s, grass_v)
@@ -387,7 +387,8 @@ def _upright(
 ) -> tuple[list[list[int]], list[int]]:
     """The boxes (with their labels ``ids``) but those of ``pale`` blobs (mostly pale pixels
     off the markings) that once fitted are less than :data:`UPRIGHT` times as tall as wide,
-    or (given people's ``heights`` at each row) less than :data:`PALE_TALL` of a person tall:
+    or (given people's ``heights`` at each row: the homography's, when it gives them) less
+    than :data:`PALE_TALL` of a person tall:
     white shorts grow into the person standing in them, a ball (as pale) stays as wide as tall
     when JPEG blurs it and short when motion blur streaks it."""
     kept = []
@@ -538,11 +539,11 @@ def _not_paint(
 ) -> tuple[list[list[int]], list[int]]:
     """The boxes that are not line paint (:func:`on_paint`), through a homography of
     pitch_detection of quality :data:`ON_PITCH_QUALITY` or more, with people's ``heights``
-    at each row (:func:`_person_heights`: the homography's, or the height model's where the
+    at each row (:func:`_homography_heights`, or :func:`_model_heights` where the
     homography's are not usable) for the scale of a metre; all of them without such a
     homography."""
     homography = _good_homography(ctx)
-    # The type allows no heights; _person_heights always gives them.
+    # The type allows no heights; _model_heights always gives them.
     if homography is None or not boxes or heights is None:
         return boxes, ids
     paint = on_paint(
@@ -597,7 +598,7 @@ _ALONG_THE_MIDDLE = np.concatenate(
     [np.column_stack([np.full(9, x), np.linspace(68.0, 0.0, 9)]) for x in (52.5, 53.5)]
 )
 """Nine points across the pitch's middle, far touchline to near, then the same a metre on:
-where :func:`_person_heights` measures a metre."""
+where :func:`_homography_heights` measures a metre."""
 
 
 def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:

@@ -52,15 +52,16 @@ _last_projected: tuple[bytes, npt.NDArray[np.float64]] | None = None
 
 
 def _projected(homography: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The markings' pieces projected through ``homography`` (callers must not write to
-    them): :func:`marking_band` and :func:`on_paint` ask with the same homography in a frame,
-    so the last answer is kept."""
+    """The markings' pieces projected through ``homography``, read-only: :func:`marking_band`
+    and :func:`on_paint` ask with the same homography in a frame, so the last answer is
+    kept."""
     global _last_projected
     key = np.asarray(homography, np.float64).tobytes()
     last = _last_projected
     if last is not None and last[0] == key:
         return last[1]
     pieces = project_pieces(np.asarray(homography, np.float64), _PIECES)
+    pieces.setflags(write=False)
     _last_projected = (key, pieces)
     return pieces
 
@@ -163,9 +164,10 @@ def marking_band(
     if not len(pieces):
         return band
     # Each piece as a quadrilateral, as wide at each end as the band is at that end's row (a
-    # metre's pixels grow about linearly down the image), and as long again at each end (so
-    # the chords of an arc overlap where they meet).
-    metre = np.interp(pieces[:, :, 1], rows, person_heights) / PERSON_HEIGHT_M
+    # metre's pixels grow about linearly down the image), and longer by the band's half-width
+    # at each end (so the chords of an arc overlap where they meet). A height model can give
+    # no height, or less, near the top row: no band wider than the slack there.
+    metre = np.maximum(np.interp(pieces[:, :, 1], rows, person_heights), 0.0) / PERSON_HEIGHT_M
     half = 0.5 * BAND_WIDTH_M * metre + BAND_SLACK_PX  # (pieces, 2 ends)
     along = pieces[:, 1] - pieces[:, 0]
     along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-9)

@@ -204,31 +204,62 @@ def test_a_box_of_line_paint_goes_only_through_a_good_homography() -> None:
     assert kept({}) == [person, paint]
 
 
+def _pale_scene() -> tuple[np.ndarray, list[int]]:
+    """A kit as pale as paint (face, shirt, arms, socks; shorts like the grass) off the
+    markings, and the halfway line from the far touchline (row 10) down at columns 99 to 101."""
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 300, 200)
+    img[y1 : y1 + 3, x1 + 3 : x1 + 6] = (200, 215, 225)
+    img[y1 + 3 : y1 + 14, x1 : x1 + 9] = (235, 235, 235)
+    img[y1 + 14 : y1 + 18, x1 + 2 : x1 + 7] = GRASS
+    img[y1 + 18 : y1 + 26, x1 + 2 : x1 + 7] = (235, 235, 235)
+    img[10:, 99:102] = (235, 235, 235)
+    return img, [x1, y1, x2, y2]
+
+
+def _found_through(img: np.ndarray, pitch: dict[str, Any]) -> list[list[int]]:
+    info = VideoInfo(width=img.shape[1], height=img.shape[0], fps=25.0, frame_count=1)
+    ctx = PluginContext(0, "f", {"pitch_detection": pitch}, {}, info)
+    return [d["box"] for d in PlayerDetection().process(img, ctx)["detections"]]
+
+
 def test_a_kit_as_pale_as_paint_is_a_person_off_the_markings_through_a_good_homography() -> None:
     # Face, shirt, arms and socks all as pale as line paint, shorts like the grass: nothing of
     # the person is unlike both grass and paint. Through a good homography the markings'
     # places are known, and pale pixels off them are the person's.
-    img = _pitch()
-    x1, y1, x2, y2 = _person(img, 300, 200)
-    img[y1 : y1 + 3, x1 + 3 : x1 + 6] = (200, 215, 225)  # a pale face
-    img[y1 + 3 : y1 + 14, x1 : x1 + 9] = (235, 235, 235)  # shirt and arms
-    img[y1 + 14 : y1 + 18, x1 + 2 : x1 + 7] = GRASS  # shorts
-    img[y1 + 18 : y1 + 26, x1 + 2 : x1 + 7] = (235, 235, 235)  # socks
-    # 15 px a metre; the halfway line (x = 52.5 m) is columns 99 to 101 from the far
-    # touchline (row 10) down.
+    img, person = _pale_scene()
+    # 15 px a metre; the halfway line (x = 52.5 m) is columns 99 to 101.
     homography = [[15.0, 0.0, 100.0 - 787.5], [0.0, 15.0, 10.0], [0.0, 0.0, 1.0]]
-    img[10:, 99:102] = (235, 235, 235)
-    info = VideoInfo(width=640, height=360, fps=25.0, frame_count=1)
-
-    def found(pitch: dict[str, Any]) -> list[list[int]]:
-        ctx = PluginContext(0, "f", {"pitch_detection": pitch}, {}, info)
-        return [d["box"] for d in PlayerDetection().process(img, ctx)["detections"]]
-
-    assert found({"homography": homography, "quality": 0.9}) == [[x1, y1, x2, y2]]
+    assert _found_through(img, {"homography": homography, "quality": 0.9}) == [person]
     # Without a homography (or a rough one) the kit is taken for paint but for the socks,
     # whose blob is too short to be grown into the whole person here.
-    assert [x1, y1, x2, y2] not in found({})
-    assert [x1, y1, x2, y2] not in found({"homography": homography, "quality": 0.3})
+    assert person not in _found_through(img, {})
+    assert person not in _found_through(img, {"homography": homography, "quality": 0.3})
+
+
+def test_the_band_is_not_used_through_a_homography_that_misses_the_lines() -> None:
+    # 15 px a metre, but the halfway line put at column 150: the painted line, at 100, lies
+    # outside the band, as do all line-like pixels, so the band is not used and neither the
+    # kit nor the line counts as a person's.
+    img, person = _pale_scene()
+    off = [[15.0, 0.0, 150.0 - 787.5], [0.0, 15.0, 10.0], [0.0, 0.0, 1.0]]
+    found = _found_through(img, {"homography": off, "quality": 0.9})
+    assert person not in found
+    assert not [box for box in found if box[0] <= 101 and box[2] >= 99]
+    # Through the right homography, the kit is found.
+    right = [[15.0, 0.0, 100.0 - 787.5], [0.0, 15.0, 10.0], [0.0, 0.0, 1.0]]
+    assert _found_through(img, {"homography": right, "quality": 0.9}) == [person]
+
+
+def test_a_pale_blob_as_wide_as_tall_off_the_markings_is_no_one() -> None:
+    # A ball blurred by JPEG into a 5 x 6 px pale blob, off every marking, through a good
+    # homography (the halfway line painted where it projects, so the band is used): it is no
+    # person, though its pixels count as a person's.
+    img = _pitch()
+    img[10:, 99:102] = (235, 235, 235)
+    img[200:206, 300:305] = (230, 235, 230)
+    right = [[15.0, 0.0, 100.0 - 787.5], [0.0, 15.0, 10.0], [0.0, 0.0, 1.0]]
+    assert _found_through(img, {"homography": right, "quality": 0.9}) == []
 
 
 def test_a_box_grows_to_the_homographys_person_not_to_a_height_model_grown_too_tall() -> None:
