@@ -388,19 +388,20 @@ def _upright(
     """The boxes (with their labels ``ids``) but those of ``pale`` blobs (mostly pale pixels
     off the markings) that once fitted are less than :data:`UPRIGHT` times as tall as wide,
     or (given people's ``heights`` at each row: the homography's, when it gives them) less
-    than :data:`PALE_TALL` of a person tall:
-    white shorts grow into the person standing in them, a ball (as pale) stays as wide as tall
-    when JPEG blurs it and short when motion blur streaks it."""
-    kept = []
+    than :data:`PALE_TALL` of a person tall: white shorts grow into the person standing in
+    them, a ball (as pale) stays as wide as tall when JPEG blurs it and short when motion
+    blur streaks it."""
+    dropped = []
     for box, k in zip(boxes, ids, strict=True):
         tall = box[3] - box[1] + 1
-        if k in pale and (
-            tall < UPRIGHT * (box[2] - box[0] + 1)
-            or (heights is not None and tall < PALE_TALL * float(np.interp(box[3], *heights)))
-        ):
-            continue
-        kept.append((box, k))
-    return [b for b, _ in kept], [k for _, k in kept]
+        dropped.append(
+            k in pale
+            and (
+                tall < UPRIGHT * (box[2] - box[0] + 1)
+                or (heights is not None and tall < PALE_TALL * float(np.interp(box[3], *heights)))
+            )
+        )
+    return _without(boxes, ids, dropped)
 
 
 PALE_TALL = 0.6
@@ -599,14 +600,6 @@ _ALONG_THE_MIDDLE = np.concatenate(
 )
 """Nine points across the pitch's middle, far touchline to near, then the same a metre on:
 where :func:`_homography_heights` measures a metre."""
-
-
-def _person_heights(ctx: PluginContext, model: HeightModel | None, rows: int) -> Heights:
-    """How tall people standing at image rows are, as (rows, heights in px), both growing:
-    through pitch_detection's homography (:func:`_homography_heights`), else by the height
-    model of earlier frames' lone people or a broadcast view's (:func:`_model_heights`)."""
-    measured = _homography_heights(ctx)
-    return measured if measured is not None else _model_heights(model, rows)
 
 
 def _homography_heights(ctx: PluginContext) -> Heights:

@@ -56,11 +56,12 @@ def _projected(homography: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     and :func:`on_paint` ask with the same homography in a frame, so the last answer is
     kept."""
     global _last_projected
-    key = np.asarray(homography, np.float64).tobytes()
+    homography = np.asarray(homography, np.float64)
+    key = homography.tobytes()
     last = _last_projected
     if last is not None and last[0] == key:
         return last[1]
-    pieces = project_pieces(np.asarray(homography, np.float64), _PIECES)
+    pieces = project_pieces(homography, _PIECES)
     pieces.setflags(write=False)
     _last_projected = (key, pieces)
     return pieces

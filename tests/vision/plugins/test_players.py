@@ -17,11 +17,12 @@ from realtime_nb.vision.plugins.players import (
     PlayerDetection,
     _blob_labels,
     _grass_like,
+    _homography_heights,
     _join_stacked_parts,
     _line_like,
+    _model_heights,
     _not_paint,
     _on_pitch,
-    _person_heights,
     _upright,
     _with_pale_parts,
 )
@@ -169,7 +170,7 @@ def test_people_are_as_tall_as_the_homography_makes_a_person() -> None:
     clip = synthetic_match(0.04, 25, seed=3)
     found = {"pitch_detection": {"homography": clip.truth[0].homography}}
     ctx = PluginContext(0, "f", found, {}, clip.info)
-    rows, sizes = _person_heights(ctx, None, 360) or ((), ())
+    rows, sizes = _homography_heights(ctx) or ((), ())
     assert np.all(np.diff(rows) > 0) and np.all(np.diff(sizes) > 0)
     truth = [(p.box[3], p.box[3] - p.box[1] + 1) for p in clip.truth[0].players]
     for bottom, tall in truth:  # the drawn people's heights, to a fifth
@@ -177,9 +178,10 @@ def test_people_are_as_tall_as_the_homography_makes_a_person() -> None:
     # Without a homography, the height model over the frame's rows; without either, a
     # broadcast view's far people, a twentieth of the rows.
     alone = PluginContext(0, "f", {}, {}, clip.info)
-    _, sizes = _person_heights(alone, (0.1, 2.0, 0.3), 360) or ((), ())
+    assert _homography_heights(alone) is None
+    _, sizes = _model_heights((0.1, 2.0, 0.3), 360) or ((), ())
     np.testing.assert_allclose(sizes, [2.0, 0.1 * 359 + 2.0])
-    _, sizes = _person_heights(alone, None, 180) or ((), ())
+    _, sizes = _model_heights(None, 180) or ((), ())
     np.testing.assert_allclose(sizes, [9.0, 9.0])
 
 
