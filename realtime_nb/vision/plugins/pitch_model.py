@@ -38,6 +38,7 @@ __all__ = [
     "batch_homographies",
     "beyond_pitch",
     "clip_pieces",
+    "clip_pieces_where",
     "homography_from_points",
     "in_view",
     "intersect",
@@ -306,25 +307,34 @@ def clip_pieces(ends: FloatArray, width: float, height: float, margin: float = 0
         >>> clip_pieces(np.array([[[-10.0, 5.0], [30.0, 25.0]]]), 20, 20).tolist()
         [[[0.0, 10.0], [20.0, 20.0]]]
     """
-    ends = np.asarray(ends, np.float64).reshape(-1, 2, 2)
-    a, d = ends[:, 0], ends[:, 1] - ends[:, 0]  # (f, 2)
-    lo, hi = np.full(2, -margin), np.array([width + margin, height + margin])
-    t0, t1 = np.zeros(len(ends)), np.ones(len(ends))
-    ok = np.isfinite(ends).all(axis=(1, 2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for axis in (0, 1):
-            da, pa = d[:, axis], a[:, axis]
-            flat = np.abs(da) < 1e-12
-            # A piece parallel to this side is kept only if it lies between the two sides.
-            ok &= ~flat | ((pa >= lo[axis]) & (pa <= hi[axis]))
-            ta, tb = (lo[axis] - pa) / da, (hi[axis] - pa) / da
-            enter, leave = np.minimum(ta, tb), np.maximum(ta, tb)
-            t0 = np.where(flat, t0, np.maximum(t0, enter))
-            t1 = np.where(flat, t1, np.minimum(t1, leave))
-    ok &= t0 <= t1
-    out: FloatArray = np.stack([a + t0[:, None] * d, a + t1[:, None] * d], axis=1)
+    out, ok = clip_pieces_where(ends, width, height, margin)
     out[~ok] = np.nan
     return out
+
+
+def clip_pieces_where(
+    ends: FloatArray, width: float, height: float, margin: float = 0.0
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """:func:`clip_pieces` before the pieces outside are set to NaN, and which pieces are
+    inside (finite, and within the box at least in part): a caller that wants only those
+    takes them by the mask."""
+    ends = np.asarray(ends, np.float64).reshape(-1, 2, 2)
+    finite = np.asarray(np.isfinite(ends).all(axis=(1, 2)), bool)
+    # A piece not finite is worked on as a point at the origin (no NaN or infinity in the
+    # arithmetic, so no floating-point warning) and left out.
+    ends = np.where(finite[:, None, None], ends, 0.0)
+    a, d = ends[:, 0], ends[:, 1] - ends[:, 0]  # (f, 2)
+    lo, hi = np.full(2, -margin), np.array([width + margin, height + margin])
+    # Along an axis a piece is parallel to, its entering and leaving parameters are left at 0
+    # and 1 (no division by its zero step); it is kept only if it lies between the two sides.
+    flat = np.abs(d) < 1e-12
+    step = np.where(flat, 1.0, d)
+    ta, tb = (lo - a) / step, (hi - a) / step
+    t0 = np.maximum(np.where(flat, 0.0, np.minimum(ta, tb)).max(axis=1), 0.0)
+    t1 = np.minimum(np.where(flat, 1.0, np.maximum(ta, tb)).min(axis=1), 1.0)
+    ok = (~flat | ((a >= lo) & (a <= hi))).all(axis=1) & (t0 <= t1) & finite
+    out: FloatArray = np.stack([a + t0[:, None] * d, a + t1[:, None] * d], axis=1)
+    return out, ok
 
 
 def _normaliser(points: FloatArray) -> FloatArray:

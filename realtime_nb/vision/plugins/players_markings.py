@@ -20,7 +20,7 @@ from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.pitch_model import (
     FINE_FEATURES,
     PERSON_HEIGHT_M,
-    clip_pieces,
+    clip_pieces_where,
     in_view,
     project_pieces,
     segment_distance,
@@ -135,6 +135,10 @@ BAND_WIDTH_M = 0.5
 twice the widest paint looked for (:data:`MARKING_WIDTH_M`), for blur and JPEG's ringing."""
 BAND_SLACK_PX = 2.5
 """Pixels added either side of :func:`marking_band`'s band: the homography's error."""
+_TURN = np.array([-1.0, 1.0])
+"""``(dy, dx) * _TURN`` is ``(dx, dy)`` turned a quarter."""
+_OUTWARD = np.array([[-1.0], [1.0]])
+"""Per end of a piece, the sign that moves it away from the other end along the piece."""
 
 
 def marking_band(
@@ -159,8 +163,8 @@ def marking_band(
         (255, 255, 0)
     """
     h, w = shape
-    pieces = clip_pieces(_projected(homography), w - 1, h - 1, margin=8.0)
-    pieces = pieces[np.isfinite(pieces).all(axis=(1, 2))]
+    pieces, inside = clip_pieces_where(_projected(homography), w - 1, h - 1, margin=8.0)
+    pieces = pieces[inside]
     band = np.zeros((h, w), np.uint8)
     if not len(pieces):
         return band
@@ -169,21 +173,13 @@ def marking_band(
     # at each end (so the chords of an arc overlap where they meet). A height model can give
     # no height, or less, near the top row: no band wider than the slack there.
     metre = np.maximum(np.interp(pieces[:, :, 1], rows, person_heights), 0.0) / PERSON_HEIGHT_M
-    half = 0.5 * BAND_WIDTH_M * metre + BAND_SLACK_PX  # (pieces, 2 ends)
+    half = (0.5 * BAND_WIDTH_M * metre + BAND_SLACK_PX)[:, :, None]  # (pieces, 2 ends, 1)
     along = pieces[:, 1] - pieces[:, 0]
-    along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-9)
-    across = np.column_stack([-along[:, 1], along[:, 0]])
-    start = pieces[:, 0] - half[:, :1] * along
-    end = pieces[:, 1] + half[:, 1:] * along
-    quads = np.stack(
-        [
-            start + half[:, :1] * across,
-            end + half[:, 1:] * across,
-            end - half[:, 1:] * across,
-            start - half[:, :1] * across,
-        ],
-        axis=1,
-    )
+    along /= np.maximum(np.hypot(along[:, :1], along[:, 1:]), 1e-9)
+    across = (along[:, ::-1] * _TURN)[:, None]
+    ends = pieces + half * along[:, None] * _OUTWARD  # each end pushed out along the piece
+    # Corners: both ends on one side, then back along the other.
+    quads = np.concatenate([ends + half * across, (ends - half * across)[:, ::-1]], axis=1)
     # cv2 draws with 2 fractional bits; one call per quadrilateral, as one fillPoly call
     # would leave out where two of them overlap (its scanline fill counts crossings).
     for quad in np.rint(quads * 4.0).astype(np.int32):

@@ -4,6 +4,7 @@ fits and the ICP refit, on made-up inputs with known answers."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from realtime_nb.vision.plugins.pitch_model import (
     batch_homographies,
     beyond_pitch,
     clip_pieces,
+    clip_pieces_where,
     homography_from_points,
     intersect,
     line_through,
@@ -237,6 +239,25 @@ def test_clip_pieces(piece: list[list[float]], expected: list[list[float]] | Non
         np.testing.assert_allclose(out, expected, atol=1e-9)
         d_in, d_out = np.subtract(*piece[::-1]), out[1] - out[0]
         assert abs(d_in[0] * d_out[1] - d_in[1] * d_out[0]) < 1e-6  # not bent
+
+
+def test_clip_pieces_where_tells_the_pieces_inside_without_a_warning() -> None:
+    pieces = np.array(
+        [
+            [[5, 5], [15, 15]],
+            [[math.inf, 5], [math.inf, 6]],  # infinite: no arithmetic on it may warn
+            [[math.nan, 1], [2, 3]],
+            [[-10, 5], [-3, 25]],
+            [[5, 5], [5, 5]],  # a point inside
+        ],
+        np.float64,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, inside = clip_pieces_where(pieces, 20, 20)
+    assert inside.tolist() == [True, False, False, False, True]
+    np.testing.assert_allclose(out[inside], pieces[inside])
+    np.testing.assert_array_equal(clip_pieces(pieces, 20, 20)[inside], out[inside])
 
 
 def test_beyond_pitch_is_past_the_margin_around_the_lines() -> None:
