@@ -16,10 +16,9 @@ from realtime_nb.vision.plugins.players import (
     Heights,
     PlayerDetection,
     _blob_labels,
-    _grass_like,
+    _grass_and_line,
     _homography_heights,
     _join_stacked_parts,
-    _line_like,
     _model_heights,
     _not_paint,
     _on_pitch,
@@ -319,8 +318,7 @@ def test_pale_parts_are_those_found_with_the_long_runs_looked_for_on_every_frame
             hsv = cv2.cvtColor(clip.frame(index), cv2.COLOR_BGR2HSV)
             sample = every_fourth(hsv)
             _, grass_s, grass_v, _ = cv2.mean(sample, mask=green_mask(sample))
-            grass = _grass_like(hsv, grass_s, grass_v)
-            line = _line_like(hsv, grass_s, grass_v)
+            grass, line = _grass_and_line(hsv, grass_s, grass_v)
             region = pitch_region(PluginContext(0, "f", {}, {}, clip.info), grass)
             own = cv2.bitwise_and(cv2.bitwise_not(cv2.bitwise_or(grass, line)), region)
             with monkeypatch.context() as patch:
