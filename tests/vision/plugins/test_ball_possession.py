@@ -117,6 +117,27 @@ def test_the_plugin_predicts_a_ball_hidden_at_a_players_feet_for_its_hold() -> N
     assert all(r is None for r in after[n:])  # once let go, not guessed again
 
 
+def test_a_ball_named_on_its_first_sighting_is_not_held_before_it_is_confirmed() -> None:
+    # Seen once at the feet, as the one clear ball of its frame (or a sock taken for it),
+    # then lost: it coasts as any unseen ball does, and is not held at the holder's feet.
+    plugin = BallDetection()
+    frame = np.full((360, 640, 3), (50, 140, 60), np.uint8)
+    state: dict[str, Any] = {}
+    reports = []
+    for i in range(30):
+        box = [220.0 + 2 * i, 100.0, 250.0 + 2 * i, 180.0]
+        shown = frame.copy()
+        if i == 0:
+            shown[176:181, 234:239] = 245
+        results = {"player_detection": {"detections": [{"box": box}]}}
+        reports.append(plugin.process(shown, context(state, results, i))["ball"])
+    first = reports[0]
+    assert first is not None and not first["predicted"], "the ball was not named at once"
+    n = next((k for k, r in enumerate(reports[1:]) if r is None), len(reports) - 1)
+    assert n <= plugin.max_coast
+    assert all(r is None for r in reports[1 + n :])
+
+
 def test_feet_of_gives_the_box_whose_deeper_feet_zone_holds_the_ball() -> None:
     # 10 px a metre from above: a person standing there is 18 px tall; this box is 24 px, so
     # its feet zone reaches higher than a plain box's, and the ball there is at its feet.
