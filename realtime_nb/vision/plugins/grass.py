@@ -20,6 +20,8 @@ __all__ = [
     "Mask",
     "Points",
     "green_mask",
+    "green_of_planes",
+    "hsv_planes",
     "kernel",
     "pitch_hull",
     "pitch_region",
@@ -39,6 +41,27 @@ GREEN_HI = np.array([85, 255, 255], np.uint8)
 def green_mask(hsv: Frame) -> Mask:
     """Grass pixels of an HSV image (OpenCV ranges), as a 0/255 mask."""
     return np.asarray(cv2.inRange(hsv, GREEN_LO, GREEN_HI), np.uint8)
+
+
+def hsv_planes(hsv: Frame) -> tuple[Mask, Mask, Mask]:
+    """The hue, saturation and value planes of an HSV image, each contiguous.
+
+    cv2.inRange over the three channels of a frame costs about eight times as much as over
+    one (and a numpy slice of one channel is copied by every cv2 call it is passed to):
+    where a frame is tested against several ranges, one-channel tests on these planes,
+    combined, give the same masks for less (:func:`green_of_planes`).
+    """
+    hue, saturation, value = (np.asarray(cv2.extractChannel(hsv, k), np.uint8) for k in range(3))
+    return hue, saturation, value
+
+
+def green_of_planes(hue: Mask, saturation: Mask, value: Mask) -> Mask:
+    """:func:`green_mask` from an HSV image's planes (:func:`hsv_planes`)."""
+    green = cv2.inRange(hue, int(GREEN_LO[0]), int(GREEN_HI[0]))
+    green = cv2.bitwise_and(green, cv2.inRange(saturation, int(GREEN_LO[1]), 255), dst=green)
+    return np.asarray(
+        cv2.bitwise_and(green, cv2.inRange(value, int(GREEN_LO[2]), 255), dst=green), np.uint8
+    )
 
 
 def kernel(width: int, height: int | None = None) -> Mask:

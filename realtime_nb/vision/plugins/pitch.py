@@ -23,7 +23,8 @@ from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_me
 from realtime_nb.vision.plugins.grass import (
     Mask,
     Points,
-    green_mask,
+    green_of_planes,
+    hsv_planes,
     kernel,
     pitch_hull,
     polygon_mask,
@@ -100,7 +101,8 @@ class PitchDetection(Plugin):
         """Find the pitch polygon, its lines and the pitch-to-image homography."""
         h, w = frame.shape[:2]
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
-        green = green_mask(hsv)
+        planes = hsv_planes(hsv)
+        green = green_of_planes(*planes)
         hull = pitch_hull(green)
         if hull is None:
             forget(ctx.state)
@@ -120,7 +122,7 @@ class PitchDetection(Plugin):
         inside = np.asarray(
             cv2.erode(polygon_mask((h, w), hull), kernel(max(3, w // 100))), np.uint8
         )
-        image = LineEvidence(_line_mask(hsv, green, inside), inside)
+        image = LineEvidence(_line_mask(hsv, planes, green, inside), inside)
         detected = _outer_corners(image.mask, image.near, w, h)
         homography, quality, tracked = register(image, ctx.state, detected)
         if homography is not None:
@@ -175,7 +177,7 @@ def _rounded(h: npt.NDArray[np.float64]) -> list[list[float]]:
     return [[float(f"{v:.7g}") for v in row] for row in h]
 
 
-def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
+def _line_mask(hsv: Frame, planes: tuple[Mask, Mask, Mask], green: Mask, inside: Mask) -> Mask:
     """White line pixels on the pitch, without specks and the ball (line pieces are long).
 
     A far line is thinner than a pixel and only lightens the grass, so a pixel counts when it is
@@ -183,11 +185,12 @@ def _line_mask(hsv: Frame, green: Mask, inside: Mask) -> Mask:
     light so bright that the grass is near full value, a line cannot be brighter: there it
     counts when it is much paler than its surroundings and not darker than the grass.
     """
-    value, saturation = hsv[:, :, 2], hsv[:, :, 1]
+    _, saturation, value = planes  # of hsv (:func:`hsv_planes`)
     _, grass_s, grass_v, _ = cv2.mean(hsv, mask=green)
     brighter = cv2.subtract(value, cv2.morphologyEx(value, cv2.MORPH_OPEN, kernel(9)))
     paler = cv2.inRange(saturation, 0, 0.85 * grass_s)
-    bright_white = cv2.inRange(hsv, (0, 0, min(grass_v + 30, 250)), (180, 60, 255))
+    bright_white = cv2.inRange(value, min(grass_v + 30, 250), 255)
+    bright_white = cv2.bitwise_and(bright_white, cv2.inRange(saturation, 0, 60), dst=bright_white)
     grass_or_white = cv2.bitwise_or(green, bright_white)
     white = cv2.bitwise_and(cv2.inRange(brighter, 18, 255), paler)
     if grass_v >= 200:

@@ -27,6 +27,7 @@ from realtime_nb.vision.plugins.grass import (
     GREEN_LO,
     Mask,
     green_mask,
+    hsv_planes,
     kernel,
     pitch_region,
 )
@@ -250,9 +251,9 @@ def _grass_and_line(hsv: Frame, grass_s: float, grass_v: float) -> tuple[Mask, M
     thresholds would miss lines in dim light.
     """
     # Each range is tested on one channel at a time and the tests are combined: the same
-    # masks as cv2.inRange over the three channels, which costs about eight times as much
-    # per range as over one, and the hue and brightness tests are shared.
-    hue, saturation, value = (cv2.extractChannel(hsv, k) for k in range(3))
+    # masks as cv2.inRange over the three channels, for less (:func:`hsv_planes`), and the
+    # hue and brightness tests are shared.
+    hue, saturation, value = hsv_planes(hsv)
     green_hue = cv2.inRange(hue, int(GREEN_LO[0]), int(GREEN_HI[0]))
     grass = cv2.inRange(saturation, max(int(GREEN_LO[1]), 0.55 * grass_s), 255)
     grass = cv2.bitwise_and(grass, green_hue, dst=grass)

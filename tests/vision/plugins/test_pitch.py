@@ -14,6 +14,7 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext, PluginWarning, VideoInfo
 from realtime_nb.vision.plugins import pitch as pitch_plugin
+from realtime_nb.vision.plugins.grass import hsv_planes
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import FALLBACK_WARNING, PitchDetection
 from realtime_nb.vision.plugins.pitch_model import ACROSS, ALONG, ARCS, project
@@ -429,6 +430,6 @@ def test_line_mask_keeps_lines_and_drops_specks_past_16_bit_labels() -> None:
     hsv[300:302, 100:900] = (60, 20, 200)  # a line 800 px long
     green = cv2.inRange(hsv, (50, 150, 50), (70, 255, 150))
     inside = np.full((h, w), 255, np.uint8)
-    lines = pitch_plugin._line_mask(hsv, green, inside)
+    lines = pitch_plugin._line_mask(hsv, hsv_planes(hsv), green, inside)
     assert lines[300:302, 100:900].all()
     assert not lines[:290].any() and not lines[310:].any()
