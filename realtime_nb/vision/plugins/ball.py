@@ -109,8 +109,7 @@ class BallDetection(Plugin):
       another track is seen and confirmed (or is the one clear ball of its frame);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
       at once when it is the one clear ball of its frame, and one seen only at someone's feet
-      (where socks and boots look like a ball) needs a higher score, and is let go sooner
-      when its sightings fade; until then, and once the
+      (where socks and boots look like a ball) needs a higher score; until then, and once the
       ball is lost (past its coast or hold), the result is None, never a guess.
     """
 

@@ -137,13 +137,6 @@ class TrackSet:
         keep_quality: Score of a sighting below which the ball's track stops being the ball
             (lower than :attr:`least_quality`, so a ball back from behind a player or rolling
             over a line, seen less often for a while, is not dropped).
-        feet_keep_quality: The same for a ball's track seen only at someone's feet, never
-            away from them (:attr:`Track.off_feet`). When a ball at a player's feet was
-            kicked, its track slid onto the player's sock beside it and kept it while the
-            ball was out of view, seen every frame at about 0.3 (one tuning clip: 30 wrong
-            reports running). 0.35: on 10 tuning looks x 12 random seeds x 4 s, wrong
-            reports 111 -> 83, found 89.8 -> 89.7 % (the camera look's wrong reports 31 ->
-            2); 0.45 gave 78 and 89.7 %.
         least_start: Least confidence of a candidate that starts a new track (a weaker one
             only continues a track, and only near its prediction: :attr:`weak_reach`).
         weak_reach: How far from a track's prediction, in that track's ball radii, a
@@ -185,7 +178,6 @@ class TrackSet:
     switch_margin: float = 0.15
     least_quality: float = 0.45
     keep_quality: float = 0.25
-    feet_keep_quality: float = 0.35
     least_start: float = 0.4
     sure: float = 0.65
     starts: int = 8
@@ -305,10 +297,8 @@ class TrackSet:
     def _elect(self) -> None:
         """Keep the ball's track unless it died or another confirmed track is clearly better."""
         lapsed = self.ball is not None and (
-            self.ball.missed == 0
-            and self.ball.quality
-            < (self.keep_quality if self.ball.off_feet else self.feet_keep_quality)
-        )  # seen again, but too seldom lately (or too little like a ball) to be trusted
+            self.ball.missed == 0 and self.ball.quality < self.keep_quality
+        )  # seen again, but too seldom lately to be trusted
         if self.ball is not None and (self.ball not in self.tracks or lapsed):
             self.ball = None
         # A held ball unseen is a guess: a confirmed track seen now is better.

@@ -402,23 +402,6 @@ def test_a_track_seen_only_at_someone_s_feet_needs_a_better_score() -> None:
     assert not at_feet.tracks[0].off_feet and elsewhere.tracks[0].off_feet
 
 
-def test_a_ball_seen_only_at_someone_s_feet_is_let_go_sooner_as_it_fades() -> None:
-    # A ball at the feet, then something seen there every frame as faintly as a sock: a
-    # track never seen away from the feet stops being the ball, one seen away once does not.
-    feet = lambda points: [True] * len(points)  # noqa: E731
-    faint = (TrackSet.keep_quality + TrackSet.feet_keep_quality) / 2
-    at_feet, elsewhere = TrackSet(), TrackSet()
-    balls: list[Any] = []
-    for i in range(20):
-        confidence = 0.9 if i < 4 else faint
-        ball, _ = at_feet.step([ball_at(50, 50, confidence)], None, feet)
-        other, _ = elsewhere.step([ball_at(50, 50, confidence)], None, feet if i else None)
-        balls.append((ball, other))
-    assert balls[3][0] is not None and balls[3][1] is not None  # both the ball at first
-    assert balls[-1][0] is None
-    assert balls[-1][1] is not None
-
-
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []
