@@ -210,8 +210,10 @@ def project(h: FloatArray, points: FloatArray) -> FloatArray:
     pts = np.asarray(points, np.float64).reshape(-1, 2)
     mapped = pts @ h[:, :2].T + h[:, 2]
     w = mapped[:, 2:3]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out: FloatArray = np.where(w > 1e-9, mapped[:, :2] / w, np.nan)
+    # Divided only where w is safely positive (no floating-point warning to silence: an
+    # np.errstate block costs more than the arithmetic on a few points).
+    out: FloatArray = np.full((len(pts), 2), np.nan)
+    np.divide(mapped[:, :2], w, out=out, where=w > 1e-9)
     return out
 
 
