@@ -161,7 +161,8 @@ class BallDetection(Plugin):
             (cx, cy), radius, _ = seen
             ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
             # A ball named on its first sighting (the one clear ball of its frame) is not held
-            # before it is confirmed: a sock taken for it was held for up to two seconds.
+            # before its track is seen TrackSet.confirm times in all: a sock taken for it was
+            # held for up to two seconds.
             sure = ball.quality >= max(self.hold_quality, tracks.least_quality)
             sure = sure and ball.hits >= tracks.confirm
             ctx.state["possession"] = (

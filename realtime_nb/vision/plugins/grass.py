@@ -60,10 +60,10 @@ def hsv_planes(hsv: Frame) -> tuple[Mask, Mask, Mask]:
 def green_of_planes(hue: Mask, saturation: Mask, value: Mask) -> Mask:
     """:func:`green_mask` from an HSV image's planes (:func:`hsv_planes`)."""
     green = cv2.inRange(hue, int(GREEN_LO[0]), int(GREEN_HI[0]))
-    green = cv2.bitwise_and(green, cv2.inRange(saturation, int(GREEN_LO[1]), 255), dst=green)
-    return np.asarray(
-        cv2.bitwise_and(green, cv2.inRange(value, int(GREEN_LO[2]), 255), dst=green), np.uint8
-    )
+    saturated = cv2.inRange(saturation, int(GREEN_LO[1]), int(GREEN_HI[1]))
+    lit = cv2.inRange(value, int(GREEN_LO[2]), int(GREEN_HI[2]))
+    green = cv2.bitwise_and(green, saturated, dst=green)
+    return np.asarray(cv2.bitwise_and(green, lit, dst=green), np.uint8)
 
 
 def kernel(width: int, height: int | None = None) -> Mask:

@@ -210,8 +210,9 @@ def project(h: FloatArray, points: FloatArray) -> FloatArray:
     pts = np.asarray(points, np.float64).reshape(-1, 2)
     mapped = pts @ h[:, :2].T + h[:, 2]
     w = mapped[:, 2:3]
-    # Divided only where w is safely positive (no floating-point warning to silence: an
-    # np.errstate block costs more than the arithmetic on a few points).
+    # Divided only where w is safely positive, so a point behind the camera or at the
+    # horizon raises no division warning (an np.errstate block to silence it costs more than
+    # the arithmetic on a few points); an infinite point may still warn.
     out: FloatArray = np.full((len(pts), 2), np.nan)
     np.divide(mapped[:, :2], w, out=out, where=w > 1e-9)
     return out

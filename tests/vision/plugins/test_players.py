@@ -11,7 +11,7 @@ import pytest
 
 from realtime_nb.vision.evaluation import evaluate
 from realtime_nb.vision.plugins import PluginContext, VideoInfo, players_boxes
-from realtime_nb.vision.plugins.grass import green_mask, kernel, pitch_region
+from realtime_nb.vision.plugins.grass import GREEN_HI, GREEN_LO, green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
     Heights,
     PlayerDetection,
@@ -299,6 +299,28 @@ def test_an_empty_mask_has_no_blobs() -> None:
     assert n == 1
     assert labels.shape == (360, 640)
     assert not labels.any()
+
+
+def test_grass_and_line_masks_are_the_three_channel_ranges() -> None:
+    # The masks come from one plane at a time; the same as cv2.inRange over the three
+    # channels, fractional bounds (rounded by cv2) included.
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        hsv = cv2.cvtColor(rng.integers(0, 256, (41, 59, 3), np.uint8), cv2.COLOR_BGR2HSV)
+        grass_s, grass_v = float(rng.uniform(0, 255)), float(rng.uniform(0, 255))
+        grass, line = _grass_and_line(hsv, grass_s, grass_v)
+        low = (
+            int(GREEN_LO[0]),
+            max(int(GREEN_LO[1]), 0.55 * grass_s),
+            max(int(GREEN_LO[2]), 0.5 * grass_v),
+        )
+        expected_grass = cv2.inRange(hsv, low, (int(GREEN_HI[0]), 255, 255))
+        pale_green = cv2.inRange(
+            hsv, (int(GREEN_LO[0]), 0, grass_v + 12), (int(GREEN_HI[0]), 0.8 * grass_s, 255)
+        )
+        grey = cv2.inRange(hsv, (0, 0, grass_v + 12), (180, min(60.0, 0.8 * grass_s), 255))
+        np.testing.assert_array_equal(grass, expected_grass)
+        np.testing.assert_array_equal(line, cv2.bitwise_or(pale_green, grey))
 
 
 def test_pale_parts_are_those_found_with_the_long_runs_looked_for_on_every_frame(
