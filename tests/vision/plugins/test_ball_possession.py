@@ -87,19 +87,27 @@ def context(state: dict[str, Any], results: dict[str, Any], index: int) -> Plugi
     return PluginContext(index, f"f-{index:06d}", results, state, VideoInfo(640, 360, 25, None))
 
 
-def test_the_plugin_predicts_a_ball_hidden_at_a_players_feet_for_its_hold() -> None:
-    plugin = BallDetection()
-    frame = np.full((360, 640, 3), (50, 140, 60), np.uint8)
+def run_past_a_player(plugin: BallDetection, frames: int, shown: int) -> list[Any]:
+    """The plugin's ball on each of ``frames`` frames of a player running right on plain
+    grass, with the ball at their feet in the first ``shown`` frames and lost in the boots
+    after."""
+    grass = np.full((360, 640, 3), (50, 140, 60), np.uint8)
     state: dict[str, Any] = {}
     reports = []
-    for i in range(70):
+    for i in range(frames):
         box = [220.0 + 2 * i, 100.0, 250.0 + 2 * i, 180.0]
-        shown = frame.copy()
-        if i < 5:  # seen at the feet, then lost in the boots
+        frame = grass.copy()
+        if i < shown:
             cx, cy = 236 + 2 * i, 178
-            shown[cy - 2 : cy + 3, cx - 2 : cx + 3] = 245
+            frame[cy - 2 : cy + 3, cx - 2 : cx + 3] = 245
         results = {"player_detection": {"detections": [{"box": box}]}}
-        reports.append(plugin.process(shown, context(state, results, i))["ball"])
+        reports.append(plugin.process(frame, context(state, results, i))["ball"])
+    return reports
+
+
+def test_the_plugin_predicts_a_ball_hidden_at_a_players_feet_for_its_hold() -> None:
+    plugin = BallDetection()
+    reports = run_past_a_player(plugin, 70, 5)
     seen = [r for r in reports[:5] if r is not None and not r["predicted"]]
     assert seen, "the ball at the feet was never seen"
     after = reports[5:]
@@ -121,16 +129,7 @@ def test_a_ball_named_on_its_first_sighting_is_not_held_before_it_is_confirmed()
     # Seen once at the feet, as the one clear ball of its frame (or a sock taken for it),
     # then lost: it coasts as any unseen ball does, and is not held at the holder's feet.
     plugin = BallDetection()
-    frame = np.full((360, 640, 3), (50, 140, 60), np.uint8)
-    state: dict[str, Any] = {}
-    reports = []
-    for i in range(30):
-        box = [220.0 + 2 * i, 100.0, 250.0 + 2 * i, 180.0]
-        shown = frame.copy()
-        if i == 0:
-            shown[176:181, 234:239] = 245
-        results = {"player_detection": {"detections": [{"box": box}]}}
-        reports.append(plugin.process(shown, context(state, results, i))["ball"])
+    reports = run_past_a_player(plugin, 30, 1)
     first = reports[0]
     assert first is not None and not first["predicted"], "the ball was not named at once"
     n = next((k for k, r in enumerate(reports[1:]) if r is None), len(reports) - 1)
