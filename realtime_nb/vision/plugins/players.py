@@ -160,15 +160,12 @@ class PlayerDetection(Plugin):
         )
         # A lone person's height at a box's feet: the homography's where there is one (the
         # height model, fitted to earlier boxes, can stay too tall from boxes it grew itself).
-        boxes = [
-            away.fit(
-                box,
-                expected_height(previous, box)
-                if measured is None
-                else float(np.interp(box[3], *measured)),
-            )
-            for box in boxes
-        ]
+        tall = (
+            [expected_height(previous, box) for box in boxes]
+            if measured is None
+            else _heights_at(boxes, measured)
+        )
+        boxes = [away.fit(box, expected) for box, expected in zip(boxes, tall, strict=True)]
         boxes, ids = _person_shaped(boxes, ids)
         boxes, ids = _upright(boxes, ids, pale, measured)
         boxes, ids = tall_enough(boxes, ids, previous)
@@ -266,6 +263,16 @@ def _grass_and_line(hsv: Frame, grass_s: float, grass_v: float) -> tuple[Mask, M
     line = cv2.bitwise_or(line, pale_green, dst=line)
     line = cv2.bitwise_and(line, bright, dst=line)
     return np.asarray(grass, np.uint8), np.asarray(line, np.uint8)
+
+
+def _heights_at(
+    boxes: list[list[int]], heights: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+) -> list[float]:
+    """A person's height (px) at each box's bottom row, interpolated in ``heights`` (rows and
+    heights), in one np.interp call for the frame's boxes."""
+    bottoms = np.array([box[3] for box in boxes], np.float64)
+    out: list[float] = np.interp(bottoms, *heights).tolist()
+    return out
 
 
 def _person_blobs(
@@ -569,7 +576,7 @@ def _not_paint(
         away.standing_out,
         homography,
         np.asarray(away.grass[:3], np.float64),
-        [float(np.interp(box[3], *heights)) for box in boxes],
+        _heights_at(boxes, heights),
     )
     return _without(boxes, ids, paint)
 
