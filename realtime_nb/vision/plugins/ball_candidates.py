@@ -34,6 +34,7 @@ import numpy.typing as npt
 __all__ = [
     "BallCandidate",
     "above_something_dark",
+    "brighter_in_every_channel",
     "find_candidates",
     "grass_tint",
     "inside_a_body",
@@ -93,6 +94,25 @@ def whiteness_and_brightness(frame: npt.NDArray[np.uint8]) -> tuple[Mask, Mask]:
     low = cv2.min(cv2.min(b, g), r)
     high = np.asarray(cv2.max(cv2.max(b, g), r), np.uint8)
     return np.asarray(cv2.addWeighted(low, 2.0, high, -1.0, 0.0), np.uint8), high
+
+
+def brighter_in_every_channel(frame: npt.NDArray[np.uint8], radius: float) -> Mask:
+    """Per pixel, how much brighter than its surroundings it is in its least raised channel:
+    the least over B, G and R of each channel's white top-hat, by a square a little wider than
+    a ball of ``radius`` px. A white ball mixed with the grass around it (a ball of a pixel or
+    so, blurred) raises all three channels by the same share of white over grass, where
+    :func:`whiteness` of the mixed colour stays near zero; a coloured kit raises only some.
+
+    Example:
+        >>> img = np.full((20, 20, 3), (35, 110, 38), np.uint8)
+        >>> img[10, 10] = (80, 154, 82)  # a 1 px ball's brightest pixel on a broadcast frame
+        >>> int(whiteness(img)[10, 10]), int(brighter_in_every_channel(img, 1.0)[10, 10])
+        (6, 44)
+    """
+    size = 2 * math.ceil(2.24 * max(radius, 1.1)) + 3
+    kernel = np.ones((size, size), np.uint8)
+    b, g, r = (cv2.morphologyEx(c, cv2.MORPH_TOPHAT, kernel) for c in cv2.split(frame))
+    return np.asarray(cv2.min(cv2.min(b, g), r), np.uint8)
 
 
 def streak_of(grey: Mask, longest: int = 15) -> tuple[int, int]:

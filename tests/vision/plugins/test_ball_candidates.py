@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.plugins.ball import _search
-from realtime_nb.vision.plugins.ball_candidates import _within, inside_a_body, whiteness
+from realtime_nb.vision.plugins.ball_candidates import (
+    _within,
+    brighter_in_every_channel,
+    inside_a_body,
+    whiteness,
+)
 
 GRASS = (50, 140, 60)
 SHADOW = (30, 84, 36)  # the grass at 0.6 of its light: the same hue
@@ -66,6 +71,41 @@ def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
     region = np.full(img.shape[:2], 255, np.uint8)
     found = _search(whiteness(img), region, 2.0, (0, 0), 0)
     assert any(abs(c.x - 160) <= 1 and abs(c.y - 180) <= 1 for c, _, _ in found)
+
+
+BROADCAST_BALL = [
+    [[30, 112, 60], [34, 114, 61], [28, 109, 54], [33, 111, 57], [34, 112, 59], [35, 108, 62],
+     [36, 108, 66], [43, 111, 76], [61, 122, 94]],
+    [[36, 115, 66], [37, 114, 63], [37, 115, 62], [34, 109, 57], [34, 109, 58], [37, 109, 63],
+     [38, 108, 67], [44, 113, 76], [47, 108, 80]],
+    [[37, 116, 67], [36, 113, 62], [38, 116, 63], [34, 109, 57], [44, 119, 68], [46, 118, 72],
+     [37, 107, 66], [40, 109, 72], [37, 99, 69]],
+    [[28, 107, 58], [27, 104, 53], [27, 104, 53], [31, 106, 54], [63, 138, 87], [65, 137, 90],
+     [35, 106, 63], [37, 107, 67], [43, 105, 75]],
+    [[18, 97, 48], [16, 92, 44], [13, 90, 39], [26, 101, 50], [80, 154, 106], [81, 153, 107],
+     [34, 105, 62], [37, 107, 67], [53, 118, 86]],
+    [[22, 101, 52], [10, 86, 38], [2, 77, 31], [18, 91, 45], [47, 119, 73], [47, 116, 73],
+     [23, 91, 50], [28, 95, 56], [56, 123, 84]],
+    [[25, 107, 55], [23, 99, 51], [17, 92, 46], [23, 95, 49], [33, 104, 61], [32, 100, 59],
+     [19, 87, 46], [20, 86, 45], [29, 98, 55]],
+    [[28, 110, 58], [31, 108, 57], [29, 105, 57], [28, 100, 54], [24, 96, 50], [28, 97, 54],
+     [32, 101, 58], [31, 97, 55], [24, 93, 50]],
+    [[28, 110, 57], [33, 110, 59], [32, 109, 58], [30, 102, 55], [27, 99, 53], [34, 103, 58],
+     [41, 110, 65], [42, 108, 66], [33, 102, 57]],
+]  # fmt: skip
+"""9x9 BGR pixels around a ball of 1 px radius (at the middle) on a 640x360 broadcast frame."""
+
+
+def test_a_one_pixel_ball_is_brighter_in_every_channel_but_not_white() -> None:
+    img = cv2.copyMakeBorder(np.array(BROADCAST_BALL, np.uint8), 8, 8, 8, 8, cv2.BORDER_REPLICATE)
+    assert int(whiteness(img).max()) < 28  # the search's least contrast
+    assert int(brighter_in_every_channel(img, 1.1)[12, 12]) >= 28
+
+
+def test_a_coloured_kit_is_not_brighter_in_every_channel() -> None:
+    img = np.full((40, 40, 3), (35, 110, 38), np.uint8)
+    cv2.circle(img, (20, 20), 1, (20, 220, 245), -1)  # yellow: no blue over the grass's
+    assert int(brighter_in_every_channel(img, 1.0).max()) == 0
 
 
 def test_within_clips_indices_to_the_image_as_np_clip_does() -> None:
