@@ -4,17 +4,21 @@ ball among many brighter flecks."""
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
 
-from realtime_nb.vision.plugins.ball import _search
+from realtime_nb.vision.plugins import PluginContext, VideoInfo
+from realtime_nb.vision.plugins.ball import _candidates, _search
 from realtime_nb.vision.plugins.ball_candidates import (
     _within,
     brighter_in_every_channel,
     inside_a_body,
     whiteness,
 )
+from realtime_nb.vision.plugins.ball_scene import BallScene
 
 GRASS = (50, 140, 60)
 SHADOW = (30, 84, 36)  # the grass at 0.6 of its light: the same hue
@@ -111,3 +115,20 @@ def test_a_coloured_kit_is_not_brighter_in_every_channel() -> None:
 def test_within_clips_indices_to_the_image_as_np_clip_does() -> None:
     index = np.array([-7, -1, 0, 5, 9, 10, 40], np.int64)
     assert np.array_equal(_within(index, 10), np.clip(index, 0, 9))
+
+
+@pytest.mark.parametrize(("typical", "found"), [(1.1, True), (2.0, False)])
+def test_a_one_pixel_ball_is_a_candidate_only_where_the_ball_is_that_small(
+    monkeypatch: pytest.MonkeyPatch, typical: float, found: bool
+) -> None:
+    """ball_detection's search finds the broadcast frame's 1 px ball when the ball at the
+    frame's middle is under 1.45 px (its whiteness alone is under the search's least
+    contrast); where the ball should be 2 px, the same blob is not read that way."""
+    patch = np.array(BROADCAST_BALL, np.uint8)
+    frame = np.tile(patch[6:9, :3], (120, 214, 1))[:360, :640].copy()  # its plain grass, tiled
+    frame[200:209, 300:309] = patch
+    scene = BallScene(None, [])
+    monkeypatch.setattr(scene, "typical_radius", lambda width, height: typical)
+    ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(640, 360, 25.0, 1))
+    near = [c for c in _candidates(frame, ctx, scene) if math.dist(c[0], (304, 204)) <= 2]
+    assert bool(near) is found
