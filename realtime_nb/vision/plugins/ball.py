@@ -353,7 +353,7 @@ small covers no pixel whole, and blur mixes it with the grass, whose strong gree
 ``2 min - max`` to zero long before the excess over the grass fades. On broadcast tuning clips
 of random seeds 300-311 (640x360, balls drawn at 0.9 to 1.9 px) the ball's whiteness peak was
 a median 11 on a 1.1 px ball (under the 28 a peak needs) and its excess 43; found (within
-10 px) went from 347 to 413 of 1158 visible frames (18 m camera 2 -> 39 %, 26 m 37 -> 73 %),
+10 px) went from 340 to 406 of 1158 visible frames (18 m camera 2 -> 39 %, 26 m 37 -> 73 %),
 frames with a wrong ball 531 -> 548, and no clip with a ball of 1.45 px or more changed; on
 fresh seeds 320-325, 137 -> 149 of 577. On 10 tuning looks x 12 random seeds x 4 s of the
 synthetic match: found 89.8 -> 89.9 %, wrong reports 111 -> 84 (a 20 m camera 31 -> 8);

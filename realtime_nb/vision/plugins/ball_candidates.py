@@ -98,14 +98,14 @@ def whiteness_and_brightness(frame: npt.NDArray[np.uint8]) -> tuple[Mask, Mask]:
 
 def brighter_in_every_channel(frame: npt.NDArray[np.uint8], radius: float) -> Mask:
     """Per pixel, how much brighter than its surroundings it is in its least raised channel:
-    the least over B, G and R of each channel's white top-hat, by a square a little wider than
-    a ball of ``radius`` px. A white ball mixed with the grass around it (a ball of a pixel or
-    so, blurred) raises all three channels by the same share of white over grass, where
+    the least over B, G and R of each channel's white top-hat, by a square about four times as
+    wide as a ball of ``radius`` px. A white ball mixed with the grass around it (a ball of a
+    pixel or so, blurred) raises all three channels by the same share of white over grass, where
     :func:`whiteness` of the mixed colour stays near zero; a coloured kit raises only some.
 
     Example:
         >>> img = np.full((20, 20, 3), (35, 110, 38), np.uint8)
-        >>> img[10, 10] = (80, 154, 82)  # a 1 px ball's brightest pixel on a broadcast frame
+        >>> img[10, 10] = (80, 154, 82)  # like a 1 px ball's brightest pixel on a broadcast frame
         >>> int(whiteness(img)[10, 10]), int(brighter_in_every_channel(img, 1.0)[10, 10])
         (6, 44)
     """

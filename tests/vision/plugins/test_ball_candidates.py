@@ -122,8 +122,9 @@ def test_a_one_pixel_ball_is_a_candidate_only_where_the_ball_is_that_small(
     monkeypatch: pytest.MonkeyPatch, typical: float, found: bool
 ) -> None:
     """ball_detection's search finds the broadcast frame's 1 px ball when the ball at the
-    frame's middle is under 1.45 px (its whiteness alone is under the search's least
-    contrast); where the ball should be 2 px, the same blob is not read that way."""
+    frame's middle is 1.1 px, under 1.45 px (its whiteness alone is under the search's least
+    contrast); where the ball should be 2 px, the search sized for that does not take the
+    blob."""
     patch = np.array(BROADCAST_BALL, np.uint8)
     frame = np.tile(patch[6:9, :3], (120, 214, 1))[:360, :640].copy()  # its plain grass, tiled
     frame[200:209, 300:309] = patch
