@@ -73,7 +73,7 @@ FLOOD_RATE = 12_000
 overlay's 100 comm messages a second. Since each job runs in a worker process of its own, the
 2-core machine shares its cores between the kernel, the server, the worker and pytest; alone
 on it, 17 flood jobs peaked at 14,008 to 20,922 msgs/s (mean 11,968 to 15,110), so 20,000,
-asked before, was reached by a third of them."""
+asked before, was reached by three of them."""
 FLOOD_ATTEMPTS = 3
 """Flood jobs to run at most until one reaches FLOOD_RATE (every job is checked all the same)."""
 SHARED_CORES = 0.5
