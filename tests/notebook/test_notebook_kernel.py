@@ -78,9 +78,9 @@ FLOOD_ATTEMPTS = 3
 """Flood jobs to run at most until one reaches FLOOD_RATE (every job is checked all the same)."""
 SHARED_CORES = 0.5
 """Cores that processes other than the server (with the job's worker), the kernel and pytest
-used, on average, during a flood job, above which the machine counts as shared. The kernel's client takes in about 40,000
-msgs/s per core it gets (observed: 0.48 of a core, peak 20,443 msgs/s; 0.72, peak 37,619), the
-server needs most of the other core, and a test run beside this one on the 2-core machine halves
+used, on average, during a flood job, above which the machine counts as shared. The kernel's
+client takes in about 40,000 msgs/s per core it gets (observed: 0.48 of a core, peak 20,443
+msgs/s; 0.72, peak 37,619), the server needs most of the other core, and a test run beside this one on the 2-core machine halves
 both (observed at load 4-6: three attempts in a row peaking at 14-16k). Only if every attempt
 was shared may the flood stay below FLOOD_RATE; on a machine of its own it must reach it."""
 

@@ -234,13 +234,10 @@ class GrassDistance:
         if plain is None or plain.shape[0] < h or plain.shape[1] < w:
             # Grown to at least twice its size each way (within the frame): a frame's boxes
             # ask for crops of every size, and each growth is a new image.
-            rows, cols = (h, w) if plain is None else (max(h, len(plain)), max(w, plain.shape[1]))
+            rows, cols = h, w
             if plain is not None:
                 fh, fw = self.frame.shape[:2]
-                rows, cols = (
-                    max(rows, min(fh, 2 * len(plain))),
-                    max(cols, min(fw, 2 * plain.shape[1])),
-                )
+                rows, cols = max(h, min(fh, 2 * len(plain))), max(w, min(fw, 2 * plain.shape[1]))
             plain = _plain_grass(self.grass, rows, cols)
             self._plain[:] = [plain]
         return _channel_max(cv2.absdiff(pixels, plain[:h, :w]))
