@@ -24,6 +24,7 @@ from realtime_nb.vision.plugins.pitch_model import (
     PITCH_LENGTH,
     PITCH_WIDTH,
     beyond_pitch,
+    lengths,
     project,
     project_pieces,
 )
@@ -260,7 +261,7 @@ class BallScene:
         # The point, a metre along the pitch and a metre across, projected in one call.
         mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
         base, ahead, across = mapped[:n], mapped[n : 2 * n], mapped[2 * n :]
-        per_m = np.maximum(_lengths(ahead - base), _lengths(across - base))
+        per_m = np.maximum(lengths(ahead - base), lengths(across - base))
         out: FloatArray = BALL_RADIUS_M * per_m
         return out
 
@@ -351,7 +352,7 @@ class BallScene:
         if self._junction_places is None:
             self._junction_places = project(self.homography, _JUNCTIONS_M)
         places = self._junction_places
-        dist = _lengths(centres[:, None, :] - places[None])
+        dist = lengths(centres[:, None, :] - places[None])
         out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
         return out
 
@@ -379,7 +380,7 @@ class BallScene:
         rel = centres[:, None, :] - a[None]
         t = np.clip((rel * ab[None]).sum(axis=2) / length2[None], 0.0, 1.0)
         nearest = a[None] + t[:, :, None] * ab[None]
-        dist = _lengths(centres[:, None, :] - nearest)
+        dist = lengths(centres[:, None, :] - nearest)
         out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
         return out
 
@@ -531,11 +532,3 @@ def _batch_key(points: FloatArray) -> bytes:
     """A key telling batches of ``(n, 2)`` image points apart: their shape and bytes."""
     points = np.asarray(points, np.float64)
     return points.tobytes() + str(points.shape).encode()
-
-
-def _lengths(vectors: FloatArray) -> FloatArray:
-    """Euclidean length along the last axis: np.linalg.norm's own arithmetic (the root of the
-    summed squares) without its argument checks, which cost more than the sums on a frame's
-    few dozen points."""
-    out: FloatArray = np.sqrt(np.add.reduce(vectors * vectors, axis=-1))
-    return out

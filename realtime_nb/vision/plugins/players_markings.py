@@ -22,6 +22,7 @@ from realtime_nb.vision.plugins.pitch_model import (
     PERSON_HEIGHT_M,
     clip_pieces_where,
     in_view,
+    lengths,
     project_pieces,
     segment_distance,
 )
@@ -175,7 +176,7 @@ def marking_band(
     metre = np.maximum(np.interp(pieces[:, :, 1], rows, person_heights), 0.0) / PERSON_HEIGHT_M
     half = (0.5 * BAND_WIDTH_M * metre + BAND_SLACK_PX)[:, :, None]  # (pieces, 2 ends, 1)
     along = pieces[:, 1] - pieces[:, 0]
-    along /= np.maximum(np.sqrt(np.add.reduce(along * along, axis=1, keepdims=True)), 1e-9)
+    along /= np.maximum(lengths(along)[:, None], 1e-9)
     across = (along[:, ::-1] * _TURN)[:, None]
     ends = pieces + half * along[:, None] * _OUTWARD  # each end pushed out along the piece
     # Corners: both ends on one side, then back along the other.
