@@ -15,10 +15,15 @@ __all__ = ["LineEvidence"]
 
 
 class LineEvidence:
-    """One frame's line evidence, at the frame's scale (``s`` = width / 640)."""
+    """One frame's line evidence, at the frame's scale (``s`` = width / 640): the line mask,
+    ``inside`` (the pitch's hull, where markings are looked for) and ``grass`` (solid grass;
+    ``inside`` when not given)."""
 
-    def __init__(self, lines: Mask, inside: Mask, max_pixels: int = 800) -> None:
+    def __init__(
+        self, lines: Mask, inside: Mask, max_pixels: int = 800, grass: Mask | None = None
+    ) -> None:
         self.mask, self.inside = lines, inside
+        self.grass = inside if grass is None else grass
         self.h, self.w = lines.shape
         self.s = self.w / 640
         points = _line_points(lines)

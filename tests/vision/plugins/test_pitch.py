@@ -420,9 +420,13 @@ def test_an_audit_that_keeps_the_tracked_fit_waits_twice_as_long_for_the_next(
     assert searched_at == []
 
 
-def test_line_mask_keeps_lines_and_drops_specks_past_16_bit_labels() -> None:
+def test_line_mask_keeps_lines_and_drops_specks_past_16_bit_labels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # A 1280x720 mask of one-pixel specks on every other row and column (more blobs than
-    # 16-bit labels can number) with one long line: the line stays, the specks go.
+    # 16-bit labels can number) with one long line: the line stays, the specks go. The specks
+    # leave no solid grass, so the amid-grass test is switched off to reach the labelling.
+    monkeypatch.setattr(pitch_plugin, "_amid_grass", lambda value, *_: np.full_like(value, 255))
     h, w = 720, 1280
     hsv = np.zeros((h, w, 3), np.uint8)
     hsv[:, :] = (60, 200, 100)  # grass
@@ -430,6 +434,45 @@ def test_line_mask_keeps_lines_and_drops_specks_past_16_bit_labels() -> None:
     hsv[300:302, 100:900] = (60, 20, 200)  # a line 800 px long
     green = cv2.inRange(hsv, (50, 150, 50), (70, 255, 150))
     inside = np.full((h, w), 255, np.uint8)
-    lines = pitch_plugin._line_mask(hsv, hsv_planes(hsv), green, inside)
+    grass = cv2.mean(hsv, mask=green)
+    lines = pitch_plugin._line_mask(hsv, hsv_planes(hsv), green, inside, grass)
     assert lines[300:302, 100:900].all()
     assert not lines[:290].any() and not lines[310:].any()
+
+
+def test_line_mask_drops_a_bright_green_board_and_keeps_a_shaded_line() -> None:
+    """White lettering on a green board beyond the grass is no marking; a line in shade, as
+    much brighter than its grass as the shade is darker, is one."""
+    h, w = 120, 320
+    hsv = np.zeros((h, w, 3), np.uint8)
+    hsv[...] = (45, 150, 120)  # grass
+    hsv[10:22] = (45, 90, 220)  # a board in a bright green livery
+    hsv[14:18, 40:280] = (0, 0, 255)  # its white lettering
+    hsv[60:, :, 2] = 75  # shade over the near half
+    hsv[90:92, 20:300] = (45, 120, 90)  # a faint line in the shade (15 brighter)
+    bgr = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    hsv = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), np.uint8)
+    planes = hsv_planes(hsv)
+    green = pitch_plugin.green_of_planes(*planes)
+    inside = np.full((h, w), 255, np.uint8)
+    mask = pitch_plugin._line_mask(hsv, planes, green, inside, cv2.mean(hsv, mask=green))
+    assert not mask[8:24].any()
+    assert mask[89:93, 40:280].mean() > 100
+
+
+def test_line_mask_keeps_a_far_touchline_right_under_a_board_of_another_colour() -> None:
+    """Grass on one side only is enough at the pitch's edge when no green board is near: the far
+    touchline with a red board right behind it stays."""
+    h, w = 120, 320
+    hsv = np.zeros((h, w, 3), np.uint8)
+    hsv[...] = (45, 150, 120)  # grass
+    hsv[:10] = (0, 200, 200)  # a red board
+    hsv[10:12, 10:310] = (45, 30, 230)  # the far touchline, right under it
+    bgr = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    hsv = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), np.uint8)
+    planes = hsv_planes(hsv)
+    green = pitch_plugin.green_of_planes(*planes)
+    inside = np.full((h, w), 255, np.uint8)
+    inside[:10] = 0  # the hull ends where the grass does
+    mask = pitch_plugin._line_mask(hsv, planes, green, inside, cv2.mean(hsv, mask=green))
+    assert mask[10:12, 30:290].mean() > 200

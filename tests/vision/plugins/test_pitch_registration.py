@@ -1,0 +1,58 @@
+"""Pitch registration's scoring of a fit against one frame's evidence."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime_nb.vision.plugins.pitch_camera import Camera
+from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
+from realtime_nb.vision.plugins.pitch_model import project
+from realtime_nb.vision.plugins.pitch_registration import (
+    FEATURES,
+    PITCH_CORNERS,
+    _on_grass,
+    _quality,
+    pitch_on_grass,
+)
+
+CAMERA = Camera.looking_at((52.5, -30.0, 15.0), (52.5, 40.0), 700.0, 640, 360)
+"""A broadcast-like camera 15 m up, 30 m behind the near touchline, on the halfway line."""
+
+
+def _evidence(hom: np.ndarray, skip_far_touchline: bool = False) -> LineEvidence:
+    """The markings drawn 2 px wide under ``hom``, the grass the pitch and 3 m around it."""
+    lines = np.zeros((360, 640), np.uint8)
+    for (xa, ya), (xb, yb) in FEATURES.ends:
+        if skip_far_touchline and ya == yb == 68.0:
+            continue
+        (pa, pb) = project(hom, np.array([[xa, ya], [xb, yb]]))
+        if np.isfinite([*pa, *pb]).all():
+            cv2.line(lines, (round(pa[0]), round(pa[1])), (round(pb[0]), round(pb[1])), 255, 2)
+    inside = np.zeros_like(lines)
+    corners = project(hom, PITCH_CORNERS + np.array([[-3, -3], [3, -3], [3, 3], [-3, 3]]))
+    cv2.fillPoly(inside, [corners.round().astype(np.int32)], 255)
+    return LineEvidence(lines & inside, inside)
+
+
+def test_quality_discounts_a_marking_thinner_than_a_pixel() -> None:
+    """A right fit keeps most of its quality when only a line too thin to see (the far
+    touchline seen at a grazing angle) is missing from the line mask."""
+    hom = CAMERA.homography()
+    assert _quality(hom, _evidence(hom, skip_far_touchline=True)) > 0.85
+
+
+def test_a_fit_that_puts_the_grass_far_beyond_the_pitch_is_off_the_grass() -> None:
+    """The right fit has the pitch on the grass and the grass on the pitch. The same view
+    taken for one 80 m along the pitch maps most of the grass beyond the pitch and its run-off;
+    one 20 m along does not (the test is for gross errors, the quality for the rest)."""
+    hom = CAMERA.homography()
+    img = _evidence(hom)
+    assert min(pitch_on_grass(hom, img)) > 0.95 and _on_grass(hom, img)
+
+    def along(metres: float) -> np.ndarray:
+        out: np.ndarray = hom @ np.array([[1.0, 0.0, -metres], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        return out
+
+    assert pitch_on_grass(along(80), img)[1] < 0.3 and not _on_grass(along(80), img)
+    assert _on_grass(along(20), img)
