@@ -124,7 +124,7 @@ class PitchDetection(Plugin):
             cv2.erode(polygon_mask((h, w), hull), kernel(max(3, w // 100))), np.uint8
         )
         # Grass without the specks that noise makes of the stands (which can take the hull
-        # over the whole frame): what registration checks a fit's pitch against.
+        # over the whole frame): what registration maps back onto a fit's pitch.
         solid = cv2.bitwise_and(cv2.erode(green, kernel(3)), inside)
         lines = _line_mask(hsv, planes, green, inside, grass_mean)
         image = LineEvidence(lines, inside, grass=np.asarray(solid, np.uint8))
@@ -197,7 +197,9 @@ def _amid_grass(value: Mask, green: Mask, inside: Mask, grass_v: float) -> Mask:
     hull takes in such boards beyond the far touchline, and their lettering was a quarter to a
     half of a right fit's line pixels on broadcast views. A far touchline with a board of
     another colour right behind it has grass on one side only; so do a player's socks, which
-    are away from the hull's edge. Runs of grass count, not the crowd's green specks.
+    are away from the hull's edge (the frame's border is an edge too). Runs of grass count,
+    not the crowd's green specks. Where the grass is so bright that nothing green can be 60
+    brighter, every green pixel is grass.
 
     Worked out at half size from 640 wide: it asks where grass regions are, which a pixel of
     every four tells as well, in a third of the time. (A quarter size at 1280 wide saved no
@@ -214,11 +216,11 @@ def _amid_grass(value: Mask, green: Mask, inside: Mask, grass_v: float) -> Mask:
         grass = np.asarray(cv2.bitwise_and(green, dull), np.uint8)
         board = np.asarray(cv2.bitwise_and(green, cv2.bitwise_not(dull)), np.uint8)
     both_sides, one_side = np.zeros_like(green), np.zeros_like(green)
-    for ends in (kernel(1, run), kernel(run, 1)):
-        solid = cv2.erode(grass, ends)
-        line = kernel(1, reach) if ends.shape[0] > 1 else kernel(reach, 1)
-        before = cv2.dilate(solid, line, anchor=(line.shape[1] - 1, line.shape[0] - 1))
-        after = cv2.dilate(solid, line, anchor=(0, 0))
+    for run_kernel in (kernel(1, run), kernel(run, 1)):
+        solid = cv2.erode(grass, run_kernel)
+        across = kernel(1, reach) if run_kernel.shape[0] > 1 else kernel(reach, 1)
+        before = cv2.dilate(solid, across, anchor=(across.shape[1] - 1, across.shape[0] - 1))
+        after = cv2.dilate(solid, across, anchor=(0, 0))
         cv2.bitwise_or(both_sides, cv2.bitwise_and(before, after), dst=both_sides)
         cv2.bitwise_or(one_side, cv2.bitwise_or(before, after), dst=one_side)
     # The hull's edge, the frame's border included: off the pitch beyond it.
@@ -263,8 +265,10 @@ def _line_mask(
     need = cv2.convertScaleAbs(around, alpha=18 / max(grass_v, 1.0))
     need = cv2.min(cv2.max(need, np.full_like(need, 10)), np.full_like(need, 18))
     paler = cv2.inRange(saturation, 0, 0.85 * grass_s)
-    closed = cv2.morphologyEx(saturation, cv2.MORPH_CLOSE, kernel(9))
-    if hsv.shape[1] >= 640:
+    wide = hsv.shape[1] >= 640
+    if wide or grass_v >= 200:
+        closed = cv2.morphologyEx(saturation, cv2.MORPH_CLOSE, kernel(9))
+    if wide:
         # Or a little paler than the grass around it and than the mean: a faint far line on
         # grass more saturated than the mean (the lit part of a half-shaded pitch, a dark
         # stripe). Not in smaller frames, where compression's blocks dip the saturation as

@@ -59,6 +59,7 @@ __all__ = [
     "corner_homography",
     "forget",
     "junctions",
+    "pitch_on_grass",
     "register",
 ]
 
@@ -202,7 +203,8 @@ def pitch_on_grass(h: FloatArray, img: LineEvidence) -> tuple[float, float]:
     lands on the grass's hull (``img.inside``), and the share of the grass (``img.grass``,
     every 16th pixel at 640 wide, each way) that the homography maps onto the pitch or its
     ``_RUN_OFF``. A right fit has both near 1; one that puts the pitch over the stands, or
-    the grass far beyond the pitch, does not. A share of nothing is 1."""
+    the grass far beyond the pitch, does not. A share of nothing is 1; a singular homography
+    maps no grass onto the pitch."""
     # Points behind the camera come out of project as NaN, which no comparison passes.
     x, y = project(h, _PITCH_GRID).T
     seen = (x >= 0) & (x < img.w) & (y >= 0) & (y < img.h)
@@ -213,7 +215,11 @@ def pitch_on_grass(h: FloatArray, img: LineEvidence) -> tuple[float, float]:
     if not len(gy):
         return on_grass, 1.0
     grass = np.column_stack([gx, gy]).astype(np.float64) * step
-    px, py = project(np.asarray(np.linalg.inv(h), np.float64), grass).T
+    try:
+        back = np.asarray(np.linalg.inv(h), np.float64)
+    except np.linalg.LinAlgError:  # no camera at all (one fitted down to the pitch's plane)
+        return on_grass, 0.0
+    px, py = project(back, grass).T
     m = _RUN_OFF
     on_pitch = (px >= -m) & (px <= 105 + m) & (py >= -m) & (py <= 68 + m)
     return on_grass, float(np.mean(on_pitch))
@@ -357,13 +363,16 @@ def _cameras(
 ) -> list[_Fit]:
     """The candidates ``(homography, trusted)`` that are a camera, as fits; the others go
     to ``raw`` with their quality (the best may be refitted on the next frame). A camera
-    whose fit is off the grass (:func:`_on_grass`) is dropped."""
+    whose fit is off the grass (:func:`_on_grass`) is dropped, and not kept in ``raw``
+    either: refitting cannot bring a fit 60 m off back."""
     fits = []
     for h, trusted in candidates:
         cam = _as_camera(h, img, centre, trusted)
         if cam is None:
             raw.append((_quality(h, img), h))
-        elif (fit := _finished(cam, img, trusted)) and _on_grass(fit.homography, img):
+            continue
+        fit = _finished(cam, img, trusted)
+        if _on_grass(fit.homography, img):
             fits.append(fit)
     return fits
 
@@ -387,15 +396,19 @@ def _tracked(
         cam = Camera.from_homography(h, img.w, img.h)
         if cam is not None:
             free = _Fit(_quality(h, img), cam, h, True, True)
+    if free is not None and not _on_grass(free.homography, img):
+        free = None
     last = float(state.get("quality", 0.0))
-    if free is None or free.quality < last - _TRACK_SLIP:
-        cam = _camera_from_state(saved, img)
-        if centre is not None:
-            cam = cam.moved_keeping_view(centre)
-        cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (8.0, 5.0, 3.0)), steps=1)
-        turned = _Fit(_quality(cam.homography(), img), cam, cam.homography(), True, True)
-        free = free if free is not None and free.quality >= turned.quality else turned
-    return free if _on_grass(free.homography, img) else None
+    if free is not None and free.quality >= last - _TRACK_SLIP:
+        return free
+    cam = _camera_from_state(saved, img)
+    if centre is not None:
+        cam = cam.moved_keeping_view(centre)
+    cam, _ = fit_camera(cam, img.pixels, FEATURES, _radii(img, (8.0, 5.0, 3.0)), steps=1)
+    turned = _Fit(_quality(cam.homography(), img), cam, cam.homography(), True, True)
+    if not _on_grass(turned.homography, img):
+        return free
+    return free if free is not None and free.quality >= turned.quality else turned
 
 
 def _finished(cam: Camera, img: LineEvidence, trusted: bool) -> _Fit:

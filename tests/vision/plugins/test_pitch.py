@@ -460,6 +460,23 @@ def test_line_mask_drops_a_bright_green_board_and_keeps_a_shaded_line() -> None:
     assert mask[89:93, 40:280].mean() > 100
 
 
+def test_line_mask_drops_lettering_on_a_green_board_at_the_pitch_s_edge() -> None:
+    """At the frame's top, where one side of grass would do, lettering on a board in a bright
+    green livery is still no marking: board green is near."""
+    h, w = 120, 320
+    hsv = np.zeros((h, w, 3), np.uint8)
+    hsv[...] = (45, 150, 120)  # grass
+    hsv[:8] = (45, 90, 220)  # a bright green board at the top of the frame
+    hsv[3:6, 40:280] = (0, 0, 255)  # its white lettering, a few pixels above the grass
+    bgr = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    hsv = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), np.uint8)
+    planes = hsv_planes(hsv)
+    green = pitch_plugin.green_of_planes(*planes)
+    inside = np.full((h, w), 255, np.uint8)
+    mask = pitch_plugin._line_mask(hsv, planes, green, inside, cv2.mean(hsv, mask=green))
+    assert not mask[:8].any()
+
+
 def test_line_mask_keeps_a_far_touchline_right_under_a_board_of_another_colour() -> None:
     """Grass on one side only is enough at the pitch's edge when no green board is near: the far
     touchline with a red board right behind it stays."""

@@ -11,6 +11,8 @@ from realtime_nb.vision.plugins.pitch_model import project
 from realtime_nb.vision.plugins.pitch_registration import (
     FEATURES,
     PITCH_CORNERS,
+    _as_camera,
+    _cameras,
     _on_grass,
     _quality,
     pitch_on_grass,
@@ -42,6 +44,12 @@ def test_quality_discounts_a_marking_thinner_than_a_pixel() -> None:
     assert _quality(hom, _evidence(hom, skip_far_touchline=True)) > 0.85
 
 
+def _along(hom: np.ndarray, metres: float) -> np.ndarray:
+    """``hom`` for a view ``metres`` further along the pitch."""
+    out: np.ndarray = hom @ np.array([[1.0, 0.0, -metres], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    return out
+
+
 def test_a_fit_that_puts_the_grass_far_beyond_the_pitch_is_off_the_grass() -> None:
     """The right fit has the pitch on the grass and the grass on the pitch. The same view
     taken for one 80 m along the pitch maps most of the grass beyond the pitch and its run-off;
@@ -49,10 +57,25 @@ def test_a_fit_that_puts_the_grass_far_beyond_the_pitch_is_off_the_grass() -> No
     hom = CAMERA.homography()
     img = _evidence(hom)
     assert min(pitch_on_grass(hom, img)) > 0.95 and _on_grass(hom, img)
+    assert pitch_on_grass(_along(hom, 80), img)[1] < 0.3 and not _on_grass(_along(hom, 80), img)
+    assert _on_grass(_along(hom, 20), img)
 
-    def along(metres: float) -> np.ndarray:
-        out: np.ndarray = hom @ np.array([[1.0, 0.0, -metres], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-        return out
 
-    assert pitch_on_grass(along(80), img)[1] < 0.3 and not _on_grass(along(80), img)
-    assert _on_grass(along(20), img)
+def test_a_camera_off_the_grass_is_no_candidate() -> None:
+    """A fit that is a camera, only 80 m from where it looks, is dropped from the candidates
+    (and not kept to be refitted); the right one stays."""
+    hom = CAMERA.homography()
+    img = _evidence(hom)
+    off = _along(hom, 80)
+    assert _as_camera(off, img, None, True) is not None
+    raw: list[tuple[float, np.ndarray]] = []
+    fits = _cameras([(off, True), (hom, True)], img, None, raw)
+    assert len(fits) == 1 and raw == []
+    assert _on_grass(fits[0].homography, img)
+
+
+def test_a_singular_homography_maps_no_grass_onto_the_pitch() -> None:
+    hom = CAMERA.homography()
+    flat = hom.copy()
+    flat[:, 1] = flat[:, 0]  # every pitch point onto one image line
+    assert pitch_on_grass(flat, _evidence(hom))[1] == 0.0
