@@ -440,22 +440,33 @@ def test_line_mask_keeps_lines_and_drops_specks_past_16_bit_labels(
     assert not lines[:290].any() and not lines[310:].any()
 
 
+def grass_scene() -> Any:
+    """A 320x120 HSV image of plain grass to paint on."""
+    hsv = np.zeros((120, 320, 3), np.uint8)
+    hsv[...] = (45, 150, 120)
+    return hsv
+
+
+def line_mask_of(hsv: Any, hull_from: int = 0) -> Any:
+    """pitch_detection's line mask of an HSV image (through BGR, as a frame would come), the
+    pitch's hull starting at row ``hull_from``."""
+    hsv = np.asarray(cv2.cvtColor(cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR), cv2.COLOR_BGR2HSV))
+    planes = hsv_planes(hsv)
+    green = pitch_plugin.green_of_planes(*planes)
+    inside = np.full(hsv.shape[:2], 255, np.uint8)
+    inside[:hull_from] = 0
+    return pitch_plugin._line_mask(hsv, planes, green, inside, cv2.mean(hsv, mask=green))
+
+
 def test_line_mask_drops_a_bright_green_board_and_keeps_a_shaded_line() -> None:
     """White lettering on a green board beyond the grass is no marking; a line in shade, as
     much brighter than its grass as the shade is darker, is one."""
-    h, w = 120, 320
-    hsv = np.zeros((h, w, 3), np.uint8)
-    hsv[...] = (45, 150, 120)  # grass
+    hsv = grass_scene()
     hsv[10:22] = (45, 90, 220)  # a board in a bright green livery
     hsv[14:18, 40:280] = (0, 0, 255)  # its white lettering
     hsv[60:, :, 2] = 75  # shade over the near half
     hsv[90:92, 20:300] = (45, 120, 90)  # a faint line in the shade (15 brighter)
-    bgr = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
-    hsv = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), np.uint8)
-    planes = hsv_planes(hsv)
-    green = pitch_plugin.green_of_planes(*planes)
-    inside = np.full((h, w), 255, np.uint8)
-    mask = pitch_plugin._line_mask(hsv, planes, green, inside, cv2.mean(hsv, mask=green))
+    mask = line_mask_of(hsv)
     assert not mask[8:24].any()
     assert mask[89:93, 40:280].mean() > 100
 
@@ -463,33 +474,16 @@ def test_line_mask_drops_a_bright_green_board_and_keeps_a_shaded_line() -> None:
 def test_line_mask_drops_lettering_on_a_green_board_at_the_pitch_s_edge() -> None:
     """At the frame's top, where one side of grass would do, lettering on a board in a bright
     green livery is still no marking: board green is near."""
-    h, w = 120, 320
-    hsv = np.zeros((h, w, 3), np.uint8)
-    hsv[...] = (45, 150, 120)  # grass
+    hsv = grass_scene()
     hsv[:8] = (45, 90, 220)  # a bright green board at the top of the frame
     hsv[3:6, 40:280] = (0, 0, 255)  # its white lettering, a few pixels above the grass
-    bgr = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
-    hsv = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), np.uint8)
-    planes = hsv_planes(hsv)
-    green = pitch_plugin.green_of_planes(*planes)
-    inside = np.full((h, w), 255, np.uint8)
-    mask = pitch_plugin._line_mask(hsv, planes, green, inside, cv2.mean(hsv, mask=green))
-    assert not mask[:8].any()
+    assert not line_mask_of(hsv)[:8].any()
 
 
 def test_line_mask_keeps_a_far_touchline_right_under_a_board_of_another_colour() -> None:
     """Grass on one side only is enough at the pitch's edge when no green board is near: the far
     touchline with a red board right behind it stays."""
-    h, w = 120, 320
-    hsv = np.zeros((h, w, 3), np.uint8)
-    hsv[...] = (45, 150, 120)  # grass
+    hsv = grass_scene()
     hsv[:10] = (0, 200, 200)  # a red board
     hsv[10:12, 10:310] = (45, 30, 230)  # the far touchline, right under it
-    bgr = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
-    hsv = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV), np.uint8)
-    planes = hsv_planes(hsv)
-    green = pitch_plugin.green_of_planes(*planes)
-    inside = np.full((h, w), 255, np.uint8)
-    inside[:10] = 0  # the hull ends where the grass does
-    mask = pitch_plugin._line_mask(hsv, planes, green, inside, cv2.mean(hsv, mask=green))
-    assert mask[10:12, 30:290].mean() > 200
+    assert line_mask_of(hsv, hull_from=10)[10:12, 30:290].mean() > 200
