@@ -44,6 +44,7 @@ from realtime_nb.vision.plugins.pitch_model import (
     homography_from_points,
     in_view,
     intersect,
+    lengths,
     model_features,
     model_intersections,
     model_samples,
@@ -85,7 +86,7 @@ def _sample_normals(pts: FloatArray, chained: npt.NDArray[np.bool_]) -> FloatArr
     back = np.vstack([step[:1], step[:-1]])
     tangent = np.where(chained[:, None], step, back)
     normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
-    out: FloatArray = normal / np.linalg.norm(normal, axis=1, keepdims=True)
+    out: FloatArray = normal / lengths(normal)[:, None]
     return out
 
 
@@ -156,7 +157,7 @@ def _quality(h: npt.NDArray[np.float64], img: LineEvidence) -> float:
     whose far touchline is a quarter of a pixel thick)."""
     pts = project(h, _FINE)
     step = np.diff(pts, axis=0, append=pts[-1:])
-    seg = np.linalg.norm(step, axis=1)
+    seg = lengths(step)
     across = project(h, _FINE_ACROSS) - pts
     width = np.abs(step[:, 0] * across[:, 1] - step[:, 1] * across[:, 0]) / np.maximum(seg, 1e-9)
     seen = np.minimum(np.nan_to_num(width) / (_VISIBLE_WIDTH * img.s), 1.0)
