@@ -191,11 +191,12 @@ def find_candidates(
     order = np.argsort(-peak[kept], kind="stable")
     ranked = kept[order]
     x, y = xy[:, 0], xy[:, 1]
-    px, py = x[ranked].astype(np.float64), y[ranked].astype(np.float64)
-    free = np.ones(len(ranked), bool)
     reach = max(2.0, 1.5 * radius)
-    # The candidates' fields as Python numbers, in rank order, in one pass each.
+    # The candidates' fields as Python numbers, in rank order, in one pass each: a frame's
+    # few dozen peaks are judged one by one, where a numpy call each costs more.
     fields = zip(
+        x[ranked].tolist(),
+        y[ranked].tolist(),
         (x[ranked] + offset[order, 0]).tolist(),
         (y[ranked] + offset[order, 1]).tolist(),
         blob[order].tolist(),
@@ -205,10 +206,11 @@ def find_candidates(
         strict=True,
     )
     out: list[BallCandidate] = []
-    for i, values in enumerate(fields):
-        if not free[i]:
+    taken: list[tuple[int, int]] = []
+    for px, py, *values in fields:
+        if any(abs(px - qx) <= reach and abs(py - qy) <= reach for qx, qy in taken):
             continue  # a plateau or a second peak of a blob already taken
-        free[(np.abs(px - px[i]) <= reach) & (np.abs(py - py[i]) <= reach)] = False
+        taken.append((px, py))
         out.append(BallCandidate(*values))
         if len(out) >= limit:
             break
