@@ -30,6 +30,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     streak_of,
     under_something_dark,
     whiteness_and_brightness,
+    whole_median,
 )
 from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import (
@@ -306,7 +307,7 @@ def _judged(
     want = scene.expected_radius(centres)
     want = np.where(np.isfinite(want), want, typical).tolist()
     on_line = scene.near_markings(centres)
-    ground = float(np.median(bright[::16, ::16]))
+    ground = whole_median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []

@@ -42,6 +42,7 @@ __all__ = [
     "under_something_dark",
     "whiteness",
     "whiteness_and_brightness",
+    "whole_median",
 ]
 
 Mask = npt.NDArray[np.uint8]
@@ -376,6 +377,22 @@ def grass_tint(frame: npt.NDArray[np.uint8]) -> float:
     return float(np.median(_tints(frame[::16, ::16])))
 
 
+def whole_median(values: npt.NDArray[np.integer]) -> float:
+    """The median of non-empty integer ``values`` as ``float(np.median(values))`` gives it (the
+    mean of the two middle values when they are even in number), by a sort: np.median's own
+    Python path costs several times as much on the few hundred values of a frame's grid.
+
+    Example:
+        >>> whole_median(np.array([[7, 1], [4, 250]], np.uint8))
+        5.5
+    """
+    ordered = np.sort(values, axis=None)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (float(ordered[middle - 1]) + float(ordered[middle])) / 2
+
+
 def _tints(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """How green each BGR pixel is for its brightness: ``(G - max(B, R)) / max(B, G, R)``."""
     wide = pixels.astype(np.float32)
@@ -458,7 +475,7 @@ def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], rad
     if bottom - top < 2 * span or not side + 1 <= x < w - side - 1:
         return False
     rows = _green_excess(frame[top:bottom, x - side - 1 : x + side + 2])
-    grass = max(float(np.median(rows[:, :3])), float(np.median(rows[:, -3:])))
+    grass = max(whole_median(rows[:, :3]), whole_median(rows[:, -3:]))
     if grass < 10:
         return False  # no green beside it: nothing to tell kit from
     column = rows[:, side : side + 3] < _BODY_GREEN * grass

@@ -374,13 +374,16 @@ class BallScene:
         if self._pieces is None:
             self._pieces = project_pieces(self.homography, _MARKINGS)  # (f, 2, 2), NaN behind
         pieces = self._pieces
-        a, b = pieces[:, 0], pieces[:, 1]
-        ab = b - a
-        length2 = np.maximum((ab**2).sum(axis=1), 1e-9)
-        rel = centres[:, None, :] - a[None]
-        t = np.clip((rel * ab[None]).sum(axis=2) / length2[None], 0.0, 1.0)
-        nearest = a[None] + t[:, :, None] * ab[None]
-        dist = lengths(centres[:, None, :] - nearest)
+        # x and y apart, (points, pieces) each: sums over a last axis of two are slow in
+        # numpy, and the arithmetic is the same.
+        ax, ay = pieces[None, :, 0, 0], pieces[None, :, 0, 1]
+        abx, aby = pieces[None, :, 1, 0] - ax, pieces[None, :, 1, 1] - ay
+        length2 = np.maximum(abx * abx + aby * aby, 1e-9)
+        cx, cy = centres[:, :1], centres[:, 1:]
+        relx, rely = cx - ax, cy - ay
+        t = np.minimum(np.maximum((relx * abx + rely * aby) / length2, 0.0), 1.0)
+        dx, dy = cx - (ax + t * abx), cy - (ay + t * aby)
+        dist = np.sqrt(dx * dx + dy * dy)
         out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
         return out
 
@@ -438,7 +441,8 @@ class BallScene:
         at_feet = self.at_feet(points)
         body = across & (y1 <= y) & (y < y2 - up)
         above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
-        held = (at_feet.astype(np.int32) @ self._feet_win().astype(np.int32)) > 0
+        # Whether any feet zone the point is in wins over each body (a boolean product).
+        held = (at_feet[:, :, None] & self._feet_win()[None]).any(axis=1)
         feet = at_feet.any(axis=1)
         kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet)
         return np.asarray(kit, bool), np.asarray(feet, bool)
@@ -514,7 +518,11 @@ class BallScene:
             return down, down.copy()
         bottoms = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
         tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
-        over = np.clip(np.nan_to_num(height - TALL_LEAST * tall, nan=0.0), 0.0, TALL_SHARE * height)
+        # Where no height is known (NaN), nothing is added. np.clip and np.nan_to_num as
+        # ufuncs: their Python wrappers cost more than the arithmetic on a frame's boxes.
+        excess = height - TALL_LEAST * tall
+        excess = np.where(np.isnan(excess), 0.0, excess)
+        over = np.minimum(np.maximum(excess, 0.0), TALL_SHARE * height)
         up: FloatArray = down + over
         return up, down
 

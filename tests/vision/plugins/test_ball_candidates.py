@@ -9,6 +9,9 @@ import math
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball import _candidates, _search
@@ -17,6 +20,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     brighter_in_every_channel,
     inside_a_body,
     whiteness,
+    whole_median,
 )
 from realtime_nb.vision.plugins.ball_scene import BallScene
 
@@ -133,3 +137,14 @@ def test_a_one_pixel_ball_is_a_candidate_only_where_the_ball_is_that_small(
     ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(640, 360, 25.0, 1))
     near = [c for c in _candidates(frame, ctx, scene) if math.dist(c[0], (304, 204)) <= 2]
     assert bool(near) is found
+
+
+@given(
+    hnp.arrays(
+        st.sampled_from([np.uint8, np.int16]),
+        hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=40),
+    )
+)
+def test_whole_median_is_numpys_median(values: np.ndarray) -> None:
+    # Odd and even counts, both integer types the plugin reads (brightness, green excess).
+    assert whole_median(values) == float(np.median(values))
