@@ -252,10 +252,11 @@ def _nonzero_xy(mask: Mask) -> npt.NDArray[np.int64]:
     """``(n, 2)`` ``x, y`` of the non-zero pixels of ``mask``, row by row (cv2.findNonZero's
     points and order). Read eight pixels at a time: a frame's peaks are a few hundred among
     some 10^5 zeros, which cv2.findNonZero and np.flatnonzero test one by one (three times
-    as long)."""
+    as long). The words are compared with zero first: numpy finds the set entries of a
+    boolean array several times as fast as the non-zero ones of a uint64 array."""
     flat = np.ascontiguousarray(mask).reshape(-1)
     whole = len(flat) // 8 * 8
-    words = np.flatnonzero(flat[:whole].view(np.uint64))
+    words = np.flatnonzero(flat[:whole].view(np.uint64) != 0)
     at = (words[:, None] * 8 + _LANES).reshape(-1)
     at = at[flat[at] != 0]
     if whole < len(flat):
