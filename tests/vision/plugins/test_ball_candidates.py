@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball import _candidates, _search
 from realtime_nb.vision.plugins.ball_candidates import (
+    _nonzero_xy,
     _within,
     brighter_in_every_channel,
     inside_a_body,
@@ -148,3 +149,17 @@ def test_a_one_pixel_ball_is_a_candidate_only_where_the_ball_is_that_small(
 def test_whole_median_is_numpys_median(values: np.ndarray) -> None:
     # Odd and even counts, both integer types the plugin reads (brightness, green excess).
     assert whole_median(values) == float(np.median(values))
+
+
+@given(
+    hnp.arrays(
+        np.uint8,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=30),
+        elements=st.sampled_from([0, 0, 0, 1, 255]),
+    )
+)
+def test_nonzero_xy_is_find_non_zero(mask: np.ndarray) -> None:
+    # Sizes that are and are not a multiple of the eight pixels read at a time.
+    found = cv2.findNonZero(mask)
+    expected = np.zeros((0, 2), np.int64) if found is None else found.reshape(-1, 2)
+    assert _nonzero_xy(mask).tolist() == expected.tolist()
