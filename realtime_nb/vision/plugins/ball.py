@@ -239,9 +239,11 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
     """
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
-    white, bright = whiteness_and_brightness(frame)
+    channels = [np.asarray(c, np.uint8) for c in cv2.split(frame)]
+    white, bright = whiteness_and_brightness(frame, channels)
     if typical < _MIXED_PX:
-        white = np.asarray(cv2.max(white, brighter_in_every_channel(frame, typical)), np.uint8)
+        mixed = brighter_in_every_channel(frame, typical, channels)
+        white = np.asarray(cv2.max(white, mixed), np.uint8)
     region = scene.without_kit(_region(frame, ctx, scene))
     streak = streak_of(frame[:, :, 1])
     found = _search(white, region, typical, streak, 0)

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -87,22 +88,30 @@ def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
     return whiteness_and_brightness(frame)[0]
 
 
-def whiteness_and_brightness(frame: npt.NDArray[np.uint8]) -> tuple[Mask, Mask]:
+def whiteness_and_brightness(
+    frame: npt.NDArray[np.uint8], channels: Sequence[Mask] | None = None
+) -> tuple[Mask, Mask]:
     """:func:`whiteness`, and the brightness it is worked out from: each pixel's brightest
     channel (``max(B, G, R)``), which :func:`above_something_dark` and
-    :func:`under_something_dark` read too."""
-    b, g, r = cv2.split(frame)
+    :func:`under_something_dark` read too. ``channels``: the frame's ``cv2.split``, when
+    already made."""
+    b, g, r = cv2.split(frame) if channels is None else channels
     low = cv2.min(cv2.min(b, g), r)
     high = np.asarray(cv2.max(cv2.max(b, g), r), np.uint8)
-    return np.asarray(cv2.addWeighted(low, 2.0, high, -1.0, 0.0), np.uint8), high
+    # 2 low - high, clipped at 0, as low less the spread (high - low, never negative): two
+    # saturating subtractions of whole numbers cost less than cv2.addWeighted's arithmetic.
+    return np.asarray(cv2.subtract(low, cv2.subtract(high, low)), np.uint8), high
 
 
-def brighter_in_every_channel(frame: npt.NDArray[np.uint8], radius: float) -> Mask:
+def brighter_in_every_channel(
+    frame: npt.NDArray[np.uint8], radius: float, channels: Sequence[Mask] | None = None
+) -> Mask:
     """Per pixel, how much brighter than its surroundings it is in its least raised channel:
     the least over B, G and R of each channel's white top-hat, by a square about four times as
     wide as a ball of ``radius`` px. A white ball mixed with the grass around it (a ball of a
     pixel or so, blurred) raises all three channels by the same share of white over grass, where
     :func:`whiteness` of the mixed colour stays near zero; a coloured kit raises only some.
+    ``channels``: the frame's ``cv2.split``, when already made.
 
     Example:
         >>> img = np.full((20, 20, 3), (35, 110, 38), np.uint8)
@@ -112,7 +121,8 @@ def brighter_in_every_channel(frame: npt.NDArray[np.uint8], radius: float) -> Ma
     """
     size = 2 * math.ceil(2.24 * max(radius, 1.1)) + 3
     kernel = np.ones((size, size), np.uint8)
-    b, g, r = (cv2.morphologyEx(c, cv2.MORPH_TOPHAT, kernel) for c in cv2.split(frame))
+    split = cv2.split(frame) if channels is None else channels
+    b, g, r = (cv2.morphologyEx(c, cv2.MORPH_TOPHAT, kernel) for c in split)
     return np.asarray(cv2.min(cv2.min(b, g), r), np.uint8)
 
 

@@ -21,6 +21,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     brighter_in_every_channel,
     inside_a_body,
     whiteness,
+    whiteness_and_brightness,
     whole_median,
 )
 from realtime_nb.vision.plugins.ball_scene import BallScene
@@ -163,3 +164,11 @@ def test_nonzero_xy_is_find_non_zero(mask: np.ndarray) -> None:
     found = cv2.findNonZero(mask)
     expected = np.zeros((0, 2), np.int64) if found is None else found.reshape(-1, 2)
     assert _nonzero_xy(mask).tolist() == expected.tolist()
+
+
+@given(hnp.arrays(np.uint8, hnp.array_shapes(min_dims=3, max_dims=3, min_side=3, max_side=3)))
+def test_whiteness_is_twice_the_darkest_channel_less_the_brightest(frame: np.ndarray) -> None:
+    wide = frame.astype(np.int32)
+    white, bright = whiteness_and_brightness(frame)
+    assert white.tolist() == np.clip(2 * wide.min(axis=2) - wide.max(axis=2), 0, 255).tolist()
+    assert bright.tolist() == frame.max(axis=2).tolist()
