@@ -179,7 +179,7 @@ def find_candidates(
     Returns:
         Candidates that are neither lines nor broad bright areas.
     """
-    sigma = float(np.clip(0.4 * radius, 0.7, 1.5))
+    sigma = min(max(0.4 * radius, 0.7), 1.5)
     smooth, xy = _peaks(white, region, radius, sigma, min_contrast)
     if not len(xy):
         return []
@@ -203,9 +203,11 @@ def find_candidates(
     ranked = kept[order]
     x, y = xy[:, 0], xy[:, 1]
     reach = max(2.0, 1.5 * radius)
+    crowded = _crowded(x[ranked], y[ranked], reach)
     # The candidates' fields as Python numbers, in rank order, in one pass each: a frame's
     # few dozen peaks are judged one by one, where a numpy call each costs more.
     fields = zip(
+        crowded,
         x[ranked].tolist(),
         y[ranked].tolist(),
         (x[ranked] + offset[order, 0]).tolist(),
@@ -218,14 +220,32 @@ def find_candidates(
     )
     out: list[BallCandidate] = []
     taken: list[tuple[int, int]] = []
-    for px, py, *values in fields:
-        if any(abs(px - qx) <= reach and abs(py - qy) <= reach for qx, qy in taken):
+    for near, px, py, *values in fields:
+        if near and any(abs(px - qx) <= reach and abs(py - qy) <= reach for qx, qy in taken):
             continue  # a plateau or a second peak of a blob already taken
         taken.append((px, py))
         out.append(BallCandidate(*values))
         if len(out) >= limit:
             break
     return out
+
+
+_CROWDED_AT_ONCE = 256
+"""Peaks of a frame, in rank order, that :func:`_crowded` compares pairwise at once (the
+rest are checked one by one)."""
+
+
+def _crowded(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], reach: float) -> list[bool]:
+    """For each peak in rank order, whether an earlier one lies within ``reach`` px along
+    both x and y: only such a peak may be a plateau or a second peak of a blob taken before
+    it. True (look) past the first :data:`_CROWDED_AT_ONCE`."""
+    n = min(len(x), _CROWDED_AT_ONCE)
+    ahead = np.arange(n)
+    near = np.abs(x[:n, None] - x[None, :n]) <= reach
+    near &= np.abs(y[:n, None] - y[None, :n]) <= reach
+    near &= ahead[:, None] < ahead[None]  # row j earlier than column i
+    crowded: list[bool] = near.any(axis=0).tolist()
+    return crowded + [True] * (len(x) - n)
 
 
 def _peaks(
@@ -275,6 +295,10 @@ def _nonzero_xy(mask: Mask) -> npt.NDArray[np.int64]:
     return np.column_stack([at % width, at // width]).astype(np.int64, copy=False)
 
 
+_AROUND_X = np.array([0, -1, 1, 0, 0, -1, 1, 1, -1])[:, None]
+_AROUND_Y = np.array([0, 0, 0, -1, 1, -1, 1, -1, 1])[:, None]
+
+
 def _around(
     values: Mask, xy: npt.NDArray[np.int64], steps: tuple[int, int]
 ) -> npt.NDArray[np.float32]:
@@ -284,8 +308,7 @@ def _around(
     a streak lengthens the steps past the border margin the peaks keep."""
     h, w = values.shape
     sx, sy = steps
-    dx = np.array([0, -sx, sx, 0, 0, -sx, sx, sx, -sx])[:, None]
-    dy = np.array([0, 0, 0, -sy, sy, -sy, sy, -sy, sy])[:, None]
+    dx, dy = _AROUND_X * sx, _AROUND_Y * sy
     out: npt.NDArray[np.float32] = values[
         _within(xy[:, 1] + dy, h), _within(xy[:, 0] + dx, w)
     ].astype(np.float32)
@@ -301,8 +324,9 @@ def _roundness(around: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     half_trace = (dxx + dyy) / 2
     root = np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
     small, large = half_trace + root, half_trace - root  # both negative at a blob's peak
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where((large < 0) & (small < 0), small / large, 0.0)
+    # Divided only where both are negative (no division warning to silence).
+    ratio = np.zeros(len(c), small.dtype)
+    np.divide(small, large, out=ratio, where=(large < 0) & (small < 0))
     return np.asarray(ratio, np.float64)
 
 
@@ -320,7 +344,7 @@ def _spread(
     with np.errstate(divide="ignore", invalid="ignore"):
         # A Gaussian bump A exp(-r^2 / 2 s^2) falls to A exp(-d^2 / 2 s^2) at d px.
         fall = (left + right + up + down) / (4 * np.maximum(c, 1.0))
-        spread = -(d**2) / (2 * np.log(np.clip(fall, 1e-3, 0.999)))
+        spread = -(d**2) / (2 * np.log(np.minimum(np.maximum(fall, 1e-3), 0.999)))
         offset = np.column_stack([sx * (left - right) / (2 * dxx), sy * (up - down) / (2 * dyy)])
     # np.nan_to_num then np.clip, as ufuncs: an infinite offset is clipped either way.
     half = 0.5 * np.array(steps)
