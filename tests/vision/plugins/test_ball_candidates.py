@@ -13,12 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from realtime_nb.vision.plugins import PluginContext, VideoInfo
+from realtime_nb.vision.plugins import PluginContext, VideoInfo, ball_candidates
 from realtime_nb.vision.plugins.ball import _candidates, _search
 from realtime_nb.vision.plugins.ball_candidates import (
+    _crowded,
     _nonzero_xy,
     _within,
     brighter_in_every_channel,
+    find_candidates,
     inside_a_body,
     whiteness,
     whiteness_and_brightness,
@@ -172,3 +174,36 @@ def test_whiteness_is_twice_the_darkest_channel_less_the_brightest(frame: np.nda
     white, bright = whiteness_and_brightness(frame)
     assert white.tolist() == np.clip(2 * wide.min(axis=2) - wide.max(axis=2), 0, 255).tolist()
     assert bright.tolist() == frame.max(axis=2).tolist()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=30),
+    st.floats(1.0, 6.0),
+)
+def test_crowded_is_an_earlier_peak_within_reach(
+    points: list[tuple[int, int]], reach: float
+) -> None:
+    x = np.array([p[0] for p in points], np.int64)
+    y = np.array([p[1] for p in points], np.int64)
+    expected = [
+        any(abs(qx - px) <= reach and abs(qy - py) <= reach for qx, qy in points[:i])
+        for i, (px, py) in enumerate(points)
+    ]
+    assert _crowded(x, y, reach) == expected
+
+
+def test_peaks_past_those_compared_at_once_are_checked_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Many blobs, some of them two peaks close together: the same candidates whether the
+    # pairwise comparison covers all ranked peaks or only the first few.
+    rng = np.random.default_rng(3)
+    img = np.full((120, 160, 3), GRASS, np.uint8)
+    for x, y in rng.integers(8, 112, (60, 2)):
+        cv2.circle(img, (int(x), int(y)), 2, WHITE, -1)
+        cv2.circle(img, (int(x) + 3, int(y)), 1, WHITE, -1)
+    white = whiteness(img)
+    whole = find_candidates(white, None, 3.0)
+    monkeypatch.setattr(ball_candidates, "_CROWDED_AT_ONCE", 4)
+    assert len(whole) > 4
+    assert find_candidates(white, None, 3.0) == whole
