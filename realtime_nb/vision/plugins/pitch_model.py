@@ -214,7 +214,8 @@ def project(h: FloatArray, points: FloatArray) -> FloatArray:
     # Divided only where w is safely positive, so a point behind the camera or at the
     # horizon raises no division warning (an np.errstate block to silence it costs more than
     # the arithmetic on a few points); an infinite point may still warn.
-    out: FloatArray = np.full((len(pts), 2), np.nan)
+    out: FloatArray = np.empty((len(pts), 2))
+    out.fill(np.nan)  # np.full's own Python wrapper costs more, on a frame's few points
     np.divide(mapped[:, :2], w, out=out, where=w > 1e-9)
     return out
 
@@ -296,15 +297,17 @@ def project_pieces(h: FloatArray, ends: FloatArray) -> FloatArray:
     """Project pieces ``(f, 2, 2)`` of pitch lines, each cut where it passes behind the camera
     (so a touchline whose far end is behind the camera still shows its near part). Pieces
     wholly behind come out as NaN."""
-    ends = np.asarray(ends, np.float64).copy()
+    ends = np.asarray(ends, np.float64)
     w = ends @ h[2, :2] + h[2, 2]  # (f, 2)
     w_min = 1e-3 * max(float(np.abs(w).max()), 1e-12)
-    a, b = ends[:, 0], ends[:, 1]
-    wa, wb = w[:, 0], w[:, 1]
-    for first, other, w_first, w_other in ((a, b, wa, wb), (b, a, wb, wa)):
-        cut = (w_first < w_min) & (w_other > w_min)
-        t = (w_min - w_first[cut]) / (w_other[cut] - w_first[cut])
-        first[cut] = first[cut] + t[:, None] * (other[cut] - first[cut])
+    if (w < w_min).any():  # most views have every piece in front: nothing to cut
+        ends = ends.copy()
+        a, b = ends[:, 0], ends[:, 1]
+        wa, wb = w[:, 0], w[:, 1]
+        for first, other, w_first, w_other in ((a, b, wa, wb), (b, a, wb, wa)):
+            cut = (w_first < w_min) & (w_other > w_min)
+            t = (w_min - w_first[cut]) / (w_other[cut] - w_first[cut])
+            first[cut] = first[cut] + t[:, None] * (other[cut] - first[cut])
     out = project(h, ends.reshape(-1, 2)).reshape(-1, 2, 2)
     return out
 
