@@ -455,15 +455,21 @@ def _not_static(
     kept: list[Candidate] = []
     touched: set[int] = set()
     held = scene.places(centres)[1]
-    for candidate, (x, y), at_feet in zip(candidates, places.tolist(), held.tolist(), strict=True):
+    near = _fixtures_near(seen, places, unit, reach)
+    known = len(seen)
+    for k, (candidate, (x, y), at_feet) in enumerate(
+        zip(candidates, places.tolist(), held.tolist(), strict=True)
+    ):
         if at_feet:
             kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball
             continue
+        # The first fixture within reach: of those known before this frame, only the ones
+        # near along both axes can be; then those this frame's candidates have added.
         match = next(
             (
                 i
-                for i, e in enumerate(seen)
-                if e[3] == unit and math.hypot(e[0] - x, e[1] - y) <= reach
+                for i in [*near.get(k, ()), *range(known, len(seen))]
+                if seen[i][3] == unit and math.hypot(seen[i][0] - x, seen[i][1] - y) <= reach
             ),
             None,
         )
@@ -482,3 +488,23 @@ def _not_static(
             entry[2] -= 2
     seen[:] = [e for e in seen if e[2] > 0][-64:]
     return kept
+
+
+def _fixtures_near(
+    seen: list[list[float]], places: FloatArray, unit: float, reach: float
+) -> dict[int, list[int]]:
+    """For each of ``places`` (by index), the fixtures of ``seen`` (``[x, y, frames, unit]``,
+    by index, in order) in ``unit`` within ``reach`` of it along both x and y: a fixture
+    farther along either is farther in all (what :func:`_not_static` tests), and one
+    comparison for all pairs costs less than a distance for each."""
+    if not seen or not len(places):
+        return {}
+    table = np.array(seen, np.float64).reshape(-1, 4)
+    x, y = places[:, :1], places[:, 1:]
+    with np.errstate(invalid="ignore"):  # a place not on the pitch is NaN: near nothing
+        close = (np.abs(table[None, :, 0] - x) <= reach) & (np.abs(table[None, :, 1] - y) <= reach)
+    close &= table[None, :, 3] == unit
+    out: dict[int, list[int]] = {}
+    for k, i in zip(*(index.tolist() for index in np.nonzero(close)), strict=True):
+        out.setdefault(k, []).append(i)
+    return out
