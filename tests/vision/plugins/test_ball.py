@@ -9,9 +9,12 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from realtime_nb.vision.plugins.ball import (
     BallDetection,
+    _fixtures_near,
 )
 from realtime_nb.vision.plugins.ball_candidates import (
     above_something_dark,
@@ -425,3 +428,35 @@ def test_a_track_tells_where_it_will_be_without_moving() -> None:
     assert track.ahead() == ahead  # asking does not advance it
     assert ahead[0] > 100.0 and ahead[1] > 50.0
     assert track.predict() == ahead
+
+
+_SPOT = st.one_of(st.floats(-3.0, 3.0), st.just(math.nan), st.just(math.inf))
+
+
+@given(
+    st.lists(st.tuples(_SPOT, _SPOT, st.sampled_from([0.0, 1.0])), max_size=12),
+    st.lists(st.tuples(_SPOT, _SPOT), max_size=8),
+    st.sampled_from([0.0, 1.0]),
+)
+def test_fixtures_near_are_those_near_along_both_axes(
+    fixtures: list[tuple[float, float, float]],
+    places: list[tuple[float, float]],
+    unit: float,
+) -> None:
+    # Every fixture within reach by distance is among them, in order; NaN and infinite
+    # places (off the pitch) are near nothing.
+    seen = [[x, y, 1.0, u] for x, y, u in fixtures]
+    near = _fixtures_near(seen, np.array(places, np.float64).reshape(-1, 2), unit, 0.3)
+    for k, (x, y) in enumerate(places):
+        expected = [
+            i
+            for i, (fx, fy, _, u) in enumerate(seen)
+            if u == unit and abs(fx - x) <= 0.3 and abs(fy - y) <= 0.3
+        ]
+        assert near.get(k, []) == expected
+        within = [i for i in expected if math.hypot(seen[i][0] - x, seen[i][1] - y) <= 0.3]
+        assert within == [
+            i
+            for i, (fx, fy, _, u) in enumerate(seen)
+            if u == unit and math.hypot(fx - x, fy - y) <= 0.3
+        ]
