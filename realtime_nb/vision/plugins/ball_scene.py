@@ -125,6 +125,18 @@ SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 """The penalty and centre spots in pitch metres: white, round and the ball's size."""
 
 
+_SPOTS = np.array(SPOTS_M, np.float64)
+
+
+def _near_any(points: FloatArray, places: FloatArray, reach: float) -> npt.NDArray[np.bool_]:
+    """Whether each of ``(n, 2)`` points is less than ``reach`` from one of ``places``
+    ``(k, 2)`` along both x and y (False for a point that is not finite)."""
+    with np.errstate(invalid="ignore"):
+        near = np.abs(points[:, None, 0] - places[None, :, 0]) < reach
+        near &= np.abs(points[:, None, 1] - places[None, :, 1]) < reach
+    return np.asarray(near.any(axis=1), bool)
+
+
 def _junctions(ends: FloatArray, feature: npt.NDArray[np.int64]) -> FloatArray:
     """Where pieces ``(f, 2, 2)`` of different markings (``feature``) meet or cross, pitch
     metres ``(k, 2)``: within 5 cm of both, at most one point per 10 cm."""
@@ -299,13 +311,17 @@ class BallScene:
             places, wants = pitch.tolist(), expected.tolist()
             lines, junctions = on_line.tolist(), at_junction.tolist()
             feet, far = at_feet.tolist(), beyond.tolist()
+            # Within 0.6 m of a spot along both axes: only there can one be 0.6 m away.
+            by_spot = _near_any(pitch, _SPOTS, 0.6).tolist()
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
                 x, y = places[k]
                 want = max(2.0, wants[k])  # optics spread even a far ball
                 if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
                     continue
-                if any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M) or far[k]:
+                if far[k] or (
+                    by_spot[k] and any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M)
+                ):
                     continue
                 if junctions[k] <= JUNCTION_PX + want:
                     confidence *= JUNCTION_FACTOR

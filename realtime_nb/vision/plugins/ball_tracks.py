@@ -119,6 +119,23 @@ class Track:
         self.quality = self.confidence * sum(self.seen) / len(self.seen)
 
 
+def _near_pairs(
+    predictions: list[tuple[float, float]], candidates: list[Candidate], reach: float
+) -> list[tuple[int, int]]:
+    """``(track, candidate)`` index pairs whose prediction and centre are within ``reach``
+    along both x and y: only those can be within it (a track's gate) in all. One comparison
+    for all pairs costs less than a distance for each, and the rest are never taken."""
+    if not predictions or not candidates:
+        return []
+    p = np.array(predictions, np.float64).reshape(-1, 2)
+    c = np.array([centre for centre, _, _ in candidates], np.float64).reshape(-1, 2)
+    with np.errstate(invalid="ignore"):  # an infinite centre is near nothing
+        near = np.abs(p[:, None, 0] - c[None, :, 0]) <= reach
+        near &= np.abs(p[:, None, 1] - c[None, :, 1]) <= reach
+    rows, columns = np.nonzero(near)
+    return list(zip(rows.tolist(), columns.tolist(), strict=True))
+
+
 @dataclass
 class TrackSet:
     """Every hypothesis, and which one is the ball.
@@ -250,18 +267,16 @@ class TrackSet:
         self, predictions: list[tuple[float, float]], candidates: list[Candidate]
     ) -> dict[int, int]:
         """Track index -> candidate index: nearest pairs first, within each track's gate."""
+        gates = [self.gate(track) for track in self.tracks]
+        widest = max(gates, default=0.0)
         pairs = sorted(
-            (math.dist(c[0], p), ti, ci)
-            for ti, p in enumerate(predictions)
-            for ci, c in enumerate(candidates)
+            (dist, ti, ci)
+            for ti, ci in _near_pairs(predictions, candidates, widest)
+            if (dist := math.dist(candidates[ci][0], predictions[ti])) <= widest
         )
         taken_t: dict[int, int] = {}
         taken_c: set[int] = set()
-        gates = [self.gate(track) for track in self.tracks]
-        widest = max(gates, default=0.0)
         for dist, ti, ci in pairs:
-            if dist > widest:
-                break  # the rest, nearest first, are outside every gate
             track = self.tracks[ti]
             if ti in taken_t or ci in taken_c or dist > gates[ti]:
                 continue

@@ -24,7 +24,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     under_something_dark,
     whiteness,
 )
-from realtime_nb.vision.plugins.ball_tracks import Candidate, Track, TrackSet
+from realtime_nb.vision.plugins.ball_tracks import Candidate, Track, TrackSet, _near_pairs
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import PitchDetection
 from realtime_nb.vision.plugins.players import PlayerDetection
@@ -460,3 +460,25 @@ def test_fixtures_near_are_those_near_along_both_axes(
             for i, (fx, fy, _, u) in enumerate(seen)
             if u == unit and math.hypot(fx - x, fy - y) <= 0.3
         ]
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 30), st.floats(0, 30)), max_size=8),
+    st.lists(st.tuples(st.floats(0, 30), st.floats(0, 30)), max_size=8),
+    st.floats(0.5, 12.0),
+)
+def test_near_pairs_hold_every_pair_within_reach(
+    predictions: list[tuple[float, float]], centres: list[tuple[float, float]], reach: float
+) -> None:
+    candidates: list[Candidate] = [(c, 2.0, 0.5) for c in centres]
+    near = _near_pairs(predictions, candidates, reach)
+    assert near == sorted(near)
+    assert {
+        (ti, ci)
+        for ti, p in enumerate(predictions)
+        for ci, c in enumerate(centres)
+        if math.dist(c, p) <= reach
+    } <= set(near)
+    for ti, ci in near:
+        assert abs(predictions[ti][0] - centres[ci][0]) <= reach
+        assert abs(predictions[ti][1] - centres[ci][1]) <= reach
