@@ -210,7 +210,8 @@ def _feet_test(scene: BallScene) -> Callable[[list[tuple[float, float]]], list[b
 
     def test(points: list[tuple[float, float]]) -> list[bool]:
         hits = scene.at_feet(np.array(points, np.float64).reshape(-1, 2))
-        return [bool(row.any()) for row in hits]
+        flags: list[bool] = np.asarray(hits.any(axis=1), bool).tolist()
+        return flags
 
     return test
 

@@ -484,17 +484,26 @@ class BallScene:
             return region
         out = region.copy()
         ups, downs = self.feet_zones()
+        # Every person's rectangles at once, in whole pixels (numbers, not a call each).
+        x1, y1, x2, y2 = np.asarray(self.people, np.float64).reshape(-1, 4).T
+        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        edges = np.column_stack(
+            [
+                np.ceil(x1 - 1),
+                np.floor(x2 + 1) + 1,
+                np.ceil(y1 - HEAD_ROOM * (y2 - y1)),
+                np.ceil(y1),
+                np.ceil(y2 - ups),
+                np.ceil(x1 - side),
+                np.floor(x2 + side) + 1,
+                np.floor(y2 + downs) + 1,
+            ]
+        )
         bodies, zones = [], []
-        for (x1, y1, x2, y2), up, down in zip(
-            self.people, ups.tolist(), downs.tolist(), strict=True
-        ):
-            xa, xb = max(0, math.ceil(x1 - 1)), max(0, math.floor(x2 + 1) + 1)
-            top = max(0, math.ceil(y1 - HEAD_ROOM * (y2 - y1)))
-            out[top : max(0, math.ceil(y2 - up)), xa:xb] = 0
-            bodies.append((xa, xb, max(0, math.ceil(y1)), max(0, math.ceil(y2 - up))))
-            side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
-            za, zb = max(0, math.ceil(x1 - side)), max(0, math.floor(x2 + side) + 1)
-            zones.append((za, zb, max(0, math.ceil(y2 - up)), max(0, math.floor(y2 + down) + 1)))
+        for xa, xb, top, ya, yb, za, zb, zy in np.maximum(edges, 0).astype(np.int64).tolist():
+            out[top:yb, xa:xb] = 0  # the body, and a head the box missed
+            bodies.append((xa, xb, ya, yb))
+            zones.append((za, zb, yb, zy))
         for za, zb, ya, yb in zones:  # the same reach as at_feet
             out[ya:yb, za:zb] = region[ya:yb, za:zb]
         # Where a feet zone lies on the body of someone it does not win over, ask places.
