@@ -256,12 +256,12 @@ class BallScene:
     def expected_radius(self, points: FloatArray) -> FloatArray:
         """A 0.11 m ball's radius in pixels on the ground at each image point (NaN above the
         horizon or without a homography)."""
-        pitch = self.ground(points)
-        if pitch is None or self.homography is None:
+        if self.inverse is None or self.homography is None:
             return np.full(len(points), np.nan)
         key = _batch_key(points)
         known = self._radii.get(key)
         if known is None:
+            pitch = self._ground(points, key)
             known = self._radii[key] = self._radius_on_ground(pitch)
             known.flags.writeable = False
         return known
@@ -272,16 +272,19 @@ class BallScene:
         n = len(pitch)
         # The point, a metre along the pitch and a metre across, projected in one call.
         mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
-        base, ahead, across = mapped[:n], mapped[n : 2 * n], mapped[2 * n :]
-        per_m = np.maximum(lengths(ahead - base), lengths(across - base))
-        out: FloatArray = BALL_RADIUS_M * per_m
+        ahead, across = lengths(mapped[n:].reshape(2, n, 2) - mapped[:n])
+        out: FloatArray = BALL_RADIUS_M * np.maximum(ahead, across)
         return out
 
     def ground(self, points: FloatArray) -> FloatArray | None:
         """Pitch metres of image points (NaN above the horizon), or None without a homography."""
         if self.inverse is None:
             return None
-        key = _batch_key(points)
+        return self._ground(points, _batch_key(points))
+
+    def _ground(self, points: FloatArray, key: bytes) -> FloatArray:
+        """:meth:`ground` of a batch whose :func:`_batch_key` is ``key``, with a homography."""
+        assert self.inverse is not None
         known = self._grounds.get(key)
         if known is None:
             known = self._grounds[key] = project(self.inverse, points)
