@@ -68,6 +68,23 @@ class GrassDistance:
     # far (grown as needed): cv2.absdiff of two 8-bit images is about three times as fast as
     # against a scalar.
     _plain: list[Frame] = field(default_factory=list, init=False, repr=False, compare=False)
+    # ``floor`` as the 8-bit level :meth:`_massive` subtracts, the least sum of a row's
+    # excess over it, and a table of how many of two marks each distance earns toward an arm
+    # (:meth:`_with_arms`): the same for every box of the frame, worked out once.
+    _floor8: int = field(default=0, init=False, repr=False, compare=False)
+    _least_mass: float = field(default=0.0, init=False, repr=False, compare=False)
+    _arm_marks: npt.NDArray[np.uint8] = field(
+        default_factory=lambda: np.zeros(256, np.uint8), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        """Work out the frame's constants for the boxes' tests."""
+        floor8 = min(255, round(self.floor))
+        levels = np.arange(256)
+        marks = (levels >= self.threshold).astype(np.uint8) + (levels >= 2 * self.threshold)
+        object.__setattr__(self, "_floor8", floor8)
+        object.__setattr__(self, "_least_mass", 0.6 * (self.threshold - floor8))
+        object.__setattr__(self, "_arm_marks", np.asarray(marks, np.uint8))
 
     @classmethod
     def of(cls, frame: Frame, sample_green: Mask) -> GrassDistance:
@@ -184,10 +201,13 @@ class GrassDistance:
                 distance = known[r0:r1, c0:c1]
         if distance is None:
             distance = self._distance(self.frame[rows, first : last + 1])
-        # np.add.reduce counts the True of each column as np.count_nonzero does, without
-        # its Python-level path for an axis.
-        strong = np.add.reduce(distance >= self.threshold, axis=0) >= 2
-        hit = strong | (distance >= 2 * self.threshold).any(axis=0)
+        # A pixel at the threshold earns a column one mark, one at twice it two: two marks are
+        # two pixels at the threshold or one at twice it. A table look-up and one sum per
+        # column cost less than the two tests and their counts.
+        marks = cv2.reduce(
+            cv2.LUT(distance, self._arm_marks), 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S
+        )
+        hit = marks.ravel() >= 2
         left = _run(hit[: x1 - first][::-1])
         right = _run(hit[x2 - first + 1 :])
         # A run to the frame's edge may go on past it.
@@ -324,7 +344,7 @@ class GrassDistance:
         person = min(len(distance), expected or len(distance))
         rank = len(distance) - max(1, round(0.25 * person))
         counts = self._counting(distance, rank, box)
-        keep = np.flatnonzero(counts[x1 : x2 + 1])
+        keep = counts[x1 : x2 + 1].nonzero()[0]
         if not len(keep):
             return x1, x2
         first, last = x1 + int(keep[0]), x1 + int(keep[-1])
@@ -366,7 +386,11 @@ class GrassDistance:
         """Which columns of ``distance`` count as a person's: their pixel at ``rank`` (of
         each column's, growing) at the threshold, or at least half as far from the grass as
         the strongest such pixel of the box's columns ``box`` (first and last)."""
-        profile = np.partition(distance, rank, axis=0)[rank]
+        # Each column's pixels made a contiguous row, then partitioned in place: np.partition
+        # along the columns of a part of the frame costs more.
+        columns = np.ascontiguousarray(distance.T)
+        columns.partition(rank, axis=1)
+        profile = columns[:, rank]
         strongest = float(profile[box[0] : box[1] + 1].max())
         counted: npt.NDArray[np.bool_] = profile >= min(0.5 * strongest, self.threshold)
         return counted
@@ -387,9 +411,13 @@ class GrassDistance:
         first, last = inside.start - halo, inside.stop - 1 + halo
         if first <= 0 or distance.shape[1] - 1 <= last:
             return np.zeros(distance.shape[0], bool)
-        window = distance >= self.threshold
-        left, right = window[:, :first].any(axis=1), window[:, last + 1 :].any(axis=1)
-        across: npt.NDArray[np.bool_] = np.logical_and(left, right)
+        if not len(distance):
+            return np.zeros(0, bool)
+        # Something at the threshold on both sides: the lesser of the two sides' largest
+        # distances is. A row's largest by cv2.reduce costs less than numpy's test and any().
+        left = cv2.reduce(distance[:, :first], 1, cv2.REDUCE_MAX)
+        right = cv2.reduce(distance[:, last + 1 :], 1, cv2.REDUCE_MAX)
+        across: npt.NDArray[np.bool_] = np.minimum(left, right).ravel() >= self.threshold
         return across
 
     def _massive(self, distance: npt.NDArray[np.uint8], inside: slice) -> npt.NDArray[np.bool_]:
@@ -399,12 +427,12 @@ class GrassDistance:
         # threshold: a horizontal motion streak spreads a head or a boot over more columns at
         # a fraction of its contrast, and keeps the sum; part of it falls outside the box's
         # columns, hence 0.6.
-        floor = np.uint8(min(255, round(self.floor)))
-        above = np.maximum(distance[:, inside], floor) - floor
-        if not len(above):
+        if not len(distance):
             return np.zeros(0, bool)
+        # cv2.subtract saturates at 0: each pixel's excess over the floor, or 0.
+        above = cv2.subtract(distance[:, inside], self._floor8)
         mass = cv2.reduce(above, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-        massive: npt.NDArray[np.bool_] = mass >= 0.6 * (self.threshold - floor)
+        massive: npt.NDArray[np.bool_] = mass >= self._least_mass
         return massive
 
 
@@ -421,7 +449,7 @@ def _faded_below(rows: npt.NDArray[np.bool_], plain: npt.NDArray[np.bool_]) -> i
     rows of plain grass. A longer run, or one with no plain grass, is not that: a row with
     someone on both sides, or a line the person stands on, fails the person test too."""
     run = _run(~rows[::-1])
-    if run > _BRIDGED_ROWS or not plain[len(rows) - run :].any():
+    if not run or run > _BRIDGED_ROWS or not plain[len(rows) - run :].any():
         return 0
     return min(run, max(0, len(rows) - 4))
 
