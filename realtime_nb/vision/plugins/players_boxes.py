@@ -71,7 +71,7 @@ class GrassDistance:
     # ``floor`` as the 8-bit level :meth:`_massive` subtracts, the least sum of a row's
     # excess over it, and a table of how many of two marks each distance earns toward an arm
     # (:meth:`_with_arms`): the same for every box of the frame, worked out once.
-    _floor8: int = field(default=0, init=False, repr=False, compare=False)
+    _floor8: np.uint8 = field(default=np.uint8(0), init=False, repr=False, compare=False)
     _least_mass: float = field(default=0.0, init=False, repr=False, compare=False)
     _arm_marks: npt.NDArray[np.uint8] = field(
         default_factory=lambda: np.zeros(256, np.uint8), init=False, repr=False, compare=False
@@ -79,11 +79,11 @@ class GrassDistance:
 
     def __post_init__(self) -> None:
         """Work out the frame's constants for the boxes' tests."""
-        floor8 = min(255, round(self.floor))
+        floor8 = np.uint8(min(255, round(self.floor)))
         levels = np.arange(256)
         marks = (levels >= self.threshold).astype(np.uint8) + (levels >= 2 * self.threshold)
         object.__setattr__(self, "_floor8", floor8)
-        object.__setattr__(self, "_least_mass", 0.6 * (self.threshold - floor8))
+        object.__setattr__(self, "_least_mass", 0.6 * (self.threshold - int(floor8)))
         object.__setattr__(self, "_arm_marks", np.asarray(marks, np.uint8))
 
     @classmethod
@@ -204,9 +204,7 @@ class GrassDistance:
         # A pixel at the threshold earns a column one mark, one at twice it two: two marks are
         # two pixels at the threshold or one at twice it. A table look-up and one sum per
         # column cost less than the two tests and their counts.
-        marks = cv2.reduce(
-            cv2.LUT(distance, self._arm_marks), 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S
-        )
+        marks = cv2.reduce(cv2.LUT(distance, self._arm_marks), 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
         hit = marks.ravel() >= 2
         left = _run(hit[: x1 - first][::-1])
         right = _run(hit[x2 - first + 1 :])
@@ -391,7 +389,8 @@ class GrassDistance:
         columns = np.ascontiguousarray(distance.T)
         columns.partition(rank, axis=1)
         profile = columns[:, rank]
-        strongest = float(profile[box[0] : box[1] + 1].max())
+        # The ufunc's reduce: the method's Python-level path costs more on a few columns.
+        strongest = int(np.maximum.reduce(profile[box[0] : box[1] + 1]))
         counted: npt.NDArray[np.bool_] = profile >= min(0.5 * strongest, self.threshold)
         return counted
 
@@ -429,8 +428,8 @@ class GrassDistance:
         # columns, hence 0.6.
         if not len(distance):
             return np.zeros(0, bool)
-        # cv2.subtract saturates at 0: each pixel's excess over the floor, or 0.
-        above = cv2.subtract(distance[:, inside], self._floor8)
+        above = np.maximum(distance[:, inside], self._floor8)
+        above -= self._floor8
         mass = cv2.reduce(above, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
         massive: npt.NDArray[np.bool_] = mass >= self._least_mass
         return massive
@@ -520,8 +519,11 @@ def _plain_grass(grass: tuple[float, float, float, float], rows: int, cols: int)
 
 def _channel_max(difference: cv2.typing.MatLike) -> npt.NDArray[np.uint8]:
     """Per pixel, the largest of a BGR image's three channels (8-bit)."""
-    channels = cv2.split(difference)
-    return np.asarray(cv2.max(cv2.max(channels[0], channels[1]), channels[2]), np.uint8)
+    # np.maximum over the channels' views: cv2.split's three copies cost more than the
+    # strided reads.
+    image = np.asarray(difference, np.uint8)
+    largest = np.maximum(image[..., 0], image[..., 1])
+    return np.maximum(largest, image[..., 2], out=largest)
 
 
 def every_fourth(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
