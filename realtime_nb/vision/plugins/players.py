@@ -31,7 +31,12 @@ from realtime_nb.vision.plugins.grass import (
     kernel,
     pitch_region,
 )
-from realtime_nb.vision.plugins.pitch_model import PERSON_HEIGHT_M, beyond_pitch, project
+from realtime_nb.vision.plugins.pitch_model import (
+    PERSON_HEIGHT_M,
+    beyond_pitch,
+    lengths,
+    project,
+)
 from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
 from realtime_nb.vision.plugins.players_heights import (
     HeightModel,
@@ -400,9 +405,10 @@ def _mostly_own(labels: Labels, stats: npt.NDArray[np.int32], own: Mask, k: int)
 
 def _count_in(labels: Labels, stats: npt.NDArray[np.int32], mask: Mask, k: int) -> int:
     """How many of blob ``k``'s pixels are set in ``mask``."""
-    x, y, bw, bh, _ = (int(v) for v in stats[k])
+    x, y, bw, bh, _ = stats[k].tolist()
     window = np.s_[y : y + bh, x : x + bw]
-    return int(np.count_nonzero(mask[window][labels[window] == k]))
+    # Both tests and one count: a boolean index copies the blob's pixels first.
+    return int(np.count_nonzero((labels[window] == k) & (mask[window] != 0)))
 
 
 def _upright(
@@ -633,7 +639,7 @@ def _homography_heights(ctx: PluginContext) -> Heights:
     raw = (ctx.results.get("pitch_detection") or {}).get("homography")
     if raw is not None:
         base, ahead = project(np.asarray(raw, np.float64), _ALONG_THE_MIDDLE).reshape(2, 9, 2)
-        sizes = PERSON_HEIGHT_M * np.linalg.norm(ahead - base, axis=1)
+        sizes = PERSON_HEIGHT_M * lengths(ahead - base)
         if np.all(np.isfinite(sizes)) and np.all(np.diff(base[:, 1]) > 0):
             return base[:, 1], sizes
     return None

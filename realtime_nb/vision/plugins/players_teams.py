@@ -76,8 +76,11 @@ def _median(pixels: npt.NDArray[np.uint8]) -> list[int]:
     ordered = np.sort(pixels, axis=0)
     middle = len(ordered) // 2
     if len(ordered) % 2:
-        return [int(v) for v in ordered[middle]]
-    return [int(v) for v in (ordered[middle - 1].astype(np.float64) + ordered[middle]) / 2]
+        odd: list[int] = ordered[middle].tolist()
+        return odd
+    # Halved and rounded down in Python's integers: the same as in floats, for less.
+    below, above = ordered[middle - 1].tolist(), ordered[middle].tolist()
+    return [(a + b) // 2 for a, b in zip(below, above, strict=True)]
 
 
 def lab_features(colours: list[list[int]]) -> npt.NDArray[np.float64]:
