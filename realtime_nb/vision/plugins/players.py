@@ -551,7 +551,7 @@ def _on_pitch(
     # The feet and the feet moved each way, projected in one call: (5, boxes, 2).
     moved = feet[None] + ON_PITCH_SLACK_PX * _STEPS[:, None]
     beyond = beyond_pitch(project(inverse, moved.reshape(-1, 2))).reshape(len(_STEPS), -1)
-    dropped = [bool(v) for v in np.all(beyond, axis=0).tolist()]
+    dropped = [bool(v) for v in np.logical_and.reduce(beyond, axis=0).tolist()]
     return _without(boxes, ids, dropped)
 
 
@@ -640,7 +640,7 @@ def _homography_heights(ctx: PluginContext) -> Heights:
     if raw is not None:
         base, ahead = project(np.asarray(raw, np.float64), _ALONG_THE_MIDDLE).reshape(2, 9, 2)
         sizes = PERSON_HEIGHT_M * lengths(ahead - base)
-        if np.all(np.isfinite(sizes)) and np.all(np.diff(base[:, 1]) > 0):
+        if np.isfinite(sizes).all() and (np.diff(base[:, 1]) > 0).all():
             return base[:, 1], sizes
     return None
 

@@ -497,7 +497,8 @@ def _shaded_distance(
     grass, and with ``brightest`` over 1 on grass lit brighter than its mean."""
     g = np.asarray(grass[:3], np.float32)
     p = frame.astype(np.float32)
-    scale = np.clip((p @ g) / max(float(g @ g), 1.0), 0.5, brightest)
+    # np.minimum and np.maximum: np.clip's values, without its Python-level checks.
+    scale = np.minimum(np.maximum((p @ g) / max(float(g @ g), 1.0), 0.5), brightest)
     off = np.abs(p - scale[..., None] * g)
     # np.maximum of the channels: a max along a last axis of three is several times slower.
     largest = np.maximum(np.maximum(off[..., 0], off[..., 1]), off[..., 2])

@@ -117,7 +117,8 @@ def on_paint(
         rows += box[1]
         cols += box[0]
         pixels = frame[rows, cols].astype(np.float64) - grass
-        share = np.clip((pixels @ toward_white) / reach2, 0.0, 1.0)
+        # np.minimum and np.maximum: np.clip's values, without its Python-level checks.
+        share = np.minimum(np.maximum((pixels @ toward_white) / reach2, 0.0), 1.0)
         off_blend = pixels - share[:, None] * toward_white
         pale = np.einsum("ij,ij->i", off_blend, off_blend) <= PAINT_COLOUR**2
         least = PAINT_SHARE * len(rows)

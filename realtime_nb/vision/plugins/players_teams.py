@@ -190,9 +190,12 @@ def blend_distances(
     if grass is None:
         return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)
     toward = grass - centres
-    share = np.clip(
-        (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
-        -PURER,
+    # np.minimum and np.maximum: np.clip's values, without its Python-level checks.
+    share = np.minimum(
+        np.maximum(
+            (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
+            -PURER,
+        ),
         BLENDED,
     )
     return np.asarray(np.linalg.norm(offsets - share[..., None] * toward, axis=-1), np.float64)
