@@ -140,6 +140,7 @@ class PlayerDetection(Plugin):
     )
     warmup_frames = 15
     _hsv: Frame | None = None  # this job's HSV buffer (:meth:`_hsv_of`)
+    _planes: list[Mask] | None = None  # and its planes' (:meth:`_planes_of`)
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Detect people on the pitch and classify role and team."""
@@ -150,7 +151,7 @@ class PlayerDetection(Plugin):
         sample_green = green_mask(sample)
         away = GrassDistance.of(frame, sample_green)
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
-        grass, line = _grass_and_line(hsv, grass_s, grass_v)
+        grass, line = _grass_and_line(hsv, grass_s, grass_v, self._planes_of(hsv))
         previous = ctx.state.get("height_model")
         measured = _homography_heights(ctx)
         heights = measured if measured is not None else _model_heights(previous, frame.shape[0])
@@ -220,6 +221,16 @@ class PlayerDetection(Plugin):
             self._hsv = np.empty(frame.shape, np.uint8)
         return np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV, dst=self._hsv), np.uint8)
 
+    def _planes_of(self, hsv: Frame) -> tuple[Mask, Mask, Mask]:
+        """The hue, saturation and value planes of ``hsv`` (as
+        :func:`~realtime_nb.vision.plugins.grass.hsv_planes`), written into the same three
+        buffers frame after frame: cv2.split into fresh planes costs several times as much
+        (memory the cache has not seen)."""
+        if self._planes is None or self._planes[0].shape != hsv.shape[:2]:
+            self._planes = [np.empty(hsv.shape[:2], np.uint8) for _ in range(3)]
+        hue, saturation, value = (np.asarray(p, np.uint8) for p in cv2.split(hsv, self._planes))
+        return hue, saturation, value
+
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
         """Box every person in its team's colour, with a short label."""
         palette = [tuple(c) for c in result.get("team_colors") or []] or list(_TEAM_DRAW)
@@ -239,9 +250,12 @@ class PlayerDetection(Plugin):
             )
 
 
-def _grass_and_line(hsv: Frame, grass_s: float, grass_v: float) -> tuple[Mask, Mask]:
+def _grass_and_line(
+    hsv: Frame, grass_s: float, grass_v: float, planes: tuple[Mask, Mask, Mask] | None = None
+) -> tuple[Mask, Mask]:
     """The grass and the line-like pixels for the blob mask, the grass's mean saturation and
-    value being ``grass_s`` and ``grass_v``.
+    value being ``grass_s`` and ``grass_v`` (``planes``: those of ``hsv``, when already
+    taken).
 
     Grass: green-hued, at least 0.55 times as saturated and half as bright as the grass's
     mean. JPEG bleeds the grass's hue into a small kit, which the fixed green range then takes
@@ -255,7 +269,7 @@ def _grass_and_line(hsv: Frame, grass_s: float, grass_v: float) -> tuple[Mask, M
     # Each range is tested on one channel at a time and the tests are combined: the same
     # masks as cv2.inRange over the three channels, for less (:func:`hsv_planes`), and the
     # hue and brightness tests are shared.
-    hue, saturation, value = hsv_planes(hsv)
+    hue, saturation, value = hsv_planes(hsv) if planes is None else planes
     green_hue = cv2.inRange(hue, int(GREEN_LO[0]), int(GREEN_HI[0]))
     grass = cv2.inRange(saturation, max(int(GREEN_LO[1]), 0.55 * grass_s), 255)
     grass = cv2.bitwise_and(grass, green_hue, dst=grass)
