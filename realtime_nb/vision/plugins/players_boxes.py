@@ -68,10 +68,13 @@ class GrassDistance:
     # far (grown as needed): cv2.absdiff of two 8-bit images is about three times as fast as
     # against a scalar.
     _plain: list[Frame] = field(default_factory=list, init=False, repr=False, compare=False)
-    # ``floor`` as the 8-bit level :meth:`_massive` subtracts, the least sum of a row's
-    # excess over it, and a table of how many of two marks each distance earns toward an arm
-    # (:meth:`_with_arms`): the same for every box of the frame, worked out once.
-    _floor8: np.uint8 = field(default=np.uint8(0), init=False, repr=False, compare=False)
+    # Tables of each distance's excess over ``floor`` (as an 8-bit level) for
+    # :meth:`_massive`, and of how many of two marks it earns toward an arm
+    # (:meth:`_with_arms`), and the least sum of a row's excess: the same for every box of
+    # the frame, worked out once (a look-up costs less than numpy's arithmetic on a crop).
+    _excess: npt.NDArray[np.uint8] = field(
+        default_factory=lambda: np.zeros(256, np.uint8), init=False, repr=False, compare=False
+    )
     _least_mass: float = field(default=0.0, init=False, repr=False, compare=False)
     _arm_marks: npt.NDArray[np.uint8] = field(
         default_factory=lambda: np.zeros(256, np.uint8), init=False, repr=False, compare=False
@@ -79,11 +82,11 @@ class GrassDistance:
 
     def __post_init__(self) -> None:
         """Work out the frame's constants for the boxes' tests."""
-        floor8 = np.uint8(min(255, round(self.floor)))
+        floor8 = min(255, round(self.floor))
         levels = np.arange(256)
         marks = (levels >= self.threshold).astype(np.uint8) + (levels >= 2 * self.threshold)
-        object.__setattr__(self, "_floor8", floor8)
-        object.__setattr__(self, "_least_mass", 0.6 * (self.threshold - int(floor8)))
+        object.__setattr__(self, "_excess", np.maximum(levels - floor8, 0).astype(np.uint8))
+        object.__setattr__(self, "_least_mass", 0.6 * (self.threshold - floor8))
         object.__setattr__(self, "_arm_marks", np.asarray(marks, np.uint8))
 
     @classmethod
@@ -133,7 +136,7 @@ class GrassDistance:
         left, right, halo = self._beside(x1, x2)
         crop = self.frame[top : bottom + 1, left : right + 1]
         distance = self._distance(crop)
-        inside = np.s_[x1 - left : x2 - left + 1]
+        inside = slice(x1 - left, x2 - left + 1)
         massive = self._massive(distance, inside)
         rows = massive & ~self._across(distance, inside, halo)
         up, down = self._grown(rows, distance, crop, (inside, halo), (y1 - top, y2 - top), expected)
@@ -230,7 +233,7 @@ class GrassDistance:
         x1, y1, x2, y2 = box
         left, right, halo = self._beside(x1, x2)
         distance = self._distance(self.frame[y1 : y2 + 1, left : right + 1])
-        inside = np.s_[x1 - left : x2 - left + 1]
+        inside = slice(x1 - left, x2 - left + 1)
         massive = self._massive(distance, inside)
         rows = massive & ~self._across(distance, inside, halo)
         return [x1, y1, x2, y2 - _faded_below(rows, ~massive)]
@@ -428,8 +431,7 @@ class GrassDistance:
         # columns, hence 0.6.
         if not len(distance):
             return np.zeros(0, bool)
-        above = np.maximum(distance[:, inside], self._floor8)
-        above -= self._floor8
+        above = cv2.LUT(distance[:, inside], self._excess)
         mass = cv2.reduce(above, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
         massive: npt.NDArray[np.bool_] = mass >= self._least_mass
         return massive
