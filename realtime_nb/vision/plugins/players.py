@@ -224,8 +224,8 @@ class PlayerDetection(Plugin):
     def _planes_of(self, hsv: Frame) -> tuple[Mask, Mask, Mask]:
         """The hue, saturation and value planes of ``hsv`` (as
         :func:`~realtime_nb.vision.plugins.grass.hsv_planes`), written into the same three
-        buffers frame after frame: cv2.split into fresh planes costs several times as much
-        (memory the cache has not seen)."""
+        buffers frame after frame: cv2.split into fresh planes every frame costs more (about
+        0.2 against 0.12 ms at 640x360)."""
         if self._planes is None or self._planes[0].shape != hsv.shape[:2]:
             self._planes = [np.empty(hsv.shape[:2], np.uint8) for _ in range(3)]
         hue, saturation, value = (np.asarray(p, np.uint8) for p in cv2.split(hsv, self._planes))
