@@ -429,9 +429,10 @@ class GrassDistance:
         # threshold: a horizontal motion streak spreads a head or a boot over more columns at
         # a fraction of its contrast, and keeps the sum; part of it falls outside the box's
         # columns, hence 0.6.
-        if not len(distance):
-            return np.zeros(0, bool)
-        above = cv2.LUT(distance[:, inside], self._excess)
+        columns = distance[:, inside]
+        if not columns.size:
+            return np.zeros(len(distance), bool)  # no pixel: no mass (cv2.LUT takes none)
+        above = cv2.LUT(columns, self._excess)
         mass = cv2.reduce(above, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
         massive: npt.NDArray[np.bool_] = mass >= self._least_mass
         return massive
@@ -477,7 +478,7 @@ def _boots(feet: npt.NDArray[np.bool_], expected: float) -> int:
 
 def _run(rows: npt.NDArray[np.bool_], gap: int = 0) -> int:
     """How many of ``rows`` lead up to the last True reached over runs of at most ``gap``
-    False rows."""
+    False rows. ``rows`` is a boolean array (one byte a row: its bytes are searched)."""
     # The first False byte, or none when every row is True (or there is no row): one copy and
     # one search, for less than argmin and the tests of its 0 on a box's few rows.
     end = rows.tobytes().find(0)

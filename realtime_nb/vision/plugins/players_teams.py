@@ -314,7 +314,8 @@ def _fit_two_clusters(
 def _medians(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Per column, the median of ``values`` (finite; the mean of the middle two of an even
     count): ``np.median(values, axis=0)``'s, without its Python-level checks, which cost more
-    than the sort on a cluster's few hundred rows."""
+    than the sort on a cluster's few hundred rows (a median of -0.0 alone stays -0.0, where
+    np.median gives 0.0: equal as numbers)."""
     if not len(values):
         return np.asarray(np.median(values, axis=0), np.float64)  # NaN, as it warns
     ordered = np.sort(values, axis=0)

@@ -8,6 +8,8 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from realtime_nb.vision.evaluation import evaluate
 from realtime_nb.vision.plugins import PluginContext, VideoInfo, players_boxes
@@ -876,3 +878,38 @@ def test_a_blob_joins_once_so_three_parts_never_make_one_too_tall() -> None:
     _join_stacked_parts(labels, stats, mask, (np.array([0.0, 119.0]), np.array([40.0, 40.0])))
     tall = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] > 0]
     assert sorted(tall.tolist()) == [14, 33]
+
+
+def _run_by_argmin(rows: np.ndarray, gap: int = 0) -> int:
+    # The run as the arrays' own search gave it before _run read the rows' bytes.
+    end = int(rows.argmin()) if len(rows) else 0
+    if end == 0 and len(rows) and rows[0]:
+        end = len(rows)
+    if gap == 0 or end == len(rows):
+        return end
+    true = np.flatnonzero(rows)
+    jumps = np.flatnonzero(np.diff(true, prepend=-1) > gap + 1)
+    reached = true[: jumps[0]] if len(jumps) else true
+    return int(reached[-1]) + 1 if len(reached) else 0
+
+
+@given(st.lists(st.booleans(), max_size=40), st.integers(0, 3))
+def test_run_is_the_first_false_searched_by_the_array(rows: list[bool], gap: int) -> None:
+    flags = np.array(rows, bool)
+    assert _run(flags, gap) == _run_by_argmin(flags, gap)
+    assert _run(flags[::-1], gap) == _run_by_argmin(flags[::-1], gap)  # as fit reads rows up
+
+
+@given(st.integers(0, 255), st.floats(0.0, 60.0), st.floats(20.0, 120.0))
+def test_massive_rows_are_those_whose_excess_over_the_floor_sums_enough(
+    level: int, floor: float, threshold: float
+) -> None:
+    frame = np.zeros((4, 4, 3), np.uint8)
+    away = GrassDistance(frame, (0.0, 0.0, 0.0, 0.0), max(threshold, floor), floor)
+    distance = np.arange(30, dtype=np.uint8).reshape(6, 5) * 8 + np.uint8(level % 8)
+    whole = int(min(255, round(floor)))
+    excess = np.maximum(distance.astype(np.int64), whole) - whole
+    expected = excess[:, 1:4].sum(axis=1) >= 0.6 * (away.threshold - whole)
+    assert away._massive(distance, slice(1, 4)).tolist() == expected.tolist()
+    # No column: no mass, no row stands out.
+    assert away._massive(distance, slice(2, 2)).tolist() == [False] * 6

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from realtime_nb.vision.plugins.players_teams import (
     BLENDED,
@@ -14,6 +17,7 @@ from realtime_nb.vision.plugins.players_teams import (
     _fit_two_clusters,
     _keep_ids,
     _median,
+    _medians,
     _pairwise,
     at_most_two_keepers,
     blend_distances,
@@ -185,3 +189,20 @@ def test_pairwise_distances_are_numpys_norm_to_the_last_bit() -> None:
         for second in (first, rng.normal(0.0, 40.0, (2, 3))):
             expected = np.linalg.norm(first[:, None, :] - second[None], axis=2)
             assert np.array_equal(_pairwise(first, second), expected)
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 3)),
+        elements=st.floats(-200, 200, allow_nan=False),
+    )
+)
+def test_medians_are_numpys_median_per_column(values: np.ndarray) -> None:
+    assert _medians(values).tolist() == np.median(values, axis=0).tolist()
+
+
+@given(hnp.arrays(np.uint8, st.tuples(st.integers(1, 30), st.just(3))))
+def test_median_is_numpys_median_rounded_down(pixels: np.ndarray) -> None:
+    expected = np.floor(np.median(pixels, axis=0)).astype(int).tolist()
+    assert _median(pixels.copy()) == expected
