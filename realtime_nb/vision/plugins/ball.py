@@ -246,7 +246,7 @@ def _candidates(frame: Frame, ctx: PluginContext, scene: BallScene) -> list[Cand
         mixed = brighter_in_every_channel(frame, typical, channels)
         white = np.asarray(cv2.max(white, mixed), np.uint8)
     region = scene.without_kit(_region(frame, ctx, scene))
-    streak = streak_of(frame[:, :, 1])
+    streak = streak_of(channels[1])
     found = _search(white, region, typical, streak, 0)
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
     if math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX):
@@ -502,7 +502,7 @@ def _fixtures_near(
         return {}
     table = np.array(seen, np.float64).reshape(-1, 4)
     x, y = places[:, :1], places[:, 1:]
-    with np.errstate(invalid="ignore"):  # a place not on the pitch is NaN: near nothing
+    with np.errstate(invalid="ignore"):  # an infinite place less an infinite fixture
         close = (np.abs(table[None, :, 0] - x) <= reach) & (np.abs(table[None, :, 1] - y) <= reach)
     close &= table[None, :, 3] == unit
     out: dict[int, list[int]] = {}

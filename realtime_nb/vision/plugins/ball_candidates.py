@@ -93,8 +93,8 @@ def whiteness_and_brightness(
 ) -> tuple[Mask, Mask]:
     """:func:`whiteness`, and the brightness it is worked out from: each pixel's brightest
     channel (``max(B, G, R)``), which :func:`above_something_dark` and
-    :func:`under_something_dark` read too. ``channels``: the frame's ``cv2.split``, when
-    already made."""
+    :func:`under_something_dark` read too. ``channels``: this frame's ``cv2.split``, when
+    already made (then read instead of the frame)."""
     b, g, r = cv2.split(frame) if channels is None else channels
     low = cv2.min(cv2.min(b, g), r)
     high = np.asarray(cv2.max(cv2.max(b, g), r), np.uint8)
@@ -111,7 +111,8 @@ def brighter_in_every_channel(
     wide as a ball of ``radius`` px. A white ball mixed with the grass around it (a ball of a
     pixel or so, blurred) raises all three channels by the same share of white over grass, where
     :func:`whiteness` of the mixed colour stays near zero; a coloured kit raises only some.
-    ``channels``: the frame's ``cv2.split``, when already made.
+    ``channels``: this frame's ``cv2.split``, when already made (then read instead of the
+    frame).
 
     Example:
         >>> img = np.full((20, 20, 3), (35, 110, 38), np.uint8)
@@ -179,7 +180,7 @@ def find_candidates(
     Returns:
         Candidates that are neither lines nor broad bright areas.
     """
-    sigma = min(max(0.4 * radius, 0.7), 1.5)
+    sigma = float(min(max(0.4 * radius, 0.7), 1.5))
     smooth, xy = _peaks(white, region, radius, sigma, min_contrast)
     if not len(xy):
         return []

@@ -131,9 +131,8 @@ _SPOTS = np.array(SPOTS_M, np.float64)
 def _near_any(points: FloatArray, places: FloatArray, reach: float) -> npt.NDArray[np.bool_]:
     """Whether each of ``(n, 2)`` points is less than ``reach`` from one of ``places``
     ``(k, 2)`` along both x and y (False for a point that is not finite)."""
-    with np.errstate(invalid="ignore"):
-        near = np.abs(points[:, None, 0] - places[None, :, 0]) < reach
-        near &= np.abs(points[:, None, 1] - places[None, :, 1]) < reach
+    near = np.abs(points[:, None, 0] - places[None, :, 0]) < reach
+    near &= np.abs(points[:, None, 1] - places[None, :, 1]) < reach
     return np.asarray(near.any(axis=1), bool)
 
 
@@ -314,7 +313,8 @@ class BallScene:
             places, wants = pitch.tolist(), expected.tolist()
             lines, junctions = on_line.tolist(), at_junction.tolist()
             feet, far = at_feet.tolist(), beyond.tolist()
-            # Within 0.6 m of a spot along both axes: only there can one be 0.6 m away.
+            # Within 0.6 m of a spot along both axes: only there can one be less than 0.6 m
+            # away.
             by_spot = _near_any(pitch, _SPOTS, 0.6).tolist()
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
@@ -460,8 +460,11 @@ class BallScene:
         at_feet = self.at_feet(points)
         body = across & (y1 <= y) & (y < y2 - up)
         above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
-        # Whether any feet zone the point is in wins over each body (a boolean product).
-        held = (at_feet[:, :, None] & self._feet_win()[None]).any(axis=1)
+        # Whether any feet zone the point is in wins over each body: a count of such zones,
+        # as a float32 matrix product (BLAS; whole counts are exact in float32), at any
+        # number of points faster than an int32 product or a boolean one.
+        wins = self._feet_win().astype(np.float32)
+        held = (at_feet.astype(np.float32) @ wins) > 0
         feet = at_feet.any(axis=1)
         kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet)
         return np.asarray(kit, bool), np.asarray(feet, bool)
@@ -546,7 +549,8 @@ class BallScene:
             return down, down.copy()
         bottoms = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
         tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
-        # Where no height is known (NaN), nothing is added. np.clip and np.nan_to_num as
+        # Where no height is known (NaN), nothing is added; an infinite excess is clipped
+        # to the bounds as np.nan_to_num's largest float was. np.clip and np.nan_to_num as
         # ufuncs: their Python wrappers cost more than the arithmetic on a frame's boxes.
         excess = height - TALL_LEAST * tall
         excess = np.where(np.isnan(excess), 0.0, excess)

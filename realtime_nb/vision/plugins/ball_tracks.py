@@ -124,12 +124,13 @@ def _near_pairs(
 ) -> list[tuple[int, int]]:
     """``(track, candidate)`` index pairs whose prediction and centre are within ``reach``
     along both x and y: only those can be within it (a track's gate) in all. One comparison
-    for all pairs costs less than a distance for each, and the rest are never taken."""
+    for all pairs costs less than a distance for each, and the rest are never taken. A pair
+    with a NaN coordinate is in none (before this test, its NaN distance could be taken)."""
     if not predictions or not candidates:
         return []
     p = np.array(predictions, np.float64).reshape(-1, 2)
     c = np.array([centre for centre, _, _ in candidates], np.float64).reshape(-1, 2)
-    with np.errstate(invalid="ignore"):  # an infinite centre is near nothing
+    with np.errstate(invalid="ignore"):  # an infinite centre less an infinite prediction
         near = np.abs(p[:, None, 0] - c[None, :, 0]) <= reach
         near &= np.abs(p[:, None, 1] - c[None, :, 1]) <= reach
     rows, columns = np.nonzero(near)
