@@ -880,24 +880,25 @@ def test_a_blob_joins_once_so_three_parts_never_make_one_too_tall() -> None:
     assert sorted(tall.tolist()) == [14, 33]
 
 
-def _run_by_argmin(rows: np.ndarray, gap: int = 0) -> int:
-    # The run as the arrays' own search gave it before _run read the rows' bytes.
-    end = int(rows.argmin()) if len(rows) else 0
-    if end == 0 and len(rows) and rows[0]:
-        end = len(rows)
-    if gap == 0 or end == len(rows):
-        return end
-    true = np.flatnonzero(rows)
-    jumps = np.flatnonzero(np.diff(true, prepend=-1) > gap + 1)
-    reached = true[: jumps[0]] if len(jumps) else true
-    return int(reached[-1]) + 1 if len(reached) else 0
+def _run_one_by_one(rows: np.ndarray, gap: int = 0) -> int:
+    # The rule in plain Python: past the last True, stop at the first run of more than
+    # gap False rows.
+    end = misses = 0
+    for i, flag in enumerate(rows.tolist()):
+        if flag:
+            end, misses = i + 1, 0
+        else:
+            misses += 1
+            if misses > gap:
+                break
+    return end
 
 
 @given(st.lists(st.booleans(), max_size=40), st.integers(0, 3))
-def test_run_is_the_first_false_searched_by_the_array(rows: list[bool], gap: int) -> None:
+def test_run_is_the_rule_row_by_row(rows: list[bool], gap: int) -> None:
     flags = np.array(rows, bool)
-    assert _run(flags, gap) == _run_by_argmin(flags, gap)
-    assert _run(flags[::-1], gap) == _run_by_argmin(flags[::-1], gap)  # as fit reads rows up
+    assert _run(flags, gap) == _run_one_by_one(flags, gap)
+    assert _run(flags[::-1], gap) == _run_one_by_one(flags[::-1], gap)  # as fit reads rows up
 
 
 @given(st.integers(0, 255), st.floats(0.0, 60.0), st.floats(20.0, 120.0))
