@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import median, near_along_both
 from realtime_nb.vision.plugins.ball_candidates import (
     BallCandidate,
     above_something_dark,
@@ -30,7 +31,6 @@ from realtime_nb.vision.plugins.ball_candidates import (
     streak_of,
     under_something_dark,
     whiteness_and_brightness,
-    whole_median,
 )
 from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import (
@@ -310,7 +310,7 @@ def _judged(
     want = scene.expected_radius(centres)
     want = np.where(np.isfinite(want), want, typical).tolist()
     on_line = scene.near_markings(centres)
-    ground = whole_median(bright[::16, ::16])
+    ground = median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
@@ -501,9 +501,7 @@ def _fixtures_near(
     if not seen or not len(places):
         return {}
     table = np.array(seen, np.float64).reshape(-1, 4)
-    x, y = places[:, :1], places[:, 1:]
-    with np.errstate(invalid="ignore"):  # an infinite place less an infinite fixture
-        close = (np.abs(table[None, :, 0] - x) <= reach) & (np.abs(table[None, :, 1] - y) <= reach)
+    close = near_along_both(places, table[:, :2], reach)
     close &= table[None, :, 3] == unit
     out: dict[int, list[int]] = {}
     for k, i in zip(*(index.tolist() for index in np.nonzero(close)), strict=True):

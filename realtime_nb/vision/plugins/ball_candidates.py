@@ -32,6 +32,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import median, near_along_both
+
 __all__ = [
     "BallCandidate",
     "above_something_dark",
@@ -43,7 +45,6 @@ __all__ = [
     "under_something_dark",
     "whiteness",
     "whiteness_and_brightness",
-    "whole_median",
 ]
 
 Mask = npt.NDArray[np.uint8]
@@ -242,10 +243,10 @@ def _crowded(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], reach: float) -
     it. True (look) past the first :data:`_CROWDED_AT_ONCE`."""
     n = min(len(x), _CROWDED_AT_ONCE)
     ahead = np.arange(n)
-    near = np.abs(x[:n, None] - x[None, :n]) <= reach
-    near &= np.abs(y[:n, None] - y[None, :n]) <= reach
+    points = np.column_stack([x[:n], y[:n]])
+    near = near_along_both(points, points, reach)
     near &= ahead[:, None] < ahead[None]  # row j earlier than column i
-    crowded: list[bool] = near.any(axis=0).tolist()
+    crowded: list[bool] = np.asarray(near.any(axis=0), bool).tolist()
     return crowded + [True] * (len(x) - n)
 
 
@@ -413,22 +414,6 @@ def grass_tint(frame: npt.NDArray[np.uint8]) -> float:
     return float(np.median(_tints(frame[::16, ::16])))
 
 
-def whole_median(values: npt.NDArray[np.integer]) -> float:
-    """The median of non-empty integer ``values`` as ``float(np.median(values))`` gives it (the
-    mean of the two middle values when they are even in number), by a sort: np.median's own
-    Python path costs several times as much on the few hundred values of a frame's grid.
-
-    Example:
-        >>> whole_median(np.array([[7, 1], [4, 250]], np.uint8))
-        5.5
-    """
-    ordered = np.sort(values, axis=None)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[middle])
-    return (float(ordered[middle - 1]) + float(ordered[middle])) / 2
-
-
 def _tints(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """How green each BGR pixel is for its brightness: ``(G - max(B, R)) / max(B, G, R)``."""
     wide = pixels.astype(np.float32)
@@ -511,7 +496,7 @@ def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], rad
     if bottom - top < 2 * span or not side + 1 <= x < w - side - 1:
         return False
     rows = _green_excess(frame[top:bottom, x - side - 1 : x + side + 2])
-    grass = max(whole_median(rows[:, :3]), whole_median(rows[:, -3:]))
+    grass = max(median(rows[:, :3]), median(rows[:, -3:]))
     if grass < 10:
         return False  # no green beside it: nothing to tell kit from
     column = rows[:, side : side + 3] < _BODY_GREEN * grass

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import near_along_both
 from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
 from realtime_nb.vision.plugins.grass import Mask
@@ -126,14 +127,6 @@ SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 
 
 _SPOTS = np.array(SPOTS_M, np.float64)
-
-
-def _near_any(points: FloatArray, places: FloatArray, reach: float) -> npt.NDArray[np.bool_]:
-    """Whether each of ``(n, 2)`` points is less than ``reach`` from one of ``places``
-    ``(k, 2)`` along both x and y (False for a point that is not finite)."""
-    near = np.abs(points[:, None, 0] - places[None, :, 0]) < reach
-    near &= np.abs(points[:, None, 1] - places[None, :, 1]) < reach
-    return np.asarray(near.any(axis=1), bool)
 
 
 def _junctions(ends: FloatArray, feature: npt.NDArray[np.int64]) -> FloatArray:
@@ -315,7 +308,9 @@ class BallScene:
             feet, far = at_feet.tolist(), beyond.tolist()
             # Within 0.6 m of a spot along both axes: only there can one be less than 0.6 m
             # away.
-            by_spot = _near_any(pitch, _SPOTS, 0.6).tolist()
+            by_spot: list[bool] = np.asarray(
+                near_along_both(pitch, _SPOTS, 0.6).any(axis=1), bool
+            ).tolist()
         for k, (centre, radius, confidence) in enumerate(candidates):
             if pitch is not None and expected is not None:
                 x, y = places[k]

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from realtime_nb.vision.plugins.arrays import near_along_both
+
 __all__ = ["Candidate", "Track", "TrackSet"]
 
 Candidate = tuple[tuple[float, float], float, float]  # centre, radius, confidence
@@ -130,10 +132,7 @@ def _near_pairs(
         return []
     p = np.array(predictions, np.float64).reshape(-1, 2)
     c = np.array([centre for centre, _, _ in candidates], np.float64).reshape(-1, 2)
-    with np.errstate(invalid="ignore"):  # an infinite centre less an infinite prediction
-        near = np.abs(p[:, None, 0] - c[None, :, 0]) <= reach
-        near &= np.abs(p[:, None, 1] - c[None, :, 1]) <= reach
-    rows, columns = np.nonzero(near)
+    rows, columns = np.nonzero(near_along_both(p, c, reach))
     return list(zip(rows.tolist(), columns.tolist(), strict=True))
 
 

@@ -24,7 +24,6 @@ from realtime_nb.vision.plugins.ball_candidates import (
     inside_a_body,
     whiteness,
     whiteness_and_brightness,
-    whole_median,
 )
 from realtime_nb.vision.plugins.ball_scene import BallScene
 
@@ -141,17 +140,6 @@ def test_a_one_pixel_ball_is_a_candidate_only_where_the_ball_is_that_small(
     ctx = PluginContext(0, "f-000000", {}, {}, VideoInfo(640, 360, 25.0, 1))
     near = [c for c in _candidates(frame, ctx, scene) if math.dist(c[0], (304, 204)) <= 2]
     assert bool(near) is found
-
-
-@given(
-    hnp.arrays(
-        st.sampled_from([np.uint8, np.int16]),
-        hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=40),
-    )
-)
-def test_whole_median_is_numpys_median(values: np.ndarray) -> None:
-    # Odd and even counts, both integer types the plugin reads (brightness, green excess).
-    assert whole_median(values) == float(np.median(values))
 
 
 @given(

@@ -3,12 +3,8 @@ the ball's size from the homography or the people, markings and spots, kit and f
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball_scene import (
@@ -17,7 +13,6 @@ from realtime_nb.vision.plugins.ball_scene import (
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     BallScene,
-    _near_any,
 )
 
 TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per metre, from above
@@ -270,19 +265,3 @@ def test_the_balls_own_track_may_follow_it_beyond_the_pitch() -> None:
     assert [c[0] for c in scene.plausible([up_in_the_air, on_a_board])] == [up_in_the_air[0]]
     area = scene.pitch_area((760, 1150))
     assert area is not None and area[730, 400] == 255 and area[730, 700] == 0
-
-
-@given(
-    st.lists(st.tuples(st.floats(-5, 5) | st.just(math.nan), st.floats(-5, 5)), max_size=10),
-    st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=1, max_size=4),
-)
-def test_near_any_holds_every_point_within_reach_of_a_place(
-    points: list[tuple[float, float]], places: list[tuple[float, float]]
-) -> None:
-    near = _near_any(
-        np.array(points, np.float64).reshape(-1, 2), np.array(places, np.float64), 0.6
-    ).tolist()
-    for (x, y), flag in zip(points, near, strict=True):
-        assert flag == any(abs(x - px) < 0.6 and abs(y - py) < 0.6 for px, py in places)
-        if any(math.dist((x, y), q) < 0.6 for q in places):
-            assert flag

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
 
-from realtime_nb.vision.plugins.players_heights import _median, height_model, line_fit, tall_enough
+from realtime_nb.vision.plugins.players_heights import height_model, line_fit, tall_enough
 
 
 def test_a_box_far_shorter_than_a_person_there_is_dropped() -> None:
@@ -47,8 +45,3 @@ def test_the_height_model_fits_lone_people_over_frames() -> None:
     assert np.allclose(model[:2], (0.1, 4.0), atol=0.03)
     assert 0.3 <= model[2] <= 0.36
     assert len(state["height_samples"]) == 8
-
-
-@given(st.lists(st.floats(0.0, 500.0), min_size=1, max_size=40))
-def test_median_is_numpys_median(values: list[float]) -> None:
-    assert _median(np.array(values, np.float64)) == float(np.median(values))

@@ -1,0 +1,55 @@
+"""The plugins' shared numeric helpers against the numpy code they stand for."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from realtime_nb.vision.plugins.arrays import median, near_along_both
+
+
+@given(
+    hnp.arrays(
+        st.sampled_from([np.uint8, np.int16, np.float64]),
+        hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=40),
+        elements={"min_value": 0, "max_value": 200},
+    )
+)
+def test_median_is_numpys_median(values: np.ndarray) -> None:
+    # Odd and even counts; the plugins' brightness, green excess and height ratios.
+    assert median(values) == float(np.median(values))
+
+
+_COORDINATE = st.one_of(st.floats(-5, 5), st.just(math.nan), st.just(math.inf))
+
+
+@given(
+    st.lists(st.tuples(_COORDINATE, _COORDINATE), max_size=8),
+    st.lists(st.tuples(_COORDINATE, _COORDINATE), max_size=8),
+    st.floats(0.1, 3.0),
+)
+def test_near_along_both_is_near_along_x_and_along_y(
+    first: list[tuple[float, float]], second: list[tuple[float, float]], reach: float
+) -> None:
+    near = near_along_both(
+        np.array(first, np.float64).reshape(-1, 2),
+        np.array(second, np.float64).reshape(-1, 2),
+        reach,
+    )
+    assert near.shape == (len(first), len(second))
+    for i, (x, y) in enumerate(first):
+        for j, (u, v) in enumerate(second):
+            expected = abs(x - u) <= reach and abs(y - v) <= reach
+            assert near[i, j] == expected
+            if math.dist((x, y), (u, v)) <= reach:
+                assert near[i, j]  # a pair within reach in all is never left out
+
+
+def test_a_pair_exactly_reach_apart_along_either_axis_is_near() -> None:
+    origin = np.array([[0.0, 0.0]])
+    others = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 2.0], [2.5, 0.0], [-2.0, -2.0]])
+    assert near_along_both(origin, others, 2.0).tolist() == [[True, True, True, False, True]]
