@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import median, near_along_both
+from realtime_nb.vision.plugins.arrays import clip, median, near_along_both
 
 __all__ = [
     "BallCandidate",
@@ -312,7 +312,7 @@ def _around(
     sx, sy = steps
     dx, dy = _AROUND_X * sx, _AROUND_Y * sy
     out: npt.NDArray[np.float32] = values[
-        _within(xy[:, 1] + dy, h), _within(xy[:, 0] + dx, w)
+        clip(xy[:, 1] + dy, 0, h - 1), clip(xy[:, 0] + dx, 0, w - 1)
     ].astype(np.float32)
     return out
 
@@ -346,19 +346,12 @@ def _spread(
     with np.errstate(divide="ignore", invalid="ignore"):
         # A Gaussian bump A exp(-r^2 / 2 s^2) falls to A exp(-d^2 / 2 s^2) at d px.
         fall = (left + right + up + down) / (4 * np.maximum(c, 1.0))
-        spread = -(d**2) / (2 * np.log(np.minimum(np.maximum(fall, 1e-3), 0.999)))
+        spread = -(d**2) / (2 * np.log(clip(fall, 1e-3, 0.999)))
         offset = np.column_stack([sx * (left - right) / (2 * dxx), sy * (up - down) / (2 * dyy)])
     # np.nan_to_num then np.clip, as ufuncs: an infinite offset is clipped either way.
     half = 0.5 * np.array(steps)
-    offset = np.minimum(np.maximum(np.where(np.isnan(offset), 0.0, offset), -half), half)
+    offset = clip(np.where(np.isnan(offset), 0.0, offset), -half, half)
     return np.asarray(spread, np.float64), offset
-
-
-def _within(index: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.int64]:
-    """``index`` clipped to ``0 .. size - 1`` (np.clip's own Python wrapper costs more than
-    the clipping, on a frame's few dozen peaks)."""
-    out: npt.NDArray[np.int64] = np.minimum(np.maximum(index, 0), size - 1)
-    return out
 
 
 def _touching(
@@ -366,8 +359,8 @@ def _touching(
 ) -> npt.NDArray[np.int64]:
     """How many of eight directions are still above half the peak ``reach`` px away."""
     h, w = values.shape
-    px = _within(np.round(xy[:, 0] + _DIRECTION_X * reach).astype(np.int64), w)
-    py = _within(np.round(xy[:, 1] + _DIRECTION_Y * reach).astype(np.int64), h)
+    px = clip(np.round(xy[:, 0] + _DIRECTION_X * reach).astype(np.int64), 0, w - 1)
+    py = clip(np.round(xy[:, 1] + _DIRECTION_Y * reach).astype(np.int64), 0, h - 1)
     count: npt.NDArray[np.int64] = (values[py, px] >= 0.5 * peak).sum(axis=0, dtype=np.int64)
     return count
 

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import near_along_both
+from realtime_nb.vision.plugins.arrays import clip, near_along_both
 from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
 from realtime_nb.vision.plugins.grass import Mask
@@ -395,7 +395,7 @@ class BallScene:
         length2 = np.maximum(abx * abx + aby * aby, 1e-9)
         cx, cy = centres[:, :1], centres[:, 1:]
         relx, rely = cx - ax, cy - ay
-        t = np.minimum(np.maximum((relx * abx + rely * aby) / length2, 0.0), 1.0)
+        t = clip((relx * abx + rely * aby) / length2, 0.0, 1.0)
         dx, dy = cx - (ax + t * abx), cy - (ay + t * aby)
         dist = np.sqrt(dx * dx + dy * dy)
         out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
@@ -549,7 +549,7 @@ class BallScene:
         # ufuncs: their Python wrappers cost more than the arithmetic on a frame's boxes.
         excess = height - TALL_LEAST * tall
         excess = np.where(np.isnan(excess), 0.0, excess)
-        over = np.minimum(np.maximum(excess, 0.0), TALL_SHARE * height)
+        over = clip(excess, 0.0, TALL_SHARE * height)
         up: FloatArray = down + over
         return up, down
 

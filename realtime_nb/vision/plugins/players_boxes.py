@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.grass import Mask
 
@@ -500,8 +501,7 @@ def _shaded_distance(
     grass, and with ``brightest`` over 1 on grass lit brighter than its mean."""
     g = np.asarray(grass[:3], np.float32)
     p = frame.astype(np.float32)
-    # np.minimum and np.maximum: np.clip's values, without its Python-level checks.
-    scale = np.minimum(np.maximum((p @ g) / max(float(g @ g), 1.0), 0.5), brightest)
+    scale = clip((p @ g) / max(float(g @ g), 1.0), 0.5, brightest)
     off = np.abs(p - scale[..., None] * g)
     # np.maximum of the channels: a max along a last axis of three is several times slower.
     largest = np.maximum(np.maximum(off[..., 0], off[..., 1]), off[..., 2])

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.plugins.pitch_model import (
     FINE_FEATURES,
@@ -117,8 +118,7 @@ def on_paint(
         rows += box[1]
         cols += box[0]
         pixels = frame[rows, cols].astype(np.float64) - grass
-        # np.minimum and np.maximum: np.clip's values, without its Python-level checks.
-        share = np.minimum(np.maximum((pixels @ toward_white) / reach2, 0.0), 1.0)
+        share = clip((pixels @ toward_white) / reach2, 0.0, 1.0)
         off_blend = pixels - share[:, None] * toward_white
         pale = np.einsum("ij,ij->i", off_blend, off_blend) <= PAINT_COLOUR**2
         least = PAINT_SHARE * len(rows)

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.grass import Mask
 
 __all__ = [
@@ -92,8 +93,7 @@ def clear_stand_edge(candidates: Mask, region: Mask) -> None:
     rows = np.arange(y0, y1)[:, None]
     gap = (rows >= top[::2]) & (candidates[y0:y1, ::2] == 0)
     ends = np.where(gap.any(axis=0), np.argmax(gap, axis=0) + y0, y1)
-    # np.minimum and np.maximum, np.clip's values without its Python-level checks.
-    runs = np.minimum(np.maximum(ends - top[::2], 0), deepest).astype(np.uint8)
+    runs = clip(ends - top[::2], 0, deepest).astype(np.uint8)
     # cv2.medianBlur takes kernels past 5 on 8-bit images only; on one row, replicated at its
     # border, its square kernel is the running median along the row.
     span = max(3, round(STAND_SPAN * w / 2)) | 1

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.base import Frame
 
 __all__ = [
@@ -190,12 +191,9 @@ def blend_distances(
     if grass is None:
         return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)
     toward = grass - centres
-    # np.minimum and np.maximum: np.clip's values, without its Python-level checks.
-    share = np.minimum(
-        np.maximum(
-            (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
-            -PURER,
-        ),
+    share = clip(
+        (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
+        -PURER,
         BLENDED,
     )
     return np.asarray(np.linalg.norm(offsets - share[..., None] * toward, axis=-1), np.float64)

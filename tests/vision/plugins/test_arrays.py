@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from realtime_nb.vision.plugins.arrays import median, near_along_both
+from realtime_nb.vision.plugins.arrays import clip, median, near_along_both
 
 
 @given(
@@ -53,3 +53,22 @@ def test_a_pair_exactly_reach_apart_along_either_axis_is_near() -> None:
     origin = np.array([[0.0, 0.0]])
     others = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 2.0], [2.5, 0.0], [-2.0, -2.0]])
     assert near_along_both(origin, others, 2.0).tolist() == [[True, True, True, False, True]]
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=2, max_side=12),
+        elements=st.floats(allow_nan=True, allow_infinity=True),
+    ),
+    st.floats(-10, 0),
+    st.floats(0, 10),
+)
+def test_clip_is_numpys_clip(values: np.ndarray, low: float, high: float) -> None:
+    assert np.array_equal(clip(values, low, high), np.clip(values, low, high), equal_nan=True)
+
+
+def test_clip_keeps_integer_indices_within_the_image() -> None:
+    index = np.array([-3, 0, 4, 9, 12], np.int64)
+    out = clip(index, 0, 9)
+    assert out.dtype == np.int64 and out.tolist() == [0, 0, 4, 9, 9]

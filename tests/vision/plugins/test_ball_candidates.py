@@ -18,7 +18,6 @@ from realtime_nb.vision.plugins.ball import _candidates, _search
 from realtime_nb.vision.plugins.ball_candidates import (
     _crowded,
     _nonzero_xy,
-    _within,
     brighter_in_every_channel,
     find_candidates,
     inside_a_body,
@@ -117,11 +116,6 @@ def test_a_coloured_kit_is_not_brighter_in_every_channel() -> None:
     img = np.full((40, 40, 3), (35, 110, 38), np.uint8)
     cv2.circle(img, (20, 20), 1, (20, 220, 245), -1)  # yellow: no blue over the grass's
     assert int(brighter_in_every_channel(img, 1.0).max()) == 0
-
-
-def test_within_clips_indices_to_the_image_as_np_clip_does() -> None:
-    index = np.array([-7, -1, 0, 5, 9, 10, 40], np.int64)
-    assert np.array_equal(_within(index, 10), np.clip(index, 0, 9))
 
 
 @pytest.mark.parametrize(("typical", "found"), [(1.1, True), (2.0, False)])
