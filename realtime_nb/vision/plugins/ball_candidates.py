@@ -36,6 +36,7 @@ from realtime_nb.vision.plugins.arrays import clip, median, near_along_both
 
 __all__ = [
     "BallCandidate",
+    "Scratch",
     "above_something_dark",
     "brighter_in_every_channel",
     "find_candidates",
@@ -82,6 +83,33 @@ class BallCandidate:
         return self.x, self.y
 
 
+class Scratch:
+    """Named arrays written over frame after frame, for the full-frame images a frame's search
+    makes and drops. Fresh ones cost more than their arithmetic: the allocator hands the
+    memory of the last frame's back to the system, and touching it again page-faults (on
+    seed 7 at 640x360 some 360 faults and 0.4 ms a frame for ball_detection). An array got
+    from here is valid until the same name is asked for again, so nothing from it may be
+    kept past the frame.
+
+    Example:
+        >>> scratch = Scratch()
+        >>> a = scratch("low", (2, 3))
+        >>> scratch("low", (2, 3)) is a, scratch("low", (3, 3)) is a, scratch("high", (2, 3)) is a
+        (True, False, False)
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[str, tuple[int, ...]], Mask] = {}
+
+    def __call__(self, name: str, shape: tuple[int, ...]) -> Mask:
+        """The uint8 array ``name`` of ``shape`` (one per name and shape: a search on a
+        shrunk frame keeps its own), its values left from its last use."""
+        array = self._arrays.get((name, shape))
+        if array is None:
+            array = self._arrays[name, shape] = np.empty(shape, np.uint8)
+        return array
+
+
 def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
     """Per pixel, how white the colour is: the darkest channel less the colour's spread
     (``2 min(B, G, R) - max(B, G, R)``, clipped to 0..255). High on white and light grey,
@@ -90,22 +118,32 @@ def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
 
 
 def whiteness_and_brightness(
-    frame: npt.NDArray[np.uint8], channels: Sequence[Mask] | None = None
+    frame: npt.NDArray[np.uint8],
+    channels: Sequence[Mask] | None = None,
+    scratch: Scratch | None = None,
 ) -> tuple[Mask, Mask]:
     """:func:`whiteness`, and the brightness it is worked out from: each pixel's brightest
     channel (``max(B, G, R)``), which :func:`above_something_dark` and
     :func:`under_something_dark` read too. ``channels``: this frame's ``cv2.split``, when
-    already made (then read instead of the frame)."""
+    already made (then read instead of the frame); ``scratch``: where to write both (and the
+    steps between), else fresh arrays."""
     b, g, r = cv2.split(frame) if channels is None else channels
-    low = cv2.min(cv2.min(b, g), r)
-    high = np.asarray(cv2.max(cv2.max(b, g), r), np.uint8)
+    into = scratch or Scratch()
+    shape = b.shape
+    low = cv2.min(cv2.min(b, g, into("low", shape)), r, into("low", shape))
+    high = cv2.max(cv2.max(b, g, into("high", shape)), r, into("high", shape))
     # 2 low - high, clipped at 0, as low less the spread (high - low, never negative): two
     # saturating subtractions of whole numbers cost less than cv2.addWeighted's arithmetic.
-    return np.asarray(cv2.subtract(low, cv2.subtract(high, low)), np.uint8), high
+    spread = cv2.subtract(high, low, into("spread", shape))
+    white = cv2.subtract(low, spread, into("white", shape))
+    return np.asarray(white, np.uint8), np.asarray(high, np.uint8)
 
 
 def brighter_in_every_channel(
-    frame: npt.NDArray[np.uint8], radius: float, channels: Sequence[Mask] | None = None
+    frame: npt.NDArray[np.uint8],
+    radius: float,
+    channels: Sequence[Mask] | None = None,
+    scratch: Scratch | None = None,
 ) -> Mask:
     """Per pixel, how much brighter than its surroundings it is in its least raised channel:
     the least over B, G and R of each channel's white top-hat, by a square about four times as
@@ -113,7 +151,7 @@ def brighter_in_every_channel(
     pixel or so, blurred) raises all three channels by the same share of white over grass, where
     :func:`whiteness` of the mixed colour stays near zero; a coloured kit raises only some.
     ``channels``: this frame's ``cv2.split``, when already made (then read instead of the
-    frame).
+    frame); ``scratch``: where to write the result (and the steps before it), else fresh arrays.
 
     Example:
         >>> img = np.full((20, 20, 3), (35, 110, 38), np.uint8)
@@ -124,8 +162,12 @@ def brighter_in_every_channel(
     size = 2 * math.ceil(2.24 * max(radius, 1.1)) + 3
     kernel = np.ones((size, size), np.uint8)
     split = cv2.split(frame) if channels is None else channels
-    b, g, r = (cv2.morphologyEx(c, cv2.MORPH_TOPHAT, kernel) for c in split)
-    return np.asarray(cv2.min(cv2.min(b, g), r), np.uint8)
+    into = scratch or Scratch()
+    b, g, r = (
+        cv2.morphologyEx(c, cv2.MORPH_TOPHAT, kernel, dst=into(f"raised {k}", c.shape))
+        for k, c in enumerate(split)
+    )
+    return np.asarray(cv2.min(cv2.min(b, g, b), r, b), np.uint8)
 
 
 def streak_of(grey: Mask, longest: int = 15) -> tuple[int, int]:
@@ -166,6 +208,7 @@ def find_candidates(
     min_contrast: float = 28.0,
     limit: int = 200,
     streak: tuple[int, int] = (0, 0),
+    scratch: Scratch | None = None,
 ) -> list[BallCandidate]:
     """Blob-like bright peaks of about ``radius`` pixels, best first.
 
@@ -177,12 +220,13 @@ def find_candidates(
         limit: At most this many candidates, the most contrasted first.
         streak: Motion blur's streak along x and y in pixels (:func:`streak_of`): a blob
             that much longer along it is still round, its shape judged that much wider.
+        scratch: Where to write the filtered images, else fresh arrays.
 
     Returns:
         Candidates that are neither lines nor broad bright areas.
     """
     sigma = float(min(max(0.4 * radius, 0.7), 1.5))
-    smooth, xy = _peaks(white, region, radius, sigma, min_contrast)
+    smooth, xy = _peaks(white, region, radius, sigma, min_contrast, scratch or Scratch())
     if not len(xy):
         return []
     d = max(1, round(0.7 * radius))
@@ -251,25 +295,36 @@ def _crowded(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], reach: float) -
 
 
 def _peaks(
-    white: Mask, region: Mask | None, radius: float, sigma: float, min_contrast: float
+    white: Mask,
+    region: Mask | None,
+    radius: float,
+    sigma: float,
+    min_contrast: float,
+    into: Scratch,
 ) -> tuple[Mask, npt.NDArray[np.int64]]:
     """The smoothed top-hat of ``white`` and its local maxima ``(n, 2)`` as ``x, y``, at least
     ``min_contrast`` high, in ``region`` and far enough from the border to be measured."""
     h, w = white.shape
     size = 2 * math.ceil(1.4 * radius) + 3
-    tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, np.ones((size, size), np.uint8))
+    kernel = np.ones((size, size), np.uint8)
+    tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, kernel, dst=into("tophat", white.shape))
     ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
-    smooth = np.asarray(cv2.GaussianBlur(tophat, (ksize, ksize), sigma), np.uint8)
+    smooth = np.asarray(
+        cv2.GaussianBlur(tophat, (ksize, ksize), sigma, dst=into("smooth", white.shape)),
+        np.uint8,
+    )
     # A maximum at least min_contrast high: at least its 3x3 neighbourhood's maximum and the
     # least whole value over min_contrast - 1, in one comparison.
     least = math.floor(min_contrast - 1) + 1
     if least > 255:
         return smooth, np.zeros((0, 2), np.int64)
-    bound = np.asarray(cv2.dilate(smooth, np.ones((3, 3), np.uint8)), np.uint8)
+    bound = np.asarray(
+        cv2.dilate(smooth, np.ones((3, 3), np.uint8), dst=into("bound", white.shape)), np.uint8
+    )
     # A scalar, which OpenCV takes and its stubs do not (np.maximum with a scalar measured
     # about 0.5 ms slower a frame at 1280x720).
     cv2.max(bound, float(max(0, least)), bound)  # type: ignore[call-overload]
-    xy = _nonzero_xy(np.asarray(cv2.compare(smooth, bound, cv2.CMP_GE), np.uint8))
+    xy = _nonzero_xy(np.asarray(cv2.compare(smooth, bound, cv2.CMP_GE, bound), np.uint8))
     d = max(1, round(0.7 * radius))
     inside = (xy[:, 0] >= d) & (xy[:, 1] >= d) & (xy[:, 0] < w - d) & (xy[:, 1] < h - d)
     if region is not None:

@@ -333,13 +333,13 @@ class BallScene:
             kept.append((centre, radius, confidence))
         return kept
 
-    def pitch_area(self, shape: tuple[int, ...]) -> Mask | None:
+    def pitch_area(self, shape: tuple[int, ...], out: Mask | None = None) -> Mask | None:
         """0/255 mask, in an image of ``shape``, of the pitch and
         :data:`~realtime_nb.vision.plugins.pitch_model.OFF_PITCH_M` around it through the
         homography, and of the gate around :attr:`ball_next` (the ball's track may be
         followed beyond the margin). None without a homography, or when a corner of that
         area is not in front of the camera (its outline would not be the area's) or is more
-        than a million pixels away."""
+        than a million pixels away. ``out``: an array of ``shape[:2]`` to write it into."""
         if self.homography is None:
             return None
         m = OFF_PITCH_M
@@ -350,7 +350,10 @@ class BallScene:
         image = project(self.homography, corners)
         if not np.isfinite(image).all() or np.abs(image).max() > 1e6:
             return None
-        out: Mask = np.zeros(shape[:2], np.uint8)
+        if out is None:
+            out = np.zeros(shape[:2], np.uint8)
+        else:
+            out.fill(0)
         cv2.fillPoly(out, [np.round(image).astype(np.int32)], 255)
         if self.ball_next is not None:
             (bx, by), gate = self.ball_next
@@ -478,12 +481,16 @@ class BallScene:
         other = shared < SAME_PERSON_OVERLAP * narrower
         return np.asarray(other | (y2[:, None] >= y2[None]), bool)
 
-    def without_kit(self, region: Mask) -> Mask:
+    def without_kit(self, region: Mask, out: Mask | None = None) -> Mask:
         """``region`` less the people's kit (:meth:`places`), so that people's whites do not
-        crowd the ball out of a frame's most contrasted peaks."""
+        crowd the ball out of a frame's most contrasted peaks. ``out``: an array of
+        ``region``'s shape, not ``region`` itself, to write it into."""
         if not self.people:
             return region
-        out = region.copy()
+        if out is None:
+            out = region.copy()
+        else:
+            out[:] = region
         ups, downs = self.feet_zones()
         # Every person's rectangles at once, in whole pixels (numbers, not a call each).
         x1, y1, x2, y2 = np.asarray(self.people, np.float64).reshape(-1, 4).T

@@ -87,9 +87,12 @@ def pitch_hull(green: Mask) -> Points | None:
     return np.asarray(cv2.convexHull(largest), np.int32)
 
 
-def polygon_mask(shape: tuple[int, int], polygon: Points) -> Mask:
-    """A 0/255 mask of ``shape`` with ``polygon`` filled."""
-    mask = np.zeros(shape, np.uint8)
+def polygon_mask(shape: tuple[int, int], polygon: Points, out: Mask | None = None) -> Mask:
+    """A 0/255 mask of ``shape`` with ``polygon`` filled (written into ``out`` when given, an
+    array of that shape)."""
+    mask = np.zeros(shape, np.uint8) if out is None else out
+    if out is not None:
+        mask.fill(0)
     cv2.fillPoly(mask, [polygon.reshape(-1, 1, 2)], 255)
     return mask
 
