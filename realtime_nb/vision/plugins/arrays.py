@@ -15,7 +15,25 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["clip", "median", "near_along_both"]
+__all__ = ["Buffers", "clip", "median", "near_along_both"]
+
+
+class Buffers:
+    """Arrays kept by name from call to call, each taken again while its shape and type stay
+    the same: a fresh frame-sized array every frame is, as often as not, given back to the
+    system by the allocator and taken again page by page (a page fault each)."""
+
+    def __init__(self) -> None:
+        """No array kept yet."""
+        self._kept: dict[str, npt.NDArray[Any]] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any = np.uint8) -> npt.NDArray[Any]:
+        """The array kept as ``name``, or a new one when there is none of ``shape`` and
+        ``dtype``; its values are whatever the last user left."""
+        kept = self._kept.get(name)
+        if kept is None or kept.shape != shape or kept.dtype != dtype:
+            kept = self._kept[name] = np.empty(shape, dtype)
+        return kept
 
 
 def clip(values: npt.NDArray[Any], low: Any, high: Any) -> npt.NDArray[Any]:

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
     GREEN_HI,
@@ -141,6 +142,7 @@ class PlayerDetection(Plugin):
     warmup_frames = 15
     _hsv: Frame | None = None  # this job's HSV buffer (:meth:`_hsv_of`)
     _planes: list[Mask] | None = None  # and its planes' (:meth:`_planes_of`)
+    _kept: Buffers | None = None  # and its masks' (:meth:`_buffers`)
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Detect people on the pitch and classify role and team."""
@@ -151,7 +153,8 @@ class PlayerDetection(Plugin):
         sample_green = green_mask(sample)
         away = GrassDistance.of(frame, sample_green)
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
-        grass, line = _grass_and_line(hsv, grass_s, grass_v, self._planes_of(hsv))
+        kept = self._buffers()
+        grass, line = _grass_and_line(hsv, grass_s, grass_v, self._planes_of(hsv), kept)
         previous = ctx.state.get("height_model")
         measured = _homography_heights(ctx)
         heights = measured if measured is not None else _model_heights(previous, frame.shape[0])
@@ -159,10 +162,12 @@ class PlayerDetection(Plugin):
         paint = (
             None
             if homography is None or heights is None
-            else marking_band(grass.shape[:2], homography, *heights)
+            else marking_band(
+                grass.shape[:2], homography, *heights, out=kept.get("paint", grass.shape)
+            )
         )
         boxes, labels, ids, masks, pale = _person_blobs(
-            line, (grass, pitch_region(ctx, grass)), heights, paint
+            line, (grass, pitch_region(ctx, grass)), heights, paint, kept
         )
         # A lone person's height at a box's feet: the homography's where there is one (the
         # height model, fitted to earlier boxes, can stay too tall from boxes it grew itself).
@@ -213,6 +218,13 @@ class PlayerDetection(Plugin):
             "team_colors": ctx.state.get("team_bgr") or [],
         }
 
+    def _buffers(self) -> Buffers:
+        """This job's masks, written into the same buffers frame after frame (as
+        :meth:`_hsv_of`'s); none of them outlives a frame's :meth:`process`."""
+        if self._kept is None:
+            self._kept = Buffers()
+        return self._kept
+
     def _hsv_of(self, frame: Frame) -> Frame:
         """``frame`` in HSV, written into the same buffer frame after frame: a new 2.8 MB one
         every frame at 1280x720 is, as often as not, given back to the system by the allocator
@@ -251,11 +263,15 @@ class PlayerDetection(Plugin):
 
 
 def _grass_and_line(
-    hsv: Frame, grass_s: float, grass_v: float, planes: tuple[Mask, Mask, Mask] | None = None
+    hsv: Frame,
+    grass_s: float,
+    grass_v: float,
+    planes: tuple[Mask, Mask, Mask] | None = None,
+    buffers: Buffers | None = None,
 ) -> tuple[Mask, Mask]:
     """The grass and the line-like pixels for the blob mask, the grass's mean saturation and
     value being ``grass_s`` and ``grass_v`` (``planes``: those of ``hsv``, when already
-    taken).
+    taken; ``buffers``: where the masks are written, else new arrays).
 
     Grass: green-hued, at least 0.55 times as saturated and half as bright as the grass's
     mean. JPEG bleeds the grass's hue into a small kit, which the fixed green range then takes
@@ -270,18 +286,38 @@ def _grass_and_line(
     # masks as cv2.inRange over the three channels, for less (:func:`hsv_planes`), and the
     # hue and brightness tests are shared.
     hue, saturation, value = hsv_planes(hsv) if planes is None else planes
-    green_hue = cv2.inRange(hue, int(GREEN_LO[0]), int(GREEN_HI[0]))
-    grass = cv2.inRange(saturation, max(int(GREEN_LO[1]), 0.55 * grass_s), 255)
-    grass = cv2.bitwise_and(grass, green_hue, dst=grass)
-    dim = cv2.inRange(value, max(int(GREEN_LO[2]), 0.5 * grass_v), 255)
-    grass = cv2.bitwise_and(grass, dim, dst=grass)
-    bright = cv2.inRange(value, grass_v + 12, 255)
-    pale_green = cv2.inRange(saturation, 0, 0.8 * grass_s)
-    pale_green = cv2.bitwise_and(pale_green, green_hue, dst=pale_green)
-    line = cv2.inRange(saturation, 0, min(60.0, 0.8 * grass_s))  # grey
-    line = cv2.bitwise_or(line, pale_green, dst=line)
-    line = cv2.bitwise_and(line, bright, dst=line)
-    return np.asarray(grass, np.uint8), np.asarray(line, np.uint8)
+    kept = Buffers() if buffers is None else buffers
+    shape = hue.shape
+    # Each mask is written in place into its buffer (dst=).
+    green_hue = kept.get("green_hue", shape)
+    cv2.inRange(hue, int(GREEN_LO[0]), int(GREEN_HI[0]), dst=green_hue)
+    grass = _at_least(saturation, max(int(GREEN_LO[1]), 0.55 * grass_s), kept.get("grass", shape))
+    cv2.bitwise_and(grass, green_hue, dst=grass)
+    scratch = kept.get("grass_and_line", shape)
+    cv2.bitwise_and(
+        grass, _at_least(value, max(int(GREEN_LO[2]), 0.5 * grass_v), scratch), dst=grass
+    )
+    bright = _at_least(value, grass_v + 12, scratch)  # the dim test is used up
+    line = _at_most(saturation, 0.8 * grass_s, kept.get("line", shape))  # pale
+    cv2.bitwise_and(line, green_hue, dst=line)  # and green: a white-grass blend
+    grey = _at_most(saturation, min(60.0, 0.8 * grass_s), green_hue)  # the hue is used up
+    cv2.bitwise_or(line, grey, dst=line)
+    cv2.bitwise_and(line, bright, dst=line)
+    return grass, line
+
+
+def _at_least(plane: Mask, bound: float, dst: Mask | None = None) -> Mask:
+    """``cv2.inRange(plane, bound, 255)`` of an 8-bit ``plane`` (``bound`` rounded to the
+    nearest whole number, ties to even, as cv2.inRange rounds it), by cv2.threshold: about a
+    third of the cost. Written into ``dst`` when given."""
+    level = min(255, max(-1, round(bound) - 1))
+    return np.asarray(cv2.threshold(plane, level, 255, cv2.THRESH_BINARY, dst=dst)[1], np.uint8)
+
+
+def _at_most(plane: Mask, bound: float, dst: Mask | None = None) -> Mask:
+    """``cv2.inRange(plane, 0, bound)`` of an 8-bit ``plane``, as :func:`_at_least`."""
+    level = min(255, max(-1, round(bound)))
+    return np.asarray(cv2.threshold(plane, level, 255, cv2.THRESH_BINARY_INV, dst=dst)[1], np.uint8)
 
 
 def _heights_at(
@@ -299,6 +335,7 @@ def _person_blobs(
     masks: tuple[Mask, Mask],
     heights: Heights,
     paint: Mask | None = None,
+    buffers: Buffers | None = None,
 ) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask], set[int]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor ``line``-like (:func:`_grass_and_line`), within the pitch
@@ -308,24 +345,29 @@ def _person_blobs(
     :func:`~realtime_nb.vision.plugins.players_markings.marking_band`), line-like pixels
     outside it are a person's (a white kit is as pale as a line from head to socks), unless
     less than :data:`BAND_COVERAGE` of them are inside it; the last value returned is the
-    set of labels of blobs made mostly of them (for :func:`_upright`)."""
+    set of labels of blobs made mostly of them (for :func:`_upright`). The masks are written
+    into ``buffers`` when given, else into new arrays."""
     grass, region = masks
     h, w = grass.shape
+    kept = Buffers() if buffers is None else buffers
     off_markings = None
     if paint is not None:
         # A homography off by more than the band leaves the lines outside it: then the band
         # is not used.
-        on_markings = cv2.bitwise_and(line, paint)
+        on_markings = cv2.bitwise_and(line, paint, dst=kept.get("on_markings", (h, w)))
         if cv2.countNonZero(on_markings) >= BAND_COVERAGE * cv2.countNonZero(line):
-            off_markings = np.asarray(cv2.subtract(line, paint), np.uint8)
+            off_markings = np.asarray(
+                cv2.subtract(line, paint, dst=kept.get("off_markings", (h, w))), np.uint8
+            )
             line = np.asarray(on_markings, np.uint8)
     # The region less the grass and the line (0/255 masks, so a saturating subtraction): one
     # pass over the frame fewer than the region and not either.
-    own = cv2.subtract(region, cv2.bitwise_or(grass, line))
+    own = cv2.bitwise_or(grass, line, dst=kept.get("own", (h, w)))
+    own = cv2.subtract(region, own, dst=own)
     own = without_stand_rows(np.asarray(own, np.uint8), region)
-    clear_stand_edge(own, region)  # own is this function's: a fresh mask
-    pale_too = _with_pale_parts(own, line, region)
-    n, labels, stats = _blob_labels(pale_too, heights)
+    clear_stand_edge(own, region)  # own is this function's
+    pale_too = _with_pale_parts(own, line, region, kept)
+    n, labels, stats = _blob_labels(pale_too, heights, kept)
     _join_stacked_parts(labels, stats, own, heights)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
@@ -494,11 +536,13 @@ def _filled(
     return [b for b, _ in kept], [k for _, k in kept]
 
 
-def _blob_labels(mask: Mask, heights: Heights) -> tuple[int, Labels, npt.NDArray[np.int32]]:
+def _blob_labels(
+    mask: Mask, heights: Heights, buffers: Buffers | None = None
+) -> tuple[int, Labels, npt.NDArray[np.int32]]:
     """The blobs of ``mask`` once opened (by :func:`_opening`, people being ``heights`` tall)
-    and closed: their count (the background included), the label image
-    and ``cv2.connectedComponentsWithStats``' stats (the background's row is of the bounding
-    rectangle worked on, not of the frame)."""
+    and closed: their count (the background included), the label image (written into
+    ``buffers`` when given, else a new array) and ``cv2.connectedComponentsWithStats``' stats
+    (the background's row is of the bounding rectangle worked on, not of the frame)."""
     h, w = mask.shape
     # Only the bounding rectangle of the mask's pixels, 6 px wider each way, is worked on (the
     # pitch leaves out the stand and sky): the opening and closing below reach 2 px from a
@@ -519,7 +563,10 @@ def _blob_labels(mask: Mask, heights: Heights) -> tuple[int, Labels, npt.NDArray
     # its gap take at least 4 x 6 pixels (counted as 2 x 2 without the opening, to be safe),
     # so they suffice up to 65535 blobs of that size.
     small = h * w < (4 if opening is None else 24) * 65535
-    labels = np.zeros((h, w), np.uint16 if small else np.int32)
+    labels = (Buffers() if buffers is None else buffers).get(
+        "labels", (h, w), np.uint16 if small else np.int32
+    )
+    labels.fill(0)
     # The labelling writes into the frame-sized label image's window itself.
     n, inside, stats, _ = cv2.connectedComponentsWithStats(
         candidates, labels[window], connectivity=8, ltype=cv2.CV_16U if small else cv2.CV_32S
@@ -670,9 +717,12 @@ def _model_heights(model: HeightModel | None, rows: int) -> Heights:
     return ends, model[0] * ends + model[1]
 
 
-def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
+def _with_pale_parts(
+    candidates: Mask, line: Mask, region: Mask, buffers: Buffers | None = None
+) -> Mask:
     """``candidates`` with the ``line``-like pixels within ``region`` that belong to people
-    put back: white shorts and socks between parts of a person, and white kits."""
+    put back: white shorts and socks between parts of a person, and white kits (written into
+    ``buffers`` when given, else into a new array)."""
     h, w = candidates.shape
     # White shorts and socks look like line pixels; they are put back where they lie between
     # parts of a person above and below (shirt and legs, legs and boots), which a line seldom
@@ -702,7 +752,10 @@ def _with_pale_parts(candidates: Mask, line: Mask, region: Mask) -> Mask:
         thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
         sandwiched = cv2.bitwise_or(sandwiched, thick)
     # The masks below are worked in place: fewer frame-sized buffers taken and given back.
-    put_back = np.repeat(sandwiched, 2, axis=0)[:h]
+    # Each row of every other one twice (np.repeat's rows), into the kept buffer.
+    put_back = (Buffers() if buffers is None else buffers).get("pale_too", (h, w))
+    put_back[0::2] = sandwiched
+    put_back[1::2] = sandwiched[: h // 2]
     put_back = cv2.bitwise_and(put_back, line, dst=put_back)
     put_back = cv2.bitwise_and(put_back, region, dst=put_back)
     return np.asarray(cv2.bitwise_or(candidates, put_back, dst=put_back), np.uint8)

@@ -148,11 +148,13 @@ def marking_band(
     homography: npt.NDArray[np.float64],
     rows: npt.NDArray[np.float64],
     person_heights: npt.NDArray[np.float64],
+    out: npt.NDArray[np.uint8] | None = None,
 ) -> npt.NDArray[np.uint8]:
     """A 0/255 mask of the image (``shape``: rows, columns) within reach of a projected
     marking: :data:`BAND_WIDTH_M` wide (plus :data:`BAND_SLACK_PX` each side), a person
     standing at image row ``rows[i]`` being ``person_heights[i]`` px tall (``rows`` growing)
-    for the scale of a metre.
+    for the scale of a metre. Drawn into ``out`` (of ``shape``) when given, else into a new
+    array.
 
     Outside it no pixel is line paint: a white kit, whose every part is as pale as a line, is
     told from the lines by where it is.
@@ -167,7 +169,11 @@ def marking_band(
     h, w = shape
     pieces, inside = clip_pieces_where(_projected(homography), w - 1, h - 1, margin=8.0)
     pieces = pieces[inside]
-    band = np.zeros((h, w), np.uint8)
+    if out is None:
+        band = np.zeros((h, w), np.uint8)
+    else:
+        band = out
+        band.fill(0)
     if not len(pieces):
         return band
     # Each piece as a quadrilateral, as wide at each end as the band is at that end's row (a

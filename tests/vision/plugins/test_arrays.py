@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from realtime_nb.vision.plugins.arrays import clip, median, near_along_both
+from realtime_nb.vision.plugins.arrays import Buffers, clip, median, near_along_both
 
 
 @given(
@@ -72,3 +72,17 @@ def test_clip_keeps_integer_indices_within_the_image() -> None:
     index = np.array([-3, 0, 4, 9, 12], np.int64)
     out = clip(index, 0, 9)
     assert out.dtype == np.int64 and out.tolist() == [0, 0, 4, 9, 9]
+
+
+def test_buffers_are_kept_by_name_while_shape_and_type_stay() -> None:
+    buffers = Buffers()
+    first = buffers.get("a", (3, 4))
+    assert first.shape == (3, 4) and first.dtype == np.uint8
+    assert buffers.get("a", (3, 4)) is first
+    assert buffers.get("b", (3, 4)) is not first  # another name, another array
+    assert buffers.get("a", (3, 4)) is first
+    wider = buffers.get("a", (3, 5))
+    assert wider.shape == (3, 5) and wider is not first
+    deeper = buffers.get("a", (3, 5), np.uint16)
+    assert deeper.dtype == np.uint16 and deeper is not wider
+    assert buffers.get("a", (3, 5), np.uint16) is deeper

@@ -13,10 +13,13 @@ from hypothesis import strategies as st
 
 from realtime_nb.vision.evaluation import evaluate
 from realtime_nb.vision.plugins import PluginContext, VideoInfo, players_boxes
+from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.grass import GREEN_HI, GREEN_LO, green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
     Heights,
     PlayerDetection,
+    _at_least,
+    _at_most,
     _blob_labels,
     _grass_and_line,
     _homography_heights,
@@ -24,6 +27,7 @@ from realtime_nb.vision.plugins.players import (
     _model_heights,
     _not_paint,
     _on_pitch,
+    _person_blobs,
     _upright,
     _with_pale_parts,
 )
@@ -323,6 +327,42 @@ def test_grass_and_line_masks_are_the_three_channel_ranges() -> None:
         grey = cv2.inRange(hsv, (0, 0, grass_v + 12), (180, min(60.0, 0.8 * grass_s), 255))
         np.testing.assert_array_equal(grass, expected_grass)
         np.testing.assert_array_equal(line, cv2.bitwise_or(pale_green, grey))
+
+
+@given(st.floats(-3.0, 258.0) | st.sampled_from([k + 0.5 for k in range(-2, 257)]))
+def test_at_least_and_at_most_are_cv2_in_range(bound: float) -> None:
+    # Every 8-bit level, against bounds past both ends and halfway between two levels (which
+    # cv2.inRange rounds to even).
+    plane = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_array_equal(_at_least(plane, bound), cv2.inRange(plane, bound, 255))
+    np.testing.assert_array_equal(_at_most(plane, bound), cv2.inRange(plane, 0, bound))
+    into = np.full_like(plane, 7)
+    assert _at_least(plane, bound, into) is into
+
+
+def test_masks_written_into_used_buffers_are_those_written_into_new_arrays() -> None:
+    clip = synthetic_match(0.2, 25, 640, 360, seed=2, kits=1)
+    kept = Buffers()
+    for index in (0, 3, 1):  # each frame into the buffers the one before left
+        hsv = cv2.cvtColor(clip.frame(index), cv2.COLOR_BGR2HSV)
+        sample = every_fourth(hsv)
+        _, grass_s, grass_v, _ = cv2.mean(sample, mask=green_mask(sample))
+        grass, line = _grass_and_line(hsv, grass_s, grass_v)
+        region = pitch_region(PluginContext(0, "f", {}, {}, clip.info), grass)
+        heights = _everyone(18.0, 360)
+        paint = np.zeros_like(grass)
+        paint[100:200] = 255
+        new = _person_blobs(line, (grass, region), heights, paint)
+        in_kept = _grass_and_line(hsv, grass_s, grass_v, None, kept)
+        assert in_kept[0] is kept.get("grass", grass.shape)
+        np.testing.assert_array_equal(in_kept[0], grass)
+        np.testing.assert_array_equal(in_kept[1], line)
+        used = _person_blobs(in_kept[1], (in_kept[0], region), heights, paint, kept)
+        assert used[1] is kept.get("labels", grass.shape, np.uint16)
+        assert new[0] and used[0] == new[0] and used[2] == new[2] and used[4] == new[4]
+        np.testing.assert_array_equal(used[1], new[1])
+        for mine, theirs in zip(used[3], new[3], strict=True):
+            np.testing.assert_array_equal(mine, theirs)
 
 
 def test_pale_parts_are_those_found_with_the_long_runs_looked_for_on_every_frame(

@@ -123,3 +123,11 @@ def test_no_band_where_no_marking_is_in_view() -> None:
     homography = np.array([[SCALE, 0.0, -210.0], [0.0, SCALE, -200.0], [0.0, 0.0, 1.0]])
     band = marking_band((200, 200), homography, np.array([0.0, 199.0]), np.array([18.0, 18.0]))
     assert not band.any()
+
+
+def test_a_band_drawn_into_a_used_buffer_is_the_new_bands() -> None:
+    rows, heights = np.array([0.0, 719.0]), np.array([9.0, 36.0])
+    used = np.full((720, 1200), 7, np.uint8)
+    band = marking_band((720, 1200), HOMOGRAPHY, rows, heights, out=used)
+    assert band is used
+    np.testing.assert_array_equal(band, marking_band((720, 1200), HOMOGRAPHY, rows, heights))
