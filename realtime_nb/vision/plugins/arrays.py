@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Buffers", "clip", "median", "near_along_both"]
+__all__ = ["Buffers", "clip", "flatnonzero", "median", "near_along_both"]
 
 
 class Buffers:
@@ -41,6 +41,23 @@ def clip(values: npt.NDArray[Any], low: Any, high: Any) -> npt.NDArray[Any]:
     own Python-level checks cost more than the clipping on a frame's few points or a box."""
     out: npt.NDArray[Any] = np.minimum(np.maximum(values, low), high)
     return out
+
+
+_LANES = np.arange(8)
+
+
+def flatnonzero(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+    """``np.flatnonzero(mask)`` of an 8-bit ``mask``, read eight pixels at a time: on a mask
+    of a few set pixels among some 10^5 (a frame's blobs), the set words are found first, and
+    only their pixels are tested (a tenth of np.flatnonzero's time)."""
+    flat = np.ascontiguousarray(mask).reshape(-1)
+    whole = len(flat) // 8 * 8
+    words = np.flatnonzero(flat[:whole].view(np.uint64) != 0)
+    at = (words[:, None] * 8 + _LANES).reshape(-1)
+    at = at[flat[at] != 0]
+    if whole < len(flat):
+        at = np.concatenate([at, np.flatnonzero(flat[whole:]) + whole])
+    return at
 
 
 def median(values: npt.NDArray[np.integer] | npt.NDArray[np.floating]) -> float:

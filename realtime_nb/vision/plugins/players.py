@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import Buffers
+from realtime_nb.vision.plugins.arrays import Buffers, flatnonzero
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
     GREEN_HI,
@@ -148,10 +148,12 @@ class PlayerDetection(Plugin):
         """Detect people on the pitch and classify role and team."""
         hsv = self._hsv_of(frame)
         # The grass's mean colour from every fourth pixel; the grass mask at full size only
-        # with bounds that follow that mean.
-        sample = every_fourth(hsv)
+        # with bounds that follow that mean. Every fourth pixel of the frame is converted
+        # (each pixel's HSV is its own): one sample of the frame for both.
+        frame_sample = every_fourth(frame)
+        sample = np.asarray(cv2.cvtColor(frame_sample, cv2.COLOR_BGR2HSV), np.uint8)
         sample_green = green_mask(sample)
-        away = GrassDistance.of(frame, sample_green)
+        away = GrassDistance.of(frame, sample_green, frame_sample)
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         kept = self._buffers()
         grass, line = _grass_and_line(hsv, grass_s, grass_v, self._planes_of(hsv), kept)
@@ -567,14 +569,54 @@ def _blob_labels(
         "labels", (h, w), np.uint16 if small else np.int32
     )
     labels.fill(0)
-    # The labelling writes into the frame-sized label image's window itself.
-    n, inside, stats, _ = cv2.connectedComponentsWithStats(
-        candidates, labels[window], connectivity=8, ltype=cv2.CV_16U if small else cv2.CV_32S
-    )
+    # The labelling writes into the frame-sized label image's window itself. The stats are
+    # read from the blobs' pixels alone (:func:`_blob_stats`): cv2's own pass over every
+    # pixel of the window costs more than the labelling.
+    ltype = cv2.CV_16U if small else cv2.CV_32S
+    n, inside = cv2.connectedComponents(candidates, labels[window], connectivity=8, ltype=ltype)
     if not np.may_share_memory(inside, labels):
         labels[window] = inside
-    stats[:, :2] += (x0, y0)
-    return n, cast(Labels, labels), np.asarray(stats, np.int32)
+    found = _blob_stats(cast(Labels, inside), np.asarray(candidates, np.uint8), n)
+    if found is None:  # no background pixel: cv2's stats of the empty label
+        found = np.asarray(
+            cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)[2], np.int32
+        )
+    found[:, :2] += (x0, y0)
+    return n, cast(Labels, labels), found
+
+
+def _blob_stats(labels: Labels, mask: Mask, n: int) -> npt.NDArray[np.int32] | None:
+    """``cv2.connectedComponentsWithStats``' stats (left, top, width, height, area per
+    label) of the ``n`` labels (the background 0 included) of ``labels``, the labelling of
+    the 8-bit ``mask`` (set where a label is not 0), from its set pixels alone; None when
+    every pixel is set (no background)."""
+    h, w = mask.shape
+    at = flatnonzero(mask)
+    if len(at) == h * w:
+        return None
+    ys, xs = np.divmod(at, w)
+    ks = labels[ys, xs]
+    area = np.bincount(ks, minlength=n)
+    # Each blob's pixels together, in the mask's order (row by row): its first and last are
+    # on its top and bottom rows.
+    order = np.argsort(ks, kind="stable")
+    ends = np.cumsum(area)
+    starts = ends - area
+    stats = np.empty((n, 5), np.int32)
+    if n > 1:
+        first, last = starts[1:], ends[1:] - 1
+        across, down = xs[order], ys[order]
+        left = np.minimum.reduceat(across, first)
+        stats[1:, 0] = left
+        stats[1:, 1] = down[first]
+        stats[1:, 2] = np.maximum.reduceat(across, first) - left + 1
+        stats[1:, 3] = down[last] - down[first] + 1
+        stats[1:, 4] = area[1:]
+    # The background's rectangle: the rows and columns not wholly set.
+    rows = np.flatnonzero(np.bincount(ys, minlength=h) < w)
+    cols = np.flatnonzero(np.bincount(xs, minlength=w) < h)
+    stats[0] = (cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1, h * w - len(at))
+    return stats
 
 
 def _opening(heights: Heights, top: int) -> Mask | None:

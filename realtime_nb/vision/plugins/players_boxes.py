@@ -91,10 +91,10 @@ class GrassDistance:
         object.__setattr__(self, "_arm_marks", np.asarray(marks, np.uint8))
 
     @classmethod
-    def of(cls, frame: Frame, sample_green: Mask) -> GrassDistance:
+    def of(cls, frame: Frame, sample_green: Mask, sample: Frame | None = None) -> GrassDistance:
         """Measure ``frame`` against the mean colour of its grass, ``sample_green`` being the
-        grass mask of ``every_fourth(frame)``."""
-        sample = every_fourth(frame)
+        grass mask of ``every_fourth(frame)`` (``sample``, when already taken)."""
+        sample = every_fourth(frame) if sample is None else sample
         grass = cv2.mean(sample, mask=sample_green)
         mean, spread = cv2.meanStdDev(_distance(sample, grass), mask=sample_green)
         mean_, spread_ = float(mean[0, 0]), float(spread[0, 0])

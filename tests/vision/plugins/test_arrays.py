@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from realtime_nb.vision.plugins.arrays import Buffers, clip, median, near_along_both
+from realtime_nb.vision.plugins.arrays import Buffers, clip, flatnonzero, median, near_along_both
 
 
 @given(
@@ -86,3 +86,18 @@ def test_buffers_are_kept_by_name_while_shape_and_type_stay() -> None:
     deeper = buffers.get("a", (3, 5), np.uint16)
     assert deeper.dtype == np.uint16 and deeper is not wider
     assert buffers.get("a", (3, 5), np.uint16) is deeper
+
+
+@given(
+    hnp.arrays(
+        np.uint8,
+        hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=40),
+        elements=st.sampled_from([0, 0, 0, 1, 255]),
+    )
+)
+def test_flatnonzero_is_numpys(mask: np.ndarray) -> None:
+    # Sizes that are and are not a whole number of eight-pixel words, sparse and dense.
+    np.testing.assert_array_equal(flatnonzero(mask), np.flatnonzero(mask))
+    if mask.ndim == 2 and mask.shape[1] > 1:
+        part = mask[:, 1:]  # not contiguous
+        np.testing.assert_array_equal(flatnonzero(part), np.flatnonzero(part))

@@ -21,6 +21,7 @@ from realtime_nb.vision.plugins.players import (
     _at_least,
     _at_most,
     _blob_labels,
+    _blob_stats,
     _grass_and_line,
     _homography_heights,
     _join_stacked_parts,
@@ -94,6 +95,21 @@ def test_every_fourth_is_every_fourth_pixel_at_any_size(
     shape = (height, width, channels)[: 2 if channels == 1 else 3]
     image = np.random.default_rng(height).integers(0, 256, shape, np.uint8)
     np.testing.assert_array_equal(every_fourth(image), image[::4, ::4])
+
+
+@pytest.mark.parametrize(("height", "width"), [(360, 640), (234, 417)])
+def test_the_hsv_of_every_fourth_pixel_is_every_fourth_of_the_hsv_frame(
+    height: int, width: int
+) -> None:
+    # process converts the frame's sample, not a sample of the frame's HSV, and measures the
+    # grass from that sample: the same grass and distances.
+    clip = synthetic_match(0.04, 25, width, height, seed=3)
+    frame = clip.frame(0)
+    hsv = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)
+    sample = every_fourth(frame)
+    np.testing.assert_array_equal(cv2.cvtColor(sample, cv2.COLOR_BGR2HSV), every_fourth(hsv))
+    green = green_mask(every_fourth(hsv))
+    assert GrassDistance.of(frame, green, sample) == GrassDistance.of(frame, green)
 
 
 def _blob_labels_of_whole_frame(
@@ -363,6 +379,25 @@ def test_masks_written_into_used_buffers_are_those_written_into_new_arrays() -> 
         np.testing.assert_array_equal(used[1], new[1])
         for mine, theirs in zip(used[3], new[3], strict=True):
             np.testing.assert_array_equal(mine, theirs)
+
+
+def test_blob_stats_are_cv2s() -> None:
+    # Random masks, sparse to full, of sizes that are and are not whole eight-pixel words,
+    # in both label types.
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
+        mask = (rng.random(shape) < rng.random()).astype(np.uint8) * 255
+        for ltype in (cv2.CV_16U, cv2.CV_32S):
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(
+                mask, connectivity=8, ltype=ltype
+            )
+            found = _blob_stats(labels, mask, n)
+            if mask.all():
+                assert found is None
+            else:
+                assert found is not None
+                np.testing.assert_array_equal(found, stats)
 
 
 def test_pale_parts_are_those_found_with_the_long_runs_looked_for_on_every_frame(
