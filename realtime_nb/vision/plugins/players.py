@@ -194,7 +194,7 @@ class PlayerDetection(Plugin):
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
         boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights)
-        grass_bgr = np.asarray(away.grass[:3])
+        grass_bgr = np.asarray(away.grass[:3], np.float32)
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
         ]
@@ -552,7 +552,8 @@ def _blob_labels(
     # labelling, which scans 2 x 2 blocks, numbers the blobs in the frame's order.
     x, y, bw, bh = cv2.boundingRect(mask)
     x0, y0 = max(0, x - 6) & ~1, max(0, y - 6) & ~1
-    window = np.s_[y0 : min(h, y + bh + 6), x0 : min(w, x + bw + 6)]
+    y1, x1 = min(h, y + bh + 6), min(w, x + bw + 6)
+    window = np.s_[y0:y1, x0:x1]
     opening = _opening(heights, y)
     if opening is not None:
         # An even kernel's opening by cv2.morphologyEx shifts the mask one pixel right and
@@ -568,14 +569,18 @@ def _blob_labels(
     labels = (Buffers() if buffers is None else buffers).get(
         "labels", (h, w), np.uint16 if small else np.int32
     )
-    labels.fill(0)
-    # The labelling writes into the frame-sized label image's window itself. The stats are
+    # The labelling writes every pixel of the frame-sized label image's window itself: only
+    # the rest is cleared. The stats are
     # read from the blobs' pixels alone (:func:`_blob_stats`): cv2's own pass over every
     # pixel of the window costs more than the labelling.
     ltype = cv2.CV_16U if small else cv2.CV_32S
     n, inside = cv2.connectedComponents(candidates, labels[window], connectivity=8, ltype=ltype)
     if not np.may_share_memory(inside, labels):
         labels[window] = inside
+    labels[:y0] = 0
+    labels[y1:] = 0
+    labels[y0:y1, :x0] = 0
+    labels[y0:y1, x1:] = 0
     found = _blob_stats(cast(Labels, inside), np.asarray(candidates, np.uint8), n)
     if found is None:  # no background pixel: cv2's stats of the empty label
         found = np.asarray(
@@ -743,7 +748,8 @@ def _homography_heights(ctx: PluginContext) -> Heights:
     if raw is not None:
         base, ahead = project(np.asarray(raw, np.float64), _ALONG_THE_MIDDLE).reshape(2, 9, 2)
         sizes = PERSON_HEIGHT_M * lengths(ahead - base)
-        if np.isfinite(sizes).all() and (np.diff(base[:, 1]) > 0).all():
+        # Rows growing: each after the one before (np.diff's test, without its wrapper).
+        if np.isfinite(sizes).all() and (base[1:, 1] > base[:-1, 1]).all():
             return base[:, 1], sizes
     return None
 

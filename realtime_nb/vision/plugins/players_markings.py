@@ -112,19 +112,21 @@ def on_paint(
     reach2 = max(float(toward_white @ toward_white), 1e-9)
     for k in np.flatnonzero(near):
         box, band = boxes[k], float(bands[k])
-        rows, cols = np.nonzero(stand_out(box))
-        if not len(rows):
+        # The standing-out pixels by the mask (row by row, as np.nonzero finds them); their
+        # places only for a box that passes the colour test.
+        standing = stand_out(box)
+        chosen = frame[box[1] : box[3] + 1, box[0] : box[2] + 1][standing]
+        if not len(chosen):
             continue
-        rows += box[1]
-        cols += box[0]
-        pixels = frame[rows, cols].astype(np.float64) - grass
+        pixels = chosen.astype(np.float64) - grass
         share = clip((pixels @ toward_white) / reach2, 0.0, 1.0)
         off_blend = pixels - share[:, None] * toward_white
         pale = np.einsum("ij,ij->i", off_blend, off_blend) <= PAINT_COLOUR**2
-        least = PAINT_SHARE * len(rows)
+        least = PAINT_SHARE * len(pixels)
         if np.count_nonzero(pale) < least:
             continue
-        points = np.column_stack([cols[pale], rows[pale]]).astype(np.float64)
+        rows, cols = np.nonzero(standing)
+        points = np.column_stack([cols[pale] + box[0], rows[pale] + box[1]]).astype(np.float64)
         close = in_view(pieces, points, band)
         if close.any():
             on_marking = segment_distance(points, pieces[close]).min(axis=1) <= band

@@ -40,11 +40,12 @@ def jersey_colour(
     labels: Labels,
     box: list[int],
     label: int,
-    grass: npt.NDArray[np.float64],
+    grass: npt.NDArray[np.floating[Any]],
 ) -> list[int]:
     """Median BGR of the blob's upper body (below the head, above the shorts, between the arms),
-    over its pixels clearly unlike the grass (40 BGR units away; the furthest quarter when none
-    is): a small player's edge pixels are half grass."""
+    over its pixels clearly unlike the grass (40 BGR units away, in float32; the furthest
+    quarter when none is): a small player's edge pixels are half grass. ``grass``: its BGR,
+    best as float32 already (made once a frame, not once a box)."""
     x1, y1, x2, y2 = box
     bh, bw = y2 - y1 + 1, x2 - x1 + 1
     top, bottom = y1 + round(0.18 * bh), y1 + max(round(0.48 * bh), round(0.18 * bh) + 1)
@@ -61,7 +62,7 @@ def jersey_colour(
     ]
     if len(pixels) == 0:
         pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
-    offset = pixels - grass.astype(np.float32)
+    offset = pixels - np.asarray(grass, np.float32)
     away = np.einsum("ij,ij->i", offset, offset)  # squared distances
     # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
     # is further from the grass than a dark shirt and would win.
