@@ -778,7 +778,10 @@ def _with_pale_parts(
     # Every other row is enough to find them, at a quarter of the cost of a full-size closing.
     reach = max(3, round(0.03 * h)) | 1
     half = np.ascontiguousarray(candidates[::2])
-    sandwiched = cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel(1, reach))
+    # The closing's dilation, kept: a dilation by a rectangle is one by its column and then
+    # by its row, so the 3-column one below starts from it.
+    tall = cv2.dilate(half, kernel(1, reach))
+    sandwiched = cv2.erode(tall, kernel(1, reach))
     # A white kit is line-like from head to boots under motion blur; unlike a line it is as
     # thick as several rows and columns at once, and short: what stays of the line mask after
     # a thick opening, away from long vertical runs of it (a near-vertical line), goes back
@@ -788,7 +791,7 @@ def _with_pale_parts(
     thick = cv2.morphologyEx(
         pale, cv2.MORPH_OPEN, kernel(max(3, round(w / 128)), max(2, round(0.012 * h)))
     )
-    thick = cv2.bitwise_and(thick, cv2.dilate(half, kernel(3, reach)))
+    thick = cv2.bitwise_and(thick, cv2.dilate(tall, kernel(3, 1)))
     # Most frames have no thick pale parts near a person: the long runs are looked for only
     # when there are.
     if cv2.countNonZero(thick):

@@ -536,8 +536,9 @@ def every_fourth(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     h, w = image.shape[:2]
     if h % 4 == 0 and w % 4 == 0:
         # Nearest-neighbour at a quarter takes pixel 4 * i exactly when the sides divide by 4,
-        # at a fifth of the cost of numpy's strided copy.
+        # at a fifth of the cost of numpy's strided copy; given every fourth row already (a
+        # view), it only picks columns: less again on a large frame.
         return np.asarray(
-            cv2.resize(image, (w // 4, h // 4), interpolation=cv2.INTER_NEAREST), np.uint8
+            cv2.resize(image[::4], (w // 4, h // 4), interpolation=cv2.INTER_NEAREST), np.uint8
         )
     return np.ascontiguousarray(image[::4, ::4])

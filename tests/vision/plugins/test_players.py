@@ -400,6 +400,49 @@ def test_blob_stats_are_cv2s() -> None:
                 np.testing.assert_array_equal(found, stats)
 
 
+def _pale_parts_straightforward(
+    candidates: np.ndarray, line: np.ndarray, region: np.ndarray
+) -> np.ndarray:
+    """_with_pale_parts written plainly: the closing and the 3-column dilation each on their
+    own, the put-back rows by np.repeat."""
+    h, w = candidates.shape
+    reach = max(3, round(0.03 * h)) | 1
+    half = np.ascontiguousarray(candidates[::2])
+    sandwiched = cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel(1, reach))
+    pale = np.ascontiguousarray(line[::2])
+    thick = cv2.morphologyEx(
+        pale, cv2.MORPH_OPEN, kernel(max(3, round(w / 128)), max(2, round(0.012 * h)))
+    )
+    thick = cv2.bitwise_and(thick, cv2.dilate(half, kernel(3, reach)))
+    quarter = np.ascontiguousarray(line[::4])
+    runs = cv2.morphologyEx(quarter, cv2.MORPH_OPEN, kernel(1, max(2, round(0.03 * h))))
+    long = np.ascontiguousarray(np.repeat(runs, 2, axis=0)[: pale.shape[0]])
+    thick = cv2.subtract(thick, cv2.dilate(long, kernel(7, 9)))
+    sandwiched = cv2.bitwise_or(sandwiched, thick)
+    put_back = np.repeat(sandwiched, 2, axis=0)[:h]
+    put_back = cv2.bitwise_and(cv2.bitwise_and(put_back, line), region)
+    return np.asarray(cv2.bitwise_or(candidates, put_back), np.uint8)
+
+
+def test_pale_parts_are_the_straightforward_ones() -> None:
+    # People's parts and pale patches as rectangles here and there (some beside each other,
+    # some a long run), and noise.
+    rng = np.random.default_rng(4)
+    kept = Buffers()
+    for shape in ((120, 200), (121, 203), (37, 50)):
+        for _ in range(40):
+            masks = [(rng.random(shape) < 0.01).astype(np.uint8) * 255 for _ in range(3)]
+            masks[2][:] = 255
+            for mask, count in ((masks[0], 6), (masks[1], 10)):
+                for _ in range(count):
+                    y, x = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+                    tall, wide = int(rng.integers(2, 30)), int(rng.integers(2, 10))
+                    mask[y : y + tall, x : x + wide] = 255
+            expected = _pale_parts_straightforward(*masks)
+            np.testing.assert_array_equal(_with_pale_parts(*masks), expected)
+            np.testing.assert_array_equal(_with_pale_parts(*masks, kept), expected)
+
+
 def test_pale_parts_are_those_found_with_the_long_runs_looked_for_on_every_frame(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
