@@ -570,9 +570,9 @@ def _blob_labels(
         "labels", (h, w), np.uint16 if small else np.int32
     )
     # The labelling writes every pixel of the frame-sized label image's window itself: only
-    # the rest is cleared. The stats are
-    # read from the blobs' pixels alone (:func:`_blob_stats`): cv2's own pass over every
-    # pixel of the window costs more than the labelling.
+    # the rest is cleared. The stats are read from the blobs' pixels alone
+    # (:func:`_blob_stats`): cv2's own pass over every pixel of the window costs more than
+    # the labelling.
     ltype = cv2.CV_16U if small else cv2.CV_32S
     n, inside = cv2.connectedComponents(candidates, labels[window], connectivity=8, ltype=ltype)
     if not np.may_share_memory(inside, labels):
