@@ -20,10 +20,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import median, near_along_both
+from realtime_nb.vision.plugins.arrays import Buffers, median, near_along_both
 from realtime_nb.vision.plugins.ball_candidates import (
     BallCandidate,
-    Scratch,
     above_something_dark,
     brighter_in_every_channel,
     find_candidates,
@@ -118,7 +117,7 @@ class BallDetection(Plugin):
 
     name = "ball_detection"
     history_frames = None  # the Kalman tracks
-    _scratch: Scratch | None = None  # the full-frame images of a frame's search
+    _kept: tuple[Buffers, Buffers] | None = None  # a frame's images (:func:`_candidates`)
     metadata = bgr_metadata("opencv-tophat-blob+geometry+kalman", 0.5, ["detection", "tracking"])
     min_confidence = 0.3
     max_coast = 8
@@ -152,9 +151,9 @@ class BallDetection(Plugin):
             # A ball kicked up leaves the ground: its ground point runs past the pitch's
             # margin, and only the track it came from may follow it there.
             scene.ball_next = (tracks.ball.ahead(), tracks.gate(tracks.ball))
-        if self._scratch is None:
-            self._scratch = Scratch()
-        candidates = scene.plausible(_candidates(frame, ctx, scene, self._scratch))
+        if self._kept is None:
+            self._kept = (Buffers(), Buffers())
+        candidates = scene.plausible(_candidates(frame, ctx, scene, self._kept))
         candidates = _not_static(candidates, scene, ctx.state, self.static_frames)
         # Without the pitch's geometry a line's corner can look like a ball: ask for more.
         tracks.least_quality = 0.45 if scene.homography is not None else 0.65
@@ -234,10 +233,17 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _candidates(
-    frame: Frame, ctx: PluginContext, scene: BallScene, scratch: Scratch | None = None
+    frame: Frame,
+    ctx: PluginContext,
+    scene: BallScene,
+    kept: tuple[Buffers, Buffers] | None = None,
 ) -> list[Candidate]:
     """Blob-like bright peaks of the ball's size on the pitch, in full-frame pixels.
-    ``scratch``: where to write the full-frame images (fresh arrays without it).
+    ``kept``: arrays kept from frame to frame to write the images into, the frame's and the
+    first search's, and the second search's (its own: it may run on a smaller image);
+    fresh arrays without them. A fresh full-frame array every frame costs more than its
+    arithmetic: the allocator gives the last frame's memory back to the system, and
+    touching it again page-faults (on seed 7 at 640x360, some 360 faults and 0.4 ms a frame).
 
     The search runs on the white channel shrunk by a whole factor so that the ball is about
     2 px in radius there: smaller is below what the filters resolve, larger costs time. When
@@ -247,19 +253,19 @@ def _candidates(
     """
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
-    into = scratch or Scratch()
-    channels = [into(f"channel {k}", (h, w)) for k in range(3)]
+    into, second = (Buffers(), Buffers()) if kept is None else kept
+    channels = [into.get(f"channel {k}", (h, w)) for k in range(3)]
     cv2.split(frame, channels)
     white, bright = whiteness_and_brightness(frame, channels, into)
     if typical < _MIXED_PX:
         mixed = brighter_in_every_channel(frame, typical, channels, into)
         white = np.asarray(cv2.max(white, mixed, white), np.uint8)
-    region = scene.without_kit(_region(frame, ctx, scene, into), into("without kit", (h, w)))
+    region = scene.without_kit(_region(frame, ctx, scene, into), into.get("without kit", (h, w)))
     streak = streak_of(channels[1])
     found = _search(white, region, typical, streak, 0, into)
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
     if math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX):
-        found += _search(white, region, float(near), streak, 1, into)
+        found += _search(white, region, float(near), streak, 1, second)
     top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
     # A pan's blur mixes a boot's colour with the grass's: only a sharp frame's tint tells a
     # shadow from a boot.
@@ -391,11 +397,11 @@ def _search(
     typical: float,
     streak: tuple[int, int],
     search: int,
-    scratch: Scratch | None = None,
+    buffers: Buffers | None = None,
 ) -> list[tuple[BallCandidate, int, int]]:
     """find_candidates on ``white`` shrunk for a ball of ``typical`` px radius, each with the
     shrink factor and ``search`` (which search found it). A ball the homography puts under
-    :data:`_SUBPIXEL_PX` is searched for at :data:`_SUBPIXEL_SEARCH_PX`. ``scratch``: where
+    :data:`_SUBPIXEL_PX` is searched for at :data:`_SUBPIXEL_SEARCH_PX`. ``buffers``: where
     find_candidates writes its images."""
     if typical < _SUBPIXEL_PX:
         typical = _SUBPIXEL_SEARCH_PX
@@ -406,7 +412,7 @@ def _search(
         region = np.asarray(cv2.resize(region, size, interpolation=cv2.INTER_NEAREST), np.uint8)
     largest = min(max(1.5, 1.6 * typical / factor), 8.0)
     shrunk = (round(streak[0] / factor), round(streak[1] / factor))
-    found = find_candidates(white, region, largest, limit=_LIMIT, streak=shrunk, scratch=scratch)
+    found = find_candidates(white, region, largest, limit=_LIMIT, streak=shrunk, buffers=buffers)
     return [(c, factor, search) for c in found]
 
 
@@ -439,18 +445,18 @@ _SIZE_BIAS = 1.7
 """Measured over drawn radius of find_candidates' size (the smoothing widens a blob)."""
 
 
-def _region(frame: Frame, ctx: PluginContext, scene: BallScene, into: Scratch) -> Mask:
+def _region(frame: Frame, ctx: PluginContext, scene: BallScene, into: Buffers) -> Mask:
     """Where to look: pitch_detection's pitch polygon (the grass's outline, which takes in a
     green board or stand beside the pitch), else the grass found here; with a homography,
     only on the pitch and a few metres around it (:meth:`BallScene.pitch_area`)."""
     shape = frame.shape[:2]
     polygon = (ctx.results.get("pitch_detection") or {}).get("pitch_polygon") or []
     if len(polygon) >= 3:
-        region = polygon_mask(shape, np.asarray(polygon, np.int32), into("region", shape))
+        region = polygon_mask(shape, np.asarray(polygon, np.int32), into.get("region", shape))
     else:
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         region = pitch_region(ctx, green_mask(hsv))
-    area = scene.pitch_area(shape, into("pitch area", shape))
+    area = scene.pitch_area(shape, into.get("pitch area", shape))
     return region if area is None else np.asarray(cv2.bitwise_and(region, area, area), np.uint8)
 
 

@@ -32,11 +32,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import clip, median, near_along_both
+from realtime_nb.vision.plugins.arrays import Buffers, clip, flatnonzero, median, near_along_both
 
 __all__ = [
     "BallCandidate",
-    "Scratch",
     "above_something_dark",
     "brighter_in_every_channel",
     "find_candidates",
@@ -83,33 +82,6 @@ class BallCandidate:
         return self.x, self.y
 
 
-class Scratch:
-    """Named arrays written over frame after frame, for the full-frame images a frame's search
-    makes and drops. Fresh ones cost more than their arithmetic: the allocator hands the
-    memory of the last frame's back to the system, and touching it again page-faults (on
-    seed 7 at 640x360 some 360 faults and 0.4 ms a frame for ball_detection). An array got
-    from here is valid until the same name is asked for again, so nothing from it may be
-    kept past the frame.
-
-    Example:
-        >>> scratch = Scratch()
-        >>> a = scratch("low", (2, 3))
-        >>> scratch("low", (2, 3)) is a, scratch("low", (3, 3)) is a, scratch("high", (2, 3)) is a
-        (True, False, False)
-    """
-
-    def __init__(self) -> None:
-        self._arrays: dict[tuple[str, tuple[int, ...]], Mask] = {}
-
-    def __call__(self, name: str, shape: tuple[int, ...]) -> Mask:
-        """The uint8 array ``name`` of ``shape`` (one per name and shape: a search on a
-        shrunk frame keeps its own), its values left from its last use."""
-        array = self._arrays.get((name, shape))
-        if array is None:
-            array = self._arrays[name, shape] = np.empty(shape, np.uint8)
-        return array
-
-
 def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
     """Per pixel, how white the colour is: the darkest channel less the colour's spread
     (``2 min(B, G, R) - max(B, G, R)``, clipped to 0..255). High on white and light grey,
@@ -120,22 +92,22 @@ def whiteness(frame: npt.NDArray[np.uint8]) -> Mask:
 def whiteness_and_brightness(
     frame: npt.NDArray[np.uint8],
     channels: Sequence[Mask] | None = None,
-    scratch: Scratch | None = None,
+    buffers: Buffers | None = None,
 ) -> tuple[Mask, Mask]:
     """:func:`whiteness`, and the brightness it is worked out from: each pixel's brightest
     channel (``max(B, G, R)``), which :func:`above_something_dark` and
     :func:`under_something_dark` read too. ``channels``: this frame's ``cv2.split``, when
-    already made (then read instead of the frame); ``scratch``: where to write both (and the
+    already made (then read instead of the frame); ``buffers``: where to write both (and the
     steps between), else fresh arrays."""
     b, g, r = cv2.split(frame) if channels is None else channels
-    into = scratch or Scratch()
+    into = Buffers() if buffers is None else buffers
     shape = b.shape
-    low = cv2.min(cv2.min(b, g, into("low", shape)), r, into("low", shape))
-    high = cv2.max(cv2.max(b, g, into("high", shape)), r, into("high", shape))
+    low = cv2.min(cv2.min(b, g, into.get("low", shape)), r, into.get("low", shape))
+    high = cv2.max(cv2.max(b, g, into.get("high", shape)), r, into.get("high", shape))
     # 2 low - high, clipped at 0, as low less the spread (high - low, never negative): two
     # saturating subtractions of whole numbers cost less than cv2.addWeighted's arithmetic.
-    spread = cv2.subtract(high, low, into("spread", shape))
-    white = cv2.subtract(low, spread, into("white", shape))
+    spread = cv2.subtract(high, low, into.get("spread", shape))
+    white = cv2.subtract(low, spread, into.get("white", shape))
     return np.asarray(white, np.uint8), np.asarray(high, np.uint8)
 
 
@@ -143,7 +115,7 @@ def brighter_in_every_channel(
     frame: npt.NDArray[np.uint8],
     radius: float,
     channels: Sequence[Mask] | None = None,
-    scratch: Scratch | None = None,
+    buffers: Buffers | None = None,
 ) -> Mask:
     """Per pixel, how much brighter than its surroundings it is in its least raised channel:
     the least over B, G and R of each channel's white top-hat, by a square about four times as
@@ -151,7 +123,7 @@ def brighter_in_every_channel(
     pixel or so, blurred) raises all three channels by the same share of white over grass, where
     :func:`whiteness` of the mixed colour stays near zero; a coloured kit raises only some.
     ``channels``: this frame's ``cv2.split``, when already made (then read instead of the
-    frame); ``scratch``: where to write the result (and the steps before it), else fresh arrays.
+    frame); ``buffers``: where to write the result (and the steps before it), else fresh arrays.
 
     Example:
         >>> img = np.full((20, 20, 3), (35, 110, 38), np.uint8)
@@ -162,9 +134,9 @@ def brighter_in_every_channel(
     size = 2 * math.ceil(2.24 * max(radius, 1.1)) + 3
     kernel = np.ones((size, size), np.uint8)
     split = cv2.split(frame) if channels is None else channels
-    into = scratch or Scratch()
+    into = Buffers() if buffers is None else buffers
     b, g, r = (
-        cv2.morphologyEx(c, cv2.MORPH_TOPHAT, kernel, dst=into(f"raised {k}", c.shape))
+        cv2.morphologyEx(c, cv2.MORPH_TOPHAT, kernel, dst=into.get(f"raised {k}", c.shape))
         for k, c in enumerate(split)
     )
     return np.asarray(cv2.min(cv2.min(b, g, b), r, b), np.uint8)
@@ -208,7 +180,7 @@ def find_candidates(
     min_contrast: float = 28.0,
     limit: int = 200,
     streak: tuple[int, int] = (0, 0),
-    scratch: Scratch | None = None,
+    buffers: Buffers | None = None,
 ) -> list[BallCandidate]:
     """Blob-like bright peaks of about ``radius`` pixels, best first.
 
@@ -220,13 +192,15 @@ def find_candidates(
         limit: At most this many candidates, the most contrasted first.
         streak: Motion blur's streak along x and y in pixels (:func:`streak_of`): a blob
             that much longer along it is still round, its shape judged that much wider.
-        scratch: Where to write the filtered images, else fresh arrays.
+        buffers: Where to write the filtered images, else fresh arrays.
 
     Returns:
         Candidates that are neither lines nor broad bright areas.
     """
     sigma = float(min(max(0.4 * radius, 0.7), 1.5))
-    smooth, xy = _peaks(white, region, radius, sigma, min_contrast, scratch or Scratch())
+    smooth, xy = _peaks(
+        white, region, radius, sigma, min_contrast, Buffers() if buffers is None else buffers
+    )
     if not len(xy):
         return []
     d = max(1, round(0.7 * radius))
@@ -300,17 +274,17 @@ def _peaks(
     radius: float,
     sigma: float,
     min_contrast: float,
-    into: Scratch,
+    into: Buffers,
 ) -> tuple[Mask, npt.NDArray[np.int64]]:
     """The smoothed top-hat of ``white`` and its local maxima ``(n, 2)`` as ``x, y``, at least
     ``min_contrast`` high, in ``region`` and far enough from the border to be measured."""
     h, w = white.shape
     size = 2 * math.ceil(1.4 * radius) + 3
     kernel = np.ones((size, size), np.uint8)
-    tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, kernel, dst=into("tophat", white.shape))
+    tophat = cv2.morphologyEx(white, cv2.MORPH_TOPHAT, kernel, dst=into.get("tophat", white.shape))
     ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
     smooth = np.asarray(
-        cv2.GaussianBlur(tophat, (ksize, ksize), sigma, dst=into("smooth", white.shape)),
+        cv2.GaussianBlur(tophat, (ksize, ksize), sigma, dst=into.get("smooth", white.shape)),
         np.uint8,
     )
     # A maximum at least min_contrast high: at least its 3x3 neighbourhood's maximum and the
@@ -319,7 +293,7 @@ def _peaks(
     if least > 255:
         return smooth, np.zeros((0, 2), np.int64)
     bound = np.asarray(
-        cv2.dilate(smooth, np.ones((3, 3), np.uint8), dst=into("bound", white.shape)), np.uint8
+        cv2.dilate(smooth, np.ones((3, 3), np.uint8), dst=into.get("bound", white.shape)), np.uint8
     )
     # A scalar, which OpenCV takes and its stubs do not (np.maximum with a scalar measured
     # about 0.5 ms slower a frame at 1280x720).
@@ -332,22 +306,11 @@ def _peaks(
     return smooth, xy[inside]
 
 
-_LANES = np.arange(8)
-
-
 def _nonzero_xy(mask: Mask) -> npt.NDArray[np.int64]:
     """``(n, 2)`` ``x, y`` of the non-zero pixels of ``mask``, row by row (cv2.findNonZero's
-    points and order). Read eight pixels at a time: a frame's peaks are a few hundred among
-    some 10^5 zeros, which cv2.findNonZero and np.flatnonzero test one by one (three times
-    as long). The words are compared with zero first: numpy finds the set entries of a
-    boolean array several times as fast as the non-zero ones of a uint64 array."""
-    flat = np.ascontiguousarray(mask).reshape(-1)
-    whole = len(flat) // 8 * 8
-    words = np.flatnonzero(flat[:whole].view(np.uint64) != 0)
-    at = (words[:, None] * 8 + _LANES).reshape(-1)
-    at = at[flat[at] != 0]
-    if whole < len(flat):
-        at = np.concatenate([at, np.flatnonzero(flat[whole:]) + whole])
+    points and order), by :func:`~realtime_nb.vision.plugins.arrays.flatnonzero`: a frame's
+    peaks are a few hundred among some 10^5 zeros."""
+    at = flatnonzero(mask)
     width = mask.shape[1]
     return np.column_stack([at % width, at // width]).astype(np.int64, copy=False)
 

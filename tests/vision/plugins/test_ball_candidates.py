@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo, ball_candidates
+from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.ball import _candidates, _search
 from realtime_nb.vision.plugins.ball_candidates import (
     _crowded,
@@ -192,9 +193,9 @@ def test_peaks_past_those_compared_at_once_are_checked_one_by_one(
 
 
 def test_a_search_written_into_the_arrays_of_an_earlier_frame_finds_what_fresh_ones_find() -> None:
-    """ball_detection's search writes its full-frame images into a Scratch kept from frame to
-    frame: what is left there from another frame (another size of search too) changes nothing,
-    with a homography (the pitch area) and people (the kit taken out of the region)."""
+    """ball_detection's search writes its full-frame images into arrays kept from frame to
+    frame: what is left there from another frame changes nothing, with a homography (the
+    pitch area) and people (the kit taken out of the region)."""
     from realtime_nb.vision.plugins.pipeline import run_plugins
     from realtime_nb.vision.plugins.registry import default_registry
     from realtime_nb.vision.synthetic import synthetic_match
@@ -203,30 +204,27 @@ def test_a_search_written_into_the_arrays_of_an_earlier_frame_finds_what_fresh_o
     plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
     frames = list(clip)
     runs = list(run_plugins(plugins, frames, clip.info))
-    scratch = ball_candidates.Scratch()
-    for index in (4, 0, 2):  # each one after another frame's images
+    kept = (Buffers(), Buffers())
+    for index in (4, 0, 2, 1):  # each one after another frame's images
         ctx = PluginContext(index, f"f-{index:06d}", runs[index].results, {}, clip.info)
         scene = BallScene.of(ctx)
         assert scene.homography is not None and scene.people
-        assert _candidates(frames[index], ctx, scene, scratch) == _candidates(
+        assert _candidates(frames[index], ctx, scene, kept) == _candidates(
             frames[index], ctx, scene
         )
-    # The arrays were written over, not made anew: the search's own are in the scratch.
-    made = len(scratch._arrays)
-    ctx = PluginContext(1, "f-000001", runs[1].results, {}, clip.info)
-    _candidates(frames[1], ctx, BallScene.of(ctx), scratch)
-    assert len(scratch._arrays) == made >= 8
+    # The arrays were written over, not made anew.
+    assert len(kept[0]._kept) >= 8
 
 
 @given(hnp.arrays(np.uint8, (12, 16, 3)), hnp.arrays(np.uint8, (12, 16, 3)))
-def test_whiteness_into_a_used_scratch_is_whiteness(first: np.ndarray, second: np.ndarray) -> None:
-    scratch = ball_candidates.Scratch()
-    whiteness_and_brightness(first, None, scratch)
-    brighter_in_every_channel(first, 1.0, None, scratch)
-    white, bright = whiteness_and_brightness(second, None, scratch)
+def test_whiteness_into_used_buffers_is_whiteness(first: np.ndarray, second: np.ndarray) -> None:
+    buffers = Buffers()
+    whiteness_and_brightness(first, None, buffers)
+    brighter_in_every_channel(first, 1.0, None, buffers)
+    white, bright = whiteness_and_brightness(second, None, buffers)
     fresh_white, fresh_bright = whiteness_and_brightness(second)
     assert np.array_equal(white, fresh_white) and np.array_equal(bright, fresh_bright)
     assert np.array_equal(
-        brighter_in_every_channel(second, 1.0, None, scratch),
+        brighter_in_every_channel(second, 1.0, None, buffers),
         brighter_in_every_channel(second, 1.0),
     )
