@@ -405,6 +405,24 @@ def test_a_track_seen_only_at_someone_s_feet_needs_a_better_score() -> None:
     assert not at_feet.tracks[0].off_feet and elsewhere.tracks[0].off_feet
 
 
+def test_a_track_seen_away_from_the_feet_takes_the_ball_from_one_seen_only_at_them() -> None:
+    # A team's white socks at someone's feet score higher than a faint free ball: the ball's
+    # track is the free one once it is confirmed, at once, whatever the scores.
+    tracks = TrackSet()
+    at_feet = lambda points: [x < 100 for x, _ in points]  # noqa: E731
+    free_least = TrackSet.least_quality + 0.02
+    balls = []
+    for i in range(8):
+        sock = ball_at(50, 60 + i, 0.9)
+        free = ball_at(200 + 3 * i, 80, free_least) if i >= 3 else None
+        ball, _ = tracks.step([sock] if free is None else [sock, free], None, at_feet)
+        balls.append(None if ball is None else round(ball.centre[0]))
+    assert balls[2] == 50  # the sock, alone, became the ball
+    assert balls[-1] is not None and balls[-1] >= 200  # then the free ball took it
+    sock_track = next(t for t in tracks.tracks if round(t.centre[0]) == 50)
+    assert sock_track.quality > tracks.ball.quality + TrackSet.switch_margin  # by the rule
+
+
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []
