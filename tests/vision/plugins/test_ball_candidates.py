@@ -228,3 +228,33 @@ def test_whiteness_into_used_buffers_is_whiteness(first: np.ndarray, second: np.
         brighter_in_every_channel(second, 1.0, None, buffers),
         brighter_in_every_channel(second, 1.0),
     )
+
+
+@pytest.mark.parametrize("radius", [1.5, 3.2, 6.0])
+@pytest.mark.parametrize("streak", [(0, 0), (9, 0), (0, 13)])
+@pytest.mark.parametrize("corner", [(5, 4), (0, 30)])
+def test_peaks_filtered_around_the_region_alone_are_those_of_the_whole_image(
+    radius: float, streak: tuple[int, int], corner: tuple[int, int]
+) -> None:
+    # The filters run on the region's bounding rectangle and a margin only; a region that
+    # also holds the image's two corners (too near the border for any peak) makes them run
+    # on the whole image. Arrays left full of another frame's values outside the rectangle
+    # change nothing. Regions inside the image and against its left side.
+    rng = np.random.default_rng(5)
+    img = np.full((150, 200, 3), GRASS, np.uint8)
+    for x, y in rng.integers(0, 200, (160, 2)):
+        cv2.circle(img, (int(x), int(y) % 150), int(rng.integers(1, 5)), WHITE, -1)
+    for x, y in rng.integers(0, 150, (6, 2)):
+        cv2.line(img, (int(x), int(y)), (int(x) + 40, int(y) + 9), WHITE, 1)
+    white = whiteness(img)
+    region = np.zeros(white.shape, np.uint8)
+    x0, y0 = corner
+    region[y0:100, x0:120] = 255  # its whole outline on its bounding rectangle
+    whole = region.copy()
+    whole[0, 0] = whole[-1, -1] = 255
+    stale = Buffers()
+    for name in ("tophat", "smooth", "bound"):
+        stale.get(name, white.shape).fill(255)
+    expected = find_candidates(white, whole, radius, streak=streak)
+    assert len(expected) > 3
+    assert find_candidates(white, region, radius, streak=streak, buffers=stale) == expected
