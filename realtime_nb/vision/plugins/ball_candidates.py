@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -207,12 +208,12 @@ def find_candidates(
     )
     if not len(xy):
         return []
-    around = _around(smooth, xy, (d, d))
+    around = _around(smooth, xy, (d, d), d)
     roundness = _roundness(around)
     if any(streak):
         # A ball smeared by the pan is a blob that much longer along it: judged with the
         # longer step along the streak too, it is as round as a still ball.
-        along = _around(smooth, xy, (d + streak[0] // 4, d + streak[1] // 4))
+        along = _around(smooth, xy, (d + streak[0] // 4, d + streak[1] // 4), d)
         roundness = np.maximum(roundness, _roundness(along))
     peak = around[0]
     # Most peaks lie on lines and are not round: only the round ones are judged further.
@@ -347,18 +348,22 @@ _AROUND_Y = np.array([0, 0, 0, -1, 1, -1, 1, -1, 1])[:, None]
 
 
 def _around(
-    values: Mask, xy: npt.NDArray[np.int64], steps: tuple[int, int]
+    values: Mask, xy: npt.NDArray[np.int64], steps: tuple[int, int], margin: int = 0
 ) -> npt.NDArray[np.float32]:
     """``(9, n)``: ``values`` at each point and ``steps`` px away (along x and y; the longer
     step along a motion streak), for :func:`_roundness` and :func:`_spread`: centre, left,
     right, up, down, then up-left, down-right, up-right and down-left. Clipped to the image:
-    a streak lengthens the steps past the border margin the peaks keep."""
+    a streak lengthens the steps past the border margin the peaks keep, ``margin`` px (no
+    step that short leaves the image)."""
     h, w = values.shape
     sx, sy = steps
-    dx, dy = _AROUND_X * sx, _AROUND_Y * sy
-    out: npt.NDArray[np.float32] = values[
-        clip(xy[:, 1] + dy, 0, h - 1), clip(xy[:, 0] + dx, 0, w - 1)
-    ].astype(np.float32)
+    x, y = xy[:, 0], xy[:, 1]
+    # Read by flat index (one index array, where two ask numpy for more work per value).
+    if sx <= margin and sy <= margin:
+        at = (y * w + x) + (_AROUND_Y * (sy * w) + _AROUND_X * sx)
+    else:
+        at = clip(y + _AROUND_Y * sy, 0, h - 1) * w + clip(x + _AROUND_X * sx, 0, w - 1)
+    out: npt.NDArray[np.float32] = values.ravel()[at].astype(np.float32)
     return out
 
 
@@ -399,14 +404,28 @@ def _spread(
     return np.asarray(spread, np.float64), offset
 
 
+@functools.cache
+def _steps_out(reach: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``(8, 1)`` whole steps along x and along y ``reach`` px out in each of the eight
+    directions: a whole coordinate plus one is where the coordinate plus the exact step
+    rounds to (no step's fraction lies near a half), so the rounding is done once."""
+    ox = np.round(_DIRECTION_X * reach).astype(np.int64)
+    oy = np.round(_DIRECTION_Y * reach).astype(np.int64)
+    ox.flags.writeable = oy.flags.writeable = False
+    return ox, oy
+
+
 def _touching(
     values: Mask, xy: npt.NDArray[np.int64], peak: npt.NDArray[np.float32], reach: int
 ) -> npt.NDArray[np.int64]:
     """How many of eight directions are still above half the peak ``reach`` px away."""
     h, w = values.shape
-    px = clip(np.round(xy[:, 0] + _DIRECTION_X * reach).astype(np.int64), 0, w - 1)
-    py = clip(np.round(xy[:, 1] + _DIRECTION_Y * reach).astype(np.int64), 0, h - 1)
-    count: npt.NDArray[np.int64] = (values[py, px] >= 0.5 * peak).sum(axis=0, dtype=np.int64)
+    ox, oy = _steps_out(reach)
+    px = clip(xy[:, 0] + ox, 0, w - 1)
+    py = clip(xy[:, 1] + oy, 0, h - 1)
+    count: npt.NDArray[np.int64] = (values.ravel()[py * w + px] >= 0.5 * peak).sum(
+        axis=0, dtype=np.int64
+    )
     return count
 
 

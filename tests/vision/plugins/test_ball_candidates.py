@@ -17,8 +17,12 @@ from realtime_nb.vision.plugins import PluginContext, VideoInfo, ball_candidates
 from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.ball import _candidates, _search
 from realtime_nb.vision.plugins.ball_candidates import (
+    _DIRECTION_X,
+    _DIRECTION_Y,
+    _around,
     _crowded,
     _nonzero_xy,
+    _steps_out,
     brighter_in_every_channel,
     find_candidates,
     inside_a_body,
@@ -258,3 +262,41 @@ def test_peaks_filtered_around_the_region_alone_are_those_of_the_whole_image(
     expected = find_candidates(white, whole, radius, streak=streak)
     assert len(expected) > 3
     assert find_candidates(white, region, radius, streak=streak, buffers=stale) == expected
+
+
+@given(st.integers(1, 4), st.integers(0, 3), st.integers(0, 3), st.integers(0, 2**32 - 1))
+def test_around_reads_each_step_clipped_to_the_image(
+    margin: int, longer_x: int, longer_y: int, seed: int
+) -> None:
+    # Points at least margin px from the border; steps of margin px (read with no clipping)
+    # and longer ones that may leave the image (clipped), against plain 2-D indexing.
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 256, (13, 17), np.uint8)
+    xy = np.column_stack(
+        [rng.integers(margin, 17 - margin, 20), rng.integers(margin, 13 - margin, 20)]
+    ).astype(np.int64)
+    for sx, sy in ((margin, margin), (margin + longer_x, margin + longer_y)):
+        expected = [
+            [values[min(max(y + oy * sy, 0), 12), min(max(x + ox * sx, 0), 16)] for x, y in xy]
+            for ox, oy in (
+                (0, 0),
+                (-1, 0),
+                (1, 0),
+                (0, -1),
+                (0, 1),
+                (-1, -1),
+                (1, 1),
+                (1, -1),
+                (-1, 1),
+            )
+        ]
+        assert _around(values, xy, (sx, sy), margin).tolist() == expected
+
+
+@pytest.mark.parametrize("reach", range(1, 40))
+def test_steps_out_are_where_a_whole_point_plus_the_exact_step_rounds_to(reach: int) -> None:
+    # _touching adds these whole steps where it rounded each point plus the exact step.
+    x = np.arange(0, 4096)[None]
+    ox, oy = _steps_out(reach)
+    assert (x + ox).tolist() == np.round(x + _DIRECTION_X * reach).astype(np.int64).tolist()
+    assert (x + oy).tolist() == np.round(x + _DIRECTION_Y * reach).astype(np.int64).tolist()
