@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import Buffers, clip, flatnonzero, median, near_along_both
+from realtime_nb.vision.plugins.arrays import Buffers, clip, flatnonzero, median
 
 __all__ = [
     "BallCandidate",
@@ -259,16 +259,22 @@ _CROWDED_AT_ONCE = 256
 rest are checked one by one)."""
 
 
+_EARLIER = np.triu(np.ones((_CROWDED_AT_ONCE, _CROWDED_AT_ONCE), bool), 1)
+"""``[j, i]``: whether peak ``j`` comes before peak ``i`` (read-only)."""
+_EARLIER.flags.writeable = False
+
+
 def _crowded(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], reach: float) -> list[bool]:
     """For each peak in rank order, whether an earlier one lies within ``reach`` px along
     both x and y: only such a peak may be a plateau or a second peak of a blob taken before
     it. True (look) past the first :data:`_CROWDED_AT_ONCE`."""
     n = min(len(x), _CROWDED_AT_ONCE)
-    ahead = np.arange(n)
-    points = np.column_stack([x[:n], y[:n]])
-    near = near_along_both(points, points, reach)
-    near &= ahead[:, None] < ahead[None]  # row j earlier than column i
-    crowded: list[bool] = np.asarray(near.any(axis=0), bool).tolist()
+    # near_along_both's test on whole coordinates, with no NaN or infinity to guard against.
+    xs, ys = x[:n], y[:n]
+    near = np.abs(xs[:, None] - xs[None]) <= reach
+    near &= np.abs(ys[:, None] - ys[None]) <= reach
+    near &= _EARLIER[:n, :n]
+    crowded: list[bool] = near.any(axis=0).tolist()
     return crowded + [True] * (len(x) - n)
 
 

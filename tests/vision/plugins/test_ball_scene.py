@@ -265,3 +265,21 @@ def test_the_balls_own_track_may_follow_it_beyond_the_pitch() -> None:
     assert [c[0] for c in scene.plausible([up_in_the_air, on_a_board])] == [up_in_the_air[0]]
     area = scene.pitch_area((760, 1150))
     assert area is not None and area[730, 400] == 255 and area[730, 700] == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_near_junctions_is_the_least_length_to_a_projected_junction(seed: int) -> None:
+    # The plain form: lengths of the differences to every junction through the homography,
+    # NaN (behind the camera) counted as infinitely far; equal to the last bit.
+    from realtime_nb.vision.plugins.ball_scene import _JUNCTIONS_M
+    from realtime_nb.vision.plugins.pitch_model import lengths, project
+
+    rng = np.random.default_rng(seed)
+    homography = np.array([[8.0, 1.0, 100.0], [0.5, -3.0, 300.0], [0.001, 0.01, 1.0]])
+    homography += rng.normal(0, [[0.5, 0.5, 5], [0.5, 0.5, 5], [0.002, 0.002, 0]])
+    centres = rng.uniform(-50, 700, (17, 2))
+    places = project(homography, _JUNCTIONS_M)
+    plain = lengths(centres[:, None, :] - places[None])
+    expected = np.where(np.isnan(plain), np.inf, plain).min(axis=1)
+    found = BallScene(homography, []).near_junctions(centres)
+    assert found.tolist() == expected.tolist()
