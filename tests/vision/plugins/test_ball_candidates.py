@@ -257,7 +257,7 @@ def test_peaks_filtered_around_the_region_alone_are_those_of_the_whole_image(
     whole = region.copy()
     whole[0, 0] = whole[-1, -1] = 255
     stale = Buffers()
-    for name in ("tophat", "smooth", "bound"):
+    for name in ("tophat", "smooth"):
         stale.get(name, white.shape).fill(255)
     expected = find_candidates(white, whole, radius, streak=streak)
     assert len(expected) > 3
