@@ -98,7 +98,8 @@ class BallDetection(Plugin):
       score each hypothesis by how often and how ball-like it was seen (up to two misses
       running of a ball-like one last seen at someone's feet, where the legs hide a ball, do
       not count), gate a track by how far a kicked ball goes in a frame (:attr:`reach_m`),
-      and switch the ball to another track only when that one is clearly better;
+      and switch the ball to another track only when that one is clearly better, or seen
+      away from anyone's feet where the ball's track was seen only at them;
     - possession: a ball last seen at a player's feet, by a track seen at least
       :attr:`~realtime_nb.vision.plugins.ball_tracks.TrackSet.confirm` times and scoring at
       least :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots
@@ -254,8 +255,9 @@ def _candidates(
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
     into, second = (Buffers(), Buffers()) if kept is None else kept
-    channels = [into.get(f"channel {k}", (h, w)) for k in range(3)]
-    cv2.split(frame, channels)
+    kept_planes = [into.get(f"channel {k}", (h, w)) for k in range(3)]
+    # Written into the kept planes for a uint8 frame; any other is split into new ones.
+    channels = [np.asarray(c, np.uint8) for c in cv2.split(frame, kept_planes)]
     white, bright = whiteness_and_brightness(frame, channels, into)
     if typical < _MIXED_PX:
         mixed = brighter_in_every_channel(frame, typical, channels, into)

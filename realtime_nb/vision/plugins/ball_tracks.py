@@ -9,8 +9,10 @@ piece of kit comes and goes. A few misses running are not counted against a ball
 whose last sighting the caller says is at someone's feet: a ball being dribbled or received
 shows between the legs only now and then. A track seen only at someone's feet, where socks
 and boots look like a ball, must score higher to be the ball than one seen away from them.
-The ball is the best track once it is confirmed; another track takes over only when it has
-been clearly better for a while, so one frame's doubt does not swap the ball for a fleck.
+The ball is the best track once it is confirmed, one seen away from anyone's feet before those
+seen only at the feet; another track takes over only when it has been clearly better for a
+while, so one frame's doubt does not swap the ball for a fleck, or when it was seen away
+from the feet and the ball's track only at them (and never the other way).
 While the caller knows where the ball is held (at a player's feet,
 :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
 instead and waits for the ball to show again.
@@ -149,7 +151,9 @@ class TrackSet:
         confirm: Sightings in the window before a track can be called the ball.
         max_missed: Frames a track lives without a sighting (a held track lives on while
             its caller holds it).
-        switch_margin: How much better (score) another track must be to take over the ball.
+        switch_margin: How much better (score) another track must be to take over the ball
+            (none for one seen away from the feet over a ball's track seen only at them; and
+            one seen only at the feet never takes the ball from one seen away from them).
         least_quality: Score below which a track does not become the ball.
         keep_quality: Score of a sighting below which the ball's track stops being the ball
             (lower than :attr:`least_quality`, so a ball back from behind a player or rolling
@@ -341,6 +345,8 @@ class TrackSet:
             best = self._clear_first_sight()
         if best is None or best is self.ball:
             return
+        if self.ball is not None and self.ball.off_feet and not best.off_feet and not guess:
+            return  # the way back by score would swap the two every frame at the ball's edge
         if (
             self.ball is None
             or best.quality > self.ball.quality + self.switch_margin

@@ -566,8 +566,9 @@ def _blob_labels(
     # its gap take at least 4 x 6 pixels (counted as 2 x 2 without the opening, to be safe),
     # so they suffice up to 65535 blobs of that size.
     small = h * w < (4 if opening is None else 24) * 65535
+    depth = np.uint16 if small else np.int32
     labels = (Buffers() if buffers is None else buffers).get(
-        "labels", (h, w), np.uint16 if small else np.int32
+        f"labels {depth.__name__}", (h, w), depth
     )
     # The labelling writes every pixel of the frame-sized label image's window itself: only
     # the rest is cleared. The stats are read from the blobs' pixels alone

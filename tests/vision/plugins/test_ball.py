@@ -423,6 +423,20 @@ def test_a_track_seen_away_from_the_feet_takes_the_ball_from_one_seen_only_at_th
     assert sock_track.quality > tracks.ball.quality + TrackSet.switch_margin  # by the rule
 
 
+def test_a_ball_seen_away_from_the_feet_is_not_swapped_back_and_forth_with_a_sock() -> None:
+    # A free ball whose score hovers at the least a ball needs, and a sock at someone's feet
+    # scoring higher: once the free one has the ball, the sock does not take it back.
+    tracks = TrackSet()
+    at_feet = lambda points: [x < 100 for x, _ in points]  # noqa: E731
+    held = []
+    for i in range(30):
+        free = ball_at(200 + i, 80, 0.55 if i % 2 else 0.35)
+        ball, _ = tracks.step([ball_at(50, 60, 0.7), free], None, at_feet)
+        held.append(None if ball is None else ball.off_feet)
+    first = held.index(True)
+    assert all(held[first:])  # the free ball's track, every frame after
+
+
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []

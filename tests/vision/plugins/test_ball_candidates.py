@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo, ball_candidates
+from realtime_nb.vision.plugins import ball as ball_module
 from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.ball import _candidates, _search
 from realtime_nb.vision.plugins.ball_candidates import (
@@ -199,25 +200,47 @@ def test_peaks_past_those_compared_at_once_are_checked_one_by_one(
 def test_a_search_written_into_the_arrays_of_an_earlier_frame_finds_what_fresh_ones_find() -> None:
     """ball_detection's search writes its full-frame images into arrays kept from frame to
     frame: what is left there from another frame changes nothing, with a homography (the
-    pitch area) and people (the kit taken out of the region)."""
+    pitch area) and people (the kit taken out of the region), and a near camera's frames
+    (a second search, on a shrunk image, with arrays of its own) between the others'."""
     from realtime_nb.vision.plugins.pipeline import run_plugins
     from realtime_nb.vision.plugins.registry import default_registry
     from realtime_nb.vision.synthetic import synthetic_match
 
-    clip = synthetic_match(seconds=0.2, fps=25, width=640, height=360, seed=5, kits=1)
-    plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
-    frames = list(clip)
-    runs = list(run_plugins(plugins, frames, clip.info))
+    near = {"camera_height": 9.5, "camera_distance": 11.0, "fov": 24.0}
+    cases = []
+    for knobs in ({}, near):
+        clip = synthetic_match(0.12, 25, 640, 360, seed=5, kits=1, **knobs)
+        plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
+        frames = list(clip)
+        for run in run_plugins(plugins, frames, clip.info):
+            ctx = PluginContext(run.index, "f-0", run.results, {}, clip.info)
+            cases.append((frames[run.index], ctx, BallScene.of(ctx)))
     kept = (Buffers(), Buffers())
-    for index in (4, 0, 2, 1):  # each one after another frame's images
-        ctx = PluginContext(index, f"f-{index:06d}", runs[index].results, {}, clip.info)
-        scene = BallScene.of(ctx)
+    searches = []
+    for frame, ctx, scene in [cases[k] for k in (0, 3, 1, 4, 2, 5)]:  # the looks in turn
         assert scene.homography is not None and scene.people
-        assert _candidates(frames[index], ctx, scene, kept) == _candidates(
-            frames[index], ctx, scene
-        )
-    # The arrays were written over, not made anew.
-    assert len(kept[0]._kept) >= 8
+        fresh = _candidates(frame, ctx, scene)
+        searches.append({s for _, _, s in _search_log(frame, ctx, scene)})
+        assert _candidates(frame, ctx, scene, kept) == fresh
+    assert {0} in searches and {0, 1} in searches  # the near look's frames ran both
+
+
+def _search_log(frame: np.ndarray, ctx: PluginContext, scene: BallScene) -> list:
+    """What each search of _candidates found on ``frame``, (candidate, factor, search)."""
+    found: list = []
+    original = ball_module._search
+
+    def logged(*args: object, **kwargs: object) -> list:
+        result = original(*args, **kwargs)  # type: ignore[arg-type]
+        found.extend(result)
+        return result
+
+    ball_module._search = logged  # type: ignore[assignment]
+    try:
+        _candidates(frame, ctx, scene)
+    finally:
+        ball_module._search = original  # type: ignore[assignment]
+    return found
 
 
 @given(hnp.arrays(np.uint8, (12, 16, 3)), hnp.arrays(np.uint8, (12, 16, 3)))
