@@ -374,7 +374,7 @@ def test_masks_written_into_used_buffers_are_those_written_into_new_arrays() -> 
         np.testing.assert_array_equal(in_kept[0], grass)
         np.testing.assert_array_equal(in_kept[1], line)
         used = _person_blobs(in_kept[1], (in_kept[0], region), heights, paint, kept)
-        assert used[1] is kept.get("labels", grass.shape, np.uint16)
+        assert used[1] is kept.get("labels uint16", grass.shape, np.uint16)
         assert new[0] and used[0] == new[0] and used[2] == new[2] and used[4] == new[4]
         np.testing.assert_array_equal(used[1], new[1])
         for mine, theirs in zip(used[3], new[3], strict=True):
