@@ -31,7 +31,17 @@ class Producer:
         self.log_path = log
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, str(TESTS / "experiment_producer.py"), url, token, str(steps), *extra],
+            # The options, then "--": one random token in 64 starts with "-", which argparse
+            # would read as an option where the token belongs.
+            [
+                sys.executable,
+                str(TESTS / "experiment_producer.py"),
+                *extra,
+                "--",
+                url,
+                token,
+                str(steps),
+            ],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
