@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import Buffers, clip, flatnonzero, median
+from realtime_nb.vision.plugins.arrays import Buffers, clip, flatnonzero, median, near_along_both
 
 __all__ = [
     "BallCandidate",
@@ -270,12 +270,10 @@ def _crowded(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], reach: float) -
     both x and y: only such a peak may be a plateau or a second peak of a blob taken before
     it. True (look) past the first :data:`_CROWDED_AT_ONCE`."""
     n = min(len(x), _CROWDED_AT_ONCE)
-    # near_along_both's test on whole coordinates, with no NaN or infinity to guard against.
-    xs, ys = x[:n], y[:n]
-    near = np.abs(xs[:, None] - xs[None]) <= reach
-    near &= np.abs(ys[:, None] - ys[None]) <= reach
+    points = np.column_stack([x[:n], y[:n]])
+    near = near_along_both(points, points, reach)
     near &= _EARLIER[:n, :n]
-    crowded: list[bool] = near.any(axis=0).tolist()
+    crowded: list[bool] = np.asarray(near.any(axis=0), bool).tolist()
     return crowded + [True] * (len(x) - n)
 
 

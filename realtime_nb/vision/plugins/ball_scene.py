@@ -17,7 +17,7 @@ import numpy.typing as npt
 from realtime_nb.vision.plugins.arrays import clip, near_along_both
 from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
-from realtime_nb.vision.plugins.grass import Mask
+from realtime_nb.vision.plugins.grass import Mask, polygon_mask
 from realtime_nb.vision.plugins.pitch_model import (
     FINE_FEATURES,
     OFF_PITCH_M,
@@ -350,11 +350,7 @@ class BallScene:
         image = project(self.homography, corners)
         if not np.isfinite(image).all() or np.abs(image).max() > 1e6:
             return None
-        if out is None:
-            out = np.zeros(shape[:2], np.uint8)
-        else:
-            out.fill(0)
-        cv2.fillPoly(out, [np.round(image).astype(np.int32)], 255)
+        out = polygon_mask((shape[0], shape[1]), np.round(image).astype(np.int32), out)
         if self.ball_next is not None:
             (bx, by), gate = self.ball_next
             if math.isfinite(bx) and math.isfinite(by) and abs(bx) + abs(by) < 1e6:

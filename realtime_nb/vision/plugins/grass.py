@@ -90,8 +90,10 @@ def pitch_hull(green: Mask) -> Points | None:
 def polygon_mask(shape: tuple[int, int], polygon: Points, out: Mask | None = None) -> Mask:
     """A 0/255 mask of ``shape`` with ``polygon`` filled (written into ``out`` when given, an
     array of that shape)."""
-    mask = np.zeros(shape, np.uint8) if out is None else out
-    if out is not None:
+    if out is None:
+        mask = np.zeros(shape, np.uint8)
+    else:
+        mask = out
         mask.fill(0)
     cv2.fillPoly(mask, [polygon.reshape(-1, 1, 2)], 255)
     return mask
