@@ -56,6 +56,9 @@ def measure(plugin: str, width: int, height: int, frames: int, passes: int) -> l
     # what those found (without it ball_detection takes another, cheaper path). Written out
     # here, not imported, as the child runs against older commits too.
     order = list(PLUGINS[: PLUGINS.index(plugin) + 1])
+    # As a pipeline does, one dict of the frame's shared images for all its plugins, where
+    # the commit measured has it (older ones do not).
+    shares = "images" in getattr(PluginContext, "__dataclass_fields__", {})
     out = []
     for _ in range(passes):
         pipeline = [default_registry.get(name)() for name in order]
@@ -63,8 +66,11 @@ def measure(plugin: str, width: int, height: int, frames: int, passes: int) -> l
         spent = 0.0
         for index, frame in enumerate(rendered):
             results: dict[str, dict[str, object]] = {}
+            shared: dict[str, object] = {"images": {}} if shares else {}
             for p in pipeline:
-                ctx = PluginContext(index, f"f-{index:06d}", results, states[p.name], clip.info)
+                ctx = PluginContext(
+                    index, f"f-{index:06d}", results, states[p.name], clip.info, **shared
+                )
                 start = time.process_time()
                 results[p.name] = p.process(frame, ctx)
                 if p.name == plugin:

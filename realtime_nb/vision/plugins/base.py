@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import msgspec
+import numpy.typing as npt
 
 from realtime_nb.core.frame import Frame, VideoInfo
 from realtime_nb.core.protocol import PluginMetadata, Severity
@@ -66,6 +67,13 @@ class PluginContext:
         results: Results of the plugins that ran before this one on the same frame.
         state: A dict that survives from frame to frame for this plugin within one job.
         info: The video's size and rate.
+        images: Images of this frame that plugins before this one worked out, by name
+            (:meth:`share_image`), for a later plugin to read rather than work out again
+            (:meth:`shared_image`): ``"hsv"`` (the frame in OpenCV's HSV) and ``"hue"``,
+            ``"saturation"`` and ``"value"`` (its planes), when pitch_detection ran. A
+            pipeline hands one dict to every plugin of a frame; the images are read-only,
+            live only in the process running the pipeline, and go with the frame (never
+            sent or stored).
     """
 
     frame_index: int
@@ -74,10 +82,24 @@ class PluginContext:
     state: dict[str, Any]
     info: VideoInfo
     warnings: list[PluginWarning] = field(default_factory=list)
+    images: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     def warn(self, message: str, severity: Severity = "medium") -> None:
         """Record a soft failure for this frame; the job goes on."""
         self.warnings.append(PluginWarning(message, severity, self.frame_id))
+
+    def share_image(self, name: str, image: npt.NDArray[Any]) -> None:
+        """Offer ``image``, worked out from this frame, to the plugins after this one as
+        ``images[name]``. It is made read-only (writing into it, or passing it to OpenCV as
+        ``dst``, raises): a later plugin must not change what another may read."""
+        image.flags.writeable = False
+        self.images[name] = image
+
+    def shared_image(self, name: str, shape: tuple[int, ...]) -> npt.NDArray[Any] | None:
+        """``images[name]`` when a plugin before this one shared it with this ``shape``
+        (the frame's, or its rows and columns for a plane), else None."""
+        image = self.images.get(name)
+        return image if image is not None and image.shape == shape else None
 
 
 class NoOptions(msgspec.Struct, forbid_unknown_fields=True):

@@ -99,10 +99,11 @@ class PluginPipeline:
         frame_id = frame_id_for(index)
         results: dict[str, dict[str, Any]] = {}
         outcomes: list[PluginOutcome] = []
+        images: dict[str, Any] = {}  # what the plugins share of this frame (ctx.images)
         for k, (plugin, state) in enumerate(zip(self.plugins, self.states, strict=True)):
             if plugin.name in skip:
                 continue
-            ctx = PluginContext(index, frame_id, results, state, self.info)
+            ctx = PluginContext(index, frame_id, results, state, self.info, images=images)
             if on_call is not None:
                 on_call(index, k)
             started = time.perf_counter()

@@ -102,6 +102,10 @@ class PitchDetection(Plugin):
         h, w = frame.shape[:2]
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         planes = hsv_planes(hsv)
+        # player_detection reads the same HSV image and planes (ctx.images).
+        ctx.share_image("hsv", hsv)
+        for name, plane in zip(("hue", "saturation", "value"), planes, strict=True):
+            ctx.share_image(name, plane)
         green = green_of_planes(*planes)
         hull = pitch_hull(green)
         if hull is None:

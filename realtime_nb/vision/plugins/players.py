@@ -146,7 +146,7 @@ class PlayerDetection(Plugin):
 
     def process(self, frame: Frame, ctx: PluginContext) -> dict[str, Any]:
         """Detect people on the pitch and classify role and team."""
-        hsv = self._hsv_of(frame)
+        hsv, planes = self._hsv_and_planes(frame, ctx)
         # The grass's mean colour from every fourth pixel; the grass mask at full size only
         # with bounds that follow that mean. Every fourth pixel of the frame is converted
         # (each pixel's HSV is its own): one sample of the frame for both.
@@ -156,7 +156,7 @@ class PlayerDetection(Plugin):
         away = GrassDistance.of(frame, sample_green, frame_sample)
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         kept = self._buffers()
-        grass, line = _grass_and_line(hsv, grass_s, grass_v, self._planes_of(hsv), kept)
+        grass, line = _grass_and_line(hsv, grass_s, grass_v, planes, kept)
         previous = ctx.state.get("height_model")
         measured = _homography_heights(ctx)
         heights = measured if measured is not None else _model_heights(previous, frame.shape[0])
@@ -226,6 +226,21 @@ class PlayerDetection(Plugin):
         if self._kept is None:
             self._kept = Buffers()
         return self._kept
+
+    def _hsv_and_planes(
+        self, frame: Frame, ctx: PluginContext
+    ) -> tuple[Frame, tuple[Mask, Mask, Mask]]:
+        """``frame`` in HSV and its hue, saturation and value planes: those pitch_detection
+        shared for this frame (``ctx.images``), else worked out here (:meth:`_hsv_of`,
+        :meth:`_planes_of`)."""
+        hsv = ctx.shared_image("hsv", frame.shape)
+        names = ("hue", "saturation", "value")
+        hue, saturation, value = (ctx.shared_image(name, frame.shape[:2]) for name in names)
+        if hsv is None:
+            hsv = self._hsv_of(frame)
+        elif hue is not None and saturation is not None and value is not None:
+            return hsv, (hue, saturation, value)
+        return hsv, self._planes_of(hsv)
 
     def _hsv_of(self, frame: Frame) -> Frame:
         """``frame`` in HSV, written into the same buffer frame after frame: a new 2.8 MB one

@@ -1032,3 +1032,23 @@ def test_massive_rows_are_those_whose_excess_over_the_floor_sums_enough(
     assert away._massive(distance, slice(1, 4)).tolist() == expected.tolist()
     # No column: no mass, no row stands out.
     assert away._massive(distance, slice(2, 2)).tolist() == [False] * 6
+
+
+def test_boxes_from_the_hsv_pitch_detection_shares_are_those_worked_out_alone() -> None:
+    from realtime_nb.vision.plugins.pitch import PitchDetection
+
+    clip = synthetic_match(seconds=0.4, fps=25, seed=5)
+    frames = list(clip)
+    pitch, shared, alone = PitchDetection(), PlayerDetection(), PlayerDetection()
+    pitch_state: dict[str, Any] = {}
+    states: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+    for i, frame in enumerate(frames):
+        results: dict[str, Any] = {}
+        ctx = PluginContext(i, "f", results, pitch_state, clip.info)
+        results["pitch_detection"] = pitch.process(frame, ctx)
+        assert set(ctx.images) == {"hsv", "hue", "saturation", "value"}
+        with_images = PluginContext(i, "f", results, states[0], clip.info, images=ctx.images)
+        without = PluginContext(i, "f", results, states[1], clip.info)
+        got = shared.process(frame, with_images)
+        assert got["detections"] == alone.process(frame, without)["detections"]
+        assert got["count"] > 0
