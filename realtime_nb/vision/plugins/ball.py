@@ -318,7 +318,8 @@ def _judged(
 ) -> list[Candidate]:
     """The :data:`_MOST` best of ``scored`` (:func:`_scored`) that are neither a blob found
     by both searches, nor kit by what lies around it: a sock on its boot counts for half, a
-    face under dark hair and a white part of a body whose box is missing are dropped. On a
+    face under dark hair (but not a ball under the boots at someone's feet) and a white part
+    of a body whose box is missing are dropped. On a
     ``sharp`` frame (no motion streak) a dark strip under a blob as green as the grass is a
     shadow, not a boot (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
     if not scored:
@@ -340,7 +341,13 @@ def _judged(
             for o, s in zip(out, searches, strict=True)
         ):
             continue  # the same blob found by both searches
-        if search and under_something_dark(frame, centre, radius, ground, bright):
+        # A face under dark hair, of someone cut off by the frame's bottom, has no box; a
+        # ball at a boxed player's feet has their boots over it.
+        if (
+            search
+            and under_something_dark(frame, centre, radius, ground, bright)
+            and not scene.places(np.array([centre], np.float64))[1][0]
+        ):
             continue
         # Off the markings (a line is not grass either; without a homography they are
         # nowhere known), a blob with no grass over and under it is the kit of someone

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from realtime_nb.vision.plugins.ball import (
     BallDetection,
     _fixtures_near,
+    _judged,
 )
 from realtime_nb.vision.plugins.ball_candidates import (
     above_something_dark,
@@ -24,6 +25,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     under_something_dark,
     whiteness,
 )
+from realtime_nb.vision.plugins.ball_scene import BallScene
 from realtime_nb.vision.plugins.ball_tracks import Candidate, Track, TrackSet, _near_pairs
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import PitchDetection
@@ -325,6 +327,27 @@ def test_a_large_light_blob_under_dark_hair_is_a_face() -> None:
     assert under_something_dark(img, (59.0, 40.0), 6.0, ground)
     assert not under_something_dark(img, (100.0, 40.0), 6.0, ground)
     assert not under_something_dark(img, (100.0, 0.0), 6.0, ground)  # nothing over the top row
+
+
+def test_the_second_search_drops_a_face_under_hair_but_keeps_a_ball_under_boots() -> None:
+    # Near the camera: a player (boxed) with the ball against their boots, and the face of
+    # someone cut off by the frame's bottom (no box) under dark hair. Both are as dark over
+    # their top; only the face is dropped.
+    img = pitch(160, 100)
+    cv2.rectangle(img, (30, 20), (44, 70), (40, 40, 200), -1)  # the player's kit
+    cv2.rectangle(img, (30, 71), (44, 74), (25, 25, 25), -1)  # the boots
+    cv2.circle(img, (37, 81), 6, WHITE, -1)  # the ball under them
+    cv2.rectangle(img, (112, 74), (126, 79), (40, 40, 40), -1)  # hair
+    cv2.circle(img, (119, 86), 6, (200, 220, 250), -1)  # the face under it
+    scene = BallScene(None, [[28, 18, 46, 86]])
+    ball, face = (37.0, 81.0), (119.0, 86.0)
+    scored = [(0.9, ball, 6.0, 1), (0.9, face, 6.0, 1)]
+    bright = np.asarray(img.max(axis=2), np.uint8)
+    ground = float(np.median(bright))
+    assert under_something_dark(img, ball, 6.0, ground, bright)
+    assert under_something_dark(img, face, 6.0, ground, bright)
+    kept = _judged(img, bright, scored, scene, 6.0)
+    assert [c[0] for c in kept] == [ball]
 
 
 def score_ball(clip: Any) -> tuple[float, float]:
