@@ -28,6 +28,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     find_candidates,
     grass_tint,
     inside_a_body,
+    over_someone_cut_off,
     streak_of,
     under_something_dark,
     whiteness_and_brightness,
@@ -79,10 +80,11 @@ class BallDetection(Plugin):
     more before it names a ball):
 
     - geometry: with ``pitch_detection``'s homography, a 0.11 m ball at a candidate's ground
-      point has a known radius in pixels: it sets the filters' scale (the search runs on a
-      shrunk frame when the ball is large), candidates much larger are dropped, the centre and
-      penalty spots are never the ball, one on a marking counts for less and one where two
-      markings meet for less still;
+      point has a known radius in pixels (that of a metre on the ground seen square on,
+      across the line of sight, whichever way the pitch's lines run): it sets the filters'
+      scale (the search runs on a shrunk frame when the ball is large), candidates much larger
+      are dropped, the centre and penalty spots are never the ball, one on a marking counts
+      for less and one where two markings meet for less still;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
       is at the feet of someone else (a nearer one's box takes in the grass between their
       legs, where a farther one's feet are seen) or of a box no farther away; a box shorter than a
@@ -318,8 +320,9 @@ def _judged(
 ) -> list[Candidate]:
     """The :data:`_MOST` best of ``scored`` (:func:`_scored`) that are neither a blob found
     by both searches, nor kit by what lies around it: a sock on its boot counts for half, a
-    face under dark hair (but not a ball under the boots at someone's feet) and a white part
-    of a body whose box is missing are dropped. On a
+    face under dark hair (but not a ball under the boots at someone's feet), a white part
+    of a body whose box is missing, and a head on someone cut off by the frame's bottom edge
+    are dropped. On a
     ``sharp`` frame (no motion streak) a dark strip under a blob as green as the grass is a
     shadow, not a boot (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
     if not scored:
@@ -352,7 +355,11 @@ def _judged(
         # Off the markings (a line is not grass either; without a homography they are
         # nowhere known), a blob with no grass over and under it is the kit of someone
         # player detection missed.
-        if line_px < math.inf and line_px > 3.0 * r + 4.0 and inside_a_body(frame, centre, r):
+        if (
+            line_px < math.inf
+            and line_px > 3.0 * r + 4.0
+            and (inside_a_body(frame, centre, r) or over_someone_cut_off(frame, centre, r))
+        ):
             continue
         dark = above_something_dark(frame, centre, radius, ground, brightness=bright)
         if dark and sharp:

@@ -42,6 +42,7 @@ __all__ = [
     "find_candidates",
     "grass_tint",
     "inside_a_body",
+    "over_someone_cut_off",
     "streak_of",
     "under_something_dark",
     "whiteness",
@@ -566,6 +567,34 @@ def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], rad
     over = column[: max(0, y - gap - top)]
     under = column[y + gap + 1 - top :]
     return bool(len(over) and len(under)) and min(over.mean(), under.mean()) >= _BODY_SHARE
+
+
+def over_someone_cut_off(
+    frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float
+) -> bool:
+    """True when the blob is within two of its radii and 2 px of the frame's bottom edge and,
+    in its column from right under it down to that edge, mostly colours that are not the
+    grass beside it: the head (or a white part of the kit) of someone whose feet are below the
+    frame, whom player detection cannot box. A ball that near the edge has grass under it. The
+    grass is measured beside the blob as in :func:`inside_a_body` (call it away from the
+    markings: a white line under a ball is not grass either).
+
+    Args:
+        frame: The BGR frame.
+        centre: The blob's centre ``(x, y)``, pixels.
+        radius: The ball's radius there, pixels.
+    """
+    h, w = frame.shape[:2]
+    x, y = round(centre[0]), round(centre[1])
+    below = y + math.ceil(radius)  # the first row under the blob
+    side = math.ceil(3 * radius) + 4
+    if not 0 <= below < h or h - below > 2 * radius + 2 or not side + 1 <= x < w - side - 1:
+        return False
+    rows = _green_excess(frame[below:h, x - side - 1 : x + side + 2])
+    grass = max(median(rows[:, :3]), median(rows[:, -3:]))
+    if grass < 10:
+        return False  # no green beside it: nothing to tell kit from
+    return bool((rows[:, side : side + 3] < _BODY_GREEN * grass).mean() >= _BODY_SHARE)
 
 
 _BODY_GREEN = 0.6

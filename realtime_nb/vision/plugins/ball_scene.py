@@ -25,7 +25,6 @@ from realtime_nb.vision.plugins.pitch_model import (
     PITCH_LENGTH,
     PITCH_WIDTH,
     beyond_pitch,
-    lengths,
     project,
     project_pieces,
 )
@@ -247,7 +246,9 @@ class BallScene:
 
     def expected_radius(self, points: FloatArray) -> FloatArray:
         """A 0.11 m ball's radius in pixels on the ground at each image point (NaN above the
-        horizon or without a homography)."""
+        horizon or without a homography): 0.11 times the longest a metre on the ground there
+        looks in any direction (the one across the line of sight, which the camera does not
+        foreshorten), as large as a sphere at that distance looks."""
         if self.inverse is None or self.homography is None:
             return np.full(len(points), np.nan)
         key = _batch_key(points)
@@ -264,8 +265,17 @@ class BallScene:
         n = len(pitch)
         # The point, a metre along the pitch and a metre across, projected in one call.
         mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
-        ahead, across = lengths(mapped[n:].reshape(2, n, 2) - mapped[:n])
-        out: FloatArray = BALL_RADIUS_M * np.maximum(ahead, across)
+        steps = mapped[n:].reshape(2, n, 2) - mapped[:n]
+        (a, b), (c, d) = steps[0].T, steps[1].T
+        # A sphere looks as large as a metre on the ground seen square on: the ground
+        # direction across the line of sight, which the camera does not foreshorten. That is
+        # the longest image of a metre in any ground direction, the larger singular value of
+        # the map's local matrix [[a, c], [b, d]]; a metre along or across the pitch is
+        # shorter where the pitch's axes run slantwise to the line of sight.
+        squares = a * a + b * b + c * c + d * d
+        twice_area = 2.0 * (a * d - b * c)
+        spread = np.sqrt(np.maximum(squares * squares - twice_area * twice_area, 0.0))
+        out: FloatArray = BALL_RADIUS_M * np.sqrt(0.5 * (squares + spread))
         return out
 
     def ground(self, points: FloatArray) -> FloatArray | None:

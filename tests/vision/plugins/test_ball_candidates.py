@@ -27,6 +27,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     brighter_in_every_channel,
     find_candidates,
     inside_a_body,
+    over_someone_cut_off,
     whiteness,
     whiteness_and_brightness,
 )
@@ -75,6 +76,19 @@ def test_no_body_is_told_without_grass_beside_it() -> None:
     img = np.full((80, 120, 3), (120, 120, 120), np.uint8)  # no green anywhere
     person(img, 30, 50, WHITE)
     assert not inside_a_body(img, (30.0, 41.5), 2.0)
+
+
+def test_a_head_on_a_shirt_cut_off_by_the_bottom_edge_is_someone_not_a_ball() -> None:
+    img = np.full((80, 120, 3), GRASS, np.uint8)
+    cv2.circle(img, (40, 74), 3, (190, 215, 250), -1)  # a pale head...
+    cv2.rectangle(img, (35, 77), (45, 79), (200, 120, 40), -1)  # ...over a shirt, cut off
+    cv2.circle(img, (80, 75), 3, WHITE, -1)  # a ball on the grass near the edge
+    cv2.circle(img, (60, 40), 3, (190, 215, 250), -1)  # the same head far from the edge
+    cv2.rectangle(img, (55, 43), (65, 60), (200, 120, 40), -1)
+    assert over_someone_cut_off(img, (40.0, 74.0), 3.0)
+    assert not over_someone_cut_off(img, (80.0, 75.0), 3.0)
+    assert not over_someone_cut_off(img, (60.0, 40.0), 3.0)  # a body goes on below: its box
+    assert not over_someone_cut_off(np.full_like(img, 120), (40.0, 74.0), 3.0)  # no grass
 
 
 def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
