@@ -572,7 +572,7 @@ def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], rad
 def over_someone_cut_off(
     frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float
 ) -> bool:
-    """True when the blob is within two of its radii and 2 px of the frame's bottom edge and,
+    """True when the blob is within four of its radii and 2 px of the frame's bottom edge and,
     in its column from right under it down to that edge, mostly colours that are not the
     grass beside it: the head (or a white part of the kit) of someone whose feet are below the
     frame, whom player detection cannot box. A ball that near the edge has grass under it. The
@@ -588,13 +588,24 @@ def over_someone_cut_off(
     x, y = round(centre[0]), round(centre[1])
     below = y + math.ceil(radius)  # the first row under the blob
     side = math.ceil(3 * radius) + 4
-    if not 0 <= below < h or h - below > 2 * radius + 2 or not side + 1 <= x < w - side - 1:
+    if not 0 <= below < h or h - below > 4 * radius + 2 or not 1 <= x < w - 1:
         return False
-    rows = _green_excess(frame[below:h, x - side - 1 : x + side + 2])
-    grass = max(median(rows[:, :3]), median(rows[:, -3:]))
+    # The grass beside the body, not the blob: on each side, the nearest of three strips
+    # farther and farther out that is green (someone near is wider than one step), where
+    # there is room (someone coming in at a bottom corner is cut off by its side too).
+    grass = 0.0
+    for step in (-side, side):
+        for a in (x - 1 + step, x - 1 + 2 * step, x - 1 + 3 * step):
+            if not 0 <= a <= w - 3:
+                break
+            green = float(median(_green_excess(frame[below:h, a : a + 3])))
+            if green >= 10:
+                grass = max(grass, green)
+                break
     if grass < 10:
         return False  # no green beside it: nothing to tell kit from
-    return bool((rows[:, side : side + 3] < _BODY_GREEN * grass).mean() >= _BODY_SHARE)
+    column = _green_excess(frame[below:h, x - 1 : x + 2])
+    return bool((column < _BODY_GREEN * grass).mean() >= _BODY_SHARE)
 
 
 _BODY_GREEN = 0.6

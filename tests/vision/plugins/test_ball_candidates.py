@@ -89,6 +89,10 @@ def test_a_head_on_a_shirt_cut_off_by_the_bottom_edge_is_someone_not_a_ball() ->
     assert not over_someone_cut_off(img, (80.0, 75.0), 3.0)
     assert not over_someone_cut_off(img, (60.0, 40.0), 3.0)  # a body goes on below: its box
     assert not over_someone_cut_off(np.full_like(img, 120), (40.0, 74.0), 3.0)  # no grass
+    # Someone near, coming in at the bottom corner: the grass beside the blob is their shirt,
+    # and there is none on the frame's side; it is farther out.
+    cv2.rectangle(img, (96, 66), (119, 79), (150, 150, 150), -1)
+    assert over_someone_cut_off(img, (112.0, 68.0), 3.0)
 
 
 def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
