@@ -260,7 +260,8 @@ def _candidates(
     h, w = frame.shape[:2]
     typical = scene.typical_radius(w, h)
     into, second = (Buffers(), Buffers()) if kept is None else kept
-    region = scene.without_kit(_region(frame, ctx, scene, into), into.get("without kit", (h, w)))
+    pitch = _region(frame, ctx, scene, into)
+    region = scene.without_kit(pitch, pitch)
     box = cv2.boundingRect(region)
     if box[2] == 0:
         return []  # nowhere to look
