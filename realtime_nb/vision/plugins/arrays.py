@@ -46,7 +46,7 @@ class Buffers:
 class _Part(Buffers):
     """:meth:`Buffers.part`."""
 
-    def __init__(self, whole: Buffers, shape: tuple[int, int], rows: slice, columns: slice):
+    def __init__(self, whole: Buffers, shape: tuple[int, int], rows: slice, columns: slice) -> None:
         super().__init__()
         self._whole, self._shape, self._at = whole, shape, (rows, columns)
 
