@@ -284,10 +284,10 @@ def _candidates(
     found = _search(white, region, typical, streak, 0, into, box)
     if both:
         found += _search(white, region, float(near), streak, 1, second)
-    # The frame's whitest pixel, its whiteness raised only where the searches read it (every
-    # result as with the whole frame raised on 1,000 tuning frames of 10 looks). The whitest
-    # of the region's rectangle alone (not a scoreboard's) changed broadcast tuning clips
-    # 300-311 from 544 found of 1158 and 458 wrong to 556 and 471: not taken.
+    # The frame's whitest pixel, its whiteness raised only where the searches read it (on
+    # 1,000 tuning frames of 10 looks, every result is the one the whole frame raised gave).
+    # The whitest of the region's rectangle alone (not a scoreboard's) changed broadcast
+    # tuning clips 300-311 from 544 found of 1158 and 458 wrong to 556 and 471: not taken.
     top = max(max((c.contrast for c, _, _ in found), default=1.0), 0.8 * float(white.max()))
     # A pan's blur mixes a boot's colour with the grass's: only a sharp frame's tint tells a
     # shadow from a boot.
