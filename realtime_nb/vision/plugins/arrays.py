@@ -42,6 +42,12 @@ class Buffers:
         keeps writing into the same memory."""
         return _Part(self, shape, rows, columns)
 
+    def renamed(self, names: dict[str, str]) -> Buffers:
+        """These arrays, asked for by other names: ``names`` maps a name to the one kept here.
+        An array no longer read can be written over by a later step under its own name, so
+        that a frame touches fewer distinct frame-sized arrays (memory still in the cache)."""
+        return _Renamed(self, names)
+
 
 class _Part(Buffers):
     """:meth:`Buffers.part`."""
@@ -56,6 +62,18 @@ class _Part(Buffers):
         if view.shape != shape:
             raise ValueError(f"a part of {view.shape[:2]} asked for {shape}")
         return view
+
+
+class _Renamed(Buffers):
+    """:meth:`Buffers.renamed`."""
+
+    def __init__(self, whole: Buffers, names: dict[str, str]) -> None:
+        super().__init__()
+        self._whole, self._names = whole, names
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any = np.uint8) -> npt.NDArray[Any]:
+        """The whole's array of ``name``'s other name (or of ``name``)."""
+        return self._whole.get(self._names.get(name, name), shape, dtype)
 
 
 def clip(values: npt.NDArray[Any], low: Any, high: Any) -> npt.NDArray[Any]:

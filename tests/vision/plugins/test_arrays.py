@@ -103,6 +103,16 @@ def test_a_part_of_buffers_is_a_view_of_the_whole_ones() -> None:
         part.get("a", (4, 5))  # not the part's shape
 
 
+def test_renamed_buffers_are_the_arrays_kept_under_the_other_names() -> None:
+    buffers = Buffers()
+    renamed = buffers.renamed({"b": "a"})
+    assert renamed.get("b", (3, 4)) is buffers.get("a", (3, 4))
+    assert renamed.get("c", (3, 4)) is buffers.get("c", (3, 4))  # a name not renamed
+    # A part of renamed arrays: views of the arrays kept under the other names.
+    view = renamed.part((3, 4), slice(1, 3), slice(0, 2)).get("b", (2, 2))
+    assert np.shares_memory(view, buffers.get("a", (3, 4)))
+
+
 @given(
     hnp.arrays(
         np.uint8,
