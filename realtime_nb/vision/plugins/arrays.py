@@ -10,12 +10,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Buffers", "clip", "flatnonzero", "median", "near_along_both"]
+__all__ = ["Buffers", "clip", "flatnonzero", "median", "near_along_both", "widened"]
 
 
 class Buffers:
@@ -34,6 +35,45 @@ class Buffers:
         if kept is None or kept.shape != shape or kept.dtype != dtype:
             kept = self._kept[name] = np.empty(shape, dtype)
         return kept
+
+    def part(self, shape: tuple[int, int], rows: slice, columns: slice) -> Buffers:
+        """These arrays' ``rows`` and ``columns``: a part's array of a name is a view of the
+        one of ``shape`` kept here, so that work on a rectangle that moves from frame to frame
+        keeps writing into the same memory."""
+        return _Part(self, shape, rows, columns)
+
+    def renamed(self, names: dict[str, str]) -> Buffers:
+        """These arrays, asked for by other names: ``names`` maps a name to the one kept here.
+        An array no longer read can be written over by a later step under its own name, so
+        that a frame touches fewer distinct frame-sized arrays (memory still in the cache)."""
+        return _Renamed(self, names)
+
+
+class _Part(Buffers):
+    """:meth:`Buffers.part`."""
+
+    def __init__(self, whole: Buffers, shape: tuple[int, int], rows: slice, columns: slice) -> None:
+        super().__init__()
+        self._whole, self._shape, self._at = whole, shape, (rows, columns)
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any = np.uint8) -> npt.NDArray[Any]:
+        """The part of the whole's array ``name`` (``shape`` is the part's)."""
+        view = self._whole.get(name, self._shape + tuple(shape[2:]), dtype)[self._at]
+        if view.shape != shape:
+            raise ValueError(f"a part of {view.shape[:2]} asked for {shape}")
+        return view
+
+
+class _Renamed(Buffers):
+    """:meth:`Buffers.renamed`."""
+
+    def __init__(self, whole: Buffers, names: dict[str, str]) -> None:
+        super().__init__()
+        self._whole, self._names = whole, names
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any = np.uint8) -> npt.NDArray[Any]:
+        """The whole's array of ``name``'s other name (or of ``name``)."""
+        return self._whole.get(self._names.get(name, name), shape, dtype)
 
 
 def clip(values: npt.NDArray[Any], low: Any, high: Any) -> npt.NDArray[Any]:
@@ -83,3 +123,11 @@ def near_along_both(
         along_y = np.abs(first[:, None, 1] - second[None, :, 1]) <= reach
     near: npt.NDArray[np.bool_] = np.logical_and(along_x, along_y)
     return near
+
+
+def widened(box: Sequence[int], margin: int, width: int, height: int) -> tuple[slice, slice]:
+    """Rows and columns of the rectangle ``box`` ``(x, y, w, h)`` (cv2.boundingRect's) widened
+    by ``margin`` px on every side, within an image of ``width`` x ``height``."""
+    x, y, bw, bh = box
+    rows = slice(max(0, y - margin), min(height, y + bh + margin))
+    return rows, slice(max(0, x - margin), min(width, x + bw + margin))

@@ -33,7 +33,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import Buffers, clip, flatnonzero, median, near_along_both
+from realtime_nb.vision.plugins.arrays import (
+    Buffers,
+    clip,
+    flatnonzero,
+    median,
+    near_along_both,
+    widened,
+)
 
 __all__ = [
     "BallCandidate",
@@ -43,6 +50,8 @@ __all__ = [
     "grass_tint",
     "inside_a_body",
     "over_someone_cut_off",
+    "raised_reach",
+    "search_reach",
     "streak_of",
     "under_something_dark",
     "whiteness",
@@ -134,7 +143,7 @@ def brighter_in_every_channel(
         >>> int(whiteness(img)[10, 10]), int(brighter_in_every_channel(img, 1.0)[10, 10])
         (6, 44)
     """
-    size = 2 * math.ceil(2.24 * max(radius, 1.1)) + 3
+    size = _raised_size(radius)
     kernel = np.ones((size, size), np.uint8)
     split = cv2.split(frame) if channels is None else channels
     into = Buffers() if buffers is None else buffers
@@ -143,6 +152,18 @@ def brighter_in_every_channel(
         for k, c in enumerate(split)
     )
     return np.asarray(cv2.min(cv2.min(b, g, b), r, b), np.uint8)
+
+
+def _raised_size(radius: float) -> int:
+    """Side of :func:`brighter_in_every_channel`'s square for a ball of ``radius`` px."""
+    return 2 * math.ceil(2.24 * max(radius, 1.1)) + 3
+
+
+def raised_reach(radius: float) -> int:
+    """How far (px) from a pixel :func:`brighter_in_every_channel` reads the frame for it:
+    the reach of its opening (an erosion, then a dilation). Away from a rectangle's border
+    by this much, its values on the rectangle alone are the whole frame's."""
+    return 2 * (_raised_size(radius) // 2)
 
 
 def streak_of(grey: Mask, longest: int = 15) -> tuple[int, int]:
@@ -184,6 +205,7 @@ def find_candidates(
     limit: int = 200,
     streak: tuple[int, int] = (0, 0),
     buffers: Buffers | None = None,
+    box: Sequence[int] | None = None,
 ) -> list[BallCandidate]:
     """Blob-like bright peaks of about ``radius`` pixels, best first.
 
@@ -196,18 +218,18 @@ def find_candidates(
         streak: Motion blur's streak along x and y in pixels (:func:`streak_of`): a blob
             that much longer along it is still round, its shape judged that much wider.
         buffers: Where to write the filtered images, else fresh arrays.
+        box: ``region``'s bounding rectangle ``(x, y, w, h)`` (cv2.boundingRect's), when
+            already known.
 
     Returns:
         Candidates that are neither lines nor broad bright areas.
     """
-    sigma = float(min(max(0.4 * radius, 0.7), 1.5))
+    sigma = _sigma(radius)
     d = max(1, round(0.7 * radius))
-    reach_out = math.ceil(1.2 * radius + 1.5)  # of _touching
-    # How far from a peak the smoothed image is read (_around, _touching).
-    read = max(d + max(streak) // 4, reach_out, 1)
-    smooth, xy = _peaks(
-        white, region, radius, sigma, min_contrast, read, Buffers() if buffers is None else buffers
-    )
+    reach_out = _reach_out(radius)
+    read = _read(radius, streak)
+    into = Buffers() if buffers is None else buffers
+    smooth, xy = _peaks(white, region, radius, sigma, min_contrast, read, into, box)
     if not len(xy):
         return []
     around = _around(smooth, xy, (d, d), d)
@@ -256,6 +278,39 @@ def find_candidates(
     return out
 
 
+def _sigma(radius: float) -> float:
+    """The smoothing's sigma (px) of :func:`find_candidates` for ``radius``."""
+    return float(min(max(0.4 * radius, 0.7), 1.5))
+
+
+def _reach_out(radius: float) -> int:
+    """How far (px) from a peak :func:`_touching` reads."""
+    return math.ceil(1.2 * radius + 1.5)
+
+
+def _read(radius: float, streak: tuple[int, int]) -> int:
+    """How far (px) from a peak :func:`find_candidates` reads the smoothed image
+    (:func:`_around`, :func:`_touching`)."""
+    return max(max(1, round(0.7 * radius)) + max(streak) // 4, _reach_out(radius), 1)
+
+
+def _tophat_size(radius: float) -> int:
+    """Side of the white top-hat's square for ``radius``."""
+    return 2 * math.ceil(1.4 * radius) + 3
+
+
+def _blur_size(sigma: float) -> int:
+    """Side of the smoothing's kernel: two sigmas a side (the peaks, not the tails, matter)."""
+    return 2 * math.ceil(2 * sigma) + 1
+
+
+def search_reach(radius: float, streak: tuple[int, int] = (0, 0)) -> int:
+    """How far (px) around ``region``'s bounding rectangle :func:`find_candidates` reads
+    ``white`` for ``radius`` and ``streak``: only there need it be right."""
+    reach = _read(radius, streak) + _blur_size(_sigma(radius)) // 2
+    return reach + 2 * (_tophat_size(radius) // 2)
+
+
 _CROWDED_AT_ONCE = 256
 """Peaks of a frame, in rank order, that :func:`_crowded` compares pairwise at once (the
 rest are checked one by one)."""
@@ -286,6 +341,7 @@ def _peaks(
     min_contrast: float,
     read: int,
     into: Buffers,
+    box: Sequence[int] | None = None,
 ) -> tuple[Mask, npt.NDArray[np.int64]]:
     """The smoothed top-hat of ``white`` and its local maxima ``(n, 2)`` as ``x, y``, at least
     ``min_contrast`` high, in ``region`` and far enough from the border to be measured.
@@ -296,15 +352,16 @@ def _peaks(
     image's border the rectangle's border is the image's, and inside it the filters never
     reach the rectangle's)."""
     h, w = white.shape
-    size = 2 * math.ceil(1.4 * radius) + 3
-    ksize = 2 * math.ceil(2 * sigma) + 1  # two sigmas a side: the peaks, not the tails, matter
-    box = (0, 0, w, h) if region is None else cv2.boundingRect(region)
+    size = _tophat_size(radius)
+    ksize = _blur_size(sigma)
+    if box is None:
+        box = (0, 0, w, h) if region is None else cv2.boundingRect(region)
     if box[2] == 0:
         return into.get("smooth", white.shape), np.zeros((0, 2), np.int64)
     blurred = read + ksize // 2
-    tophat_box = _widened(box, blurred + 2 * (size // 2), w, h)
-    blur_box = _widened(box, blurred, w, h)
-    peak_box = _widened(box, 1, w, h)
+    tophat_box = widened(box, blurred + 2 * (size // 2), w, h)
+    blur_box = widened(box, blurred, w, h)
+    peak_box = widened(box, 1, w, h)
     kernel = np.ones((size, size), np.uint8)
     tophat = into.get("tophat", white.shape)
     cv2.morphologyEx(white[tophat_box], cv2.MORPH_TOPHAT, kernel, dst=tophat[tophat_box])
@@ -331,14 +388,6 @@ def _peaks(
     if region is not None:
         inside &= region[xy[:, 1], xy[:, 0]] != 0
     return smooth, xy[inside]
-
-
-def _widened(box: Sequence[int], margin: int, width: int, height: int) -> tuple[slice, slice]:
-    """Rows and columns of the rectangle ``box`` ``(x, y, w, h)`` widened by ``margin`` px on
-    every side, within an image of ``width`` x ``height``."""
-    x, y, bw, bh = box
-    rows = slice(max(0, y - margin), min(height, y + bh + margin))
-    return rows, slice(max(0, x - margin), min(width, x + bw + margin))
 
 
 def _nonzero_xy(mask: Mask) -> npt.NDArray[np.int64]:

@@ -494,12 +494,13 @@ class BallScene:
     def without_kit(self, region: Mask, out: Mask | None = None) -> Mask:
         """``region`` less the people's kit (:meth:`places`), so that people's whites do not
         crowd the ball out of a frame's most contrasted peaks. ``out``: an array of
-        ``region``'s shape, not ``region`` itself, to write it into."""
+        ``region``'s shape to write it into, ``region`` itself too (then changed in place: no
+        copy of the whole mask)."""
         if not self.people:
             return region
         if out is None:
             out = region.copy()
-        else:
+        elif out is not region:
             out[:] = region
         ups, downs = self.feet_zones()
         # Every person's rectangles at once, in whole pixels (numbers, not a call each).
@@ -519,11 +520,14 @@ class BallScene:
         )
         bodies, zones = [], []
         for xa, xb, top, ya, yb, za, zb, zy in np.maximum(edges, 0).astype(np.int64).tolist():
-            out[top:yb, xa:xb] = 0  # the body, and a head the box missed
-            bodies.append((xa, xb, ya, yb))
+            bodies.append((xa, xb, ya, yb, top))
             zones.append((za, zb, yb, zy))
-        for za, zb, ya, yb in zones:  # the same reach as at_feet
-            out[ya:yb, za:zb] = region[ya:yb, za:zb]
+        # The feet zones as they are in region, before any body is taken out of it.
+        kept = [region[ya:yb, za:zb].copy() for za, zb, ya, yb in zones]
+        for xa, xb, _, yb, top in bodies:
+            out[top:yb, xa:xb] = 0  # the body, and a head the box missed
+        for (za, zb, ya, yb), zone in zip(zones, kept, strict=True):  # at_feet's reach
+            out[ya:yb, za:zb] = zone
         # Where a feet zone lies on the body of someone it does not win over, ask places.
         for j, k in np.argwhere(~self._feet_win()):
             xa, xb = max(zones[j][0], bodies[k][0]), min(zones[j][1], bodies[k][1], out.shape[1])

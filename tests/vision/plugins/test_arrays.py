@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -86,6 +87,30 @@ def test_buffers_are_kept_by_name_while_shape_and_type_stay() -> None:
     deeper = buffers.get("a", (3, 5), np.uint16)
     assert deeper.dtype == np.uint16 and deeper is not wider
     assert buffers.get("a", (3, 5), np.uint16) is deeper
+
+
+def test_a_part_of_buffers_is_a_view_of_the_whole_ones() -> None:
+    buffers = Buffers()
+    whole = buffers.get("a", (6, 8))
+    part = buffers.part((6, 8), slice(1, 4), slice(2, 7))
+    view = part.get("a", (3, 5))
+    view.fill(9)
+    assert np.shares_memory(view, whole) and int(whole[1:4, 2:7].min()) == 9
+    # Another rectangle next frame: the same memory again.
+    moved = buffers.part((6, 8), slice(0, 6), slice(0, 3)).get("a", (6, 3))
+    assert np.shares_memory(moved, whole)
+    with pytest.raises(ValueError):
+        part.get("a", (4, 5))  # not the part's shape
+
+
+def test_renamed_buffers_are_the_arrays_kept_under_the_other_names() -> None:
+    buffers = Buffers()
+    renamed = buffers.renamed({"b": "a"})
+    assert renamed.get("b", (3, 4)) is buffers.get("a", (3, 4))
+    assert renamed.get("c", (3, 4)) is buffers.get("c", (3, 4))  # a name not renamed
+    # A part of renamed arrays: views of the arrays kept under the other names.
+    view = renamed.part((3, 4), slice(1, 3), slice(0, 2)).get("b", (2, 2))
+    assert np.shares_memory(view, buffers.get("a", (3, 4)))
 
 
 @given(

@@ -28,6 +28,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     find_candidates,
     inside_a_body,
     over_someone_cut_off,
+    raised_reach,
     whiteness,
     whiteness_and_brightness,
 )
@@ -303,6 +304,20 @@ def test_peaks_filtered_around_the_region_alone_are_those_of_the_whole_image(
     expected = find_candidates(white, whole, radius, streak=streak)
     assert len(expected) > 3
     assert find_candidates(white, region, radius, streak=streak, buffers=stale) == expected
+
+
+@pytest.mark.parametrize("radius", [1.0, 1.4])
+def test_brighter_in_every_channel_on_a_rectangle_is_the_whole_frames_within_its_reach(
+    radius: float,
+) -> None:
+    # Any less reach, and the rectangle's border shows (checked by hand at one pixel less).
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (60, 80, 3), np.uint8)
+    reach = raised_reach(radius)
+    whole = brighter_in_every_channel(img, radius)
+    part = brighter_in_every_channel(img[10:50, 5:70], radius)
+    inner = (slice(10 + reach, 50 - reach), slice(5 + reach, 70 - reach))
+    assert np.array_equal(part[reach:-reach, reach:-reach], whole[inner])
 
 
 @given(st.integers(1, 4), st.integers(0, 3), st.integers(0, 3), st.integers(0, 2**32 - 1))

@@ -308,3 +308,22 @@ def test_near_junctions_is_the_least_length_to_a_projected_junction(seed: int) -
     expected = np.where(np.isnan(plain), np.inf, plain).min(axis=1)
     found = BallScene(homography, []).near_junctions(centres)
     assert found.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_without_kit_in_place_is_without_kit_into_another_array(seed: int) -> None:
+    # Overlapping people (feet zones on others' bodies, some won over and some not), some
+    # past the frame's edges, on a region with holes: the mask changed in place is the same.
+    rng = np.random.default_rng(seed)
+    boxes = []
+    for _ in range(12):
+        x, y = rng.uniform(-10, 110), rng.uniform(-10, 70)
+        boxes.append([x, y, x + rng.uniform(3, 15), y + rng.uniform(8, 30)])
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    region = np.where(rng.random((80, 120)) < 0.9, 255, 0).astype(np.uint8)
+    expected = scene.without_kit(region, np.empty_like(region))
+    assert (expected == 0).sum() > (region == 0).sum()  # some kit taken out
+    changed = region.copy()
+    assert scene.without_kit(changed, changed) is changed
+    assert np.array_equal(changed, expected)
