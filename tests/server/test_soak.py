@@ -10,6 +10,7 @@ in order), and the server's RSS after warm-up stayed flat.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -141,8 +142,13 @@ def test_soak_100_clients_10_jobs_crashes_now_and_then(
     for got in received:
         by_job: dict[str, list[int]] = {job_id: [] for job_id in submitted}
         progress: dict[str, list[int]] = {job_id: [] for job_id in submitted}
+        every: dict[str, list[int]] = {job_id: [] for job_id in submitted}
         for msg in got:
             (progress if msg["type"] == "progress" else by_job)[msg["job_id"]].append(msg["seq"])
+            every[msg["job_id"]].append(msg["seq"])
+        # All of a job's messages, progress among the rest, in the stored order, none twice.
+        for job_id, seqs in every.items():
+            assert all(a < b for a, b in itertools.pairwise(seqs)), job_id
         # Every message but frames and progress, once, in order. A client that falls a full
         # outbox behind has a job's queued progress replaced by its newer one (the delivery
         # rules coalesce progress, and count it as a drop): what arrives of it is in order,

@@ -285,7 +285,10 @@ def _candidates(
         planes = [c[rows, columns] for c in channels]
         mixed = brighter_in_every_channel(frame[rows, columns], typical, planes, part)
         cv2.max(white[rows, columns], mixed, white[rows, columns])
-    found = _search(white, region, typical, streak, 0, into.renamed(_OVER_PLANES), box)
+    # Over the planes only at full size: a shrunk search's images are smaller, and writing
+    # them there would make the planes new arrays of the wrong size every frame.
+    first = into.renamed(_OVER_PLANES) if _scale(typical, streak)[0] == 1 else into
+    found = _search(white, region, typical, streak, 0, first, box)
     if both:
         found += _search(white, region, float(near), streak, 1, second)
     # The frame's whitest pixel, its whiteness raised only where the searches read it (on
@@ -307,7 +310,8 @@ time a frame in four paired runs of football_speed's comparison: 0.990 to 0.999 
 
 _OVER_PLANES = {"tophat": "channel 0", "smooth": "channel 2"}
 """The first search's images written over the frame's blue and red planes, which
-:func:`_candidates` does not read after its whiteness (see :data:`_OVER_LOW`)."""
+:func:`_candidates` does not read after the whiteness and the mixed top-hats (see
+:data:`_OVER_LOW`); only when the search runs at full size, the planes' size."""
 
 
 def _scored(

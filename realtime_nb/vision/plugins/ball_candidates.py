@@ -621,40 +621,60 @@ def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], rad
 def over_someone_cut_off(
     frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float
 ) -> bool:
-    """True when the blob is within four of its radii and 2 px of the frame's bottom edge and,
-    in its column from right under it down to that edge, mostly colours that are not the
-    grass beside it: the head (or a white part of the kit) of someone whose feet are below the
-    frame, whom player detection cannot box. A ball that near the edge has grass under it. The
-    grass is measured beside the blob as in :func:`inside_a_body` (call it away from the
-    markings: a white line under a ball is not grass either).
+    """True when the blob's first row under it is within four of its radii and 2 px of the
+    frame's bottom edge and, in its column from there down to that edge, mostly colours that
+    are not grass: the head (or a white part of the kit) of someone whose feet are below the
+    frame, whom player detection cannot box. A ball that near the edge has grass under it, lit
+    or in a shadow. Call it away from the markings (a white line under a ball is not grass
+    either).
+
+    Grass is told by its tint, ``(G - max(B, R)) / G``, which a shadow keeps and kit, skin and
+    white do not: a pixel is grass when its tint is at least 0.6 of the grass's, measured in
+    the same rows beside the body (on each side, the nearest of three strips farther and
+    farther out whose tint is a grass's: someone near is wider than one step), where there is
+    room (someone coming in at a bottom corner is cut off by its side too). False for a radius
+    that is not a finite number.
 
     Args:
         frame: The BGR frame.
         centre: The blob's centre ``(x, y)``, pixels.
         radius: The ball's radius there, pixels.
     """
+    if not math.isfinite(radius):
+        return False
     h, w = frame.shape[:2]
     x, y = round(centre[0]), round(centre[1])
     below = y + math.ceil(radius)  # the first row under the blob
     side = math.ceil(3 * radius) + 4
     if not 0 <= below < h or h - below > 4 * radius + 2 or not 1 <= x < w - 1:
         return False
-    # The grass beside the body, not the blob: on each side, the nearest of three strips
-    # farther and farther out that is green (someone near is wider than one step), where
-    # there is room (someone coming in at a bottom corner is cut off by its side too).
     grass = 0.0
     for step in (-side, side):
         for a in (x - 1 + step, x - 1 + 2 * step, x - 1 + 3 * step):
             if not 0 <= a <= w - 3:
                 break
-            green = float(median(_green_excess(frame[below:h, a : a + 3])))
-            if green >= 10:
-                grass = max(grass, green)
+            tint = float(median(_green_tint(frame[below:h, a : a + 3])))
+            if tint >= _GRASS_TINT:
+                grass = max(grass, tint)
                 break
-    if grass < 10:
-        return False  # no green beside it: nothing to tell kit from
-    column = _green_excess(frame[below:h, x - 1 : x + 2])
+    if grass < _GRASS_TINT:
+        return False  # no grass beside it: nothing to tell kit from
+    column = _green_tint(frame[below:h, x - 1 : x + 2])
     return bool((column < _BODY_GREEN * grass).mean() >= _BODY_SHARE)
+
+
+_GRASS_TINT = 0.1
+"""Least tint (:func:`_green_tint`) of grass beside a blob: grass is some 0.3 to 0.6."""
+
+
+def _green_tint(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """``(G - max(B, R)) / G`` of each BGR pixel (0 where G is 0): how green a pixel is for its
+    brightness, which a shadow on the grass keeps."""
+    wide = pixels.astype(np.float32)
+    green = wide[:, :, 1]
+    excess = green - np.maximum(wide[:, :, 0], wide[:, :, 2])
+    out: npt.NDArray[np.float32] = np.asarray(excess / np.maximum(green, 1.0), np.float32)
+    return out
 
 
 _BODY_GREEN = 0.6

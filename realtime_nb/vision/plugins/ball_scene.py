@@ -267,7 +267,7 @@ class BallScene:
         mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
         steps = mapped[n:].reshape(2, n, 2) - mapped[:n]
         (a, b), (c, d) = steps[0].T, steps[1].T
-        # A sphere looks as large as a metre on the ground seen square on: the ground
+        # A sphere looks about as large as a metre on the ground seen square on: the ground
         # direction across the line of sight, which the camera does not foreshorten. That is
         # the longest image of a metre in any ground direction, the larger singular value of
         # the map's local matrix [[a, c], [b, d]]; a metre along or across the pitch is

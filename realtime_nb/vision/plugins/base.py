@@ -90,8 +90,9 @@ class PluginContext:
 
     def share_image(self, name: str, image: npt.NDArray[Any]) -> None:
         """Offer ``image``, worked out from this frame, to the plugins after this one as
-        ``images[name]``. It is made read-only (writing into it, or passing it to OpenCV as
-        ``dst``, raises): a later plugin must not change what another may read."""
+        ``images[name]``. It is made read-only for good (writing into it, or passing it to
+        OpenCV as ``dst``, raises): a later plugin must not change what another may read. So
+        share a fresh array, not a buffer this plugin writes into again on the next frame."""
         image.flags.writeable = False
         self.images[name] = image
 

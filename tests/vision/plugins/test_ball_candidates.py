@@ -4,6 +4,7 @@ ball among many brighter flecks."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import cv2
@@ -94,6 +95,12 @@ def test_a_head_on_a_shirt_cut_off_by_the_bottom_edge_is_someone_not_a_ball() ->
     # and there is none on the frame's side; it is farther out.
     cv2.rectangle(img, (96, 66), (119, 79), (150, 150, 150), -1)
     assert over_someone_cut_off(img, (112.0, 68.0), 3.0)
+    # A ball near the edge over its own shadow (the grass at 0.45 of its light, its tint kept).
+    shade = tuple(round(0.45 * c) for c in GRASS)
+    cv2.ellipse(img, (20, 76), (6, 4), 0.0, 0, 360, shade, -1)
+    cv2.circle(img, (20, 71), 3, WHITE, -1)
+    assert not over_someone_cut_off(img, (20.0, 71.0), 3.0)
+    assert not over_someone_cut_off(img, (40.0, 74.0), float("nan"))
 
 
 def test_a_faint_ball_is_found_among_many_brighter_flecks() -> None:
@@ -242,6 +249,30 @@ def test_a_search_written_into_the_arrays_of_an_earlier_frame_finds_what_fresh_o
         searches.append({s for _, _, s in _search_log(frame, ctx, scene)})
         assert _candidates(frame, ctx, scene, kept) == fresh
     assert {0} in searches and {0, 1} in searches  # the near look's frames ran both
+
+
+def test_a_shrunk_first_search_leaves_the_kept_planes_at_the_frames_size() -> None:
+    # A near camera at 1280x720: the ball is some 5 px at the middle, so the first search runs
+    # on a frame shrunk by 2. Its images must not take the planes' buffers (each frame would
+    # then make the planes anew, at two sizes by turns).
+    from realtime_nb.vision.plugins.pipeline import run_plugins
+    from realtime_nb.vision.plugins.registry import default_registry
+    from realtime_nb.vision.synthetic import synthetic_match
+
+    knobs = {"camera_height": 12.0, "camera_distance": 14.0, "fov": 28.0}
+    clip = synthetic_match(0.12, 25, 1280, 720, seed=5, kits=1, **knobs)
+    plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
+    frames = list(clip)
+    kept = (Buffers(), Buffers())
+    planes = []
+    for run in run_plugins(plugins, frames, clip.info):
+        ctx = PluginContext(run.index, "f-0", run.results, {}, clip.info)
+        scene = BallScene.of(ctx)
+        assert ball_module._scale(scene.typical_radius(1280, 720), (0, 0))[0] > 1
+        _candidates(frames[run.index], ctx, scene, kept)
+        planes.append([kept[0].get(f"channel {k}", (720, 1280)) for k in range(3)])
+    for before, after in itertools.pairwise(planes):
+        assert all(a is b for a, b in zip(before, after, strict=True))
 
 
 def _search_log(frame: np.ndarray, ctx: PluginContext, scene: BallScene) -> list:

@@ -1052,3 +1052,6 @@ def test_boxes_from_the_hsv_pitch_detection_shares_are_those_worked_out_alone() 
         got = shared.process(frame, with_images)
         assert got["detections"] == alone.process(frame, without)["detections"]
         assert got["count"] > 0
+    # The shared images were read: the plugin never converted a frame itself.
+    assert shared._hsv is None and shared._planes is None
+    assert alone._hsv is not None
