@@ -670,10 +670,8 @@ _GRASS_TINT = 0.1
 def _green_tint(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """``(G - max(B, R)) / G`` of each BGR pixel (0 where G is 0): how green a pixel is for its
     brightness, which a shadow on the grass keeps."""
-    wide = pixels.astype(np.float32)
-    green = wide[:, :, 1]
-    excess = green - np.maximum(wide[:, :, 0], wide[:, :, 2])
-    out: npt.NDArray[np.float32] = np.asarray(excess / np.maximum(green, 1.0), np.float32)
+    green = np.maximum(pixels[:, :, 1], 1).astype(np.float32)
+    out: npt.NDArray[np.float32] = np.asarray(_green_excess(pixels) / green, np.float32)
     return out
 
 
