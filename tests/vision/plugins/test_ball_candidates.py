@@ -252,15 +252,15 @@ def test_a_search_written_into_the_arrays_of_an_earlier_frame_finds_what_fresh_o
 
 
 def test_a_shrunk_first_search_leaves_the_kept_planes_at_the_frames_size() -> None:
-    # A near camera at 1280x720: the ball is some 5 px at the middle, so the first search runs
-    # on a frame shrunk by 2. Its images must not take the planes' buffers (each frame would
-    # then make the planes anew, at two sizes by turns).
+    # A near camera at 1920x1080: the ball is some 9 px at the middle, so the first search
+    # runs on a frame shrunk by 2. Its images must not take the planes' buffers (each frame
+    # would then make the planes anew, at two sizes by turns).
     from realtime_nb.vision.plugins.pipeline import run_plugins
     from realtime_nb.vision.plugins.registry import default_registry
     from realtime_nb.vision.synthetic import synthetic_match
 
     knobs = {"camera_height": 12.0, "camera_distance": 14.0, "fov": 28.0}
-    clip = synthetic_match(0.12, 25, 1280, 720, seed=5, kits=1, **knobs)
+    clip = synthetic_match(0.12, 25, 1920, 1080, seed=5, kits=1, **knobs)
     plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
     frames = list(clip)
     kept = (Buffers(), Buffers())
@@ -268,11 +268,30 @@ def test_a_shrunk_first_search_leaves_the_kept_planes_at_the_frames_size() -> No
     for run in run_plugins(plugins, frames, clip.info):
         ctx = PluginContext(run.index, "f-0", run.results, {}, clip.info)
         scene = BallScene.of(ctx)
-        assert ball_module._scale(scene.typical_radius(1280, 720), (0, 0))[0] > 1
+        assert ball_module._scale(scene.typical_radius(1920, 1080), (0, 0))[0] > 1
         _candidates(frames[run.index], ctx, scene, kept)
-        planes.append([kept[0].get(f"channel {k}", (720, 1280)) for k in range(3)])
+        planes.append([kept[0].get(f"channel {k}", (1080, 1920)) for k in range(3)])
     for before, after in itertools.pairwise(planes):
         assert all(a is b for a, b in zip(before, after, strict=True))
+
+
+def test_a_ball_against_a_white_sock_on_a_large_frame_is_a_candidate() -> None:
+    # A player's white sock with the ball against its foot, drawn at 1760x990 where the ball
+    # is some 4 px at the frame's middle: shrunk by 2 (the search's rule before), the ball and
+    # the sock were one blob, found nowhere or at the sock some 8 px off.
+    from realtime_nb.vision.synthetic import synthetic_match
+
+    clip = synthetic_match(0.24, 25, 1760, 990, seed=82, kits=1, spots=True, skin_tones=True)
+    frames = list(clip)
+    for index in (0, 3, 5):
+        ball = clip.truth[index].ball
+        assert ball is not None
+        x0, y0 = int(ball.center[0]) - 64, int(ball.center[1]) - 64
+        crop = frames[index][y0 : y0 + 128, x0 : x0 + 128]
+        region = np.full(crop.shape[:2], 255, np.uint8)
+        found = _search(whiteness(crop), region, 4.1, (0, 0), 0)
+        at = (ball.center[0] - x0, ball.center[1] - y0)
+        assert any(math.dist(ball_module._full(c, f), at) <= 3.0 for c, f, _ in found)
 
 
 def _search_log(frame: np.ndarray, ctx: PluginContext, scene: BallScene) -> list:
