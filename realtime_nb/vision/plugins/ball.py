@@ -93,7 +93,8 @@ class BallDetection(Plugin):
       person standing there (cut at white shorts, or legs faded by motion blur) is taken
       down to the feet, and the feet zone of one clearly taller reaches higher (the ball it
       holds at its bottom); a white blob standing on something dark is a sock on its boot
-      and counts for half;
+      and counts for half; a blob at someone's feet is not marked down for bright parts over
+      it (the legs and socks come down onto a ball there), only for those beside and below;
     - both (with a homography, boxes or not): a white blob with something not grass both over
       and under it, away from the markings, is the kit of a person no box covers (a ball on
       the ground has grass under it);
@@ -332,9 +333,11 @@ def _scored(
     ):
         if on_kit or (search and not big):
             continue
-        # At someone's feet a ball half behind a leg or against a sock is less round.
+        # At someone's feet a ball half behind a leg or against a sock is less round, and the
+        # legs come down onto it: there only what it touches beside and below it counts.
         least = 0.3 if at_feet else 0.45
-        shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * c.touching)
+        touching = c.touching - c.touching_above if at_feet else c.touching
+        shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * touching)
         confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
         scored.append(
             (

@@ -78,6 +78,8 @@ class BallCandidate:
             a line.
         touching: How many of eight directions around the peak stay bright past the ball's
             size (0 for a free ball, 1 or 2 beside a sock or boot).
+        touching_above: How many of those go up the image (up-left, up, up-right): a leg's
+            white sock coming down onto a ball at the player's feet.
     """
 
     x: float
@@ -86,6 +88,7 @@ class BallCandidate:
     contrast: float
     roundness: float
     touching: int
+    touching_above: int = 0
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -242,9 +245,9 @@ def find_candidates(
     peak = around[0]
     # Most peaks lie on lines and are not round: only the round ones are judged further.
     kept = np.flatnonzero(roundness >= 0.35)
-    touching = _touching(smooth, xy[kept], peak[kept], reach_out)
+    touching, above = _touching(smooth, xy[kept], peak[kept], reach_out)
     isolated = touching <= 2
-    kept, touching = kept[isolated], touching[isolated]
+    kept, touching, above = kept[isolated], touching[isolated], above[isolated]
     spread, offset = _spread(around[:, kept], (d, d))
     blob = 2 * np.sqrt(np.maximum(spread - sigma**2, 0.0))
     order = np.argsort(-peak[kept], kind="stable")
@@ -264,6 +267,7 @@ def find_candidates(
         peak[ranked].tolist(),
         roundness[ranked].tolist(),
         touching[order].tolist(),
+        above[order].tolist(),
         strict=True,
     )
     out: list[BallCandidate] = []
@@ -473,16 +477,21 @@ def _steps_out(reach: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]
 
 def _touching(
     values: Mask, xy: npt.NDArray[np.int64], peak: npt.NDArray[np.float32], reach: int
-) -> npt.NDArray[np.int64]:
-    """How many of eight directions are still above half the peak ``reach`` px away."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """How many of eight directions are still above half the peak ``reach`` px away, and
+    how many of the three upward ones (up-left, up, up-right) are."""
     h, w = values.shape
     ox, oy = _steps_out(reach)
     px = clip(xy[:, 0] + ox, 0, w - 1)
     py = clip(xy[:, 1] + oy, 0, h - 1)
-    count: npt.NDArray[np.int64] = (values.ravel()[py * w + px] >= 0.5 * peak).sum(
-        axis=0, dtype=np.int64
-    )
-    return count
+    bright = values.ravel()[py * w + px] >= 0.5 * peak
+    count: npt.NDArray[np.int64] = bright.sum(axis=0, dtype=np.int64)
+    above: npt.NDArray[np.int64] = bright[_UPWARD].sum(axis=0, dtype=np.int64)
+    return count, above
+
+
+_UPWARD = [5, 6, 7]
+"""Rows of :func:`_steps_out` that go up the image (angles 225, 270 and 315 degrees)."""
 
 
 def above_something_dark(

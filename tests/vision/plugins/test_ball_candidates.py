@@ -17,10 +17,11 @@ from hypothesis.extra import numpy as hnp
 from realtime_nb.vision.plugins import PluginContext, VideoInfo, ball_candidates
 from realtime_nb.vision.plugins import ball as ball_module
 from realtime_nb.vision.plugins.arrays import Buffers
-from realtime_nb.vision.plugins.ball import _candidates, _search
+from realtime_nb.vision.plugins.ball import _candidates, _scored, _search
 from realtime_nb.vision.plugins.ball_candidates import (
     _DIRECTION_X,
     _DIRECTION_Y,
+    BallCandidate,
     _around,
     _crowded,
     _nonzero_xy,
@@ -406,3 +407,30 @@ def test_steps_out_are_where_a_whole_point_plus_the_exact_step_rounds_to(reach: 
     ox, oy = _steps_out(reach)
     assert (x + ox).tolist() == np.round(x + _DIRECTION_X * reach).astype(np.int64).tolist()
     assert (x + oy).tolist() == np.round(x + _DIRECTION_Y * reach).astype(np.int64).tolist()
+
+
+def test_a_ball_against_a_sock_above_touches_only_upward() -> None:
+    img = np.full((80, 80, 3), GRASS, np.uint8)
+    img[20:37, 38:42] = WHITE  # a sock coming down onto the ball
+    cv2.circle(img, (40, 40), 4, WHITE, -1)
+    img[38:60, 64:68] = WHITE  # a post beside and under another ball
+    cv2.circle(img, (60, 40), 4, WHITE, -1)
+    found = find_candidates(whiteness(img), None, 4.0)
+    under = next(c for c in found if abs(c.x - 40) <= 1.5 and abs(c.y - 40) <= 2.0)
+    beside = next(c for c in found if abs(c.x - 60) <= 1.5 and abs(c.y - 40) <= 2.0)
+    assert under.touching >= 1 and under.touching_above == under.touching
+    assert beside.touching >= 1 and beside.touching_above == 0
+
+
+def test_at_someone_s_feet_only_touching_to_the_sides_or_below_lowers_the_score() -> None:
+    # The same blob twice, once at a player's feet: the legs above a ball at the feet are
+    # expected there, and only there.
+    blob = BallCandidate(40.0, 60.0, 3.0, 200.0, 0.7, 2, 2)
+    side = BallCandidate(40.0, 60.0, 3.0, 200.0, 0.7, 2, 0)
+    feet = BallScene(None, [[34.0, 20.0, 46.0, 59.0]])
+    away = BallScene(None, [])
+    assert bool(feet.places(np.array([[40.0, 60.0]]))[1][0])
+    at_feet = [s[0] for s in _scored([(c, 1, 0) for c in (blob, side)], feet, 3.0, 200.0)]
+    assert at_feet[0] > at_feet[1]
+    free = [s[0] for s in _scored([(c, 1, 0) for c in (blob, side)], away, 3.0, 200.0)]
+    assert free[0] == free[1]
