@@ -8,7 +8,7 @@ white blob is a person's kit, or at someone's feet, where the ball is played.
 from __future__ import annotations
 
 import math
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import cv2
 import numpy as np
@@ -182,6 +182,7 @@ class BallScene:
         self._places: tuple[list[list[float]], float, dict[tuple[float, float], tuple[bool, bool]]]
         self._places = (people, self.quality, {})
         self._win: tuple[list[list[float]], npt.NDArray[np.bool_]] | None = None
+        self._edges: tuple[list[list[float]], float, _Edges] | None = None
         self.ball_next: tuple[tuple[float, float], float] | None = None
         """Where the ball's track is predicted this frame and how far (pixels) from there
         it may be seen, when there is one: a candidate there may lie beyond the pitch's
@@ -420,13 +421,12 @@ class BallScene:
         and a pixel either side)."""
         if not self.people or not len(points):
             return np.zeros((len(points), len(self.people)), bool)
-        boxes = np.asarray(self.people, np.float64)
-        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
-        up, down = (r[None] for r in self.feet_zones())
-        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        edges = self._people_edges()
         x, y = points[:, :1], points[:, 1:]
-        inside = (x1 - side <= x) & (x <= x2 + side) & (y2 - up <= y) & (y <= y2 + down)
-        return np.asarray(inside, bool)
+        inside = (edges.feet_left <= x) & (x <= edges.feet_right)
+        inside &= edges.feet_top <= y
+        inside &= y <= edges.feet_bottom
+        return inside
 
     def places(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Whether each of ``(n, 2)`` points is on a person's kit, and whether it is at
@@ -460,22 +460,45 @@ class BallScene:
 
     def _places_of(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """:meth:`places`, worked out."""
-        boxes = np.asarray(self.people, np.float64)
-        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
-        up = self.feet_zones()[0][None]
+        edges = self._people_edges()
         x, y = points[:, :1], points[:, 1:]
-        across = (x1 - 1 <= x) & (x <= x2 + 1)
+        across = (edges.across_left <= x) & (x <= edges.across_right)
         at_feet = self.at_feet(points)
-        body = across & (y1 <= y) & (y < y2 - up)
-        above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
+        body = across & (edges.top <= y) & (y < edges.body_bottom)
+        above = across & (edges.head_top <= y) & (y < edges.top)
         # Whether any feet zone the point is in wins over each body: a count of such zones,
         # as a float32 matrix product (BLAS; whole counts are exact in float32), at any
         # number of points faster than an int32 product or a boolean one.
-        wins = self._feet_win().astype(np.float32)
-        held = (at_feet.astype(np.float32) @ wins) > 0
+        held = (at_feet.astype(np.float32) @ edges.wins) > 0
         feet = at_feet.any(axis=1)
         kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet)
         return np.asarray(kit, bool), np.asarray(feet, bool)
+
+    def _people_edges(self) -> _Edges:
+        """The people's feet zones and bodies as :class:`_Edges`, worked out once for the
+        scene's people and quality (every kit and feet test of a frame reads them)."""
+        known = self._edges
+        if known is None or known[0] is not self.people or known[1] != self.quality:
+            known = self._edges = (self.people, self.quality, self._people_edges_of())
+        return known[2]
+
+    def _people_edges_of(self) -> _Edges:
+        boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
+        up, down = (r[None] for r in self.feet_zones())
+        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        return _Edges(
+            feet_left=x1 - side,
+            feet_right=x2 + side,
+            feet_top=y2 - up,
+            feet_bottom=y2 + down,
+            across_left=x1 - 1,
+            across_right=x2 + 1,
+            top=y1,
+            body_bottom=y2 - up,
+            head_top=y1 - HEAD_ROOM * (y2 - y1),
+            wins=self._feet_win().astype(np.float32),
+        )
 
     def _feet_win(self) -> npt.NDArray[np.bool_]:
         """``[j, k]``: whether person ``j``'s feet zone wins over ``k``'s body (:meth:`places`)."""
@@ -573,6 +596,22 @@ class BallScene:
         over = clip(excess, 0.0, TALL_SHARE * height)
         up: FloatArray = down + over
         return up, down
+
+
+class _Edges(NamedTuple):
+    """Each person's feet zone (:meth:`BallScene.at_feet`) and body (:meth:`BallScene.places`)
+    as ``(1, k)`` rows of pixels, and ``wins``, :meth:`BallScene._feet_win` as float32."""
+
+    feet_left: FloatArray
+    feet_right: FloatArray
+    feet_top: FloatArray
+    feet_bottom: FloatArray
+    across_left: FloatArray
+    across_right: FloatArray
+    top: FloatArray
+    body_bottom: FloatArray
+    head_top: FloatArray
+    wins: npt.NDArray[np.float32]
 
 
 def _per_point(

@@ -327,3 +327,43 @@ def test_without_kit_in_place_is_without_kit_into_another_array(seed: int) -> No
     changed = region.copy()
     assert scene.without_kit(changed, changed) is changed
     assert np.array_equal(changed, expected)
+
+
+def _random_scene(seed: int) -> tuple[BallScene, np.ndarray]:
+    """A scene of a slanted camera's homography and 12 overlapping people, and 40 points."""
+    rng = np.random.default_rng(seed)
+    homography = np.array([[8.0, 1.0, 100.0], [0.5, -3.0, 300.0], [0.001, 0.01, 1.0]])
+    homography += rng.normal(0, [[0.5, 0.5, 5], [0.5, 0.5, 5], [0.002, 0.002, 0]])
+    boxes = []
+    for _ in range(12):
+        x, y = rng.uniform(0, 300), rng.uniform(0, 200)
+        boxes.append([x, y, x + rng.uniform(3, 30), y + rng.uniform(8, 60)])
+    scene = BallScene(homography, boxes)
+    scene.quality = 0.9
+    return scene, rng.uniform(-10, 330, (40, 2))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_feet_and_kit_tests_are_the_plain_per_box_arithmetic(seed: int) -> None:
+    # Each person's edges are worked out once a scene; the answers are the plain form's, and
+    # follow new people and a new quality (no answer kept from before).
+    from realtime_nb.vision.plugins.ball_scene import HEAD_ROOM
+
+    scene, points = _random_scene(seed)
+    for _ in range(2):
+        boxes = np.asarray(scene.people, np.float64)
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
+        up, down = (r[None] for r in scene.feet_zones())
+        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        x, y = points[:, :1], points[:, 1:]
+        feet = (x1 - side <= x) & (x <= x2 + side) & (y2 - up <= y) & (y <= y2 + down)
+        across = (x1 - 1 <= x) & (x <= x2 + 1)
+        body = across & (y1 <= y) & (y < y2 - up)
+        above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
+        held = (feet.astype(int) @ scene._feet_win().astype(int)) > 0
+        kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet.any(axis=1))
+        assert np.array_equal(scene.at_feet(points), feet)
+        found_kit, found_feet = scene.places(points)
+        assert np.array_equal(found_kit, kit) and np.array_equal(found_feet, feet.any(axis=1))
+        scene.people = [[b[0] + 7.0, b[1], b[2] + 7.0, b[3] + 5.0] for b in scene.people]
+        scene.quality = 0.5
