@@ -267,16 +267,26 @@ class BallScene:
         # The point, a metre along the pitch and a metre across, projected in one call.
         mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
         steps = mapped[n:].reshape(2, n, 2) - mapped[:n]
-        (a, b), (c, d) = steps[0].T, steps[1].T
         # A sphere looks about as large as a metre on the ground seen square on: the ground
         # direction across the line of sight, which the camera does not foreshorten. That is
         # the longest image of a metre in any ground direction, the larger singular value of
-        # the map's local matrix [[a, c], [b, d]]; a metre along or across the pitch is
-        # shorter where the pitch's axes run slantwise to the line of sight.
-        squares = a * a + b * b + c * c + d * d
-        twice_area = 2.0 * (a * d - b * c)
-        spread = np.sqrt(np.maximum(squares * squares - twice_area * twice_area, 0.0))
-        out: FloatArray = BALL_RADIUS_M * np.sqrt(0.5 * (squares + spread))
+        # the map's local matrix [[a, c], [b, d]] (steps[0] is (a, b), steps[1] is (c, d));
+        # a metre along or across the pitch is shorter where the pitch's axes run slantwise
+        # to the line of sight. Each product for all points in one call, summed in the order
+        # a * a + b * b + c * c + d * d and a * d - b * c: a frame's few points cost numpy
+        # calls, not arithmetic.
+        square = steps * steps
+        squares = square[0, :, 0] + square[0, :, 1]
+        squares += square[1, :, 0]
+        squares += square[1, :, 1]
+        cross = steps[0] * steps[1, :, ::-1]  # a * d, b * c
+        twice_area = 2.0 * (cross[:, 0] - cross[:, 1])
+        spread = squares * squares
+        spread -= twice_area * twice_area
+        spread = np.sqrt(np.maximum(spread, 0.0))
+        spread += squares
+        spread *= 0.5
+        out: FloatArray = BALL_RADIUS_M * np.sqrt(spread)
         return out
 
     def ground(self, points: FloatArray) -> FloatArray | None:
@@ -303,7 +313,8 @@ class BallScene:
             return candidates
         centres = np.array([c[0] for c in candidates], np.float64)
         pitch = self.ground(centres)
-        expected = None if pitch is None else self._radius_on_ground(pitch)
+        # By batch: _judged asked about these same points when it kept all it judged.
+        expected = None if pitch is None else self.expected_radius(centres)
         on_line = self.near_markings(centres)
         at_junction = self.near_junctions(centres)
         at_feet = self.places(centres)[1]
@@ -380,9 +391,7 @@ class BallScene:
         # last axis of two, which numpy does slowly.
         dx = centres[:, :1] - places[None, :, 0]
         dy = centres[:, 1:] - places[None, :, 1]
-        dist = np.sqrt(dx * dx + dy * dy)
-        out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
-        return out
+        return _least(np.sqrt(dx * dx + dy * dy))
 
     def near_markings(self, centres: FloatArray) -> FloatArray:
         """Pixels from each point to the nearest pitch marking through the homography (inf
@@ -411,9 +420,7 @@ class BallScene:
         relx, rely = cx - ax, cy - ay
         t = clip((relx * abx + rely * aby) / length2, 0.0, 1.0)
         dx, dy = cx - (ax + t * abx), cy - (ay + t * aby)
-        dist = np.sqrt(dx * dx + dy * dy)
-        out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
-        return out
+        return _least(np.sqrt(dx * dx + dy * dy))
 
     def at_feet(self, points: FloatArray) -> npt.NDArray[np.bool_]:
         """``[n, k]``: whether each of ``(n, 2)`` points is in person ``k``'s feet zone
@@ -612,6 +619,15 @@ class _Edges(NamedTuple):
     body_bottom: FloatArray
     head_top: FloatArray
     wins: npt.NDArray[np.float32]
+
+
+def _least(lengths: FloatArray) -> FloatArray:
+    """Each row's least of ``(n, m)`` lengths, NaN (behind the camera) counted as infinitely
+    far: np.fmin passes NaN over, and a row of NaN alone is set to inf after, on ``n`` values
+    rather than ``n * m``."""
+    out: FloatArray = np.fmin.reduce(lengths, axis=1)
+    out[np.isnan(out)] = np.inf
+    return out
 
 
 def _per_point(

@@ -367,3 +367,34 @@ def test_the_feet_and_kit_tests_are_the_plain_per_box_arithmetic(seed: int) -> N
         assert np.array_equal(found_kit, kit) and np.array_equal(found_feet, feet.any(axis=1))
         scene.people = [[b[0] + 7.0, b[1], b[2] + 7.0, b[3] + 5.0] for b in scene.people]
         scene.quality = 0.5
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_expected_radius_is_the_plain_arithmetic_to_the_last_bit(seed: int) -> None:
+    # The metre's image along and across the pitch, a * a + b * b + c * c + d * d and
+    # a * d - b * c in that order, NaN kept (a point behind the camera).
+    from realtime_nb.vision.plugins.ball_scene import BALL_RADIUS_M
+    from realtime_nb.vision.plugins.pitch_model import project
+
+    scene, points = _random_scene(seed)
+    points[3] = [np.nan, 5.0]
+    assert scene.homography is not None
+    pitch = scene.ground(points)
+    assert pitch is not None
+    n = len(pitch)
+    steps = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    mapped = project(scene.homography, (pitch[None] + steps[:, None]).reshape(-1, 2))
+    (a, b), (c, d) = (mapped[n:2 * n] - mapped[:n]).T, (mapped[2 * n:] - mapped[:n]).T  # fmt: skip
+    squares = a * a + b * b + c * c + d * d
+    twice_area = 2.0 * (a * d - b * c)
+    spread = np.sqrt(np.maximum(squares * squares - twice_area * twice_area, 0.0))
+    plain = BALL_RADIUS_M * np.sqrt(0.5 * (squares + spread))
+    found = scene.expected_radius(points)
+    assert found.tobytes() == plain.tobytes() and np.isnan(found[3])
+
+
+def test_a_point_with_every_marking_behind_the_camera_is_infinitely_far() -> None:
+    from realtime_nb.vision.plugins.ball_scene import _least
+
+    lengths = np.array([[3.0, np.nan, 2.0], [np.nan, np.nan, np.nan], [np.inf, 4.0, np.nan]])
+    assert _least(lengths).tolist() == [2.0, math.inf, 4.0]
