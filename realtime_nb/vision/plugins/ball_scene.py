@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import clip, near_along_both
+from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
 from realtime_nb.vision.plugins.grass import Mask, polygon_mask
@@ -24,7 +24,6 @@ from realtime_nb.vision.plugins.pitch_model import (
     PERSON_HEIGHT_M,
     PITCH_LENGTH,
     PITCH_WIDTH,
-    beyond_pitch,
     project,
     project_pieces,
 )
@@ -49,6 +48,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 _T = TypeVar("_T")
+_BatchKey = tuple[tuple[int, ...], bytes]
 
 BALL_RADIUS_M = 0.11
 """A football's radius in metres (FIFA size 5: 68 to 70 cm round)."""
@@ -125,9 +125,6 @@ SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 """The penalty and centre spots in pitch metres: white, round and the ball's size."""
 
 
-_SPOTS = np.array(SPOTS_M, np.float64)
-
-
 def _junctions(ends: FloatArray, feature: npt.NDArray[np.int64]) -> FloatArray:
     """Where pieces ``(f, 2, 2)`` of different markings (``feature``) meet or cross, pitch
     metres ``(k, 2)``: within 5 cm of both, at most one point per 10 cm."""
@@ -176,8 +173,8 @@ class BallScene:
         # steps. Pitch points by the whole batch (a homography's matrix product may round a
         # point differently in a batch of another size), the rest point by point (each
         # point's answer is worked out on its own); see _per_point.
-        self._grounds: dict[bytes, FloatArray] = {}
-        self._radii: dict[bytes, FloatArray] = {}
+        self._grounds: dict[_BatchKey, FloatArray] = {}
+        self._radii: dict[_BatchKey, FloatArray] = {}
         self._markings_px: dict[tuple[float, float], float] = {}
         self._places: tuple[list[list[float]], float, dict[tuple[float, float], tuple[bool, bool]]]
         self._places = (people, self.quality, {})
@@ -213,7 +210,7 @@ class BallScene:
         bottoms = np.array([[(b[0] + b[2]) / 2, b[3]] for b in self.people], np.float64)
         tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
         out = []
-        for (x1, y1, x2, y2), height in zip(self.people, tall, strict=True):
+        for (x1, y1, x2, y2), height in zip(self.people, tall.tolist(), strict=True):
             if math.isfinite(height) and y2 - y1 < CUT_RATIO * height:
                 y2 = y1 + 0.9 * height
             out.append([x1, y1, x2, y2])
@@ -295,7 +292,7 @@ class BallScene:
             return None
         return self._ground(points, _batch_key(points))
 
-    def _ground(self, points: FloatArray, key: bytes) -> FloatArray:
+    def _ground(self, points: FloatArray, key: _BatchKey) -> FloatArray:
         """:meth:`ground` of a batch whose :func:`_batch_key` is ``key``, with a homography."""
         assert self.inverse is not None
         known = self._grounds.get(key)
@@ -309,49 +306,45 @@ class BallScene:
         pitch's margin (:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch`) away
         from :attr:`ball_next`; scale the rest's confidence by how well their size fits, and
         down on a marking or where two meet."""
-        if not candidates:
-            return candidates
+        if not candidates or self.homography is None:
+            return list(candidates)  # nothing known of their places
         centres = np.array([c[0] for c in candidates], np.float64)
         pitch = self.ground(centres)
+        assert pitch is not None
         # By batch: _judged asked about these same points when it kept all it judged.
-        expected = None if pitch is None else self.expected_radius(centres)
-        on_line = self.near_markings(centres)
-        at_junction = self.near_junctions(centres)
-        at_feet = self.places(centres)[1]
-        beyond = np.zeros(len(centres), bool) if pitch is None else beyond_pitch(pitch)
+        expected = self.expected_radius(centres)
+        # Python numbers: a frame's few candidates, judged one by one (a numpy call costs more
+        # than the arithmetic on them).
+        places, wants = pitch.tolist(), expected.tolist()
+        lines = self.near_markings(centres).tolist()
+        junctions = self.near_junctions(centres).tolist()
+        feet = self.places(centres)[1].tolist()
+        away: list[bool] | None = None  # from the ball's predicted place, beyond its gate
         if self.ball_next is not None:
             (bx, by), gate = self.ball_next
-            beyond &= np.hypot(centres[:, 0] - bx, centres[:, 1] - by) > gate
+            away = (np.hypot(centres[:, 0] - bx, centres[:, 1] - by) > gate).tolist()
         kept = []
-        if pitch is not None and expected is not None:
-            # Python numbers: a frame's few candidates, judged one by one.
-            places, wants = pitch.tolist(), expected.tolist()
-            lines, junctions = on_line.tolist(), at_junction.tolist()
-            feet, far = at_feet.tolist(), beyond.tolist()
-            # Within 0.6 m of a spot along both axes: only there can one be less than 0.6 m
-            # away.
-            by_spot: list[bool] = np.asarray(
-                near_along_both(pitch, _SPOTS, 0.6).any(axis=1), bool
-            ).tolist()
         for k, (centre, radius, confidence) in enumerate(candidates):
-            if pitch is not None and expected is not None:
-                x, y = places[k]
-                want = max(2.0, wants[k])  # optics spread even a far ball
-                if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
-                    continue
-                if far[k] or (
-                    by_spot[k] and any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M)
-                ):
-                    continue
-                if junctions[k] <= JUNCTION_PX + want:
-                    confidence *= JUNCTION_FACTOR
-                if (
-                    not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0
-                ):  # blur and AA add ~1 px a side
-                    continue
-                confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
-                if lines[k] <= 1.5 + 0.5 * radius:
-                    confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
+            x, y = places[k]
+            want = max(2.0, wants[k])  # optics spread even a far ball
+            if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
+                continue
+            if _beyond_pitch(x, y) and (away is None or away[k]):
+                continue
+            # Within 0.6 m of a spot along both axes first: only there can it be less than
+            # 0.6 m away.
+            if any(
+                abs(x - sx) <= 0.6 and abs(y - sy) <= 0.6 and math.dist((x, y), (sx, sy)) < 0.6
+                for sx, sy in SPOTS_M
+            ):
+                continue
+            if junctions[k] <= JUNCTION_PX + want:
+                confidence *= JUNCTION_FACTOR
+            if not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0:  # blur and AA add ~1 px a side
+                continue
+            confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
+            if lines[k] <= 1.5 + 0.5 * radius:
+                confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
             kept.append((centre, radius, confidence))
         return kept
 
@@ -621,6 +614,13 @@ class _Edges(NamedTuple):
     wins: npt.NDArray[np.float32]
 
 
+def _beyond_pitch(x: float, y: float) -> bool:
+    """:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch` of one finite pitch point,
+    in Python numbers."""
+    margin = OFF_PITCH_M
+    return x < -margin or x > PITCH_LENGTH + margin or y < -margin or y > PITCH_WIDTH + margin
+
+
 def _least(lengths: FloatArray) -> FloatArray:
     """Each row's least of ``(n, m)`` lengths, NaN (behind the camera) counted as infinitely
     far: np.fmin passes NaN over, and a row of NaN alone is set to inf after, on ``n`` values
@@ -639,7 +639,7 @@ def _per_point(
     return keys, [i for i, key in enumerate(keys) if key not in memo]
 
 
-def _batch_key(points: FloatArray) -> bytes:
+def _batch_key(points: FloatArray) -> _BatchKey:
     """A key telling batches of ``(n, 2)`` image points apart: their shape and bytes."""
     points = np.asarray(points, np.float64)
-    return points.tobytes() + str(points.shape).encode()
+    return points.shape, points.tobytes()

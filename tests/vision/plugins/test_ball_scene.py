@@ -398,3 +398,22 @@ def test_a_point_with_every_marking_behind_the_camera_is_infinitely_far() -> Non
 
     lengths = np.array([[3.0, np.nan, 2.0], [np.nan, np.nan, np.nan], [np.inf, 4.0, np.nan]])
     assert _least(lengths).tolist() == [2.0, math.inf, 4.0]
+
+
+def test_one_point_beyond_the_pitch_is_beyond_pitchs_answer() -> None:
+    from realtime_nb.vision.plugins.ball_scene import _beyond_pitch
+    from realtime_nb.vision.plugins.pitch_model import OFF_PITCH_M, PITCH_LENGTH, beyond_pitch
+
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-10, 120, (300, 2))
+    edges = [-OFF_PITCH_M, PITCH_LENGTH + OFF_PITCH_M, 34.0]
+    points = np.vstack([points, [[x, y] for x in edges for y in (-OFF_PITCH_M, 71.0, 30.0)]])
+    expected = beyond_pitch(points).tolist()
+    assert [_beyond_pitch(x, y) for x, y in points.tolist()] == expected
+    assert any(expected) and not all(expected)
+
+
+def test_without_a_homography_every_candidate_is_plausible_as_it_is() -> None:
+    scene = BallScene(None, [[10.0, 10.0, 20.0, 40.0]])
+    candidates = [((15.0, 41.0), 2.0, 0.8), ((300.0, 200.0), 40.0, 0.5)]
+    assert scene.plausible(candidates) == candidates
