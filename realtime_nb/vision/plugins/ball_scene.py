@@ -262,7 +262,12 @@ class BallScene:
         assert self.homography is not None
         n = len(pitch)
         # The point, a metre along the pitch and a metre across, projected in one call.
-        mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
+        around = (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2)
+        if n <= _FEW:
+            rows = _homogeneous(self.homography, around).tolist()
+            radii = [_radius_of(rows[k], rows[n + k], rows[2 * n + k]) for k in range(n)]
+            return np.array(radii, np.float64)
+        mapped = project(self.homography, around)
         steps = mapped[n:].reshape(2, n, 2) - mapped[:n]
         # A sphere looks about as large as a metre on the ground seen square on: the ground
         # direction across the line of sight, which the camera does not foreshorten. That is
@@ -297,7 +302,12 @@ class BallScene:
         assert self.inverse is not None
         known = self._grounds.get(key)
         if known is None:
-            known = self._grounds[key] = project(self.inverse, points)
+            if len(points) <= _FEW:
+                rows = _homogeneous(self.inverse, points).tolist()
+                known = np.array([_divided(*row) for row in rows], np.float64).reshape(-1, 2)
+            else:
+                known = project(self.inverse, points)
+            self._grounds[key] = known
             known.flags.writeable = False
         return known
 
@@ -612,6 +622,43 @@ class _Edges(NamedTuple):
     body_bottom: FloatArray
     head_top: FloatArray
     wins: npt.NDArray[np.float32]
+
+
+_FEW = 4
+"""Points up to which :meth:`BallScene.ground` and :meth:`BallScene.expected_radius` divide
+and measure in Python numbers after the matrix product (a frame asks about one point twice):
+a numpy call costs more than the arithmetic on so few."""
+
+
+def _homogeneous(h: FloatArray, points: FloatArray) -> FloatArray:
+    """``(n, 3)``: :func:`~realtime_nb.vision.plugins.pitch_model.project`'s product of
+    ``(n, 2)`` points with ``h`` before its division, the same numpy expression (the matrix
+    product's rounding depends on the batch's shape and layout)."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    out: FloatArray = pts @ h[:, :2].T + h[:, 2]
+    return out
+
+
+def _divided(x: float, y: float, w: float) -> tuple[float, float]:
+    """``(x / w, y / w)``, NaN where ``w`` is not safely positive (behind the camera or at
+    the horizon): project's division, for one point."""
+    return (x / w, y / w) if w > 1e-9 else (math.nan, math.nan)
+
+
+def _radius_of(point: list[float], along: list[float], across: list[float]) -> float:
+    """:meth:`BallScene._radius_on_ground` of one point from the homogeneous images
+    (:func:`_homogeneous`) of its pitch point and a metre along and across the pitch from it:
+    the same operations in the same order, in Python numbers."""
+    x0, y0 = _divided(*point)
+    x1, y1 = _divided(*along)
+    x2, y2 = _divided(*across)
+    a, b, c, d = x1 - x0, y1 - y0, x2 - x0, y2 - y0
+    squares = a * a + b * b + c * c + d * d
+    twice_area = 2.0 * (a * d - b * c)
+    spread = squares * squares - twice_area * twice_area
+    # np.maximum's: NaN stays NaN (a negative zero's sign cannot reach the result).
+    spread = math.sqrt(spread if spread > 0.0 or spread != spread else 0.0)
+    return BALL_RADIUS_M * math.sqrt(0.5 * (squares + spread))
 
 
 def _beyond_pitch(x: float, y: float) -> bool:

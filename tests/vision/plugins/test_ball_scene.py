@@ -417,3 +417,31 @@ def test_without_a_homography_every_candidate_is_plausible_as_it_is() -> None:
     scene = BallScene(None, [[10.0, 10.0, 20.0, 40.0]])
     candidates = [((15.0, 41.0), 2.0, 0.8), ((300.0, 200.0), 40.0, 0.5)]
     assert scene.plausible(candidates) == candidates
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_few_points_measured_in_python_numbers_are_numpys_to_the_last_bit(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of one to four points, some behind the camera or above the horizon, some not a
+    # number: the pitch points and radii of the Python path are the numpy path's.
+    import realtime_nb.vision.plugins.ball_scene as ball_scene
+
+    rng = np.random.default_rng(seed)
+    homography = np.array([[8.0, 1.0, 100.0], [0.5, -3.0, 300.0], [0.001, 0.01, 1.0]])
+    homography += rng.normal(0, [[2, 2, 50], [2, 2, 50], [0.004, 0.004, 0]])
+    batches = [rng.uniform(-3000, 3000, (int(rng.integers(1, 5)), 2)) for _ in range(40)]
+    batches.append(np.array([[np.nan, 3.0], [1.0, 2.0]]))
+    answers = []
+    for few in (ball_scene._FEW, 0):
+        monkeypatch.setattr(ball_scene, "_FEW", few)
+        scene = BallScene(homography, [])
+        answers.append([(scene.ground(b), scene.expected_radius(b)) for b in batches])
+    python, plain = answers
+    for (ground, radius), (ground_plain, radius_plain) in zip(python, plain, strict=True):
+        assert ground is not None and ground_plain is not None
+        assert ground.tobytes() == ground_plain.tobytes()
+        assert radius.tobytes() == radius_plain.tobytes()
+    assert any(np.isnan(r).any() for _, r in python) and any(
+        np.isfinite(r).any() for _, r in python
+    )
