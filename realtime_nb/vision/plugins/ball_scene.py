@@ -497,17 +497,32 @@ class BallScene:
         x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
         up, down = (r[None] for r in self.feet_zones())
         side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        # One row each, in the order of _Edges.pixels.
+        rows = np.concatenate(
+            [
+                x1 - 1,
+                x2 + 1,
+                y1 - HEAD_ROOM * (y2 - y1),
+                y1,
+                y2 - up,
+                x1 - side,
+                x2 + side,
+                y2 + down,
+            ]
+        )
+        whole = np.where(_FLOORED, np.floor(rows) + 1, np.ceil(rows))
         return _Edges(
-            feet_left=x1 - side,
-            feet_right=x2 + side,
-            feet_top=y2 - up,
-            feet_bottom=y2 + down,
-            across_left=x1 - 1,
-            across_right=x2 + 1,
-            top=y1,
-            body_bottom=y2 - up,
-            head_top=y1 - HEAD_ROOM * (y2 - y1),
+            feet_left=rows[5:6],
+            feet_right=rows[6:7],
+            feet_top=rows[4:5],
+            feet_bottom=rows[7:8],
+            across_left=rows[0:1],
+            across_right=rows[1:2],
+            top=rows[3:4],
+            body_bottom=rows[4:5],
+            head_top=rows[2:3],
             wins=self._feet_win().astype(np.float32),
+            pixels=np.maximum(whole, 0).astype(np.int64).T.tolist(),
         )
 
     def _feet_win(self) -> npt.NDArray[np.bool_]:
@@ -535,24 +550,9 @@ class BallScene:
             out = region.copy()
         elif out is not region:
             out[:] = region
-        ups, downs = self.feet_zones()
-        # Every person's rectangles at once, in whole pixels (numbers, not a call each).
-        x1, y1, x2, y2 = np.asarray(self.people, np.float64).reshape(-1, 4).T
-        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
-        edges = np.column_stack(
-            [
-                np.ceil(x1 - 1),
-                np.floor(x2 + 1) + 1,
-                np.ceil(y1 - HEAD_ROOM * (y2 - y1)),
-                np.ceil(y1),
-                np.ceil(y2 - ups),
-                np.ceil(x1 - side),
-                np.floor(x2 + side) + 1,
-                np.floor(y2 + downs) + 1,
-            ]
-        )
         bodies, zones = [], []
-        for xa, xb, top, ya, yb, za, zb, zy in np.maximum(edges, 0).astype(np.int64).tolist():
+        # Every person's rectangles in whole pixels, worked out once a scene.
+        for xa, xb, top, ya, yb, za, zb, zy in self._people_edges().pixels:
             bodies.append((xa, xb, ya, yb, top))
             zones.append((za, zb, yb, zy))
         # The feet zones as they are in region, before any body is taken out of it.
@@ -562,7 +562,7 @@ class BallScene:
         for (za, zb, ya, yb), zone in zip(zones, kept, strict=True):  # at_feet's reach
             out[ya:yb, za:zb] = zone
         # Where a feet zone lies on the body of someone it does not win over, ask places.
-        for j, k in np.argwhere(~self._feet_win()):
+        for j, k in np.argwhere(~self._feet_win()).tolist():
             xa, xb = max(zones[j][0], bodies[k][0]), min(zones[j][1], bodies[k][1], out.shape[1])
             ya, yb = max(zones[j][2], bodies[k][2]), min(zones[j][3], bodies[k][3], out.shape[0])
             if xa < xb and ya < yb:
@@ -622,6 +622,17 @@ class _Edges(NamedTuple):
     body_bottom: FloatArray
     head_top: FloatArray
     wins: npt.NDArray[np.float32]
+    pixels: list[list[int]]
+    """Each person's body, head room and feet zone in whole pixels (none negative), as
+    :meth:`BallScene.without_kit` takes them out of a mask and keeps them: the body's first
+    and last-plus-one columns, the head room's top row, the body's first and last-plus-one
+    rows, and the feet zone's first and last-plus-one columns and last-plus-one row (its first
+    is the body's last-plus-one)."""
+
+
+_FLOORED = np.array([False, True, False, False, False, False, True, True])[:, None]
+"""Which rows of :attr:`_Edges.pixels` end a range (the pixel past the edge rounded down,
+plus one); the others start one (the edge rounded up)."""
 
 
 _FEW = 4
