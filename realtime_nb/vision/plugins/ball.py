@@ -320,14 +320,14 @@ def _scored(
     """``(confidence, centre, radius, search)`` of the candidates off the kit, by roundness
     and contrast (over ``top``, the frame's highest), the most ball-like first."""
     centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
-    kit, held = scene.places(centres)
+    kit, held = scene.places_listed(centres)
     # The second search only where the ball is too large for the first one's filters.
     large = np.zeros(len(found), bool)
     if any(search for _, _, search in found):
         large = scene.expected_radius(centres) > _LARGE_RATIO * typical
     scored = []
     for (c, factor, search), (x, y), on_kit, at_feet, big in zip(
-        found, centres.tolist(), kit.tolist(), held.tolist(), large.tolist(), strict=True
+        found, centres.tolist(), kit, held, large.tolist(), strict=True
     ):
         if on_kit or (search and not big):
             continue
@@ -367,15 +367,13 @@ def _judged(
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
     want = scene.expected_radius(centres)
     want = np.where(np.isfinite(want), want, typical).tolist()
-    on_line = scene.near_markings(centres)
+    on_line = scene.near_markings_listed(centres)
     ground = median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
     searches: list[int] = []
-    for (confidence, centre, radius, search), r, line_px in zip(
-        scored, want, on_line.tolist(), strict=True
-    ):
+    for (confidence, centre, radius, search), r, line_px in zip(scored, want, on_line, strict=True):
         if both and any(
             s != search and math.dist(centre, o[0]) < max(radius, o[1])
             for o, s in zip(out, searches, strict=True)
@@ -386,7 +384,7 @@ def _judged(
         if (
             search
             and under_something_dark(frame, centre, radius, ground, bright)
-            and not scene.places(np.array([centre], np.float64))[1][0]
+            and not scene.places_listed(np.array([centre], np.float64))[1][0]
         ):
             continue
         # Off the markings (a line is not grass either; without a homography they are
@@ -549,11 +547,11 @@ def _not_static(
     places, unit, reach = (centres, 0.0, 1.5) if pitch is None else (pitch, 1.0, 0.3)
     kept: list[Candidate] = []
     touched: set[int] = set()
-    held = scene.places(centres)[1]
+    held = scene.places_listed(centres)[1]
     near = _fixtures_near(seen, places, unit, reach)
     known = len(seen)
     for k, (candidate, (x, y), at_feet) in enumerate(
-        zip(candidates, places.tolist(), held.tolist(), strict=True)
+        zip(candidates, places.tolist(), held, strict=True)
     ):
         if at_feet:
             kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball

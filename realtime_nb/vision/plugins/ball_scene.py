@@ -326,9 +326,9 @@ class BallScene:
         # Python numbers: a frame's few candidates, judged one by one (a numpy call costs more
         # than the arithmetic on them).
         places, wants = pitch.tolist(), expected.tolist()
-        lines = self.near_markings(centres).tolist()
+        lines = self.near_markings_listed(centres)
         junctions = self.near_junctions(centres).tolist()
-        feet = self.places(centres)[1].tolist()
+        feet = self.places_listed(centres)[1]
         away: list[bool] | None = None  # from the ball's predicted place, beyond its gate
         if self.ball_next is not None:
             (bx, by), gate = self.ball_next
@@ -401,12 +401,19 @@ class BallScene:
         without one)."""
         if self.homography is None:
             return np.full(len(centres), np.inf)
+        return np.array(self.near_markings_listed(centres), np.float64).reshape(len(centres))
+
+    def near_markings_listed(self, centres: FloatArray) -> list[float]:
+        """:meth:`near_markings` as Python numbers (what a caller judging a frame's few
+        candidates one by one reads)."""
+        if self.homography is None:
+            return [math.inf] * len(centres)
         memo = self._markings_px
         keys, missing = _per_point(memo, centres)
         if missing:
             for i, px in zip(missing, self._markings_px_of(centres[missing]).tolist(), strict=True):
                 memo[keys[i]] = px
-        return np.array([memo[k] for k in keys], np.float64).reshape(len(keys))
+        return [memo[k] for k in keys]
 
     def _markings_px_of(self, centres: FloatArray) -> FloatArray:
         """:meth:`near_markings`, worked out."""
@@ -452,8 +459,14 @@ class BallScene:
         is kit unless it is at anyone's feet: a far one's feet are seen there, over the near
         one's head.
         """
+        kit, feet = self.places_listed(points)
+        return np.array(kit, bool).reshape(len(kit)), np.array(feet, bool).reshape(len(feet))
+
+    def places_listed(self, points: FloatArray) -> tuple[list[bool], list[bool]]:
+        """:meth:`places` as Python lists (what a caller judging a frame's few candidates one
+        by one reads)."""
         if not self.people or not len(points):
-            return np.zeros(len(points), bool), np.zeros(len(points), bool)
+            return [False] * len(points), [False] * len(points)
         people, quality, memo = self._places
         if people is not self.people or quality != self.quality:
             memo = {}
@@ -465,8 +478,8 @@ class BallScene:
                 missing, zip(kit.tolist(), feet.tolist(), strict=True), strict=True
             ):
                 memo[keys[i]] = answer
-        answers = np.array([memo[k] for k in keys], bool).reshape(len(keys), 2)
-        return answers[:, 0], answers[:, 1]
+        answers = [memo[k] for k in keys]
+        return [kit for kit, _ in answers], [feet for _, feet in answers]
 
     def _places_of(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """:meth:`places`, worked out."""

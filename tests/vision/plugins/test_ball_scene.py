@@ -445,3 +445,14 @@ def test_a_few_points_measured_in_python_numbers_are_numpys_to_the_last_bit(
     assert any(np.isnan(r).any() for _, r in python) and any(
         np.isfinite(r).any() for _, r in python
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_listed_answers_are_the_arrays_answers(seed: int) -> None:
+    scene, points = _random_scene(seed)
+    kit, feet = scene.places_listed(points)
+    assert [kit, feet] == [a.tolist() for a in scene.places(points)] and any(feet)
+    assert scene.near_markings_listed(points) == scene.near_markings(points).tolist()
+    alone = BallScene(None, [])
+    assert alone.places_listed(points) == ([False] * len(points), [False] * len(points))
+    assert alone.near_markings_listed(points[:2]) == [math.inf, math.inf]
