@@ -271,8 +271,11 @@ def _candidates(
     # Written into the kept planes for a uint8 frame; any other is split into new ones.
     channels = [np.asarray(c, np.uint8) for c in cv2.split(frame, kept_planes)]
     # The whiteness and brightness of the whole frame: the brightness is read under and over
-    # a candidate as far as its measured size, which may reach past any margin.
-    white, bright = whiteness_and_brightness(frame, channels, into)
+    # a candidate as far as its measured size, which may reach past any margin. The value
+    # plane pitch_detection shares is the brightness (OpenCV's V is max(B, G, R)).
+    value = ctx.shared_image("value", (h, w))
+    brightness = None if value is None else np.asarray(value, np.uint8)
+    white, bright = whiteness_and_brightness(frame, channels, into, brightness)
     streak = streak_of(channels[1])
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
     both = math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX)

@@ -387,3 +387,24 @@ def test_steps_out_are_where_a_whole_point_plus_the_exact_step_rounds_to(reach: 
     ox, oy = _steps_out(reach)
     assert (x + ox).tolist() == np.round(x + _DIRECTION_X * reach).astype(np.int64).tolist()
     assert (x + oy).tolist() == np.round(x + _DIRECTION_Y * reach).astype(np.int64).tolist()
+
+
+def test_opencvs_hsv_value_is_the_brightest_channel_of_every_colour() -> None:
+    # What lets ball_detection read pitch_detection's shared value plane as the brightness.
+    levels = np.arange(256, dtype=np.uint8)
+    colours = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(
+        4096, 4096, 3
+    )
+    value = cv2.cvtColor(colours, cv2.COLOR_BGR2HSV)[:, :, 2]
+    assert np.array_equal(value, colours.max(axis=2))
+
+
+def test_a_known_brightness_is_read_not_worked_out_again() -> None:
+    rng = np.random.default_rng(5)
+    frame = rng.integers(0, 256, (40, 60, 3)).astype(np.uint8)
+    value = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)[:, :, 2])
+    value.flags.writeable = False  # as shared: read-only
+    white, bright = whiteness_and_brightness(frame, None, Buffers(), value)
+    plain_white, plain_bright = whiteness_and_brightness(frame)
+    assert bright is value and np.array_equal(bright, plain_bright)
+    assert np.array_equal(white, plain_white)
