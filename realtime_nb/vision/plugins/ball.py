@@ -46,6 +46,7 @@ from realtime_nb.vision.plugins.ball_scene import (
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
+    POLYGON_IMAGE,
     Mask,
     green_mask,
     pitch_region,
@@ -524,13 +525,23 @@ def _region(frame: Frame, ctx: PluginContext, scene: BallScene, into: Buffers) -
     only on the pitch and a few metres around it (:meth:`BallScene.pitch_area`)."""
     shape = frame.shape[:2]
     polygon = (ctx.results.get("pitch_detection") or {}).get("pitch_polygon") or []
-    if len(polygon) >= 3:
+    drawn = ctx.shared_image(POLYGON_IMAGE, shape) if len(polygon) >= 3 else None
+    if drawn is not None:
+        region = np.asarray(drawn, np.uint8)  # read-only: read, never written
+    elif len(polygon) >= 3:
         region = polygon_mask(shape, np.asarray(polygon, np.int32), into.get("region", shape))
     else:
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         region = pitch_region(ctx, green_mask(hsv))
     area = scene.pitch_area(shape, into.get("pitch area", shape))
-    return region if area is None else np.asarray(cv2.bitwise_and(region, area, area), np.uint8)
+    if area is not None:
+        return np.asarray(cv2.bitwise_and(region, area, area), np.uint8)
+    if drawn is None:
+        return region
+    # A copy of the shared mask: the caller takes the kit out of it in place.
+    copy: Mask = into.get("region", shape)
+    copy[:] = region
+    return copy
 
 
 def _not_static(
