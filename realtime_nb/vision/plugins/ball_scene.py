@@ -367,15 +367,14 @@ class BallScene:
         than a million pixels away. ``out``: an array of ``shape[:2]`` to write it into."""
         if self.homography is None:
             return None
-        m = OFF_PITCH_M
-        corners = np.array(
-            [[-m, -m], [PITCH_LENGTH + m, -m], [PITCH_LENGTH + m, PITCH_WIDTH + m],
-             [-m, PITCH_WIDTH + m]]
-        )  # fmt: skip
-        image = project(self.homography, corners)
-        if not np.isfinite(image).all() or np.abs(image).max() > 1e6:
+        # project's values of the four corners, in Python numbers after its matrix product.
+        image = [_divided(*row) for row in _homogeneous(self.homography, _AREA_CORNERS).tolist()]
+        if not all(math.isfinite(v) for point in image for v in point):
             return None
-        out = polygon_mask((shape[0], shape[1]), np.round(image).astype(np.int32), out)
+        if max(abs(v) for point in image for v in point) > 1e6:
+            return None
+        corners = np.array([[round(x), round(y)] for x, y in image], np.int32)  # half to even
+        out = polygon_mask((shape[0], shape[1]), corners, out)
         if self.ball_next is not None:
             (bx, by), gate = self.ball_next
             if math.isfinite(bx) and math.isfinite(by) and abs(bx) + abs(by) < 1e6:
@@ -647,6 +646,15 @@ _FLOORED = np.array([False, True, False, False, False, False, True, True])[:, No
 """Which rows of :attr:`_Edges.pixels` end a range (the pixel past the edge rounded down,
 plus one); the others start one (the edge rounded up)."""
 
+
+_MARGIN_M = OFF_PITCH_M
+_AREA_CORNERS = np.array(
+    [[-_MARGIN_M, -_MARGIN_M], [PITCH_LENGTH + _MARGIN_M, -_MARGIN_M],
+     [PITCH_LENGTH + _MARGIN_M, PITCH_WIDTH + _MARGIN_M],
+     [-_MARGIN_M, PITCH_WIDTH + _MARGIN_M]]
+)  # fmt: skip
+"""The corners of :meth:`BallScene.pitch_area` in pitch metres: the pitch and
+:data:`~realtime_nb.vision.plugins.pitch_model.OFF_PITCH_M` around it."""
 
 _FEW = 4
 """Points up to which :meth:`BallScene.ground` and :meth:`BallScene.expected_radius` divide

@@ -456,3 +456,36 @@ def test_the_listed_answers_are_the_arrays_answers(seed: int) -> None:
     alone = BallScene(None, [])
     assert alone.places_listed(points) == ([False] * len(points), [False] * len(points))
     assert alone.near_markings_listed(points[:2]) == [math.inf, math.inf]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_pitch_area_is_the_projected_corners_rounded_half_to_even(seed: int) -> None:
+    # The corners divided in Python numbers after project's product: the same whole pixels as
+    # project and np.round, or None where project's are not finite or are too far away.
+    from realtime_nb.vision.plugins.grass import polygon_mask
+    from realtime_nb.vision.plugins.pitch_model import (
+        OFF_PITCH_M,
+        PITCH_LENGTH,
+        PITCH_WIDTH,
+        project,
+    )
+
+    rng = np.random.default_rng(seed)
+    homography = np.array([[8.0, 1.0, 100.0], [0.5, -3.0, 300.0], [0.001, 0.01, 1.0]])
+    homography += rng.normal(0, [[2, 2, 50], [2, 2, 50], [0.01, 0.01, 0]])
+    m = OFF_PITCH_M
+    corners = np.array(
+        [
+            [-m, -m],
+            [PITCH_LENGTH + m, -m],
+            [PITCH_LENGTH + m, PITCH_WIDTH + m],
+            [-m, PITCH_WIDTH + m],
+        ]
+    )
+    image = project(homography, corners)
+    found = BallScene(homography, []).pitch_area((300, 500))
+    if not np.isfinite(image).all() or np.abs(image).max() > 1e6:
+        assert found is None
+    else:
+        assert found is not None
+        assert np.array_equal(found, polygon_mask((300, 500), np.round(image).astype(np.int32)))
