@@ -369,8 +369,7 @@ def _judged(
     if not scored:
         return []
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
-    want = scene.expected_radius(centres)
-    want = np.where(np.isfinite(want), want, typical).tolist()
+    want = [r if math.isfinite(r) else typical for r in scene.expected_radius(centres).tolist()]
     on_line = scene.near_markings_listed(centres)
     ground = median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
