@@ -46,6 +46,7 @@ from realtime_nb.vision.plugins.ball_scene import (
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
 from realtime_nb.vision.plugins.grass import (
+    POLYGON_IMAGE,
     Mask,
     green_mask,
     pitch_region,
@@ -273,8 +274,11 @@ def _candidates(
     # Written into the kept planes for a uint8 frame; any other is split into new ones.
     channels = [np.asarray(c, np.uint8) for c in cv2.split(frame, kept_planes)]
     # The whiteness and brightness of the whole frame: the brightness is read under and over
-    # a candidate as far as its measured size, which may reach past any margin.
-    white, bright = whiteness_and_brightness(frame, channels, into)
+    # a candidate as far as its measured size, which may reach past any margin. The value
+    # plane pitch_detection shares is the brightness (OpenCV's V is max(B, G, R)).
+    value = ctx.shared_image("value", (h, w))
+    brightness = None if value is None else np.asarray(value, np.uint8)
+    white, bright = whiteness_and_brightness(frame, channels, into, brightness)
     streak = streak_of(channels[1])
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
     both = math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX)
@@ -322,14 +326,14 @@ def _scored(
     """``(confidence, centre, radius, search)`` of the candidates off the kit, by roundness
     and contrast (over ``top``, the frame's highest), the most ball-like first."""
     centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
-    kit, held = scene.places(centres)
+    kit, held = scene.places_listed(centres)
     # The second search only where the ball is too large for the first one's filters.
     large = np.zeros(len(found), bool)
     if any(search for _, _, search in found):
         large = scene.expected_radius(centres) > _LARGE_RATIO * typical
     scored = []
     for (c, factor, search), (x, y), on_kit, at_feet, big in zip(
-        found, centres.tolist(), kit.tolist(), held.tolist(), large.tolist(), strict=True
+        found, centres.tolist(), kit, held, large.tolist(), strict=True
     ):
         if on_kit or (search and not big):
             continue
@@ -369,17 +373,14 @@ def _judged(
     if not scored:
         return []
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
-    want = scene.expected_radius(centres)
-    want = np.where(np.isfinite(want), want, typical).tolist()
-    on_line = scene.near_markings(centres)
+    want = [r if math.isfinite(r) else typical for r in scene.expected_radius(centres).tolist()]
+    on_line = scene.near_markings_listed(centres)
     ground = median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
     searches: list[int] = []
-    for (confidence, centre, radius, search), r, line_px in zip(
-        scored, want, on_line.tolist(), strict=True
-    ):
+    for (confidence, centre, radius, search), r, line_px in zip(scored, want, on_line, strict=True):
         if both and any(
             s != search and math.dist(centre, o[0]) < max(radius, o[1])
             for o, s in zip(out, searches, strict=True)
@@ -390,7 +391,7 @@ def _judged(
         if (
             search
             and under_something_dark(frame, centre, radius, ground, bright)
-            and not scene.places(np.array([centre], np.float64))[1][0]
+            and not scene.places_listed(np.array([centre], np.float64))[1][0]
         ):
             continue
         # Off the markings (a line is not grass either; without a homography they are
@@ -540,13 +541,23 @@ def _region(frame: Frame, ctx: PluginContext, scene: BallScene, into: Buffers) -
     only on the pitch and a few metres around it (:meth:`BallScene.pitch_area`)."""
     shape = frame.shape[:2]
     polygon = (ctx.results.get("pitch_detection") or {}).get("pitch_polygon") or []
-    if len(polygon) >= 3:
+    drawn = ctx.shared_image(POLYGON_IMAGE, shape) if len(polygon) >= 3 else None
+    if drawn is not None:
+        region = np.asarray(drawn, np.uint8)  # read-only: read, never written
+    elif len(polygon) >= 3:
         region = polygon_mask(shape, np.asarray(polygon, np.int32), into.get("region", shape))
     else:
         hsv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV), np.uint8)
         region = pitch_region(ctx, green_mask(hsv))
     area = scene.pitch_area(shape, into.get("pitch area", shape))
-    return region if area is None else np.asarray(cv2.bitwise_and(region, area, area), np.uint8)
+    if area is not None:
+        return np.asarray(cv2.bitwise_and(region, area, area), np.uint8)
+    if drawn is None:
+        return region
+    # A copy of the shared mask: the caller takes the kit out of it in place.
+    copy: Mask = into.get("region", shape)
+    copy[:] = region
+    return copy
 
 
 def _not_static(
@@ -566,11 +577,11 @@ def _not_static(
     places, unit, reach = (centres, 0.0, 1.5) if pitch is None else (pitch, 1.0, 0.3)
     kept: list[Candidate] = []
     touched: set[int] = set()
-    held = scene.places(centres)[1]
+    held = scene.places_listed(centres)[1]
     near = _fixtures_near(seen, places, unit, reach)
     known = len(seen)
     for k, (candidate, (x, y), at_feet) in enumerate(
-        zip(candidates, places.tolist(), held.tolist(), strict=True)
+        zip(candidates, places.tolist(), held, strict=True)
     ):
         if at_feet:
             kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball

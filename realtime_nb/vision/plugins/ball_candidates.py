@@ -107,17 +107,23 @@ def whiteness_and_brightness(
     frame: npt.NDArray[np.uint8],
     channels: Sequence[Mask] | None = None,
     buffers: Buffers | None = None,
+    brightness: Mask | None = None,
 ) -> tuple[Mask, Mask]:
     """:func:`whiteness`, and the brightness it is worked out from: each pixel's brightest
     channel (``max(B, G, R)``), which :func:`above_something_dark` and
     :func:`under_something_dark` read too. ``channels``: this frame's ``cv2.split``, when
     already made (then read instead of the frame); ``buffers``: where to write both (and the
-    steps between), else fresh arrays."""
+    steps between), else fresh arrays; ``brightness``: the frame's brightness, when already
+    worked out (the value plane of OpenCV's HSV is, for every colour), then read and
+    returned, not written."""
     b, g, r = cv2.split(frame) if channels is None else channels
     into = Buffers() if buffers is None else buffers
     shape = b.shape
     low = cv2.min(cv2.min(b, g, into.get("low", shape)), r, into.get("low", shape))
-    high = cv2.max(cv2.max(b, g, into.get("high", shape)), r, into.get("high", shape))
+    if brightness is None:
+        high = cv2.max(cv2.max(b, g, into.get("high", shape)), r, into.get("high", shape))
+    else:
+        high = brightness
     # 2 low - high, clipped at 0, as low less the spread (high - low, never negative): two
     # saturating subtractions of whole numbers cost less than cv2.addWeighted's arithmetic.
     spread = cv2.subtract(high, low, into.get("spread", shape))
@@ -188,8 +194,10 @@ def _streak(rows: Mask, longest: int) -> int:
     """:func:`streak_of` along the rows of ``rows``."""
     if rows.shape[1] <= 2 * longest:
         return 0
+    rows = np.ascontiguousarray(rows)  # the columns, a transposed view, copied once
     d = np.zeros((rows.shape[0], rows.shape[1] - 1 + longest), np.float32)
-    d[:, : rows.shape[1] - 1] = np.diff(rows.astype(np.float32), axis=1)
+    # The derivative written straight into d: whole numbers, exact in float32 (np.diff's).
+    np.subtract(rows[:, 1:], rows[:, :-1], out=d[:, : rows.shape[1] - 1], dtype=np.float32)
     flat = d.ravel()  # the zeros after each row keep the lags within it
     energy = float(flat @ flat)
     if energy <= 0:

@@ -8,13 +8,13 @@ white blob is a person's kit, or at someone's feet, where the ball is played.
 from __future__ import annotations
 
 import math
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import clip, near_along_both
+from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.ball_tracks import Candidate
 from realtime_nb.vision.plugins.base import PluginContext
 from realtime_nb.vision.plugins.grass import Mask, polygon_mask
@@ -24,7 +24,6 @@ from realtime_nb.vision.plugins.pitch_model import (
     PERSON_HEIGHT_M,
     PITCH_LENGTH,
     PITCH_WIDTH,
-    beyond_pitch,
     project,
     project_pieces,
 )
@@ -49,6 +48,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 _T = TypeVar("_T")
+_BatchKey = tuple[tuple[int, ...], bytes]
 
 BALL_RADIUS_M = 0.11
 """A football's radius in metres (FIFA size 5: 68 to 70 cm round)."""
@@ -125,9 +125,6 @@ SPOTS_M = ((11.0, 34.0), (PITCH_LENGTH / 2, 34.0), (PITCH_LENGTH - 11.0, 34.0))
 """The penalty and centre spots in pitch metres: white, round and the ball's size."""
 
 
-_SPOTS = np.array(SPOTS_M, np.float64)
-
-
 def _junctions(ends: FloatArray, feature: npt.NDArray[np.int64]) -> FloatArray:
     """Where pieces ``(f, 2, 2)`` of different markings (``feature``) meet or cross, pitch
     metres ``(k, 2)``: within 5 cm of both, at most one point per 10 cm."""
@@ -176,12 +173,13 @@ class BallScene:
         # steps. Pitch points by the whole batch (a homography's matrix product may round a
         # point differently in a batch of another size), the rest point by point (each
         # point's answer is worked out on its own); see _per_point.
-        self._grounds: dict[bytes, FloatArray] = {}
-        self._radii: dict[bytes, FloatArray] = {}
+        self._grounds: dict[_BatchKey, FloatArray] = {}
+        self._radii: dict[_BatchKey, FloatArray] = {}
         self._markings_px: dict[tuple[float, float], float] = {}
         self._places: tuple[list[list[float]], float, dict[tuple[float, float], tuple[bool, bool]]]
         self._places = (people, self.quality, {})
         self._win: tuple[list[list[float]], npt.NDArray[np.bool_]] | None = None
+        self._edges: tuple[list[list[float]], float, _Edges] | None = None
         self.ball_next: tuple[tuple[float, float], float] | None = None
         """Where the ball's track is predicted this frame and how far (pixels) from there
         it may be seen, when there is one: a candidate there may lie beyond the pitch's
@@ -212,7 +210,7 @@ class BallScene:
         bottoms = np.array([[(b[0] + b[2]) / 2, b[3]] for b in self.people], np.float64)
         tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
         out = []
-        for (x1, y1, x2, y2), height in zip(self.people, tall, strict=True):
+        for (x1, y1, x2, y2), height in zip(self.people, tall.tolist(), strict=True):
             if math.isfinite(height) and y2 - y1 < CUT_RATIO * height:
                 y2 = y1 + 0.9 * height
             out.append([x1, y1, x2, y2])
@@ -264,18 +262,33 @@ class BallScene:
         assert self.homography is not None
         n = len(pitch)
         # The point, a metre along the pitch and a metre across, projected in one call.
-        mapped = project(self.homography, (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2))
+        around = (pitch[None] + _METRE_STEPS[:, None]).reshape(-1, 2)
+        if n <= _FEW:
+            rows = _homogeneous(self.homography, around).tolist()
+            radii = [_radius_of(rows[k], rows[n + k], rows[2 * n + k]) for k in range(n)]
+            return np.array(radii, np.float64)
+        mapped = project(self.homography, around)
         steps = mapped[n:].reshape(2, n, 2) - mapped[:n]
-        (a, b), (c, d) = steps[0].T, steps[1].T
         # A sphere looks about as large as a metre on the ground seen square on: the ground
         # direction across the line of sight, which the camera does not foreshorten. That is
         # the longest image of a metre in any ground direction, the larger singular value of
-        # the map's local matrix [[a, c], [b, d]]; a metre along or across the pitch is
-        # shorter where the pitch's axes run slantwise to the line of sight.
-        squares = a * a + b * b + c * c + d * d
-        twice_area = 2.0 * (a * d - b * c)
-        spread = np.sqrt(np.maximum(squares * squares - twice_area * twice_area, 0.0))
-        out: FloatArray = BALL_RADIUS_M * np.sqrt(0.5 * (squares + spread))
+        # the map's local matrix [[a, c], [b, d]] (steps[0] is (a, b), steps[1] is (c, d));
+        # a metre along or across the pitch is shorter where the pitch's axes run slantwise
+        # to the line of sight. Each product for all points in one call, summed in the order
+        # a * a + b * b + c * c + d * d and a * d - b * c: a frame's few points cost numpy
+        # calls, not arithmetic.
+        square = steps * steps
+        squares = square[0, :, 0] + square[0, :, 1]
+        squares += square[1, :, 0]
+        squares += square[1, :, 1]
+        cross = steps[0] * steps[1, :, ::-1]  # a * d, b * c
+        twice_area = 2.0 * (cross[:, 0] - cross[:, 1])
+        spread = squares * squares
+        spread -= twice_area * twice_area
+        spread = np.sqrt(np.maximum(spread, 0.0))
+        spread += squares
+        spread *= 0.5
+        out: FloatArray = BALL_RADIUS_M * np.sqrt(spread)
         return out
 
     def ground(self, points: FloatArray) -> FloatArray | None:
@@ -284,12 +297,17 @@ class BallScene:
             return None
         return self._ground(points, _batch_key(points))
 
-    def _ground(self, points: FloatArray, key: bytes) -> FloatArray:
+    def _ground(self, points: FloatArray, key: _BatchKey) -> FloatArray:
         """:meth:`ground` of a batch whose :func:`_batch_key` is ``key``, with a homography."""
         assert self.inverse is not None
         known = self._grounds.get(key)
         if known is None:
-            known = self._grounds[key] = project(self.inverse, points)
+            if len(points) <= _FEW:
+                rows = _homogeneous(self.inverse, points).tolist()
+                known = np.array([_divided(*row) for row in rows], np.float64).reshape(-1, 2)
+            else:
+                known = project(self.inverse, points)
+            self._grounds[key] = known
             known.flags.writeable = False
         return known
 
@@ -298,48 +316,45 @@ class BallScene:
         pitch's margin (:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch`) away
         from :attr:`ball_next`; scale the rest's confidence by how well their size fits, and
         down on a marking or where two meet."""
-        if not candidates:
-            return candidates
+        if not candidates or self.homography is None:
+            return list(candidates)  # nothing known of their places
         centres = np.array([c[0] for c in candidates], np.float64)
         pitch = self.ground(centres)
-        expected = None if pitch is None else self._radius_on_ground(pitch)
-        on_line = self.near_markings(centres)
-        at_junction = self.near_junctions(centres)
-        at_feet = self.places(centres)[1]
-        beyond = np.zeros(len(centres), bool) if pitch is None else beyond_pitch(pitch)
+        assert pitch is not None
+        # By batch: _judged asked about these same points when it kept all it judged.
+        expected = self.expected_radius(centres)
+        # Python numbers: a frame's few candidates, judged one by one (a numpy call costs more
+        # than the arithmetic on them).
+        places, wants = pitch.tolist(), expected.tolist()
+        lines = self.near_markings_listed(centres)
+        junctions = self.near_junctions(centres).tolist()
+        feet = self.places_listed(centres)[1]
+        away: list[bool] | None = None  # from the ball's predicted place, beyond its gate
         if self.ball_next is not None:
             (bx, by), gate = self.ball_next
-            beyond &= np.hypot(centres[:, 0] - bx, centres[:, 1] - by) > gate
+            away = (np.hypot(centres[:, 0] - bx, centres[:, 1] - by) > gate).tolist()
         kept = []
-        if pitch is not None and expected is not None:
-            # Python numbers: a frame's few candidates, judged one by one.
-            places, wants = pitch.tolist(), expected.tolist()
-            lines, junctions = on_line.tolist(), at_junction.tolist()
-            feet, far = at_feet.tolist(), beyond.tolist()
-            # Within 0.6 m of a spot along both axes: only there can one be less than 0.6 m
-            # away.
-            by_spot: list[bool] = np.asarray(
-                near_along_both(pitch, _SPOTS, 0.6).any(axis=1), bool
-            ).tolist()
         for k, (centre, radius, confidence) in enumerate(candidates):
-            if pitch is not None and expected is not None:
-                x, y = places[k]
-                want = max(2.0, wants[k])  # optics spread even a far ball
-                if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
-                    continue
-                if far[k] or (
-                    by_spot[k] and any(math.dist((x, y), spot) < 0.6 for spot in SPOTS_M)
-                ):
-                    continue
-                if junctions[k] <= JUNCTION_PX + want:
-                    confidence *= JUNCTION_FACTOR
-                if (
-                    not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0
-                ):  # blur and AA add ~1 px a side
-                    continue
-                confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
-                if lines[k] <= 1.5 + 0.5 * radius:
-                    confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
+            x, y = places[k]
+            want = max(2.0, wants[k])  # optics spread even a far ball
+            if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(want)):
+                continue
+            if _beyond_pitch(x, y) and (away is None or away[k]):
+                continue
+            # Within 0.6 m of a spot along both axes first: only there can it be less than
+            # 0.6 m away.
+            if any(
+                abs(x - sx) <= 0.6 and abs(y - sy) <= 0.6 and math.dist((x, y), (sx, sy)) < 0.6
+                for sx, sy in SPOTS_M
+            ):
+                continue
+            if junctions[k] <= JUNCTION_PX + want:
+                confidence *= JUNCTION_FACTOR
+            if not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0:  # blur and AA add ~1 px a side
+                continue
+            confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
+            if lines[k] <= 1.5 + 0.5 * radius:
+                confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
             kept.append((centre, radius, confidence))
         return kept
 
@@ -352,15 +367,14 @@ class BallScene:
         than a million pixels away. ``out``: an array of ``shape[:2]`` to write it into."""
         if self.homography is None:
             return None
-        m = OFF_PITCH_M
-        corners = np.array(
-            [[-m, -m], [PITCH_LENGTH + m, -m], [PITCH_LENGTH + m, PITCH_WIDTH + m],
-             [-m, PITCH_WIDTH + m]]
-        )  # fmt: skip
-        image = project(self.homography, corners)
-        if not np.isfinite(image).all() or np.abs(image).max() > 1e6:
+        # project's values of the four corners, in Python numbers after its matrix product.
+        image = [_divided(*row) for row in _homogeneous(self.homography, _AREA_CORNERS).tolist()]
+        if not all(math.isfinite(v) for point in image for v in point):
             return None
-        out = polygon_mask((shape[0], shape[1]), np.round(image).astype(np.int32), out)
+        if max(abs(v) for point in image for v in point) > 1e6:
+            return None
+        corners = np.array([[round(x), round(y)] for x, y in image], np.int32)  # half to even
+        out = polygon_mask((shape[0], shape[1]), corners, out)
         if self.ball_next is not None:
             (bx, by), gate = self.ball_next
             if math.isfinite(bx) and math.isfinite(by) and abs(bx) + abs(by) < 1e6:
@@ -379,21 +393,26 @@ class BallScene:
         # last axis of two, which numpy does slowly.
         dx = centres[:, :1] - places[None, :, 0]
         dy = centres[:, 1:] - places[None, :, 1]
-        dist = np.sqrt(dx * dx + dy * dy)
-        out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
-        return out
+        return _least(np.sqrt(dx * dx + dy * dy))
 
     def near_markings(self, centres: FloatArray) -> FloatArray:
         """Pixels from each point to the nearest pitch marking through the homography (inf
         without one)."""
         if self.homography is None:
             return np.full(len(centres), np.inf)
+        return np.array(self.near_markings_listed(centres), np.float64).reshape(len(centres))
+
+    def near_markings_listed(self, centres: FloatArray) -> list[float]:
+        """:meth:`near_markings` as Python numbers (what a caller judging a frame's few
+        candidates one by one reads)."""
+        if self.homography is None:
+            return [math.inf] * len(centres)
         memo = self._markings_px
         keys, missing = _per_point(memo, centres)
         if missing:
             for i, px in zip(missing, self._markings_px_of(centres[missing]).tolist(), strict=True):
                 memo[keys[i]] = px
-        return np.array([memo[k] for k in keys], np.float64).reshape(len(keys))
+        return [memo[k] for k in keys]
 
     def _markings_px_of(self, centres: FloatArray) -> FloatArray:
         """:meth:`near_markings`, worked out."""
@@ -410,9 +429,7 @@ class BallScene:
         relx, rely = cx - ax, cy - ay
         t = clip((relx * abx + rely * aby) / length2, 0.0, 1.0)
         dx, dy = cx - (ax + t * abx), cy - (ay + t * aby)
-        dist = np.sqrt(dx * dx + dy * dy)
-        out: FloatArray = np.fmin.reduce(np.where(np.isnan(dist), np.inf, dist), axis=1)
-        return out
+        return _least(np.sqrt(dx * dx + dy * dy))
 
     def at_feet(self, points: FloatArray) -> npt.NDArray[np.bool_]:
         """``[n, k]``: whether each of ``(n, 2)`` points is in person ``k``'s feet zone
@@ -420,13 +437,12 @@ class BallScene:
         and a pixel either side)."""
         if not self.people or not len(points):
             return np.zeros((len(points), len(self.people)), bool)
-        boxes = np.asarray(self.people, np.float64)
-        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
-        up, down = (r[None] for r in self.feet_zones())
-        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        edges = self._people_edges()
         x, y = points[:, :1], points[:, 1:]
-        inside = (x1 - side <= x) & (x <= x2 + side) & (y2 - up <= y) & (y <= y2 + down)
-        return np.asarray(inside, bool)
+        inside = (edges.feet_left <= x) & (x <= edges.feet_right)
+        inside &= edges.feet_top <= y
+        inside &= y <= edges.feet_bottom
+        return inside
 
     def places(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Whether each of ``(n, 2)`` points is on a person's kit, and whether it is at
@@ -442,8 +458,14 @@ class BallScene:
         is kit unless it is at anyone's feet: a far one's feet are seen there, over the near
         one's head.
         """
+        kit, feet = self.places_listed(points)
+        return np.array(kit, bool).reshape(len(kit)), np.array(feet, bool).reshape(len(feet))
+
+    def places_listed(self, points: FloatArray) -> tuple[list[bool], list[bool]]:
+        """:meth:`places` as Python lists (what a caller judging a frame's few candidates one
+        by one reads)."""
         if not self.people or not len(points):
-            return np.zeros(len(points), bool), np.zeros(len(points), bool)
+            return [False] * len(points), [False] * len(points)
         people, quality, memo = self._places
         if people is not self.people or quality != self.quality:
             memo = {}
@@ -455,27 +477,65 @@ class BallScene:
                 missing, zip(kit.tolist(), feet.tolist(), strict=True), strict=True
             ):
                 memo[keys[i]] = answer
-        answers = np.array([memo[k] for k in keys], bool).reshape(len(keys), 2)
-        return answers[:, 0], answers[:, 1]
+        answers = [memo[k] for k in keys]
+        return [kit for kit, _ in answers], [feet for _, feet in answers]
 
     def _places_of(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """:meth:`places`, worked out."""
-        boxes = np.asarray(self.people, np.float64)
-        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
-        up = self.feet_zones()[0][None]
+        edges = self._people_edges()
         x, y = points[:, :1], points[:, 1:]
-        across = (x1 - 1 <= x) & (x <= x2 + 1)
+        across = (edges.across_left <= x) & (x <= edges.across_right)
         at_feet = self.at_feet(points)
-        body = across & (y1 <= y) & (y < y2 - up)
-        above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
+        body = across & (edges.top <= y) & (y < edges.body_bottom)
+        above = across & (edges.head_top <= y) & (y < edges.top)
         # Whether any feet zone the point is in wins over each body: a count of such zones,
         # as a float32 matrix product (BLAS; whole counts are exact in float32), at any
         # number of points faster than an int32 product or a boolean one.
-        wins = self._feet_win().astype(np.float32)
-        held = (at_feet.astype(np.float32) @ wins) > 0
+        held = (at_feet.astype(np.float32) @ edges.wins) > 0
         feet = at_feet.any(axis=1)
         kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet)
         return np.asarray(kit, bool), np.asarray(feet, bool)
+
+    def _people_edges(self) -> _Edges:
+        """The people's feet zones and bodies as :class:`_Edges`, worked out once for the
+        scene's people and quality (every kit and feet test of a frame reads them)."""
+        known = self._edges
+        if known is None or known[0] is not self.people or known[1] != self.quality:
+            known = self._edges = (self.people, self.quality, self._people_edges_of())
+        return known[2]
+
+    def _people_edges_of(self) -> _Edges:
+        boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
+        up, down = (r[None] for r in self.feet_zones())
+        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        # One row each, in the order of _Edges.pixels.
+        rows = np.concatenate(
+            [
+                x1 - 1,
+                x2 + 1,
+                y1 - HEAD_ROOM * (y2 - y1),
+                y1,
+                y2 - up,
+                x1 - side,
+                x2 + side,
+                y2 + down,
+            ]
+        )
+        whole = np.where(_FLOORED, np.floor(rows) + 1, np.ceil(rows))
+        return _Edges(
+            feet_left=rows[5:6],
+            feet_right=rows[6:7],
+            feet_top=rows[4:5],
+            feet_bottom=rows[7:8],
+            across_left=rows[0:1],
+            across_right=rows[1:2],
+            top=rows[3:4],
+            body_bottom=rows[4:5],
+            head_top=rows[2:3],
+            wins=self._feet_win().astype(np.float32),
+            pixels=np.maximum(whole, 0).astype(np.int64).T.tolist(),
+        )
 
     def _feet_win(self) -> npt.NDArray[np.bool_]:
         """``[j, k]``: whether person ``j``'s feet zone wins over ``k``'s body (:meth:`places`)."""
@@ -502,24 +562,9 @@ class BallScene:
             out = region.copy()
         elif out is not region:
             out[:] = region
-        ups, downs = self.feet_zones()
-        # Every person's rectangles at once, in whole pixels (numbers, not a call each).
-        x1, y1, x2, y2 = np.asarray(self.people, np.float64).reshape(-1, 4).T
-        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
-        edges = np.column_stack(
-            [
-                np.ceil(x1 - 1),
-                np.floor(x2 + 1) + 1,
-                np.ceil(y1 - HEAD_ROOM * (y2 - y1)),
-                np.ceil(y1),
-                np.ceil(y2 - ups),
-                np.ceil(x1 - side),
-                np.floor(x2 + side) + 1,
-                np.floor(y2 + downs) + 1,
-            ]
-        )
         bodies, zones = [], []
-        for xa, xb, top, ya, yb, za, zb, zy in np.maximum(edges, 0).astype(np.int64).tolist():
+        # Every person's rectangles in whole pixels, worked out once a scene.
+        for xa, xb, top, ya, yb, za, zb, zy in self._people_edges().pixels:
             bodies.append((xa, xb, ya, yb, top))
             zones.append((za, zb, yb, zy))
         # The feet zones as they are in region, before any body is taken out of it.
@@ -529,7 +574,7 @@ class BallScene:
         for (za, zb, ya, yb), zone in zip(zones, kept, strict=True):  # at_feet's reach
             out[ya:yb, za:zb] = zone
         # Where a feet zone lies on the body of someone it does not win over, ask places.
-        for j, k in np.argwhere(~self._feet_win()):
+        for j, k in np.argwhere(~self._feet_win()).tolist():
             xa, xb = max(zones[j][0], bodies[k][0]), min(zones[j][1], bodies[k][1], out.shape[1])
             ya, yb = max(zones[j][2], bodies[k][2]), min(zones[j][3], bodies[k][3], out.shape[0])
             if xa < xb and ya < yb:
@@ -575,6 +620,95 @@ class BallScene:
         return up, down
 
 
+class _Edges(NamedTuple):
+    """Each person's feet zone (:meth:`BallScene.at_feet`) and body (:meth:`BallScene.places`)
+    as ``(1, k)`` rows of pixels, and ``wins``, :meth:`BallScene._feet_win` as float32."""
+
+    feet_left: FloatArray
+    feet_right: FloatArray
+    feet_top: FloatArray
+    feet_bottom: FloatArray
+    across_left: FloatArray
+    across_right: FloatArray
+    top: FloatArray
+    body_bottom: FloatArray
+    head_top: FloatArray
+    wins: npt.NDArray[np.float32]
+    pixels: list[list[int]]
+    """Each person's body, head room and feet zone in whole pixels (none negative), as
+    :meth:`BallScene.without_kit` takes them out of a mask and keeps them: the body's first
+    and last-plus-one columns, the head room's top row, the body's first and last-plus-one
+    rows, and the feet zone's first and last-plus-one columns and last-plus-one row (its first
+    is the body's last-plus-one)."""
+
+
+_FLOORED = np.array([False, True, False, False, False, False, True, True])[:, None]
+"""Which rows of :attr:`_Edges.pixels` end a range (the pixel past the edge rounded down,
+plus one); the others start one (the edge rounded up)."""
+
+
+_MARGIN_M = OFF_PITCH_M
+_AREA_CORNERS = np.array(
+    [[-_MARGIN_M, -_MARGIN_M], [PITCH_LENGTH + _MARGIN_M, -_MARGIN_M],
+     [PITCH_LENGTH + _MARGIN_M, PITCH_WIDTH + _MARGIN_M],
+     [-_MARGIN_M, PITCH_WIDTH + _MARGIN_M]]
+)  # fmt: skip
+"""The corners of :meth:`BallScene.pitch_area` in pitch metres: the pitch and
+:data:`~realtime_nb.vision.plugins.pitch_model.OFF_PITCH_M` around it."""
+
+_FEW = 4
+"""Points up to which :meth:`BallScene.ground` and :meth:`BallScene.expected_radius` divide
+and measure in Python numbers after the matrix product (a frame asks about one point twice):
+a numpy call costs more than the arithmetic on so few."""
+
+
+def _homogeneous(h: FloatArray, points: FloatArray) -> FloatArray:
+    """``(n, 3)``: :func:`~realtime_nb.vision.plugins.pitch_model.project`'s product of
+    ``(n, 2)`` points with ``h`` before its division, the same numpy expression (the matrix
+    product's rounding depends on the batch's shape and layout)."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    out: FloatArray = pts @ h[:, :2].T + h[:, 2]
+    return out
+
+
+def _divided(x: float, y: float, w: float) -> tuple[float, float]:
+    """``(x / w, y / w)``, NaN where ``w`` is not safely positive (behind the camera or at
+    the horizon): project's division, for one point."""
+    return (x / w, y / w) if w > 1e-9 else (math.nan, math.nan)
+
+
+def _radius_of(point: list[float], along: list[float], across: list[float]) -> float:
+    """:meth:`BallScene._radius_on_ground` of one point from the homogeneous images
+    (:func:`_homogeneous`) of its pitch point and a metre along and across the pitch from it:
+    the same operations in the same order, in Python numbers."""
+    x0, y0 = _divided(*point)
+    x1, y1 = _divided(*along)
+    x2, y2 = _divided(*across)
+    a, b, c, d = x1 - x0, y1 - y0, x2 - x0, y2 - y0
+    squares = a * a + b * b + c * c + d * d
+    twice_area = 2.0 * (a * d - b * c)
+    spread = squares * squares - twice_area * twice_area
+    # np.maximum's: NaN stays NaN (a negative zero's sign cannot reach the result).
+    spread = math.sqrt(spread if spread > 0.0 or spread != spread else 0.0)
+    return BALL_RADIUS_M * math.sqrt(0.5 * (squares + spread))
+
+
+def _beyond_pitch(x: float, y: float) -> bool:
+    """:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch` of one finite pitch point,
+    in Python numbers."""
+    margin = OFF_PITCH_M
+    return x < -margin or x > PITCH_LENGTH + margin or y < -margin or y > PITCH_WIDTH + margin
+
+
+def _least(lengths: FloatArray) -> FloatArray:
+    """Each row's least of ``(n, m)`` lengths, NaN (behind the camera) counted as infinitely
+    far: np.fmin passes NaN over, and a row of NaN alone is set to inf after, on ``n`` values
+    rather than ``n * m``."""
+    out: FloatArray = np.fmin.reduce(lengths, axis=1)
+    out[np.isnan(out)] = np.inf
+    return out
+
+
 def _per_point(
     memo: dict[tuple[float, float], _T], points: FloatArray
 ) -> tuple[list[tuple[float, float]], list[int]]:
@@ -584,7 +718,7 @@ def _per_point(
     return keys, [i for i, key in enumerate(keys) if key not in memo]
 
 
-def _batch_key(points: FloatArray) -> bytes:
+def _batch_key(points: FloatArray) -> _BatchKey:
     """A key telling batches of ``(n, 2)`` image points apart: their shape and bytes."""
     points = np.asarray(points, np.float64)
-    return points.tobytes() + str(points.shape).encode()
+    return points.shape, points.tobytes()

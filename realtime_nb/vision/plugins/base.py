@@ -70,7 +70,8 @@ class PluginContext:
         images: Images of this frame that plugins before this one worked out, by name
             (:meth:`share_image`), for a later plugin to read rather than work out again
             (:meth:`shared_image`): ``"hsv"`` (the frame in OpenCV's HSV) and ``"hue"``,
-            ``"saturation"`` and ``"value"`` (its planes), when pitch_detection ran. A
+            ``"saturation"`` and ``"value"`` (its planes), when pitch_detection ran, and
+            ``"pitch polygon"`` (its polygon as a mask) once player_detection drew it. A
             pipeline hands one dict to every plugin of a frame; the images are read-only,
             live only in the process running the pipeline, and go with the frame (never
             sent or stored).

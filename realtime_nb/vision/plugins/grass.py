@@ -17,6 +17,7 @@ from realtime_nb.vision.plugins.base import Frame, PluginContext
 __all__ = [
     "GREEN_HI",
     "GREEN_LO",
+    "POLYGON_IMAGE",
     "Mask",
     "Points",
     "green_mask",
@@ -99,12 +100,21 @@ def polygon_mask(shape: tuple[int, int], polygon: Points, out: Mask | None = Non
     return mask
 
 
+POLYGON_IMAGE = "pitch polygon"
+"""Name of the shared image (``PluginContext.images``) of pitch_detection's pitch polygon as
+a 0/255 mask of the frame's size (:func:`polygon_mask`), once a plugin drew it."""
+
+
 def pitch_region(ctx: PluginContext, green: Mask) -> Mask:
-    """The pitch as a mask: pitch_detection's polygon when it ran first, else found here."""
+    """The pitch as a mask: pitch_detection's polygon when it ran first, else found here.
+    The polygon's mask is shared as ``ctx.images["pitch polygon"]`` for the plugins after
+    (ball_detection draws the same), and so comes back read-only."""
     earlier = ctx.results.get("pitch_detection") or {}
     polygon = earlier.get("pitch_polygon") or []
     if len(polygon) >= 3:
-        return polygon_mask(green.shape[:2], np.asarray(polygon, np.int32))
+        mask = polygon_mask(green.shape[:2], np.asarray(polygon, np.int32))
+        ctx.share_image(POLYGON_IMAGE, mask)
+        return mask
     hull = pitch_hull(green)
     if hull is None:
         return np.full(green.shape, 255, np.uint8)

@@ -109,6 +109,33 @@ def test_a_sideways_streak_is_measured(length: int) -> None:
     assert across == 0
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_streak_is_the_one_of_np_diffs_derivative(seed: int) -> None:
+    # The derivative written straight into the zero-padded rows: the same lags' correlations
+    # as np.diff's, on rows and on a transposed view of columns, smeared or not.
+    from realtime_nb.vision.plugins.ball_candidates import _streak
+
+    def plain(rows: np.ndarray, longest: int = 15) -> int:
+        d = np.zeros((rows.shape[0], rows.shape[1] - 1 + longest), np.float32)
+        d[:, : rows.shape[1] - 1] = np.diff(rows.astype(np.float32), axis=1)
+        flat = d.ravel()
+        energy = float(flat @ flat)
+        if energy <= 0 or float(flat[1:] @ flat[:-1]) / energy < 0.4:
+            return 0
+        r = np.array([float(flat[k:] @ flat[:-k]) for k in range(1, longest + 1)]) / energy
+        return int(np.argmin(r[1:])) + 2
+
+    rng = np.random.default_rng(seed)
+    noise = rng.integers(0, 255, (180, 320), np.uint8)
+    texture = np.asarray(cv2.GaussianBlur(noise, (3, 3), 0))
+    found = []
+    for grey in (texture, smeared(texture, 5 + 2 * seed)):
+        for rows in (grey[3::7], grey[:, 5::9].T):
+            found.append(_streak(rows, 15))
+            assert found[-1] == plain(rows)
+    assert found[0] == 0 and found[2] > 0
+
+
 def test_a_ball_smeared_by_a_pan_is_round_along_its_streak() -> None:
     img = pitch()
     cv2.circle(img, (60, 40), 2, WHITE, -1, cv2.LINE_AA)

@@ -434,3 +434,50 @@ def test_at_someone_s_feet_only_touching_to_the_sides_or_below_lowers_the_score(
     assert at_feet[0] > at_feet[1]
     free = [s[0] for s in _scored([(c, 1, 0) for c in (blob, side)], away, 3.0, 200.0)]
     assert free[0] == free[1]
+
+
+def test_opencvs_hsv_value_is_the_brightest_channel_of_every_colour() -> None:
+    # What lets ball_detection read pitch_detection's shared value plane as the brightness.
+    levels = np.arange(256, dtype=np.uint8)
+    colours = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(
+        4096, 4096, 3
+    )
+    value = cv2.cvtColor(colours, cv2.COLOR_BGR2HSV)[:, :, 2]
+    assert np.array_equal(value, colours.max(axis=2))
+
+
+def test_a_known_brightness_is_read_not_worked_out_again() -> None:
+    rng = np.random.default_rng(5)
+    frame = rng.integers(0, 256, (40, 60, 3)).astype(np.uint8)
+    value = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)[:, :, 2])
+    value.flags.writeable = False  # as shared: read-only
+    white, bright = whiteness_and_brightness(frame, None, Buffers(), value)
+    plain_white, plain_bright = whiteness_and_brightness(frame)
+    assert bright is value and np.array_equal(bright, plain_bright)
+    assert np.array_equal(white, plain_white)
+
+
+@pytest.mark.parametrize("homography", [True, False])
+def test_the_region_from_player_detections_drawn_polygon_is_the_one_drawn_here(
+    homography: bool,
+) -> None:
+    # player_detection shares the pitch polygon's mask (grass.pitch_region); ball_detection
+    # reads it, and copies it where it takes the kit out in place (no homography, no area).
+    from realtime_nb.vision.plugins.ball import _region
+    from realtime_nb.vision.plugins.grass import POLYGON_IMAGE, pitch_region
+
+    frame = np.full((90, 160, 3), GRASS, np.uint8)
+    polygon = [[10, 20], [150, 15], [155, 85], [5, 88]]
+    pitch: dict[str, object] = {"pitch_polygon": polygon}
+    if homography:
+        pitch |= {"homography": [[4.0, 0.0, -20.0], [0.0, 4.0, -60.0], [0.0, 0.0, 1.0]]}
+    results = {"pitch_detection": pitch}
+    info = VideoInfo(160, 90, 25.0, 1)
+    shared = PluginContext(0, "f", results, {}, info)
+    pitch_region(shared, np.zeros((90, 160), np.uint8))
+    assert POLYGON_IMAGE in shared.images
+    alone = PluginContext(0, "f", results, {}, info)
+    drawn = _region(frame, alone, BallScene.of(alone), Buffers())
+    read = _region(frame, shared, BallScene.of(shared), Buffers())
+    assert np.array_equal(read, drawn) and read.flags.writeable
+    assert 0 < int((read == 0).sum()) < read.size

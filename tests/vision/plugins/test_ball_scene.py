@@ -327,3 +327,165 @@ def test_without_kit_in_place_is_without_kit_into_another_array(seed: int) -> No
     changed = region.copy()
     assert scene.without_kit(changed, changed) is changed
     assert np.array_equal(changed, expected)
+
+
+def _random_scene(seed: int) -> tuple[BallScene, np.ndarray]:
+    """A scene of a slanted camera's homography and 12 overlapping people, and 40 points."""
+    rng = np.random.default_rng(seed)
+    homography = np.array([[8.0, 1.0, 100.0], [0.5, -3.0, 300.0], [0.001, 0.01, 1.0]])
+    homography += rng.normal(0, [[0.5, 0.5, 5], [0.5, 0.5, 5], [0.002, 0.002, 0]])
+    boxes = []
+    for _ in range(12):
+        x, y = rng.uniform(0, 300), rng.uniform(0, 200)
+        boxes.append([x, y, x + rng.uniform(3, 30), y + rng.uniform(8, 60)])
+    scene = BallScene(homography, boxes)
+    scene.quality = 0.9
+    return scene, rng.uniform(-10, 330, (40, 2))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_feet_and_kit_tests_are_the_plain_per_box_arithmetic(seed: int) -> None:
+    # Each person's edges are worked out once a scene; the answers are the plain form's, and
+    # follow new people and a new quality (no answer kept from before).
+    from realtime_nb.vision.plugins.ball_scene import HEAD_ROOM
+
+    scene, points = _random_scene(seed)
+    for _ in range(2):
+        boxes = np.asarray(scene.people, np.float64)
+        x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
+        up, down = (r[None] for r in scene.feet_zones())
+        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        x, y = points[:, :1], points[:, 1:]
+        feet = (x1 - side <= x) & (x <= x2 + side) & (y2 - up <= y) & (y <= y2 + down)
+        across = (x1 - 1 <= x) & (x <= x2 + 1)
+        body = across & (y1 <= y) & (y < y2 - up)
+        above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
+        held = (feet.astype(int) @ scene._feet_win().astype(int)) > 0
+        kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet.any(axis=1))
+        assert np.array_equal(scene.at_feet(points), feet)
+        found_kit, found_feet = scene.places(points)
+        assert np.array_equal(found_kit, kit) and np.array_equal(found_feet, feet.any(axis=1))
+        scene.people = [[b[0] + 7.0, b[1], b[2] + 7.0, b[3] + 5.0] for b in scene.people]
+        scene.quality = 0.5
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_expected_radius_is_the_plain_arithmetic_to_the_last_bit(seed: int) -> None:
+    # The metre's image along and across the pitch, a * a + b * b + c * c + d * d and
+    # a * d - b * c in that order, NaN kept (a point behind the camera).
+    from realtime_nb.vision.plugins.ball_scene import BALL_RADIUS_M
+    from realtime_nb.vision.plugins.pitch_model import project
+
+    scene, points = _random_scene(seed)
+    points[3] = [np.nan, 5.0]
+    assert scene.homography is not None
+    pitch = scene.ground(points)
+    assert pitch is not None
+    n = len(pitch)
+    steps = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    mapped = project(scene.homography, (pitch[None] + steps[:, None]).reshape(-1, 2))
+    (a, b), (c, d) = (mapped[n:2 * n] - mapped[:n]).T, (mapped[2 * n:] - mapped[:n]).T  # fmt: skip
+    squares = a * a + b * b + c * c + d * d
+    twice_area = 2.0 * (a * d - b * c)
+    spread = np.sqrt(np.maximum(squares * squares - twice_area * twice_area, 0.0))
+    plain = BALL_RADIUS_M * np.sqrt(0.5 * (squares + spread))
+    found = scene.expected_radius(points)
+    assert found.tobytes() == plain.tobytes() and np.isnan(found[3])
+
+
+def test_a_point_with_every_marking_behind_the_camera_is_infinitely_far() -> None:
+    from realtime_nb.vision.plugins.ball_scene import _least
+
+    lengths = np.array([[3.0, np.nan, 2.0], [np.nan, np.nan, np.nan], [np.inf, 4.0, np.nan]])
+    assert _least(lengths).tolist() == [2.0, math.inf, 4.0]
+
+
+def test_one_point_beyond_the_pitch_is_beyond_pitchs_answer() -> None:
+    from realtime_nb.vision.plugins.ball_scene import _beyond_pitch
+    from realtime_nb.vision.plugins.pitch_model import OFF_PITCH_M, PITCH_LENGTH, beyond_pitch
+
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-10, 120, (300, 2))
+    edges = [-OFF_PITCH_M, PITCH_LENGTH + OFF_PITCH_M, 34.0]
+    points = np.vstack([points, [[x, y] for x in edges for y in (-OFF_PITCH_M, 71.0, 30.0)]])
+    expected = beyond_pitch(points).tolist()
+    assert [_beyond_pitch(x, y) for x, y in points.tolist()] == expected
+    assert any(expected) and not all(expected)
+
+
+def test_without_a_homography_every_candidate_is_plausible_as_it_is() -> None:
+    scene = BallScene(None, [[10.0, 10.0, 20.0, 40.0]])
+    candidates = [((15.0, 41.0), 2.0, 0.8), ((300.0, 200.0), 40.0, 0.5)]
+    assert scene.plausible(candidates) == candidates
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_few_points_measured_in_python_numbers_are_numpys_to_the_last_bit(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of one to four points, some behind the camera or above the horizon, some not a
+    # number: the pitch points and radii of the Python path are the numpy path's.
+    import realtime_nb.vision.plugins.ball_scene as ball_scene
+
+    rng = np.random.default_rng(seed)
+    homography = np.array([[8.0, 1.0, 100.0], [0.5, -3.0, 300.0], [0.001, 0.01, 1.0]])
+    homography += rng.normal(0, [[2, 2, 50], [2, 2, 50], [0.004, 0.004, 0]])
+    batches = [rng.uniform(-3000, 3000, (int(rng.integers(1, 5)), 2)) for _ in range(40)]
+    batches.append(np.array([[np.nan, 3.0], [1.0, 2.0]]))
+    answers = []
+    for few in (ball_scene._FEW, 0):
+        monkeypatch.setattr(ball_scene, "_FEW", few)
+        scene = BallScene(homography, [])
+        answers.append([(scene.ground(b), scene.expected_radius(b)) for b in batches])
+    python, plain = answers
+    for (ground, radius), (ground_plain, radius_plain) in zip(python, plain, strict=True):
+        assert ground is not None and ground_plain is not None
+        assert ground.tobytes() == ground_plain.tobytes()
+        assert radius.tobytes() == radius_plain.tobytes()
+    assert any(np.isnan(r).any() for _, r in python) and any(
+        np.isfinite(r).any() for _, r in python
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_listed_answers_are_the_arrays_answers(seed: int) -> None:
+    scene, points = _random_scene(seed)
+    kit, feet = scene.places_listed(points)
+    assert [kit, feet] == [a.tolist() for a in scene.places(points)] and any(feet)
+    assert scene.near_markings_listed(points) == scene.near_markings(points).tolist()
+    alone = BallScene(None, [])
+    assert alone.places_listed(points) == ([False] * len(points), [False] * len(points))
+    assert alone.near_markings_listed(points[:2]) == [math.inf, math.inf]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_pitch_area_is_the_projected_corners_rounded_half_to_even(seed: int) -> None:
+    # The corners divided in Python numbers after project's product: the same whole pixels as
+    # project and np.round, or None where project's are not finite or are too far away.
+    from realtime_nb.vision.plugins.grass import polygon_mask
+    from realtime_nb.vision.plugins.pitch_model import (
+        OFF_PITCH_M,
+        PITCH_LENGTH,
+        PITCH_WIDTH,
+        project,
+    )
+
+    rng = np.random.default_rng(seed)
+    homography = np.array([[8.0, 1.0, 100.0], [0.5, -3.0, 300.0], [0.001, 0.01, 1.0]])
+    homography += rng.normal(0, [[2, 2, 50], [2, 2, 50], [0.01, 0.01, 0]])
+    m = OFF_PITCH_M
+    corners = np.array(
+        [
+            [-m, -m],
+            [PITCH_LENGTH + m, -m],
+            [PITCH_LENGTH + m, PITCH_WIDTH + m],
+            [-m, PITCH_WIDTH + m],
+        ]
+    )
+    image = project(homography, corners)
+    found = BallScene(homography, []).pitch_area((300, 500))
+    if not np.isfinite(image).all() or np.abs(image).max() > 1e6:
+        assert found is None
+    else:
+        assert found is not None
+        assert np.array_equal(found, polygon_mask((300, 500), np.round(image).astype(np.int32)))
