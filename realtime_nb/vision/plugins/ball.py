@@ -254,10 +254,10 @@ def _candidates(
 
     The search runs on the white channel shrunk by a whole factor so that the ball is 3 to 6
     px in radius there (:data:`_SHRUNK_PX`): smaller merges a ball with a white sock it
-    touches, larger costs time. When
-    the ball at the bottom of the frame is much larger than at its middle (a near, low
-    camera), a second search shrunk for that size finds it there: the filters sized for the
-    middle read a ball twice their size as flat-topped and touching.
+    touches, larger costs time. When the ball at the bottom of the frame is much larger than
+    at its middle (a near, low camera), a second search shrunk for that size (2 to 4 px
+    there) finds it: the filters sized for the middle read a ball twice their size as
+    flat-topped and touching.
 
     The whiteness is raised by how much brighter a pixel is in every channel (for a small
     ball) only where the searches read it: around the region's bounding rectangle.
@@ -283,7 +283,7 @@ def _candidates(
     near = scene.expected_radius(np.array([[w / 2, h - 1.0]], np.float64))[0]
     both = math.isfinite(near) and near > max(_NEAR_RATIO * typical, _NEAR_LEAST_PX)
     if typical < _MIXED_PX:
-        reach = max(_reach(typical, streak), _reach(float(near), streak) if both else 0)
+        reach = max(_reach(typical, streak), _reach(float(near), streak, 1) if both else 0)
         rows, columns = widened(box, reach + raised_reach(typical), w, h)
         # Over the darkest channel, not read after the whiteness (as the planes are not after
         # this): fewer distinct frame-sized arrays a frame, and memory still in the cache.
@@ -449,35 +449,40 @@ _LARGE_RATIO = 1.25
 candidates count."""
 
 
-_SHRUNK_PX = 3.0
-"""The least radius (px) the ball keeps in :func:`_search`'s shrunk image (a ball under 3 px
-is searched for at full size). At 2 px (the rule before) a ball touching a white sock, on a
-frame 1760 px wide, shrank into one blob with the sock, neither round nor alone: with 3 px,
-1760x990 (seeds 80-85) went from 413 to 464 found of 487 visible (wrong 1 to 6, wrong while
-hidden 2 to 5), seeds 13-20 from 581 to 583 of 589 (wrong 1 to 2), and a near camera at
-1280x720 (12 m up, 14 m back, 28 degrees; seeds 80-85) from 392 to 409 of 424 (wrong 3 and
-3, while hidden 6 to 8). A second search's near ball on 640x360 near cameras (brackets
-of 9.5 to 10.5 m up, 11 to 12.5 m back, 24 to 26 degrees; 68 seeds) was found as before
-(2820 to 2821 of 2982). It costs time only on large frames: ball_detection at 1760x990 some
-a quarter more CPU a frame."""
+_SHRUNK_PX = (3.0, 2.0)
+"""By search (the first, then the second), the least radius (px) the ball keeps in
+:func:`_search`'s shrunk image (a ball under it is searched for at full size). The first
+search kept 2 px before: a ball touching a white sock, on a frame 1760 px wide, shrank into one
+blob with the sock, neither round nor alone. With 3 px, 1760x990 (seeds 80-85) went from 413
+to 464 found of 487 visible (wrong 1 to 6, wrong while hidden 2 to 5), seeds 13-20 from 581 to
+583 of 589 (wrong 1 to 2), and a near camera at 1280x720 (12 m up, 14 m back, 28 degrees;
+seeds 80-85) from 392 to 409 of 424 (wrong 3 and 3, while hidden 6 to 8); it costs time only
+where the ball is 3 px or more at the frame's middle (ball_detection at 1760x990 some a quarter
+more CPU a frame). The second search, for a near camera's larger ball at the frame's bottom,
+keeps 2 px: at 3 px it found that ball as before (near brackets of 9.5 to 10.5 m up, 11 to
+12.5 m back, 24 to 26 degrees, 68 seeds: 2820 and 2821 of 2982) but ran at full size on
+1280x720 classic frames too (their ball is some 5.4 px at the bottom), where ball_detection
+took 1.28x 1c00b38's CPU time a frame instead of some 0.85x."""
 
 
-def _scale(typical: float, streak: tuple[int, int]) -> tuple[int, float, tuple[int, int]]:
+def _scale(
+    typical: float, streak: tuple[int, int], search: int = 0
+) -> tuple[int, float, tuple[int, int]]:
     """:func:`_search`'s shrink factor, the largest radius it searches for (px, shrunk) and
-    the streak shrunk, for a ball of ``typical`` px radius."""
+    the streak shrunk, for a ball of ``typical`` px radius in search ``search`` (0 or 1)."""
     if typical < _SUBPIXEL_PX:
         typical = _SUBPIXEL_SEARCH_PX
-    factor = max(1, int(typical / _SHRUNK_PX))
+    factor = max(1, int(typical / _SHRUNK_PX[search]))
     largest = min(max(1.5, 1.6 * typical / factor), 8.0)
     return factor, largest, (round(streak[0] / factor), round(streak[1] / factor))
 
 
-def _reach(typical: float, streak: tuple[int, int]) -> int:
+def _reach(typical: float, streak: tuple[int, int], search: int = 0) -> int:
     """How far (full-frame px) around the region's bounding rectangle :func:`_search` reads
     the white image: the search's own reach, shrunk pixels, and a few more for the shrinking
     (a shrunk pixel stands for a little more than ``factor`` px when the frame's size is not
     a whole multiple of it)."""
-    factor, largest, shrunk = _scale(typical, streak)
+    factor, largest, shrunk = _scale(typical, streak, search)
     return (search_reach(largest, shrunk) + 3) * factor
 
 
@@ -494,7 +499,7 @@ def _search(
     shrink factor and ``search`` (which search found it). A ball the homography puts under
     :data:`_SUBPIXEL_PX` is searched for at :data:`_SUBPIXEL_SEARCH_PX`. ``buffers``: where
     find_candidates writes its images; ``box``: ``region``'s bounding rectangle, when known."""
-    factor, largest, shrunk = _scale(typical, streak)
+    factor, largest, shrunk = _scale(typical, streak, search)
     if factor > 1:
         size = (white.shape[1] // factor, white.shape[0] // factor)
         white = np.asarray(cv2.resize(white, size, interpolation=cv2.INTER_AREA), np.uint8)
