@@ -252,12 +252,12 @@ def _candidates(
     arithmetic: the allocator gives the last frame's memory back to the system, and
     touching it again page-faults (on seed 7 at 640x360, some 360 faults and 0.4 ms a frame).
 
-    The search runs on the white channel shrunk by a whole factor so that the ball is 3 to 6
-    px in radius there (:data:`_SHRUNK_PX`): smaller merges a ball with a white sock it
-    touches, larger costs time. When the ball at the bottom of the frame is much larger than
-    at its middle (a near, low camera), a second search shrunk for that size (2 to 4 px
-    there) finds it: the filters sized for the middle read a ball twice their size as
-    flat-topped and touching.
+    The search runs on the white channel shrunk by a whole factor, when the ball is large
+    enough, so that it keeps at least 3 px of radius there (:data:`_SHRUNK_PX`): smaller
+    merges a ball with a white sock it touches, larger costs time. When the ball at the
+    bottom of the frame is much larger than at its middle (a near, low camera), a second
+    search shrunk for that size (to 2 px or more) finds it: the filters sized for the middle
+    read a ball twice their size as flat-topped and touching.
 
     The whiteness is raised by how much brighter a pixel is in every channel (for a small
     ball) only where the searches read it: around the region's bounding rectangle.
@@ -456,13 +456,16 @@ search kept 2 px before: a ball touching a white sock, on a frame 1760 px wide, 
 blob with the sock, neither round nor alone. With 3 px, 1760x990 (seeds 80-85) went from 413
 to 464 found of 487 visible (wrong 1 to 6, wrong while hidden 2 to 5), seeds 13-20 from 581 to
 583 of 589 (wrong 1 to 2), and a near camera at 1280x720 (12 m up, 14 m back, 28 degrees;
-seeds 80-85) from 392 to 409 of 424 (wrong 3 and 3, while hidden 6 to 8); it costs time only
-where the ball is 3 px or more at the frame's middle (ball_detection at 1760x990 some a quarter
-more CPU a frame). The second search, for a near camera's larger ball at the frame's bottom,
+seeds 80-85) from 392 to 409 of 424 (wrong 3 and 3, while hidden 6 to 8). The factor changes
+only where the ball is 4 px or more at the frame's middle (1760x990 and larger, near cameras
+at 1280x720, and 1280x720 and larger without a homography, whose guess is 2 px per 640 px of
+width), and there it costs time: ball_detection at 1760x990 some a quarter more CPU a
+frame. The filters are sized for at most 8 px (:func:`_scale`), which a ball of 5 to 6 px
+at the middle now reaches. The second search, for a near camera's larger ball at the frame's bottom,
 keeps 2 px: at 3 px it found that ball as before (near brackets of 9.5 to 10.5 m up, 11 to
 12.5 m back, 24 to 26 degrees, 68 seeds: 2820 and 2821 of 2982) but ran at full size on
 1280x720 classic frames too (their ball is some 5.4 px at the bottom), where ball_detection
-took 1.28x 1c00b38's CPU time a frame instead of some 0.85x."""
+took 1.28x 1c00b38's CPU time a frame instead of 0.87x."""
 
 
 def _scale(

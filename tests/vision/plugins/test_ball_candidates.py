@@ -253,7 +253,7 @@ def test_a_search_written_into_the_arrays_of_an_earlier_frame_finds_what_fresh_o
 
 
 def test_a_shrunk_first_search_leaves_the_kept_planes_at_the_frames_size() -> None:
-    # A near camera at 1920x1080: the ball is some 9 px at the middle, so the first search
+    # A near camera at 1920x1080: the ball is some 8 px at the middle, so the first search
     # runs on a frame shrunk by 2. Its images must not take the planes' buffers (each frame
     # would then make the planes anew, at two sizes by turns).
     from realtime_nb.vision.plugins.pipeline import run_plugins
