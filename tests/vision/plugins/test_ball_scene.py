@@ -350,7 +350,7 @@ def test_the_feet_and_kit_tests_are_the_plain_per_box_arithmetic(seed: int) -> N
     from realtime_nb.vision.plugins.ball_scene import HEAD_ROOM
 
     scene, points = _random_scene(seed)
-    for _ in range(2):
+    for step in range(3):
         boxes = np.asarray(scene.people, np.float64)
         x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
         up, down = (r[None] for r in scene.feet_zones())
@@ -365,8 +365,9 @@ def test_the_feet_and_kit_tests_are_the_plain_per_box_arithmetic(seed: int) -> N
         assert np.array_equal(scene.at_feet(points), feet)
         found_kit, found_feet = scene.places(points)
         assert np.array_equal(found_kit, kit) and np.array_equal(found_feet, feet.any(axis=1))
-        scene.people = [[b[0] + 7.0, b[1], b[2] + 7.0, b[3] + 5.0] for b in scene.people]
-        scene.quality = 0.5
+        if step == 0:  # new people and a new quality, then a new quality alone
+            scene.people = [[b[0] + 7.0, b[1], b[2] + 7.0, b[3] + 5.0] for b in scene.people]
+        scene.quality = 0.5 if step == 0 else 0.9
 
 
 @pytest.mark.parametrize("seed", range(4))
