@@ -460,10 +460,10 @@ seeds 80-85) from 392 to 409 of 424 (wrong 3 and 3, while hidden 6 to 8). The fa
 only where the ball is 4 px or more at the frame's middle (1760x990 and larger, near cameras
 at 1280x720, and 1280x720 and larger without a homography, whose guess is 2 px per 640 px of
 width), and there it costs time: ball_detection at 1760x990 some a quarter more CPU a
-frame. The filters are sized for at most 8 px (:func:`_scale`), which a ball of 5 to 6 px
-at the middle now reaches. The second search, for a near camera's larger ball at the frame's bottom,
-keeps 2 px: at 3 px it found that ball as before (near brackets of 9.5 to 10.5 m up, 11 to
-12.5 m back, 24 to 26 degrees, 68 seeds: 2820 and 2821 of 2982) but ran at full size on
+frame. The filters are sized for at most 8 px (:func:`_scale`), which a ball of 5 to 6 px at
+the middle now reaches. The second search, for a near camera's larger ball at the frame's
+bottom, keeps 2 px: at 3 px it found that ball as before (near brackets of 9.5 to 10.5 m up,
+11 to 12.5 m back, 24 to 26 degrees, 68 seeds: 2820 and 2821 of 2982) but ran at full size on
 1280x720 classic frames too (their ball is some 5.4 px at the bottom), where ball_detection
 took 1.28x 1c00b38's CPU time a frame instead of 0.87x."""
 
