@@ -487,6 +487,22 @@ def test_a_ball_seen_away_from_the_feet_is_not_swapped_back_and_forth_with_a_soc
     assert all(held[first:])  # the free ball's track, every frame after
 
 
+def test_a_ball_at_someone_s_feet_takes_the_ball_back_from_a_free_track_that_is_lost() -> None:
+    # A fleck taken for a free ball (seen away from the feet) vanishes; the real ball, at a
+    # player's feet and seen every frame, scores far higher and becomes the ball again.
+    tracks = TrackSet()
+    at_feet = lambda points: [x < 100 for x, _ in points]  # noqa: E731
+    balls = []
+    for i in range(16):
+        fleck = [ball_at(200, 80, TrackSet.least_quality + 0.05)] if 4 <= i < 8 else []
+        ball, _ = tracks.step([ball_at(50 + i, 60, 0.9), *fleck], None, at_feet)
+        balls.append(None if ball is None else round(ball.centre[0]))
+    assert balls[3] == 53  # the ball at the feet, alone, is the ball
+    assert balls[7] == 200  # the free fleck took it while seen
+    assert balls[8] == 58  # missed once, it gives the ball back
+    assert balls[-1] == 65
+
+
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []
