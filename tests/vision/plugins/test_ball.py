@@ -503,6 +503,23 @@ def test_a_ball_at_someone_s_feet_takes_the_ball_back_from_a_free_track_that_is_
     assert balls[-1] == 65
 
 
+def test_a_ball_back_from_behind_a_player_is_the_ball_again_at_once() -> None:
+    # Hidden for four frames, the ball shows again where its track said: its score counts
+    # the misses, but a ball-like sighting there keeps it the ball.
+    def run(revive: float) -> list[bool]:
+        tracks = TrackSet(revive=revive)
+        reported = []
+        for i in range(16):
+            hidden = 8 <= i < 12
+            ball, seen = tracks.step([] if hidden else [ball_at(100 + 4 * i, 80, 0.6)])
+            reported.append(ball is not None and seen is not None)
+        return reported
+
+    back = run(TrackSet.revive)
+    assert all(back[2:8]) and all(back[12:])
+    assert not run(0.7)[12]  # a sighting under ``revive`` after the misses is not trusted
+
+
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []
