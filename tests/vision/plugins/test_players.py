@@ -658,6 +658,30 @@ def test_fit_grows_over_faded_shins_only_to_boots_under_the_box() -> None:
     assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0)[3] == y1 + 20
 
 
+@pytest.mark.parametrize("gap", [3, 5, 7])
+@pytest.mark.parametrize("climb", [1, 3, 5])
+def test_fit_does_not_take_a_tilted_line_under_a_short_box_for_boots(gap: int, climb: int) -> None:
+    # A pitch line a few rows under the feet, climbing a little across the frame: beside the
+    # box it stands out a row or more apart on either side, so no one row of it is a line
+    # across, yet it is not the person's boots (at a near camera the box grew over the ball
+    # at the feet down to such a line).
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    cv2.line(img, (x1 - 60, y2 + gap), (x2 + 60, y2 + gap + climb), (235, 235, 235), 2)
+    assert _distance(img).fit([x1, y1, x2, y2], expected=36.0) == [x1, y1, x2, y2]
+
+
+@pytest.mark.parametrize("climb", [0, 1, 3])
+def test_fit_grows_to_the_boots_past_a_line_across_faded_shins(climb: int) -> None:
+    # Under heavy blur a line crossing a small player's faded shins leaves the dark boots
+    # below it: the line's rows are passed over, neither boots nor a gap.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    img[y1 + 21 : y1 + 26, x1 : x2 + 1] = GRASS
+    cv2.line(img, (x1 - 60, y1 + 22), (x2 + 60, y1 + 22 + climb), (235, 235, 235), 2)
+    assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0) == [x1, y1, x2, y2]
+
+
 def test_fit_cuts_rows_of_grass_the_blob_reached_below_the_boots() -> None:
     # The blob mask's closing joins a small person's feet to a line's faint JPEG fringe a few
     # rows below: the grass rows the blob took in end the box at the boots, with or without a
