@@ -520,6 +520,21 @@ def test_a_ball_back_from_behind_a_player_is_the_ball_again_at_once() -> None:
     assert not run(0.7)[12]  # a sighting under ``revive`` after the misses is not trusted
 
 
+def test_a_clear_sighting_of_a_lapsed_track_is_the_ball_at_once() -> None:
+    # The ball's track lapses on faint sightings (lost in the legs); when the ball shows
+    # clearly again, alone in its frame, it is the ball at once, not when the track's smoothed
+    # confidence has climbed back.
+    tracks = TrackSet()
+    reported = []
+    for i in range(13):
+        confidence = 0.1 if 6 <= i < 12 else 0.8
+        ball, seen = tracks.step([ball_at(100 + 2 * i, 80, confidence)])
+        reported.append(ball is not None and seen is not None)
+    assert all(reported[:6]) and not reported[11]
+    assert tracks.tracks[0].confidence < TrackSet.sure  # smoothed, it has not climbed back
+    assert reported[12]
+
+
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []
