@@ -503,6 +503,26 @@ def test_a_ball_at_someone_s_feet_takes_the_ball_back_from_a_free_track_that_is_
     assert balls[-1] == 65
 
 
+def test_a_free_ball_handed_to_a_sock_takes_the_ball_back_when_seen_again() -> None:
+    # A free ball missed now and then beside a white sock seen every frame: an isolated
+    # miss costs nothing, two running hand the ball to the sock for one frame only, and the
+    # free ball takes it back the frame it shows again (seen less often, it would not win
+    # it back by score for several frames).
+    at_feet = lambda points: [x < 100 for x, _ in points]  # noqa: E731
+
+    def run(missed: set[int]) -> str:
+        tracks = TrackSet()
+        out = ""
+        for i in range(20):
+            free = [] if i in missed else [ball_at(200 + 2 * i, 80, 0.6)]
+            ball, _ = tracks.step([ball_at(50, 60, 0.8), *free], None, at_feet)
+            out += "-" if ball is None else "S" if ball.centre[0] < 100 else "B"
+        return out
+
+    assert run({8, 10})[3:] == "B" * 7 + "S" + "B" * 9
+    assert run({8, 9})[3:] == "B" * 6 + "S" + "B" * 10
+
+
 def test_a_ball_back_from_behind_a_player_is_the_ball_again_at_once() -> None:
     # Hidden for four frames, the ball shows again where its track said: its score counts
     # the misses, but a ball-like sighting there keeps it the ball.
@@ -518,6 +538,19 @@ def test_a_ball_back_from_behind_a_player_is_the_ball_again_at_once() -> None:
     back = run(TrackSet.revive)
     assert all(back[2:8]) and all(back[12:])
     assert not run(0.7)[12]  # a sighting under ``revive`` after the misses is not trusted
+
+
+def test_a_sighting_far_from_where_a_lapsed_ball_was_predicted_does_not_keep_it() -> None:
+    # Back after four misses, but further from its track's prediction than gate_px: within
+    # the track's grown gate, yet not where a ball back from behind a player would be.
+    tracks = TrackSet()
+    reported = []
+    for i in range(13):
+        hidden = 8 <= i < 12
+        x = 100 + 4 * i + (15 if i == 12 else 0)
+        ball, seen = tracks.step([] if hidden else [ball_at(x, 80, 0.6)])
+        reported.append(ball is not None and seen is not None)
+    assert all(reported[2:8]) and not reported[12]
 
 
 def test_a_clear_sighting_of_a_lapsed_track_is_the_ball_at_once() -> None:
