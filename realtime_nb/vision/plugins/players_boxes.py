@@ -45,16 +45,18 @@ ARM_REACH = 0.12
 for: a running person's box is about 0.4 of their height wide, their body about 0.25."""
 
 _LINE_TILT = 0.05
-"""How far (a share of a lone person's height, at least two rows) a line under a box short of
-a person may climb or fall from one side of the box to the other and still be told from the
-boots below it: at a near, low camera (10.5 m up, 12.5 m back, a 26 degree view) a pitch line
+"""How many rows (a share of a lone person's height, at least two) each side of a box short of
+a person may stand out above or below a row under it, for that row to be a line rather than
+boots (so the two sides may be up to twice that apart: a line that climbs or falls across the
+box): at a near, low camera (10.5 m up, 12.5 m back, a 26 degree view) a pitch line
 a few rows under a player's feet was taken for boots, and the box grew over the ball at the
 feet down to the line, so that ball detection took the ball for kit. Only rows brighter than
 the grass count (a line across a small player's faded shins, under motion blur, leaves dark
 boots within a few rows below it). On fresh random seeds 80-87 x 4 s at that camera the ball
 was found in 468 -> 482 of 507 visible frames (one seed 52 -> 66 of 68); broadcast tuning
-clips 553 -> 561 of 1158, wrong reports 485 -> 472; near cameras 9.5 m up, 11 m back, 24
-degrees (random seeds 33-64) 1292 -> 1289 of 1355, wrong 42 -> 45; player P and R on nine
+clips 553 -> 561 of 1158, wrong reports (visible or hidden) 485 -> 472; near cameras 9.5 m
+up, 11 m back, 24 degrees (random seeds 33-64) 1292 -> 1289 of 1355, wrong 42 -> 45; player P
+and R on nine
 tuning looks within 0.001 of before."""
 
 _LIT_GRASS = 1.3
@@ -123,14 +125,15 @@ class GrassDistance:
         both sides of the columns stand out too (a line across, not a person); the top of a box
         under 0.8 of ``expected`` grows past up to two rows that do not (a faded neck below a
         head), and its bottom past up to a fifth of ``expected`` of them to a few rows of boots
-        under its middle columns (faded shins above boots; rows with something on both sides
-        within :data:`_LINE_TILT` of ``expected`` rows are a line, not boots), but never ends
-        on one. Below a box
-        already 0.8 of ``expected`` tall, rows must also stand out from the grass darkened to
-        their own brightness, so the box stops at the feet, not at the end of the person's
-        shadow. A box not grown at its bottom is cut back over the rows below its last row
-        that stands out, when they are at most four and take in plain grass in the box's own
-        columns, keeping at least four rows (the blob may reach rows of grass below the feet).
+        under its middle columns (faded shins above boots; rows brighter than the grass under
+        the middle, with something on both sides within :data:`_LINE_TILT` of ``expected``
+        rows, are a line, passed over as neither boots nor a gap), but never ends on one.
+        Below a box already 0.8 of ``expected`` tall, rows must also stand out from the grass
+        darkened to their own brightness, so the box stops at the feet, not at the end of the
+        person's shadow. A box not grown at its bottom is cut back over the rows below its last
+        row that stands out, when they are at most four and take in plain grass in the box's
+        own columns, keeping at least four rows (the blob may reach rows of grass below the
+        feet).
         A column counts when its pixel a quarter of a person's height from its brightest (in
         those rows) is at the threshold, or at least half as far from the grass as the box's
         strongest such pixel; a column beside a narrow box counts the same way, and must also

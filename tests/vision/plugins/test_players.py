@@ -682,6 +682,15 @@ def test_fit_grows_to_the_boots_past_a_line_across_faded_shins(climb: int) -> No
     assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0) == [x1, y1, x2, y2]
 
 
+def test_fit_grows_to_white_boots_below_faded_shins() -> None:
+    # Boots as bright as line paint, with grass on both sides: not a line, the person's end.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    img[y1 + 21 : y1 + 26, x1 : x2 + 1] = GRASS
+    img[y2, x1 + 2 : x1 + 7] = (235, 235, 235)
+    assert _distance(img).fit([x1, y1, x2, y1 + 20], expected=30.0) == [x1, y1, x2, y2]
+
+
 def test_fit_cuts_rows_of_grass_the_blob_reached_below_the_boots() -> None:
     # The blob mask's closing joins a small person's feet to a line's faint JPEG fringe a few
     # rows below: the grass rows the blob took in end the box at the boots, with or without a
