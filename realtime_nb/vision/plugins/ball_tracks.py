@@ -400,13 +400,9 @@ class TrackSet:
             best = self._clear_first_sight()
         if best is None or best is self.ball:
             return
-        if (
-            self.ball is not None
-            and self.ball.off_feet
-            and not best.off_feet
-            and not guess
-            and self.ball.missed < self.lost_after
-        ):
+        # From a track seen away from the feet to one seen only at them.
+        to_feet = self.ball is not None and self.ball.off_feet and not best.off_feet and not guess
+        if to_feet and self.ball is not None and self.ball.missed < self.lost_after:
             return  # the way back by score would swap the two every frame at the ball's edge
         if (
             self.ball is None
@@ -414,7 +410,7 @@ class TrackSet:
             or (guess and best.last is not None)
             or (best.off_feet and not self.ball.off_feet)
         ):
-            if self.ball is not None and self.ball.off_feet and not best.off_feet and not guess:
+            if to_feet:
                 self.handed_from = self.ball
             self.ball = best
 
