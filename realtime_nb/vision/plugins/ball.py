@@ -105,8 +105,9 @@ class BallDetection(Plugin):
       running of a ball-like one last seen at someone's feet, where the legs hide a ball, do
       not count), gate a track by how far a kicked ball goes in a frame (:attr:`reach_m`),
       and switch the ball to another track only when that one is clearly better, or seen
-      away from anyone's feet where the ball's track was seen only at them (and back once
-      that one is missed); a ball's track seen again where it was predicted, ball-like,
+      away from anyone's feet (and from beside their legs, where a striding leg outside its
+      box shows a sock) where the ball's track was seen only at them (and back once that one
+      is missed); a ball's track seen again where it was predicted, ball-like,
       stays the ball however seldom it was seen lately;
     - possession: a ball last seen at a player's feet, by a track seen at least
       :attr:`~realtime_nb.vision.plugins.ball_tracks.TrackSet.confirm` times and scoring at
@@ -170,7 +171,7 @@ class BallDetection(Plugin):
         held = None if possession is None else possession.follow(scene.people)
         if held is None or possession is None or possession.frames > self._hold_frames(ctx):
             held = possession = None
-        ball, seen = tracks.step(candidates, held, _feet_test(scene))
+        ball, seen = tracks.step(candidates, held, _feet_test(scene), _feet_test(scene, legs=True))
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
             ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
@@ -217,12 +218,16 @@ class BallDetection(Plugin):
         cv2.circle(frame, (round(x), round(y)), radius, colour, 1, cv2.LINE_AA)
 
 
-def _feet_test(scene: BallScene) -> Callable[[list[tuple[float, float]]], list[bool]]:
-    """Which of some points are at someone's feet in ``scene``."""
+def _feet_test(
+    scene: BallScene, legs: bool = False
+) -> Callable[[list[tuple[float, float]]], list[bool]]:
+    """Which of some points are at someone's feet in ``scene`` (or beside their legs, with
+    ``legs``: :meth:`BallScene.by_feet`)."""
 
     def test(points: list[tuple[float, float]]) -> list[bool]:
-        hits = scene.at_feet(np.array(points, np.float64).reshape(-1, 2))
-        flags: list[bool] = np.asarray(hits.any(axis=1), bool).tolist()
+        array = np.array(points, np.float64).reshape(-1, 2)
+        hits = scene.by_feet(array) if legs else scene.at_feet(array).any(axis=1)
+        flags: list[bool] = np.asarray(hits, bool).tolist()
         return flags
 
     return test

@@ -252,6 +252,7 @@ class TrackSet:
         candidates: list[Candidate],
         held: tuple[float, float] | None = None,
         at_feet: Callable[[list[tuple[float, float]]], list[bool]] | None = None,
+        by_feet: Callable[[list[tuple[float, float]]], list[bool]] | None = None,
     ) -> tuple[Track | None, Candidate | None]:
         """Take one frame's candidates; return the ball's track (None when there is no
         confirmed ball) and the candidate it was seen as this frame (None when it was not).
@@ -262,7 +263,9 @@ class TrackSet:
         seen at someone's feet, at least :attr:`least_quality` in appearance, and missed now
         keeps its score (:attr:`Track.excused`), for :attr:`excused_misses` misses running;
         ``at_feet`` is also asked about this frame's candidates, once with those points, to
-        tell a track seen only at the feet (:attr:`Track.off_feet`, :attr:`feet_quality`).
+        tell a track seen only at the feet (:attr:`Track.off_feet`, :attr:`feet_quality`),
+        unless ``by_feet`` is given: then a candidate is away from the feet only where
+        neither says it is at them (``by_feet`` reaching further, beside the legs).
         """
         predictions = [t.predict() for t in self.tracks]
         # Only a ball-like one, for a few misses running: excusing every track at the feet
@@ -281,6 +284,9 @@ class TrackSet:
             flags = at_feet([*(t.seen_at for t in eligible), *(c[0] for c in candidates)])
         excused = {id(t) for t, yes in zip(eligible, flags, strict=False) if yes}
         candidate_at_feet = flags[len(eligible) :]
+        if by_feet is not None and candidates:
+            beside = by_feet([c[0] for c in candidates])
+            candidate_at_feet = [a or b for a, b in zip(candidate_at_feet, beside, strict=True)]
         for ti, track in enumerate(self.tracks):
             track.held = False
             track.excused = id(track) in excused

@@ -455,6 +455,27 @@ def test_a_track_seen_only_at_someone_s_feet_needs_a_better_score() -> None:
     assert not at_feet.tracks[0].off_feet and elsewhere.tracks[0].off_feet
 
 
+def test_a_sock_beside_a_striding_leg_does_not_take_the_ball_from_a_free_one() -> None:
+    # A faint free ball, and a bright white sock on a leg stretched out past its player's
+    # box: at_feet says the sock is away from anyone's feet, by_feet that it is beside
+    # someone's legs. Read so, its track is one seen only at the feet, and the free ball's
+    # track is the ball whatever the scores; read as free, the sock takes the ball by score.
+    at_feet = lambda points: [False] * len(points)  # noqa: E731
+    by_feet = lambda points: [200 <= x < 220 for x, _ in points]  # noqa: E731
+    legs, free = TrackSet(), TrackSet()
+    balls = []
+    for i in range(10):
+        frame = [ball_at(300 + 2 * i, 60, 0.6), ball_at(210, 90 + 0.2 * i, 0.9)]
+        ball, _ = legs.step(frame, None, at_feet, by_feet)
+        balls.append(None if ball is None else round(ball.centre[0]))
+        other, _ = free.step(frame, None, at_feet)
+    # The free ball's track, once seen TrackSet.confirm times, every frame after.
+    assert all(x is not None and x >= 300 for x in balls[TrackSet.confirm - 1 :])
+    assert other is not None and round(other.centre[0]) == 210
+    sock = next(t for t in legs.tracks if round(t.centre[0]) == 210)
+    assert not sock.off_feet
+
+
 def test_a_track_seen_away_from_the_feet_takes_the_ball_from_one_seen_only_at_them() -> None:
     # A team's white socks at someone's feet score higher than a faint free ball: the ball's
     # track is the free one once it is confirmed, at once, whatever the scores.

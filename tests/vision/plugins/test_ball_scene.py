@@ -12,6 +12,7 @@ from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball_scene import (
     FEET_SIDE_SHARE,
     JUNCTION_FACTOR,
+    LEGS_SHARE,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     BallScene,
@@ -84,6 +85,29 @@ def test_a_ball_beside_the_boots_is_at_the_feet() -> None:
     kit, at_feet = scene.places(points)
     assert at_feet.tolist() == [True, True, False, False]
     assert not kit.any()  # beside the box is never kit
+
+
+def test_a_sock_beside_a_striding_leg_is_by_the_feet_not_at_them() -> None:
+    # A box 40 px tall whose bottom is y 50: its feet zone reaches FEET_SHARE x 40 px above
+    # the bottom; beside the box, by_feet reaches LEGS_SHARE x 40 px (10 px) above it, where a
+    # leg stretched out past the box's side shows its sock.
+    results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    beside = 50 + 0.5 * (1 + FEET_SIDE_SHARE * 40)
+    low, high = 50 - 0.8 * LEGS_SHARE * 40, 50 - 1.2 * LEGS_SHARE * 40
+    points = np.array(
+        [[beside, low], [40 - (beside - 50), low], [beside, high], [beside, 49], [beside, 30]],
+        np.float64,
+    )
+    assert scene.by_feet(points).tolist() == [True, True, False, True, False]
+    assert scene.at_feet(points).any(axis=1).tolist() == [False, False, False, True, False]
+    assert not scene.places(points)[0].any()  # beside the box: not kit either way
+    assert scene.by_feet(np.zeros((0, 2))).tolist() == []
+
+
+def test_nothing_is_by_the_feet_without_people() -> None:
+    scene = BallScene.of(PluginContext(0, "f-000000", {}, {}, VideoInfo(120, 80, 25, None)))
+    assert scene.by_feet(np.array([[10.0, 10.0]])).tolist() == [False]
 
 
 def test_a_farther_persons_feet_inside_a_nearer_ones_box_are_feet() -> None:
