@@ -22,12 +22,13 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.arrays import Buffers, median, near_along_both, widened
 from realtime_nb.vision.plugins.ball_candidates import (
+    BODY_SHARE,
     BallCandidate,
     above_something_dark,
+    body_around,
     brighter_in_every_channel,
     find_candidates,
     grass_tint,
-    inside_a_body,
     over_someone_cut_off,
     raised_reach,
     search_reach,
@@ -221,13 +222,26 @@ class BallDetection(Plugin):
 def _feet_test(
     scene: BallScene, legs: bool = False
 ) -> Callable[[list[tuple[float, float]]], list[bool]]:
-    """Which of some points are at someone's feet in ``scene`` (or beside their legs, with
-    ``legs``: :meth:`BallScene.by_feet`)."""
+    """Which of some points are at someone's feet in ``scene``; with ``legs``, at someone's
+    feet or beside their legs (:meth:`BallScene.by_feet`) or under a body no box covers
+    (:attr:`BallScene.under_bodies`), and, without a homography, every point.
+
+    The last two tell a track seen away from everyone's feet (its sightings there make it
+    one, :attr:`~realtime_nb.vision.plugins.ball_tracks.Track.off_feet`). Without a
+    homography the kit of someone no box covers is not told (that needs the markings), and
+    a track born on it before pitch_detection's first homography kept the ball over the
+    real one for the rest of a broadcast tuning clip (random seed 303: 52 frames). A sock on
+    the leg of someone no box covers made another such track.
+    """
 
     def test(points: list[tuple[float, float]]) -> list[bool]:
+        if legs and scene.homography is None:
+            return [True] * len(points)
         array = np.array(points, np.float64).reshape(-1, 2)
         hits = scene.by_feet(array) if legs else scene.at_feet(array).any(axis=1)
         flags: list[bool] = np.asarray(hits, bool).tolist()
+        if legs and scene.under_bodies:
+            flags = [f or p in scene.under_bodies for f, p in zip(flags, points, strict=True)]
         return flags
 
     return test
@@ -403,13 +417,13 @@ def _judged(
             continue
         # Off the markings (a line is not grass either; without a homography they are
         # nowhere known), a blob with no grass over and under it is the kit of someone
-        # player detection missed.
-        if (
-            line_px < math.inf
-            and line_px > 3.0 * r + 4.0
-            and (inside_a_body(frame, centre, r) or over_someone_cut_off(frame, centre, r))
-        ):
-            continue
+        # player detection missed; with a body over it only, it is at someone's feet.
+        if line_px < math.inf and line_px > 3.0 * r + 4.0:
+            over, under = body_around(frame, centre, r)
+            if min(over, under) >= BODY_SHARE or over_someone_cut_off(frame, centre, r):
+                continue
+            if over >= BODY_SHARE:
+                scene.under_bodies.add(centre)
         dark = above_something_dark(frame, centre, radius, ground, brightness=bright)
         if dark and sharp:
             tint = grass_tint(frame) if tint is None else tint

@@ -43,8 +43,10 @@ from realtime_nb.vision.plugins.arrays import (
 )
 
 __all__ = [
+    "BODY_SHARE",
     "BallCandidate",
     "above_something_dark",
+    "body_around",
     "brighter_in_every_channel",
     "find_candidates",
     "grass_tint",
@@ -604,9 +606,28 @@ def _dark_strip(
 
 def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float) -> bool:
     """True when both over and under the blob, along its column, lie mostly colours that
-    are not the grass beside it: the blob is a white part of the kit (shorts, a shirt's
-    stripe) of someone player detection missed. A ball on the ground has grass under it: a
-    person standing right under it in the image is nearer the camera, and covers it.
+    are not the grass beside it (:func:`body_around`): the blob is a white part of the kit
+    (shorts, a shirt's stripe) of someone player detection missed. A ball on the ground has
+    grass under it: a person standing right under it in the image is nearer the camera, and
+    covers it.
+
+    Args:
+        frame: The BGR frame.
+        centre: The blob's centre ``(x, y)``, pixels.
+        radius: The ball's radius there, pixels.
+    """
+    over, under = body_around(frame, centre, radius)
+    return min(over, under) >= BODY_SHARE
+
+
+def body_around(
+    frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float
+) -> tuple[float, float]:
+    """The shares of the blob's column over it and under it (each ``2 * radius`` px long, at
+    least 3, from a pixel past the blob) whose colours are not the grass beside it: 0.0 for
+    both where the frame has no room for them or no green beside the blob (nothing to tell
+    kit from), 0.0 for one side with no rows. A leg over a blob reads near 1.0 over it: a
+    sock, or a ball at the feet of someone player detection missed.
 
     Grass is told by how much greener than red and blue it is (``G - max(B, R)``): shadows,
     stripes and lighting keep its hue, kit, skin, and white do not, and a pan's blur mixes a
@@ -624,15 +645,18 @@ def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], rad
     top, bottom = max(0, y - gap - span), min(h, y + gap + 1 + span)
     side = math.ceil(3 * radius) + 4
     if bottom - top < 2 * span or not side + 1 <= x < w - side - 1:
-        return False
+        return 0.0, 0.0
     rows = _green_excess(frame[top:bottom, x - side - 1 : x + side + 2])
     grass = max(median(rows[:, :3]), median(rows[:, -3:]))
     if grass < 10:
-        return False  # no green beside it: nothing to tell kit from
+        return 0.0, 0.0
     column = rows[:, side : side + 3] < _BODY_GREEN * grass
     over = column[: max(0, y - gap - top)]
     under = column[y + gap + 1 - top :]
-    return bool(len(over) and len(under)) and min(over.mean(), under.mean()) >= _BODY_SHARE
+    return (
+        float(over.mean()) if len(over) else 0.0,
+        float(under.mean()) if len(under) else 0.0,
+    )
 
 
 def over_someone_cut_off(
@@ -677,7 +701,7 @@ def over_someone_cut_off(
     if grass < _GRASS_TINT:
         return False  # no grass beside it: nothing to tell kit from
     column = _green_tint(frame[below:h, x - 1 : x + 2])
-    return bool((column < _BODY_GREEN * grass).mean() >= _BODY_SHARE)
+    return bool((column < _BODY_GREEN * grass).mean() >= BODY_SHARE)
 
 
 _GRASS_TINT = 0.1
@@ -696,8 +720,9 @@ _BODY_GREEN = 0.6
 """A pixel greener than this share of the grass beside it is grass (blur mixes a body's
 colour with the grass's)."""
 
-_BODY_SHARE = 0.6
-"""Least share of not-grass pixels over and under a blob for it to be inside a body."""
+BODY_SHARE = 0.6
+"""Least share of not-grass pixels over and under a blob for it to be inside a body, and over
+it for a body (a leg) to stand over it (:func:`body_around`)."""
 
 
 def _green_excess(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.int16]:

@@ -191,6 +191,10 @@ class BallScene:
         self._places = (people, self.quality, {})
         self._win: tuple[list[list[float]], npt.NDArray[np.bool_]] | None = None
         self._edges: tuple[list[list[float]], float, _Edges] | None = None
+        self.under_bodies: set[tuple[float, float]] = set()
+        """The centres of this frame's candidates, off the markings, with a body over them
+        (a leg: a sock, or a ball at the feet of someone no box covers), as ball_detection's
+        judging found them (:func:`~realtime_nb.vision.plugins.ball_candidates.body_around`)."""
         self.ball_next: tuple[tuple[float, float], float] | None = None
         """Where the ball's track is predicted this frame and how far (pixels) from there
         it may be seen, when there is one: a candidate there may lie beyond the pitch's

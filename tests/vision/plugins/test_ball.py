@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from realtime_nb.vision.plugins.ball import (
     BallDetection,
+    _feet_test,
     _fixtures_near,
     _judged,
 )
@@ -375,6 +376,37 @@ def test_the_second_search_drops_a_face_under_hair_but_keeps_a_ball_under_boots(
     assert under_something_dark(img, face, 6.0, ground, bright)
     kept = _judged(img, bright, scored, scene, 6.0)
     assert [c[0] for c in kept] == [ball]
+
+
+TOP_DOWN = np.array([[10.0, 0, 0], [0, 10.0, 0], [0, 0, 1.0]])  # 10 px a metre, from above
+
+
+def test_a_sock_under_the_leg_of_someone_no_box_covers_is_at_the_feet() -> None:
+    # 30 m into a pitch seen from above (far from any marking): a person player detection
+    # missed, a white sock under his shin, and a ball on the grass beside him. Both are
+    # kept as candidates; only the sock has a body over it, which the feet test for telling
+    # a track seen away from the feet reads.
+    img = pitch(400, 400)
+    cv2.rectangle(img, (297, 262), (303, 280), (40, 40, 200), -1)  # shirt
+    cv2.rectangle(img, (298, 281), (302, 296), (150, 180, 230), -1)  # legs
+    cv2.circle(img, (300, 298), 1, WHITE, -1)  # the sock
+    cv2.circle(img, (340, 300), 1, WHITE, -1)  # the ball
+    scene = BallScene(TOP_DOWN, [])
+    sock, ball = (300.0, 298.0), (340.0, 300.0)
+    bright = np.asarray(img.max(axis=2), np.uint8)
+    kept = _judged(img, bright, [(0.9, sock, 1.1, 0), (0.8, ball, 1.1, 0)], scene, 1.1)
+    assert [c[0] for c in kept] == [sock, ball]
+    assert scene.under_bodies == {sock}
+    assert _feet_test(scene, legs=True)([sock, ball]) == [True, False]
+    assert _feet_test(scene)([sock, ball]) == [False, False]  # no box: at nobody's feet
+
+
+def test_without_a_homography_no_sighting_is_away_from_the_feet() -> None:
+    # The kit of someone no box covers is told only with the markings, which need the
+    # homography: until then no track is one seen away from the feet.
+    scene = BallScene(None, [[40.0, 10.0, 50.0, 50.0]])
+    assert _feet_test(scene, legs=True)([(45.0, 50.0), (100.0, 20.0)]) == [True, True]
+    assert _feet_test(scene)([(45.0, 50.0), (100.0, 20.0)]) == [True, False]
 
 
 def score_ball(clip: Any) -> tuple[float, float]:

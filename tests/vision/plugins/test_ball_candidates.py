@@ -21,11 +21,13 @@ from realtime_nb.vision.plugins.ball import _candidates, _scored, _search
 from realtime_nb.vision.plugins.ball_candidates import (
     _DIRECTION_X,
     _DIRECTION_Y,
+    BODY_SHARE,
     BallCandidate,
     _around,
     _crowded,
     _nonzero_xy,
     _steps_out,
+    body_around,
     brighter_in_every_channel,
     find_candidates,
     inside_a_body,
@@ -65,6 +67,20 @@ def test_white_shorts_of_a_body_are_inside_it_and_a_ball_is_not(
     # Right under a person's boots: the body over it, but grass under it, so a ball.
     cv2.circle(img, (30, 53), 2, WHITE, -1)
     assert not inside_a_body(img, (30.0, 53.0), 2.0)
+
+
+def test_a_body_over_a_blob_is_read_over_it_and_under_it() -> None:
+    img = np.full((80, 120, 3), GRASS, np.uint8)
+    person(img, 30, 50, WHITE)
+    cv2.circle(img, (70, 40), 2, WHITE, -1)  # a ball on the grass
+    cv2.circle(img, (30, 53), 2, WHITE, -1)  # a ball right under the boots
+    shorts, grass, boots = (
+        body_around(img, c, 2.0) for c in ((30.0, 41.5), (70.0, 40.0), (30.0, 53.0))
+    )
+    assert min(shorts) >= BODY_SHARE  # kit over and under: inside the body
+    assert grass == (0.0, 0.0)
+    assert boots[0] >= BODY_SHARE > boots[1]  # a leg over it, grass under it
+    assert body_around(img, (3.0, 40.0), 2.0) == (0.0, 0.0)  # no room beside it
 
 
 def test_a_body_smeared_by_a_pan_still_holds_its_shorts() -> None:
