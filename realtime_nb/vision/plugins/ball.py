@@ -106,9 +106,10 @@ class BallDetection(Plugin):
       running of a ball-like one last seen at someone's feet, where the legs hide a ball, do
       not count), gate a track by how far a kicked ball goes in a frame (:attr:`reach_m`),
       and switch the ball to another track only when that one is clearly better, or seen
-      away from anyone's feet (and from beside their legs, where a striding leg outside its
-      box shows a sock) where the ball's track was seen only at them (and back once that one
-      is missed); a ball's track seen again where it was predicted, ball-like,
+      away from anyone's feet (not beside their legs, where a striding leg outside its box
+      shows a sock, nor under the leg of someone no box covers, nor before pitch_detection's
+      homography) where the ball's track was seen only at them (and back once that one is
+      missed); a ball's track seen again where it was predicted, ball-like,
       stays the ball however seldom it was seen lately;
     - possession: a ball last seen at a player's feet, by a track seen at least
       :attr:`~realtime_nb.vision.plugins.ball_tracks.TrackSet.confirm` times and scoring at
@@ -172,7 +173,11 @@ class BallDetection(Plugin):
         held = None if possession is None else possession.follow(scene.people)
         if held is None or possession is None or possession.frames > self._hold_frames(ctx):
             held = possession = None
-        ball, seen = tracks.step(candidates, held, _feet_test(scene), _feet_test(scene, legs=True))
+        # pitch_detection ran but found no homography: no kit test of someone no box covers.
+        blind = scene.homography is None and "pitch_detection" in ctx.results
+        ball, seen = tracks.step(
+            candidates, held, _feet_test(scene), _feet_test(scene, legs=True, blind=blind)
+        )
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
             ctx.state["lost_warned"], ctx.state["unsure"] = False, 0
@@ -220,22 +225,23 @@ class BallDetection(Plugin):
 
 
 def _feet_test(
-    scene: BallScene, legs: bool = False
+    scene: BallScene, legs: bool = False, blind: bool = False
 ) -> Callable[[list[tuple[float, float]]], list[bool]]:
-    """Which of some points are at someone's feet in ``scene``; with ``legs``, at someone's
-    feet or beside their legs (:meth:`BallScene.by_feet`) or under a body no box covers
-    (:attr:`BallScene.under_bodies`), and, without a homography, every point.
+    """Which of some points are at someone's feet in ``scene``.
 
-    The last two tell a track seen away from everyone's feet (its sightings there make it
-    one, :attr:`~realtime_nb.vision.plugins.ball_tracks.Track.off_feet`). Without a
-    homography the kit of someone no box covers is not told (that needs the markings), and
-    a track born on it before pitch_detection's first homography kept the ball over the
-    real one for the rest of a broadcast tuning clip (random seed 303: 52 frames). A sock on
-    the leg of someone no box covers made another such track.
+    With ``legs``, the test that tells a track seen away from everyone's feet (its sightings
+    there make it one, :attr:`~realtime_nb.vision.plugins.ball_tracks.Track.off_feet`): at
+    someone's feet or beside their legs (:meth:`BallScene.by_feet`), or under a body no box
+    covers (:attr:`BallScene.under_bodies`); and, when ``blind`` (pitch_detection ran but
+    found no homography), every point. The kit of someone no box covers is told only away
+    from the markings, which need the homography: a track born on it before
+    pitch_detection's first homography kept the ball over the real one for the rest of a
+    broadcast tuning clip (random seed 303: 52 frames). Without pitch_detection in the
+    pipeline, boxes alone say where the feet are.
     """
 
     def test(points: list[tuple[float, float]]) -> list[bool]:
-        if legs and scene.homography is None:
+        if legs and blind:
             return [True] * len(points)
         array = np.array(points, np.float64).reshape(-1, 2)
         hits = scene.by_feet(array) if legs else scene.at_feet(array).any(axis=1)
@@ -388,7 +394,8 @@ def _judged(
     by both searches, nor kit by what lies around it: a sock on its boot counts for half, a
     face under dark hair (but not a ball under the boots at someone's feet), a white part
     of a body whose box is missing, and a head on someone cut off by the frame's bottom edge
-    are dropped. On a
+    are dropped; those kept with a body over them only (off the markings) are added to
+    ``scene``'s :attr:`~BallScene.under_bodies`. On a
     ``sharp`` frame (no motion streak) a dark strip under a blob as green as the grass is a
     shadow, not a boot (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
     if not scored:

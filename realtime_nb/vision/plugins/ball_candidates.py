@@ -609,7 +609,8 @@ def inside_a_body(frame: npt.NDArray[np.uint8], centre: tuple[float, float], rad
     are not the grass beside it (:func:`body_around`): the blob is a white part of the kit
     (shorts, a shirt's stripe) of someone player detection missed. A ball on the ground has
     grass under it: a person standing right under it in the image is nearer the camera, and
-    covers it.
+    covers it. (ball_detection reads :func:`body_around`'s shares itself, to tell a body over
+    a blob as well.)
 
     Args:
         frame: The BGR frame.

@@ -106,9 +106,9 @@ wrong reports (28 tuning rows x 20 random seeds x 2 s, found / wrong 86.5 / 2.5 
 87.5 / 2.8 % at 0.12; three motion blur + JPEG rows x 10 random seeds x 4 s: 81.5 / 2.8 ->
 82.2 / 3.3 %)."""
 LEGS_SHARE = 0.25
-"""How far above a person's box bottom, at least, a point beside the box (within the feet
-zone's side reach, :data:`FEET_SIDE_SHARE`) is beside that person's legs
-(:meth:`BallScene.by_feet`): a striding leg stretched out past the box's side puts its sock
+"""How far above a person's box bottom, as a share of its height, :meth:`BallScene.by_feet`'s
+zone reaches at least (the feet zone, :data:`FEET_SHARE`, widened by :data:`FEET_SIDE_SHARE`
+either side, reaching higher): a striding leg stretched out past the box's side puts its sock
 and boot there, above the feet zone. A track first seen there was taken for one seen away
 from everyone's feet, and a white sock's track then kept the ball over the real one. On
 broadcast tuning clips of random seeds 300-311 (100 frames each): found 559 -> 605 of 1158
@@ -453,11 +453,7 @@ class BallScene:
         if not self.people or not len(points):
             return np.zeros((len(points), len(self.people)), bool)
         edges = self._people_edges()
-        x, y = points[:, :1], points[:, 1:]
-        inside = (edges.feet_left <= x) & (x <= edges.feet_right)
-        inside &= edges.feet_top <= y
-        inside &= y <= edges.feet_bottom
-        return inside
+        return _in_zones(points, edges, edges.feet_top)
 
     def by_feet(self, points: FloatArray) -> npt.NDArray[np.bool_]:
         """``(n,)``: whether each of ``(n, 2)`` points is at someone's feet or beside their
@@ -466,13 +462,7 @@ class BallScene:
         if not self.people or not len(points):
             return np.zeros(len(points), bool)
         edges = self._people_edges()
-        boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
-        legs = (boxes[:, 3] - LEGS_SHARE * (boxes[:, 3] - boxes[:, 1]))[None]
-        x, y = points[:, :1], points[:, 1:]
-        inside = (edges.feet_left <= x) & (x <= edges.feet_right)
-        inside &= np.minimum(edges.feet_top, legs) <= y
-        inside &= y <= edges.feet_bottom
-        return np.asarray(inside.any(axis=1), bool)
+        return np.asarray(_in_zones(points, edges, edges.legs_top).any(axis=1), bool)
 
     def places(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Whether each of ``(n, 2)`` points is on a person's kit, and whether it is at
@@ -539,6 +529,7 @@ class BallScene:
         x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
         up, down = (r[None] for r in self.feet_zones())
         side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        legs_top = np.minimum(y2 - up, y2 - LEGS_SHARE * (y2 - y1))
         # One row each, in the order of _Edges.pixels.
         rows = np.concatenate(
             [
@@ -558,6 +549,7 @@ class BallScene:
             feet_right=rows[6:7],
             feet_top=rows[4:5],
             feet_bottom=rows[7:8],
+            legs_top=legs_top,
             across_left=rows[0:1],
             across_right=rows[1:2],
             top=rows[3:4],
@@ -658,6 +650,8 @@ class _Edges(NamedTuple):
     feet_right: FloatArray
     feet_top: FloatArray
     feet_bottom: FloatArray
+    legs_top: FloatArray
+    """The top of each feet zone as :meth:`BallScene.by_feet` reaches it (beside the legs)."""
     across_left: FloatArray
     across_right: FloatArray
     top: FloatArray
@@ -670,6 +664,16 @@ class _Edges(NamedTuple):
     and last-plus-one columns, the head room's top row, the body's first and last-plus-one
     rows, and the feet zone's first and last-plus-one columns and last-plus-one row (its first
     is the body's last-plus-one)."""
+
+
+def _in_zones(points: FloatArray, edges: _Edges, top: FloatArray) -> npt.NDArray[np.bool_]:
+    """``[n, k]``: whether each of ``(n, 2)`` points is in person ``k``'s feet zone of
+    ``edges``, its top at ``top`` (a ``(1, k)`` row)."""
+    x, y = points[:, :1], points[:, 1:]
+    inside = (edges.feet_left <= x) & (x <= edges.feet_right)
+    inside &= top <= y
+    inside &= y <= edges.feet_bottom
+    return inside
 
 
 _FLOORED = np.array([False, True, False, False, False, False, True, True])[:, None]

@@ -63,7 +63,7 @@ class Track:
         """Where it was last seen."""
         self.off_feet = True
         """Whether it was ever seen away from everyone's feet (True when the caller cannot
-        tell): set by :meth:`TrackSet.step`."""
+        tell): set by :meth:`TrackSet.step`, from its ``at_feet`` and ``by_feet`` tests."""
         self.jump = 0.0
         """How far (px) this frame's sighting lay from the track's prediction (set by
         :meth:`TrackSet.step`; 0 when it was not seen)."""
@@ -264,8 +264,8 @@ class TrackSet:
         keeps its score (:attr:`Track.excused`), for :attr:`excused_misses` misses running;
         ``at_feet`` is also asked about this frame's candidates, once with those points, to
         tell a track seen only at the feet (:attr:`Track.off_feet`, :attr:`feet_quality`),
-        unless ``by_feet`` is given: then a candidate is away from the feet only where
-        neither says it is at them (``by_feet`` reaching further, beside the legs).
+        and, when ``by_feet`` is given, by it too: a candidate is away from the feet only where
+        neither says it is at them (``by_feet`` may reach further, beside the legs).
         """
         predictions = [t.predict() for t in self.tracks]
         # Only a ball-like one, for a few misses running: excusing every track at the feet

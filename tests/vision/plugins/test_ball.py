@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball import (
     BallDetection,
     _feet_test,
@@ -401,12 +402,45 @@ def test_a_sock_under_the_leg_of_someone_no_box_covers_is_at_the_feet() -> None:
     assert _feet_test(scene)([sock, ball]) == [False, False]  # no box: at nobody's feet
 
 
-def test_without_a_homography_no_sighting_is_away_from_the_feet() -> None:
+def test_while_pitch_detection_has_no_homography_no_sighting_is_away_from_the_feet() -> None:
     # The kit of someone no box covers is told only with the markings, which need the
-    # homography: until then no track is one seen away from the feet.
+    # homography: while pitch_detection finds none, no sighting makes a track one seen away
+    # from the feet. Without pitch_detection at all, the boxes say where the feet are.
     scene = BallScene(None, [[40.0, 10.0, 50.0, 50.0]])
-    assert _feet_test(scene, legs=True)([(45.0, 50.0), (100.0, 20.0)]) == [True, True]
-    assert _feet_test(scene)([(45.0, 50.0), (100.0, 20.0)]) == [True, False]
+    points = [(45.0, 50.0), (100.0, 20.0)]
+    assert _feet_test(scene, legs=True, blind=True)(points) == [True, True]
+    assert _feet_test(scene, legs=True)(points) == [True, False]
+    assert _feet_test(scene)(points) == [True, False]
+
+
+def test_the_off_feet_test_reaches_beside_the_legs() -> None:
+    # A box 40 px tall ending at y 50: 8 px above its bottom and just past its side is beside
+    # the legs (a striding leg's sock), not in the feet zone.
+    scene = BallScene(None, [[40.0, 10.0, 50.0, 50.0]])
+    points = [(52.0, 42.0), (52.0, 30.0)]
+    assert _feet_test(scene, legs=True)(points) == [True, False]
+    assert _feet_test(scene)(points) == [False, False]
+
+
+def test_the_plugin_gives_its_tracks_the_off_feet_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    tests: list[Any] = []
+    step = TrackSet.step
+
+    def recording(self: TrackSet, candidates: Any, held: Any, *feet: Any) -> Any:
+        tests.append(feet)
+        return step(self, candidates, held, *feet)
+
+    monkeypatch.setattr(TrackSet, "step", recording)
+    box = [40.0, 10.0, 50.0, 50.0]
+    for results in (
+        {"player_detection": {"detections": [{"box": box}]}},
+        {"player_detection": {"detections": [{"box": box}]}, "pitch_detection": {}},
+    ):
+        context = PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None))
+        BallDetection().process(pitch(), context)
+    (at_feet, by_feet), (_, blind) = tests
+    assert at_feet([(52.0, 42.0)]) == [False] and by_feet([(52.0, 42.0)]) == [True]
+    assert by_feet([(100.0, 20.0)]) == [False] and blind([(100.0, 20.0)]) == [True]
 
 
 def score_ball(clip: Any) -> tuple[float, float]:
