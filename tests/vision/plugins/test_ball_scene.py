@@ -12,6 +12,7 @@ from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball_scene import (
     FEET_SIDE_SHARE,
     JUNCTION_FACTOR,
+    LEGS_BELOW,
     LEGS_SHARE,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
@@ -103,6 +104,17 @@ def test_a_sock_beside_a_striding_leg_is_by_the_feet_not_at_them() -> None:
     assert scene.at_feet(points).any(axis=1).tolist() == [False, False, False, True, False]
     assert not scene.places(points)[0].any()  # beside the box: not kit either way
     assert scene.by_feet(np.zeros((0, 2))).tolist() == []
+
+
+def test_a_sock_under_a_box_that_ends_above_the_feet_is_by_them() -> None:
+    # A box 40 px tall ending at y 50, above its person's white socks: under it, by_feet
+    # reaches LEGS_BELOW x 40 px (20 px), the feet zone FEET_SHARE x 40 px.
+    results = {"player_detection": {"detections": [{"box": [40, 10, 50, 50]}]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
+    near, far = 50 + 0.8 * LEGS_BELOW * 40, 50 + 1.2 * LEGS_BELOW * 40
+    points = np.array([[45, near], [45, far], [45, 52]], np.float64)
+    assert scene.by_feet(points).tolist() == [True, False, True]
+    assert scene.at_feet(points).any(axis=1).tolist() == [False, False, True]
 
 
 def test_nothing_is_by_the_feet_without_people() -> None:
