@@ -107,10 +107,10 @@ class BallDetection(Plugin):
       not count), gate a track by how far a kicked ball goes in a frame (:attr:`reach_m`),
       and switch the ball to another track only when that one is clearly better, or seen
       away from anyone's feet (not beside their legs, where a striding leg outside its box
-      shows a sock, nor under the leg of someone no box covers, nor before pitch_detection's
-      homography) where the ball's track was seen only at them (and back once that one is
-      missed); a ball's track seen again where it was predicted, ball-like,
-      stays the ball however seldom it was seen lately;
+      shows a sock, nor under a box that ends above the feet, nor under the leg of someone no
+      box covers, nor before pitch_detection's homography) where the ball's track was seen
+      only at them (and back once that one is missed); a ball's track seen again where it
+      was predicted, ball-like, stays the ball however seldom it was seen lately;
     - possession: a ball last seen at a player's feet, by a track seen at least
       :attr:`~realtime_nb.vision.plugins.ball_tracks.TrackSet.confirm` times and scoring at
       least :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots
