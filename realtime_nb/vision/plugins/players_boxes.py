@@ -48,16 +48,15 @@ _LINE_TILT = 0.05
 """How many rows (a share of a lone person's height, at least two) each side of a box short of
 a person may stand out above or below a row under it, for that row to be a line rather than
 boots (so the two sides may be up to twice that apart: a line that climbs or falls across the
-box): at a near, low camera (10.5 m up, 12.5 m back, a 26 degree view) a pitch line
-a few rows under a player's feet was taken for boots, and the box grew over the ball at the
-feet down to the line, so that ball detection took the ball for kit. Only rows brighter than
-the grass count (a line across a small player's faded shins, under motion blur, leaves dark
-boots within a few rows below it). On fresh random seeds 80-87 x 4 s at that camera the ball
-was found in 468 -> 482 of 507 visible frames (one seed 52 -> 66 of 68); broadcast tuning
-clips 553 -> 561 of 1158, wrong reports (visible or hidden) 485 -> 472; near cameras 9.5 m
-up, 11 m back, 24 degrees (random seeds 33-64) 1292 -> 1289 of 1355, wrong 42 -> 45; player P
-and R on nine
-tuning looks within 0.001 of before."""
+box): at a near, low camera (10.5 m up, 12.5 m back, a 26 degree view) a pitch line a few
+rows under a player's feet was taken for boots, and the box grew over the ball at the feet
+down to the line, so that ball detection took the ball for kit. Only rows brighter than the
+grass count (a line across a small player's faded shins, under motion blur, leaves dark boots
+within a few rows below it). On fresh random seeds 80-87 x 4 s at that camera the ball was
+found in 468 -> 482 of 507 visible frames (one seed 52 -> 66 of 68); broadcast tuning clips
+553 -> 561 of 1158, wrong reports (visible or hidden) 485 -> 472; near cameras 9.5 m up, 11 m
+back, 24 degrees (random seeds 33-64) 1292 -> 1289 of 1355, wrong 42 -> 45; player P and R on
+nine tuning looks within 0.001 of before."""
 
 _LIT_GRASS = 1.3
 """How much brighter than its mean colour grass beside a narrow box may be and still be grass
