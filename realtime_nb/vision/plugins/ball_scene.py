@@ -219,7 +219,10 @@ class BallScene:
             if matrix.shape == (3, 3) and abs(np.linalg.det(matrix)) > 1e-12:
                 homography = matrix
         detections = (ctx.results.get("player_detection") or {}).get("detections") or []
-        scene = cls(homography, [list(d["box"]) for d in detections if "box" in d])
+        # The part of each person that stands out ("body", where player_detection widened
+        # the box over arms it could not see), as the kit and feet tests were made for.
+        boxes = [d.get("body") or d.get("box") for d in detections]
+        scene = cls(homography, [list(b) for b in boxes if b])
         scene.quality = float((ctx.results.get("pitch_detection") or {}).get("quality") or 0.0)
         scene.people = scene.whole_people()
         return scene

@@ -38,7 +38,11 @@ from realtime_nb.vision.plugins.pitch_model import (
     lengths,
     project,
 )
-from realtime_nb.vision.plugins.players_boxes import GrassDistance, every_fourth
+from realtime_nb.vision.plugins.players_boxes import (
+    GrassDistance,
+    as_wide_as_shoulders,
+    every_fourth,
+)
 from realtime_nb.vision.plugins.players_heights import (
     HeightModel,
     expected_height,
@@ -88,9 +92,13 @@ class PlayerDetection(Plugin):
          "count": n, "team_colors": [[b, g, r], [b, g, r]]}
 
     A box is the whole person, from the top of the head (hair included) to the soles, and
-    across the arms: the same definition as the synthetic match's truth. An upper and a lower
-    part of one person (a kit whose middle looks like the grass) are joined; a fitted box takes
-    in arms held out beside it. A dark green kit of the grass's own hue is the grass
+    across the arms: the same definition as the synthetic match's truth. Where what stands out
+    is narrower than a person's shoulders (blur faded the arms into the grass), the box is
+    widened evenly to :data:`~realtime_nb.vision.plugins.players_boxes.SHOULDERS_SHARE` of a
+    person's height there, and what stands out is given too, as ``"body": [x1, y1, x2, y2]``
+    (what ball_detection reads as the person's kit). An upper and a lower part of one person
+    (a kit whose middle looks like the grass) are joined; a fitted box takes in arms held out
+    beside it. A dark green kit of the grass's own hue is the grass
     darkened, as a shadow is, and is not told from it: such a person is found by their head,
     shorts and legs, or missed. Through a homography pitch_detection tracks (quality
     :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not paint but a
@@ -209,11 +217,27 @@ class PlayerDetection(Plugin):
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
         verdicts = at_most_two_keepers(verdicts, teams, features)
+        # A lone person's height at each box's feet: the homography's, else this frame's
+        # height model's (None before there is one).
+        people: list[float | None] = (
+            [expected_height(model, box) for box in boxes]
+            if measured is None
+            else list(_heights_at(boxes, measured))
+        )
         detections = []
-        for box, (role, team, confidence) in zip(boxes, verdicts, strict=True):
-            detections.append(
-                {"box": box, "class": role, "team": team, "confidence": round(confidence, 3)}
-            )
+        for box, person, (role, team, confidence) in zip(boxes, people, verdicts, strict=True):
+            detection: dict[str, Any] = {
+                "box": box,
+                "class": role,
+                "team": team,
+                "confidence": round(confidence, 3),
+            }
+            # As wide as a person's shoulders at least (arms faded into the grass), the part
+            # that stands out kept as "body"; the team votes follow the fitted boxes.
+            whole = as_wide_as_shoulders(box, frame.shape[1], person)
+            if whole is not box:
+                detection["box"], detection["body"] = whole, box
+            detections.append(detection)
         return {
             "detections": detections,
             "count": len(detections),

@@ -42,6 +42,17 @@ def test_boxes_cut_at_the_waist_reach_the_feet(
     assert scene.people[0][3] == pytest.approx(bottom)
 
 
+def test_the_people_are_the_part_that_stands_out_where_a_box_was_widened() -> None:
+    # player_detection widens a narrow body to a person's shoulders and gives the body too:
+    # the kit and feet tests read the body.
+    results = {"player_detection": {"detections": [
+        {"box": [98, 100, 106, 126], "body": [100, 100, 104, 126]}, {"box": [200, 100, 208, 126]}]}}  # fmt: skip
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(640, 360, 25, None)))
+    assert scene.people == [[100, 100, 104, 126], [200, 100, 208, 126]]
+    kit, _ = scene.places(np.array([[98.0, 110.0], [106.0, 110.0], [102.0, 110.0]]))
+    assert kit.tolist() == [False, False, True]
+
+
 def test_a_candidate_on_a_marking_counts_for_less() -> None:
     results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99}}
     scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))

@@ -3,6 +3,7 @@ box is the person as drawn, on clean, blurred and compressed footage."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import cv2
@@ -33,10 +34,12 @@ from realtime_nb.vision.plugins.players import (
     _with_pale_parts,
 )
 from realtime_nb.vision.plugins.players_boxes import (
+    SHOULDERS_SHARE,
     GrassDistance,
     _faded_below,
     _run,
     _shaded_distance,
+    as_wide_as_shoulders,
     every_fourth,
 )
 from realtime_nb.vision.synthetic import synthetic_match
@@ -72,6 +75,45 @@ def test_a_box_is_the_drawn_person_to_the_pixel() -> None:
     img = _pitch()
     truth = [_person(img, x, y) for x, y in ((100, 120), (300, 200), (500, 80))]
     assert sorted(map(tuple, _detect(img))) == sorted(truth)
+
+
+def test_a_person_narrower_than_shoulders_is_reported_shoulder_wide_with_the_body_given() -> None:
+    # Arms faded into the grass: what stands out is a body 5 px wide and 27 tall. The box is
+    # widened evenly to 0.3 of the height; "body" keeps what stands out. A person whose arms
+    # show is reported as drawn, with no "body".
+    img = _pitch()
+    x, y = 300, 200
+    img[y : y + 3, x + 1 : x + 4] = (40, 160, 220)  # head
+    img[y + 3 : y + 14, x : x + 5] = (30, 30, 200)  # shirt, no arms
+    img[y + 14 : y + 27, x + 1 : x + 4] = (30, 30, 120)  # shorts, legs and boots
+    x1, y1, x2, y2 = _person(img, 100, 120)
+    info = VideoInfo(width=640, height=360, fps=25.0, frame_count=1)
+    found = PlayerDetection().process(img, PluginContext(0, "f", {}, {}, info))["detections"]
+    by_left = sorted(found, key=lambda d: d["box"][0])
+    assert by_left[0]["box"] == [x1, y1, x2, y2] and "body" not in by_left[0]
+    body, box = by_left[1]["body"], by_left[1]["box"]
+    assert body == [x, y, x + 4, y + 26]
+    assert box == [x - 2, y, x + 6, y + 26] == as_wide_as_shoulders(body, 640)
+    assert box[2] - box[0] == round(SHOULDERS_SHARE * 26)
+
+
+@pytest.mark.parametrize(
+    ("box", "tall", "wide"),
+    [
+        ([10, 0, 12, 20], None, [8, 0, 14, 20]),  # 2 px -> 6 (0.3 of 20), 2 each side
+        ([10, 0, 13, 20], None, [9, 0, 15, 20]),  # an odd shortfall: the extra pixel right
+        ([10, 0, 20, 20], None, [10, 0, 20, 20]),  # already wide: as it is
+        ([10, 0, 12, 40], 20.0, [8, 0, 14, 40]),  # two people stacked: one person's shoulders
+        ([10, 0, 12, 20], 40.0, [8, 0, 14, 20]),  # a person taller there: the box's height
+        ([10, 0, 12, 20], math.nan, [8, 0, 14, 20]),  # no height known there
+        ([1, 0, 3, 20], None, [0, 0, 5, 20]),  # at the frame's edges: cut there
+        ([636, 0, 638, 20], None, [634, 0, 639, 20]),
+    ],
+)
+def test_a_box_is_widened_evenly_to_a_persons_shoulders(
+    box: list[int], tall: float | None, wide: list[int]
+) -> None:
+    assert as_wide_as_shoulders(box, 640, tall) == wide
 
 
 def test_a_white_kit_is_a_person_and_a_line_beside_it_is_not() -> None:
@@ -300,7 +342,9 @@ def test_a_box_grows_to_the_homographys_person_not_to_a_height_model_grown_too_t
     def found(pitch: dict[str, Any]) -> list[list[int]]:
         ctx = PluginContext(0, "f", {"pitch_detection": pitch}, {}, info)
         ctx.state["height_model"] = (0.0, 40.0, 0.3)
-        return [d["box"] for d in PlayerDetection().process(img, ctx)["detections"]]
+        # The box as fitted: a box widened to a person's shoulders gives it as "body".
+        detections = PlayerDetection().process(img, ctx)["detections"]
+        return [d.get("body", d["box"]) for d in detections]
 
     assert found({"homography": homography, "quality": 0.9}) == [[x1, y1, x2, y2]]
     assert found({}) == [[x1, y1 - 6, x2, y2]]
@@ -799,16 +843,21 @@ def tuning_rows() -> dict[str, Any]:
 # 0.943 -> 0.980 / 0.954, motion blur 0.933 / 0.872 -> 0.935 / 0.869, motion blur with JPEG
 # 0.954 / 0.904 -> 0.936 / 0.885, JPEG 0.960 / 0.915 -> 0.951 / 0.902, 320x180 0.932 / 0.904
 # -> 0.946 / 0.918, shadows 0.963 / 0.926 -> 0.966 / 0.932, heavy blur 0.851 / 0.842 -> 0.853
-# / 0.822.
+# / 0.822. Later rounds' changes left the rows at: defaults 0.969 / 0.943, far camera 0.995 /
+# 1.000, motion blur 0.939 / 0.877, motion blur with JPEG 0.936 / 0.883, JPEG 0.954 / 0.910,
+# 320x180 0.947 / 0.923, shadows 0.978 / 0.951, heavy blur 0.873 / 0.842. Boxes reported at
+# least as wide as a person's shoulders (SHOULDERS_SHARE, a box over two people no wider than
+# one's): defaults -> 0.980 / 0.954, motion blur with JPEG -> 0.939 / 0.885, shadows -> 0.983 /
+# 0.956, heavy blur -> 0.878 / 0.847 (its team accuracy 1.000 -> 0.996); the others the same.
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.980 0.954 1.000
-    "far camera": (0.96, 0.96, 0.97),  # 0.998 0.998 1.000
-    "motion blur": (0.91, 0.86, 0.98),  # 0.935 0.869 1.000
-    "motion blur, jpeg": (0.92, 0.87, 0.98),  # 0.936 0.885 1.000
-    "jpeg": (0.93, 0.89, 0.98),  # 0.951 0.902 1.000
-    "320x180": (0.92, 0.90, 0.96),  # 0.946 0.918 0.990
-    "shadows": (0.94, 0.90, 0.97),  # 0.966 0.932 0.993
-    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.853 0.822 1.000
+    "far camera": (0.96, 0.96, 0.97),  # 0.995 1.000 1.000
+    "motion blur": (0.91, 0.86, 0.98),  # 0.939 0.877 0.996
+    "motion blur, jpeg": (0.92, 0.87, 0.98),  # 0.939 0.885 1.000
+    "jpeg": (0.93, 0.89, 0.98),  # 0.954 0.910 1.000
+    "320x180": (0.92, 0.90, 0.96),  # 0.947 0.923 0.997
+    "shadows": (0.94, 0.90, 0.97),  # 0.983 0.956 1.000
+    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.878 0.847 0.996
 }
 
 
