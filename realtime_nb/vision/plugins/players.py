@@ -202,6 +202,7 @@ class PlayerDetection(Plugin):
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
         boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights)
+        boxes, ids = _standing_out(boxes, ids, away)
         grass_bgr = np.asarray(away.grass[:3], np.float32)
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
@@ -733,6 +734,27 @@ def _not_paint(
         _heights_at(boxes, heights),
     )
     return _without(boxes, ids, paint)
+
+
+def _standing_out(
+    boxes: list[list[int]], ids: list[int], away: GrassDistance
+) -> tuple[list[list[int]], list[int]]:
+    """The boxes at least :data:`STANDING_OUT_SHARE` of whose pixels stand out from the grass
+    (:meth:`~realtime_nb.vision.plugins.players_boxes.GrassDistance.standing_out`): a blob of
+    grass the grass test missed (shaded and paler than the grass's mean, or a line across
+    such a shade, neither grass nor paint to the masks) has none that do."""
+    dropped = [float(np.mean(away.standing_out(box))) < STANDING_OUT_SHARE for box in boxes]
+    return _without(boxes, ids, dropped)
+
+
+STANDING_OUT_SHARE = 0.05
+"""Least share of a box's pixels that stand out from the grass for it to be someone
+(:func:`_standing_out`). On broadcast tuning clips (random seeds 300-319), 702 of the 1,332
+boxes over no one had under 5 % of such pixels (most none: a stadium's shade over the far
+half of the pitch, and the lines across it), and 64 of 19,460 boxes over someone. Player
+P / R on clips 300-309 went from 0.796 / 0.765 to 0.849 / 0.760, on 310-319 from 0.924 /
+0.892 to 0.928 / 0.892; on eight synthetic tuning looks no row fell and two rose by 0.001
+to 0.002 (P). 0.03 gave 0.844 / 0.763 on 300-309, 0.08 0.857 / 0.755."""
 
 
 def _good_homography(

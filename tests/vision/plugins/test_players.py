@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realtime_nb.vision.evaluation import evaluate
-from realtime_nb.vision.plugins import PluginContext, VideoInfo, players_boxes
+from realtime_nb.vision.plugins import PluginContext, VideoInfo, players, players_boxes
 from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.grass import GREEN_HI, GREEN_LO, green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
@@ -30,6 +30,7 @@ from realtime_nb.vision.plugins.players import (
     _not_paint,
     _on_pitch,
     _person_blobs,
+    _standing_out,
     _upright,
     _with_pale_parts,
 )
@@ -127,6 +128,22 @@ def test_a_white_kit_is_a_person_and_a_line_beside_it_is_not() -> None:
 def _distance(img: np.ndarray) -> GrassDistance:
     hsv = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), np.uint8)
     return GrassDistance.of(img, green_mask(every_fourth(hsv)))
+
+
+def test_a_box_with_nothing_standing_out_from_the_grass_is_no_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A blob of shaded, paler grass (not grass to the blob mask, not paint either) has no
+    # pixel the grass distance sets apart; a person has many.
+    img = _pitch()
+    person = list(_person(img, 300, 200))
+    plain = [100, 100, 108, 126]
+    away = _distance(img)
+    assert _standing_out([person, plain], [1, 2], away) == ([person], [1])
+    # The plugin asks: with a share no box reaches, it reports no one.
+    assert _detect(img) == [person]
+    monkeypatch.setattr(players, "STANDING_OUT_SHARE", 1.01)
+    assert _detect(img) == []
 
 
 @pytest.mark.parametrize(("height", "width"), [(720, 1280), (234, 416), (9, 6)])
