@@ -173,3 +173,14 @@ def test_a_point_above_the_horizon_is_not_placed() -> None:
 )
 def test_ground_point_is_the_bottom_middle(box: list[float], expected: tuple[float, float]) -> None:
     assert ground_point(box) == expected
+
+
+def test_a_widened_box_is_placed_by_the_body_that_stood_out() -> None:
+    # player_detection widened a 4 px body to 9 px, the odd pixel on the right: the feet are
+    # under the body's middle (x 320), not the box's (320.5).
+    h = [[4.0, 0, 110], [0, 4.0, 44], [0, 0, 1]]  # a camera straight above
+    people = [{"box": [316, 150, 325, 180], "body": [318, 150, 322, 180], "team": 0},
+              {"box": [316, 150, 325, 180], "team": 1}]  # fmt: skip
+    results = {"pitch_detection": {"homography": h}, "player_detection": {"detections": people}}
+    result = Radar().process(None, PluginContext(0, "f-000000", results, {}, INFO))
+    assert [p["position"] for p in result["players"]] == [[52.5, 34.0], [52.62, 34.0]]
