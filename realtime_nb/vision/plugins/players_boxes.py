@@ -66,8 +66,8 @@ grew twice a person's shoulders. The synthetic match draws people a little slimm
 0.28 of their height), so there a reported box is often a pixel wider than the truth: both
 sides exact for 42 to 62 % of matched people of the 640x360 looks instead of 91 to 94 %, and
 for 15 % instead of 93 % at the near camera (9.5 m up); widening only people under 30 px tall
-kept that camera's sides but lost a tenth of the broadcast gain. IoU with the truth stays
-well over 0.5."""
+kept that camera's sides (no other look's) for 0.004 less broadcast P. IoU with the truth
+stays well over 0.5."""
 
 
 def as_wide_as_shoulders(box: list[int], width: int, tall: float | None = None) -> list[int]:
