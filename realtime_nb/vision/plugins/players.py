@@ -93,10 +93,12 @@ class PlayerDetection(Plugin):
 
     A box is the whole person, from the top of the head (hair included) to the soles, and
     across the arms: the same definition as the synthetic match's truth. Where what stands out
-    is narrower than a person's shoulders (blur faded the arms into the grass), the box is
-    widened evenly to :data:`~realtime_nb.vision.plugins.players_boxes.SHOULDERS_SHARE` of a
-    person's height there, and what stands out is given too, as ``"body": [x1, y1, x2, y2]``
-    (what ball_detection reads as the person's kit). An upper and a lower part of one person
+    is narrower than a person's shoulders (most often where blur faded the arms into the
+    grass), the box is widened evenly to
+    :data:`~realtime_nb.vision.plugins.players_boxes.SHOULDERS_SHARE` of a person's height
+    there (unless the frame's edge cuts it), and what stands out is given too, as ``"body":
+    [x1, y1, x2, y2]`` (what ball_detection reads as the person's kit, and radar as where the
+    feet are). An upper and a lower part of one person
     (a kit whose middle looks like the grass) are joined; a fitted box takes in arms held out
     beside it. A dark green kit of the grass's own hue is the grass
     darkened, as a shadow is, and is not told from it: such a person is found by their head,
@@ -179,13 +181,9 @@ class PlayerDetection(Plugin):
         boxes, labels, ids, masks, pale = _person_blobs(
             line, (grass, pitch_region(ctx, grass)), heights, paint, kept
         )
-        # A lone person's height at a box's feet: the homography's where there is one (the
-        # height model, fitted to earlier boxes, can stay too tall from boxes it grew itself).
-        tall = (
-            [expected_height(previous, box) for box in boxes]
-            if measured is None
-            else _heights_at(boxes, measured)
-        )
+        # The homography's height where there is one (the height model, fitted to earlier
+        # boxes, can stay too tall from boxes it grew itself).
+        tall = _lone_heights(boxes, measured, previous)
         boxes = [away.fit(box, expected) for box, expected in zip(boxes, tall, strict=True)]
         boxes, ids = _person_shaped(boxes, ids)
         boxes, ids = _upright(boxes, ids, pale, measured)
@@ -218,13 +216,7 @@ class PlayerDetection(Plugin):
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
         verdicts = at_most_two_keepers(verdicts, teams, features)
-        # A lone person's height at each box's feet: the homography's, else this frame's
-        # height model's (None before there is one).
-        people: list[float | None] = (
-            [expected_height(model, box) for box in boxes]
-            if measured is None
-            else list(_heights_at(boxes, measured))
-        )
+        people = _lone_heights(boxes, measured, model)  # by this frame's model, if any
         detections = []
         for box, person, (role, team, confidence) in zip(boxes, people, verdicts, strict=True):
             detection: dict[str, Any] = {
@@ -236,7 +228,7 @@ class PlayerDetection(Plugin):
             # As wide as a person's shoulders at least (arms faded into the grass), the part
             # that stands out kept as "body"; the team votes follow the fitted boxes.
             whole = as_wide_as_shoulders(box, frame.shape[1], person)
-            if whole is not box:
+            if whole != box:
                 detection["box"], detection["body"] = whole, box
             detections.append(detection)
         return {
@@ -360,6 +352,17 @@ def _at_most(plane: Mask, bound: float, dst: Mask | None = None) -> Mask:
     """``cv2.inRange(plane, 0, bound)`` of an 8-bit ``plane``, as :func:`_at_least`."""
     level = min(255, max(-1, round(bound)))
     return np.asarray(cv2.threshold(plane, level, 255, cv2.THRESH_BINARY_INV, dst=dst)[1], np.uint8)
+
+
+def _lone_heights(
+    boxes: list[list[int]], measured: Heights, model: HeightModel | None
+) -> list[float | None]:
+    """A lone person's height (px) at each box's feet: through the homography (``measured``,
+    :func:`_homography_heights`) where there is one, else by the height ``model`` (None
+    without one)."""
+    if measured is None:
+        return [expected_height(model, box) for box in boxes]
+    return list(_heights_at(boxes, measured))
 
 
 def _heights_at(

@@ -30,7 +30,6 @@ to them (:func:`as_wide_as_shoulders`), arms the blur faded into the grass.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -71,21 +70,25 @@ stays well over 0.5."""
 
 
 def as_wide_as_shoulders(box: list[int], width: int, tall: float | None = None) -> list[int]:
-    """``box`` (``[x1, y1, x2, y2]``, inclusive pixels) widened evenly about its middle to
-    :data:`SHOULDERS_SHARE` of a person's height, within a frame ``width`` px wide: the box's
-    own height, or ``tall`` (a lone person's height at its feet) when that is less (a box
-    over two people, one above the other, is no wider for it). A box already as wide is
-    returned as it is.
+    """``box`` (``[x1, y1, x2, y2]``, inclusive pixels) widened evenly about its middle, the odd
+    pixel to the right, until ``x2 - x1`` is :data:`SHOULDERS_SHARE` of a person's height
+    there (rounded): ``y2 - y1``, or ``tall`` (a lone person's height at its feet) when that is
+    less (a box over two people, one above the other, is no wider for it); a ``tall`` that is
+    None, not positive or not finite is not used. A box already as wide, or touching the
+    frame's left or right edge (``width`` px wide: a person the frame cuts off is narrow for
+    that), is returned as it is.
 
     Example:
         >>> as_wide_as_shoulders([10, 0, 12, 20], 640), as_wide_as_shoulders([0, 0, 2, 20], 640)
-        ([8, 0, 14, 20], [0, 0, 4, 20])
+        ([8, 0, 14, 20], [0, 0, 2, 20])
         >>> as_wide_as_shoulders([10, 0, 12, 40], 640, tall=20.0)
         [8, 0, 14, 40]
     """
     x1, y1, x2, y2 = box
+    if x1 <= 0 or x2 >= width - 1:
+        return box
     person = float(y2 - y1)
-    if tall is not None and math.isfinite(tall) and 0 < tall < person:
+    if tall is not None and 0 < tall < person:  # NaN and inf fail the comparisons
         person = tall
     missing = round(SHOULDERS_SHARE * person) - (x2 - x1)
     if missing <= 0:

@@ -107,8 +107,13 @@ def test_a_person_narrower_than_shoulders_is_reported_shoulder_wide_with_the_bod
         ([10, 0, 12, 40], 20.0, [8, 0, 14, 40]),  # two people stacked: one person's shoulders
         ([10, 0, 12, 20], 40.0, [8, 0, 14, 20]),  # a person taller there: the box's height
         ([10, 0, 12, 20], math.nan, [8, 0, 14, 20]),  # no height known there
-        ([1, 0, 3, 20], None, [0, 0, 5, 20]),  # at the frame's edges: cut there
+        ([10, 0, 12, 20], math.inf, [8, 0, 14, 20]),
+        ([10, 0, 12, 20], 0.0, [8, 0, 14, 20]),  # a height model's line below zero up here
+        ([10, 0, 12, 20], -5.0, [8, 0, 14, 20]),
+        ([1, 0, 3, 20], None, [0, 0, 5, 20]),  # near the frame's edges: cut there
         ([636, 0, 638, 20], None, [634, 0, 639, 20]),
+        ([0, 0, 2, 20], None, [0, 0, 2, 20]),  # cut off by the frame's edge: as it is
+        ([637, 0, 639, 20], None, [637, 0, 639, 20]),
     ],
 )
 def test_a_box_is_widened_evenly_to_a_persons_shoulders(
