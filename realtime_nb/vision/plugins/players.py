@@ -91,39 +91,36 @@ class PlayerDetection(Plugin):
                          "confidence": 0.9}, ...],
          "count": n, "team_colors": [[b, g, r], [b, g, r]]}
 
-    A box is the whole person, from the top of the head (hair included) to the soles, and
-    across the arms: the same definition as the synthetic match's truth. Where what stands out
-    is narrower than a person's shoulders (most often where blur faded the arms into the
-    grass), the box is widened evenly to
-    :data:`~realtime_nb.vision.plugins.players_boxes.SHOULDERS_SHARE` of a person's height
-    there (unless the frame's edge cuts it), and what stands out is given too, as ``"body":
-    [x1, y1, x2, y2]`` (what ball_detection reads as the person's kit, and radar as where the
-    feet are). An upper and a lower part of one person
-    (a kit whose middle looks like the grass) are joined; a fitted box takes in arms held out
-    beside it. A dark green kit of the grass's own hue is the grass
-    darkened, as a shadow is, and is not told from it: such a person is found by their head,
-    shorts and legs, or missed. Through a homography pitch_detection tracks (quality
-    :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not paint but a
-    person's: a white kit, pale from face to socks, is found wherever it stands off the lines
-    (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box made mostly
-    of such pixels must stand upright once fitted (a ball is as pale). Elsewhere white shorts and
-    socks, which look like line paint, are kept where they lie between parts of a person, and
-    a white kit's thick pale parts are taken back from the line mask within reach of the
-    person's own pixels (but not long vertical runs of paint); what blur or JPEG fades into the
-    grass (hair, thin boots) is added back, and a motion streak's halo and a line under the
-    feet cut, by each box's colour distance from the grass (a shadow on the grass is not a
-    person's)
-    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`), by how tall a lone
-    person stands at the box's feet: through the homography when there is one, else by a
-    height-for-row line fitted to earlier lone boxes. The stand inside the
-    pitch's outline is cleared first: rows of candidate pixels filling more than half the
-    pitch's width, and the strip along the outline's top edge
-    (:mod:`~realtime_nb.vision.plugins.players_stand`). A box its candidate pixels fill too
-    little (JPEG ringing beside a line, grown to a person's height) is dropped, and so is one
-    that is line paint: through a good homography, nearly all its pixels that stand out from
-    the grass lie on a projected marking and have paint's colour
-    (:mod:`~realtime_nb.vision.plugins.players_markings`; on small compressed frames a
-    crossing of lines or an upright stretch of arc washes into blotches of pale green).
+    A box is the whole person, from the top of the head (hair included) to the soles, and across
+    the arms: the same definition as the synthetic match's truth. Where what stands out is
+    narrower than a person's shoulders (most often where blur faded the arms into the grass),
+    the box is widened evenly to
+    :data:`~realtime_nb.vision.plugins.players_boxes.SHOULDERS_SHARE` of a person's height there
+    (unless the frame's edge cuts it), and what stands out is given too, as ``"body": [x1, y1,
+    x2, y2]`` (what ball_detection reads as the person's kit, and radar as where the feet are).
+    An upper and a lower part of one person (a kit whose middle looks like the grass) are
+    joined; a fitted box takes in arms held out beside it. A dark green kit of the grass's own
+    hue is the grass darkened, as a shadow is, and is not told from it: such a person is found
+    by their head, shorts and legs, or missed. Through a homography pitch_detection tracks
+    (quality :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not
+    paint but a person's: a white kit, pale from face to socks, is found wherever it stands off
+    the lines (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box
+    made mostly of such pixels must stand upright once fitted (a ball is as pale). Elsewhere
+    white shorts and socks, which look like line paint, are kept where they lie between parts of
+    a person, and a white kit's thick pale parts are taken back from the line mask within reach
+    of the person's own pixels (but not long vertical runs of paint); what blur or JPEG fades
+    into the grass (hair, thin boots) is added back, and a motion streak's halo and a line under
+    the feet cut, by each box's colour distance from the grass (a shadow on the grass is not a
+    person's) (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`), by how tall a
+    lone person stands at the box's feet: through the homography when there is one, else by a
+    height-for-row line fitted to earlier lone boxes. The stand inside the pitch's outline is
+    cleared first: rows of candidate pixels filling more than half the pitch's width, and the
+    strip along the outline's top edge (:mod:`~realtime_nb.vision.plugins.players_stand`). A box
+    its candidate pixels fill too little (JPEG ringing beside a line, grown to a person's
+    height) is dropped, and so is one that is line paint: through a good homography, nearly all
+    its pixels that stand out from the grass lie on a projected marking and have paint's colour
+    (:mod:`~realtime_nb.vision.plugins.players_markings`; on small compressed frames a crossing
+    of lines or an upright stretch of arc washes into blotches of pale green).
 
     Team colours are learnt over the first frames (the two densest jersey colours, the second
     not the first's blended with the grass, nor the first the second's); a jersey is compared
@@ -216,9 +213,9 @@ class PlayerDetection(Plugin):
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
         verdicts = at_most_two_keepers(verdicts, teams, features)
-        people = _lone_heights(boxes, measured, model)  # by this frame's model, if any
+        tall = _lone_heights(boxes, measured, model)  # by this frame's model, if any
         detections = []
-        for box, person, (role, team, confidence) in zip(boxes, people, verdicts, strict=True):
+        for box, person, (role, team, confidence) in zip(boxes, tall, verdicts, strict=True):
             detection: dict[str, Any] = {
                 "box": box,
                 "class": role,
