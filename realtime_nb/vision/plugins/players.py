@@ -196,8 +196,9 @@ class PlayerDetection(Plugin):
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
-        boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights)
+        # Boxes of grass first: the paint test reads the standing-out pixels again.
         boxes, ids = _standing_out(boxes, ids, away)
+        boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights)
         grass_bgr = np.asarray(away.grass[:3], np.float32)
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
