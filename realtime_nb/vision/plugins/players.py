@@ -912,9 +912,10 @@ def _split_stacked(
             top = round(bottom - expected + 1)
             pieces.append((top, bottom))
             # The next person's feet: the row where a lone person standing there reaches y1,
-            # but never below the nearer person's waist (it covers their feet otherwise).
+            # above the nearer person's head when grass parts the two, but never below the
+            # nearer person's waist (it covers their feet otherwise).
             feet = (y1 + b) / (1 - a)
-            bottom = round(min(max(feet, top + 2), top + 0.6 * expected))
+            bottom = round(min(feet, top + 0.6 * expected))
         if not pieces:
             out_boxes.append(box)
             out_ids.append(label)

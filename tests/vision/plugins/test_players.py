@@ -30,6 +30,7 @@ from realtime_nb.vision.plugins.players import (
     _not_paint,
     _on_pitch,
     _person_blobs,
+    _split_stacked,
     _standing_out,
     _upright,
     _with_pale_parts,
@@ -1070,6 +1071,32 @@ def test_parts_are_not_joined(gap: int, line_like: bool, why: str) -> None:
     # Nor without people's heights to go by.
     _join_stacked_parts(labels, stats, _stacked_masks(6)[2], None)
     assert np.array_equal(stats, before)
+
+
+def _two_people_one_above_the_other(gap: int) -> np.ndarray:
+    # A far person 10 rows tall whose feet are ``gap`` rows of grass above a near person's
+    # head, 12 rows tall, one blob (label 1) as a closing can leave them.
+    labels = np.zeros((100, 40), np.int32)
+    labels[48:58, 17:20] = 1
+    labels[58 : 58 + gap, 16:18] = 1  # what joins them
+    labels[58 + gap : 70 + gap, 14:18] = 1
+    return labels
+
+
+@pytest.mark.parametrize("gap", [1, 2, 3])
+def test_people_one_above_the_other_are_split_where_the_grass_parts_them(gap: int) -> None:
+    bottom = 69 + gap
+    a = 2.0 / (bottom - 57)  # people 10 rows tall at row 57 and 12 at the near one's feet
+    model = (a, 12.0 - a * bottom, 0.3)
+    boxes, ids = _split_stacked(
+        [[14, 48, 19, bottom]], [1], _two_people_one_above_the_other(gap), model
+    )
+    assert ids == [1, 1]
+    near, far = boxes
+    assert near == [14, bottom - 11, 17, bottom]
+    # The far person's feet where a lone person reaching the blob's top stands, not below the
+    # near person's head (and no third box between the two).
+    assert far[1] == 48 and far[3] <= 58 + gap // 2 and far[3] - 48 + 1 >= 10
 
 
 def test_a_white_kit_with_shorts_like_the_grass_is_one_person() -> None:
