@@ -40,6 +40,7 @@ from realtime_nb.vision.plugins.pitch_model import (
 )
 from realtime_nb.vision.plugins.players_boxes import (
     GrassDistance,
+    as_tall_as_a_person,
     as_wide_as_shoulders,
     every_fourth,
 )
@@ -223,9 +224,11 @@ class PlayerDetection(Plugin):
                 "team": team,
                 "confidence": round(confidence, 3),
             }
-            # As wide as a person's shoulders at least (arms faded into the grass), the part
-            # that stands out kept as "body"; the team votes follow the fitted boxes.
-            whole = as_wide_as_shoulders(box, frame.shape[1], person)
+            # As tall as a person and as wide as their shoulders at least (head, boots and
+            # arms faded into the grass), the part that stands out kept as "body"; the team
+            # votes follow the fitted boxes.
+            whole = as_tall_as_a_person(box, frame.shape[0], person)
+            whole = as_wide_as_shoulders(whole, frame.shape[1], person)
             if whole != box:
                 detection["box"], detection["body"] = whole, box
             detections.append(detection)

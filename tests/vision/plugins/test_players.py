@@ -41,6 +41,7 @@ from realtime_nb.vision.plugins.players_boxes import (
     _faded_below,
     _run,
     _shaded_distance,
+    as_tall_as_a_person,
     as_wide_as_shoulders,
     every_fourth,
 )
@@ -121,6 +122,50 @@ def test_a_box_is_widened_evenly_to_a_persons_shoulders(
     box: list[int], tall: float | None, wide: list[int]
 ) -> None:
     assert as_wide_as_shoulders(box, 640, tall) == wide
+
+
+def test_a_person_short_of_one_standing_there_is_reported_a_whole_person_tall() -> None:
+    # Head and boots faded into the grass: what stands out is 18 rows of shirt and legs where,
+    # through the homography, people are 27 px tall (15 px a metre). The box grows by half
+    # the 9 missing rows each way (the odd row above); "body" keeps what stands out, which
+    # radar and ball_detection read.
+    img = _pitch()
+    x, y = 300, 200
+    img[y + 4 : y + 14, x : x + 9] = (30, 30, 200)  # shirt and arms
+    img[y + 14 : y + 22, x + 1 : x + 8] = (30, 30, 120)  # shorts and legs
+    homography = [[15.0, 0.0, 100.0 - 787.5], [0.0, -15.0, 1030.0], [0.0, 0.0, 1.0]]
+    info = VideoInfo(width=640, height=360, fps=25.0, frame_count=1)
+    pitch = {"homography": homography, "quality": 0.9}
+    [found] = PlayerDetection().process(
+        img, PluginContext(0, "f", {"pitch_detection": pitch}, {}, info)
+    )["detections"]
+    assert found["body"] == [x, y + 4, x + 8, y + 21]
+    assert found["box"] == [x, y - 1, x + 8, y + 25]
+
+
+@pytest.mark.parametrize(
+    ("box", "tall", "grown"),
+    [
+        ([10, 20, 13, 29], 14.0, [10, 18, 13, 31]),  # 10 rows -> 14: 2 above, 2 below
+        ([10, 20, 13, 29], 15.0, [10, 17, 13, 31]),  # an odd shortfall: the extra row above
+        ([10, 20, 13, 29], 11.0, [10, 20, 13, 29]),  # 10 rows: at least 0.9 of 11, as it is
+        ([10, 20, 13, 49], 14.0, [10, 20, 13, 49]),  # taller than a person: as it is
+        ([10, 20, 13, 29], 14.4, [10, 18, 13, 31]),  # the person's height rounded
+        ([10, 20, 13, 29], None, [10, 20, 13, 29]),  # no height known there
+        ([10, 20, 13, 29], math.nan, [10, 20, 13, 29]),
+        ([10, 20, 13, 29], math.inf, [10, 20, 13, 29]),
+        ([10, 20, 13, 29], 0.0, [10, 20, 13, 29]),  # a height model's line below zero
+        ([10, 20, 13, 29], -5.0, [10, 20, 13, 29]),
+        ([10, 1, 13, 10], 16.0, [10, 0, 13, 13]),  # near the frame's top: cut there
+        ([10, 349, 13, 358], 16.0, [10, 346, 13, 359]),  # and its bottom
+        ([10, 0, 13, 9], 14.0, [10, 0, 13, 9]),  # cut off by the frame's edge: as it is
+        ([10, 350, 13, 359], 14.0, [10, 350, 13, 359]),
+    ],
+)
+def test_a_short_box_grows_evenly_to_a_person(
+    box: list[int], tall: float | None, grown: list[int]
+) -> None:
+    assert as_tall_as_a_person(box, 360, tall) == grown
 
 
 def test_a_white_kit_is_a_person_and_a_line_beside_it_is_not() -> None:
@@ -872,15 +917,18 @@ def tuning_rows() -> dict[str, Any]:
 # least as wide as a person's shoulders (SHOULDERS_SHARE, a box over two people no wider than
 # one's): defaults -> 0.980 / 0.954, motion blur with JPEG -> 0.939 / 0.885, shadows -> 0.983 /
 # 0.956, heavy blur -> 0.878 / 0.847 (its team accuracy 1.000 -> 0.996); the others the same.
+# Two people one above the other split where grass parts them, and boxes short of a person
+# grown to one (SHORT_SHARE): motion blur with JPEG -> 0.936 / 0.883, 320x180 -> 0.949 / 0.926,
+# heavy blur -> 0.881 / 0.850; the others the same.
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.980 0.954 1.000
     "far camera": (0.96, 0.96, 0.97),  # 0.995 1.000 1.000
     "motion blur": (0.91, 0.86, 0.98),  # 0.939 0.877 0.996
-    "motion blur, jpeg": (0.92, 0.87, 0.98),  # 0.939 0.885 1.000
+    "motion blur, jpeg": (0.92, 0.87, 0.98),  # 0.936 0.883 1.000
     "jpeg": (0.93, 0.89, 0.98),  # 0.954 0.910 1.000
-    "320x180": (0.92, 0.90, 0.96),  # 0.947 0.923 0.997
+    "320x180": (0.92, 0.90, 0.96),  # 0.949 0.926 0.997
     "shadows": (0.94, 0.90, 0.97),  # 0.983 0.956 1.000
-    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.878 0.847 0.996
+    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.881 0.850 0.996
 }
 
 
