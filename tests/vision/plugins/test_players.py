@@ -143,6 +143,26 @@ def test_a_person_short_of_one_standing_there_is_reported_a_whole_person_tall() 
     assert found["box"] == [x, y - 1, x + 8, y + 25]
 
 
+def test_a_short_box_grows_toward_the_rows_that_stand_out_a_little() -> None:
+    # 18 rows of a person where people are 27: faint boots under it (not enough to stand
+    # out), plain grass over it. Most of the 9 missing rows go below.
+    img = _pitch()
+    x, y = 300, 200
+    img[y + 4 : y + 22, x : x + 9] = (30, 30, 200)
+    box = [x, y + 4, x + 8, y + 21]
+    even = as_tall_as_a_person(box, 360, 27.0, _distance(img))
+    assert even == [x, y - 1, x + 8, y + 25]  # nothing either way: half each (odd row above)
+    img[y + 22 : y + 27, x + 2 : x + 7] = (np.array(GRASS) * 0.9).astype(np.uint8)
+    away = _distance(img)
+    assert away.share_below(box, 9) == 1.0
+    assert as_tall_as_a_person(box, 360, 27.0, away) == [x, y + 4, x + 8, y + 30]
+    img[y - 2 : y + 4, x + 3 : x + 6] = (np.array(GRASS) * 0.9).astype(np.uint8)  # faint hair
+    share = _distance(img).share_below(box, 9)
+    assert 0.5 < share < 1.0
+    grown = as_tall_as_a_person(box, 360, 27.0, _distance(img))
+    assert grown[3] - grown[1] + 1 == 27 and y + 25 < grown[3] < y + 30
+
+
 @pytest.mark.parametrize(
     ("box", "tall", "grown"),
     [
@@ -919,7 +939,7 @@ def tuning_rows() -> dict[str, Any]:
 # 0.956, heavy blur -> 0.878 / 0.847 (its team accuracy 1.000 -> 0.996); the others the same.
 # Two people one above the other split where grass parts them, and boxes short of a person
 # grown to one (SHORT_SHARE): motion blur with JPEG -> 0.936 / 0.883, 320x180 -> 0.949 / 0.926,
-# heavy blur -> 0.881 / 0.850; the others the same.
+# heavy blur -> 0.887 / 0.855; the others the same.
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.980 0.954 1.000
     "far camera": (0.96, 0.96, 0.97),  # 0.995 1.000 1.000
@@ -928,7 +948,7 @@ FLOORS = {
     "jpeg": (0.93, 0.89, 0.98),  # 0.954 0.910 1.000
     "320x180": (0.92, 0.90, 0.96),  # 0.949 0.926 0.997
     "shadows": (0.94, 0.90, 0.97),  # 0.983 0.956 1.000
-    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.881 0.850 0.996
+    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.887 0.855 0.996
 }
 
 
