@@ -215,7 +215,10 @@ class PlayerDetection(Plugin):
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
         verdicts = at_most_two_keepers(verdicts, teams, features)
-        tall = _lone_heights(boxes, measured, model)  # by this frame's model, if any
+        # For the reported boxes, heights measured across the frame's middle column (a
+        # panned camera's pitch middle is off to one side); by this frame's model without.
+        across = _homography_heights(ctx, frame.shape[1] / 2)
+        tall = _lone_heights(boxes, across, model)
         detections = []
         for box, person, (role, team, confidence) in zip(boxes, tall, verdicts, strict=True):
             detection: dict[str, Any] = {
@@ -805,19 +808,50 @@ _ALONG_THE_MIDDLE = np.concatenate(
 where :func:`_homography_heights` measures a metre."""
 
 
-def _homography_heights(ctx: PluginContext) -> Heights:
+def _homography_heights(ctx: PluginContext, column: float | None = None) -> Heights:
     """How tall people standing at image rows are through pitch_detection's homography, as
     (rows, heights in px), both growing: a :data:`PERSON_HEIGHT_M` person along the pitch's
     middle, from the far touchline to the near; None without a homography, or where it does
-    not give rows growing toward the near touchline."""
+    not give rows growing toward the near touchline.
+
+    A metre is measured along the pitch's length there, or, given an image ``column``, across
+    the image at that column on the same rows (the ground between two pixels side by side). A
+    camera panned toward one goal sees the pitch's length foreshortened and the middle off to
+    one side, where people stand nearer or farther than on the same row at the frame's centre:
+    on the synthetic match panned 40 m (random seeds 8-19) the middle gave 22 px where people
+    were 17, across the centre column 19."""
     raw = (ctx.results.get("pitch_detection") or {}).get("homography")
     if raw is not None:
-        base, ahead = project(np.asarray(raw, np.float64), _ALONG_THE_MIDDLE).reshape(2, 9, 2)
-        sizes = PERSON_HEIGHT_M * lengths(ahead - base)
+        homography = np.asarray(raw, np.float64)
+        base, ahead = project(homography, _ALONG_THE_MIDDLE).reshape(2, 9, 2)
+        rows = base[:, 1]
+        sizes = (
+            PERSON_HEIGHT_M * lengths(ahead - base)
+            if column is None
+            else _across(homography, rows, column)
+        )
         # Rows growing: each after the one before (np.diff's test, without its wrapper).
-        if np.isfinite(sizes).all() and (base[1:, 1] > base[:-1, 1]).all():
-            return base[:, 1], sizes
+        if sizes is not None and np.isfinite(sizes).all() and (rows[1:] > rows[:-1]).all():
+            return rows, sizes
     return None
+
+
+def _across(
+    homography: npt.NDArray[np.float64], rows: npt.NDArray[np.float64], column: float
+) -> npt.NDArray[np.float64] | None:
+    """A :data:`PERSON_HEIGHT_M` person's height (px) at image ``column`` on each of ``rows``:
+    metres between the ground under the pixels half a pixel either side (through the inverse
+    of ``homography``), per pixel; None when it has no inverse."""
+    if abs(np.linalg.det(homography)) < 1e-12:
+        return None
+    sides = np.concatenate(
+        [np.column_stack([np.full(len(rows), column + dx), rows]) for dx in (-0.5, 0.5)]
+    )
+    inverse = np.asarray(np.linalg.inv(homography), np.float64)
+    left, right = project(inverse, sides).reshape(2, len(rows), 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sizes: npt.NDArray[np.float64] = PERSON_HEIGHT_M / lengths(right - left)
+    return sizes
 
 
 def _model_heights(model: HeightModel | None, rows: int) -> Heights:

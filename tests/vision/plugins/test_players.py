@@ -188,6 +188,26 @@ def test_a_short_box_grows_evenly_to_a_person(
     assert as_tall_as_a_person(box, 360, tall) == grown
 
 
+def test_heights_across_the_frames_middle_column_hold_when_the_camera_pans() -> None:
+    # The synthetic match panned 40 m toward a goal: the pitch's middle is off to one side,
+    # and a metre along its length there says people are some 15 % taller than they are.
+    # Measured across the image at the frame's middle column, on the same rows, within 5 %.
+    clip = synthetic_match(1.0, 25, seed=14, width=640, height=360, lighting=1.4, pan=40.0)
+    for index, _ in enumerate(clip):
+        if index % 12:
+            continue
+        truth = clip.truth[index]
+        pitch = {"pitch_detection": {"homography": truth.homography}}
+        ctx = PluginContext(index, "f", pitch, {}, clip.info)
+        along, across = _homography_heights(ctx), _homography_heights(ctx, 320.0)
+        assert along is not None and across is not None
+        assert np.array_equal(along[0], across[0])  # the same rows
+        drawn = np.array([p.box[3] - p.box[1] + 1 for p in truth.players], np.float64)
+        feet = np.array([p.box[3] for p in truth.players], np.float64)
+        assert np.median(np.interp(feet, *along) / drawn) > 1.10
+        assert abs(np.median(np.interp(feet, *across) / drawn) - 1.0) < 0.05
+
+
 def test_a_white_kit_is_a_person_and_a_line_beside_it_is_not() -> None:
     img = _pitch()
     x1, y1, x2, y2 = _person(img, 300, 200)
@@ -938,17 +958,17 @@ def tuning_rows() -> dict[str, Any]:
 # one's): defaults -> 0.980 / 0.954, motion blur with JPEG -> 0.939 / 0.885, shadows -> 0.983 /
 # 0.956, heavy blur -> 0.878 / 0.847 (its team accuracy 1.000 -> 0.996); the others the same.
 # Two people one above the other split where grass parts them, and boxes short of a person
-# grown to one (SHORT_SHARE): motion blur with JPEG -> 0.936 / 0.883, 320x180 -> 0.949 / 0.926,
-# heavy blur -> 0.887 / 0.855; the others the same.
+# grown to one (SHORT_SHARE, by heights measured across the frame's middle column): 320x180
+# -> 0.949 / 0.926, heavy blur -> 0.884 / 0.852; the others the same.
 FLOORS = {
     "defaults": (0.95, 0.92, 0.98),  # 0.980 0.954 1.000
     "far camera": (0.96, 0.96, 0.97),  # 0.995 1.000 1.000
     "motion blur": (0.91, 0.86, 0.98),  # 0.939 0.877 0.996
-    "motion blur, jpeg": (0.92, 0.87, 0.98),  # 0.936 0.883 1.000
+    "motion blur, jpeg": (0.92, 0.87, 0.98),  # 0.939 0.885 1.000
     "jpeg": (0.93, 0.89, 0.98),  # 0.954 0.910 1.000
     "320x180": (0.92, 0.90, 0.96),  # 0.949 0.926 0.997
     "shadows": (0.94, 0.90, 0.97),  # 0.983 0.956 1.000
-    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.887 0.855 0.996
+    "heavy motion blur, jpeg": (0.80, 0.81, 0.97),  # 0.884 0.852 0.996
 }
 
 
