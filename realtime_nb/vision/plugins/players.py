@@ -94,11 +94,15 @@ class PlayerDetection(Plugin):
 
     A box is the whole person, from the top of the head (hair included) to the soles, and across
     the arms: the same definition as the synthetic match's truth. Where what stands out is
-    narrower than a person's shoulders (most often where blur faded the arms into the grass),
-    the box is widened evenly to
-    :data:`~realtime_nb.vision.plugins.players_boxes.SHOULDERS_SHARE` of a person's height there
-    (unless the frame's edge cuts it), and what stands out is given too, as ``"body": [x1, y1,
-    x2, y2]`` (what ball_detection reads as the person's kit, and radar as where the feet are).
+    shorter than :data:`~realtime_nb.vision.plugins.players_boxes.SHORT_SHARE` of a person
+    standing at its feet (blur or JPEG faded the head or the boots into the grass), the box
+    grows to that person's height, above and below by how far the rows there differ from the
+    grass; where it is narrower than a person's shoulders (the arms faded), it is widened
+    evenly to :data:`~realtime_nb.vision.plugins.players_boxes.SHOULDERS_SHARE` of a person's
+    height there; neither where the frame's edge cuts it. A person's height there is the
+    homography's across the frame's middle column (else the height model's). What stands out
+    is given too, as ``"body": [x1, y1, x2, y2]`` (what ball_detection reads as the person's
+    kit, and radar as where the feet are).
     An upper and a lower part of one person (a kit whose middle looks like the grass) are
     joined; a fitted box takes in arms held out beside it. A dark green kit of the grass's own
     hue is the grass darkened, as a shadow is, and is not told from it: such a person is found
