@@ -24,8 +24,12 @@ from the grass lit or shaded to their own brightness (textured grass and shadows
 the grass, not the person). Last, arms held out (:meth:`GrassDistance.with_arms`): a run of up
 to 0.12 of a person's height of columns beside the box, each with pixels that stand out between
 the shoulders and the hands, is taken in; a longer run is a neighbour or a line across. A box
-still narrower than a person's shoulders (:data:`SHOULDERS_SHARE`) is reported widened evenly
-to them (:func:`as_wide_as_shoulders`), arms the blur faded into the grass.
+still shorter than :data:`SHORT_SHARE` of a person standing at its feet is reported grown to
+that person's height (:func:`as_tall_as_a_person`), above and below it by how far the rows
+there differ from the grass (:meth:`GrassDistance.share_below`), a head or boots the blur
+faded; one still narrower than a person's shoulders (:data:`SHOULDERS_SHARE`) is reported
+widened evenly to them (:func:`as_wide_as_shoulders`, against the grown box's height), arms
+the blur faded into the grass.
 """
 
 from __future__ import annotations
@@ -103,10 +107,11 @@ def as_tall_as_a_person(
     box: list[int], height: int, tall: float | None, away: GrassDistance | None = None
 ) -> list[int]:
     """``box`` (``[x1, y1, x2, y2]``, inclusive pixels) grown to ``tall`` rows (a lone person's
-    height at its feet, rounded) when it is shorter than :data:`SHORT_SHARE` of that. The
-    missing rows go above and below it in proportion to how far the rows there stand out
-    from the grass (``away``: :meth:`GrassDistance.share_below`; the faded head or boots
-    still stand out a little), else half each way (the odd row above). A box already as tall,
+    height at its feet, rounded; cut where the frame ends) when it is shorter than
+    :data:`SHORT_SHARE` of that. The missing rows go above and below it in proportion to how
+    far the rows there differ from the grass (``away``: :meth:`GrassDistance.share_below`; a
+    faded head or boots still differ a little), else half each way; an odd row, or a half,
+    goes above. A box already as tall,
     one touching the frame's top or bottom edge (``height`` rows: a person the frame cuts off
     is short for that), or a ``tall`` that is None, not positive or not finite, leaves the box
     as it is.
@@ -126,7 +131,8 @@ def as_tall_as_a_person(
     if rows >= SHORT_SHARE * tall:
         return box
     missing = round(tall) - rows
-    below = missing // 2 if away is None else round(away.share_below(box, missing) * missing)
+    share = 0.5 if away is None else away.share_below(box, missing)
+    below = math.ceil(share * missing - 0.5)  # to the nearest row, a half row above
     return [x1, max(0, y1 - (missing - below)), x2, min(height - 1, y2 + below)]
 
 
@@ -384,13 +390,16 @@ class GrassDistance:
     def share_below(self, box: list[int], rows: int) -> float:
         """Of how far the ``rows`` rows above ``box`` and the ``rows`` below it (within the
         frame, over the box's columns) are from the grass, on average, the share below it:
-        0.5 when neither differs from the grass at all."""
+        0.5 when neither differs from the grass at all. A pixel counts up to :attr:`threshold`
+        (a line's bright pixels no more than a boot's); a shadow under the feet counts as
+        differing, as it does from the grass's mean."""
         x1, y1, x2, y2 = box
         frame_rows = self.frame.shape[0]
         above = self.frame[max(0, y1 - rows) : y1, x1 : x2 + 1]
         under = self.frame[y2 + 1 : min(frame_rows, y2 + 1 + rows), x1 : x2 + 1]
-        over = float(cv2.mean(self._distance(above))[0]) if above.size else 0.0
-        down = float(cv2.mean(self._distance(under))[0]) if under.size else 0.0
+        cap = min(255, round(self.threshold))
+        over = float(cv2.mean(np.minimum(self._distance(above), cap))[0]) if above.size else 0.0
+        down = float(cv2.mean(np.minimum(self._distance(under), cap))[0]) if under.size else 0.0
         return 0.5 if over + down <= 0 else down / (over + down)
 
     def _distance(self, pixels: Frame) -> npt.NDArray[np.uint8]:
