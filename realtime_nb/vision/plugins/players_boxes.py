@@ -82,26 +82,25 @@ stays well over 0.5."""
 
 
 SHORT_SHARE = 0.9
-"""A reported box shorter than this share of a lone person's height at its feet is grown to
-that person's height (:func:`as_tall_as_a_person`). Where blur or JPEG fades a small player's
-head, hair or boots into the grass, the box fitted to what stands out is short of the person
-at one end or the other: on broadcast tuning clips the near misses were mostly short at the
-bottom (boots faded), on the synthetic match at 320x180 with JPEG 30 mostly at the top (head
-faded). The missing rows are shared above and below by how far the rows there are from the
-grass (the faded part still differs from it a little). Player P / R (on 9db0635) on broadcast
-tuning clips (4 s) 300-309 went from 0.849 / 0.760 to 0.893 / 0.799, 310-319 from 0.928 /
-0.892 to 0.952 / 0.916 (2 s: 0.892 / 0.817 and 0.959 / 0.926), and on the fresh clips 320-325
-from 0.914 / 0.818 to 0.945 / 0.845; eleven
-synthetic tuning looks moved by 0 to +0.009 (320x180 with JPEG 30, random seeds 20-27, 0.896
-/ 0.871 to 0.904 / 0.879; fresh seeds 80-89 with motion blur 8 + JPEG 40 0.937 / 0.897 to
-0.954 / 0.914). Half the missing rows each way gave 0.885 / 0.810 and 0.953 / 0.921 on
-broadcast tuning clips (2 s; 0.849 / 0.777 and 0.935 / 0.903 before) and 0.901 / 0.876 at
-320x180 with JPEG 30; all of them to the side whose rows differ more from the grass (at
-least 1.3 times) 0.887 / 0.812, 0.958 / 0.925 and 0.908 / 0.883. On a first version (boxes
-at the frame's edge grown too): all the missing rows above gave 0.854 / 0.782 and 0.939 /
-0.907 on broadcast, all below 0.873 / 0.799 and 0.953 / 0.920 but 320x180 with JPEG 30
--0.006; growing boxes under 0.8 of a person to 0.9 of one, +0.013 / +0.011 and +0.009 /
-+0.009; under 0.95 to a whole person, the same as under 0.9 within 0.002."""
+"""A reported box shorter than this share of a lone person's height at its feet is grown to that
+person's height (:func:`as_tall_as_a_person`). Where blur or JPEG fades a small player's head,
+hair or boots into the grass, the box fitted to what stands out is short of the person at one
+end or the other: on broadcast tuning clips the near misses were mostly short at the bottom
+(boots faded), on the synthetic match at 320x180 with JPEG 30 mostly at the top (head faded).
+The missing rows are shared above and below by how far the rows there are from the grass (the
+faded part still differs from it a little). Player P / R (on 9db0635) on broadcast tuning clips
+(4 s) 300-309 went from 0.849 / 0.760 to 0.893 / 0.799, 310-319 from 0.928 / 0.892 to 0.952 /
+0.916 (2 s: 0.892 / 0.817 and 0.959 / 0.926), and on the fresh clips 320-325 from 0.914 / 0.818
+to 0.945 / 0.845; eleven synthetic tuning looks moved by 0 to +0.009 (320x180 with JPEG 30,
+random seeds 20-27, 0.896 / 0.871 to 0.904 / 0.879; fresh seeds 80-89 with motion blur 8 + JPEG
+40 0.937 / 0.897 to 0.954 / 0.914). Half the missing rows each way gave 0.885 / 0.810 and 0.953
+/ 0.921 on broadcast tuning clips (2 s; 0.849 / 0.777 and 0.935 / 0.903 before) and 0.901 /
+0.876 at 320x180 with JPEG 30; all of them to the side whose rows differ more from the grass
+(at least 1.3 times) 0.887 / 0.812, 0.958 / 0.925 and 0.908 / 0.883. On a first version (boxes
+at the frame's edge grown too): all the missing rows above gave 0.854 / 0.782 and 0.939 / 0.907
+on broadcast, all below 0.873 / 0.799 and 0.953 / 0.920 but 320x180 with JPEG 30 -0.006;
+growing boxes under 0.8 of a person to 0.9 of one, +0.013 / +0.011 and +0.009 / +0.009; under
+0.95 to a whole person, the same as under 0.9 within 0.002."""
 
 
 def as_tall_as_a_person(
@@ -112,10 +111,9 @@ def as_tall_as_a_person(
     :data:`SHORT_SHARE` of that. The missing rows go above and below it in proportion to how
     far the rows there differ from the grass (``away``: :meth:`GrassDistance.share_below`; a
     faded head or boots still differ a little), else half each way; an odd row, or a half,
-    goes above. A box already as tall,
-    one touching the frame's top or bottom edge (``height`` rows: a person the frame cuts off
-    is short for that), or a ``tall`` that is None, not positive or not finite, leaves the box
-    as it is.
+    goes above. A box already as tall, one touching the frame's top or bottom edge (``height``
+    rows: a person the frame cuts off is short for that), or a ``tall`` that is None, not
+    positive or not finite, leaves the box as it is.
 
     Example:
         >>> as_tall_as_a_person([10, 20, 13, 29], 360, 14.0)
