@@ -965,8 +965,9 @@ def _split_stacked(
             # The next person's feet: the row where a lone person standing there reaches y1,
             # which may lie above the nearer person's head (grass between the two), never
             # below the nearer person's waist (it covers their feet otherwise), and at least a
-            # few rows under y1 (a height model under zero up there would put it above).
-            feet = (y1 + b) / (1 - a)
+            # few rows under y1 (a height model under zero up there would put it above). A
+            # person with feet at row f spans rows f - (a * f + b) + 1 to f.
+            feet = (y1 + b - 1) / (1 - a)
             bottom = round(min(max(feet, y1 + 5), top + 0.6 * expected))
         if not pieces:
             out_boxes.append(box)

@@ -1230,6 +1230,16 @@ def test_people_one_above_the_other_are_split_where_the_grass_parts_them(gap: in
     assert far[1] == 48 and far[3] <= 58 + gap // 2 and far[3] - 48 + 1 >= 10
 
 
+def test_two_people_one_straight_above_the_other_get_a_person_tall_box_each() -> None:
+    # Two people 11 rows tall, one straight above the other with no grass between: the far
+    # person's box is rows 10 to 20 (their feet where a person 11 rows tall reaches row 10),
+    # not a row longer into the near person's head.
+    labels = np.zeros((60, 20), np.int32)
+    labels[10:32, 8:12] = 1
+    boxes, _ = _split_stacked([[8, 10, 11, 31]], [1], labels, (0.0, 11.0, 0.3))
+    assert sorted(boxes) == [[8, 10, 11, 20], [8, 21, 11, 31]]
+
+
 def test_a_white_kit_with_shorts_like_the_grass_is_one_person() -> None:
     # A white shirt, dark green shorts the colour of the grass, bare knees, white socks: one
     # box, head to boots. (Here the blob mask's closing and the pale parts put back already
