@@ -30,6 +30,7 @@ from realtime_nb.vision.plugins.players import (
     _not_paint,
     _on_pitch,
     _person_blobs,
+    _person_shaped,
     _split_stacked,
     _standing_out,
     _upright,
@@ -1238,6 +1239,20 @@ def test_two_people_one_straight_above_the_other_get_a_person_tall_box_each() ->
     labels[10:32, 8:12] = 1
     boxes, _ = _split_stacked([[8, 10, 11, 31]], [1], labels, (0.0, 11.0, 0.3))
     assert sorted(boxes) == [[8, 10, 11, 20], [8, 21, 11, 31]]
+
+
+def test_two_narrow_far_people_one_above_the_other_are_kept_and_split() -> None:
+    # Two far people 3 px wide and 11 rows tall, one straight above the other (as at 320x180):
+    # one blob 22 rows tall, over 7 times as tall as wide. Kept as people, then split in two.
+    labels = np.zeros((60, 20), np.int32)
+    labels[10:32, 8:11] = 1
+    box = [8, 10, 10, 31]
+    shaped, ids = _person_shaped([box], [1])
+    assert shaped == [box]
+    boxes, _ = _split_stacked(shaped, ids, labels, (0.0, 11.0, 0.3))
+    assert sorted(boxes) == [[8, 10, 10, 20], [8, 21, 10, 31]]
+    # A thinner blob, a fleck of a pitch line or a post, is no one.
+    assert _person_shaped([[8, 10, 9, 31]], [1]) == ([], [])
 
 
 def test_a_white_kit_with_shorts_like_the_grass_is_one_person() -> None:
