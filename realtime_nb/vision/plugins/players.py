@@ -188,7 +188,7 @@ class PlayerDetection(Plugin):
         tall = _lone_heights(boxes, measured, previous)
         boxes = [away.fit(box, expected) for box, expected in zip(boxes, tall, strict=True)]
         boxes, ids = _person_shaped(boxes, ids)
-        boxes, ids = _upright(boxes, ids, pale, measured)
+        boxes, ids = _upright(boxes, ids, pale, measured, frame.shape[0] - 1)
         boxes, ids = tall_enough(boxes, ids, previous)
         model = height_model(boxes, ctx.state)
         ctx.state["height_model"] = model
@@ -522,22 +522,38 @@ def _count_in(labels: Labels, stats: npt.NDArray[np.int32], mask: Mask, k: int) 
 
 
 def _upright(
-    boxes: list[list[int]], ids: list[int], pale: set[int], heights: Heights
+    boxes: list[list[int]],
+    ids: list[int],
+    pale: set[int],
+    heights: Heights,
+    last_row: int | None = None,
 ) -> tuple[list[list[int]], list[int]]:
     """The boxes (with their labels ``ids``) but those of ``pale`` blobs (mostly pale pixels
     off the markings) that once fitted are less than :data:`UPRIGHT` times as tall as wide,
     or (given people's ``heights`` at each row: the homography's, when it gives them) less
     than :data:`PALE_TALL` of a person tall: white shorts grow into the person standing in
     them, a ball (as pale) stays as wide as tall when JPEG blurs it and short when motion
-    blur streaks it."""
+    blur streaks it.
+
+    A box that reaches the frame's last row, ``last_row``, is not held to a person's height:
+    the frame cuts the person there (a near player's head and white shirt, the rest below
+    the frame), and how much of them is below is not known. Such a box is judged by its shape
+    here and, as every box, by :func:`tall_enough` later. Dropped, its white shirt was taken
+    for the ball (near camera, 9 m up, 11 m back, 23 degrees, random seeds 42-53, 4 s: wrong
+    ball reports 19 -> 15 of some 530; players P / R 0.983 / 0.968 the same, 4 people more)."""
     dropped = []
     for box, k in zip(boxes, ids, strict=True):
         tall = box[3] - box[1] + 1
+        cut = last_row is not None and box[3] >= last_row
         dropped.append(
             k in pale
             and (
                 tall < UPRIGHT * (box[2] - box[0] + 1)
-                or (heights is not None and tall < PALE_TALL * float(np.interp(box[3], *heights)))
+                or (
+                    heights is not None
+                    and not cut
+                    and tall < PALE_TALL * float(np.interp(box[3], *heights))
+                )
             )
         )
     return _without(boxes, ids, dropped)

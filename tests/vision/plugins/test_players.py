@@ -510,6 +510,12 @@ def test_a_box_of_mostly_pale_pixels_off_the_markings_must_stand_upright() -> No
     # Where people are 24 px tall, the upright one is too short (12 px, a ball's streak).
     heights: Heights = (np.array([0.0, 359.0]), np.array([24.0, 24.0]))
     assert _upright(boxes, [1, 2, 3], {1, 2}, heights) == ([boxes[2]], [3])
+    # Unless the frame's last row cuts it: the rest of the person may be below the frame.
+    assert _upright(boxes, [1, 2, 3], {1, 2}, heights, last_row=11) == (
+        [boxes[1], boxes[2]],
+        [2, 3],
+    )
+    assert _upright(boxes, [1, 2, 3], {1, 2}, heights, last_row=12) == ([boxes[2]], [3])
 
 
 def test_an_empty_mask_has_no_blobs() -> None:
