@@ -4,6 +4,7 @@ clips rendered with tuning-like knobs (never the held-out variations or their ra
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -641,18 +642,47 @@ def test_a_sighting_far_from_where_a_lapsed_ball_was_predicted_does_not_keep_it(
 
 
 def test_a_clear_sighting_of_a_lapsed_track_is_the_ball_at_once() -> None:
-    # The ball's track lapses on faint sightings (lost in the legs); when the ball shows
-    # clearly again, alone in its frame, it is the ball at once, not when the track's smoothed
-    # confidence has climbed back.
+    # The ball's track lapses on faint sightings (lost in the legs, at someone's feet); when
+    # the ball shows clearly again, alone in its frame, it is the ball at once, not when the
+    # track's smoothed confidence has climbed back.
+    def at_feet(points: list[tuple[float, float]]) -> list[bool]:
+        return [x >= 112 for x, _ in points]  # the faint sightings, from frame 6 on
+
     tracks = TrackSet()
     reported = []
     for i in range(13):
         confidence = 0.1 if 6 <= i < 12 else 0.8
-        ball, seen = tracks.step([ball_at(100 + 2 * i, 80, confidence)])
+        ball, seen = tracks.step([ball_at(100 + 2 * i, 80, confidence)], None, at_feet)
         reported.append(ball is not None and seen is not None)
     assert all(reported[:6]) and not reported[11]
     assert tracks.tracks[0].confidence < TrackSet.sure  # smoothed, it has not climbed back
     assert reported[12]
+
+
+def test_a_faint_ball_seen_every_frame_where_its_track_said_stays_the_ball() -> None:
+    # A ball rolling along a line: its sightings turn faint (scaled down on the marking) but
+    # come every frame, right where its track said, away from anyone's feet. It stays the
+    # ball; the same faint sightings a frame missed now and then, or off the track's path,
+    # do not keep it.
+    def run(path: Callable[[int], float], missed: set[int]) -> list[bool]:
+        tracks = TrackSet()
+        reported = []
+        for i in range(20):
+            confidence = 0.1 if i >= 8 else 0.8
+            sighting = [] if i in missed else [ball_at(path(i), 80, confidence)]
+            ball, seen = tracks.step(sighting)
+            reported.append(ball is not None and seen is not None)
+        return reported
+
+    def rolling(i: int) -> float:
+        return 100.0 + 3 * i
+
+    def shaking(i: int) -> float:
+        return 100.0 + 3 * i + (4 if i % 2 and i >= 8 else 0)
+
+    assert all(run(rolling, set())[2:])
+    assert not all(run(rolling, {9, 13, 17})[2:])
+    assert not all(run(shaking, set())[2:])
 
 
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
