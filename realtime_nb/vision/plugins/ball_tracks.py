@@ -13,7 +13,8 @@ The ball is the best track once it is confirmed, one seen away from anyone's fee
 seen only at the feet; another track takes over only when it has been clearly better for a
 while, so one frame's doubt does not swap the ball for a fleck, or when it was seen away
 from the feet and the ball's track only at them (the other way only once the ball's track
-is missed).
+is missed). A ball's track seen in every recent frame right where it said, away
+from the feet, stays the ball however faint its sightings (a ball rolling along a line).
 While the caller knows where the ball is held (at a player's feet,
 :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
 instead and waits for the ball to show again.

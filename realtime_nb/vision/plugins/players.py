@@ -110,7 +110,8 @@ class PlayerDetection(Plugin):
     (quality :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not
     paint but a person's: a white kit, pale from face to socks, is found wherever it stands off
     the lines (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box
-    made mostly of such pixels must stand upright once fitted (a ball is as pale). Elsewhere
+    made mostly of such pixels must stand upright once fitted and, unless the frame's last row
+    cuts it, be most of a person tall (a ball is as pale). Elsewhere
     white shorts and socks, which look like line paint, are kept where they lie between parts of
     a person, and a white kit's thick pale parts are taken back from the line mask within reach
     of the person's own pixels (but not long vertical runs of paint); what blur or JPEG fades
