@@ -13,8 +13,8 @@ The ball is the best track once it is confirmed, one seen away from anyone's fee
 seen only at the feet; another track takes over only when it has been clearly better for a
 while, so one frame's doubt does not swap the ball for a fleck, or when it was seen away
 from the feet and the ball's track only at them (the other way only once the ball's track
-is missed). A ball's track seen in every recent frame right where it said, away
-from the feet, stays the ball however faint its sightings (a ball rolling along a line).
+is missed). A ball's track seen in each of its recent frames, now right where it said and
+away from the feet, stays the ball however faint its sightings (a ball rolling along a line).
 While the caller knows where the ball is held (at a player's feet,
 :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
 instead and waits for the ball to show again.
@@ -168,7 +168,7 @@ class TrackSet:
             (lower than :attr:`least_quality`, so a ball back from behind a player or rolling
             over a line, seen less often for a while, is not dropped), unless the sighting is
             :attr:`revive` or more in confidence and within :attr:`gate_px` of the track's
-            prediction.
+            prediction, or the track is steady (:attr:`steady_px`).
         revive: Confidence of a sighting, near its track's prediction, that keeps a track
             whose score fell under :attr:`keep_quality` the ball. A ball passing behind a
             player for four frames came back where its track said, at 0.55 to 0.68, and was
@@ -177,8 +177,9 @@ class TrackSet:
             x 4 s found 438 -> 439 of 642, 376x212 JPEG 45 fresh 546 -> 550, no wrong report
             more on seven tuning looks; 0.45: 443 and 550, but 376x212 JPEG 45 seeds 13-20
             gave three more reports of a ball while it was hidden.
-        steady_px: How near (pixels) its prediction the ball's track must be seen, in each of
-            the last :attr:`window` frames and away from everyone's feet, to stay the ball
+        steady_px: How near (pixels) its prediction the ball's track must be seen this frame,
+            away from everyone's feet, having been seen in each of its last :attr:`window`
+            recorded frames (a miss while held or excused is not recorded), to stay the ball
             however faint the sightings (under :attr:`keep_quality`). A ball rolling along a
             pitch line, its confidence scaled down there, was seen every frame where its
             track said and dropped all the same, for as long as it stayed on the line. On
@@ -324,6 +325,7 @@ class TrackSet:
             if confidence >= self.least_start:
                 self.tracks.append(Track(x, y, radius, confidence))
                 self.tracks[-1].off_feet = not candidate_at_feet[ci]
+                self.tracks[-1].at_feet = candidate_at_feet[ci]
         self.tracks = [t for t in self.tracks if self._alive(t)]
         self.tracks.sort(key=lambda t: -t.quality)
         del self.tracks[self.limit :]
@@ -440,8 +442,8 @@ class TrackSet:
             self.ball = best
 
     def _steady(self, track: Track) -> bool:
-        """Whether ``track`` was seen in each of the last :attr:`window` frames, this frame
-        within :attr:`steady_px` of its prediction and away from everyone's feet."""
+        """Whether ``track`` was seen in each of its last :attr:`window` recorded frames, and
+        this frame within :attr:`steady_px` of its prediction and away from everyone's feet."""
         return (
             len(track.seen) >= self.window
             and all(track.seen[-self.window :])

@@ -681,7 +681,7 @@ def test_a_faint_ball_seen_every_frame_where_its_track_said_stays_the_ball() -> 
         return 100.0 + 3 * i + (4 if i % 2 and i >= 8 else 0)
 
     assert all(run(rolling, set())[2:])
-    assert not all(run(rolling, {9, 13, 17})[2:])
+    assert not any(run(rolling, {9, 13, 17})[11:])  # lapsed once seen too seldom
     assert not all(run(shaking, set())[2:])
 
 
