@@ -200,7 +200,6 @@ class PlayerDetection(Plugin):
         # piece's rows are the blob's, which may reach the grass below the feet; a stacked
         # piece's bottom is the height model's or the fitted one, and the cut leaves it.
         boxes = [box if id(box) in fitted else away.cut_below(box) for box in boxes]
-        boxes, ids = _half_in_frame(boxes, ids, model, frame.shape[1])
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
         # Boxes of grass first: the paint test reads the standing-out pixels again.
@@ -434,7 +433,7 @@ def _person_blobs(
         # flat blob is not grown: beside a line it would grow into a person's height.
         if area < min_area or bh < 3 or bw > 0.2 * w or bh > 0.5 * h:
             continue
-        if not 0.7 <= bh / bw <= PEOPLE_TALLEST_SHAPE or area < 0.2 * bw * bh:
+        if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
             continue
         # At least a tenth of the blob's own (not line-like) pixels: a piece of line is none.
         if not _mostly_own(labels, stats, own, k):
@@ -800,28 +799,6 @@ def _good_homography(
     return np.asarray(raw, np.float64)
 
 
-def _half_in_frame(
-    boxes: list[list[int]], ids: list[int], model: HeightModel | None, width: int
-) -> tuple[list[list[int]], list[int]]:
-    """The boxes but those the frame's left or right edge cuts to under half a lone person's
-    width at their feet (by ``model``, the lone people's width for their height): a person
-    less than half in the frame, whom the truth leaves out too (all of them without a model).
-
-    With blobs up to :data:`PEOPLE_TALLEST_SHAPE` times as tall as wide, such slivers (a near
-    player's arm and side at the frame's edge) were reported: on a near camera 9.5 m up
-    (random seeds 0-5, 2 s) boxes of nobody went 37 -> 51, and 43 with this test; broadcast
-    clips 310-319 P 0.956 -> 0.958 with it."""
-    if model is None:
-        return boxes, ids
-    a, b, ratio = model
-    dropped = [
-        (box[0] <= 0 or box[2] >= width - 1)
-        and box[2] - box[0] + 1 < 0.5 * ratio * (a * box[3] + b)
-        for box in boxes
-    ]
-    return _without(boxes, ids, dropped)
-
-
 def _without(
     boxes: list[list[int]], ids: list[int], dropped: list[bool]
 ) -> tuple[list[list[int]], list[int]]:
@@ -967,15 +944,13 @@ def _with_pale_parts(
 
 
 PEOPLE_TALLEST_SHAPE = 8.0
-"""The most times as tall as wide a blob of people may be, as found (:func:`_person_blobs`)
-and once fitted (:func:`_person_shaped`). A lone person is some 3 to 4 times, more with arms
-in or cut by the frame's side; two far people one above the other, 3 to 4 px wide at 320x180,
-are 6 to 8 times, and :func:`_split_stacked` parts them later. It was 6, which dropped such
-pairs whole, the most common way far people were lost at 320x180 on tuning clips, and people
-the frame's side cuts (2 s clips, P / R: 320x180 JPEG 45 random seeds 13-20 0.932 / 0.935 ->
-0.932 / 0.942, classic 0-7 0.991 / 0.975 -> 0.991 / 0.979, broadcast 300-309 0.891 / 0.816 ->
-0.890 / 0.825, with :func:`_half_in_frame`). 10 kept the same people as 8 and a few more boxes
-of nobody; 7 fewer people."""
+"""The most times as tall as wide a blob of people may be (:func:`_person_shaped`). A lone
+person is some 3 to 4 times, more with arms in or cut by the frame's side; two far people one
+above the other, 3 to 4 px wide at 320x180, are 6 to 8 times, and :func:`_split_stacked`
+parts them later. It was 6, which dropped such pairs whole, the most common way far people
+were lost at 320x180 on tuning clips (2 s, random seeds 13-20, JPEG 45: P / R 0.932 / 0.935
+-> 0.932 / 0.940; broadcast clips 300-309 0.891 / 0.816 -> 0.890 / 0.826). 10 kept the same
+people as 8 and a few more boxes of nobody; 7 fewer people."""
 
 
 def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:
