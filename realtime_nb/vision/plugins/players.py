@@ -944,13 +944,16 @@ def _with_pale_parts(
 
 
 PEOPLE_TALLEST_SHAPE = 8.0
-"""The most times as tall as wide a blob of people may be (:func:`_person_shaped`). A lone
-person is some 3 to 4 times, more with arms in or cut by the frame's side; two far people one
-above the other, 3 to 4 px wide at 320x180, are 6 to 8 times, and :func:`_split_stacked`
-parts them later. It was 6, which dropped such pairs whole, the most common way far people
-were lost at 320x180 on tuning clips (2 s, random seeds 13-20, JPEG 45: P / R 0.932 / 0.935
--> 0.932 / 0.940; broadcast clips 300-309 0.891 / 0.816 -> 0.890 / 0.826). 10 kept the same
-people as 8 and a few more boxes of nobody; 7 fewer people."""
+"""The most times as tall as wide a fitted box of people may be (:func:`_person_shaped`). A
+lone person is some 3 to 4 times, more with arms in or cut by the frame's side; two far people
+one above the other at 320x180, once the fit has cut a blob's halo off its sides (the blob as
+found is at most 6 times as tall as wide, :func:`_person_blobs`), are 6 to 8 times, and
+:func:`_split_stacked` parts them later. It was 6, which dropped such pairs whole, the most
+common way far people were lost at 320x180 on tuning clips (2 s, random seeds 13-20, JPEG 45:
+P / R 0.932 / 0.935 -> 0.932 / 0.940; broadcast clips 300-309 0.891 / 0.816 -> 0.890 /
+0.826). 10 kept the same people as 8 and a few more boxes of nobody; 7 fewer people. The same
+8 for blobs as found too raised recall on tuning clips but moved the ball's wrong rate on six
+held-out rows the wrong way (docs/accuracy.md), and was taken back."""
 
 
 def _person_shaped(boxes: list[list[int]], ids: list[int]) -> tuple[list[list[int]], list[int]]:

@@ -510,12 +510,14 @@ def test_a_box_of_mostly_pale_pixels_off_the_markings_must_stand_upright() -> No
     # Where people are 24 px tall, the upright one is too short (12 px, a ball's streak).
     heights: Heights = (np.array([0.0, 359.0]), np.array([24.0, 24.0]))
     assert _upright(boxes, [1, 2, 3], {1, 2}, heights) == ([boxes[2]], [3])
-    # Unless the frame's last row cuts it: the rest of the person may be below the frame.
+    # Unless the frame's last row cuts it: the rest of the person may be below the frame
+    # (a square cut by it is still no one).
     assert _upright(boxes, [1, 2, 3], {1, 2}, heights, last_row=11) == (
         [boxes[1], boxes[2]],
         [2, 3],
     )
     assert _upright(boxes, [1, 2, 3], {1, 2}, heights, last_row=12) == ([boxes[2]], [3])
+    assert _upright([[0, 6, 5, 11]], [1], {1}, heights, last_row=11) == ([], [])
 
 
 def test_an_empty_mask_has_no_blobs() -> None:
@@ -1245,11 +1247,18 @@ def test_two_people_one_straight_above_the_other_get_a_person_tall_box_each() ->
     labels[10:32, 8:12] = 1
     boxes, _ = _split_stacked([[8, 10, 11, 31]], [1], labels, (0.0, 11.0, 0.3))
     assert sorted(boxes) == [[8, 10, 11, 20], [8, 21, 11, 31]]
+    # People taller lower down (h = 0.1 y + 8): 11 rows at row 30, the far one's feet at row
+    # 20, where a person is 10 rows tall, reaching row 11.
+    labels[:] = 0
+    labels[11:31, 8:12] = 1
+    boxes, _ = _split_stacked([[8, 11, 11, 30]], [1], labels, (0.1, 8.0, 0.3))
+    assert sorted(boxes) == [[8, 11, 11, 20], [8, 20, 11, 30]]
 
 
 def test_two_narrow_far_people_one_above_the_other_are_kept_and_split() -> None:
     # Two far people 3 px wide and 11 rows tall, one straight above the other (as at 320x180):
-    # one blob 22 rows tall, over 7 times as tall as wide. Kept as people, then split in two.
+    # a fitted box 22 rows tall, over 7 times as tall as wide (the blob as found was wider:
+    # the fit cut a halo off its side). Kept as people, then split in two.
     labels = np.zeros((60, 20), np.int32)
     labels[10:32, 8:11] = 1
     box = [8, 10, 10, 31]
