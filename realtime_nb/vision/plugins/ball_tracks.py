@@ -394,8 +394,9 @@ class TrackSet:
         motion blur 8 + JPEG 40 found 465 -> 469 of 589 with wrong reports 22 -> 18.
         """
         # Seen again, but too seldom lately to be trusted; unless as ball-like as a ball and
-        # where its track said, as a ball back from behind a player is, or seen every frame
-        # of the window right where its track said, away from the feet (:attr:`steady_px`).
+        # where its track said, as a ball back from behind a player is, or seen in each frame
+        # of its window and now right where its track said, away from the feet
+        # (:attr:`steady_px`).
         lapsed = (
             self.ball is not None
             and self.ball.last is not None
