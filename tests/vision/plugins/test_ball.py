@@ -685,6 +685,26 @@ def test_a_faint_ball_seen_every_frame_where_its_track_said_stays_the_ball() -> 
     assert not all(run(shaking, set())[2:])
 
 
+def test_a_lapsed_ball_s_track_seen_every_frame_where_it_said_is_the_ball_again() -> None:
+    # The ball rolls along a line, its sightings faint, and is missed twice: its track lapses.
+    # Once seen in each frame of a window again, right where its track said, the track that
+    # was the ball is the ball again; the same faint track that never was one is not.
+    def run(first: float) -> list[bool]:
+        tracks = TrackSet()
+        reported = []
+        for i in range(30):
+            confidence = first if i < 8 else 0.1
+            sighting = [] if i in {9, 13} else [ball_at(100.0 + 3 * i, 80, confidence)]
+            ball, seen = tracks.step(sighting)
+            reported.append(ball is not None and seen is not None)
+        return reported
+
+    was_ball = run(0.8)
+    assert all(was_ball[2:9]) and not any(was_ball[14:19])  # the ball, then lapsed
+    assert all(was_ball[14 + TrackSet.window - 1 :])  # a window of sightings: the ball again
+    assert not any(run(0.1))  # never the ball: as faint, never elected
+
+
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
     tracks = TrackSet()
     asked: list[list[tuple[float, float]]] = []
