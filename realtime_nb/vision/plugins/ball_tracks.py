@@ -15,7 +15,8 @@ while, so one frame's doubt does not swap the ball for a fleck, or when it was s
 from the feet and the ball's track only at them (the other way only once the ball's track
 is missed). A ball's track seen in each of its recent frames, now right where it said and
 away from the feet, stays the ball however faint its sightings (a ball rolling along a line),
-and a track that was the ball once and lapsed is the ball again when it is so seen.
+and a track that was the ball once and lapsed is the ball again when it is so seen in each of
+the frames a new track needs to be confirmed.
 While the caller knows where the ball is held (at a player's feet,
 :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
 instead and waits for the ball to show again.
@@ -71,7 +72,8 @@ class Track:
         :meth:`TrackSet.step`; 0 when it was not seen)."""
         self.was_ball = False
         """Whether this track was ever the ball (set by :meth:`TrackSet.step`): once lapsed,
-        it may be the ball again when steady (:attr:`TrackSet.steady_px`)."""
+        it may be the ball again when steady (:attr:`TrackSet.steady_px`) for
+        :attr:`TrackSet.confirm` frames."""
         self.at_feet = False
         """Whether this frame's sighting is at someone's feet (set by :meth:`TrackSet.step`
         from its feet tests; False when it was not seen)."""
@@ -193,14 +195,17 @@ class TrackSet:
             random seeds (320x180 JPEG 40, motion blur 8 + JPEG 40, 392x221 JPEG 45) found
             0 to +2. At someone's feet a faint sighting every frame may be the legs, not the
             ball, and lapses as before. A track that was the ball once (:attr:`Track.was_ball`)
-            and lapsed is ready to be the ball again, whatever its score, when it is so seen: a
-            faint ball missed once or twice lapsed and was then seen every frame where its track
+            and lapsed is ready to be the ball again, whatever its score, when it is so seen in
+            each of its last :attr:`confirm` recorded frames (what a new track needs): a faint
+            ball missed once or twice lapsed and was then seen every frame where its track
             said, unreported, for the rest of the clip. On 13 tuning looks x random seeds 30-41
-            x 4 s found 11,610 -> 11,665 of 12,847 visible frames (320x180 JPEG 45 +12, 392x221
-            JPEG 45 +15, none fewer), wrong reports 125 -> 116; broadcast clips 300-319 found
-            853 -> 882 of 1,917, wrong 833 -> 816; fresh random seeds 80-91 on six looks found
-            5,249 -> 5,260 of 5,764, wrong 125 -> 129 (motion blur 6 + JPEG 40: a wrong object
-            the ball once, re-elected for four frames while the ball was hidden).
+            x 4 s found 11,610 -> 11,698 of 12,847 visible frames (320x180 JPEG 45 +18, 392x221
+            JPEG 45 +19, none fewer), wrong reports 125 -> 116; fresh random seeds 80-91 on six
+            looks found 5,249 -> 5,264 of 5,764, wrong 125 -> 130 (motion blur 6 + JPEG 40: a
+            wrong object the ball once, re-elected for four frames while the ball was hidden);
+            broadcast clips 300-319 found 853 -> 876 of 1,917, wrong 833 -> 818. Asking for
+            the whole :attr:`window` instead: tuning 11,665, fresh 5,260, broadcast 882 found
+            (wrong 116, 129, 816).
         least_start: Least confidence of a candidate that starts a new track (a weaker one
             only continues a track, and only near its prediction: :attr:`weak_reach`).
         weak_reach: How far from a track's prediction, in that track's ball radii, a
@@ -427,15 +432,15 @@ class TrackSet:
             self.ball, self.handed_from = back, None
             return
         # A held ball unseen is a guess: a confirmed track seen now is better. A track that
-        # was the ball and would not have lapsed had it stayed the ball is ready whatever its
-        # score (a faint ball seen every frame, where its track said, after a miss or two).
+        # was the ball, seen where it said in each of the frames a new track needs, is ready
+        # whatever its score (a faint ball seen every frame after a miss or two).
         guess = self.ball is not None and self.ball.held and self.ball.last is None
         ready = [
             t
             for t in self.tracks
             if (
                 t.quality >= (self.least_quality if t.off_feet else self.feet_least)
-                or (t.was_ball and self._steady(t))
+                or (t.was_ball and self._steady(t, self.confirm))
             )
             and not (guess and t is self.ball)
             and (sum(t.seen) >= self.confirm or (len(t.seen) >= 2 and t.quality >= self.sure))
@@ -460,12 +465,14 @@ class TrackSet:
             self.ball = best
             best.was_ball = True
 
-    def _steady(self, track: Track) -> bool:
-        """Whether ``track`` was seen in each of its last :attr:`window` recorded frames, and
-        this frame within :attr:`steady_px` of its prediction and away from everyone's feet."""
+    def _steady(self, track: Track, frames: int | None = None) -> bool:
+        """Whether ``track`` was seen in each of its last ``frames`` recorded frames (default
+        :attr:`window`), and this frame within :attr:`steady_px` of its prediction and away
+        from everyone's feet."""
+        frames = self.window if frames is None else frames
         return (
-            len(track.seen) >= self.window
-            and all(track.seen[-self.window :])
+            len(track.seen) >= frames
+            and all(track.seen[-frames:])
             and track.jump <= self.steady_px
             and not track.at_feet
         )
