@@ -10,6 +10,7 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball_scene import (
+    DOUBTFUL_FACTOR,
     FEET_SIDE_SHARE,
     JUNCTION_FACTOR,
     LEGS_BELOW,
@@ -51,6 +52,33 @@ def test_the_people_are_the_part_that_stands_out_where_a_box_was_widened() -> No
     assert scene.people == [[100, 100, 104, 126], [200, 100, 208, 126]]
     kit, _ = scene.places(np.array([[98.0, 110.0], [106.0, 110.0], [102.0, 110.0]]))
     assert kit.tolist() == [False, False, True]
+
+
+def test_a_goalkeeper_shorter_than_a_person_is_doubtful_not_kit() -> None:
+    # 10 px a metre: a person is 18 px tall. The ball and a line it touches, taken for an
+    # off-colour jersey, make a short goalkeeper's box: a candidate there is not kit, and
+    # counts for less; a goalkeeper as tall as a person, and a short player, are people.
+    short_keeper, keeper, short_player = (
+        [400, 200, 403, 206],
+        [500, 200, 504, 217],
+        [300, 200, 303, 206],
+    )
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99},
+               "player_detection": {"detections": [
+                   {"box": short_keeper, "class": "goalkeeper"}, {"box": keeper, "class": "goalkeeper"},
+                   {"box": short_player, "class": "player"}]}}  # fmt: skip
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    assert scene.doubtful == [short_keeper]
+    assert [b[:2] for b in scene.people] == [keeper[:2], short_player[:2]]
+    kit, _ = scene.places(np.array([[401.5, 203.0], [502.0, 205.0], [301.5, 203.0]]))
+    assert kit.tolist() == [False, True, True]
+    in_box, open_grass = ((401.5, 203.0), 2.0, 0.8), ((420.0, 203.0), 2.0, 0.8)
+    kept = scene.plausible([in_box, open_grass])
+    assert kept[0][2] == pytest.approx(DOUBTFUL_FACTOR * kept[1][2])
+    # Through a rough homography no person's height is trusted: every box is kit as before.
+    results["pitch_detection"]["quality"] = 0.5  # type: ignore[index]
+    rough = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    assert rough.doubtful == [] and len(rough.people) == 3
 
 
 def test_a_candidate_on_a_marking_counts_for_less() -> None:
