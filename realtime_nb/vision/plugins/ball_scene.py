@@ -135,18 +135,19 @@ TALL_SHARE = 0.3
 """At most this share of a box's height is added to its feet zone's reach above the bottom
 when the box is taller than a person standing there (:meth:`BallScene.feet_zones`)."""
 DOUBTFUL_SHARE = 0.9
-"""A box player_detection calls a goalkeeper (a jersey of neither team's colour) shorter than
-this share of a person standing where it ends, through a good homography, is not taken as
-someone's kit (:attr:`BallScene.doubtful`): the ball with a line or a sock it touches, at
-320 to 392 px wide, made such a box, and the kit test then took the ball out of the search.
-Counted by cause on four small JPEG tuning looks x random seeds 30-41, 27 missed frames were
-a ball in such a box and not at anyone's feet. With :data:`DOUBTFUL_FACTOR`, on 13 tuning
-looks x random seeds 30-41 x 4 s found 11,698 -> 11,740 of 12,847 visible frames (392x221
-JPEG 45 +11, 320x180 JPEG 60 +9, none fewer), wrong reports 116 -> 112; fresh random seeds
-80-91 on six looks 5,264 -> 5,281 of 5,764 (wrong 130 -> 117); broadcast clips 300-319 876 ->
-874 of 1,917 (wrong 818 -> 819). Left out with no factor: 0.7 found +30 frames on seven
-looks; 0.9 more, but broadcast 876 -> 870 (wrong 818 -> 831: goalkeepers' white parts). Every
-goalkeeper's box: wrong reports at 320x180 JPEG 45 8 -> 57 and 376x212 JPEG 55 8 -> 94."""
+"""A box player_detection calls a goalkeeper (a jersey of neither team's colour) shorter than this
+share of a person standing where it ends, through a good homography, is left out of the people
+(:attr:`BallScene.doubtful`: no kit, no feet zone, no holder of the ball): the ball with a line
+or a sock it touches, at 320 to 392 px wide, made such a box, and the kit test then took the
+ball out of the search. Counted by cause on four small JPEG tuning looks x random seeds 30-41,
+27 missed frames were a ball in such a box and not at anyone's feet. With
+:data:`DOUBTFUL_FACTOR`, on 13 tuning looks x random seeds 30-41 x 4 s found 11,698 -> 11,740 of
+12,847 visible frames (392x221 JPEG 45 +11, 320x180 JPEG 60 +9, none fewer), wrong reports 116
+-> 112; fresh random seeds 80-91 on six looks 5,264 -> 5,281 of 5,764 (wrong 130 -> 117);
+broadcast clips 300-319 876 -> 874 of 1,917 (wrong 818 -> 819). Left out with no factor: 0.7
+found +30 frames on seven looks; 0.9 more, but broadcast 876 -> 870 (wrong 818 -> 831:
+goalkeepers' white parts). Every goalkeeper's box: wrong reports at 320x180 JPEG 45 8 -> 57 and
+376x212 JPEG 55 8 -> 94."""
 DOUBTFUL_FACTOR = 0.75
 """Confidence kept by a candidate in a :attr:`BallScene.doubtful` box: the ball's track goes on
 through it, but a goalkeeper's white sock is not the one clear ball of its frame at first
@@ -247,13 +248,14 @@ class BallScene:
         boxes = [d.get("body") or d.get("box") for d in detections]
         scene = cls(homography, [list(b) for b in boxes if b])
         scene.quality = float((ctx.results.get("pitch_detection") or {}).get("quality") or 0.0)
-        keepers = [list(b) for d, b in zip(detections, boxes, strict=True) if b and _keeper(d)]
+        present = [(d, list(b)) for d, b in zip(detections, boxes, strict=True) if b]
+        keepers = [k for k, (d, _) in enumerate(present) if _keeper(d)]
         if keepers and homography is not None and scene.quality >= 0.8:
-            short = scene.short(keepers)
-            doubtful = [b for b, cut in zip(keepers, short, strict=True) if cut]
-            if doubtful:
-                scene.people = [b for b in scene.people if b not in doubtful]
-                scene.doubtful = doubtful
+            short = scene.short([present[k][1] for k in keepers])
+            cut = {k for k, yes in zip(keepers, short, strict=True) if yes}
+            if cut:
+                scene.people = [b for k, (_, b) in enumerate(present) if k not in cut]
+                scene.doubtful = [present[k][1] for k in sorted(cut)]
         scene.people = scene.whole_people()
         return scene
 

@@ -15,8 +15,8 @@ while, so one frame's doubt does not swap the ball for a fleck, or when it was s
 from the feet and the ball's track only at them (the other way only once the ball's track
 is missed). A ball's track seen in each of its recent frames, now right where it said and
 away from the feet, stays the ball however faint its sightings (a ball rolling along a line),
-and a track that was the ball once and lapsed is the ball again when it is so seen in each of
-the frames a new track needs to be confirmed.
+and a track that was the ball lately, lapsed or taken over, may be the ball again when it is so
+seen in each of the frames a new track needs to be confirmed.
 While the caller knows where the ball is held (at a player's feet,
 :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
 instead and waits for the ball to show again.
@@ -70,10 +70,10 @@ class Track:
         self.jump = 0.0
         """How far (px) this frame's sighting lay from the track's prediction (set by
         :meth:`TrackSet.step`; 0 when it was not seen)."""
-        self.was_ball = False
-        """Whether this track was ever the ball (set by :meth:`TrackSet.step`): once lapsed,
-        it may be the ball again when steady (:attr:`TrackSet.steady_px`) for
-        :attr:`TrackSet.confirm` frames."""
+        self.since_ball: int | None = None
+        """Frames since this track was last the ball at the end of a frame (0: it was the
+        last frame's ball), None if it never was (set by :meth:`TrackSet.step`): within
+        :attr:`TrackSet.recent`, a track no longer the ball may be taken back when steady."""
         self.at_feet = False
         """Whether this frame's sighting is at someone's feet (set by :meth:`TrackSet.step`
         from its feet tests; False when it was not seen)."""
@@ -183,29 +183,38 @@ class TrackSet:
             x 4 s found 438 -> 439 of 642, 376x212 JPEG 45 fresh 546 -> 550, no wrong report
             more on seven tuning looks; 0.45: 443 and 550, but 376x212 JPEG 45 seeds 13-20
             gave three more reports of a ball while it was hidden.
-        steady_px: How near (pixels) its prediction the ball's track must be seen this frame,
-            away from everyone's feet, having been seen in each of its last :attr:`window`
-            recorded frames (a miss while held or excused is not recorded), to stay the ball
-            however faint the sightings (under :attr:`keep_quality`). A ball rolling along a
-            pitch line, its confidence scaled down there, was seen every frame where its
-            track said and dropped all the same, for as long as it stayed on the line. On
-            nine tuning looks x random seeds 30-41 x 4 s, found +3 to +6 frames of about
-            1,030 on seven looks (none fewer), no more wrong reports; broadcast clips
-            300-319 the same found frames, wrong reports 831 -> 833 of some 1,750; fresh
-            random seeds (320x180 JPEG 40, motion blur 8 + JPEG 40, 392x221 JPEG 45) found
-            0 to +2. At someone's feet a faint sighting every frame may be the legs, not the
-            ball, and lapses as before. A track that was the ball once (:attr:`Track.was_ball`)
-            and lapsed is ready to be the ball again, whatever its score, when it is so seen in
-            each of its last :attr:`confirm` recorded frames (what a new track needs): a faint
-            ball missed once or twice lapsed and was then seen every frame where its track
-            said, unreported, for the rest of the clip. On 13 tuning looks x random seeds 30-41
-            x 4 s found 11,610 -> 11,698 of 12,847 visible frames (320x180 JPEG 45 +18, 392x221
-            JPEG 45 +19, none fewer), wrong reports 125 -> 116; fresh random seeds 80-91 on six
-            looks found 5,249 -> 5,264 of 5,764, wrong 125 -> 130 (motion blur 6 + JPEG 40: a
-            wrong object the ball once, re-elected for four frames while the ball was hidden);
-            broadcast clips 300-319 found 853 -> 876 of 1,917, wrong 833 -> 818. Asking for
-            the whole :attr:`window` instead: tuning 11,665, fresh 5,260, broadcast 882 found
-            (wrong 116, 129, 816).
+        steady_px: How near (pixels) its prediction the ball's track must be seen this frame, away
+            from everyone's feet, having been seen in each of its last :attr:`window` recorded
+            frames (a miss while held or excused is not recorded), to stay the ball however faint
+            the sightings (under :attr:`keep_quality`). A ball rolling along a pitch line, its
+            confidence scaled down there, was seen every frame where its track said and dropped all
+            the same, for as long as it stayed on the line. On nine tuning looks x random seeds
+            30-41 x 4 s, found +3 to +6 frames of about 1,030 on seven looks (none fewer), no more
+            wrong reports; broadcast clips 300-319 the same found frames, wrong reports 831 -> 833
+            of some 1,750; fresh random seeds (320x180 JPEG 40, motion blur 8 + JPEG 40, 392x221
+            JPEG 45) found 0 to +2. At someone's feet a faint sighting every frame may be the legs,
+            not the ball, and lapses as before. A track that was the ball within the last
+            :attr:`recent` frames (:attr:`Track.since_ball`), now lapsed or taken over, is ready to
+            be the ball again, whatever its score, when it is so seen in each of its last
+            :attr:`confirm` recorded frames (what a new track needs): a faint ball missed once or
+            twice lapsed and was then seen every frame where its track said, unreported, for the
+            rest of the clip. So the ball's own track, once steady for :attr:`confirm` frames,
+            lapses and is elected again in the same frame: it keeps the ball unless a better track
+            seen away from the feet is ready then. On 13 tuning looks x random seeds 30-41 x 4 s
+            found 11,610 -> 11,698 of 12,847 visible frames (320x180 JPEG 45 +18, 392x221 JPEG 45
+            +19, none fewer), wrong reports 125 -> 116; fresh random seeds 80-91 on six looks found
+            5,249 -> 5,264 of 5,764, wrong 125 -> 130 (motion blur 6 + JPEG 40: a wrong object the
+            ball once, re-elected for four frames while the ball was hidden); broadcast clips
+            300-319 found 853 -> 876 of 1,917, wrong 833 -> 818. Asking for the whole :attr:`window`
+            instead: tuning 11,665, fresh 5,260, broadcast 882 found (wrong 116, 129, 816). Any
+            track that was ever the ball: a fleck that had been the ball over 12 frames before was
+            taken while the ball was out of view (a bright 1.4, 40 degree pan tuning look, random
+            seeds 30-53: wrong 26 -> 29 of some 2,110 reports); within :attr:`recent` frames, 27,
+            and broadcast 874 -> 893 found, wrong 819 -> 810, the 13 looks and fresh seeds as before
+            (with the doubtful boxes of
+            :data:`~realtime_nb.vision.plugins.ball_scene.DOUBTFUL_SHARE`).
+        recent: How many frames after it was last the ball a track may be taken back as the
+            ball by :attr:`steady_px`'s rule.
         least_start: Least confidence of a candidate that starts a new track (a weaker one
             only continues a track, and only near its prediction: :attr:`weak_reach`).
         weak_reach: How far from a track's prediction, in that track's ball radii, a
@@ -277,6 +286,7 @@ class TrackSet:
     lost_after: int = 1
     revive: float = 0.5
     steady_px: float = 3.0
+    recent: int = 12
     tracks: list[Track] = field(default_factory=list)
     ball: Track | None = None
     handed_from: Track | None = None
@@ -347,6 +357,9 @@ class TrackSet:
         self.tracks.sort(key=lambda t: -t.quality)
         del self.tracks[self.limit :]
         self._elect()
+        for t in self.tracks:
+            ago = t.since_ball
+            t.since_ball = 0 if t is self.ball else None if ago is None else ago + 1
         return self.ball, None if self.ball is None else self.ball.last
 
     def _assign(
@@ -432,15 +445,19 @@ class TrackSet:
             self.ball, self.handed_from = back, None
             return
         # A held ball unseen is a guess: a confirmed track seen now is better. A track that
-        # was the ball, seen where it said in each of the frames a new track needs, is ready
-        # whatever its score (a faint ball seen every frame after a miss or two).
+        # was the ball lately, seen where it said in each of the frames a new track needs, is
+        # ready whatever its score (a faint ball seen every frame after a miss or two).
         guess = self.ball is not None and self.ball.held and self.ball.last is None
         ready = [
             t
             for t in self.tracks
             if (
                 t.quality >= (self.least_quality if t.off_feet else self.feet_least)
-                or (t.was_ball and self._steady(t, self.confirm))
+                or (
+                    t.since_ball is not None
+                    and t.since_ball <= self.recent
+                    and self._steady(t, self.confirm)
+                )
             )
             and not (guess and t is self.ball)
             and (sum(t.seen) >= self.confirm or (len(t.seen) >= 2 and t.quality >= self.sure))
@@ -463,7 +480,6 @@ class TrackSet:
             if to_feet:
                 self.handed_from = self.ball
             self.ball = best
-            best.was_ball = True
 
     def _steady(self, track: Track, frames: int | None = None) -> bool:
         """Whether ``track`` was seen in each of its last ``frames`` recorded frames (default
@@ -471,7 +487,8 @@ class TrackSet:
         from everyone's feet."""
         frames = self.window if frames is None else frames
         return (
-            len(track.seen) >= frames
+            track.last is not None  # a miss while held or excused is not recorded in seen
+            and len(track.seen) >= frames
             and all(track.seen[-frames:])
             and track.jump <= self.steady_px
             and not track.at_feet

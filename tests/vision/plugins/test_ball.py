@@ -702,7 +702,38 @@ def test_a_lapsed_ball_s_track_seen_every_frame_where_it_said_is_the_ball_again(
     was_ball = run(0.8)
     assert all(was_ball[:9]) and not any(was_ball[13 : 13 + TrackSet.confirm])  # lapsed
     assert all(was_ball[13 + TrackSet.confirm :])  # seen confirm times running: the ball again
-    assert not any(run(0.1))  # never the ball: as faint, never elected
+    # Started (over least_start) but never elected (under least_quality), then as faint and
+    # as steady: never the ball.
+    assert not any(run((TrackSet.least_start + TrackSet.least_quality) / 2))
+
+
+def test_only_a_track_that_was_the_ball_lately_is_taken_back() -> None:
+    # The ball's track lapses, then is seen every other frame for a while (no steady run):
+    # once it has not been the ball for more than TrackSet.recent frames, a steady run of
+    # faint sightings no longer makes it the ball (a fleck that was the ball long ago).
+    def run(recent: int) -> list[bool]:
+        tracks = TrackSet(recent=recent)
+        reported = []
+        for i in range(36):
+            confidence = 0.8 if i < 8 else 0.1
+            missed = 9 <= i <= 25 and i % 2 == 1
+            sighting = [] if missed else [ball_at(100.0 + 3 * i, 80, confidence)]
+            ball, seen = tracks.step(sighting)
+            reported.append(ball is not None and seen is not None)
+        return reported
+
+    assert all(run(TrackSet.recent)[:9]) and not any(run(TrackSet.recent)[12:])
+    assert all(run(100)[26 + TrackSet.confirm :])  # without the limit: taken back
+
+
+def test_a_track_missed_this_frame_is_not_steady() -> None:
+    # A miss excused at the feet is not recorded in ``seen``: the track is not steady then.
+    tracks = TrackSet()
+    track = Track(100.0, 80.0, 2.0, 0.3)
+    track.seen, track.last, track.jump = [True] * TrackSet.window, None, 0.0
+    assert not tracks._steady(track)
+    track.last = ((100.0, 80.0), 2.0, 0.3)
+    assert tracks._steady(track)
 
 
 def test_the_feet_test_is_asked_once_a_frame_about_tracks_and_candidates() -> None:
