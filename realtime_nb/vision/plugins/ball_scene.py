@@ -245,10 +245,9 @@ class BallScene:
         detections = (ctx.results.get("player_detection") or {}).get("detections") or []
         # The part of each person that stands out ("body", where player_detection widened
         # the box over arms it could not see), as the kit and feet tests were made for.
-        boxes = [d.get("body") or d.get("box") for d in detections]
-        scene = cls(homography, [list(b) for b in boxes if b])
+        present = [(d, list(b)) for d in detections if (b := d.get("body") or d.get("box"))]
+        scene = cls(homography, [b for _, b in present])
         scene.quality = float((ctx.results.get("pitch_detection") or {}).get("quality") or 0.0)
-        present = [(d, list(b)) for d, b in zip(detections, boxes, strict=True) if b]
         keepers = [k for k, (d, _) in enumerate(present) if _keeper(d)]
         if keepers and homography is not None and scene.quality >= 0.8:
             short = scene.short([present[k][1] for k in keepers])
