@@ -110,7 +110,9 @@ class BallDetection(Plugin):
       shows a sock, nor under a box that ends above the feet, nor under the leg of someone no
       box covers, nor before pitch_detection's homography) where the ball's track was seen
       only at them (and back once that one is missed); a ball's track seen again where it
-      was predicted, ball-like, stays the ball however seldom it was seen lately;
+      was predicted, ball-like, stays the ball however seldom it was seen lately, and one seen
+      every frame right where it said, away from the feet, however faint (down to a smoothed
+      confidence of 0.15);
     - possession: a ball last seen at a player's feet, by a track seen at least
       :attr:`~realtime_nb.vision.plugins.ball_tracks.TrackSet.confirm` times and scoring at
       least :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots
@@ -120,7 +122,8 @@ class BallDetection(Plugin):
       with a confidence that fades over the hold; a candidate within the gate there is the
       ball again at once. The hold ends when the holder's box is lost or ambiguous, the
       guess leaves the frame or its confidence falls under :attr:`min_confidence`, or when
-      another track is seen and confirmed (or is the one clear ball of its frame);
+      another track is seen and confirmed (or is the one clear ball of its frame, within a
+      kick's reach of the hold);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
       at once when it is the one clear ball of its frame, and one seen only at someone's feet
       (where socks and boots look like a ball) needs a higher score; until then, and once the

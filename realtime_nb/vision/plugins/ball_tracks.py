@@ -15,11 +15,12 @@ while, so one frame's doubt does not swap the ball for a fleck, or when it was s
 from the feet and the ball's track only at them (the other way only once the ball's track
 is missed). A ball's track seen in each of its recent frames, now right where it said and
 away from the feet, stays the ball however faint its sightings (a ball rolling along a line),
-and a track that was the ball lately, lapsed or taken over, may be the ball again when it is so
-seen in each of the frames a new track needs to be confirmed.
-While the caller knows where the ball is held (at a player's feet,
-:mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is predicted there
-instead and waits for the ball to show again.
+while its smoothed confidence is at least :attr:`TrackSet.steady_least`, and a track that was
+the ball lately, lapsed or taken over, may be the ball again when it is so seen in each of the
+frames a new track needs to be confirmed. While the caller knows where the ball is held (at a
+player's feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is
+predicted there instead and waits for the ball to show again; a clear first sight (a track not yet
+confirmed) elsewhere takes the ball from it only within a kick's reach of the hold.
 """
 
 from __future__ import annotations
@@ -186,10 +187,11 @@ class TrackSet:
         steady_px: How near (pixels) its prediction the ball's track must be seen this frame, away
             from everyone's feet, having been seen in each of its last :attr:`window` recorded
             frames (a miss while held or excused is not recorded), to stay the ball however faint
-            the sightings (under :attr:`keep_quality`). A ball rolling along a pitch line, its
-            confidence scaled down there, was seen every frame where its track said and dropped all
-            the same, for as long as it stayed on the line. On nine tuning looks x random seeds
-            30-41 x 4 s, found +3 to +6 frames of about 1,030 on seven looks (none fewer), no more
+            the sightings (under :attr:`keep_quality`; down to :attr:`steady_least`). A ball
+            rolling along a pitch line, its confidence scaled down there, was seen every frame
+            where its track said and dropped all the same, for as long as it stayed on the line.
+            On nine tuning looks x random seeds 30-41 x 4 s, found +3 to +6 frames of about
+            1,030 on seven looks (none fewer), no more
             wrong reports; broadcast clips 300-319 the same found frames, wrong reports 831 -> 833
             of some 1,750; fresh random seeds (320x180 JPEG 40, motion blur 8 + JPEG 40, 392x221
             JPEG 45) found 0 to +2. At someone's feet a faint sighting every frame may be the legs,
