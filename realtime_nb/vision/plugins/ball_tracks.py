@@ -19,8 +19,9 @@ while its smoothed confidence is at least :attr:`TrackSet.steady_least`, and a t
 the ball lately, lapsed or taken over, may be the ball again when it is so seen in each of the
 frames a new track needs to be confirmed. While the caller knows where the ball is held (at a
 player's feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is
-predicted there instead and waits for the ball to show again; a clear first sight (a track not yet
-confirmed) elsewhere takes the ball from it only within a kick's reach of the hold.
+predicted there instead and waits for the ball to show again; the one clear ball of a frame
+elsewhere, while no track is ready to be the ball, takes it from the hold only within a kick's
+reach.
 """
 
 from __future__ import annotations
@@ -191,11 +192,11 @@ class TrackSet:
             rolling along a pitch line, its confidence scaled down there, was seen every frame
             where its track said and dropped all the same, for as long as it stayed on the line.
             On nine tuning looks x random seeds 30-41 x 4 s, found +3 to +6 frames of about
-            1,030 on seven looks (none fewer), no more
-            wrong reports; broadcast clips 300-319 the same found frames, wrong reports 831 -> 833
-            of some 1,750; fresh random seeds (320x180 JPEG 40, motion blur 8 + JPEG 40, 392x221
-            JPEG 45) found 0 to +2. At someone's feet a faint sighting every frame may be the legs,
-            not the ball, and lapses as before. A track that was the ball within the last
+            1,030 on seven looks (none fewer), no more wrong reports; broadcast clips 300-319
+            the same found frames, wrong reports 831 -> 833 of some 1,750; fresh random seeds
+            (320x180 JPEG 40, motion blur 8 + JPEG 40, 392x221 JPEG 45) found 0 to +2. At
+            someone's feet a faint sighting every frame may be the legs, not the ball, and
+            lapses as before. A track that was the ball within the last
             :attr:`recent` frames (:attr:`Track.since_ball`), now lapsed or taken over, is ready to
             be the ball again, whatever its score, when it is so seen in each of its last
             :attr:`confirm` recorded frames (what a new track needs): a faint ball missed once or
