@@ -261,8 +261,7 @@ class BallScene:
     def short(self, boxes: list[list[float]]) -> list[bool]:
         """Whether each box is under :data:`DOUBTFUL_SHARE` of a person's height standing at
         its bottom through the homography (False where no height is known)."""
-        bottoms = np.array([[(b[0] + b[2]) / 2, b[3]] for b in boxes], np.float64).reshape(-1, 2)
-        tall = (PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)).tolist()
+        tall = self._standing_heights(np.asarray(boxes, np.float64).reshape(-1, 4)).tolist()
         return [
             math.isfinite(t) and b[3] - b[1] < DOUBTFUL_SHARE * t
             for b, t in zip(boxes, tall, strict=True)
@@ -275,14 +274,19 @@ class BallScene:
         at the feet."""
         if self.homography is None or not self.people or self.quality < 0.8:
             return self.people  # a rough homography's scale would cut real feet off
-        bottoms = np.array([[(b[0] + b[2]) / 2, b[3]] for b in self.people], np.float64)
-        tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
+        tall = self._standing_heights(np.asarray(self.people, np.float64).reshape(-1, 4))
         out = []
         for (x1, y1, x2, y2), height in zip(self.people, tall.tolist(), strict=True):
             if math.isfinite(height) and y2 - y1 < CUT_RATIO * height:
                 y2 = y1 + 0.9 * height
             out.append([x1, y1, x2, y2])
         return out
+
+    def _standing_heights(self, boxes: FloatArray) -> FloatArray:
+        """Pixels tall a person standing at each box's bottom middle (``boxes`` an (n, 4)
+        array), through the homography: NaN where it gives no size."""
+        bottoms = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
+        return PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
 
     def typical_radius(self, width: int, height: int) -> float:
         """The ball's radius in pixels at the middle of the frame (a 640 px wide frame's
@@ -689,8 +693,7 @@ class BallScene:
         down: FloatArray = np.maximum(FEET_SHARE * height, 3.0)
         if self.homography is None or self.quality < 0.8 or not len(boxes):
             return down, down.copy()
-        bottoms = np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
-        tall = PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
+        tall = self._standing_heights(boxes)
         # Where no height is known (NaN), nothing is added; an infinite excess is clipped
         # to the bounds as np.nan_to_num's largest float was. np.clip and np.nan_to_num as
         # ufuncs: their Python wrappers cost more than the arithmetic on a frame's boxes.
