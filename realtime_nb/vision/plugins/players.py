@@ -105,12 +105,8 @@ class PlayerDetection(Plugin):
     kit, and radar as where the feet are).
     An upper and a lower part of one person (a kit whose middle looks like the grass) are
     joined; a fitted box takes in arms held out beside it. A dark green kit of the grass's own
-    hue is the grass darkened, as a shadow is: it is told from the grass by the grass around
-    it (a green pixel under :data:`DARKER_THAN_AROUND` of the grass's mean brightness within a
-    tenth of the frame's height is not grass, :func:`_least_grass_value`), while a shadow,
-    dark over a wide area, is measured against itself; where the kit is no darker than that
-    (or stands on a shadow's edge) the person is found by their head, shorts and legs, or
-    missed. Through a homography pitch_detection tracks
+    hue is the grass darkened, as a shadow is, and is not told from it: such a person is found
+    by their head, shorts and legs, or missed. Through a homography pitch_detection tracks
     (quality :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not
     paint but a person's: a white kit, pale from face to socks, is found wherever it stands off
     the lines (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box
@@ -173,8 +169,7 @@ class PlayerDetection(Plugin):
         away = GrassDistance.of(frame, sample_green, frame_sample)
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         kept = self._buffers()
-        least = _least_grass_value(sample, sample_green, grass_v, frame.shape[:2], kept)
-        grass, line = _grass_and_line(hsv, grass_s, grass_v, planes, kept, least)
+        grass, line = _grass_and_line(hsv, grass_s, grass_v, planes, kept)
         previous = ctx.state.get("height_model")
         measured = _homography_heights(ctx)
         heights = measured if measured is not None else _model_heights(previous, frame.shape[0])
@@ -317,17 +312,15 @@ def _grass_and_line(
     grass_v: float,
     planes: tuple[Mask, Mask, Mask] | None = None,
     buffers: Buffers | None = None,
-    least_value: Mask | None = None,
 ) -> tuple[Mask, Mask]:
     """The grass and the line-like pixels for the blob mask, the grass's mean saturation and
     value being ``grass_s`` and ``grass_v`` (``planes``: those of ``hsv``, when already
     taken; ``buffers``: where the masks are written, else new arrays).
 
     Grass: green-hued, at least 0.55 times as saturated and half as bright as the grass's
-    mean, or, given ``least_value`` (a plane of ``hsv``'s size: :func:`_least_grass_value`),
-    at least as bright as it says at each pixel. JPEG bleeds the grass's hue into a small kit,
-    which the fixed green range then takes for grass, while its saturation or brightness stays
-    off the grass's; a shadow (at most half as bright) stays grass.
+    mean. JPEG bleeds the grass's hue into a small kit, which the fixed green range then takes
+    for grass, while its saturation or brightness stays off the grass's; a shadow (at most
+    half as bright) stays grass.
 
     Line-like: white or a white-grass blend, paler (saturation up to 0.8 of the grass's) and
     brighter (by 12) than the grass, and green-hued or grey (saturation up to 60). Absolute
@@ -345,11 +338,9 @@ def _grass_and_line(
     grass = _at_least(saturation, max(int(GREEN_LO[1]), 0.55 * grass_s), kept.get("grass", shape))
     cv2.bitwise_and(grass, green_hue, dst=grass)
     scratch = kept.get("grass_and_line", shape)
-    if least_value is None:
-        lit = _at_least(value, max(int(GREEN_LO[2]), 0.5 * grass_v), scratch)
-    else:
-        lit = np.asarray(cv2.compare(value, least_value, cv2.CMP_GE, dst=scratch), np.uint8)
-    cv2.bitwise_and(grass, lit, dst=grass)
+    cv2.bitwise_and(
+        grass, _at_least(value, max(int(GREEN_LO[2]), 0.5 * grass_v), scratch), dst=grass
+    )
     bright = _at_least(value, grass_v + 12, scratch)  # the dim test is used up
     line = _at_most(saturation, 0.8 * grass_s, kept.get("line", shape))  # pale
     cv2.bitwise_and(line, green_hue, dst=line)  # and green: a white-grass blend
@@ -357,55 +348,6 @@ def _grass_and_line(
     cv2.bitwise_or(line, grey, dst=line)
     cv2.bitwise_and(line, bright, dst=line)
     return grass, line
-
-
-DARKER_THAN_AROUND = 0.65
-"""A green pixel under this share of the grass's mean brightness around it is not grass
-(:func:`_least_grass_value`): a far player's dark green shirt, blended with the grass beside
-it, was 0.55 to 0.65 as bright as that grass; mowing stripes differ by about a tenth."""
-
-
-def _least_grass_value(
-    sample: Frame,
-    sample_green: Mask,
-    grass_v: float,
-    shape: tuple[int, int],
-    buffers: Buffers | None = None,
-) -> Mask:
-    """The least brightness (HSV value) a grass pixel may have at each pixel of a frame of
-    ``shape``: :data:`DARKER_THAN_AROUND` of the mean brightness of the grass around it, and
-    never under half the grass's mean ``grass_v`` (nor the green range's floor).
-
-    The grass around a pixel is read from ``sample`` (every fourth pixel of the frame each
-    way, in HSV) where ``sample_green`` is set, shrunk by half again, over a square a tenth
-    as wide as that is tall (40 px of a 360-row frame), then scaled back up to the frame; a
-    square with under a quarter of grass in it (the stand, the
-    frame's edge beside it) leaves the floor alone. A shadow dark over a wide area is
-    measured against itself; a pixel on a shadow's edge against a blend of both sides.
-    Written into ``buffers`` when given, else a new array.
-    """
-    # The grass's mean brightness changes slowly across the frame: worked out on an eighth of
-    # the frame each way, and scaled up to it once (which costs the most here).
-    h, w = shape
-    small = (max(1, sample.shape[1] // 2), max(1, sample.shape[0] // 2))
-    value = cv2.bitwise_and(cv2.extractChannel(sample, 2), sample_green)
-    side = max(3, round(small[1] / 10)) | 1
-
-    def summed(plane: Mask) -> npt.NDArray[np.float32]:
-        shrunk = np.asarray(cv2.resize(plane, small, interpolation=cv2.INTER_AREA), np.float32)
-        return np.asarray(cv2.boxFilter(shrunk, -1, (side, side), normalize=False), np.float32)
-
-    total, count = summed(np.asarray(value, np.uint8)), summed(sample_green)
-    around = np.divide(
-        255.0 * total, count, out=np.zeros_like(total), where=count >= 255.0 * side * side / 4
-    )
-    floor = max(int(GREEN_LO[2]), 0.5 * grass_v)
-    least = np.rint(np.clip(np.maximum(DARKER_THAN_AROUND * around, floor), 0, 255))
-    out = (Buffers() if buffers is None else buffers).get("least_grass_value", shape)
-    return np.asarray(
-        cv2.resize(least.astype(np.uint8), (w, h), dst=out, interpolation=cv2.INTER_LINEAR),
-        np.uint8,
-    )
 
 
 def _at_least(plane: Mask, bound: float, dst: Mask | None = None) -> Mask:
