@@ -105,8 +105,12 @@ class PlayerDetection(Plugin):
     kit, and radar as where the feet are).
     An upper and a lower part of one person (a kit whose middle looks like the grass) are
     joined; a fitted box takes in arms held out beside it. A dark green kit of the grass's own
-    hue is the grass darkened, as a shadow is, and is not told from it: such a person is found
-    by their head, shorts and legs, or missed. Through a homography pitch_detection tracks
+    hue is the grass darkened, as a shadow is: it is told from the grass by the grass around
+    it (a green pixel under :data:`DARKER_THAN_AROUND` of the grass's mean brightness within a
+    tenth of the frame's height is not grass, :func:`_least_grass_value`), while a shadow,
+    dark over a wide area, is measured against itself; where the kit is no darker than that
+    (or stands on a shadow's edge) the person is found by their head, shorts and legs, or
+    missed. Through a homography pitch_detection tracks
     (quality :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not
     paint but a person's: a white kit, pale from face to socks, is found wherever it stands off
     the lines (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box
@@ -170,6 +174,8 @@ class PlayerDetection(Plugin):
         _, grass_s, grass_v, _ = cv2.mean(sample, mask=sample_green)
         kept = self._buffers()
         grass, line = _grass_and_line(hsv, grass_s, grass_v, planes, kept)
+        least = _least_grass_value(sample, sample_green, grass_v, frame.shape[:2], kept)
+        _without_dark_kits(grass, planes[2], least, away, kept)
         previous = ctx.state.get("height_model")
         measured = _homography_heights(ctx)
         heights = measured if measured is not None else _model_heights(previous, frame.shape[0])
@@ -348,6 +354,88 @@ def _grass_and_line(
     cv2.bitwise_or(line, grey, dst=line)
     cv2.bitwise_and(line, bright, dst=line)
     return grass, line
+
+
+DARKER_THAN_AROUND = 0.65
+"""A green pixel under this share of the grass's mean brightness around it is not grass
+(:func:`_least_grass_value`): a far player's dark green shirt, blended with the grass beside
+it, was 0.55 to 0.65 as bright as that grass; mowing stripes differ by about a tenth."""
+
+
+def _least_grass_value(
+    sample: Frame,
+    sample_green: Mask,
+    grass_v: float,
+    shape: tuple[int, int],
+    buffers: Buffers | None = None,
+) -> Mask:
+    """The least brightness (HSV value) a grass pixel may have at each pixel of a frame of
+    ``shape``: :data:`DARKER_THAN_AROUND` of the mean brightness of the grass around it, and
+    never under half the grass's mean ``grass_v`` (nor the green range's floor).
+
+    The grass around a pixel is read from ``sample`` (every fourth pixel of the frame each
+    way, in HSV) where ``sample_green`` is set, shrunk by half again, over a square a tenth
+    as wide as that is tall (40 px of a 360-row frame), then scaled back up to the frame; a
+    square with under a quarter of grass in it (the stand, the
+    frame's edge beside it) leaves the floor alone. A shadow dark over a wide area is
+    measured against itself; a pixel on a shadow's edge against a blend of both sides.
+    Written into ``buffers`` when given, else a new array.
+    """
+    # The grass's mean brightness changes slowly across the frame: worked out on an eighth of
+    # the frame each way, and scaled up to it once (which costs the most here).
+    h, w = shape
+    small = (max(1, sample.shape[1] // 2), max(1, sample.shape[0] // 2))
+    value = cv2.bitwise_and(cv2.extractChannel(sample, 2), sample_green)
+    side = max(3, round(small[1] / 10)) | 1
+
+    def summed(plane: Mask) -> npt.NDArray[np.float32]:
+        shrunk = np.asarray(cv2.resize(plane, small, interpolation=cv2.INTER_AREA), np.float32)
+        return np.asarray(cv2.boxFilter(shrunk, -1, (side, side), normalize=False), np.float32)
+
+    total, count = summed(np.asarray(value, np.uint8)), summed(sample_green)
+    around = np.divide(
+        255.0 * total, count, out=np.zeros_like(total), where=count >= 255.0 * side * side / 4
+    )
+    floor = max(int(GREEN_LO[2]), 0.5 * grass_v)
+    least = np.rint(np.clip(np.maximum(DARKER_THAN_AROUND * around, floor), 0, 255))
+    out = (Buffers() if buffers is None else buffers).get("least_grass_value", shape)
+    return np.asarray(
+        cv2.resize(least.astype(np.uint8), (w, h), dst=out, interpolation=cv2.INTER_LINEAR),
+        np.uint8,
+    )
+
+
+OFF_SHADE = 6
+"""How far (largest channel difference) a green pixel darker than the grass around it must be
+from the grass darkened to its own brightness to be a kit and not a shadow
+(:func:`_without_dark_kits`). A shadow is the grass with less light: 1 to 3 levels off the
+darkened grass on the synthetic match's players' shadows over textured grass, 2 (median) on
+the broadcast renderer's roof shadow; a far player's dark green shirt 7 to 24 (median 12),
+its hue and saturation a little off the grass's."""
+
+
+def _without_dark_kits(
+    grass: Mask,
+    value: Mask,
+    least_value: Mask,
+    away: GrassDistance,
+    buffers: Buffers | None = None,
+) -> None:
+    """Clear from ``grass`` (in place) its pixels darker than ``least_value`` says
+    (:func:`_least_grass_value`; ``value``: the frame's HSV value plane) that are not the grass
+    darkened: :data:`OFF_SHADE` or more from it (``away``: the frame's
+    :class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). A dark green kit is
+    then a person's, a player's shadow on the grass, as dark, is still grass. Only the few
+    dark pixels are measured; ``buffers`` keeps the mask of them."""
+    kept = Buffers() if buffers is None else buffers
+    dark = kept.get("dark", grass.shape)
+    cv2.compare(value, least_value, cv2.CMP_LT, dst=dark)
+    cv2.bitwise_and(dark, grass, dst=dark)
+    if not cv2.countNonZero(dark):
+        return
+    ys, xs = np.divmod(flatnonzero(dark), grass.shape[1])
+    off = away.off_shade(ys, xs) >= OFF_SHADE
+    grass[ys[off], xs[off]] = 0
 
 
 def _at_least(plane: Mask, bound: float, dst: Mask | None = None) -> Mask:

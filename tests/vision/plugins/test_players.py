@@ -26,6 +26,7 @@ from realtime_nb.vision.plugins.players import (
     _grass_and_line,
     _homography_heights,
     _join_stacked_parts,
+    _least_grass_value,
     _model_heights,
     _not_paint,
     _on_pitch,
@@ -35,6 +36,7 @@ from realtime_nb.vision.plugins.players import (
     _standing_out,
     _upright,
     _with_pale_parts,
+    _without_dark_kits,
 )
 from realtime_nb.vision.plugins.players_boxes import (
     SHOULDERS_SHARE,
@@ -258,6 +260,81 @@ def test_a_white_kit_is_a_person_and_a_line_beside_it_is_not() -> None:
     img[y1 + 3 : y1 + 26, x1 + 1 : x1 + 8] = (235, 235, 235)  # white from shirt to socks
     img[40:330, 200:205] = (255, 255, 255)  # a near-vertical line, as thick as the kit
     assert _detect(img) == [[x1, y1, x2, y2]]
+
+
+DARK_GREEN = (20, 85, 25)
+"""A dark green kit (BGR): the grass's hue, 0.61 of its brightness, 13 levels off the grass
+darkened to that brightness (its blue)."""
+
+
+def test_a_dark_green_kit_is_a_person_on_lit_grass_and_a_roofs_shadow_is_no_one() -> None:
+    # Shirt, shorts and socks dark green (over the frame-wide floor of half the grass's
+    # mean), and a shadow half as bright across the far rows: the kit is dark against the
+    # grass beside it, the shadow only against grass far away.
+    img = _pitch()
+    img[60:150] = np.round(np.array(GRASS) * 0.5)
+    x1, y1, x2, y2 = _person(img, 300, 200)
+    img[y1 + 3 : y1 + 26, x1 + 1 : x1 + 8] = DARK_GREEN
+    img[y1 + 4 : y1 + 13, x1] = img[y1 + 4 : y1 + 13, x1 + 8] = (40, 160, 220)  # arms
+    assert _detect(img) == [[x1, y1, x2, y2]]
+
+
+def test_a_players_shadow_as_dark_as_a_dark_kit_stays_grass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The grass darkened to 0.55 beside a person's feet (their shadow on a sunny day), darker
+    # against the grass around it than the dark green kit above: the box stays the person's.
+    img = _pitch()
+    x1, y1, x2, y2 = _person(img, 300, 200)
+    shadow = np.zeros(img.shape[:2], np.uint8)
+    cv2.ellipse(shadow, (x2 + 22, y2 - 1), (24, 3), 0, 0, 360, 255, -1)
+    shadow[y1 : y2 + 1, x1 : x2 + 1] = 0  # the person stands in front of it
+    img[shadow > 0] = np.round(np.array(GRASS) * 0.55)
+    assert _detect(img) == [[x1, y1, x2, y2]]
+    # Taken for a kit however close to the grass darkened, it joins the person's blob into
+    # one too flat for a person: no one is found.
+    monkeypatch.setattr(players, "OFF_SHADE", 0)
+    assert _detect(img) == []
+
+
+def test_only_dark_pixels_off_the_grass_darkened_leave_the_grass() -> None:
+    img = _pitch()
+    img[100:110, 100:110] = DARK_GREEN
+    img[100:110, 200:210] = np.round(np.array(GRASS) * 0.55)  # a shadow
+    img[100:110, 300:310] = np.round(np.array(GRASS) * 0.8)  # dark, but not enough
+    hsv = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), np.uint8)
+    sample = every_fourth(hsv)
+    green = green_mask(sample)
+    _, grass_s, grass_v, _ = cv2.mean(sample, mask=green)
+    grass, _ = _grass_and_line(hsv, grass_s, grass_v)
+    assert grass[100:110, 100:110].all() and grass[100:110, 200:210].all()  # grass to the floor
+    least = _least_grass_value(sample, green, grass_v, grass.shape)
+    _without_dark_kits(grass, hsv[..., 2].copy(), least, _distance(img))
+    assert not grass[100:110, 100:110].any()
+    assert grass[100:110, 200:210].all() and grass[100:110, 300:310].all()
+    assert cv2.countNonZero(grass) == 360 * 640 - 100
+
+
+def test_the_least_grass_value_follows_the_grass_around_and_keeps_the_floor() -> None:
+    img = _pitch()  # grass of value 140
+    img[:80] = (90, 90, 90)  # a grey stand: no grass around its top rows
+    img[200:300] = np.round(np.array(GRASS) * 0.5)  # a wide shadow of value 70
+    hsv = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), np.uint8)
+    sample = every_fourth(hsv)
+    green = green_mask(sample)
+    grass_v = cv2.mean(sample, mask=green)[2]
+    least = _least_grass_value(sample, green, grass_v, (360, 640))
+    assert least.shape == (360, 640) and least.dtype == np.uint8
+    floor = round(max(int(GREEN_LO[2]), 0.5 * grass_v))
+    assert (least[:40] == floor).all()  # the stand, far from the grass
+    assert (least[120:160] == round(0.65 * 140)).all()  # lit grass all around
+    assert (least[230:270] <= 70).all() and (least[230:270] == floor).all()  # the shadow
+    # Its edge, with lit grass on one side: the shadow's pixels stay grass.
+    assert (least[200:204] <= 70).all()
+    into = Buffers()
+    assert _least_grass_value(sample, green, grass_v, (360, 640), into) is into.get(
+        "least_grass_value", (360, 640)
+    )
 
 
 def _distance(img: np.ndarray) -> GrassDistance:
