@@ -106,11 +106,13 @@ class PlayerDetection(Plugin):
     An upper and a lower part of one person (a kit whose middle looks like the grass) are
     joined; a fitted box takes in arms held out beside it. A dark green kit of the grass's own
     hue is the grass darkened, as a shadow is: it is told from the grass by the grass around
-    it (a green pixel under :data:`DARKER_THAN_AROUND` of the grass's mean brightness within a
-    tenth of the frame's height is not grass, :func:`_least_grass_value`), while a shadow,
-    dark over a wide area, is measured against itself; where the kit is no darker than that
-    (or stands on a shadow's edge) the person is found by their head, shorts and legs, or
-    missed. Through a homography pitch_detection tracks
+    it and by its colour (a green pixel under :data:`DARKER_THAN_AROUND` of the grass's mean
+    brightness within a tenth of the frame's height, :func:`_least_grass_value`, and
+    :data:`OFF_SHADE` or more off the grass darkened to its brightness is not grass,
+    :func:`_without_dark_kits`). A shadow over a wide area is measured against itself, and a
+    player's shadow, as dark as such a kit, is the grass with less light and stays grass; where
+    the kit is no darker than that (or stands on a shadow's edge) the person is found by their
+    head, shorts and legs, or missed. Through a homography pitch_detection tracks
     (quality :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not
     paint but a person's: a white kit, pale from face to socks, is found wherever it stands off
     the lines (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box
@@ -357,7 +359,8 @@ def _grass_and_line(
 
 
 DARKER_THAN_AROUND = 0.65
-"""A green pixel under this share of the grass's mean brightness around it is not grass
+"""A green pixel under this share of the grass's mean brightness around it (and
+:data:`OFF_SHADE` or more off the grass darkened to its brightness) is not grass
 (:func:`_least_grass_value`): a far player's dark green shirt, blended with the grass beside
 it, was 0.55 to 0.65 as bright as that grass; mowing stripes differ by about a tenth."""
 
@@ -376,10 +379,10 @@ def _least_grass_value(
     The grass around a pixel is read from ``sample`` (every fourth pixel of the frame each
     way, in HSV) where ``sample_green`` is set, shrunk by half again, over a square a tenth
     as wide as that is tall (40 px of a 360-row frame), then scaled back up to the frame; a
-    square with under a quarter of grass in it (the stand, the
-    frame's edge beside it) leaves the floor alone. A shadow dark over a wide area is
-    measured against itself; a pixel on a shadow's edge against a blend of both sides.
-    Written into ``buffers`` when given, else a new array.
+    square with under a quarter of grass in it (a stand along the frame's edge) leaves the
+    floor alone. A shadow dark over a wide area is measured against itself; a pixel on a
+    shadow's edge against a blend of both sides. Written into ``buffers`` when given, else a
+    new array.
     """
     # The grass's mean brightness changes slowly across the frame: worked out on an eighth of
     # the frame each way, and scaled up to it once (which costs the most here).
@@ -425,8 +428,8 @@ def _without_dark_kits(
     (:func:`_least_grass_value`; ``value``: the frame's HSV value plane) that are not the grass
     darkened: :data:`OFF_SHADE` or more from it (``away``: the frame's
     :class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). A dark green kit is
-    then a person's, a player's shadow on the grass, as dark, is still grass. Only the few
-    dark pixels are measured; ``buffers`` keeps the mask of them."""
+    then a person's; a player's shadow on the grass, as dark, stays grass. Only the few dark
+    pixels are measured; ``buffers`` keeps the mask of them."""
     kept = Buffers() if buffers is None else buffers
     dark = kept.get("dark", grass.shape)
     cv2.compare(value, least_value, cv2.CMP_LT, dst=dark)
