@@ -222,7 +222,7 @@ class PlayerDetection(Plugin):
         features, grass_feature = features[:-1], features[-1]
         teams = TeamModel(ctx.state)
         if ctx.state.get("team_frames", 0) < self.warmup_frames:
-            teams.learn(features, colours, grass_feature)
+            teams.learn(features, colours, grass_feature, grass_bgr)
         readings = at_most_two_keepers(teams.read(features, grass_feature), teams, features)
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks

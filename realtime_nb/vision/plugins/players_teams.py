@@ -22,6 +22,7 @@ from realtime_nb.vision.plugins.base import Frame
 
 __all__ = [
     "BLENDED",
+    "OFF_THE_MIX",
     "PURER",
     "Labels",
     "TeamModel",
@@ -111,16 +112,18 @@ class TeamModel:
         features: npt.NDArray[np.float64],
         colours: list[list[int]],
         grass: npt.NDArray[np.float64] | None = None,
+        grass_colour: npt.NDArray[np.floating[Any]] | None = None,
     ) -> None:
         """Add one frame's jerseys and refit the two team centres (with the ``grass``'s
         feature, the second neither a blend of the first with the grass nor the first a blend
-        of it: :func:`_fit_two_clusters`)."""
+        of it; ``grass_colour``, the grass's BGR, tells a blend by its colour too:
+        :func:`_fit_two_clusters`)."""
         samples = self.state.setdefault("team_samples", [])
         samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
         del samples[:-400]
         self.state["team_frames"] = self.state.get("team_frames", 0) + 1
         data = np.asarray(samples, np.float64)
-        fitted = _fit_two_clusters(data, self.radius, grass)
+        fitted = _fit_two_clusters(data, self.radius, grass, grass_colour)
         if fitted is not None:
             centres, bgr = _keep_ids(fitted, self.state.get("team_centres"))
             self.state["team_centres"] = centres.tolist()
@@ -191,13 +194,33 @@ def blend_distances(
     offsets = np.asarray(features, np.float64)[..., None, :] - centres
     if grass is None:
         return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)
-    toward = grass - centres
+    return _off_the_mix(offsets, grass - centres)
+
+
+def _off_the_mix(
+    offsets: npt.NDArray[np.float64], toward: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Distances of points ``offsets`` away from a colour to the nearest point of that
+    colour's mix with the grass, ``toward`` being the grass's offset from it (rows broadcast
+    against each other): the colour blended with up to :data:`BLENDED` of the grass, or up to
+    :data:`PURER` past it away from the grass."""
     share = clip(
         (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
         -PURER,
         BLENDED,
     )
     return np.asarray(np.linalg.norm(offsets - share[..., None] * toward, axis=-1), np.float64)
+
+
+OFF_THE_MIX = 15.0
+"""How far (BGR levels) a jersey's colour may be from another jersey colour's mix with the
+grass's (:func:`_off_the_mix`) and still be taken for a blend of the two
+(:func:`_fit_two_clusters`). Blur, JPEG and a far player's pixels that take in the grass mix
+colours channel by channel, all by the same share, so a grass-blended jersey (a per-channel
+median of such pixels) lies on the straight BGR line from the jersey's colour to the grass's.
+In the Lab features (lightness counted half, and Lab's axes bend that line) a dark grey kit is
+11 to 14 units from a dark blue kit's blend with the grass, within a team's 18
+(``TeamModel.radius``); in BGR it is 29 to 36 levels off their mix."""
 
 
 def at_most_two_keepers(
@@ -264,17 +287,20 @@ def _fit_two_clusters(
     samples: npt.NDArray[np.float64],
     radius: float,
     grass: npt.NDArray[np.float64] | None = None,
+    grass_colour: npt.NDArray[np.floating[Any]] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
-    """The two densest colour clusters (density peaks, so a few goalkeepers and referees do not
-    drag them), ordered by hue angle so team ids are stable. Returns (Lab centres, BGR).
+    """The two densest colour clusters of ``samples`` (rows of Lab feature then BGR colour;
+    density peaks, so a few goalkeepers and referees do not drag them), ordered by hue angle
+    so team ids are stable. Returns (Lab centres, BGR).
 
     The second peak is the densest jersey more than ``2 * radius`` from the first. With the
-    ``grass``'s feature, when any jersey is, it is also more than ``radius`` from the first's
-    line through the grass, and the first more than ``radius`` from its line (both as
-    :func:`blend_distances` measures: from :data:`BLENDED` towards the grass to :data:`PURER`
-    away from it): when one team fills the view (a low camera), its far players'
-    grass-blended jerseys outnumber the other team's, and would make a second peak of the
-    same team."""
+    ``grass``'s feature, when any jersey is, it is also not a blend of the first with the
+    grass, nor the first a blend of it: when one team fills the view (a low camera), its far
+    players' grass-blended jerseys outnumber the other team's, and would make a second peak of
+    the same team. A blend is within ``radius`` of the other's line through the grass in Lab
+    (as :func:`blend_distances` measures: from :data:`BLENDED` towards the grass to
+    :data:`PURER` away from it) and, given the grass's BGR ``grass_colour``, within
+    :data:`OFF_THE_MIX` of the other's mix with it in BGR."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]
@@ -285,11 +311,15 @@ def _fit_two_clusters(
     if grass is not None:
         # Neither a blend of the first with the grass, nor the first a blend of it: the densest
         # jersey colour can itself be a team's grass-blended far players.
-        unblended = (
-            far
-            & (blend_distances(feats[first][None], feats, grass)[:, 0] > radius)
-            & (blend_distances(feats, feats[first], grass) > radius)
-        )
+        of_first = blend_distances(feats[first][None], feats, grass)[:, 0] <= radius
+        first_of = blend_distances(feats, feats[first], grass) <= radius
+        if grass_colour is not None:
+            colours, grass_bgr = samples[:, 3:], np.asarray(grass_colour, np.float64)
+            of_first &= (
+                _off_the_mix(colours - colours[first], grass_bgr - colours[first]) <= OFF_THE_MIX
+            )
+            first_of &= _off_the_mix(colours[first] - colours, grass_bgr - colours) <= OFF_THE_MIX
+        unblended = far & ~of_first & ~first_of
         if unblended.any():
             far = unblended
     if not far.any():

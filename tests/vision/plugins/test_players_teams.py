@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from realtime_nb.vision.plugins.players_teams import (
     BLENDED,
+    OFF_THE_MIX,
     PURER,
     TeamModel,
     _fit_two_clusters,
@@ -21,6 +22,7 @@ from realtime_nb.vision.plugins.players_teams import (
     _pairwise,
     at_most_two_keepers,
     blend_distances,
+    lab_features,
 )
 from realtime_nb.vision.plugins.players_tracks import vote
 
@@ -103,6 +105,67 @@ def test_a_teams_grass_blended_jerseys_do_not_make_the_second_team() -> None:
     # The other centre is the red team's, somewhere along its blend with the grass.
     red_centre = max(fitted[0], key=lambda c: float(np.linalg.norm(c - blue)))
     assert blend_distances(red[None], red_centre, grass)[0] < radius
+
+
+def _jerseys(colours: np.ndarray) -> np.ndarray:
+    """Samples as :meth:`TeamModel.learn` keeps them: each jersey's Lab feature, then its BGR."""
+    bgr = np.clip(np.rint(colours), 0, 255).astype(int)
+    return np.hstack([lab_features(bgr.tolist()), bgr.astype(np.float64)])
+
+
+def test_a_dark_grey_team_is_not_taken_for_a_dark_blue_teams_blend_with_the_grass() -> None:
+    rng = np.random.default_rng(47)
+    grass, navy, grey, referee = (
+        np.array(c, np.float64)
+        for c in ([60, 140, 85], [133, 37, 59], [68, 68, 68], [218, 121, 233])
+    )
+    samples = _jerseys(
+        np.vstack(
+            [
+                navy + rng.normal(0.0, 2.0, (60, 3)),
+                grey + rng.normal(0.0, 2.0, (50, 3)),
+                referee + rng.normal(0.0, 2.0, (8, 3)),
+            ]
+        )
+    )
+    grass_feature = lab_features([grass.astype(int).tolist()])[0]
+    navy_f, grey_f = lab_features([navy.astype(int).tolist(), grey.astype(int).tolist()])
+    radius = TeamModel.radius
+    # In Lab (lightness halved), the grey kit is near the blue kit's line through the grass,
+    # and the two kits are far enough apart to be two teams.
+    assert blend_distances(navy_f[None], grey_f, grass_feature)[0] < radius
+    assert np.linalg.norm(navy_f - grey_f) > 2 * radius
+    lab_only = _fit_two_clusters(samples, radius, grass_feature)
+    assert lab_only is not None
+    assert min(np.linalg.norm(c - grey_f) for c in lab_only[0]) > radius  # the referee won
+    fitted = _fit_two_clusters(samples, radius, grass_feature, grass)
+    assert fitted is not None
+    for kit in (navy_f, grey_f):
+        assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
+    # A mix of the blue kit and the grass in BGR is what the grey kit is not.
+    toward = grass - navy
+    share = float((grey - navy) @ toward / (toward @ toward))
+    assert np.linalg.norm(grey - navy - np.clip(share, -PURER, BLENDED) * toward) > OFF_THE_MIX
+
+
+def test_real_grass_blends_of_a_team_stay_blends_with_the_grass_colour_given() -> None:
+    # As above, a low camera: one team's far players, its red jersey mixed in BGR with a third
+    # to half of the grass, outnumber the other team; the colour test keeps them a blend.
+    rng = np.random.default_rng(5)
+    grass, red, blue = (
+        np.array(c, np.float64) for c in ([50, 150, 70], [40, 40, 200], [160, 90, 40])
+    )
+    blended = red + rng.uniform(0.3, 0.5, (60, 1)) * (grass - red) + rng.normal(0.0, 3.0, (60, 3))
+    samples = _jerseys(
+        np.vstack(
+            [blended, red + rng.normal(0.0, 2.0, (30, 3)), blue + rng.normal(0.0, 2.0, (20, 3))]
+        )
+    )
+    grass_feature = lab_features([grass.astype(int).tolist()])[0]
+    blue_f = lab_features([blue.astype(int).tolist()])[0]
+    fitted = _fit_two_clusters(samples, TeamModel.radius, grass_feature, grass)
+    assert fitted is not None
+    assert min(np.linalg.norm(c - blue_f) for c in fitted[0]) < 5.0
 
 
 def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
