@@ -116,8 +116,8 @@ class TeamModel:
     ) -> None:
         """Add one frame's jerseys and refit the two team centres (with the ``grass``'s
         feature, the second neither a blend of the first with the grass nor the first a blend
-        of it; ``grass_colour``, the grass's BGR, tells a blend by its colour too:
-        :func:`_fit_two_clusters`)."""
+        of it; with the grass's BGR ``grass_colour`` too, a blend must also be one in BGR; it is
+        not read without ``grass``: :func:`_fit_two_clusters`)."""
         samples = self.state.setdefault("team_samples", [])
         samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
         del samples[:-400]
@@ -200,10 +200,12 @@ def blend_distances(
 def _off_the_mix(
     offsets: npt.NDArray[np.float64], toward: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """Distances of points ``offsets`` away from a colour to the nearest point of that
-    colour's mix with the grass, ``toward`` being the grass's offset from it (rows broadcast
-    against each other): the colour blended with up to :data:`BLENDED` of the grass, or up to
-    :data:`PURER` past it away from the grass."""
+    """How far each point is from a colour's mix with the grass: ``offsets`` are the points
+    less the colour, ``toward`` the grass less the colour (in Lab features for
+    :func:`blend_distances`, in BGR for :data:`OFF_THE_MIX`; leading axes broadcast against
+    each other, the last is the three channels). The mix runs from the colour blended with up
+    to :data:`BLENDED` of the grass to :data:`PURER` past the colour, away from the grass.
+    Returns the distances, the broadcast shape without the last axis."""
     share = clip(
         (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
         -PURER,
@@ -213,14 +215,16 @@ def _off_the_mix(
 
 
 OFF_THE_MIX = 15.0
-"""How far (BGR levels) a jersey's colour may be from another jersey colour's mix with the
+"""How far (BGR levels) a jersey's colour may be from a mix of another jersey's colour and the
 grass's (:func:`_off_the_mix`) and still be taken for a blend of the two
-(:func:`_fit_two_clusters`). Blur, JPEG and a far player's pixels that take in the grass mix
-colours channel by channel, all by the same share, so a grass-blended jersey (a per-channel
-median of such pixels) lies on the straight BGR line from the jersey's colour to the grass's.
-In the Lab features (lightness counted half, and Lab's axes bend that line) a dark grey kit is
-11 to 14 units from a dark blue kit's blend with the grass, within a team's 18
-(``TeamModel.radius``); in BGR it is 29 to 36 levels off their mix."""
+(:func:`_fit_two_clusters`). Where a far player's pixels take in the grass beside them (blur,
+or a pixel covering both), each pixel's BGR is a mix of the two colours, every channel by the
+same share, so a grass-blended jersey's reading (a per-channel median of such pixels) lies on
+the straight BGR line between them; JPEG mixes only the colour at half resolution and keeps
+the brightness, so with it the line holds only roughly. In the Lab features (lightness counted
+half, and Lab's axes bend that line) a dark grey kit is 11 to 14 units from a dark blue kit's
+blend with the grass, within a team's 18 (``TeamModel.radius``); in BGR it is 29 to 36 levels
+off their mix."""
 
 
 def at_most_two_keepers(

@@ -19,6 +19,7 @@ from realtime_nb.vision.plugins.players_teams import (
     _keep_ids,
     _median,
     _medians,
+    _off_the_mix,
     _pairwise,
     at_most_two_keepers,
     blend_distances,
@@ -142,15 +143,14 @@ def test_a_dark_grey_team_is_not_taken_for_a_dark_blue_teams_blend_with_the_gras
     assert fitted is not None
     for kit in (navy_f, grey_f):
         assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
-    # A mix of the blue kit and the grass in BGR is what the grey kit is not.
-    toward = grass - navy
-    share = float((grey - navy) @ toward / (toward @ toward))
-    assert np.linalg.norm(grey - navy - np.clip(share, -PURER, BLENDED) * toward) > OFF_THE_MIX
+    # No mix of the blue kit and the grass in BGR is the grey kit.
+    assert _off_the_mix(grey - navy, grass - navy) > OFF_THE_MIX
 
 
 def test_real_grass_blends_of_a_team_stay_blends_with_the_grass_colour_given() -> None:
-    # As above, a low camera: one team's far players, its red jersey mixed in BGR with a third
-    # to half of the grass, outnumber the other team; the colour test keeps them a blend.
+    # As in test_a_teams_grass_blended_jerseys_do_not_make_the_second_team, a low camera: one
+    # team's far players, its red jersey mixed in BGR with a third to half of the grass,
+    # outnumber the other team; the colour test keeps them a blend.
     rng = np.random.default_rng(5)
     grass, red, blue = (
         np.array(c, np.float64) for c in ([50, 150, 70], [40, 40, 200], [160, 90, 40])
@@ -163,6 +163,9 @@ def test_real_grass_blends_of_a_team_stay_blends_with_the_grass_colour_given() -
     )
     grass_feature = lab_features([grass.astype(int).tolist()])[0]
     blue_f = lab_features([blue.astype(int).tolist()])[0]
+    plain = _fit_two_clusters(samples, TeamModel.radius)
+    assert plain is not None
+    assert all(np.linalg.norm(c - blue_f) > 2 * TeamModel.radius for c in plain[0])
     fitted = _fit_two_clusters(samples, TeamModel.radius, grass_feature, grass)
     assert fitted is not None
     assert min(np.linalg.norm(c - blue_f) for c in fitted[0]) < 5.0
