@@ -198,20 +198,27 @@ def blend_distances(
 
 
 def _off_the_mix(
-    offsets: npt.NDArray[np.float64], toward: npt.NDArray[np.float64]
+    offsets: npt.NDArray[np.float64],
+    toward: npt.NDArray[np.float64],
+    lighter_free: bool = False,
 ) -> npt.NDArray[np.float64]:
     """How far each point is from a colour's mix with the grass: ``offsets`` are the points
     less the colour, ``toward`` the grass less the colour (in Lab features for
     :func:`blend_distances`, in BGR for :data:`OFF_THE_MIX`; leading axes broadcast against
     each other, the last is the three channels). The mix runs from the colour blended with up
     to :data:`BLENDED` of the grass to :data:`PURER` past the colour, away from the grass.
+    With ``lighter_free`` (BGR only), the part of a point's offset from the mix that is the
+    same in every channel is not counted when it makes the point lighter than the mix.
     Returns the distances, the broadcast shape without the last axis."""
     share = clip(
         (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
         -PURER,
         BLENDED,
     )
-    return np.asarray(np.linalg.norm(offsets - share[..., None] * toward, axis=-1), np.float64)
+    off = offsets - share[..., None] * toward
+    if lighter_free:
+        off = off - np.maximum(off.mean(axis=-1, keepdims=True), 0.0)
+    return np.asarray(np.linalg.norm(off, axis=-1), np.float64)
 
 
 OFF_THE_MIX = 15.0
@@ -224,7 +231,9 @@ the straight BGR line between them; JPEG mixes only the colour at half resolutio
 the brightness, so with it the line holds only roughly. In the Lab features (lightness counted
 half, and Lab's axes bend that line) a dark grey kit is 11 to 14 units from a dark blue kit's
 blend with the grass, within a team's 18 (``TeamModel.radius``); in BGR it is 29 to 36 levels
-off their mix."""
+off their mix, darker. Being lighter than the mix is not counted: a far player's few pixels
+also take in its white shorts or socks and its skin, all lighter than the grass, so a red
+shirt whose colour JPEG has thinned reads as red, grass and some white."""
 
 
 def at_most_two_keepers(
@@ -304,7 +313,7 @@ def _fit_two_clusters(
     the same team. A blend is within ``radius`` of the other's line through the grass in Lab
     (as :func:`blend_distances` measures: from :data:`BLENDED` towards the grass to
     :data:`PURER` away from it) and, given the grass's BGR ``grass_colour``, within
-    :data:`OFF_THE_MIX` of the other's mix with it in BGR."""
+    :data:`OFF_THE_MIX` of the other's mix with it in BGR, lighter not counted."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]
@@ -320,9 +329,12 @@ def _fit_two_clusters(
         if grass_colour is not None:
             colours, grass_bgr = samples[:, 3:], np.asarray(grass_colour, np.float64)
             of_first &= (
-                _off_the_mix(colours - colours[first], grass_bgr - colours[first]) <= OFF_THE_MIX
+                _off_the_mix(colours - colours[first], grass_bgr - colours[first], True)
+                <= OFF_THE_MIX
             )
-            first_of &= _off_the_mix(colours[first] - colours, grass_bgr - colours) <= OFF_THE_MIX
+            first_of &= (
+                _off_the_mix(colours[first] - colours, grass_bgr - colours, True) <= OFF_THE_MIX
+            )
         unblended = far & ~of_first & ~first_of
         if unblended.any():
             far = unblended

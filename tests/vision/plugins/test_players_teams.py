@@ -171,6 +171,49 @@ def test_real_grass_blends_of_a_team_stay_blends_with_the_grass_colour_given() -
     assert min(np.linalg.norm(c - blue_f) for c in fitted[0]) < 5.0
 
 
+def test_far_players_lightened_by_their_white_shorts_stay_a_blend_of_their_team() -> None:
+    # A red team with white shorts fills the view: its far players' readings are red mixed
+    # with a third to half of the grass and a little of the shorts, lighter than any mix of
+    # red and grass; they must not become the second team in place of the blue one.
+    rng = np.random.default_rng(11)
+    grass, red, blue, white = (
+        np.array(c, np.float64)
+        for c in ([50, 150, 70], [40, 40, 200], [160, 90, 40], [240, 240, 240])
+    )
+    far = (
+        red
+        + rng.uniform(0.3, 0.5, (60, 1)) * (grass - red)
+        + rng.uniform(0.08, 0.18, (60, 1)) * (white - red)
+        + rng.normal(0.0, 2.0, (60, 3))
+    )
+    samples = _jerseys(
+        np.vstack([far, red + rng.normal(0.0, 2.0, (30, 3)), blue + rng.normal(0.0, 2.0, (20, 3))])
+    )
+    grass_feature = lab_features([grass.astype(int).tolist()])[0]
+    red_f, blue_f = lab_features([red.astype(int).tolist(), blue.astype(int).tolist()])
+    # The premise: blends in Lab, but off the red kit's BGR mix with the grass, all lighter.
+    assert (blend_distances(red_f[None], samples[:60, :3], grass_feature)[:, 0] < 18).all()
+    off = _off_the_mix(samples[:60, 3:] - red, grass - red)
+    assert (off > OFF_THE_MIX).all()
+    assert np.median(_off_the_mix(samples[:60, 3:] - red, grass - red, True)) < OFF_THE_MIX
+    fitted = _fit_two_clusters(samples, TeamModel.radius, grass_feature, grass)
+    assert fitted is not None
+    assert min(np.linalg.norm(c - blue_f) for c in fitted[0]) < 5.0
+
+
+def test_only_a_lighter_offset_from_the_mix_goes_free() -> None:
+    # Kit and grass equally bright: a shift in every channel is all off the mix.
+    kit, grass = np.array([100.0, 60.0, 80.0]), np.array([60.0, 100.0, 80.0])
+    mix = kit + 0.3 * (grass - kit)
+    for shift in (20.0, -20.0):
+        point = mix + shift
+        full = _off_the_mix(point - kit, grass - kit)
+        free = _off_the_mix(point - kit, grass - kit, True)
+        assert np.isclose(full, 20.0 * np.sqrt(3)) and full > OFF_THE_MIX
+        # A lighter point's equal shift in every channel is not counted; a darker one's is.
+        assert np.isclose(free, 0.0) if shift > 0 else np.isclose(free, full)
+
+
 def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
     """Each jersey's reading on its own, before the goalkeeper cap."""
     return [TeamModel(state).classify(f) for f in features]
