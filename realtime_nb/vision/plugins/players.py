@@ -135,7 +135,10 @@ class PlayerDetection(Plugin):
     of lines or an upright stretch of arc washes into blotches of pale green).
 
     Team colours are learnt over the first frames (the two densest jersey colours, the second
-    not the first's blended with the grass, nor the first the second's); a jersey is compared
+    not the first's blended with the grass, nor the first the second's), and again on any later
+    frame with more jerseys off both colours than a match has goalkeepers (a team out of view
+    while they were learnt), kept if they read that frame's jerseys better
+    (:meth:`TeamModel.relearn`); a jersey is compared
     with each as blended with up to half of the grass (a far player's few pixels take in the
     grass around them under blur and JPEG), or as up to half again further from the grass (a
     colour learnt from far players is itself blended, and a near player's jersey is clean),
@@ -221,9 +224,13 @@ class PlayerDetection(Plugin):
         features = lab_features([*colours, [int(v) for v in away.grass[:3]]])
         features, grass_feature = features[:-1], features[-1]
         teams = TeamModel(ctx.state)
-        if ctx.state.get("team_frames", 0) < self.warmup_frames:
+        learning = ctx.state.get("team_frames", 0) < self.warmup_frames
+        if learning:
             teams.learn(features, colours, grass_feature, grass_bgr)
-        readings = at_most_two_keepers(teams.read(features, grass_feature), teams, features)
+        readings = teams.read(features, grass_feature)
+        if not learning and teams.missing_a_team(readings):
+            readings = teams.relearn(features, colours, readings, grass_feature, grass_bgr)
+        readings = at_most_two_keepers(readings, teams, features)
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.

@@ -22,6 +22,7 @@ from realtime_nb.vision.plugins.base import Frame
 
 __all__ = [
     "BLENDED",
+    "OFF_COLOUR",
     "OFF_THE_MIX",
     "PURER",
     "Labels",
@@ -130,6 +131,42 @@ class TeamModel:
             self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
             self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
 
+    def missing_a_team(self, readings: list[tuple[str, int | None, float]]) -> bool:
+        """Whether a frame's ``readings`` (:meth:`read`'s) have :data:`OFF_COLOUR` or more
+        goalkeepers, more than the two a match has: a team was out of view while the colours
+        were learnt (or a blend of the other's took its place), and its players' jerseys are
+        far from both colours."""
+        return _keepers(readings) >= OFF_COLOUR
+
+    def relearn(
+        self,
+        features: npt.NDArray[np.float64],
+        colours: list[list[int]],
+        readings: list[tuple[str, int | None, float]],
+        grass: npt.NDArray[np.float64] | None = None,
+        grass_colour: npt.NDArray[np.floating[Any]] | None = None,
+    ) -> list[tuple[str, int | None, float]]:
+        """Learn a frame's jerseys after the warm-up, whose ``readings`` say
+        :meth:`missing_a_team`, and return them read again.
+
+        The jerseys join the samples either way, so that a team that came into view becomes
+        a centre once it is as dense as the colour it replaces (it takes frames). The refitted
+        centres are kept only if they explain the frame: no more goalkeepers in it than a match
+        has, and fewer than before by more than the players they move from one team to the
+        other. Any other refit (footage whose jersey readings wander, under a roof's shadow or
+        with two kits a blend apart) would only trade one team's id for another's from frame
+        to frame; the centres before stay."""
+        before = {k: self.state[k] for k in _FITTED if k in self.state}
+        self.learn(features, colours, grass, grass_colour)
+        again = self.read(features, grass)
+        flipped = sum(
+            a[0] == b[0] == "player" and a[1] != b[1] for a, b in zip(readings, again, strict=True)
+        )
+        if not self.missing_a_team(again) and _keepers(again) + flipped < _keepers(readings):
+            return again
+        self.state.update(before)
+        return readings
+
     def classify(
         self, feature: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
     ) -> tuple[str, int | None, float]:
@@ -169,6 +206,17 @@ class TeamModel:
         if lightness < 25 and chroma < 20:
             return "referee", None, 0.7
         return "goalkeeper", None, 0.6
+
+
+OFF_COLOUR = 3
+"""Jerseys off both team colours in one frame that say a team's colour is missing
+(:meth:`TeamModel.missing_a_team`): a match has two goalkeepers, one at each goal."""
+_FITTED = ("team_centres", "team_bgr", "team_reach")
+
+
+def _keepers(readings: list[tuple[str, int | None, float]]) -> int:
+    """How many of ``readings`` are goalkeepers (off both team colours)."""
+    return sum(role == "goalkeeper" for role, _, _ in readings)
 
 
 BLENDED = 0.5

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -212,6 +213,119 @@ def test_only_a_lighter_offset_from_the_mix_goes_free() -> None:
         assert np.isclose(full, 20.0 * np.sqrt(3)) and full > OFF_THE_MIX
         # A lighter point's equal shift in every channel is not counted; a darker one's is.
         assert np.isclose(free, 0.0) if shift > 0 else np.isclose(free, full)
+
+
+_GRASS, _BLUE, _RED = (
+    np.array(c, np.float64) for c in ([50, 150, 70], [170, 70, 20], [40, 40, 200])
+)
+
+
+def _warmed_up(
+    rng: np.random.Generator, grass: np.ndarray, *kits: tuple[np.ndarray, int]
+) -> tuple[TeamModel, np.ndarray]:
+    """A team model after a 15-frame warm-up on ``kits`` (each a BGR colour and how many of
+    its jerseys a frame), and the grass's feature."""
+    grass_feature = lab_features([grass.astype(int).tolist()])[0]
+    teams = TeamModel({})
+    for _ in range(15):
+        jerseys = _jerseys(np.vstack([c + rng.normal(0, 3, (n, 3)) for c, n in kits]))
+        teams.learn(jerseys[:, :3], jerseys[:, 3:].astype(int).tolist(), grass_feature, grass)
+    return teams, grass_feature
+
+
+def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_later() -> None:
+    # Only the blue team is in view at first: its clean jerseys and its far players' jerseys
+    # lightened by their white socks become the two "teams". Then red players come into view.
+    rng = np.random.default_rng(3)
+    grass, blue, red, washed = _GRASS, _BLUE, _RED, np.array([120, 110, 100], np.float64)
+    teams, grass_feature = _warmed_up(rng, grass, (blue, 5), (washed, 4))
+    state = teams.state
+    red_f = lab_features([red.astype(int).tolist()])[0]
+    assert min(np.linalg.norm(np.asarray(state["team_centres"]) - red_f, axis=1)) > 40
+    frames = 0
+    while True:
+        frame = _jerseys(
+            np.vstack([red + rng.normal(0, 3, (4, 3)), blue + rng.normal(0, 3, (4, 3))])
+        )
+        features, colours = frame[:, :3], frame[:, 3:].astype(int).tolist()
+        readings = teams.read(features, grass_feature)
+        if not teams.missing_a_team(readings):
+            break
+        if frames == 0:  # before any is learnt, every red is off both colours
+            assert [role for role, _, _ in readings[:4]] == ["goalkeeper"] * 4
+            assert not teams.missing_a_team(readings[:2] + readings[4:])  # two: goalkeepers
+        kept = [list(c) for c in state["team_centres"]]
+        again = teams.relearn(features, colours, readings, grass_feature, grass)
+        if again is readings:  # the refit did not read the frame better and was dropped
+            assert state["team_centres"] == kept
+        frames += 1
+        assert frames <= 25
+    # The reds are one team and the blues the other, and it took the frames it should: as many
+    # as make the reds denser than the washed blues (60 of them, four reds a frame).
+    reds, blues = {v[:2] for v in readings[:4]}, {v[:2] for v in readings[4:]}
+    assert len(reds) == len(blues) == 1 and reds != blues
+    assert all(role == "player" for role, _, _ in readings)
+    assert min(np.linalg.norm(np.asarray(state["team_centres"]) - red_f, axis=1)) < 5
+    assert 10 <= frames <= 20
+
+
+def test_a_refit_that_reads_the_frame_no_better_is_dropped_but_its_jerseys_are_kept() -> None:
+    # Two teams learnt; then a frame of three goalkeeper-coloured jerseys (more than a match
+    # has) that are no team's: a refit leaves them off both colours, so it is not kept.
+    rng = np.random.default_rng(5)
+    grass, blue, red, pink = _GRASS, _BLUE, _RED, np.array([200, 40, 170], np.float64)
+    teams, grass_feature = _warmed_up(rng, grass, (blue, 6), (red, 6))
+    state = teams.state
+    fitted = {k: state[k] for k in ("team_centres", "team_bgr", "team_reach")}
+    samples = len(state["team_samples"])
+    frame = _jerseys(np.vstack([pink + rng.normal(0, 3, (3, 3)), blue, red]))
+    features, colours = frame[:, :3], frame[:, 3:].astype(int).tolist()
+    readings = teams.read(features, grass_feature)
+    assert teams.missing_a_team(readings)
+    assert teams.relearn(features, colours, readings, grass_feature, grass) is readings
+    assert {k: state[k] for k in fitted} == fitted
+    assert len(state["team_samples"]) == samples + 5  # the frame's jerseys were learnt
+
+
+class _ScriptedRefit(TeamModel):
+    """A model whose refit moves the centres and whose reading after it is given."""
+
+    def __init__(self, state: dict[str, Any], after: list[tuple[str, int | None, float]]):
+        super().__init__(state)
+        self.after = after
+
+    def learn(self, *args: Any, **kwargs: Any) -> None:
+        self.state["team_centres"] = [[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]]
+
+    def read(self, *args: Any, **kwargs: Any) -> list[tuple[str, int | None, float]]:
+        return self.after
+
+
+@pytest.mark.parametrize(
+    ("keepers_after", "flipped", "kept"),
+    [(2, 0, True), (0, 4, True), (3, 0, False), (1, 4, False), (2, 3, False)],
+)
+def test_a_refit_is_kept_only_if_it_explains_the_frame(
+    keepers_after: int, flipped: int, kept: bool
+) -> None:
+    # Before: five goalkeepers (more than a match has) and five players of team 0. After:
+    # ``keepers_after`` of the first five still goalkeepers, ``flipped`` of the players moved to
+    # team 1. Kept only with at most two goalkeepers left and fewer than before by more than
+    # the players moved.
+    Reading = tuple[str, int | None, float]
+    keeper: Reading = ("goalkeeper", None, 0.6)
+    before: list[Reading] = [keeper] * 5 + [("player", 0, 0.9)] * 5
+    after: list[Reading] = [keeper] * keepers_after
+    after += [("player", 1, 0.9)] * (5 - keepers_after)
+    after += [("player", 1, 0.9)] * flipped + [("player", 0, 0.9)] * (5 - flipped)
+    centres = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    state: dict[str, Any] = {"team_centres": centres}
+    teams = _ScriptedRefit(state, after)
+    assert teams.missing_a_team(before)
+    features = np.zeros((10, 3))
+    read = teams.relearn(features, [[0, 0, 0]] * 10, before)
+    assert (read is after) == kept and (read is before) != kept
+    assert state["team_centres"] == ([[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]] if kept else centres)
 
 
 def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
