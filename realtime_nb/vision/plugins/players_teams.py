@@ -1,11 +1,13 @@
 """Teams and roles from jersey colours, for player_detection.
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
-counting half); a jersey far from both is a referee when dark and grey, else a goalkeeper, and
-a frame keeps at most two goalkeepers. A jersey is compared with each team's colour as it
-looks blended with some of the grass (a far player's few pixels take in the grass around them),
-or as clean as it would be were the team's colour learnt from such blended jerseys; and the
-second team's colour is never the first's blended with the grass, nor the first the second's.
+counting half), learnt again on a later frame that misses a team (more jerseys off both colours
+than a match has goalkeepers) if that explains the frame; a jersey far from both is a referee
+when dark and grey, else a goalkeeper, and a frame keeps at most two goalkeepers. A jersey is
+compared with each team's colour as it looks blended with some of the grass (a far player's
+few pixels take in the grass around them), or as clean as it would be were the team's colour
+learnt from such blended jerseys; and the second team's colour is never the first's blended
+with the grass, nor the first the second's.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "OFF_COLOUR",
     "OFF_THE_MIX",
     "PURER",
+    "REFIT_EVERY",
     "Labels",
     "TeamModel",
     "at_most_two_keepers",
@@ -119,11 +122,23 @@ class TeamModel:
         feature, the second neither a blend of the first with the grass nor the first a blend
         of it; with the grass's BGR ``grass_colour`` too, a blend must also be one in BGR; it is
         not read without ``grass``: :func:`_fit_two_clusters`)."""
+        self._add(features, colours)
+        self.state["team_frames"] = self.state.get("team_frames", 0) + 1
+        self._refit(grass, grass_colour)
+
+    def _add(self, features: npt.NDArray[np.float64], colours: list[list[int]]) -> None:
+        """Keep one frame's jerseys among the last 400."""
         samples = self.state.setdefault("team_samples", [])
         samples.extend([*f, *c] for f, c in zip(features.tolist(), colours, strict=True))
         del samples[:-400]
-        self.state["team_frames"] = self.state.get("team_frames", 0) + 1
-        data = np.asarray(samples, np.float64)
+
+    def _refit(
+        self,
+        grass: npt.NDArray[np.float64] | None,
+        grass_colour: npt.NDArray[np.floating[Any]] | None,
+    ) -> None:
+        """Fit the two team centres to the kept jerseys (:meth:`learn`)."""
+        data = np.asarray(self.state["team_samples"], np.float64)
         fitted = _fit_two_clusters(data, self.radius, grass, grass_colour)
         if fitted is not None:
             centres, bgr = _keep_ids(fitted, self.state.get("team_centres"))
@@ -149,22 +164,33 @@ class TeamModel:
         """Learn a frame's jerseys after the warm-up, whose ``readings`` say
         :meth:`missing_a_team`, and return them read again.
 
-        The jerseys join the samples either way, so that a team that came into view becomes
-        a centre once it is as dense as the colour it replaces (it takes frames). The refitted
-        centres are kept only if they explain the frame: no more goalkeepers in it than a match
-        has, and fewer than before by more than the players they move from one team to the
-        other. Any other refit (footage whose jersey readings wander, under a roof's shadow or
-        with two kits a blend apart) would only trade one team's id for another's from frame
-        to frame; the centres before stay."""
+        The jerseys join the samples on every such frame, so that a team that came into view
+        becomes a centre once it is as dense as the colour it replaces (it takes frames); the
+        centres are refitted on every :data:`REFIT_EVERY`-th such frame only. The refitted
+        centres are kept only if
+        they explain the frame: no more goalkeepers in it than a match has, and fewer than
+        before by more than the players they move (to the other team, or off both colours).
+        Any other refit (footage whose jersey readings wander, under a roof's shadow or with
+        two kits a blend apart) would only trade one team's id for another's from frame to
+        frame; the centres before stay."""
+        self._add(features, colours)
+        tries = self.state.get("team_refits", 0)
+        self.state["team_refits"] = tries + 1
+        if tries % REFIT_EVERY:
+            return readings
         before = {k: self.state[k] for k in _FITTED if k in self.state}
-        self.learn(features, colours, grass, grass_colour)
+        self._refit(grass, grass_colour)
         again = self.read(features, grass)
-        flipped = sum(
-            a[0] == b[0] == "player" and a[1] != b[1] for a, b in zip(readings, again, strict=True)
+        moved = sum(
+            a[0] == "player" and a[:2] != b[:2] for a, b in zip(readings, again, strict=True)
         )
-        if not self.missing_a_team(again) and _keepers(again) + flipped < _keepers(readings):
+        if not self.missing_a_team(again) and _keepers(again) + moved < _keepers(readings):
             return again
-        self.state.update(before)
+        for key in _FITTED:
+            if key in before:
+                self.state[key] = before[key]
+            else:
+                self.state.pop(key, None)
         return readings
 
     def classify(
@@ -211,6 +237,11 @@ class TeamModel:
 OFF_COLOUR = 3
 """Jerseys off both team colours in one frame that say a team's colour is missing
 (:meth:`TeamModel.missing_a_team`): a match has two goalkeepers, one at each goal."""
+REFIT_EVERY = 2
+"""On frames that miss a team (:meth:`TeamModel.missing_a_team`), the centres are refitted on
+every second one: a team coming into view is taken at most a frame later than with a refit on
+every such frame, at half the cost on footage that keeps asking (a refit costs about a fifth of
+player_detection's time on a frame)."""
 _FITTED = ("team_centres", "team_bgr", "team_reach")
 
 

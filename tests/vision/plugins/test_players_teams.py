@@ -15,6 +15,7 @@ from realtime_nb.vision.plugins.players_teams import (
     BLENDED,
     OFF_THE_MIX,
     PURER,
+    REFIT_EVERY,
     TeamModel,
     _fit_two_clusters,
     _keep_ids,
@@ -234,8 +235,9 @@ def _warmed_up(
 
 
 def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_later() -> None:
-    # Only the blue team is in view at first: its clean jerseys and its far players' jerseys
-    # lightened by their white socks become the two "teams". Then red players come into view.
+    # Only the blue team is in view at first: its jerseys and a washed-out blue-grey (in Lab
+    # near a blend of blue, but off its BGR mix with the grass, so not taken for one) become the
+    # two "teams". Then red players come into view.
     rng = np.random.default_rng(3)
     grass, blue, red, washed = _GRASS, _BLUE, _RED, np.array([120, 110, 100], np.float64)
     teams, grass_feature = _warmed_up(rng, grass, (blue, 5), (washed, 4))
@@ -254,10 +256,10 @@ def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_l
         if frames == 0:  # before any is learnt, every red is off both colours
             assert [role for role, _, _ in readings[:4]] == ["goalkeeper"] * 4
             assert not teams.missing_a_team(readings[:2] + readings[4:])  # two: goalkeepers
-        kept = [list(c) for c in state["team_centres"]]
+        kept = [list(state[k]) for k in ("team_centres", "team_bgr", "team_reach")]
         again = teams.relearn(features, colours, readings, grass_feature, grass)
         if again is readings:  # the refit did not read the frame better and was dropped
-            assert state["team_centres"] == kept
+            assert [state[k] for k in ("team_centres", "team_bgr", "team_reach")] == kept
         frames += 1
         assert frames <= 25
     # The reds are one team and the blues the other, and it took the frames it should: as many
@@ -288,36 +290,49 @@ def test_a_refit_that_reads_the_frame_no_better_is_dropped_but_its_jerseys_are_k
 
 
 class _ScriptedRefit(TeamModel):
-    """A model whose refit moves the centres and whose reading after it is given."""
+    """A model whose refit moves the centres (and fits a reach it had none of) and whose
+    reading after it is given."""
 
-    def __init__(self, state: dict[str, Any], after: list[tuple[str, int | None, float]]):
+    def __init__(self, state: dict[str, Any], after: list[tuple[str, int | None, float]]) -> None:
         super().__init__(state)
         self.after = after
 
-    def learn(self, *args: Any, **kwargs: Any) -> None:
+    def _refit(self, *args: Any, **kwargs: Any) -> None:
+        """The refit: new centres, and a reach."""
         self.state["team_centres"] = [[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]]
+        self.state["team_reach"] = [20.0, 20.0]
 
     def read(self, *args: Any, **kwargs: Any) -> list[tuple[str, int | None, float]]:
+        """The scripted reading."""
         return self.after
 
 
 @pytest.mark.parametrize(
-    ("keepers_after", "flipped", "kept"),
-    [(2, 0, True), (0, 4, True), (3, 0, False), (1, 4, False), (2, 3, False)],
+    ("keepers_after", "flipped", "refereed", "kept"),
+    [
+        (2, 0, 0, True),
+        (0, 4, 0, True),
+        (0, 0, 4, True),
+        (3, 0, 0, False),
+        (1, 4, 0, False),
+        (2, 3, 0, False),
+        (1, 0, 4, False),
+    ],
 )
 def test_a_refit_is_kept_only_if_it_explains_the_frame(
-    keepers_after: int, flipped: int, kept: bool
+    keepers_after: int, flipped: int, refereed: int, kept: bool
 ) -> None:
     # Before: five goalkeepers (more than a match has) and five players of team 0. After:
     # ``keepers_after`` of the first five still goalkeepers, ``flipped`` of the players moved to
-    # team 1. Kept only with at most two goalkeepers left and fewer than before by more than
-    # the players moved.
+    # team 1 and ``refereed`` read as referees (off both colours, dark). Kept only with at most
+    # two goalkeepers left and fewer than before by more than the players moved.
     Reading = tuple[str, int | None, float]
     keeper: Reading = ("goalkeeper", None, 0.6)
     before: list[Reading] = [keeper] * 5 + [("player", 0, 0.9)] * 5
     after: list[Reading] = [keeper] * keepers_after
     after += [("player", 1, 0.9)] * (5 - keepers_after)
-    after += [("player", 1, 0.9)] * flipped + [("player", 0, 0.9)] * (5 - flipped)
+    after += [("player", 1, 0.9)] * flipped + [("referee", None, 0.7)] * refereed
+    after += [("player", 0, 0.9)] * (5 - flipped - refereed)
     centres = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     state: dict[str, Any] = {"team_centres": centres}
     teams = _ScriptedRefit(state, after)
@@ -326,6 +341,23 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
     read = teams.relearn(features, [[0, 0, 0]] * 10, before)
     assert (read is after) == kept and (read is before) != kept
     assert state["team_centres"] == ([[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]] if kept else centres)
+    assert ("team_reach" in state) == kept  # a dropped refit's new key goes with it
+
+
+def test_a_frame_that_misses_a_team_adds_its_jerseys_and_every_second_refits() -> None:
+    class Counting(_ScriptedRefit):
+        refits = 0
+
+        def _refit(self, *args: Any, **kwargs: Any) -> None:
+            self.refits += 1
+
+    keeper = ("goalkeeper", None, 0.6)
+    state: dict[str, Any] = {"team_centres": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}
+    teams = Counting(state, [keeper] * 3)  # the refits never explain the frame
+    for frame in range(1, 12):
+        teams.relearn(np.zeros((3, 3)), [[frame, 0, 0]] * 3, [keeper] * 3)
+        assert len(state["team_samples"]) == 3 * frame
+        assert teams.refits == 1 + (frame - 1) // REFIT_EVERY  # frames 1, 3, 5, ...
 
 
 def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
