@@ -135,9 +135,9 @@ class PlayerDetection(Plugin):
     of lines or an upright stretch of arc washes into blotches of pale green).
 
     Team colours are learnt over the first frames (the two densest jersey colours, the second
-    not the first's blended with the grass, nor the first the second's), and again on any later
-    frame with more jerseys off both colours than a match has goalkeepers (a team out of view
-    while they were learnt), kept if they read that frame's jerseys better
+    not the first's blended with the grass, nor the first the second's), and again on every
+    second later frame with more jerseys off both colours than a match has goalkeepers (a team
+    out of view while they were learnt), kept if they explain that frame's jerseys
     (:meth:`TeamModel.relearn`); a jersey is compared
     with each as blended with up to half of the grass (a far player's few pixels take in the
     grass around them under blur and JPEG), or as up to half again further from the grass (a

@@ -1,13 +1,13 @@
 """Teams and roles from jersey colours, for player_detection.
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
-counting half), learnt again on a later frame that misses a team (more jerseys off both colours
-than a match has goalkeepers) if that explains the frame; a jersey far from both is a referee
-when dark and grey, else a goalkeeper, and a frame keeps at most two goalkeepers. A jersey is
-compared with each team's colour as it looks blended with some of the grass (a far player's
-few pixels take in the grass around them), or as clean as it would be were the team's colour
-learnt from such blended jerseys; and the second team's colour is never the first's blended
-with the grass, nor the first the second's.
+counting half), learnt again on every second later frame that misses a team (more jerseys off
+both colours than a match has goalkeepers) if that explains the frame; a jersey far from both
+is a referee when dark and grey, else a goalkeeper, and a frame keeps at most two goalkeepers.
+A jersey is compared with each team's colour as it looks blended with some of the grass (a far
+player's few pixels take in the grass around them), or as clean as it would be were the
+team's colour learnt from such blended jerseys; and the second team's colour is never the
+first's blended with the grass, nor the first the second's.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class TeamModel:
         grass: npt.NDArray[np.float64] | None,
         grass_colour: npt.NDArray[np.floating[Any]] | None,
     ) -> None:
-        """Fit the two team centres to the kept jerseys (:meth:`learn`)."""
+        """Fit the two team centres to the kept jerseys (:meth:`learn`; after :meth:`_add`)."""
         data = np.asarray(self.state["team_samples"], np.float64)
         fitted = _fit_two_clusters(data, self.radius, grass, grass_colour)
         if fitted is not None:
@@ -166,17 +166,18 @@ class TeamModel:
 
         The jerseys join the samples on every such frame, so that a team that came into view
         becomes a centre once it is as dense as the colour it replaces (it takes frames); the
-        centres are refitted on every :data:`REFIT_EVERY`-th such frame only. The refitted
-        centres are kept only if
-        they explain the frame: no more goalkeepers in it than a match has, and fewer than
-        before by more than the players they move (to the other team, or off both colours).
+        centres are refitted on the first such frame and every :data:`REFIT_EVERY` after it
+        (the 1st, 3rd, 5th, ... of the job), else the ``readings`` are returned as they are.
+        The refitted centres are kept only if they explain the frame: no more goalkeepers in
+        it than a match has, and fewer than before by more than the players they move (to the
+        other team, or off both colours; a player turned goalkeeper counts both ways).
         Any other refit (footage whose jersey readings wander, under a roof's shadow or with
         two kits a blend apart) would only trade one team's id for another's from frame to
         frame; the centres before stay."""
         self._add(features, colours)
-        tries = self.state.get("team_refits", 0)
-        self.state["team_refits"] = tries + 1
-        if tries % REFIT_EVERY:
+        misses = self.state.get("team_misses", 0)
+        self.state["team_misses"] = misses + 1
+        if misses % REFIT_EVERY:
             return readings
         before = {k: self.state[k] for k in _FITTED if k in self.state}
         self._refit(grass, grass_colour)
@@ -238,10 +239,10 @@ OFF_COLOUR = 3
 """Jerseys off both team colours in one frame that say a team's colour is missing
 (:meth:`TeamModel.missing_a_team`): a match has two goalkeepers, one at each goal."""
 REFIT_EVERY = 2
-"""On frames that miss a team (:meth:`TeamModel.missing_a_team`), the centres are refitted on
-every second one: a team coming into view is taken at most a frame later than with a refit on
-every such frame, at half the cost on footage that keeps asking (a refit costs about a fifth of
-player_detection's time on a frame)."""
+"""Of the frames that miss a team (:meth:`TeamModel.missing_a_team`; counted over the whole
+job), the centres are refitted on the first and every second after it, half of them: a refit
+costs about a fifth of player_detection's time on a frame, and footage whose jerseys wander
+can ask on most frames. Their jerseys are kept on every one."""
 _FITTED = ("team_centres", "team_bgr", "team_reach")
 
 

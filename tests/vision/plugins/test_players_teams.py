@@ -258,7 +258,7 @@ def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_l
             assert not teams.missing_a_team(readings[:2] + readings[4:])  # two: goalkeepers
         kept = [list(state[k]) for k in ("team_centres", "team_bgr", "team_reach")]
         again = teams.relearn(features, colours, readings, grass_feature, grass)
-        if again is readings:  # the refit did not read the frame better and was dropped
+        if again is readings:  # no refit on this frame, or one that did not explain it
             assert [state[k] for k in ("team_centres", "team_bgr", "team_reach")] == kept
         frames += 1
         assert frames <= 25
@@ -351,11 +351,17 @@ def test_a_frame_that_misses_a_team_adds_its_jerseys_and_every_second_refits() -
         def _refit(self, *args: Any, **kwargs: Any) -> None:
             self.refits += 1
 
-    keeper = ("goalkeeper", None, 0.6)
-    state: dict[str, Any] = {"team_centres": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}
+    keeper: tuple[str, int | None, float] = ("goalkeeper", None, 0.6)
+    fitted: dict[str, Any] = {
+        "team_centres": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],
+        "team_bgr": [[1, 2, 3]] * 2,
+    }
+    state: dict[str, Any] = {k: list(v) for k, v in fitted.items()}
     teams = Counting(state, [keeper] * 3)  # the refits never explain the frame
     for frame in range(1, 12):
-        teams.relearn(np.zeros((3, 3)), [[frame, 0, 0]] * 3, [keeper] * 3)
+        readings = [keeper] * 3
+        assert teams.relearn(np.zeros((3, 3)), [[frame, 0, 0]] * 3, readings) is readings
+        assert {k: state[k] for k in fitted} == fitted
         assert len(state["team_samples"]) == 3 * frame
         assert teams.refits == 1 + (frame - 1) // REFIT_EVERY  # frames 1, 3, 5, ...
 
