@@ -21,9 +21,11 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.base import Frame
+from realtime_nb.vision.plugins.players_tracks import Verdict
 
 __all__ = [
     "BLENDED",
+    "KEEPERS",
     "OFF_COLOUR",
     "OFF_THE_MIX",
     "PURER",
@@ -146,7 +148,7 @@ class TeamModel:
             self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
             self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
 
-    def missing_a_team(self, readings: list[tuple[str, int | None, float]]) -> bool:
+    def missing_a_team(self, readings: list[Verdict]) -> bool:
         """Whether a frame's ``readings`` (:meth:`read`'s) have :data:`OFF_COLOUR` or more
         goalkeepers, more than the two a match has: a team was out of view while the colours
         were learnt (or a blend of the other's took its place), and its players' jerseys are
@@ -157,10 +159,10 @@ class TeamModel:
         self,
         features: npt.NDArray[np.float64],
         colours: list[list[int]],
-        readings: list[tuple[str, int | None, float]],
+        readings: list[Verdict],
         grass: npt.NDArray[np.float64] | None = None,
         grass_colour: npt.NDArray[np.floating[Any]] | None = None,
-    ) -> list[tuple[str, int | None, float]]:
+    ) -> list[Verdict]:
         """Learn a frame's jerseys after the warm-up, whose ``readings`` say
         :meth:`missing_a_team`, and return them read again.
 
@@ -196,14 +198,14 @@ class TeamModel:
 
     def classify(
         self, feature: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
-    ) -> tuple[str, int | None, float]:
+    ) -> Verdict:
         """Role, team and confidence of one jersey feature (the grass's feature ``grass``,
         when given, blended in: :func:`blend_distances`)."""
         return self.read(feature[None, :], grass)[0]
 
     def read(
         self, features: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
-    ) -> list[tuple[str, int | None, float]]:
+    ) -> list[Verdict]:
         """Role, team and confidence of each jersey feature (one a row), as :meth:`classify`."""
         centres = self.state.get("team_centres")
         if not centres:
@@ -218,7 +220,7 @@ class TeamModel:
     @staticmethod
     def _verdict(
         feature: npt.NDArray[np.float64], distances: list[float], reaches: list[float]
-    ) -> tuple[str, int | None, float]:
+    ) -> Verdict:
         """Role, team and confidence of a jersey ``feature`` at ``distances`` from the two
         teams, whose jerseys reach as far as ``reaches``."""
         team = 0 if distances[0] <= distances[1] else 1
@@ -235,9 +237,11 @@ class TeamModel:
         return "goalkeeper", None, 0.6
 
 
-OFF_COLOUR = 3
+KEEPERS = 2
+"""Goalkeepers a frame may have: a match has one at each goal (:func:`at_most_two_keepers`)."""
+OFF_COLOUR = KEEPERS + 1
 """Jerseys off both team colours in one frame that say a team's colour is missing
-(:meth:`TeamModel.missing_a_team`): a match has two goalkeepers, one at each goal."""
+(:meth:`TeamModel.missing_a_team`): more than the :data:`KEEPERS` a match has."""
 REFIT_EVERY = 2
 """Of the frames that miss a team (:meth:`TeamModel.missing_a_team`; counted over the whole
 job), the centres are refitted on the first and every second after it, half of them: a refit
@@ -246,7 +250,7 @@ can ask on most frames. Their jerseys are kept on every one."""
 _FITTED = ("team_centres", "team_bgr", "team_reach")
 
 
-def _keepers(readings: list[tuple[str, int | None, float]]) -> int:
+def _keepers(readings: list[Verdict]) -> int:
     """How many of ``readings`` are goalkeepers (off both team colours)."""
     return sum(role == "goalkeeper" for role, _, _ in readings)
 
@@ -317,10 +321,10 @@ shirt whose colour JPEG has thinned reads as red, grass and some white."""
 
 
 def at_most_two_keepers(
-    verdicts: list[tuple[str, int | None, float]],
+    verdicts: list[Verdict],
     teams: TeamModel,
     features: npt.NDArray[np.float64],
-) -> list[tuple[str, int | None, float]]:
+) -> list[Verdict]:
     """``verdicts`` (role, team and confidence of each jersey, whose colour features are
     ``features``) with at most two goalkeepers: a match has one at each goal. When more
     jerseys are goalkeepers (a far player's jersey blended with the grass by JPEG), the two
@@ -329,14 +333,14 @@ def at_most_two_keepers(
     takes a far-off jersey sooner."""
     out = list(verdicts)
     keepers = [i for i, (role, _, _) in enumerate(out) if role == "goalkeeper"]
-    if len(keepers) <= 2:
+    if len(keepers) <= KEEPERS:
         return out
     centres = np.asarray(teams.state["team_centres"], np.float64)
     near = np.linalg.norm(features[keepers][:, None, :] - centres[None], axis=2)
     # Furthest from its nearer team, relative to that team's reach.
     reach = np.asarray(teams.state.get("team_reach") or [TeamModel.assign] * 2, np.float64)
     off = (near / reach).min(axis=1)
-    for k in np.argsort(off)[: len(keepers) - 2]:
+    for k in np.argsort(off)[: len(keepers) - KEEPERS]:
         out[keepers[k]] = ("player", int(np.argmin(near[k] / reach)), 0.5)
     return out
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from realtime_nb.vision.plugins.players_teams import (
+    _FITTED,
     BLENDED,
     OFF_THE_MIX,
     PURER,
@@ -27,7 +28,7 @@ from realtime_nb.vision.plugins.players_teams import (
     blend_distances,
     lab_features,
 )
-from realtime_nb.vision.plugins.players_tracks import vote
+from realtime_nb.vision.plugins.players_tracks import Verdict, vote
 
 
 def test_team_ids_stay_when_the_refitted_centres_come_in_the_other_order() -> None:
@@ -256,10 +257,10 @@ def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_l
         if frames == 0:  # before any is learnt, every red is off both colours
             assert [role for role, _, _ in readings[:4]] == ["goalkeeper"] * 4
             assert not teams.missing_a_team(readings[:2] + readings[4:])  # two: goalkeepers
-        kept = [list(state[k]) for k in ("team_centres", "team_bgr", "team_reach")]
+        kept = [list(state[k]) for k in _FITTED]
         again = teams.relearn(features, colours, readings, grass_feature, grass)
         if again is readings:  # no refit on this frame, or one that did not explain it
-            assert [state[k] for k in ("team_centres", "team_bgr", "team_reach")] == kept
+            assert [state[k] for k in _FITTED] == kept
         frames += 1
         assert frames <= 25
     # The reds are one team and the blues the other, and it took the frames it should: as many
@@ -278,7 +279,7 @@ def test_a_refit_that_reads_the_frame_no_better_is_dropped_but_its_jerseys_are_k
     grass, blue, red, pink = _GRASS, _BLUE, _RED, np.array([200, 40, 170], np.float64)
     teams, grass_feature = _warmed_up(rng, grass, (blue, 6), (red, 6))
     state = teams.state
-    fitted = {k: state[k] for k in ("team_centres", "team_bgr", "team_reach")}
+    fitted = {k: state[k] for k in _FITTED}
     samples = len(state["team_samples"])
     frame = _jerseys(np.vstack([pink + rng.normal(0, 3, (3, 3)), blue, red]))
     features, colours = frame[:, :3], frame[:, 3:].astype(int).tolist()
@@ -293,7 +294,7 @@ class _ScriptedRefit(TeamModel):
     """A model whose refit moves the centres (and fits a reach it had none of) and whose
     reading after it is given."""
 
-    def __init__(self, state: dict[str, Any], after: list[tuple[str, int | None, float]]) -> None:
+    def __init__(self, state: dict[str, Any], after: list[Verdict]) -> None:
         super().__init__(state)
         self.after = after
 
@@ -302,7 +303,7 @@ class _ScriptedRefit(TeamModel):
         self.state["team_centres"] = [[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]]
         self.state["team_reach"] = [20.0, 20.0]
 
-    def read(self, *args: Any, **kwargs: Any) -> list[tuple[str, int | None, float]]:
+    def read(self, *args: Any, **kwargs: Any) -> list[Verdict]:
         """The scripted reading."""
         return self.after
 
@@ -326,10 +327,9 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
     # ``keepers_after`` of the first five still goalkeepers, ``flipped`` of the players moved to
     # team 1 and ``refereed`` read as referees (off both colours, dark). Kept only with at most
     # two goalkeepers left and fewer than before by more than the players moved.
-    Reading = tuple[str, int | None, float]
-    keeper: Reading = ("goalkeeper", None, 0.6)
-    before: list[Reading] = [keeper] * 5 + [("player", 0, 0.9)] * 5
-    after: list[Reading] = [keeper] * keepers_after
+    keeper: Verdict = ("goalkeeper", None, 0.6)
+    before: list[Verdict] = [keeper] * 5 + [("player", 0, 0.9)] * 5
+    after: list[Verdict] = [keeper] * keepers_after
     after += [("player", 1, 0.9)] * (5 - keepers_after)
     after += [("player", 1, 0.9)] * flipped + [("referee", None, 0.7)] * refereed
     after += [("player", 0, 0.9)] * (5 - flipped - refereed)
@@ -351,7 +351,7 @@ def test_a_frame_that_misses_a_team_adds_its_jerseys_and_every_second_refits() -
         def _refit(self, *args: Any, **kwargs: Any) -> None:
             self.refits += 1
 
-    keeper: tuple[str, int | None, float] = ("goalkeeper", None, 0.6)
+    keeper: Verdict = ("goalkeeper", None, 0.6)
     fitted: dict[str, Any] = {
         "team_centres": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],
         "team_bgr": [[1, 2, 3]] * 2,
@@ -366,7 +366,7 @@ def test_a_frame_that_misses_a_team_adds_its_jerseys_and_every_second_refits() -
         assert teams.refits == 1 + (frame - 1) // REFIT_EVERY  # frames 1, 3, 5, ...
 
 
-def _read(state: dict[str, Any], features: np.ndarray) -> list[tuple[str, int | None, float]]:
+def _read(state: dict[str, Any], features: np.ndarray) -> list[Verdict]:
     """Each jersey's reading on its own, before the goalkeeper cap."""
     return [TeamModel(state).classify(f) for f in features]
 
