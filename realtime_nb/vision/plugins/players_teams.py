@@ -30,6 +30,8 @@ __all__ = [
     "OFF_THE_MIX",
     "PURER",
     "REFIT_EVERY",
+    "SHIRT_ROWS",
+    "UNLIKE_GRASS",
     "Labels",
     "TeamModel",
     "at_most_two_keepers",
@@ -41,6 +43,16 @@ __all__ = [
 Labels = npt.NDArray[np.integer[Any]]
 """A label image: the blob each pixel belongs to, 0 for none."""
 
+SHIRT_ROWS = (0.18, 0.45)
+"""The rows of a person's box a jersey is read from, as shares of its height from the top: below
+the head and neck, and above the shorts, whose waistband is at about 0.45 of a person's height
+from the top of the head (0.55 above the soles). On a far player, blur spreads white shorts a
+row higher, and a row of them in a shirt of four or five, with an arm beside it, can outvote
+the shirt."""
+UNLIKE_GRASS = 40.0
+"""How far (BGR units) a pixel must be from the grass's colour to be clearly unlike it
+(:func:`jersey_colour`)."""
+
 
 def jersey_colour(
     frame: Frame,
@@ -49,13 +61,19 @@ def jersey_colour(
     label: int,
     grass: npt.NDArray[np.floating[Any]],
 ) -> list[int]:
-    """Median BGR of the blob's upper body (below the head, above the shorts, between the arms),
-    over its pixels clearly unlike the grass (40 BGR units away, in float32; the furthest
-    quarter when none is): a small player's edge pixels are half grass. ``grass``: its BGR,
-    best as float32 already (made once a frame, not once a box)."""
+    """Median BGR of the blob's upper body (rows :data:`SHIRT_ROWS` of the box: below the head,
+    above the shorts; between the arms), over its pixels clearly unlike the grass
+    (:data:`UNLIKE_GRASS` BGR units away, in float32) when they are at least half of them, else
+    over all of them; the furthest quarter when fewer than two are left. A small player's edge
+    pixels are half grass, and are left out; but when most of the shirt is that close to the
+    grass, the kit itself is (a dark green shirt on olive grass, which blur and JPEG turn into
+    the grass darkened), and the few pixels unlike the grass are the arms, skin and white
+    shorts beside it, which would read as another team. ``grass``: its BGR, best as float32
+    already (made once a frame, not once a box)."""
     x1, y1, x2, y2 = box
     bh, bw = y2 - y1 + 1, x2 - x1 + 1
-    top, bottom = y1 + round(0.18 * bh), y1 + max(round(0.48 * bh), round(0.18 * bh) + 1)
+    first, last = SHIRT_ROWS
+    top, bottom = y1 + round(first * bh), y1 + max(round(last * bh), round(first * bh) + 1)
     left, right = x1 + round(0.2 * bw), x2 + 1 - round(0.2 * bw)
     if right - left < 1:
         left, right = x1, x2 + 1
@@ -73,7 +91,8 @@ def jersey_colour(
     away = np.einsum("ij,ij->i", offset, offset)  # squared distances
     # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
     # is further from the grass than a dark shirt and would win.
-    keep = pixels[away >= 40.0**2]
+    unlike = away >= UNLIKE_GRASS**2
+    keep = pixels[unlike] if 2 * np.count_nonzero(unlike) >= len(pixels) else pixels
     if len(keep) < 2:
         keep = pixels[away >= away.max() * 0.75**2]
     return _median(keep)

@@ -17,6 +17,7 @@ from realtime_nb.vision.plugins.players_teams import (
     OFF_THE_MIX,
     PURER,
     REFIT_EVERY,
+    SHIRT_ROWS,
     TeamModel,
     _fit_two_clusters,
     _keep_ids,
@@ -26,6 +27,7 @@ from realtime_nb.vision.plugins.players_teams import (
     _pairwise,
     at_most_two_keepers,
     blend_distances,
+    jersey_colour,
     lab_features,
 )
 from realtime_nb.vision.plugins.players_tracks import Verdict, vote
@@ -41,6 +43,55 @@ def test_team_ids_stay_when_the_refitted_centres_come_in_the_other_order() -> No
     assert colours.tolist() == bgr.tolist()
     kept, _ = _keep_ids((np.array([grey, white]), bgr), None)
     assert kept.tolist() == [grey, white]
+
+
+OLIVE_GRASS = (38, 101, 82)
+"""BGR of a broadcast clip's olive grass, on which a dark green shirt after JPEG (below) reads
+as the grass darkened."""
+
+
+def _small_player(shirt: tuple[int, int, int], arm: tuple[int, int, int]) -> np.ndarray:
+    """A 5 x 20 px player on olive grass: the shirt in columns 2 and 3 of rows 4 to 8 with an
+    arm in column 1, white shorts from row 9 (the shorts' first row is 0.45 of the height
+    down), as a far player's few pixels look after blur and JPEG."""
+    frame = np.zeros((24, 9, 3), np.uint8)
+    frame[:] = OLIVE_GRASS
+    frame[4:9, 2:4] = shirt
+    frame[4:9, 1] = arm
+    frame[9:14, 0:5] = (200, 220, 220)
+    return frame
+
+
+def test_a_kit_close_to_the_grass_is_read_by_its_shirt_not_its_arm_and_shorts() -> None:
+    # Dark green after JPEG on olive grass: 28 BGR units off it, the arm's pale pixels 62.
+    shirt, arm = (31, 80, 64), (80, 130, 118)
+    frame, labels = _small_player(shirt, arm), np.zeros((24, 9), np.int32)
+    box, grass = [0, 0, 4, 19], np.asarray(OLIVE_GRASS, np.float32)
+    assert round(SHIRT_ROWS[1] * 20) == 9  # the shorts' first row is not read
+    # Only a third of the shirt's pixels are clearly unlike the grass: all are read. (Read
+    # by those alone, and with the shorts' first row, this was the arm's colour.)
+    assert jersey_colour(frame, labels, box, 1, grass) == list(shirt)
+
+
+def test_a_jersey_is_read_above_the_shorts_first_row() -> None:
+    # A shirt whose rows differ in shade: its reading is their middle one, white shorts or
+    # grass below it. (Read down to 0.48 of the height, the shorts' first row moved it.)
+    frame, labels = _small_player((40, 30, 0), (40, 30, 0)), np.zeros((24, 9), np.int32)
+    for row in range(4, 9):
+        frame[row, 1:4] = (40, 30, 160 + 10 * (row - 4))
+    grass = np.asarray(OLIVE_GRASS, np.float32)
+    on_white = jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass)
+    frame[9:14, 0:5] = OLIVE_GRASS
+    assert on_white == jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass) == [40, 30, 180]
+
+
+def test_a_small_players_grass_edge_pixels_are_left_out_of_its_jersey() -> None:
+    # A red shirt with a column of grass inside the box: two thirds of the pixels are clearly
+    # unlike the grass, and the grass's third is not read.
+    red = (40, 30, 200)
+    frame, labels = _small_player(red, OLIVE_GRASS), np.zeros((24, 9), np.int32)
+    grass = np.asarray(OLIVE_GRASS, np.float32)
+    assert jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass) == list(red)
 
 
 def test_a_far_jersey_blended_with_the_grass_goes_to_the_team_it_blends_from() -> None:
