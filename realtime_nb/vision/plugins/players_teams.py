@@ -31,6 +31,8 @@ __all__ = [
     "PURER",
     "REFIT_EVERY",
     "SHIRT_ROWS",
+    "SMALL_BOX",
+    "SMALL_SHIRT_END",
     "UNLIKE_GRASS",
     "Labels",
     "TeamModel",
@@ -48,7 +50,14 @@ SHIRT_ROWS = (0.18, 0.45)
 the head and neck, and above the shorts, whose waistband is at about 0.45 of a person's height
 from the top of the head (0.55 above the soles). On a far player, blur spreads white shorts a
 row higher, and a row of them in a shirt of four or five, with an arm beside it, can outvote
-the shirt."""
+the shirt. A box under :data:`SMALL_BOX` rows is read down to :data:`SMALL_SHIRT_END`."""
+SMALL_BOX = 16
+"""Rows under which a box's jersey is read down to :data:`SMALL_SHIRT_END` of its height: a
+row is then over 6 % of the height, and ending the read at 0.45 would drop one of the shirt's
+three to five rows (a third of them on a 12-row box) for the part of a row of shorts it
+leaves out; the few pixels left let the neck and one stray reading spread a team's colour."""
+SMALL_SHIRT_END = 0.48
+"""Where a small box's jersey rows end (:data:`SMALL_BOX`), as a share of its height."""
 UNLIKE_GRASS = 40.0
 """How far (BGR units) a pixel must be from the grass's colour to be clearly unlike it
 (:func:`jersey_colour`)."""
@@ -61,18 +70,20 @@ def jersey_colour(
     label: int,
     grass: npt.NDArray[np.floating[Any]],
 ) -> list[int]:
-    """Median BGR of the blob's upper body (rows :data:`SHIRT_ROWS` of the box: below the head,
-    above the shorts; between the arms), over its pixels clearly unlike the grass
-    (:data:`UNLIKE_GRASS` BGR units away, in float32) when they are at least half of them, else
-    over all of them; the furthest quarter when fewer than two are left. A small player's edge
-    pixels are half grass, and are left out; but when most of the shirt is that close to the
-    grass, the kit itself is (a dark green shirt on olive grass, which blur and JPEG turn into
-    the grass darkened), and the few pixels unlike the grass are the arms, skin and white
-    shorts beside it, which would read as another team. ``grass``: its BGR, best as float32
-    already (made once a frame, not once a box)."""
+    """Median BGR of the blob's upper body (rows :data:`SHIRT_ROWS` of the box, or to
+    :data:`SMALL_SHIRT_END` on a small one: below the head, above the shorts; between the
+    arms), over its pixels clearly unlike the grass (:data:`UNLIKE_GRASS` BGR units away, in
+    float32) when they are at least half of them, else over all of them; the furthest quarter
+    when fewer than two are left. A small player's edge pixels are half grass, and are left
+    out; but when most of the shirt is that close to the grass, the kit itself is (a dark green
+    shirt on olive grass, which blur and JPEG turn into the grass darkened), and the few pixels
+    unlike the grass are the arms, skin and white shorts beside it, which would read as another
+    team. ``grass``: its BGR, best as float32 already (made once a frame, not once a box)."""
     x1, y1, x2, y2 = box
     bh, bw = y2 - y1 + 1, x2 - x1 + 1
     first, last = SHIRT_ROWS
+    if bh < SMALL_BOX:
+        last = SMALL_SHIRT_END
     top, bottom = y1 + round(first * bh), y1 + max(round(last * bh), round(first * bh) + 1)
     left, right = x1 + round(0.2 * bw), x2 + 1 - round(0.2 * bw)
     if right - left < 1:

@@ -18,6 +18,8 @@ from realtime_nb.vision.plugins.players_teams import (
     PURER,
     REFIT_EVERY,
     SHIRT_ROWS,
+    SMALL_BOX,
+    SMALL_SHIRT_END,
     TeamModel,
     _fit_two_clusters,
     _keep_ids,
@@ -83,6 +85,19 @@ def test_a_jersey_is_read_above_the_shorts_first_row() -> None:
     on_white = jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass)
     frame[9:14, 0:5] = OLIVE_GRASS
     assert on_white == jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass) == [40, 30, 180]
+
+
+def test_a_small_boxs_jersey_is_read_a_row_lower() -> None:
+    # A 12-row box: read to 0.48 of its height, rows 2 to 5; to 0.45 it would be rows 2 to 4.
+    assert SMALL_BOX > 12 and round(SMALL_SHIRT_END * 12) == 6 and round(SHIRT_ROWS[1] * 12) == 5
+    frame = np.zeros((14, 9, 3), np.uint8)
+    frame[:] = OLIVE_GRASS
+    for row in range(2, 6):
+        frame[row, 1:4] = (40, 30, 150 + 10 * (row - 2))
+    grass = np.asarray(OLIVE_GRASS, np.float32)
+    labels = np.zeros((14, 9), np.int32)
+    # The median of the four rows' reds (150, 160, 170, 180): the middle two's mean, 165.
+    assert jersey_colour(frame, labels, [0, 0, 4, 11], 1, grass) == [40, 30, 165]
 
 
 def test_a_small_players_grass_edge_pixels_are_left_out_of_its_jersey() -> None:
