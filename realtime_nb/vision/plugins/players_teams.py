@@ -54,7 +54,7 @@ the shirt. A box under :data:`SMALL_BOX` rows is read down to :data:`SMALL_SHIRT
 SMALL_BOX = 16
 """Rows under which a box's jersey is read down to :data:`SMALL_SHIRT_END` of its height: a
 row is then over 6 % of the height, and ending the read at 0.45 would drop one of the shirt's
-three to five rows (a third of them on a 12-row box) for the part of a row of shorts it
+three or four rows (a quarter of them on a 12-row box) for the part of a row of shorts it
 leaves out; the few pixels left let the neck and one stray reading spread a team's colour."""
 SMALL_SHIRT_END = 0.48
 """Where a small box's jersey rows end (:data:`SMALL_BOX`), as a share of its height."""
