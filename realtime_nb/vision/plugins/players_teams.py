@@ -71,14 +71,15 @@ def jersey_colour(
     grass: npt.NDArray[np.floating[Any]],
 ) -> list[int]:
     """Median BGR of the blob's upper body (rows :data:`SHIRT_ROWS` of the box, or to
-    :data:`SMALL_SHIRT_END` on a small one: below the head, above the shorts; between the
-    arms), over its pixels clearly unlike the grass (:data:`UNLIKE_GRASS` BGR units away, in
-    float32) when they are at least half of them, else over all of them; the furthest quarter
-    when fewer than two are left. A small player's edge pixels are half grass, and are left
-    out; but when most of the shirt is that close to the grass, the kit itself is (a dark green
-    shirt on olive grass, which blur and JPEG turn into the grass darkened), and the few pixels
-    unlike the grass are the arms, skin and white shorts beside it, which would read as another
-    team. ``grass``: its BGR, best as float32 already (made once a frame, not once a box)."""
+    :data:`SMALL_SHIRT_END` on a small one: below the head, above the shorts; between the arms),
+    over its pixels clearly unlike the grass (:data:`UNLIKE_GRASS` BGR units away, in float32) when
+    they are at least half of them, else over all of them; when fewer than two are left, over those
+    at least three quarters as far from the grass as the furthest. A small player's edge pixels are
+    half grass, and are left out; but when most of the shirt is that close to the grass, the kit
+    itself is (a dark green shirt on olive grass, which blur and JPEG turn into the grass darkened),
+    and the few pixels unlike the grass are the arms, skin and white shorts beside it, which would
+    read as another team. ``grass``: its BGR, best as float32 already (made once a frame, not once a
+    box)."""
     x1, y1, x2, y2 = box
     bh, bw = y2 - y1 + 1, x2 - x1 + 1
     first, last = SHIRT_ROWS
@@ -89,8 +90,8 @@ def jersey_colour(
     if right - left < 1:
         left, right = x1, x2 + 1
     # When the blob covers less than half of that, pixels of no blob count too: a pale shirt
-    # looks like line paint and is left out of the blob (the grass among them goes with the
-    # grass-blended pixels below).
+    # looks like line paint and is left out of the blob. The grass among them is left out
+    # below with the grass-blended pixels, unless those are over half.
     region = labels[top:bottom, left:right]
     own = region == label
     pixels = frame[top:bottom, left:right][

@@ -101,12 +101,25 @@ def test_a_small_boxs_jersey_is_read_a_row_lower() -> None:
 
 
 def test_a_small_players_grass_edge_pixels_are_left_out_of_its_jersey() -> None:
-    # A red shirt with a column of grass inside the box: two thirds of the pixels are clearly
-    # unlike the grass, and the grass's third is not read.
-    red = (40, 30, 200)
-    frame, labels = _small_player(red, OLIVE_GRASS), np.zeros((24, 9), np.int32)
+    # A red shirt in two shades with a column of grass inside the box: two thirds of the
+    # pixels are clearly unlike the grass, and the grass's third is not read. (Read with it,
+    # the blue and green medians would be 40 and 50.)
+    frame, labels = _small_player((40, 30, 200), OLIVE_GRASS), np.zeros((24, 9), np.int32)
+    frame[4:9, 3] = (60, 50, 220)
     grass = np.asarray(OLIVE_GRASS, np.float32)
-    assert jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass) == list(red)
+    assert jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass) == [50, 40, 210]
+
+
+def test_a_blob_over_half_its_region_is_read_without_its_neighbours_pixels() -> None:
+    # The shirt (two shades) is blob 1; the pale column beside it is another blob, a
+    # neighbour's arm. Blob 1 covers two thirds of the region, so only its pixels are read.
+    # (Read with the arm, the blue median would be 60.)
+    frame = _small_player((40, 30, 200), (200, 200, 200))
+    frame[4:9, 3] = (60, 50, 220)
+    labels = np.zeros((24, 9), np.int32)
+    labels[4:9, 2:4], labels[4:9, 1] = 1, 2
+    grass = np.asarray(OLIVE_GRASS, np.float32)
+    assert jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass) == [50, 40, 210]
 
 
 def test_a_far_jersey_blended_with_the_grass_goes_to_the_team_it_blends_from() -> None:
