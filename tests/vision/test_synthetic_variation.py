@@ -31,6 +31,7 @@ VARIATIONS = [
     {"shadows": 0.8},
     {"motion_blur": 7},
     {"jpeg_quality": 20},
+    {"true_ball": True},
 ]
 
 
@@ -41,6 +42,29 @@ def test_every_variation_changes_the_frame(knobs: dict[str, object]) -> None:
     varied = synthetic_match(seconds=0.04, seed=4, noise=0, **knobs).frame(0)  # type: ignore[arg-type]
     changed = int(np.any(plain != varied, axis=2).sum())
     assert changed >= 3, f"{knobs} changed only {changed} pixels"  # the 3 spots are the least
+
+
+def test_a_true_size_ball_is_fifas_size_with_no_least_pixels() -> None:
+    shared: dict[str, object] = {"seconds": 2, "seed": 5, "ball_hidden_fraction": 0.0}
+    classic = synthetic_match(camera_height=28.0, **shared)  # type: ignore[arg-type]
+    true = synthetic_match(camera_height=28.0, true_ball=True, **shared)  # type: ignore[arg-type]
+    both = zip(classic.truth, true.truth, strict=True)
+    pairs = [(a.ball, b.ball) for a, b in both if a.ball and b.ball]
+    assert len(pairs) > 25
+    assert min(a.radius for a, _ in pairs) >= 2.0  # the classic look's floor
+    assert min(b.radius for _, b in pairs) < 1.5  # a far ball, true to its size
+    for a, b in pairs:
+        if a.radius > 2.05:  # above the floor, the same ball 0.11 m across instead of 0.13
+            assert b.radius == pytest.approx(a.radius * 0.11 / 0.13, rel=0.02)
+    # Drawn where its truth says: brighter than the grass around it at 2 px or less.
+    frame, ball = true.frame(0), true.truth[0].ball
+    assert ball is not None
+    x, y = round(ball.center[0]), round(ball.center[1])
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(int)
+    assert (
+        grey[y - 1 : y + 2, x - 1 : x + 2].max()
+        > np.median(grey[y - 8 : y + 9, x - 8 : x + 9]) + 20
+    )
 
 
 def test_defaults_written_out_draw_the_classic_frame() -> None:

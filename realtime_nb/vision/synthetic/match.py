@@ -43,6 +43,8 @@ __all__ = ["SyntheticMatch", "synthetic_match"]
 
 _PLAYER_HEIGHT_M = 1.8
 _BALL_RADIUS_M = 0.13  # a touch above FIFA's 0.11 m so a far ball still covers a few pixels
+_BALL_FLOOR_PX = 2.0  # and never under 2 px in radius: the classic look's ball
+_TRUE_BALL_RADIUS_M = 0.11  # with true_ball: FIFA's size, no floor (a far ball of a pixel)
 
 
 @dataclass(frozen=True)
@@ -168,9 +170,12 @@ class SyntheticMatch:
         visible = False
         if not in_episode(self._hidden, t):
             bx, by = self._ball.position(t, self._cast)
-            (cx, cy), depth = project(proj, bx, by, _BALL_RADIUS_M)
+            true_size = bool(self.params["true_ball"])
+            size_m = _TRUE_BALL_RADIUS_M if true_size else _BALL_RADIUS_M
+            (cx, cy), depth = project(proj, bx, by, size_m)
             if depth > 0:
-                radius = max(2.0, self._focal * _BALL_RADIUS_M / depth)
+                radius = self._focal * size_m / depth
+                radius = radius if true_size else max(_BALL_FLOOR_PX, radius)
                 ball = (cx, cy, radius, depth)
                 in_view = 0 <= cx < self._w and 0 <= cy < self._h
                 hidden = any(b.depth < depth and b.covers(cx, cy) for b in bodies)
@@ -327,6 +332,7 @@ def synthetic_match(
     shadows: float = 0.0,
     motion_blur: int = 0,
     jpeg_quality: int = 0,
+    true_ball: bool = False,
 ) -> SyntheticMatch:
     """Make a synthetic football clip with ground truth. Deterministic for a seed.
 
@@ -360,6 +366,9 @@ def synthetic_match(
             ``stripe_angle`` (degrees; 0), ``grass_texture`` (0 to 1), ``shadows`` (0 to 1),
             ``motion_blur`` (px of horizontal streak), ``jpeg_quality`` (0: none, else 1 to
             100).
+        true_ball: Draw the ball at its real size, 0.11 m in radius with no least size in
+            pixels (a far ball of a pixel or less, as on broadcast footage at 640x360). By
+            default it is 0.13 m and at least 2 px in radius, the classic look.
 
     Returns:
         A :class:`SyntheticMatch`; frames render lazily.
@@ -402,5 +411,6 @@ def synthetic_match(
             "shadows": shadows,
             "motion_blur": motion_blur,
             "jpeg_quality": jpeg_quality,
+            "true_ball": true_ball,
         }
     )
