@@ -117,14 +117,14 @@ TUNING_VARIATIONS: dict[str, dict[str, Any]] = {
     },
     "tune blur": {**_STYLED, "motion_blur": 5, "jpeg_quality": 45, "width": 960, "height": 540},
     "tune true ball": {
-        **_STYLED, "true_ball": True, "width": 320, "height": 180, "jpeg_quality": 45,
+        **_STYLED, "camera_height": 20.0, "fov": 50.0, "skin_tones": True, "true_ball": True,
     },
 }  # fmt: skip
 """The variations the plugins were tuned on (with seeds 0 to 12), kept apart from
 :data:`HELD_OUT_VARIATIONS`; ``realtime-nb eval --tuning`` scores them. "tune true ball" came
-later: the ball at its real size (``true_ball``), about a pixel in radius at 320x180 as on
-broadcast footage, where every other look draws it at least 2 px (no plugin was tuned on it
-yet)."""
+later: "tune camera" with the ball at its real size (``true_ball``), about a pixel in radius as
+on broadcast footage at 640x360, where every other look draws it at least 2 px (no plugin was
+tuned on it yet)."""
 
 
 @dataclass(frozen=True)

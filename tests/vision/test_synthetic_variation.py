@@ -12,7 +12,7 @@ import pytest
 from realtime_nb.vision.plugins.grass import green_mask
 from realtime_nb.vision.synthetic import SyntheticParamError, synthetic_match
 from realtime_nb.vision.synthetic.camera import camera_projection, camera_rig
-from realtime_nb.vision.synthetic.render import random_kits
+from realtime_nb.vision.synthetic.render import draw_ball, random_kits
 
 VARIATIONS = [
     {"camera_height": 28.0},
@@ -67,11 +67,24 @@ def test_a_true_size_ball_is_fifas_size_with_no_least_pixels() -> None:
     )
 
 
+@pytest.mark.parametrize("radius", [0.5, 1.0, 1.7])
+def test_a_ball_under_2_px_inks_its_discs_area(radius: float) -> None:
+    # By coverage: OpenCV's antialiased circle inks some 6.8 px for a 1 px radius.
+    img = np.zeros((20, 20, 3), np.uint8)
+    draw_ball(img, (10.3, 9.6, radius, 1.0), 1.0)
+    ink = img[:, :, 0].sum() / 245  # the ball's colour in full
+    assert ink == pytest.approx(math.pi * radius**2, rel=0.02)
+    weight = img[:, :, 0].astype(float)
+    rows, cols = np.indices(weight.shape)
+    centroid = [(rows * weight).sum() / weight.sum(), (cols * weight).sum() / weight.sum()]
+    assert centroid == pytest.approx([9.6, 10.3], abs=0.05)  # where it was put
+
+
 def test_defaults_written_out_draw_the_classic_frame() -> None:
     classic = synthetic_match(seconds=0.04, seed=4).frame(0)
     spelled = synthetic_match(
         seconds=0.04, seed=4, camera_height=16.0, camera_distance=28.0, fov=40.0, kits=0,
-        line_width=0.12, stripe_width=105 / 18, jpeg_quality=0,
+        line_width=0.12, stripe_width=105 / 18, jpeg_quality=0, true_ball=False,
     ).frame(0)  # fmt: skip
     assert np.array_equal(classic, spelled)
 

@@ -367,8 +367,10 @@ def synthetic_match(
             ``motion_blur`` (px of horizontal streak), ``jpeg_quality`` (0: none, else 1 to
             100).
         true_ball: Draw the ball at its real size, 0.11 m in radius with no least size in
-            pixels (a far ball of a pixel or less, as on broadcast footage at 640x360). By
-            default it is 0.13 m and at least 2 px in radius, the classic look.
+            pixels, blended into each pixel by the share of it the ball covers: about a pixel
+            in radius at 640x360 from a high or wide camera, as on broadcast footage, and
+            under a pixel at 320x180. By default it is 0.13 m and at least 2 px in radius,
+            the classic look.
 
     Returns:
         A :class:`SyntheticMatch`; frames render lazily.
