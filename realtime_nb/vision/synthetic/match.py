@@ -23,6 +23,7 @@ from realtime_nb.vision.synthetic.camera import (
 from realtime_nb.vision.synthetic.cast import BallSchedule, Cast, hidden_episodes, in_episode
 from realtime_nb.vision.synthetic.params import check_synthetic_params
 from realtime_nb.vision.synthetic.render import (
+    BALL_FLOOR_PX,
     HAIR,
     SKIN_TONES,
     STANDS,
@@ -43,7 +44,7 @@ __all__ = ["SyntheticMatch", "synthetic_match"]
 
 _PLAYER_HEIGHT_M = 1.8
 _BALL_RADIUS_M = 0.13  # a touch above FIFA's 0.11 m so a far ball still covers a few pixels
-_BALL_FLOOR_PX = 2.0  # and never under 2 px in radius: the classic look's ball
+# (and never under BALL_FLOOR_PX in radius: the classic look's ball)
 _TRUE_BALL_RADIUS_M = 0.11  # with true_ball: FIFA's size, no floor (a far ball of a pixel)
 
 
@@ -175,7 +176,7 @@ class SyntheticMatch:
             (cx, cy), depth = project(proj, bx, by, size_m)
             if depth > 0:
                 radius = self._focal * size_m / depth
-                radius = radius if true_size else max(_BALL_FLOOR_PX, radius)
+                radius = radius if true_size else max(BALL_FLOOR_PX, radius)
                 ball = (cx, cy, radius, depth)
                 in_view = 0 <= cx < self._w and 0 <= cy < self._h
                 hidden = any(b.depth < depth and b.covers(cx, cy) for b in bodies)

@@ -20,6 +20,7 @@ from realtime_nb.vision.synthetic.camera import PITCH_LENGTH, PITCH_WIDTH
 from realtime_nb.vision.synthetic.truth import Role
 
 __all__ = [
+    "BALL_FLOOR_PX",
     "HAIR",
     "SKIN_TONES",
     "STANDS",
@@ -232,20 +233,20 @@ def draw_shadows(img: Frame, bodies: list[Body], strength: float, azimuth: float
 
 def draw_ball(img: Frame, ball: tuple[float, float, float, float], lighting: float) -> None:
     """Draw the ball, given as ``(x, y, radius, depth)`` in pixels, antialiased. A ball under
-    :data:`_COVERED_UNDER` px in radius is blended into each pixel by the share of it the disc
+    :data:`BALL_FLOOR_PX` in radius is blended into each pixel by the share of it the disc
     covers: OpenCV's antialiased circle inks some 6.8 px for a 1 px radius (a disc of 3.1)."""
     cx, cy, radius, _ = ball
     colour = lit(_BALL, lighting)
-    if radius < _COVERED_UNDER:
+    if radius < BALL_FLOOR_PX:
         _draw_covered_disc(img, (cx, cy), radius, colour)
         return
     centre = (round(cx * 16), round(cy * 16))
     cv2.circle(img, centre, round(radius * 16), colour, -1, cv2.LINE_AA, shift=4)
 
 
-_COVERED_UNDER = 2.0
-"""Radius (px) under which :func:`draw_ball` draws by coverage: only a true-size ball is that
-small (the classic look's is at least 2 px, drawn as before)."""
+BALL_FLOOR_PX = 2.0
+"""The least radius (px) of the classic look's ball. Under it :func:`draw_ball` draws by
+coverage: only a true-size ball is that small, so the classic ball is drawn as it always was."""
 _SUPERSAMPLE = 16
 
 
