@@ -83,6 +83,9 @@ class SyntheticMatch:
             float(p["camera_distance"]),
         )  # fmt: skip
         self._focal = self._rig.focal
+        true_ball = bool(p["true_ball"])
+        self._ball_m = _TRUE_BALL_RADIUS_M if true_ball else _BALL_RADIUS_M
+        self._ball_floor = 0.0 if true_ball else BALL_FLOOR_PX
         self._kits, self._looks = self._people_style(seed)
         self._sun = float(np.random.default_rng([seed, 7]).uniform(0, 2 * math.pi))
         duration = self._count / self._fps
@@ -171,12 +174,9 @@ class SyntheticMatch:
         visible = False
         if not in_episode(self._hidden, t):
             bx, by = self._ball.position(t, self._cast)
-            true_size = bool(self.params["true_ball"])
-            size_m = _TRUE_BALL_RADIUS_M if true_size else _BALL_RADIUS_M
-            (cx, cy), depth = project(proj, bx, by, size_m)
+            (cx, cy), depth = project(proj, bx, by, self._ball_m)
             if depth > 0:
-                radius = self._focal * size_m / depth
-                radius = radius if true_size else max(BALL_FLOOR_PX, radius)
+                radius = max(self._ball_floor, self._focal * self._ball_m / depth)
                 ball = (cx, cy, radius, depth)
                 in_view = 0 <= cx < self._w and 0 <= cy < self._h
                 hidden = any(b.depth < depth and b.covers(cx, cy) for b in bodies)
