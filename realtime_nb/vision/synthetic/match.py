@@ -43,8 +43,9 @@ from realtime_nb.vision.synthetic.truth import BallTruth, FrameTruth, PlayerTrut
 __all__ = ["SyntheticMatch", "synthetic_match"]
 
 _PLAYER_HEIGHT_M = 1.8
-_BALL_RADIUS_M = 0.13  # a touch above FIFA's 0.11 m so a far ball still covers a few pixels
-# (and never under BALL_FLOOR_PX in radius: the classic look's ball)
+# The classic look's ball: a touch above FIFA's 0.11 m, and never under BALL_FLOOR_PX in
+# radius, so a far ball still covers a few pixels.
+_BALL_RADIUS_M = 0.13
 _TRUE_BALL_RADIUS_M = 0.11  # with true_ball: FIFA's size, no floor (a far ball of a pixel)
 
 
