@@ -11,7 +11,7 @@ realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
                 [--data-dir DIR]
 realtime-nb demo [--dir DIR]
 realtime-nb eval [--seeds 101,202,303] [--seconds 4] [--width 640] [--height 360]
-                 [--knobs JSON]... [--no-fps] [--json]
+                 [--knobs JSON]... [--row LABEL]... [--tuning] [--no-fps] [--json]
 realtime-nb bench [--size small|full] [--only throughput,fanout,...] [--json F] [--png F]
 
 Ctrl-C during ``run`` cancels the job (on a remote server too) and exits with status 130.

@@ -254,6 +254,32 @@ def test_eval_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Frames per second" not in out
 
 
+def test_eval_command_scores_only_the_rows_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_eval_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["eval", "--seeds", "9", "--seconds", "0.2", "--no-fps", "--row", "true-size ball",
+         "--row", "320x180, jpeg"]
+    )  # fmt: skip
+    assert run_eval_command(args) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    labels = [line.split(" | ")[0].removeprefix("| ") for line in rows[1:]]
+    assert labels == ["held out: true-size ball", "held out: 320x180, jpeg"]
+
+
+def test_eval_command_names_the_rows_when_one_is_unknown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = argparse.ArgumentParser()
+    add_eval_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["eval", "--no-fps", "--row", "no such row"])
+    with pytest.raises(SystemExit) as exit_info:
+        run_eval_command(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'no such row'" in err and "true-size ball, white socks" in err
+
+
 @pytest.mark.parametrize(
     ("ball", "wrong"),
     [
