@@ -214,8 +214,8 @@ class PlayerDetection(Plugin):
         boxes, ids = _filled(boxes, ids, masks)
         boxes, ids = _on_pitch(boxes, ids, ctx)
         # Boxes of grass first: the paint test reads the standing-out pixels again.
-        boxes, ids = _standing_out(boxes, ids, away)
-        boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights)
+        boxes, ids, standing = _standing_out_masks(boxes, ids, away)
+        boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights, standing)
         grass_bgr = np.asarray(away.grass[:3], np.float32)
         colours = [
             jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
@@ -842,20 +842,29 @@ def _not_paint(
     ctx: PluginContext,
     away: GrassDistance,
     heights: Heights,
+    standing: list[npt.NDArray[np.bool_]] | None = None,
 ) -> tuple[list[list[int]], list[int]]:
     """The boxes that are not line paint (:func:`on_paint`), through a homography of
     pitch_detection of quality :data:`ON_PITCH_QUALITY` or more, with people's ``heights``
     at each row (:func:`_homography_heights`, or :func:`_model_heights` where the
     homography's are not usable) for the scale of a metre; all of them without such a
-    homography."""
+    homography. ``standing``: each box's pixels that stand out from the grass, when already
+    found (:func:`_standing_out_masks`), else they are found here."""
     homography = _good_homography(ctx)
     # The type allows no heights; _model_heights always gives them.
     if homography is None or not boxes or heights is None:
         return boxes, ids
+    stand_out = away.standing_out
+    if standing is not None:
+        found = {id(box): mask for box, mask in zip(boxes, standing, strict=True)}
+
+        def stand_out(box: list[int]) -> npt.NDArray[np.bool_]:
+            return found[id(box)]
+
     paint = on_paint(
         frame,
         boxes,
-        away.standing_out,
+        stand_out,
         homography,
         np.asarray(away.grass[:3], np.float64),
         _heights_at(boxes, heights),
@@ -870,8 +879,25 @@ def _standing_out(
     (:meth:`~realtime_nb.vision.plugins.players_boxes.GrassDistance.standing_out`): a blob of
     grass the grass test missed (shaded and paler than the grass's mean, or a line across
     such a shade, neither grass nor paint to the masks) has none that do."""
-    dropped = [float(np.mean(away.standing_out(box))) < STANDING_OUT_SHARE for box in boxes]
-    return _without(boxes, ids, dropped)
+    return _standing_out_masks(boxes, ids, away)[:2]
+
+
+def _standing_out_masks(
+    boxes: list[list[int]], ids: list[int], away: GrassDistance
+) -> tuple[list[list[int]], list[int], list[npt.NDArray[np.bool_]]]:
+    """:func:`_standing_out`, and which pixels of each box kept stand out (for
+    :func:`_not_paint`, which reads them again)."""
+    kept_boxes, kept_ids, masks = [], [], []
+    for box, k in zip(boxes, ids, strict=True):
+        mask = away.standing_out(box)
+        # The share as np.mean gives it (the count over the size, in float64), without its
+        # Python-level path; a box of no pixel (NaN to np.mean) is kept.
+        if mask.size and np.count_nonzero(mask) / mask.size < STANDING_OUT_SHARE:
+            continue
+        kept_boxes.append(box)
+        kept_ids.append(k)
+        masks.append(mask)
+    return kept_boxes, kept_ids, masks
 
 
 STANDING_OUT_SHARE = 0.05
