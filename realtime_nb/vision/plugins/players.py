@@ -822,7 +822,7 @@ def _on_pitch(
     homography = _good_homography(ctx)
     if homography is None or not boxes:
         return boxes, ids
-    inverse = np.asarray(np.linalg.inv(homography), np.float64)
+    inverse = _inverse(homography)
     feet = np.array([[(b[0] + b[2]) / 2, b[3]] for b in boxes], np.float64)
     # The feet and the feet moved each way, projected in one call: (5, boxes, 2).
     moved = feet[None] + ON_PITCH_SLACK_PX * _STEPS[:, None]
@@ -972,9 +972,10 @@ def _homography_heights(ctx: PluginContext, column: float | None = None) -> Heig
     raw = (ctx.results.get("pitch_detection") or {}).get("homography")
     if raw is not None:
         homography = np.asarray(raw, np.float64)
-        if not np.isfinite(homography).all():
+        middle = _middle_through(homography)
+        if middle is None:
             return None
-        base, ahead = project(homography, _ALONG_THE_MIDDLE).reshape(2, 9, 2)
+        base, ahead = middle
         rows = base[:, 1]
         # Rows growing: each after the one before (np.diff's test, without its wrapper).
         if not (rows[1:] > rows[:-1]).all():
@@ -989,6 +990,51 @@ def _homography_heights(ctx: PluginContext, column: float | None = None) -> Heig
     return None
 
 
+_last_middle: tuple[bytes, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None] = (
+    b"",
+    None,
+)
+"""The last homography :func:`_middle_through` was given (its bytes), and what it gave."""
+
+
+def _middle_through(
+    homography: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """:data:`_ALONG_THE_MIDDLE` through ``homography``: the nine points, then the nine a
+    metre on (read-only); None when the homography is not finite. Kept for the last
+    homography: :func:`_homography_heights` is asked twice a frame (along the pitch, then
+    across the image)."""
+    global _last_middle
+    key = homography.tobytes()
+    if _last_middle[0] == key:
+        return _last_middle[1]
+    found = None
+    if np.isfinite(homography).all():
+        projected = project(homography, _ALONG_THE_MIDDLE)
+        projected.setflags(write=False)
+        base, ahead = projected.reshape(2, 9, 2)
+        found = base, ahead
+    _last_middle = key, found
+    return found
+
+
+_last_inverse: tuple[bytes, npt.NDArray[np.float64] | None] = (b"", None)
+"""The last homography :func:`_inverse` was given (its bytes), and its inverse."""
+
+
+def _inverse(homography: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The inverse of ``homography`` (read-only; np.linalg.LinAlgError when it has none),
+    kept for the last homography: :func:`_on_pitch` and :func:`_across` both ask for it."""
+    global _last_inverse
+    key = homography.tobytes()
+    if _last_inverse[0] == key and _last_inverse[1] is not None:
+        return _last_inverse[1]
+    inverse = np.asarray(np.linalg.inv(homography), np.float64)
+    inverse.setflags(write=False)
+    _last_inverse = key, inverse
+    return inverse
+
+
 def _across(
     homography: npt.NDArray[np.float64], rows: npt.NDArray[np.float64], column: float
 ) -> npt.NDArray[np.float64] | None:
@@ -997,12 +1043,13 @@ def _across(
     of ``homography``), per pixel. None when the homography has no inverse; a row beyond the
     horizon gives a height that is not finite."""
     try:
-        inverse = np.asarray(np.linalg.inv(homography), np.float64)
+        inverse = _inverse(homography)
     except np.linalg.LinAlgError:
         return None
-    sides = np.concatenate(
-        [np.column_stack([np.full(len(rows), column + dx), rows]) for dx in (-0.5, 0.5)]
-    )
+    # The pixels half a pixel left of the column on every row, then right of it.
+    sides = np.empty((2, len(rows), 2))
+    sides[0, :, 0], sides[1, :, 0] = column - 0.5, column + 0.5
+    sides[:, :, 1] = rows
     left, right = project(inverse, sides).reshape(2, len(rows), 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         sizes: npt.NDArray[np.float64] = PERSON_HEIGHT_M / lengths(right - left)
