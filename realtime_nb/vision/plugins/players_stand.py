@@ -90,8 +90,12 @@ def clear_stand_edge(candidates: Mask, region: Mask) -> None:
     # that changes slowly across, at a quarter of the work.
     y0 = int(top[has].min())
     y1 = min(h, int(top[has].max()) + deepest + 1)
-    rows = np.arange(y0, y1)[:, None]
-    gap = (rows >= top[::2]) & (candidates[y0:y1, ::2] == 0)
+    # Rows and top rows as 16-bit numbers where they fit (a frame's rows always do): the
+    # tests below over a strip of the frame cost less on them than on 64-bit ones.
+    signed, unsigned = (np.int16, np.uint16) if h < 2**15 else (np.int64, np.uint64)
+    rows = np.arange(y0, y1, dtype=signed)[:, None]
+    top_rows = top.astype(signed)
+    gap = (rows >= top_rows[::2]) & (candidates[y0:y1, ::2] == 0)
     ends = np.where(gap.any(axis=0), np.argmax(gap, axis=0) + y0, y1)
     runs = clip(ends - top[::2], 0, deepest).astype(np.uint8)
     # cv2.medianBlur takes kernels past 5 on 8-bit images only; on one row, replicated at its
@@ -103,7 +107,10 @@ def clear_stand_edge(candidates: Mask, region: Mask) -> None:
         return
     y1 = min(h, int((top + depth)[has].max()))
     rows = rows[: y1 - y0]
-    candidates[y0:y1][(rows >= top) & (rows < top + depth)] = 0
+    # top <= row < top + depth in one test: a row above the top is negative from it, and
+    # as an unsigned number larger than any depth.
+    strip = (rows - top_rows).view(unsigned) < depth.astype(unsigned)
+    np.putmask(candidates[y0:y1], strip, 0)
 
 
 def _top_edge(region: Mask) -> npt.NDArray[np.int64] | None:
