@@ -520,8 +520,11 @@ def _person_blobs(
     own = without_stand_rows(np.asarray(own, np.uint8), region)
     clear_stand_edge(own, region)  # own is this function's
     pale_too = _with_pale_parts(own, line, region, kept)
-    n, labels, stats = _blob_labels(pale_too, heights, kept)
-    _join_stacked_parts(labels, stats, own, heights)
+    n, labels, stats, (window, ys, xs, ks) = _blob_labels_and_pixels(pale_too, heights, kept)
+    # Each blob's own pixels counted at once from its pixels' places, for the tests below:
+    # one count over a box's window for each blob costs more.
+    owned = np.bincount(ks[own[window][ys, xs] != 0], minlength=n)
+    _join_stacked_parts(labels, stats, own, heights, owned)
     min_area = max(8.0, 4e-5 * h * w)
     boxes, ids = [], []
     pale: set[int] = set()
@@ -534,7 +537,7 @@ def _person_blobs(
         if not 0.7 <= bh / bw <= 6.0 or area < 0.2 * bw * bh:
             continue
         # At least a tenth of the blob's own (not line-like) pixels: a piece of line is none.
-        if not _mostly_own(labels, stats, own, k):
+        if not _mostly_own(labels, stats, own, k, owned):
             continue
         boxes.append([x, y, x + bw - 1, y + bh - 1])
         ids.append(k)
@@ -549,11 +552,16 @@ def _person_blobs(
 
 
 def _join_stacked_parts(
-    labels: Labels, stats: npt.NDArray[np.int32], own: Mask, heights: Heights
+    labels: Labels,
+    stats: npt.NDArray[np.int32],
+    own: Mask,
+    heights: Heights,
+    owned: npt.NDArray[np.intp] | None = None,
 ) -> None:
     """Join blobs that are the upper and lower part of one person, in ``labels`` and
     ``stats`` (of :func:`_blob_labels`; the lower part's label becomes the upper's, its area
-    0), people standing at each row being ``heights`` tall.
+    0), people standing at each row being ``heights`` tall (``owned``: each blob's count of
+    ``own`` pixels, when counted, kept up to date too).
 
     A kit's middle can look like the grass (dark green shorts between a white shirt and
     white socks), leaving a person two blobs, each too short for one. Two are joined when
@@ -595,9 +603,15 @@ def _join_stacked_parts(
         upper, below = int(index[i]) + 1, int(index[j]) + 1
         if upper in joined or below in joined:
             continue
-        if not (_mostly_own(labels, stats, own, upper) and _mostly_own(labels, stats, own, below)):
+        if not (
+            _mostly_own(labels, stats, own, upper, owned)
+            and _mostly_own(labels, stats, own, below, owned)
+        ):
             continue
         _relabel(labels, stats, below, upper)
+        if owned is not None:
+            owned[upper] += owned[below]
+            owned[below] = 0
         joined.update((upper, below))
 
 
@@ -606,10 +620,20 @@ PART_GAP = 0.3
 height there (:func:`_join_stacked_parts`)."""
 
 
-def _mostly_own(labels: Labels, stats: npt.NDArray[np.int32], own: Mask, k: int) -> bool:
-    """Whether at least a tenth of blob ``k``'s pixels are ``own`` (not line-like)."""
+def _mostly_own(
+    labels: Labels,
+    stats: npt.NDArray[np.int32],
+    own: Mask,
+    k: int,
+    owned: npt.NDArray[np.intp] | None = None,
+) -> bool:
+    """Whether at least a tenth of blob ``k``'s pixels are ``own`` (not line-like)
+    (``owned``: each blob's count of them, when already counted)."""
     area = int(stats[k, cv2.CC_STAT_AREA])
-    return area > 0 and 10 * _count_in(labels, stats, own, k) >= area
+    if area <= 0:
+        return False
+    count = _count_in(labels, stats, own, k) if owned is None else int(owned[k])
+    return 10 * count >= area
 
 
 def _count_in(labels: Labels, stats: npt.NDArray[np.int32], mask: Mask, k: int) -> int:
@@ -712,6 +736,22 @@ def _blob_labels(
     and closed: their count (the background included), the label image (written into
     ``buffers`` when given, else a new array) and ``cv2.connectedComponentsWithStats``' stats
     (the background's row is of the bounding rectangle worked on, not of the frame)."""
+    n, labels, stats, _ = _blob_labels_and_pixels(mask, heights, buffers)
+    return n, labels, stats
+
+
+Pixels = tuple[
+    tuple[slice, slice], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.integer[Any]]
+]
+"""The window of the frame worked on, and the rows, columns (in the window) and labels of the
+blobs' pixels, row by row: :func:`_blob_labels_and_pixels`."""
+
+
+def _blob_labels_and_pixels(
+    mask: Mask, heights: Heights, buffers: Buffers | None = None
+) -> tuple[int, Labels, npt.NDArray[np.int32], Pixels]:
+    """:func:`_blob_labels`' count, label image and stats, and the blobs' pixels
+    (:data:`Pixels`)."""
     h, w = mask.shape
     # Only the bounding rectangle of the mask's pixels, 6 px wider each way, is worked on (the
     # pitch leaves out the stand and sky): the opening and closing below reach 2 px from a
@@ -749,13 +789,13 @@ def _blob_labels(
     labels[y1:] = 0
     labels[y0:y1, :x0] = 0
     labels[y0:y1, x1:] = 0
-    found = _blob_stats(cast(Labels, inside), np.asarray(candidates, np.uint8), n)
+    found, ys, xs, ks = _stats_and_pixels(cast(Labels, inside), np.asarray(candidates, np.uint8), n)
     if found is None:  # no background pixel: cv2's stats of the empty label
         found = np.asarray(
             cv2.connectedComponentsWithStats(candidates, connectivity=8, ltype=ltype)[2], np.int32
         )
     found[:, :2] += (x0, y0)
-    return n, cast(Labels, labels), found
+    return n, cast(Labels, labels), found, (window, ys, xs, ks)
 
 
 def _blob_stats(labels: Labels, mask: Mask, n: int) -> npt.NDArray[np.int32] | None:
@@ -763,12 +803,25 @@ def _blob_stats(labels: Labels, mask: Mask, n: int) -> npt.NDArray[np.int32] | N
     label) of the ``n`` labels (the background 0 included) of ``labels``, the labelling of
     the 8-bit ``mask`` (set where a label is not 0), from its set pixels alone; None when
     every pixel is set (no background)."""
+    return _stats_and_pixels(labels, mask, n)[0]
+
+
+def _stats_and_pixels(
+    labels: Labels, mask: Mask, n: int
+) -> tuple[
+    npt.NDArray[np.int32] | None,
+    npt.NDArray[np.intp],
+    npt.NDArray[np.intp],
+    npt.NDArray[np.integer[Any]],
+]:
+    """:func:`_blob_stats`, and the rows, columns and labels of ``mask``'s set pixels, row
+    by row."""
     h, w = mask.shape
     at = flatnonzero(mask)
-    if len(at) == h * w:
-        return None
     ys, xs = np.divmod(at, w)
     ks = labels[ys, xs]
+    if len(at) == h * w:
+        return None, ys, xs, ks
     area = np.bincount(ks, minlength=n)
     # Each blob's pixels together, in the mask's order (row by row): its first and last are
     # on its top and bottom rows.
@@ -789,7 +842,7 @@ def _blob_stats(labels: Labels, mask: Mask, n: int) -> npt.NDArray[np.int32] | N
     rows = np.flatnonzero(np.bincount(ys, minlength=h) < w)
     cols = np.flatnonzero(np.bincount(xs, minlength=w) < h)
     stats[0] = (cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1, h * w - len(at))
-    return stats
+    return stats, ys, xs, ks
 
 
 def _opening(heights: Heights, top: int) -> Mask | None:
