@@ -215,6 +215,11 @@ class GrassDistance:
     _arm_marks: npt.NDArray[np.uint8] = field(
         default_factory=lambda: np.zeros(256, np.uint8), init=False, repr=False, compare=False
     )
+    # The distances :meth:`fit` measured around each box it returned (with their top row and
+    # left column), by the box: :meth:`standing_out` asks about most of those boxes again.
+    _measured: dict[tuple[int, int, int, int], tuple[npt.NDArray[np.uint8], int, int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         """Work out the frame's constants for the boxes' tests."""
@@ -304,7 +309,10 @@ class GrassDistance:
             rows_in, (x1 - first, x2 - first), expected, bounded, looked
         )
         fitted = [first + cut_left, new_top, first + cut_right, new_bottom]
-        return self._with_arms(fitted, expected, (distance, top, left))
+        fitted = self._with_arms(fitted, expected, (distance, top, left))
+        if left <= fitted[0] and fitted[2] <= right and top <= fitted[1] and fitted[3] <= bottom:
+            self._measured[(fitted[0], fitted[1], fitted[2], fitted[3])] = (distance, top, left)
+        return fitted
 
     def with_arms(self, box: list[int], expected: float | None) -> list[int]:
         """``box`` widened over the columns beside it where a person's arms stand out: a run
@@ -381,9 +389,15 @@ class GrassDistance:
         """Which pixels of ``box`` (``[x1, y1, x2, y2]``, inclusive; rows by columns) are at
         the threshold from the grass."""
         x1, y1, x2, y2 = box
-        found: npt.NDArray[np.bool_] = (
-            self._distance(self.frame[y1 : y2 + 1, x1 : x2 + 1]) >= self.threshold
-        )
+        # A box as :meth:`fit` returned it: its distances are read from those measured there
+        # (each pixel's distance is its own).
+        known = self._measured.get((x1, y1, x2, y2))
+        if known is None:
+            distance = self._distance(self.frame[y1 : y2 + 1, x1 : x2 + 1])
+        else:
+            around, top, left = known
+            distance = around[y1 - top : y2 - top + 1, x1 - left : x2 - left + 1]
+        found: npt.NDArray[np.bool_] = distance >= self.threshold
         return found
 
     def off_shade(
