@@ -33,11 +33,15 @@ def height_model(boxes: list[list[int]], state: dict[str, Any]) -> HeightModel |
     The samples (foot row, height, width) are kept in ``state["height_samples"]`` as one
     array, the last 300.
     """
-    sizes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    heights, widths = sizes[:, 3] - sizes[:, 1] + 1, sizes[:, 2] - sizes[:, 0] + 1
-    ratio = heights / np.maximum(widths, 1.0)
-    lone = (ratio >= 2.6) & (ratio <= 4.4)
-    new = np.column_stack([sizes[lone, 3], heights[lone], widths[lone]])
+    # A frame's dozen boxes in Python's numbers: the same sizes and shares as in float64
+    # (whole numbers; one division, correctly rounded either way), for less than a dozen
+    # numpy calls on them.
+    lone = []
+    for x1, y1, x2, y2 in boxes:
+        tall, wide = y2 - y1 + 1, x2 - x1 + 1
+        if 2.6 <= tall / max(wide, 1.0) <= 4.4:
+            lone.append((y2, tall, wide))
+    new = np.array(lone, np.float64).reshape(-1, 3)
     data = np.concatenate([state.get("height_samples", np.zeros((0, 3))), new])[-300:]
     state["height_samples"] = data
     if len(data) < 8:
@@ -45,7 +49,7 @@ def height_model(boxes: list[list[int]], state: dict[str, Any]) -> HeightModel |
     a, b = line_fit(data[:, 0], data[:, 1])
     fitted = a * data[:, 0] + b
     inliers = np.abs(data[:, 1] - fitted) <= 0.2 * np.maximum(fitted, 1.0)
-    if inliers.sum() >= 8:
+    if np.count_nonzero(inliers) >= 8:
         a, b = line_fit(data[inliers, 0], data[inliers, 1])
     if a <= 0 or a >= 1:
         return None
@@ -57,7 +61,11 @@ def line_fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[fl
     degree at a fifth of its cost, except when every ``x`` is the same, where no slope can be
     told: polyfit warns and returns its minimum-norm line, this one is flat through the mean
     ``y``."""
-    x_mean, y_mean = float(x.mean()), float(y.mean())
+    if len(x):
+        # np.mean's own sum and division, without its Python-level path.
+        x_mean, y_mean = float(np.add.reduce(x)) / len(x), float(np.add.reduce(y)) / len(y)
+    else:  # NaN, as np.mean warns
+        x_mean, y_mean = float(x.mean()), float(y.mean())
     dx = x - x_mean
     spread = float(dx @ dx)
     slope = float(dx @ (y - y_mean)) / spread if spread > 0 else 0.0
