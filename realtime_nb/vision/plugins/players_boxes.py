@@ -355,9 +355,9 @@ class GrassDistance:
         # two pixels at the threshold or one at twice it. A table look-up and one sum per
         # column cost less than the two tests and their counts.
         marks = cv2.reduce(cv2.LUT(distance, self._arm_marks), 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
-        hit = marks.ravel() >= 2
-        left = _run(hit[: x1 - first][::-1])
-        right = _run(hit[x2 - first + 1 :])
+        hit = (marks.ravel() >= 2).tobytes()
+        left = _run_of(hit[: x1 - first][::-1])
+        right = _run_of(hit[x2 - first + 1 :])
         # A run to the frame's edge may go on past it.
         if left > reach or (left and x1 - left == 0):
             left = 0
@@ -472,8 +472,9 @@ class GrassDistance:
         # and JPEG fade shins or socks, and the boots below still stand out.
         below_from = y2 + 1
         short = expected is not None and y2 - y1 + 1 < 0.8 * expected
-        up = _run(rows[:y1][::-1], gap=2 if short else 0)
-        down = _run(rows[below_from:])
+        marks = rows.tobytes()  # the rows' tests as bytes, for the runs and the gaps below
+        up = _run_of(marks[:y1][::-1], gap=2 if short else 0)
+        down = _run_of(marks[below_from:])
         if short and expected is not None:
             # The middle's sides looked at for a line (past the halo and the quarter) are the
             # box's own, whose test ``rows`` has made: its mass is all that is left to test.
@@ -500,9 +501,9 @@ class GrassDistance:
             room = max(0, int(1.15 * expected) - (y2 - y1 + 1))
             up = min(up, room)
             down = min(down, room - up)
-        while up and not rows[y1 - up]:  # the room ended inside a bridged gap
+        while up and not marks[y1 - up]:  # the room ended inside a bridged gap
             up -= 1
-        while down and not rows[below_from + down - 1]:  # so did the feet's
+        while down and not marks[below_from + down - 1]:  # so did the feet's
             down -= 1
         return up, down
 
@@ -531,13 +532,16 @@ class GrassDistance:
         person = min(len(distance), expected or len(distance))
         rank = len(distance) - max(1, round(0.25 * person))
         counts = self._counting(distance, rank, box)
-        keep = counts[x1 : x2 + 1].nonzero()[0]
-        if not len(keep):
+        # The box's first and last columns that count, searched for in the tests' bytes.
+        flags = counts.tobytes()
+        inside = flags[x1 : x2 + 1]
+        keep = inside.find(1)
+        if keep < 0:
             return x1, x2
-        first, last = x1 + int(keep[0]), x1 + int(keep[-1])
+        first, last = x1 + keep, x1 + inside.rfind(1)
         # Most boxes have grass (or a cut) at both sides: no run to look for.
-        on_left = first == x1 and x1 > 0 and bool(counts[x1 - 1])
-        on_right = last == x2 and x2 < len(counts) - 1 and bool(counts[x2 + 1])
+        on_left = first == x1 and x1 > 0 and bool(flags[x1 - 1])
+        on_right = last == x2 and x2 < len(flags) - 1 and bool(flags[x2 + 1])
         if not (on_left or on_right):
             return first, last
         # A column beside the box must also stand out from the grass lit or shaded to its own
@@ -578,8 +582,8 @@ class GrassDistance:
         columns = np.ascontiguousarray(distance.T)
         columns.partition(rank, axis=1)
         profile = columns[:, rank]
-        # The ufunc's reduce: the method's Python-level path costs more on a few columns.
-        strongest = int(np.maximum.reduce(profile[box[0] : box[1] + 1]))
+        # The largest of the box's few bytes, in Python: less than a numpy reduction.
+        strongest = max(profile[box[0] : box[1] + 1].tobytes())
         counted: npt.NDArray[np.bool_] = profile >= min(0.5 * strongest, self.threshold)
         return counted
 
@@ -650,7 +654,8 @@ def _faded_below(rows: npt.NDArray[np.bool_], plain: npt.NDArray[np.bool_]) -> i
     closing joins a small person's feet to a line's JPEG fringe a few rows below them, over
     rows of plain grass. A longer run, or one with no plain grass, is not that: a row with
     someone on both sides, or a line the person stands on, fails the person test too."""
-    run = _run(~rows[::-1])
+    # The run of False rows at the end: after the last True byte (-1 when there is none).
+    run = len(rows) - 1 - rows.tobytes().rfind(1)
     if not run or run > _BRIDGED_ROWS or not plain[len(rows) - run :].any():
         return 0
     return min(run, max(0, len(rows) - 4))
@@ -679,9 +684,14 @@ def _boots(feet: npt.NDArray[np.bool_], expected: float) -> int:
 def _run(rows: npt.NDArray[np.bool_], gap: int = 0) -> int:
     """How many of ``rows`` lead up to the last True reached over runs of at most ``gap``
     False rows. ``rows`` is a boolean array (one byte a row: its bytes are searched)."""
+    return _run_of(rows.tobytes(), gap)
+
+
+def _run_of(data: bytes, gap: int = 0) -> int:
+    """:func:`_run` of a boolean array's bytes ``data`` (slices and reversals of which cost
+    less as bytes than as arrays, on a box's few rows)."""
     # The first False byte, or none when every row is True (or there is no row): one copy and
     # one search, for less than argmin and the tests of its 0 on a box's few rows.
-    data = rows.tobytes()
     end = data.find(0)
     if end < 0:
         return len(data)
