@@ -51,7 +51,11 @@ from realtime_nb.vision.plugins.players_heights import (
     tall_enough,
 )
 from realtime_nb.vision.plugins.players_markings import marking_band, on_paint
-from realtime_nb.vision.plugins.players_stand import clear_stand_edge, without_stand_rows
+from realtime_nb.vision.plugins.players_stand import (
+    clear_stand_edge,
+    region_widths,
+    without_stand_rows,
+)
 from realtime_nb.vision.plugins.players_teams import (
     Labels,
     TeamModel,
@@ -517,8 +521,9 @@ def _person_blobs(
     # pass over the frame fewer than the region and not either.
     own = cv2.bitwise_or(grass, line, dst=kept.get("own", (h, w)))
     own = cv2.subtract(region, own, dst=own)
-    own = without_stand_rows(np.asarray(own, np.uint8), region)
-    clear_stand_edge(own, region)  # own is this function's
+    widths = region_widths(region)
+    own = without_stand_rows(np.asarray(own, np.uint8), region, widths)
+    clear_stand_edge(own, region, widths)  # own is this function's
     pale_too = _with_pale_parts(own, line, region, kept)
     n, labels, stats, (window, ys, xs, ks) = _blob_labels_and_pixels(pale_too, heights, kept)
     # Each blob's own pixels counted at once from its pixels' places, for the tests below:

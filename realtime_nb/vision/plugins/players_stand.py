@@ -31,6 +31,7 @@ __all__ = [
     "STAND_ROWS",
     "STAND_SPAN",
     "clear_stand_edge",
+    "region_widths",
     "without_stand_edge",
     "without_stand_rows",
 ]
@@ -48,12 +49,22 @@ STAND_SPAN = 0.08
 median: wide enough that a player or two standing at the strip do not deepen it."""
 
 
-def without_stand_rows(candidates: Mask, region: Mask) -> Mask:
+def region_widths(region: Mask) -> npt.NDArray[np.int32]:
+    """Each row's sum of the 0/255 ``region`` (255 times its width in the row), which
+    :func:`without_stand_rows` and :func:`clear_stand_edge` both read: worked out once."""
+    widths = cv2.reduce(region, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    return np.asarray(widths, np.int32)
+
+
+def without_stand_rows(
+    candidates: Mask, region: Mask, widths: npt.NDArray[np.int32] | None = None
+) -> Mask:
     """``candidates`` with the rows cleared where they fill more than half of ``region``'s
     width: the stand beyond the far touchline, inside the pitch's outline at its edge, which
-    would join the players standing on the line into one blob too wide to be anybody."""
+    would join the players standing on the line into one blob too wide to be anybody
+    (``widths``: :func:`region_widths`, when already worked out)."""
     filled = cv2.reduce(candidates, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-    width = cv2.reduce(region, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    width = region_widths(region) if widths is None else widths
     stand = (2 * filled > width) & (width > 0.3 * 255 * candidates.shape[1])
     if not stand.any():
         return candidates
@@ -76,11 +87,14 @@ def without_stand_edge(candidates: Mask, region: Mask) -> Mask:
     return cleared
 
 
-def clear_stand_edge(candidates: Mask, region: Mask) -> None:
+def clear_stand_edge(
+    candidates: Mask, region: Mask, widths: npt.NDArray[np.int32] | None = None
+) -> None:
     """Clear the stand's strip along ``region``'s top edge from ``candidates`` in place, as
-    :func:`without_stand_edge` returns it (without the copy of a frame-sized mask)."""
+    :func:`without_stand_edge` returns it (without the copy of a frame-sized mask;
+    ``widths``: :func:`region_widths`, when already worked out)."""
     h, w = candidates.shape
-    top = _top_edge(region)
+    top = _top_edge(region, widths)
     if top is None:
         return
     has = top < h
@@ -113,16 +127,20 @@ def clear_stand_edge(candidates: Mask, region: Mask) -> None:
     np.putmask(candidates[y0:y1], strip, 0)
 
 
-def _top_edge(region: Mask) -> npt.NDArray[np.int64] | None:
+def _top_edge(
+    region: Mask, widths: npt.NDArray[np.int32] | None = None
+) -> npt.NDArray[np.int64] | None:
     """Each column's top row in ``region`` near its first row (the frame's rows where the
-    column has none there), or None when the region is empty.
+    column has none there), or None when the region is empty (``widths``:
+    :func:`region_widths`, when already worked out).
 
     The far touchline is near the region's first row: the top edge is looked for in the rows
     down to :data:`STAND_ROWS` of the frame below it (a side line slanting lower meets no
     stand).
     """
     h = region.shape[0]
-    rows_in = np.flatnonzero(cv2.reduce(region, 1, cv2.REDUCE_MAX).ravel())
+    # The rows with any of the region: a sum over 0 where a largest is (``widths``).
+    rows_in = np.flatnonzero(region_widths(region) if widths is None else widths)
     if not len(rows_in):
         return None
     first = int(rows_in[0])
