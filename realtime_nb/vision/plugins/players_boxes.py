@@ -236,9 +236,15 @@ class GrassDistance:
         grass mask of ``every_fourth(frame)`` (``sample``, when already taken)."""
         sample = every_fourth(frame) if sample is None else sample
         grass = cv2.mean(sample, mask=sample_green)
-        mean, spread = cv2.meanStdDev(_distance(sample, grass), mask=sample_green)
+        # The grass's image as large as the sample (:func:`_distance`'s) is kept for the
+        # boxes' crops, which are mostly smaller: fewer images of it made as they grow.
+        plain = _plain_grass(grass, *sample.shape[:2])
+        distance = _channel_max(cv2.absdiff(sample, plain))
+        mean, spread = cv2.meanStdDev(distance, mask=sample_green)
         mean_, spread_ = float(mean[0, 0]), float(spread[0, 0])
-        return cls(frame, grass, max(20.0, mean_ + 3.0 * spread_), mean_ + spread_)
+        found = cls(frame, grass, max(20.0, mean_ + 3.0 * spread_), mean_ + spread_)
+        found._plain[:] = [plain]
+        return found
 
     def fit(self, box: list[int], expected: float | None) -> list[int]:
         """``box`` with its top and bottom grown over the rows of the person the blob missed,
