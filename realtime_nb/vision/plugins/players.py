@@ -1077,8 +1077,9 @@ def _middle_through(
     across the image)."""
     global _last_middle
     key = homography.tobytes()
-    if _last_middle[0] == key:
-        return _last_middle[1]
+    last = _last_middle  # read once: another thread may replace it meanwhile
+    if last[0] == key:
+        return last[1]
     found = None
     if np.isfinite(homography).all():
         projected = project(homography, _ALONG_THE_MIDDLE)
@@ -1098,8 +1099,9 @@ def _inverse(homography: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     kept for the last homography: :func:`_on_pitch` and :func:`_across` both ask for it."""
     global _last_inverse
     key = homography.tobytes()
-    if _last_inverse[0] == key and _last_inverse[1] is not None:
-        return _last_inverse[1]
+    last = _last_inverse  # read once: another thread may replace it meanwhile
+    if last[0] == key and last[1] is not None:
+        return last[1]
     inverse = np.asarray(np.linalg.inv(homography), np.float64)
     inverse.setflags(write=False)
     _last_inverse = key, inverse
