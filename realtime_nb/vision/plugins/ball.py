@@ -179,7 +179,11 @@ class BallDetection(Plugin):
         # pitch_detection ran but found no homography: no kit test of someone no box covers.
         blind = scene.homography is None and "pitch_detection" in ctx.results
         ball, seen = tracks.step(
-            candidates, held, _feet_test(scene), _feet_test(scene, legs=True, blind=blind)
+            candidates,
+            held,
+            _feet_test(scene),
+            _feet_test(scene, legs=True, blind=blind),
+            _ScenePitch(scene),
         )
         if ball is not None and seen is not None:
             (cx, cy), radius, _ = seen
@@ -254,6 +258,27 @@ def _feet_test(
         return flags
 
     return test
+
+
+class _ScenePitch:
+    """:class:`~realtime_nb.vision.plugins.ball_tracks.PitchView` of a frame's
+    :class:`BallScene` (NaN without a homography)."""
+
+    def __init__(self, scene: BallScene) -> None:
+        """Read places through ``scene``'s homography."""
+        self._scene = scene
+
+    def places(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        """Pitch metres of each image point."""
+        pitch = self._scene.ground(np.array(points, np.float64).reshape(-1, 2))
+        if pitch is None:
+            return [(math.nan, math.nan)] * len(points)
+        return [(x, y) for x, y in pitch.tolist()]
+
+    def metres_a_pixel(self, point: tuple[float, float]) -> float:
+        """The ball's radius in metres over its expected radius in pixels at ``point``."""
+        radius = float(self._scene.expected_radius(np.array([point], np.float64))[0])
+        return BALL_RADIUS_M / radius if radius > 0 else math.nan
 
 
 def _ball(x: float, y: float, radius: float, confidence: float, predicted: bool) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from realtime_nb.vision.plugins.ball import (
     _feet_test,
     _fixtures_near,
     _judged,
+    _ScenePitch,
 )
 from realtime_nb.vision.plugins.ball_candidates import (
     above_something_dark,
@@ -439,9 +440,21 @@ def test_the_plugin_gives_its_tracks_the_off_feet_test(monkeypatch: pytest.Monke
     ):
         context = PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None))
         BallDetection().process(pitch(), context)
-    (at_feet, by_feet), (_, blind) = tests
+    (at_feet, by_feet, view), (_, blind, _) = tests
     assert at_feet([(52.0, 42.0)]) == [False] and by_feet([(52.0, 42.0)]) == [True]
     assert by_feet([(100.0, 20.0)]) == [False] and blind([(100.0, 20.0)]) == [True]
+    # No homography: nowhere on the pitch, so no track is the ball for how it moves.
+    assert all(math.isnan(v) for v in view.places([(100.0, 20.0)])[0])
+    assert math.isnan(view.metres_a_pixel((100.0, 20.0)))
+
+
+def test_the_plugin_places_sightings_on_the_pitch_with_the_metres_a_pixel_spans() -> None:
+    # A homography of 10 px a metre, the pitch's origin at the image's: a point's place is
+    # its pixels over 10, and a pixel spans a tenth of a metre (the 0.11 m ball is 1.1 px).
+    homography = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]
+    pitch = _ScenePitch(BallScene(np.array(homography), []))
+    assert pitch.places([(300.0, 150.0)]) == [pytest.approx((30.0, 15.0))]
+    assert pitch.metres_a_pixel((300.0, 150.0)) == pytest.approx(0.1)
 
 
 def score_ball(clip: Any) -> tuple[float, float]:
@@ -743,6 +756,78 @@ def test_only_a_track_that_was_the_ball_lately_is_taken_back() -> None:
 
     assert all(run(TrackSet.recent)[:9]) and not any(run(TrackSet.recent)[12:])
     assert all(run(100)[26 + TrackSet.confirm :])  # without the limit: taken back
+
+
+def test_a_faint_track_that_moves_like_a_ball_is_the_ball_when_there_is_none() -> None:
+    # A real-size ball under JPEG: seen every frame where its track said, away from the feet,
+    # under least_quality (first over least_start, which starts its track). It is the ball
+    # once it has moved over a whole window, on the pitch (0.3 m a frame here) and by more
+    # than moving_px pixels' worth there (a pixel spans 0.1 m). A line's fleck that slides in
+    # the image as the camera pans stays put on the pitch: never the ball.
+    def run(
+        metres_a_frame: float,
+        feet: bool = False,
+        with_ground: bool = True,
+        tracks: TrackSet | None = None,
+    ) -> list[bool]:
+        tracks = TrackSet() if tracks is None else tracks
+        reported = []
+        for i in range(14):
+            x = 100.0 + 3 * i
+
+            pitch = _Pitch((20.0 + metres_a_frame * i, 30.0), 0.1)
+
+            def at_feet(points: list[tuple[float, float]]) -> list[bool]:
+                return [feet] * len(points)
+
+            ball, seen = tracks.step(
+                [ball_at(x, 80, 0.42 if i == 0 else 0.35)],
+                None,
+                at_feet,
+                None,
+                pitch if with_ground else None,
+            )
+            reported.append(ball is not None and seen is not None)
+        return reported
+
+    moving = run(0.3)
+    assert not any(moving[: TrackSet.window - 1]) and all(moving[TrackSet.window :])
+    assert not any(run(0.0))  # put on the pitch: a fleck of a line during a pan
+    assert not any(run(0.09))  # 0.45 m over the window: 4.5 px, but under moving_m
+    assert not any(run(0.3, feet=True))  # at someone's feet a sock moves as a ball does
+    assert not any(run(0.3, with_ground=False))  # without the pitch's geometry
+    # Under moving_least: not the ball, however it moves.
+    assert not any(run(0.3, tracks=TrackSet(moving_least=0.4)))
+
+
+def test_a_track_that_moves_like_a_ball_is_judged_by_the_pixels_it_crossed_too() -> None:
+    # Far away a pixel spans a metre: a fleck jittering by a pixel or two "moves" metres
+    # there, but not moving_px pixels' worth.
+    tracks = TrackSet()
+    track = Track(100.0, 80.0, 1.0, 0.35)
+    track.seen, track.last, track.jump = [True] * TrackSet.window, ((100.0, 80.0), 1.0, 0.35), 0.0
+    track.confidence = 0.35
+    track.places = [(0.0, 0.0)] * (TrackSet.window - 1) + [(3.0, 0.0)]
+    far = _Pitch((0.0, 0.0), 1.0)  # a metre a pixel
+    assert not tracks._moving(track, far)  # 3 m, 3 px: under moving_px (4)
+    track.places[-1] = (4.5, 0.0)
+    assert tracks._moving(track, far)
+    assert not tracks._moving(track, None)
+    track.places[0] = (math.nan, math.nan)
+    assert not tracks._moving(track, far)
+
+
+class _Pitch:
+    """A PitchView that puts every point at one place, ``metres`` a pixel."""
+
+    def __init__(self, place: tuple[float, float], metres: float) -> None:
+        self.place, self.metres = place, metres
+
+    def places(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [self.place for _ in points]
+
+    def metres_a_pixel(self, point: tuple[float, float]) -> float:
+        return self.metres
 
 
 def test_a_track_missed_this_frame_is_not_steady() -> None:
