@@ -104,7 +104,7 @@ def clear_stand_edge(
     # that changes slowly across, at a quarter of the work.
     y0 = int(top[has].min())
     y1 = min(h, int(top[has].max()) + deepest + 1)
-    # Rows and top rows as 16-bit numbers where they fit (a frame's rows always do): the
+    # Rows and top rows as 16-bit numbers where they fit (frames under 32,768 rows): the
     # tests below over a strip of the frame cost less on them than on 64-bit ones.
     signed, unsigned = (np.int16, np.uint16) if h < 2**15 else (np.int64, np.uint64)
     rows = np.arange(y0, y1, dtype=signed)[:, None]
@@ -139,7 +139,8 @@ def _top_edge(
     stand).
     """
     h = region.shape[0]
-    # The rows with any of the region: a sum over 0 where a largest is (``widths``).
+    # The rows with any of the region: a row's sum (``widths``) is over 0 exactly where its
+    # largest value is, the mask being 0 or more.
     rows_in = np.flatnonzero(region_widths(region) if widths is None else widths)
     if not len(rows_in):
         return None

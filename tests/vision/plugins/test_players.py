@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from realtime_nb.vision.evaluation import evaluate
-from realtime_nb.vision.plugins import PluginContext, VideoInfo, players, players_boxes
+from realtime_nb.vision.plugins import PluginContext, VideoInfo, players
 from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.grass import GREEN_HI, GREEN_LO, green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
@@ -490,7 +490,9 @@ def test_a_box_of_line_paint_goes_only_through_a_good_homography() -> None:
 
     def kept(found: dict[str, Any]) -> list[list[int]]:
         ctx = PluginContext(0, "f", {"pitch_detection": found}, {}, info)
-        return _not_paint(img, boxes, ids, ctx, _distance(img), heights)[0]
+        away = _distance(img)
+        standing = [away.standing_out(box) for box in boxes]
+        return _not_paint(img, boxes, ids, ctx, away, heights, standing)[0]
 
     assert kept({"homography": homography.tolist(), "quality": 0.9}) == [person]
     # A rough homography, or none, drops nothing.
@@ -1150,7 +1152,6 @@ def test_parts_of_the_frame_are_as_far_from_the_grass_as_against_its_scalar(
         part = frame[y1:y2, x1:x2]
         expected = cv2.absdiff(part, np.asarray(grass, np.float64)).max(axis=2)
         assert np.array_equal(away._distance(part), expected)
-        assert np.array_equal(players_boxes._distance(part, grass), expected)
 
 
 def test_shaded_distance_is_the_largest_channel_difference_from_the_scaled_grass() -> None:
@@ -1262,12 +1263,21 @@ def _stacked_masks(gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return labels, stats, mask
 
 
+def _owned(labels: np.ndarray, own: np.ndarray, n: int) -> np.ndarray:
+    # Each blob's count of own pixels, as _person_blobs counts them.
+    return np.bincount(labels[own != 0], minlength=n)
+
+
 def test_the_upper_and_lower_part_of_one_person_are_joined() -> None:
     heights = (np.array([0.0, 119.0]), np.array([27.0, 27.0]))
     labels, stats, own = _stacked_masks(gap=6)
-    _join_stacked_parts(labels, stats, own, heights)
+    own[36:40] = 0  # the lower part's top four rows line-like: 15 of its 35 pixels its own
+    owned = _owned(labels, own, len(stats))
+    _join_stacked_parts(labels, stats, heights, owned)
     assert stats[1].tolist() == [30, 20, 7, 23, 70 + 35] and stats[2, 4] == 0
     assert set(np.unique(labels).tolist()) == {0, 1}
+    # The counts follow the join: the joined blob's own pixels, counted again, are its count.
+    assert owned.tolist() == _owned(labels, own, len(stats)).tolist() == [0, 70 + 15, 0]
 
 
 @pytest.mark.parametrize(
@@ -1283,10 +1293,11 @@ def test_parts_are_not_joined(gap: int, line_like: bool, why: str) -> None:
     if line_like:
         own[30 + gap :] = 0
     before = stats.copy()
-    _join_stacked_parts(labels, stats, own, heights)
+    _join_stacked_parts(labels, stats, heights, _owned(labels, own, len(stats)))
     assert np.array_equal(stats, before), why
     # Nor without people's heights to go by.
-    _join_stacked_parts(labels, stats, _stacked_masks(6)[2], None)
+    every = _owned(labels, _stacked_masks(6)[2], len(stats))
+    _join_stacked_parts(labels, stats, None, every)
     assert np.array_equal(stats, before)
 
 
@@ -1372,7 +1383,8 @@ def test_a_blob_joins_once_so_three_parts_never_make_one_too_tall() -> None:
         mask[top : top + 14, 30:37] = 255
     n, labels, stats = _blob_labels(mask, None)
     assert n == 4
-    _join_stacked_parts(labels, stats, mask, (np.array([0.0, 119.0]), np.array([40.0, 40.0])))
+    heights = (np.array([0.0, 119.0]), np.array([40.0, 40.0]))
+    _join_stacked_parts(labels, stats, heights, _owned(labels, mask, n))
     tall = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] > 0]
     assert sorted(tall.tolist()) == [14, 33]
 
