@@ -25,7 +25,7 @@ import json
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import cv2
 
@@ -141,8 +141,9 @@ TUNING_VARIATIONS: dict[str, dict[str, Any]] = {
 """The variations the plugins were tuned on (with seeds 0 to 12), kept apart from
 :data:`HELD_OUT_VARIATIONS`; ``realtime-nb eval --tuning`` scores them. "tune true ball" came
 later: "tune camera" with the ball at its real size (``true_ball``), about a pixel in radius as
-on broadcast footage at 640x360, where every other look draws it at least 2 px (no plugin was
-tuned on it yet)."""
+on broadcast footage at 640x360, where every other look draws it at least 2 px (the ball
+tracker's rule for a faint ball that moves like one was chosen on it and other true-size
+looks)."""
 
 
 @dataclass(frozen=True)
@@ -551,7 +552,15 @@ def _broadcast_clips(text: str) -> list[int]:
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
-    """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0."""
+    """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0; exits with
+    status 2 (SystemExit) when ``--row`` names no row or is given with an option that scores
+    no variation (``--real``, ``--broadcast``, ``--no-held-out``)."""
+    if getattr(args, "row", None):
+        other = [name for name, given in (("--real", args.real),
+                 ("--broadcast", getattr(args, "broadcast", None) is not None),
+                 ("--no-held-out", args.no_held_out)) if given]  # fmt: skip
+        if other:
+            _usage_error(f"--row scores variation rows, which {other[0]} does not")
     if args.real:
         from realtime_nb.vision.realfootage import run_real_eval_command
 
@@ -591,12 +600,17 @@ def _chosen_rows(labels: list[str], table: dict[str, dict[str, Any]]) -> dict[st
     unknown = [label for label in labels if label not in table]
     if unknown:
         known = "; ".join(table)
-        print(
-            f"realtime-nb eval: error: no row {unknown[0]!r}; the rows are: {known}",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
+        hint = ""
+        if table is HELD_OUT_VARIATIONS and unknown[0] in TUNING_VARIATIONS:
+            hint = " (a tuning look: add --tuning)"
+        _usage_error(f"no row {unknown[0]!r}{hint}; the rows are: {known}")
     return {label: table[label] for label in dict.fromkeys(labels)}
+
+
+def _usage_error(message: str) -> NoReturn:
+    """Print ``message`` as argparse prints a usage error, and exit with its status, 2."""
+    print(f"realtime-nb eval: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _print_report(report: EvalReport, as_json: bool) -> None:

@@ -278,6 +278,24 @@ def test_eval_command_names_the_rows_when_one_is_unknown(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "'no such row'" in err and "true-size ball, white socks" in err
+    # A tuning look's label among the held-out rows: told to add --tuning.
+    args = parser.parse_args(["eval", "--no-fps", "--row", "tune true ball"])
+    with pytest.raises(SystemExit):
+        run_eval_command(args)
+    assert "add --tuning" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("other", [["--no-held-out"], ["--real"], ["--broadcast", "1"]])
+def test_eval_command_refuses_rows_with_an_option_that_scores_none(
+    other: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    add_eval_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["eval", "--no-fps", "--row", "true-size ball", *other])
+    with pytest.raises(SystemExit) as exit_info:
+        run_eval_command(args)
+    assert exit_info.value.code == 2
+    assert f"which {other[0]} does not" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -269,14 +269,16 @@ class _ScenePitch:
         self._scene = scene
 
     def places(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        """Pitch metres of each image point."""
+        """Pitch metres of each image point (NaN without a homography or above the horizon)."""
         pitch = self._scene.ground(np.array(points, np.float64).reshape(-1, 2))
         if pitch is None:
             return [(math.nan, math.nan)] * len(points)
         return [(x, y) for x, y in pitch.tolist()]
 
     def metres_a_pixel(self, point: tuple[float, float]) -> float:
-        """The ball's radius in metres over its expected radius in pixels at ``point``."""
+        """The ball's radius in metres over its expected radius in pixels at ``point``: the
+        metres a pixel spans across the line of sight (the expected radius is a metre's
+        longest image there); NaN where there is none."""
         radius = float(self._scene.expected_radius(np.array([point], np.float64))[0])
         return BALL_RADIUS_M / radius if radius > 0 else math.nan
 

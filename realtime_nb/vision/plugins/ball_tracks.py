@@ -21,9 +21,9 @@ frames a new track needs to be confirmed. While the caller knows where the ball 
 player's feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is
 predicted there instead and waits for the ball to show again; the one clear ball of a frame
 elsewhere, while no track is ready to be the ball, takes it from the hold only within a kick's
-reach. With no ball and no track ready, a faint track seen in each of its recent frames where
-it said, away from the feet, that has moved across the pitch meanwhile (a line's fleck stays
-put on it as the camera pans), is the ball.
+reach. With no ball and no track ready, a faint track seen in each of its recent frames, now
+where it said and away from the feet, that has moved across the pitch meanwhile (a line's
+fleck stays put on it as the camera pans), is the ball.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ class PitchView(Protocol):
         ...
 
     def metres_a_pixel(self, point: tuple[float, float]) -> float:
-        """How many metres of pitch a pixel spans at an image point (NaN where it cannot
-        tell)."""
+        """The fewest metres of pitch a pixel spans at an image point, across the line of
+        sight (along it, foreshortened, a pixel spans more); NaN where it cannot tell."""
         ...
 
 
@@ -251,10 +251,13 @@ class TrackSet:
             ball by :attr:`steady_px`'s rule.
         moving_least: Least confidence (smoothed over its sightings) of a track that is the ball,
             when there is none and no track is ready, because it moves like one: seen in each of its
-            last :attr:`window` frames, each time where it said (:attr:`steady_px`) and away from
-            everyone's feet, having moved over them at least :attr:`moving_px` pixels' worth of
-            pitch where it is now and :attr:`moving_m` metres (a line's fleck or a spot stays put on
-            the pitch however the camera pans, and far away a pixel's jitter spans a metre). A
+            last :attr:`window` recorded frames, this frame where it said (:attr:`steady_px`) and
+            away from everyone's feet, having moved over those frames at least :attr:`moving_px`
+            pixels' worth of pitch where it is now (pixels across the line of sight, where one spans
+            least: vertical jitter far away passes sooner) and :attr:`moving_m` metres (a line's
+            fleck or a spot stays put on the pitch however the camera pans, and far away a pixel's
+            jitter spans a metre). Only this frame's sighting is tested for the feet and for where
+            it lies: one seen at the feet earlier in the window, or off its prediction, counts. A
             real-size ball under JPEG (a pixel or so in radius at 640x360) is seen every frame at a
             confidence of 0.3 to 0.45, under :attr:`least_quality`, and was never reported. On the
             true-size ball tuning looks x random seeds 30-41 x 4 s: JPEG 45 at 640x360 found 634 ->
@@ -569,18 +572,19 @@ class TrackSet:
         )
 
     def _moving(self, track: Track, pitch: PitchView | None) -> bool:
-        """Whether ``track`` moves like a ball (:attr:`moving_least`): steady over its whole
-        :attr:`window` (:meth:`_steady`), never seen at anyone's feet, and moved over it on
-        ``pitch`` (never without one)."""
+        """Whether ``track`` moves like a ball (:attr:`moving_least`): steady
+        (:meth:`_steady`: seen in each frame of its :attr:`window`, this frame where it said and
+        away from the feet) and moved over its window on ``pitch`` (never without one)."""
         if pitch is None or track.last is None or len(track.places) < self.window:
             return False
-        if not track.off_feet or track.confidence < self.moving_least or not self._steady(track):
+        if track.confidence < self.moving_least or not self._steady(track):
+            return False
+        span = pitch.metres_a_pixel(track.last[0])
+        if not math.isfinite(span):
             return False
         (x0, y0), (x1, y1) = track.places[0], track.places[-1]
-        moved = math.hypot(x1 - x0, y1 - y0)
-        # NaN anywhere (no homography, beyond the horizon) compares false: not moving.
-        least = max(self.moving_px * pitch.metres_a_pixel(track.last[0]), self.moving_m)
-        return moved >= least
+        # A NaN place (beyond the horizon) compares false: not moving.
+        return math.hypot(x1 - x0, y1 - y0) >= max(self.moving_px * span, self.moving_m)
 
     def _clear_first_sight(self, held: Track | None = None) -> Track | None:
         """A track seen this frame that is surely the ball without waiting: confidence at

@@ -766,36 +766,38 @@ def test_a_faint_track_that_moves_like_a_ball_is_the_ball_when_there_is_none() -
     # the image as the camera pans stays put on the pitch: never the ball.
     def run(
         metres_a_frame: float,
-        feet: bool = False,
+        feet: range | set[int] = range(0),
         with_ground: bool = True,
         tracks: TrackSet | None = None,
+        missed: set[int] | None = None,
     ) -> list[bool]:
         tracks = TrackSet() if tracks is None else tracks
         reported = []
         for i in range(14):
             x = 100.0 + 3 * i
-
             pitch = _Pitch((20.0 + metres_a_frame * i, 30.0), 0.1)
 
-            def at_feet(points: list[tuple[float, float]]) -> list[bool]:
-                return [feet] * len(points)
+            def at_feet(points: list[tuple[float, float]], i: int = i) -> list[bool]:
+                return [i in feet] * len(points)
 
-            ball, seen = tracks.step(
-                [ball_at(x, 80, 0.42 if i == 0 else 0.35)],
-                None,
-                at_feet,
-                None,
-                pitch if with_ground else None,
-            )
+            sighting = [] if missed and i in missed else [ball_at(x, 80, 0.42 if i == 0 else 0.35)]
+            ball, seen = tracks.step(sighting, None, at_feet, None, pitch if with_ground else None)
             reported.append(ball is not None and seen is not None)
         return reported
 
+    window = TrackSet.window
     moving = run(0.3)
-    assert not any(moving[: TrackSet.window - 1]) and all(moving[TrackSet.window :])
+    assert not any(moving[: window - 1]) and all(moving[window - 1 :])  # from its 6th sighting
     assert not any(run(0.0))  # put on the pitch: a fleck of a line during a pan
     assert not any(run(0.09))  # 0.45 m over the window: 4.5 px, but under moving_m
-    assert not any(run(0.3, feet=True))  # at someone's feet a sock moves as a ball does
+    assert not any(run(0.3, feet=range(14)))  # at someone's feet a sock moves as a ball does
     assert not any(run(0.3, with_ground=False))  # without the pitch's geometry
+    # Missed once: not until seen in each frame of a window again (frames 4 to 9).
+    once = run(0.3, missed={3})
+    assert not any(once[:9]) and all(once[9:])
+    # Only this frame's sighting is asked about the feet: at them in frames 0 to 4, then away.
+    assert not any(run(0.3, feet=range(window - 1))[: window - 1])
+    assert run(0.3, feet=range(window - 1))[window - 1]
     # Under moving_least: not the ball, however it moves.
     assert not any(run(0.3, tracks=TrackSet(moving_least=0.4)))
 
@@ -806,13 +808,16 @@ def test_a_track_that_moves_like_a_ball_is_judged_by_the_pixels_it_crossed_too()
     tracks = TrackSet()
     track = Track(100.0, 80.0, 1.0, 0.35)
     track.seen, track.last, track.jump = [True] * TrackSet.window, ((100.0, 80.0), 1.0, 0.35), 0.0
-    track.confidence = 0.35
     track.places = [(0.0, 0.0)] * (TrackSet.window - 1) + [(3.0, 0.0)]
     far = _Pitch((0.0, 0.0), 1.0)  # a metre a pixel
     assert not tracks._moving(track, far)  # 3 m, 3 px: under moving_px (4)
     track.places[-1] = (4.5, 0.0)
     assert tracks._moving(track, far)
     assert not tracks._moving(track, None)
+    assert not tracks._moving(track, _Pitch((0.0, 0.0), math.nan))  # no span known there
+    track.jump = TrackSet.steady_px + 1  # this frame off its prediction: not steady
+    assert not tracks._moving(track, far)
+    track.jump = 0.0
     track.places[0] = (math.nan, math.nan)
     assert not tracks._moving(track, far)
 
