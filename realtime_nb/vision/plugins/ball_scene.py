@@ -206,7 +206,7 @@ class BallScene:
         """pitch_detection's quality of the homography, 0 to 1."""
         self._zones: tuple[list[list[float]], float, FloatArray, FloatArray] | None = None
         # The markings through the homography, asked about several times a frame.
-        self._pieces: FloatArray | None = None
+        self._pieces: _Pieces | None = None
         self._junction_places: FloatArray | None = None
         self._typical: tuple[list[list[float]], int, int, float] | None = None
         # Answers already given this frame: the same candidates are asked about by several
@@ -467,7 +467,10 @@ class BallScene:
         # last axis of two, which numpy does slowly.
         dx = centres[:, :1] - places[None, :, 0]
         dy = centres[:, 1:] - places[None, :, 1]
-        return _least(np.sqrt(dx * dx + dy * dy))
+        dx *= dx
+        dy *= dy
+        dx += dy
+        return _root_of_least(dx)
 
     def near_markings(self, centres: FloatArray) -> FloatArray:
         """Pixels from each point to the nearest pitch marking through the homography (inf
@@ -492,18 +495,33 @@ class BallScene:
         """:meth:`near_markings`, worked out."""
         assert self.homography is not None
         if self._pieces is None:
-            self._pieces = project_pieces(self.homography, _MARKINGS)  # (f, 2, 2), NaN behind
-        pieces = self._pieces
+            self._pieces = _Pieces.of(project_pieces(self.homography, _MARKINGS))
+        ax, ay, abx, aby, length2 = self._pieces
         # x and y apart, (points, pieces) each: sums over a last axis of two are slow in
-        # numpy, and the arithmetic is the same.
-        ax, ay = pieces[None, :, 0, 0], pieces[None, :, 0, 1]
-        abx, aby = pieces[None, :, 1, 0] - ax, pieces[None, :, 1, 1] - ay
-        length2 = np.maximum(abx * abx + aby * aby, 1e-9)
+        # numpy, and the arithmetic is the same. In place, two (points, pieces) arrays in
+        # all: t = clip(((cx - ax) * abx + (cy - ay) * aby) / length2, 0, 1), then
+        # dx = cx - (ax + t * abx) and dy = cy - (ay + t * aby); the root after the least
+        # (it keeps the order). 27 us a call against 32, on seed 7's 640x360 frames' calls
+        # (some 24 points and 75 pieces) timed alone.
         cx, cy = centres[:, :1], centres[:, 1:]
-        relx, rely = cx - ax, cy - ay
-        t = clip((relx * abx + rely * aby) / length2, 0.0, 1.0)
-        dx, dy = cx - (ax + t * abx), cy - (ay + t * aby)
-        return _least(np.sqrt(dx * dx + dy * dy))
+        t = cx - ax
+        t *= abx
+        dy = cy - ay
+        dy *= aby
+        t += dy
+        t /= length2
+        np.maximum(t, 0.0, out=t)
+        np.minimum(t, 1.0, out=t)
+        dx = np.multiply(t, abx, out=dy)
+        dx += ax
+        np.subtract(cx, dx, out=dx)
+        dy = np.multiply(t, aby, out=t)
+        dy += ay
+        np.subtract(cy, dy, out=dy)
+        dx *= dx
+        dy *= dy
+        dx += dy
+        return _root_of_least(dx)
 
     def at_feet(self, points: FloatArray) -> npt.NDArray[np.bool_]:
         """``[n, k]``: whether each of ``(n, 2)`` points is in person ``k``'s feet zone
@@ -811,13 +829,33 @@ def _beyond_pitch(x: float, y: float) -> bool:
     return x < -margin or x > PITCH_LENGTH + margin or y < -margin or y > PITCH_WIDTH + margin
 
 
-def _least(lengths: FloatArray) -> FloatArray:
-    """Each row's least of ``(n, m)`` lengths, NaN (behind the camera) counted as infinitely
-    far: np.fmin passes NaN over, and a row of NaN alone is set to inf after, on ``n`` values
-    rather than ``n * m``."""
-    out: FloatArray = np.fmin.reduce(lengths, axis=1)
+def _root_of_least(squares: FloatArray) -> FloatArray:
+    """The root of each row's least of ``(n, m)`` squared lengths, NaN (behind the camera)
+    counted as infinitely far: np.fmin passes NaN over, and a row of NaN alone is set to inf
+    after, on ``n`` values rather than ``n * m``. The root of the least is the least of the
+    roots (a correctly rounded root keeps the order), on ``n`` values too."""
+    out: FloatArray = np.fmin.reduce(squares, axis=1)
     out[np.isnan(out)] = np.inf
-    return out
+    return np.sqrt(out, out=out)
+
+
+class _Pieces(NamedTuple):
+    """A homography's image of the pitch's markings as :meth:`BallScene.near_markings` reads
+    them: each piece's start, its run from there to its end and that run's squared length
+    (at least 1e-9), as ``(1, f)`` rows (NaN for a piece behind the camera)."""
+
+    ax: FloatArray
+    ay: FloatArray
+    abx: FloatArray
+    aby: FloatArray
+    length2: FloatArray
+
+    @classmethod
+    def of(cls, pieces: FloatArray) -> _Pieces:
+        """The rows of ``(f, 2, 2)`` projected pieces."""
+        ax, ay = pieces[None, :, 0, 0], pieces[None, :, 0, 1]
+        abx, aby = pieces[None, :, 1, 0] - ax, pieces[None, :, 1, 1] - ay
+        return cls(ax, ay, abx, aby, np.maximum(abx * abx + aby * aby, 1e-9))
 
 
 def _per_point(

@@ -470,10 +470,20 @@ def test_the_expected_radius_is_the_plain_arithmetic_to_the_last_bit(seed: int) 
 
 
 def test_a_point_with_every_marking_behind_the_camera_is_infinitely_far() -> None:
-    from realtime_nb.vision.plugins.ball_scene import _least
+    from realtime_nb.vision.plugins.ball_scene import _root_of_least
 
-    lengths = np.array([[3.0, np.nan, 2.0], [np.nan, np.nan, np.nan], [np.inf, 4.0, np.nan]])
-    assert _least(lengths).tolist() == [2.0, math.inf, 4.0]
+    squares = np.array([[9.0, np.nan, 4.0], [np.nan, np.nan, np.nan], [np.inf, 16.0, np.nan]])
+    assert _root_of_least(squares).tolist() == [2.0, math.inf, 4.0]
+
+
+def test_the_root_of_the_least_square_is_the_least_root() -> None:
+    from realtime_nb.vision.plugins.ball_scene import _root_of_least
+
+    rng = np.random.default_rng(0)
+    squares = rng.uniform(0.0, 1e4, (50, 40)) ** 2
+    squares[rng.random((50, 40)) < 0.2] = np.nan
+    roots = np.fmin.reduce(np.sqrt(squares), axis=1)
+    assert _root_of_least(squares).tobytes() == np.where(np.isnan(roots), np.inf, roots).tobytes()
 
 
 def test_one_point_beyond_the_pitch_is_beyond_pitchs_answer() -> None:
