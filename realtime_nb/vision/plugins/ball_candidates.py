@@ -38,7 +38,6 @@ from realtime_nb.vision.plugins.arrays import (
     clip,
     flatnonzero,
     median,
-    near_along_both,
     widened,
 )
 
@@ -271,8 +270,8 @@ def find_candidates(
         crowded,
         x[ranked].tolist(),
         y[ranked].tolist(),
-        (x[ranked] + offset[order, 0]).tolist(),
-        (y[ranked] + offset[order, 1]).tolist(),
+        (x[ranked] + offset[0, order]).tolist(),
+        (y[ranked] + offset[1, order]).tolist(),
         blob[order].tolist(),
         peak[ranked].tolist(),
         roundness[ranked].tolist(),
@@ -340,8 +339,10 @@ def _crowded(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64], reach: float) -
     both x and y: only such a peak may be a plateau or a second peak of a blob taken before
     it. True (look) past the first :data:`_CROWDED_AT_ONCE`."""
     n = min(len(x), _CROWDED_AT_ONCE)
-    points = np.column_stack([x[:n], y[:n]])
-    near = near_along_both(points, points, reach)
+    # near_along_both's comparisons, on whole x and y apart (no NaN to allow for).
+    xs, ys = x[:n], y[:n]
+    near = np.abs(xs[:, None] - xs) <= reach
+    near &= np.abs(ys[:, None] - ys) <= reach
     near &= _EARLIER[:n, :n]
     crowded: list[bool] = np.asarray(near.any(axis=0), bool).tolist()
     return crowded + [True] * (len(x) - n)
@@ -441,14 +442,16 @@ def _roundness(around: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     """At each point of :func:`_around`'s samples, smaller over larger absolute Hessian
     eigenvalue (finite differences): 0 where the point is not a maximum in every direction."""
     c, left, right, up, down, up_left, down_right, up_right, down_left = around
-    dxx, dyy = left + right - 2 * c, up + down - 2 * c
+    twice = 2 * c
+    dxx, dyy = left + right - twice, up + down - twice
     dxy = (up_left + down_right - up_right - down_left) / 4
     half_trace = (dxx + dyy) / 2
     root = np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
     small, large = half_trace + root, half_trace - root  # both negative at a blob's peak
-    # Divided only where both are negative (no division warning to silence).
+    # Divided only where both are negative (no division warning to silence): large is
+    # never over small (root is not negative, and rounding keeps the order).
     ratio = np.zeros(len(c), small.dtype)
-    np.divide(small, large, out=ratio, where=(large < 0) & (small < 0))
+    np.divide(small, large, out=ratio, where=small < 0)
     return np.asarray(ratio, np.float64)
 
 
@@ -457,21 +460,26 @@ def _spread(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """At each point of :func:`_around`'s samples ``steps`` px apart: the variance (px^2) of
     a Gaussian bump with the same peak and curvature (meant for equal steps), and the
-    sub-pixel offset ``(n, 2)`` of the parabola's top through the three samples along x and
+    sub-pixel offset ``(2, n)`` of the parabola's top through the three samples along x and
     along y."""
-    c, left, right, up, down = around[:5]
-    sx, sy = steps
-    d = min(sx, sy)
-    dxx, dyy = left + right - 2 * c, up + down - 2 * c
+    c = around[0]
+    # The rows left and up, right and down: x and y at once, in the same operations.
+    first, second = around[1:5:2], around[2:5:2]
+    d = min(steps)
+    sums = first + second
     with np.errstate(divide="ignore", invalid="ignore"):
         # A Gaussian bump A exp(-r^2 / 2 s^2) falls to A exp(-d^2 / 2 s^2) at d px.
-        fall = (left + right + up + down) / (4 * np.maximum(c, 1.0))
+        fall = (sums[0] + around[3] + around[4]) / (4 * np.maximum(c, 1.0))
         spread = -(d**2) / (2 * np.log(clip(fall, 1e-3, 0.999)))
-        offset = np.column_stack([sx * (left - right) / (2 * dxx), sy * (up - down) / (2 * dyy)])
+        curvature = sums - 2 * c  # dxx, dyy
+        curvature *= 2
+        offset = first - second
+        offset *= np.array(steps, np.float32)[:, None]  # a whole step, exact in float32
+        offset /= curvature
     # np.nan_to_num then np.clip, as ufuncs: an infinite offset is clipped either way.
-    half = 0.5 * np.array(steps)
-    offset = clip(np.where(np.isnan(offset), 0.0, offset), -half, half)
-    return np.asarray(spread, np.float64), offset
+    half = 0.5 * np.array(steps)[:, None]
+    clipped: npt.NDArray[np.float64] = clip(np.where(np.isnan(offset), 0.0, offset), -half, half)
+    return np.asarray(spread, np.float64), clipped
 
 
 @functools.cache
@@ -500,7 +508,7 @@ def _touching(
     return count, above
 
 
-_UPWARD = [5, 6, 7]
+_UPWARD = slice(5, 8)
 """Rows of :func:`_steps_out` that go up the image (angles 225, 270 and 315 degrees)."""
 
 
