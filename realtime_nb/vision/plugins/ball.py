@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realtime_nb.vision.plugins.arrays import Buffers, near_along_both, widened
+from realtime_nb.vision.plugins.arrays import Buffers, median, near_along_both, widened
 from realtime_nb.vision.plugins.ball_candidates import (
     BODY_SHARE,
     BallCandidate,
@@ -433,7 +433,7 @@ def _judged(
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
     want = [r if math.isfinite(r) else typical for r in scene.expected_radius(centres).tolist()]
     on_line = scene.near_markings_listed(centres)
-    ground = _grass_brightness(bright)
+    ground = median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
@@ -472,19 +472,6 @@ def _judged(
         if len(out) == _MOST:
             break
     return out
-
-
-def _grass_brightness(bright: Mask) -> float:
-    """The median of a sparse grid over the frame's brightest channel ``bright`` (most of the
-    frame is grass), as :func:`~realtime_nb.vision.plugins.arrays.median` gives it: the two
-    middle values found by np.partition rather than a whole sort (2.9 us against 6.1 on the
-    920 values of a 640x360 frame, timed alone)."""
-    values = bright[::16, ::16].ravel()
-    middle = len(values) // 2
-    if len(values) % 2:
-        return float(np.partition(values, middle)[middle])
-    low, high = np.partition(values, (middle - 1, middle))[middle - 1 : middle + 1].tolist()
-    return (float(low) + float(high)) / 2
 
 
 def _full(c: BallCandidate, factor: int) -> tuple[float, float]:

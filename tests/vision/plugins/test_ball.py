@@ -922,14 +922,3 @@ def test_near_pairs_hold_every_pair_within_reach(
     for ti, ci in near:
         assert abs(predictions[ti][0] - centres[ci][0]) <= reach
         assert abs(predictions[ti][1] - centres[ci][1]) <= reach
-
-
-@pytest.mark.parametrize("shape", [(360, 640), (720, 1280), (198, 352), (17, 33), (1, 1)])
-def test_the_grass_brightness_is_the_sparse_grid_s_median(shape: tuple[int, int]) -> None:
-    from realtime_nb.vision.plugins.arrays import median
-    from realtime_nb.vision.plugins.ball import _grass_brightness
-
-    rng = np.random.default_rng(shape[0])
-    for _ in range(20):
-        bright = rng.integers(0, 256, shape, dtype=np.uint8)
-        assert _grass_brightness(bright) == median(bright[::16, ::16])
