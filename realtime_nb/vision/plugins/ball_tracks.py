@@ -21,9 +21,9 @@ frames a new track needs to be confirmed. While the caller knows where the ball 
 player's feet, :mod:`~realtime_nb.vision.plugins.ball_possession`), the ball's track is
 predicted there instead and waits for the ball to show again; the one clear ball of a frame
 elsewhere, while no track is ready to be the ball, takes it from the hold only within a kick's
-reach. With no ball and no track ready, a faint track seen in each of its recent frames, now
-where it said and away from the feet, that has moved across the pitch meanwhile (a line's
-fleck stays put on it as the camera pans), is the ball.
+reach. With no ball and no track ready, a faint track seen in each of its recent frames where
+it said and away from the feet, that has moved across the pitch meanwhile (a line's fleck
+stays put on it as the camera pans), is the ball.
 """
 
 from __future__ import annotations
@@ -84,6 +84,10 @@ class Track:
         self.seen_at = (x, y)
         """Where it was last seen."""
         self.places: list[tuple[float, float]] = []
+        self.clean: list[bool] = []
+        """Whether each of its last :attr:`TrackSet.window` sightings was away from everyone's
+        feet and within :attr:`TrackSet.steady_px` of where the track said (a new track's first:
+        away from the feet), oldest first; set by :meth:`TrackSet.step`."""
         """Where on the pitch (metres) its last :attr:`TrackSet.window` sightings were,
         oldest first (set by :meth:`TrackSet.step` from its ``pitch``; NaN where it could not
         tell)."""
@@ -251,28 +255,27 @@ class TrackSet:
             ball by :attr:`steady_px`'s rule.
         moving_least: Least confidence (smoothed over its sightings) of a track that is the ball,
             when there is none and no track is ready, because it moves like one: seen in each of its
-            last :attr:`window` recorded frames, this frame where it said (:attr:`steady_px`) and
-            away from everyone's feet, having moved over those frames at least :attr:`moving_px`
-            pixels' worth of pitch where it is now (pixels across the line of sight, where one spans
-            least: vertical jitter far away passes sooner) and :attr:`moving_m` metres (a line's
-            fleck or a spot stays put on the pitch however the camera pans, and far away a pixel's
-            jitter spans a metre). Only this frame's sighting is tested for the feet and for where
-            it lies: one seen at the feet earlier in the window, or off its prediction, counts. A
-            real-size ball under JPEG (a pixel or so in radius at 640x360) is seen every frame at a
-            confidence of 0.3 to 0.45, under :attr:`least_quality`, and was never reported. On the
-            true-size ball tuning looks x random seeds 30-41 x 4 s: JPEG 45 at 640x360 found 634 ->
-            722 of 1,027 visible frames (wrong 39 before and after), 320x180 JPEG 45 233 -> 305
-            (wrong 26 -> 31); five other true-size looks and six of nine looks with the 2 px ball as
-            before, 320x180 JPEG 45 one found frame more; 392x221 JPEG 55 wrong 11 -> 23 of some 960
-            reports (found 911 -> 910: a fleck at the far corner taken while the ball was out of
-            view, kept when it came back), motion blur 8 + JPEG 40 19 -> 21; broadcast clips 300-461
-            (112) found 3,921 -> 3,966 of 10,780, wrong 5,709 -> 5,694 of some 9,900. Fresh random
-            seeds 80-87: JPEG 45 true-size 352 -> 355 of 642, 392x221 JPEG 55 and motion blur + JPEG
-            as before. Metres alone (0.5): motion blur + JPEG wrong 19 -> 21 but 392x221 JPEG 55 11
-            -> 29; pixels alone (4): 48 and 23. Electing such a track among the ready ones (over a
-            ball at someone's feet): 392x221 JPEG 55 wrong 11 -> 47, motion blur + JPEG 19 -> 60.
-            The pitch places cost ball_detection some 1.5 % more CPU time a frame at 640x360 (one
-            paired run).
+            last :attr:`window` recorded frames, each time where it said (:attr:`steady_px`) and
+            away from everyone's feet (:attr:`Track.clean`), having moved over those frames at least
+            :attr:`moving_px` pixels' worth of pitch where it is now (pixels across the line of
+            sight, where one spans least: vertical jitter far away passes sooner) and
+            :attr:`moving_m` metres (a line's fleck or a spot stays put on the pitch however the
+            camera pans, and far away a pixel's jitter spans a metre). A real-size ball under JPEG
+            (a pixel or so in radius at 640x360) is seen every frame at a confidence of 0.3 to 0.45,
+            under :attr:`least_quality`, and was never reported. On the true-size ball tuning looks
+            x random seeds 30-41 x 4 s: JPEG 45 at 640x360 found 634 -> 722 of 1,027 visible frames
+            (wrong 39 before and after), 320x180 JPEG 45 233 -> 303 (wrong 26 before and after);
+            five other true-size looks and the nine looks with the 2 px ball as before; broadcast
+            clips 300-461 (112) found 3,921 -> 3,964 of 10,780, wrong 5,709 -> 5,693 of some 9,900.
+            Fresh random seeds 80-87: JPEG 45 true-size 352 -> 353 of 642, 392x221 JPEG 55 and
+            motion blur + JPEG as before. Testing this frame's sighting alone for the feet and the
+            prediction (c8bf071): 392x221 JPEG 55 wrong 11 -> 23 of some 960 reports (a fleck at the
+            far corner taken while the ball was out of view, kept when it came back), motion blur 8
+            + JPEG 40 19 -> 21, 320x180 JPEG 45 true-size 305 found with 31 wrong. Metres alone
+            (0.5), so: motion blur + JPEG wrong 19 -> 21 but 392x221 JPEG 55 11 -> 29; pixels alone
+            (4): 48 and 23. Electing such a track among the ready ones (over a ball at someone's
+            feet): 392x221 JPEG 55 wrong 11 -> 47, motion blur + JPEG 19 -> 60. The pitch places
+            cost ball_detection some 1.5 % more CPU time a frame at 640x360 (one paired run).
         moving_px: See :attr:`moving_least`.
         moving_m: See :attr:`moving_least`.
         least_start: Least confidence of a candidate that starts a new track (a weaker one
@@ -418,6 +421,9 @@ class TrackSet:
                 track.jump = math.dist(candidates[taken_t[ti]][0], predictions[ti])
                 track.off_feet = track.off_feet or not candidate_at_feet[taken_t[ti]]
             track.at_feet = ti in taken_t and candidate_at_feet[taken_t[ti]]
+            if ti in taken_t:
+                clean = not track.at_feet and track.jump <= self.steady_px
+                track.clean = [*track.clean, clean][-self.window :]
         fresh = [ci for ci in range(len(candidates)) if ci not in taken_c]
         fresh = sorted(fresh, key=lambda ci: -candidates[ci][2])[: self.starts]
         for ci in fresh:
@@ -425,6 +431,7 @@ class TrackSet:
             if confidence >= self.least_start:
                 self.tracks.append(Track(x, y, radius, confidence))
                 self.tracks[-1].places = [places[ci]]
+                self.tracks[-1].clean = [not candidate_at_feet[ci]]
                 self.tracks[-1].off_feet = not candidate_at_feet[ci]
                 self.tracks[-1].at_feet = candidate_at_feet[ci]
         self.tracks = [t for t in self.tracks if self._alive(t)]
@@ -573,11 +580,14 @@ class TrackSet:
 
     def _moving(self, track: Track, pitch: PitchView | None) -> bool:
         """Whether ``track`` moves like a ball (:attr:`moving_least`): steady
-        (:meth:`_steady`: seen in each frame of its :attr:`window`, this frame where it said and
-        away from the feet) and moved over its window on ``pitch`` (never without one)."""
+        (:meth:`_steady`: seen in each frame of its :attr:`window`), each of those sightings
+        where it said and away from the feet (:attr:`Track.clean`), and moved over them on
+        ``pitch`` (never without one)."""
         if pitch is None or track.last is None or len(track.places) < self.window:
             return False
         if track.confidence < self.moving_least or not self._steady(track):
+            return False
+        if not all(track.clean[-self.window :]) or len(track.clean) < self.window:
             return False
         span = pitch.metres_a_pixel(track.last[0])
         if not math.isfinite(span):

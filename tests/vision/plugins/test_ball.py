@@ -795,9 +795,10 @@ def test_a_faint_track_that_moves_like_a_ball_is_the_ball_when_there_is_none() -
     # Missed once: not until seen in each frame of a window again (frames 4 to 9).
     once = run(0.3, missed={3})
     assert not any(once[:9]) and all(once[9:])
-    # Only this frame's sighting is asked about the feet: at them in frames 0 to 4, then away.
-    assert not any(run(0.3, feet=range(window - 1))[: window - 1])
-    assert run(0.3, feet=range(window - 1))[window - 1]
+    # Every sighting of the window away from the feet: at them in frames 0 to 4, then away,
+    # it is the ball once six running are (frame 10), not at frame 5.
+    late = run(0.3, feet=range(window - 1))
+    assert not any(late[: 2 * window - 2]) and all(late[2 * window - 2 :])
     # Under moving_least: not the ball, however it moves.
     assert not any(run(0.3, tracks=TrackSet(moving_least=0.4)))
 
@@ -808,6 +809,7 @@ def test_a_track_that_moves_like_a_ball_is_judged_by_the_pixels_it_crossed_too()
     tracks = TrackSet()
     track = Track(100.0, 80.0, 1.0, 0.35)
     track.seen, track.last, track.jump = [True] * TrackSet.window, ((100.0, 80.0), 1.0, 0.35), 0.0
+    track.clean = [True] * TrackSet.window
     track.places = [(0.0, 0.0)] * (TrackSet.window - 1) + [(3.0, 0.0)]
     far = _Pitch((0.0, 0.0), 1.0)  # a metre a pixel
     assert not tracks._moving(track, far)  # 3 m, 3 px: under moving_px (4)
@@ -818,6 +820,11 @@ def test_a_track_that_moves_like_a_ball_is_judged_by_the_pixels_it_crossed_too()
     track.jump = TrackSet.steady_px + 1  # this frame off its prediction: not steady
     assert not tracks._moving(track, far)
     track.jump = 0.0
+    track.clean = [True] * TrackSet.window
+    assert tracks._moving(track, far)
+    track.clean[0] = False  # off its prediction, or at the feet, earlier in the window
+    assert not tracks._moving(track, far)
+    track.clean[0] = True
     track.places[0] = (math.nan, math.nan)
     assert not tracks._moving(track, far)
 
