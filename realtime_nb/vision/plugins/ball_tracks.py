@@ -411,18 +411,16 @@ class TrackSet:
         places = [_NOWHERE] * len(candidates)
         if pitch is not None and candidates:
             places = pitch.places([c[0] for c in candidates])
-        for ti, ci in taken_t.items():
-            track = self.tracks[ti]
-            track.places = [*track.places, places[ci]][-self.window :]
         for ti, track in enumerate(self.tracks):
-            track.record(candidates[taken_t[ti]] if ti in taken_t else None, self.window)
-            track.jump = 0.0
-            if ti in taken_t:
-                track.jump = math.dist(candidates[taken_t[ti]][0], predictions[ti])
-                track.off_feet = track.off_feet or not candidate_at_feet[taken_t[ti]]
-            track.at_feet = ti in taken_t and candidate_at_feet[taken_t[ti]]
-            if ti in taken_t:
+            ci = taken_t.get(ti)
+            track.record(None if ci is None else candidates[ci], self.window)
+            track.jump, track.at_feet = 0.0, False
+            if ci is not None:
+                track.jump = math.dist(candidates[ci][0], predictions[ti])
+                track.at_feet = candidate_at_feet[ci]
+                track.off_feet = track.off_feet or not track.at_feet
                 clean = not track.at_feet and track.jump <= self.steady_px
+                track.places = [*track.places, places[ci]][-self.window :]
                 track.clean = [*track.clean, clean][-self.window :]
         fresh = [ci for ci in range(len(candidates)) if ci not in taken_c]
         fresh = sorted(fresh, key=lambda ci: -candidates[ci][2])[: self.starts]
@@ -587,7 +585,8 @@ class TrackSet:
             return False
         if track.confidence < self.moving_least or not self._steady(track):
             return False
-        if not all(track.clean[-self.window :]) or len(track.clean) < self.window:
+        # places and clean grow together, a sighting each: the window's length is checked above.
+        if not all(track.clean[-self.window :]):
             return False
         span = pitch.metres_a_pixel(track.last[0])
         if not math.isfinite(span):
