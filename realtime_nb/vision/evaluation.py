@@ -572,13 +572,11 @@ def run_eval_command(args: argparse.Namespace) -> int:
         _print_report(report, args.json)
         return 0
     seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
-    variations = None if args.no_held_out else (
-        TUNING_VARIATIONS if args.tuning else HELD_OUT_VARIATIONS)  # fmt: skip
+    table = TUNING_VARIATIONS if args.tuning else HELD_OUT_VARIATIONS
+    variations = None if args.no_held_out else table
     knobs = args.knobs if args.knobs else DEFAULT_KNOB_SETTINGS
     if args.row:
-        variations = _chosen_rows(
-            args.row, TUNING_VARIATIONS if args.tuning else HELD_OUT_VARIATIONS
-        )
+        variations = _chosen_rows(args.row, table)
         knobs = args.knobs or []
     report = evaluate(
         seeds,
