@@ -43,6 +43,7 @@ from realtime_nb.vision.plugins.ball_scene import (
     ON_LINE_FACTOR,
     SPOTS_M,
     BallScene,
+    on_marking,
 )
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
 from realtime_nb.vision.plugins.base import Frame, Plugin, PluginContext, bgr_metadata
@@ -274,6 +275,13 @@ class _ScenePitch:
         if pitch is None:
             return [(math.nan, math.nan)] * len(points)
         return [(x, y) for x, y in pitch.tolist()]
+
+    def on_markings(self, candidates: list[Candidate]) -> list[bool]:
+        """Whether each candidate lies on a pitch marking, as :meth:`BallScene.plausible`
+        judges it (none without a homography)."""
+        centres = np.array([c[0] for c in candidates], np.float64).reshape(-1, 2)
+        lines = self._scene.near_markings_listed(centres)
+        return [on_marking(px, c[1]) for px, c in zip(lines, candidates, strict=True)]
 
     def metres_a_pixel(self, point: tuple[float, float]) -> float:
         """The ball's radius in metres over its expected radius in pixels at ``point``: the

@@ -48,6 +48,7 @@ __all__ = [
     "TALL_LEAST",
     "TALL_SHARE",
     "BallScene",
+    "on_marking",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +69,14 @@ found unchanged at 86.0 %)."""
 ON_LINE_AT_FEET_FACTOR = 0.75
 """The same at someone's feet, where a ball played over a line is the usual case (0.6 there
 too cost the classic look 1.4 points of found on 70 tuning seeds)."""
+
+
+def on_marking(marking_px: float, radius: float) -> bool:
+    """Whether a candidate ``radius`` pixels in radius whose centre lies ``marking_px`` pixels
+    from the nearest pitch marking (through the homography) is on that marking."""
+    return marking_px <= 1.5 + 0.5 * radius
+
+
 CUT_RATIO = 0.85
 """A person's box shorter than this share of a person standing there (through the homography)
 is cut short and taken down to the feet. People drawn on the tuning clips are at least 0.9 of
@@ -425,7 +434,7 @@ class BallScene:
             if not 0.45 * want - 1.0 <= radius <= 1.6 * want + 2.0:  # blur and AA add ~1 px a side
                 continue
             confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
-            if lines[k] <= 1.5 + 0.5 * radius:
+            if on_marking(lines[k], radius):
                 confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
             if self.doubtful and _in_any(centre, self.doubtful):
                 confidence *= DOUBTFUL_FACTOR

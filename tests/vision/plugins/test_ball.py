@@ -574,6 +574,72 @@ def test_a_track_seen_away_from_the_feet_takes_the_ball_from_one_seen_only_at_th
     assert sock_track.quality > tracks.ball.quality + TrackSet.switch_margin  # by the rule
 
 
+class _MarkedPitch:
+    """A pitch view whose markings are every point right of x = 100 (nowhere with
+    ``marked`` False); places and spans unknown."""
+
+    def __init__(self, marked: bool = True) -> None:
+        self.marked = marked
+
+    def places(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [(math.nan, math.nan)] * len(points)
+
+    def on_markings(self, candidates: list[Candidate]) -> list[bool]:
+        return [self.marked and c[0][0] > 100 for c in candidates]
+
+    def metres_a_pixel(self, point: tuple[float, float]) -> float:
+        return math.nan
+
+
+def test_a_track_away_from_the_feet_only_on_a_marking_does_not_take_the_ball_for_it() -> None:
+    # A clear ball at a player's feet, and a fleck of a pitch line across the frame: off the
+    # markings the fleck's track would take the ball (seen away from the feet, whatever the
+    # scores); on one, being away from the feet is not enough, and the better track keeps it.
+    at_feet = lambda points: [x < 100 for x, _ in points]  # noqa: E731
+    taken = {}
+    for marked in (False, True):
+        tracks = TrackSet()
+        for i in range(8):
+            frame = [
+                ball_at(50 + i, 60, 0.9),
+                ball_at(200 + 2 * i, 80, TrackSet.least_quality + 0.1),
+            ]
+            ball, _ = tracks.step(frame, None, at_feet, None, _MarkedPitch(marked))
+        assert ball is not None
+        taken[marked] = round(ball.centre[0]) >= 200
+        fleck = next(t for t in tracks.tracks if t.centre[0] >= 200)
+        assert fleck.off_feet and fleck.free is not marked
+    assert taken == {False: True, True: False}
+
+
+def test_a_track_seen_away_from_the_feet_only_on_a_marking_needs_a_better_score() -> None:
+    # As ball-like as a faint ball, away from the feet: the ball off the markings, not on one.
+    confidence = (TrackSet.least_quality + TrackSet.feet_quality) / 2
+    elected = {}
+    for marked in (False, True):
+        tracks = TrackSet()
+        for i in range(8):
+            ball, _ = tracks.step(
+                [ball_at(200, 50 + i, confidence)], None, None, None, _MarkedPitch(marked)
+            )
+        elected[marked] = ball is not None
+    assert elected == {False: True, True: False}
+
+
+def test_the_plugin_tells_which_sightings_lie_on_a_marking() -> None:
+    # 10 px a metre, the pitch's origin at the image's: the halfway line is x = 525 px.
+    homography = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]
+    pitch = _ScenePitch(BallScene(np.array(homography), []))
+    on, beside, off = (
+        ((525.0, 150.0), 2.0, 0.5),
+        ((529.0, 150.0), 2.0, 0.5),
+        ((300.0, 150.0), 2.0, 0.5),
+    )
+    assert pitch.on_markings([on, beside, off]) == [True, False, False]
+    # Without a homography nothing is known to be on a marking.
+    assert _ScenePitch(BallScene(None, [])).on_markings([on]) == [False]
+
+
 def test_a_ball_seen_away_from_the_feet_is_not_swapped_back_and_forth_with_a_sock() -> None:
     # A free ball whose score hovers at the least a ball needs, and a sock at someone's feet
     # scoring higher: once the free one has the ball, the sock does not take it back.
@@ -837,6 +903,9 @@ class _Pitch:
 
     def places(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
         return [self.place for _ in points]
+
+    def on_markings(self, candidates: list[Candidate]) -> list[bool]:
+        return [False] * len(candidates)
 
     def metres_a_pixel(self, point: tuple[float, float]) -> float:
         return self.metres
