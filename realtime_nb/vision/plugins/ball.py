@@ -107,13 +107,13 @@ class BallDetection(Plugin):
       running of a ball-like one last seen at someone's feet, where the legs hide a ball, do
       not count), gate a track by how far a kicked ball goes in a frame (:attr:`reach_m`),
       and switch the ball to another track only when that one is clearly better, or seen
-      away from anyone's feet (not beside their legs, where a striding leg outside its box
-      shows a sock, nor under a box that ends above the feet, nor under the leg of someone no
-      box covers, nor before pitch_detection's homography) where the ball's track was seen
-      only at them (and back once that one is missed); a ball's track seen again where it
-      was predicted, ball-like, stays the ball however seldom it was seen lately, and one seen
-      every frame right where it said, away from the feet, however faint (down to a smoothed
-      confidence of 0.15);
+      free, away from anyone's feet (not beside their legs, where a striding leg outside its
+      box shows a sock, nor under a box that ends above the feet, nor under the leg of someone
+      no box covers, nor before pitch_detection's homography) and off the pitch's markings,
+      where the ball's track was seen only at them (and back once that one is missed); a
+      ball's track seen again where it was predicted, ball-like, stays the ball however
+      seldom it was seen lately, and one seen every frame right where it said, away from the
+      feet, however faint (down to a smoothed confidence of 0.15);
     - possession: a ball last seen at a player's feet, by a track seen at least
       :attr:`~realtime_nb.vision.plugins.ball_tracks.TrackSet.confirm` times and scoring at
       least :attr:`hold_quality` (and the score to become the ball), and then lost (in the boots
@@ -126,8 +126,9 @@ class BallDetection(Plugin):
       another track is seen and confirmed (or is the one clear ball of its frame, within a
       kick's reach of the hold);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
-      at once when it is the one clear ball of its frame, and one seen only at someone's feet
-      (where socks and boots look like a ball) needs a higher score; until then, and once the
+      at once when it is the one clear ball of its frame, and one never seen free (only at
+      someone's feet, where socks and boots look like a ball, or away from them only on a
+      pitch marking, where a line's fleck does) needs a higher score; until then, and once the
       ball is lost (past its coast or hold), the result is None, never a guess.
     """
 

@@ -612,6 +612,40 @@ def test_a_track_away_from_the_feet_only_on_a_marking_does_not_take_the_ball_for
     assert taken == {False: True, True: False}
 
 
+def test_a_better_fleck_on_a_marking_does_not_take_the_ball_from_a_ball_at_the_feet() -> None:
+    # The ball, seen at someone's feet, is the ball; then a line's fleck away from the feet
+    # scores a little higher, within the switch margin. Seen away from the feet only on a
+    # marking, it is not free: it takes the ball only by the margin, which it lacks.
+    at_feet = lambda points: [x < 100 for x, _ in points]  # noqa: E731
+    tracks = TrackSet()
+    balls = []
+    for i in range(10):
+        fleck = [ball_at(200 + 2 * i, 80, 0.6)] if i >= 4 else []
+        ball, _ = tracks.step(
+            [ball_at(50 + i, 60, 0.55), *fleck], None, at_feet, None, _MarkedPitch()
+        )
+        balls.append(None if ball is None else round(ball.centre[0]))
+    # The ball at the feet from its third sighting on, every frame after.
+    assert all(x is not None and x < 100 for x in balls[TrackSet.confirm - 1 :])
+    assert ball is not None
+    fleck_track = next(t for t in tracks.tracks if t.centre[0] >= 200)
+    assert fleck_track.quality > ball.quality and fleck_track.off_feet and not fleck_track.free
+
+
+def test_of_two_tracks_ready_at_once_a_fleck_on_a_marking_does_not_come_first() -> None:
+    # Both seen from the first frame, neither surely the ball at first sight: when both are
+    # confirmed, the ball at the feet (the better) is taken, not the fleck off the feet.
+    at_feet = lambda points: [x < 100 for x, _ in points]  # noqa: E731
+    tracks = TrackSet(sure=2.0)
+    balls = []
+    for i in range(6):
+        frame = [ball_at(50 + i, 60, 0.9), ball_at(200 + 2 * i, 80, 0.6)]
+        ball, _ = tracks.step(frame, None, at_feet, None, _MarkedPitch())
+        balls.append(None if ball is None else round(ball.centre[0]))
+    first = next(x for x in balls if x is not None)
+    assert first < 100 and all(x is not None and x < 100 for x in balls[balls.index(first) :])
+
+
 def test_a_track_seen_away_from_the_feet_only_on_a_marking_needs_a_better_score() -> None:
     # As ball-like as a faint ball, away from the feet: the ball off the markings, not on one.
     confidence = (TrackSet.least_quality + TrackSet.feet_quality) / 2
@@ -636,6 +670,8 @@ def test_the_plugin_tells_which_sightings_lie_on_a_marking() -> None:
         ((300.0, 150.0), 2.0, 0.5),
     )
     assert pitch.on_markings([on, beside, off]) == [True, False, False]
+    # A wider blob 4 px from the line still lies on it: its radius reaches the paint.
+    assert pitch.on_markings([((529.0, 150.0), 6.0, 0.5)]) == [True]
     # Without a homography nothing is known to be on a marking.
     assert _ScenePitch(BallScene(None, [])).on_markings([on]) == [False]
 
