@@ -434,7 +434,7 @@ class TrackSet:
             track.excused = id(track) in excused
             if held is not None and track is self.ball:
                 predictions[ti] = track.hold(*held)
-        taken_t = self._assign(predictions, candidates)
+        taken_t = self._assign(predictions, candidates, candidate_at_feet)
         taken_c = set(taken_t.values())
         places = [_NOWHERE] * len(candidates)
         lined = [False] * len(candidates)
@@ -475,9 +475,25 @@ class TrackSet:
         return self.ball, None if self.ball is None else self.ball.last
 
     def _assign(
-        self, predictions: list[tuple[float, float]], candidates: list[Candidate]
+        self,
+        predictions: list[tuple[float, float]],
+        candidates: list[Candidate],
+        at_feet: list[bool],
     ) -> dict[int, int]:
-        """Track index -> candidate index: nearest pairs first, within each track's gate."""
+        """Track index -> candidate index: nearest pairs first, within each track's gate; but
+        a held track (:attr:`Track.held`) first takes, of the candidates within its gate, the
+        most ball-like one away from everyone's feet (``at_feet``, one flag a candidate) when
+        that one is more ball-like than the nearest.
+
+        The holder's feet, where a held track is predicted, are where its socks are: a ball
+        dribbled off the feet was left behind by its track, which took the sock nearer the
+        holder's feet and reported it (a tuning look 20 m up, random seed 35: 19 frames). On
+        18 tuning looks x random seeds 30-41 x 4 s found 16,609 -> 16,635 of 18,222 visible
+        frames, wrong reports 217 -> 191 (that look 1,028 -> 1,042 and 38 -> 20; no look
+        lost a found frame), broadcast tuning clips 300-319 958 -> 963 of 1,917, wrong 786 ->
+        773. The most ball-like candidate within the gate whatever its place: found 16,639,
+        wrong 182, but broadcast 938 found and 796 wrong (a sock more ball-like than the ball).
+        """
         gates = [self.gate(track) for track in self.tracks]
         widest = max(gates, default=0.0)
         pairs = sorted(
@@ -487,6 +503,18 @@ class TrackSet:
         )
         taken_t: dict[int, int] = {}
         taken_c: set[int] = set()
+        for ti, track in enumerate(self.tracks):
+            if not track.held:
+                continue
+            near = [(dist, ci) for dist, t, ci in pairs if t == ti and dist <= gates[ti]]
+            if not near:
+                continue
+            nearest = candidates[min(near)[1]][2]
+            off = [ci for _, ci in near if not at_feet[ci] and candidates[ci][2] > nearest]
+            if off:
+                chosen = max(off, key=lambda ci: candidates[ci][2])
+                taken_t[ti] = chosen
+                taken_c.add(chosen)
         for dist, ti, ci in pairs:
             track = self.tracks[ti]
             if ti in taken_t or ci in taken_c or dist > gates[ti]:

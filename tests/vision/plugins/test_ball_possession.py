@@ -83,6 +83,20 @@ def test_a_ball_seen_elsewhere_takes_over_from_a_held_guess() -> None:
     assert ball is not None and ball is not held and ball.last is not None
 
 
+def test_a_held_ball_takes_the_ball_leaving_the_feet_over_a_sock_nearer_them() -> None:
+    # Held at a player's feet, the ball rolls off them; a sock stays right where the holder's
+    # feet are. Both lie within the held track's gate: the more ball-like one away from the
+    # feet is the ball, not the sock nearer the prediction. At the feet, the nearest still.
+    at_feet = lambda points: [95 <= x <= 105 for x, _ in points]  # noqa: E731
+    for ball_x, expected in ((108.0, 108.0), (104.0, 100.0)):
+        tracks = TrackSet(gate_px=12.0)
+        confirmed_ball(tracks, 100, 50)
+        ball, seen = tracks.step(
+            [ball_at(100, 49, 0.45), ball_at(ball_x, 53, 0.7)], held=(100.0, 50.0), at_feet=at_feet
+        )
+        assert ball is not None and seen is not None and seen[0][0] == expected
+
+
 def context(state: dict[str, Any], results: dict[str, Any], index: int) -> PluginContext:
     return PluginContext(index, f"f-{index:06d}", results, state, VideoInfo(640, 360, 25, None))
 
