@@ -121,8 +121,10 @@ class BallDetection(Plugin):
       to that player's box, linked from frame to frame by overlap
       (:mod:`~realtime_nb.vision.plugins.ball_possession`), for up to :attr:`hold_seconds`,
       with a confidence that fades over the hold; a candidate within the gate there is the
-      ball again at once. The hold ends when the holder's box is lost or ambiguous, the
-      guess leaves the frame or its confidence falls under :attr:`min_confidence`, or when
+      ball again at once (the nearest, or a more ball-like one away from everyone's feet: a
+      ball leaving them, not the holder's sock). The hold ends when the holder's box is lost
+      or ambiguous, the guess leaves the frame or its confidence falls under
+      :attr:`min_confidence`, or when
       another track is seen and confirmed (or is the one clear ball of its frame, within a
       kick's reach of the hold);
     - doubt: a new track becomes the ball after three sightings, two when very ball-like, or
