@@ -575,3 +575,41 @@ def test_the_pitch_area_is_the_projected_corners_rounded_half_to_even(seed: int)
     else:
         assert found is not None
         assert np.array_equal(found, polygon_mask((300, 500), np.round(image).astype(np.int32)))
+
+
+def test_near_the_tracked_ball_a_spread_balls_feet_zone_reaches_higher() -> None:
+    # 16 px where a person standing there is 18 (a whole person, kept): the feet zone
+    # reaches its least 3 px above the bottom (0.14 of 16 is less), and a ball whose image
+    # is the optics' spread rests with its centre 3.5 px up.
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99},
+               "player_detection": {"detections": [{"box": [100, 100, 104, 116]}]}}  # fmt: skip
+    info = VideoInfo(1050, 680, 25, None)
+    ball = np.array([[102.0, 112.5]])
+
+    def placed(spread: bool, next_at: tuple[float, float] | None) -> tuple[bool, bool, bool]:
+        scene = BallScene.of(PluginContext(0, "f-000000", results, {}, info))
+        scene.spread_ball = spread
+        scene.ball_next = None if next_at is None else (next_at, 6.0)
+        kit, at_feet = scene.places(ball)
+        region = scene.without_kit(np.full((680, 1050), 255, np.uint8))
+        return bool(kit[0]), bool(at_feet[0]), bool(region[112, 102] == 255)
+
+    assert placed(False, None) == (True, False, False)  # the kit, out of the search
+    assert placed(False, (102.0, 113.0)) == (True, False, False)  # a ball of its own size
+    assert placed(True, (102.0, 113.0)) == (False, True, True)  # the spread ball's feet
+    assert placed(True, (102.0, 125.0)) == (True, False, False)  # the ball farther than its gate
+    assert placed(True, None) == (True, False, False)  # no ball tracked: socks stay out
+
+
+def test_the_feet_zones_follow_the_tracked_ball_on_the_same_scene() -> None:
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99},
+               "player_detection": {"detections": [{"box": [100, 100, 104, 116]}]}}  # fmt: skip
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    ball = np.array([[102.0, 112.5]])
+    assert scene.places_listed(ball) == ([True], [False])
+    assert scene.feet_zones()[0].tolist() == [3.0]
+    scene.spread_ball, scene.ball_next = True, ((102.0, 113.0), 6.0)
+    # Asked before and after on the same scene: the answers kept are not the old ones.
+    assert scene.feet_zones()[0].tolist() == [4.0]
+    assert scene.places_listed(ball) == ([False], [True])
+    assert scene.at_feet(ball).tolist() == [[True]]
