@@ -170,9 +170,6 @@ class BallDetection(Plugin):
             # A ball kicked up leaves the ground: its ground point runs past the pitch's
             # margin, and only the track it came from may follow it there.
             scene.ball_next = (tracks.ball.ahead(), tracks.gate(tracks.ball))
-        scene.spread_ball = scene.homography is not None and (
-            scene.typical_radius(w, h) < _SUBPIXEL_PX
-        )
         if self._kept is None:
             self._kept = (Buffers(), Buffers())
         candidates = scene.plausible(_candidates(frame, ctx, scene, self._kept))

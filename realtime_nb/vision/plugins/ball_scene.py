@@ -106,22 +106,6 @@ counts for half). Not 0.16: with the possession hold, that let near players' soc
 in (28 tuning rows x 20 random seeds x 2 s, found / wrong: 0.12 86.2 / 2.4 %, 0.14 86.3 /
 2.5 %, 0.16 86.5 / 2.7 %, near rows' wrong up to 6.0 % at 0.16 against 3.4-4.9 %; four motion
 blur + JPEG and 1600x900 rows x 10 random seeds x 4 s: 85.2 / 2.2, 85.5 / 2.4, 85.4 / 3.1 %)."""
-SPREAD_FEET_PX = 4.0
-"""How far above a person's box bottom the feet zone reaches at least (3 px elsewhere) when
-:attr:`BallScene.spread_ball` and the ball's track is predicted within its gate of the box's
-bottom middle (:attr:`BallScene.ball_next`). The optics spread a ball the homography puts
-under a pixel over some 2 px of radius, so a ball resting at the feet has its centre that far
-above the ground, and a small frame's box ends a pixel or so off: at 3 px such a ball lay on
-the kit, where the search does not look, while it was dribbled (on 320x180 and 392x221 JPEG
-45 tuning looks, 43 and 46 of the frames the ball was not found in, most of them 0.1 to 0.3
-of the box's height above its bottom). Only near the tracked ball: for every person the
-reach let socks in (on the eight sets below, found 7,050 -> 7,232 of 8,154 visible frames,
-wrong reports 172 -> 277; near the ball only: 7,218 and 200; 3.5 px for every person: 7,170
-and 222). On ten small-frame JPEG looks x 12 clips x 4 s (320x180 at JPEG 40, 45 and 60,
-336x189 at 55, 352x198, 376x212, 392x221 and 416x234 at 45, random seeds 30-41; and 320x180
-and 392x221 at 45 on random seeds 80-91, the eight sets): found 8,848 -> 9,041 of 10,212
-visible frames, wrong reports 192 -> 232 (every look found more); 16 other synthetic tuning
-looks and 20 broadcast tuning clips as before but one wrong report more."""
 FEET_SIDE_SHARE = 0.12
 """How far beside a person's box (a share of its height, plus a pixel) the feet zone reaches:
 a ball being played beside the boot has its centre outside the box, by about its own radius
@@ -229,8 +213,7 @@ class BallScene:
         self.people = people
         self.quality = 0.0
         """pitch_detection's quality of the homography, 0 to 1."""
-        self._zones: tuple[list[list[float]], float, _ZoneInputs, FloatArray, FloatArray] | None
-        self._zones = None
+        self._zones: tuple[list[list[float]], float, FloatArray, FloatArray] | None = None
         # The markings through the homography, asked about several times a frame.
         self._pieces: _Pieces | None = None
         self._junction_places: FloatArray | None = None
@@ -242,12 +225,10 @@ class BallScene:
         self._grounds: dict[_BatchKey, FloatArray] = {}
         self._radii: dict[_BatchKey, FloatArray] = {}
         self._markings_px: dict[tuple[float, float], float] = {}
-        self._places: tuple[
-            list[list[float]], float, _ZoneInputs, dict[tuple[float, float], tuple[bool, bool]]
-        ]
-        self._places = (people, self.quality, (None, False), {})
+        self._places: tuple[list[list[float]], float, dict[tuple[float, float], tuple[bool, bool]]]
+        self._places = (people, self.quality, {})
         self._win: tuple[list[list[float]], npt.NDArray[np.bool_]] | None = None
-        self._edges: tuple[list[list[float]], float, _ZoneInputs, _Edges] | None = None
+        self._edges: tuple[list[list[float]], float, _Edges] | None = None
         self.doubtful: list[list[float]] = []
         """Boxes left out of :attr:`people`: a goalkeeper's (an off-colour jersey) shorter than
         a person there (:meth:`short`), the ball and what it touches taken for someone. A
@@ -259,13 +240,7 @@ class BallScene:
         self.ball_next: tuple[tuple[float, float], float] | None = None
         """Where the ball's track is predicted this frame and how far (pixels) from there
         it may be seen, when there is one: a candidate there may lie beyond the pitch's
-        margin (a ball in the air, whose ground point runs far past where it is); and the feet
-        zones near it reach :data:`SPREAD_FEET_PX` high when :attr:`spread_ball`."""
-        self.spread_ball = False
-        """Whether the ball's image is the optics' spread, not its size: the homography puts
-        it under a pixel in radius at the frame's middle (set by ball_detection). Then the
-        feet zones near :attr:`ball_next` reach :data:`SPREAD_FEET_PX` above the box's
-        bottom at least (:meth:`feet_zones`)."""
+        margin (a ball in the air, whose ground point runs far past where it is)."""
 
     @classmethod
     def of(cls, ctx: PluginContext) -> BallScene:
@@ -599,11 +574,10 @@ class BallScene:
         by one reads)."""
         if not self.people or not len(points):
             return [False] * len(points), [False] * len(points)
-        people, quality, inputs, memo = self._places
-        now = self._zone_inputs()
-        if people is not self.people or quality != self.quality or inputs != now:
+        people, quality, memo = self._places
+        if people is not self.people or quality != self.quality:
             memo = {}
-            self._places = (self.people, self.quality, now, memo)
+            self._places = (self.people, self.quality, memo)
         keys, missing = _per_point(memo, points)
         if missing:
             kit, feet = self._places_of(points[missing])
@@ -632,22 +606,11 @@ class BallScene:
 
     def _people_edges(self) -> _Edges:
         """The people's feet zones and bodies as :class:`_Edges`, worked out once for the
-        scene's people, quality and :meth:`_zone_inputs` (every kit and feet test of a frame
-        reads them)."""
+        scene's people and quality (every kit and feet test of a frame reads them)."""
         known = self._edges
-        now = self._zone_inputs()
-        if (
-            known is None
-            or known[0] is not self.people
-            or known[1] != self.quality
-            or known[2] != now
-        ):
-            known = self._edges = (self.people, self.quality, now, self._people_edges_of())
-        return known[3]
-
-    def _zone_inputs(self) -> _ZoneInputs:
-        """What the feet zones read besides the people and the quality."""
-        return self.ball_next, self.spread_ball
+        if known is None or known[0] is not self.people or known[1] != self.quality:
+            known = self._edges = (self.people, self.quality, self._people_edges_of())
+        return known[2]
 
     def _people_edges_of(self) -> _Edges:
         boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
@@ -737,39 +700,26 @@ class BallScene:
         """How far above and below each person's box bottom the feet zone reaches, pixels.
 
         Below, and above for a box no taller than a person standing there: :data:`FEET_SHARE`
-        of the box's height, at least 3 px, as a far ball is as tall as the feet zone (above,
-        :data:`SPREAD_FEET_PX` near :attr:`ball_next` when :attr:`spread_ball`). A box
+        of the box's height, at least 3 px, as a far ball is as tall as the feet zone. A box
         clearly taller than a person standing there (:data:`TALL_LEAST` of one, through a
         good homography) most often holds the ball at the feet below them, or its lower
         part: the zone reaches that much higher, up to :data:`TALL_SHARE` of the box more.
-        Worked out once for the scene's people, quality, :attr:`ball_next` and
-        :attr:`spread_ball` (every kit and feet test of a frame asks), and read-only.
+        Worked out once for the scene's people and quality (every kit and feet test of a
+        frame asks), and read-only.
         """
         zones = self._zones
-        now = self._zone_inputs()
-        if (
-            zones is None
-            or zones[0] is not self.people
-            or zones[1] != self.quality
-            or zones[2] != now
-        ):
+        if zones is None or zones[0] is not self.people or zones[1] != self.quality:
             up, down = self._feet_zones()
             up.flags.writeable = down.flags.writeable = False
-            zones = self._zones = (self.people, self.quality, now, up, down)
-        return zones[3], zones[4]
+            zones = self._zones = (self.people, self.quality, up, down)
+        return zones[2], zones[3]
 
     def _feet_zones(self) -> tuple[FloatArray, FloatArray]:
         boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
         height = boxes[:, 3] - boxes[:, 1]
         down: FloatArray = np.maximum(FEET_SHARE * height, 3.0)
-        least = np.full(len(boxes), 3.0)
-        if self.spread_ball and self.ball_next is not None and len(boxes):
-            (bx, by), gate = self.ball_next
-            middles = (boxes[:, 0] + boxes[:, 2]) / 2
-            least[np.hypot(middles - bx, boxes[:, 3] - by) <= gate] = SPREAD_FEET_PX
-        low: FloatArray = np.maximum(FEET_SHARE * height, least)
         if self.homography is None or self.quality < 0.8 or not len(boxes):
-            return low, down
+            return down, down.copy()
         tall = self._standing_heights(boxes)
         # Where no height is known (NaN), nothing is added; an infinite excess is clipped
         # to the bounds as np.nan_to_num's largest float was. np.clip and np.nan_to_num as
@@ -777,13 +727,8 @@ class BallScene:
         excess = height - TALL_LEAST * tall
         excess = np.where(np.isnan(excess), 0.0, excess)
         over = clip(excess, 0.0, TALL_SHARE * height)
-        up: FloatArray = low + over
+        up: FloatArray = down + over
         return up, down
-
-
-_ZoneInputs = tuple[tuple[tuple[float, float], float] | None, bool]
-""":meth:`BallScene._zone_inputs`: :attr:`BallScene.ball_next` and
-:attr:`BallScene.spread_ball`."""
 
 
 class _Edges(NamedTuple):
