@@ -57,6 +57,7 @@ from realtime_nb.vision.plugins.players_stand import (
     without_stand_rows,
 )
 from realtime_nb.vision.plugins.players_teams import (
+    WASHED_BOX,
     Labels,
     TeamModel,
     at_most_two_keepers,
@@ -146,11 +147,13 @@ class PlayerDetection(Plugin):
     with each as blended with up to half of the grass (a far player's few pixels take in the
     grass around them under blur and JPEG), or as up to half again further from the grass (a
     colour learnt from far players is itself blended, and a near player's jersey is clean),
-    and one far from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None). A
-    frame has at most two goalkeepers, one at each goal: of more off-colour jerseys, the two
-    furthest from their nearer team stay goalkeepers and the rest join their nearer team with
-    confidence 0.5 (far players whose jersey compression washed toward the grass). A box's
-    role and team are then voted over the frames it is seen in
+    and a small player's (a box under 16 rows) also as taking the grass's hue alone with its
+    own lightness (JPEG keeps colour at half resolution, so a shirt a few pixels wide takes the
+    hue of the grass around it); one far from both is a ``referee`` when dark and grey, else a
+    ``goalkeeper`` (team None). A frame has at most two goalkeepers, one at each goal: of more
+    off-colour jerseys, the two furthest from their nearer team stay goalkeepers and the rest
+    join their nearer team with confidence 0.5 (far players whose jersey compression washed
+    toward the grass). A box's role and team are then voted over the frames it is seen in
     (:mod:`~realtime_nb.vision.plugins.players_tracks`): one washed frame does not move a
     player off their team.
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
@@ -231,9 +234,11 @@ class PlayerDetection(Plugin):
         learning = ctx.state.get("team_frames", 0) < self.warmup_frames
         if learning:
             teams.learn(features, colours, grass_feature, grass_bgr)
-        readings = teams.read(features, grass_feature)
+        # A shirt a few pixels wide may have taken the grass's hue (blend_distances).
+        washed = np.array([y2 - y1 + 1 < WASHED_BOX for _, y1, _, y2 in boxes], bool)
+        readings = teams.read(features, grass_feature, washed)
         if not learning and teams.missing_a_team(readings):
-            readings = teams.relearn(features, colours, readings, grass_feature, grass_bgr)
+            readings = teams.relearn(features, colours, readings, grass_feature, grass_bgr, washed)
         readings = at_most_two_keepers(readings, teams, features)
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks

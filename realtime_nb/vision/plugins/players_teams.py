@@ -34,6 +34,7 @@ __all__ = [
     "SMALL_BOX",
     "SMALL_SHIRT_END",
     "UNLIKE_GRASS",
+    "WASHED_BOX",
     "Labels",
     "TeamModel",
     "at_most_two_keepers",
@@ -58,6 +59,12 @@ three or four rows (a quarter of them on a 12-row box) for the part of a row of 
 leaves out; the few pixels left let the neck and one stray reading spread a team's colour."""
 SMALL_SHIRT_END = 0.48
 """Where a small box's jersey rows end (:data:`SMALL_BOX`), as a share of its height."""
+WASHED_BOX = 16
+"""Rows under which a person's box is small enough for its jersey to have taken the grass's
+hue under compression (:func:`blend_distances`' ``washed``): its shirt, about a quarter of its
+height wide, is then under 4 px across, a quarter of JPEG's 16 px block of colour. Chosen on
+tuning looks: 320x180 to 392x221 with JPEG 40 to 60 gained as much with 24 rows, which took
+broadcast-like tuning clips' wrong team readings from 644 to 666 (16 rows: 645)."""
 UNLIKE_GRASS = 40.0
 """How far (BGR units) a pixel must be from the grass's colour to be clearly unlike it
 (:func:`jersey_colour`)."""
@@ -193,9 +200,10 @@ class TeamModel:
         readings: list[Verdict],
         grass: npt.NDArray[np.float64] | None = None,
         grass_colour: npt.NDArray[np.floating[Any]] | None = None,
+        washed: npt.NDArray[np.bool_] | None = None,
     ) -> list[Verdict]:
         """Learn a frame's jerseys after the warm-up, whose ``readings`` say
-        :meth:`missing_a_team`, and return them read again.
+        :meth:`missing_a_team`, and return them read again (``washed`` as :meth:`read`).
 
         The jerseys join the samples on every such frame, so that a team that came into view
         becomes a centre once it is as dense as the colour it replaces (it takes frames); the
@@ -214,7 +222,7 @@ class TeamModel:
             return readings
         before = {k: self.state[k] for k in _FITTED if k in self.state}
         self._refit(grass, grass_colour)
-        again = self.read(features, grass)
+        again = self.read(features, grass, washed)
         moved = sum(
             a[0] == "player" and a[:2] != b[:2] for a, b in zip(readings, again, strict=True)
         )
@@ -235,14 +243,19 @@ class TeamModel:
         return self.read(feature[None, :], grass)[0]
 
     def read(
-        self, features: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
+        self,
+        features: npt.NDArray[np.float64],
+        grass: npt.NDArray[np.float64] | None = None,
+        washed: npt.NDArray[np.bool_] | None = None,
     ) -> list[Verdict]:
-        """Role, team and confidence of each jersey feature (one a row), as :meth:`classify`."""
+        """Role, team and confidence of each jersey feature (one a row), as :meth:`classify`;
+        a row ``washed`` marks (a small player's jersey) may also have taken the grass's hue
+        alone (:func:`blend_distances`)."""
         centres = self.state.get("team_centres")
         if not centres:
             return [("player", None, 0.5)] * len(features)
         reaches = self.state.get("team_reach") or [self.assign] * 2
-        table = blend_distances(np.asarray(centres, np.float64), features, grass)
+        table = blend_distances(np.asarray(centres, np.float64), features, grass, washed)
         return [
             self._verdict(feature, distances.tolist(), reaches)
             for feature, distances in zip(features, table, strict=True)
@@ -300,16 +313,31 @@ def blend_distances(
     centres: npt.NDArray[np.float64],
     features: npt.NDArray[np.float64],
     grass: npt.NDArray[np.float64] | None,
+    washed: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Distances from jersey ``features`` (one a row, or one feature) to each of the team
     ``centres``, or, with the ``grass``'s feature, to the nearest point of each centre's line
     through the grass, from the centre blended with up to :data:`BLENDED` of the grass to
     :data:`PURER` past the centre away from it: ``(n, k)``, one column per centre, or ``(k,)``
-    for one feature."""
+    for one feature.
+
+    The rows ``washed`` marks (one flag a row of ``features``) are also measured against each
+    centre's line toward the grass's hue alone, its lightness kept, and the nearer counts:
+    JPEG, like video codecs, keeps colour at half the resolution of brightness and compresses
+    it in blocks of 16 px, so a small player's shirt, a few pixels wide, takes the hue of the
+    grass around it and keeps its own lightness (a dark blue shirt reads a dark grey-blue, a
+    violet one grey); the full blend moves the lightness toward the grass's too."""
     offsets = np.asarray(features, np.float64)[..., None, :] - centres
     if grass is None:
         return np.asarray(np.linalg.norm(offsets, axis=-1), np.float64)
-    return _off_the_mix(offsets, grass - centres)
+    toward = grass - centres
+    mixed = _off_the_mix(offsets, toward)
+    if washed is None or not np.any(washed):
+        return mixed
+    hue_only = toward.copy()
+    hue_only[..., 0] = 0.0
+    in_hue = _off_the_mix(offsets, hue_only)
+    return np.where(np.asarray(washed, bool)[..., None], np.minimum(mixed, in_hue), mixed)
 
 
 def _off_the_mix(

@@ -1114,6 +1114,18 @@ def test_players_and_teams_hold_the_floors_on_tuning_like_clips(
     assert s.team_accuracy >= team, (label, s.team_accuracy)
 
 
+def test_small_players_whose_shirts_took_the_grass_hue_keep_their_team() -> None:
+    # A 320x180 JPEG 45 tuning clip (random seed 47; kits of any colour, spots, skin tones): the
+    # far players' shirts, a few pixels wide, keep their lightness and take the grass's hue
+    # (JPEG's colour is at half resolution). Read against the teams' full blends with the grass
+    # only, their team accuracy was 0.867; with the hue-only blend for small boxes, 0.963.
+    look = {"kits": 1, "spots": True, "skin_tones": True, "width": 320, "height": 180}
+    variations = {"small, jpeg 45": {**look, "jpeg_quality": 45}}
+    report = evaluate([47], [], seconds=4, fps_sizes=(), variations=variations, held_out=False)
+    ((_, _, scores),) = report.rows()
+    assert scores.team_accuracy >= 0.94
+
+
 def test_fit_never_tops_a_box_on_a_grass_row_where_its_room_ends() -> None:
     # A short box (under 0.8 of a person) bridges two faded rows above it; when the room for
     # growing ends inside that gap the top steps back onto the last row that stands out.

@@ -47,6 +47,24 @@ def test_team_ids_stay_when_the_refitted_centres_come_in_the_other_order() -> No
     assert kept.tolist() == [grey, white]
 
 
+def test_a_small_shirt_that_took_the_grass_hue_is_nearer_its_own_team() -> None:
+    # Lab features read on a 320x180 JPEG 60 tuning clip (random seed 52): a dark grey-green
+    # team, a dark blue one, and a far blue player whose shirt kept its lightness and took the
+    # grass's hue (JPEG's colour is at half resolution).
+    grass = lab_features([[57, 141, 67]])[0]
+    centres = np.array([[28.0, -12.0, 8.0], [22.0, 33.0, -52.0]])
+    far_blue = np.array([[21.0, 0.0, -16.0]])
+    as_blends = blend_distances(centres, far_blue, grass)[0]
+    assert as_blends[0] < as_blends[1]  # the full blend moves the lightness: nearer grey-green
+    washed = blend_distances(centres, far_blue, grass, np.array([True]))[0]
+    assert washed[1] < 5.0 < washed[0]
+    # Unmarked rows are read as before, row by row.
+    both = np.vstack([far_blue, far_blue])
+    mixed = blend_distances(centres, both, grass, np.array([False, True]))
+    assert mixed[0].tolist() == as_blends.tolist()
+    assert mixed[1].tolist() == washed.tolist()
+
+
 OLIVE_GRASS = (38, 101, 82)
 """BGR of a broadcast clip's olive grass, on which a dark green shirt after JPEG (below) reads
 as the grass darkened."""
