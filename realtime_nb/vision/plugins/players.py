@@ -140,7 +140,9 @@ class PlayerDetection(Plugin):
     of lines or an upright stretch of arc washes into blotches of pale green).
 
     Team colours are learnt over the first frames (the two densest jersey colours, the second
-    not the first's blended with the grass, nor the first the second's), and again on every
+    not the first's blended with the grass, nor the first the second's; when the second is only
+    a goalkeeper's, two kits close together, found at half the radius, if they explain the
+    jerseys far better), and again on every
     second later frame with more jerseys off both colours than a match has goalkeepers (a team
     out of view while they were learnt), kept if they explain that frame's jerseys
     (:meth:`TeamModel.relearn`); a jersey is compared

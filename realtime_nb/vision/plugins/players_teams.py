@@ -1,13 +1,15 @@
 """Teams and roles from jersey colours, for player_detection.
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
-counting half), learnt again on every second later frame that misses a team (more jerseys off
-both colours than a match has goalkeepers) if that explains the frame; a jersey far from both
-is a referee when dark and grey, else a goalkeeper, and a frame keeps at most two goalkeepers.
-A jersey is compared with each team's colour as it looks blended with some of the grass (a far
-player's few pixels take in the grass around them), or as clean as it would be were the
-team's colour learnt from such blended jerseys; and the second team's colour is never the
-first's blended with the grass, nor the first the second's.
+counting half; two kits nearer each other than a team's spread are looked for apart when the
+second colour found is only a goalkeeper's), learnt again on every second later frame that
+misses a team (more jerseys off both colours than a match has goalkeepers) if that explains
+the frame; a jersey far from both is a referee when dark and grey, else a goalkeeper, and a
+frame keeps at most two goalkeepers. A jersey is compared with each team's colour as it looks
+blended with some of the grass (a far player's few pixels take in the grass around them), or
+as clean as it would be were the team's colour learnt from such blended jerseys, or, on a
+small player, as its shirt takes the grass's hue alone under JPEG; and the second team's
+colour is never the first's blended with the grass, nor the first the second's.
 """
 
 from __future__ import annotations
@@ -471,21 +473,80 @@ def _fit_two_clusters(
     density peaks, so a few goalkeepers and referees do not drag them), ordered by hue angle
     so team ids are stable. Returns (Lab centres, BGR).
 
-    The second peak is the densest jersey more than ``2 * radius`` from the first. With the
-    ``grass``'s feature, when any jersey is, it is also not a blend of the first with the
-    grass, nor the first a blend of it: when one team fills the view (a low camera), its far
-    players' grass-blended jerseys outnumber the other team's, and would make a second peak of
-    the same team. A blend is within ``radius`` of the other's line through the grass in Lab
-    (as :func:`blend_distances` measures: from :data:`BLENDED` towards the grass to
-    :data:`PURER` away from it) and, given the grass's BGR ``grass_colour``, within
-    :data:`OFF_THE_MIX` of the other's mix with it in BGR, lighter not counted."""
+    The second peak is the densest jersey more than ``2 * radius`` from the first
+    (:func:`_two_peaks`; not a blend of the first with the grass, nor the first a blend of it).
+    When the second has under :data:`THIN_SECOND` of the first's jerseys (a goalkeeper's or
+    referee's colour, not a team's) and two kits lie nearer each other than ``2 * radius``,
+    the first may be a jersey between the two (motion blur mixing them as players cross):
+    every jersey of either team falls within ``radius`` of it. Two peaks at half the radius
+    and at least 1.5 radius apart are then looked for, and taken when they explain the
+    jerseys far better (:data:`CLOSE_KITS_BETTER`) and the first peak lies within
+    ``2 * radius`` of both."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]
     dist = _pairwise(feats, feats)
+    peaks = _two_peaks(samples, dist, radius, 2 * radius, grass, grass_colour)
+    if peaks is None:
+        return None
+    first, second, thin = peaks
+    centres = _refined(feats, feats[[first, second]], radius)
+    closer = (
+        _two_peaks(samples, dist, radius / 2, 1.5 * radius, grass, grass_colour) if thin else None
+    )
+    if closer is not None and not closer[2]:
+        other = _refined(feats, feats[list(closer[:2])], radius)
+        between = bool((_pairwise(feats[first][None], other) <= 2 * radius).all())
+        reach = 1.5 * radius
+        if between and _spread(feats, other, reach) < CLOSE_KITS_BETTER * _spread(
+            feats, centres, reach
+        ):
+            centres = other
+    near = _pairwise(feats, centres)
+    owner = np.argmin(near, axis=1)
+    bgr = np.array([_medians(samples[owner == k, 3:]) for k in (0, 1)])
+    order = np.argsort(np.mod(np.degrees(np.arctan2(centres[:, 2], centres[:, 1])), 360))
+    return centres[order], bgr[order]
+
+
+THIN_SECOND = 0.25
+"""The share of the first peak's jerseys (within the radius) under which a second peak is
+thin: a goalkeeper's or the referee's colour, one jersey a frame, where a team has several
+(:func:`_fit_two_clusters`)."""
+CLOSE_KITS_BETTER = 0.7
+"""How much nearer the jerseys must lie to two close peaks than to a thin pair for the close
+ones to be taken: the sum of each jersey's distance to its nearer centre (capped at 1.5 radius,
+so that off-colour jerseys weigh alike) under this share of the thin pair's
+(:func:`_fit_two_clusters`). On tuning clips whose two kits were a blend apart (orange and
+pale yellow under motion blur), the close peaks' sum was under half; on a broadcast tuning
+clip with two orange kits and a stand's shadow, where they split one team's lit and shaded
+jerseys, 0.8 to 0.9."""
+
+
+def _two_peaks(
+    samples: npt.NDArray[np.float64],
+    dist: npt.NDArray[np.float64],
+    radius: float,
+    apart: float,
+    grass: npt.NDArray[np.float64] | None,
+    grass_colour: npt.NDArray[np.floating[Any]] | None,
+) -> tuple[int, int, bool] | None:
+    """The densest jersey of ``samples`` (Lab feature then BGR colour, a row each; ``dist``
+    their pairwise Lab distances), counting those within ``radius``, then the densest more
+    than ``apart`` from it, and whether the second is thin (:data:`THIN_SECOND`); None when
+    no second has two jerseys.
+
+    With the ``grass``'s feature, when any jersey is, the second is also not a blend of the
+    first with the grass, nor the first a blend of it: when one team fills the view (a low
+    camera), its far players' grass-blended jerseys outnumber the other team's, and would make
+    a second peak of the same team. A blend is within ``radius`` of the other's line through
+    the grass in Lab (as :func:`blend_distances` measures: from :data:`BLENDED` towards the
+    grass to :data:`PURER` away from it) and, given the grass's BGR ``grass_colour``, within
+    :data:`OFF_THE_MIX` of the other's mix with it in BGR, lighter not counted."""
+    feats = samples[:, :3]
     density = (dist < radius).sum(axis=1)
     first = int(np.argmax(density))
-    far = dist[first] > 2 * radius
+    far = dist[first] > apart
     if grass is not None:
         # Neither a blend of the first with the grass, nor the first a blend of it: the densest
         # jersey colour can itself be a team's grass-blended far players.
@@ -508,17 +569,28 @@ def _fit_two_clusters(
     second = int(np.argmax(np.where(far, density, -1)))
     if density[second] < 2:
         return None
-    centres = feats[[first, second]]
+    return first, second, bool(density[second] < THIN_SECOND * density[first])
+
+
+def _refined(
+    feats: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], radius: float
+) -> npt.NDArray[np.float64]:
+    """Two Lab ``centres`` moved twice to the medians of the jerseys ``feats`` nearest each,
+    within 1.5 ``radius`` of it."""
     for _ in range(2):
         near = _pairwise(feats, centres)
         owner = np.argmin(near, axis=1)
         close = near[np.arange(len(feats)), owner] < 1.5 * radius
         centres = np.array([_medians(feats[(owner == k) & close]) for k in (0, 1)])
-    near = _pairwise(feats, centres)
-    owner = np.argmin(near, axis=1)
-    bgr = np.array([_medians(samples[owner == k, 3:]) for k in (0, 1)])
-    order = np.argsort(np.mod(np.degrees(np.arctan2(centres[:, 2], centres[:, 1])), 360))
-    return centres[order], bgr[order]
+    return centres
+
+
+def _spread(
+    feats: npt.NDArray[np.float64], centres: npt.NDArray[np.float64], reach: float
+) -> float:
+    """The sum over jerseys ``feats`` of the distance to the nearer of ``centres``, each capped
+    at ``reach``."""
+    return float(np.minimum(_pairwise(feats, centres).min(axis=1), reach).sum())
 
 
 def _medians(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -1126,6 +1126,16 @@ def test_small_players_whose_shirts_took_the_grass_hue_keep_their_team() -> None
     assert scores.team_accuracy >= 0.94
 
 
+def test_two_kits_a_blend_apart_are_learnt_as_two_teams() -> None:
+    # A motion blur 5, JPEG 45 tuning clip (random seed 42, 2 s): orange and pale yellow kits,
+    # nearer each other than twice a team's radius, with blurred jerseys between them. The
+    # teams learnt were the between colour and the goalkeeper's: accuracy 0.549; now 0.988.
+    look = {"kits": 1, "spots": True, "motion_blur": 5, "jpeg_quality": 45}
+    report = evaluate([42], [], seconds=2, fps_sizes=(), variations={"blur": look}, held_out=False)
+    ((_, _, scores),) = report.rows()
+    assert scores.team_accuracy >= 0.95
+
+
 def test_fit_never_tops_a_box_on_a_grass_row_where_its_room_ends() -> None:
     # A short box (under 0.8 of a person) bridges two faded rows above it; when the room for
     # growing ends inside that gap the top steps back onto the last row that stands out.

@@ -65,6 +65,45 @@ def test_a_small_shirt_that_took_the_grass_hue_is_nearer_its_own_team() -> None:
     assert mixed[1].tolist() == washed.tolist()
 
 
+def _jerseys(bgrs: list[list[int]]) -> np.ndarray:
+    """Samples as TeamModel keeps them: each jersey's Lab feature, then its BGR."""
+    return np.hstack([lab_features(bgrs), np.asarray(bgrs, np.float64)])
+
+
+def test_two_kits_nearer_than_twice_the_radius_are_both_found() -> None:
+    # Orange and pale yellow jerseys read on a motion-blurred JPEG tuning clip (random seed 42):
+    # 31 Lab units apart, under 2 x 18; a few jerseys blurred half into the other kit lie
+    # between them, the densest point, and a goalkeeper and referee far off. Before, the
+    # between point and the goalkeeper were the two teams.
+    orange, pale = np.array([37, 100, 137]), np.array([108, 160, 174])
+    rng = np.random.default_rng(0)
+
+    def kit(colour: np.ndarray) -> list[list[int]]:
+        return [list(np.clip(colour + rng.integers(-4, 5, 3), 0, 255)) for _ in range(10)]
+
+    blends = [list((orange + (pale - orange) * t).astype(int)) for t in (0.35, 0.45, 0.55, 0.65)]
+    samples = _jerseys(
+        kit(orange) + kit(pale) + blends + [[167, 194, 199]] * 3 + [[66, 81, 71]] * 2
+    )
+    fitted = _fit_two_clusters(samples, TeamModel.radius)
+    assert fitted is not None
+    want = lab_features([orange.tolist(), pale.tolist()])
+    found = sorted(fitted[0].tolist())
+    assert np.abs(np.array(found) - np.array(sorted(want.tolist()))).max() < 4
+
+
+def test_one_team_from_lit_to_shaded_is_not_split_in_two() -> None:
+    # One team's jerseys spread evenly from lit to shaded (44 Lab units), the other out of view,
+    # a goalkeeper's three far off: two close peaks would halve the team, and explain the
+    # jerseys little better than the team and the goalkeeper (CLOSE_KITS_BETTER), which stay.
+    lit, shaded = np.array([60, 110, 170]), np.array([20, 45, 70])
+    team = [list((lit + (shaded - lit) * t).astype(int)) for t in np.linspace(0, 1, 24)]
+    keeper = [200, 60, 220]
+    fitted = _fit_two_clusters(_jerseys(team + [keeper] * 3), TeamModel.radius)
+    assert fitted is not None
+    assert [int(v) for v in fitted[1][1]] == keeper or [int(v) for v in fitted[1][0]] == keeper
+
+
 OLIVE_GRASS = (38, 101, 82)
 """BGR of a broadcast clip's olive grass, on which a dark green shirt after JPEG (below) reads
 as the grass darkened."""
