@@ -64,7 +64,7 @@ from realtime_nb.vision.plugins.players_teams import (
     jersey_colour,
     lab_features,
 )
-from realtime_nb.vision.plugins.players_tracks import vote
+from realtime_nb.vision.plugins.players_tracks import track_teams, vote
 
 __all__ = ["PlayerDetection"]
 
@@ -157,7 +157,9 @@ class PlayerDetection(Plugin):
     join their nearer team with confidence 0.5 (far players whose jersey compression washed
     toward the grass). A box's role and team are then voted over the frames it is seen in
     (:mod:`~realtime_nb.vision.plugins.players_tracks`): one washed frame does not move a
-    player off their team.
+    player off their team; and when three or more players read the other team than their
+    tracks voted for, and more than read their own, a refit gave the teams each other's ids,
+    which are swapped back (:meth:`TeamModel.follow_tracks`).
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
     people one behind the other (by a height-for-row line fitted to lone players), is split;
     one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.
@@ -241,6 +243,8 @@ class PlayerDetection(Plugin):
         readings = teams.read(features, grass_feature, washed)
         if not learning and teams.missing_a_team(readings):
             readings = teams.relearn(features, colours, readings, grass_feature, grass_bgr, washed)
+        tracked = track_teams(ctx.state.get("team_tracks", []), boxes)
+        readings = teams.follow_tracks(readings, tracked, features, grass_feature, washed)
         readings = at_most_two_keepers(readings, teams, features)
         tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
         ctx.state["team_tracks"] = tracks

@@ -9,7 +9,8 @@ frame keeps at most two goalkeepers. A jersey is compared with each team's colou
 blended with some of the grass (a far player's few pixels take in the grass around them), or
 as clean as it would be were the team's colour learnt from such blended jerseys, or, on a
 small player, as its shirt takes the grass's hue alone under JPEG; and the second team's
-colour is never the first's blended with the grass, nor the first the second's.
+colour is never the first's blended with the grass, nor the first the second's. The teams'
+ids follow the players' tracks: a refit that gave each team the other's id is swapped back.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "SHIRT_ROWS",
     "SMALL_BOX",
     "SMALL_SHIRT_END",
+    "SWAPPED_AT_LEAST",
     "UNLIKE_GRASS",
     "WASHED_BOX",
     "Labels",
@@ -237,6 +239,32 @@ class TeamModel:
                 self.state.pop(key, None)
         return readings
 
+    def follow_tracks(
+        self,
+        readings: list[Verdict],
+        tracked: list[int | None],
+        features: npt.NDArray[np.float64],
+        grass: npt.NDArray[np.float64] | None = None,
+        washed: npt.NDArray[np.bool_] | None = None,
+    ) -> list[Verdict]:
+        """``readings`` (:meth:`read`'s of ``features``), or, when at least
+        :data:`SWAPPED_AT_LEAST` of them give the other team than their box's track has voted
+        for (``tracked``, :func:`~realtime_nb.vision.plugins.players_tracks.track_teams`) and
+        more do so than agree, the two teams' ids swapped back and the jerseys read again.
+
+        While the colours are learnt a centre can wander from one team's jerseys to a blend of
+        the other's (a kit whose small players JPEG washes grey) and a later fit then finds each
+        team nearer the other's old place: every player would change team at once. The
+        players' tracks remember which id each team had."""
+        same = sum(q is not None and r[1] == q for r, q in zip(readings, tracked, strict=True))
+        other = sum(q is not None and r[1] == 1 - q for r, q in zip(readings, tracked, strict=True))
+        if other < SWAPPED_AT_LEAST or other <= same:
+            return readings
+        for key in _FITTED:
+            if key in self.state:
+                self.state[key] = self.state[key][::-1]
+        return self.read(features, grass, washed)
+
     def classify(
         self, feature: npt.NDArray[np.float64], grass: npt.NDArray[np.float64] | None = None
     ) -> Verdict:
@@ -294,6 +322,10 @@ job), the centres are refitted on the first and every second after it, half of t
 costs about a fifth of player_detection's time on a frame, and footage whose jerseys wander
 can ask on most frames. Their jerseys are kept on every one."""
 _FITTED = ("team_centres", "team_bgr", "team_reach")
+SWAPPED_AT_LEAST = 3
+"""Players of one frame reading the other team than their track has voted for, at least, for
+:meth:`TeamModel.follow_tracks` to swap the teams' ids back: more than the one or two far
+players a washed frame misreads."""
 
 
 def _keepers(readings: list[Verdict]) -> int:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from realtime_nb.core.geometry import box_iou_matrix
 
-__all__ = ["Verdict", "vote"]
+__all__ = ["Verdict", "track_teams", "vote"]
 
 Verdict = tuple[str, int | None, float]
 """Role, team (None for a goalkeeper or the referee) and confidence of one person."""
@@ -88,3 +88,26 @@ def _links(
             linked_now.append(i)
             linked_before.append(k)
     return linked_now, linked_before
+
+
+def track_teams(tracks: list[list[float]], boxes: list[list[int]]) -> list[int | None]:
+    """The team each box's track has voted for so far: the frame before's ``tracks`` (as
+    :func:`vote` returned them) linked to this frame's ``boxes`` as :func:`vote` links them;
+    None for a box with no track, or whose track's winner is not a team.
+
+    Example:
+        >>> tracks, _ = vote([], [[0, 0, 3, 9], [20, 0, 23, 9]], [("player", 1, 0.9)] * 2)
+        >>> track_teams(tracks, [[1, 0, 4, 9], [40, 0, 43, 9]])
+        [1, None]
+    """
+    out: list[int | None] = [None] * len(boxes)
+    if not tracks or not boxes:
+        return out
+    before = np.asarray(tracks, np.float64)
+    now, then = _links(before[:, :4], np.asarray(boxes, np.float64))
+    for i, k in zip(now, then, strict=True):
+        votes = before[k, 4:]
+        winner = int(np.argmax(votes))
+        if votes[winner] > 0 and _KINDS[winner][1] is not None:
+            out[i] = _KINDS[winner][1]
+    return out

@@ -65,11 +65,6 @@ def test_a_small_shirt_that_took_the_grass_hue_is_nearer_its_own_team() -> None:
     assert mixed[1].tolist() == washed.tolist()
 
 
-def _jerseys(bgrs: list[list[int]]) -> np.ndarray:
-    """Samples as TeamModel keeps them: each jersey's Lab feature, then its BGR."""
-    return np.hstack([lab_features(bgrs), np.asarray(bgrs, np.float64)])
-
-
 def test_two_kits_nearer_than_twice_the_radius_are_both_found() -> None:
     # Orange and pale yellow jerseys read on a motion-blurred JPEG tuning clip (random seed 42):
     # 31 Lab units apart, under 2 x 18; a few jerseys blurred half into the other kit lie
@@ -99,7 +94,7 @@ def test_one_team_from_lit_to_shaded_is_not_split_in_two() -> None:
     lit, shaded = np.array([60, 110, 170]), np.array([20, 45, 70])
     team = [list((lit + (shaded - lit) * t).astype(int)) for t in np.linspace(0, 1, 24)]
     keeper = [200, 60, 220]
-    fitted = _fit_two_clusters(_jerseys(team + [keeper] * 3), TeamModel.radius)
+    fitted = _fit_two_clusters(_jerseys(np.array(team + [keeper] * 3)), TeamModel.radius)
     assert fitted is not None
     assert [int(v) for v in fitted[1][1]] == keeper or [int(v) for v in fitted[1][0]] == keeper
 
@@ -604,3 +599,29 @@ def test_medians_are_numpys_median_per_column(values: np.ndarray) -> None:
 def test_median_is_numpys_median_rounded_down(pixels: np.ndarray) -> None:
     expected = np.floor(np.median(pixels, axis=0)).astype(int).tolist()
     assert _median(pixels.copy()) == expected
+
+
+def test_a_refit_that_swapped_the_teams_ids_is_swapped_back_by_the_tracks() -> None:
+    # Three players' tracks voted team 0 and one's team 1; the refitted centres read them the
+    # other way round: the ids are swapped back and the jerseys read again.
+    dark, light = [20.0, 0.0, 20.0], [70.0, 20.0, -30.0]
+    state: dict[str, Any] = {
+        "team_centres": [light, dark],
+        "team_bgr": [[190, 120, 130], [10, 40, 60]],
+        "team_reach": [25.0, 20.0],
+    }
+    teams = TeamModel(state)
+    features = np.array([dark, dark, dark, light])
+    readings = teams.read(features)
+    assert [team for _, team, _ in readings] == [1, 1, 1, 0]
+    again = teams.follow_tracks(readings, [0, 0, 0, 1], features)
+    assert [team for _, team, _ in again] == [0, 0, 0, 1]
+    assert state["team_centres"] == [dark, light]
+    assert state["team_bgr"] == [[10, 40, 60], [190, 120, 130]]
+    assert state["team_reach"] == [20.0, 25.0]
+    # Two players off their tracks' team (a washed frame), or no more off than on: kept.
+    assert teams.follow_tracks(again, [1, 1, 0, None], features) is again
+    seven = np.array([dark] * 4 + [light] * 3)
+    readings = teams.read(seven)
+    assert teams.follow_tracks(readings, [0] * 7, seven) is readings
+    assert state["team_centres"] == [dark, light]
