@@ -64,7 +64,7 @@ from realtime_nb.vision.plugins.players_teams import (
     jersey_colour,
     lab_features,
 )
-from realtime_nb.vision.plugins.players_tracks import track_teams, vote
+from realtime_nb.vision.plugins.players_tracks import link_tracks, track_teams, vote
 
 __all__ = ["PlayerDetection"]
 
@@ -241,12 +241,17 @@ class PlayerDetection(Plugin):
         # A shirt a few pixels wide may have taken the grass's hue (blend_distances).
         washed = np.array([y2 - y1 + 1 < WASHED_BOX for _, y1, _, y2 in boxes], bool)
         readings = teams.read(features, grass_feature, washed)
+        refitted = learning
         if not learning and teams.missing_a_team(readings):
             readings = teams.relearn(features, colours, readings, grass_feature, grass_bgr, washed)
-        tracked = track_teams(ctx.state.get("team_tracks", []), boxes)
-        readings = teams.follow_tracks(readings, tracked, features, grass_feature, washed)
+            refitted = True
+        before = ctx.state.get("team_tracks", [])
+        links = link_tracks(before, boxes)
+        if refitted:  # the refit may have given each team the other's id
+            tracked = track_teams(before, boxes, links)
+            readings = teams.follow_tracks(readings, tracked, features, grass_feature, washed)
         readings = at_most_two_keepers(readings, teams, features)
-        tracks, verdicts = vote(ctx.state.get("team_tracks", []), boxes, readings)
+        tracks, verdicts = vote(before, boxes, readings, links)
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
         verdicts = at_most_two_keepers(verdicts, teams, features)

@@ -14,10 +14,13 @@ import numpy.typing as npt
 
 from realtime_nb.core.geometry import box_iou_matrix
 
-__all__ = ["Verdict", "track_teams", "vote"]
+__all__ = ["Links", "Verdict", "link_tracks", "track_teams", "vote"]
 
 Verdict = tuple[str, int | None, float]
 """Role, team (None for a goalkeeper or the referee) and confidence of one person."""
+Links = tuple[list[int], list[int]]
+"""Indices into a frame's boxes and into the frame before's tracks of the pairs linked
+(:func:`link_tracks`)."""
 
 _KINDS: tuple[tuple[str, int | None], ...] = (
     ("player", 0),
@@ -33,7 +36,10 @@ LINK_IOU = 0.2
 
 
 def vote(
-    tracks: list[list[float]], boxes: list[list[int]], verdicts: list[Verdict]
+    tracks: list[list[float]],
+    boxes: list[list[int]],
+    verdicts: list[Verdict],
+    links: Links | None = None,
 ) -> tuple[list[list[float]], list[Verdict]]:
     """Each box's role and team by the votes of its track, and the tracks to keep.
 
@@ -43,6 +49,7 @@ def vote(
             first).
         boxes: This frame's boxes, inclusive pixels.
         verdicts: This frame's reading of each box's jersey.
+        links: :func:`link_tracks` of ``tracks`` and ``boxes``, when already worked out.
 
     Returns:
         This frame's tracks (to pass in with the next frame) and each box's verdict: its own
@@ -57,10 +64,9 @@ def vote(
         [('player', 1, 0.5)]
     """
     votes = np.zeros((len(boxes), len(_KINDS)))
-    if tracks and boxes:
-        before = np.asarray(tracks, np.float64)
-        now, then = _links(before[:, :4], np.asarray(boxes, np.float64))
-        votes[now] = FADE * before[then, 4:]
+    now, then = link_tracks(tracks, boxes) if links is None else links
+    if now:
+        votes[now] = FADE * np.asarray(tracks, np.float64)[then, 4:]
     kinds = [_KIND_INDEX.get(verdict[:2], -1) for verdict in verdicts]
     read = [i for i, k in enumerate(kinds) if k >= 0]  # no team colours learnt yet: no vote
     votes[read, [kinds[i] for i in read]] += [verdicts[i][2] for i in read]
@@ -90,10 +96,23 @@ def _links(
     return linked_now, linked_before
 
 
-def track_teams(tracks: list[list[float]], boxes: list[list[int]]) -> list[int | None]:
+def link_tracks(tracks: list[list[float]], boxes: list[list[int]]) -> Links:
+    """Which of this frame's ``boxes`` carries on which of the frame before's ``tracks`` (as
+    :func:`vote` returned them): each box linked to the track box it overlaps most, by at
+    least :data:`LINK_IOU`, each in one link at most."""
+    if not tracks or not boxes:
+        return [], []
+    before = np.asarray(tracks, np.float64)
+    return _links(before[:, :4], np.asarray(boxes, np.float64))
+
+
+def track_teams(
+    tracks: list[list[float]], boxes: list[list[int]], links: Links | None = None
+) -> list[int | None]:
     """The team each box's track has voted for so far: the frame before's ``tracks`` (as
-    :func:`vote` returned them) linked to this frame's ``boxes`` as :func:`vote` links them;
-    None for a box with no track, or whose track's winner is not a team.
+    :func:`vote` returned them) linked to this frame's ``boxes`` as :func:`vote` links them
+    (``links``, when already worked out); None for a box with no track, or whose track's
+    winner is not a team.
 
     Example:
         >>> tracks, _ = vote([], [[0, 0, 3, 9], [20, 0, 23, 9]], [("player", 1, 0.9)] * 2)
@@ -101,13 +120,10 @@ def track_teams(tracks: list[list[float]], boxes: list[list[int]]) -> list[int |
         [1, None]
     """
     out: list[int | None] = [None] * len(boxes)
-    if not tracks or not boxes:
-        return out
-    before = np.asarray(tracks, np.float64)
-    now, then = _links(before[:, :4], np.asarray(boxes, np.float64))
+    now, then = link_tracks(tracks, boxes) if links is None else links
     for i, k in zip(now, then, strict=True):
-        votes = before[k, 4:]
-        winner = int(np.argmax(votes))
-        if votes[winner] > 0 and _KINDS[winner][1] is not None:
+        votes = tracks[k][4:]
+        winner = max(range(len(votes)), key=votes.__getitem__)
+        if votes[winner] > 0:
             out[i] = _KINDS[winner][1]
     return out
