@@ -241,15 +241,14 @@ class PlayerDetection(Plugin):
         # A shirt a few pixels wide may have taken the grass's hue (blend_distances).
         washed = np.array([y2 - y1 + 1 < WASHED_BOX for _, y1, _, y2 in boxes], bool)
         readings = teams.read(features, grass_feature, washed)
-        refitted = learning
         if not learning and teams.missing_a_team(readings):
             readings = teams.relearn(features, colours, readings, grass_feature, grass_bgr, washed)
-            refitted = True
+        # A refit may have given each team the other's id; the players' tracks remember them.
+        # Asked on every frame: a swap one frame's readings could not show stays until one can.
         before = ctx.state.get("team_tracks", [])
         links = link_tracks(before, boxes)
-        if refitted:  # the refit may have given each team the other's id
-            tracked = track_teams(before, boxes, links)
-            readings = teams.follow_tracks(readings, tracked, features, grass_feature, washed)
+        tracked = track_teams(before, boxes, links)
+        readings = teams.follow_tracks(readings, tracked, features, grass_feature, washed)
         readings = at_most_two_keepers(readings, teams, features)
         tracks, verdicts = vote(before, boxes, readings, links)
         ctx.state["team_tracks"] = tracks

@@ -1,8 +1,8 @@
 """Teams and roles from jersey colours, for player_detection.
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
-counting half; two kits nearer each other than a team's spread are looked for apart when the
-second colour found is only a goalkeeper's), learnt again on every second later frame that
+counting half; two kits nearer each other than twice a team's radius are looked for apart
+when the second colour found is only a goalkeeper's), learnt again on every second later frame that
 misses a team (more jerseys off both colours than a match has goalkeepers) if that explains
 the frame; a jersey far from both is a referee when dark and grey, else a goalkeeper, and a
 frame keeps at most two goalkeepers. A jersey is compared with each team's colour as it looks
@@ -355,8 +355,9 @@ def blend_distances(
     :data:`PURER` past the centre away from it: ``(n, k)``, one column per centre, or ``(k,)``
     for one feature.
 
-    The rows ``washed`` marks (one flag a row of ``features``) are also measured against each
-    centre's line toward the grass's hue alone, its lightness kept, and the nearer counts:
+    The rows ``washed`` marks (one flag a row of ``features``: shape ``features.shape[:-1]``)
+    are also measured, when the ``grass`` is given, against each centre's line toward the
+    grass's hue alone, its lightness kept, and the nearer counts:
     JPEG, like video codecs, keeps colour at half the resolution of brightness and compresses
     it in blocks of 16 px, so a small player's shirt, a few pixels wide, takes the hue of the
     grass around it and keeps its own lightness (a dark blue shirt reads a dark grey-blue, a
@@ -371,7 +372,8 @@ def blend_distances(
     hue_only = toward.copy()
     hue_only[..., 0] = 0.0
     in_hue = _off_the_mix(offsets, hue_only)
-    return np.where(np.asarray(washed, bool)[..., None], np.minimum(mixed, in_hue), mixed)
+    flags = np.asarray(washed, bool).reshape(np.shape(features)[:-1])[..., None]
+    return np.asarray(np.where(flags, np.minimum(mixed, in_hue), mixed), np.float64)
 
 
 def _off_the_mix(
@@ -508,12 +510,11 @@ def _fit_two_clusters(
     The second peak is the densest jersey more than ``2 * radius`` from the first
     (:func:`_two_peaks`; not a blend of the first with the grass, nor the first a blend of it).
     When the second has under :data:`THIN_SECOND` of the first's jerseys (a goalkeeper's or
-    referee's colour, not a team's) and two kits lie nearer each other than ``2 * radius``,
-    the first may be a jersey between the two (motion blur mixing them as players cross):
-    every jersey of either team falls within ``radius`` of it. Two peaks at half the radius
-    and at least 1.5 radius apart are then looked for, and taken when they explain the
-    jerseys far better (:data:`CLOSE_KITS_BETTER`) and the first peak lies within
-    ``2 * radius`` of both."""
+    referee's colour, not a team's), two kits may lie nearer each other than ``2 * radius``
+    with the first peak a jersey between them (motion blur mixing them as players cross),
+    whose ``radius`` takes in both. So two peaks at half the radius and at least 1.5 radius
+    apart are then looked for, and taken when the first peak lies within ``2 * radius`` of
+    both and they explain the jerseys far better (:data:`CLOSE_KITS_BETTER`)."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]

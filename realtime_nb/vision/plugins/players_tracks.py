@@ -98,8 +98,9 @@ def _links(
 
 def link_tracks(tracks: list[list[float]], boxes: list[list[int]]) -> Links:
     """Which of this frame's ``boxes`` carries on which of the frame before's ``tracks`` (as
-    :func:`vote` returned them): each box linked to the track box it overlaps most, by at
-    least :data:`LINK_IOU`, each in one link at most."""
+    :func:`vote` returned them): pairs overlapping by at least :data:`LINK_IOU` linked most
+    overlapping first, each box and each track in one link at most (a box whose best track was
+    taken by a closer box may take its second best)."""
     if not tracks or not boxes:
         return [], []
     before = np.asarray(tracks, np.float64)

@@ -63,6 +63,9 @@ def test_a_small_shirt_that_took_the_grass_hue_is_nearer_its_own_team() -> None:
     mixed = blend_distances(centres, both, grass, np.array([False, True]))
     assert mixed[0].tolist() == as_blends.tolist()
     assert mixed[1].tolist() == washed.tolist()
+    # One feature alone takes one flag, and gives one distance a centre.
+    alone = blend_distances(centres, far_blue[0], grass, np.array(True))
+    assert alone.shape == (2,) and alone.tolist() == washed.tolist()
 
 
 def test_two_kits_nearer_than_twice_the_radius_are_both_found() -> None:

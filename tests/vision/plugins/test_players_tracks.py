@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from realtime_nb.vision.plugins.players_tracks import FADE, Verdict, vote
+from realtime_nb.vision.plugins.players_tracks import (
+    FADE,
+    Verdict,
+    link_tracks,
+    track_teams,
+    vote,
+)
 
 
 def _run(frames: list[tuple[list[list[int]], list[Verdict]]]) -> list[list[Verdict]]:
@@ -62,3 +68,16 @@ def test_a_player_of_no_team_passes_through_without_a_vote() -> None:
     assert out == [("player", None, 0.5)]
     assert tracks == [[10.0, 10.0, 13.0, 21.0, 0.0, 0.0, 0.0, 0.0]]
     assert vote([], [], []) == ([], [])
+
+
+def test_links_worked_out_once_give_the_vote_and_the_track_teams_the_same_tracks() -> None:
+    first = [[0, 0, 3, 9], [5, 0, 8, 9], [30, 0, 33, 9]]
+    tracks, _ = vote([], first, [("player", 0, 0.9), ("player", 1, 0.8), ("goalkeeper", None, 0.6)])
+    # Each of the first three moved a pixel; the fourth is new.
+    boxes = [[1, 0, 4, 9], [4, 0, 7, 9], [31, 0, 34, 9], [60, 0, 63, 9]]
+    links = link_tracks(tracks, boxes)
+    assert links == ([0, 1, 2], [0, 1, 2])
+    readings: list[Verdict] = [("player", 1, 0.6)] * 4
+    assert vote(tracks, boxes, readings, links) == vote(tracks, boxes, readings)
+    assert track_teams(tracks, boxes, links) == track_teams(tracks, boxes) == [0, 1, None, None]
+    assert link_tracks([], boxes) == ([], []) and link_tracks(tracks, []) == ([], [])
