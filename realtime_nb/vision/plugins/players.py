@@ -142,11 +142,10 @@ class PlayerDetection(Plugin):
     Team colours are learnt over the first frames (the two densest jersey colours, the second
     not the first's blended with the grass, nor the first the second's; when the second is only
     a goalkeeper's, two kits close together, found at half the radius, if they explain the
-    jerseys far better), and again on every
-    second later frame with more jerseys off both colours than a match has goalkeepers (a team
-    out of view while they were learnt), kept if they explain that frame's jerseys
-    (:meth:`TeamModel.relearn`); a jersey is compared
-    with each as blended with up to half of the grass (a far player's few pixels take in the
+    jerseys far better), and again on every second later frame with more jerseys off both
+    colours than a match has goalkeepers (a team out of view while they were learnt), kept if
+    they explain that frame's jerseys (:meth:`TeamModel.relearn`); a jersey is compared with
+    each as blended with up to half of the grass (a far player's few pixels take in the
     grass around them under blur and JPEG), or as up to half again further from the grass (a
     colour learnt from far players is itself blended, and a near player's jersey is clean),
     and a small player's (a box under 16 rows) also as taking the grass's hue alone with its

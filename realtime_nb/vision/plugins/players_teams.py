@@ -1,16 +1,16 @@
 """Teams and roles from jersey colours, for player_detection.
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
-counting half; two kits nearer each other than twice a team's radius are looked for apart
-when the second colour found is only a goalkeeper's), learnt again on every second later frame that
-misses a team (more jerseys off both colours than a match has goalkeepers) if that explains
-the frame; a jersey far from both is a referee when dark and grey, else a goalkeeper, and a
-frame keeps at most two goalkeepers. A jersey is compared with each team's colour as it looks
-blended with some of the grass (a far player's few pixels take in the grass around them), or
-as clean as it would be were the team's colour learnt from such blended jerseys, or, on a
-small player, as its shirt takes the grass's hue alone under JPEG; and the second team's
-colour is never the first's blended with the grass, nor the first the second's. The teams'
-ids follow the players' tracks: a refit that gave each team the other's id is swapped back.
+counting half; two kits nearer each other than twice a team's radius are looked for apart when
+the second colour found is only a goalkeeper's), learnt again on every second later frame that
+misses a team (more jerseys off both colours than a match has goalkeepers) if that explains the
+frame; a jersey far from both is a referee when dark and grey, else a goalkeeper, and a frame
+keeps at most two goalkeepers. A jersey is compared with each team's colour as it looks blended
+with some of the grass (a far player's few pixels take in the grass around them), or as clean as
+it would be were the team's colour learnt from such blended jerseys, or, on a small player, as
+its shirt takes the grass's hue alone under JPEG; and the second team's colour is never the
+first's blended with the grass, nor the first the second's. The teams' ids follow the players'
+tracks: a refit that gave each team the other's id is swapped back.
 """
 
 from __future__ import annotations
