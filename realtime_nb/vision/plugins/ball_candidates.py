@@ -213,10 +213,13 @@ def _streak(rows: Mask, longest: int) -> int:
     energy = float(flat @ flat)
     if energy <= 0:
         return 0
-    if float(flat[1:] @ flat[:-1]) / energy < 0.4 and float(flat[2:] @ flat[:-2]) / energy < 0.2:
+    lag_two = float(flat[2:] @ flat[:-2])
+    if float(flat[1:] @ flat[:-1]) / energy < 0.4 and lag_two / energy < 0.2:
         return 0  # not streaked: the longer lags are not needed
-    r = np.array([float(flat[k:] @ flat[:-k]) for k in range(1, longest + 1)]) / energy
-    return int(np.argmin(r[1:])) + 2
+    # The streak is the strongest anti-correlation from two pixels on (lag two read once).
+    longer = (float(flat[k:] @ flat[:-k]) for k in range(3, longest + 1))
+    r = np.array([lag_two, *longer]) / energy
+    return int(np.argmin(r)) + 2
 
 
 def find_candidates(
