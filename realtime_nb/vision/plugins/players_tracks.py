@@ -33,6 +33,9 @@ FADE = 0.95
 """How much of its votes a track keeps from one frame to the next."""
 LINK_IOU = 0.2
 """The least overlap (intersection over union) that links a box to one of the frame before."""
+LINK_WIDTH = 0.5
+"""Boxes narrower than this share of their height are linked as that wide, about their centre
+(:func:`link_tracks`)."""
 
 
 def vote(
@@ -103,8 +106,19 @@ def link_tracks(tracks: list[list[float]], boxes: list[list[int]]) -> Links:
     taken by a closer box may take its second best)."""
     if not tracks or not boxes:
         return [], []
-    before = np.asarray(tracks, np.float64)
-    return _links(before[:, :4], np.asarray(boxes, np.float64))
+    before = np.asarray(tracks, np.float64)[:, :4]
+    return _links(_widened(before), _widened(np.asarray(boxes, np.float64)))
+
+
+def _widened(boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``boxes`` (n x 4, inclusive pixels) at least :data:`LINK_WIDTH` of their height wide,
+    about their centre."""
+    width = boxes[:, 2] - boxes[:, 0] + 1
+    grow = np.maximum(LINK_WIDTH * (boxes[:, 3] - boxes[:, 1] + 1) - width, 0.0) / 2
+    out = boxes.copy()
+    out[:, 0] -= grow
+    out[:, 2] += grow
+    return out
 
 
 def track_teams(

@@ -81,3 +81,25 @@ def test_links_worked_out_once_give_the_vote_and_the_track_teams_the_same_tracks
     assert vote(tracks, boxes, readings, links) == vote(tracks, boxes, readings)
     assert track_teams(tracks, boxes, links) == track_teams(tracks, boxes) == [0, 1, None, None]
     assert link_tracks([], boxes) == ([], []) and link_tracks(tracks, []) == ([], [])
+
+
+def test_a_far_players_thin_box_keeps_its_votes_when_its_width_jitters() -> None:
+    # A far player 12 rows tall is 2 or 3 px wide: a box that loses a column on one side as it
+    # moves a pixel to the other no longer overlaps the one before by LINK_IOU, and a fresh
+    # track let one washed reading put them on the other team (320x180 to 352x198 JPEG tuning
+    # clips). Linked as half as wide as tall, it keeps its votes.
+    frames: list[tuple[list[list[int]], list[Verdict]]] = [
+        ([[10, 10, 12, 21]], [("player", 1, 0.9)]),
+    ] * 5 + [([[13, 10, 14, 21]], [("player", 0, 0.9)])]
+    assert _run(frames)[-1] == [("player", 1, 0.5)]
+    assert link_tracks(
+        vote([], [[10, 10, 12, 21]], [("player", 1, 0.9)])[0], [[13, 10, 14, 21]]
+    ) == (
+        [0],
+        [0],
+    )
+    # Two far players a few pixels apart stay apart; a wide box is linked as before.
+    tracks, _ = vote([], [[10, 10, 12, 21]], [("player", 1, 0.9)])
+    assert link_tracks(tracks, [[19, 10, 21, 21]]) == ([], [])
+    tracks, _ = vote([], [[10, 10, 19, 21]], [("player", 1, 0.9)])
+    assert link_tracks(tracks, [[18, 10, 27, 21]]) == ([], [])
