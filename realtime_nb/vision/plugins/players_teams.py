@@ -514,7 +514,10 @@ def _fit_two_clusters(
     with the first peak a jersey between them (motion blur mixing them as players cross),
     whose ``radius`` takes in both. So two peaks at half the radius and at least 1.5 radius
     apart are then looked for, and taken when the first peak lies within ``2 * radius`` of
-    both and they explain the jerseys far better (:data:`CLOSE_KITS_BETTER`)."""
+    both and they explain the jerseys far better (:data:`CLOSE_KITS_BETTER`). They are also
+    taken, the first peak between them, when the second is diffuse where they are dense
+    (:data:`DIFFUSE_SECOND`): two dark kits a few units apart, the far second a spread of
+    off-colour readings."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]
@@ -524,16 +527,19 @@ def _fit_two_clusters(
         return None
     first, second, thin = peaks
     centres = _refined(feats, feats[[first, second]], radius)
-    closer = (
-        _two_peaks(samples, dist, radius / 2, 1.5 * radius, grass, grass_colour) if thin else None
-    )
+    closer = _two_peaks(samples, dist, radius / 2, 1.5 * radius, grass, grass_colour)
     if closer is not None and not closer[2]:
         other = _refined(feats, feats[list(closer[:2])], radius)
         between = bool((_pairwise(feats[first][None], other) <= 2 * radius).all())
-        reach = 1.5 * radius
-        if between and _spread(feats, other, reach) < CLOSE_KITS_BETTER * _spread(
-            feats, centres, reach
-        ):
+        if thin:
+            reach = 1.5 * radius
+            better = _spread(feats, other, reach) < CLOSE_KITS_BETTER * _spread(
+                feats, centres, reach
+            )
+        else:
+            half = (dist[[second, *closer[:2]]] < radius / 2).sum(axis=1)
+            better = bool(half[0] < DIFFUSE_SECOND * half[1:].min())
+        if between and better:
             centres = other
     near = _pairwise(feats, centres)
     owner = np.argmin(near, axis=1)
@@ -554,6 +560,16 @@ so that off-colour jerseys weigh alike) under this share of the thin pair's
 pale yellow under motion blur), the close peaks' sum was under half; on a broadcast tuning
 clip with two orange kits and a stand's shadow, where they split one team's lit and shaded
 jerseys, 0.8 to 0.9."""
+
+
+DIFFUSE_SECOND = 0.5
+"""The share of each of two close peaks' jerseys within half the radius under which a second
+peak more than twice the radius away is diffuse: a spread of off-colour readings (a dark shirt
+read with its white shorts or a line's paint, a goalkeeper, the referee), not a kit, so the
+close peaks are taken when the first lies between them (:func:`_fit_two_clusters`). On a
+320x180 JPEG 45 tuning clip with black and maroon kits, 20 Lab units apart once JPEG had washed
+the maroon, the first peak was a jersey between the two kits and the second a pale spread with 5
+jerseys within half the radius; the close peaks had 40 and 37."""
 
 
 def _two_peaks(

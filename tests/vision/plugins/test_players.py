@@ -1147,6 +1147,19 @@ def test_team_ids_stay_with_the_players_through_the_colours_being_learnt() -> No
     assert scores.team_accuracy >= 0.9
 
 
+def test_two_dark_kits_are_learnt_beside_pale_off_colour_readings() -> None:
+    # A 320x180 JPEG 45 tuning clip (random seed 15, 2 s; skin tones): black shirts and maroon
+    # ones that JPEG washes to a dark olive, and a quarter of the black team's readings pale
+    # (taken with white shorts or a line's paint). The teams learnt were a jersey between the
+    # two kits and the pale spread: accuracy 0.537; with the close kits taken when that second
+    # is diffuse, 0.926.
+    look = {"kits": 1, "spots": True, "skin_tones": True, "width": 320, "height": 180}
+    variations = {"small, jpeg 45": {**look, "jpeg_quality": 45}}
+    report = evaluate([15], [], seconds=2, fps_sizes=(), variations=variations, held_out=False)
+    ((_, _, scores),) = report.rows()
+    assert scores.team_accuracy >= 0.9
+
+
 def test_fit_never_tops_a_box_on_a_grass_row_where_its_room_ends() -> None:
     # A short box (under 0.8 of a person) bridges two faded rows above it; when the room for
     # growing ends inside that gap the top steps back onto the last row that stands out.

@@ -90,6 +90,42 @@ def test_two_kits_nearer_than_twice_the_radius_are_both_found() -> None:
     assert np.abs(np.array(found) - np.array(sorted(want.tolist()))).max() < 4
 
 
+def test_two_dark_kits_are_found_beside_a_diffuse_spread_of_pale_readings() -> None:
+    # As read on a 320x180 JPEG 45 tuning clip (random seed 15): black shirts and maroon ones
+    # that JPEG washed to a dark olive, some 20 Lab units apart, and a quarter of the black
+    # team's readings taken with their white shorts or a line's paint, spread from dark to pale,
+    # with a goalkeeper's pale green. The densest point was a jersey between the two kits and
+    # the second team the pale spread (not thin, but diffuse: DIFFUSE_SECOND).
+    rng = np.random.default_rng(15)
+    black, maroon = np.array([22, 31, 23]), np.array([23, 57, 61])
+    pale, keeper = np.array([160, 190, 160]), np.array([82, 146, 132])
+
+    def kit(colour: np.ndarray, n: int) -> np.ndarray:
+        return colour + rng.integers(-8, 9, (n, 3))
+
+    spread = (
+        black + (pale - black) * rng.uniform(0.35, 1.0, (45, 1)) + rng.integers(-10, 11, (45, 3))
+    )
+    samples = _jerseys(np.vstack([kit(black, 60), kit(maroon, 50), spread, kit(keeper, 10)]))
+    fitted = _fit_two_clusters(samples, TeamModel.radius)
+    assert fitted is not None
+    want = lab_features([black.tolist(), maroon.tolist()])
+    found = sorted(fitted[0].tolist())
+    assert np.abs(np.array(found) - np.array(sorted(want.tolist()))).max() < 5
+
+
+def test_a_dense_far_kit_stays_a_team_beside_one_spread_from_lit_to_shaded() -> None:
+    # One team's jerseys spread evenly from lit to shaded (44 Lab units), the other team's a
+    # tight white far off: the white is not diffuse, and the spread team is not halved.
+    lit, shaded, white = np.array([60, 110, 170]), np.array([20, 45, 70]), np.array([230, 235, 235])
+    team = [list((lit + (shaded - lit) * t).astype(int)) for t in np.linspace(0, 1, 24)]
+    rng = np.random.default_rng(3)
+    other = (white + rng.integers(-4, 5, (20, 3))).tolist()
+    fitted = _fit_two_clusters(_jerseys(np.array(team + other)), TeamModel.radius)
+    assert fitted is not None
+    assert min(np.abs(fitted[1] - white).max(axis=1)) <= 5
+
+
 def test_one_team_from_lit_to_shaded_is_not_split_in_two() -> None:
     # One team's jerseys spread evenly from lit to shaded (44 Lab units), the other out of view,
     # a goalkeeper's three far off: two close peaks would halve the team, and explain the
