@@ -38,6 +38,7 @@ __all__ = [
     "SMALL_SHIRT_END",
     "SWAPPED_AT_LEAST",
     "UNLIKE_GRASS",
+    "UNWASHED",
     "WASHED_BOX",
     "Labels",
     "TeamModel",
@@ -45,6 +46,7 @@ __all__ = [
     "blend_distances",
     "jersey_colour",
     "lab_features",
+    "unwashed_distances",
 ]
 
 Labels = npt.NDArray[np.integer[Any]]
@@ -280,16 +282,31 @@ class TeamModel:
     ) -> list[Verdict]:
         """Role, team and confidence of each jersey feature (one a row), as :meth:`classify`;
         a row ``washed`` marks (a small player's jersey) may also have taken the grass's hue
-        alone (:func:`blend_distances`)."""
+        alone (:func:`blend_distances`). With ``washed`` and the ``grass``, a larger player's
+        jersey off both colours is also read against each team's line away from the grass's
+        hue (:func:`unwashed_distances`): within the team's reach, it is that team's player at
+        confidence 0.6."""
         centres = self.state.get("team_centres")
         if not centres:
             return [("player", None, 0.5)] * len(features)
         reaches = self.state.get("team_reach") or [self.assign] * 2
         table = blend_distances(np.asarray(centres, np.float64), features, grass, washed)
-        return [
+        verdicts = [
             self._verdict(feature, distances.tolist(), reaches)
             for feature, distances in zip(features, table, strict=True)
         ]
+        if grass is None or washed is None:
+            return verdicts
+        # A larger player off both colours may wear the kit whose washed far players the
+        # centre was learnt from.
+        off = [i for i, v in enumerate(verdicts) if v[1] is None and not washed[i]]
+        if off:
+            unwashed = unwashed_distances(np.asarray(centres, np.float64), features[off], grass)
+            for i, distances in zip(off, unwashed.tolist(), strict=True):
+                team = 0 if distances[0] <= distances[1] else 1
+                if distances[team] <= reaches[team]:
+                    verdicts[i] = ("player", team, 0.6)
+        return verdicts
 
     @staticmethod
     def _verdict(
@@ -343,6 +360,15 @@ their grass-blended colour, and a near player's jersey is the clean one
 (:func:`blend_distances`)."""
 
 
+UNWASHED = 1.0
+"""How far past a team's centre, away from the grass's hue, the jersey of a player off both
+colours may lie, in steps of the centre's own distance from that hue, its lightness kept
+(:func:`unwashed_distances`, :meth:`TeamModel.read`). A centre learnt while far players filled
+the view is their JPEG-washed colour, and a near player's shirt is the kit's own, as light and
+further from the grass's hue: on a 320x180 JPEG 45 tuning clip a violet team's centre was its
+far players' grey, and its near players, 36 to 45 Lab units from it, read as goalkeepers."""
+
+
 def blend_distances(
     centres: npt.NDArray[np.float64],
     features: npt.NDArray[np.float64],
@@ -376,10 +402,28 @@ def blend_distances(
     return np.asarray(np.where(flags, np.minimum(mixed, in_hue), mixed), np.float64)
 
 
+def unwashed_distances(
+    centres: npt.NDArray[np.float64],
+    features: npt.NDArray[np.float64],
+    grass: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Distances from jersey ``features`` (one a row) to each of the team ``centres``' lines
+    away from the ``grass``'s hue, lightness kept, from the centre to :data:`UNWASHED` past it:
+    ``(n, k)``. A centre learnt while far players filled the view is their JPEG-washed colour
+    (:func:`blend_distances`' ``washed``), and a near player's shirt is the kit's own: as light,
+    and further from the grass's hue."""
+    offsets = np.asarray(features, np.float64)[..., None, :] - centres
+    toward_hue = grass - centres
+    toward_hue[..., 0] = 0.0
+    return _off_the_mix(offsets, toward_hue, purer=UNWASHED, blended=0.0)
+
+
 def _off_the_mix(
     offsets: npt.NDArray[np.float64],
     toward: npt.NDArray[np.float64],
     lighter_free: bool = False,
+    purer: float = PURER,
+    blended: float = BLENDED,
 ) -> npt.NDArray[np.float64]:
     """How far each point is from a colour's mix with the grass: ``offsets`` are the points
     less the colour, ``toward`` the grass less the colour (in Lab features for
@@ -391,8 +435,8 @@ def _off_the_mix(
     Returns the distances, the broadcast shape without the last axis."""
     share = clip(
         (offsets * toward).sum(axis=-1) / np.maximum((toward * toward).sum(axis=-1), 1e-9),
-        -PURER,
-        BLENDED,
+        -purer,
+        blended,
     )
     off = offsets - share[..., None] * toward
     if lighter_free:

@@ -31,6 +31,7 @@ from realtime_nb.vision.plugins.players_teams import (
     blend_distances,
     jersey_colour,
     lab_features,
+    unwashed_distances,
 )
 from realtime_nb.vision.plugins.players_tracks import Verdict, vote
 
@@ -66,6 +67,25 @@ def test_a_small_shirt_that_took_the_grass_hue_is_nearer_its_own_team() -> None:
     # One feature alone takes one flag, and gives one distance a centre.
     alone = blend_distances(centres, far_blue[0], grass, np.array(True))
     assert alone.shape == (2,) and alone.tolist() == washed.tolist()
+
+
+def test_a_near_players_saturated_kit_joins_the_team_learnt_from_its_washed_far_players() -> None:
+    # Read on a 320x180 JPEG 45 tuning clip (random seed 1) while the colours were learnt: a
+    # violet team whose far players JPEG washes grey (its centre), a dark one, and near violet
+    # players (boxes of 18 rows or more) as saturated as the kit, off both colours: goalkeepers.
+    grass = np.array([67.5, -41.0, 38.0])
+    centres = np.array([[13.2, 25.0, -20.0], [47.0, 2.0, 5.0]])
+    model = TeamModel({"team_centres": centres.tolist(), "team_reach": [23.9, 23.9]})
+    near = np.array([[50.0, 53.0, -49.0], [48.5, 44.0, -34.0], [49.5, 43.0, -32.0]])
+    assert (blend_distances(centres, near, grass).min(axis=1) > 23.9).all()
+    assert (unwashed_distances(centres, near, grass)[:, 1] < 23.9).all()
+    assert model.read(near, grass, np.zeros(3, bool)) == [("player", 1, 0.6)] * 3
+    # A small box's reading, or one read without its size, is as before: off both colours.
+    assert [v[1] for v in model.read(near, grass, np.ones(3, bool))] == [None] * 3
+    assert [v[1] for v in model.read(near, grass)] == [None] * 3
+    # Goalkeepers of other colours (orange, cyan, red, white) stay off both teams.
+    keepers = lab_features([[30, 200, 230], [200, 200, 40], [40, 40, 200], [230, 230, 230]])
+    assert [v[0] for v in model.read(keepers, grass, np.zeros(4, bool))] == ["goalkeeper"] * 4
 
 
 def test_two_kits_nearer_than_twice_the_radius_are_both_found() -> None:
