@@ -143,25 +143,27 @@ class PlayerDetection(Plugin):
     not the first's blended with the grass, nor the first the second's; when the second is only
     a goalkeeper's, two kits close together, found at half the radius, if they explain the
     jerseys far better, and when it is a diffuse spread of off-colour readings, two such kits
-    dense where it is not), and again on every second later frame with more jerseys off both
-    colours than a match has goalkeepers (a team out of view while they were learnt), kept if
-    they explain that frame's jerseys (:meth:`TeamModel.relearn`); a jersey is compared with
-    each as blended with up to half of the grass (a far player's few pixels take in the
-    grass around them under blur and JPEG), or as up to half again further from the grass (a
-    colour learnt from far players is itself blended, and a near player's jersey is clean),
-    and a small player's (a box under 16 rows) also as taking the grass's hue alone with its
-    own lightness (JPEG keeps colour at half resolution, so a shirt a few pixels wide takes the
-    hue of the grass around it); one far from both is a ``referee`` when dark and grey, else a
-    ``goalkeeper`` (team None), unless a larger player's lies on a team's line away from the
-    grass's hue (a team learnt from its far players' washed jerseys, and a near player's
-    shirt as saturated as the kit). A frame has at most two goalkeepers, one at each goal: of more
-    off-colour jerseys, the two furthest from their nearer team stay goalkeepers and the rest
-    join their nearer team with confidence 0.5 (far players whose jersey compression washed
-    toward the grass). A box's role and team are then voted over the frames it is seen in
-    (:mod:`~realtime_nb.vision.plugins.players_tracks`; a box narrower than half its height
-    linked as that wide): one washed frame does not move a player off their team; and when three or more players read the other team than their
-    tracks voted for, and more than read their own, a refit gave the teams each other's ids,
-    which are swapped back (:meth:`TeamModel.follow_tracks`).
+    dense where it is not, with the first colour between them), and again on every second later
+    frame with more jerseys off both colours than a match has goalkeepers (a team out of view
+    while they were learnt), kept if they explain that frame's jerseys
+    (:meth:`TeamModel.relearn`); a jersey is compared with each as blended with up to half of
+    the grass (a far player's few pixels take in the grass around them under blur and JPEG), or
+    as up to half again further from the grass (a colour learnt from far players is itself
+    blended, and a near player's jersey is clean), and a small player's (a box under 16 rows)
+    also as taking the grass's hue alone with its own lightness (JPEG keeps colour at half
+    resolution, so a shirt a few pixels wide takes the hue of the grass around it); one far
+    from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None), unless a
+    larger player's lies within a team's reach of its line away from the grass's hue (a team
+    learnt from its far players' washed jerseys, and a near player's shirt as saturated as the
+    kit). A frame has at most two goalkeepers, one at each goal: of more off-colour jerseys,
+    the two furthest from their nearer team stay goalkeepers and the rest join their nearer
+    team with confidence 0.5 (far players whose jersey compression washed toward the grass). A
+    box's role and team are then voted over the frames it is seen in
+    (:mod:`~realtime_nb.vision.plugins.players_tracks`; a box narrower than half its height is
+    linked as that wide): one washed frame does not move a player off their team; and when
+    three or more players read the other team than their tracks voted for, and more than read
+    their own, a refit gave the teams each other's ids, which are swapped back
+    (:meth:`TeamModel.follow_tracks`).
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
     people one behind the other (by a height-for-row line fitted to lone players), is split;
     one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.

@@ -1,16 +1,19 @@
 """Teams and roles from jersey colours, for player_detection.
 
 The two team colours are the densest jersey colours of the first frames (in Lab, lightness
-counting half; two kits nearer each other than twice a team's radius are looked for apart when
-the second colour found is only a goalkeeper's), learnt again on every second later frame that
-misses a team (more jerseys off both colours than a match has goalkeepers) if that explains the
-frame; a jersey far from both is a referee when dark and grey, else a goalkeeper, and a frame
-keeps at most two goalkeepers. A jersey is compared with each team's colour as it looks blended
-with some of the grass (a far player's few pixels take in the grass around them), or as clean as
-it would be were the team's colour learnt from such blended jerseys, or, on a small player, as
-its shirt takes the grass's hue alone under JPEG; and the second team's colour is never the
-first's blended with the grass, nor the first the second's. The teams' ids follow the players'
-tracks: a refit that gave each team the other's id is swapped back.
+counting half; two kits nearer each other than twice a team's radius are also looked for, and
+taken when the second colour found is only a goalkeeper's and they explain the jerseys far
+better, or when it is a diffuse spread of off-colour readings where they are dense), learnt
+again on every second later frame that misses a team (more jerseys off both colours than a
+match has goalkeepers) if that explains the frame; a jersey far from both is a referee when
+dark and grey, else a goalkeeper, unless a larger player's lies on a team's line away from the
+grass's hue (that team's colour learnt from its far players' washed jerseys), and a frame keeps
+at most two goalkeepers. A jersey is compared with each team's colour as it looks blended with
+some of the grass (a far player's few pixels take in the grass around them), or as clean as it
+would be were the team's colour learnt from such blended jerseys, or, on a small player, as its
+shirt takes the grass's hue alone under JPEG; and the second team's colour is never the first's
+blended with the grass, nor the first the second's. The teams' ids follow the players' tracks:
+a refit that gave each team the other's id is swapped back.
 """
 
 from __future__ import annotations
@@ -283,9 +286,9 @@ class TeamModel:
         """Role, team and confidence of each jersey feature (one a row), as :meth:`classify`;
         a row ``washed`` marks (a small player's jersey) may also have taken the grass's hue
         alone (:func:`blend_distances`). With ``washed`` and the ``grass``, a larger player's
-        jersey off both colours is also read against each team's line away from the grass's
-        hue (:func:`unwashed_distances`): within the team's reach, it is that team's player at
-        confidence 0.6."""
+        jersey read as a goalkeeper's (off both colours, and not a referee's dark grey) is also
+        read against each team's line away from the grass's hue (:func:`unwashed_distances`):
+        within the team's reach, it is that team's player at confidence 0.6."""
         centres = self.state.get("team_centres")
         if not centres:
             return [("player", None, 0.5)] * len(features)
@@ -297,9 +300,9 @@ class TeamModel:
         ]
         if grass is None or washed is None:
             return verdicts
-        # A larger player off both colours may wear the kit whose washed far players the
-        # centre was learnt from.
-        off = [i for i, v in enumerate(verdicts) if v[1] is None and not washed[i]]
+        # A larger player off both colours (not the referee's dark grey) may wear the kit whose
+        # washed far players the centre was learnt from.
+        off = [i for i, v in enumerate(verdicts) if v[0] == "goalkeeper" and not washed[i]]
         if off:
             unwashed = unwashed_distances(np.asarray(centres, np.float64), features[off], grass)
             for i, distances in zip(off, unwashed.tolist(), strict=True):
@@ -361,8 +364,8 @@ their grass-blended colour, and a near player's jersey is the clean one
 
 
 UNWASHED = 1.0
-"""How far past a team's centre, away from the grass's hue, the jersey of a player off both
-colours may lie, in steps of the centre's own distance from that hue, its lightness kept
+"""How far past a team's centre, away from the grass's hue, the jersey of a larger player read
+as a goalkeeper may lie, in steps of the centre's own distance from that hue, its lightness kept
 (:func:`unwashed_distances`, :meth:`TeamModel.read`). A centre learnt while far players filled
 the view is their JPEG-washed colour, and a near player's shirt is the kit's own, as light and
 further from the grass's hue: on a 320x180 JPEG 45 tuning clip a violet team's centre was its
@@ -429,7 +432,8 @@ def _off_the_mix(
     less the colour, ``toward`` the grass less the colour (in Lab features for
     :func:`blend_distances`, in BGR for :data:`OFF_THE_MIX`; leading axes broadcast against
     each other, the last is the three channels). The mix runs from the colour blended with up
-    to :data:`BLENDED` of the grass to :data:`PURER` past the colour, away from the grass.
+    to ``blended`` (:data:`BLENDED`) of the grass to ``purer`` (:data:`PURER`) past the colour,
+    away from the grass.
     With ``lighter_free`` (BGR only), the part of a point's offset from the mix that is the
     same in every channel is not counted when it makes the point lighter than the mix.
     Returns the distances, the broadcast shape without the last axis."""
@@ -553,15 +557,14 @@ def _fit_two_clusters(
 
     The second peak is the densest jersey more than ``2 * radius`` from the first
     (:func:`_two_peaks`; not a blend of the first with the grass, nor the first a blend of it).
-    When the second has under :data:`THIN_SECOND` of the first's jerseys (a goalkeeper's or
-    referee's colour, not a team's), two kits may lie nearer each other than ``2 * radius``
-    with the first peak a jersey between them (motion blur mixing them as players cross),
-    whose ``radius`` takes in both. So two peaks at half the radius and at least 1.5 radius
-    apart are then looked for, and taken when the first peak lies within ``2 * radius`` of
-    both and they explain the jerseys far better (:data:`CLOSE_KITS_BETTER`). They are also
-    taken, the first peak between them, when the second is diffuse where they are dense
-    (:data:`DIFFUSE_SECOND`): two dark kits a few units apart, the far second a spread of
-    off-colour readings."""
+    Two kits may lie nearer each other than ``2 * radius`` with the first peak a jersey between
+    them (motion blur mixing them as players cross), whose ``radius`` takes in both. So two
+    peaks at half the radius and at least 1.5 radius apart are also looked for, and taken when
+    the first peak lies within ``2 * radius`` of both and either the second has under
+    :data:`THIN_SECOND` of the first's jerseys (a goalkeeper's or referee's colour, not a
+    team's) and they explain the jerseys far better (:data:`CLOSE_KITS_BETTER`), or the second
+    is not thin but diffuse where they are dense (:data:`DIFFUSE_SECOND`: two dark kits a few
+    units apart, the far second a spread of off-colour readings)."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]

@@ -2,7 +2,9 @@
 
 A far player's jersey is a few pixels that JPEG washes toward the grass: one frame's colour
 can put them on the wrong team, or off both team colours (a goalkeeper). Each box is linked to
-the box of the frame before that it overlaps most, and carries that box's votes: one per frame
+the box of the frame before that it overlaps most (a box narrower than half its height counted
+as that wide: a far player's box 2 to 4 px wide loses or gains a column as they move), and
+carries that box's votes: one per frame
 for the role and team read from its jersey, weighted by that reading's confidence, older frames
 fading. The role and team with the most votes is the box's.
 """
@@ -101,9 +103,10 @@ def _links(
 
 def link_tracks(tracks: list[list[float]], boxes: list[list[int]]) -> Links:
     """Which of this frame's ``boxes`` carries on which of the frame before's ``tracks`` (as
-    :func:`vote` returned them): pairs overlapping by at least :data:`LINK_IOU` linked most
-    overlapping first, each box and each track in one link at most (a box whose best track was
-    taken by a closer box may take its second best)."""
+    :func:`vote` returned them): pairs overlapping by at least :data:`LINK_IOU` (boxes narrower
+    than :data:`LINK_WIDTH` of their height counted as that wide) linked most overlapping
+    first, each box and each track in one link at most (a box whose best track was taken by a
+    closer box may take its second best)."""
     if not tracks or not boxes:
         return [], []
     before = np.asarray(tracks, np.float64)[:, :4]

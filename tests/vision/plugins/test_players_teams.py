@@ -134,14 +134,25 @@ def test_two_dark_kits_are_found_beside_a_diffuse_spread_of_pale_readings() -> N
     assert np.abs(np.array(found) - np.array(sorted(want.tolist()))).max() < 5
 
 
-def test_a_dense_far_kit_stays_a_team_beside_one_spread_from_lit_to_shaded() -> None:
-    # One team's jerseys spread evenly from lit to shaded (44 Lab units), the other team's a
-    # tight white far off: the white is not diffuse, and the spread team is not halved.
-    lit, shaded, white = np.array([60, 110, 170]), np.array([20, 45, 70]), np.array([230, 235, 235])
-    team = [list((lit + (shaded - lit) * t).astype(int)) for t in np.linspace(0, 1, 24)]
-    rng = np.random.default_rng(3)
-    other = (white + rng.integers(-4, 5, (20, 3))).tolist()
-    fitted = _fit_two_clusters(_jerseys(np.array(team + other)), TeamModel.radius)
+def test_a_dense_far_kit_stays_a_team_beside_one_lit_and_shaded() -> None:
+    # One team's jerseys in two groups, lit and shaded (33 Lab units apart), a few between them
+    # (the densest point), and the other team's, white, dense and far off: two close peaks
+    # (lit, shaded) lie either side of the first, but the white second is not diffuse (10
+    # jerseys within half the radius, the close peaks' 16 each), so the two teams stay.
+    lit, shaded, white = np.array([60, 110, 170]), np.array([25, 55, 95]), np.array([230, 235, 235])
+    rng = np.random.default_rng(5)
+    between = [(lit + (shaded - lit) * t).astype(int) for t in (0.4, 0.5, 0.6)]
+    samples = _jerseys(
+        np.vstack(
+            [
+                lit + rng.integers(-3, 4, (16, 3)),
+                shaded + rng.integers(-3, 4, (16, 3)),
+                between,
+                white + rng.integers(-4, 5, (10, 3)),
+            ]
+        )
+    )
+    fitted = _fit_two_clusters(samples, TeamModel.radius)
     assert fitted is not None
     assert min(np.abs(fitted[1] - white).max(axis=1)) <= 5
 

@@ -84,10 +84,10 @@ def test_links_worked_out_once_give_the_vote_and_the_track_teams_the_same_tracks
 
 
 def test_a_far_players_thin_box_keeps_its_votes_when_its_width_jitters() -> None:
-    # A far player 12 rows tall is 2 or 3 px wide: a box that loses a column on one side as it
-    # moves a pixel to the other no longer overlaps the one before by LINK_IOU, and a fresh
-    # track let one washed reading put them on the other team (320x180 to 352x198 JPEG tuning
-    # clips). Linked as half as wide as tall, it keeps its votes.
+    # A far player 12 rows tall is 2 or 3 px wide: as they move, their box loses or gains a
+    # column and shifts, and one 3 px box followed by a 2 px box just past it overlaps it not
+    # at all. A fresh track then let washed readings put the player on the other team
+    # (320x180 to 352x198 JPEG tuning clips). Linked as half as wide as tall, it keeps its votes.
     frames: list[tuple[list[list[int]], list[Verdict]]] = [
         ([[10, 10, 12, 21]], [("player", 1, 0.9)]),
     ] * 5 + [([[13, 10, 14, 21]], [("player", 0, 0.9)])]
