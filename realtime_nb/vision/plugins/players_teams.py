@@ -293,7 +293,8 @@ class TeamModel:
         if not centres:
             return [("player", None, 0.5)] * len(features)
         reaches = self.state.get("team_reach") or [self.assign] * 2
-        table = blend_distances(np.asarray(centres, np.float64), features, grass, washed)
+        lab_centres = np.asarray(centres, np.float64)
+        table = blend_distances(lab_centres, features, grass, washed)
         verdicts = [
             self._verdict(feature, distances.tolist(), reaches)
             for feature, distances in zip(features, table, strict=True)
@@ -304,7 +305,7 @@ class TeamModel:
         # washed far players the centre was learnt from.
         off = [i for i, v in enumerate(verdicts) if v[0] == "goalkeeper" and not washed[i]]
         if off:
-            unwashed = unwashed_distances(np.asarray(centres, np.float64), features[off], grass)
+            unwashed = unwashed_distances(lab_centres, features[off], grass)
             for i, distances in zip(off, unwashed.tolist(), strict=True):
                 team = 0 if distances[0] <= distances[1] else 1
                 if distances[team] <= reaches[team]:
