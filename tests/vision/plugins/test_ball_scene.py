@@ -270,6 +270,28 @@ def test_a_box_taller_than_a_person_holds_the_ball_at_its_bottom(
     assert (region[117, 102] == 255) == at_the_feet
 
 
+@pytest.mark.parametrize(
+    ("box", "quality", "kit"),
+    [
+        # A person standing at row 58 is 18 px tall (10 px a metre, from above): 2 px over a
+        # box of that height is not their head, but the ball rolling past it.
+        ([30, 40, 40, 58], 0.99, False),
+        ([30, 44, 40, 58], 0.99, True),  # 4 px short of a person: room for the head it missed
+        ([30, 40, 40, 58], 0.5, True),  # a rough homography: the whole share, as before
+    ],
+)
+def test_above_a_box_as_tall_as_a_person_is_no_missed_head(
+    box: list[int], quality: float, kit: bool
+) -> None:
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": quality},
+               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    point = np.array([[35.0, box[1] - 2.0]])
+    assert scene.places(point)[0].tolist() == [kit]
+    region = scene.without_kit(np.full((680, 1050), 255, np.uint8))
+    assert (region[box[1] - 2, 35] == 0) == kit
+
+
 def test_where_two_markings_meet_a_candidate_counts_for_less() -> None:
     scene = BallScene(np.asarray(TOP_DOWN, np.float64), [])
     corner = (165.0, 138.4)  # the penalty box's corner, (16.5, 13.84) m
@@ -434,7 +456,11 @@ def test_the_feet_and_kit_tests_are_the_plain_per_box_arithmetic(seed: int) -> N
         feet = (x1 - side <= x) & (x <= x2 + side) & (y2 - up <= y) & (y <= y2 + down)
         across = (x1 - 1 <= x) & (x <= x2 + 1)
         body = across & (y1 <= y) & (y < y2 - up)
-        above = across & (y1 - HEAD_ROOM * (y2 - y1) <= y) & (y < y1)
+        room = HEAD_ROOM * (y2 - y1)
+        if scene.quality >= 0.8:
+            lacking = scene._standing_heights(boxes)[None] - (y2 - y1)
+            room = np.where(np.isnan(lacking), room, np.clip(lacking + 1, 0, room))
+        above = across & (y1 - room <= y) & (y < y1)
         held = (feet.astype(int) @ scene._feet_win().astype(int)) > 0
         kit = (body & ~held).any(axis=1) | (above.any(axis=1) & ~feet.any(axis=1))
         assert np.array_equal(scene.at_feet(points), feet)
