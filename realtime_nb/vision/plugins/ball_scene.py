@@ -100,8 +100,8 @@ its bottom, and a pixel (:meth:`BallScene.head_rooms`): above a box as tall as a
 the box missed no head, and the ball rolling just past a near player's head was taken for it
 (a near camera 9 m up, 14 m back, 28 degrees, random seeds 0-40 x 4 s: found 2,015 -> 2,019
 of 2,120 visible frames, wrong reports 19 as before; 14 m up, 18 m back, 30 degrees, seeds
-0-29: 1,600 -> 1,601 of 1,659, 8 wrong as before; nine other tuning looks, broadcast clips
-300-311 among them, the same frames)."""
+0-29: 1,600 -> 1,601 of 1,659, 8 wrong as before; 12 m up, 10 m back, 23 degrees, seeds
+0-40, and nine other tuning looks, broadcast clips 300-311 among them, the same frames)."""
 FEET_SHARE = 0.14
 """How far above and below a person's box bottom the feet zone reaches, as a share of the
 box's height (at least 3 px). 0.12 before: a ball half behind a leg sat above that, on the

@@ -276,7 +276,7 @@ def test_a_box_taller_than_a_person_holds_the_ball_at_its_bottom(
         # A person standing at row 58 is 18 px tall (10 px a metre, from above): 2 px over a
         # box of that height is not their head, but the ball rolling past it.
         ([30, 40, 40, 58], 0.99, False),
-        ([30, 44, 40, 58], 0.99, True),  # 4 px short of a person: room for the head it missed
+        ([30, 42, 40, 58], 0.99, True),  # 2 px short of a person: room (2.4 px) for a head
         ([30, 40, 40, 58], 0.5, True),  # a rough homography: the whole share, as before
     ],
 )
@@ -290,6 +290,17 @@ def test_above_a_box_as_tall_as_a_person_is_no_missed_head(
     assert scene.places(point)[0].tolist() == [kit]
     region = scene.without_kit(np.full((680, 1050), 255, np.uint8))
     assert (region[box[1] - 2, 35] == 0) == kit
+
+
+def test_where_no_persons_height_is_known_the_head_room_is_the_whole_share() -> None:
+    # A box whose bottom the homography gives no height for (beyond the horizon: NaN) keeps
+    # HEAD_ROOM of its height, not NaN (which would blank the column above it in without_kit).
+    from realtime_nb.vision.plugins.ball_scene import HEAD_ROOM
+
+    scene = BallScene(np.asarray(TOP_DOWN, np.float64), [[30.0, 40.0, 40.0, 58.0]])
+    scene.quality = 0.99
+    scene._standing_heights = lambda boxes: np.full(len(boxes), np.nan)  # type: ignore[method-assign]
+    assert scene.head_rooms().tolist() == [HEAD_ROOM * 18.0]
 
 
 def test_where_two_markings_meet_a_candidate_counts_for_less() -> None:
