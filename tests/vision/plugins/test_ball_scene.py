@@ -23,6 +23,14 @@ from realtime_nb.vision.plugins.ball_scene import (
 TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per metre, from above
 
 
+def _one_box_scene(box: list[int], quality: float) -> BallScene:
+    """The scene of one person's ``box`` on a 1050x680 frame seen from above (:data:`TOP_DOWN`),
+    through a homography of ``quality``."""
+    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": quality},
+               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
+    return BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+
+
 @pytest.mark.parametrize(
     ("box", "quality", "bottom"),
     [
@@ -37,9 +45,7 @@ TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per me
 def test_boxes_cut_at_the_waist_reach_the_feet(
     box: list[int], quality: float, bottom: float
 ) -> None:
-    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": quality},
-               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
-    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    scene = _one_box_scene(box, quality)
     assert scene.people[0][3] == pytest.approx(bottom)
 
 
@@ -261,9 +267,7 @@ def test_of_boxes_ending_on_one_row_the_mask_keeps_the_feet_places_keeps() -> No
 def test_a_box_taller_than_a_person_holds_the_ball_at_its_bottom(
     box: list[int], at_the_feet: bool
 ) -> None:
-    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": 0.99},
-               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
-    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    scene = _one_box_scene(box, 0.99)
     kit, at_feet = scene.places(np.array([[102.0, 117.0]]))
     assert (kit.tolist(), at_feet.tolist()) == ([not at_the_feet], [at_the_feet])
     region = scene.without_kit(np.full((680, 1050), 255, np.uint8))
@@ -283,9 +287,7 @@ def test_a_box_taller_than_a_person_holds_the_ball_at_its_bottom(
 def test_above_a_box_as_tall_as_a_person_is_no_missed_head(
     box: list[int], quality: float, kit: bool
 ) -> None:
-    results = {"pitch_detection": {"homography": TOP_DOWN, "quality": quality},
-               "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
-    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    scene = _one_box_scene(box, quality)
     point = np.array([[35.0, box[1] - 2.0]])
     assert scene.places(point)[0].tolist() == [kit]
     region = scene.without_kit(np.full((680, 1050), 255, np.uint8))

@@ -88,6 +88,16 @@ def test_a_near_players_saturated_kit_joins_the_team_learnt_from_its_washed_far_
     assert [v[0] for v in model.read(keepers, grass, np.zeros(4, bool))] == ["goalkeeper"] * 4
 
 
+def _assert_fitted_as(samples: np.ndarray, kits: list[np.ndarray], within: float) -> None:
+    """Assert that :func:`_fit_two_clusters` finds the two ``kits`` (BGR) in ``samples``, each
+    centre under ``within`` Lab units from a kit's feature in every channel."""
+    fitted = _fit_two_clusters(samples, TeamModel.radius)
+    assert fitted is not None
+    want = lab_features([k.tolist() for k in kits])
+    found = sorted(fitted[0].tolist())
+    assert np.abs(np.array(found) - np.array(sorted(want.tolist()))).max() < within
+
+
 def test_two_kits_nearer_than_twice_the_radius_are_both_found() -> None:
     # Orange and pale yellow jerseys read on a motion-blurred JPEG tuning clip (random seed 42):
     # 31 Lab units apart, under 2 x 18; a few jerseys blurred half into the other kit lie
@@ -103,11 +113,7 @@ def test_two_kits_nearer_than_twice_the_radius_are_both_found() -> None:
     samples = _jerseys(
         kit(orange) + kit(pale) + blends + [[167, 194, 199]] * 3 + [[66, 81, 71]] * 2
     )
-    fitted = _fit_two_clusters(samples, TeamModel.radius)
-    assert fitted is not None
-    want = lab_features([orange.tolist(), pale.tolist()])
-    found = sorted(fitted[0].tolist())
-    assert np.abs(np.array(found) - np.array(sorted(want.tolist()))).max() < 4
+    _assert_fitted_as(samples, [orange, pale], within=4)
 
 
 def test_two_dark_kits_are_found_beside_a_diffuse_spread_of_pale_readings() -> None:
@@ -127,11 +133,7 @@ def test_two_dark_kits_are_found_beside_a_diffuse_spread_of_pale_readings() -> N
         black + (pale - black) * rng.uniform(0.35, 1.0, (45, 1)) + rng.integers(-10, 11, (45, 3))
     )
     samples = _jerseys(np.vstack([kit(black, 60), kit(maroon, 50), spread, kit(keeper, 10)]))
-    fitted = _fit_two_clusters(samples, TeamModel.radius)
-    assert fitted is not None
-    want = lab_features([black.tolist(), maroon.tolist()])
-    found = sorted(fitted[0].tolist())
-    assert np.abs(np.array(found) - np.array(sorted(want.tolist()))).max() < 5
+    _assert_fitted_as(samples, [black, maroon], within=5)
 
 
 def test_a_dense_far_kit_stays_a_team_beside_one_lit_and_shaded() -> None:
