@@ -146,10 +146,14 @@ class PlayerDetection(Plugin):
     dense where it is not, with the first colour between them), and again on every second later
     frame with more jerseys off both colours than a match has goalkeepers (a team out of view
     while they were learnt), kept if they explain that frame's jerseys
-    (:meth:`TeamModel.relearn`); a jersey is compared with each as blended with up to half of
-    the grass (a far player's few pixels take in the grass around them under blur and JPEG), or
-    as up to half again further from the grass (a colour learnt from far players is itself
-    blended, and a near player's jersey is clean), and a small player's (a box under 16 rows)
+    (:meth:`TeamModel.relearn`). A jersey is read between the shoulders and the shorts; of a
+    box the frame's top or bottom edge cuts to under four fifths of a person standing there,
+    where a whole person's shirt would be, not on the shorts of a player whose head is above
+    the frame (:func:`~realtime_nb.vision.plugins.players_teams.person_rows`). It is compared
+    with each colour as blended with up to half of the grass (a far player's few pixels take in
+    the grass around them under blur and JPEG), or as up to half again further from the grass
+    (a colour learnt from far players is itself blended, and a near player's jersey is clean),
+    and a small player's (a box under 16 rows)
     also as taking the grass's hue alone with its own lightness (JPEG keeps colour at half
     resolution, so a shirt a few pixels wide takes the hue of the grass around it); one far
     from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None), unless a
@@ -232,8 +236,14 @@ class PlayerDetection(Plugin):
         boxes, ids, standing = _standing_out_masks(boxes, ids, away)
         boxes, ids = _not_paint(frame, boxes, ids, ctx, away, heights, standing)
         grass_bgr = np.asarray(away.grass[:3], np.float32)
+        # Heights measured across the frame's middle column (a panned camera sees the pitch's
+        # length obliquely); by this frame's model without a homography. They place the shirt
+        # of a person the frame's edge cuts, and size the reported boxes.
+        across = _homography_heights(ctx, frame.shape[1] / 2)
+        tall = _lone_heights(boxes, measured if across is None else across, model)
         colours = [
-            jersey_colour(frame, labels, b, k, grass_bgr) for b, k in zip(boxes, ids, strict=True)
+            jersey_colour(frame, labels, b, k, grass_bgr, person)
+            for b, k, person in zip(boxes, ids, tall, strict=True)
         ]
         # The grass's feature is read with the jerseys': one colour conversion for all.
         features = lab_features([*colours, [int(v) for v in away.grass[:3]]])
@@ -258,11 +268,6 @@ class PlayerDetection(Plugin):
         ctx.state["team_tracks"] = tracks
         # The vote can bring back a goalkeeper the frame's reading demoted.
         verdicts = at_most_two_keepers(verdicts, teams, features)
-        # For the reported boxes, heights measured across the frame's middle column (a
-        # panned camera sees the pitch's length obliquely); by this frame's model without a
-        # homography.
-        across = _homography_heights(ctx, frame.shape[1] / 2)
-        tall = _lone_heights(boxes, measured if across is None else across, model)
         detections = []
         for box, person, (role, team, confidence) in zip(boxes, tall, verdicts, strict=True):
             detection: dict[str, Any] = {

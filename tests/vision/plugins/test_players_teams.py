@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 from realtime_nb.vision.plugins.players_teams import (
     _FITTED,
     BLENDED,
+    CUT_SHARE,
     OFF_THE_MIX,
     PURER,
     REFIT_EVERY,
@@ -31,6 +32,7 @@ from realtime_nb.vision.plugins.players_teams import (
     blend_distances,
     jersey_colour,
     lab_features,
+    person_rows,
     unwashed_distances,
 )
 from realtime_nb.vision.plugins.players_tracks import Verdict, vote
@@ -209,6 +211,59 @@ def test_a_jersey_is_read_above_the_shorts_first_row() -> None:
     on_white = jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass)
     frame[9:14, 0:5] = OLIVE_GRASS
     assert on_white == jersey_colour(frame, labels, [0, 0, 4, 19], 1, grass) == [40, 30, 180]
+
+
+def _cut_person(rows: int, top: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 40-row person (white shirt rows 7 to 17 of it, black shorts 18 to 25, skin below)
+    whose head is on frame row ``top`` of a ``rows``-row frame, 5 px wide, on olive grass;
+    and an empty label image (the shirt is read from pixels of no blob)."""
+    frame = np.zeros((rows, 9, 3), np.uint8)
+    frame[:] = OLIVE_GRASS
+    parts = [(0, 7, (90, 120, 170)), (7, 18, (250, 250, 250)), (18, 26, (25, 25, 25))]
+    for start, end, colour in [*parts, (26, 40, (90, 120, 170))]:
+        first, last = max(top + start, 0), min(top + end, rows)
+        if first < last:
+            frame[first:last, 0:5] = colour
+    return frame, np.zeros((rows, 9), np.int32)
+
+
+def test_a_person_the_frames_top_edge_cuts_is_read_at_their_shirt_not_their_shorts() -> None:
+    # Head 16 rows above the frame: rows 0 and 1 show the shirt's end, rows 2 to 9 the shorts,
+    # the box is rows 0 to 23. Read from the box's own rows 0.18 to 0.45 (4 to 10), it is
+    # the shorts' black; from a 40-row person's (rows -9 to 1), the shirt's white.
+    frame, labels = _cut_person(30, -16)
+    grass, box = np.asarray(OLIVE_GRASS, np.float32), [0, 0, 4, 23]
+    assert person_rows(box, 30, 40.0) == (-16, 23)
+    assert jersey_colour(frame, labels, box, 1, grass) == [25, 25, 25]
+    assert jersey_colour(frame, labels, box, 1, grass, 40.0) == [250, 250, 250]
+
+
+def test_a_person_the_frames_bottom_edge_cuts_is_read_at_their_shirt_not_their_neck() -> None:
+    # Head on row 10 of a 30-row frame: the box is rows 10 to 29, 20 of the person's 40. Its
+    # own rows 0.18 to 0.45 (rows 14 to 18) take in the head's skin; a 40-row person's (17
+    # to 27) are the shirt's rows.
+    frame, labels = _cut_person(30, 10)
+    grass, box = np.asarray(OLIVE_GRASS, np.float32), [0, 10, 4, 29]
+    assert person_rows(box, 30, 40.0) == (10, 49)
+    assert jersey_colour(frame, labels, box, 1, grass) != [250, 250, 250]
+    assert jersey_colour(frame, labels, box, 1, grass, 40.0) == [250, 250, 250]
+
+
+def test_a_cut_persons_shirt_out_of_view_is_read_from_the_boxs_own_rows() -> None:
+    # Head 30 rows above the frame: the shirt ends above it. Nothing of the shirt to read, so
+    # the box's rows are read, as without a height; a box as tall as a person is its own.
+    frame, labels = _cut_person(30, -30)
+    grass, box = np.asarray(OLIVE_GRASS, np.float32), [0, 0, 4, 9]
+    assert jersey_colour(frame, labels, box, 1, grass, 40.0) == jersey_colour(
+        frame, labels, box, 1, grass
+    )
+    assert person_rows([0, 0, 4, 39], 30, 40.0) == (0, 39)
+    assert person_rows([0, 3, 4, 20], 30, 40.0) == (3, 20)  # not cut: its own rows
+    # Cut by less than a fifth of the height (or a person's height measured a little over):
+    # the box's own rows, which still show the shirt.
+    assert CUT_SHARE == 0.8
+    assert person_rows([0, 0, 4, 32], 30, 40.0) == (0, 32)
+    assert person_rows([0, 0, 4, 30], 30, 40.0) == (-9, 30)
 
 
 def test_a_small_boxs_jersey_is_read_a_row_lower() -> None:
