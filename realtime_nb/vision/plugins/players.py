@@ -144,8 +144,9 @@ class PlayerDetection(Plugin):
     a goalkeeper's, two kits close together, found at half the radius, if they explain the
     jerseys far better, and when it is a diffuse spread of off-colour readings, two such kits
     dense where it is not, with the first colour between them), and again on every second later
-    frame with more jerseys off both colours than a match has goalkeepers (a team out of view
-    while they were learnt), kept if they explain that frame's jerseys
+    frame with more jerseys off both colours than a match has goalkeepers, or two of one colour
+    (a team out of view while they were learnt, or learnt from its far players' washed
+    jerseys: the two goalkeepers' kits differ), kept if they explain that frame's jerseys
     (:meth:`TeamModel.relearn`). A jersey is read between the shoulders and the shorts; of a
     box the frame's top or bottom edge cuts to under four fifths of a person standing there,
     where a whole person's shirt would be, not on the shorts of a player whose head is above
@@ -255,7 +256,7 @@ class PlayerDetection(Plugin):
         # A shirt a few pixels wide may have taken the grass's hue (blend_distances).
         washed = np.array([y2 - y1 + 1 < WASHED_BOX for _, y1, _, y2 in boxes], bool)
         readings = teams.read(features, grass_feature, washed)
-        if not learning and teams.missing_a_team(readings):
+        if not learning and teams.missing_a_team(readings, features):
             readings = teams.relearn(features, colours, readings, grass_feature, grass_bgr, washed)
         # A refit may have given each team the other's id; the players' tracks remember them.
         # Asked on every frame: a swap one frame's readings could not show stays until one can.

@@ -245,12 +245,24 @@ class TeamModel:
             self.state["team_bgr"] = [[int(v) for v in c] for c in bgr]
             self.state["team_reach"] = _reach(data[:, :3], centres, self.assign)
 
-    def missing_a_team(self, readings: list[Verdict]) -> bool:
+    def missing_a_team(
+        self, readings: list[Verdict], features: npt.NDArray[np.float64] | None = None
+    ) -> bool:
         """Whether a frame's ``readings`` (:meth:`read`'s) have :data:`OFF_COLOUR` or more
         goalkeepers, more than the two a match has: a team was out of view while the colours
         were learnt (or a blend of the other's took its place), and its players' jerseys are
-        far from both colours."""
-        return _keepers(readings) >= OFF_COLOUR
+        far from both colours. Given the jerseys' ``features``, also when two goalkeepers
+        wear one colour (within :attr:`radius` of each other): the two goalkeepers' kits
+        differ from each other's, so two such jerseys are a team's."""
+        if _keepers(readings) >= OFF_COLOUR:
+            return True
+        if features is None:
+            return False
+        keepers = [i for i, (role, _, _) in enumerate(readings) if role == "goalkeeper"]
+        if len(keepers) < 2:
+            return False
+        near = _pairwise(features[keepers], features[keepers])
+        return bool((near[np.triu_indices(len(keepers), 1)] <= self.radius).any())
 
     def relearn(
         self,
@@ -269,7 +281,8 @@ class TeamModel:
         centres are refitted on the first such frame and every :data:`REFIT_EVERY` after it
         (the 1st, 3rd, 5th, ... of the job), else the ``readings`` are returned as they are.
         The refitted centres are kept only if they explain the frame: no more goalkeepers in
-        it than a match has, and fewer than before by more than the players they move (to the
+        it than a match has, no two of them of one colour (:meth:`missing_a_team`), and fewer
+        than before by more than the players they move (to the
         other team, or off both colours; a player turned goalkeeper counts both ways).
         Any other refit (footage whose jersey readings wander, under a roof's shadow or with
         two kits a blend apart) would only trade one team's id for another's from frame to
@@ -285,7 +298,9 @@ class TeamModel:
         moved = sum(
             a[0] == "player" and a[:2] != b[:2] for a, b in zip(readings, again, strict=True)
         )
-        if not self.missing_a_team(again) and _keepers(again) + moved < _keepers(readings):
+        if not self.missing_a_team(again, features) and _keepers(again) + moved < _keepers(
+            readings
+        ):
             return again
         for key in _FITTED:
             if key in before:

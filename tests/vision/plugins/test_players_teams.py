@@ -531,6 +531,40 @@ def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_l
     assert 10 <= frames <= 20
 
 
+def test_two_goalkeepers_of_one_colour_are_a_team_missed_and_learnt_again() -> None:
+    # One team was learnt from a very dark blue (its far players, washed darker; three a frame)
+    # beside a red one; later its near players, in the kit's own blue, read off both colours,
+    # two a frame. Two goalkeepers wear kits unlike each other's: two jerseys of one colour off
+    # both teams' say a team is missed, and a refit with their jerseys kept reads them as one
+    # team's players.
+    rng = np.random.default_rng(11)
+    grass, dark_blue = _GRASS, np.array([60, 30, 10], np.float64)
+    teams, grass_feature = _warmed_up(rng, grass, (dark_blue, 3), (_RED, 6))
+    readings: list[Verdict] = []
+    for frames in range(40):
+        frame = _jerseys(
+            np.vstack([_BLUE + rng.normal(0, 3, (2, 3)), _RED + rng.normal(0, 3, (6, 3))])
+        )
+        features, colours = frame[:, :3], frame[:, 3:].astype(int).tolist()
+        readings = teams.read(features, grass_feature)
+        if not teams.missing_a_team(readings, features):
+            break
+        assert [role for role, _, _ in readings] == ["goalkeeper"] * 2 + ["player"] * 6
+        assert not teams.missing_a_team(readings)  # two goalkeepers: as many as a match has
+        if frames == 0:
+            # A goalkeeper of another colour beside one of them: two, as a match has.
+            pink = _jerseys(np.array([[200, 40, 170]], np.float64))[:, :3]
+            other = np.vstack([pink, features[1:]])
+            other_readings = teams.read(other, grass_feature)
+            assert [role for role, _, _ in other_readings[:2]] == ["goalkeeper"] * 2
+            assert not teams.missing_a_team(other_readings, other)
+        teams.relearn(features, colours, readings, grass_feature, grass)
+    assert 1 <= frames < 40  # learnt after refits, not at once
+    assert [role for role, _, _ in readings] == ["player"] * 8
+    assert readings[0][1] == readings[1][1] != readings[2][1]
+    assert len({team for _, team, _ in readings[2:]}) == 1
+
+
 def test_a_refit_that_reads_the_frame_no_better_is_dropped_but_its_jerseys_are_kept() -> None:
     # Two teams learnt; then a frame of three goalkeeper-coloured jerseys (more than a match
     # has) that are no team's: a refit leaves them off both colours, so it is not kept.
@@ -596,7 +630,8 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
     state: dict[str, Any] = {"team_centres": centres}
     teams = _ScriptedRefit(state, after)
     assert teams.missing_a_team(before)
-    features = np.zeros((10, 3))
+    # Ten jerseys of ten colours, 35 Lab units apart and more: no two goalkeepers of one.
+    features = np.arange(30.0).reshape(10, 3) * 20
     read = teams.relearn(features, [[0, 0, 0]] * 10, before)
     assert (read is after) == kept and (read is before) != kept
     assert state["team_centres"] == ([[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]] if kept else centres)
