@@ -92,7 +92,9 @@ def jersey_colour(
     """Median BGR of the blob's upper body (rows :data:`SHIRT_ROWS` of the box, or to
     :data:`SMALL_SHIRT_END` on a small one: below the head, above the shorts; between the arms;
     of a box the frame's top or bottom edge cuts, the rows of a whole person ``tall`` rows high
-    standing at its feet or hanging from its head: :func:`person_rows`),
+    standing at its feet or hanging from its head, :func:`person_rows`, small or not by that
+    person's height, those outside the frame left out; when none of them is in the frame, the
+    box's own rows, as without ``tall``),
     over its pixels clearly unlike the grass (:data:`UNLIKE_GRASS` BGR units away, in float32) when
     they are at least half of them, else over all of them; when fewer than two are left, over those
     at least three quarters as far from the grass as the furthest. A small player's edge pixels are
@@ -102,16 +104,12 @@ def jersey_colour(
     read as another team. ``grass``: its BGR, best as float32 already (made once a frame, not once a
     box)."""
     x1, y1, x2, y2 = box
+    bw = x2 - x1 + 1
     head, feet = person_rows(box, frame.shape[0], tall)
-    bh, bw = feet - head + 1, x2 - x1 + 1
-    first, last = SHIRT_ROWS
-    if bh < SMALL_BOX:
-        last = SMALL_SHIRT_END
-    top, bottom = head + round(first * bh), head + max(round(last * bh), round(first * bh) + 1)
+    top, bottom = _shirt_rows(head, feet)
     top, bottom = max(top, 0), min(bottom, frame.shape[0])
     if bottom <= top:  # the shirt is out of view: the box's own rows, as for any box
-        bh = y2 - y1 + 1
-        top, bottom = y1 + round(first * bh), y1 + max(round(last * bh), round(first * bh) + 1)
+        top, bottom = _shirt_rows(y1, y2)
     left, right = x1 + round(0.2 * bw), x2 + 1 - round(0.2 * bw)
     if right - left < 1:
         left, right = x1, x2 + 1
@@ -141,10 +139,19 @@ CUT_SHARE = 0.8
 whole person (:func:`person_rows`). Under it the box's own rows :data:`SHIRT_ROWS` start below a
 third of the person's height, half of them on the shorts; a box cut by less still shows the
 shirt there. A person's height through the homography can be a tenth more than the box of one
-seen whole (a near camera 12 m up: 47.5 rows for a 43-row player whose hair the top edge cut),
-so a box at 0.86 of that is near whole. On tuning clips 0.8, 0.9 and any cut box (1.0) read the
-close cameras alike; broadcast tuning clips 300 to 329 had 867, 871 and 868 wrong team readings
-(867 before)."""
+seen whole (a near camera 12 m up: 47.5 rows for a 43-row player whose hair the top edge cut,
+a 41-row box, 0.86 of that), so such a box is near whole. On tuning clips 0.8, 0.9 and any
+cut box (1.0) read the close cameras alike; broadcast tuning clips 300 to 329 had 867, 871 and
+868 wrong team readings (867 before)."""
+
+
+def _shirt_rows(head: int, feet: int) -> tuple[int, int]:
+    """The image rows (first, and one past the last) a jersey is read from, of a person whose
+    rows are ``head`` to ``feet`` (inclusive): :data:`SHIRT_ROWS` of the height, or to
+    :data:`SMALL_SHIRT_END` under :data:`SMALL_BOX` rows; at least one row."""
+    rows = feet - head + 1
+    first, last = SHIRT_ROWS[0], SHIRT_ROWS[1] if rows >= SMALL_BOX else SMALL_SHIRT_END
+    return head + round(first * rows), head + max(round(last * rows), round(first * rows) + 1)
 
 
 def person_rows(box: list[int], rows: int, tall: float | None) -> tuple[int, int]:
@@ -153,7 +160,9 @@ def person_rows(box: list[int], rows: int, tall: float | None) -> tuple[int, int
     feet: the box's own, unless the frame's top edge cuts it (its top on row 0), when the person
     stands at its bottom and its head is above the frame (a negative row), or the bottom edge
     does (its bottom on the last row), when the person's feet are below the frame; either only
-    when the box is shorter than :data:`CUT_SHARE` of ``tall``. A near camera cuts its nearest
+    when the box is shorter than :data:`CUT_SHARE` of ``tall``. (For a box the bottom edge
+    cuts, the caller's ``tall`` is a person's height at the frame's last row, a little less
+    than at the feet below it.) A near camera cuts its nearest
     and furthest players: a jersey read from the rows :data:`SHIRT_ROWS` of such a box reads the
     shorts (cut at the top) or the neck (cut at the bottom).
 
@@ -256,8 +265,11 @@ class TeamModel:
         differ from each other's, so two such jerseys are a team's."""
         if _keepers(readings) >= OFF_COLOUR:
             return True
-        if features is None:
-            return False
+        return features is not None and self._keepers_alike(readings, features)
+
+    def _keepers_alike(self, readings: list[Verdict], features: npt.NDArray[np.float64]) -> bool:
+        """Whether two goalkeepers of ``readings`` have jerseys (``features``) within
+        :attr:`radius` of each other."""
         keepers = [i for i, (role, _, _) in enumerate(readings) if role == "goalkeeper"]
         if len(keepers) < 2:
             return False
@@ -281,9 +293,9 @@ class TeamModel:
         centres are refitted on the first such frame and every :data:`REFIT_EVERY` after it
         (the 1st, 3rd, 5th, ... of the job), else the ``readings`` are returned as they are.
         The refitted centres are kept only if they explain the frame: no more goalkeepers in
-        it than a match has, no two of them of one colour (:meth:`missing_a_team`), and fewer
-        than before by more than the players they move (to the
-        other team, or off both colours; a player turned goalkeeper counts both ways).
+        it than a match has, no two of them of one colour that were not so before
+        (:meth:`missing_a_team`), and fewer than before by more than the players they move (to
+        the other team, or off both colours; a player turned goalkeeper counts both ways).
         Any other refit (footage whose jersey readings wander, under a roof's shadow or with
         two kits a blend apart) would only trade one team's id for another's from frame to
         frame; the centres before stay."""
@@ -298,8 +310,13 @@ class TeamModel:
         moved = sum(
             a[0] == "player" and a[:2] != b[:2] for a, b in zip(readings, again, strict=True)
         )
-        if not self.missing_a_team(again, features) and _keepers(again) + moved < _keepers(
-            readings
+        # Two alike goalkeepers the frame had before do not count against the refit: a
+        # referee and an assistant share a kit, and would keep any refit out while in view.
+        alike = self._keepers_alike(again, features) and not self._keepers_alike(readings, features)
+        if (
+            _keepers(again) < OFF_COLOUR
+            and not alike
+            and _keepers(again) + moved < _keepers(readings)
         ):
             return again
         for key in _FITTED:

@@ -251,19 +251,26 @@ def test_a_person_the_frames_bottom_edge_cuts_is_read_at_their_shirt_not_their_n
 
 def test_a_cut_persons_shirt_out_of_view_is_read_from_the_boxs_own_rows() -> None:
     # Head 30 rows above the frame: the shirt ends above it. Nothing of the shirt to read, so
-    # the box's rows are read, as without a height; a box as tall as a person is its own.
+    # the box's rows are read, as without a height: a 10-row box is small, read to 0.48 of
+    # it, rows 2 to 4 (one white, two black: black); to 0.45, rows 2 and 3 would give grey.
     frame, labels = _cut_person(30, -30)
+    frame[2, 0:5], frame[3:5, 0:5] = (250, 250, 250), (25, 25, 25)
     grass, box = np.asarray(OLIVE_GRASS, np.float32), [0, 0, 4, 9]
-    assert jersey_colour(frame, labels, box, 1, grass, 40.0) == jersey_colour(
-        frame, labels, box, 1, grass
-    )
-    assert person_rows([0, 0, 4, 39], 30, 40.0) == (0, 39)
-    assert person_rows([0, 3, 4, 20], 30, 40.0) == (3, 20)  # not cut: its own rows
+    assert round(SMALL_SHIRT_END * 10) == 5 and round(SHIRT_ROWS[1] * 10) == 4
+    assert jersey_colour(frame, labels, box, 1, grass) == [25, 25, 25]
+    assert jersey_colour(frame, labels, box, 1, grass, 40.0) == [25, 25, 25]
+
+
+def test_only_a_box_the_frames_edge_cuts_by_a_fifth_or_more_is_read_as_part_of_a_person() -> None:
+    assert person_rows([0, 0, 4, 39], 60, 40.0) == (0, 39)  # as tall as a person
+    assert person_rows([0, 3, 4, 20], 60, 40.0) == (3, 20)  # not cut: its own rows
     # Cut by less than a fifth of the height (or a person's height measured a little over):
     # the box's own rows, which still show the shirt.
     assert CUT_SHARE == 0.8
-    assert person_rows([0, 0, 4, 32], 30, 40.0) == (0, 32)
-    assert person_rows([0, 0, 4, 30], 30, 40.0) == (-9, 30)
+    assert person_rows([0, 0, 4, 32], 60, 40.0) == (0, 32)
+    assert person_rows([0, 0, 4, 30], 60, 40.0) == (-9, 30)
+    assert person_rows([0, 28, 4, 59], 60, 40.0) == (28, 59)
+    assert person_rows([0, 30, 4, 59], 60, 40.0) == (30, 69)
 
 
 def test_a_small_boxs_jersey_is_read_a_row_lower() -> None:
@@ -531,6 +538,29 @@ def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_l
     assert 10 <= frames <= 20
 
 
+@pytest.mark.parametrize("alike_before", [False, True])
+def test_a_refit_that_leaves_two_goalkeepers_of_one_colour_is_kept_only_if_they_were_so_before(
+    alike_before: bool,
+) -> None:
+    # Before: five goalkeepers of five colours (more than a match has) and five players. After
+    # the refit: two goalkeepers of one colour, the others players. When one of the two was a
+    # player before (a new pair: the refit read a team's player off both colours) the refit is
+    # not kept; when both were goalkeepers of that colour before (a referee and an assistant in
+    # one kit), they do not count against it. (Two goalkeepers and one player moved is fewer
+    # than the five before: kept by that test alone.)
+    keeper: Verdict = ("goalkeeper", None, 0.6)
+    before: list[Verdict] = [keeper] * 5 + [("player", 0, 0.9)] * 5
+    features = np.arange(30.0).reshape(10, 3) * 40
+    pair = 1 if alike_before else 5
+    features[pair] = features[0] + 1.0
+    after: list[Verdict] = [("player", 1, 0.9)] * 5 + [("player", 0, 0.9)] * 5
+    after[0] = after[pair] = keeper
+    teams = _ScriptedRefit({"team_centres": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}, after)
+    assert teams.missing_a_team(before)
+    read = teams.relearn(features, [[0, 0, 0]] * 10, before)
+    assert (read is after) == alike_before
+
+
 def test_two_goalkeepers_of_one_colour_are_a_team_missed_and_learnt_again() -> None:
     # One team was learnt from a very dark blue (its far players, washed darker; three a frame)
     # beside a red one; later its near players, in the kit's own blue, read off both colours,
@@ -630,7 +660,7 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
     state: dict[str, Any] = {"team_centres": centres}
     teams = _ScriptedRefit(state, after)
     assert teams.missing_a_team(before)
-    # Ten jerseys of ten colours, 35 Lab units apart and more: no two goalkeepers of one.
+    # Ten jerseys of ten colours, far apart (some 100 Lab units): no two goalkeepers of one.
     features = np.arange(30.0).reshape(10, 3) * 20
     read = teams.relearn(features, [[0, 0, 0]] * 10, before)
     assert (read is after) == kept and (read is before) != kept
