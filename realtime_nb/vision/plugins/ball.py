@@ -514,19 +514,20 @@ synthetic match: found 89.8 -> 89.9 %, wrong reports 111 -> 84 (a 20 m camera 31
 336x189 JPEG 45 lost 6 frames."""
 
 _NEAR_RATIO = 1.25
-"""How much larger the ball at the bottom of the frame must be than at its middle for the
-second search: as much larger as the second search's candidates must be to count
-(:data:`_LARGE_RATIO`). The first search's filters are sized for the middle's ball; a ball
-1.3 to 1.45 times as large, near a close camera, was still bright a step beyond its own edge
-where the first search reads whether a peak touches something (``ball_candidates``'
-``_touching``), and was dropped as part of something larger. At 1.45 (before): on a close
-camera 12 m up, 10 m back, 23 degrees (ball 3.7 px at the middle, 5.9 to 6.2 px near the
-bottom), the ball rolling near the bottom edge was missed for frames on end (random seed 40:
-frames 0 to 2 and 10 to 18). 1.25, on harness tuning looks (pitch, player and ball detection
-on cached clips, scored as ``realtime-nb eval`` scores them): that camera, random seeds 0 to
-23 and 30 to 53, found 1,596 -> 1,616 of 1,719 visible frames, wrong reports 75 -> 75; the 9 m
-and 14 m close cameras, 1280x720 JPEG 55 with a true-size ball, 1920x1080, motion blur 5 with
-JPEG 45 at 960x540 and broadcast tuning clips 300 to 319: every figure as before. A second
+"""How much larger the ball at the bottom of the frame must be than at its middle for the second
+search: as much larger as the second search's candidates must be to count (:data:`_LARGE_RATIO`).
+The first search's filters are sized for the middle's ball; where the frame's bottom has a ball
+up to 1.45 times as large (as the homography gives them), a ball there (drawn 0.13 m in radius on
+these looks, not the homography's 0.11 m) was bright a step beyond its own edge where the first
+search reads whether a peak touches something (``ball_candidates``' ``_touching``), and was
+dropped as part of something larger. At 1.45 (before): on a close camera 12 m up, 10 m back, 23
+degrees (by the homography 3.5 px at the middle and 5.0 px on the bottom row, 1.44; the ball
+drawn 5.9 to 6.2 px there), the ball rolling near the bottom edge was missed for frames on end
+(random seed 40: frames 0 to 2 and 10 to 18). 1.25, on harness tuning looks (pitch, player and
+ball detection on cached clips, scored as ``realtime-nb eval`` scores them): that camera, random
+seeds 0 to 23 and 30 to 53, found 1,596 -> 1,616 of 1,719 visible frames, wrong reports 75 -> 75;
+the 9 m and 14 m close cameras, 1280x720 JPEG 55 with a true-size ball, 1920x1080, motion blur 5
+with JPEG 45 at 960x540 and broadcast tuning clips 300 to 319: every figure as before. A second
 search costs some of a first search's time, only on frames where the ball's size varies this
 much."""
 

@@ -267,14 +267,23 @@ class TeamModel:
             return True
         return features is not None and self._keepers_alike(readings, features)
 
-    def _keepers_alike(self, readings: list[Verdict], features: npt.NDArray[np.float64]) -> bool:
+    def _keepers_alike(
+        self,
+        readings: list[Verdict],
+        features: npt.NDArray[np.float64],
+        known: frozenset[int] = frozenset(),
+    ) -> bool:
         """Whether two goalkeepers of ``readings`` have jerseys (``features``) within
-        :attr:`radius` of each other."""
+        :attr:`radius` of each other, a pair of two ``known`` jerseys (indices) left out."""
         keepers = [i for i, (role, _, _) in enumerate(readings) if role == "goalkeeper"]
         if len(keepers) < 2:
             return False
         near = _pairwise(features[keepers], features[keepers])
-        return bool((near[np.triu_indices(len(keepers), 1)] <= self.radius).any())
+        return any(
+            near[a, b] <= self.radius and not (keepers[a] in known and keepers[b] in known)
+            for a in range(len(keepers))
+            for b in range(a + 1, len(keepers))
+        )
 
     def relearn(
         self,
@@ -310,9 +319,11 @@ class TeamModel:
         moved = sum(
             a[0] == "player" and a[:2] != b[:2] for a, b in zip(readings, again, strict=True)
         )
-        # Two alike goalkeepers the frame had before do not count against the refit: a
-        # referee and an assistant share a kit, and would keep any refit out while in view.
-        alike = self._keepers_alike(again, features) and not self._keepers_alike(readings, features)
+        # Two alike goalkeepers that were both goalkeepers before (so alike then too) do not
+        # count against the refit: a referee and an assistant share a kit, and would keep any
+        # refit out while in view. A pair the refit made does.
+        keepers_before = frozenset(i for i, v in enumerate(readings) if v[0] == "goalkeeper")
+        alike = self._keepers_alike(again, features, keepers_before)
         if (
             _keepers(again) < OFF_COLOUR
             and not alike

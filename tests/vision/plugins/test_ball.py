@@ -545,6 +545,7 @@ def test_a_ball_near_a_close_cameras_bottom_edge_is_found() -> None:
         if run.index in (0, 1, 2, 10, 11, 12):
             assert truth is not None and truth.radius > 5.5
             errors[run.index] = None if ball is None else math.dist(ball["center"], truth.center)
+    assert len(errors) == 6
     assert all(e is not None and e <= 6 for e in errors.values()), errors
 
 

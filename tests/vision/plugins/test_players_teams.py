@@ -538,27 +538,33 @@ def test_a_team_out_of_view_while_the_colours_were_learnt_is_missed_and_learnt_l
     assert 10 <= frames <= 20
 
 
-@pytest.mark.parametrize("alike_before", [False, True])
-def test_a_refit_that_leaves_two_goalkeepers_of_one_colour_is_kept_only_if_they_were_so_before(
-    alike_before: bool,
+@pytest.mark.parametrize(
+    ("alike_before", "alike_after", "kept"),
+    [((0, 5), (0, 5), False), ((0, 1), (0, 1), True), ((0, 1), (2, 5), False)],
+    ids=["a new pair", "the pair before", "the pair before gone, a new one"],
+)
+def test_a_refit_is_kept_only_if_it_makes_no_new_pair_of_alike_goalkeepers(
+    alike_before: tuple[int, int], alike_after: tuple[int, int], kept: bool
 ) -> None:
-    # Before: five goalkeepers of five colours (more than a match has) and five players. After
-    # the refit: two goalkeepers of one colour, the others players. When one of the two was a
-    # player before (a new pair: the refit read a team's player off both colours) the refit is
-    # not kept; when both were goalkeepers of that colour before (a referee and an assistant in
-    # one kit), they do not count against it. (Two goalkeepers and one player moved is fewer
-    # than the five before: kept by that test alone.)
+    # Before: five goalkeepers (jerseys 0 to 4, more than a match has) and five players (5 to
+    # 9); the jerseys ``alike_before`` are of one colour (a player among them is no
+    # goalkeeper then). After the refit only the jerseys ``alike_after`` are goalkeepers, also
+    # of one colour when the pair is new. A pair the refit made (a team's player read off both
+    # colours) is not kept; a pair of goalkeepers alike before too (a referee and an assistant
+    # in one kit) does not count against it. (Two goalkeepers and at most one player moved is
+    # fewer than the five before: kept by that test alone.)
     keeper: Verdict = ("goalkeeper", None, 0.6)
     before: list[Verdict] = [keeper] * 5 + [("player", 0, 0.9)] * 5
     features = np.arange(30.0).reshape(10, 3) * 40
-    pair = 1 if alike_before else 5
-    features[pair] = features[0] + 1.0
+    features[alike_before[1]] = features[alike_before[0]] + 1.0
+    features[alike_after[1]] = features[alike_after[0]] + 1.0
     after: list[Verdict] = [("player", 1, 0.9)] * 5 + [("player", 0, 0.9)] * 5
-    after[0] = after[pair] = keeper
+    for k in alike_after:
+        after[k] = keeper
     teams = _ScriptedRefit({"team_centres": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}, after)
     assert teams.missing_a_team(before)
     read = teams.relearn(features, [[0, 0, 0]] * 10, before)
-    assert (read is after) == alike_before
+    assert (read is after) == kept
 
 
 def test_two_goalkeepers_of_one_colour_are_a_team_missed_and_learnt_again() -> None:
