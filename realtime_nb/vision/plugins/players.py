@@ -154,9 +154,9 @@ class PlayerDetection(Plugin):
     with each colour as blended with up to half of the grass (a far player's few pixels take in
     the grass around them under blur and JPEG), or as up to half again further from the grass
     (a colour learnt from far players is itself blended, and a near player's jersey is clean),
-    and a small player's (a box under 16 rows)
-    also as taking the grass's hue alone with its own lightness (JPEG keeps colour at half
-    resolution, so a shirt a few pixels wide takes the hue of the grass around it); one far
+    and a small player's (a box under 16 rows) also as taking the grass's hue alone with its own
+    lightness (JPEG keeps colour at half resolution, so a shirt a few pixels wide takes the hue
+    of the grass around it); one far
     from both is a ``referee`` when dark and grey, else a ``goalkeeper`` (team None), unless a
     larger player's lies within a team's reach of its line away from the grass's hue (a team
     learnt from its far players' washed jerseys, and a near player's shirt as saturated as the

@@ -162,9 +162,9 @@ def person_rows(box: list[int], rows: int, tall: float | None) -> tuple[int, int
     does (its bottom on the last row), when the person's feet are below the frame; either only
     when the box is shorter than :data:`CUT_SHARE` of ``tall``. (For a box the bottom edge
     cuts, the caller's ``tall`` is a person's height at the frame's last row, a little less
-    than at the feet below it.) A near camera cuts its nearest
-    and furthest players: a jersey read from the rows :data:`SHIRT_ROWS` of such a box reads the
-    shorts (cut at the top) or the neck (cut at the bottom).
+    than at the feet below it.) A near camera cuts its nearest and furthest players: a jersey
+    read from the rows :data:`SHIRT_ROWS` of such a box reads the shorts (cut at the top) or
+    the neck (cut at the bottom).
 
     Example:
         >>> person_rows([10, 0, 13, 23], 360, 45.0)  # cut by the top: the head is off view
@@ -275,7 +275,7 @@ class TeamModel:
     ) -> bool:
         """Whether two goalkeepers of ``readings`` have jerseys (``features``) within
         :attr:`radius` of each other, a pair of two ``known`` jerseys (indices) left out."""
-        keepers = [i for i, (role, _, _) in enumerate(readings) if role == "goalkeeper"]
+        keepers = _keeper_indices(readings)
         if len(keepers) < 2:
             return False
         near = _pairwise(features[keepers], features[keepers])
@@ -322,7 +322,7 @@ class TeamModel:
         # Two alike goalkeepers that were both goalkeepers before (so alike then too) do not
         # count against the refit: a referee and an assistant share a kit, and would keep any
         # refit out while in view. A pair the refit made does.
-        keepers_before = frozenset(i for i, v in enumerate(readings) if v[0] == "goalkeeper")
+        keepers_before = frozenset(_keeper_indices(readings))
         alike = self._keepers_alike(again, features, keepers_before)
         if (
             _keepers(again) < OFF_COLOUR
@@ -447,6 +447,11 @@ def _keepers(readings: list[Verdict]) -> int:
     return sum(role == "goalkeeper" for role, _, _ in readings)
 
 
+def _keeper_indices(readings: list[Verdict]) -> list[int]:
+    """Where in ``readings`` the goalkeepers are (off both team colours)."""
+    return [i for i, (role, _, _) in enumerate(readings) if role == "goalkeeper"]
+
+
 BLENDED = 0.5
 """How much of the grass's colour a jersey's reading may have taken in (blur or JPEG blending
 a far player's few pixels with the grass around them): :func:`blend_distances`."""
@@ -569,7 +574,7 @@ def at_most_two_keepers(
     at confidence 0.5; nearness is over each team's reach, as a team whose jerseys spread wide
     takes a far-off jersey sooner."""
     out = list(verdicts)
-    keepers = [i for i, (role, _, _) in enumerate(out) if role == "goalkeeper"]
+    keepers = _keeper_indices(out)
     if len(keepers) <= KEEPERS:
         return out
     centres = np.asarray(teams.state["team_centres"], np.float64)
