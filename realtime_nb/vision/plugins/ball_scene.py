@@ -40,6 +40,8 @@ __all__ = [
     "JUNCTION_PX",
     "LEGS_BELOW",
     "LEGS_SHARE",
+    "LINE_FLECK_FROM_PX",
+    "LINE_FLECK_SHARE",
     "ON_LINE_AT_FEET_FACTOR",
     "ON_LINE_FACTOR",
     "PERSON_HEIGHT_M",
@@ -69,6 +71,18 @@ found unchanged at 86.0 %)."""
 ON_LINE_AT_FEET_FACTOR = 0.75
 """The same at someone's feet, where a ball played over a line is the usual case (0.6 there
 too cost the classic look 1.4 points of found on 70 tuning seeds)."""
+
+
+LINE_FLECK_SHARE = 0.8
+"""A candidate on a pitch marking under this share of the ball's expected radius there is a
+fleck of the marking, not the ball, where the ball is at least :data:`LINE_FLECK_FROM_PX`
+across: a marking's end where a player's legs or body cut it is a white blob beside the boots,
+as wide as the line and narrower than the ball, and took the ball's place while the ball was
+out of view (:meth:`BallScene.plausible`)."""
+LINE_FLECK_FROM_PX = 3.0
+"""The least expected radius (pixels) at which a candidate's size on a marking tells a fleck
+from the ball (:data:`LINE_FLECK_SHARE`): a smaller ball's image is the optics' spread and
+anti-aliasing as much as its size."""
 
 
 def on_marking(marking_px: float, radius: float) -> bool:
@@ -401,8 +415,9 @@ class BallScene:
     def plausible(self, candidates: list[Candidate]) -> list[Candidate]:
         """Drop candidates of the wrong size for their place, on a spot, or beyond the
         pitch's margin (:func:`~realtime_nb.vision.plugins.pitch_model.beyond_pitch`) away
-        from :attr:`ball_next`; scale the rest's confidence by how well their size fits, and
-        down on a marking or where two meet."""
+        from :attr:`ball_next`, or on a marking and narrower than the ball
+        (:data:`LINE_FLECK_SHARE`); scale the rest's confidence by how well their size fits,
+        and down on a marking or where two meet."""
         if not candidates or self.homography is None:
             return list(candidates)  # nothing known of their places
         centres = np.array([c[0] for c in candidates], np.float64)
@@ -441,6 +456,8 @@ class BallScene:
                 continue
             confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
             if on_marking(lines[k], radius):
+                if want >= LINE_FLECK_FROM_PX and radius < LINE_FLECK_SHARE * want:
+                    continue  # the marking's own fleck, narrower than the ball
                 confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
             if self.doubtful and _in_any(centre, self.doubtful):
                 confidence *= DOUBTFUL_FACTOR

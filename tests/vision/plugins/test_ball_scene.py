@@ -15,6 +15,8 @@ from realtime_nb.vision.plugins.ball_scene import (
     JUNCTION_FACTOR,
     LEGS_BELOW,
     LEGS_SHARE,
+    LINE_FLECK_FROM_PX,
+    LINE_FLECK_SHARE,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     BallScene,
@@ -101,6 +103,34 @@ def test_a_candidate_on_a_marking_counts_for_less() -> None:
     at_feet = ((525.0, 199.0), 2.0, 0.8)
     kept = scene.plausible([at_feet, open_grass])
     assert kept[0][2] == pytest.approx(ON_LINE_AT_FEET_FACTOR * kept[1][2])
+
+
+def test_a_candidate_on_a_marking_narrower_than_the_ball_is_the_markings_fleck() -> None:
+    # 40 px a metre from above: a 0.11 m ball is 4.4 px in radius. The penalty area's line
+    # (16.5 m from the goal line) runs down the frame at x = 660 px.
+    scale = 40.0
+    results = {"pitch_detection": {"homography": [[scale, 0.0, 0.0], [0.0, scale, 0.0],
+                                                  [0.0, 0.0, 1.0]], "quality": 0.99}}  # fmt: skip
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    want = 0.11 * scale
+    assert scene.expected_radius(np.array([[660.0, 640.0]]))[0] == pytest.approx(want)
+    assert want >= LINE_FLECK_FROM_PX
+    narrow, ball = LINE_FLECK_SHARE * want - 0.3, LINE_FLECK_SHARE * want + 0.3
+    on_line, open_grass = (660.0, 640.0), (600.0, 640.0)
+    kept = scene.plausible(
+        [(on_line, narrow, 0.8), (on_line, ball, 0.8), (open_grass, narrow, 0.8)]
+    )
+    # The narrow one on the line is gone; as wide as a ball it is kept, scaled as on a line;
+    # off the markings its size only scales it.
+    assert [(c[0], c[1]) for c in kept] == [(on_line, ball), (open_grass, narrow)]
+    alone = scene.plausible([(open_grass, ball, 0.8)])
+    assert kept[0][2] == pytest.approx(ON_LINE_FACTOR * alone[0][2])
+    # Where the ball is under LINE_FLECK_FROM_PX (10 px a metre: 1.1 px, taken as 2), a
+    # small candidate on a marking stays: there the size does not tell.
+    results["pitch_detection"]["homography"] = TOP_DOWN  # type: ignore[index]
+    small = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
+    on_halfway = (525.0, 200.0)
+    assert [c[0] for c in small.plausible([(on_halfway, 1.0, 0.8)])] == [on_halfway]
 
 
 def test_without_a_homography_the_people_give_the_ball_size() -> None:
