@@ -76,7 +76,7 @@ too cost the classic look 1.4 points of found on 70 tuning seeds)."""
 LINE_FLECK_SHARE = 0.8
 """A candidate on a pitch marking under this share of the ball's expected radius there is a
 fleck of the marking, not the ball, where the ball is at least :data:`LINE_FLECK_FROM_PX`
-across: a marking's end where a player's legs or body cut it is a white blob beside the boots,
+in radius: a marking's end where a player's legs or body cut it is a white blob beside the boots,
 as wide as the line and narrower than the ball, and took the ball's place while the ball was
 out of view (:meth:`BallScene.plausible`)."""
 LINE_FLECK_FROM_PX = 3.0

@@ -127,7 +127,7 @@ def test_a_candidate_on_a_marking_narrower_than_the_ball_is_the_markings_fleck()
     assert kept[0][2] == pytest.approx(ON_LINE_FACTOR * alone[0][2])
     # Where the ball is under LINE_FLECK_FROM_PX (10 px a metre: 1.1 px, taken as 2), a
     # small candidate on a marking stays: there the size does not tell.
-    results["pitch_detection"]["homography"] = TOP_DOWN  # type: ignore[index]
+    results["pitch_detection"]["homography"] = TOP_DOWN
     small = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(1050, 680, 25, None)))
     on_halfway = (525.0, 200.0)
     assert [c[0] for c in small.plausible([(on_halfway, 1.0, 0.8)])] == [on_halfway]
