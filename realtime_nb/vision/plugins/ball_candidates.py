@@ -55,6 +55,7 @@ __all__ = [
     "search_reach",
     "streak_of",
     "under_something_dark",
+    "warmth",
     "whiteness",
     "whiteness_and_brightness",
 ]
@@ -565,6 +566,20 @@ def grass_tint(frame: npt.NDArray[np.uint8]) -> float:
     """The grass's green tint (:func:`_tints`), the median of a sparse grid over the frame
     (most of which is grass). A shadow darkens the grass but keeps its tint."""
     return float(np.median(_tints(frame[::16, ::16])))
+
+
+def warmth(frame: npt.NDArray[np.uint8], centre: tuple[float, float]) -> float:
+    """How much redder than blue (R - B, 0 to 255) the 3x3 pixels around ``centre`` are on
+    average: near 0 on a white ball and on a white ball blended with the grass (the grass is
+    about as blue as red), 40 to 90 on light skin and fair hair. 0 when ``centre`` is outside
+    the frame."""
+    x, y = round(centre[0]), round(centre[1])
+    height, width = frame.shape[:2]
+    if not (0 <= x < width and 0 <= y < height):
+        return 0.0
+    patch = frame[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].reshape(-1, 3)
+    blue, _, red = patch.mean(axis=0, dtype=np.float64).tolist()
+    return float(red - blue)
 
 
 def _tints(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
