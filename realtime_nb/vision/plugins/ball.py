@@ -93,7 +93,8 @@ class BallDetection(Plugin):
       scale (the search runs on a shrunk frame when the ball is large), candidates much larger
       are dropped, the centre and penalty spots are never the ball, one on a marking counts
       for less and one where two markings meet for less still; where the ball is 3 px or more
-      in radius, a candidate clearly redder than blue there (light skin, fair hair) is not it;
+      in radius (here or, on a frame without a homography, by the people's heights), a
+      candidate clearly redder than blue (light skin, fair hair) is not it;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
       is at the feet of someone else (a nearer one's box takes in the grass between their
       legs, where a farther one's feet are seen) or of a box no farther away; a box shorter than a
@@ -441,31 +442,38 @@ def _judged(
     typical: float,
     sharp: bool = False,
 ) -> list[Candidate]:
-    """The :data:`_MOST` best of ``scored`` (:func:`_scored`) that are neither a blob found
-    by both searches, nor kit by what lies around it: a sock on its boot counts for half, a
-    face under dark hair (but not a ball under the boots at someone's feet), a white part
-    of a body whose box is missing, and a head on someone cut off by the frame's bottom edge
-    are dropped; those kept with a body over them only (off the markings) are added to
-    ``scene``'s :attr:`~BallScene.under_bodies`. On a
-    ``sharp`` frame (no motion streak) a dark strip under a blob as green as the grass is a
-    shadow, not a boot (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
+    """The :data:`_MOST` best of ``scored`` (:func:`_scored`) that are neither a blob found by both
+    searches, nor kit by what lies around it: a sock on its boot counts for half, a face under dark
+    hair (but not a ball under the boots at someone's feet), a white part of a body whose box is
+    missing, a head on someone cut off by the frame's bottom edge, and, where the ball is measured
+    :data:`_SKIN_FROM_PX` or more in radius, a blob clearly redder than blue
+    (:data:`_SKIN_WARMTH`: light skin, fair hair) are dropped; those kept with a body over them only
+    (off the markings) are added to ``scene``'s :attr:`~BallScene.under_bodies`. On a ``sharp``
+    frame (no motion streak) a dark strip under a blob as green as the grass is a shadow, not a boot
+    (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
     if not scored:
         return []
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
-    want = [r if math.isfinite(r) else typical for r in scene.expected_radius(centres).tolist()]
+    sized = scene.expected_radius(centres).tolist()  # NaN without a homography
+    want = [r if math.isfinite(r) else typical for r in sized]
+    # Where colour is read (_SKIN_FROM_PX), the size must be measured, not the width's guess.
+    measured = scene.measured_radius(frame.shape[1], frame.shape[0])
+    sized = [r if math.isfinite(r) else measured for r in sized]
     on_line = scene.near_markings_listed(centres)
     ground = median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
     tint: float | None = None  # worked out once, when first needed
     out: list[Candidate] = []
     searches: list[int] = []
-    for (confidence, centre, radius, search), r, line_px in zip(scored, want, on_line, strict=True):
+    for (confidence, centre, radius, search), r, size, line_px in zip(
+        scored, want, sized, on_line, strict=True
+    ):
         if both and any(
             s != search and math.dist(centre, o[0]) < max(radius, o[1])
             for o, s in zip(out, searches, strict=True)
         ):
             continue  # the same blob found by both searches
-        if r >= _SKIN_FROM_PX and warmth(frame, centre) > _SKIN_WARMTH:
+        if size >= _SKIN_FROM_PX and warmth(frame, centre) > _SKIN_WARMTH:
             continue  # skin or fair hair: a face or an arm no box covers, not the ball
         # A face under dark hair, of someone cut off by the frame's bottom, has no box; a
         # ball at a boxed player's feet has their boots over it.
@@ -498,29 +506,33 @@ def _judged(
 
 
 _SKIN_WARMTH = 40.0
-"""Least :func:`~realtime_nb.vision.plugins.ball_candidates.warmth` (R - B) of a candidate that
-is skin or fair hair, not the ball, where the ball is at least :data:`_SKIN_FROM_PX` in radius
-(:func:`_judged`). The ball is white: at its middle R and B are alike, and the grass it is
-blended with is about as blue as red. Light skin is 40 to 90 redder than blue, and its
+""":func:`~realtime_nb.vision.plugins.ball_candidates.warmth` (R - B) over which a candidate is
+skin or fair hair, not the ball, where the ball is measured at least :data:`_SKIN_FROM_PX` in
+radius (:func:`_judged`). The ball is white: at its middle R and B are alike, and the grass
+it is blended with is about as blue as red. Light skin is 40 to 90 redder than blue, and its
 whiteness (``2 min - max``) is still half a white ball's: on a close camera the face of a
-fair-haired player cut off by the frame's bottom edge (no box; the dark-hair test does not
-see fair hair) was taken for the ball and followed while the ball was out of view (11 m up,
-11 m back, 24 degrees, random seed 21: frames 25 to 33). Measured first, over every candidate
-kept on eight tuning looks (close cameras 11 and 12 m up, a 20 m camera with skin tones, a
-true-size ball with white shorts, the classic look, 320x180 JPEG 45, motion blur 5 + JPEG 45,
-broadcast clips 300-311): wherever a candidate measured 2.5 px or more in radius, the true
-ball's R - B was at most 38 (JPEG's half-resolution colour and blur bleed a kit's red into
-it); under that size a ball blended with a broadcast clip's grass reached 60, so the rule
-holds only from :data:`_SKIN_FROM_PX`. A ball that is not white (an orange winter ball), or
-light that tints every white warm, would be dropped as skin where it is that large; neither
-renderer draws either. On close cameras' tuning clips wrong reports went from 89 to 76 (11 m
-up, random seeds 0 to 79; found 3,181 -> 3,193 of 3,343), 93 to 83 (12 m) and 19 to 16 (9 m);
-no other tuning look changed."""
+fair-haired player cut off by the frame's bottom edge (no box; the dark-hair test does not see
+fair hair) was taken for the ball and followed while the ball was out of view (11 m up, 11 m
+back, 24 degrees, random seed 21: frames 25 to 33). Measured first, over every candidate kept on
+eight tuning looks (close cameras 11 and 12 m up, a 20 m camera with skin tones, a true-size
+ball with white shorts, the classic look, 320x180 JPEG 45, motion blur 5 + JPEG 45, broadcast
+clips 300-311): the true ball's R - B was at most 3 on the close cameras (where the homography's
+ball is 3.5 to 6 px), at most 38 elsewhere wherever the candidate measured 2.5 px or more in
+radius (JPEG's half-resolution colour and blur bleed a kit's red into a small ball) and up to 60
+under that (a broadcast clip's ball of a pixel blended with its grass), so the rule holds only
+where the ball is measured :data:`_SKIN_FROM_PX` or more. A ball that is not white (an
+orange winter ball), or light that tints every white warm, would be dropped as skin where it is
+that large; neither renderer draws either. On close cameras' tuning clips wrong reports went
+from 89 to 76 (11 m up, random seeds 0 to 79; found 3,181 -> 3,193 of 3,343), 93 to 83 (12 m)
+and 19 to 16 (9 m); no other tuning look changed."""
 
 _SKIN_FROM_PX = 3.0
-"""Least radius (pixels) the ball is expected to have at a candidate (through the homography,
-else the frame's typical ball) for the candidate's colour to be read (:data:`_SKIN_WARMTH`): a
-smaller ball has no pixel of its own, only its blend with what is around it."""
+"""Least radius (pixels) of the ball at a candidate for the candidate's colour to be read
+(:data:`_SKIN_WARMTH`): a smaller ball has no pixel of its own, only its blend with what is
+around it. The radius is measured: through the homography, else by the heights of the
+people seen (:meth:`~realtime_nb.vision.plugins.ball_scene.BallScene.measured_radius`; close
+cameras lose their homography on some frames, and there too a face was reported); never the
+guess from the frame's width alone."""
 
 
 def _full(c: BallCandidate, factor: int) -> tuple[float, float]:

@@ -568,26 +568,26 @@ def grass_tint(frame: npt.NDArray[np.uint8]) -> float:
     return float(np.median(_tints(frame[::16, ::16])))
 
 
-def warmth(frame: npt.NDArray[np.uint8], centre: tuple[float, float]) -> float:
-    """How much redder than blue (R - B, 0 to 255) the 3x3 pixels around ``centre`` are on
-    average: near 0 on a white ball and on a white ball blended with the grass (the grass is
-    about as blue as red), 40 to 90 on light skin and fair hair. 0 when ``centre`` is outside
-    the frame."""
-    x, y = round(centre[0]), round(centre[1])
-    height, width = frame.shape[:2]
-    if not (0 <= x < width and 0 <= y < height):
-        return 0.0
-    patch = frame[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].reshape(-1, 3)
-    blue, _, red = patch.mean(axis=0, dtype=np.float64).tolist()
-    return float(red - blue)
-
-
 def _tints(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """How green each BGR pixel is for its brightness: ``(G - max(B, R)) / max(B, G, R)``."""
     wide = pixels.astype(np.float32)
     top = np.maximum(wide.max(axis=-1), 1.0)
     out: npt.NDArray[np.float32] = (wide[..., 1] - np.maximum(wide[..., 0], wide[..., 2])) / top
     return out
+
+
+def warmth(frame: npt.NDArray[np.uint8], centre: tuple[float, float]) -> float:
+    """How much redder than blue (R - B, -255 to 255) the BGR pixels around ``centre`` (rounded
+    to a pixel; its 3x3 neighbourhood, fewer at the frame's edge) are on average: near 0 on a
+    white ball and on a white ball blended with the grass (the grass is about as blue as red),
+    40 to 90 on light skin and fair hair, negative on blue. 0 when ``centre`` is outside the
+    frame."""
+    x, y = round(centre[0]), round(centre[1])
+    height, width = frame.shape[:2]
+    if not (0 <= x < width and 0 <= y < height):
+        return 0.0
+    patch = frame[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2]
+    return float(patch[..., 2].mean(dtype=np.float64) - patch[..., 0].mean(dtype=np.float64))
 
 
 _SHADOW_LIGHT = 0.5

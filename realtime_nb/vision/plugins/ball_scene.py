@@ -330,18 +330,29 @@ class BallScene:
             )
         return known[3]
 
-    def _radius_at_middle(self, width: int, height: int) -> float:
-        fallback = 2.0 * width / 640
+    def measured_radius(self, width: int, height: int) -> float:
+        """The ball's radius in pixels at the middle of the frame as something in it measures
+        it: the homography, else (without one) the median height of three or more people;
+        NaN where neither does (:meth:`typical_radius` then guesses from the width)."""
         if self.homography is None:
             # Without the pitch's scale the people's height gives it (a near view's ball is
             # far larger than the usual 2 px); a few boxes, as a crowd's may be cut or merged.
             if len(self.people) >= 3:
                 tall = float(np.median([b[3] - b[1] for b in self.people]))
-                return max(fallback, BALL_RADIUS_M / PERSON_HEIGHT_M * tall)
-            return fallback
+                return BALL_RADIUS_M / PERSON_HEIGHT_M * tall
+            return math.nan
         expected = self.expected_radius(np.array([[width / 2, height / 2]], np.float64))
         value = float(expected[0])
-        return value if math.isfinite(value) and value > 0 else fallback
+        return value if math.isfinite(value) and value > 0 else math.nan
+
+    def _radius_at_middle(self, width: int, height: int) -> float:
+        fallback = 2.0 * width / 640
+        measured = self.measured_radius(width, height)
+        if not math.isfinite(measured):
+            return fallback
+        # Without a homography, never under the usual 2 px a 640 px width (the optics spread
+        # even a far ball that wide).
+        return max(fallback, measured) if self.homography is None else measured
 
     def expected_radius(self, points: FloatArray) -> FloatArray:
         """A 0.11 m ball's radius in pixels on the ground at each image point (NaN above the
