@@ -93,8 +93,9 @@ class BallDetection(Plugin):
       scale (the search runs on a shrunk frame when the ball is large), candidates much larger
       are dropped, the centre and penalty spots are never the ball, one on a marking counts
       for less and one where two markings meet for less still; where the ball is 3 px or more
-      in radius (here or, on a frame without a homography, by the people's heights), a
-      candidate clearly redder than blue (light skin, fair hair) is not it;
+      in radius (at the candidate through the homography, else at the frame's middle; on a
+      frame without one, by three or more people's heights), a candidate clearly redder than
+      blue (light skin, fair hair) is not it;
     - people: with ``player_detection``'s boxes, a blob inside a person's box is kit unless it
       is at the feet of someone else (a nearer one's box takes in the grass between their
       legs, where a farther one's feet are seen) or of a box no farther away; a box shorter than a
@@ -454,7 +455,7 @@ def _judged(
     if not scored:
         return []
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
-    sized = scene.expected_radius(centres).tolist()  # NaN without a homography
+    sized = scene.expected_radius(centres).tolist()  # NaN without a homography or above its horizon
     want = [r if math.isfinite(r) else typical for r in sized]
     # Where colour is read (_SKIN_FROM_PX), the size must be measured, not the width's guess.
     measured = scene.measured_radius(frame.shape[1], frame.shape[0])

@@ -318,8 +318,9 @@ class BallScene:
         return PERSON_HEIGHT_M / BALL_RADIUS_M * self.expected_radius(bottoms)
 
     def typical_radius(self, width: int, height: int) -> float:
-        """The ball's radius in pixels at the middle of the frame (a 640 px wide frame's
-        usual 2 px, scaled with the width, without a homography or where it is undefined)."""
+        """The ball's radius in pixels at the middle of the frame: :meth:`measured_radius`,
+        without a homography at least a 640 px wide frame's usual 2 px scaled with the width,
+        and that guess where nothing measures it."""
         known = self._typical
         if known is None or known[0] is not self.people or known[1:3] != (width, height):
             known = self._typical = (
@@ -333,13 +334,14 @@ class BallScene:
     def measured_radius(self, width: int, height: int) -> float:
         """The ball's radius in pixels at the middle of the frame as something in it measures
         it: the homography, else (without one) the median height of three or more people;
-        NaN where neither does (:meth:`typical_radius` then guesses from the width)."""
+        NaN where neither does, or gives no positive size (:meth:`typical_radius` then
+        guesses from the width)."""
         if self.homography is None:
             # Without the pitch's scale the people's height gives it (a near view's ball is
             # far larger than the usual 2 px); a few boxes, as a crowd's may be cut or merged.
             if len(self.people) >= 3:
                 tall = float(np.median([b[3] - b[1] for b in self.people]))
-                return BALL_RADIUS_M / PERSON_HEIGHT_M * tall
+                return BALL_RADIUS_M / PERSON_HEIGHT_M * tall if tall > 0 else math.nan
             return math.nan
         expected = self.expected_radius(np.array([[width / 2, height / 2]], np.float64))
         value = float(expected[0])

@@ -430,14 +430,20 @@ def test_a_light_face_is_not_the_ball_where_the_ball_has_pixels_of_its_own() -> 
         scene = BallScene(np.diag([scale, scale, 1.0]), [])
         assert [c[0] for c in _judged(img, bright, scored, scene, 2.0)] == kept
     # Without a homography, three people 60 px tall measure the ball (3.7 px): colour is
-    # read. With no one to measure it by, the typical ball is the width's guess: it is not.
+    # read, whatever the typical ball passed in. Three 45 px tall measure it 2.75 px: not
+    # read, though a 1920 px width's guess (6 px) is over 3; nor with no one to measure by.
+    guess = BallScene(None, []).typical_radius(1920, 1080)
+    assert guess == pytest.approx(6.0)
     people = [[3.0, 5.0, 10.0, 65.0], [12.0, 5.0, 19.0, 65.0], [21.0, 5.0, 28.0, 65.0]]
     tall = BallScene(None, people)
     assert tall.measured_radius(160, 100) == pytest.approx(60 * 0.11 / 1.8)
-    assert [c[0] for c in _judged(img, bright, scored, tall, 3.7)] == [ball]
+    assert [c[0] for c in _judged(img, bright, scored, tall, 2.0)] == [ball]
+    short = BallScene(None, [[x1, 20.0, x2, 65.0] for x1, _, x2, _ in people])
+    assert short.measured_radius(160, 100) == pytest.approx(45 * 0.11 / 1.8)
+    assert [c[0] for c in _judged(img, bright, scored, short, guess)] == [face, ball]
     blind = BallScene(None, [])
     assert math.isnan(blind.measured_radius(160, 100))
-    assert [c[0] for c in _judged(img, bright, scored, blind, 4.4)] == [face, ball]
+    assert [c[0] for c in _judged(img, bright, scored, blind, guess)] == [face, ball]
 
 
 def test_a_sock_under_the_leg_of_someone_no_box_covers_is_at_the_feet() -> None:
