@@ -458,8 +458,9 @@ def _judged(
     sized = scene.expected_radius(centres).tolist()  # NaN without a homography or above its horizon
     want = [r if math.isfinite(r) else typical for r in sized]
     # Where colour is read (_SKIN_FROM_PX), the size must be measured, not the width's guess.
-    measured = scene.measured_radius(frame.shape[1], frame.shape[0])
-    sized = [r if math.isfinite(r) else measured for r in sized]
+    if not all(math.isfinite(r) for r in sized):
+        measured = scene.measured_radius(frame.shape[1], frame.shape[0])
+        sized = [r if math.isfinite(r) else measured for r in sized]
     on_line = scene.near_markings_listed(centres)
     ground = median(bright[::16, ::16])
     both = any(search for _, _, _, search in scored)
