@@ -36,10 +36,12 @@ from realtime_nb.vision.plugins.ball_candidates import (
     under_something_dark,
     warmth,
     whiteness_and_brightness,
+    width_across_a_line,
 )
 from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import (
     BALL_RADIUS_M,
+    LINE_FLECK_FROM_PX,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     SPOTS_M,
@@ -446,9 +448,11 @@ def _judged(
     """The :data:`_MOST` best of ``scored`` (:func:`_scored`) that are neither a blob found by both
     searches, nor kit by what lies around it: a sock on its boot counts for half, a face under dark
     hair (but not a ball under the boots at someone's feet), a white part of a body whose box is
-    missing, a head on someone cut off by the frame's bottom edge, and, where the ball is measured
-    :data:`_SKIN_FROM_PX` or more in radius, a blob clearly redder than blue
-    (:data:`_SKIN_WARMTH`: light skin, fair hair) are dropped; those kept with a body over them only
+    missing, a head on someone cut off by the frame's bottom edge, where the ball is measured
+    :data:`_SKIN_FROM_PX` or more in radius a blob clearly redder than blue
+    (:data:`_SKIN_WARMTH`: light skin, fair hair), and, on a marking where the homography's ball
+    is that large, a piece of the line no wider than it (:data:`_LINE_PIECE_SHARE`) are dropped;
+    those kept with a body over them only
     (off the markings) are added to ``scene``'s :attr:`~BallScene.under_bodies`. On a ``sharp``
     frame (no motion streak) a dark strip under a blob as green as the grass is a shadow, not a boot
     (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
@@ -477,6 +481,12 @@ def _judged(
             continue  # the same blob found by both searches
         if size >= _SKIN_FROM_PX and warmth(frame, centre) > _SKIN_WARMTH:
             continue  # skin or fair hair: a face or an arm no box covers, not the ball
+        if (
+            size >= LINE_FLECK_FROM_PX
+            and on_marking(line_px, radius)
+            and width_across_a_line(frame, centre, size) < _LINE_PIECE_SHARE * 2.0 * size
+        ):
+            continue  # a piece of the line it lies on, no wider than the line
         # A face under dark hair, of someone cut off by the frame's bottom, has no box; a
         # ball at a boxed player's feet has their boots over it.
         if (
@@ -527,6 +537,16 @@ orange winter ball), or light that tints every white warm, would be dropped as s
 that large; neither renderer draws either. On close cameras' tuning clips wrong reports went
 from 89 to 76 (11 m up, random seeds 0 to 79; found 3,181 -> 3,193 of 3,343), 93 to 83 (12 m)
 and 19 to 16 (9 m); no other tuning look changed."""
+
+_LINE_PIECE_SHARE = 0.75
+"""A candidate on a pitch marking whose white runs on along the marking and is narrower across
+it than this share of the ball's diameter
+(:func:`~realtime_nb.vision.plugins.ball_candidates.width_across_a_line`) is a piece of the
+line, not the ball, where the ball is
+:data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_FROM_PX` or more in radius
+(:func:`_judged`).
+A ball on a line hides the line under it and is as wide as the ball across it; a line
+(0.08 to 0.25 m wide, the ball 0.22 to 0.26 m across) is narrower, except the widest."""
 
 _SKIN_FROM_PX = 3.0
 """Least radius (pixels) of the ball at a candidate for the candidate's colour to be read

@@ -43,6 +43,7 @@ from realtime_nb.vision.plugins.arrays import (
 
 __all__ = [
     "BODY_SHARE",
+    "LINE_RUNS_ON",
     "BallCandidate",
     "above_something_dark",
     "body_around",
@@ -58,6 +59,7 @@ __all__ = [
     "warmth",
     "whiteness",
     "whiteness_and_brightness",
+    "width_across_a_line",
 ]
 
 Mask = npt.NDArray[np.uint8]
@@ -588,6 +590,98 @@ def warmth(frame: npt.NDArray[np.uint8], centre: tuple[float, float]) -> float:
         return 0.0
     patch = frame[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2]
     return float(patch[..., 2].mean(dtype=np.float64) - patch[..., 0].mean(dtype=np.float64))
+
+
+LINE_RUNS_ON = 0.7
+"""Share of a candidate's whiteness that the white just past the ball's edge, one way or both,
+must keep for :func:`width_across_a_line` to take the candidate for a piece of a line."""
+
+
+def width_across_a_line(
+    frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float
+) -> float:
+    """The width (px) of the white at ``centre`` across the way it runs on, or ``inf`` where
+    it runs on no way: a blob, not a piece of a line.
+
+    The way it runs on is the one of 32 (every 5.6 degrees) in which the :func:`whiteness`
+    just past a ball of ``radius`` px (1 to 3 px past its edge, one side or the other) is
+    highest; it runs on when that is at least :data:`LINE_RUNS_ON` of the whiteness at
+    ``centre``. Across that way, the width is where the whiteness stays over halfway from the
+    grass's (the least at either end, ``3 * radius + 2`` px out) to the centre's. A ball on a
+    line is as wide as the ball across it; a piece of the line between a player's legs, or
+    where the frame's grid breaks a slanted line up, only as wide as the line. Past the
+    frame's edge the whiteness reads 0: a ball the edge cuts does not run on along it.
+
+    Args:
+        frame: The BGR frame.
+        centre: The candidate's centre ``(x, y)``, pixels, sub-pixel.
+        radius: The ball's radius there, pixels.
+
+    Example:
+        >>> import numpy as np, cv2
+        >>> img = np.full((60, 80, 3), (40, 140, 50), np.uint8)
+        >>> _ = cv2.line(img, (0, 20), (79, 40), (245, 245, 245), 2)
+        >>> width_across_a_line(img, (40.0, 30.0), 4.0) < 4.0
+        True
+        >>> _ = cv2.circle(img, (40, 30), 4, (245, 245, 245), -1)
+        >>> width_across_a_line(img, (40.0, 30.0), 4.0) > 7.0
+        True
+    """
+    height, width = frame.shape[:2]
+    reach = 3.0 * radius + 2.0
+    side = math.ceil(reach) + 2
+    x, y = centre
+    left, top = max(0, round(x) - side), max(0, round(y) - side)
+    patch = frame[top : min(height, round(y) + side + 1), left : min(width, round(x) + side + 1)]
+    if patch.shape[0] < 2 or patch.shape[1] < 2:
+        return math.inf
+    white = whiteness(patch).astype(np.float32)
+    cx, cy = x - left, y - top
+    middle = float(_bilinear(white, np.array([cx]), np.array([cy]))[0])
+    if middle <= 0.0:
+        return math.inf
+    past = np.arange(radius + 1.0, radius + 3.0 + 1e-9, 0.5)
+    ahead = _bilinear(white, cx + _LINE_X * past, cy + _LINE_Y * past).mean(axis=1)
+    behind = _bilinear(white, cx - _LINE_X * past, cy - _LINE_Y * past).mean(axis=1)
+    runs = np.maximum(ahead, behind)
+    way = int(np.argmax(runs))
+    if runs[way] < LINE_RUNS_ON * middle:
+        return math.inf
+    offsets = np.arange(-reach, reach + 1e-9, 0.5)
+    across_x, across_y = -float(_LINE_Y[way, 0]), float(_LINE_X[way, 0])
+    profile = _bilinear(white, cx + across_x * offsets, cy + across_y * offsets)
+    mid = len(offsets) // 2
+    peak = max(float(profile[mid - 1 : mid + 2].max()), 1.0)
+    grass = min(float(profile[:4].min()), float(profile[-4:].min()))
+    over = profile >= grass + 0.5 * (peak - grass)
+    low, high = mid, mid
+    while low > 0 and over[low - 1]:
+        low -= 1
+    while high < len(offsets) - 1 and over[high + 1]:
+        high += 1
+    return 0.5 * (high - low + 1)
+
+
+_LINE_ANGLES = np.arange(32) * math.pi / 32
+_LINE_X = np.cos(_LINE_ANGLES)[:, None]
+_LINE_Y = np.sin(_LINE_ANGLES)[:, None]
+
+
+def _bilinear(
+    values: npt.NDArray[np.float32], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``values`` at sub-pixel points ``x, y`` (any shape, the same), bilinearly; 0 at points
+    past the edge (nothing known there)."""
+    height, width = values.shape
+    inside = (x >= 0.0) & (x <= width - 1) & (y >= 0.0) & (y <= height - 1)
+    x = np.clip(x, 0.0, width - 1.001)
+    y = np.clip(y, 0.0, height - 1.001)
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    fx, fy = x - x0, y - y0
+    top = values[y0, x0] * (1 - fx) + values[y0, x0 + 1] * fx
+    bottom = values[y0 + 1, x0] * (1 - fx) + values[y0 + 1, x0 + 1] * fx
+    out: npt.NDArray[np.float64] = np.where(inside, top * (1 - fy) + bottom * fy, 0.0)
+    return out
 
 
 _SHADOW_LIGHT = 0.5

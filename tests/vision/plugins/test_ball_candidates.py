@@ -497,3 +497,38 @@ def test_the_region_from_player_detections_drawn_polygon_is_the_one_drawn_here(
     read = _region(frame, shared, BallScene.of(shared), Buffers())
     assert np.array_equal(read, drawn) and read.flags.writeable
     assert 0 < int((read == 0).sum()) < read.size
+
+
+@pytest.mark.parametrize("degrees", [0.0, 14.0, 25.0, 45.0, 71.0, 90.0])
+def test_a_piece_of_a_line_is_as_wide_as_the_line_and_a_ball_on_it_as_the_ball(
+    degrees: float,
+) -> None:
+    # A line 3 px wide at any slant, a dark leg cutting it (the piece runs on one way only),
+    # and a ball 4.5 px in radius lying on it further along.
+    img = np.full((120, 160, 3), GRASS, np.uint8)
+    dx, dy = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    start, end = (80 - 70 * dx, 60 - 70 * dy), (80 + 70 * dx, 60 + 70 * dy)
+    shift = 4
+    line = [(round(x * 2**shift), round(y * 2**shift)) for x, y in (start, end)]
+    cv2.line(img, line[0], line[1], WHITE, 3, cv2.LINE_AA, shift)
+    leg = (80 - 8 * dx, 60 - 8 * dy)
+    cv2.circle(img, (round(leg[0]), round(leg[1])), 4, (30, 30, 30), -1)
+    piece = (80 + 0.5 * dx, 60 + 0.5 * dy)  # beside the leg
+    on = (80 + 40 * dx, 60 + 40 * dy)
+    cv2.circle(img, (round(on[0]), round(on[1])), 4, WHITE, -1, cv2.LINE_AA)
+    assert ball_candidates.width_across_a_line(img, piece, 4.5) < 0.75 * 9.0
+    assert ball_candidates.width_across_a_line(img, on, 4.5) >= 0.9 * 9.0
+    # Further along, away from the leg and the ball, the line runs on both ways: as narrow.
+    along = (80 + 20 * dx, 60 + 20 * dy)
+    assert ball_candidates.width_across_a_line(img, along, 4.5) < 0.75 * 9.0
+
+
+def test_a_ball_away_from_any_line_does_not_run_on() -> None:
+    img = np.full((60, 80, 3), GRASS, np.uint8)
+    cv2.circle(img, (40, 30), 4, WHITE, -1)
+    assert ball_candidates.width_across_a_line(img, (40.0, 30.0), 4.5) == math.inf
+    # Nor does grass, or a ball at the frame's corner (read from the pixels the frame has).
+    assert ball_candidates.width_across_a_line(img, (10.0, 10.0), 4.5) == math.inf
+    cv2.circle(img, (0, 0), 4, WHITE, -1)
+    assert ball_candidates.width_across_a_line(img, (0.0, 0.0), 4.5) == math.inf
+    assert ball_candidates.width_across_a_line(img[:1, :1], (0.0, 0.0), 4.5) == math.inf
