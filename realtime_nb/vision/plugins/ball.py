@@ -42,6 +42,7 @@ from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import (
     BALL_RADIUS_M,
     LINE_FLECK_FROM_PX,
+    LINE_FLECK_SHARE,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     SPOTS_M,
@@ -451,11 +452,13 @@ def _judged(
     missing, a head on someone cut off by the frame's bottom edge, where the ball is measured
     :data:`_SKIN_FROM_PX` or more in radius a blob clearly redder than blue
     (:data:`_SKIN_WARMTH`: light skin, fair hair), and, on a marking where the homography's ball
-    is that large, a piece of the line no wider than it (:data:`_LINE_PIECE_SHARE`) are dropped;
-    those kept with a body over them only
-    (off the markings) are added to ``scene``'s :attr:`~BallScene.under_bodies`. On a ``sharp``
-    frame (no motion streak) a dark strip under a blob as green as the grass is a shadow, not a boot
-    (:func:`grass_tint`). ``bright`` is the frame's brightest channel."""
+    is that large, a piece of the line no wider than it (:data:`_LINE_PIECE_SHARE`) or the
+    marking's fleck narrower than the ball
+    (:data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_SHARE`) are dropped; those kept
+    with a body over them only (off the markings) are added to ``scene``'s
+    :attr:`~BallScene.under_bodies`. On a ``sharp`` frame (no motion streak) a dark strip under a
+    blob as green as the grass is a shadow, not a boot (:func:`grass_tint`). ``bright`` is the
+    frame's brightest channel."""
     if not scored:
         return []
     centres = np.array([s[1] for s in scored], np.float64).reshape(-1, 2)
@@ -484,9 +487,14 @@ def _judged(
         if (
             size >= LINE_FLECK_FROM_PX
             and on_marking(line_px, radius)
-            and width_across_a_line(frame, centre, size) < _LINE_PIECE_SHARE * 2.0 * size
+            # The marking's fleck, narrower than the ball (BallScene.plausible drops it too),
+            # or a piece of the line as long as the ball but no wider than the line.
+            and (
+                radius < LINE_FLECK_SHARE * size
+                or width_across_a_line(frame, centre, size) < _LINE_PIECE_SHARE * 2.0 * size
+            )
         ):
-            continue  # a piece of the line it lies on, no wider than the line
+            continue
         # A face under dark hair, of someone cut off by the frame's bottom, has no box; a
         # ball at a boxed player's feet has their boots over it.
         if (

@@ -637,12 +637,15 @@ def width_across_a_line(
         return math.inf
     white = whiteness(patch).astype(np.float32)
     cx, cy = x - left, y - top
-    middle = float(_bilinear(white, np.array([cx]), np.array([cy]))[0])
+    # The middle and every way's samples both sides of it, read at once.
+    past = np.arange(radius + 1.0, radius + 3.0 + 1e-9, 0.5)
+    steps = np.concatenate([[0.0], (_LINE_X * past).ravel(), (-_LINE_X * past).ravel()])
+    rises = np.concatenate([[0.0], (_LINE_Y * past).ravel(), (-_LINE_Y * past).ravel()])
+    read = _bilinear(white, cx + steps, cy + rises)
+    middle = float(read[0])
     if middle <= 0.0:
         return math.inf
-    past = np.arange(radius + 1.0, radius + 3.0 + 1e-9, 0.5)
-    ahead = _bilinear(white, cx + _LINE_X * past, cy + _LINE_Y * past).mean(axis=1)
-    behind = _bilinear(white, cx - _LINE_X * past, cy - _LINE_Y * past).mean(axis=1)
+    ahead, behind = read[1:].reshape(2, len(_LINE_X), len(past)).mean(axis=2)
     runs = np.maximum(ahead, behind)
     way = int(np.argmax(runs))
     if runs[way] < LINE_RUNS_ON * middle:
@@ -674,12 +677,15 @@ def _bilinear(
     past the edge (nothing known there)."""
     height, width = values.shape
     inside = (x >= 0.0) & (x <= width - 1) & (y >= 0.0) & (y <= height - 1)
-    x = np.clip(x, 0.0, width - 1.001)
-    y = np.clip(y, 0.0, height - 1.001)
-    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    x = clip(x, 0.0, width - 1.001)
+    y = clip(y, 0.0, height - 1.001)
+    x0, y0 = x.astype(np.int64), y.astype(np.int64)  # whole parts: neither is negative
     fx, fy = x - x0, y - y0
-    top = values[y0, x0] * (1 - fx) + values[y0, x0 + 1] * fx
-    bottom = values[y0 + 1, x0] * (1 - fx) + values[y0 + 1, x0 + 1] * fx
+    # The four pixels around each point by flat index (one index array, not two).
+    flat, at = values.ravel(), y0 * width + x0
+    top = flat[at] * (1 - fx) + flat[at + 1] * fx
+    at += width
+    bottom = flat[at] * (1 - fx) + flat[at + 1] * fx
     out: npt.NDArray[np.float64] = np.where(inside, top * (1 - fy) + bottom * fy, 0.0)
     return out
 

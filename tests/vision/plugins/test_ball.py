@@ -461,6 +461,9 @@ def test_a_piece_of_a_line_is_not_the_ball_where_the_ball_is_wider_than_the_line
     along = BallScene(np.array([[40.0, 0.0, -1200.0], [0.0, 40.0, 50.0], [0.0, 0.0, 1.0]]), [])
     assert along.near_markings_listed(np.array([piece, ball]))[0] < 0.5
     assert [c[0] for c in _judged(img, bright, scored, along, 4.4)] == [ball]
+    # A fleck of the line under 0.8 of the ball's radius is dropped without its width read.
+    fleck = (100.0, 50.0)
+    assert [c[0] for c in _judged(img, bright, [(0.9, fleck, 3.4, 0)], along, 4.4)] == []
     # Under 3 px through the homography (25 px a metre: 2.75 px) the ball has no width of
     # its own to tell it from the line by; without a homography no marking is known.
     for scene in (
