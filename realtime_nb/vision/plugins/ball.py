@@ -451,9 +451,9 @@ def _judged(
     hair (but not a ball under the boots at someone's feet), a white part of a body whose box is
     missing, a head on someone cut off by the frame's bottom edge, where the ball is measured
     :data:`_SKIN_FROM_PX` or more in radius a blob clearly redder than blue
-    (:data:`_SKIN_WARMTH`: light skin, fair hair), and, on a marking where the homography's ball
-    is that large, a piece of the line no wider than it (:data:`_LINE_PIECE_SHARE`) or the
-    marking's fleck narrower than the ball
+    (:data:`_SKIN_WARMTH`: light skin, fair hair), and, on a marking (anywhere without a
+    homography) where the ball is that large, a piece of a line no wider than the line
+    (:data:`_LINE_PIECE_SHARE`) or a marking's fleck narrower than the ball
     (:data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_SHARE`) are dropped; those kept
     with a body over them only (off the markings) are added to ``scene``'s
     :attr:`~BallScene.under_bodies`. On a ``sharp`` frame (no motion streak) a dark strip under a
@@ -484,13 +484,15 @@ def _judged(
             continue  # the same blob found by both searches
         if size >= _SKIN_FROM_PX and warmth(frame, centre) > _SKIN_WARMTH:
             continue  # skin or fair hair: a face or an arm no box covers, not the ball
+        marked = on_marking(line_px, radius)
         if (
             size >= LINE_FLECK_FROM_PX
-            and on_marking(line_px, radius)
+            # Without a homography no marking is known: any candidate may lie on one.
+            and (marked or scene.homography is None)
             # The marking's fleck, narrower than the ball (BallScene.plausible drops it too),
-            # or a piece of the line as long as the ball but no wider than the line.
+            # or a piece of a line as long as the ball but no wider than the line.
             and (
-                radius < LINE_FLECK_SHARE * size
+                (marked and radius < LINE_FLECK_SHARE * size)
                 or width_across_a_line(frame, centre, size) < _LINE_PIECE_SHARE * 2.0 * size
             )
         ):
@@ -552,9 +554,14 @@ it than this share of the ball's diameter
 (:func:`~realtime_nb.vision.plugins.ball_candidates.width_across_a_line`) is a piece of the
 line, not the ball, where the ball is
 :data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_FROM_PX` or more in radius
-(:func:`_judged`).
-A ball on a line hides the line under it and is as wide as the ball across it; a line
-(0.08 to 0.25 m wide, the ball 0.22 to 0.26 m across) is narrower, except the widest."""
+(:func:`_judged`). Without a homography no marking is known, and any candidate is asked, where
+three or more people's heights measure the ball that large
+(:meth:`~realtime_nb.vision.plugins.ball_scene.BallScene.measured_radius`): close cameras lose
+their homography on some frames, and there too pieces of lines were reported. A ball on a line
+hides the line under it and is as wide as the ball across it; a line (0.08 to 0.25 m wide, the
+ball 0.22 to 0.26 m across) is narrower, except the widest. What shows of a ball half hidden
+by someone in front can be as narrow, and is dropped too (seen once, on a fresh tuning clip
+without a homography)."""
 
 _SKIN_FROM_PX = 3.0
 """Least radius (pixels) of the ball at a candidate for the candidate's colour to be read

@@ -465,12 +465,17 @@ def test_a_piece_of_a_line_is_not_the_ball_where_the_ball_is_wider_than_the_line
     fleck = (100.0, 50.0)
     assert [c[0] for c in _judged(img, bright, [(0.9, fleck, 3.4, 0)], along, 4.4)] == []
     # Under 3 px through the homography (25 px a metre: 2.75 px) the ball has no width of
-    # its own to tell it from the line by; without a homography no marking is known.
+    # its own to tell it from the line by; nor without a homography where no one measures it.
     for scene in (
         BallScene(np.array([[25.0, 0.0, -750.0], [0.0, 25.0, 50.0], [0.0, 0.0, 1.0]]), []),
         BallScene(None, []),
     ):
         assert [c[0] for c in _judged(img, bright, scored, scene, 4.4)] == [piece, ball]
+    # Without a homography no marking is known, and any candidate may lie on one: where three
+    # people 70 px tall measure the ball (4.3 px), the piece is dropped and the ball kept.
+    people = BallScene(None, [[x, 5.0, x + 7.0, 75.0] for x in (3.0, 12.0, 21.0)])
+    assert people.measured_radius(200, 100) == pytest.approx(70 * 0.11 / 1.8)
+    assert [c[0] for c in _judged(img, bright, scored, people, 2.0)] == [ball]
 
 
 def test_a_sock_under_the_leg_of_someone_no_box_covers_is_at_the_feet() -> None:
