@@ -450,9 +450,11 @@ def _judged(
     searches, nor kit by what lies around it: a sock on its boot counts for half, a face under dark
     hair (but not a ball under the boots at someone's feet), a white part of a body whose box is
     missing, a head on someone cut off by the frame's bottom edge, where the ball is measured
-    :data:`_SKIN_FROM_PX` or more in radius a blob clearly redder than blue
+    :data:`_SKIN_FROM_PX` or more in radius, a blob clearly redder than blue
     (:data:`_SKIN_WARMTH`: light skin, fair hair), and, on a marking (anywhere without a
-    homography) where the ball is that large, a piece of a line no wider than the line
+    homography) where the ball is
+    :data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_FROM_PX` or more, a piece of a
+    line no wider than the line
     (:data:`_LINE_PIECE_SHARE`) or a marking's fleck narrower than the ball
     (:data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_SHARE`) are dropped; those kept
     with a body over them only (off the markings) are added to ``scene``'s

@@ -597,6 +597,12 @@ LINE_RUNS_ON = 0.7
 must keep for :func:`width_across_a_line` to take the candidate for a piece of a line."""
 
 
+_LINE_ANGLES = np.arange(32) * math.pi / 32
+"""The ways :func:`width_across_a_line` tries, every 5.625 degrees of a half turn."""
+_LINE_X = np.cos(_LINE_ANGLES)[:, None]
+_LINE_Y = np.sin(_LINE_ANGLES)[:, None]
+
+
 def width_across_a_line(
     frame: npt.NDArray[np.uint8], centre: tuple[float, float], radius: float
 ) -> float:
@@ -606,11 +612,15 @@ def width_across_a_line(
     The way it runs on is the one of 32 (every 5.6 degrees) in which the :func:`whiteness`
     just past a ball of ``radius`` px (1 to 3 px past its edge, one side or the other) is
     highest; it runs on when that is at least :data:`LINE_RUNS_ON` of the whiteness at
-    ``centre``. Across that way, the width is where the whiteness stays over halfway from the
-    grass's (the least at either end, ``3 * radius + 2`` px out) to the centre's. A ball on a
-    line is as wide as the ball across it; a piece of the line between a player's legs, or
-    where the frame's grid breaks a slanted line up, only as wide as the line. Past the
-    frame's edge the whiteness reads 0: a ball the edge cuts does not run on along it.
+    ``centre``. Across that way, read every 0.5 px out to about ``3 * radius + 2`` px each
+    side, the width is the run of samples through the middle where the whiteness stays over
+    halfway from the grass's (the least of the four samples at either end) to the centre's
+    (the highest of the three middle samples); 0.5 when the middle sample itself is under
+    that. A ball on a line is as wide as the ball across it; a piece of the line between a
+    player's legs, or where the frame's grid breaks a slanted line up, only as wide as the
+    line. Past the frame's edge the whiteness reads 0: a ball the edge cuts does not run on
+    along it. ``inf`` too for a centre outside the frame, no white at the centre, or a radius
+    that is not a positive finite number.
 
     Args:
         frame: The BGR frame.
@@ -628,9 +638,11 @@ def width_across_a_line(
         True
     """
     height, width = frame.shape[:2]
+    x, y = centre
+    if not (0.0 <= x < width and 0.0 <= y < height and 0.0 < radius < math.inf):
+        return math.inf  # (NaN fails every comparison)
     reach = 3.0 * radius + 2.0
     side = math.ceil(reach) + 2
-    x, y = centre
     left, top = max(0, round(x) - side), max(0, round(y) - side)
     patch = frame[top : min(height, round(y) + side + 1), left : min(width, round(x) + side + 1)]
     if patch.shape[0] < 2 or patch.shape[1] < 2:
@@ -642,32 +654,27 @@ def width_across_a_line(
     steps = np.concatenate([[0.0], (_LINE_X * past).ravel(), (-_LINE_X * past).ravel()])
     rises = np.concatenate([[0.0], (_LINE_Y * past).ravel(), (-_LINE_Y * past).ravel()])
     read = _bilinear(white, cx + steps, cy + rises)
-    middle = float(read[0])
-    if middle <= 0.0:
+    centre_white = float(read[0])
+    if centre_white <= 0.0:
         return math.inf
     ahead, behind = read[1:].reshape(2, len(_LINE_X), len(past)).mean(axis=2)
     runs = np.maximum(ahead, behind)
     way = int(np.argmax(runs))
-    if runs[way] < LINE_RUNS_ON * middle:
+    if runs[way] < LINE_RUNS_ON * centre_white:
         return math.inf
     offsets = np.arange(-reach, reach + 1e-9, 0.5)
     across_x, across_y = -float(_LINE_Y[way, 0]), float(_LINE_X[way, 0])
     profile = _bilinear(white, cx + across_x * offsets, cy + across_y * offsets)
-    mid = len(offsets) // 2
-    peak = max(float(profile[mid - 1 : mid + 2].max()), 1.0)
+    middle = len(offsets) // 2
+    peak = max(float(profile[middle - 1 : middle + 2].max()), 1.0)
     grass = min(float(profile[:4].min()), float(profile[-4:].min()))
     over = profile >= grass + 0.5 * (peak - grass)
-    low, high = mid, mid
+    low, high = middle, middle
     while low > 0 and over[low - 1]:
         low -= 1
     while high < len(offsets) - 1 and over[high + 1]:
         high += 1
     return 0.5 * (high - low + 1)
-
-
-_LINE_ANGLES = np.arange(32) * math.pi / 32
-_LINE_X = np.cos(_LINE_ANGLES)[:, None]
-_LINE_Y = np.sin(_LINE_ANGLES)[:, None]
 
 
 def _bilinear(

@@ -29,6 +29,7 @@ from realtime_nb.vision.plugins.ball_candidates import (
     under_something_dark,
     warmth,
     whiteness,
+    width_across_a_line,
 )
 from realtime_nb.vision.plugins.ball_scene import BallScene
 from realtime_nb.vision.plugins.ball_tracks import Candidate, Track, TrackSet, _near_pairs
@@ -453,6 +454,8 @@ def test_a_piece_of_a_line_is_not_the_ball_where_the_ball_is_wider_than_the_line
     # along. Both are candidates on the marking of about the ball's size.
     img = pitch(200, 100)
     cv2.rectangle(img, (0, 48), (199, 52), WHITE, -1)
+    cv2.rectangle(img, (88, 48), (112, 52), GRASS, -1)  # worn away, but for a fleck
+    cv2.circle(img, (100, 50), 2, WHITE, -1)
     cv2.rectangle(img, (60, 30), (65, 56), (30, 30, 30), -1)  # the leg
     cv2.circle(img, (150, 50), 4, WHITE, -1, cv2.LINE_AA)  # the ball
     piece, ball = (69.0, 50.0), (150.0, 50.0)
@@ -461,9 +464,12 @@ def test_a_piece_of_a_line_is_not_the_ball_where_the_ball_is_wider_than_the_line
     along = BallScene(np.array([[40.0, 0.0, -1200.0], [0.0, 40.0, 50.0], [0.0, 0.0, 1.0]]), [])
     assert along.near_markings_listed(np.array([piece, ball]))[0] < 0.5
     assert [c[0] for c in _judged(img, bright, scored, along, 4.4)] == [ball]
-    # A fleck of the line under 0.8 of the ball's radius is dropped without its width read.
+    # A fleck of the line under 0.8 of the ball's radius is dropped where no line runs on
+    # from it (a worn line), by its size alone; of the ball's size it is kept.
     fleck = (100.0, 50.0)
+    assert width_across_a_line(img, fleck, 4.4) == math.inf
     assert [c[0] for c in _judged(img, bright, [(0.9, fleck, 3.4, 0)], along, 4.4)] == []
+    assert [c[0] for c in _judged(img, bright, [(0.9, fleck, 4.0, 0)], along, 4.4)] == [fleck]
     # Under 3 px through the homography (25 px a metre: 2.75 px) the ball has no width of
     # its own to tell it from the line by; nor without a homography where no one measures it.
     for scene in (
