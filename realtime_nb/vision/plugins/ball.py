@@ -42,11 +42,11 @@ from realtime_nb.vision.plugins.ball_possession import Possession, feet_of
 from realtime_nb.vision.plugins.ball_scene import (
     BALL_RADIUS_M,
     LINE_FLECK_FROM_PX,
-    LINE_FLECK_SHARE,
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     SPOTS_M,
     BallScene,
+    a_markings_fleck,
     on_marking,
 )
 from realtime_nb.vision.plugins.ball_tracks import Candidate, TrackSet
@@ -453,10 +453,9 @@ def _judged(
     :data:`_SKIN_FROM_PX` or more in radius, a blob clearly redder than blue
     (:data:`_SKIN_WARMTH`: light skin, fair hair), and, on a marking (anywhere without a
     homography) where the ball is
-    :data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_FROM_PX` or more, a piece of a
-    line no wider than the line
-    (:data:`_LINE_PIECE_SHARE`) or a marking's fleck narrower than the ball
-    (:data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_SHARE`) are dropped; those kept
+    :data:`~realtime_nb.vision.plugins.ball_scene.LINE_FLECK_FROM_PX` or more, a piece of a line
+    no wider than the line (:data:`_LINE_PIECE_SHARE`) or a marking's fleck narrower than the
+    ball (:func:`~realtime_nb.vision.plugins.ball_scene.a_markings_fleck`) are dropped; those kept
     with a body over them only (off the markings) are added to ``scene``'s
     :attr:`~BallScene.under_bodies`. On a ``sharp`` frame (no motion streak) a dark strip under a
     blob as green as the grass is a shadow, not a boot (:func:`grass_tint`). ``bright`` is the
@@ -494,7 +493,7 @@ def _judged(
             # The marking's fleck, narrower than the ball (BallScene.plausible drops it too),
             # or a piece of a line as long as the ball but no wider than the line.
             and (
-                (marked and radius < LINE_FLECK_SHARE * size)
+                (marked and a_markings_fleck(radius, size))
                 or width_across_a_line(frame, centre, size) < _LINE_PIECE_SHARE * 2.0 * size
             )
         ):

@@ -50,6 +50,7 @@ __all__ = [
     "TALL_LEAST",
     "TALL_SHARE",
     "BallScene",
+    "a_markings_fleck",
     "on_marking",
 ]
 
@@ -89,6 +90,13 @@ def on_marking(marking_px: float, radius: float) -> bool:
     """Whether a candidate ``radius`` pixels in radius whose centre lies ``marking_px`` pixels
     from the nearest pitch marking (through the homography) is on that marking."""
     return marking_px <= 1.5 + 0.5 * radius
+
+
+def a_markings_fleck(radius: float, want: float) -> bool:
+    """Whether a candidate ``radius`` pixels in radius on a marking, where the ball is ``want``
+    pixels in radius, is the marking's fleck, not the ball: narrower than the ball
+    (:data:`LINE_FLECK_SHARE`) where the ball is :data:`LINE_FLECK_FROM_PX` or more."""
+    return want >= LINE_FLECK_FROM_PX and radius < LINE_FLECK_SHARE * want
 
 
 CUT_RATIO = 0.85
@@ -469,7 +477,7 @@ class BallScene:
                 continue
             confidence *= 1.0 - 0.3 * min(1.0, abs(radius - want) / max(want, 1.0))
             if on_marking(lines[k], radius):
-                if want >= LINE_FLECK_FROM_PX and radius < LINE_FLECK_SHARE * want:
+                if a_markings_fleck(radius, want):
                     continue  # the marking's own fleck, narrower than the ball
                 confidence *= ON_LINE_AT_FEET_FACTOR if feet[k] else ON_LINE_FACTOR
             if self.doubtful and _in_any(centre, self.doubtful):

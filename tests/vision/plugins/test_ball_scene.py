@@ -20,6 +20,7 @@ from realtime_nb.vision.plugins.ball_scene import (
     ON_LINE_AT_FEET_FACTOR,
     ON_LINE_FACTOR,
     BallScene,
+    a_markings_fleck,
 )
 
 TOP_DOWN = [[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 1.0]]  # 10 px per metre, from above
@@ -644,3 +645,12 @@ def test_the_pitch_area_is_the_projected_corners_rounded_half_to_even(seed: int)
     else:
         assert found is not None
         assert np.array_equal(found, polygon_mask((300, 500), np.round(image).astype(np.int32)))
+
+
+def test_a_markings_fleck_is_narrower_than_a_ball_with_pixels_of_its_own() -> None:
+    want = LINE_FLECK_FROM_PX + 1.0
+    assert a_markings_fleck(LINE_FLECK_SHARE * want - 0.01, want)
+    assert not a_markings_fleck(LINE_FLECK_SHARE * want + 0.01, want)
+    # Under LINE_FLECK_FROM_PX the ball's image is the optics' spread: no size tells a fleck.
+    assert not a_markings_fleck(0.5, LINE_FLECK_FROM_PX - 0.01)
+    assert a_markings_fleck(0.5, LINE_FLECK_FROM_PX)
