@@ -33,7 +33,6 @@ __all__ = [
     "BLENDED",
     "CUT_SHARE",
     "KEEPERS",
-    "MIXED_FIRST_BETTER",
     "OFF_COLOUR",
     "OFF_THE_MIX",
     "PURER",
@@ -304,10 +303,8 @@ class TeamModel:
         (the 1st, 3rd, 5th, ... of the job), else the ``readings`` are returned as they are.
         The refitted centres are kept only if they explain the frame: no more goalkeepers in
         it than a match has, no two of them of one colour that were not so before
-        (:meth:`missing_a_team`), fewer than before by more than the players they move (to
-        the other team, or off both colours; a player turned goalkeeper counts both ways), and
-        as many players of the team with fewer in the frame as before, up to
-        :data:`OFF_COLOUR` (:func:`_fewer_of_a_team`).
+        (:meth:`missing_a_team`), and fewer than before by more than the players they move (to
+        the other team, or off both colours; a player turned goalkeeper counts both ways).
         Any other refit (footage whose jersey readings wander, under a roof's shadow or with
         two kits a blend apart) would only trade one team's id for another's from frame to
         frame; the centres before stay."""
@@ -327,13 +324,9 @@ class TeamModel:
         # refit out while in view. A pair the refit made does.
         keepers_before = frozenset(_keeper_indices(readings))
         alike = self._keepers_alike(again, features, keepers_before)
-        # A refit can also take one goalkeeper's colour for a team and read both teams as the
-        # other: fewer goalkeepers, few players moved, but a team all but gone from the frame.
-        merged = _fewer_of_a_team(again) < min(_fewer_of_a_team(readings), OFF_COLOUR)
         if (
             _keepers(again) < OFF_COLOUR
             and not alike
-            and not merged
             and _keepers(again) + moved < _keepers(readings)
         ):
             return again
@@ -452,16 +445,6 @@ players a washed frame misreads."""
 def _keepers(readings: list[Verdict]) -> int:
     """How many of ``readings`` are goalkeepers (off both team colours)."""
     return sum(role == "goalkeeper" for role, _, _ in readings)
-
-
-def _fewer_of_a_team(readings: list[Verdict]) -> int:
-    """How many players ``readings`` give the team with fewer of them (0 when a team has none).
-
-    A refit that reads a frame with players of both teams as nearly all one team, a
-    goalkeeper's jersey the other's colour (the two kits, washed alike on a 320x180 JPEG
-    frame, nearer each other than the goalkeeper's), has merged the teams:
-    :meth:`TeamModel.relearn` does not keep it."""
-    return min(sum(role == "player" and team == k for role, team, _ in readings) for k in (0, 1))
 
 
 def _keeper_indices(readings: list[Verdict]) -> list[int]:
@@ -679,10 +662,9 @@ def _fit_two_clusters(
     the first peak lies within ``2 * radius`` of both and either the second has under
     :data:`THIN_SECOND` of the first's jerseys (a goalkeeper's or referee's colour, not a
     team's) and they explain the jerseys far better (:data:`CLOSE_KITS_BETTER`; better, when the
-    thin second is also diffuse, :data:`THIN_DIFFUSE_BETTER`, or when the first peak is more
-    than half the radius from both, a colour between the kits: :data:`MIXED_FIRST_BETTER`), or
-    the second is not thin but diffuse where they are dense (:data:`DIFFUSE_SECOND`: two dark
-    kits a few units apart, the far second a spread of off-colour readings)."""
+    thin second is also diffuse: :data:`THIN_DIFFUSE_BETTER`), or the second is not thin but
+    diffuse where they are dense (:data:`DIFFUSE_SECOND`: two dark kits a few units apart, the
+    far second a spread of off-colour readings)."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]
@@ -695,15 +677,12 @@ def _fit_two_clusters(
     closer = _two_peaks(samples, dist, radius / 2, 1.5 * radius, grass, grass_colour)
     if closer is not None and not closer[2]:
         other = _refined(feats, feats[list(closer[:2])], radius)
-        from_first = _pairwise(feats[first][None], other)[0]
-        between = bool((from_first <= 2 * radius).all())
+        between = bool((_pairwise(feats[first][None], other) <= 2 * radius).all())
         half = (dist[[second, *closer[:2]]] < radius / 2).sum(axis=1)
         diffuse = bool(half[0] < DIFFUSE_SECOND * half[1:].min())
         if thin:
             reach = 1.5 * radius
             share = THIN_DIFFUSE_BETTER if diffuse else CLOSE_KITS_BETTER
-            if bool((from_first > radius / 2).all()):
-                share = max(share, MIXED_FIRST_BETTER)
             better = _spread(feats, other, reach) < share * _spread(feats, centres, reach)
         else:
             better = diffuse
@@ -744,20 +723,6 @@ accuracy 0.53). Wrong team readings on 320x180 JPEG 45 and 55 tuning clips (rand
 other looks and fresh seeds 2,539 -> 2,536, none more. The diffuse test alone for a thin
 second took one orange team's lit and shaded jerseys for two teams on a broadcast tuning clip
 (random seed 306), where the close peaks' sum is 0.8 to 0.9 of the pair's."""
-
-MIXED_FIRST_BETTER = 0.9
-""":data:`CLOSE_KITS_BETTER` for a thin second when the first peak lies more than half the radius
-from both close peaks, outside the reach their own density is counted in: a colour between two
-kits that no team wears (both teams' washed readings overlapping there), so the thin second
-beside it is a goalkeeper's or the referee's colour and the pair would read both teams as one
-(:func:`_fit_two_clusters`). On 320x180 JPEG 40 and 45 tuning clips (random seed 78) a pale
-violet kit and a grey-violet one, washed toward the grass's grey-green, lay 12 and 18 Lab units
-from a first peak between them; the second was the dark referee (8 jerseys within the radius
-against the first's 43), and the close peaks' sum was 0.82 to 0.85 of the pair's: every player
-was read as one team from the eighth frame on (team accuracy 0.57). Where a broadcast tuning
-clip's close peaks split one orange team's lit and shaded jerseys (random seed 306, sums 0.8
-to 0.9) the first peak lies 3 to 7 units from one of them, within half the radius: that
-team's own colour, and the share stays."""
 
 DIFFUSE_SECOND = 0.5
 """The share of each of two close peaks' jerseys within half the radius under which a second

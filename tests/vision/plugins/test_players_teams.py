@@ -173,27 +173,6 @@ def test_one_team_from_lit_to_shaded_is_not_split_in_two() -> None:
     assert [int(v) for v in fitted[1][1]] == keeper or [int(v) for v in fitted[1][0]] == keeper
 
 
-def test_two_kits_either_side_of_the_densest_colour_are_taken_over_the_referee() -> None:
-    # As read on 320x180 JPEG 40 and 45 tuning clips (random seed 78): a pale violet kit and a
-    # grey-violet one washed toward the grass's grey-green, 34 Lab units apart, many readings
-    # between them (both teams' washed far players), the densest point, and the dark referee's
-    # eight far off, a thin second. The close peaks lie more than half the radius from the
-    # densest point on both sides and explain the jerseys better, though not by
-    # CLOSE_KITS_BETTER (0.83 of the pair's sum): a colour between two kits is no team's
-    # (MIXED_FIRST_BETTER). Before, the between colour and the referee were the two teams.
-    rng = np.random.default_rng(78)
-    pale, grey, referee = np.array([178, 170, 196]), np.array([112, 138, 116]), [16, 47, 50]
-
-    def kit(colour: np.ndarray, n: int, spread: int = 6) -> np.ndarray:
-        return colour + rng.integers(-spread, spread + 1, (n, 3))
-
-    washed = grey + (pale - grey) * rng.uniform(0.3, 0.7, (24, 1)) + rng.integers(-4, 5, (24, 3))
-    samples = _jerseys(
-        np.vstack([kit(pale, 20), kit(grey, 20), washed, kit(np.array(referee), 8, 3)])
-    )
-    _assert_fitted_as(samples, [pale, grey], within=6)
-
-
 OLIVE_GRASS = (38, 101, 82)
 """BGR of a broadcast clip's olive grass, on which a dark green shirt after JPEG (below) reads
 as the grass darkened."""
@@ -693,42 +672,6 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
     assert (read is after) == kept and (read is before) != kept
     assert state["team_centres"] == ([[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]] if kept else centres)
     assert ("team_reach" in state) == kept  # a dropped refit's new key goes with it
-
-
-@pytest.mark.parametrize(
-    ("fewer_before", "fewer_after", "kept"),
-    [
-        (3, 2, False),
-        (3, 3, True),
-        (5, 3, True),
-        (5, 2, False),
-        (1, 1, True),
-        (1, 0, False),
-        (0, 0, True),
-    ],
-)
-def test_a_refit_that_reads_both_teams_as_one_is_not_kept(
-    fewer_before: int, fewer_after: int, kept: bool
-) -> None:
-    # As on a 320x180 JPEG 40 tuning clip (random seed 63), two olive kits washed alike:
-    # before, seven goalkeepers (far players off both colours), ``fewer_before`` players of
-    # team 0 and eight of team 1. After the refit no goalkeeper is left and team 0 has
-    # ``fewer_after`` players (its own first, then former goalkeepers), every other jersey team
-    # 1: one goalkeeper's colour taken for a team. Fewer goalkeepers than before by more than
-    # the players moved, so only a team down to fewer players than it had (or than three, if
-    # it had more) says the teams were merged.
-    keeper: Verdict = ("goalkeeper", None, 0.6)
-    team0: Verdict = ("player", 0, 0.9)
-    team1: Verdict = ("player", 1, 0.9)
-    stay = min(fewer_before, fewer_after)
-    before = [keeper] * 7 + [team0] * fewer_before + [team1] * 8
-    after = [team0] * (fewer_after - stay) + [team1] * (7 - fewer_after + stay)
-    after += [team0] * stay + [team1] * (fewer_before - stay) + [team1] * 8
-    teams = _ScriptedRefit({"team_centres": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}, after)
-    assert teams.missing_a_team(before)
-    features = np.arange(3.0 * len(before)).reshape(-1, 3) * 20
-    read = teams.relearn(features, [[0, 0, 0]] * len(before), before)
-    assert (read is after) == kept
 
 
 def test_a_frame_that_misses_a_team_adds_its_jerseys_and_every_second_refits() -> None:
