@@ -51,6 +51,7 @@ __all__ = [
     "TALL_SHARE",
     "BallScene",
     "a_markings_fleck",
+    "cut_by_the_top",
     "on_marking",
 ]
 
@@ -100,13 +101,14 @@ def a_markings_fleck(radius: float, want: float) -> bool:
 
 
 CUT_RATIO = 0.85
-"""A person's box shorter than this share of a person standing there (through the homography)
-is cut short and taken down to the feet. People drawn on the tuning clips are at least 0.9 of
-that height, and a box ends higher where white shorts or a kit close to the grass end it, or
-where motion blur fades the legs into the grass and the kit left at the box's bottom passes
-for a ball at the feet (0.65 before; on 15 tuning rows x 20 random seeds, motion blur 6 +
-JPEG 40 went from 70.3 % found / 13.2 % wrong to 72.1 / 11.9 %, blur 8 + JPEG 30 from
-48.5 / 23.0 % to 48.9 / 19.8 %, 352x198 + JPEG 40 from 68.7 / 6.6 % to 68.2 / 5.1 %)."""
+"""A person's box shorter than this share of a person standing there (through the homography) is
+cut short and taken down to the feet, unless the frame's top edge cuts it (:func:`cut_by_the_top`:
+the feet are then at its bottom). People drawn on the tuning clips are at least 0.9 of that height,
+and a box ends higher where white shorts or a kit close to the grass end it, or where motion blur
+fades the legs into the grass and the kit left at the box's bottom passes for a ball at the feet
+(0.65 before; on 15 tuning rows x 20 random seeds, motion blur 6 + JPEG 40 went from 70.3 % found /
+13.2 % wrong to 72.1 / 11.9 %, blur 8 + JPEG 30 from 48.5 / 23.0 % to 48.9 / 19.8 %, 352x198 + JPEG
+40 from 68.7 / 6.6 % to 68.2 / 5.1 %)."""
 SAME_PERSON_OVERLAP = 0.5
 """Two boxes sharing at least this share of the narrower one's width are taken for pieces of
 one person (motion blur and JPEG split a person's box), whose upper piece's feet zone lies on
@@ -126,7 +128,8 @@ of 2,120 visible frames, wrong reports 19 as before; 14 m up, 18 m back, 30 degr
 0-40, and nine other tuning looks, broadcast clips 300-311 among them, the same frames)."""
 FEET_SHARE = 0.14
 """How far above and below a person's box bottom the feet zone reaches, as a share of the
-box's height (at least 3 px). 0.12 before: a ball half behind a leg sat above that, on the
+box's height (at least 3 px; of a person standing there for a box the frame's top edge cuts,
+:meth:`BallScene._feet_heights`). 0.12 before: a ball half behind a leg sat above that, on the
 kit (on 26 tuning rows x 20 random seeds, one clip of the classic look lost 10 of 50 frames
 to it); the white socks and shorts a deeper zone lets in are told by what lies under them
 (:func:`~realtime_nb.vision.plugins.ball_candidates.inside_a_body`, and a sock on its boot
@@ -135,15 +138,15 @@ in (28 tuning rows x 20 random seeds x 2 s, found / wrong: 0.12 86.2 / 2.4 %, 0.
 2.5 %, 0.16 86.5 / 2.7 %, near rows' wrong up to 6.0 % at 0.16 against 3.4-4.9 %; four motion
 blur + JPEG and 1600x900 rows x 10 random seeds x 4 s: 85.2 / 2.2, 85.5 / 2.4, 85.4 / 3.1 %)."""
 FEET_SIDE_SHARE = 0.12
-"""How far beside a person's box (a share of its height, plus a pixel) the feet zone reaches:
-a ball being played beside the boot has its centre outside the box, by about its own radius
-and a boot's reach, 0.2 to 0.3 m for a person of 1.8 m (0.12 of one is 0.22 m). Before, such a
-ball was not at the feet: no leniency for a ball against a leg, no possession hold. The synthetic
-match always plays the ball 0.3 m to the side of the feet, so its figures show this case and
-not how far real balls stray: of 3,722 visible frames with the ball at a player's feet on tuning
-clips, 2,294 had it beside the box, most 2 to 3 px out. Only 0.12 was measured, and it costs some
-wrong reports (28 tuning rows x 20 random seeds x 2 s, found / wrong 86.5 / 2.5 % before,
-87.5 / 2.8 % at 0.12; three motion blur + JPEG rows x 10 random seeds x 4 s: 81.5 / 2.8 ->
+"""How far beside a person's box (a share of its height as :data:`FEET_SHARE` reads it, plus a
+pixel) the feet zone reaches: a ball being played beside the boot has its centre outside the box,
+by about its own radius and a boot's reach, 0.2 to 0.3 m for a person of 1.8 m (0.12 of one is 0.22
+m). Before, such a ball was not at the feet: no leniency for a ball against a leg, no possession
+hold. The synthetic match always plays the ball 0.3 m to the side of the feet, so its figures show
+this case and not how far real balls stray: of 3,722 visible frames with the ball at a player's
+feet on tuning clips, 2,294 had it beside the box, most 2 to 3 px out. Only 0.12 was measured, and
+it costs some wrong reports (28 tuning rows x 20 random seeds x 2 s, found / wrong 86.5 / 2.5 %
+before, 87.5 / 2.8 % at 0.12; three motion blur + JPEG rows x 10 random seeds x 4 s: 81.5 / 2.8 ->
 82.2 / 3.3 %)."""
 LEGS_SHARE = 0.25
 """How far above a person's box bottom, as a share of its height, :meth:`BallScene.by_feet`'s
@@ -308,16 +311,35 @@ class BallScene:
         """The people's boxes, each at least as tall as a person standing where its bottom
         is (with a homography): a box cut at the waist, where white shorts or a kit close to
         the grass ended it, is extended down to the feet, so the kit is not taken for a ball
-        at the feet."""
+        at the feet. A box the frame's top edge cuts (:func:`cut_by_the_top`) is short because
+        the frame hides the rest of the person, whose feet are at its bottom: it stays."""
         if self.homography is None or not self.people or self.quality < 0.8:
             return self.people  # a rough homography's scale would cut real feet off
-        tall = self._standing_heights(np.asarray(self.people, np.float64).reshape(-1, 4))
+        boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
+        tall = self._standing_heights(boxes).tolist()
+        at_top = cut_by_the_top(boxes[:, 1]).tolist()
         out = []
-        for (x1, y1, x2, y2), height in zip(self.people, tall.tolist(), strict=True):
-            if math.isfinite(height) and y2 - y1 < CUT_RATIO * height:
+        for (x1, y1, x2, y2), height, top_cut in zip(self.people, tall, at_top, strict=True):
+            if math.isfinite(height) and y2 - y1 < CUT_RATIO * height and not top_cut:
                 y2 = y1 + 0.9 * height
             out.append([x1, y1, x2, y2])
         return out
+
+    def _feet_heights(self, boxes: FloatArray) -> FloatArray:
+        """The height (pixels) each person's feet zone is sized by (``boxes`` an (n, 4)
+        array): the box's, or, for a box the frame's top edge cuts (:func:`cut_by_the_top`)
+        with a good homography, a person's standing at its bottom where that is taller. The
+        frame hides the rest of such a person, and their feet and stride are a whole
+        person's: a ball at the boots of a player running along the top edge of a close
+        camera's frame lay above a feet zone sized by the boots and socks alone."""
+        height: FloatArray = boxes[:, 3] - boxes[:, 1]
+        if self.homography is None or self.quality < 0.8 or not len(boxes):
+            return height
+        cut = cut_by_the_top(boxes[:, 1])
+        if not cut.any():
+            return height
+        tall = self._standing_heights(boxes)
+        return np.where(cut & (tall > height), tall, height)
 
     def _standing_heights(self, boxes: FloatArray) -> FloatArray:
         """Pixels tall a person standing at each box's bottom middle (``boxes`` an (n, 4)
@@ -660,7 +682,7 @@ class BallScene:
         boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
         x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))
         up, down = (r[None] for r in self.feet_zones())
-        side = 1.0 + FEET_SIDE_SHARE * (y2 - y1)
+        side = 1.0 + FEET_SIDE_SHARE * self._feet_heights(boxes)[None]
         legs_top = np.minimum(y2 - up, y2 - LEGS_SHARE * (y2 - y1))
         legs_bottom = np.maximum(y2 + down, y2 + LEGS_BELOW * (y2 - y1))
         # One row each, in the order of _Edges.pixels.
@@ -774,7 +796,7 @@ class BallScene:
     def _feet_zones(self) -> tuple[FloatArray, FloatArray]:
         boxes = np.asarray(self.people, np.float64).reshape(-1, 4)
         height = boxes[:, 3] - boxes[:, 1]
-        down: FloatArray = np.maximum(FEET_SHARE * height, 3.0)
+        down: FloatArray = np.maximum(FEET_SHARE * self._feet_heights(boxes), 3.0)
         if self.homography is None or self.quality < 0.8 or not len(boxes):
             return down, down.copy()
         tall = self._standing_heights(boxes)
@@ -786,6 +808,12 @@ class BallScene:
         over = clip(excess, 0.0, TALL_SHARE * height)
         up: FloatArray = down + over
         return up, down
+
+
+def cut_by_the_top(tops: FloatArray) -> npt.NDArray[np.bool_]:
+    """Whether each box whose top row is in ``tops`` is cut by the frame's top edge: its top
+    on the frame's first row, or above it."""
+    return np.asarray(tops <= 0.0, np.bool_)
 
 
 class _Edges(NamedTuple):

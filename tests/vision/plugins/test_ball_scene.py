@@ -43,6 +43,7 @@ def _one_box_scene(box: list[int], quality: float) -> BallScene:
         ([100, 100, 104, 114], 0.99, 100 + 0.9 * 18),
         ([100, 100, 104, 116], 0.99, 116),  # a whole person (16 of 18 px): kept
         ([100, 100, 104, 108], 0.5, 108),  # a rough homography: kept
+        ([100, 0, 104, 8], 0.99, 8),  # cut by the frame's top edge: its feet are at its bottom
     ],
 )
 def test_boxes_cut_at_the_waist_reach_the_feet(
@@ -50,6 +51,32 @@ def test_boxes_cut_at_the_waist_reach_the_feet(
 ) -> None:
     scene = _one_box_scene(box, quality)
     assert scene.people[0][3] == pytest.approx(bottom)
+
+
+def test_a_box_the_frames_top_edge_cuts_has_a_whole_persons_feet_zone() -> None:
+    # 40 px a metre: a person is 72 px tall. A player running along the top edge of a close
+    # camera's frame shows only their legs, 24 rows: the ball at their boots, 8 px above the
+    # box's bottom or 6 px beside it, is at their feet (a zone sized by the 72 px person, not
+    # by the 24 rows). A box as short away from the edge is a person cut at the waist: taken
+    # down to the feet, and the first point there is their kit, the second not at their feet.
+    scale = [[40.0, 0.0, 0.0], [0.0, 40.0, 0.0], [0.0, 0.0, 1.0]]
+
+    def scene_of(box: list[int]) -> BallScene:
+        results = {"pitch_detection": {"homography": scale, "quality": 0.99},
+                   "player_detection": {"detections": [{"box": box}]}}  # fmt: skip
+        info = VideoInfo(1920, 1080, 25, None)
+        return BallScene.of(PluginContext(0, "f-000000", results, {}, info))
+
+    cut = scene_of([100, 0, 110, 24])
+    assert cut.people == [[100, 0, 110, 24]]
+    at_the_boots = np.array([[105.0, 16.0], [116.0, 22.0]])
+    assert cut.at_feet(at_the_boots).all()
+    kit, feet = cut.places(at_the_boots)
+    assert feet.all() and not kit.any()
+    lower = scene_of([100, 300, 110, 324])
+    assert lower.people[0][3] == pytest.approx(300 + 0.9 * 72)
+    kit, feet = lower.places(at_the_boots + np.array([0.0, 300.0]))
+    assert kit[0] and not feet.any()
 
 
 def test_the_people_are_the_part_that_stands_out_where_a_box_was_widened() -> None:
