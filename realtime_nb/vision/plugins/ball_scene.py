@@ -103,12 +103,13 @@ def a_markings_fleck(radius: float, want: float) -> bool:
 CUT_RATIO = 0.85
 """A person's box shorter than this share of a person standing there (through the homography) is
 cut short and taken down to the feet, unless the frame's top edge cuts it (:func:`cut_by_the_top`:
-the feet are then at its bottom). People drawn on the tuning clips are at least 0.9 of that height,
-and a box ends higher where white shorts or a kit close to the grass end it, or where motion blur
-fades the legs into the grass and the kit left at the box's bottom passes for a ball at the feet
-(0.65 before; on 15 tuning rows x 20 random seeds, motion blur 6 + JPEG 40 went from 70.3 % found /
-13.2 % wrong to 72.1 / 11.9 %, blur 8 + JPEG 30 from 48.5 / 23.0 % to 48.9 / 19.8 %, 352x198 + JPEG
-40 from 68.7 / 6.6 % to 68.2 / 5.1 %)."""
+the feet are then at its bottom; a person whose head touches the first row and whose box white
+shorts ended at the waist keeps the short box, a case not measured). People drawn on the tuning
+clips are at least 0.9 of that height, and a box ends higher where white shorts or a kit close to
+the grass end it, or where motion blur fades the legs into the grass and the kit left at the box's
+bottom passes for a ball at the feet (0.65 before; on 15 tuning rows x 20 random seeds, motion blur
+6 + JPEG 40 went from 70.3 % found / 13.2 % wrong to 72.1 / 11.9 %, blur 8 + JPEG 30 from 48.5 /
+23.0 % to 48.9 / 19.8 %, 352x198 + JPEG 40 from 68.7 / 6.6 % to 68.2 / 5.1 %)."""
 SAME_PERSON_OVERLAP = 0.5
 """Two boxes sharing at least this share of the narrower one's width are taken for pieces of
 one person (motion blur and JPEG split a person's box), whose upper piece's feet zone lies on
@@ -331,7 +332,8 @@ class BallScene:
         with a good homography, a person's standing at its bottom where that is taller. The
         frame hides the rest of such a person, and their feet and stride are a whole
         person's: a ball at the boots of a player running along the top edge of a close
-        camera's frame lay above a feet zone sized by the boots and socks alone."""
+        camera's frame lay above a feet zone sized by the boots and socks alone. The legs'
+        reach (:data:`LEGS_SHARE`, :data:`LEGS_BELOW`) stays the box's: not measured."""
         height: FloatArray = boxes[:, 3] - boxes[:, 1]
         if self.homography is None or self.quality < 0.8 or not len(boxes):
             return height
@@ -339,7 +341,7 @@ class BallScene:
         if not cut.any():
             return height
         tall = self._standing_heights(boxes)
-        return np.where(cut & (tall > height), tall, height)
+        return np.where(cut & np.isfinite(tall) & (tall > height), tall, height)
 
     def _standing_heights(self, boxes: FloatArray) -> FloatArray:
         """Pixels tall a person standing at each box's bottom middle (``boxes`` an (n, 4)
@@ -600,8 +602,9 @@ class BallScene:
 
     def at_feet(self, points: FloatArray) -> npt.NDArray[np.bool_]:
         """``[n, k]``: whether each of ``(n, 2)`` points is in person ``k``'s feet zone
-        (:meth:`feet_zones`, across the box's width and :data:`FEET_SIDE_SHARE` of its height
-        and a pixel either side)."""
+        (:meth:`feet_zones`, across the box's width and :data:`FEET_SIDE_SHARE` of its height,
+        a person's for a box the frame's top edge cuts (:meth:`_feet_heights`), and a pixel
+        either side)."""
         if not self.people or not len(points):
             return np.zeros((len(points), len(self.people)), bool)
         edges = self._people_edges()
@@ -779,7 +782,8 @@ class BallScene:
         """How far above and below each person's box bottom the feet zone reaches, pixels.
 
         Below, and above for a box no taller than a person standing there: :data:`FEET_SHARE`
-        of the box's height, at least 3 px, as a far ball is as tall as the feet zone. A box
+        of the box's height (a person's for a box the frame's top edge cuts:
+        :meth:`_feet_heights`), at least 3 px, as a far ball is as tall as the feet zone. A box
         clearly taller than a person standing there (:data:`TALL_LEAST` of one, through a
         good homography) most often holds the ball at the feet below them, or its lower
         part: the zone reaches that much higher, up to :data:`TALL_SHARE` of the box more.
