@@ -137,13 +137,19 @@ TUNING_VARIATIONS: dict[str, dict[str, Any]] = {
     "tune true ball": {
         **_STYLED, "camera_height": 20.0, "fov": 50.0, "skin_tones": True, "true_ball": True,
     },
+    "tune patched ball": {
+        **_STYLED, "camera_height": 20.0, "fov": 50.0, "skin_tones": True, "true_ball": True,
+        "patched_ball": True,
+    },
 }  # fmt: skip
 """The variations the plugins were tuned on (with seeds 0 to 12), kept apart from
 :data:`HELD_OUT_VARIATIONS`; ``realtime-nb eval --tuning`` scores them. "tune true ball" came
 later: "tune camera" with the ball at its real size (``true_ball``), about a pixel in radius as
 on broadcast footage at 640x360, where every other look draws it at least 2 px (the ball
 tracker's rule for a faint ball that moves like one was chosen on it and other true-size
-looks)."""
+looks). "tune patched ball" came last: "tune true ball" with a match ball (``patched_ball``:
+lit from above, with dark patches), a grey dot of a pixel, not a white one; nothing was tuned
+on it yet (docs/accuracy.md, "Measured, not changed")."""
 
 
 @dataclass(frozen=True)

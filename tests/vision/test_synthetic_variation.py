@@ -7,6 +7,7 @@ import math
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from realtime_nb.vision.plugins.grass import green_mask
@@ -32,6 +33,7 @@ VARIATIONS = [
     {"motion_blur": 7},
     {"jpeg_quality": 20},
     {"true_ball": True},
+    {"patched_ball": True},
 ]
 
 
@@ -78,6 +80,50 @@ def test_a_ball_under_2_px_inks_its_discs_area(radius: float) -> None:
     rows, cols = np.indices(weight.shape)
     centroid = [(rows * weight).sum() / weight.sum(), (cols * weight).sum() / weight.sum()]
     assert centroid == pytest.approx([9.6, 10.3], abs=0.05)  # where it was put
+
+
+@pytest.mark.parametrize("radius", [1.0, 6.0])
+def test_a_patched_ball_is_a_grey_disc_of_its_size_that_turns(radius: float) -> None:
+    def drawn(turn: tuple[float, float]) -> npt.NDArray[np.float64]:
+        img = np.zeros((30, 30, 3), np.uint8)
+        draw_ball(img, (15.3, 14.6, radius, 1.0), 1.0, turn)
+        return img.astype(np.float64)
+
+    img = drawn((0.4, 1.1))
+    # Lit from above and patched, it inks 0.5 to 0.7 of a white disc of its size; nothing
+    # outside the disc's pixels.
+    share = img[:, :, 0].sum() / 245 / (math.pi * radius**2)
+    assert 0.5 < share < 0.7
+    rows, cols = np.nonzero(img.any(axis=2))
+    assert np.hypot(rows - 14.6, cols - 15.3).max() <= radius + 1.0
+    # Where it was put, within a fifth of its radius (the light's side is the brighter).
+    weight = img[:, :, 1]
+    r, c = np.indices(weight.shape)
+    centroid = [(r * weight).sum() / weight.sum(), (c * weight).sum() / weight.sum()]
+    assert centroid == pytest.approx([14.6, 15.3], abs=0.2 * radius + 0.1)
+    assert np.array_equal(drawn((0.4, 1.1)), img)  # the same turn draws the same
+    if radius > 3:  # its patches move as it rolls
+        assert np.abs(drawn((1.0, 1.1)) - img).max() > 100
+
+
+def test_a_patched_ball_changes_the_ball_only() -> None:
+    shared: dict[str, object] = {"seconds": 0.2, "seed": 4, "ball_hidden_fraction": 0.0}
+    plain = synthetic_match(**shared)  # type: ignore[arg-type]
+    patched = synthetic_match(patched_ball=True, **shared)  # type: ignore[arg-type]
+    assert list(plain.truth) == list(patched.truth)
+    changed = balls = 0
+    for index, truth in enumerate(plain.truth):
+        balls += truth.ball is not None
+        a, b = plain.frame(index), patched.frame(index)
+        differs = np.argwhere(np.any(a != b, axis=2))
+        changed += len(differs)
+        if len(differs) and truth.ball is not None:
+            # Only around the ball (its centre and radius in the truth).
+            x, y = truth.ball.center
+            reach = truth.ball.radius + 2.0  # the plain disc's antialiased rim
+            assert np.abs(differs[:, 1] - x).max() <= reach
+            assert np.abs(differs[:, 0] - y).max() <= reach
+    assert balls >= 3 and changed > 0
 
 
 def test_defaults_written_out_draw_the_classic_frame() -> None:

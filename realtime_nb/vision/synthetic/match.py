@@ -55,6 +55,7 @@ class _Scene:
     bodies: list[Body]
     ball: tuple[float, float, float, float] | None  # x, y, radius, depth as drawn
     ball_visible: bool
+    ball_turn: tuple[float, float] | None = None  # radians rolled, with patched_ball
 
 
 class SyntheticMatch:
@@ -87,6 +88,7 @@ class SyntheticMatch:
         true_ball = bool(p["true_ball"])
         self._ball_m = _TRUE_BALL_RADIUS_M if true_ball else _BALL_RADIUS_M
         self._ball_floor = 0.0 if true_ball else BALL_FLOOR_PX
+        self._patched = bool(p["patched_ball"])
         self._kits, self._looks = self._people_style(seed)
         self._sun = float(np.random.default_rng([seed, 7]).uniform(0, 2 * math.pi))
         duration = self._count / self._fps
@@ -171,7 +173,7 @@ class SyntheticMatch:
             skin, hair = self._looks[i]
             bodies.append(Body(depth, box, role, team, jersey(role, team), kit, skin, hair))
         bodies.sort(key=lambda b: -b.depth)
-        ball = None
+        ball = turn = None
         visible = False
         if not in_episode(self._hidden, t):
             bx, by = self._ball.position(t, self._cast)
@@ -182,7 +184,11 @@ class SyntheticMatch:
                 in_view = 0 <= cx < self._w and 0 <= cy < self._h
                 hidden = any(b.depth < depth and b.covers(cx, cy) for b in bodies)
                 visible = in_view and not hidden
-        return _Scene(proj, bodies, ball, visible)
+                if self._patched:
+                    # Rolled without slipping: along the pitch it turns about the image's
+                    # vertical axis, across it (towards the camera) about the horizontal.
+                    turn = (bx / self._ball_m, by / self._ball_m)
+        return _Scene(proj, bodies, ball, visible, turn)
 
     def frame_truth(self, index: int) -> FrameTruth:
         """Return the ground truth of one frame (cheap: no rendering).
@@ -238,11 +244,11 @@ class SyntheticMatch:
         ball_drawn = scene.ball is None
         for body in scene.bodies:
             if not ball_drawn and scene.ball is not None and scene.ball[3] > body.depth:
-                draw_ball(img, scene.ball, lighting)
+                draw_ball(img, scene.ball, lighting, scene.ball_turn)
                 ball_drawn = True
             draw_body(img, body, lighting)
         if not ball_drawn and scene.ball is not None:
-            draw_ball(img, scene.ball, lighting)
+            draw_ball(img, scene.ball, lighting, scene.ball_turn)
         blur = int(self.params["blur"])
         if blur > 0:
             img = np.asarray(cv2.GaussianBlur(img, (blur | 1, blur | 1), 0), np.uint8)
@@ -335,6 +341,7 @@ def synthetic_match(
     motion_blur: int = 0,
     jpeg_quality: int = 0,
     true_ball: bool = False,
+    patched_ball: bool = False,
 ) -> SyntheticMatch:
     """Make a synthetic football clip with ground truth. Deterministic for a seed.
 
@@ -373,6 +380,11 @@ def synthetic_match(
             in radius at 640x360 from a high or wide camera, as on broadcast footage, and
             under a pixel at 320x180. By default it is 0.13 m and at least 2 px in radius,
             the classic look.
+        patched_ball: Draw a match ball instead of a plain white disc: a sphere lit from
+            above (its far side down to half the white) with twelve round dark patches, a
+            quarter of its surface, that turn as it rolls; blended by coverage at any size.
+            A ball of a pixel or two is then a pale grey dot, not a white one, as on
+            broadcast footage.
 
     Returns:
         A :class:`SyntheticMatch`; frames render lazily.
@@ -416,5 +428,6 @@ def synthetic_match(
             "motion_blur": motion_blur,
             "jpeg_quality": jpeg_quality,
             "true_ball": true_ball,
+            "patched_ball": patched_ball,
         }
     )

@@ -65,6 +65,7 @@ _SPECS: dict[str, _Spec] = {
     "motion_blur": _Spec(int, 0, 0, 31),
     "jpeg_quality": _Spec(int, 0, 0, 100),
     "true_ball": _Spec(bool, False),
+    "patched_ball": _Spec(bool, False),
 }
 
 SYNTHETIC_DEFAULTS: dict[str, Param] = {name: spec.default for name, spec in _SPECS.items()}

@@ -19,6 +19,8 @@ from realtime_nb.vision.plugins.base import Frame
 from realtime_nb.vision.synthetic.camera import PITCH_LENGTH, PITCH_WIDTH
 from realtime_nb.vision.synthetic.truth import Role
 
+FloatArray = npt.NDArray[np.float64]
+
 __all__ = [
     "BALL_FLOOR_PX",
     "HAIR",
@@ -231,12 +233,24 @@ def draw_shadows(img: Frame, bodies: list[Body], strength: float, azimuth: float
     np.copyto(img, dark, where=mask[:, :, None] > 0)
 
 
-def draw_ball(img: Frame, ball: tuple[float, float, float, float], lighting: float) -> None:
+def draw_ball(
+    img: Frame,
+    ball: tuple[float, float, float, float],
+    lighting: float,
+    turn: tuple[float, float] | None = None,
+) -> None:
     """Draw the ball, given as ``(x, y, radius, depth)`` in pixels, antialiased. A ball under
     :data:`BALL_FLOOR_PX` in radius is blended into each pixel by the share of it the disc
-    covers: OpenCV's antialiased circle inks some 6.8 px for a 1 px radius (a disc of 3.1)."""
+    covers: OpenCV's antialiased circle inks some 6.8 px for a 1 px radius (a disc of 3.1).
+
+    With ``turn`` (radians the ball has rolled along the image's x and y), it is a match
+    ball instead of a plain white disc, at any radius: a sphere lit from above, with twelve
+    dark patches that turn as it rolls (:func:`_draw_patched_ball`)."""
     cx, cy, radius, _ = ball
     colour = lit(_BALL, lighting)
+    if turn is not None:
+        _draw_patched_ball(img, (cx, cy), radius, lighting, turn)
+        return
     if radius < BALL_FLOOR_PX:
         _draw_covered_disc(img, (cx, cy), radius, colour)
         return
@@ -255,6 +269,21 @@ def _draw_covered_disc(
 ) -> None:
     """Blend ``colour`` into ``img`` by the share of each pixel a disc of ``radius`` px at
     ``centre`` (pixel centres at whole coordinates) covers, measured on a 16x finer grid."""
+    ink = np.asarray(colour, np.float64)
+    _blend_samples(img, centre, radius, lambda inside, dx, dy: inside[..., None] * ink)
+
+
+def _blend_samples(
+    img: Frame,
+    centre: tuple[float, float],
+    radius: float,
+    ink: Callable[[npt.NDArray[np.bool_], FloatArray, FloatArray], FloatArray],
+) -> None:
+    """Blend a disc of ``radius`` px at ``centre`` (pixel centres at whole coordinates) into
+    ``img``, measured on a :data:`_SUPERSAMPLE` times finer grid: each pixel takes the share
+    of its samples the disc covers, and their mean colour. ``ink(inside, dx, dy)`` gives each
+    sample's BGR (rows, columns, 3; zero outside the disc) from whether it is inside and its
+    offsets from the centre in radii."""
     h, w = img.shape[:2]
     x0, y0 = math.floor(centre[0] - radius), math.floor(centre[1] - radius)
     x1, y1 = math.ceil(centre[0] + radius) + 1, math.ceil(centre[1] + radius) + 1
@@ -262,17 +291,79 @@ def _draw_covered_disc(
     # Sub-pixel sample centres of pixels x0..x1-1 (pixel x spans x - 0.5 to x + 0.5).
     xs = x0 - 0.5 + (np.arange((x1 - x0) * n) + 0.5) / n
     ys = y0 - 0.5 + (np.arange((y1 - y0) * n) + 0.5) / n
-    inside = (xs[None, :] - centre[0]) ** 2 + (ys[:, None] - centre[1]) ** 2 <= radius**2
+    dx = np.broadcast_to((xs[None, :] - centre[0]) / radius, (len(ys), len(xs)))
+    dy = np.broadcast_to((ys[:, None] - centre[1]) / radius, (len(ys), len(xs)))
+    inside = dx**2 + dy**2 <= 1.0
     share = inside.reshape(y1 - y0, n, x1 - x0, n).mean(axis=(1, 3))
+    colour = ink(inside, dx, dy).reshape(y1 - y0, n, x1 - x0, n, 3).sum(axis=(1, 3)) / n**2
     # Within the frame only.
     top, left = max(0, -y0), max(0, -x0)
     bottom, right = min(y1 - y0, h - y0), min(x1 - x0, w - x0)
     if bottom <= top or right <= left:
         return
     share = share[top:bottom, left:right, None]
+    colour = colour[top:bottom, left:right]
     patch = img[y0 + top : y0 + bottom, x0 + left : x0 + right].astype(np.float64)
-    mixed = patch * (1 - share) + np.asarray(colour, np.float64) * share
+    mixed = patch * (1 - share) + colour
     img[y0 + top : y0 + bottom, x0 + left : x0 + right] = np.round(mixed).astype(np.uint8)
+
+
+_GOLDEN = (1 + math.sqrt(5)) / 2
+_PATCH_CENTRES = np.array(
+    [
+        corner
+        for a in (-1.0, 1.0)
+        for b in (-1.0, 1.0)
+        for corner in ((0.0, a, b * _GOLDEN), (a, b * _GOLDEN, 0.0), (b * _GOLDEN, 0.0, a))
+    ]
+)
+_PATCH_CENTRES /= np.linalg.norm(_PATCH_CENTRES, axis=1, keepdims=True)
+"""The twelve patches' centres on a unit ball: an icosahedron's vertices, as on the classic
+ball of twelve pentagons and twenty hexagons."""
+PATCH_RADIUS = 0.3
+"""Angular radius (radians) of each round dark patch: the twelve cover 27 % of the ball, as a
+truncated icosahedron's pentagons do."""
+_PATCH = (40, 40, 45)
+_LIGHT = np.array([-0.3, -0.6, 0.75]) / math.sqrt(0.3**2 + 0.6**2 + 0.75**2)
+"""Where the light comes from, seen from the camera (x right, y down, z towards the camera):
+above, a little to the left and in front."""
+AMBIENT = 0.5
+"""The share of the white a side of the ball facing away from the light keeps."""
+
+
+def _draw_patched_ball(
+    img: Frame,
+    centre: tuple[float, float],
+    radius: float,
+    lighting: float,
+    turn: tuple[float, float],
+) -> None:
+    """A match ball of ``radius`` px at ``centre``, blended by coverage at any size (see
+    :func:`_blend_samples`): white lit from :data:`_LIGHT` (down to :data:`AMBIENT` of it
+    facing away), with the twelve dark patches of :data:`_PATCH_CENTRES` turned by ``turn``
+    (radians rolled about the image's y and x axes)."""
+    white = np.asarray(lit(_BALL, lighting), np.float64)
+    dark = np.asarray(lit(_PATCH, lighting), np.float64)
+    about_y, about_x = turn
+    cy_, sy_ = math.cos(about_y), math.sin(about_y)
+    cx_, sx_ = math.cos(about_x), math.sin(about_x)
+    spin_y = np.array([[cy_, 0.0, sy_], [0.0, 1.0, 0.0], [-sy_, 0.0, cy_]])
+    spin_x = np.array([[1.0, 0.0, 0.0], [0.0, cx_, -sx_], [0.0, sx_, cx_]])
+    # A surface point seen at a sample, turned back into the ball's own frame: patch[i] is
+    # seen where normal . (spin @ patch[i]) is high.
+    centres = _PATCH_CENTRES @ (spin_x @ spin_y).T
+
+    def ink(inside: npt.NDArray[np.bool_], dx: FloatArray, dy: FloatArray) -> FloatArray:
+        dz = np.sqrt(np.clip(1.0 - dx**2 - dy**2, 0.0, None))
+        normals = np.stack([dx, dy, dz], axis=-1)
+        lit_share = AMBIENT + (1 - AMBIENT) * np.clip(normals @ _LIGHT, 0.0, None)
+        nearest = (normals @ centres.T).max(axis=-1)
+        patched = nearest >= math.cos(PATCH_RADIUS)
+        base = np.where(patched[..., None], dark, white)
+        out: FloatArray = base * (lit_share * inside)[..., None]
+        return out
+
+    _blend_samples(img, centre, radius, ink)
 
 
 @dataclass(frozen=True)
