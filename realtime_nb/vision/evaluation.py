@@ -149,7 +149,8 @@ on broadcast footage at 640x360, where every other look draws it at least 2 px (
 tracker's rule for a faint ball that moves like one was chosen on it and other true-size
 looks). "tune patched ball" came last: "tune true ball" with a match ball (``patched_ball``:
 lit from above, with dark patches), a grey dot of a pixel, not a white one; nothing was tuned
-on it yet (docs/accuracy.md, "Measured, not changed")."""
+on it yet (docs/accuracy.md, this round's "Measured, not changed (2026-12-05, code 7362034, and
+a85daaf for the synthetic knob)")."""
 
 
 @dataclass(frozen=True)

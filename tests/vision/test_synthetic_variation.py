@@ -13,7 +13,7 @@ import pytest
 from realtime_nb.vision.plugins.grass import green_mask
 from realtime_nb.vision.synthetic import SyntheticParamError, synthetic_match
 from realtime_nb.vision.synthetic.camera import camera_projection, camera_rig
-from realtime_nb.vision.synthetic.render import draw_ball, random_kits
+from realtime_nb.vision.synthetic.render import draw_ball, random_kits, rolled
 
 VARIATIONS = [
     {"camera_height": 28.0},
@@ -86,7 +86,7 @@ def test_a_ball_under_2_px_inks_its_discs_area(radius: float) -> None:
 def test_a_patched_ball_is_a_grey_disc_of_its_size_that_turns(radius: float) -> None:
     def drawn(turn: tuple[float, float]) -> npt.NDArray[np.float64]:
         img = np.zeros((30, 30, 3), np.uint8)
-        draw_ball(img, (15.3, 14.6, radius, 1.0), 1.0, turn)
+        draw_ball(img, (15.3, 14.6, radius, 1.0), 1.0, rolled(*turn, 1.0))
         return img.astype(np.float64)
 
     img = drawn((0.4, 1.1))
@@ -104,6 +104,42 @@ def test_a_patched_ball_is_a_grey_disc_of_its_size_that_turns(radius: float) -> 
     assert np.array_equal(drawn((0.4, 1.1)), img)  # the same turn draws the same
     if radius > 3:  # its patches move as it rolls
         assert np.abs(drawn((1.0, 1.1)) - img).max() > 100
+
+
+def test_a_patched_ball_cut_by_the_frame_or_of_no_size_draws_only_what_shows() -> None:
+    turn = rolled(0.3, 0.2, 1.0)
+    img = np.zeros((20, 20, 3), np.uint8)
+    draw_ball(img, (1.0, 18.5, 3.0, 1.0), 1.0, turn)  # part of it past two edges
+    whole = np.zeros((60, 60, 3), np.uint8)
+    draw_ball(whole, (21.0, 38.5, 3.0, 1.0), 1.0, turn)  # the same, 20 px right and down
+    assert img.any() and np.array_equal(img, whole[20:40, 20:40])  # its part in the frame
+    assert whole[20:40, 20:40].sum() < whole.sum()
+    before = img.copy()
+    draw_ball(img, (10.0, 10.0, 0.0, 1.0), 1.0, turn)
+    draw_ball(img, (-40.0, 10.0, 5.0, 1.0), 1.0, turn)  # wholly outside
+    assert np.array_equal(img, before)
+
+
+def test_a_near_patched_ball_still_inks_its_discs_share() -> None:
+    # Sampled more coarsely when large (a few samples a pixel across), still its size.
+    img = np.zeros((200, 200, 3), np.uint8)
+    draw_ball(img, (100.0, 100.0, 60.0, 1.0), 1.0, rolled(1.0, 2.0, 1.0))
+    share = img[:, :, 0].sum() / 245 / (math.pi * 60.0**2)
+    assert 0.5 < share < 0.7
+
+
+def test_a_rolled_ball_turns_about_the_axis_across_its_path() -> None:
+    up = np.array([0.0, 0.0, 1.0])
+    quarter = 0.11 * math.pi / 2
+    np.testing.assert_allclose(rolled(quarter, 0.0, 0.11) @ up, [1.0, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(rolled(0.0, quarter, 0.11) @ up, [0.0, 1.0, 0.0], atol=1e-12)
+    turn = rolled(0.7, -1.3, 0.11)
+    np.testing.assert_allclose(turn @ turn.T, np.eye(3), atol=1e-12)
+    # Not rolled (at the pitch's corner), seen from the camera above the pitch: the ball's top
+    # faces up the image (y < 0) and towards the camera (z > 0).
+    clip = synthetic_match(seconds=0.04, patched_ball=True)
+    top = clip._drawn_turn(clip._projection(0.0), 0.0, 0.0) @ up
+    assert top[1] < 0 < top[2]
 
 
 def test_a_patched_ball_changes_the_ball_only() -> None:

@@ -37,6 +37,7 @@ from realtime_nb.vision.synthetic.render import (
     jersey,
     lit,
     random_kits,
+    rolled,
 )
 from realtime_nb.vision.synthetic.truth import BallTruth, FrameTruth, PlayerTruth, TruthTrack
 
@@ -55,7 +56,7 @@ class _Scene:
     bodies: list[Body]
     ball: tuple[float, float, float, float] | None  # x, y, radius, depth as drawn
     ball_visible: bool
-    ball_turn: tuple[float, float] | None = None  # radians rolled, with patched_ball
+    ball_turn: FloatArray | None = None  # with patched_ball: draw_ball's turn
 
 
 class SyntheticMatch:
@@ -185,10 +186,20 @@ class SyntheticMatch:
                 hidden = any(b.depth < depth and b.covers(cx, cy) for b in bodies)
                 visible = in_view and not hidden
                 if self._patched:
-                    # Rolled without slipping: along the pitch it turns about the image's
-                    # vertical axis, across it (towards the camera) about the horizontal.
-                    turn = (bx / self._ball_m, by / self._ball_m)
+                    turn = self._drawn_turn(proj, bx, by)
         return _Scene(proj, bodies, ball, visible, turn)
+
+    def _drawn_turn(self, proj: FloatArray, x: float, y: float) -> FloatArray:
+        """The patched ball's rotation at pitch point ``(x, y)`` (:func:`rolled` there) seen
+        in the drawing's axes (x right, y down, z towards the camera) through ``proj``."""
+        intrinsic = np.array(
+            [[self._focal, 0.0, self._w / 2], [0.0, self._focal, self._h / 2], [0.0, 0.0, 1.0]]
+        )
+        # proj is intrinsic @ [rotation | translation]; the rotation's rows are the camera's
+        # right, down and forward (away from the camera), so forward is turned round.
+        camera = np.linalg.solve(intrinsic, proj[:, :3])
+        out: FloatArray = np.diag([1.0, 1.0, -1.0]) @ camera @ rolled(x, y, self._ball_m)
+        return out
 
     def frame_truth(self, index: int) -> FrameTruth:
         """Return the ground truth of one frame (cheap: no rendering).
@@ -382,7 +393,8 @@ def synthetic_match(
             the classic look.
         patched_ball: Draw a match ball instead of a plain white disc: a sphere lit from
             above (its far side down to half the white) with twelve round dark patches, a
-            quarter of its surface, that turn as it rolls; blended by coverage at any size.
+            quarter of its surface, turned as if it had rolled to where it is; blended by
+            coverage at any size.
             A ball of a pixel or two is then a pale grey dot, not a white one, as on
             broadcast footage.
 

@@ -36,6 +36,7 @@ __all__ = [
     "jersey",
     "lit",
     "random_kits",
+    "rolled",
 ]
 
 _TEAM_JERSEYS = ((40, 40, 200), (190, 90, 30))  # BGR: red, blue
@@ -237,15 +238,16 @@ def draw_ball(
     img: Frame,
     ball: tuple[float, float, float, float],
     lighting: float,
-    turn: tuple[float, float] | None = None,
+    turn: FloatArray | None = None,
 ) -> None:
     """Draw the ball, given as ``(x, y, radius, depth)`` in pixels, antialiased. A ball under
     :data:`BALL_FLOOR_PX` in radius is blended into each pixel by the share of it the disc
     covers: OpenCV's antialiased circle inks some 6.8 px for a 1 px radius (a disc of 3.1).
 
-    With ``turn`` (radians the ball has rolled along the image's x and y), it is a match
-    ball instead of a plain white disc, at any radius: a sphere lit from above, with twelve
-    dark patches that turn as it rolls (:func:`_draw_patched_ball`)."""
+    With ``turn`` (a 3x3 rotation from the ball's own axes to the drawing's: x right, y down,
+    z towards the camera), it is a match ball instead of a plain white disc, at any radius: a
+    sphere lit from above, with twelve dark patches placed by ``turn``
+    (:func:`_draw_patched_ball`)."""
     cx, cy, radius, _ = ball
     colour = lit(_BALL, lighting)
     if turn is not None:
@@ -278,34 +280,35 @@ def _blend_samples(
     centre: tuple[float, float],
     radius: float,
     ink: Callable[[npt.NDArray[np.bool_], FloatArray, FloatArray], FloatArray],
+    per_pixel: int = _SUPERSAMPLE,
 ) -> None:
     """Blend a disc of ``radius`` px at ``centre`` (pixel centres at whole coordinates) into
-    ``img``, measured on a :data:`_SUPERSAMPLE` times finer grid: each pixel takes the share
-    of its samples the disc covers, and their mean colour. ``ink(inside, dx, dy)`` gives each
-    sample's BGR (rows, columns, 3; zero outside the disc) from whether it is inside and its
-    offsets from the centre in radii."""
+    ``img``, measured on a grid ``per_pixel`` times finer, over the pixels in the frame only:
+    each pixel takes the share of its samples the disc covers, and their mean colour.
+    ``ink(inside, dx, dy)`` gives each sample's BGR (rows, columns, 3; zero outside the disc)
+    from whether it is inside and its offsets from the centre in radii. Nothing for a radius
+    of 0 or less."""
+    if not radius > 0:
+        return
     h, w = img.shape[:2]
-    x0, y0 = math.floor(centre[0] - radius), math.floor(centre[1] - radius)
-    x1, y1 = math.ceil(centre[0] + radius) + 1, math.ceil(centre[1] + radius) + 1
-    n = _SUPERSAMPLE
+    x0, y0 = max(0, math.floor(centre[0] - radius)), max(0, math.floor(centre[1] - radius))
+    x1 = min(w, math.ceil(centre[0] + radius) + 1)
+    y1 = min(h, math.ceil(centre[1] + radius) + 1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    n = per_pixel
     # Sub-pixel sample centres of pixels x0..x1-1 (pixel x spans x - 0.5 to x + 0.5).
     xs = x0 - 0.5 + (np.arange((x1 - x0) * n) + 0.5) / n
     ys = y0 - 0.5 + (np.arange((y1 - y0) * n) + 0.5) / n
-    dx = np.broadcast_to((xs[None, :] - centre[0]) / radius, (len(ys), len(xs)))
-    dy = np.broadcast_to((ys[:, None] - centre[1]) / radius, (len(ys), len(xs)))
-    inside = dx**2 + dy**2 <= 1.0
+    across, down = xs[None, :] - centre[0], ys[:, None] - centre[1]
+    inside = across**2 + down**2 <= radius**2
     share = inside.reshape(y1 - y0, n, x1 - x0, n).mean(axis=(1, 3))
+    dx = np.broadcast_to(across / radius, inside.shape)
+    dy = np.broadcast_to(down / radius, inside.shape)
     colour = ink(inside, dx, dy).reshape(y1 - y0, n, x1 - x0, n, 3).sum(axis=(1, 3)) / n**2
-    # Within the frame only.
-    top, left = max(0, -y0), max(0, -x0)
-    bottom, right = min(y1 - y0, h - y0), min(x1 - x0, w - x0)
-    if bottom <= top or right <= left:
-        return
-    share = share[top:bottom, left:right, None]
-    colour = colour[top:bottom, left:right]
-    patch = img[y0 + top : y0 + bottom, x0 + left : x0 + right].astype(np.float64)
-    mixed = patch * (1 - share) + colour
-    img[y0 + top : y0 + bottom, x0 + left : x0 + right] = np.round(mixed).astype(np.uint8)
+    patch = img[y0:y1, x0:x1].astype(np.float64)
+    mixed = patch * (1 - share[..., None]) + colour
+    img[y0:y1, x0:x1] = np.round(mixed).astype(np.uint8)
 
 
 _GOLDEN = (1 + math.sqrt(5)) / 2
@@ -320,14 +323,15 @@ _PATCH_CENTRES = np.array(
 _PATCH_CENTRES /= np.linalg.norm(_PATCH_CENTRES, axis=1, keepdims=True)
 """The twelve patches' centres on a unit ball: an icosahedron's vertices, as on the classic
 ball of twelve pentagons and twenty hexagons."""
-PATCH_RADIUS = 0.3
+_PATCH_RADIUS = 0.3
 """Angular radius (radians) of each round dark patch: the twelve cover 27 % of the ball, as a
 truncated icosahedron's pentagons do."""
 _PATCH = (40, 40, 45)
 _LIGHT = np.array([-0.3, -0.6, 0.75]) / math.sqrt(0.3**2 + 0.6**2 + 0.75**2)
-"""Where the light comes from, seen from the camera (x right, y down, z towards the camera):
-above, a little to the left and in front."""
-AMBIENT = 0.5
+"""Where the light on the ball comes from, in the drawing's axes (x right, y down, z towards the
+camera): above, a little to the left and in front, whatever the sun the players' shadows
+(:func:`draw_shadows`) fall from (a simplification)."""
+_AMBIENT = 0.5
 """The share of the white a side of the ball facing away from the light keeps."""
 
 
@@ -336,34 +340,50 @@ def _draw_patched_ball(
     centre: tuple[float, float],
     radius: float,
     lighting: float,
-    turn: tuple[float, float],
+    turn: FloatArray,
 ) -> None:
     """A match ball of ``radius`` px at ``centre``, blended by coverage at any size (see
-    :func:`_blend_samples`): white lit from :data:`_LIGHT` (down to :data:`AMBIENT` of it
-    facing away), with the twelve dark patches of :data:`_PATCH_CENTRES` turned by ``turn``
-    (radians rolled about the image's y and x axes)."""
+    :func:`_blend_samples`; 16 samples a pixel across up to a 4 px radius, fewer above, at
+    least 2, so that a near ball costs no more than a small one): white lit from
+    :data:`_LIGHT` (down to :data:`_AMBIENT` of it facing away), with the twelve dark patches
+    of :data:`_PATCH_CENTRES` turned into the drawing by ``turn`` (see :func:`draw_ball`)."""
     white = np.asarray(lit(_BALL, lighting), np.float64)
     dark = np.asarray(lit(_PATCH, lighting), np.float64)
-    about_y, about_x = turn
-    cy_, sy_ = math.cos(about_y), math.sin(about_y)
-    cx_, sx_ = math.cos(about_x), math.sin(about_x)
-    spin_y = np.array([[cy_, 0.0, sy_], [0.0, 1.0, 0.0], [-sy_, 0.0, cy_]])
-    spin_x = np.array([[1.0, 0.0, 0.0], [0.0, cx_, -sx_], [0.0, sx_, cx_]])
-    # A surface point seen at a sample, turned back into the ball's own frame: patch[i] is
-    # seen where normal . (spin @ patch[i]) is high.
-    centres = _PATCH_CENTRES @ (spin_x @ spin_y).T
+    centres = _PATCH_CENTRES @ np.asarray(turn, np.float64).T
+    per_pixel = _SUPERSAMPLE if radius <= 4.0 else max(2, math.floor(64 / radius))
 
     def ink(inside: npt.NDArray[np.bool_], dx: FloatArray, dy: FloatArray) -> FloatArray:
         dz = np.sqrt(np.clip(1.0 - dx**2 - dy**2, 0.0, None))
         normals = np.stack([dx, dy, dz], axis=-1)
-        lit_share = AMBIENT + (1 - AMBIENT) * np.clip(normals @ _LIGHT, 0.0, None)
+        lit_share = _AMBIENT + (1 - _AMBIENT) * np.clip(normals @ _LIGHT, 0.0, None)
         nearest = (normals @ centres.T).max(axis=-1)
-        patched = nearest >= math.cos(PATCH_RADIUS)
+        patched = nearest >= math.cos(_PATCH_RADIUS)
         base = np.where(patched[..., None], dark, white)
         out: FloatArray = base * (lit_share * inside)[..., None]
         return out
 
-    _blend_samples(img, centre, radius, ink)
+    _blend_samples(img, centre, radius, ink, per_pixel)
+
+
+def rolled(distance_x: float, distance_y: float, radius: float) -> FloatArray:
+    """The rotation of a ball of ``radius`` (m) from rest, after rolling without slipping
+    ``distance_x`` along the pitch's length and then ``distance_y`` across it (m; pitch axes: x
+    along, y across, z up): about the y axis by ``distance_x / radius``, then about -x by
+    ``distance_y / radius``. A ball's turn depends on its path; this one, set by its place,
+    makes its patches move as it moves.
+
+    Example:
+        >>> r = rolled(0.11 * math.pi / 2, 0.0, 0.11)  # a quarter turn along the pitch
+        >>> [round(float(v), 6) + 0.0 for v in r @ [0.0, 0.0, 1.0]]  # its top now faces +x
+        [1.0, 0.0, 0.0]
+    """
+    along, across = distance_x / radius, distance_y / radius
+    ca, sa = math.cos(along), math.sin(along)
+    cb, sb = math.cos(across), math.sin(across)
+    about_y = np.array([[ca, 0.0, sa], [0.0, 1.0, 0.0], [-sa, 0.0, ca]])
+    about_minus_x = np.array([[1.0, 0.0, 0.0], [0.0, cb, sb], [0.0, -sb, cb]])
+    out: FloatArray = about_minus_x @ about_y
+    return out
 
 
 @dataclass(frozen=True)
