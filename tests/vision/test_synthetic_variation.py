@@ -128,7 +128,7 @@ def test_a_near_patched_ball_still_inks_its_discs_share() -> None:
     assert 0.5 < share < 0.7
 
 
-def test_a_rolled_ball_turns_about_the_axis_across_its_path() -> None:
+def test_a_ball_rolled_from_rest_turns_about_the_axis_across_its_path() -> None:
     up = np.array([0.0, 0.0, 1.0])
     quarter = 0.11 * math.pi / 2
     np.testing.assert_allclose(rolled(quarter, 0.0, 0.11) @ up, [1.0, 0.0, 0.0], atol=1e-12)

@@ -190,8 +190,9 @@ class SyntheticMatch:
         return _Scene(proj, bodies, ball, visible, turn)
 
     def _drawn_turn(self, proj: FloatArray, x: float, y: float) -> FloatArray:
-        """The patched ball's rotation at pitch point ``(x, y)`` (:func:`rolled` there) seen
-        in the drawing's axes (x right, y down, z towards the camera) through ``proj``."""
+        """The patched ball's turn at pitch point ``(x, y)`` (:func:`rolled` there) seen in the
+        drawing's axes (x right, y down, z towards the camera) through ``proj``, along the
+        camera's optical axis (the ball's own small angle off it is left out)."""
         intrinsic = np.array(
             [[self._focal, 0.0, self._w / 2], [0.0, self._focal, self._h / 2], [0.0, 0.0, 1.0]]
         )
@@ -393,8 +394,8 @@ def synthetic_match(
             the classic look.
         patched_ball: Draw a match ball instead of a plain white disc: a sphere lit from
             above (its far side down to half the white) with twelve round dark patches, a
-            quarter of its surface, turned as if it had rolled to where it is; blended by
-            coverage at any size.
+            quarter of its surface, turned by where it is on the pitch (as if rolled there
+            from a corner, along the pitch and then across); blended by coverage at any size.
             A ball of a pixel or two is then a pale grey dot, not a white one, as on
             broadcast footage.
 

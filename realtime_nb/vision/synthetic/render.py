@@ -244,10 +244,10 @@ def draw_ball(
     :data:`BALL_FLOOR_PX` in radius is blended into each pixel by the share of it the disc
     covers: OpenCV's antialiased circle inks some 6.8 px for a 1 px radius (a disc of 3.1).
 
-    With ``turn`` (a 3x3 rotation from the ball's own axes to the drawing's: x right, y down,
-    z towards the camera), it is a match ball instead of a plain white disc, at any radius: a
-    sphere lit from above, with twelve dark patches placed by ``turn``
-    (:func:`_draw_patched_ball`)."""
+    With ``turn`` (an orthogonal 3x3 matrix from the ball's own axes to the drawing's, x right,
+    y down, z towards the camera, which are left-handed), it is a match ball instead of a plain
+    white disc, at any radius, seen along the camera's axis: a sphere lit from above, with
+    twelve dark patches placed by ``turn`` (:func:`_draw_patched_ball`)."""
     cx, cy, radius, _ = ball
     colour = lit(_BALL, lighting)
     if turn is not None:
@@ -343,14 +343,17 @@ def _draw_patched_ball(
     turn: FloatArray,
 ) -> None:
     """A match ball of ``radius`` px at ``centre``, blended by coverage at any size (see
-    :func:`_blend_samples`; 16 samples a pixel across up to a 4 px radius, fewer above, at
-    least 2, so that a near ball costs no more than a small one): white lit from
+    :func:`_blend_samples`; 16 samples a pixel across up to a 4 px radius, fewer above, one
+    from a 64 px radius on, where a pixel's share of the edge no longer shows: a 200 px ball
+    draws in some 30 ms): white lit from
     :data:`_LIGHT` (down to :data:`_AMBIENT` of it facing away), with the twelve dark patches
     of :data:`_PATCH_CENTRES` turned into the drawing by ``turn`` (see :func:`draw_ball`)."""
     white = np.asarray(lit(_BALL, lighting), np.float64)
     dark = np.asarray(lit(_PATCH, lighting), np.float64)
+    if not radius > 0:
+        return
     centres = _PATCH_CENTRES @ np.asarray(turn, np.float64).T
-    per_pixel = _SUPERSAMPLE if radius <= 4.0 else max(2, math.floor(64 / radius))
+    per_pixel = _SUPERSAMPLE if radius <= 4.0 else max(1, math.floor(64 / radius))
 
     def ink(inside: npt.NDArray[np.bool_], dx: FloatArray, dy: FloatArray) -> FloatArray:
         dz = np.sqrt(np.clip(1.0 - dx**2 - dy**2, 0.0, None))
@@ -369,8 +372,10 @@ def rolled(distance_x: float, distance_y: float, radius: float) -> FloatArray:
     """The rotation of a ball of ``radius`` (m) from rest, after rolling without slipping
     ``distance_x`` along the pitch's length and then ``distance_y`` across it (m; pitch axes: x
     along, y across, z up): about the y axis by ``distance_x / radius``, then about -x by
-    ``distance_y / radius``. A ball's turn depends on its path; this one, set by its place,
-    makes its patches move as it moves.
+    ``distance_y / radius``. A ball's turn depends on its path; this one is set by its place
+    alone, so its patches move as it moves, but not as a real ball's do: moving across the
+    pitch it rolls, moving along it it rolls only where it crossed no width at all, and else
+    spins partly about the vertical.
 
     Example:
         >>> r = rolled(0.11 * math.pi / 2, 0.0, 0.11)  # a quarter turn along the pitch
