@@ -21,6 +21,7 @@ __all__ = [
     "camera_rig",
     "clip_box",
     "focal_length",
+    "intrinsics",
     "project",
 ]
 
@@ -95,9 +96,18 @@ def camera_projection(
     right /= np.linalg.norm(right)
     down = np.cross(forward, right)
     rotation = np.stack([right, down, forward])
-    k = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1]])
-    proj: FloatArray = k @ np.column_stack([rotation, -rotation @ centre])
+    proj: FloatArray = intrinsics(focal, width, height) @ np.column_stack(
+        [rotation, -rotation @ centre]
+    )
     return proj
+
+
+def intrinsics(focal: float, width: int, height: int) -> FloatArray:
+    """The camera's intrinsic matrix: ``focal`` pixels, the principal point at the middle of a
+    ``width`` x ``height`` image. :func:`camera_projection` is it times ``[rotation |
+    translation]``, the rotation's rows the camera's right, down and forward."""
+    k: FloatArray = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1]], float)
+    return k
 
 
 def project(proj: FloatArray, x: float, y: float, z: float) -> tuple[tuple[float, float], float]:

@@ -18,6 +18,7 @@ from realtime_nb.vision.synthetic.camera import (
     camera_projection,
     camera_rig,
     clip_box,
+    intrinsics,
     project,
 )
 from realtime_nb.vision.synthetic.cast import BallSchedule, Cast, hidden_episodes, in_episode
@@ -193,12 +194,9 @@ class SyntheticMatch:
         """The patched ball's turn at pitch point ``(x, y)`` (:func:`rolled` there) seen in the
         drawing's axes (x right, y down, z towards the camera) through ``proj``, along the
         camera's optical axis (the ball's own small angle off it is left out)."""
-        intrinsic = np.array(
-            [[self._focal, 0.0, self._w / 2], [0.0, self._focal, self._h / 2], [0.0, 0.0, 1.0]]
-        )
-        # proj is intrinsic @ [rotation | translation]; the rotation's rows are the camera's
+        # proj is intrinsics @ [rotation | translation]; the rotation's rows are the camera's
         # right, down and forward (away from the camera), so forward is turned round.
-        camera = np.linalg.solve(intrinsic, proj[:, :3])
+        camera = np.linalg.solve(intrinsics(self._focal, self._w, self._h), proj[:, :3])
         out: FloatArray = np.diag([1.0, 1.0, -1.0]) @ camera @ rolled(x, y, self._ball_m)
         return out
 

@@ -16,10 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from realtime_nb.vision.plugins.base import Frame
-from realtime_nb.vision.synthetic.camera import PITCH_LENGTH, PITCH_WIDTH
+from realtime_nb.vision.synthetic.camera import PITCH_LENGTH, PITCH_WIDTH, FloatArray
 from realtime_nb.vision.synthetic.truth import Role
-
-FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
     "BALL_FLOOR_PX",
@@ -324,8 +322,8 @@ _PATCH_CENTRES /= np.linalg.norm(_PATCH_CENTRES, axis=1, keepdims=True)
 """The twelve patches' centres on a unit ball: an icosahedron's vertices, as on the classic
 ball of twelve pentagons and twenty hexagons."""
 _PATCH_RADIUS = 0.3
-"""Angular radius (radians) of each round dark patch: the twelve cover 27 % of the ball, as a
-truncated icosahedron's pentagons do."""
+"""Angular radius (radians) of each round dark patch: the twelve cover 27 % of the ball, about
+as much as a truncated icosahedron's pentagons do (28 %)."""
 _PATCH = (40, 40, 45)
 _LIGHT = np.array([-0.3, -0.6, 0.75]) / math.sqrt(0.3**2 + 0.6**2 + 0.75**2)
 """Where the light on the ball comes from, in the drawing's axes (x right, y down, z towards the
@@ -345,13 +343,13 @@ def _draw_patched_ball(
     """A match ball of ``radius`` px at ``centre``, blended by coverage at any size (see
     :func:`_blend_samples`; 16 samples a pixel across up to a 4 px radius, fewer above, one
     from a 64 px radius on, where a pixel's share of the edge no longer shows: a 200 px ball
-    draws in some 30 ms): white lit from
-    :data:`_LIGHT` (down to :data:`_AMBIENT` of it facing away), with the twelve dark patches
-    of :data:`_PATCH_CENTRES` turned into the drawing by ``turn`` (see :func:`draw_ball`)."""
-    white = np.asarray(lit(_BALL, lighting), np.float64)
-    dark = np.asarray(lit(_PATCH, lighting), np.float64)
+    draws in some 30 ms): white lit from :data:`_LIGHT` (down to :data:`_AMBIENT` of it facing
+    away), with the twelve dark patches of :data:`_PATCH_CENTRES` turned into the drawing by
+    ``turn`` (see :func:`draw_ball`). Nothing for a radius that is not positive."""
     if not radius > 0:
         return
+    white = np.asarray(lit(_BALL, lighting), np.float64)
+    dark = np.asarray(lit(_PATCH, lighting), np.float64)
     centres = _PATCH_CENTRES @ np.asarray(turn, np.float64).T
     per_pixel = _SUPERSAMPLE if radius <= 4.0 else max(1, math.floor(64 / radius))
 
