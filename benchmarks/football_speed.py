@@ -9,9 +9,12 @@ out (imports, caches, the allocator warming up). Children alternate between the 
 ``rounds`` times, so both see the same machine; the figure is the median over all kept passes,
 and the ratio is ours over the baseline's (below 1: ours is faster).
 
+With ``--footage net`` the frames are a goal net's mesh over grass instead (:func:`net_frames`):
+no pitch to find, so pitch_detection searches on every frame, over hundreds of line segments.
+
 Run: ``.venv/bin/python benchmarks/football_speed.py --against 1c00b38 [--rounds 3]
-[--plugins player_detection]``. The baseline commit is checked out into a temporary git
-worktree, removed at the end. Exit status 1 when a plugin is more than ``--tolerance``
+[--plugins player_detection] [--footage net]``. The baseline commit is checked out into a
+temporary git worktree, removed at the end. Exit status 1 when a plugin is more than ``--tolerance``
 (default 5 %) slower than the baseline at a size.
 """
 
@@ -31,14 +34,44 @@ PLUGINS = ("pitch_detection", "player_detection", "ball_detection")
 """The football pipeline's order: each one timed after those before it."""
 SIZES = ((640, 360, 100), (1280, 720, 40))
 """Width, height and frames of the clip timed at each size."""
+NET_SIZES = ((640, 360, 20), (1280, 720, 10))
+"""As :data:`SIZES`, for ``--footage net``: fewer frames, each taking the search's time."""
 SEED = 7
 PASSES = 3
 CHILD_TIMEOUT_S = 600.0
+FOOTAGE = ("match", "net")
+"""What the frames show: the synthetic match, or :func:`net_frames`."""
 
 
-def measure(plugin: str, width: int, height: int, frames: int, passes: int) -> list[float]:
+def net_frames(width: int, height: int, frames: int) -> list[object]:
+    """A goal net seen close: white strings a pixel wide (at 640 wide) every 9 px across, every
+    7 px down and along a diagonal every 11 px, over grass, moving a string's width a frame as a
+    panning camera sees it; the same in every commit (numpy and OpenCV only)."""
+    import cv2
+    import numpy as np
+
+    scale = width / 640
+    thick = max(1, round(scale))
+    out = []
+    for index in range(frames):
+        frame = np.full((height, width, 3), (40, 140, 50), np.uint8)
+        shift = index * thick
+        for x in range(-height, width, max(2, round(9 * scale))):
+            cv2.line(frame, (x + shift, 0), (x + shift, height), (235, 235, 235), thick)
+        for y in range(0, height, max(2, round(7 * scale))):
+            cv2.line(frame, (0, y), (width, y), (235, 235, 235), thick)
+        for x in range(-height, width, max(2, round(11 * scale))):
+            cv2.line(frame, (x + shift, 0), (x + shift + height, height), (235, 235, 235), thick)
+        out.append(frame)
+    return out
+
+
+def measure(
+    plugin: str, width: int, height: int, frames: int, passes: int, footage: str = "match"
+) -> list[float]:
     """CPU milliseconds a frame of ``plugin`` (one of :data:`PLUGINS`) on each pass over the
-    clip, after the plugins before it in :data:`PLUGINS` (child process side).
+    clip (``footage``, one of :data:`FOOTAGE`), after the plugins before it in :data:`PLUGINS`
+    (child process side).
 
     Only names every commit of the project has are used: the importable tree on ``sys.path``
     is the one measured.
@@ -51,7 +84,7 @@ def measure(plugin: str, width: int, height: int, frames: int, passes: int) -> l
 
     cv2.setNumThreads(1)
     clip = synthetic_match(seconds=frames / 25, fps=25, width=width, height=height, seed=SEED)
-    rendered = list(clip)
+    rendered = list(clip) if footage == "match" else net_frames(width, height, frames)
     # The plugins before it in the pipeline run first, untimed: the football plugins read
     # what those found (without it ball_detection takes another, cheaper path). Written out
     # here, not imported, as the child runs against older commits too.
@@ -79,15 +112,17 @@ def measure(plugin: str, width: int, height: int, frames: int, passes: int) -> l
     return out
 
 
-def _child(tree: Path, plugin: str, width: int, height: int, frames: int) -> list[float]:
+def _child(
+    tree: Path, plugin: str, width: int, height: int, frames: int, footage: str = "match"
+) -> list[float]:
     """Run :func:`measure` in a new process that imports realtime_nb from ``tree``."""
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]); import football_speed as f; "
-        "print(json.dumps(f.measure(sys.argv[2], *map(int, sys.argv[3:7]))))"
+        "print(json.dumps(f.measure(sys.argv[2], *map(int, sys.argv[3:7]), sys.argv[7])))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(Path(__file__).parent)])}
     args = [sys.executable, "-P", "-c", code, str(Path(__file__).parent), plugin]
-    args += [str(width), str(height), str(frames), str(PASSES)]
+    args += [str(width), str(height), str(frames), str(PASSES), footage]
     done = subprocess.run(
         args, env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True,
         timeout=CHILD_TIMEOUT_S, check=False,
@@ -99,18 +134,22 @@ def _child(tree: Path, plugin: str, width: int, height: int, frames: int) -> lis
 
 
 def compare(
-    ours: Path, baseline: Path, rounds: int, plugins: tuple[str, ...] = PLUGINS
+    ours: Path,
+    baseline: Path,
+    rounds: int,
+    plugins: tuple[str, ...] = PLUGINS,
+    footage: str = "match",
 ) -> dict[tuple[str, str], tuple[float, float]]:
     """Median CPU ms a frame ``(ours, baseline)`` per ``(plugin, "WxH")`` for each of
-    ``plugins`` (names from :data:`PLUGINS`), alternating trees."""
+    ``plugins`` (names from :data:`PLUGINS`) on ``footage``, alternating trees."""
     kept: dict[tuple[str, str, str], list[float]] = {}
     for r in range(rounds):
         for plugin in plugins:
-            for width, height, frames in SIZES:
+            for width, height, frames in SIZES if footage == "match" else NET_SIZES:
                 # Alternate which tree goes first, so neither always follows the other.
                 trees = [("ours", ours), ("baseline", baseline)]
                 for label, tree in trees if r % 2 == 0 else trees[::-1]:
-                    ms = _child(tree, plugin, width, height, frames)
+                    ms = _child(tree, plugin, width, height, frames, footage)
                     kept.setdefault((plugin, f"{width}x{height}", label), []).extend(ms)
                     print(f"round {r + 1} {label} {plugin} {width}x{height}: {ms}", flush=True)
     return {
@@ -143,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(PLUGINS),
         help=f"comma-separated plugins to time (default: {','.join(PLUGINS)})",
     )
+    parser.add_argument(
+        "--footage", choices=FOOTAGE, default="match", help="the synthetic match or a goal net"
+    )
     args = parser.parse_args(argv)
     plugins = tuple(name.strip() for name in args.plugins.split(",") if name.strip())
     unknown = sorted(set(plugins) - set(PLUGINS))
@@ -162,11 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         try:
-            table = compare(ours, baseline, args.rounds, plugins)
+            table = compare(ours, baseline, args.rounds, plugins, args.footage)
         finally:
             subprocess.run([*git, "worktree", "remove", "--force", str(baseline)], check=False)
             subprocess.run([*git, "worktree", "prune"], check=False)
-    print(f"\nCPU ms a frame, median of {args.rounds} rounds x {PASSES - 1} passes, seed {SEED}:")
+    shown = f"seed {SEED}" if args.footage == "match" else "a goal net"
+    print(f"\nCPU ms a frame, median of {args.rounds} rounds x {PASSES - 1} passes, {shown}:")
     print(f"\n| plugin | size | ours | {args.against} | ratio |\n|---|---|---|---|---|")
     for (plugin, size), (mine, theirs) in table.items():
         print(f"| {plugin} | {size} | {mine:.2f} | {theirs:.2f} | {mine / theirs:.2f} |")

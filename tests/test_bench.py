@@ -116,6 +116,19 @@ def test_football_speed_times_a_plugin_in_a_child_process_of_the_given_tree() ->
         speed._child(tree, "no_such_plugin", 160, 90, 3)
 
 
+@pytest.mark.timeout(120)
+def test_football_speed_times_a_plugin_on_a_goal_nets_frames_too() -> None:
+    speed = _football_speed()
+    frames = speed.net_frames(320, 180, 2)
+    assert [f.shape for f in frames] == [(180, 320, 3)] * 2
+    strings = (frames[0] == 235).all(axis=2)
+    assert 0.2 < strings.mean() < 0.6  # strings over grass
+    assert not (frames[0] == frames[1]).all()  # the camera pans
+    tree = Path(speed.__file__).resolve().parent.parent
+    passes = speed._child(tree, "pitch_detection", 160, 90, 3, "net")
+    assert len(passes) == speed.PASSES - 1 and all(ms > 0 for ms in passes)
+
+
 def test_football_speed_names_the_plugins_slower_than_the_tolerance() -> None:
     speed = _football_speed()
     table = {

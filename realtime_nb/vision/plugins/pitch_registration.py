@@ -33,6 +33,7 @@ from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
 from realtime_nb.vision.plugins.pitch_lines import (
     ImageLine,
     group_families,
+    longest_segments,
     merge_segments,
     sagitta,
 )
@@ -73,6 +74,18 @@ PITCH_CORNERS = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float64)
 _JUNCTIONS = model_intersections()
 _COARSE, _COARSE_CHAINED = model_samples(2.0)
 _FINE, _FINE_CHAINED = model_samples(0.5)
+_MOST_SEGMENTS = 200
+"""The longest line segments of a frame the search merges into lines (it keeps the 12 best
+supported). Pitch markings gave 98 at most (1,497 searches on 252 tuning clips, broadcast-like
+ones among them); a goal net's mesh seen close gives hundreds, and merging them costs about the
+product of segments and lines."""
+_MOST_LINE_SHARE = 0.15
+"""The largest share of a frame's pixels that may be line-like for the search to look for the
+pitch's markings in it. Pitch views' masks took 6.1 % of the frame at most (every frame of
+tuning clips of fourteen looks, 320x180 to 1920x1080, broadcast-like ones, noise, grass texture
+and wide lines among them; the most at 320x180 with JPEG 30); a goal net's mesh seen close
+takes 30 to 35 %, where any line a hypothesis draws lies on line pixels and covering them tells
+nothing."""
 _LINE_WIDTH = 0.12
 """Width of a marking, metres (the Laws' most)."""
 _VISIBLE_WIDTH = 1.0
@@ -505,15 +518,18 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
     """Hypothesise line-to-marking correspondences, keep the few whose markings best cover the
     line mask, and polish them. Returns candidate homographies, best first."""
     s = img.s
+    if cv2.countNonZero(img.mask) > _MOST_LINE_SHARE * img.mask.size:
+        return []  # a net's or a fence's mesh: too many line pixels to tell markings apart
     segs = cv2.HoughLinesP(
         img.mask, 1, np.pi / 360, max(20, round(30 * s)),
         minLineLength=max(15, round(25 * s)), maxLineGap=max(3, round(6 * s)),
     )  # fmt: skip
     if segs is None:
         return []
+    segs = longest_segments(np.asarray(segs[:, 0, :], np.float64), _MOST_SEGMENTS)
     lines = [
         ln
-        for ln in merge_segments(np.asarray(segs[:, 0, :], np.float64), 2.0, 5.0 * s)[:12]
+        for ln in merge_segments(segs, 2.0, 5.0 * s)[:12]
         if ln.support >= 40 * s and sagitta(ln, img.all_pixels, 4.0 * s) <= 0.9 * s
     ]
     along, across = group_families(lines)

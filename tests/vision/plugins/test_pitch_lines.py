@@ -7,10 +7,15 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from realtime_nb.vision.plugins.pitch_lines import (
     ImageLine,
+    _fit_line,
+    _merge_parallel,
     group_families,
+    longest_segments,
     merge_segments,
     sagitta,
 )
@@ -96,3 +101,96 @@ def test_few_lines_fall_back_to_their_angle() -> None:
     ]  # flat, steep, and 27 degrees: could be either
     along, across = group_families(lines)
     assert along == [0, 2] and across == [1, 2]
+
+
+def _merge_parallel_plainly(
+    clusters: list[list[int]],
+    lines: list[np.ndarray],
+    segs: np.ndarray,
+    lengths: np.ndarray,
+    angle_tol: float,
+    dist_tol: float,
+) -> tuple[list[list[int]], list[np.ndarray]]:
+    """The rule _merge_parallel keeps, asked of every pair again after each join."""
+    sin_tol = math.sin(math.radians(angle_tol))
+    joined = True
+    while joined:
+        joined = False
+        for a in range(len(lines)):
+            for b in range(a + 1, len(lines)):
+                if abs(lines[a][0] * lines[b][1] - lines[a][1] * lines[b][0]) > sin_tol:
+                    continue
+                ends = segs[clusters[b]].reshape(-1, 2)
+                if np.abs(ends @ lines[a][:2] + lines[a][2]).max() > dist_tol:
+                    continue
+                clusters[a] += clusters[b]
+                lines[a] = _fit_line(segs[clusters[a]], lengths[clusters[a]])
+                del clusters[b], lines[b]
+                joined = True
+                break
+            if joined:
+                break
+    return clusters, lines
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 12), st.floats(-1.5, 1.5), st.floats(-1.5, 1.5),
+            st.floats(0, 300), st.floats(5, 200), st.floats(-0.03, 0.03),
+        ),
+        min_size=2,
+        max_size=40,
+    ),
+    tol=st.floats(1.0, 8.0),
+)  # fmt: skip
+def test_joining_parallel_clusters_by_a_table_joins_what_asking_every_pair_joins(
+    rows: list[tuple[int, float, float, float, float, float]], tol: float
+) -> None:
+    # Segments near a few rows 6 px apart, nearly level: many pairs may join, in chains.
+    segs = np.array(
+        [[x, 6 * k + d1, x + n, 6 * k + d2 + slope * n] for k, d1, d2, x, n, slope in rows]
+    )
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    start = [[i] for i in range(len(segs))]
+    lines = [_fit_line(segs[[i]], lengths[[i]]) for i in range(len(segs))]
+    got = _merge_parallel([list(c) for c in start], list(lines), segs, lengths, 2.0, tol)
+    want = _merge_parallel_plainly([list(c) for c in start], list(lines), segs, lengths, 2.0, tol)
+    assert got[0] == want[0]
+    assert all(np.array_equal(g, w) for g, w in zip(got[1], want[1], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("third_y", "clusters"),
+    [(3.9, [[0, 1, 2]]), (-2.9, [[0, 1], [2]])],
+)  # fmt: skip
+def test_a_join_asks_the_joined_lines_pairs_again(
+    third_y: float, clusters: list[list[int]]
+) -> None:
+    # Level segments at y 0 and 2.7 join (3 px apart at most) into a line at 1.35: a third at
+    # 3.9, too far from the first, is near enough to the joined line; one at -2.9, near the
+    # first, is too far from it.
+    segs = np.array([[0, 0, 100, 0], [0, 2.7, 100, 2.7], [0, third_y, 100, third_y]])
+    lengths = np.full(3, 100.0)
+    lines = [_fit_line(segs[[i]], lengths[[i]]) for i in range(3)]
+    got, _ = _merge_parallel([[0], [1], [2]], lines, segs, lengths, 2.0, 3.0)
+    assert got == clusters
+
+
+def test_a_join_asks_the_pairs_of_the_lines_before_it_again() -> None:
+    # The first line is too steep beside the second to join it; the third joins the second,
+    # and the line they make is level enough for the first to join it (a search found this).
+    segs = np.array([[11.2, 5.2, 72.3, 1.1], [61.2, 1.1, 39.8, 1.0], [30.1, 3.6, 55.7, 3.2]])
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    lines = [_fit_line(segs[[i]], lengths[[i]]) for i in range(3)]
+    got, _ = _merge_parallel([[0], [1], [2]], lines, segs, lengths, 2.0, 3.0)
+    assert got == [[0, 1, 2]]
+
+
+def test_the_longest_segments_are_kept_in_their_order() -> None:
+    segs = np.array([[0, 0, 3, 4], [0, 0, 10, 0], [0, 0, 0, 5], [0, 0, 1, 0], [0, 0, 6, 8]], float)
+    assert longest_segments(segs, 2).tolist() == [[0, 0, 10, 0], [0, 0, 6, 8]]
+    # Of equally long ones the first; all of them when there are no more than asked.
+    assert longest_segments(segs, 3).tolist() == [[0, 0, 3, 4], [0, 0, 10, 0], [0, 0, 6, 8]]
+    assert longest_segments(segs, 5) is segs

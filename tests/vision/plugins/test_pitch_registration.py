@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+import pytest
 
 from realtime_nb.vision.plugins.pitch_camera import Camera
 from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
@@ -13,8 +16,10 @@ from realtime_nb.vision.plugins.pitch_registration import (
     PITCH_CORNERS,
     _as_camera,
     _cameras,
+    _MOST_LINE_SHARE,
     _on_grass,
     _quality,
+    _search,
     pitch_on_grass,
 )
 
@@ -79,3 +84,31 @@ def test_a_singular_homography_maps_no_grass_onto_the_pitch() -> None:
     flat = hom.copy()
     flat[:, 1] = flat[:, 0]  # every pitch point onto one image line
     assert pitch_on_grass(flat, _evidence(hom))[1] == 0.0
+
+
+def test_the_search_skips_a_frame_whose_line_pixels_are_a_mesh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The markings alone are searched (and the view is among the hypotheses); the same frame
+    with a net's mesh over the pitch, line pixels over :data:`_MOST_LINE_SHARE` of it, is not
+    searched at all: no line finding, no hypotheses."""
+    hom = CAMERA.homography()
+    img = _evidence(hom)
+    calls: list[Any] = []
+    hough = cv2.HoughLinesP
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return hough(*args, **kwargs)
+
+    monkeypatch.setattr(cv2, "HoughLinesP", counted)
+    found = _search(img)
+    assert len(calls) == 1 and found
+    spots = np.array([[11.0, 34.0], [52.5, 34.0], [52.5, 0.0]])
+    assert min(np.abs(project(h, spots) - project(hom, spots)).max() for h in found) < 5.0
+    mesh = img.mask.copy()
+    mesh[::4] = 255
+    mesh[:, ::5] = 255
+    assert cv2.countNonZero(mesh) > _MOST_LINE_SHARE * mesh.size
+    assert _search(LineEvidence(mesh, img.inside)) == []
+    assert len(calls) == 1
