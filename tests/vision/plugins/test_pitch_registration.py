@@ -12,11 +12,11 @@ from realtime_nb.vision.plugins.pitch_camera import Camera
 from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
 from realtime_nb.vision.plugins.pitch_model import project
 from realtime_nb.vision.plugins.pitch_registration import (
+    _MOST_LINE_SHARE,
     FEATURES,
     PITCH_CORNERS,
     _as_camera,
     _cameras,
-    _MOST_LINE_SHARE,
     _on_grass,
     _quality,
     _search,
