@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -127,6 +128,29 @@ def test_football_speed_times_a_plugin_on_a_goal_nets_frames_too() -> None:
     tree = Path(speed.__file__).resolve().parent.parent
     passes = speed._child(tree, "pitch_detection", 160, 90, 3, "net")
     assert len(passes) == speed.PASSES - 1 and all(ms > 0 for ms in passes)
+    # The child is asked for the footage, and measures the net's frames when asked for them.
+    asked: list[list[str]] = []
+
+    def run(args: list[str], **_: Any) -> Any:
+        asked.append(args)
+        return SimpleNamespace(returncode=0, stdout="[1.0, 2.0, 3.0]", stderr="")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(speed.subprocess, "run", run)
+        assert speed._child(tree, "pitch_detection", 160, 90, 3, "net") == [2.0, 3.0]
+        assert asked[-1][-1] == "net"
+        speed._child(tree, "pitch_detection", 160, 90, 3)
+        assert asked[-1][-1] == "match"
+        made: list[tuple[int, int, int]] = []
+        net_frames = speed.net_frames
+
+        def counted(width: int, height: int, frames: int) -> list[Any]:
+            made.append((width, height, frames))
+            return list(net_frames(width, height, frames))
+
+        patch.setattr(speed, "net_frames", counted)
+        assert len(speed.measure("pitch_detection", 160, 90, 2, 1, "net")) == 1
+        assert made == [(160, 90, 2)]
 
 
 def test_football_speed_names_the_plugins_slower_than_the_tolerance() -> None:

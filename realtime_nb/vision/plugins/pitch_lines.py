@@ -157,7 +157,8 @@ def _merge_parallel(
     sin_tol = math.sin(math.radians(angle_tol))
     ends = [segs[members].reshape(-1, 2) for members in clusters]
     # joins[a, b], a before b: b's ends lie along a's line, the two lines alike in direction.
-    joins = np.triu(_alike(np.asarray(lines), sin_tol), 1)
+    table = np.asarray(lines)
+    joins = np.triu(_alike(table, table, sin_tol), 1)
     for a, b in zip(*np.nonzero(joins), strict=True):
         joins[a, b] = _ends_near(lines[a], ends[b], dist_tol)
     while True:
@@ -170,7 +171,7 @@ def _merge_parallel(
         ends[a] = segs[clusters[a]].reshape(-1, 2)
         del clusters[b], lines[b], ends[b]
         joins = np.delete(np.delete(joins, b, axis=0), b, axis=1)
-        alike = _alike(np.asarray(lines), sin_tol)[a]
+        alike = _alike(lines[a][None], np.asarray(lines), sin_tol)[0]
         for x in range(len(lines)):
             if x != a:
                 first, second = (x, a) if x < a else (a, x)
@@ -178,10 +179,11 @@ def _merge_parallel(
                 joins[first, second] = near
 
 
-def _alike(lines: FloatArray, sin_tol: float) -> npt.NDArray[np.bool_]:
-    """Which pairs of ``lines`` (n x 3) run within the angle whose sine is ``sin_tol``."""
-    cross = np.abs(lines[:, 0, None] * lines[None, :, 1] - lines[:, 1, None] * lines[None, :, 0])
-    out: npt.NDArray[np.bool_] = ~(cross > sin_tol)
+def _alike(first: FloatArray, second: FloatArray, sin_tol: float) -> npt.NDArray[np.bool_]:
+    """Which lines of ``first`` (n x 3) run within the angle whose sine is ``sin_tol`` of which
+    of ``second`` (m x 3), n x m."""
+    cross = first[:, 0, None] * second[None, :, 1] - first[:, 1, None] * second[None, :, 0]
+    out: npt.NDArray[np.bool_] = ~(np.abs(cross) > sin_tol)
     return out
 
 

@@ -133,7 +133,7 @@ def _merge_parallel_plainly(
     return clusters, lines
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     rows=st.lists(
         st.tuples(
@@ -178,6 +178,20 @@ def test_a_join_asks_the_joined_lines_pairs_again(
     assert got == clusters
 
 
+def test_the_first_joinable_pair_is_taken_by_the_first_line_then_the_second() -> None:
+    # Lines 0 and 3 may join, and so may 1 and 2: (0, 3) comes first, then the joined line
+    # takes 1, and 2 is left alone; taking (1, 2) first would leave two pairs.
+    segs = np.array(
+        [[98.8, 3.3, 18.3, 6.3], [27.2, 4.5, 64.6, 1.6], [3.4, 7.9, 81.7, 1.0],
+         [84.8, 2.1, 24.7, 6.2]]
+    )  # fmt: skip
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    lines = [_fit_line(segs[[i]], lengths[[i]]) for i in range(4)]
+    want = _merge_parallel_plainly([[0], [1], [2], [3]], list(lines), segs, lengths, 2.0, 3.0)
+    got = _merge_parallel([[0], [1], [2], [3]], list(lines), segs, lengths, 2.0, 3.0)
+    assert got[0] == want[0] == [[0, 3, 1], [2]]
+
+
 def test_a_join_asks_the_pairs_of_the_lines_before_it_again() -> None:
     # The first line is too steep beside the second to join it; the third joins the second,
     # and the line they make is level enough for the first to join it (a search found this).
@@ -194,3 +208,8 @@ def test_the_longest_segments_are_kept_in_their_order() -> None:
     # Of equally long ones the first; all of them when there are no more than asked.
     assert longest_segments(segs, 3).tolist() == [[0, 0, 3, 4], [0, 0, 10, 0], [0, 0, 6, 8]]
     assert longest_segments(segs, 5) is segs
+    # Forty segments, thirty of one length: the first of them are kept, in order.
+    many = np.array([[0, 0, 5 if i % 4 else 9, 0] for i in range(40)], float)
+    kept = longest_segments(many, 20)
+    ties = [i for i in range(40) if i % 4][:10]
+    assert np.array_equal(kept, many[sorted([i for i in range(40) if i % 4 == 0] + ties)])
