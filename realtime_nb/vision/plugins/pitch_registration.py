@@ -79,6 +79,14 @@ _MOST_SEGMENTS = 200
 supported). Pitch markings gave 98 at most (1,497 searches on 252 tuning clips, broadcast-like
 ones among them); a goal net's mesh seen close gives hundreds, and merging them costs about the
 product of segments and lines."""
+_SPARSE_AFTER = 25
+"""Frames running without a homography (a second at 25 fps) after which the full search runs
+on every :data:`_SPARSE_EVERY`-th frame only: footage with no pitch in view (a close-up, the
+crowd, a net) cost a search a frame for as long as it lasted, 200 to 540 ms a frame where line
+pixels crowd the view. No tuning clip goes that long without one (188 clips, every figure the
+same); after a longer loss the pitch is found again at most three frames later."""
+_SPARSE_EVERY = 4
+"""See :data:`_SPARSE_AFTER`."""
 _MOST_LINE_SHARE = 0.15
 """The largest share of a frame's pixels that may be line-like for the search to look for the
 pitch's markings in it. Pitch views' masks took 6.1 % of the frame at most (every frame of
@@ -275,8 +283,10 @@ def register(
     nothing is tracked), and the full search's. The search is skipped when tracking still
     fits (at least ``_TRACK_QUALITY`` and no more than ``_QUALITY_DROP`` below the quality at
     the last search) or the corners give an acceptable fit, except every ``_AUDIT_EVERY``
-    frames while tracking fits less than ``_AUDIT_QUALITY`` (:func:`_audited`). Every
-    candidate must be a camera (:func:`_as_camera`).
+    frames while tracking fits less than ``_AUDIT_QUALITY`` (:func:`_audited`); once no
+    homography was found for :data:`_SPARSE_AFTER` frames running, it runs on every
+    :data:`_SPARSE_EVERY`-th of them only. Every candidate must be a camera
+    (:func:`_as_camera`).
 
     Returns:
         ``(homography or None, quality, tracked)``.
@@ -297,7 +307,8 @@ def register(
     for fit in _cameras(fresh, img, centre, raw):
         settled |= fit.trusted and fit.quality >= _ACCEPT_QUALITY
         best = fit if best is None or fit.quality > best.quality + 0.02 else best
-    if not settled:
+    lost = int(state.get("lost_frames", 0))
+    if not settled and (lost < _SPARSE_AFTER or lost % _SPARSE_EVERY == 0):
         best, centre = _searched(img, state, centre, best, raw)
     elif best is not None and best.tracked:
         best, centre = _audited(img, state, best, centre)

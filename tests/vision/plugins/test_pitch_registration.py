@@ -8,11 +8,17 @@ import cv2
 import numpy as np
 import pytest
 
+from realtime_nb.core.frame import VideoInfo
+from realtime_nb.vision.plugins import pitch_registration
+from realtime_nb.vision.plugins.pipeline import run_plugins
+from realtime_nb.vision.plugins.pitch import PitchDetection
 from realtime_nb.vision.plugins.pitch_camera import Camera
 from realtime_nb.vision.plugins.pitch_evidence import LineEvidence
 from realtime_nb.vision.plugins.pitch_model import project
 from realtime_nb.vision.plugins.pitch_registration import (
     _MOST_LINE_SHARE,
+    _SPARSE_AFTER,
+    _SPARSE_EVERY,
     FEATURES,
     PITCH_CORNERS,
     _as_camera,
@@ -112,3 +118,50 @@ def test_the_search_skips_a_frame_whose_line_pixels_are_a_mesh(
     assert cv2.countNonZero(mesh) > _MOST_LINE_SHARE * mesh.size
     assert _search(LineEvidence(mesh, img.inside)) == []
     assert len(calls) == 1
+
+
+def _searches_and_first_found(
+    monkeypatch: pytest.MonkeyPatch, grass_frames: int, sparse_after: int
+) -> tuple[list[int], int]:
+    """Frames searched, and the first frame with a homography, when pitch_detection sees plain
+    grass for ``grass_frames`` frames and then the synthetic match."""
+    from realtime_nb.vision.synthetic import synthetic_match
+
+    match = list(synthetic_match(0.4, 25, width=320, height=180, seed=7))
+    grass = np.full_like(match[0], (40, 140, 50))
+    frames = [grass] * grass_frames + match
+    searched: list[int] = []
+    search = pitch_registration._search
+    now = [0]
+
+    def counted(img: LineEvidence) -> list[np.ndarray]:
+        searched.append(now[0])
+        return search(img)
+
+    monkeypatch.setattr(pitch_registration, "_search", counted)
+    monkeypatch.setattr(pitch_registration, "_SPARSE_AFTER", sparse_after)
+    found = None
+    info = VideoInfo(320, 180, 25.0, len(frames))
+    for run in run_plugins([PitchDetection()], frames, info):
+        if found is None and run.results["pitch_detection"].get("homography") is not None:
+            found = run.index
+        now[0] = run.index + 1
+    assert found is not None
+    return searched, found
+
+
+def test_the_search_runs_on_every_fourth_frame_once_the_pitch_is_long_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a homography for _SPARSE_AFTER frames, the search runs every _SPARSE_EVERY-th
+    frame; the match that comes back after it is found within that many frames, as it is at
+    once while the search still runs on every frame."""
+    grass = _SPARSE_AFTER + 10
+    searched, found = _searches_and_first_found(monkeypatch, grass, _SPARSE_AFTER)
+    lost = [i for i in searched if i < grass]
+    assert lost[:_SPARSE_AFTER] == list(range(_SPARSE_AFTER))
+    first_sparse = -(-_SPARSE_AFTER // _SPARSE_EVERY) * _SPARSE_EVERY
+    assert lost[_SPARSE_AFTER:] == list(range(first_sparse, grass, _SPARSE_EVERY))
+    assert grass <= found < grass + _SPARSE_EVERY
+    searched, found = _searches_and_first_found(monkeypatch, grass, 10**9)
+    assert [i for i in searched if i < grass] == list(range(grass)) and found == grass
