@@ -11,8 +11,9 @@ and the ratio is ours over the baseline's (below 1: ours is faster).
 
 With ``--footage net`` the frames are a goal net's mesh over grass instead (:func:`net_frames`):
 no pitch to find, so pitch_detection looks for one on every frame. Before bbe725f its search
-merged hundreds of the mesh's line segments on each; since, a frame whose line pixels cover
-that much of it is not searched.
+merged hundreds of the mesh's line segments on each; since, a frame whose line mask covers over
+15 % of it (``_MOST_LINE_SHARE``) is not searched. The clips are shorter than the 25 frames
+after which the search thins out (``_SPARSE_AFTER``): this times the search itself.
 
 Run: ``.venv/bin/python benchmarks/football_speed.py --against 1c00b38 [--rounds 3]
 [--plugins player_detection] [--footage net]``. The baseline commit is checked out into a
@@ -88,6 +89,8 @@ def measure(
 
     cv2.setNumThreads(1)
     clip = synthetic_match(seconds=frames / 25, fps=25, width=width, height=height, seed=SEED)
+    if footage not in FOOTAGE:
+        raise ValueError(f"unknown footage {footage!r}; one of {', '.join(FOOTAGE)}")
     rendered = list(clip) if footage == "match" else net_frames(width, height, frames)
     # The plugins before it in the pipeline run first, untimed: the football plugins read
     # what those found (without it ball_detection takes another, cheaper path). Written out

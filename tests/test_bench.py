@@ -151,6 +151,9 @@ def test_football_speed_times_a_plugin_on_a_goal_nets_frames_too() -> None:
         patch.setattr(speed, "net_frames", counted)
         assert len(speed.measure("pitch_detection", 160, 90, 2, 1, "net")) == 1
         assert made == [(160, 90, 2)]
+    # A child asked for footage it does not know fails, rather than timing the match.
+    with pytest.raises(RuntimeError, match="footage"):
+        speed._child(tree, "pitch_detection", 160, 90, 3, "bogus")
 
 
 def test_football_speed_names_the_plugins_slower_than_the_tolerance() -> None:

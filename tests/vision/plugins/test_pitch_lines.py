@@ -209,7 +209,7 @@ def test_the_longest_segments_are_kept_in_their_order() -> None:
     assert longest_segments(segs, 3).tolist() == [[0, 0, 3, 4], [0, 0, 10, 0], [0, 0, 6, 8]]
     assert longest_segments(segs, 5) is segs
     # Forty segments, thirty of one length: the first of them are kept, in order.
-    many = np.array([[0, 0, 5 if i % 4 else 9, 0] for i in range(40)], float)
+    many = np.array([[0, i, 5 if i % 4 else 9, i] for i in range(40)], float)
     kept = longest_segments(many, 20)
     ties = [i for i in range(40) if i % 4][:10]
     assert np.array_equal(kept, many[sorted([i for i in range(40) if i % 4 == 0] + ties)])

@@ -29,6 +29,8 @@ from realtime_nb.vision.plugins.pitch_registration import (
     pitch_on_grass,
 )
 
+_SEARCH = pitch_registration._search
+"""The search itself, before any test wraps it."""
 CAMERA = Camera.looking_at((52.5, -30.0, 15.0), (52.5, 40.0), 700.0, 640, 360)
 """A broadcast-like camera 15 m up, 30 m behind the near touchline, on the halfway line."""
 
@@ -131,12 +133,11 @@ def _searches_and_first_found(
     grass = np.full_like(match[0], (40, 140, 50))
     frames = [grass] * grass_frames + match
     searched: list[int] = []
-    search = pitch_registration._search
     now = [0]
 
     def counted(img: LineEvidence) -> list[np.ndarray]:
         searched.append(now[0])
-        return search(img)
+        return _SEARCH(img)
 
     monkeypatch.setattr(pitch_registration, "_search", counted)
     monkeypatch.setattr(pitch_registration, "_SPARSE_AFTER", sparse_after)
