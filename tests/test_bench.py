@@ -146,7 +146,7 @@ def test_football_speed_times_a_plugin_on_a_goal_nets_frames_too() -> None:
 
         def counted(width: int, height: int, frames: int) -> list[Any]:
             made.append((width, height, frames))
-            return list(net_frames(width, height, frames))
+            return net_frames(width, height, frames)
 
         patch.setattr(speed, "net_frames", counted)
         assert len(speed.measure("pitch_detection", 160, 90, 2, 1, "net")) == 1

@@ -247,10 +247,10 @@ def draw_ball(
     white disc, at any radius, seen along the camera's axis: a sphere lit from above, with
     twelve dark patches placed by ``turn`` (:func:`_draw_patched_ball`)."""
     cx, cy, radius, _ = ball
-    colour = lit(_BALL, lighting)
     if turn is not None:
         _draw_patched_ball(img, (cx, cy), radius, lighting, turn)
         return
+    colour = lit(_BALL, lighting)
     if radius < BALL_FLOOR_PX:
         _draw_covered_disc(img, (cx, cy), radius, colour)
         return
