@@ -5,14 +5,15 @@ counting half; two kits nearer each other than twice a team's radius are also lo
 taken when the second colour found is only a goalkeeper's and they explain the jerseys far
 better, or when it is a diffuse spread of off-colour readings where they are dense), learnt
 again on every second later frame that misses a team (more jerseys off both colours than a
-match has goalkeepers) if that explains the frame; a jersey far from both is a referee when
-dark and grey, else a goalkeeper, unless a larger player's lies on a team's line away from the
-grass's hue (that team's colour learnt from its far players' washed jerseys), and a frame keeps
-at most two goalkeepers. A jersey is compared with each team's colour as it looks blended with
-some of the grass (a far player's few pixels take in the grass around them), or as clean as it
-would be were the team's colour learnt from such blended jerseys, or, on a small player, as its
-shirt takes the grass's hue alone under JPEG; and the second team's colour is never the first's
-blended with the grass, nor the first the second's. The teams' ids follow the players' tracks:
+match has goalkeepers) if that explains the frame and gathers the jerseys no less tightly than
+the colours before; a jersey far from both is a referee when dark and grey, else a goalkeeper,
+unless a larger player's lies on a team's line away from the grass's hue (that team's colour
+learnt from its far players' washed jerseys), and a frame keeps at most two goalkeepers. A
+jersey is compared with each team's colour as it looks blended with some of the grass (a far
+player's few pixels take in the grass around them), or as clean as it would be were the team's
+colour learnt from such blended jerseys, or, on a small player, as its shirt takes the grass's
+hue alone under JPEG; and the second team's colour is never the first's blended with the
+grass, nor the first the second's. The teams' ids follow the players' tracks:
 a refit that gave each team the other's id is swapped back.
 """
 
@@ -51,6 +52,7 @@ __all__ = [
     "jersey_colour",
     "lab_features",
     "person_rows",
+    "share_near",
     "unwashed_distances",
 ]
 
@@ -304,7 +306,11 @@ class TeamModel:
         The refitted centres are kept only if they explain the frame: no more goalkeepers in
         it than a match has, no two of them of one colour that were not so before
         (:meth:`missing_a_team`), and fewer than before by more than the players they move (to
-        the other team, or off both colours; a player turned goalkeeper counts both ways).
+        the other team, or off both colours; a player turned goalkeeper counts both ways); and
+        only if they gather the kept jerseys no less tightly than the centres before
+        (:func:`share_near`: as many within half :attr:`radius` of the nearer centre). A centre
+        fitted between two close kits takes in both within :attr:`radius` and so explains a
+        frame, but gathers neither: every later frame would read both teams as one.
         Any other refit (footage whose jersey readings wander, under a roof's shadow or with
         two kits a blend apart) would only trade one team's id for another's from frame to
         frame; the centres before stay."""
@@ -324,10 +330,13 @@ class TeamModel:
         # refit out while in view. A pair the refit made does.
         keepers_before = frozenset(_keeper_indices(readings))
         alike = self._keepers_alike(again, features, keepers_before)
+        samples = np.asarray(self.state["team_samples"], np.float64)[:, :3]
         if (
             _keepers(again) < OFF_COLOUR
             and not alike
             and _keepers(again) + moved < _keepers(readings)
+            and share_near(samples, self.state["team_centres"], self.radius / 2)
+            >= share_near(samples, before.get("team_centres"), self.radius / 2)
         ):
             return again
         for key in _FITTED:
@@ -440,6 +449,17 @@ SWAPPED_AT_LEAST = 3
 """Players of one frame reading the other team than their track has voted for, at least, for
 :meth:`TeamModel.follow_tracks` to swap the teams' ids back: more than the one or two far
 players a washed frame misreads."""
+
+
+def share_near(
+    features: npt.NDArray[np.float64], centres: list[list[float]] | None, within: float
+) -> float:
+    """The share of jersey ``features`` (Lab, one a row) within ``within`` of the nearer of two
+    team ``centres``; 0 without centres or features."""
+    if not centres or not len(features):
+        return 0.0
+    near = _pairwise(features, np.asarray(centres, np.float64)).min(axis=1)
+    return float(np.count_nonzero(near <= within)) / len(features)
 
 
 def _keepers(readings: list[Verdict]) -> int:

@@ -33,6 +33,7 @@ from realtime_nb.vision.plugins.players_teams import (
     jersey_colour,
     lab_features,
     person_rows,
+    share_near,
     unwashed_distances,
 )
 from realtime_nb.vision.plugins.players_tracks import Verdict, vote
@@ -672,6 +673,50 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
     assert (read is after) == kept and (read is before) != kept
     assert state["team_centres"] == ([[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]] if kept else centres)
     assert ("team_reach" in state) == kept  # a dropped refit's new key goes with it
+
+
+@pytest.mark.parametrize(
+    ("gathered", "kept"),
+    [("before", False), ("after", True), ("both", True)],
+    ids=["round the centres before", "round the refitted ones", "as many round each"],
+)
+def test_a_refit_is_kept_only_if_it_gathers_the_jerseys_as_tightly(
+    gathered: str, kept: bool
+) -> None:
+    # The refit explains the frame (five goalkeepers before, two after, none moved), so only the
+    # kept jerseys decide: 40 round the centres before (within 3 Lab units of one), 40 round
+    # the refitted ones, or 20 and 20. A refit whose centres gather fewer within half the
+    # radius (a centre between two close kits, which takes in both) is dropped; as many keeps it.
+    rng = np.random.default_rng(7)
+    centres_before = [[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]]
+    centres_after = [[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]]  # _ScriptedRefit's
+    round_before = {"before": 40, "after": 0, "both": 20}[gathered]
+    near = [
+        np.asarray(centres_before[k % 2]) + rng.uniform(-1.7, 1.7, 3) for k in range(round_before)
+    ] + [
+        np.asarray(centres_after[k % 2]) + rng.uniform(-1.7, 1.7, 3)
+        for k in range(40 - round_before)
+    ]
+    samples = [[*f.tolist(), 0, 0, 0] for f in near]
+    keeper: Verdict = ("goalkeeper", None, 0.6)
+    before: list[Verdict] = [keeper] * 5 + [("player", 0, 0.9)] * 5
+    after: list[Verdict] = [keeper] * 2 + [("player", 1, 0.9)] * 3 + [("player", 0, 0.9)] * 5
+    state: dict[str, Any] = {"team_centres": centres_before, "team_samples": samples}
+    teams = _ScriptedRefit(state, after)
+    features = np.arange(30.0).reshape(10, 3) * 20 + 100  # far from every centre
+    read = teams.relearn(features, [[0, 0, 0]] * 10, before)
+    assert (read is after) == kept
+    assert state["team_centres"] == (centres_after if kept else centres_before)
+    tight = teams.radius / 2
+    shares = [share_near(np.asarray(near), c, tight) for c in (centres_before, centres_after)]
+    assert shares == {"before": [1.0, 0.0], "after": [0.0, 1.0], "both": [0.5, 0.5]}[gathered]
+
+
+def test_share_near_counts_the_features_within_reach_of_the_nearer_centre() -> None:
+    features = np.array([[0.0, 0, 0], [0, 0, 9], [0, 0, 9.5], [20, 0, 0], [31, 0, 0]])
+    assert share_near(features, [[0.0, 0, 0], [30.0, 0, 0]], 9.0) == 3 / 5  # 9 is within
+    assert share_near(features, None, 9.0) == 0.0
+    assert share_near(np.zeros((0, 3)), [[0.0, 0, 0], [1.0, 0, 0]], 9.0) == 0.0
 
 
 def test_a_frame_that_misses_a_team_adds_its_jerseys_and_every_second_refits() -> None:
