@@ -33,6 +33,7 @@ from realtime_nb.vision.plugins.players_tracks import Verdict
 __all__ = [
     "BLENDED",
     "CUT_SHARE",
+    "GATHERED_WITHIN",
     "KEEPERS",
     "OFF_COLOUR",
     "OFF_THE_MIX",
@@ -307,10 +308,11 @@ class TeamModel:
         it than a match has, no two of them of one colour that were not so before
         (:meth:`missing_a_team`), and fewer than before by more than the players they move (to
         the other team, or off both colours; a player turned goalkeeper counts both ways); and
-        only if they gather the kept jerseys no less tightly than the centres before
-        (:func:`share_near`: as many within half :attr:`radius` of the nearer centre). A centre
-        fitted between two close kits takes in both within :attr:`radius` and so explains a
-        frame, but gathers neither: every later frame would read both teams as one.
+        only if they gather the kept jerseys (this frame's among them) no less tightly than the
+        centres before: at least as large a share within :data:`GATHERED_WITHIN` of
+        :attr:`radius` of the nearer centre (:func:`share_near`). A centre fitted between two
+        close kits takes in both within :attr:`radius` and so explains a frame, but gathers
+        neither, and later frames can read both teams as one.
         Any other refit (footage whose jersey readings wander, under a roof's shadow or with
         two kits a blend apart) would only trade one team's id for another's from frame to
         frame; the centres before stay."""
@@ -330,13 +332,11 @@ class TeamModel:
         # refit out while in view. A pair the refit made does.
         keepers_before = frozenset(_keeper_indices(readings))
         alike = self._keepers_alike(again, features, keepers_before)
-        samples = np.asarray(self.state["team_samples"], np.float64)[:, :3]
         if (
             _keepers(again) < OFF_COLOUR
             and not alike
             and _keepers(again) + moved < _keepers(readings)
-            and share_near(samples, self.state["team_centres"], self.radius / 2)
-            >= share_near(samples, before.get("team_centres"), self.radius / 2)
+            and self._gathers_as_tightly(before.get("team_centres"))
         ):
             return again
         for key in _FITTED:
@@ -345,6 +345,15 @@ class TeamModel:
             else:
                 self.state.pop(key, None)
         return readings
+
+    def _gathers_as_tightly(self, centres_before: list[list[float]] | None) -> bool:
+        """Whether the team centres now gather at least as large a share of the kept jerseys
+        within :data:`GATHERED_WITHIN` of :attr:`radius` as ``centres_before`` did."""
+        kept = np.asarray(self.state.get("team_samples") or np.zeros((0, 3)), np.float64)
+        kept_features = kept[:, :3]
+        within = GATHERED_WITHIN * self.radius
+        now = share_near(kept_features, self.state.get("team_centres"), within)
+        return now >= share_near(kept_features, centres_before, within)
 
     def follow_tracks(
         self,
@@ -451,12 +460,19 @@ SWAPPED_AT_LEAST = 3
 players a washed frame misreads."""
 
 
+GATHERED_WITHIN = 0.5
+"""How near a team centre (a share of :attr:`TeamModel.radius`) the kept jerseys it gathers lie,
+for a refit to be kept (:meth:`TeamModel.relearn`). Two close kits' centres some 30 Lab units
+apart put a centre fitted between them some 15 from each: within the radius (18), so it
+explains the frame, but not within half of it."""
+
+
 def share_near(
     features: npt.NDArray[np.float64], centres: list[list[float]] | None, within: float
 ) -> float:
-    """The share of jersey ``features`` (Lab, one a row) within ``within`` of the nearer of two
-    team ``centres``; 0 without centres or features."""
-    if not centres or not len(features):
+    """The share of jersey ``features`` (one a row, as :func:`lab_features`) within ``within``
+    of the nearest of the team ``centres``; 0 without centres or features."""
+    if centres is None or len(centres) == 0 or len(features) == 0:
         return 0.0
     near = _pairwise(features, np.asarray(centres, np.float64)).min(axis=1)
     return float(np.count_nonzero(near <= within)) / len(features)

@@ -15,6 +15,7 @@ from realtime_nb.vision.plugins.players_teams import (
     _FITTED,
     BLENDED,
     CUT_SHARE,
+    GATHERED_WITHIN,
     OFF_THE_MIX,
     PURER,
     REFIT_EVERY,
@@ -676,46 +677,64 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
 
 
 @pytest.mark.parametrize(
-    ("gathered", "kept"),
-    [("before", False), ("after", True), ("both", True)],
-    ids=["round the centres before", "round the refitted ones", "as many round each"],
+    ("centres_before", "round_before", "kept"),
+    [
+        ([[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]], 40, False),
+        ([[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]], 0, True),
+        ([[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]], 20, True),
+        ([[24.0, 9.0, 9.0], [-6.0, 9.0, 9.0]], 40, False),
+    ],
+    ids=[
+        "round the centres before",
+        "round the refitted ones",
+        "as many round each",
+        "a refitted centre between two kits",
+    ],
 )
 def test_a_refit_is_kept_only_if_it_gathers_the_jerseys_as_tightly(
-    gathered: str, kept: bool
+    centres_before: list[list[float]], round_before: int, kept: bool
 ) -> None:
     # The refit explains the frame (five goalkeepers before, two after, none moved), so only the
-    # kept jerseys decide: 40 round the centres before (within 3 Lab units of one), 40 round
-    # the refitted ones, or 20 and 20. A refit whose centres gather fewer within half the
-    # radius (a centre between two close kits, which takes in both) is dropped; as many keeps it.
+    # kept jerseys decide: ``round_before`` of 40 within 3 Lab units of a centre before, the
+    # rest of a refitted one. A refit whose centres gather a smaller share within half the
+    # radius is dropped; as large a share keeps it. In the last case the two kits before lie
+    # 15 either side of a refitted centre: within the radius of it, not within half of it.
     rng = np.random.default_rng(7)
-    centres_before = [[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]]
     centres_after = [[9.0, 9.0, 9.0], [-9.0, -9.0, -9.0]]  # _ScriptedRefit's
-    round_before = {"before": 40, "after": 0, "both": 20}[gathered]
     near = [
         np.asarray(centres_before[k % 2]) + rng.uniform(-1.7, 1.7, 3) for k in range(round_before)
     ] + [
         np.asarray(centres_after[k % 2]) + rng.uniform(-1.7, 1.7, 3)
         for k in range(40 - round_before)
     ]
-    samples = [[*f.tolist(), 0, 0, 0] for f in near]
     keeper: Verdict = ("goalkeeper", None, 0.6)
     before: list[Verdict] = [keeper] * 5 + [("player", 0, 0.9)] * 5
     after: list[Verdict] = [keeper] * 2 + [("player", 1, 0.9)] * 3 + [("player", 0, 0.9)] * 5
-    state: dict[str, Any] = {"team_centres": centres_before, "team_samples": samples}
+    state: dict[str, Any] = {
+        "team_centres": centres_before,
+        "team_samples": [[*f.tolist(), 0, 0, 0] for f in near],
+    }
     teams = _ScriptedRefit(state, after)
     features = np.arange(30.0).reshape(10, 3) * 20 + 100  # far from every centre
     read = teams.relearn(features, [[0, 0, 0]] * 10, before)
     assert (read is after) == kept
     assert state["team_centres"] == (centres_after if kept else centres_before)
-    tight = teams.radius / 2
-    shares = [share_near(np.asarray(near), c, tight) for c in (centres_before, centres_after)]
-    assert shares == {"before": [1.0, 0.0], "after": [0.0, 1.0], "both": [0.5, 0.5]}[gathered]
+    # The shares compared: of the 40 and the frame's ten jerseys, added before the refit.
+    samples = np.asarray(state["team_samples"])[:, :3]
+    assert len(samples) == 50
+    tight, loose = teams.radius * GATHERED_WITHIN, teams.radius
+    shares = [share_near(samples, c, tight) for c in (centres_before, centres_after)]
+    assert shares == [round_before / 50, (40 - round_before) / 50]
+    if centres_before[0][0] == 24.0:  # all within the radius of a centre fitted between them
+        assert share_near(samples, centres_after, loose) == 40 / 50
 
 
 def test_share_near_counts_the_features_within_reach_of_the_nearer_centre() -> None:
     features = np.array([[0.0, 0, 0], [0, 0, 9], [0, 0, 9.5], [20, 0, 0], [31, 0, 0]])
     assert share_near(features, [[0.0, 0, 0], [30.0, 0, 0]], 9.0) == 3 / 5  # 9 is within
     assert share_near(features, None, 9.0) == 0.0
+    assert share_near(features, [], 9.0) == 0.0
+    assert share_near(features, [[31.0, 0, 0]], 9.0) == 1 / 5  # one centre: the last only
     assert share_near(np.zeros((0, 3)), [[0.0, 0, 0], [1.0, 0, 0]], 9.0) == 0.0
 
 
