@@ -121,7 +121,9 @@ def draw_background(cam: Camera, look: Look, stadium: Stadium) -> npt.NDArray[np
     h, w = cam.height, cam.width
     d = cam.rays()
     C = cam.pos
-    inf = np.full((h, w), np.inf)
+    # The sky's distance: finite, so that a ray that hits nothing (every other distance
+    # infinite) takes it, and is not taken for the ground by argmin's first index.
+    sky = np.full((h, w), 1e30)
     with np.errstate(divide="ignore", invalid="ignore"):
         tg = np.where(d[..., 2] < -1e-9, -C[2] / d[..., 2], np.inf)
         tb = (stadium.board_y - C[1]) / d[..., 1]
@@ -152,7 +154,7 @@ def draw_background(cam: Camera, look: Look, stadium: Stadium) -> npt.NDArray[np
                     np.inf,
                 )
             )
-    ts_all = np.stack([tg, tb, ts, tw, te[0], te[1], inf + 1e30])
+    ts_all = np.stack([tg, tb, ts, tw, te[0], te[1], sky])
     which = np.argmin(ts_all, 0)
     img = np.zeros((h, w, 3), np.float32)
     img[:] = (70, 60, 55)  # sky and roof

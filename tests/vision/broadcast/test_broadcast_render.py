@@ -10,7 +10,8 @@ import pytest
 
 from realtime_nb.core.frame import Frame
 from realtime_nb.vision.broadcast import PITCH_LENGTH, PITCH_WIDTH, Clip, ClipConfig, draw_truth
-from realtime_nb.vision.broadcast.scene import marking_segments
+from realtime_nb.vision.broadcast.pitch import draw_background
+from realtime_nb.vision.broadcast.scene import Camera, marking_segments
 from realtime_nb.vision.synthetic.truth import FrameTruth
 
 # No noise, blur, JPEG, stripes or roof shadow, so that pixels can be told apart by colour.
@@ -137,3 +138,15 @@ def test_draw_truth_marks_the_frame(rendered: list[tuple[Frame, FrameTruth]]) ->
     assert marked.shape == frame.shape
     assert not np.array_equal(marked, frame)
     assert np.array_equal(rendered[0][0], frame)
+
+
+def test_a_ray_that_hits_nothing_is_sky_not_ground() -> None:
+    # A camera 20 m up looking far along the pitch: the frame's top rows look over the stand
+    # (30 m at most) at nothing. They are the sky's colour, every pixel finite; the ground,
+    # argmin's first choice, once took them at an infinite distance and gave NaN.
+    clip = Clip(ClipConfig(seed=8, width=160, height=90, frames=1))
+    camera = Camera(np.array([52.0, -30.0, 20.0]), np.array([61.3, 150.0, 0.0]), 120.0, 160, 90)
+    image = draw_background(camera, clip.look, clip.stadium)
+    assert np.isfinite(image).all()
+    assert np.array_equal(image[0, 0], np.array([70, 60, 55], np.float32))
+    assert np.array_equal(image[0, -1], np.array([70, 60, 55], np.float32))
