@@ -311,7 +311,7 @@ class TeamModel:
         only if they gather the kept jerseys (this frame's among them) no less tightly than the
         centres before: at least as large a share within :data:`GATHERED_WITHIN` of
         :attr:`radius` of the nearer centre (:func:`share_near`). A centre fitted between two
-        close kits takes in both within :attr:`radius` and so explains a frame, but gathers
+        close kits takes in both within its reach and so explains a frame, but gathers
         neither, and later frames can read both teams as one.
         Any other refit (footage whose jersey readings wander, under a roof's shadow or with
         two kits a blend apart) would only trade one team's id for another's from frame to
@@ -461,10 +461,11 @@ players a washed frame misreads."""
 
 
 GATHERED_WITHIN = 0.5
-"""How near a team centre (a share of :attr:`TeamModel.radius`) the kept jerseys it gathers lie,
-for a refit to be kept (:meth:`TeamModel.relearn`). Two close kits' centres some 30 Lab units
-apart put a centre fitted between them some 15 from each: within the radius (18), so it
-explains the frame, but not within half of it."""
+"""The distance, as a fraction of :attr:`TeamModel.radius`, within which a kept jersey counts as
+gathered by its nearer team centre when a refit is weighed against the centres before
+(:meth:`TeamModel.relearn`). A centre fitted between two close kits some 30 Lab units apart
+lies some 15 from each: within the radius (18) and the team's reach, so it explains the frame,
+but not within half the radius."""
 
 
 def share_near(
