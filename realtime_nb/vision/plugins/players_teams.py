@@ -13,8 +13,8 @@ jersey is compared with each team's colour as it looks blended with some of the 
 player's few pixels take in the grass around them), or as clean as it would be were the team's
 colour learnt from such blended jerseys, or, on a small player, as its shirt takes the grass's
 hue alone under JPEG; and the second team's colour is never the first's blended with the
-grass, nor the first the second's. The teams' ids follow the players' tracks:
-a refit that gave each team the other's id is swapped back.
+grass, nor the first the second's. The teams' ids follow the players' tracks: a refit that
+gave each team the other's id is swapped back.
 """
 
 from __future__ import annotations

@@ -676,13 +676,19 @@ def test_a_refit_is_kept_only_if_it_explains_the_frame(
     assert ("team_reach" in state) == kept  # a dropped refit's new key goes with it
 
 
+_APART = [[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]]
+"""Two team centres far from :class:`_ScriptedRefit`'s refitted ones."""
+_EITHER_SIDE = [[24.0, 9.0, 9.0], [-6.0, 9.0, 9.0]]
+"""Two team centres 15 Lab units either side of a refitted one, (9, 9, 9)."""
+
+
 @pytest.mark.parametrize(
     ("centres_before", "round_before", "kept"),
     [
-        ([[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]], 40, False),
-        ([[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]], 0, True),
-        ([[30.0, 30.0, 30.0], [-30.0, 30.0, 30.0]], 20, True),
-        ([[24.0, 9.0, 9.0], [-6.0, 9.0, 9.0]], 40, False),
+        (_APART, 40, False),
+        (_APART, 0, True),
+        (_APART, 20, True),
+        (_EITHER_SIDE, 40, False),
     ],
     ids=[
         "round the centres before",
@@ -725,7 +731,7 @@ def test_a_refit_is_kept_only_if_it_gathers_the_jerseys_as_tightly(
     tight, loose = teams.radius * GATHERED_WITHIN, teams.radius
     shares = [share_near(samples, c, tight) for c in (centres_before, centres_after)]
     assert shares == [round_before / 50, (40 - round_before) / 50]
-    if centres_before[0][0] == 24.0:  # all within the radius of a centre fitted between them
+    if centres_before is _EITHER_SIDE:  # all within the radius of the centre between them
         assert share_near(samples, centres_after, loose) == 40 / 50
 
 
