@@ -87,10 +87,11 @@ def measure(
     from realtime_nb.vision.plugins.registry import default_registry
     from realtime_nb.vision.synthetic import synthetic_match
 
-    cv2.setNumThreads(1)
-    clip = synthetic_match(seconds=frames / 25, fps=25, width=width, height=height, seed=SEED)
     if footage not in FOOTAGE:
         raise ValueError(f"unknown footage {footage!r}; one of {', '.join(FOOTAGE)}")
+    cv2.setNumThreads(1)
+    # The net's frames are timed with the match's clip information (the same size and rate).
+    clip = synthetic_match(seconds=frames / 25, fps=25, width=width, height=height, seed=SEED)
     rendered = list(clip) if footage == "match" else net_frames(width, height, frames)
     # The plugins before it in the pipeline run first, untimed: the football plugins read
     # what those found (without it ball_detection takes another, cheaper path). Written out
