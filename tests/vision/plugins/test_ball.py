@@ -1061,6 +1061,53 @@ def test_a_faint_track_that_moves_like_a_ball_is_the_ball_when_there_is_none() -
     assert not any(run(0.3, tracks=TrackSet(moving_least=0.4)))
 
 
+def test_a_track_that_moves_like_a_ball_takes_the_ball_from_one_that_does_not() -> None:
+    # A white sock at someone's feet, bright and seen every frame, is the ball while a faint
+    # ball (under least_quality, never ready by score) crosses the pitch away from the feet:
+    # once that one moves like a ball (a whole window, here its sixth sighting), it is the
+    # ball. Not when the sock is seen more ball-like than the faint one by more than
+    # 1 / overtake_share, nor while the sock's track is held at its player's feet and unseen
+    # there, nor when the faint one lies on a pitch marking (not free).
+    def run(sock: float, held: bool = False, lined: bool = False) -> list[int | None]:
+        tracks = TrackSet()
+        ground = _Ground(0.1, lined_x=range(100, 200) if lined else range(0))
+        at_feet = lambda points: [x >= 290 for x, _ in points]  # noqa: E731
+        balls = []
+        for i in range(12):
+            faint = ball_at(100.0 + 3 * i, 80, 0.42 if i == 0 else 0.4)
+            hold = (300.0, 200.0) if held and i >= 3 else None
+            seen = [faint] if hold else [ball_at(300, 200, sock), faint]
+            ball, _ = tracks.step(seen, hold, at_feet, None, ground)
+            balls.append(None if ball is None else round(ball.centre[0]))
+        return balls
+
+    window = TrackSet.window
+    overtaken = run(sock=0.6)
+    assert overtaken[TrackSet.confirm - 1 : window - 1] == [300] * (window - TrackSet.confirm)
+    assert all(x is not None and x < 300 for x in overtaken[window - 1 :])
+    assert TrackSet.overtake_share * 0.9 > 0.4  # a sock seen at 0.9 keeps the ball
+    assert all(x == 300 for x in run(sock=0.9)[TrackSet.confirm - 1 :])
+    assert all(x == 300 for x in run(sock=0.6, held=True)[TrackSet.confirm - 1 :])
+    assert all(x == 300 for x in run(sock=0.6, lined=True)[TrackSet.confirm - 1 :])
+
+
+class _Ground:
+    """A PitchView of a camera looking straight down: ``metres`` a pixel everywhere, a
+    marking under every point whose x is in ``lined_x``."""
+
+    def __init__(self, metres: float, lined_x: range) -> None:
+        self.metres, self.lined_x = metres, lined_x
+
+    def places(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [(x * self.metres, y * self.metres) for x, y in points]
+
+    def on_markings(self, candidates: list[Candidate]) -> list[bool]:
+        return [round(c[0][0]) in self.lined_x for c in candidates]
+
+    def metres_a_pixel(self, point: tuple[float, float]) -> float:
+        return self.metres
+
+
 def test_a_track_that_moves_like_a_ball_is_judged_by_the_pixels_it_crossed_too() -> None:
     # Far away a pixel spans a metre: a fleck jittering by a pixel or two "moves" metres
     # there, but not moving_px pixels' worth.
