@@ -26,7 +26,8 @@ reach. With no ball and no track ready, a faint track seen in each of its recent
 it said and away from the feet, that has moved across the pitch meanwhile (a line's fleck
 stays put on it as the camera pans), is the ball; such a track, seen free, also takes the ball
 from a ball's track that does not move so (a sock at someone's feet), unless that one is held
-and unseen or is seen this frame far more ball-like.
+and unseen or is seen this frame far more ball-like, and keeps it from a track that does not
+move so.
 """
 
 from __future__ import annotations
@@ -321,15 +322,23 @@ class TrackSet:
             :attr:`overtake_unclean` and before a ball's track that moves like one was kept from a
             switch by score (:meth:`_elect`).
         overtake_unclean: How many sightings of its window, not this frame's, a track taking
-            the ball by :attr:`overtake_share`'s rule (or keeping it from a switch by score,
-            :meth:`_elect`) may have had at someone's feet or off where it said
+            the ball by :attr:`overtake_share`'s rule (or keeping it from a switch by score or by
+            being seen free, :meth:`_elect`) may have had at someone's feet or off where it said
             (:attr:`Track.clean`): a free ball passing a player's feet on its way. One, alone:
             broadcast tuning clips 300-319 found 1,004 -> 1,013 of 1,917, wrong reports 756 ->
             752; 470-481 482 -> 485, 596 -> 594; fresh 320-339 641 -> 647 of 1,908, 1,042 ->
             1,035; 482-491 364 -> 370 of 951, 572 -> 566; 440-449 345 -> 351 of 926, 547 -> 542;
             320x180 JPEG 30 and 60, motion blur 8 + JPEG 40 and 376x212 JPEG 45 (random seeds
             0-11) as before. Tried too: a track missed once in its window so taking the ball
-            (300-319 1,004 -> 996 found, 756 -> 770 wrong).
+            (300-319 1,004 -> 996 found, 756 -> 770 wrong). With the ball kept from a track that
+            does not move (:meth:`_elect`), against 25af19c: 300-319 1,004 -> 1,025, 756 -> 740;
+            470-481 482 -> 516, 596 -> 563; 440-449 345 -> 380, 547 -> 513. Kept only from a
+            track it would have taken the ball from (the share both ways), so that a clear ball
+            at rest, taken by a faint mover in the one frame it was missed, takes it back: 470-481
+            496 found, 583 wrong; the share asked only of a track away from the feet: 300-319
+            1,024 and 741, 470-481 512 and 567, 440-449 368 and 526, synthetic tuning clips and
+            fresh broadcast 320-339 and 482-491 as without it. Not kept: no such case came up in
+            the tuning clips.
         least_start: Least confidence of a candidate that starts a new track (a weaker one
             only continues a track, and only near its prediction: :attr:`weak_reach`).
         weak_reach: How far from a track's prediction, in that track's ball radii, a
@@ -595,12 +604,14 @@ class TrackSet:
         """Keep the ball's track unless it died or another confirmed track is clearly better,
         or was seen free (:attr:`Track.free`) where the ball's track was seen only at the feet
         (a track seen only at the feet is better only while a ball's track seen away from them
-        is missed: :attr:`lost_after`). First of all, a track seen free that moves like a
-        ball where the ball's track does not takes the ball (:attr:`overtake_share`); and a
-        ball's track that moves like one (:attr:`overtake_unclean`) is not taken by score or
-        by being seen free by a track that does not: by score, a sock seen free once took the
-        ball back from a mover that had just taken it, and the mover took it again, every
-        other frame.
+        is missed: :attr:`lost_after`). Before those rules (after a lapsed ball is dropped
+        and :attr:`handed_from` hands it back), a track seen free that moves like a ball where
+        the ball's track does not takes the ball (:attr:`overtake_share`); and a ball's track
+        that moves like one (:attr:`overtake_unclean`) is not taken, by score or by being seen
+        free, by a track that does not: by score, a sock seen free once took the ball back from
+        a mover that had just taken it, and the mover took it again, every other frame. A clear
+        ball at rest, missed for one frame while a faint mover crossed and so taken by it,
+        gets the ball back only once the mover no longer moves like a ball.
 
         Of the tracks ready to be the ball, one seen free is taken before the others, whatever
         their scores (a fleck of a line away from the feet is not free: see
@@ -664,7 +675,8 @@ class TrackSet:
             return
         # A ball's track that moves like one keeps the ball from one that does not: by score,
         # a sock seen free once took the ball back from a mover that had just taken it, and
-        # the mover took it again, every other frame.
+        # the mover took it again, every other frame. A clear ball at rest, missed for a frame
+        # while a faint mover crossed, waits too (asking it the share: see overtake_unclean).
         moves = self.ball is not None and self._moving(self.ball, pitch, self.overtake_unclean)
         if moves and not self._moving(best, pitch):
             return
