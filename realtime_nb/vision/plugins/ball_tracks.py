@@ -644,7 +644,9 @@ class TrackSet:
         if back is not None and back.last is not None:
             self.ball, self.handed_from = back, None
             return
-        mover = self._moving_past(pitch)
+        # Asked once: the ball's track is the same for the overtake and the keep rule below.
+        moves = self.ball is not None and self._moving(self.ball, pitch, self.overtake_unclean)
+        mover = None if moves else self._moving_past(pitch)
         if mover is not None:
             self.ball, self.handed_from = mover, None
             return
@@ -677,7 +679,6 @@ class TrackSet:
         # a sock seen free once took the ball back from a mover that had just taken it, and
         # the mover took it again, every other frame. A clear ball at rest, missed for a frame
         # while a faint mover crossed, waits too (asking it the share: see overtake_unclean).
-        moves = self.ball is not None and self._moving(self.ball, pitch, self.overtake_unclean)
         if moves and not self._moving(best, pitch):
             return
         # From a track seen away from the feet to one seen only at them.
@@ -730,14 +731,12 @@ class TrackSet:
         return math.hypot(x1 - x0, y1 - y0) >= max(self.moving_px * span, self.moving_m)
 
     def _moving_past(self, pitch: PitchView | None) -> Track | None:
-        """A track seen free (:attr:`Track.free`) that moves like a ball (:meth:`_moving`)
-        where the ball's track does not: it takes the ball (:attr:`overtake_share`). None
-        when there is no ball, the ball's track moves like one, or it is held at a player's
-        feet and unseen there (the holder says where the ball is)."""
+        """A track seen free (:attr:`Track.free`) that moves like a ball (:meth:`_moving`),
+        asked where the ball's track does not (:meth:`_elect` tells): it takes the ball
+        (:attr:`overtake_share`). None when there is no ball, or the ball's track is held at a
+        player's feet and unseen there (the holder says where the ball is)."""
         ball = self.ball
         if ball is None or (ball.held and ball.last is None):
-            return None
-        if self._moving(ball, pitch, self.overtake_unclean):
             return None
         sighting = 0.0 if ball.last is None else ball.last[2]
         return next(
