@@ -117,24 +117,19 @@ class PlayerDetection(Plugin):
     :func:`_without_dark_kits`). A shadow over a wide area is measured against itself, and a
     player's shadow, as dark as such a kit, is the grass with less light and stays grass; where
     the kit is no darker than that (or stands on a shadow's edge) the person is found by their
-    head, shorts and legs, or missed. White shorts that blur or JPEG blended with the grass keep
-    the grass's hue and saturation; a green pixel at or over :data:`BRIGHTER_THAN_AROUND` times
-    the grass's mean brightness around it and :data:`OFF_SHADE` or more off the grass lit to its
-    brightness (:func:`_pale_blends`) is a person's off the markings, as the pale pixels below
-    are: a dark green player's only part unlike the grass may be such shorts. Through a
-    homography pitch_detection tracks (quality :data:`BAND_QUALITY` or more), pale pixels off
-    every projected marking are not paint but a person's: a white kit, pale from face to socks,
-    is found wherever it stands off the lines
-    (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box made mostly
-    of such pixels must stand upright once fitted and, unless the frame's last row cuts it, be
-    most of a person tall (a ball is as pale). Elsewhere white shorts and socks, which look like
-    line paint, are kept where they lie between parts of a person, and a white kit's thick pale
-    parts are taken back from the line mask within reach of the person's own pixels (but not
-    long vertical runs of paint); what blur or JPEG fades into the grass (hair, thin boots) is
-    added back, and a motion streak's halo and a line under the feet cut, by each box's colour
-    distance from the grass (a shadow on the grass is not a person's)
-    (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`), by how tall a lone
-    person stands at the box's feet: through the homography when there is one, else by a
+    head, shorts and legs, or missed. Through a homography pitch_detection tracks
+    (quality :data:`BAND_QUALITY` or more), pale pixels off every projected marking are not
+    paint but a person's: a white kit, pale from face to socks, is found wherever it stands off
+    the lines (:func:`~realtime_nb.vision.plugins.players_markings.marking_band`), and a box
+    made mostly of such pixels must stand upright once fitted and, unless the frame's last row
+    cuts it, be most of a person tall (a ball is as pale). Elsewhere
+    white shorts and socks, which look like line paint, are kept where they lie between parts of
+    a person, and a white kit's thick pale parts are taken back from the line mask within reach
+    of the person's own pixels (but not long vertical runs of paint); what blur or JPEG fades
+    into the grass (hair, thin boots) is added back, and a motion streak's halo and a line under
+    the feet cut, by each box's colour distance from the grass (a shadow on the grass is not a
+    person's) (:class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`), by how tall a
+    lone person stands at the box's feet: through the homography when there is one, else by a
     height-for-row line fitted to earlier lone boxes. The stand inside the pitch's outline is
     cleared first: rows of candidate pixels filling more than half the pitch's width, and the
     strip along the outline's top edge (:mod:`~realtime_nb.vision.plugins.players_stand`). A box
@@ -206,8 +201,6 @@ class PlayerDetection(Plugin):
         grass, line = _grass_and_line(hsv, grass_s, grass_v, planes, kept)
         least = _least_grass_value(sample, sample_green, grass_v, frame.shape[:2], kept)
         _without_dark_kits(grass, planes[2], least, away, kept)
-        most = _most_grass_value(sample, sample_green, frame.shape[:2], kept)
-        blends = _pale_blends(grass, planes[2], most, away, kept)
         previous = ctx.state.get("height_model")
         measured = _homography_heights(ctx)
         heights = measured if measured is not None else _model_heights(previous, frame.shape[0])
@@ -220,7 +213,7 @@ class PlayerDetection(Plugin):
             )
         )
         boxes, labels, ids, masks, pale = _person_blobs(
-            line, (grass, pitch_region(ctx, grass)), heights, paint, kept, blends
+            line, (grass, pitch_region(ctx, grass)), heights, paint, kept
         )
         # The homography's height where there is one (the height model, fitted to earlier
         # boxes, can stay too tall from boxes it grew itself).
@@ -250,7 +243,7 @@ class PlayerDetection(Plugin):
         across = _homography_heights(ctx, frame.shape[1] / 2)
         tall = _lone_heights(boxes, measured if across is None else across, model)
         colours = [
-            jersey_colour(frame, labels, b, k, grass_bgr, person, blends)
+            jersey_colour(frame, labels, b, k, grass_bgr, person)
             for b, k, person in zip(boxes, ids, tall, strict=True)
         ]
         # The grass's feature is read with the jerseys': one colour conversion for all.
@@ -427,50 +420,9 @@ def _least_grass_value(
     shadow's edge against a blend of both sides. Written into ``buffers`` when given, else a
     new array.
     """
-    h, w = shape
-    around = _grass_value_around(sample, sample_green)
-    floor = max(int(GREEN_LO[2]), 0.5 * grass_v)
-    least = np.rint(np.clip(np.maximum(DARKER_THAN_AROUND * around, floor), 0, 255))
-    out = (Buffers() if buffers is None else buffers).get("least_grass_value", shape)
-    return np.asarray(
-        cv2.resize(least.astype(np.uint8), (w, h), dst=out, interpolation=cv2.INTER_LINEAR),
-        np.uint8,
-    )
-
-
-BRIGHTER_THAN_AROUND = 1.25
-"""A green pixel at or over this share of the grass's mean brightness around it (and
-:data:`OFF_SHADE` or more off the grass lit to its brightness) is white blended with the grass
-(:func:`_pale_blends`): white shorts blended with the grass by blur or JPEG, which keep the
-grass's hue and saturation. Mowing stripes differ by about a tenth. On broadcast tuning
-clips (random seeds 300 to 319, 440 to 449 with a dark green kit v white, 520 to 531 with dark
-green v sky blue at a 27 m camera) 1.18 found fewer people than 1.25, 1.32 fewer dark green
-ones."""
-
-
-def _most_grass_value(
-    sample: Frame, sample_green: Mask, shape: tuple[int, int], buffers: Buffers | None = None
-) -> Mask:
-    """The brightness (HSV value) from which a pixel of a frame of ``shape`` is brighter than
-    the grass around it: :data:`BRIGHTER_THAN_AROUND` of the mean brightness of the grass
-    there, read as :func:`_least_grass_value` reads it; 255 (none brighter) where a square has
-    under a quarter of grass in it. Written into ``buffers`` when given, else a new array."""
-    h, w = shape
-    around = _grass_value_around(sample, sample_green)
-    most = np.where(around > 0, np.rint(np.clip(BRIGHTER_THAN_AROUND * around, 0, 255)), 255)
-    out = (Buffers() if buffers is None else buffers).get("most_grass_value", shape)
-    return np.asarray(
-        cv2.resize(most.astype(np.uint8), (w, h), dst=out, interpolation=cv2.INTER_LINEAR),
-        np.uint8,
-    )
-
-
-def _grass_value_around(sample: Frame, sample_green: Mask) -> npt.NDArray[np.float32]:
-    """The mean brightness of the grass around each point of a grid half as fine as ``sample``
-    (every fourth pixel of the frame, in HSV; ``sample_green`` its grass), over a square a
-    tenth as wide as the grid is tall; 0 where under a quarter of the square is grass."""
     # The grass's mean brightness changes slowly across the frame: worked out on an eighth of
-    # the frame each way, and scaled up to it by the callers (which costs the most).
+    # the frame each way, and scaled up to it once (which costs the most here).
+    h, w = shape
     small = (max(1, sample.shape[1] // 2), max(1, sample.shape[0] // 2))
     value = cv2.bitwise_and(cv2.extractChannel(sample, 2), sample_green)
     side = max(3, round(small[1] / 10)) | 1
@@ -483,7 +435,13 @@ def _grass_value_around(sample: Frame, sample_green: Mask) -> npt.NDArray[np.flo
     around = np.divide(
         255.0 * total, count, out=np.zeros_like(total), where=count >= 255.0 * side * side / 4
     )
-    return np.asarray(around, np.float32)
+    floor = max(int(GREEN_LO[2]), 0.5 * grass_v)
+    least = np.rint(np.clip(np.maximum(DARKER_THAN_AROUND * around, floor), 0, 255))
+    out = (Buffers() if buffers is None else buffers).get("least_grass_value", shape)
+    return np.asarray(
+        cv2.resize(least.astype(np.uint8), (w, h), dst=out, interpolation=cv2.INTER_LINEAR),
+        np.uint8,
+    )
 
 
 OFF_SHADE = 6
@@ -517,38 +475,6 @@ def _without_dark_kits(
     ys, xs = np.divmod(flatnonzero(dark), grass.shape[1])
     off = away.off_shade(ys, xs) >= OFF_SHADE
     grass[ys[off], xs[off]] = 0
-
-
-LIT_AT_MOST = 2.0
-"""How many times the grass's mean brightness the grass lit is taken to reach when a bright
-pixel is measured against it (:func:`_pale_blends`)."""
-
-
-def _pale_blends(
-    grass: Mask,
-    value: Mask,
-    most_value: Mask,
-    away: GrassDistance,
-    buffers: Buffers | None = None,
-) -> Mask:
-    """The pixels of ``grass`` at least as bright as ``most_value`` says
-    (:func:`_most_grass_value`; ``value``: the frame's HSV value plane) that are not the grass
-    lit brighter: :data:`OFF_SHADE` or more from it (``away``: the frame's
-    :class:`~realtime_nb.vision.plugins.players_boxes.GrassDistance`). White shorts blended
-    with the grass; a sunlit patch is not among them. They stay in the grass mask:
-    :func:`_person_blobs` takes those off the markings for a person's, and a jersey is not read
-    from them (:func:`~realtime_nb.vision.plugins.players_teams.jersey_colour`). Written into
-    ``buffers`` when given, else a new array."""
-    kept = Buffers() if buffers is None else buffers
-    blends = kept.get("pale_blends", grass.shape)
-    cv2.compare(value, most_value, cv2.CMP_GE, dst=blends)
-    cv2.bitwise_and(blends, grass, dst=blends)
-    if not cv2.countNonZero(blends):
-        return blends
-    ys, xs = np.divmod(flatnonzero(blends), grass.shape[1])
-    lit = away.off_shade(ys, xs, LIT_AT_MOST) < OFF_SHADE
-    blends[ys[lit], xs[lit]] = 0
-    return blends
 
 
 def _at_least(plane: Mask, bound: float, dst: Mask | None = None) -> Mask:
@@ -592,7 +518,6 @@ def _person_blobs(
     heights: Heights,
     paint: Mask | None = None,
     buffers: Buffers | None = None,
-    blends: Mask | None = None,
 ) -> tuple[list[list[int]], Labels, list[int], tuple[Mask, Mask], set[int]]:
     """Boxes (inclusive pixels) of person-shaped blobs, the label image and their labels: the
     pixels neither grass nor ``line``-like (:func:`_grass_and_line`), within the pitch
@@ -601,12 +526,9 @@ def _person_blobs(
     ``heights`` tall. Given ``paint`` (where the markings are, through a good homography:
     :func:`~realtime_nb.vision.plugins.players_markings.marking_band`), line-like pixels
     outside it are a person's (a white kit is as pale as a line from head to socks), unless
-    less than :data:`BAND_COVERAGE` of them are inside it; so are the grass's pixels ``blends``
-    marks (white blended with the grass, :func:`_pale_blends`) outside it that touch no pixel
-    that is a person's already. The last value
-    returned is the set of labels of blobs made mostly of pale pixels off the markings (for
-    :func:`_upright`). The masks are written into ``buffers`` when given, else into new
-    arrays."""
+    less than :data:`BAND_COVERAGE` of them are inside it; the last value returned is the
+    set of labels of blobs made mostly of them (for :func:`_upright`). The masks are written
+    into ``buffers`` when given, else into new arrays."""
     grass, region = masks
     h, w = grass.shape
     kept = Buffers() if buffers is None else buffers
@@ -624,14 +546,6 @@ def _person_blobs(
     # pass over the frame fewer than the region and not either.
     own = cv2.bitwise_or(grass, line, dst=kept.get("own", (h, w)))
     own = cv2.subtract(region, own, dst=own)
-    if off_markings is not None and blends is not None and paint is not None:
-        # Only a blend not touching what is a person's already: the shorts of a kit that is
-        # otherwise the grass's. A blend at a person's edge (JPEG's halo) adds nothing to it,
-        # and at 320x180 with JPEG it joined two people a few pixels apart into one blob too
-        # wide for either.
-        off = cv2.subtract(blends, paint, dst=kept.get("blends_off_markings", (h, w)))
-        cv2.subtract(off, cv2.dilate(own, kernel(3, 3)), dst=off)
-        cv2.bitwise_or(own, cv2.bitwise_and(off, region, dst=off), dst=own)
     widths = region_widths(region)
     own = without_stand_rows(np.asarray(own, np.uint8), region, widths)
     clear_stand_edge(own, region, widths)  # own is this function's

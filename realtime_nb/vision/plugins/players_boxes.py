@@ -407,14 +407,12 @@ class GrassDistance:
         return found
 
     def off_shade(
-        self, ys: npt.NDArray[np.intp], xs: npt.NDArray[np.intp], brightest: float = 1.0
+        self, ys: npt.NDArray[np.intp], xs: npt.NDArray[np.intp]
     ) -> npt.NDArray[np.uint8]:
         """How far the frame's pixels at rows ``ys`` and columns ``xs`` are from the grass
-        darkened (down to half) or lit (up to ``brightest`` times its mean) to each one's own
-        brightness: the largest of the three channel differences, near 0 on a shadow on the
-        grass (and on the grass lit, with ``brightest`` over 1)."""
-        pixels = self.frame[ys, xs][None]
-        return np.asarray(_shaded_distance(pixels, self.grass, brightest)[0], np.uint8)
+        darkened (down to half) or lit (up to its mean) to each one's own brightness: the
+        largest of the three channel differences, near 0 on a shadow on the grass."""
+        return np.asarray(_shaded_distance(self.frame[ys, xs][None], self.grass)[0], np.uint8)
 
     def share_below(self, box: list[int], rows: int) -> float:
         """Of how far the ``rows`` rows above ``box`` and the ``rows`` below it (within the

@@ -28,7 +28,6 @@ import numpy.typing as npt
 
 from realtime_nb.vision.plugins.arrays import clip
 from realtime_nb.vision.plugins.base import Frame
-from realtime_nb.vision.plugins.grass import Mask
 from realtime_nb.vision.plugins.players_tracks import Verdict
 
 __all__ = [
@@ -92,7 +91,6 @@ def jersey_colour(
     label: int,
     grass: npt.NDArray[np.floating[Any]],
     tall: float | None = None,
-    not_shirt: Mask | None = None,
 ) -> list[int]:
     """Median BGR of the blob's upper body (rows :data:`SHIRT_ROWS` of the box, or to
     :data:`SMALL_SHIRT_END` on a small one: below the head, above the shorts; between the arms;
@@ -107,8 +105,7 @@ def jersey_colour(
     itself is (a dark green shirt on olive grass, which blur and JPEG turn into the grass darkened),
     and the few pixels unlike the grass are the arms, skin and white shorts beside it, which would
     read as another team. ``grass``: its BGR, best as float32 already (made once a frame, not once a
-    box). Pixels ``not_shirt`` marks (a frame-sized mask: white shorts blended with the grass) count
-    as no blob's there."""
+    box)."""
     x1, y1, x2, y2 = box
     bw = x2 - x1 + 1
     head, feet = person_rows(box, frame.shape[0], tall)
@@ -123,8 +120,6 @@ def jersey_colour(
     # looks like line paint and is left out of the blob. The grass among them is left out
     # below with the grass-blended pixels, unless those are over half.
     region = labels[top:bottom, left:right]
-    if not_shirt is not None:
-        region = np.where(not_shirt[top:bottom, left:right] != 0, 0, region)
     own = region == label
     pixels = frame[top:bottom, left:right][
         own if 2 * np.count_nonzero(own) >= own.size else own | (region == 0)

@@ -12,13 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime_nb.vision.broadcast import BroadcastMatch, ClipConfig
 from realtime_nb.vision.evaluation import evaluate
-from realtime_nb.vision.evaluation_scoring import _match_boxes
 from realtime_nb.vision.plugins import PluginContext, VideoInfo, players
 from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.grass import GREEN_HI, GREEN_LO, green_mask, kernel, pitch_region
-from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.players import (
     Heights,
     PlayerDetection,
@@ -31,10 +28,8 @@ from realtime_nb.vision.plugins.players import (
     _join_stacked_parts,
     _least_grass_value,
     _model_heights,
-    _most_grass_value,
     _not_paint,
     _on_pitch,
-    _pale_blends,
     _person_blobs,
     _person_shaped,
     _split_stacked,
@@ -53,7 +48,6 @@ from realtime_nb.vision.plugins.players_boxes import (
     as_wide_as_shoulders,
     every_fourth,
 )
-from realtime_nb.vision.plugins.registry import default_registry
 from realtime_nb.vision.synthetic import synthetic_match
 
 GRASS = (60, 140, 50)  # BGR
@@ -319,69 +313,6 @@ def test_only_dark_pixels_off_the_grass_darkened_leave_the_grass() -> None:
     assert not grass[100:110, 100:110].any()
     assert grass[100:110, 200:210].all() and grass[100:110, 300:310].all()
     assert cv2.countNonZero(grass) == 360 * 640 - 100
-
-
-def test_only_bright_pixels_off_the_grass_lit_are_pale_blends() -> None:
-    # White shorts blended with the grass by blur keep the grass's hue and saturation (the
-    # grass mask takes them); grass lit as bright is no blend, nor is one not bright enough
-    # against the grass around it.
-    img = _pitch()  # grass of value 140
-    img[100:110, 100:110] = (100, 200, 85)  # 1.43 times as bright, 11 levels off the grass lit
-    img[100:110, 200:210] = np.round(np.array(GRASS) * 1.35)  # a sunlit patch
-    img[100:110, 300:310] = (80, 168, 66)  # 1.2 times as bright: not enough
-    hsv = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), np.uint8)
-    sample = every_fourth(hsv)
-    green = green_mask(sample)
-    _, grass_s, grass_v, _ = cv2.mean(sample, mask=green)
-    grass, line = _grass_and_line(hsv, grass_s, grass_v)
-    assert cv2.countNonZero(grass) == 360 * 640 and not line.any()
-    most = _most_grass_value(sample, green, grass.shape)
-    assert (most[150:200] == round(1.25 * 140)).all()
-    into = Buffers()
-    blends = _pale_blends(grass, hsv[..., 2].copy(), most, _distance(img), into)
-    assert blends is into.get("pale_blends", grass.shape)
-    assert blends[100:110, 100:110].all() and cv2.countNonZero(blends) == 100
-    assert cv2.countNonZero(grass) == 360 * 640  # the grass mask as it was
-
-
-def test_pale_blends_off_the_markings_are_a_person_and_on_them_or_without_a_band_grass() -> None:
-    # Blended white shorts, 4 x 5 px, where people are 27 px tall, with a pale line elsewhere
-    # inside the marking band (so the band is used): off the band the shorts are a blob; on
-    # it, or with no band, they are the grass they were taken for.
-    grass = np.full((360, 640), 255, np.uint8)
-    line = np.zeros_like(grass)
-    line[300, 100:400] = 255
-    paint = np.zeros_like(grass)
-    paint[295:306, :] = 255
-    paint[150:170, 400:420] = 255
-    blends = np.zeros_like(grass)
-    blends[200:205, 200:204] = 255
-    blends[160:165, 405:409] = 255  # on the band
-    grass[blends > 0] = 255  # the grass mask took both
-    region = np.full_like(grass, 255)
-    heights = (np.array([0.0, 359.0]), np.array([27.0, 27.0]))
-    boxes = _person_blobs(line, (grass, region), heights, paint, None, blends)[0]
-    assert boxes == [[200, 200, 203, 204]]
-    assert _person_blobs(line, (grass, region), heights, None, None, blends)[0] == []
-    assert _person_blobs(line, (grass, region), heights, paint, None, None)[0] == []
-    # A person's blob with a blend along its side (JPEG's halo): the blend adds nothing to
-    # it, nor joins it to a neighbour three columns away.
-    grass[100:127, 300:309] = grass[100:127, 312:321] = 0
-    blends[100:127, 309:312] = 255
-    boxes = _person_blobs(line, (grass, region), heights, paint, None, blends)[0]
-    assert sorted(boxes) == [[200, 200, 203, 204], [300, 100, 308, 126], [312, 100, 320, 126]]
-
-
-def test_the_most_grass_value_bounds_nothing_away_from_the_grass() -> None:
-    img = _pitch()
-    img[:80] = (90, 90, 90)  # a grey stand: no grass around its top rows
-    hsv = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2HSV), np.uint8)
-    sample = every_fourth(hsv)
-    most = _most_grass_value(sample, green_mask(sample), (360, 640))
-    assert (most[:40] == 255).all() and (most[150:] == 175).all()
-    into = Buffers()
-    got = _most_grass_value(sample, green_mask(sample), (360, 640), into)
-    assert got is into.get("most_grass_value", (360, 640))
 
 
 def test_the_least_grass_value_follows_the_grass_around_and_keeps_the_floor() -> None:
@@ -1254,14 +1185,13 @@ def test_one_orange_team_lit_and_shaded_stays_one_team() -> None:
     # A broadcast tuning clip (random seed 306): two orange kits, one team's jerseys lit and in
     # a stand's shadow, and a goalkeeper's few readings far off. Two close peaks there are one
     # team's lit and shaded halves (their spread 0.8 to 0.9 of the pair's); taken whenever
-    # that far second is diffuse (the thin test left out), team accuracy 0.653; 0.730 now.
-    # (0.819 before blended white shorts off the markings were a person's: 146 fewer boxes of
-    # nobody on the clip, and the warm-up's frames 6 to 19 learnt the teams from other boxes
-    # and read most players as the other team; from frame 20 on as before. The floor was 0.75.)
+    # that far second is diffuse (the thin test left out), team accuracy 0.643; 0.819 now.
+    from realtime_nb.vision.broadcast import BroadcastMatch, ClipConfig
     from realtime_nb.vision.evaluation import _run_clip
+    from realtime_nb.vision.plugins.registry import default_registry
 
     plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
-    assert _run_clip(plugins, BroadcastMatch(ClipConfig(seed=306))).team_accuracy >= 0.70
+    assert _run_clip(plugins, BroadcastMatch(ClipConfig(seed=306))).team_accuracy >= 0.75
 
 
 def test_fit_never_tops_a_box_on_a_grass_row_where_its_room_ends() -> None:
@@ -1596,28 +1526,3 @@ def test_boxes_from_the_hsv_pitch_detection_shares_are_those_worked_out_alone() 
     # The shared images were read: the plugin never converted a frame itself.
     assert shared._hsv is None and shared._planes is None
     assert alone._hsv is not None
-
-
-def test_dark_green_players_whose_white_shorts_blur_blended_with_the_grass_are_found() -> None:
-    # A broadcast-like clip (the independent renderer; a random tuning seed, not a scored
-    # clip): a dark green kit with white shorts against sky blue, from a camera 27 m up with a
-    # 50 degree view, people some 13 to 20 px tall. A dark green player's shirt and socks are
-    # 0.7 to 0.9 as bright as the grass beside them, and the shorts, blended with the grass,
-    # keep its hue: the grass mask took both. The shorts found as line-like off the markings
-    # make the person's blob. 48 of the 96 dark green players were found before, 53 now.
-    clip = BroadcastMatch(
-        ClipConfig(
-            seed=524, frames=12, cam_height=27.0, hfov=50.0, kits=("dkgreen", "skyblue/white")
-        )
-    )
-    plugins = [default_registry.get(name)() for name in ("pitch_detection", "player_detection")]
-    found = total = 0
-    for run in run_plugins(plugins, list(clip), clip.info):
-        truth = clip.truth[run.index]
-        boxes = [d["box"] for d in run.results["player_detection"]["detections"]]
-        matched = {i for i, _ in _match_boxes([p.box for p in truth.players], boxes)}
-        for i, person in enumerate(truth.players):
-            if person.role == "player" and person.team == 0:
-                total += 1
-                found += i in matched
-    assert total == 96 and found >= 51

@@ -893,22 +893,3 @@ def test_a_refit_that_swapped_the_teams_ids_is_swapped_back_by_the_tracks() -> N
     readings = teams.read(seven)
     assert teams.follow_tracks(readings, [0] * 7, seven) is readings
     assert state["team_centres"] == [dark, light]
-
-
-def test_white_shorts_blended_with_the_grass_are_no_blobs_in_the_jersey_rows() -> None:
-    # A dark green shirt close to the grass, and white shorts that blur blended with the grass
-    # and spread into the shirt's rows: the blob's pixels there are half each. Read as the
-    # blob's, the shirt is the blend (the only pixels clearly unlike the grass). Marked as not
-    # the shirt, they count as no blob's: the blob is then under half of the rows, which are
-    # read whole (shirt, blend and grass; the middle of each channel, the grass's here), as
-    # when the blend was taken for grass.
-    grass_bgr, shirt, blend = (60, 120, 100), (40, 100, 80), (150, 200, 180)
-    frame = np.full((24, 9, 3), grass_bgr, np.uint8)
-    labels = np.zeros((24, 9), np.int32)
-    frame[0:20, 1], labels[0:20, 1] = shirt, 1
-    frame[0:20, 2], labels[0:20, 2] = blend, 1
-    box, grass = [0, 0, 4, 19], np.asarray(grass_bgr, np.float32)
-    assert jersey_colour(frame, labels, box, 1, grass) == list(blend)
-    not_shirt = np.zeros((24, 9), np.uint8)
-    not_shirt[:, 2] = 255
-    assert jersey_colour(frame, labels, box, 1, grass, None, not_shirt) == list(grass_bgr)
