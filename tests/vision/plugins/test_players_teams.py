@@ -22,6 +22,7 @@ from realtime_nb.vision.plugins.players_teams import (
     SHIRT_ROWS,
     SMALL_BOX,
     SMALL_SHIRT_END,
+    WASHED_PAIR,
     TeamModel,
     _fit_two_clusters,
     _keep_ids,
@@ -416,6 +417,42 @@ def test_a_dark_grey_team_is_not_taken_for_a_dark_blue_teams_blend_with_the_gras
         assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
     # No mix of the blue kit and the grass in BGR is the grey kit.
     assert _off_the_mix(grey - navy, grass - navy) > OFF_THE_MIX
+
+
+def test_one_kit_washed_and_clean_is_not_taken_for_both_teams() -> None:
+    # Read on a 320x180 JPEG 30 tuning clip (random seed 1, skin tones) while the colours were
+    # learnt: a violet team's far players, washed grey by JPEG, are the densest jerseys; its near
+    # players' clean violet outnumbers the dark purple team's near players, and its far ones
+    # are too near the grey to be a peak. Violet lies on the grey's line away from the grass's
+    # hue, but off the grey's mix with the grass in BGR, so it is not taken for a blend.
+    rng = np.random.default_rng(1)
+    grass, violet, grey, purple = (
+        np.array(c, np.float64) for c in ([57, 143, 67], [150, 60, 129], [89, 92, 96], [55, 15, 44])
+    )
+    samples = _jerseys(
+        np.vstack(
+            [
+                grey + rng.normal(0.0, 2.0, (50, 3)),
+                violet + rng.normal(0.0, 2.0, (34, 3)),
+                purple + rng.normal(0.0, 2.0, (30, 3)),
+            ]
+        )
+    )
+    grass_f, violet_f, grey_f, purple_f = lab_features(
+        [c.astype(int).tolist() for c in (grass, violet, grey, purple)]
+    )
+    radius = TeamModel.radius
+    # The premises: one kit by its line away from the grass's hue, not by its blend with the
+    # grass in BGR; the purple kit far enough from the grey to be the other team, and fewer.
+    assert unwashed_distances(grey_f[None], violet_f[None], grass_f)[0, 0] < WASHED_PAIR * radius
+    assert _off_the_mix(grey - violet, grass - violet, True) > OFF_THE_MIX
+    assert np.linalg.norm(purple_f - grey_f) > 2 * radius
+    density = (_pairwise(samples[:, :3], samples[:, :3]) < radius).sum(axis=1)
+    assert density[50:84].max() > density[84:].max()
+    fitted = _fit_two_clusters(samples, radius, grass_f, grass)
+    assert fitted is not None
+    for kit in (grey_f, purple_f):
+        assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
 
 
 def test_real_grass_blends_of_a_team_stay_blends_with_the_grass_colour_given() -> None:
