@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from realtime_nb.vision.plugins.players_teams import (
     _FITTED,
+    BALANCED_KITS,
     BLENDED,
     CUT_SHARE,
     GATHERED_WITHIN,
@@ -22,6 +23,7 @@ from realtime_nb.vision.plugins.players_teams import (
     SHIRT_ROWS,
     SMALL_BOX,
     SMALL_SHIRT_END,
+    VALLEY,
     WASHED_PAIR,
     TeamModel,
     _fit_two_clusters,
@@ -30,6 +32,7 @@ from realtime_nb.vision.plugins.players_teams import (
     _medians,
     _off_the_mix,
     _pairwise,
+    _two_kits,
     at_most_two_keepers,
     blend_distances,
     jersey_colour,
@@ -453,6 +456,25 @@ def test_one_kit_washed_and_clean_is_not_taken_for_both_teams() -> None:
     assert fitted is not None
     for kit in (grey_f, purple_f):
         assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
+
+
+def test_two_close_peaks_are_two_kits_when_alike_in_number_with_a_valley_between() -> None:
+    # Jersey features along one axis: two kits 24 Lab units apart, each 30 jerseys, and a few
+    # blurred half into the other between them.
+    rng = np.random.default_rng(3)
+    a, b = np.array([30.0, -10.0, 5.0]), np.array([30.0, 14.0, 5.0])
+    radius = TeamModel.radius
+    kits = np.vstack([a + rng.normal(0.0, 1.5, (30, 3)), b + rng.normal(0.0, 1.5, (30, 3))])
+    between = (a + b) / 2 + rng.normal(0.0, 1.5, (6, 3))
+    centres = np.vstack([a, b])
+    assert _two_kits(np.vstack([kits, between]), centres, np.array([30, 30]), radius / 2)
+    # Unalike in number (one kit's lit and shaded halves seldom split evenly): not two kits.
+    assert not _two_kits(kits, centres, np.array([30, round(30 * BALANCED_KITS) - 1]), radius / 2)
+    # One kit spread evenly from one end to the other: as many between as at either end.
+    spread = a + np.linspace(0.0, 1.0, 60)[:, None] * (b - a) + rng.normal(0.0, 0.5, (60, 3))
+    near = (_pairwise(spread, np.vstack([centres, centres.mean(axis=0)])) < radius / 2).sum(axis=0)
+    assert near[2] > VALLEY * near[:2].min()
+    assert not _two_kits(spread, centres, np.array([30, 30]), radius / 2)
 
 
 def test_real_grass_blends_of_a_team_stay_blends_with_the_grass_colour_given() -> None:
