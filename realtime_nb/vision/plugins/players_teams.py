@@ -701,9 +701,12 @@ def _fit_two_clusters(
     team's) and they explain the jerseys far better (:data:`CLOSE_KITS_BETTER`; better, when the
     thin second is also diffuse: :data:`THIN_DIFFUSE_BETTER`), or the second is not thin but
     diffuse where they are dense (:data:`DIFFUSE_SECOND`: two dark kits a few units apart, the
-    far second a spread of off-colour readings). When the first two centres are one kit, washed
-    and clean (:func:`_one_kit_washed`), the second peak is looked for again away from the
-    second centre."""
+    far second a spread of off-colour readings); or, beside a thin and diffuse second, when
+    the two close peaks are alike in number with a valley between them (:func:`_two_kits`),
+    whatever their spread. When the first two centres are one kit, washed and clean
+    (:func:`_one_kit_washed`), the second peak is looked for again away from the second centre,
+    and taken unless it is thin (a grey team and a violet one of one lightness lie that way
+    too: then a referee's colour would take the violet's place)."""
     if len(samples) < 4:
         return None
     feats = samples[:, :3]
@@ -715,10 +718,11 @@ def _fit_two_clusters(
     centres = _refined(feats, feats[[first, second]], radius)
     if grass is not None and _one_kit_washed(centres, grass, radius):
         # One kit twice: its far players washed by JPEG and its near ones clean. The second
-        # peak is looked for again among the jerseys outside the second centre's radius.
+        # peak is looked for again among the jerseys outside the second centre's radius; a
+        # thin one there is a referee's or goalkeeper's colour, and the pair stays.
         beside = _pairwise(feats, centres[1][None])[:, 0] <= radius
         again = _two_peaks(samples, dist, radius, 2 * radius, grass, grass_colour, beside)
-        if again is not None:
+        if again is not None and not again[2]:
             first, second, thin = again
             centres = _refined(feats, feats[[first, second]], radius)
     closer = _two_peaks(samples, dist, radius / 2, 1.5 * radius, grass, grass_colour)
@@ -783,9 +787,10 @@ def _two_kits(
     within: float,
 ) -> bool:
     """Whether two close peaks, with ``peaks`` jerseys of ``feats`` within ``within`` of each
-    and refined to ``centres``, are two kits: alike in number (the fewer at least
-    :data:`BALANCED_KITS` of the more) and with a valley between them (at most :data:`VALLEY`
-    of the fewer near the centres within ``within`` of their midpoint)."""
+    peak's own jersey (before refining) and refined to ``centres``, are two kits: alike in
+    number (the fewer at least :data:`BALANCED_KITS` of the more) and with a valley between
+    them (at most :data:`VALLEY` of the fewer near the centres within ``within`` of their
+    midpoint)."""
     if peaks.min() < BALANCED_KITS * peaks.max():
         return False
     points = np.vstack([centres, centres.mean(axis=0)[None]])
@@ -805,9 +810,9 @@ within half the radius, but explained the jerseys only 0.86 as far as the pair (
 0.52). On a broadcast tuning clip (random seed 306) whose close peaks split one orange kit's
 lit and shaded jerseys they had 45 and 21. Wrong team readings, 320x180 JPEG 30 with skin tones
 (random seeds 0 to 23 and 30 to 53): 2,448 -> 1,967, seed 41 558 -> 77 and every other clip as
-before; so were 320x180 JPEG 30, 40, 45, 55 and 60 clips, 376x212 and 392x221 JPEG, white shorts,
-a camera 20 m up and the broadcast tuning clips (300 to 319, 440 to 449, 470 to 481, 520 to 531,
-600 to 607)."""
+before; so were 320x180 JPEG 30, 40, 45, 55 and 60 clips (most without skin tones), 376x212
+and 392x221 JPEG, white shorts, a camera 20 m up and the broadcast tuning clips (300 to 319, 440
+to 449, 470 to 481, 520 to 531, 600 to 607)."""
 
 
 VALLEY = 0.5

@@ -1188,7 +1188,7 @@ def test_two_kits_washed_toward_the_grass_beside_a_referee_are_learnt() -> None:
     # navy one, both washed toward the grass, some 25 Lab units apart, the densest jerseys
     # between them and the referee's the second peak. The close peaks, alike in number with
     # fewer jerseys between them, explained the jerseys only 0.86 as far as that pair and were
-    # not taken: every player one team, accuracy 0.52 over 4 s; taken as two kits, 0.944.
+    # not taken: every player one team, accuracy 0.579; taken as two kits, 0.944.
     assert _team_accuracy(41, SMALL_JPEG_30) >= 0.9
 
 

@@ -450,11 +450,39 @@ def test_one_kit_washed_and_clean_is_not_taken_for_both_teams() -> None:
     assert unwashed_distances(grey_f[None], violet_f[None], grass_f)[0, 0] < WASHED_PAIR * radius
     assert _off_the_mix(grey - violet, grass - violet, True) > OFF_THE_MIX
     assert np.linalg.norm(purple_f - grey_f) > 2 * radius
+    assert np.linalg.norm(violet_f - grey_f) > 2 * radius
     density = (_pairwise(samples[:, :3], samples[:, :3]) < radius).sum(axis=1)
     assert density[50:84].max() > density[84:].max()
     fitted = _fit_two_clusters(samples, radius, grass_f, grass)
     assert fitted is not None
     for kit in (grey_f, purple_f):
+        assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
+
+
+def test_a_grey_team_and_a_violet_one_stay_two_teams_beside_a_referee() -> None:
+    # The colours of the test above as two teams' kits: the violet lies on the grey's line away
+    # from the grass's hue as a washed kit's clean self would, but looked for again away from
+    # it, the second peak is the referee's few black jerseys (thin): the pair stays.
+    rng = np.random.default_rng(2)
+    grass, violet, grey, black = (
+        np.array(c, np.float64) for c in ([57, 143, 67], [150, 60, 129], [89, 92, 96], [20, 20, 20])
+    )
+    samples = _jerseys(
+        np.vstack(
+            [
+                grey + rng.normal(0.0, 2.0, (40, 3)),
+                violet + rng.normal(0.0, 2.0, (36, 3)),
+                black + rng.normal(0.0, 2.0, (6, 3)),
+            ]
+        )
+    )
+    grass_f, violet_f, grey_f = lab_features(
+        [c.astype(int).tolist() for c in (grass, violet, grey)]
+    )
+    assert unwashed_distances(grey_f[None], violet_f[None], grass_f)[0, 0] < WASHED_PAIR * 18.0
+    fitted = _fit_two_clusters(samples, TeamModel.radius, grass_f, grass)
+    assert fitted is not None
+    for kit in (grey_f, violet_f):
         assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
 
 
