@@ -40,8 +40,6 @@ from realtime_nb.vision.plugins.pitch_lines import (
 from realtime_nb.vision.plugins.pitch_model import (
     ACROSS_X,
     ALONG_Y,
-    PITCH_LENGTH,
-    PITCH_WIDTH,
     batch_homographies,
     clip_pieces,
     homography_from_points,
@@ -171,10 +169,8 @@ _FORGET_CENTRE_AFTER = 50
 
 def _quality(h: npt.NDArray[np.float64], img: LineEvidence) -> float:
     """How well the projected markings match the line mask, 0 to 1: the F-measure of the
-    markings' visible length lying on line pixels and of the line pixels lying on markings
-    (those the fit puts beyond the pitch, where boards and goals stand, weighed less:
-    :data:`_BEYOND_WEIGHT`). Zero when less than a few hundred pixels of markings are in view
-    (too little to trust).
+    markings' visible length lying on line pixels and of the line pixels lying on markings.
+    Zero when less than a few hundred pixels of markings are in view (too little to trust).
 
     A marking counts in the first share by its image length times how visible it can be: its
     image width up to ``_VISIBLE_WIDTH`` (a far line seen at a grazing angle is a fraction of
@@ -205,39 +201,8 @@ def _quality(h: npt.NDArray[np.float64], img: LineEvidence) -> float:
     drawn = np.zeros((img.h, img.w), np.uint8)
     cv2.polylines(drawn, list(ends), False, 255, 2 * round(3 * img.s) + 1)
     px = img.pixels.astype(np.int64)
-    hit = drawn[px[:, 1], px[:, 0]] > 0
-    # Line pixels the fit puts well beyond the pitch (boards, a goal's frame and net, the
-    # stand's edge) count for less: nothing a right fit draws can explain them.
-    try:
-        back = project(np.asarray(np.linalg.inv(h), np.float64), img.pixels)
-    except np.linalg.LinAlgError:
-        return 0.0  # no camera (the markings' length test above returns first in practice)
-    m = _BEYOND_LINES
-    # A pixel above the horizon projects to NaN, which no comparison passes: beyond the pitch.
-    on_pitch = (back[:, 0] >= -m) & (back[:, 0] <= PITCH_LENGTH + m)
-    on_pitch &= (back[:, 1] >= -m) & (back[:, 1] <= PITCH_WIDTH + m)
-    pixel_weight = np.where(~on_pitch & ~hit, _BEYOND_WEIGHT, 1.0)
-    recall = float(pixel_weight[hit].sum() / max(pixel_weight.sum(), 1e-9))
+    recall = float((drawn[px[:, 1], px[:, 0]] > 0).mean())
     return 2 * precision * recall / max(precision + recall, 1e-9)
-
-
-_BEYOND_LINES = 3.0
-"""Metres beyond the touchlines and goal lines from which a line pixel no projected marking
-explains counts only :data:`_BEYOND_WEIGHT` in a fit's quality (:func:`_quality`)."""
-_BEYOND_WEIGHT = 0.25
-"""How much a line pixel beyond :data:`_BEYOND_LINES` that no marking explains counts. The
-boards' pale bottom rows, a goal's frame and net pass the line mask's tests where green run-off
-lies behind them: on a broadcast tuning clip (random seed 600: striped grass, a roof's shadow)
-29 to 45 % of the line pixels lay beyond the pitch, and the true homography scored 0.54 to 0.70,
-under the 0.75 a fit found afresh needs. A line pixel a fit draws a marking over counts fully
-wherever it lies. Broadcast tuning clips with a homography in under 90 % of their frames went:
-random seed 303 87 -> 99 %, 448 83 -> 100 %, 530 (faint markings) 0 -> 16 %, 600 47 -> 50 %,
-476 stayed at 0 (its markings are missing from the line mask); players' P / R on 300 to 319
-0.919 / 0.877 -> 0.921 / 0.878, 440 to 449 0.915 / 0.782 -> 0.922 / 0.785, 470 to 481 0.906 /
-0.845 -> 0.909 / 0.847, 520 to 531 0.930 / 0.704 -> 0.938 / 0.711 (teams 0.891 -> 0.888), 600
-to 607 as before. Of synthetic tuning clips (320x180 JPEG 30, a near camera 9.5 m up, classic,
-a camera 20 m up, motion blur 8 + JPEG 40), one found a homography in more frames (320x180 JPEG
-30 seed 11 97 -> 99 %) and one in fewer (near camera seed 16 94 -> 88 %)."""
 
 
 _RUN_OFF = 15.0
