@@ -422,25 +422,29 @@ def test_a_dark_grey_team_is_not_taken_for_a_dark_blue_teams_blend_with_the_gras
     assert _off_the_mix(grey - navy, grass - navy) > OFF_THE_MIX
 
 
+SMALL_GRASS = np.array([57.0, 143.0, 67.0])
+"""Grass as read on a 320x180 JPEG 30 tuning clip (BGR)."""
+VIOLET = np.array([150.0, 60.0, 129.0])
+"""A violet kit near players' reading there (BGR)."""
+WASHED_GREY = np.array([89.0, 92.0, 96.0])
+"""The violet kit's far players' reading, washed grey by JPEG (BGR)."""
+
+
+def _around(seed: int, *kits: tuple[np.ndarray, int]) -> np.ndarray:
+    """Samples (:func:`_jerseys`) of so many jerseys around each BGR colour, noise 2 a channel,
+    drawn in order from random ``seed``."""
+    rng = np.random.default_rng(seed)
+    return _jerseys(np.vstack([colour + rng.normal(0.0, 2.0, (n, 3)) for colour, n in kits]))
+
+
 def test_one_kit_washed_and_clean_is_not_taken_for_both_teams() -> None:
     # Read on a 320x180 JPEG 30 tuning clip (random seed 1, skin tones) while the colours were
     # learnt: a violet team's far players, washed grey by JPEG, are the densest jerseys; its near
     # players' clean violet outnumbers the dark purple team's near players, and its far ones
     # are too near the grey to be a peak. Violet lies on the grey's line away from the grass's
     # hue, but off the grey's mix with the grass in BGR, so it is not taken for a blend.
-    rng = np.random.default_rng(1)
-    grass, violet, grey, purple = (
-        np.array(c, np.float64) for c in ([57, 143, 67], [150, 60, 129], [89, 92, 96], [55, 15, 44])
-    )
-    samples = _jerseys(
-        np.vstack(
-            [
-                grey + rng.normal(0.0, 2.0, (50, 3)),
-                violet + rng.normal(0.0, 2.0, (34, 3)),
-                purple + rng.normal(0.0, 2.0, (30, 3)),
-            ]
-        )
-    )
+    grass, violet, grey, purple = SMALL_GRASS, VIOLET, WASHED_GREY, np.array([55.0, 15.0, 44.0])
+    samples = _around(1, (grey, 50), (violet, 34), (purple, 30))
     grass_f, violet_f, grey_f, purple_f = lab_features(
         [c.astype(int).tolist() for c in (grass, violet, grey, purple)]
     )
@@ -463,24 +467,14 @@ def test_a_grey_team_and_a_violet_one_stay_two_teams_beside_a_referee() -> None:
     # The colours of the test above as two teams' kits: the violet lies on the grey's line away
     # from the grass's hue as a washed kit's clean self would, but looked for again away from
     # it, the second peak is the referee's few black jerseys (thin): the pair stays.
-    rng = np.random.default_rng(2)
-    grass, violet, grey, black = (
-        np.array(c, np.float64) for c in ([57, 143, 67], [150, 60, 129], [89, 92, 96], [20, 20, 20])
-    )
-    samples = _jerseys(
-        np.vstack(
-            [
-                grey + rng.normal(0.0, 2.0, (40, 3)),
-                violet + rng.normal(0.0, 2.0, (36, 3)),
-                black + rng.normal(0.0, 2.0, (6, 3)),
-            ]
-        )
-    )
+    grass, violet, grey = SMALL_GRASS, VIOLET, WASHED_GREY
+    samples = _around(2, (grey, 40), (violet, 36), (np.array([20.0, 20.0, 20.0]), 6))
     grass_f, violet_f, grey_f = lab_features(
         [c.astype(int).tolist() for c in (grass, violet, grey)]
     )
-    assert unwashed_distances(grey_f[None], violet_f[None], grass_f)[0, 0] < WASHED_PAIR * 18.0
-    fitted = _fit_two_clusters(samples, TeamModel.radius, grass_f, grass)
+    radius = TeamModel.radius
+    assert unwashed_distances(grey_f[None], violet_f[None], grass_f)[0, 0] < WASHED_PAIR * radius
+    fitted = _fit_two_clusters(samples, radius, grass_f, grass)
     assert fitted is not None
     for kit in (grey_f, violet_f):
         assert min(np.linalg.norm(c - kit) for c in fitted[0]) < 3.0
