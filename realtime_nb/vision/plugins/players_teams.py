@@ -905,11 +905,10 @@ def _one_kit_washed(
 ) -> bool:
     """Whether either of two Lab ``centres`` lies within :data:`WASHED_PAIR` of ``radius`` of
     the other's line away from the ``grass``'s hue (its feature): one kit, washed and clean."""
-    a, b = np.asarray(centres[:1], np.float64), np.asarray(centres[1:2], np.float64)
-    apart = min(
-        float(unwashed_distances(a, b, grass)[0, 0]), float(unwashed_distances(b, a, grass)[0, 0])
-    )
-    return apart <= WASHED_PAIR * radius
+    pair = np.asarray(centres, np.float64)
+    # Each centre read against both centres' lines: the off-diagonal is each against the other.
+    across = unwashed_distances(pair, pair, grass)
+    return min(float(across[0, 1]), float(across[1, 0])) <= WASHED_PAIR * radius
 
 
 def _refined(
