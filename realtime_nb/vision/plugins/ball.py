@@ -407,20 +407,16 @@ def _scored(
     found: list[tuple[BallCandidate, int, int]], scene: BallScene, typical: float, top: float
 ) -> list[tuple[float, tuple[float, float], float, int]]:
     """``(confidence, centre, radius, search)`` of the candidates off the kit, by roundness
-    and contrast (over ``top``, the frame's highest, or less of it off the markings where the
-    homography makes the ball small: :func:`_faint_share`), the most ball-like first."""
+    and contrast (over ``top``, the frame's highest), the most ball-like first."""
     centres = np.array([_full(c, f) for c, f, _ in found], np.float64).reshape(-1, 2)
     kit, held = scene.places_listed(centres)
-    # Without a homography the ball's size is a guess and no marking is known.
-    faint = _faint_share(typical) if scene.homography is not None else 1.0
-    lines = scene.near_markings_listed(centres) if faint < 1.0 else [math.inf] * len(found)
     # The second search only where the ball is too large for the first one's filters.
     large = np.zeros(len(found), bool)
     if any(search for _, _, search in found):
         large = scene.expected_radius(centres) > _LARGE_RATIO * typical
     scored = []
-    for (c, factor, search), (x, y), on_kit, at_feet, big, line_px in zip(
-        found, centres.tolist(), kit, held, large.tolist(), lines, strict=True
+    for (c, factor, search), (x, y), on_kit, at_feet, big in zip(
+        found, centres.tolist(), kit, held, large.tolist(), strict=True
     ):
         if on_kit or (search and not big):
             continue
@@ -429,9 +425,7 @@ def _scored(
         least = 0.3 if at_feet else 0.45
         touching = c.touching - c.touching_above if at_feet else c.touching
         shape = min(1.0, max(0.0, c.roundness - least) / 0.4) * (1.0 - 0.2 * touching)
-        # A marking's fleck is as faint as a small ball: on a marking the bar stays the frame's.
-        share = 1.0 if on_marking(line_px, c.radius * factor) else faint
-        confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top * share))
+        confidence = 0.3 + 0.65 * shape * min(1.0, c.contrast / (0.7 * top))
         scored.append(
             (
                 confidence,
@@ -442,46 +436,6 @@ def _scored(
         )
     scored.sort(key=lambda s: -s[0])
     return scored
-
-
-_FAINT_BELOW_PX = 2.0
-"""Radius (px) of the ball at the frame's middle under which a candidate's contrast is judged
-against less of the frame's highest (:func:`_faint_share`)."""
-
-_FAINT_LEAST = 0.5
-"""The least share of the frame's highest contrast a small ball is judged against."""
-
-
-def _faint_share(typical: float) -> float:
-    """Share of the frame's highest contrast at which a candidate gets full marks for contrast
-    where the homography makes the ball ``typical`` px in radius at the frame's middle:
-    ``(typical / 2) ** 2``, from 0.5 to 1, where that is 1 to 2 px, and 1 elsewhere.
-
-    A ball that small is blurred into a smudge that covers no pixel whole: it peaks at a
-    fraction of a large white thing's contrast (on broadcast tuning clips 300-319, about 50
-    against 170 to 180 for the frame's highest, while the white socks and shorts taken for it
-    reached 90 to 105), so judged against the frame's highest it scored under the tracks' bar
-    (a track's score is its sightings' confidence times the share of frames it is seen in).
-    Under a pixel the ball is read on the mixed top-hat (:data:`_MIXED_PX`), and the small JPEG
-    frames where it is (320x180 JPEG 45) took more wrong reports at 0.5 of the highest (12 ->
-    37 in an earlier round): not there. Nor without a homography (:func:`_scored`), where the
-    size is a guess (1 px at 320x180) and no marking is known: 320x180 JPEG 30 and 60 (random
-    seeds 0-11) took 17 -> 35 and 4 -> 17 wrong reports. A candidate on a marking is judged
-    against the frame's highest all the same: under a pan's motion blur the markings' flecks
-    near the players' feet took the ball (motion blur 8 with JPEG 40, in a version that also
-    lowered the peaks' bar: 55 wrong reports, against 38 with the markings' bar kept).
-
-    Measured with :data:`_MIXED_PX` at 2.05, on tuning clips (found of visible frames, wrong
-    of reports): broadcast 300-319 1,025 -> 1,225 of 1,917 (740 -> 652), 440-449 (clip 5's
-    kits) 380 -> 475 of 926 (513 -> 465), 470-481 (clip 2's) 516 -> 561 of 1,142 (563 -> 575),
-    600-607 (clip 4's) 465 -> 540 of 780 (169 -> 156), 520-531 (clip 6's) 481 -> 557 of 1,182
-    (651 -> 604); random seeds 0-11: the patched true-size ball 859 -> 957 of 1,054 (6 -> 5),
-    with white socks 659 -> 768 of 983 (39 -> 12), the true-size ball 997 -> 1,012 of 1,054 (3
-    -> 0), motion blur 8 with JPEG 40 817 -> 867 of 983 (28 -> 38); classic (seeds 30-41) 997
-    -> 1,009 of 1,029 (3 -> 1); 320x180 JPEG 30, 45 and 60 and a 20 m camera as before."""
-    if typical < 1.0:
-        return 1.0
-    return min(1.0, max(_FAINT_LEAST, (typical / _FAINT_BELOW_PX) ** 2))
 
 
 def _judged(
@@ -625,7 +579,7 @@ def _full(c: BallCandidate, factor: int) -> tuple[float, float]:
     return (c.x * factor + shift, c.y * factor + shift)
 
 
-_MIXED_PX = 2.05
+_MIXED_PX = 1.45
 """Radius (px) of the ball at the frame's middle under which its whiteness is also read as
 how much brighter than its surroundings it is in every channel
 (:func:`~realtime_nb.vision.plugins.ball_candidates.brighter_in_every_channel`): a ball this
@@ -637,10 +591,7 @@ a median 11 on a 1.1 px ball (under the 28 a peak needs) and its excess 43; foun
 frames with a wrong ball 531 -> 548, and no clip with a ball of 1.45 px or more changed; on
 fresh seeds 320-325, 137 -> 149 of 577. On 10 tuning looks x 12 random seeds x 4 s of the
 synthetic match: found 89.8 -> 89.9 %, wrong reports 111 -> 84 (a 20 m camera 31 -> 8);
-336x189 JPEG 45 lost 6 frames. Raised from 1.45 to 2.05 with :func:`_faint_share` (whose
-figures are for both): broadcast clips whose middle ball is 1.5 to 1.7 px were read without it,
-and with :func:`_faint_share` alone broadcast tuning clips 300-319 found 1,105 of 1,917 frames
-(749 wrong reports) against 1,225 (652) with both."""
+336x189 JPEG 45 lost 6 frames."""
 
 _NEAR_RATIO = 1.25
 """How much larger the ball at the bottom of the frame must be than at its middle for the second
