@@ -131,7 +131,12 @@ class PitchDetection(Plugin):
         # over the whole frame): what registration maps back onto a fit's pitch.
         solid = cv2.bitwise_and(cv2.erode(green, kernel(3)), inside)
         lines = _line_mask(hsv, planes, green, inside, grass_mean)
-        image = LineEvidence(lines, inside, grass=np.asarray(solid, np.uint8))
+        image = LineEvidence(
+            lines,
+            inside,
+            grass=np.asarray(solid, np.uint8),
+            straight=lambda: _line_mask(hsv, planes, green, inside, grass_mean, hue_boards=False),
+        )
         detected = _outer_corners(image.mask, image.near, w, h)
         homography, quality, tracked = register(image, ctx.state, detected)
         if homography is not None:
@@ -191,7 +196,21 @@ _BOARD_BRIGHTER = 60
 (an advertising board in a green livery beyond the far touchline, say), not grass."""
 
 
-def _amid_grass(value: Mask, green: Mask, inside: Mask, grass_v: float) -> Mask:
+_BOARD_HUE = 15
+"""From 640 wide, green whose hue is this far (OpenCV's 0-180 hue) from the grass's is taken
+for a board (a teal or green livery beyond the far touchline), not grass: counted as grass,
+it gave the board's lower edge grass on both sides, and a far touchline too faint for the
+mask was fitted there, 3 to 5 px above the true one (broadcast tuning clips 300, 301, 306,
+443 and 607). Grass in a shade that shifts its hue further is taken for a board too (its
+lines then need grass on both sides in the shade). Asking a board to be no darker than the
+grass, to keep such a shade, lost seed 306's fix: the board's lower rows are dim. Not below
+640 wide: on 320x180 JPEG 30 and 45 tuning looks more frames took a homography over 1 m off
+with it (in a first version that also dropped pale board faces: 1 -> 32 and 5 -> 20)."""
+
+
+def _amid_grass(
+    value: Mask, green: Mask, inside: Mask, grass_v: float, hue: Mask | None = None
+) -> Mask:
     """Pixels where a marking can be: with grass within a few pixels on both sides (above and
     below, or left and right); or, at the edge of the pitch's hull, on one side, with no board
     green near.
@@ -203,7 +222,11 @@ def _amid_grass(value: Mask, green: Mask, inside: Mask, grass_v: float) -> Mask:
     another colour right behind it has grass on one side only; so do a player's socks, which
     are away from the hull's edge (the frame's border is an edge too). Runs of grass count,
     not the crowd's green specks. Where the grass is so bright that nothing green can be 60
-    brighter, every green pixel is grass.
+    brighter, green is not told from a board by its brightness.
+
+    From 640 wide, given the frame's ``hue`` (full size), green more than :data:`_BOARD_HUE`
+    off the grass's hue (the commonest hue of the green pixels, which a board filling much of
+    the frame does not move as it moves a mean) is board green too.
 
     Worked out at half size from 640 wide: it asks where grass regions are, which a pixel of
     every four tells as well, in a third of the time. (A quarter size at 1280 wide saved no
@@ -214,11 +237,15 @@ def _amid_grass(value: Mask, green: Mask, inside: Mask, grass_v: float) -> Mask:
         value, green, inside = (np.ascontiguousarray(m[::2, ::2]) for m in (value, green, inside))
     run = max(3, math.ceil(5 * w / 640 / scale))
     reach = max(2, round(max(4, 14 * w / 640) / scale))
-    grass, board = green, np.zeros_like(green)
+    grassy = np.full_like(green, 255)  # green of the grass, not of a board
+    if hue is not None and scale > 1:
+        hue = np.ascontiguousarray(hue[::2, ::2])
+        peak = float(np.argmax(cv2.calcHist([hue], [0], green, [180], [0, 180])))
+        cv2.inRange(hue, peak - _BOARD_HUE, peak + _BOARD_HUE, dst=grassy)
     if grass_v + _BOARD_BRIGHTER < 255:
-        dull = cv2.inRange(value, 0, grass_v + _BOARD_BRIGHTER)
-        grass = np.asarray(cv2.bitwise_and(green, dull), np.uint8)
-        board = np.asarray(cv2.bitwise_and(green, cv2.bitwise_not(dull)), np.uint8)
+        cv2.bitwise_and(grassy, cv2.inRange(value, 0, grass_v + _BOARD_BRIGHTER), dst=grassy)
+    grass = np.asarray(cv2.bitwise_and(green, grassy), np.uint8)
+    board = np.asarray(cv2.bitwise_and(green, cv2.bitwise_not(grassy)), np.uint8)
     both_sides, one_side = np.zeros_like(green), np.zeros_like(green)
     for run_kernel in (kernel(1, run), kernel(run, 1)):
         solid = cv2.erode(grass, run_kernel)
@@ -250,6 +277,7 @@ def _line_mask(
     green: Mask,
     inside: Mask,
     grass_mean: tuple[float, ...],
+    hue_boards: bool = True,
 ) -> Mask:
     """White line pixels on the pitch, without specks and the ball (line pieces are long).
 
@@ -258,9 +286,11 @@ def _line_mask(
     light so bright that the grass is near full value, a line cannot be brighter: there it
     counts when it is much paler than its surroundings and not darker than the grass. The
     contrast asked for falls in shade, and a pixel must be where a marking can be, amid grass
-    (:func:`_amid_grass`).
+    (:func:`_amid_grass`). With ``hue_boards`` (from 640 wide), green off the grass's hue is
+    board green; without, the mask the full search finds straight lines in
+    (:attr:`LineEvidence.straight_mask`).
     """
-    _, saturation, value = planes  # of hsv (:func:`hsv_planes`)
+    hue, saturation, value = planes  # of hsv (:func:`hsv_planes`)
     _, grass_s, grass_v, _ = grass_mean  # cv2.mean of hsv over green
     around = cv2.morphologyEx(value, cv2.MORPH_OPEN, kernel(9))
     brighter = cv2.subtract(value, around)
@@ -289,7 +319,8 @@ def _line_mask(
         not_darker = cv2.inRange(value, grass_v - 25, 255)
         white = cv2.bitwise_or(white, cv2.bitwise_and(cv2.bitwise_and(washed, not_darker), paler))
     white = cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside)
-    white = cv2.bitwise_and(white, _amid_grass(value, green, inside, grass_v))
+    amid = _amid_grass(value, green, inside, grass_v, hue if hue_boards else None)
+    white = cv2.bitwise_and(white, amid)
     # 16-bit labels are about three times as fast as 32-bit ones. Every blob has a pixel, so
     # a mask of fewer set pixels than 16 bits can number never overflows them (OpenCV before
     # 4.13 does not check, and corrupts memory); a mask of more (specks, noise) gets 32 bits.

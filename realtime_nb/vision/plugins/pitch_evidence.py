@@ -3,6 +3,7 @@ pixels, and the mask grown by a few pixels, at the frame's scale."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 import cv2
@@ -16,14 +17,21 @@ __all__ = ["LineEvidence"]
 
 class LineEvidence:
     """One frame's line evidence, at the frame's scale (``s`` = width / 640): the line mask,
-    ``inside`` (the pitch's hull, where markings are looked for) and ``grass`` (solid grass;
-    ``inside`` when not given)."""
+    ``inside`` (the pitch's hull, where markings are looked for), ``grass`` (solid grass;
+    ``inside`` when not given) and ``straight``, which builds the mask the full search finds
+    straight lines in (:attr:`straight_mask`; the line mask when not given)."""
 
     def __init__(
-        self, lines: Mask, inside: Mask, max_pixels: int = 800, grass: Mask | None = None
+        self,
+        lines: Mask,
+        inside: Mask,
+        max_pixels: int = 800,
+        grass: Mask | None = None,
+        straight: Callable[[], Mask] | None = None,
     ) -> None:
         self.mask, self.inside = lines, inside
         self.grass = inside if grass is None else grass
+        self._straight = straight
         self.h, self.w = lines.shape
         self.s = self.w / 640
         points = _line_points(lines)
@@ -38,8 +46,23 @@ class LineEvidence:
 
     @cached_property
     def all_pixels(self) -> npt.NDArray[np.float64]:
-        """Every line pixel ``(n, 2)``; only the full search's straightness test needs them."""
+        """Every line pixel ``(n, 2)``: :attr:`straight_pixels` where no other mask is given."""
         return _line_points(self.mask).astype(np.float64)
+
+    @cached_property
+    def straight_mask(self) -> Mask:
+        """The mask the full search finds straight lines in: the line mask with the pixels it
+        leaves out on the boards (where green off the grass's hue meets the grass). A far
+        touchline too faint for the line mask is often seen only there, a few pixels off; fits
+        are refined and scored on the line mask."""
+        return self.mask if self._straight is None else self._straight()
+
+    @cached_property
+    def straight_pixels(self) -> npt.NDArray[np.float64]:
+        """Every pixel of :attr:`straight_mask` ``(n, 2)``."""
+        if self._straight is None:
+            return self.all_pixels
+        return _line_points(self.straight_mask).astype(np.float64)
 
     def visible(self, pts: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Image points inside the frame and on the pitch."""

@@ -533,7 +533,7 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
     if cv2.countNonZero(img.mask) > _MOST_LINE_SHARE * img.mask.size:
         return []  # a net's or a fence's mesh: too many line pixels to tell markings apart
     segs = cv2.HoughLinesP(
-        img.mask, 1, np.pi / 360, max(20, round(30 * s)),
+        img.straight_mask, 1, np.pi / 360, max(20, round(30 * s)),
         minLineLength=max(15, round(25 * s)), maxLineGap=max(3, round(6 * s)),
     )  # fmt: skip
     if segs is None:
@@ -542,7 +542,7 @@ def _search(img: LineEvidence) -> list[npt.NDArray[np.float64]]:
     lines = [
         ln
         for ln in merge_segments(segs, 2.0, 5.0 * s)[:12]
-        if ln.support >= 40 * s and sagitta(ln, img.all_pixels, 4.0 * s) <= 0.9 * s
+        if ln.support >= 40 * s and sagitta(ln, img.straight_pixels, 4.0 * s) <= 0.9 * s
     ]
     along, across = group_families(lines)
     out = []

@@ -122,6 +122,32 @@ def test_the_search_skips_a_frame_whose_line_pixels_are_a_mesh(
     assert len(calls) == 1
 
 
+def test_the_search_finds_straight_lines_in_the_mask_with_the_boards_built_when_it_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A far touchline too faint for the line mask is often seen only beside the boards, which
+    the mask leaves out: the search finds its straight lines in the mask with them
+    (:attr:`LineEvidence.straight_mask`), built only when a search runs."""
+    img = _evidence(CAMERA.homography())
+    built: list[int] = []
+    with_boards = img.mask.copy()
+    with_boards[5:8, 5:60] = 255  # a board's edge the line mask leaves out
+    evidence = LineEvidence(img.mask, img.inside, straight=lambda: built.append(1) or with_boards)
+    assert built == []
+    seen: list[Any] = []
+    hough = cv2.HoughLinesP
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        seen.append(args[0])
+        return hough(*args, **kwargs)
+
+    monkeypatch.setattr(cv2, "HoughLinesP", counted)
+    assert _search(evidence)
+    assert built == [1] and len(seen) == 1 and seen[0] is with_boards
+    assert len(evidence.straight_pixels) == len(evidence.all_pixels) + 3 * 55
+    assert LineEvidence(img.mask, img.inside).straight_mask is img.mask
+
+
 def _searches_and_first_found(
     monkeypatch: pytest.MonkeyPatch, grass_frames: int, sparse_after: int
 ) -> tuple[list[int], int]:
