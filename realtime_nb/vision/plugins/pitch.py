@@ -135,7 +135,12 @@ class PitchDetection(Plugin):
             lines,
             inside,
             grass=np.asarray(solid, np.uint8),
-            straight=lambda: _line_mask(hsv, planes, green, inside, grass_mean, hue_boards=False),
+            # Under 640 wide the boards' hue is not read, and the two masks are the same.
+            straight=(
+                (lambda: _line_mask(hsv, planes, green, inside, grass_mean, hue_boards=False))
+                if w >= 640
+                else None
+            ),
         )
         detected = _outer_corners(image.mask, image.near, w, h)
         homography, quality, tracked = register(image, ctx.state, detected)
@@ -197,15 +202,16 @@ _BOARD_BRIGHTER = 60
 
 
 _BOARD_HUE = 15
-"""From 640 wide, green whose hue is this far (OpenCV's 0-180 hue) from the grass's is taken
-for a board (a teal or green livery beyond the far touchline), not grass: counted as grass,
-it gave the board's lower edge grass on both sides, and a far touchline too faint for the
-mask was fitted there, 3 to 5 px above the true one (broadcast tuning clips 300, 301, 306,
-443 and 607). Grass in a shade that shifts its hue further is taken for a board too (its
-lines then need grass on both sides in the shade). Asking a board to be no darker than the
-grass, to keep such a shade, lost seed 306's fix: the board's lower rows are dim. Not below
-640 wide: on 320x180 JPEG 30 and 45 tuning looks more frames took a homography over 1 m off
-with it (in a first version that also dropped pale board faces: 1 -> 32 and 5 -> 20)."""
+"""From 640 wide, green whose hue is this far (OpenCV's 0-180 hue) from the grass's is taken for a
+board (a teal or green livery beyond the far touchline), not grass: counted as grass, it gave
+the board's lower edge grass on both sides, and a far touchline too faint for the mask was
+fitted there, 3 to 6 px above the true one (every such frame of broadcast tuning clip 306, most
+of 607's, part of 300's, 301's and 443's). Grass in a shade that shifts its hue further is taken
+for a board too (its lines then need grass on both sides in the shade). Asking a board to be no
+darker than the grass, to keep such a shade, lost seed 306's fix: the board's lower rows are
+dim. Not below 640 wide: on 320x180 JPEG 30 and 45 tuning looks more frames took a homography
+over 1 m off with it (in a first version that also dropped pale board faces: 1 -> 32 and 5 ->
+20)."""
 
 
 def _amid_grass(

@@ -506,8 +506,8 @@ def test_line_mask_takes_green_off_the_grass_s_hue_for_a_board_from_640_wide() -
 
 def test_line_mask_reads_the_grass_s_hue_where_most_green_is_and_keeps_shaded_lines() -> None:
     """The grass's hue is the commonest of the green pixels: a teal board over nearly half the
-    frame does not take the grass for a board (the mean hue of the green, 61, would). A shade that shifts the grass's hue by
-    less than _BOARD_HUE keeps its lines."""
+    frame does not take the grass for a board (the mean hue of the green, 61, would). A shade
+    that shifts the grass's hue by less than _BOARD_HUE keeps its lines."""
     hsv = wide_grass_scene()
     hsv[:110] = (80, 200, 150)  # a teal board over nearly half the frame
     hsv[180:182, 20:620] = (45, 30, 230)  # a line on the grass below it
