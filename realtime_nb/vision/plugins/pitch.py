@@ -130,14 +130,18 @@ class PitchDetection(Plugin):
         # Grass without the specks that noise makes of the stands (which can take the hull
         # over the whole frame): what registration maps back onto a fit's pitch.
         solid = cv2.bitwise_and(cv2.erode(green, kernel(3)), inside)
-        lines = _line_mask(hsv, planes, green, inside, grass_mean)
+        # The two masks differ only in where a marking can be (_amid_grass): the pixels that
+        # look like line paint are worked out once for both.
+        paint = _line_paint(hsv, planes, green, inside, grass_mean)
+        grass_v = grass_mean[2]
+        lines = _amid_long_pieces(paint, planes, green, inside, grass_v)
         image = LineEvidence(
             lines,
             inside,
             grass=np.asarray(solid, np.uint8),
             # Under 640 wide the boards' hue is not read, and the two masks are the same.
             straight=(
-                (lambda: _line_mask(hsv, planes, green, inside, grass_mean, hue_boards=False))
+                (lambda: _amid_long_pieces(paint, planes, green, inside, grass_v, False))
                 if w >= 640
                 else None
             ),
@@ -296,7 +300,20 @@ def _line_mask(
     board green; without, the mask the full search finds straight lines in
     (:attr:`LineEvidence.straight_mask`).
     """
-    hue, saturation, value = planes  # of hsv (:func:`hsv_planes`)
+    paint = _line_paint(hsv, planes, green, inside, grass_mean)
+    return _amid_long_pieces(paint, planes, green, inside, grass_mean[2], hue_boards)
+
+
+def _line_paint(
+    hsv: Frame,
+    planes: tuple[Mask, Mask, Mask],
+    green: Mask,
+    inside: Mask,
+    grass_mean: tuple[float, ...],
+) -> Mask:
+    """The pixels of ``inside`` that look like line paint (:func:`_line_mask`), before the
+    test of where a marking can be and before specks are dropped."""
+    _, saturation, value = planes  # of hsv (:func:`hsv_planes`)
     _, grass_s, grass_v, _ = grass_mean  # cv2.mean of hsv over green
     around = cv2.morphologyEx(value, cv2.MORPH_OPEN, kernel(9))
     brighter = cv2.subtract(value, around)
@@ -324,15 +341,29 @@ def _line_mask(
         washed = cv2.inRange(cv2.subtract(closed, saturation), 0.35 * grass_s, 255)
         not_darker = cv2.inRange(value, grass_v - 25, 255)
         white = cv2.bitwise_or(white, cv2.bitwise_and(cv2.bitwise_and(washed, not_darker), paler))
-    white = cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside)
+    return np.asarray(cv2.bitwise_and(cv2.bitwise_and(white, grass_or_white), inside), np.uint8)
+
+
+def _amid_long_pieces(
+    paint: Mask,
+    planes: tuple[Mask, Mask, Mask],
+    green: Mask,
+    inside: Mask,
+    grass_v: float,
+    hue_boards: bool = True,
+) -> Mask:
+    """:func:`_line_mask` from its ``paint`` (:func:`_line_paint`, left as it is): the pixels
+    where a marking can be (:func:`_amid_grass`; the boards' hue read with ``hue_boards``), in
+    pieces long enough for a line."""
+    hue, _, value = planes
     amid = _amid_grass(value, green, inside, grass_v, hue if hue_boards else None)
-    white = cv2.bitwise_and(white, amid)
+    white = cv2.bitwise_and(paint, amid)
     # 16-bit labels are about three times as fast as 32-bit ones. Every blob has a pixel, so
     # a mask of fewer set pixels than 16 bits can number never overflows them (OpenCV before
     # 4.13 does not check, and corrupts memory); a mask of more (specks, noise) gets 32 bits.
     ltype = cv2.CV_16U if cv2.countNonZero(white) < 65535 else cv2.CV_32S
     _, labels, stats, _ = cv2.connectedComponentsWithStats(white, connectivity=8, ltype=ltype)
-    min_len = max(10, hsv.shape[1] // 60)
+    min_len = max(10, paint.shape[1] // 60)
     keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= min_len
     keep[0] = False
     lut = np.where(keep, 255, 0).astype(np.uint8)
