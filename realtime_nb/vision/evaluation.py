@@ -8,9 +8,9 @@ each frame's truth (the truth is read here only, never by the plugins), one row 
 setting and one per domain-randomised variation held out of tuning
 (:data:`HELD_OUT_VARIATIONS`); it then times every plugin on one core.
 :func:`evaluate_broadcast` scores the same plugins on the clips of an independent renderer
-(:mod:`realtime_nb.vision.broadcast`). :func:`format_table` prints either report as
-markdown. The ``realtime-nb eval`` command is :func:`add_eval_parser` plus
-:func:`run_eval_command`.
+(:mod:`realtime_nb.vision.broadcast`), :func:`evaluate_broadcast_tuning` on that renderer's
+clips to tune on, one row each. :func:`format_table` prints any of these reports as markdown.
+The ``realtime-nb eval`` command is :func:`add_eval_parser` plus :func:`run_eval_command`.
 
 Example:
     >>> report = evaluate(seeds=[21], knob_settings=[{}], seconds=0.4, fps_sizes=())
@@ -24,12 +24,13 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import cv2
 
-from realtime_nb.vision.broadcast import BROADCAST_CLIPS, broadcast_match
+from realtime_nb.vision.broadcast import BROADCAST_CLIPS, broadcast_match, tuning_match
 from realtime_nb.vision.evaluation_scoring import IOU_THRESHOLD, Scores, score_frame
 from realtime_nb.vision.plugins.base import Frame, Plugin
 from realtime_nb.vision.plugins.pipeline import run_plugins
@@ -48,6 +49,7 @@ __all__ = [
     "add_eval_parser",
     "evaluate",
     "evaluate_broadcast",
+    "evaluate_broadcast_tuning",
     "format_table",
     "run_eval_command",
     "score_frame",
@@ -416,6 +418,61 @@ def evaluate_broadcast(
     )
 
 
+def evaluate_broadcast_tuning(
+    seeds: Iterable[int], like: int | None = None, seconds: float = 4.0, *, jobs: int = 1
+) -> EvalReport:
+    """Score the football plugins on broadcast clips to tune on, one row per clip: clip
+    ``like``'s knobs with each of ``seeds`` (:func:`~realtime_nb.vision.broadcast.tuning_match`),
+    or every knob drawn from the seed. No timing.
+
+    The numbered clips (:func:`evaluate_broadcast`) are held out; these clips are where a
+    change is chosen, and the rows give each clip's figures, so that a change can be asked
+    clip by clip what it cost (a clip that loses much is hidden in a sum).
+
+    Args:
+        seeds: Random seeds of the clips; none of the numbered clips' seeds.
+        like: A clip number of :data:`realtime_nb.vision.broadcast.BROADCAST_CLIPS`.
+        seconds: Length of each clip (at 25 fps).
+        jobs: Clips scored at once, each in a process of its own.
+
+    Returns:
+        An :class:`EvalReport`, clips in ``seeds``' order.
+
+    Raises:
+        KeyError: ``like`` is not a clip number.
+        ValueError: A seed is a numbered clip's (checked before any clip is scored).
+    """
+    seeds = list(seeds)
+    frames = max(1, round(seconds * 25))
+    for seed in seeds:
+        tuning_match(seed, like, 1)  # the seed and the clip number checked before the work
+    work = [(seed, like, frames) for seed in seeds]
+    if jobs > 1 and len(work) > 1:
+        with ProcessPoolExecutor(min(jobs, len(work))) as pool:
+            scores = list(pool.map(_tuning_clip_score, work))
+    else:
+        scores = [_tuning_clip_score(item) for item in work]
+    kind = "every knob drawn from the seed" if like is None else f"clip {like}'s knobs"
+    title = (
+        f"Accuracy on broadcast tuning clips ({kind}), {seconds:g} s per clip, "
+        f"{len(seeds)} clips (IoU >= {IOU_THRESHOLD}):"
+    )
+    width, height = (scores[0].knobs["width"], scores[0].knobs["height"]) if scores else (0, 0)
+    return EvalReport(scores, {}, width, height, seconds, title)
+
+
+def _tuning_clip_score(item: tuple[int, int | None, int]) -> ClipScore:
+    """:func:`evaluate_broadcast_tuning`'s score of one clip, ``(seed, like, frames)`` (a
+    function of its own, so that a process pool can run it)."""
+    seed, like, frames = item
+    match = tuning_match(seed, like, frames)
+    plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
+    cfg = match.clip.cfg
+    knobs = {"broadcast seed": seed, "like": like, "width": cfg.width, "height": cfg.height}
+    label = f"tuning {seed}: {match.label()}"
+    return ClipScore(seed, knobs, _run_clip(plugins, match), label)
+
+
 def _knob_label(knobs: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in knobs.items()) or "defaults"
 
@@ -540,6 +597,29 @@ def add_eval_parser(subparsers: Any) -> None:
         "(one row each; optionally which, e.g. 1,7; default all); honours --seconds, --no-fps "
         "and --json",
     )
+    ev.add_argument(
+        "--broadcast-tuning",
+        type=_seed_ranges,
+        default=None,
+        metavar="SEEDS",
+        help="score the football plugins on broadcast clips to tune on instead, one row per "
+        "random seed (e.g. 300-319 or 300,305-307); the numbered clips' seeds are held out",
+    )
+    ev.add_argument(
+        "--like",
+        type=int,
+        default=None,
+        metavar="CLIP",
+        help="with --broadcast-tuning: clip CLIP's knobs (kits, size, camera) with each seed "
+        "(default: every knob drawn from the seed)",
+    )
+    ev.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --broadcast-tuning: clips scored at once, a process each (default 1)",
+    )
     ev.add_argument("--real-seeds", default="11,12", help="paths of the real-footage clips")
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
 
@@ -558,16 +638,61 @@ def _broadcast_clips(text: str) -> list[int]:
     return numbers
 
 
+def _seed_ranges(text: str) -> list[int]:
+    """``--broadcast-tuning``'s value: seeds and inclusive ranges, comma-separated
+    (``"300-302,310"`` is 300, 301, 302 and 310), each once, in the order given."""
+    seeds: list[int] = []
+    try:
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            first, _, last = part.partition("-")
+            low, high = int(first), int(last or first)
+            if high < low:
+                raise argparse.ArgumentTypeError(f"range {part!r} runs backwards")
+            seeds.extend(range(low, high + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not seeds: {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
+    return list(dict.fromkeys(seeds))
+
+
 def run_eval_command(args: argparse.Namespace) -> int:
     """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0; exits with
     status 2 (SystemExit) when ``--row`` names no row or is given with an option that scores
-    no variation (``--real``, ``--broadcast``, ``--no-held-out``)."""
+    no variation (``--real``, ``--broadcast``, ``--no-held-out``), when ``--broadcast-tuning``
+    names a held-out seed or comes with ``--real``, ``--broadcast`` or ``--row``, and when
+    ``--like`` or ``--jobs`` come without it."""
     if getattr(args, "row", None):
         other = [name for name, given in (("--real", args.real),
                  ("--broadcast", getattr(args, "broadcast", None) is not None),
                  ("--no-held-out", args.no_held_out)) if given]  # fmt: skip
         if other:
             _usage_error(f"--row scores variation rows, which {other[0]} does not")
+    tuning_seeds = getattr(args, "broadcast_tuning", None)
+    if tuning_seeds is None:
+        if getattr(args, "like", None) is not None or getattr(args, "jobs", 1) != 1:
+            _usage_error("--like and --jobs go with --broadcast-tuning")
+    else:
+        other = [name for name, given in (("--real", args.real),
+                 ("--broadcast", getattr(args, "broadcast", None) is not None),
+                 ("--row", bool(getattr(args, "row", None)))) if given]  # fmt: skip
+        if other:
+            _usage_error(f"--broadcast-tuning scores clips of its own, not with {other[0]}")
+        if args.like is not None and args.like not in BROADCAST_CLIPS:
+            _usage_error(f"no broadcast clip {args.like}: the clips are "
+                         f"{', '.join(map(str, BROADCAST_CLIPS))}")  # fmt: skip
+        if args.jobs < 1:
+            _usage_error(f"--jobs must be 1 or more, not {args.jobs}")
+        try:
+            report = evaluate_broadcast_tuning(
+                tuning_seeds, args.like, args.seconds, jobs=args.jobs
+            )
+        except ValueError as err:
+            _usage_error(str(err))
+        _print_report(report, args.json)
+        return 0
     if args.real:
         from realtime_nb.vision.realfootage import run_real_eval_command
 
@@ -626,6 +751,8 @@ def _print_report(report: EvalReport, as_json: bool) -> None:
         names += ["ball_wrong_rate"]
         names += ["corner_rate", "corner_median_error", "homography_rate"]
         names += ["homography_median_error", "homography_p95_error", "radar_median_error"]
+        # The counts too, so that rows can be summed and compared frame for frame.
+        names += ["ball_visible", "ball_found", "ball_reported", "ball_wrong", "frames"]
         figures = [
             {"row": label, "held_out": held, **{n: getattr(s, n) for n in names}}
             for label, held, s in report.rows()

@@ -392,3 +392,56 @@ def test_held_out_variations_hold_the_floors() -> None:
         assert s.homography_median_error is not None, label
         assert s.homography_median_error <= 1.2, label
         assert s.radar_median_error is not None and s.radar_median_error <= 1.2, label
+
+
+def _eval_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_eval_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["eval", *argv])
+
+
+def test_broadcast_tuning_seeds_are_ranges_each_once_in_order() -> None:
+    args = _eval_args("--broadcast-tuning", "305-307, 300,306")
+    assert args.broadcast_tuning == [305, 306, 307, 300]
+
+
+@pytest.mark.parametrize("text", ["7-5", "300-x", ",", "a"])
+def test_broadcast_tuning_refuses_what_is_not_seeds(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        _eval_args("--broadcast-tuning", text)
+    assert exit_info.value.code == 2
+    assert "--broadcast-tuning" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--broadcast-tuning", "300,14", "--like", "4"], "seed 14 is a numbered broadcast clip"),
+        (["--broadcast-tuning", "300", "--like", "9"], "no broadcast clip 9"),
+        (["--broadcast-tuning", "300", "--broadcast", "1"], "not with --broadcast"),
+        (["--broadcast-tuning", "300", "--jobs", "0"], "--jobs must be 1 or more"),
+        (["--like", "4"], "go with --broadcast-tuning"),
+        (["--jobs", "2"], "go with --broadcast-tuning"),
+    ],
+)
+def test_broadcast_tuning_usage_errors_say_what_is_wrong(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_eval_command(_eval_args("--no-fps", *argv))
+    assert exit_info.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_broadcast_tuning_scores_each_clip_alike_in_processes_and_here() -> None:
+    # Clip 4's knobs (kits, stripes, shadow) with other seeds: a row a clip, whatever runs it.
+    here = evaluation.evaluate_broadcast_tuning([300, 301], like=4, seconds=0.2)
+    apart = evaluation.evaluate_broadcast_tuning([300, 301], like=4, seconds=0.2, jobs=2)
+    rows = here.rows()
+    assert [label for label, _, _ in rows] == [label for label, _, _ in apart.rows()]
+    assert [label.split(":")[0] for label, _, _ in rows] == ["tuning 300", "tuning 301"]
+    assert all("black/white v orange" in label and not held for label, held, _ in rows)
+    for (_, _, a), (_, _, b) in zip(rows, apart.rows(), strict=True):
+        assert a.frames == 5 and a == b

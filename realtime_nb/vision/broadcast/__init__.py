@@ -35,7 +35,12 @@ Example:
 from __future__ import annotations
 
 from realtime_nb.vision.broadcast.clip import Clip, draw_truth
-from realtime_nb.vision.broadcast.match import BROADCAST_CLIPS, BroadcastMatch, broadcast_match
+from realtime_nb.vision.broadcast.match import (
+    BROADCAST_CLIPS,
+    BroadcastMatch,
+    broadcast_match,
+    tuning_match,
+)
 from realtime_nb.vision.broadcast.scene import (
     FPS,
     KITS,
@@ -57,4 +62,5 @@ __all__ = [
     "ClipConfig",
     "broadcast_match",
     "draw_truth",
+    "tuning_match",
 ]

@@ -10,7 +10,7 @@ from realtime_nb.vision.broadcast.clip import Clip
 from realtime_nb.vision.broadcast.scene import FPS, ClipConfig
 from realtime_nb.vision.synthetic.truth import FrameTruth, TruthTrack
 
-__all__ = ["BROADCAST_CLIPS", "BroadcastMatch", "broadcast_match"]
+__all__ = ["BROADCAST_CLIPS", "BroadcastMatch", "broadcast_match", "tuning_match"]
 
 BROADCAST_CLIPS: dict[int, ClipConfig] = {
     1: ClipConfig(seed=11, kits=("red/white", "blue"), stripes="x"),
@@ -86,6 +86,34 @@ def broadcast_match(number: int, frames: int | None = None) -> BroadcastMatch:
         KeyError: No such clip.
     """
     cfg = BROADCAST_CLIPS[number]
+    if frames is not None:
+        cfg = dataclasses.replace(cfg, frames=frames)
+    return BroadcastMatch(cfg)
+
+
+def tuning_match(seed: int, like: int | None = None, frames: int | None = None) -> BroadcastMatch:
+    """A broadcast clip to tune on: clip ``like``'s set knobs (kits, size, camera, stripes...)
+    with another random ``seed`` for everything else (the play, the knobs it leaves open, the
+    noise), or, without ``like``, every knob drawn from ``seed``; ``frames`` long if given.
+
+    The numbered clips are held out of tuning, so their seeds are refused: clip ``like``'s
+    knobs with its own seed would be that clip.
+
+    Raises:
+        KeyError: ``like`` is not a clip number.
+        ValueError: ``seed`` is one of :data:`BROADCAST_CLIPS`' seeds.
+    """
+    held_out = sorted(c.seed for c in BROADCAST_CLIPS.values())
+    if seed in held_out:
+        raise ValueError(
+            f"seed {seed} is a numbered broadcast clip's, held out of tuning "
+            f"(the held-out seeds are {', '.join(map(str, held_out))})"
+        )
+    cfg = (
+        ClipConfig(seed=seed)
+        if like is None
+        else dataclasses.replace(BROADCAST_CLIPS[like], seed=seed)
+    )
     if frames is not None:
         cfg = dataclasses.replace(cfg, frames=frames)
     return BroadcastMatch(cfg)

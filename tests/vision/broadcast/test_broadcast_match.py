@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 import pytest
 
 from realtime_nb.vision.broadcast import BROADCAST_CLIPS, BroadcastMatch, ClipConfig
-from realtime_nb.vision.broadcast.match import broadcast_match
+from realtime_nb.vision.broadcast.match import broadcast_match, tuning_match
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 
 
@@ -69,3 +70,18 @@ def test_eval_broadcast_prints_a_row_per_clip(capsys: pytest.CaptureFixture[str]
     assert [row.split(":")[0] for row in rows] == ["| broadcast 1", "| broadcast 2"]
     assert "640x360 red/white v blue, camera 14 m" in rows[0]
     assert "Frames per second" not in out
+
+
+def test_a_tuning_clip_is_a_numbered_clips_knobs_with_another_seed() -> None:
+    like = tuning_match(628, like=4, frames=3)
+    assert like.clip.cfg == dataclasses.replace(BROADCAST_CLIPS[4], seed=628, frames=3)
+    assert like.label().startswith("640x360 black/white v orange, camera ")  # clip 4's kits
+    drawn = tuning_match(300)
+    assert drawn.clip.cfg == ClipConfig(seed=300) and len(drawn) == 100
+
+
+@pytest.mark.parametrize("like", [None, 1, 4])
+def test_a_numbered_clips_seed_is_no_tuning_clip(like: int | None) -> None:
+    for cfg in BROADCAST_CLIPS.values():
+        with pytest.raises(ValueError, match=f"seed {cfg.seed} is a numbered broadcast clip"):
+            tuning_match(cfg.seed, like)
