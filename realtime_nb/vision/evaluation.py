@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -30,7 +31,14 @@ from typing import Any, NoReturn
 
 import cv2
 
-from realtime_nb.vision.broadcast import BROADCAST_CLIPS, broadcast_match, tuning_match
+from realtime_nb.vision.broadcast import (
+    BROADCAST_CLIPS,
+    BroadcastMatch,
+    TuningClipError,
+    broadcast_match,
+    check_tuning_clip,
+    tuning_match,
+)
 from realtime_nb.vision.evaluation_scoring import IOU_THRESHOLD, Scores, score_frame
 from realtime_nb.vision.plugins.base import Frame, Plugin
 from realtime_nb.vision.plugins.pipeline import run_plugins
@@ -395,14 +403,11 @@ def evaluate_broadcast(
         KeyError: A clip number is not in ``BROADCAST_CLIPS``.
     """
     numbers = list(clips)
-    frames = max(1, round(seconds * 25))
+    frames = _broadcast_frames(seconds)
     scores = []
     for number in numbers:
         match = broadcast_match(number, frames)
-        plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
-        cfg = match.clip.cfg
-        knobs = {"broadcast": number, "width": cfg.width, "height": cfg.height}
-        scores.append(ClipScore(cfg.seed, knobs, _run_clip(plugins, match), match.label(number)))
+        scores.append(_broadcast_score(match, {"broadcast": number}, match.label(number)))
     sizes = list(fps_sizes)
     fps: dict[str, dict[str, float]] = {}
     if sizes:
@@ -421,9 +426,10 @@ def evaluate_broadcast(
 def evaluate_broadcast_tuning(
     seeds: Iterable[int], like: int | None = None, seconds: float = 4.0, *, jobs: int = 1
 ) -> EvalReport:
-    """Score the football plugins on broadcast clips to tune on, one row per clip: clip
-    ``like``'s knobs with each of ``seeds`` (:func:`~realtime_nb.vision.broadcast.tuning_match`),
-    or every knob drawn from the seed. No timing.
+    """Score the football plugins on broadcast clips to tune on, one row per clip: the knobs
+    clip ``like`` sets with each of ``seeds``, or, without ``like``, every knob but the size
+    drawn at random from each seed (:func:`~realtime_nb.vision.broadcast.tuning_match`). No
+    timing.
 
     The numbered clips (:func:`evaluate_broadcast`) are held out; these clips are where a
     change is chosen, and the rows give each clip's figures, so that a change can be asked
@@ -433,29 +439,36 @@ def evaluate_broadcast_tuning(
         seeds: Random seeds of the clips; none of the numbered clips' seeds.
         like: A clip number of :data:`realtime_nb.vision.broadcast.BROADCAST_CLIPS`.
         seconds: Length of each clip (at 25 fps).
-        jobs: Clips scored at once, each in a process of its own.
+        jobs: Clips scored at once, each in a process of its own (1: here).
 
     Returns:
-        An :class:`EvalReport`, clips in ``seeds``' order.
+        An :class:`EvalReport`, clips in ``seeds``' order; its ``width`` and ``height`` are
+        the first clip's.
 
     Raises:
-        KeyError: ``like`` is not a clip number.
-        ValueError: A seed is a numbered clip's (checked before any clip is scored).
+        TuningClipError: A seed or ``like`` is refused
+            (:func:`~realtime_nb.vision.broadcast.check_tuning_clip`), before any clip is
+            scored.
+        ValueError: ``jobs`` is under 1.
     """
     seeds = list(seeds)
-    frames = max(1, round(seconds * 25))
+    if jobs < 1:
+        raise ValueError(f"jobs must be 1 or more, not {jobs}")
     for seed in seeds:
-        tuning_match(seed, like, 1)  # the seed and the clip number checked before the work
-    work = [(seed, like, frames) for seed in seeds]
+        check_tuning_clip(seed, like)
+    work = [(seed, like, _broadcast_frames(seconds)) for seed in seeds]
     if jobs > 1 and len(work) > 1:
-        with ProcessPoolExecutor(min(jobs, len(work))) as pool:
+        # Spawned, not forked: the parent's OpenCV may have threads running.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(jobs, len(work)), mp_context=context) as pool:
             scores = list(pool.map(_tuning_clip_score, work))
     else:
         scores = [_tuning_clip_score(item) for item in work]
-    kind = "every knob drawn from the seed" if like is None else f"clip {like}'s knobs"
+    kind = "every knob drawn at random" if like is None else f"clip {like}'s knobs"
+    count = f"{len(seeds)} clip{'' if len(seeds) == 1 else 's'}"
     title = (
-        f"Accuracy on broadcast tuning clips ({kind}), {seconds:g} s per clip, "
-        f"{len(seeds)} clips (IoU >= {IOU_THRESHOLD}):"
+        f"Accuracy on broadcast tuning clips ({kind}), {seconds:g} s per clip, {count} "
+        f"(IoU >= {IOU_THRESHOLD}):"
     )
     width, height = (scores[0].knobs["width"], scores[0].knobs["height"]) if scores else (0, 0)
     return EvalReport(scores, {}, width, height, seconds, title)
@@ -466,11 +479,22 @@ def _tuning_clip_score(item: tuple[int, int | None, int]) -> ClipScore:
     function of its own, so that a process pool can run it)."""
     seed, like, frames = item
     match = tuning_match(seed, like, frames)
+    knobs = {"broadcast seed": seed, "like": like}
+    return _broadcast_score(match, knobs, f"tuning {seed}: {match.label()}")
+
+
+def _broadcast_frames(seconds: float) -> int:
+    """Frames of a broadcast clip ``seconds`` long (at 25 fps; at least one)."""
+    return max(1, round(seconds * 25))
+
+
+def _broadcast_score(match: BroadcastMatch, knobs: dict[str, Any], label: str) -> ClipScore:
+    """The football plugins run over ``match`` and scored: its row ``label``, its ``knobs``
+    with the clip's size added."""
     plugins = [default_registry.get(n)() for n in FOOTBALL_PLUGINS]
     cfg = match.clip.cfg
-    knobs = {"broadcast seed": seed, "like": like, "width": cfg.width, "height": cfg.height}
-    label = f"tuning {seed}: {match.label()}"
-    return ClipScore(seed, knobs, _run_clip(plugins, match), label)
+    knobs = {**knobs, "width": cfg.width, "height": cfg.height}
+    return ClipScore(cfg.seed, knobs, _run_clip(plugins, match), label)
 
 
 def _knob_label(knobs: Mapping[str, Any]) -> str:
@@ -603,22 +627,23 @@ def add_eval_parser(subparsers: Any) -> None:
         default=None,
         metavar="SEEDS",
         help="score the football plugins on broadcast clips to tune on instead, one row per "
-        "random seed (e.g. 300-319 or 300,305-307); the numbered clips' seeds are held out",
+        "random seed (e.g. 300-319 or 300,305-307); the numbered clips' seeds are held out; "
+        "honours --seconds and --json",
     )
     ev.add_argument(
         "--like",
         type=int,
         default=None,
         metavar="CLIP",
-        help="with --broadcast-tuning: clip CLIP's knobs (kits, size, camera) with each seed "
-        "(default: every knob drawn from the seed)",
+        help="with --broadcast-tuning: the knobs clip CLIP sets (kits, stripes, camera...) "
+        "with each seed (default: every knob but the size drawn at random)",
     )
     ev.add_argument(
         "--jobs",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="with --broadcast-tuning: clips scored at once, a process each (default 1)",
+        help="with --broadcast-tuning: clips scored at once, a process each (default: 1)",
     )
     ev.add_argument("--real-seeds", default="11,12", help="paths of the real-footage clips")
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
@@ -646,16 +671,22 @@ def _seed_ranges(text: str) -> list[int]:
         for part in (p.strip() for p in text.split(",")):
             if not part:
                 continue
-            first, _, last = part.partition("-")
-            low, high = int(first), int(last or first)
+            first, dash, last = part.partition("-")
+            low, high = int(first), int(last if dash else first)
             if high < low:
                 raise argparse.ArgumentTypeError(f"range {part!r} runs backwards")
+            if len(seeds) + high - low >= _MOST_TUNING_CLIPS:
+                raise argparse.ArgumentTypeError(f"over {_MOST_TUNING_CLIPS} seeds in {text!r}")
             seeds.extend(range(low, high + 1))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not seeds: {text!r}") from None
     if not seeds:
         raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
     return list(dict.fromkeys(seeds))
+
+
+_MOST_TUNING_CLIPS = 10_000
+"""The most seeds ``--broadcast-tuning`` takes (each clip takes half a minute or more)."""
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
@@ -665,32 +696,27 @@ def run_eval_command(args: argparse.Namespace) -> int:
     names a held-out seed or comes with ``--real``, ``--broadcast`` or ``--row``, and when
     ``--like`` or ``--jobs`` come without it."""
     if getattr(args, "row", None):
-        other = [name for name, given in (("--real", args.real),
-                 ("--broadcast", getattr(args, "broadcast", None) is not None),
-                 ("--no-held-out", args.no_held_out)) if given]  # fmt: skip
+        other = _first_given(args, ("--real", "--broadcast", "--no-held-out"))
         if other:
-            _usage_error(f"--row scores variation rows, which {other[0]} does not")
+            _usage_error(f"--row scores variation rows, which {other} does not")
     tuning_seeds = getattr(args, "broadcast_tuning", None)
+    jobs = getattr(args, "jobs", None)
     if tuning_seeds is None:
-        if getattr(args, "like", None) is not None or getattr(args, "jobs", 1) != 1:
+        if getattr(args, "like", None) is not None or jobs is not None:
             _usage_error("--like and --jobs go with --broadcast-tuning")
     else:
-        other = [name for name, given in (("--real", args.real),
-                 ("--broadcast", getattr(args, "broadcast", None) is not None),
-                 ("--row", bool(getattr(args, "row", None)))) if given]  # fmt: skip
+        other = _first_given(args, ("--real", "--broadcast", "--row", "--tuning"))
         if other:
-            _usage_error(f"--broadcast-tuning scores clips of its own, not with {other[0]}")
-        if args.like is not None and args.like not in BROADCAST_CLIPS:
-            _usage_error(f"no broadcast clip {args.like}: the clips are "
-                         f"{', '.join(map(str, BROADCAST_CLIPS))}")  # fmt: skip
-        if args.jobs < 1:
-            _usage_error(f"--jobs must be 1 or more, not {args.jobs}")
+            _usage_error(f"--broadcast-tuning scores clips of its own, not with {other}")
+        jobs = 1 if jobs is None else jobs
+        if jobs < 1:
+            _usage_error(f"--jobs must be 1 or more, not {jobs}")
         try:
-            report = evaluate_broadcast_tuning(
-                tuning_seeds, args.like, args.seconds, jobs=args.jobs
-            )
-        except ValueError as err:
+            for seed in tuning_seeds:
+                check_tuning_clip(seed, args.like)
+        except TuningClipError as err:
             _usage_error(str(err))
+        report = evaluate_broadcast_tuning(tuning_seeds, args.like, args.seconds, jobs=jobs)
         _print_report(report, args.json)
         return 0
     if args.real:
@@ -722,6 +748,19 @@ def run_eval_command(args: argparse.Namespace) -> int:
     )
     _print_report(report, args.json)
     return 0
+
+
+def _first_given(args: argparse.Namespace, options: tuple[str, ...]) -> str | None:
+    """The first of ``options`` (``"--real"``, ``"--broadcast"``, ``"--no-held-out"``,
+    ``"--row"``, ``"--tuning"``) given on the command line, or None."""
+    given = {
+        "--real": bool(getattr(args, "real", False)),
+        "--broadcast": getattr(args, "broadcast", None) is not None,
+        "--no-held-out": bool(getattr(args, "no_held_out", False)),
+        "--row": bool(getattr(args, "row", None)),
+        "--tuning": bool(getattr(args, "tuning", False)),
+    }
+    return next((option for option in options if given[option]), None)
 
 
 def _chosen_rows(labels: list[str], table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

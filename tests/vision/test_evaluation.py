@@ -405,14 +405,24 @@ def test_broadcast_tuning_seeds_are_ranges_each_once_in_order() -> None:
     assert args.broadcast_tuning == [305, 306, 307, 300]
 
 
-@pytest.mark.parametrize("text", ["7-5", "300-x", ",", "a"])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("7-5", "runs backwards"),
+        ("300-x", "not seeds"),
+        ("300-", "not seeds"),
+        ("a", "not seeds"),
+        (",", "no seeds"),
+        ("0-20000", "over 10000 seeds"),
+    ],
+)
 def test_broadcast_tuning_refuses_what_is_not_seeds(
-    text: str, capsys: pytest.CaptureFixture[str]
+    text: str, said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
         _eval_args("--broadcast-tuning", text)
     assert exit_info.value.code == 2
-    assert "--broadcast-tuning" in capsys.readouterr().err
+    assert said in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -421,18 +431,34 @@ def test_broadcast_tuning_refuses_what_is_not_seeds(
         (["--broadcast-tuning", "300,14", "--like", "4"], "seed 14 is a numbered broadcast clip"),
         (["--broadcast-tuning", "300", "--like", "9"], "no broadcast clip 9"),
         (["--broadcast-tuning", "300", "--broadcast", "1"], "not with --broadcast"),
+        (["--broadcast-tuning", "300", "--tuning"], "not with --tuning"),
         (["--broadcast-tuning", "300", "--jobs", "0"], "--jobs must be 1 or more"),
         (["--like", "4"], "go with --broadcast-tuning"),
-        (["--jobs", "2"], "go with --broadcast-tuning"),
+        (["--jobs", "1"], "go with --broadcast-tuning"),
     ],
 )
-def test_broadcast_tuning_usage_errors_say_what_is_wrong(
-    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+def test_broadcast_tuning_usage_errors_say_what_is_wrong_before_any_clip_is_scored(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    def scored(item: Any) -> Any:
+        raise AssertionError(f"a clip was scored: {item}")
+
+    monkeypatch.setattr(evaluation, "_tuning_clip_score", scored)
     with pytest.raises(SystemExit) as exit_info:
         run_eval_command(_eval_args("--no-fps", *argv))
     assert exit_info.value.code == 2
     assert said in capsys.readouterr().err
+
+
+def test_the_json_gives_each_rows_ball_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    scores = Scores(ball_visible=4, ball_found=3, ball_reported=5, ball_wrong=1, frames=6)
+    clip = evaluation.ClipScore(300, {}, scores, "tuning 300")
+    evaluation._print_report(EvalReport([clip], {}, 640, 360, 0.24), as_json=True)
+    out = capsys.readouterr().out
+    row = json.loads(out[out.index("{") :])["accuracy"][0]
+    assert row["row"] == "tuning 300" and row["ball_rate"] == 0.75
+    counts = ("ball_visible", "ball_found", "ball_reported", "ball_wrong", "frames")
+    assert [row[name] for name in counts] == [4, 3, 5, 1, 6]
 
 
 def test_broadcast_tuning_scores_each_clip_alike_in_processes_and_here() -> None:

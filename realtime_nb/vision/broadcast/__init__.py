@@ -38,7 +38,9 @@ from realtime_nb.vision.broadcast.clip import Clip, draw_truth
 from realtime_nb.vision.broadcast.match import (
     BROADCAST_CLIPS,
     BroadcastMatch,
+    TuningClipError,
     broadcast_match,
+    check_tuning_clip,
     tuning_match,
 )
 from realtime_nb.vision.broadcast.scene import (
@@ -60,7 +62,9 @@ __all__ = [
     "Camera",
     "Clip",
     "ClipConfig",
+    "TuningClipError",
     "broadcast_match",
+    "check_tuning_clip",
     "draw_truth",
     "tuning_match",
 ]

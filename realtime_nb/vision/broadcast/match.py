@@ -10,7 +10,14 @@ from realtime_nb.vision.broadcast.clip import Clip
 from realtime_nb.vision.broadcast.scene import FPS, ClipConfig
 from realtime_nb.vision.synthetic.truth import FrameTruth, TruthTrack
 
-__all__ = ["BROADCAST_CLIPS", "BroadcastMatch", "broadcast_match", "tuning_match"]
+__all__ = [
+    "BROADCAST_CLIPS",
+    "BroadcastMatch",
+    "TuningClipError",
+    "broadcast_match",
+    "check_tuning_clip",
+    "tuning_match",
+]
 
 BROADCAST_CLIPS: dict[int, ClipConfig] = {
     1: ClipConfig(seed=11, kits=("red/white", "blue"), stripes="x"),
@@ -91,29 +98,45 @@ def broadcast_match(number: int, frames: int | None = None) -> BroadcastMatch:
     return BroadcastMatch(cfg)
 
 
-def tuning_match(seed: int, like: int | None = None, frames: int | None = None) -> BroadcastMatch:
-    """A broadcast clip to tune on: clip ``like``'s set knobs (kits, size, camera, stripes...)
-    with another random ``seed`` for everything else (the play, the knobs it leaves open, the
-    noise), or, without ``like``, every knob drawn from ``seed``; ``frames`` long if given.
+def check_tuning_clip(seed: int, like: int | None = None) -> None:
+    """Check that ``seed`` (with clip ``like``'s knobs, if given) makes a clip to tune on.
 
     The numbered clips are held out of tuning, so their seeds are refused: clip ``like``'s
     knobs with its own seed would be that clip.
 
     Raises:
-        KeyError: ``like`` is not a clip number.
-        ValueError: ``seed`` is one of :data:`BROADCAST_CLIPS`' seeds.
+        TuningClipError: ``seed`` is one of :data:`BROADCAST_CLIPS`' seeds, is negative or
+            is over 2**32 - 1, or ``like`` is not a clip number.
     """
+    if like is not None and like not in BROADCAST_CLIPS:
+        known = ", ".join(map(str, BROADCAST_CLIPS))
+        raise TuningClipError(f"no broadcast clip {like}: the clips are {known}")
+    if not 0 <= seed < 2**32:
+        raise TuningClipError(f"seed {seed} is out of range (0 to 2**32 - 1)")
     held_out = sorted(c.seed for c in BROADCAST_CLIPS.values())
     if seed in held_out:
-        raise ValueError(
+        raise TuningClipError(
             f"seed {seed} is a numbered broadcast clip's, held out of tuning "
             f"(the held-out seeds are {', '.join(map(str, held_out))})"
         )
-    cfg = (
-        ClipConfig(seed=seed)
-        if like is None
-        else dataclasses.replace(BROADCAST_CLIPS[like], seed=seed)
-    )
+
+
+class TuningClipError(ValueError):
+    """A broadcast clip to tune on was asked for with a held-out seed or an unknown clip."""
+
+
+def tuning_match(seed: int, like: int | None = None, frames: int | None = None) -> BroadcastMatch:
+    """A broadcast clip to tune on: the knobs clip ``like`` sets (of clip 4: kits, stripes and
+    the roof's shadow; of clip 6: the camera's height and view) with another random ``seed``
+    for the rest (the play, the knobs it leaves open, the noise); without ``like``, every knob
+    but the size (640x360) drawn at random from ``seed``. ``frames`` long if given.
+
+    Raises:
+        TuningClipError: :func:`check_tuning_clip` refuses ``seed`` or ``like``.
+    """
+    check_tuning_clip(seed, like)
+    cfg = ClipConfig(seed=seed) if like is None else BROADCAST_CLIPS[like]
+    cfg = dataclasses.replace(cfg, seed=seed)
     if frames is not None:
         cfg = dataclasses.replace(cfg, frames=frames)
     return BroadcastMatch(cfg)

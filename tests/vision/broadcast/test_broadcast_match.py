@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from realtime_nb.vision.broadcast import BROADCAST_CLIPS, BroadcastMatch, ClipConfig
-from realtime_nb.vision.broadcast.match import broadcast_match, tuning_match
+from realtime_nb.vision.broadcast.match import (
+    TuningClipError,
+    broadcast_match,
+    check_tuning_clip,
+    tuning_match,
+)
 from realtime_nb.vision.evaluation import add_eval_parser, run_eval_command
 
 
@@ -83,5 +88,17 @@ def test_a_tuning_clip_is_a_numbered_clips_knobs_with_another_seed() -> None:
 @pytest.mark.parametrize("like", [None, 1, 4])
 def test_a_numbered_clips_seed_is_no_tuning_clip(like: int | None) -> None:
     for cfg in BROADCAST_CLIPS.values():
-        with pytest.raises(ValueError, match=f"seed {cfg.seed} is a numbered broadcast clip"):
+        with pytest.raises(TuningClipError, match=f"seed {cfg.seed} is a numbered broadcast clip"):
             tuning_match(cfg.seed, like)
+
+
+@pytest.mark.parametrize(
+    ("seed", "like", "said"),
+    [(300, 9, "no broadcast clip 9"), (-1, None, "out of range"), (2**32, 4, "out of range")],
+)
+def test_a_tuning_clip_needs_a_clip_number_and_a_seed_in_range(
+    seed: int, like: int | None, said: str
+) -> None:
+    with pytest.raises(TuningClipError, match=said):
+        check_tuning_clip(seed, like)
+    check_tuning_clip(2**32 - 1, 8)  # the last seed, any clip's knobs
