@@ -693,8 +693,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0; exits with
     status 2 (SystemExit) when ``--row`` names no row or is given with an option that scores
     no variation (``--real``, ``--broadcast``, ``--no-held-out``), when ``--broadcast-tuning``
-    names a held-out seed or comes with ``--real``, ``--broadcast`` or ``--row``, and when
-    ``--like`` or ``--jobs`` come without it."""
+    names a held-out seed or comes with ``--real``, ``--broadcast``, ``--row`` or ``--tuning``,
+    and when ``--like`` or ``--jobs`` come without it."""
     if getattr(args, "row", None):
         other = _first_given(args, ("--real", "--broadcast", "--no-held-out"))
         if other:
@@ -712,11 +712,10 @@ def run_eval_command(args: argparse.Namespace) -> int:
         if jobs < 1:
             _usage_error(f"--jobs must be 1 or more, not {jobs}")
         try:
-            for seed in tuning_seeds:
-                check_tuning_clip(seed, args.like)
+            # Refused before any clip is scored; no plugin raises TuningClipError.
+            report = evaluate_broadcast_tuning(tuning_seeds, args.like, args.seconds, jobs=jobs)
         except TuningClipError as err:
             _usage_error(str(err))
-        report = evaluate_broadcast_tuning(tuning_seeds, args.like, args.seconds, jobs=jobs)
         _print_report(report, args.json)
         return 0
     if args.real:
