@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -439,14 +440,14 @@ def evaluate_broadcast_tuning(
         seeds: Random seeds of the clips; none of the numbered clips' seeds.
         like: A clip number of :data:`realtime_nb.vision.broadcast.BROADCAST_CLIPS`.
         seconds: Length of each clip (at 25 fps).
-        jobs: Clips scored at once, each in a process of its own (1: here).
+        jobs: Clips scored at once, each in a process of its own (1, or a single seed: here).
 
     Returns:
         An :class:`EvalReport`, clips in ``seeds``' order; its ``width`` and ``height`` are
         the first clip's.
 
     Raises:
-        TuningClipError: A seed or ``like`` is refused
+        TuningClipError: ``seeds`` is empty, or a seed or ``like`` is refused
             (:func:`~realtime_nb.vision.broadcast.check_tuning_clip`), before any clip is
             scored.
         ValueError: ``jobs`` is under 1.
@@ -454,13 +455,16 @@ def evaluate_broadcast_tuning(
     seeds = list(seeds)
     if jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
+    if not seeds:
+        raise TuningClipError("no seeds: no clip to score")
     for seed in seeds:
         check_tuning_clip(seed, like)
     work = [(seed, like, _broadcast_frames(seconds)) for seed in seeds]
     if jobs > 1 and len(work) > 1:
         # Spawned, not forked: the parent's OpenCV may have threads running.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(jobs, len(work)), mp_context=context) as pool:
+        workers = min(jobs, len(work))
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
             scores = list(pool.map(_tuning_clip_score, work))
     else:
         scores = [_tuning_clip_score(item) for item in work]
@@ -472,6 +476,12 @@ def evaluate_broadcast_tuning(
     )
     width, height = (scores[0].knobs["width"], scores[0].knobs["height"]) if scores else (0, 0)
     return EvalReport(scores, {}, width, height, seconds, title)
+
+
+def _one_thread() -> None:
+    """A scoring worker's start: OpenCV on one thread, so that ``jobs`` processes share the
+    cores rather than each taking them all."""
+    cv2.setNumThreads(1)
 
 
 def _tuning_clip_score(item: tuple[int, int | None, int]) -> ClipScore:
@@ -666,23 +676,28 @@ def _broadcast_clips(text: str) -> list[int]:
 def _seed_ranges(text: str) -> list[int]:
     """``--broadcast-tuning``'s value: seeds and inclusive ranges, comma-separated
     (``"300-302,310"`` is 300, 301, 302 and 310), each once, in the order given."""
-    seeds: list[int] = []
-    try:
-        for part in (p.strip() for p in text.split(",")):
-            if not part:
-                continue
-            first, dash, last = part.partition("-")
-            low, high = int(first), int(last if dash else first)
-            if high < low:
-                raise argparse.ArgumentTypeError(f"range {part!r} runs backwards")
-            if len(seeds) + high - low >= _MOST_TUNING_CLIPS:
-                raise argparse.ArgumentTypeError(f"over {_MOST_TUNING_CLIPS} seeds in {text!r}")
-            seeds.extend(range(low, high + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not seeds: {text!r}") from None
+    seeds: dict[int, None] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        found = _SEED_RANGE.fullmatch(part)
+        if found is None:
+            raise argparse.ArgumentTypeError(f"not seeds: {text!r}")
+        low, high = int(found[1]), int(found[2] or found[1])
+        if high < low:
+            raise argparse.ArgumentTypeError(f"range {part!r} runs backwards")
+        if high - low >= _MOST_TUNING_CLIPS:
+            raise argparse.ArgumentTypeError(f"over {_MOST_TUNING_CLIPS} seeds in {text!r}")
+        seeds.update(dict.fromkeys(range(low, high + 1)))
+        if len(seeds) > _MOST_TUNING_CLIPS:
+            raise argparse.ArgumentTypeError(f"over {_MOST_TUNING_CLIPS} seeds in {text!r}")
     if not seeds:
         raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
-    return list(dict.fromkeys(seeds))
+    return list(seeds)
+
+
+_SEED_RANGE = re.compile(r"([0-9]+)(?:\s*-\s*([0-9]+))?", re.ASCII)
+"""A seed, or an inclusive range of them, in ``--broadcast-tuning``'s value."""
 
 
 _MOST_TUNING_CLIPS = 10_000
@@ -693,8 +708,10 @@ def run_eval_command(args: argparse.Namespace) -> int:
     """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0; exits with
     status 2 (SystemExit) when ``--row`` names no row or is given with an option that scores
     no variation (``--real``, ``--broadcast``, ``--no-held-out``), when ``--broadcast-tuning``
-    names a held-out seed or comes with ``--real``, ``--broadcast``, ``--row`` or ``--tuning``,
-    and when ``--like`` or ``--jobs`` come without it."""
+    names a seed :func:`~realtime_nb.vision.broadcast.check_tuning_clip` refuses (held out or
+    out of range), an unknown ``--like`` clip or ``--jobs`` under 1, or comes with ``--real``,
+    ``--broadcast``, ``--row`` or ``--tuning``, and when ``--like`` or ``--jobs`` come without
+    it."""
     if getattr(args, "row", None):
         other = _first_given(args, ("--real", "--broadcast", "--no-held-out"))
         if other:

@@ -401,8 +401,10 @@ def _eval_args(*argv: str) -> argparse.Namespace:
 
 
 def test_broadcast_tuning_seeds_are_ranges_each_once_in_order() -> None:
-    args = _eval_args("--broadcast-tuning", "305-307, 300,306")
-    assert args.broadcast_tuning == [305, 306, 307, 300]
+    args = _eval_args("--broadcast-tuning", "305-307, 300,306, 310 - 311")
+    assert args.broadcast_tuning == [305, 306, 307, 300, 310, 311]
+    # At most 10,000 seeds, counted once each.
+    assert _eval_args("--broadcast-tuning", "0-9999,0,5-9").broadcast_tuning == list(range(10000))
 
 
 @pytest.mark.parametrize(
@@ -414,6 +416,10 @@ def test_broadcast_tuning_seeds_are_ranges_each_once_in_order() -> None:
         ("a", "not seeds"),
         (",", "no seeds"),
         ("0-20000", "over 10000 seeds"),
+        ("0-9999,10000", "over 10000 seeds"),
+        ("300--305", "not seeds"),
+        ("3_00", "not seeds"),
+        ("+300", "not seeds"),
     ],
 )
 def test_broadcast_tuning_refuses_what_is_not_seeds(

@@ -122,7 +122,8 @@ def check_tuning_clip(seed: int, like: int | None = None) -> None:
 
 
 class TuningClipError(ValueError):
-    """A broadcast clip to tune on was asked for with a held-out seed or an unknown clip."""
+    """A broadcast clip to tune on was asked for with a held-out or out-of-range seed, or
+    with an unknown clip's knobs."""
 
 
 def tuning_match(seed: int, like: int | None = None, frames: int | None = None) -> BroadcastMatch:
