@@ -222,6 +222,13 @@ class EvalReport:
             total += clip.scores
         return list(groups.values())
 
+    def row_seeds(self) -> dict[str, list[int]]:
+        """The seeds summed into each of :meth:`rows`, by label, in evaluation order."""
+        seeds: dict[str, list[int]] = {}
+        for clip in self.clips:
+            seeds.setdefault(clip.label or _knob_label(clip.knobs), []).append(clip.seed)
+        return seeds
+
     def overall(self, knobs: Mapping[str, Any] | None = None) -> Scores:
         """Scores summed over every clip, or over the clips rendered with ``knobs`` only."""
         total = Scores()
@@ -583,10 +590,21 @@ def add_eval_parser(subparsers: Any) -> None:
     ev = subparsers.add_parser(
         "eval", help="measure the football plugins on synthetic clips and print a table"
     )
-    ev.add_argument("--seeds", default=",".join(map(str, DEFAULT_SEEDS)), help="e.g. 101,202")
-    ev.add_argument("--seconds", type=float, default=4.0, help="length of each clip")
-    ev.add_argument("--width", type=int, default=640)
-    ev.add_argument("--height", type=int, default=360)
+    # Defaults of None, filled in by run_eval_command: an option given where the chosen set
+    # of clips does not use it is refused, not silently ignored.
+    ev.add_argument(
+        "--seeds",
+        default=None,
+        help="e.g. 101,202 (default: " + ",".join(map(str, DEFAULT_SEEDS)) + ")",
+    )
+    ev.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help=f"length of each clip (default: {_DEFAULT_SECONDS:g})",
+    )
+    ev.add_argument("--width", type=int, default=None, help=f"default: {_DEFAULT_SIZE[0]}")
+    ev.add_argument("--height", type=int, default=None, help=f"default: {_DEFAULT_SIZE[1]}")
     ev.add_argument(
         "--knobs",
         action="append",
@@ -655,7 +673,11 @@ def add_eval_parser(subparsers: Any) -> None:
         metavar="N",
         help="with --broadcast-tuning: clips scored at once, a process each (default: 1)",
     )
-    ev.add_argument("--real-seeds", default="11,12", help="paths of the real-footage clips")
+    ev.add_argument(
+        "--real-seeds",
+        default=None,
+        help=f"with --real: paths of the real-footage clips (default: {_DEFAULT_REAL_SEEDS})",
+    )
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
 
 
@@ -703,15 +725,54 @@ _SEED_RANGE = re.compile(r"([0-9]+)(?:\s*-\s*([0-9]+))?", re.ASCII)
 _MOST_TUNING_CLIPS = 10_000
 """The most seeds ``--broadcast-tuning`` takes (each clip takes half a minute or more)."""
 
+_DEFAULT_SECONDS = 4.0
+"""Length (s) of each clip when ``--seconds`` is not given."""
+
+_DEFAULT_SIZE = (640, 360)
+"""The synthetic clips' width and height when ``--width`` and ``--height`` are not given."""
+
+_DEFAULT_REAL_SEEDS = "11,12"
+"""``--real-seeds`` when not given."""
+
+_USED_BY = {
+    "--real": ("--real-seeds", "--no-fps", "--json"),
+    "--broadcast": ("--seconds", "--no-fps", "--json"),
+    "--broadcast-tuning": ("--like", "--jobs", "--seconds", "--no-fps", "--json"),
+    "synthetic": (
+        "--seeds",
+        "--seconds",
+        "--width",
+        "--height",
+        "--knobs",
+        "--no-held-out",
+        "--tuning",
+        "--row",
+        "--no-fps",
+        "--json",
+    ),
+}
+"""The options each set of clips ``realtime-nb eval`` scores reads (the synthetic match's when
+none of ``--real``, ``--broadcast`` and ``--broadcast-tuning`` is given); any other given with
+it is refused rather than ignored. ``--no-fps`` goes with any (``--real`` and
+``--broadcast-tuning`` time nothing anyway)."""
+
 
 def run_eval_command(args: argparse.Namespace) -> int:
-    """Run ``realtime-nb eval`` with parsed arguments; print the table. Returns 0; exits with
-    status 2 (SystemExit) when ``--row`` names no row or is given with an option that scores
-    no variation (``--real``, ``--broadcast``, ``--no-held-out``), when ``--broadcast-tuning``
-    names a seed :func:`~realtime_nb.vision.broadcast.check_tuning_clip` refuses (held out or
-    out of range), an unknown ``--like`` clip or ``--jobs`` under 1, or comes with ``--real``,
-    ``--broadcast``, ``--row`` or ``--tuning``, and when ``--like`` or ``--jobs`` come without
-    it."""
+    """Run ``realtime-nb eval`` with parsed arguments; print the table.
+
+    Returns 0 (``--real``: 2 when a package its set needs is missing). Exits with status 2
+    (SystemExit), before any clip is scored, when:
+
+    - ``--row`` names no row, or comes with an option that scores no variation (``--real``,
+      ``--broadcast``, ``--no-held-out``);
+    - ``--broadcast-tuning`` names a seed
+      :func:`~realtime_nb.vision.broadcast.check_tuning_clip` refuses (held out or out of
+      range), an unknown ``--like`` clip or ``--jobs`` under 1, or comes with ``--real``,
+      ``--broadcast``, ``--row`` or ``--tuning``; ``--like`` or ``--jobs`` come without it;
+    - any option is given that the chosen set of clips does not read (:data:`_USED_BY`:
+      ``--width`` with ``--broadcast``, ``--seeds`` with ``--broadcast-tuning``,
+      ``--real-seeds`` without ``--real``...).
+    """
     if getattr(args, "row", None):
         other = _first_given(args, ("--real", "--broadcast", "--no-held-out"))
         if other:
@@ -725,12 +786,16 @@ def run_eval_command(args: argparse.Namespace) -> int:
         other = _first_given(args, ("--real", "--broadcast", "--row", "--tuning"))
         if other:
             _usage_error(f"--broadcast-tuning scores clips of its own, not with {other}")
-        jobs = 1 if jobs is None else jobs
-        if jobs < 1:
+        if jobs is not None and jobs < 1:
             _usage_error(f"--jobs must be 1 or more, not {jobs}")
+    _refuse_unread_options(args)
+    _fill_in_defaults(args)
+    if tuning_seeds is not None:
         try:
             # Refused before any clip is scored; no plugin raises TuningClipError.
-            report = evaluate_broadcast_tuning(tuning_seeds, args.like, args.seconds, jobs=jobs)
+            report = evaluate_broadcast_tuning(
+                tuning_seeds, args.like, args.seconds, jobs=1 if jobs is None else jobs
+            )
         except TuningClipError as err:
             _usage_error(str(err))
         _print_report(report, args.json)
@@ -768,15 +833,55 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
 def _first_given(args: argparse.Namespace, options: tuple[str, ...]) -> str | None:
     """The first of ``options`` (``"--real"``, ``"--broadcast"``, ``"--no-held-out"``,
-    ``"--row"``, ``"--tuning"``) given on the command line, or None."""
-    given = {
-        "--real": bool(getattr(args, "real", False)),
-        "--broadcast": getattr(args, "broadcast", None) is not None,
-        "--no-held-out": bool(getattr(args, "no_held_out", False)),
-        "--row": bool(getattr(args, "row", None)),
-        "--tuning": bool(getattr(args, "tuning", False)),
+    ``"--row"``, ``"--tuning"``...) given on the command line, or None."""
+    given = _given(args)
+    return next((option for option in options if given.get(option)), None)
+
+
+def _given(args: argparse.Namespace) -> dict[str, bool]:
+    """Whether each ``eval`` option was given on the command line (a flag set, a value not
+    left at None); an option ``args`` lacks (a namespace built by hand) counts as not given."""
+    valued = ["--seeds", "--seconds", "--width", "--height", "--knobs", "--row", "--broadcast"]
+    valued += ["--broadcast-tuning", "--like", "--jobs", "--real-seeds"]
+    flags = ("--no-held-out", "--tuning", "--no-fps", "--real", "--json")
+    given = {option: getattr(args, _dest(option), None) is not None for option in valued}
+    given.update({option: bool(getattr(args, _dest(option), False)) for option in flags})
+    return given
+
+
+def _dest(option: str) -> str:
+    """argparse's attribute name for ``option`` (``"--no-fps"`` is ``no_fps``)."""
+    return option.removeprefix("--").replace("-", "_")
+
+
+def _refuse_unread_options(args: argparse.Namespace) -> None:
+    """SystemExit (status 2) naming the first given option the chosen set of clips does not
+    read (:data:`_USED_BY`), so that nobody reads a table made without it."""
+    given = _given(args)
+    chosen = next(
+        (mode for mode in ("--real", "--broadcast-tuning", "--broadcast") if given[mode]),
+        "synthetic",
+    )
+    used = set(_USED_BY[chosen]) | {chosen}
+    unread = [option for option, yes in given.items() if yes and option not in used]
+    if unread:
+        where = "the synthetic clips" if chosen == "synthetic" else chosen
+        _usage_error(f"{unread[0]} is not used with {where}")
+
+
+def _fill_in_defaults(args: argparse.Namespace) -> None:
+    """Set the options left at None to their defaults (:data:`DEFAULT_SEEDS`,
+    :data:`_DEFAULT_SECONDS`, :data:`_DEFAULT_SIZE`, :data:`_DEFAULT_REAL_SEEDS`)."""
+    defaults = {
+        "seeds": ",".join(map(str, DEFAULT_SEEDS)),
+        "seconds": _DEFAULT_SECONDS,
+        "width": _DEFAULT_SIZE[0],
+        "height": _DEFAULT_SIZE[1],
+        "real_seeds": _DEFAULT_REAL_SEEDS,
     }
-    return next((option for option in options if given[option]), None)
+    for name, value in defaults.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
 
 
 def _chosen_rows(labels: list[str], table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -808,8 +913,14 @@ def _print_report(report: EvalReport, as_json: bool) -> None:
         names += ["homography_median_error", "homography_p95_error", "radar_median_error"]
         # The counts too, so that rows can be summed and compared frame for frame.
         names += ["ball_visible", "ball_found", "ball_reported", "ball_wrong", "frames"]
+        seeds = report.row_seeds()
         figures = [
-            {"row": label, "held_out": held, **{n: getattr(s, n) for n in names}}
+            {
+                "row": label,
+                "held_out": held,
+                "seeds": seeds[label],
+                **{n: getattr(s, n) for n in names},
+            }
             for label, held, s in report.rows()
         ]
         print(json.dumps({"accuracy": figures, "fps": report.fps}, indent=1))

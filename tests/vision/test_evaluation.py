@@ -441,6 +441,9 @@ def test_broadcast_tuning_refuses_what_is_not_seeds(
         (["--broadcast-tuning", "300", "--jobs", "0"], "--jobs must be 1 or more"),
         (["--like", "4"], "go with --broadcast-tuning"),
         (["--jobs", "1"], "go with --broadcast-tuning"),
+        (["--broadcast-tuning", "300", "--seeds", "1"], "--seeds is not used with"),
+        (["--broadcast-tuning", "300", "--width", "640"], "--width is not used with"),
+        (["--broadcast-tuning", "300", "--no-held-out"], "--no-held-out is not used with"),
     ],
 )
 def test_broadcast_tuning_usage_errors_say_what_is_wrong_before_any_clip_is_scored(
@@ -456,15 +459,62 @@ def test_broadcast_tuning_usage_errors_say_what_is_wrong_before_any_clip_is_scor
     assert said in capsys.readouterr().err
 
 
-def test_the_json_gives_each_rows_ball_counts(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_json_gives_each_rows_ball_counts_and_seeds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     scores = Scores(ball_visible=4, ball_found=3, ball_reported=5, ball_wrong=1, frames=6)
     clip = evaluation.ClipScore(300, {}, scores, "tuning 300")
-    evaluation._print_report(EvalReport([clip], {}, 640, 360, 0.24), as_json=True)
+    # Two seeds summed into one row, and a row of its own.
+    more = [evaluation.ClipScore(seed, {}, Scores(frames=1), "row b") for seed in (7, 5)]
+    evaluation._print_report(EvalReport([clip, *more], {}, 640, 360, 0.24), as_json=True)
     out = capsys.readouterr().out
-    row = json.loads(out[out.index("{") :])["accuracy"][0]
-    assert row["row"] == "tuning 300" and row["ball_rate"] == 0.75
+    rows = json.loads(out[out.index("{") :])["accuracy"]
+    row = rows[0]
+    assert row["row"] == "tuning 300" and row["ball_rate"] == 0.75 and row["seeds"] == [300]
     counts = ("ball_visible", "ball_found", "ball_reported", "ball_wrong", "frames")
     assert [row[name] for name in counts] == [4, 3, 5, 1, 6]
+    assert rows[1]["row"] == "row b" and rows[1]["seeds"] == [7, 5] and rows[1]["frames"] == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--broadcast", "1", "--width", "1280"], "--width is not used with --broadcast"),
+        (["--broadcast", "1", "--seeds", "5"], "--seeds is not used with --broadcast"),
+        (["--broadcast", "1", "--tuning"], "--tuning is not used with --broadcast"),
+        (["--real", "--seconds", "2"], "--seconds is not used with --real"),
+        (["--real", "--broadcast", "1"], "--broadcast is not used with --real"),
+        (["--real-seeds", "5"], "--real-seeds is not used with the synthetic clips"),
+    ],
+)
+def test_an_option_the_chosen_clips_do_not_read_is_refused_before_any_clip(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def scored(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("clips were scored")
+
+    for name in ("evaluate", "evaluate_broadcast", "_tuning_clip_score"):
+        monkeypatch.setattr(evaluation, name, scored)
+    with pytest.raises(SystemExit) as exit_info:
+        run_eval_command(_eval_args(*argv))
+    assert exit_info.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_options_left_out_take_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: dict[str, Any] = {}
+
+    def evaluate_here(
+        seeds: list[int], knobs: Any, width: int, height: int, seconds: float, **kwargs: Any
+    ) -> EvalReport:
+        asked.update(seeds=seeds, size=(width, height), seconds=seconds)
+        return EvalReport([], {}, width, height, seconds)
+
+    monkeypatch.setattr(evaluation, "evaluate", evaluate_here)
+    assert run_eval_command(_eval_args("--no-fps", "--no-held-out")) == 0
+    assert asked == {"seeds": [101, 202, 303], "size": (640, 360), "seconds": 4.0}
+    run_eval_command(_eval_args("--no-fps", "--seeds", "7", "--width", "320", "--height", "180"))
+    assert asked == {"seeds": [7], "size": (320, 180), "seconds": 4.0}
 
 
 def test_broadcast_tuning_scores_each_clip_alike_in_processes_and_here() -> None:
