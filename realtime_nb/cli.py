@@ -11,8 +11,10 @@ realtime-nb run SOURCE --plugins a,b [--server URL --token T] [--output out.mp4]
                 [--data-dir DIR]
 realtime-nb demo [--dir DIR]
 realtime-nb eval [--seeds 101,202,303] [--seconds 4] [--width 640] [--height 360]
-                 [--knobs JSON]... [--row LABEL]... [--tuning] [--no-fps] [--json]
-                 [--broadcast [1,2,...] | --broadcast-tuning 300-319 [--like CLIP] [--jobs N]]
+                 [--knobs JSON]... [--no-held-out | --tuning] [--row LABEL]... [--no-fps] [--json]
+realtime-nb eval --broadcast [1,2,...] [--seconds 4] [--no-fps] [--json]
+realtime-nb eval --broadcast-tuning 300-319 [--like CLIP] [--jobs N] [--seconds 4] [--json]
+realtime-nb eval --real [--real-seeds 11,12] [--json]
 realtime-nb bench [--size small|full] [--only throughput,fanout,...] [--json F] [--png F]
 
 Ctrl-C during ``run`` cancels the job (on a remote server too) and exits with status 130.

@@ -35,13 +35,15 @@ def subcommands() -> dict[str, argparse.ArgumentParser]:
 def test_the_readme_cli_summary_lists_every_command_and_option(command: str) -> None:
     summary = section(README, "Command line").split("```")[1]
     lines = [line for line in summary.splitlines() if line.strip()]
-    # A command's lines: its own, and the indented continuations under it.
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"realtime-nb {command}"))
-    own = [lines[start]]
-    for line in lines[start + 1 :]:
+    # A command's lines: each of its own (one per form, as eval's), and the indented
+    # continuations under them.
+    own, mine = [], False
+    for line in lines:
         if line.startswith("realtime-nb "):
-            break
-        own.append(line)
+            mine = line.startswith(f"realtime-nb {command} ") or line == f"realtime-nb {command}"
+        if mine:
+            own.append(line)
+    assert own, f"no line for {command}"
     text = "\n".join(own)
     for action in subcommands()[command]._actions:
         longs = [o for o in action.option_strings if o.startswith("--") and o != "--help"]

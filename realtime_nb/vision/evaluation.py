@@ -673,10 +673,13 @@ def add_eval_parser(subparsers: Any) -> None:
         metavar="N",
         help="with --broadcast-tuning: clips scored at once, a process each (default: 1)",
     )
+    from realtime_nb.vision.realfootage import DEFAULT_REAL_SEEDS
+
+    real_seeds = ",".join(map(str, DEFAULT_REAL_SEEDS))
     ev.add_argument(
         "--real-seeds",
         default=None,
-        help=f"with --real: paths of the real-footage clips (default: {_DEFAULT_REAL_SEEDS})",
+        help=f"with --real: paths of the real-footage clips (default: {real_seeds})",
     )
     ev.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
 
@@ -731,11 +734,8 @@ _DEFAULT_SECONDS = 4.0
 _DEFAULT_SIZE = (640, 360)
 """The synthetic clips' width and height when ``--width`` and ``--height`` are not given."""
 
-_DEFAULT_REAL_SEEDS = "11,12"
-"""``--real-seeds`` when not given."""
-
 _USED_BY = {
-    "--real": ("--real-seeds", "--no-fps", "--json"),
+    "--real": ("--real-seeds", "--json"),
     "--broadcast": ("--seconds", "--no-fps", "--json"),
     "--broadcast-tuning": ("--like", "--jobs", "--seconds", "--no-fps", "--json"),
     "synthetic": (
@@ -753,8 +753,9 @@ _USED_BY = {
 }
 """The options each set of clips ``realtime-nb eval`` scores reads (the synthetic match's when
 none of ``--real``, ``--broadcast`` and ``--broadcast-tuning`` is given); any other given with
-it is refused rather than ignored. ``--no-fps`` goes with any (``--real`` and
-``--broadcast-tuning`` time nothing anyway)."""
+it is refused rather than ignored. ``--no-fps`` goes with ``--broadcast-tuning``, which times
+nothing anyway, but not with ``--real``, whose table always gives each detector's frames per
+second."""
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
@@ -771,7 +772,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
       ``--broadcast``, ``--row`` or ``--tuning``; ``--like`` or ``--jobs`` come without it;
     - any option is given that the chosen set of clips does not read (:data:`_USED_BY`:
       ``--width`` with ``--broadcast``, ``--seeds`` with ``--broadcast-tuning``,
-      ``--real-seeds`` without ``--real``...).
+      ``--real-seeds`` without ``--real``...), or ``--tuning`` with ``--no-held-out`` (no
+      variation row to pick).
     """
     if getattr(args, "row", None):
         other = _first_given(args, ("--real", "--broadcast", "--no-held-out"))
@@ -789,6 +791,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
         if jobs is not None and jobs < 1:
             _usage_error(f"--jobs must be 1 or more, not {jobs}")
     _refuse_unread_options(args)
+    if getattr(args, "tuning", False) and getattr(args, "no_held_out", False):
+        _usage_error("--tuning picks which variation rows are scored; --no-held-out scores none")
     _fill_in_defaults(args)
     if tuning_seeds is not None:
         try:
@@ -871,13 +875,13 @@ def _refuse_unread_options(args: argparse.Namespace) -> None:
 
 def _fill_in_defaults(args: argparse.Namespace) -> None:
     """Set the options left at None to their defaults (:data:`DEFAULT_SEEDS`,
-    :data:`_DEFAULT_SECONDS`, :data:`_DEFAULT_SIZE`, :data:`_DEFAULT_REAL_SEEDS`)."""
+    :data:`_DEFAULT_SECONDS`, :data:`_DEFAULT_SIZE`; ``--real-seeds`` is left to
+    :func:`~realtime_nb.vision.realfootage.run_real_eval_command`)."""
     defaults = {
         "seeds": ",".join(map(str, DEFAULT_SEEDS)),
         "seconds": _DEFAULT_SECONDS,
         "width": _DEFAULT_SIZE[0],
         "height": _DEFAULT_SIZE[1],
-        "real_seeds": _DEFAULT_REAL_SEEDS,
     }
     for name, value in defaults.items():
         if getattr(args, name, None) is None:

@@ -266,7 +266,8 @@ def format_real_table(report: RealReport) -> str:
 
 
 def run_real_eval_command(args: Any) -> int:
-    """``realtime-nb eval --real``: print the real-footage table (``--seeds``, ``--json``).
+    """``realtime-nb eval --real``: print the real-footage table (``--real-seeds``, the clips;
+    :data:`DEFAULT_REAL_SEEDS` when it is None or missing; ``--json``).
 
     Returns:
         0, or 2 when a package the set needs is missing (the message says which).
@@ -274,7 +275,12 @@ def run_real_eval_command(args: Any) -> int:
     import json
     import sys
 
-    seeds = [int(s) for s in str(args.real_seeds).split(",") if s.strip()]
+    given = getattr(args, "real_seeds", None)
+    seeds = (
+        list(DEFAULT_REAL_SEEDS)
+        if given is None
+        else [int(s) for s in str(given).split(",") if s.strip()]
+    )
     try:
         report = evaluate_real(seeds=seeds)
     except MissingPhotoError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from realtime_nb.vision import evaluation
+from realtime_nb.vision import evaluation, realfootage
 from realtime_nb.vision.evaluation import (
     HELD_OUT_VARIATIONS,
     TUNING_VARIATIONS,
@@ -483,6 +483,8 @@ def test_the_json_gives_each_rows_ball_counts_and_seeds(
         (["--broadcast", "1", "--seeds", "5"], "--seeds is not used with --broadcast"),
         (["--broadcast", "1", "--tuning"], "--tuning is not used with --broadcast"),
         (["--real", "--seconds", "2"], "--seconds is not used with --real"),
+        (["--real", "--no-fps"], "--no-fps is not used with --real"),
+        (["--no-held-out", "--tuning"], "--no-held-out scores none"),
         (["--real", "--broadcast", "1"], "--broadcast is not used with --real"),
         (["--real-seeds", "5"], "--real-seeds is not used with the synthetic clips"),
     ],
@@ -495,6 +497,7 @@ def test_an_option_the_chosen_clips_do_not_read_is_refused_before_any_clip(
 
     for name in ("evaluate", "evaluate_broadcast", "_tuning_clip_score"):
         monkeypatch.setattr(evaluation, name, scored)
+    monkeypatch.setattr(realfootage, "evaluate_real", scored)
     with pytest.raises(SystemExit) as exit_info:
         run_eval_command(_eval_args(*argv))
     assert exit_info.value.code == 2

@@ -170,6 +170,31 @@ def test_eval_command_runs_the_real_set(monkeypatch: pytest.MonkeyPatch, capsys:
     assert figures[0]["detector"] == "haar" and 0 <= figures[0]["recall"] <= 1
 
 
+def test_eval_command_takes_the_default_clips_without_real_seeds(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from realtime_nb.vision import evaluation, realfootage
+
+    seen: dict[str, Any] = {}
+
+    def small(seeds: Any) -> Any:
+        seen["seeds"] = list(seeds)
+        return evaluate_real(
+            seeds=seeds[:1],
+            compressions=[COMPRESSIONS[0]],
+            frames=2,
+            subjects=SUBJECTS[:1],
+            detectors={"face": {"haar": lambda: FaceDetection(model="haar")}},
+        )
+
+    monkeypatch.setattr(realfootage, "evaluate_real", small)
+    parser = argparse.ArgumentParser()
+    evaluation.add_eval_parser(parser.add_subparsers(dest="command"))
+    assert evaluation.run_eval_command(parser.parse_args(["eval", "--real"])) == 0
+    assert seen["seeds"] == list(realfootage.DEFAULT_REAL_SEEDS)
+    assert "| haar | none |" in capsys.readouterr().out
+
+
 def test_eval_command_says_what_is_missing() -> None:
     code = (
         "import sys, importlib.util as u\n"
