@@ -143,15 +143,17 @@ def test_evaluate_real_reports_every_detector_and_level() -> None:
     assert "| haar | jpeg q30 |" in table and "| haar | none |" in table
 
 
-def test_eval_command_runs_the_real_set(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+def _run_real_eval(monkeypatch: pytest.MonkeyPatch, *argv: str) -> list[int]:
+    """Run ``realtime-nb eval --real`` with ``argv`` on a small set (the first clip asked for,
+    one compression, a few frames, Haar faces); return the seeds the command asked for."""
     from realtime_nb.vision import evaluation, realfootage
 
-    seen: dict[str, Any] = {}
+    seen: list[int] = []
 
     def small(seeds: Any) -> Any:
-        seen["seeds"] = list(seeds)
+        seen.extend(seeds)
         return evaluate_real(
-            seeds=seeds,
+            seeds=list(seeds)[:1],
             compressions=[COMPRESSIONS[0]],
             frames=3,
             subjects=SUBJECTS[:1],
@@ -161,10 +163,13 @@ def test_eval_command_runs_the_real_set(monkeypatch: pytest.MonkeyPatch, capsys:
     monkeypatch.setattr(realfootage, "evaluate_real", small)
     parser = argparse.ArgumentParser()
     evaluation.add_eval_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["eval", "--real", "--real-seeds", "5", "--json"])
-    assert evaluation.run_eval_command(args) == 0
+    assert evaluation.run_eval_command(parser.parse_args(["eval", "--real", *argv])) == 0
+    return seen
+
+
+def test_eval_command_runs_the_real_set(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    assert _run_real_eval(monkeypatch, "--real-seeds", "5", "--json") == [5]
     out = capsys.readouterr().out
-    assert seen["seeds"] == [5]
     assert "| haar | none |" in out
     figures = json.loads(out[out.index("{") :])["real_footage"]
     assert figures[0]["detector"] == "haar" and 0 <= figures[0]["recall"] <= 1
@@ -173,25 +178,9 @@ def test_eval_command_runs_the_real_set(monkeypatch: pytest.MonkeyPatch, capsys:
 def test_eval_command_takes_the_default_clips_without_real_seeds(
     monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    from realtime_nb.vision import evaluation, realfootage
+    from realtime_nb.vision import realfootage
 
-    seen: dict[str, Any] = {}
-
-    def small(seeds: Any) -> Any:
-        seen["seeds"] = list(seeds)
-        return evaluate_real(
-            seeds=seeds[:1],
-            compressions=[COMPRESSIONS[0]],
-            frames=2,
-            subjects=SUBJECTS[:1],
-            detectors={"face": {"haar": lambda: FaceDetection(model="haar")}},
-        )
-
-    monkeypatch.setattr(realfootage, "evaluate_real", small)
-    parser = argparse.ArgumentParser()
-    evaluation.add_eval_parser(parser.add_subparsers(dest="command"))
-    assert evaluation.run_eval_command(parser.parse_args(["eval", "--real"])) == 0
-    assert seen["seeds"] == list(realfootage.DEFAULT_REAL_SEEDS)
+    assert _run_real_eval(monkeypatch) == list(realfootage.DEFAULT_REAL_SEEDS)
     assert "| haar | none |" in capsys.readouterr().out
 
 
