@@ -656,7 +656,7 @@ def add_eval_parser(subparsers: Any) -> None:
         metavar="SEEDS",
         help="score the football plugins on broadcast clips to tune on instead, one row per "
         "random seed (e.g. 300-319 or 300,305-307); the numbered clips' seeds are held out; "
-        "honours --seconds and --json",
+        "honours --seconds and --json (--no-fps is taken: it times nothing)",
     )
     ev.add_argument(
         "--like",
