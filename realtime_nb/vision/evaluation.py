@@ -182,6 +182,11 @@ class ClipScore:
     label: str = ""
     held_out: bool = False
 
+    @property
+    def row(self) -> str:
+        """The label of the row it is summed into: :attr:`label`, else its knobs written out."""
+        return self.label or _knob_label(self.knobs)
+
 
 @dataclass(frozen=True)
 class EvalReport:
@@ -217,7 +222,7 @@ class EvalReport:
         variation, in evaluation order."""
         groups: dict[str, tuple[str, bool, Scores]] = {}
         for clip in self.clips:
-            label = clip.label or _knob_label(clip.knobs)
+            label = clip.row
             _, _, total = groups.setdefault(label, (label, clip.held_out, Scores()))
             total += clip.scores
         return list(groups.values())
@@ -226,7 +231,7 @@ class EvalReport:
         """The seeds summed into each of :meth:`rows`, by label, in evaluation order."""
         seeds: dict[str, list[int]] = {}
         for clip in self.clips:
-            seeds.setdefault(clip.label or _knob_label(clip.knobs), []).append(clip.seed)
+            seeds.setdefault(clip.row, []).append(clip.seed)
         return seeds
 
     def overall(self, knobs: Mapping[str, Any] | None = None) -> Scores:
