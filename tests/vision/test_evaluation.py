@@ -435,7 +435,7 @@ def test_broadcast_tuning_refuses_what_is_not_seeds(
     ("argv", "said"),
     [
         (["--broadcast-tuning", "300,14", "--like", "4"], "seed 14 is a numbered broadcast clip"),
-        (["--broadcast-tuning", "300", "--like", "9"], "no broadcast clip 9"),
+        (["--broadcast-tuning", "300", "--like", "17"], "no broadcast clip 17"),
         (["--broadcast-tuning", "300", "--broadcast", "1"], "not with --broadcast"),
         (["--broadcast-tuning", "300", "--tuning"], "not with --tuning"),
         (["--broadcast-tuning", "300", "--jobs", "0"], "--jobs must be 1 or more"),

@@ -28,9 +28,24 @@ BROADCAST_CLIPS: dict[int, ClipConfig] = {
     6: ClipConfig(seed=16, cam_height=27.0, hfov=50.0),
     7: ClipConfig(seed=17, width=1280, height=720, kits=("red/white", "yellow/black")),
     8: ClipConfig(seed=18, width=1280, height=720, kits=("blue", "white/dkgreen")),
+    # The second set, fixed before any of it was rendered: settings the first set lacks.
+    9: ClipConfig(seed=19, width=320, height=180),
+    10: ClipConfig(seed=20, width=1920, height=1080),
+    11: ClipConfig(seed=21, cam_height=10.0, hfov=30.0),
+    12: ClipConfig(seed=22, cam_height=30.0, hfov=60.0),
+    13: ClipConfig(seed=23, kits=("white", "skyblue/white")),
+    14: ClipConfig(seed=24, blur=1.5, noise=6.0, jpeg=40),
+    15: ClipConfig(seed=25, width=960, height=540, stripes="diag", shadow=True),
+    16: ClipConfig(
+        seed=26, width=1280, height=720, kits=("claret", "white/dkgreen"), cam_height=12.0
+    ),
 }
-"""The scored broadcast clips by number, 100 frames each; knobs not set are drawn from the
-clip's seed. ``realtime-nb eval --broadcast`` scores them."""
+"""The scored broadcast clips by number, 100 frames each; knobs not set are drawn from the clip's
+seed. ``realtime-nb eval --broadcast`` scores them. Clips 1 to 8 are the first set; 9 to 16, the
+second, add what the first lacks: 320x180 (9) and 1920x1080 (10), a camera 10 m up with a 30
+degree view (11) and 30 m up with a 60 degree view (12), two pale kits, white against sky blue
+with white shorts (13), blur 1.5 with noise 6 and JPEG 40 (14), 960x540 with diagonal stripes
+and a roof shadow (15), and 1280x720 from 12 m up (16)."""
 
 
 class BroadcastMatch:

@@ -34,11 +34,25 @@ def test_a_broadcast_match_gives_frames_info_and_truth_like_a_synthetic_match() 
 
 
 def test_the_named_clips_and_their_labels() -> None:
-    assert sorted(BROADCAST_CLIPS) == list(range(1, 9))
+    assert sorted(BROADCAST_CLIPS) == list(range(1, 17))
     assert all(cfg.frames == 100 for cfg in BROADCAST_CLIPS.values())
     match = broadcast_match(1, frames=1)
     assert len(match) == 1
     assert match.label(1) == "broadcast 1: 640x360 red/white v blue, camera 14 m"
+
+
+def test_the_second_set_adds_what_the_first_lacks() -> None:
+    labels = {n: broadcast_match(n, frames=1).label(n) for n in range(9, 17)}
+    assert labels[9].startswith("broadcast 9: 320x180 ")
+    assert labels[10].startswith("broadcast 10: 1920x1080 ")
+    assert labels[11].endswith("camera 10 m") and labels[12].endswith("camera 30 m")
+    assert " white v skyblue/white, " in labels[13]
+    assert labels[15].startswith("broadcast 15: 960x540 ")
+    assert labels[16].startswith("broadcast 16: 1280x720 claret v white/dkgreen, camera 12 m")
+    first = {(c.width, c.height, c.kits, c.cam_height) for n, c in BROADCAST_CLIPS.items() if n < 9}
+    second = [BROADCAST_CLIPS[n] for n in range(9, 17)]
+    assert not {(c.width, c.height, c.kits, c.cam_height) for c in second} & first
+    assert len({c.seed for c in BROADCAST_CLIPS.values()}) == len(BROADCAST_CLIPS)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -49,12 +63,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def test_eval_broadcast_defaults_to_every_clip() -> None:
     args = _parse(["eval", "--broadcast", "--no-fps"])
-    assert args.broadcast == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert args.broadcast == list(range(1, 17))
     assert _parse(["eval"]).broadcast is None
     assert _parse(["eval", "--broadcast", "7,1"]).broadcast == [7, 1]
 
 
-@pytest.mark.parametrize("value", ["9", "", "1,x", "0"])
+@pytest.mark.parametrize("value", ["17", "", "1,x", "0"])
 def test_eval_broadcast_refuses_clips_that_are_not_there(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,7 +108,7 @@ def test_a_numbered_clips_seed_is_no_tuning_clip(like: int | None) -> None:
 
 @pytest.mark.parametrize(
     ("seed", "like", "said"),
-    [(300, 9, "no broadcast clip 9"), (-1, None, "out of range"), (2**32, 4, "out of range")],
+    [(300, 17, "no broadcast clip 17"), (-1, None, "out of range"), (2**32, 4, "out of range")],
 )
 def test_a_tuning_clip_needs_a_clip_number_and_a_seed_in_range(
     seed: int, like: int | None, said: str
