@@ -171,7 +171,8 @@ class ArraySource(FrameSource):
         fps: Frame rate to report.
 
     Raises:
-        ValueError: No frames, a frame that is not (h, w, 3) uint8, or frames of different sizes.
+        ValueError: No frames, a frame that is not (h, w, 3) uint8, frames of different sizes,
+            or an fps that is not a finite number over 0.
     """
 
     def __init__(self, frames: Sequence[Frame] | Frame, fps: float = _DEFAULT_FPS) -> None:
@@ -184,8 +185,8 @@ class ArraySource(FrameSource):
                 raise ValueError(f"frame {i} is not a BGR uint8 image: {frame.dtype} {frame.shape}")
             if frame.shape != shape:
                 raise ValueError(f"frame {i} has shape {frame.shape}, frame 0 has {shape}")
-        if fps <= 0:
-            raise ValueError(f"fps must be > 0, got {fps}")
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be a finite number > 0, got {fps}")
         self.info = VideoInfo(shape[1], shape[0], float(fps), len(self._frames))
 
     def __iter__(self) -> Iterator[Frame]:

@@ -304,6 +304,9 @@ def test_array_source() -> None:
     assert [int(f[0, 0, 0]) for f in source] == [0, 1, 2]
     with pytest.raises(ValueError, match="shape"):
         ArraySource([frames[0], np.zeros((9, 10, 3), np.uint8)])
+    for fps in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="fps must be a finite number > 0"):
+            ArraySource(frames, fps=fps)
 
 
 def test_with_block_that_raises_closes_source_and_writer(

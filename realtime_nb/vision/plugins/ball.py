@@ -236,7 +236,10 @@ class BallDetection(Plugin):
         return {"ball": None}
 
     def _hold_frames(self, ctx: PluginContext) -> float:
-        return self.hold_seconds * (ctx.info.fps or 25.0)
+        fps = ctx.info.fps
+        # A rate not known (0, NaN, inf from a hand-made VideoInfo) is taken as 25: a NaN
+        # hold would never end.
+        return self.hold_seconds * (fps if math.isfinite(fps) and fps > 0 else 25.0)
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:
         """Circle the ball: red when seen, grey when predicted."""

@@ -3,6 +3,7 @@ track predicted at the holder's feet until the ball shows again."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -97,14 +98,18 @@ def test_a_held_ball_takes_the_ball_leaving_the_feet_over_a_sock_nearer_them() -
         assert ball is not None and seen is not None and seen[0][0] == expected
 
 
-def context(state: dict[str, Any], results: dict[str, Any], index: int) -> PluginContext:
-    return PluginContext(index, f"f-{index:06d}", results, state, VideoInfo(640, 360, 25, None))
+def context(
+    state: dict[str, Any], results: dict[str, Any], index: int, fps: float = 25.0
+) -> PluginContext:
+    return PluginContext(index, f"f-{index:06d}", results, state, VideoInfo(640, 360, fps, None))
 
 
-def run_past_a_player(plugin: BallDetection, frames: int, shown: int) -> list[Any]:
+def run_past_a_player(
+    plugin: BallDetection, frames: int, shown: int, fps: float = 25.0
+) -> list[Any]:
     """The plugin's ball on each of ``frames`` frames of a player running right on plain
     grass, with the ball at their feet in the first ``shown`` frames and lost in the boots
-    after."""
+    after; the video's rate said to be ``fps``."""
     grass = np.full((360, 640, 3), (50, 140, 60), np.uint8)
     state: dict[str, Any] = {}
     reports = []
@@ -115,7 +120,7 @@ def run_past_a_player(plugin: BallDetection, frames: int, shown: int) -> list[An
             cx, cy = 236 + 2 * i, 178
             frame[cy - 2 : cy + 3, cx - 2 : cx + 3] = 245
         results = {"player_detection": {"detections": [{"box": box}]}}
-        reports.append(plugin.process(frame, context(state, results, i))["ball"])
+        reports.append(plugin.process(frame, context(state, results, i, fps))["ball"])
     return reports
 
 
@@ -163,3 +168,11 @@ def test_feet_of_gives_the_box_whose_deeper_feet_zone_holds_the_ball() -> None:
     assert scene.places(np.array([point]))[1].tolist() == [True]
     assert feet_of(scene, point) == [box]
     assert feet_of(scene, (102.0, 105.0)) == []  # on the kit
+
+
+@pytest.mark.parametrize("fps", [0.0, math.nan, math.inf])
+def test_a_rate_not_known_holds_the_ball_as_at_25_fps(fps: float) -> None:
+    # A NaN hold would never end: the ball lost in the boots would be guessed for ever.
+    assert run_past_a_player(BallDetection(), 70, 5, fps) == run_past_a_player(
+        BallDetection(), 70, 5
+    )
