@@ -156,6 +156,20 @@ def test_football_speed_times_a_plugin_on_a_goal_nets_frames_too() -> None:
         speed._child(tree, "pitch_detection", 160, 90, 3, "bogus")
 
 
+@pytest.mark.timeout(120)
+def test_football_speed_times_ball_detection_on_a_crowd_too() -> None:
+    speed = _football_speed()
+    frames = speed.crowd_frames(640, 360, 2)
+    assert [f.shape for f in frames] == [(360, 640, 3)] * 2
+    off_grass = (frames[0] != (40, 140, 40)).any(axis=2)
+    assert 0.2 < off_grass.mean() < 0.8  # people over grass
+    assert not (frames[0] == frames[1]).all()  # the crowd moves
+    assert speed.crowd_frames(320, 180, 1)[0].shape == (180, 320, 3)
+    tree = Path(speed.__file__).resolve().parent.parent
+    passes = speed._child(tree, "ball_detection", 320, 180, 3, "crowd")
+    assert len(passes) == speed.PASSES - 1 and all(ms > 0 for ms in passes)
+
+
 def test_football_speed_names_the_plugins_slower_than_the_tolerance() -> None:
     speed = _football_speed()
     table = {

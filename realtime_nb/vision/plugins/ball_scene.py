@@ -30,6 +30,7 @@ from realtime_nb.vision.plugins.pitch_model import (
 
 __all__ = [
     "BALL_RADIUS_M",
+    "CROWD",
     "CUT_RATIO",
     "DOUBTFUL_FACTOR",
     "DOUBTFUL_SHARE",
@@ -110,6 +111,12 @@ the grass end it, or where motion blur fades the legs into the grass and the kit
 bottom passes for a ball at the feet (0.65 before; on 15 tuning rows x 20 random seeds, motion blur
 6 + JPEG 40 went from 70.3 % found / 13.2 % wrong to 72.1 / 11.9 %, blur 8 + JPEG 30 from 48.5 /
 23.0 % to 48.9 / 19.8 %, 352x198 + JPEG 40 from 68.7 / 6.6 % to 68.2 / 5.1 %)."""
+CROWD = 40
+"""More people than this in a frame is a crowd, more than a pitch holds (22 players, the
+referees, a few more at the touchline): :meth:`BallScene.without_kit` then asks each place
+where someone's feet lie on another's body about the people who reach it only. The answer is
+the same either way; for a pitch's few people asking all of them is quicker."""
+
 SAME_PERSON_OVERLAP = 0.5
 """Two boxes sharing at least this share of the narrower one's width are taken for pieces of
 one person (motion blur and JPEG split a person's box), whose upper piece's feet zone lies on
@@ -657,12 +664,22 @@ class BallScene:
         answers = [memo[k] for k in keys]
         return [kit for kit, _ in answers], [feet for _, feet in answers]
 
-    def _places_of(self, points: FloatArray) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-        """:meth:`places`, worked out."""
+    def _places_of(
+        self, points: FloatArray, among: npt.NDArray[np.intp] | None = None
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """:meth:`places`, worked out; ``among``: the only people who can reach the points
+        (every other person's feet zone, body and head room lie clear of them), else all."""
         edges = self._people_edges()
+        if among is None:
+            at_feet = self.at_feet(points)
+        else:
+            edges = edges._replace(
+                **{name: getattr(edges, name)[:, among] for name in _ROWS},
+                wins=edges.wins[np.ix_(among, among)],
+            )
+            at_feet = _in_zones(points, edges, edges.feet_top, edges.feet_bottom)
         x, y = points[:, :1], points[:, 1:]
         across = (edges.across_left <= x) & (x <= edges.across_right)
-        at_feet = self.at_feet(points)
         body = across & (edges.top <= y) & (y < edges.body_bottom)
         above = across & (edges.head_top <= y) & (y < edges.top)
         # Whether any feet zone the point is in wins over each body: a count of such zones,
@@ -754,16 +771,41 @@ class BallScene:
             out[top:yb, xa:xb] = 0  # the body, and a head the box missed
         for (za, zb, ya, yb), zone in zip(zones, kept, strict=True):  # at_feet's reach
             out[ya:yb, za:zb] = zone
-        # Where a feet zone lies on the body of someone it does not win over, ask places.
+        # Where a feet zone lies on the body of someone it does not win over, ask places; in
+        # a crowd, of the people whose reach meets that rectangle only: the others are
+        # hundreds, and each would be asked about every pixel of every such rectangle (on a
+        # pitch's few people, picking them out costs more than it saves).
+        crowd = len(self.people) > CROWD
+        reach_left, reach_right, reach_top, reach_bottom = self._reaches()
         for j, k in np.argwhere(~self._feet_win()).tolist():
             xa, xb = max(zones[j][0], bodies[k][0]), min(zones[j][1], bodies[k][1], out.shape[1])
             ya, yb = max(zones[j][2], bodies[k][2]), min(zones[j][3], bodies[k][3], out.shape[0])
             if xa < xb and ya < yb:
                 ys, xs = np.mgrid[ya:yb, xa:xb]
                 points = np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64)
-                kit = self._places_of(points)[0].reshape(ys.shape)
+                among = (
+                    np.flatnonzero(
+                        (reach_left <= xb - 1)
+                        & (reach_right >= xa)
+                        & (reach_top <= yb - 1)
+                        & (reach_bottom >= ya)
+                    )
+                    if crowd
+                    else None
+                )
+                kit = self._places_of(points, among)[0].reshape(ys.shape)
                 out[ya:yb, xa:xb][kit] = 0
         return out
+
+    def _reaches(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Each person's left, right, top and bottom edge of all :meth:`places` reads of them
+        (feet zone, body and head room), as ``(k,)`` arrays: a point outside is none of
+        theirs."""
+        e = self._people_edges()
+        left = np.minimum(e.feet_left, e.across_left)[0]
+        right = np.maximum(e.feet_right, e.across_right)[0]
+        bottom = np.maximum(e.feet_bottom, e.body_bottom)[0]
+        return left, right, e.head_top[0], bottom
 
     def head_rooms(self) -> FloatArray:
         """How far above each person's box (pixels) still counts as the person, a head the
@@ -868,6 +910,9 @@ def _in_zones(
     inside &= y <= bottom
     return inside
 
+
+_ROWS = _Edges._fields[:11]
+"""The fields of :class:`_Edges` that are ``(1, k)`` rows, one column a person."""
 
 _FLOORED = np.array([False, True, False, False, False, False, True, True])[:, None]
 """Which rows of :attr:`_Edges.pixels` end a range (the pixel past the edge rounded down,

@@ -10,6 +10,7 @@ import pytest
 
 from realtime_nb.vision.plugins import PluginContext, VideoInfo
 from realtime_nb.vision.plugins.ball_scene import (
+    CROWD,
     DOUBTFUL_FACTOR,
     FEET_SIDE_SHARE,
     JUNCTION_FACTOR,
@@ -273,6 +274,24 @@ def test_the_mask_is_what_places_calls_kit() -> None:
     ys, xs = np.mgrid[0:80, 0:120]
     kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
     assert kit.any()
+    assert ((region.ravel() == 0) == kit).all()
+
+
+def test_the_mask_of_a_crowd_is_what_places_calls_kit() -> None:
+    # A crowd of 150 overlapping boxes: without_kit asks each overlap about the people who
+    # reach it only; places asks every person about every pixel. They must agree.
+    rng = np.random.default_rng(7)
+    boxes = []
+    for _ in range(150):
+        x, y, h = int(rng.integers(0, 310)), int(rng.integers(0, 165)), int(rng.integers(6, 24))
+        boxes.append([x, y, x + max(2, h // 3), y + h])
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(320, 180, 25, None)))
+    region = scene.without_kit(np.full((180, 320), 255, np.uint8))
+    ys, xs = np.mgrid[0:180, 0:320]
+    kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
+    assert len(boxes) > CROWD  # a crowd: the overlaps ask the people who reach them only
+    assert (~scene._feet_win()).sum() > 150  # many overlaps asked about, not a few
     assert ((region.ravel() == 0) == kit).all()
 
 
