@@ -238,7 +238,7 @@ class BallDetection(Plugin):
     def _hold_frames(self, ctx: PluginContext) -> float:
         fps = ctx.info.fps
         # A rate not known (0, NaN, inf from a hand-made VideoInfo) is taken as 25: a NaN
-        # hold would never end.
+        # hold hid the held ball at once, an infinite one held it for ever.
         return self.hold_seconds * (fps if math.isfinite(fps) and fps > 0 else 25.0)
 
     def draw(self, frame: Frame, result: dict[str, Any]) -> None:

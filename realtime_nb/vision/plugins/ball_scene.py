@@ -776,7 +776,8 @@ class BallScene:
         # hundreds, and each would be asked about every pixel of every such rectangle (on a
         # pitch's few people, picking them out costs more than it saves).
         crowd = len(self.people) > CROWD
-        reach_left, reach_right, reach_top, reach_bottom = self._reaches()
+        if crowd:
+            reach_left, reach_right, reach_top, reach_bottom = self._reaches()
         for j, k in np.argwhere(~self._feet_win()).tolist():
             xa, xb = max(zones[j][0], bodies[k][0]), min(zones[j][1], bodies[k][1], out.shape[1])
             ya, yb = max(zones[j][2], bodies[k][2]), min(zones[j][3], bodies[k][3], out.shape[0])
@@ -800,12 +801,14 @@ class BallScene:
     def _reaches(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Each person's left, right, top and bottom edge of all :meth:`places` reads of them
         (feet zone, body and head room), as ``(k,)`` arrays: a point outside is none of
-        theirs."""
+        theirs. The feet zone can reach above the head room (a box a few pixels tall, whose
+        zone reaches at least 3 px up)."""
         e = self._people_edges()
         left = np.minimum(e.feet_left, e.across_left)[0]
         right = np.maximum(e.feet_right, e.across_right)[0]
+        top = np.minimum(e.head_top, e.feet_top)[0]
         bottom = np.maximum(e.feet_bottom, e.body_bottom)[0]
-        return left, right, e.head_top[0], bottom
+        return left, right, top, bottom
 
     def head_rooms(self) -> FloatArray:
         """How far above each person's box (pixels) still counts as the person, a head the
@@ -911,7 +914,7 @@ def _in_zones(
     return inside
 
 
-_ROWS = _Edges._fields[:11]
+_ROWS = tuple(name for name in _Edges._fields if name not in ("wins", "pixels"))
 """The fields of :class:`_Edges` that are ``(1, k)`` rows, one column a person."""
 
 _FLOORED = np.array([False, True, False, False, False, False, True, True])[:, None]

@@ -172,7 +172,7 @@ def test_feet_of_gives_the_box_whose_deeper_feet_zone_holds_the_ball() -> None:
 
 @pytest.mark.parametrize("fps", [0.0, math.nan, math.inf])
 def test_a_rate_not_known_holds_the_ball_as_at_25_fps(fps: float) -> None:
-    # A NaN hold would never end: the ball lost in the boots would be guessed for ever.
+    # A NaN hold hid the ball lost in the boots at once; an infinite one guessed it for ever.
     assert run_past_a_player(BallDetection(), 70, 5, fps) == run_past_a_player(
         BallDetection(), 70, 5
     )

@@ -291,7 +291,28 @@ def test_the_mask_of_a_crowd_is_what_places_calls_kit() -> None:
     ys, xs = np.mgrid[0:180, 0:320]
     kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
     assert len(boxes) > CROWD  # a crowd: the overlaps ask the people who reach them only
-    assert (~scene._feet_win()).sum() > 150  # many overlaps asked about, not a few
+    assert (~scene._feet_win()).sum() > 150  # many pairs whose overlaps are asked about
+    assert ((region.ravel() == 0) == kit).all()
+
+
+def test_the_mask_of_a_crowd_keeps_a_tiny_boxs_feet_above_its_head() -> None:
+    # A box 1 px tall, whose feet zone reaches 3 px up, above its head room: it must be asked
+    # about the overlap of the two people beside it (a near one and one above them) even
+    # though its head room starts below that overlap. 41 boxes far away make it a crowd.
+    people = [
+        [200.0, 100.0, 230.0, 160.0],
+        [205.0, 60.0, 225.0, 110.0],
+        [229.6, 118.0, 231.6, 119.0],
+    ]
+    far = [[5.0 + 7 * i, 5.0, 8.0 + 7 * i, 20.0] for i in range(41)]
+    boxes = people + far
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(320, 180, 25, None)))
+    assert len(boxes) > CROWD
+    region = scene.without_kit(np.full((180, 320), 255, np.uint8))
+    ys, xs = np.mgrid[0:180, 0:320]
+    kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
+    assert not kit.reshape(180, 320)[116:118, 229:232].any()  # the tiny box's feet
     assert ((region.ravel() == 0) == kit).all()
 
 
