@@ -62,8 +62,8 @@ class VideoWriter(Closing):
             raise ValueError(
                 f"codec must be 'h264' or a four-character code like 'mp4v', got {codec!r}"
             )
-        if not fps > 0:
-            raise ValueError(f"fps must be > 0, got {fps}")
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be a finite number > 0, got {fps}")
         if min(self.size) <= 0:
             raise ValueError(f"size must be a positive (width, height), got {size}")
         if not 0 <= quality <= 51:

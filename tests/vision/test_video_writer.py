@@ -46,6 +46,9 @@ def test_writer_fails_clearly(tmp_path: Path) -> None:
         VideoWriter(tmp_path / "out.mp4", 25, (32, 24), codec="h264x")
     with pytest.raises(OSError, match="could not open"):
         VideoWriter(tmp_path / "out.unknown-container", 25, (32, 24))
+    for fps in (0.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="fps must be a finite number > 0"):
+            VideoWriter(tmp_path / "out.mp4", fps, (32, 24))
 
 
 @pytest.mark.parametrize(
