@@ -143,7 +143,9 @@ def _circle_halfway_homographies(
 
 def _ellipses(img: LineEvidence, lines: list[ImageLine]) -> list[npt.NDArray[np.float64]]:
     """Conics (3x3) of the curved line pieces that are left once the straight lines are erased:
-    the centre circle, mostly."""
+    the centre circle, mostly. Each of the two largest pieces gives one; where neither does,
+    the two together: a circle that a small or degraded frame shows only as short arcs either
+    side."""
     curves = img.mask.copy()
     for ln in lines:
         p, q = ln.ends
@@ -153,20 +155,39 @@ def _ellipses(img: LineEvidence, lines: list[ImageLine]) -> list[npt.NDArray[np.
                  max(3, round(5 * img.s)))  # fmt: skip
     grown = cv2.dilate(curves, kernel(max(3, round(9 * img.s))))
     _, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    least = max(_LEAST_ARC_PIXELS, round(30 * min(img.s, 1.0)))
+    largest = np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:2] + 1
     found = []
-    for k in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:2] + 1:
+    for k in largest:
         if stats[k, cv2.CC_STAT_WIDTH] < img.w / 12:
             continue
         ys, xs = np.nonzero((labels == k) & (curves > 0))
-        if len(xs) < 30:
-            continue
-        first = cv2.fitEllipse(np.column_stack([xs, ys]).astype(np.float32))
-        ellipse = _refit_ellipse(_as_ellipse(first), img)
-        if ellipse is None:
-            continue
-        (cx, cy), (d1, d2), angle = ellipse
-        found.append(_conic(cx, cy, d1 / 2, d2 / 2, math.radians(angle)))
+        if len(xs) >= least and (conic := _conic_of(xs, ys, img)) is not None:
+            found.append(conic)
+    if not found and len(largest) == 2:
+        ys, xs = np.nonzero(np.isin(labels, largest) & (curves > 0))
+        wide = len(xs) >= 2 * least and xs.max() - xs.min() >= img.w / 12
+        if wide and (conic := _conic_of(xs, ys, img)) is not None:
+            found.append(conic)
     return found
+
+
+_LEAST_ARC_PIXELS = 12
+"""The fewest line pixels a curved piece needs to be fitted an ellipse (two pieces together,
+twice as many): 30 from 640 wide, in proportion to the width under it, never fewer than this."""
+
+
+def _conic_of(
+    xs: npt.NDArray[np.intp], ys: npt.NDArray[np.intp], img: LineEvidence
+) -> npt.NDArray[np.float64] | None:
+    """The conic of the ellipse fitted to these line pixels and refitted to all of the mask's
+    near it (:func:`_refit_ellipse`), or None when it is implausible."""
+    first = cv2.fitEllipse(np.column_stack([xs, ys]).astype(np.float32))
+    ellipse = _refit_ellipse(_as_ellipse(first), img)
+    if ellipse is None:
+        return None
+    (cx, cy), (d1, d2), angle = ellipse
+    return _conic(cx, cy, d1 / 2, d2 / 2, math.radians(angle))
 
 
 Ellipse = tuple[tuple[float, float], tuple[float, float], float]
