@@ -256,6 +256,20 @@ def test_the_feet_of_a_persons_upper_piece_are_on_its_kit() -> None:
     assert [region[round(y), round(x)] for x, y in points] == [0, 255, 255]
 
 
+def _mask_and_kit(
+    boxes: list[list[float]], width: int, height: int
+) -> tuple[BallScene, np.ndarray, np.ndarray]:
+    """The scene of ``boxes`` on a ``width`` x ``height`` frame, the mask ``without_kit`` leaves
+    of a full region, and what ``places`` calls kit at every pixel (both flat, row by row)."""
+    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
+    info = VideoInfo(width, height, 25, None)
+    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, info))
+    region = scene.without_kit(np.full((height, width), 255, np.uint8))
+    ys, xs = np.mgrid[0:height, 0:width]
+    kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
+    return scene, region.ravel(), kit
+
+
 def test_the_mask_is_what_places_calls_kit() -> None:
     # Overlapping boxes of all kinds: every pixel the mask takes out is kit, and every kit
     # pixel is taken out.
@@ -268,13 +282,9 @@ def test_the_mask_is_what_places_calls_kit() -> None:
         [112, 40, 119, 62],  # a person cut in two at the frame's right and bottom edges
         [112, 55, 120, 80],
     ]
-    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
-    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(120, 80, 25, None)))
-    region = scene.without_kit(np.full((80, 120), 255, np.uint8))
-    ys, xs = np.mgrid[0:80, 0:120]
-    kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
+    _, region, kit = _mask_and_kit(boxes, 120, 80)
     assert kit.any()
-    assert ((region.ravel() == 0) == kit).all()
+    assert ((region == 0) == kit).all()
 
 
 def test_the_mask_of_a_crowd_is_what_places_calls_kit() -> None:
@@ -285,14 +295,10 @@ def test_the_mask_of_a_crowd_is_what_places_calls_kit() -> None:
     for _ in range(150):
         x, y, h = int(rng.integers(0, 310)), int(rng.integers(0, 165)), int(rng.integers(6, 24))
         boxes.append([x, y, x + max(2, h // 3), y + h])
-    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
-    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(320, 180, 25, None)))
-    region = scene.without_kit(np.full((180, 320), 255, np.uint8))
-    ys, xs = np.mgrid[0:180, 0:320]
-    kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
+    scene, region, kit = _mask_and_kit(boxes, 320, 180)
     assert len(boxes) > CROWD  # a crowd: the overlaps ask the people who reach them only
     assert (~scene._feet_win()).sum() > 150  # many pairs whose overlaps are asked about
-    assert ((region.ravel() == 0) == kit).all()
+    assert ((region == 0) == kit).all()
 
 
 def test_the_mask_of_a_crowd_keeps_a_tiny_boxs_feet_above_its_head() -> None:
@@ -306,14 +312,10 @@ def test_the_mask_of_a_crowd_keeps_a_tiny_boxs_feet_above_its_head() -> None:
     ]
     far = [[5.0 + 7 * i, 5.0, 8.0 + 7 * i, 20.0] for i in range(41)]
     boxes = people + far
-    results = {"player_detection": {"detections": [{"box": b} for b in boxes]}}
-    scene = BallScene.of(PluginContext(0, "f-000000", results, {}, VideoInfo(320, 180, 25, None)))
+    _, region, kit = _mask_and_kit(boxes, 320, 180)
     assert len(boxes) > CROWD
-    region = scene.without_kit(np.full((180, 320), 255, np.uint8))
-    ys, xs = np.mgrid[0:180, 0:320]
-    kit = scene.places(np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float64))[0]
     assert not kit.reshape(180, 320)[116:118, 229:232].any()  # the tiny box's feet
-    assert ((region.ravel() == 0) == kit).all()
+    assert ((region == 0) == kit).all()
 
 
 def test_a_farther_persons_feet_above_a_nearer_ones_head_are_feet() -> None:
