@@ -32,7 +32,7 @@ from realtime_nb.vision.synthetic import (
     SyntheticParamError,
     check_synthetic_params,
 )
-from realtime_nb.vision.video_base import Closing
+from realtime_nb.vision.video_base import Closing, check_fps
 from realtime_nb.vision.video_writer import H264, VideoWriter, encode_jpeg, write_video
 
 __all__ = [
@@ -185,8 +185,7 @@ class ArraySource(FrameSource):
                 raise ValueError(f"frame {i} is not a BGR uint8 image: {frame.dtype} {frame.shape}")
             if frame.shape != shape:
                 raise ValueError(f"frame {i} has shape {frame.shape}, frame 0 has {shape}")
-        if not (np.isfinite(fps) and fps > 0):
-            raise ValueError(f"fps must be a finite number > 0, got {fps}")
+        check_fps(fps)
         self.info = VideoInfo(shape[1], shape[0], float(fps), len(self._frames))
 
     def __iter__(self) -> Iterator[Frame]:

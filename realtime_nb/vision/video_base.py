@@ -9,8 +9,19 @@ from types import TracebackType
 from typing import Self
 
 import cv2
+import numpy as np
 
-__all__ = ["Closing", "quiet_video_libraries"]
+__all__ = ["Closing", "check_fps", "quiet_video_libraries"]
+
+
+def check_fps(fps: float) -> None:
+    """Refuse a frame rate that is not a finite number over 0 (0, a negative, NaN or inf).
+
+    Raises:
+        ValueError: Such a rate.
+    """
+    if not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a finite number > 0, got {fps}")
 
 
 def quiet_video_libraries() -> None:

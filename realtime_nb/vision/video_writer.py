@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from realtime_nb.core.frame import Frame
-from realtime_nb.vision.video_base import Closing
+from realtime_nb.vision.video_base import Closing, check_fps
 
 __all__ = ["H264", "VideoWriter", "encode_jpeg", "write_video"]
 
@@ -62,8 +62,7 @@ class VideoWriter(Closing):
             raise ValueError(
                 f"codec must be 'h264' or a four-character code like 'mp4v', got {codec!r}"
             )
-        if not (np.isfinite(fps) and fps > 0):
-            raise ValueError(f"fps must be a finite number > 0, got {fps}")
+        check_fps(fps)
         if min(self.size) <= 0:
             raise ValueError(f"size must be a positive (width, height), got {size}")
         if not 0 <= quality <= 51:
