@@ -281,7 +281,7 @@ class PlayerDetection(Plugin):
             # arms faded into the grass), the part that stands out kept as "body"; the team
             # votes follow the fitted boxes.
             whole = as_tall_as_a_person(box, frame.shape[0], person, away)
-            whole = as_wide_as_shoulders(whole, frame.shape[1], person)
+            whole = as_wide_as_shoulders(whole, frame.shape[1], person, away)
             if whole != box:
                 detection["box"], detection["body"] = whole, box
             detections.append(detection)

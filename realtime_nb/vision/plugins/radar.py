@@ -3,8 +3,8 @@
 It reads the same frame's results of ``pitch_detection`` (the pitch-to-image homography),
 ``player_detection`` and ``ball_detection``, and maps each person's feet (the bottom centre of
 the box, or of its ``"body"``, what stood out, where player_detection widened the box to a
-person's shoulders: the widening's odd pixel goes right, so the box's middle is not the
-body's) and the ball's ground point to pitch coordinates: x along the 105 m length, y across
+person's shoulders: the widening's odd pixel goes to one side, so the box's middle is not
+the body's) and the ball's ground point to pitch coordinates: x along the 105 m length, y across
 the 68 m width, origin at a corner. ``pitch_detection`` fits its homography to whatever
 markings are in view (touchlines, halfway line, penalty and goal areas, centre circle), so a
 broadcast camera that never sees four corners still gets one; on a frame where it finds none

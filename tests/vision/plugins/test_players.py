@@ -127,6 +127,40 @@ def test_a_box_is_widened_evenly_to_a_persons_shoulders(
     assert as_wide_as_shoulders(box, 640, tall) == wide
 
 
+@pytest.mark.parametrize(
+    ("faded", "wide"),
+    [
+        (None, [9, 100, 15, 120]),  # nothing beside it: the odd pixel right, as without away
+        ("left", [8, 100, 14, 120]),  # a faded arm's column on the left: the odd pixel there
+        ("right", [9, 100, 15, 120]),
+    ],
+)
+def test_an_odd_widening_pixel_goes_to_the_side_that_differs_more_from_the_grass(
+    faded: str | None, wide: list[int]
+) -> None:
+    # A body 4 px wide and 21 rows tall needs 6 columns (0.3 of 20): 2 more, 1 each side,
+    # and an odd third. A column a little off the grass (a faded arm) beside it takes it.
+    img = _pitch()
+    body = [10, 100, 13, 120]
+    img[100:121, 10:14] = (30, 30, 200)
+    if faded is not None:
+        column = 8 if faded == "left" else 15
+        img[104:113, column] = np.add(GRASS, (-12, -12, 12)).clip(0, 255)
+    away = _distance(img)
+    assert as_wide_as_shoulders(body, 640, None, away) == wide
+    assert as_wide_as_shoulders(body, 640) == [9, 100, 15, 120]
+
+
+def test_a_column_differs_from_the_grass_by_its_capped_mean_distance() -> None:
+    img = _pitch()
+    img[0:10, 5] = (255, 255, 255)  # far off the grass: counts up to the threshold
+    away = _distance(img)
+    assert away.column_difference(5, 0, 9) == pytest.approx(min(255, round(away.threshold)))
+    assert away.column_difference(5, 0, 19) == pytest.approx(away.column_difference(5, 0, 9) / 2)
+    assert away.column_difference(6, 0, 9) == 0.0  # the grass itself
+    assert away.column_difference(-1, 0, 9) == away.column_difference(640, 0, 9) == 0.0
+
+
 def test_a_person_short_of_one_standing_there_is_reported_a_whole_person_tall() -> None:
     # Head and boots faded into the grass: what stands out is 18 rows of shirt and legs where,
     # through the homography, people are 27 px tall (15 px a metre). The box grows by half
