@@ -62,6 +62,8 @@ from realtime_nb.vision.plugins.grass import (
 
 __all__ = [
     "BALL_RADIUS_M",
+    "FIXTURE_REACH_M",
+    "FIXTURE_REACH_PX",
     "LOW_CONFIDENCE_WARNING",
     "ON_LINE_AT_FEET_FACTOR",
     "ON_LINE_FACTOR",
@@ -71,6 +73,21 @@ __all__ = [
 
 LOW_CONFIDENCE_WARNING = "confidence too low"
 """Warning (severity medium) of ball_detection when it loses the ball."""
+
+FIXTURE_REACH_M = 0.3
+"""How far (metres on the ground) a blob away from anyone's feet may move from where it was
+first seen and still be staying put (:attr:`BallDetection.static_frames`), or as far as one
+pixel reaches on the ground there when that is farther: at the far touchline seen from a low
+camera a pixel spans a metre, and a board's letters beyond it, their ground points wandering
+by that much with the homography and the blob's centre from frame to frame, had never stayed
+within 0.3 m long enough. On tuning clips of a camera 11 to 13.5 m up with a 30 to 33 degree
+view (broadcast random seeds 930 to 939, 60 frames each), the ball on one (931) had been a
+board's letter from its third frame on: found 226 -> 256 of the visible frames, wrong reports
+301 -> 260 (931 1 -> 26 and 59 -> 33); broadcast tuning clips 300 to 311 as before, synthetic
+tuning looks within a frame."""
+
+FIXTURE_REACH_PX = 1.5
+""":data:`FIXTURE_REACH_M` without a homography, in pixels."""
 
 
 class BallDetection(Plugin):
@@ -160,8 +177,8 @@ class BallDetection(Plugin):
     """How far (metres) the ball may go from where its track predicts it in one frame: a
     kick takes it from rest to 30 m/s, 1.2 m a frame at 25 fps."""
     static_frames = 12
-    """Frames a blob away from anyone's feet must stay put (within 0.3 m, or 1.5 px without a
-    homography) to count as a fixture."""
+    """Frames a blob away from anyone's feet must stay put (within :data:`FIXTURE_REACH_M`,
+    or :data:`FIXTURE_REACH_PX` without a homography) to count as a fixture."""
     hold_seconds = 2.0
     """How long a ball last seen at a player's feet is predicted there, moving with them,
     while it is not seen (a dribble's touches hide it for a second or more)."""
@@ -756,14 +773,21 @@ def _not_static(
         return candidates
     centres = np.array([c[0] for c in candidates], np.float64)
     pitch = scene.ground(centres)
-    places, unit, reach = (centres, 0.0, 1.5) if pitch is None else (pitch, 1.0, 0.3)
+    if pitch is None:
+        places, unit, reaches = centres, 0.0, np.full(len(centres), FIXTURE_REACH_PX)
+    else:
+        # Where a pixel spans more of the ground than the reach (the far touchline seen from
+        # a low camera, the boards beyond it), a fixture's ground point wanders by that span
+        # from frame to frame with the homography and the blob's centre.
+        places, unit = pitch, 1.0
+        reaches = np.fmax(FIXTURE_REACH_M, scene.pixel_ground(centres))
     kept: list[Candidate] = []
     touched: set[int] = set()
     held = scene.places_listed(centres)[1]
-    near = _fixtures_near(seen, places, unit, reach)
+    near = _fixtures_near(seen, places, unit, float(reaches.max()))
     known = len(seen)
-    for k, (candidate, (x, y), at_feet) in enumerate(
-        zip(candidates, places.tolist(), held, strict=True)
+    for k, (candidate, (x, y), at_feet, reach) in enumerate(
+        zip(candidates, places.tolist(), held, reaches.tolist(), strict=True)
     ):
         if at_feet:
             kept.append(candidate)  # a ball kept at a player's feet stays put, and is the ball

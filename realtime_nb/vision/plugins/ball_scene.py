@@ -238,6 +238,7 @@ _JUNCTIONS_M = _junctions(_MARKINGS, _FEATURES.feature)
 
 
 _METRE_STEPS = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+_PIXEL_STEPS = np.array([[1.0, 0.0], [0.0, 1.0]])
 
 
 class BallScene:
@@ -449,6 +450,23 @@ class BallScene:
         if self.inverse is None:
             return None
         return self._ground(points, _batch_key(points))
+
+    def pixel_ground(self, points: FloatArray) -> FloatArray:
+        """How far (metres) one pixel at each image point reaches on the ground: the farther
+        of one pixel to the right and one down (NaN above the horizon or without a
+        homography)."""
+        if self.inverse is None:
+            return np.full(len(points), np.nan)
+        n = len(points)
+        base = self.ground(points)
+        assert base is not None
+        steps = project(
+            self.inverse, np.vstack([points + _PIXEL_STEPS[0], points + _PIXEL_STEPS[1]])
+        )
+        right = np.hypot(*(steps[:n] - base).T)
+        down = np.hypot(*(steps[n:] - base).T)
+        spans: FloatArray = np.fmax(right, down)
+        return spans
 
     def _ground(self, points: FloatArray, key: _BatchKey) -> FloatArray:
         """:meth:`ground` of a batch whose :func:`_batch_key` is ``key``, with a homography."""

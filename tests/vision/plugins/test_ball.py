@@ -19,6 +19,7 @@ from realtime_nb.vision.plugins.ball import (
     _feet_test,
     _fixtures_near,
     _judged,
+    _not_static,
     _ScenePitch,
 )
 from realtime_nb.vision.plugins.ball_candidates import (
@@ -1266,6 +1267,36 @@ def test_a_track_tells_where_it_will_be_without_moving() -> None:
 
 
 _SPOT = st.one_of(st.floats(-3.0, 3.0), st.just(math.nan), st.just(math.inf))
+
+
+@pytest.mark.parametrize(
+    ("pixels_a_metre", "step_px", "dropped_from"),
+    [
+        (10.0, 0.0, 12),  # a pixel spans 0.1 m: a blob jittering by one stays within 0.3 m
+        (0.8, 0.0, 12),  # a pixel spans 1.25 m (the boards from a low camera): it does too
+        (0.8, 2.0, None),  # 2.5 m a frame there: a ball, never a fixture
+        (10.0, 2.0, None),
+    ],
+)
+def test_a_blob_jittering_by_a_pixel_stays_put_however_much_ground_the_pixel_spans(
+    pixels_a_metre: float, step_px: float, dropped_from: int | None
+) -> None:
+    # The blob's centre wanders by a pixel from frame to frame (the homography and the blob
+    # under noise); where a pixel spans more ground than FIXTURE_REACH_M that had never been
+    # staying put, and a board's letter was the ball for a whole clip.
+    h = [[pixels_a_metre, 0.0, 20.0], [0.0, pixels_a_metre, 10.0], [0.0, 0.0, 1.0]]
+    info = VideoInfo(width=640, height=360, fps=25.0, frame_count=None)
+    state: dict[str, Any] = {}
+    kept = []
+    for i in range(20):
+        ctx = PluginContext(i, "f", {"pitch_detection": {"homography": h}}, {}, info)
+        scene = BallScene.of(ctx)
+        x = 60.0 + step_px * i + (1.0 if i % 2 else 0.0)
+        kept.append(bool(_not_static([((x, 40.0), 1.5, 0.9)], scene, state, 12)))
+    first_dropped = next((i for i, k in enumerate(kept) if not k), None)
+    assert first_dropped == (None if dropped_from is None else dropped_from - 1)
+    if dropped_from is not None:
+        assert not any(kept[dropped_from - 1 :])
 
 
 @given(

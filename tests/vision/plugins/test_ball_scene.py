@@ -723,3 +723,18 @@ def test_a_markings_fleck_is_narrower_than_a_ball_with_pixels_of_its_own() -> No
     # Under LINE_FLECK_FROM_PX the ball's image is the optics' spread: no size tells a fleck.
     assert not a_markings_fleck(0.5, LINE_FLECK_FROM_PX - 0.01)
     assert a_markings_fleck(0.5, LINE_FLECK_FROM_PX)
+
+
+def test_a_pixel_reaches_farther_on_the_ground_the_farther_and_more_slanted_it_is() -> None:
+    # From above at 10 px a metre a pixel reaches 0.1 m each way; from a pinhole camera a
+    # pixel near the horizon reaches farther than one at the frame's bottom (seen slantwise,
+    # along the line of sight); without a homography, nothing is known.
+    top_down = BallScene(np.array(TOP_DOWN), [])
+    points = np.array([[100.0, 50.0], [300.0, 200.0]])
+    assert top_down.pixel_ground(points) == pytest.approx([0.1, 0.1])
+    homography, _, _, _ = _pinhole(0.0)
+    slanted = BallScene(homography, [])
+    far, near = slanted.pixel_ground(np.array([[640.0, 300.0], [640.0, 700.0]]))
+    assert far > 2 * near > 0
+    assert np.isnan(BallScene(None, []).pixel_ground(points)).all()
+    assert len(top_down.pixel_ground(np.zeros((0, 2)))) == 0
