@@ -84,7 +84,9 @@ within 0.3 m long enough. On tuning clips of a camera 11 to 13.5 m up with a 30 
 view (broadcast random seeds 930 to 939, 60 frames each), the ball on one (931) had been a
 board's letter from its third frame on: found 226 -> 256 of the visible frames, wrong reports
 301 -> 260 (931 1 -> 26 and 59 -> 33); broadcast tuning clips 300 to 311 as before, synthetic
-tuning looks within a frame."""
+tuning looks within a frame. The pixel's span is not capped: near the horizon it is metres, but
+candidates beyond the pitch's margin are dropped before (unless the ball's own track is there),
+and on the pitch of the clips measured a pixel spans about a metre at most."""
 
 FIXTURE_REACH_PX = 1.5
 """:data:`FIXTURE_REACH_M` without a homography, in pixels."""
@@ -177,8 +179,9 @@ class BallDetection(Plugin):
     """How far (metres) the ball may go from where its track predicts it in one frame: a
     kick takes it from rest to 30 m/s, 1.2 m a frame at 25 fps."""
     static_frames = 12
-    """Frames a blob away from anyone's feet must stay put (within :data:`FIXTURE_REACH_M`,
-    or :data:`FIXTURE_REACH_PX` without a homography) to count as a fixture."""
+    """Frames a blob away from anyone's feet must stay put (within :data:`FIXTURE_REACH_M`, or
+    the ground one pixel spans there when farther, or :data:`FIXTURE_REACH_PX` without a
+    homography) to count as a fixture."""
     hold_seconds = 2.0
     """How long a ball last seen at a player's feet is predicted there, moving with them,
     while it is not seen (a dribble's touches hide it for a second or more)."""

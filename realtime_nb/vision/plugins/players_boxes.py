@@ -142,11 +142,12 @@ def as_wide_as_shoulders(
     ``x2 - x1`` is :data:`SHOULDERS_SHARE` of a person's height there (rounded): ``y2 - y1``,
     or ``tall`` (a lone person's height at its feet) when that is less (a box over two people,
     one above the other, is no wider for it); a ``tall`` that is None, not positive or not
-    finite is not used. An odd pixel goes to the side whose next column, over the box's rows,
-    differs more from the grass (``away``: :meth:`GrassDistance.column_difference`; an arm or
-    a shoulder the blur faded still differs a little), to the right on a tie or without
-    ``away``. A box already as wide, or touching the frame's left or right edge (``width`` px
-    wide: a person the frame cuts off is narrow for that), is returned as it is.
+    finite is not used. An odd pixel goes to the side whose column it would take (one beyond
+    the even widening), over the box's rows, differs more from the grass (``away``:
+    :meth:`GrassDistance.column_difference`; an arm or a shoulder the blur faded still differs
+    a little), to the right on a tie or without ``away``. A box already as wide, or touching
+    the frame's left or right edge (``width`` px wide: a person the frame cuts off is narrow
+    for that), is returned as it is.
 
     Always to the right, as before, on tuning clips (4 s each, random seeds 30-35) at 320x180
     and 376x212 with JPEG 45: 7,595 and 7,847 people matched, 887 and 660 boxes of no one;
