@@ -172,7 +172,7 @@ def as_wide_as_shoulders(
         return box
     left = missing // 2
     right = missing - left
-    if left < right and away is not None and x1 - right >= 0:
+    if left < right and away is not None:
         rows = (y1, y2)
         if away.column_difference(x1 - right, *rows) > away.column_difference(x2 + right, *rows):
             left, right = right, left
@@ -439,9 +439,8 @@ class GrassDistance:
         frame_rows = self.frame.shape[0]
         above = self.frame[max(0, y1 - rows) : y1, x1 : x2 + 1]
         under = self.frame[y2 + 1 : min(frame_rows, y2 + 1 + rows), x1 : x2 + 1]
-        cap = min(255, round(self.threshold))
-        over = float(cv2.mean(np.minimum(self._distance(above), cap))[0]) if above.size else 0.0
-        down = float(cv2.mean(np.minimum(self._distance(under), cap))[0]) if under.size else 0.0
+        over = self._capped_mean(above) if above.size else 0.0
+        down = self._capped_mean(under) if under.size else 0.0
         return 0.5 if over + down <= 0 else down / (over + down)
 
     def column_difference(self, x: int, y1: int, y2: int) -> float:
@@ -452,10 +451,13 @@ class GrassDistance:
         if not 0 <= x < cols:
             return 0.0
         column = self.frame[max(0, y1) : min(rows, y2 + 1), x : x + 1]
-        if not column.size:
-            return 0.0
+        return self._capped_mean(column) if column.size else 0.0
+
+    def _capped_mean(self, pixels: Frame) -> float:
+        """The mean distance from the grass of ``pixels`` (a part of the frame, not empty),
+        each pixel counted up to :attr:`threshold`."""
         cap = min(255, round(self.threshold))
-        return float(cv2.mean(np.minimum(self._distance(column), cap))[0])
+        return float(cv2.mean(np.minimum(self._distance(pixels), cap))[0])
 
     def _distance(self, pixels: Frame) -> npt.NDArray[np.uint8]:
         """Per pixel of ``pixels``, a part of the frame, the largest of its three channel
