@@ -62,9 +62,11 @@ from realtime_nb.vision.plugins.players_teams import (
     TeamModel,
     at_most_two_keepers,
     jersey_colour,
+    kit_cue,
     lab_features,
+    shorts_colour,
 )
-from realtime_nb.vision.plugins.players_tracks import link_tracks, track_teams, vote
+from realtime_nb.vision.plugins.players_tracks import Verdict, link_tracks, track_teams, vote
 
 __all__ = ["PlayerDetection"]
 
@@ -168,7 +170,11 @@ class PlayerDetection(Plugin):
     linked as that wide): one washed frame does not move a player off their team; and when
     three or more players read the other team than their tracks voted for, and more than read
     their own, a refit gave the teams each other's ids, which are swapped back
-    (:meth:`TeamModel.follow_tracks`).
+    (:meth:`TeamModel.follow_tracks`). The shorts' colours (below the waistband of a person
+    standing at the box's feet) are learnt too over the first frames; when one shirt colour
+    gathers nearly every jersey and the shorts split in two
+    (:func:`~realtime_nb.vision.plugins.players_teams.kit_cue`: both teams wear one shirt), a
+    player's team is that of their shorts, the roles staying the shirts'.
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
     people one behind the other (by a height-for-row line fitted to lone players), is split;
     one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.
@@ -253,6 +259,22 @@ class PlayerDetection(Plugin):
         learning = ctx.state.get("team_frames", 0) < self.warmup_frames
         if learning:
             teams.learn(features, colours, grass_feature, grass_bgr)
+        # The shorts are read while the colours are learnt, and after only where both teams
+        # wear one shirt (kit_cue).
+        shorts = TeamModel(ctx.state.setdefault("shorts_model", {}))
+        cue = ctx.state.get("kit_cue")
+        shorts_features = None
+        if learning or cue == "shorts":
+            shorts_colours = _shorts_colours(frame, boxes, tall, colours, grass_bgr)
+            shorts_features = lab_features(shorts_colours)
+            if learning:
+                shorts.learn(shorts_features, shorts_colours, grass_feature, grass_bgr)
+        if learning:
+            # Read again on each frame of the warm-up (which is the teams' start too), fixed
+            # after it.
+            cue = kit_cue(ctx.state, shorts.state)
+        elif cue is None:
+            cue = ctx.state["kit_cue"] = kit_cue(ctx.state, shorts.state)
         # A shirt a few pixels wide may have taken the grass's hue (blend_distances).
         washed = np.array([y2 - y1 + 1 < WASHED_BOX for _, y1, _, y2 in boxes], bool)
         readings = teams.read(features, grass_feature, washed)
@@ -263,7 +285,14 @@ class PlayerDetection(Plugin):
         before = ctx.state.get("team_tracks", [])
         links = link_tracks(before, boxes)
         tracked = track_teams(before, boxes, links)
-        readings = teams.follow_tracks(readings, tracked, features, grass_feature, washed)
+        if cue == "shorts" and shorts_features is not None:
+            by_shorts = shorts.read(shorts_features, grass_feature, washed)
+            by_shorts = shorts.follow_tracks(
+                by_shorts, tracked, shorts_features, grass_feature, washed
+            )
+            readings = _teams_from_shorts(readings, by_shorts)
+        else:
+            readings = teams.follow_tracks(readings, tracked, features, grass_feature, washed)
         readings = at_most_two_keepers(readings, teams, features)
         tracks, verdicts = vote(before, boxes, readings, links)
         ctx.state["team_tracks"] = tracks
@@ -348,6 +377,35 @@ class PlayerDetection(Plugin):
             cv2.putText(
                 frame, label, (x1, max(8, y1 - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.3, colour, 1
             )
+
+
+def _shorts_colours(
+    frame: Frame,
+    boxes: list[list[int]],
+    tall: list[float | None],
+    colours: list[list[int]],
+    grass_bgr: npt.NDArray[np.float32],
+) -> list[list[int]]:
+    """Each person's shorts' BGR (:func:`shorts_colour`; the shirt's, ``colours``, where the
+    shorts are out of the frame)."""
+    read = [
+        shorts_colour(frame, box, grass_bgr, person)
+        for box, person in zip(boxes, tall, strict=True)
+    ]
+    return [c if c is not None else s for c, s in zip(read, colours, strict=True)]
+
+
+def _teams_from_shorts(readings: list[Verdict], by_shorts: list[Verdict]) -> list[Verdict]:
+    """``readings`` (the shirts') with each player's team that of its shorts
+    (``by_shorts``), where the shorts read as a team's; roles stay the shirts'."""
+    out = []
+    for (role, team, confidence), (s_role, s_team, s_confidence) in zip(
+        readings, by_shorts, strict=True
+    ):
+        if role == "player" and s_role == "player" and s_team is not None:
+            team, confidence = s_team, s_confidence
+        out.append((role, team, confidence))
+    return out
 
 
 def _grass_and_line(

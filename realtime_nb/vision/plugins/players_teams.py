@@ -14,7 +14,8 @@ player's few pixels take in the grass around them), or as clean as it would be w
 colour learnt from such blended jerseys, or, on a small player, as its shirt takes the grass's
 hue alone under JPEG; and the second team's colour is never the first's blended with the
 grass, nor the first the second's. The teams' ids follow the players' tracks: a refit that
-gave each team the other's id is swapped back.
+gave each team the other's id is swapped back. Where both teams wear one shirt (one shirt colour
+gathers nearly every jersey while the shorts split in two), the team is read from the shorts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from realtime_nb.vision.plugins.players_tracks import Verdict
 
 __all__ = [
     "BLENDED",
+    "CLASH_SHARE",
     "CUT_SHARE",
     "GATHERED_WITHIN",
     "KEEPERS",
@@ -40,8 +42,10 @@ __all__ = [
     "PURER",
     "REFIT_EVERY",
     "SHIRT_ROWS",
+    "SHORTS_ROWS",
     "SMALL_BOX",
     "SMALL_SHIRT_END",
+    "SPLIT_SHARE",
     "SWAPPED_AT_LEAST",
     "UNLIKE_GRASS",
     "UNWASHED",
@@ -51,9 +55,11 @@ __all__ = [
     "at_most_two_keepers",
     "blend_distances",
     "jersey_colour",
+    "kit_cue",
     "lab_features",
     "person_rows",
     "share_near",
+    "shorts_colour",
     "unwashed_distances",
 ]
 
@@ -126,6 +132,13 @@ def jersey_colour(
     ]
     if len(pixels) == 0:
         pixels = frame[y1 : y2 + 1, x1 : x2 + 1][labels[y1 : y2 + 1, x1 : x2 + 1] == label]
+    return _kit_median(pixels, grass)
+
+
+def _kit_median(pixels: npt.NDArray[np.uint8], grass: npt.NDArray[np.floating[Any]]) -> list[int]:
+    """Median BGR of a kit's ``pixels`` (at least one), those clearly unlike the ``grass``
+    (:data:`UNLIKE_GRASS`) when they are at least half, else all; when fewer than two are left,
+    those at least three quarters as far from the grass as the furthest (:func:`jersey_colour`)."""
     offset = pixels - np.asarray(grass, np.float32)
     away = np.einsum("ij,ij->i", offset, offset)  # squared distances
     # Grass-blended edge pixels out, but not "the half least like grass": a pale arm or face
@@ -135,6 +148,87 @@ def jersey_colour(
     if len(keep) < 2:
         keep = pixels[away >= away.max() * 0.75**2]
     return _median(keep)
+
+
+SHORTS_ROWS = (0.50, 0.64)
+"""The rows of a person a pair of shorts is read from, as shares of the person's height from
+the top of the head (the waistband at about 0.45, the knees at about 0.72)."""
+
+
+def shorts_colour(
+    frame: Frame,
+    box: list[int],
+    grass: npt.NDArray[np.floating[Any]],
+    tall: float | None = None,
+) -> list[int] | None:
+    """Median BGR of the shorts of the person whose box is ``box`` (``[x1, y1, x2, y2]``,
+    inclusive), a lone person being ``tall`` rows high at its feet: rows :data:`SHORTS_ROWS` of a
+    person standing at the box's bottom (of the box itself without ``tall``, or when it is
+    taller), over the middle half of its columns, every pixel there (a box may end above the
+    shorts when they look like the grass), chosen as :func:`jersey_colour` chooses a shirt's.
+    None when those rows are out of the frame or under one row."""
+    x1, y1, x2, y2 = box
+    height = y2 - y1 + 1
+    if tall is not None and 0 < tall < math.inf:
+        height = max(height, round(tall))
+    head = y2 + 1 - height
+    top = max(head + round(SHORTS_ROWS[0] * height), 0)
+    bottom = min(head + round(SHORTS_ROWS[1] * height), frame.shape[0])
+    bw = x2 - x1 + 1
+    left, right = x1 + bw // 4, x2 + 1 - bw // 4
+    if right - left < 1:
+        left, right = x1, x2 + 1
+    if bottom <= top:
+        return None
+    pixels = frame[top:bottom, max(left, 0) : right].reshape(-1, 3)
+    if len(pixels) == 0:
+        return None
+    return _kit_median(pixels.copy(), grass)
+
+
+CLASH_SHARE = 0.85
+"""Share of the learnt shirts within a team colour's reach that one of the two must gather to
+say both teams wear one shirt (:func:`kit_cue`): the other colour is then a goalkeeper's or a
+referee's, not a team's. Two teams in view gather about half each."""
+SPLIT_SHARE = 0.2
+"""Share of the learnt shorts within a colour's reach that each of their two colours must
+gather for the shorts to tell the teams apart (:func:`kit_cue`)."""
+
+
+def kit_cue(shirts: dict[str, Any], shorts: dict[str, Any]) -> str:
+    """Which part of the kit tells the teams apart, from a :class:`TeamModel`'s state learnt
+    from the shirts (``shirts``) and one learnt from the shorts (``shorts``) over the same
+    frames: ``"shorts"`` when, of the shirts within either colour's reach, one colour gathers
+    :data:`CLASH_SHARE` or more (both teams wear one shirt), while, of the shorts within
+    either colour's reach, each colour gathers :data:`SPLIT_SHARE` or more and the two are more
+    than twice :attr:`TeamModel.radius` apart; else ``"shirts"``."""
+    shirt_shares = _gathered(shirts)
+    shorts_shares = _gathered(shorts)
+    if shirt_shares is None or shorts_shares is None or max(shirt_shares) < CLASH_SHARE:
+        return "shirts"
+    centres = np.asarray(shorts["team_centres"], np.float64)
+    apart = float(np.linalg.norm(centres[0] - centres[1]))
+    if min(shorts_shares) >= SPLIT_SHARE and apart > 2 * TeamModel.radius:
+        return "shorts"
+    return "shirts"
+
+
+def _gathered(state: dict[str, Any]) -> tuple[float, float] | None:
+    """Of a :class:`TeamModel` state's kept samples within a team colour's reach (of the
+    colour they are nearer), the share of each colour; None before the colours are learnt or
+    with no sample within reach."""
+    centres, reaches = state.get("team_centres"), state.get("team_reach")
+    samples = state.get("team_samples")
+    if not centres or not reaches or not samples:
+        return None
+    features = np.asarray(samples, np.float64)[:, :3]
+    near = _pairwise(features, np.asarray(centres, np.float64))
+    owner = np.argmin(near, axis=1)
+    counts = [int(np.count_nonzero((owner == k) & (near[:, k] <= reaches[k]))) for k in (0, 1)]
+    total = counts[0] + counts[1]
+    if not total:
+        return None
+    return counts[0] / total, counts[1] / total
 
 
 CUT_SHARE = 0.8

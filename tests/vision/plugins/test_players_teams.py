@@ -15,14 +15,17 @@ from realtime_nb.vision.plugins.players_teams import (
     _FITTED,
     BALANCED_KITS,
     BLENDED,
+    CLASH_SHARE,
     CUT_SHARE,
     GATHERED_WITHIN,
     OFF_THE_MIX,
     PURER,
     REFIT_EVERY,
     SHIRT_ROWS,
+    SHORTS_ROWS,
     SMALL_BOX,
     SMALL_SHIRT_END,
+    SPLIT_SHARE,
     VALLEY,
     WASHED_PAIR,
     TeamModel,
@@ -36,9 +39,11 @@ from realtime_nb.vision.plugins.players_teams import (
     at_most_two_keepers,
     blend_distances,
     jersey_colour,
+    kit_cue,
     lab_features,
     person_rows,
     share_near,
+    shorts_colour,
     unwashed_distances,
 )
 from realtime_nb.vision.plugins.players_tracks import Verdict, vote
@@ -974,3 +979,55 @@ def test_a_refit_that_swapped_the_teams_ids_is_swapped_back_by_the_tracks() -> N
     readings = teams.read(seven)
     assert teams.follow_tracks(readings, [0] * 7, seven) is readings
     assert state["team_centres"] == [dark, light]
+
+
+def _kit_person(shirt: tuple[int, int, int], shorts: tuple[int, int, int]) -> np.ndarray:
+    """A 40-row person on olive grass in a 60-row frame, head on row 10: skin to row 6 of them,
+    the ``shirt`` to row 18, the ``shorts`` to row 28, skin below; 6 px wide."""
+    frame = np.zeros((60, 12, 3), np.uint8)
+    frame[:] = OLIVE_GRASS
+    for start, end, colour in [(0, 7, (90, 120, 170)), (7, 18, shirt), (18, 29, shorts)]:
+        frame[10 + start : 10 + end, 3:9] = colour
+    frame[39:50, 3:9] = (90, 120, 170)
+    return frame
+
+
+def test_shorts_are_read_below_the_waistband_of_a_person_standing_at_the_boxs_feet() -> None:
+    white, green = (240, 240, 240), (20, 80, 40)
+    frame, grass = _kit_person(white, green), np.asarray(OLIVE_GRASS, np.float32)
+    assert round(SHORTS_ROWS[0] * 40) == 20 and round(SHORTS_ROWS[1] * 40) == 26
+    assert shorts_colour(frame, [3, 10, 8, 49], grass) == list(green)
+    assert shorts_colour(_kit_person(white, white), [3, 10, 8, 49], grass) == list(white)
+    # A box half a person tall (the shirt faded into the grass) is read at a person's height
+    # from its feet; by its own rows, below the shorts.
+    assert shorts_colour(frame, [3, 30, 8, 49], grass, tall=40.0) == list(green)
+    assert shorts_colour(frame, [3, 30, 8, 49], grass) == [90, 120, 170]
+
+
+def test_shorts_out_of_the_frame_are_not_read() -> None:
+    frame, grass = _kit_person((240, 240, 240), (20, 80, 40)), np.asarray(OLIVE_GRASS, np.float32)
+    # Feet on row 12 of a person 60 rows tall: the shorts' rows are above the frame.
+    assert shorts_colour(frame, [3, 0, 8, 12], grass, tall=60.0) is None
+
+
+def _state(centres: list[list[float]], counts: list[int]) -> dict[str, Any]:
+    """A TeamModel state with two colours ``centres`` (reach 10) and ``counts`` samples at each
+    (a BGR of zeros beside each feature)."""
+    samples = [[*c, 0, 0, 0] for c, n in zip(centres, counts, strict=True) for _ in range(n)]
+    return {"team_centres": centres, "team_reach": [10.0, 10.0], "team_samples": samples}
+
+
+def test_the_shorts_tell_the_teams_apart_when_one_shirt_colour_gathers_nearly_all() -> None:
+    white, keeper = [100.0, 0.0, 10.0], [60.0, 40.0, 0.0]
+    green, pale = [40.0, -15.0, 20.0], [100.0, -8.0, 15.0]
+    one_shirt = _state([white, keeper], [90, 10])
+    assert CLASH_SHARE <= 90 / 100
+    assert kit_cue(one_shirt, _state([green, pale], [50, 50])) == "shorts"
+    # Two teams' shirts, or shorts of one colour (the second a keeper's), or two shorts'
+    # colours too close: the shirts.
+    assert kit_cue(_state([white, keeper], [50, 50]), _state([green, pale], [50, 50])) == "shirts"
+    assert SPLIT_SHARE > 10 / 100
+    assert kit_cue(one_shirt, _state([green, pale], [90, 10])) == "shirts"
+    near_pale = [pale[0] - 2 * TeamModel.radius, pale[1], pale[2]]
+    assert kit_cue(one_shirt, _state([near_pale, pale], [50, 50])) == "shirts"
+    assert kit_cue({}, _state([green, pale], [50, 50])) == "shirts"
