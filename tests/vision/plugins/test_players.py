@@ -17,6 +17,7 @@ from realtime_nb.vision.plugins import PluginContext, VideoInfo, players
 from realtime_nb.vision.plugins.arrays import Buffers
 from realtime_nb.vision.plugins.grass import GREEN_HI, GREEN_LO, green_mask, kernel, pitch_region
 from realtime_nb.vision.plugins.players import (
+    SHORTS_EVERY,
     Heights,
     PlayerDetection,
     _at_least,
@@ -1260,6 +1261,22 @@ def test_two_teams_in_one_shirt_are_told_apart_by_their_shorts() -> None:
     plugins = [default_registry.get(n)() for n in ("pitch_detection", "player_detection")]
     clip = BroadcastMatch(ClipConfig(seed=940, frames=60, kits=("white/dkgreen", "white")))
     assert _run_clip(plugins, clip).team_accuracy >= 0.75
+
+
+def test_the_shorts_are_learnt_on_every_second_warm_up_frame_and_kits_cue_fixed_after() -> None:
+    # Two kits of different shirts: the shorts are learnt over the warm-up (on its 1st, 3rd,
+    # ... frames, for speed) and then left unread, the shirts telling the teams apart.
+    clip = synthetic_match(seconds=0.8, seed=3)
+    detector = PlayerDetection()
+    state: dict[str, Any] = {}
+    for index in range(len(clip)):
+        ctx = PluginContext(index, f"f-{index}", {}, state, clip.info)
+        detector.process(clip.frame(index), ctx)
+        if index == detector.warmup_frames - 1:
+            assert "kit_cue" not in state
+    learnt = -(-detector.warmup_frames // SHORTS_EVERY)
+    assert state["shorts_model"]["team_frames"] == learnt == 8
+    assert state["kit_cue"] == "shirts"
 
 
 def test_fit_never_tops_a_box_on_a_grass_row_where_its_room_ends() -> None:
