@@ -81,8 +81,9 @@ pale parts put back: :func:`_filled`."""
 SHORTS_EVERY = 2
 """The shorts' colours are learnt on every second frame of the teams' warm-up (the 1st, 3rd,
 5th, ...): a second team model refitted on each of its frames cost player_detection 5 % of its
-time over a 100-frame clip at 640x360 (1.054x against bfafd6b). On every third, a clip of two
-teams in one shirt read 0.807 (0.888 on every second, 0.934 on each)."""
+time over a 100-frame clip at 640x360 (1.054x against bfafd6b). On every third, broadcast
+tuning clip 942 (two teams in one shirt) read teams 0.807 (0.888 on every second, 0.934 on
+each)."""
 
 FAR_SHARE = 20.0
 """Without a homography or lone people seen yet, people are taken to be the frame's rows over
@@ -177,10 +178,11 @@ class PlayerDetection(Plugin):
     three or more players read the other team than their tracks voted for, and more than read
     their own, a refit gave the teams each other's ids, which are swapped back
     (:meth:`TeamModel.follow_tracks`). The shorts' colours (below the waistband of a person
-    standing at the box's feet) are learnt too over the first frames; when one shirt colour
-    gathers nearly every jersey and the shorts split in two
-    (:func:`~realtime_nb.vision.plugins.players_teams.kit_cue`: both teams wear one shirt), a
-    player's team is that of their shorts, the roles staying the shirts'.
+    standing at the box's feet) are learnt too, on every second frame of the warm-up; when one
+    shirt colour gathers nearly every jersey and the shorts split in two
+    (:func:`~realtime_nb.vision.plugins.players_teams.kit_cue`, asked on those frames and fixed
+    after the warm-up: both teams wear one shirt), a player's team is that of their shorts (its
+    ids following the tracks as the shirts' do), the roles staying the shirts'.
     People who overlap make one blob: a blob as wide as two or three people, or as tall as
     people one behind the other (by a height-for-row line fitted to lone players), is split;
     one less than half as tall as a lone person there (a ball, a piece of paint) is dropped.

@@ -164,8 +164,9 @@ def shorts_colour(
     """Median BGR of the shorts of the person whose box is ``box`` (``[x1, y1, x2, y2]``,
     inclusive), a lone person being ``tall`` rows high at its feet: rows :data:`SHORTS_ROWS` of a
     person standing at the box's bottom (of the box itself without ``tall``, or when it is
-    taller), over the middle half of its columns, every pixel there (a box may end above the
-    shorts when they look like the grass), chosen as :func:`jersey_colour` chooses a shirt's.
+    taller), over the middle half of its columns, every pixel there (the blob may have left
+    out shorts that look like the grass), chosen as :func:`jersey_colour` chooses a shirt's. A
+    box the frame's bottom edge cuts is read as if its bottom were the feet.
     None when those rows are out of the frame or under one row."""
     x1, y1, x2, y2 = box
     height = y2 - y1 + 1
@@ -196,12 +197,12 @@ gather for the shorts to tell the teams apart (:func:`kit_cue`)."""
 
 
 def kit_cue(shirts: dict[str, Any], shorts: dict[str, Any]) -> str:
-    """Which part of the kit tells the teams apart, from a :class:`TeamModel`'s state learnt
-    from the shirts (``shirts``) and one learnt from the shorts (``shorts``) over the same
-    frames: ``"shorts"`` when, of the shirts within either colour's reach, one colour gathers
-    :data:`CLASH_SHARE` or more (both teams wear one shirt), while, of the shorts within
-    either colour's reach, each colour gathers :data:`SPLIT_SHARE` or more and the two are more
-    than twice :attr:`TeamModel.radius` apart; else ``"shirts"``."""
+    """Which part of the kit tells the teams apart, from a :class:`TeamModel`'s state learnt from
+    the shirts (``shirts``) and one learnt from the shorts (``shorts``) over the same warm-up
+    (on some of its frames): ``"shorts"`` when, of the shirts within either colour's reach, one
+    colour gathers :data:`CLASH_SHARE` or more (both teams wear one shirt), while, of the
+    shorts within either colour's reach, each colour gathers :data:`SPLIT_SHARE` or more and
+    the two are more than twice :attr:`TeamModel.radius` apart; else ``"shirts"``."""
     shirt_shares = _gathered(shirts)
     shorts_shares = _gathered(shorts)
     if shirt_shares is None or shorts_shares is None or max(shirt_shares) < CLASH_SHARE:
