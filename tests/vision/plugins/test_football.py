@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from realtime_nb.core.geometry import box_iou
@@ -17,6 +18,7 @@ from realtime_nb.vision.plugins.ball_scene import BallScene
 from realtime_nb.vision.plugins.pipeline import run_plugins
 from realtime_nb.vision.plugins.pitch import PitchDetection
 from realtime_nb.vision.plugins.players import PlayerDetection
+from realtime_nb.vision.plugins.radar import Radar
 from realtime_nb.vision.synthetic import FrameTruth, SyntheticMatch, synthetic_match
 
 Box = tuple[int, int, int, int] | list[int]
@@ -148,6 +150,40 @@ def test_plugins_work_alone() -> None:
         if t.ball is not None
     ]
     assert sum(found) >= 0.4 * len(found)  # measured 13 of 25
+
+
+def _odd_frame(height: int, width: int, kind: str, index: int) -> npt.NDArray[np.uint8]:
+    """A frame no camera would film: ``kind`` noise, black, white, or grass with white lines
+    every fifth of its height and seventh of its width (moving a pixel a frame)."""
+    if kind == "noise":
+        rng = np.random.default_rng(index)
+        return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    if kind in ("black", "white"):
+        return np.full((height, width, 3), 0 if kind == "black" else 255, np.uint8)
+    frame = np.empty((height, width, 3), np.uint8)
+    frame[:] = (40, 140, 50)
+    frame[index % max(1, height // 5) :: max(1, height // 5)] = 255
+    frame[:, index % max(1, width // 7) :: max(1, width // 7)] = 255
+    return frame
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (2, 3), (9, 16), (17, 31), (359, 641)])
+@pytest.mark.parametrize("kind", ["noise", "black", "white", "lines"])
+def test_the_football_plugins_take_frames_of_any_size_and_content(
+    height: int, width: int, kind: str
+) -> None:
+    # A user's clip may be a thumbnail, an odd size, blank or noise: every plugin gives a
+    # plain-JSON result on each frame and raises nothing (and finds no pitch in noise).
+    info = VideoInfo(width=width, height=height, fps=25.0, frame_count=4)
+    frames = [_odd_frame(height, width, kind, i) for i in range(4)]
+    plugins = [*full_pipeline(), Radar()]
+    runs = list(run_plugins(plugins, frames, info))
+    assert len(runs) == len(frames)
+    for run in runs:
+        assert set(run.results) == {p.name for p in plugins}
+        assert msgspec.json.decode(msgspec.json.encode(run.results)) == run.results
+        if kind in ("noise", "black", "white"):
+            assert run.results["pitch_detection"]["homography"] is None
 
 
 @pytest.mark.parametrize("plugin_cls", [PitchDetection, PlayerDetection, BallDetection])
