@@ -1296,10 +1296,12 @@ def _split_stacked(
     labels: Labels,
     model: HeightModel | None,
 ) -> tuple[list[list[int]], list[int]]:
-    """Split blobs that are two or three people one behind the other into one box each.
+    """Split each blob taller than 1.45 lone people into the nearest person and one behind.
 
     The nearest person's feet are the blob's bottom and their height comes from ``model``; the
-    person above stands where a lone person's height reaches the blob's top.
+    person behind stands where a lone person's height reaches the blob's top. That person is
+    at most one tall, so a blob is cut once: of three people one behind another, the middle
+    one gets no box of their own.
     """
     if model is None:
         return boxes, ids
@@ -1307,26 +1309,19 @@ def _split_stacked(
     out_boxes, out_ids = [], []
     for box, label in zip(boxes, ids, strict=True):
         x1, y1, x2, y2 = box
-        pieces: list[tuple[int, int]] = []
-        bottom = y2
-        while len(pieces) < 3:
-            expected = a * bottom + b
-            if bottom - y1 + 1 <= 1.45 * expected or expected < 6:
-                break
-            top = round(bottom - expected + 1)
-            pieces.append((top, bottom))
-            # The next person's feet: the row where a lone person standing there reaches y1,
-            # which may lie above the nearer person's head (grass between the two), never
-            # below the nearer person's waist (it covers their feet otherwise), and at least a
-            # few rows under y1 (a height model under zero up there would put it above). A
-            # person with feet at row f spans rows f - (a * f + b) + 1 to f.
-            feet = (y1 + b - 1) / (1 - a)
-            bottom = round(min(max(feet, y1 + 5), top + 0.6 * expected))
-        if not pieces:
+        expected = a * y2 + b
+        if y2 - y1 + 1 <= 1.45 * expected or expected < 6:
             out_boxes.append(box)
             out_ids.append(label)
             continue
-        pieces.append((y1, bottom))
+        top = round(y2 - expected + 1)
+        # The far person's feet: the row where a lone person standing there reaches y1,
+        # which may lie above the nearer person's head (grass between the two), never below
+        # the nearer person's waist (it covers their feet otherwise), and at least a few rows
+        # under y1 (a height model under zero up there would put it above). A person with
+        # feet at row f spans rows f - (a * f + b) + 1 to f.
+        feet = (y1 + b - 1) / (1 - a)
+        pieces = [(top, y2), (y1, round(min(max(feet, y1 + 5), top + 0.6 * expected)))]
         blob = labels[:, x1 : x2 + 1] == label
         for top, bot in pieces:
             cols = np.flatnonzero(blob[top : bot + 1].any(axis=0))
