@@ -173,7 +173,8 @@ def test_the_football_plugins_take_frames_of_any_size_and_content(
     height: int, width: int, kind: str
 ) -> None:
     # A user's clip may be a thumbnail, an odd size, blank or noise: every plugin gives a
-    # plain-JSON result on each frame and raises nothing (and finds no pitch in noise).
+    # plain-JSON result on each frame and raises nothing (and finds no pitch in noise or in a
+    # blank frame).
     info = VideoInfo(width=width, height=height, fps=25.0, frame_count=4)
     frames = [_odd_frame(height, width, kind, i) for i in range(4)]
     plugins = [*full_pipeline(), Radar()]
