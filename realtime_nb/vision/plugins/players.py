@@ -1308,28 +1308,44 @@ def _split_stacked(
     a, b, _ = model
     out_boxes, out_ids = [], []
     for box, label in zip(boxes, ids, strict=True):
-        x1, y1, x2, y2 = box
+        _, y1, _, y2 = box
         expected = a * y2 + b
         if y2 - y1 + 1 <= 1.45 * expected or expected < 6:
             out_boxes.append(box)
             out_ids.append(label)
             continue
-        top = round(y2 - expected + 1)
-        # The far person's feet: the row where a lone person standing there reaches y1,
-        # which may lie above the nearer person's head (grass between the two), never below
-        # the nearer person's waist (it covers their feet otherwise), and at least a few rows
-        # under y1 (a height model under zero up there would put it above). A person with
-        # feet at row f spans rows f - (a * f + b) + 1 to f.
-        feet = (y1 + b - 1) / (1 - a)
-        pieces = [(top, y2), (y1, round(min(max(feet, y1 + 5), top + 0.6 * expected)))]
-        blob = labels[:, x1 : x2 + 1] == label
-        for top, bot in pieces:
-            cols = np.flatnonzero(blob[top : bot + 1].any(axis=0))
-            if len(cols) == 0 or bot - top < 5:
-                continue
-            out_boxes.append([x1 + int(cols[0]), top, x1 + int(cols[-1]), bot])
-            out_ids.append(label)
+        pieces = _stacked_pieces(box, label, labels, model)
+        out_boxes.extend(pieces)
+        out_ids.extend([label] * len(pieces))
     return out_boxes, out_ids
+
+
+def _stacked_pieces(
+    box: list[int], label: int, labels: Labels, model: HeightModel
+) -> list[list[int]]:
+    """The boxes of the nearest person of a blob taller than one (feet on the blob's bottom,
+    as tall as ``model`` says there) and of the one behind (standing where a lone person's
+    height reaches the blob's top), nearest first, each over the blob's columns in its rows;
+    a piece under 6 rows or with no pixel of the blob is left out."""
+    a, b, _ = model
+    x1, y1, x2, y2 = box
+    expected = a * y2 + b
+    near_top = round(y2 - expected + 1)
+    # The far person's feet: the row where a lone person standing there reaches y1,
+    # which may lie above the nearer person's head (grass between the two), never below
+    # the nearer person's waist (it covers their feet otherwise), and at least a few rows
+    # under y1 (a height model under zero up there would put it above). A person with
+    # feet at row f spans rows f - (a * f + b) + 1 to f.
+    feet = (y1 + b - 1) / (1 - a)
+    spans = [(near_top, y2), (y1, round(min(max(feet, y1 + 5), near_top + 0.6 * expected)))]
+    blob = labels[:, x1 : x2 + 1] == label
+    pieces = []
+    for top, bottom in spans:
+        cols = np.flatnonzero(blob[top : bottom + 1].any(axis=0))
+        if len(cols) == 0 or bottom - top < 5:
+            continue
+        pieces.append([x1 + int(cols[0]), top, x1 + int(cols[-1]), bottom])
+    return pieces
 
 
 def _split_side_by_side(
