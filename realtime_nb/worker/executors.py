@@ -18,7 +18,13 @@ one supervising thread per running job, which reads the worker's pipe and watche
 - with a memory limit (``RLIMIT_AS`` in the worker), a plugin that exceeds it fails the job
   with a message that says so;
 - anything raised outside a plugin's ``process`` (``SystemExit`` included) is caught at the
-  worker's boundary and fails the job with its traceback.
+  worker's boundary and fails the job with its traceback;
+- a worker that has not begun its work within :data:`WORKER_START_TIMEOUT_S` of the fork is
+  killed and fails its job with ``INTERNAL``, rather than leaving the job running for ever.
+
+The fork itself is :func:`realtime_nb.worker.fork.start_forked`: what the server's other threads
+and its garbage hold is never finalised in a worker (a finaliser there can wait for ever on
+threads the worker does not have).
 
 Concurrency is bounded by the number of supervising threads (``--workers``); a new process per
 job means a crashed, hung or bloated worker is never reused. :class:`ThreadExecutor` runs the
@@ -58,11 +64,13 @@ from realtime_nb.core.protocol import (
 from realtime_nb.vision.plugins.registry import PluginRegistry
 from realtime_nb.vision.video import open_source
 from realtime_nb.vision.video_writer import VideoWriter, encode_jpeg
+from realtime_nb.worker.fork import begin_in_worker, start_forked
 from realtime_nb.worker.runner import CancelFlag, FrameResults, RunSummary, ToolRunner
 
 __all__ = [
     "CANCEL_GRACE_S",
     "DEFAULT_FRAME_TIMEOUT_S",
+    "WORKER_START_TIMEOUT_S",
     "Executor",
     "JobEvents",
     "JobOutcome",
@@ -76,6 +84,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_FRAME_TIMEOUT_S = 30.0
 """How long one plugin call on one frame may take before the worker is killed."""
+
+WORKER_START_TIMEOUT_S = 30.0
+"""How long a forked worker may take to begin its job before it is killed and the job failed."""
 
 CANCEL_GRACE_S = 0.5
 """How long a cancelled worker may take to stop by itself before it is killed."""
@@ -319,8 +330,9 @@ def _frames_through(batch: list[Any]) -> int:
     )
 
 
-# Slots of the status a worker writes before and after each plugin call.
-_FRAME, _PLUGIN, _SINCE = 0, 1, 2
+# Slots of the status a worker writes before and after each plugin call, and the one it sets
+# when it begins.
+_FRAME, _PLUGIN, _SINCE, _BEGUN = 0, 1, 2, 3
 _IDLE = -1.0
 
 
@@ -400,7 +412,7 @@ class ProcessExecutor:
         if spec.memory_limit_bytes is None and self.memory_limit_bytes is not None:
             spec = dataclasses.replace(spec, memory_limit_bytes=self.memory_limit_bytes)
         receive, send = self._context.Pipe(duplex=False)
-        status = self._context.Array("d", [_IDLE, _IDLE, 0.0], lock=False)
+        status = self._context.Array("d", [_IDLE, _IDLE, 0.0, 0.0], lock=False)
         stop = self._context.Event()
         process = self._context.Process(
             target=_worker_main,
@@ -408,7 +420,7 @@ class ProcessExecutor:
             name=f"realtime-nb-worker-{spec.job_id}",
             daemon=True,
         )
-        process.start()
+        start_forked(process)
         send.close()
         try:
             return _Supervisor(spec, process, receive, status, stop, events, cancel).watch()
@@ -441,6 +453,7 @@ class _Supervisor:
         self.events = events
         self.cancel = cancel
         self.frames = 0
+        self.forked_at = time.monotonic()
 
     def watch(self) -> JobOutcome:
         stop_asked_at: float | None = None
@@ -464,6 +477,11 @@ class _Supervisor:
             if _over_time(self.spec, self.status):
                 self.process.kill()
                 return _timed_out(self.events, self.spec, self.status, "its worker was stopped")
+            if (
+                not self.status[_BEGUN]
+                and time.monotonic() - self.forked_at > WORKER_START_TIMEOUT_S
+            ):
+                return self._never_began()
             if not self.process.is_alive() and not self.receive.poll(0):
                 return self._died()
 
@@ -485,6 +503,17 @@ class _Supervisor:
             plugin, frame_id = _plugin_at(self.spec, self.status), _frame_id_at(self.status)
             return _failed(self.events, code, text, None, details, plugin, frame_id)
         return None
+
+    def _never_began(self) -> JobOutcome:
+        self.process.kill()
+        self.process.join(5)
+        if self.cancel.is_set():
+            return JobOutcome(RunSummary(frames=0, cancelled=True))
+        text = (
+            f"the worker process did not begin the job within {WORKER_START_TIMEOUT_S:g} s of "
+            "being forked and was killed; the job did not run"
+        )
+        return _failed(self.events, ErrorCode.INTERNAL, text, None)
 
     def _died(self) -> JobOutcome:
         self.process.join(5)
@@ -554,6 +583,8 @@ def _worker_main(
     earlier: Iterable[FrameResults],
 ) -> None:
     """The worker process: run the job, report through the pipe, and exit."""
+    status[_BEGUN] = 1.0
+    begin_in_worker()
     # Forked from the server: its signal handlers are not ours. A SIGTERM or Ctrl-C sent to
     # the whole process group is the server's to handle: it tells the worker to stop, then
     # kills it. If the server itself dies, the kernel kills the worker (Linux).
