@@ -22,9 +22,10 @@ one supervising thread per running job, which reads the worker's pipe and watche
 - a worker that has not begun its work within :data:`WORKER_START_TIMEOUT_S` of the fork is
   killed and fails its job with ``INTERNAL``, rather than leaving the job running for ever.
 
-The fork itself is :func:`realtime_nb.worker.fork.start_forked`: what the server's other threads
-and its garbage hold is never finalised in a worker (a finaliser there can wait for ever on
-threads the worker does not have).
+The fork itself is :func:`realtime_nb.worker.fork.start_forked`: neither PyAV's per-thread
+scalers nor the server's garbage from before the fork is finalised in a worker (a finaliser there
+can wait for ever on threads the worker does not have); the start timeout above catches what it
+does not foresee.
 
 Concurrency is bounded by the number of supervising threads (``--workers``); a new process per
 job means a crashed, hung or bloated worker is never reused. :class:`ThreadExecutor` runs the
@@ -330,8 +331,8 @@ def _frames_through(batch: list[Any]) -> int:
     )
 
 
-# Slots of the status a worker writes before and after each plugin call, and the one it sets
-# when it begins.
+# Slots of the status a worker writes before and after each plugin call, and (the process
+# executor's only) the one it sets when it begins.
 _FRAME, _PLUGIN, _SINCE, _BEGUN = 0, 1, 2, 3
 _IDLE = -1.0
 

@@ -1,5 +1,5 @@
 """The process executor with real forked workers: a worker that never begins its job fails the
-job and is killed, instead of leaving the job running for ever."""
+job (or, cancelled, ends it) and is killed, instead of leaving the job running for ever."""
 
 from __future__ import annotations
 
@@ -30,15 +30,18 @@ class Recorder:
         self.info: VideoInfo | None = None
 
     def started(self, info: VideoInfo) -> None:
+        """Keep the source's size and rate."""
         self.info = info
 
     def emit(self, batch: list[Any]) -> None:
+        """Keep the batch."""
         self.batches.append(batch)
 
     def preview(self, data: bytes) -> None:
-        pass
+        """Previews are not looked at here."""
 
     def errors(self) -> list[ErrorPayload]:
+        """The error payloads emitted."""
         return [x for batch in self.batches for x in batch if isinstance(x, ErrorPayload)]
 
 
@@ -53,16 +56,20 @@ class Count(Plugin):
 
 
 def hangs_before_beginning(*args: Any) -> None:
+    """Stands in for the worker's main: never begins the job."""
     threading.Event().wait(60)  # stands for a fork that deadlocked before the worker began
     os._exit(0)
 
 
-def run(tmp_path: Path) -> tuple[executors.JobOutcome, Recorder]:
+def run(
+    tmp_path: Path, cancel: threading.Event | None = None
+) -> tuple[executors.JobOutcome, Recorder]:
+    """Run a five-frame job of :class:`Count` in a forked worker."""
     registry = PluginRegistry()
     registry.register(Count)
     events = Recorder()
     spec = JobSpec("j-test", CLIP, [tmp_path], ["count"], frame_timeout_s=20)
-    return ProcessExecutor(registry).run(spec, events, threading.Event()), events
+    return ProcessExecutor(registry).run(spec, events, cancel or threading.Event()), events
 
 
 def test_a_worker_runs_the_job_and_reports_it(tmp_path: Path) -> None:
@@ -82,4 +89,23 @@ def test_a_worker_that_never_begins_fails_its_job_and_is_killed(
     (error,) = events.errors()
     assert error.details is not None and error.details.error_code == "INTERNAL"
     assert events.info is None  # the source was never opened
-    assert not multiprocessing.active_children()  # killed and reaped
+    assert not workers()  # killed and reaped
+
+
+def test_a_cancelled_worker_that_never_begins_ends_its_job_cancelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(executors, "_worker_main", hangs_before_beginning)
+    monkeypatch.setattr(executors, "WORKER_START_TIMEOUT_S", 0.0)
+    monkeypatch.setattr(executors, "CANCEL_GRACE_S", 30.0)  # the start timeout comes first
+    cancel = threading.Event()
+    cancel.set()
+    outcome, events = run(tmp_path, cancel)
+    assert outcome.error is None and outcome.summary is not None
+    assert outcome.summary.cancelled and outcome.summary.frames == 0
+    assert not events.errors() and not workers()
+
+
+def workers() -> list[Any]:
+    """This file's job's worker processes still alive."""
+    return [p for p in multiprocessing.active_children() if p.name == "realtime-nb-worker-j-test"]
