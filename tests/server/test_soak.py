@@ -56,7 +56,9 @@ def test_soak_100_clients_10_jobs_crashes_now_and_then(
                     break
                 continue
             raw, reading = reading.result(), None
-            assert raw is not None, "the server closed a staying client"
+            assert raw is not None, (
+                f"the server closed a staying client: {ws.close_code} {ws.close_reason!r}"
+            )
             if isinstance(raw, bytes):
                 continue  # a preview
             msg = json.loads(raw)
