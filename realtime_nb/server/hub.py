@@ -409,6 +409,11 @@ class Hub:
         now = time.monotonic()
         for conn in list(self.connections.values()):
             if now - conn.last_seen > self.client_timeout:
+                log.warning(
+                    "closing %s: no pong within the client timeout (%g s)",
+                    conn.connection_id,
+                    self.client_timeout,
+                )
                 conn.close(CLOSE_TIMEOUT, "no pong within the client timeout")
                 self.disconnect(conn)
                 continue

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 from conftest import Http, ServeProcess, close_ws, pong, read_json, wait_until, ws_url
 from tornado.websocket import websocket_connect
 
@@ -265,7 +266,9 @@ def test_stalled_client_stays_bounded_while_others_get_everything(
     assert growth_mb < 150, f"server RSS grew {growth_mb:.0f} MB"
 
 
-def test_heartbeat_measures_latency_and_drops_silent_clients(server_factory: Any) -> None:
+def test_heartbeat_measures_latency_and_drops_silent_clients(
+    server_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     server = server_factory(ping_interval=0.2, client_timeout=1.0)
     http = Http(server.url, server.token)
 
@@ -297,6 +300,8 @@ def test_heartbeat_measures_latency_and_drops_silent_clients(server_factory: Any
     latency, code = asyncio.run(scenario())
     assert latency is not None and latency >= 0
     assert code == 4009
+    said = [r.getMessage() for r in caplog.records if r.name == "realtime_nb.server.hub"]
+    assert any("no pong within the client timeout (1 s)" in m for m in said), said
     stats = http.call("GET", "/v1/health")[1]["stats"]
     assert stats["connections"] <= 1
 

@@ -34,7 +34,19 @@ def test_soak_100_clients_10_jobs_crashes_now_and_then(
     tmp_path: Path, serve_processes: list[ServeProcess]
 ) -> None:
     serve = ServeProcess(
-        tmp_path / "data", 0, "tok", "--plugins-from", "fault_plugins", "--workers", "10"
+        tmp_path / "data",
+        0,
+        "tok",
+        "--plugins-from",
+        "fault_plugins",
+        "--workers",
+        "10",
+        # A staying client answers the first ping when it reads it. With the default 30 s
+        # interval, one that reads over 30 s behind (a slow or loaded machine: seen beside four
+        # busy programs on two cores) missed the 60 s client timeout and was closed; with 5 s it
+        # may lag 55 s.
+        "--ping-interval",
+        "5",
     )
     serve_processes.append(serve)
     url, rng = serve.http.url, random.Random(12)
